@@ -1,0 +1,264 @@
+// The engine's event model: one `Event` per captured kernel action.
+//
+// Contract:
+// - An Event is a self-contained value. The capture loader fills one from a
+//   ring-buffer record; `vigil replay` and inline rule tests fill one from field
+//   values. Nothing but the loader reads the raw kernel ABI.
+// - The hot thread reuses one Event object: strings and vectors keep their
+//   capacity, so decoding the common event allocates nothing once warmed up.
+//   Call `Event::Reset()` (not assignment from `Event{}`) between events.
+// - Ancestors (parent, grandparent, ...) are not copied into the Event; they
+//   are reached through `ancestors`, which the producer of the event points at
+//   a view that stays valid while the event is being evaluated.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vigil {
+
+// Every event type the sensor can emit. The name is the `evt.type` string
+// (Falco's name where Falco has one: syscall names, `procexit`).
+#define VIGIL_EVENT_TYPES(X) \
+  X(execve)                  \
+  X(execveat)                \
+  X(clone)                   \
+  X(clone3)                  \
+  X(fork)                    \
+  X(vfork)                   \
+  X(procexit)                \
+  X(open)                    \
+  X(openat)                  \
+  X(openat2)                 \
+  X(creat)                   \
+  X(unlink)                  \
+  X(unlinkat)                \
+  X(rename)                  \
+  X(renameat)                \
+  X(renameat2)               \
+  X(chmod)                   \
+  X(fchmod)                  \
+  X(fchmodat)                \
+  X(chown)                   \
+  X(fchown)                  \
+  X(fchownat)                \
+  X(lchown)                  \
+  X(link)                    \
+  X(linkat)                  \
+  X(symlink)                 \
+  X(symlinkat)               \
+  X(mkdir)                   \
+  X(mkdirat)                 \
+  X(mount)                   \
+  X(umount2)                 \
+  X(truncate)                \
+  X(ftruncate)               \
+  X(socket)                  \
+  X(connect)                 \
+  X(accept)                  \
+  X(accept4)                 \
+  X(bind)                    \
+  X(listen)                  \
+  X(setsockopt)              \
+  X(bpf)                     \
+  X(setns)                   \
+  X(unshare)                 \
+  X(ptrace)                  \
+  X(init_module)             \
+  X(finit_module)            \
+  X(memfd_create)            \
+  X(setuid)                  \
+  X(setgid)                  \
+  X(setreuid)                \
+  X(setregid)                \
+  X(setresuid)               \
+  X(setresgid)               \
+  X(setfsuid)                \
+  X(setfsgid)                \
+  X(capset)                  \
+  X(process_vm_writev)       \
+  X(dup)                     \
+  X(dup2)                    \
+  X(dup3)
+
+enum class EventType : uint16_t {
+#define VIGIL_X(name) name,
+  VIGIL_EVENT_TYPES(VIGIL_X)
+#undef VIGIL_X
+};
+
+inline constexpr std::size_t kEventTypeCount = 0
+#define VIGIL_X(name) +1
+    VIGIL_EVENT_TYPES(VIGIL_X)
+#undef VIGIL_X
+    ;
+
+// The `evt.type` string of `type`.
+std::string_view EventTypeName(EventType type);
+// Inverse of EventTypeName; false when `name` is not a vigil event type.
+bool EventTypeFromName(std::string_view name, EventType* out);
+
+// Namespace inodes of a task (0 = unknown).
+struct Namespaces {
+  uint64_t pid = 0;
+  uint64_t mnt = 0;
+  uint64_t net = 0;
+  uint64_t user = 0;
+  uint64_t uts = 0;
+  uint64_t ipc = 0;
+  uint64_t cgroup = 0;
+};
+
+inline constexpr uint32_t kNoLoginUid = 4294967295u;  // audit "unset"
+
+// The acting process (thread group) as it is at the time of the event; for an
+// exec, the new image.
+struct ProcessInfo {
+  uint32_t pid = 0;   // tgid as seen from the host
+  uint32_t tid = 0;   // the thread that acted
+  uint32_t ppid = 0;  // parent tgid (real parent)
+  uint32_t vpid = 0;  // tgid inside its own pid namespace
+  uint32_t pidns_level = 0;
+  uint32_t uid = 0, gid = 0, euid = 0, egid = 0;
+  uint32_t loginuid = kNoLoginUid;
+  uint64_t cap_effective = 0;
+  uint64_t cap_permitted = 0;
+  uint64_t start_ns = 0;  // boot-time ns when the process (tgid) started
+  uint64_t exec_ns = 0;   // boot-time ns of its latest exec (0: none seen)
+  std::string name;       // comm, at most 15 bytes
+  std::string exepath;    // absolute path of the executable
+  std::vector<std::string> argv;  // argv[0..], bounded by the capture
+  bool argv_truncated = false;
+  std::string cwd;
+  uint64_t cgroup_id = 0;
+  std::string cgroup;        // cgroup v2 path from the host's root, when known
+  std::string container_id;  // 12 hex chars, or "host"
+  Namespaces ns;
+  uint32_t tty = 0;
+
+  // Process identity that survives pid reuse: "<pid>:<start_ns>".
+  std::string ExecId() const;
+};
+
+// Parents of the acting process. `Ancestor(1)` is the parent, 2 the
+// grandparent, ...; nullptr past the known chain. Implementations must keep
+// returned pointers valid while the event that references them is evaluated.
+class AncestorView {
+ public:
+  virtual ~AncestorView() = default;
+  virtual const ProcessInfo* Ancestor(int level) const = 0;
+};
+
+// Ancestors held by value (replay, rule tests, records that carry them).
+class OwnedAncestors final : public AncestorView {
+ public:
+  std::vector<ProcessInfo> chain;  // chain[0] = parent
+  const ProcessInfo* Ancestor(int level) const override {
+    if (level < 1 || static_cast<std::size_t>(level) > chain.size()) return nullptr;
+    return &chain[static_cast<std::size_t>(level - 1)];
+  }
+};
+
+// 16-byte address; IPv4 is stored in the first 4 bytes (network order).
+struct IpAddr {
+  std::array<uint8_t, 16> bytes{};
+};
+
+// File-system arguments (open family, unlink, rename, chmod, chown, link,
+// symlink, mkdir, mount, umount, truncate, memfd, module load by fd).
+struct FileArgs {
+  int32_t fd = -1;         // fd used or returned (dirfd/fd argument, or result of open)
+  std::string path;        // as given by the caller
+  std::string abspath;     // resolved to absolute where possible, else empty
+  std::string target;      // rename/link: new path; symlink: link path; mount: dir
+  std::string target_abs;  // `target` resolved to absolute, else empty
+  uint32_t flags = 0;      // open flags, unlinkat/renameat2/linkat flags, mount flags (low bits), umount flags
+  uint32_t mode = 0;       // open/creat/mkdir/chmod mode
+  uint32_t owner_uid = 0xffffffffu;  // chown family
+  uint32_t owner_gid = 0xffffffffu;
+  std::string fstype;      // mount
+  std::string source;      // mount: device or source
+  uint64_t length = 0;     // truncate
+};
+
+// Socket arguments (socket, connect, accept, bind, listen, setsockopt, dup*).
+struct NetArgs {
+  int32_t fd = -1;
+  uint16_t family = 0;  // AF_INET=2, AF_INET6=10, AF_UNIX=1, ...
+  uint32_t type = 0;    // SOCK_STREAM=1, ... (without flags)
+  uint32_t protocol = 0;
+  IpAddr local_addr;
+  uint16_t local_port = 0;  // host order
+  IpAddr remote_addr;
+  uint16_t remote_port = 0;  // host order
+  std::string unix_path;     // AF_UNIX path ('@' prefix for abstract)
+  int32_t backlog = 0;       // listen
+  int32_t sockopt_level = 0;  // setsockopt
+  int32_t sockopt_name = 0;
+};
+
+// bpf(2) detail.
+struct BpfArgs {
+  int32_t cmd = -1;  // BPF_* command number
+  uint32_t prog_type = 0;
+  uint32_t expected_attach_type = 0;
+  uint32_t attach_type = 0;  // PROG_ATTACH / LINK_CREATE
+  uint32_t insn_cnt = 0;
+  uint32_t prog_flags = 0;
+  uint32_t attach_btf_id = 0;
+  std::string prog_name;
+  std::string license;
+  // Helper ids the program calls (bit n = helper n), from scanning its instructions.
+  std::array<uint64_t, 4> helpers{};
+  bool helpers_complete = false;  // false: instructions could not all be scanned
+  uint32_t map_type = 0;
+  std::string map_name;
+  uint32_t id = 0;        // prog/map/link id argument or result, when known
+  int32_t target_fd = -1;  // attach target fd
+  std::string target;      // raw tracepoint name, pin path, attach target symbol
+
+  bool HasHelper(uint32_t helper_id) const {
+    return helper_id < 256 && (helpers[helper_id / 64] >> (helper_id % 64)) & 1u;
+  }
+  void AddHelper(uint32_t helper_id) {
+    if (helper_id < 256) helpers[helper_id / 64] |= uint64_t{1} << (helper_id % 64);
+  }
+};
+
+// Arguments of process, credential and namespace events.
+struct ProcArgs {
+  uint64_t flags = 0;       // clone/unshare flags, setns nstype, memfd flags, module flags
+  int32_t target_pid = 0;   // ptrace, process_vm_writev; clone/fork: child pid
+  int64_t request = 0;      // ptrace request
+  int32_t fd = -1;          // setns fd, finit_module fd
+  int32_t oldfd = -1;       // dup*
+  int32_t newfd = -1;       // dup*
+  uint32_t ids[3] = {0xffffffffu, 0xffffffffu, 0xffffffffu};  // set*id: real, effective, saved
+  uint64_t caps[3] = {0, 0, 0};  // capset: effective, permitted, inheritable
+  std::string name;          // memfd name, module name/params, pre-exec comm on exec
+  int32_t exit_code = 0;     // procexit
+  int32_t exit_signal = 0;   // procexit
+};
+
+struct Event {
+  EventType type = EventType::execve;
+  uint64_t ts_ns = 0;    // boot-time ns (bpf_ktime_get_boot_ns)
+  uint64_t wall_ns = 0;  // realtime ns (from ts_ns and the boot offset)
+  int64_t res = 0;       // syscall result: >= 0 success, < 0 is -errno
+  ProcessInfo proc;
+  const AncestorView* ancestors = nullptr;
+  FileArgs file;
+  NetArgs net;
+  BpfArgs bpf;
+  ProcArgs args;
+  // An enforcing action the kernel took on this event ("" none, "deny", "kill").
+  std::string enforcement;
+
+  // Clear every field for reuse; keeps string and vector capacity.
+  void Reset();
+};
+
+}  // namespace vigil

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything vigil needs to build, run and test, from Debian 12's archive.
+# Idempotent; run as root.
+set -euo pipefail
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: run as root (apt-get needs it)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config git
+  clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
+  libre2-dev libyaml-cpp-dev librdkafka-dev libspdlog-dev libfmt-dev catch2
+  nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libsystemd-dev
+  # tests, benchmarks, packaging
+  kcat libbpf-tools stress-ng iproute2 util-linux procps
+  rpm lintian rpmlint debootstrap dpkg-dev file
+  qemu-system-x86 busybox-static cpio
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The README's first command: install dependencies, build, and run the sensor
+# as root with its defaults. Ctrl-C stops it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+bash scripts/build.sh build
+echo "quickstart: starting vigil (Ctrl-C to stop)" >&2
+exec ./build/agent/vigil events
