@@ -1,0 +1,26 @@
+// JSON lines for events: what `vigil events` prints and `-w FILE` records, and
+// what `vigil replay` reads back. Keys are the field names rules use (Falco's
+// where Falco has one: `evt.type`, `proc.pid`, `fd.name`, ...; `bpf.*` for
+// bpf() detail), so a recorded line is readable by people and by the engine.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/event.h"
+
+namespace vigil {
+
+// Appends `event` as one JSON object, without a trailing newline. Includes the
+// ancestor chain reachable through `event.ancestors`, so the line replays alone.
+// Does not throw; never emits invalid UTF-8 (bytes that are not are escaped).
+void AppendEventJson(const Event& event, std::string* out);
+
+// Parses one object written by AppendEventJson (or a hand-written subset of its
+// keys) into `event` (Reset first) and `ancestors`; points event->ancestors at
+// `ancestors` when the line has any. On failure returns a message naming the
+// key or position that is wrong; never throws.
+std::optional<std::string> ParseEventJson(std::string_view line, Event* event, OwnedAncestors* ancestors);
+
+}  // namespace vigil
