@@ -8,6 +8,14 @@
 //   then the least recently used; evictions are counted.
 // - Pointers returned by Find() and the view installed by Apply() stay valid
 //   until the next call that mutates the table (Apply, Upsert, Remove).
+// - Exited processes linger for kExitedGraceNs (of event time) so late events
+//   of the same process still find it and its children still find their parent.
+// - Identity is (pid, start_ns): an event or Upsert whose start_ns differs from
+//   the entry's by more than kStartTimeToleranceNs is a new process that reused
+//   the pid, and replaces the entry (/proc gives start times in 10 ms ticks,
+//   the kernel in ns; the tolerance makes both agree).
+// - The ancestor view walks ppid links at most kMaxAncestorDepth levels and
+//   stops at a pid already on the chain (cycles from pid reuse or bad input).
 #pragma once
 
 #include <cstddef>
@@ -18,10 +26,18 @@
 
 namespace vigil {
 
+inline constexpr int kMaxAncestorDepth = 32;
+inline constexpr uint64_t kExitedGraceNs = 5'000'000'000;        // 5 s
+inline constexpr uint64_t kStartTimeToleranceNs = 20'000'000;    // two USER_HZ ticks
+
 struct ProcessTableStats {
   std::size_t size = 0;
-  uint64_t evictions = 0;
-  uint64_t misses = 0;  // events whose process was unknown
+  uint64_t evictions = 0;       // entries dropped because the table was full (exited or live)
+  uint64_t misses = 0;          // events whose process was unknown
+  uint64_t live_evictions = 0;  // of `evictions`, entries that had not exited (their children lose ancestry)
+  uint64_t reaped = 0;          // exited entries freed after the grace period
+  uint64_t pid_reuses = 0;      // entries replaced by a new process with the same pid
+  std::size_t exited = 0;       // exited entries still held
 };
 
 class ProcessTable {
@@ -39,6 +55,24 @@ class ProcessTable {
   // image, procexit marks exited) and enriches it: fills proc fields the
   // record left empty from the table, and points event.ancestors at a view of
   // the parent chain. Never throws; allocation only when a new process appears.
+  //
+  // How events are read:
+  // - fork/vfork/clone/clone3 from the parent's side (res > 0): the child is
+  //   args.target_pid (or res when that is 0); it gets the parent's context
+  //   (exe, argv, cwd, cgroup, container, creds, namespaces). From the child's
+  //   side (res == 0): event.proc is the child. clone/clone3 with CLONE_THREAD
+  //   in args.flags create no process. Either order of the two sides (and of
+  //   the child's first exec) is fine.
+  // - execve/execveat with res == 0: the image is replaced from event.proc
+  //   (exepath, argv, argv_truncated, name, cwd when given, exec_ns =
+  //   proc.exec_ns or ts_ns). A failed exec changes nothing.
+  // - procexit with proc.tid == proc.pid (or tid 0) marks the process exited.
+  // - Any event of an unknown pid adds it from event.proc (counted as a miss).
+  // Enrichment fills, when empty/0 in the event: ppid, name, exepath, argv
+  // (not for a successful exec), cwd, cgroup, cgroup_id, container_id,
+  // start_ns, exec_ns, namespaces. Strings are copied into the event's own
+  // (reused) buffers; argv elements longer than 15 bytes allocate, because
+  // Event::Reset() does not keep their capacity.
   void Apply(Event& event);
   // The entry for `pid`, or nullptr.
   const ProcessInfo* Find(uint32_t pid) const;

@@ -1,0 +1,73 @@
+// /proc scanner: the processes that existed before the sensor started, as
+// ProcessInfo values, so the process table can be seeded (exe, argv, parent of
+// everything already running) before the first ring-buffer event.
+//
+// Contract:
+// - Start-up / slow-path only: every call does file I/O (about 10 small reads
+//   and readlinks per process; a full scan of ~500 processes takes a few ms).
+//   Never call it per event on the hot thread.
+// - Thread use: no shared state; safe to call from any one thread at a time
+//   per ProcScanOptions object (the functions themselves are reentrant).
+// - Never throws. A process that vanishes mid-scan is skipped and counted; a
+//   field that cannot be read (EACCES, kernel thread without exe) stays empty/0.
+// - Values match what the kernel programs report for the same task:
+//   * start_ns is boot-time ns (CLOCK_BOOTTIME, as bpf_ktime_get_boot_ns and
+//     task->start_boottime), but /proc only has it in clock ticks
+//     (USER_HZ, 10 ms): start_ns = ticks * kNsPerClockTick. The process table
+//     treats two start_ns within kStartTimeToleranceNs as the same process.
+//   * cgroup is the cgroup v2 path from the host's cgroup root ("/" based, the
+//     `0::` line of /proc/<pid>/cgroup); cgroup_id is the inode number of that
+//     directory under the cgroup2 mount (== bpf_get_current_cgroup_id()).
+//   * ns.* are the namespace inode numbers (/proc/<pid>/ns/<type>).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/event.h"
+
+namespace vigil {
+
+struct ProcScanOptions {
+  std::string proc_root = "/proc";
+  std::string cgroup_root = "/sys/fs/cgroup";  // cgroup2 mount, for cgroup_id
+  std::size_t max_argv_bytes = 4096;           // cmdline bytes kept; more sets argv_truncated
+  std::size_t max_args = 64;                   // argv entries kept; more sets argv_truncated
+};
+
+struct ProcScanStats {
+  uint64_t found = 0;       // numeric entries listed in /proc
+  uint64_t read = 0;        // processes returned
+  uint64_t vanished = 0;    // exited between listing and reading
+  uint64_t incomplete = 0;  // returned, but some field could not be read (not counted for kernel threads' exe/cwd)
+};
+
+// Nanoseconds per /proc clock tick (1e9 / sysconf(_SC_CLK_TCK)).
+uint64_t NsPerClockTick();
+
+// Reads /proc/<pid> (a thread group leader). nullopt when the process does not
+// exist or vanished while being read. `incomplete`, when given, is set to true
+// if a field other than exe/cwd of a kernel thread could not be read.
+std::optional<ProcessInfo> ReadProcess(uint32_t pid, const ProcScanOptions& options = {},
+                                       bool* incomplete = nullptr);
+
+// Every process in /proc, in ascending pid order.
+std::vector<ProcessInfo> ScanProcesses(const ProcScanOptions& options = {}, ProcScanStats* stats = nullptr);
+
+// The namespace inodes of `pid` (any field that cannot be read stays 0);
+// nullopt when /proc/<pid>/ns cannot be read at all.
+std::optional<Namespaces> ReadNamespaces(uint32_t pid, const std::string& proc_root = "/proc");
+
+// PID 1's namespaces: the host's, for InContainer() (engine/state/container.h).
+// Reading them needs root (or CAP_SYS_PTRACE); nullopt otherwise.
+inline std::optional<Namespaces> ReadHostNamespaces(const std::string& proc_root = "/proc") {
+  return ReadNamespaces(1, proc_root);
+}
+
+// The current boot-time clock in ns (CLOCK_BOOTTIME), the clock of start_ns.
+uint64_t BootTimeNowNs();
+
+}  // namespace vigil

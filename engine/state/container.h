@@ -1,0 +1,45 @@
+// Container identity: which container (if any) a process belongs to, decided
+// from its cgroup v2 path as seen from the host, and from its namespaces.
+//
+// Contract:
+// - Pure functions, no file I/O, no locks: callable from any thread.
+// - ContainerIdFromCgroup() does not allocate (the 12-char result fits the
+//   std::string small buffer) and never throws.
+// - The host's namespaces (PID 1's) are read once at start by the caller
+//   (bpf/procfs/proc_scan.h: ReadHostNamespaces) and passed in.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "engine/event.h"
+
+namespace vigil {
+
+inline constexpr std::string_view kHostContainerId = "host";
+inline constexpr std::size_t kContainerIdLength = 12;  // short id shown for a 64-hex id
+
+// The container runtime id encoded in a cgroup v2 path, shortened to its first
+// 12 hex characters, or "host" when no runtime pattern matches. Recognised (the
+// id is 64 lower-case hex characters; the last matching path component wins, so
+// a nested cgroup such as podman's `libpod-<id>.scope/container` resolves):
+//   /docker/<id>                      (cgroupfs driver)
+//   docker-<id>.scope                 (systemd driver)
+//   cri-containerd-<id>.scope         (containerd, systemd driver)
+//   ...:cri-containerd:<id>           (containerd, cgroupfs driver path form)
+//   crio-<id> / crio-<id>.scope       (CRI-O; `crio-conmon-<id>` is the monitor: not a container)
+//   libpod-<id>.scope                 (podman; `libpod-conmon-<id>` is the monitor: not a container)
+//   nerdctl-<id>.scope                (nerdctl)
+std::string ContainerIdFromCgroup(std::string_view cgroup_path);
+
+// True when `cgroup_path` matches one of the runtime patterns above.
+bool IsContainerCgroup(std::string_view cgroup_path);
+
+// "In a container": a runtime pattern matched (container_id is neither empty
+// nor "host"), or the process is in a mount namespace other than the host's and
+// in a nested pid namespace (pidns_level > 0). Unknown namespace inodes (0) never
+// count as "different". `host` is PID 1's namespaces.
+bool InContainer(const ProcessInfo& proc, const Namespaces& host);
+
+}  // namespace vigil
