@@ -41,8 +41,23 @@ host_codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 archive=$(apt-get indextargets --format '$(TARGET_OF) $(CODENAME) $(REPO_URI)' 2>/dev/null |
           awk -v c="$host_codename" '$1 == "deb" && $2 == c { print $3; exit }')
 if [ -z "$archive" ]; then
-  echo "fetch_kernel: no deb repository for '$host_codename' in the host's apt sources" \
-       "(run apt-get update on the host first)" >&2
+  # The host has no package lists yet: read its sources files (one-line and deb822 formats).
+  archive=$( { cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+               sed 's/\[[^]]*\]//' |
+               awk -v c="$host_codename" '$1 == "deb" && $3 == c { print $2; exit }'
+             } || true)
+fi
+if [ -z "$archive" ]; then
+  archive=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+            awk -v c="$host_codename" '
+              /^[ \t]*$/ { if (deb && suite && uri) { print uri; exit } deb = suite = 0; uri = "" }
+              /^Types:/ { for (i = 2; i <= NF; i++) if ($i == "deb") deb = 1 }
+              /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == c) suite = 1 }
+              /^URIs:/ { uri = $2 }
+              END { if (deb && suite && uri) print uri }' | head -n1)
+fi
+if [ -z "$archive" ]; then
+  echo "fetch_kernel: no deb repository for '$host_codename' in the host's apt sources" >&2
   exit 1
 fi
 
@@ -76,4 +91,5 @@ cp "$vmlinuz" "$dest/vmlinuz.tmp"
 echo "$package $(stat -c %s "$deb")" > "$dest/package"
 mv "$dest/vmlinuz.tmp" "$dest/vmlinuz"
 rm -rf "$apt_dir"  # the package lists are only needed to resolve the name once
+rmdir "$cache/apt" 2>/dev/null || true
 echo "$dest/vmlinuz"

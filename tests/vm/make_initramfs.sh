@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make_initramfs.sh OUT.cpio [--file HOST[:GUEST]]... -- CMD [ARGS...] [--- CMD [ARGS...]]...
 #
+# A command written as `@bg CMD ARGS...` starts in the background (e.g. a daemon the next
+# commands exercise) and is stopped with SIGTERM after the last foreground command.
 # Builds an initramfs (cpio, newc, uncompressed) that boots straight into a test run:
 #   - busybox-static as /bin/busybox (its applets are installed at boot);
 #   - each CMD's executable as /vm/bin/<basename>, with every shared library `ldd` lists for it
@@ -16,6 +18,8 @@
 #   VM-RUN <i> <command line>       command i starts
 #   VM-RESULT ...                   lines printed by the commands themselves
 #   VM-EXIT <i> rc=<status>         command i finished
+#   VM-BG <i> <command line>        background command i starts
+#   VM-BGSTOP <i> rc=<status>       background command i stopped (informational)
 #   VM-DONE uptime=<s>              all commands ran; the VM powers off next
 set -euo pipefail
 
@@ -81,13 +85,18 @@ done
 run_lines=""
 cmd=()
 flush_cmd() {
+  local runner=run
+  if [ "${cmd[0]:-}" = "@bg" ]; then
+    runner=run_bg
+    cmd=("${cmd[@]:1}")
+  fi
   [ ${#cmd[@]} -gt 0 ] || usage
   local exe=${cmd[0]}
   local guest
   guest="/vm/bin/$(basename "$exe")"
   add_file "$(realpath "$exe")" "$guest"
   local line
-  line="run $(printf '%q' "$guest")"
+  line="$runner $(printf '%q' "$guest")"
   local arg
   for arg in "${cmd[@]:1}"; do line+=" $(printf '%q' "$arg")"; done
   run_lines+="$line"$'\n'
@@ -124,7 +133,19 @@ run() {
   echo "VM-EXIT \$n rc=\$?"
   n=\$((n + 1))
 }
+bg=""
+run_bg() {
+  echo "VM-BG \$n \$*"
+  "\$@" &
+  bg="\$bg \$n:\$!"
+  n=\$((n + 1))
+}
 ${run_lines}
+for job in \$bg; do
+  kill -TERM "\${job#*:}" 2>/dev/null
+  wait "\${job#*:}"
+  echo "VM-BGSTOP \${job%%:*} rc=\$?"
+done
 echo "VM-DONE uptime=\$(uptime)"
 sync
 poweroff -f
