@@ -11,6 +11,8 @@
 //
 // `lsm_probe_driver --child-exit N` exits with N at once: the exec cases run copies of this binary
 // in that mode, so an allowed exec is proven by its exit status.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -18,9 +20,6 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include <cerrno>
 #include <cstdarg>
@@ -89,16 +88,14 @@ std::optional<std::string> WriteFile(const std::string& path, const std::string&
 }
 
 // Marks `path` in the deny map for `hook`, keyed as the kernel sees the file.
-std::optional<std::string> MarkFile(const lsm_probe& skel, const std::string& path,
-                                    lsm_probe_hook hook) {
-  struct stat st{};
+std::optional<std::string> MarkFile(const lsm_probe& skel, const std::string& path, lsm_probe_hook hook) {
+  struct stat st {};
   if (stat(path.c_str(), &st) != 0) return "stat " + path + ": " + std::strerror(errno);
   lsm_probe_key key{};
   key.ino = st.st_ino;
   key.dev = (major(st.st_dev) << 20) | minor(st.st_dev);  // the kernel's internal dev_t
   __u32 mask = 1u << hook;
-  if (bpf_map__update_elem(skel.maps.deny_files, &key, sizeof(key), &mask, sizeof(mask),
-                           BPF_ANY) != 0) {
+  if (bpf_map__update_elem(skel.maps.deny_files, &key, sizeof(key), &mask, sizeof(mask), BPF_ANY) != 0) {
     return "update deny_files for " + path + ": " + std::strerror(errno);
   }
   return std::nullopt;
@@ -123,8 +120,8 @@ struct Outcome {
 
 Outcome SpawnAndWait(const std::string& path) {
   std::string code = std::to_string(kAllowedExitCode);
-  std::vector<char*> argv = {const_cast<char*>(path.c_str()), const_cast<char*>("--child-exit"),
-                             code.data(), nullptr};
+  std::vector<char*> argv = {const_cast<char*>(path.c_str()), const_cast<char*>("--child-exit"), code.data(),
+                             nullptr};
   pid_t pid = 0;
   // glibc's posix_spawn reports the child's execve errno as its return value.
   int error = posix_spawn(&pid, path.c_str(), nullptr, nullptr, argv.data(), environ);
@@ -132,8 +129,7 @@ Outcome SpawnAndWait(const std::string& path) {
   int status = 0;
   if (waitpid(pid, &status, 0) != pid) return {0, "waitpid failed", false};
   bool ok = WIFEXITED(status) && WEXITSTATUS(status) == kAllowedExitCode;
-  return {0, "child exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1),
-          ok};
+  return {0, "child exit status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1), ok};
 }
 
 Outcome OpenAndRead(const std::string& path) {
@@ -168,8 +164,8 @@ bool RunCase(const lsm_probe& skel, const Case& c) {
   bool pass = c.denied ? (outcome.error == EPERM && delta == 1)
                        : (outcome.error == 0 && outcome.effect_ok && delta == 0);
   Result("case %s %s %s; hook denials +%llu (expected %s, +%d)", c.name, pass ? "pass" : "fail",
-         outcome.detail.c_str(), static_cast<unsigned long long>(delta),
-         c.denied ? "EPERM" : "success", c.denied ? 1 : 0);
+         outcome.detail.c_str(), static_cast<unsigned long long>(delta), c.denied ? "EPERM" : "success",
+         c.denied ? 1 : 0);
   return pass;
 }
 
@@ -179,7 +175,7 @@ int LibbpfPrint(enum libbpf_print_level level, const char* format, va_list args)
 }
 
 int Run() {
-  struct utsname uts{};
+  struct utsname uts {};
   uname(&uts);
   Result("kernel %s", uts.release);
   const std::string lsm = ReadFirstLine("/sys/kernel/security/lsm");
@@ -197,9 +193,9 @@ int Run() {
   const std::string dir = dir_template;
   const std::string exec_denied = dir + "/exec_denied", exec_allowed = dir + "/exec_allowed";
   const std::string open_denied = dir + "/open_denied", open_allowed = dir + "/open_allowed";
-  for (auto error : {CopyFile("/proc/self/exe", exec_denied, 0755),
-                     CopyFile("/proc/self/exe", exec_allowed, 0755),
-                     WriteFile(open_denied, kOpenContent), WriteFile(open_allowed, kOpenContent)}) {
+  for (auto error :
+       {CopyFile("/proc/self/exe", exec_denied, 0755), CopyFile("/proc/self/exe", exec_allowed, 0755),
+        WriteFile(open_denied, kOpenContent), WriteFile(open_allowed, kOpenContent)}) {
     if (error) {
       std::fprintf(stderr, "lsm_probe_driver: %s\n", error->c_str());
       return 1;
@@ -214,8 +210,8 @@ int Run() {
     Result("hook file_open failed load: %s", std::strerror(error));
     return 1;
   }
-  for (const auto& [path, hook] : {std::pair{exec_denied, LSM_PROBE_HOOK_EXEC},
-                                   std::pair{open_denied, LSM_PROBE_HOOK_OPEN}}) {
+  for (const auto& [path, hook] :
+       {std::pair{exec_denied, LSM_PROBE_HOOK_EXEC}, std::pair{open_denied, LSM_PROBE_HOOK_OPEN}}) {
     if (auto error = MarkFile(*skel, path, hook)) {
       std::fprintf(stderr, "lsm_probe_driver: %s\n", error->c_str());
       return 1;
