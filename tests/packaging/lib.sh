@@ -59,3 +59,24 @@ expect_not_contains() {
 finish() {
   echo "PASS: $pass_count checks"
 }
+
+# expect_match / expect_no_match DESCRIPTION HAYSTACK ERE (some line matches)
+expect_match() {
+  if printf '%s\n' "$2" | grep -qE -- "$3"; then
+    pass_count=$((pass_count + 1))
+    echo "ok: $1"
+  else
+    printf '%s\n' "$2" >&2
+    fail "$1: no line matches /$3/ in the output above"
+  fi
+}
+
+expect_no_match() {
+  if printf '%s\n' "$2" | grep -qE -- "$3"; then
+    printf '%s\n' "$2" >&2
+    fail "$1: a line matches /$3/ in the output above"
+  else
+    pass_count=$((pass_count + 1))
+    echo "ok: $1"
+  fi
+}
