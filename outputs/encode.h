@@ -1,0 +1,51 @@
+// Alert encodings: Falco-compatible JSON and OCSF 1.1 Detection Finding.
+//
+// Contract:
+// - Both encoders are pure functions of the Alert (plus fixed product facts):
+//   the same Alert always encodes to the same bytes, which is what lets the
+//   Kafka spool store the encoded payload and replay it unchanged.
+// - Output is one JSON object on one line, without a trailing newline, valid
+//   UTF-8 (bytes that are not valid UTF-8 are replaced), and never throws.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/alert.h"
+
+namespace vigil::outputs {
+
+enum class Format : uint8_t { kFalco, kOcsf };
+
+// "falco" | "ocsf" (case-sensitive, the spelling used in vigil.yaml).
+std::optional<Format> ParseFormat(std::string_view text);
+std::string_view FormatName(Format f);
+
+// The product this sensor reports itself as in OCSF metadata.
+inline constexpr std::string_view kProductName = "vigil";
+inline constexpr std::string_view kVendorName = "vigil project";
+inline constexpr std::string_view kOcsfVersion = "1.1.0";
+// vigil's own version (the CMake project version), compiled in.
+std::string_view ProductVersion();
+
+// Falco's output schema: time (RFC 3339 UTC with nanoseconds), rule, priority,
+// output, output_fields (typed: numbers stay numbers, <NA> for unavailable),
+// tags, hostname, source, plus uuid. vigil's enforcement fields are added as
+// "action"/"enforcement" only when the rule asked for more than an alert.
+std::string EncodeFalcoJson(const Alert& alert);
+
+// OCSF Detection Finding (class_uid 2004, type_uid 200401). MITRE tags map to
+// finding_info.attacks: "T1059"/"T1059.004" become techniques, "mitre_<tactic>"
+// (Falco's tag style, e.g. mitre_privilege_escalation) become tactics.
+std::string EncodeOcsf(const Alert& alert);
+
+std::string Encode(const Alert& alert, Format format);
+
+// Formats `time_ns` (ns since the epoch) as 2026-11-23T19:04:10.123456789Z.
+std::string FormatTimeNs(uint64_t time_ns);
+
+// OCSF severity_id for a Falco priority (1 Informational .. 6 Fatal).
+int OcsfSeverityId(Priority p);
+
+}  // namespace vigil::outputs

@@ -1,0 +1,53 @@
+#include "outputs/outputs.h"
+
+#include <unistd.h>
+
+#include "outputs/file_sink.h"
+#include "outputs/kafka_sink.h"
+
+namespace vigil::outputs {
+
+std::optional<std::string> BuildOutputs(const OutputsConfig& config, FanOut* fanout) {
+  const std::size_t capacity = config.queue_capacity;
+  if (config.stdout_sink.enabled) {
+    FileSinkOptions o;
+    o.fd = STDOUT_FILENO;
+    o.format = config.stdout_sink.format;
+    fanout->AddSink(std::make_unique<FileSink>(o), capacity, config.stdout_sink.min_priority);
+  }
+  if (config.file.enabled) {
+    FileSinkOptions o;
+    o.path = config.file.path;
+    o.format = config.file.format;
+    o.max_size_bytes = config.file.max_size_mb << 20;
+    o.backups = static_cast<int>(config.file.backups);
+    o.fsync_interval_ms = static_cast<int>(config.file.fsync_interval_ms);
+    auto sink = std::make_unique<FileSink>(o);
+    fanout->AddSink(std::move(sink), capacity, config.file.min_priority);
+  }
+  if (config.kafka.enabled) {
+    KafkaSinkOptions o;
+    o.brokers = config.kafka.brokers;
+    o.topic = config.kafka.topic;
+    o.format = config.kafka.format;
+    o.key = config.kafka.key;
+    o.spool.dir = config.kafka.spool_dir;
+    o.spool.max_bytes = config.kafka.spool_max_mb << 20;
+    o.spool.fsync_interval_ms = static_cast<int>(config.kafka.spool_fsync_interval_ms);
+    o.max_in_flight = config.kafka.max_in_flight;
+    o.properties = config.kafka.properties;
+    // The overflow alert goes to the other sinks too (the Kafka sink spools its own copy).
+    auto self = std::make_shared<const Sink*>(nullptr);
+    o.on_internal_alert = [fanout, self](const Alert& a) {
+      fanout->Submit(std::make_shared<const Alert>(a), *self);
+    };
+    std::string error;
+    auto sink = KafkaSink::Create(std::move(o), &error);
+    if (!sink) return "outputs.kafka: " + error;
+    *self = sink.get();
+    fanout->AddSink(std::move(sink), capacity, config.kafka.min_priority);
+  }
+  return std::nullopt;
+}
+
+}  // namespace vigil::outputs

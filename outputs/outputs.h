@@ -1,0 +1,19 @@
+// Building the configured sinks: what the agent calls at start-up.
+//
+// Contract: BuildOutputs() adds one sink per enabled output of `config` to
+// `fanout` (not started), or returns an error naming the output that cannot
+// be set up (unwritable file, unusable spool, bad librdkafka property).
+// Alerts that a sink raises itself (spool overflow) are submitted to `fanout`.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "outputs/config.h"
+#include "outputs/fanout.h"
+
+namespace vigil::outputs {
+
+std::optional<std::string> BuildOutputs(const OutputsConfig& config, FanOut* fanout);
+
+}  // namespace vigil::outputs

@@ -1,0 +1,150 @@
+// The outputs: section of vigil.yaml and -o overrides.
+#include <catch2/catch.hpp>
+
+#include "outputs/config.h"
+
+namespace out = vigil::outputs;
+using vigil::Priority;
+
+namespace {
+
+std::vector<std::string> Parse(const std::string& yaml, out::OutputsConfig* cfg,
+                               const std::vector<std::string>& overrides = {}) {
+  YAML::Node root = YAML::Load(yaml);
+  for (const auto& o : overrides) {
+    auto err = out::ApplyOverride(root, o);
+    if (err) return {*err};
+  }
+  return out::ParseOutputsConfig(root["outputs"], "vigil.yaml", cfg);
+}
+
+bool Contains(const std::vector<std::string>& errors, const std::string& text) {
+  for (const auto& e : errors)
+    if (e.find(text) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("A full outputs section parses into the config", "[unit]") {
+  out::OutputsConfig cfg;
+  auto errors = Parse(R"(
+outputs:
+  queue_capacity: 1000
+  stdout: {enabled: true, format: ocsf}
+  file:
+    enabled: true
+    path: /tmp/a.json
+    max_size_mb: 10
+    backups: 3
+    fsync_interval_ms: 0
+    min_priority: notice
+  kafka:
+    enabled: true
+    brokers: "k1:9092,k2:9092"
+    topic: sec
+    format: ocsf
+    key: hostname
+    min_priority: warning
+    spool_dir: /var/tmp/s
+    spool_max_mb: 5
+    properties:
+      security.protocol: SASL_SSL
+      sasl.mechanism: PLAIN
+)",
+                      &cfg);
+  CHECK(errors.empty());
+  CHECK(cfg.queue_capacity == 1000);
+  CHECK(cfg.stdout_sink.enabled);
+  CHECK(cfg.stdout_sink.format == out::Format::kOcsf);
+  CHECK(cfg.file.path == "/tmp/a.json");
+  CHECK(cfg.file.max_size_mb == 10);
+  CHECK(cfg.file.backups == 3);
+  CHECK(cfg.file.fsync_interval_ms == 0);
+  CHECK(cfg.file.min_priority == Priority::kNotice);
+  CHECK(cfg.kafka.brokers == "k1:9092,k2:9092");
+  CHECK(cfg.kafka.topic == "sec");
+  CHECK(cfg.kafka.key == out::KafkaKey::kHostname);
+  CHECK(cfg.kafka.min_priority == Priority::kWarning);
+  CHECK(cfg.kafka.spool_max_mb == 5);
+  CHECK(cfg.kafka.properties.at("security.protocol") == "SASL_SSL");
+  CHECK(cfg.kafka.properties.at("sasl.mechanism") == "PLAIN");
+}
+
+TEST_CASE("A missing outputs section gives the defaults", "[unit]") {
+  out::OutputsConfig cfg;
+  CHECK(Parse("other: 1\n", &cfg).empty());
+  CHECK_FALSE(cfg.kafka.enabled);
+  CHECK(cfg.kafka.topic == "vigil-alerts");
+  CHECK(cfg.file.backups == 5);
+}
+
+TEST_CASE("Bad keys and values are reported with key, location and expected type", "[unit]") {
+  struct Case {
+    const char* yaml;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {"outputs:\n  file:\n    pth: /x\n", "vigil.yaml:3:5: outputs.file.pth: unknown key"},
+      {"outputs:\n  kafak: {}\n", "vigil.yaml:2:3: outputs.kafak: unknown key"},
+      {"outputs:\n  file:\n    max_size_mb: big\n", "outputs.file.max_size_mb: expected an integer"},
+      {"outputs:\n  file:\n    max_size_mb: -1\n", "outputs.file.max_size_mb: expected an integer"},
+      {"outputs:\n  file:\n    backups: 1.5\n", "outputs.file.backups: expected an integer"},
+      {"outputs:\n  file:\n    enabled: maybe\n", "outputs.file.enabled: expected a boolean"},
+      {"outputs:\n  kafka:\n    format: xml\n", "outputs.kafka.format: expected one of falco|ocsf, got 'xml'"},
+      {"outputs:\n  kafka:\n    key: pid\n", "outputs.kafka.key: expected one of host_id|hostname|rule|none"},
+      {"outputs:\n  kafka:\n    min_priority: loud\n", "outputs.kafka.min_priority: expected a priority"},
+      {"outputs:\n  kafka:\n    properties: [a, b]\n", "outputs.kafka.properties: expected a map"},
+      {"outputs:\n  kafka:\n    enabled: true\n", "outputs.kafka.brokers: required"},
+      {"outputs:\n  kafka:\n    topic: [x]\n", "outputs.kafka.topic: expected a non-empty string, got a list"},
+      {"outputs: 3\n", "outputs: expected a map"},
+  };
+  for (const auto& c : cases) {
+    out::OutputsConfig cfg;
+    auto errors = Parse(c.yaml, &cfg);
+    INFO(c.yaml);
+    for (const auto& e : errors) INFO(e);
+    CHECK(Contains(errors, c.expect));
+  }
+}
+
+TEST_CASE("Every error of the section is reported, not just the first", "[unit]") {
+  out::OutputsConfig cfg;
+  auto errors = Parse("outputs:\n  file: {backups: x, bogus: 1}\n  kafka: {format: y}\n", &cfg);
+  CHECK(errors.size() == 3);
+}
+
+TEST_CASE("-o overrides set and replace values, typed like the file", "[unit]") {
+  out::OutputsConfig cfg;
+  auto errors = Parse("outputs:\n  kafka: {topic: a, brokers: b}\n", &cfg,
+                      {"outputs.kafka.topic=x", "outputs.kafka.enabled=true", "outputs.file.backups=7",
+                       "outputs.kafka.properties.sasl.mechanism=SCRAM-SHA-512"});
+  CHECK(errors.empty());
+  CHECK(cfg.kafka.topic == "x");
+  CHECK(cfg.kafka.brokers == "b");
+  CHECK(cfg.kafka.enabled);
+  CHECK(cfg.file.backups == 7);
+  CHECK(cfg.kafka.properties.at("sasl.mechanism") == "SCRAM-SHA-512");
+}
+
+TEST_CASE("Bad -o overrides are reported naming the key", "[unit]") {
+  struct Case {
+    std::vector<std::string> overrides;
+    const char* expect;
+  };
+  const Case cases[] = {
+      {{"outputs.kafka.topic"}, "expected key=value"},
+      {{"=x"}, "expected key=value"},
+      {{"outputs..topic=x"}, "empty path segment"},
+      {{"outputs.kafka.topic.x=1"}, "outputs.kafka.topic is not a map"},
+      {{"outputs.kafka.tpic=x"}, "-o (command line): outputs.kafka.tpic: unknown key"},
+      {{"outputs.file.max_size_mb=lots"}, "-o (command line): outputs.file.max_size_mb: expected an integer"},
+  };
+  for (const auto& c : cases) {
+    out::OutputsConfig cfg;
+    auto errors = Parse("outputs:\n  kafka: {topic: a}\n", &cfg, c.overrides);
+    INFO(c.overrides[0]);
+    for (const auto& e : errors) INFO(e);
+    CHECK(Contains(errors, c.expect));
+  }
+}

@@ -1,0 +1,208 @@
+// File sink (JSON lines, rotation, reopen, mode) and the fan-out.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "outputs/fanout.h"
+#include "outputs/file_sink.h"
+
+namespace fs = std::filesystem;
+namespace out = vigil::outputs;
+using vigil::Alert;
+using vigil::Priority;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/vigil-file-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+Alert MakeAlert(int i, Priority p = Priority::kWarning) {
+  Alert a;
+  a.uuid = "uuid-" + std::to_string(i);
+  a.time_ns = 1700000000000000000ull + static_cast<uint64_t>(i);
+  a.rule = "rule";
+  a.priority = p;
+  a.output = "alert number " + std::to_string(i);
+  a.output_fields = {{"n", int64_t{i}}};
+  a.hostname = "h";
+  return a;
+}
+
+std::vector<std::string> Lines(const fs::path& p) {
+  std::vector<std::string> v;
+  std::ifstream f(p);
+  for (std::string line; std::getline(f, line);) v.push_back(line);
+  return v;
+}
+
+out::FileSinkOptions Options(const fs::path& p) {
+  out::FileSinkOptions o;
+  o.path = p.string();
+  o.fsync_interval_ms = -1;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("File sink writes one JSON object per line with mode 0600", "[unit]") {
+  TempDir dir;
+  auto path = dir.path / "alerts.json";
+  {
+    out::FileSink sink(Options(path));
+    for (int i = 0; i < 3; ++i) sink.Write(MakeAlert(i));
+    CHECK(sink.counters().sent == 3);
+  }
+  auto lines = Lines(path);
+  REQUIRE(lines.size() == 3);
+  for (int i = 0; i < 3; ++i) CHECK(nlohmann::json::parse(lines[i])["uuid"] == "uuid-" + std::to_string(i));
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+}
+
+TEST_CASE("File sink rotates by size keeping N backups", "[unit]") {
+  TempDir dir;
+  auto path = dir.path / "alerts.json";
+  auto o = Options(path);
+  o.max_size_bytes = 2000;
+  o.backups = 2;
+  out::FileSink sink(o);
+  for (int i = 0; i < 100; ++i) sink.Write(MakeAlert(i));
+  CHECK(fs::exists(path));
+  CHECK(fs::exists(dir.path.string() + "/alerts.json.1"));
+  CHECK(fs::exists(dir.path.string() + "/alerts.json.2"));
+  CHECK_FALSE(fs::exists(dir.path.string() + "/alerts.json.3"));
+  for (const auto& p : {path.string(), path.string() + ".1", path.string() + ".2"}) {
+    CHECK(fs::file_size(p) <= 2000);
+    for (const auto& line : Lines(p)) CHECK_NOTHROW(nlohmann::json::parse(line));
+  }
+  // The newest alerts are in the current file, the order continues across files.
+  auto cur = Lines(path), prev = Lines(path.string() + ".1");
+  REQUIRE_FALSE(cur.empty());
+  REQUIRE_FALSE(prev.empty());
+  CHECK(nlohmann::json::parse(cur.back())["uuid"] == "uuid-99");
+  auto last_prev = nlohmann::json::parse(prev.back())["output_fields"]["n"].get<int>();
+  CHECK(nlohmann::json::parse(cur.front())["output_fields"]["n"].get<int>() == last_prev + 1);
+}
+
+TEST_CASE("File sink reopens its path after logrotate moved the file", "[unit]") {
+  TempDir dir;
+  auto path = dir.path / "alerts.json";
+  out::FileSink sink(Options(path));
+  sink.Write(MakeAlert(1));
+  fs::rename(path, dir.path / "alerts.json.old");
+  sink.Write(MakeAlert(2));  // still goes to the moved file until reopened
+  sink.Reopen();
+  sink.Tick();
+  sink.Write(MakeAlert(3));
+  CHECK(Lines(dir.path / "alerts.json.old").size() == 2);
+  auto now = Lines(path);
+  REQUIRE(now.size() == 1);
+  CHECK(nlohmann::json::parse(now[0])["uuid"] == "uuid-3");
+}
+
+TEST_CASE("File sink keeps alerts while the path cannot be opened, writes them later", "[unit]") {
+  TempDir dir;
+  auto sub = dir.path / "missing";
+  auto o = Options(sub / "alerts.json");
+  o.retry_interval_ms = 1;
+  out::FileSink sink(o);
+  for (int i = 0; i < 5; ++i) sink.Write(MakeAlert(i));
+  CHECK(sink.pending() == 5);
+  CHECK(sink.counters().sent == 0);
+  fs::create_directory(sub);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  sink.Tick();
+  CHECK(sink.pending() == 0);
+  CHECK(Lines(sub / "alerts.json").size() == 5);
+  CHECK(sink.counters().sent == 5);
+}
+
+TEST_CASE("File sink bounds the retry buffer and counts what it drops", "[unit]") {
+  TempDir dir;
+  auto o = Options(dir.path / "no" / "alerts.json");
+  o.max_pending_bytes = 1000;
+  out::FileSink sink(o);
+  for (int i = 0; i < 100; ++i) sink.Write(MakeAlert(i));
+  CHECK(sink.counters().dropped > 0);
+  CHECK(sink.counters().dropped + sink.pending() == 100);
+}
+
+namespace {
+
+// A sink that blocks in Write until released: a dead network peer.
+class StuckSink : public out::Sink {
+ public:
+  std::string_view Name() const override { return "stuck"; }
+  void Write(const Alert&) override {
+    while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    counters_.sent.fetch_add(1);
+  }
+  std::atomic<bool> release{false};
+};
+
+class CountingSink : public out::Sink {
+ public:
+  std::string_view Name() const override { return "counting"; }
+  void Write(const Alert& a) override {
+    seen.push_back(a.uuid);
+    counters_.sent.fetch_add(1);
+  }
+  std::vector<std::string> seen;
+};
+
+}  // namespace
+
+TEST_CASE("A stuck sink blocks neither Submit nor the other sinks; its overflow is counted", "[unit]") {
+  out::FanOut fanout;
+  auto stuck = std::make_unique<StuckSink>();
+  auto* stuck_ptr = stuck.get();
+  auto counting = std::make_unique<CountingSink>();
+  auto* counting_ptr = counting.get();
+  fanout.AddSink(std::move(stuck), 10);
+  fanout.AddSink(std::move(counting), 10000);
+  fanout.Start();
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 1000; ++i) fanout.Submit(MakeAlert(i));
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  CHECK(elapsed < std::chrono::seconds(2));
+  // The healthy sink got everything, in order, while the other is stuck.
+  for (int i = 0; i < 200 && counting_ptr->counters().sent.load() < 1000; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(counting_ptr->counters().sent.load() == 1000);
+  CHECK(counting_ptr->seen.front() == "uuid-0");
+  CHECK(counting_ptr->seen.back() == "uuid-999");
+  auto stats = fanout.Stats();
+  CHECK(stats[0].name == "stuck");
+  CHECK(stats[0].dropped >= 1000 - 10 - 1);  // queue of 10 + at most one in Write
+  stuck_ptr->release = true;
+  fanout.Stop();
+  CHECK(stuck_ptr->counters().sent + stuck_ptr->counters().dropped == 1000);
+}
+
+TEST_CASE("Fan-out applies each sink's minimum priority", "[unit]") {
+  out::FanOut fanout;
+  auto counting = std::make_unique<CountingSink>();
+  auto* c = counting.get();
+  fanout.AddSink(std::move(counting), 100, Priority::kError);
+  fanout.Start();
+  fanout.Submit(MakeAlert(1, Priority::kWarning));
+  fanout.Submit(MakeAlert(2, Priority::kError));
+  fanout.Submit(MakeAlert(3, Priority::kEmergency));
+  fanout.Submit(MakeAlert(4, Priority::kDebug));
+  REQUIRE(fanout.WaitIdle(2000));
+  fanout.Stop();
+  CHECK(c->seen == std::vector<std::string>{"uuid-2", "uuid-3"});
+}
