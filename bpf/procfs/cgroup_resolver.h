@@ -7,9 +7,9 @@
 // - Thread use: not thread-safe; owned and called by one thread (the hot
 //   thread). No locks.
 // - Cost: a hit is one hash lookup, no syscalls, no allocation. A miss resolves
-//   the id with name_to_handle_at/open_by_handle_at on the cgroup2 mount (needs
+//   the id with open_by_handle_at on the cgroup2 mount (needs
 //   CAP_DAC_READ_SEARCH; about 3 syscalls), or, when that is refused, by
-//   rescanning the cgroup tree (a walk of /sys/fs/cgroup: ~1 ms per 1000
+//   rescanning the cgroup tree (a walk of the cgroup2 mount: ~1 ms per 1000
 //   cgroups). Rescans are rate-limited (at most one per kRescanInterval; ids
 //   still unknown after a rescan are remembered as unknown until the next one),
 //   so a burst of events from an unknown cgroup costs at most one walk.
@@ -50,7 +50,8 @@ class CgroupResolver {
     kScanOnly,    // never use file handles (tests; hosts where they are refused)
   };
 
-  explicit CgroupResolver(std::string cgroup_root = "/sys/fs/cgroup", std::size_t capacity = 4096,
+  // `cgroup_root`: the cgroup2 mount; "" finds it (FindCgroup2Mount in proc_scan.h).
+  explicit CgroupResolver(std::string cgroup_root = "", std::size_t capacity = 4096,
                           Method method = Method::kAuto);
   ~CgroupResolver();
   CgroupResolver(const CgroupResolver&) = delete;

@@ -33,7 +33,7 @@ namespace vigil {
 
 struct ProcScanOptions {
   std::string proc_root = "/proc";
-  std::string cgroup_root = "/sys/fs/cgroup";  // cgroup2 mount, for cgroup_id
+  std::string cgroup_root;                     // cgroup2 mount, for cgroup_id; "" = FindCgroup2Mount()
   std::size_t max_argv_bytes = 4096;           // cmdline bytes kept; more sets argv_truncated
   std::size_t max_args = 64;                   // argv entries kept; more sets argv_truncated
 };
@@ -66,6 +66,11 @@ std::optional<Namespaces> ReadNamespaces(uint32_t pid, const std::string& proc_r
 inline std::optional<Namespaces> ReadHostNamespaces(const std::string& proc_root = "/proc") {
   return ReadNamespaces(1, proc_root);
 }
+
+// Where the cgroup v2 hierarchy is mounted in our mount namespace, from
+// /proc/self/mountinfo: "/sys/fs/cgroup" on a unified host, "/sys/fs/cgroup/unified"
+// on a hybrid one. "/sys/fs/cgroup" when no cgroup2 mount is listed. Reads a file.
+std::string FindCgroup2Mount(const std::string& mountinfo = "/proc/self/mountinfo");
 
 // The current boot-time clock in ns (CLOCK_BOOTTIME), the clock of start_ns.
 uint64_t BootTimeNowNs();

@@ -1,0 +1,413 @@
+#include "engine/state/process_table.h"
+
+#include <array>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/state/container.h"
+
+namespace vigil {
+namespace {
+
+constexpr uint32_t kNone = 0xffffffffu;
+constexpr uint64_t kCloneThread = 0x00010000;  // CLONE_THREAD: a thread, not a process
+constexpr uint64_t kCloneParent = 0x00008000;  // CLONE_PARENT: the caller's parent becomes the parent
+
+bool IsForkType(EventType t) {
+  return t == EventType::fork || t == EventType::vfork || t == EventType::clone || t == EventType::clone3;
+}
+
+bool IsExecType(EventType t) { return t == EventType::execve || t == EventType::execveat; }
+
+bool NamespacesUnset(const Namespaces& ns) {
+  return ns.pid == 0 && ns.mnt == 0 && ns.net == 0 && ns.user == 0 && ns.uts == 0 && ns.ipc == 0 && ns.cgroup == 0;
+}
+
+// Both start times known and further apart than /proc's tick granularity.
+bool DifferentStart(uint64_t a, uint64_t b) {
+  if (a == 0 || b == 0) return false;
+  return (a > b ? a - b : b - a) > kStartTimeToleranceNs;
+}
+
+// Assigns only when different, so a steady state costs a compare, not a copy.
+void SetIfDiffers(std::string& to, const std::string& from) {
+  if (to != from) to = from;
+}
+
+}  // namespace
+
+struct ProcessTable::Impl {
+  // A slot sits in exactly one list while used: `live` (most recently used at
+  // the head) or `exited` (oldest exit at the head).
+  struct Entry {
+    ProcessInfo info;
+    uint64_t exit_ts = 0;
+    bool used = false;
+    bool exited = false;
+    uint32_t prev = kNone;
+    uint32_t next = kNone;
+  };
+  struct List {
+    uint32_t head = kNone;
+    uint32_t tail = kNone;
+    std::size_t size = 0;
+  };
+
+  // The parent chain of one event, walked lazily: most rules ask for the parent
+  // only, so the rest of the chain is looked up when asked for.
+  class Ancestors final : public AncestorView {
+   public:
+    explicit Ancestors(const Impl* impl) : impl_(impl) {}
+    void Reset(uint32_t self_pid, uint32_t ppid) {
+      self_pid_ = self_pid;
+      first_ppid_ = ppid;
+      filled_ = 0;
+      ended_ = false;
+    }
+    const ProcessInfo* Ancestor(int level) const override {
+      if (level < 1 || level > kMaxAncestorDepth) return nullptr;
+      while (filled_ < level && !ended_) Extend();
+      return level <= filled_ ? chain_[static_cast<std::size_t>(level - 1)] : nullptr;
+    }
+
+   private:
+    void Extend() const {
+      uint32_t next = filled_ == 0 ? first_ppid_ : chain_[static_cast<std::size_t>(filled_ - 1)]->ppid;
+      bool seen = next == 0 || next == self_pid_;
+      for (int i = 0; i < filled_ && !seen; ++i) seen = chain_[static_cast<std::size_t>(i)]->pid == next;
+      const ProcessInfo* info = seen ? nullptr : impl_->FindInfo(next);
+      if (info == nullptr) {
+        ended_ = true;
+        return;
+      }
+      chain_[static_cast<std::size_t>(filled_++)] = info;
+    }
+
+    const Impl* impl_;
+    uint32_t self_pid_ = 0;
+    uint32_t first_ppid_ = 0;
+    mutable std::array<const ProcessInfo*, kMaxAncestorDepth> chain_{};
+    mutable int filled_ = 0;
+    mutable bool ended_ = true;
+  };
+
+  explicit Impl(std::size_t cap) : capacity(cap < 2 ? 2 : cap), view(this) {
+    // reserve() maps the slot array without touching it: memory is committed
+    // as processes appear, and slots never move (pointers stay valid).
+    slots.reserve(capacity);
+    free_slots.reserve(capacity);
+    index.reserve(capacity);
+  }
+
+  // ---- lookup and lists ----
+  uint32_t FindSlot(uint32_t pid) const {
+    auto it = index.find(pid);
+    return it == index.end() ? kNone : it->second;
+  }
+  const ProcessInfo* FindInfo(uint32_t pid) const {
+    uint32_t s = FindSlot(pid);
+    return s == kNone ? nullptr : &slots[s].info;
+  }
+  List& ListOf(const Entry& e) { return e.exited ? exited : live; }
+
+  void Unlink(uint32_t s) {
+    Entry& e = slots[s];
+    List& l = ListOf(e);
+    if (e.prev != kNone) slots[e.prev].next = e.next; else l.head = e.next;
+    if (e.next != kNone) slots[e.next].prev = e.prev; else l.tail = e.prev;
+    e.prev = e.next = kNone;
+    --l.size;
+  }
+  void PushFront(List& l, uint32_t s) {
+    Entry& e = slots[s];
+    e.prev = kNone;
+    e.next = l.head;
+    if (l.head != kNone) slots[l.head].prev = s; else l.tail = s;
+    l.head = s;
+    ++l.size;
+  }
+  void PushBack(List& l, uint32_t s) {
+    Entry& e = slots[s];
+    e.next = kNone;
+    e.prev = l.tail;
+    if (l.tail != kNone) slots[l.tail].next = s; else l.head = s;
+    l.tail = s;
+    ++l.size;
+  }
+  // Marks a live entry most recently used; exited entries keep their exit order.
+  void Touch(uint32_t s) {
+    Entry& e = slots[s];
+    if (e.exited || live.head == s) return;
+    Unlink(s);
+    PushFront(live, s);
+  }
+
+  // ---- slot lifetime ----
+  void Free(uint32_t s) {
+    Entry& e = slots[s];
+    index.erase(e.info.pid);
+    Unlink(s);
+    e.used = false;
+    e.exited = false;
+    free_slots.push_back(s);
+  }
+  void EvictOne() {
+    uint32_t s = exited.head != kNone ? exited.head : live.tail;
+    if (!slots[s].exited) ++stats.live_evictions;
+    ++stats.evictions;
+    Free(s);
+  }
+  // A fresh live slot at the LRU head, indexed under `pid`; its info is stale
+  // and must be assigned by the caller. Allocates only the index node (and the
+  // slot's strings when the caller assigns).
+  uint32_t Allocate(uint32_t pid) {
+    if (free_slots.empty() && slots.size() >= capacity) EvictOne();
+    uint32_t s;
+    if (!free_slots.empty()) {
+      s = free_slots.back();
+      free_slots.pop_back();
+    } else {
+      slots.emplace_back();
+      s = static_cast<uint32_t>(slots.size() - 1);
+    }
+    Entry& e = slots[s];
+    e.used = true;
+    e.exited = false;
+    e.exit_ts = 0;
+    PushFront(live, s);
+    index[pid] = s;
+    return s;
+  }
+  void MarkExited(uint32_t s) {
+    Entry& e = slots[s];
+    if (e.exited) return;
+    Unlink(s);
+    e.exited = true;
+    e.exit_ts = now;
+    PushBack(exited, s);
+  }
+  // Frees exited entries whose grace period has passed (event time).
+  void Reap() {
+    while (exited.head != kNone && slots[exited.head].exit_ts + kExitedGraceNs <= now) {
+      Free(exited.head);
+      ++stats.reaped;
+    }
+  }
+
+  // ---- state updates ----
+  // Takes what the event knows better than the table: credentials, namespaces,
+  // cgroup, and paths the kernel reported.
+  static void Refresh(ProcessInfo& t, const ProcessInfo& p) {
+    if (p.ppid != 0) t.ppid = p.ppid;  // reparenting after the parent exits
+    if (p.vpid != 0) t.vpid = p.vpid;
+    if (p.pidns_level != 0) t.pidns_level = p.pidns_level;
+    t.uid = p.uid;
+    t.gid = p.gid;
+    t.euid = p.euid;
+    t.egid = p.egid;
+    t.loginuid = p.loginuid;
+    if (p.cap_effective != 0 || p.cap_permitted != 0) {
+      t.cap_effective = p.cap_effective;
+      t.cap_permitted = p.cap_permitted;
+    }
+    if (t.start_ns == 0) t.start_ns = p.start_ns;
+    if (!p.name.empty()) SetIfDiffers(t.name, p.name);
+    if (!p.exepath.empty()) SetIfDiffers(t.exepath, p.exepath);
+    if (!p.cwd.empty()) SetIfDiffers(t.cwd, p.cwd);
+    if (p.cgroup_id != 0) t.cgroup_id = p.cgroup_id;
+    if (!p.cgroup.empty()) SetIfDiffers(t.cgroup, p.cgroup);
+    if (!p.container_id.empty()) SetIfDiffers(t.container_id, p.container_id);
+    if (!NamespacesUnset(p.ns)) t.ns = p.ns;
+    if (p.tty != 0) t.tty = p.tty;
+  }
+
+  // A new entry for the process an event describes. A fork child with nothing
+  // but ids in its record inherits what it shares with its parent.
+  uint32_t AddFromEvent(const ProcessInfo& p, bool inherit_from_parent) {
+    uint32_t s = Allocate(p.pid);
+    ProcessInfo& t = slots[s].info;
+    const ProcessInfo* parent = inherit_from_parent ? FindInfo(p.ppid) : nullptr;
+    if (parent != nullptr && parent != &t) {
+      t = *parent;
+      t.pid = p.pid;
+      t.tid = p.pid;
+      t.ppid = p.ppid;
+      t.vpid = 0;
+      t.start_ns = 0;
+      Refresh(t, p);
+      if (!p.argv.empty()) {
+        t.argv = p.argv;
+        t.argv_truncated = p.argv_truncated;
+      }
+    } else {
+      t = p;
+      t.tid = p.pid;
+    }
+    if (t.container_id.empty() && !t.cgroup.empty()) t.container_id = ContainerIdFromCgroup(t.cgroup);
+    return s;
+  }
+
+  // The slot of the acting process, added or refreshed from the event.
+  uint32_t Adopt(const Event& ev) {
+    const ProcessInfo& p = ev.proc;
+    uint32_t s = FindSlot(p.pid);
+    if (s != kNone && DifferentStart(slots[s].info.start_ns, p.start_ns)) {
+      ++stats.pid_reuses;
+      Free(s);
+      s = kNone;
+    }
+    bool fork_child = IsForkType(ev.type) && ev.res == 0;
+    if (s == kNone) {
+      if (!fork_child) ++stats.misses;
+      return AddFromEvent(p, fork_child);
+    }
+    Touch(s);
+    Refresh(slots[s].info, p);
+    return s;
+  }
+
+  // fork/clone seen from the parent: add the child unless it is already known
+  // through its own (earlier delivered) events.
+  void AddChild(const Event& ev) {
+    const ProcessInfo& p = ev.proc;
+    if ((ev.type == EventType::clone || ev.type == EventType::clone3) && (ev.args.flags & kCloneThread)) return;
+    uint32_t child = ev.args.target_pid > 0 ? static_cast<uint32_t>(ev.args.target_pid)
+                                             : static_cast<uint32_t>(ev.res);
+    if (child == 0 || child == p.pid) return;
+    uint32_t s = FindSlot(child);
+    if (s != kNone) {
+      const ProcessInfo& c = slots[s].info;
+      // Started within the grace window: this child, already seen (it ran, and
+      // maybe exec'd, before the parent's clone returned). Keep its image.
+      bool same_child = c.start_ns != 0 && (ev.ts_ns == 0 || c.start_ns + kExitedGraceNs >= ev.ts_ns);
+      if (same_child) return;
+      ++stats.pid_reuses;
+      Free(s);
+    }
+    uint32_t parent_pid = p.pid;
+    uint32_t parent_slot = FindSlot(parent_pid);
+    if ((ev.args.flags & kCloneParent) && parent_slot != kNone) parent_pid = slots[parent_slot].info.ppid;
+    s = Allocate(child);
+    parent_slot = FindSlot(p.pid);  // Allocate may have evicted it
+    ProcessInfo& t = slots[s].info;
+    if (parent_slot != kNone && parent_slot != s) {
+      t = slots[parent_slot].info;
+    } else {
+      t = p;
+    }
+    t.pid = child;
+    t.tid = child;
+    t.ppid = parent_pid;
+    t.vpid = 0;
+    t.start_ns = 0;  // learnt from the child's first own event
+  }
+
+  void ReplaceImage(ProcessInfo& t, const Event& ev) {
+    const ProcessInfo& p = ev.proc;
+    SetIfDiffers(t.exepath, p.exepath);
+    t.argv = p.argv;
+    t.argv_truncated = p.argv_truncated;
+    t.exec_ns = p.exec_ns != 0 ? p.exec_ns : ev.ts_ns;
+  }
+
+  // Fills what the record left empty from the table entry.
+  static void Enrich(ProcessInfo& p, const ProcessInfo& t, bool successful_exec) {
+    if (p.ppid == 0) p.ppid = t.ppid;
+    if (p.vpid == 0) p.vpid = t.vpid;
+    if (p.pidns_level == 0) p.pidns_level = t.pidns_level;
+    if (p.name.empty()) p.name = t.name;
+    if (!successful_exec) {
+      if (p.exepath.empty()) p.exepath = t.exepath;
+      if (p.argv.empty() && !t.argv.empty()) {
+        p.argv = t.argv;  // reuses the event's vector capacity
+        p.argv_truncated = t.argv_truncated;
+      }
+    }
+    if (p.cwd.empty()) p.cwd = t.cwd;
+    if (p.cgroup.empty()) p.cgroup = t.cgroup;
+    if (p.cgroup_id == 0) p.cgroup_id = t.cgroup_id;
+    if (p.container_id.empty()) p.container_id = t.container_id;
+    if (p.start_ns == 0) p.start_ns = t.start_ns;
+    if (p.exec_ns == 0) p.exec_ns = t.exec_ns;
+    if (NamespacesUnset(p.ns)) p.ns = t.ns;
+    if (p.tty == 0) p.tty = t.tty;
+  }
+
+  void Apply(Event& ev) {
+    if (ev.ts_ns > now) now = ev.ts_ns;
+    Reap();
+    ProcessInfo& p = ev.proc;
+    if (p.pid == 0) {  // idle task or a record without a process: nothing to track
+      view.Reset(0, 0);
+      ev.ancestors = &view;
+      return;
+    }
+    bool successful_exec = IsExecType(ev.type) && ev.res == 0;
+    uint32_t s = Adopt(ev);
+    if (successful_exec) ReplaceImage(slots[s].info, ev);
+    if (IsForkType(ev.type) && ev.res > 0) {
+      AddChild(ev);
+      s = FindSlot(p.pid);
+    }
+    if (s != kNone) {
+      Enrich(p, slots[s].info, successful_exec);
+      if (ev.type == EventType::procexit && (p.tid == 0 || p.tid == p.pid)) MarkExited(s);
+    }
+    uint32_t parent = FindSlot(p.ppid);
+    if (parent != kNone) Touch(parent);  // a parent with busy children stays
+    view.Reset(p.pid, p.ppid);
+    ev.ancestors = &view;
+  }
+
+  void Upsert(const ProcessInfo& info) {
+    if (info.pid == 0) return;
+    uint32_t s = FindSlot(info.pid);
+    if (s != kNone && DifferentStart(slots[s].info.start_ns, info.start_ns)) ++stats.pid_reuses;
+    if (s == kNone) {
+      s = Allocate(info.pid);
+    } else if (slots[s].exited) {
+      Unlink(s);
+      slots[s].exited = false;
+      PushFront(live, s);
+    } else {
+      Touch(s);
+    }
+    ProcessInfo& t = slots[s].info;
+    t = info;
+    if (t.tid == 0) t.tid = t.pid;
+    if (t.container_id.empty() && !t.cgroup.empty()) t.container_id = ContainerIdFromCgroup(t.cgroup);
+  }
+
+  std::size_t capacity;
+  std::vector<Entry> slots;
+  std::vector<uint32_t> free_slots;
+  std::unordered_map<uint32_t, uint32_t> index;
+  List live;
+  List exited;
+  uint64_t now = 0;  // latest event time seen (boot ns)
+  ProcessTableStats stats;
+  Ancestors view;
+};
+
+ProcessTable::ProcessTable(std::size_t capacity) : impl_(std::make_unique<Impl>(capacity)) {}
+ProcessTable::~ProcessTable() = default;
+
+void ProcessTable::Upsert(const ProcessInfo& info) { impl_->Upsert(info); }
+
+void ProcessTable::Remove(uint32_t pid) {
+  uint32_t s = impl_->FindSlot(pid);
+  if (s != kNone) impl_->Free(s);
+}
+
+void ProcessTable::Apply(Event& event) { impl_->Apply(event); }
+
+const ProcessInfo* ProcessTable::Find(uint32_t pid) const { return impl_->FindInfo(pid); }
+
+ProcessTableStats ProcessTable::Stats() const {
+  ProcessTableStats s = impl_->stats;
+  s.size = impl_->index.size();
+  s.exited = impl_->exited.size;
+  return s;
+}
+
+}  // namespace vigil

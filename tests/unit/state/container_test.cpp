@@ -1,0 +1,105 @@
+// Container id from cgroup v2 paths: every runtime pattern, and near misses.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "engine/state/container.h"
+
+namespace vigil {
+namespace {
+
+const std::string kId = "3f5a9c1be2d47e8a0b6c9d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a";
+const std::string kShort = kId.substr(0, 12);
+const std::string kOther = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+TEST_CASE("container id from cgroup path", "[unit][container]") {
+  struct Case {
+    std::string path;
+    std::string want;
+  };
+  const Case cases[] = {
+      // Docker, cgroupfs driver.
+      {"/docker/" + kId, kShort},
+      // Docker, systemd driver.
+      {"/system.slice/docker-" + kId + ".scope", kShort},
+      // containerd under kubelet, systemd driver.
+      {"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1b2c3d4e_5f60_7182_93a4_b5c6d7e8f901.slice/"
+       "cri-containerd-" + kId + ".scope",
+       kShort},
+      // containerd, the ':cri-containerd:' path form.
+      {"/kubepods-burstable-pod1b2c3d4e_5f60.slice:cri-containerd:" + kId, kShort},
+      {"/system.slice/containerd.service/kubepods-besteffort-pod9d1e.slice:cri-containerd:" + kId, kShort},
+      // containerd/k8s, cgroupfs driver: bare id under kubepods.
+      {"/kubepods/besteffort/pod1b2c3d4e-5f60-7182-93a4-b5c6d7e8f901/" + kId, kShort},
+      // CRI-O.
+      {"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podabc.slice/crio-" + kId + ".scope", kShort},
+      {"/machine.slice/crio-" + kId, kShort},
+      // Podman: the scope itself and its nested 'container' cgroup.
+      {"/machine.slice/libpod-" + kId + ".scope", kShort},
+      {"/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" + kId + ".scope/container", kShort},
+      // nerdctl.
+      {"/system.slice/nerdctl-" + kId + ".scope", kShort},
+      // Nested: the innermost id wins (docker in docker).
+      {"/docker/" + kOther + "/docker/" + kId, kShort},
+      // Host processes.
+      {"/", "host"},
+      {"", "host"},
+      {"/init.scope", "host"},
+      {"/system.slice/ssh.service", "host"},
+      {"/user.slice/user-1000.slice/session-3.scope", "host"},
+      {"/system.slice/docker.service", "host"},
+      {"/system.slice/containerd.service", "host"},
+      // Near misses: monitors, wrong lengths, upper case, wrong prefix/suffix.
+      {"/machine.slice/crio-conmon-" + kId + ".scope", "host"},
+      {"/machine.slice/libpod-conmon-" + kId + ".scope", "host"},
+      {"/docker/" + kId.substr(0, 63), "host"},
+      {"/docker/" + kId + "0", "host"},
+      {"/docker/3F5A9C1BE2D47E8A0B6C9D1E2F3A4B5C6D7E8F9A0B1C2D3E4F5A6B7C8D9E0F1A", "host"},
+      {"/docker/" + kId.substr(0, 60) + "zzzz", "host"},
+      {"/system.slice/docker-" + kId + ".service", "host"},
+      {"/system.slice/docker-" + kId, "host"},
+      {"/system.slice/xdocker-" + kId + ".scope", "host"},
+      {"/system.slice/" + kId, "host"},  // a bare id not under docker/ or kubepods
+      {"/notdocker/" + kId, "host"},
+      {"/slice:cri-containerd:" + kId.substr(0, 63), "host"},
+      {"/machine.slice/libpod-" + kId + ".scopex", "host"},
+  };
+  for (const Case& c : cases) {
+    INFO("path: " << c.path);
+    CHECK(ContainerIdFromCgroup(c.path) == c.want);
+    CHECK(IsContainerCgroup(c.path) == (c.want != "host"));
+  }
+}
+
+TEST_CASE("in a container: runtime pattern, or other mnt ns and nested pid ns", "[unit][container]") {
+  Namespaces host;
+  host.mnt = 4026531841;
+  host.pid = 4026531836;
+  struct Case {
+    const char* what;
+    std::string container_id;
+    uint64_t mnt;
+    uint32_t pidns_level;
+    bool want;
+  };
+  const Case cases[] = {
+      {"runtime pattern", kShort, host.mnt, 0, true},
+      {"host process", "host", host.mnt, 0, false},
+      {"private mnt and pid ns (unknown runtime)", "host", 4026532500, 1, true},
+      {"private mnt ns only (systemd PrivateTmp)", "host", 4026532500, 0, false},
+      {"nested pid ns only", "host", host.mnt, 1, false},
+      {"mnt ns unknown", "host", 0, 1, false},
+      {"no id yet", "", host.mnt, 0, false},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    ProcessInfo p;
+    p.container_id = c.container_id;
+    p.ns.mnt = c.mnt;
+    p.pidns_level = c.pidns_level;
+    CHECK(InContainer(p, host) == c.want);
+  }
+}
+
+}  // namespace
+}  // namespace vigil

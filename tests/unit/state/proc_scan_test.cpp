@@ -1,0 +1,262 @@
+// The /proc scanner and cgroup resolver on this host: a child with known argv
+// and cwd must be found with the right fields.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <string>
+
+#include "bpf/procfs/cgroup_resolver.h"
+#include "bpf/procfs/proc_scan.h"
+#include "engine/state/container.h"
+#include "engine/state/process_table.h"
+
+namespace vigil {
+namespace {
+
+// A `sleep` child started in a fresh temporary directory; killed on scope exit.
+struct Child {
+  Child() {
+    char tmpl[] = "/tmp/vigil-procscan-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    dir = tmpl;
+    before_ns = BootTimeNowNs();
+    pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      if (::chdir(dir.c_str()) != 0) _exit(126);
+      execl("/bin/sleep", "sleep", "30.4242", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // Wait until the exec happened (comm becomes "sleep").
+    for (int i = 0; i < 500; ++i) {
+      std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+      std::string name;
+      std::getline(comm, name);
+      if (name == "sleep") break;
+      ::usleep(2000);
+    }
+  }
+  ~Child() {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    ::rmdir(dir.c_str());
+  }
+  pid_t pid = -1;
+  std::string dir;
+  uint64_t before_ns = 0;
+};
+
+std::string RealPath(const std::string& p) {
+  char buf[PATH_MAX];
+  return ::realpath(p.c_str(), buf) ? std::string(buf) : p;
+}
+
+TEST_CASE("ReadProcess finds a child with its argv, cwd, exe and parent", "[unit][procfs]") {
+  Child child;
+  bool incomplete = true;
+  std::optional<ProcessInfo> p = ReadProcess(static_cast<uint32_t>(child.pid), {}, &incomplete);
+  REQUIRE(p);
+  CHECK_FALSE(incomplete);
+  CHECK(p->pid == static_cast<uint32_t>(child.pid));
+  CHECK(p->ppid == static_cast<uint32_t>(::getpid()));
+  CHECK(p->name == "sleep");
+  CHECK(p->argv == std::vector<std::string>{"sleep", "30.4242"});
+  CHECK_FALSE(p->argv_truncated);
+  CHECK(p->cwd == RealPath(child.dir));
+  CHECK(p->exepath == RealPath("/bin/sleep"));
+  CHECK(p->uid == ::getuid());
+  CHECK(p->euid == ::geteuid());
+  CHECK(p->gid == ::getgid());
+  // Start time: boot clock, tick granularity, between fork and now.
+  CHECK(p->start_ns + NsPerClockTick() >= child.before_ns);
+  CHECK(p->start_ns <= BootTimeNowNs());
+  CHECK(p->ns.mnt != 0);
+  CHECK(p->ns.pid != 0);
+  CHECK(p->ns.net != 0);
+  CHECK_FALSE(p->cgroup.empty());
+  CHECK(p->cgroup.front() == '/');
+  CHECK(p->container_id == ContainerIdFromCgroup(p->cgroup));
+  // Same cgroup as ours; its id is the inode of the cgroup directory.
+  std::optional<ProcessInfo> self = ReadProcess(static_cast<uint32_t>(::getpid()));
+  REQUIRE(self);
+  CHECK(p->cgroup == self->cgroup);
+  struct stat st {};
+  REQUIRE(::stat((FindCgroup2Mount() + p->cgroup).c_str(), &st) == 0);
+  CHECK(p->cgroup_id == st.st_ino);
+}
+
+TEST_CASE("argv is bounded and flagged truncated", "[unit][procfs]") {
+  Child child;
+  ProcScanOptions small;
+  small.max_argv_bytes = 8;  // "sleep\0" + 2 bytes
+  std::optional<ProcessInfo> p = ReadProcess(static_cast<uint32_t>(child.pid), small);
+  REQUIRE(p);
+  CHECK(p->argv_truncated);
+  CHECK(p->argv == std::vector<std::string>{"sleep", "30"});
+  ProcScanOptions few;
+  few.max_args = 1;
+  p = ReadProcess(static_cast<uint32_t>(child.pid), few);
+  REQUIRE(p);
+  CHECK(p->argv_truncated);
+  CHECK(p->argv.size() == 1);
+}
+
+TEST_CASE("ScanProcesses lists the child and this process; vanished pids are skipped", "[unit][procfs]") {
+  Child child;
+  ProcScanStats stats;
+  std::vector<ProcessInfo> all = ScanProcesses({}, &stats);
+  CHECK(stats.found >= stats.read);
+  CHECK(stats.read == all.size());
+  CHECK(std::is_sorted(all.begin(), all.end(), [](auto& a, auto& b) { return a.pid < b.pid; }));
+  auto it = std::find_if(all.begin(), all.end(), [&](auto& p) { return p.pid == static_cast<uint32_t>(child.pid); });
+  REQUIRE(it != all.end());
+  CHECK(it->argv == std::vector<std::string>{"sleep", "30.4242"});
+  CHECK(std::any_of(all.begin(), all.end(), [](auto& p) { return p.pid == static_cast<uint32_t>(::getpid()); }));
+
+  // A pid that is gone reads as nothing.
+  pid_t gone = ::fork();
+  REQUIRE(gone >= 0);
+  if (gone == 0) _exit(0);
+  ::waitpid(gone, nullptr, 0);
+  CHECK_FALSE(ReadProcess(static_cast<uint32_t>(gone)));
+}
+
+TEST_CASE("a fake /proc tree: odd comm, missing files, non-numeric entries", "[unit][procfs]") {
+  char tmpl[] = "/tmp/vigil-fakeproc-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  std::string root = tmpl;
+  auto write = [&](const std::string& rel, const std::string& text) {
+    std::ofstream(root + "/" + rel, std::ios::binary) << text;
+  };
+  ::mkdir((root + "/4242").c_str(), 0755);
+  ::mkdir((root + "/self").c_str(), 0755);
+  ::mkdir((root + "/4243").c_str(), 0755);  // empty: vanished
+  // comm with a space and ')' inside; starttime 1234 ticks.
+  write("4242/stat", "4242 (we) ird) S 77 4242 4242 34816 4242 4194560 1 0 0 0 0 0 0 0 20 0 1 0 1234 1000 100 "
+                     "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n");
+  write("4242/status", "Name:\twe) ird\nUid:\t1000\t1001\t1000\t1000\nGid:\t100\t101\t100\t100\n"
+                       "CapPrm:\t00000000000000ff\nCapEff:\t0000000000000003\nNSpid:\t4242\t7\n");
+  write("4242/cmdline", std::string("prog\0--flag\0value\0", 18));
+  write("4242/loginuid", "1000");
+  write("4242/cgroup", "0::/system.slice/docker-" + std::string(64, 'c') + ".scope\n");
+  ProcScanOptions options;
+  options.proc_root = root;
+  options.cgroup_root = "";
+  ProcScanStats stats;
+  std::vector<ProcessInfo> all = ScanProcesses(options, &stats);
+  CHECK(stats.found == 2);
+  CHECK(stats.vanished == 1);
+  REQUIRE(all.size() == 1);
+  const ProcessInfo& p = all[0];
+  CHECK(p.name == "we) ird");
+  CHECK(p.ppid == 77);
+  CHECK(p.tty == 34816);
+  CHECK(p.start_ns == 1234 * NsPerClockTick());
+  CHECK(p.uid == 1000);
+  CHECK(p.euid == 1001);
+  CHECK(p.gid == 100);
+  CHECK(p.egid == 101);
+  CHECK(p.cap_permitted == 0xff);
+  CHECK(p.cap_effective == 3);
+  CHECK(p.vpid == 7);
+  CHECK(p.pidns_level == 1);
+  CHECK(p.loginuid == 1000);
+  CHECK(p.argv == std::vector<std::string>{"prog", "--flag", "value"});
+  CHECK(p.container_id == "cccccccccccc");
+  CHECK(p.exepath.empty());  // no exe link in the fake tree
+  CHECK(stats.incomplete == 1);
+  std::system(("rm -rf " + root).c_str());
+}
+
+TEST_CASE("seeding a process table from the scan gives ancestry for running processes", "[unit][procfs]") {
+  Child child;
+  ProcessTable table;
+  for (const ProcessInfo& p : ScanProcesses()) table.Upsert(p);
+  Event e;
+  e.type = EventType::openat;
+  e.proc.pid = e.proc.tid = static_cast<uint32_t>(child.pid);
+  table.Apply(e);
+  CHECK(e.proc.argv == std::vector<std::string>{"sleep", "30.4242"});
+  REQUIRE(e.ancestors->Ancestor(1) != nullptr);
+  CHECK(e.ancestors->Ancestor(1)->pid == static_cast<uint32_t>(::getpid()));
+  CHECK(table.Stats().misses == 0);
+}
+
+TEST_CASE("cgroup resolver maps a cgroup id (directory inode) to its path", "[unit][procfs]") {
+  std::optional<ProcessInfo> self = ReadProcess(static_cast<uint32_t>(::getpid()));
+  REQUIRE(self);
+  const std::string mount = FindCgroup2Mount();
+  struct stat st {};
+  REQUIRE(::stat((mount + self->cgroup).c_str(), &st) == 0);
+  for (auto method : {CgroupResolver::Method::kScanOnly, CgroupResolver::Method::kAuto}) {
+    CgroupResolver resolver("", 64, method);
+    const CgroupInfo* info = resolver.Lookup(st.st_ino);
+    REQUIRE(info != nullptr);
+    CHECK(info->path == self->cgroup);
+    CHECK(info->container_id == ContainerIdFromCgroup(self->cgroup));
+    CHECK(resolver.Lookup(st.st_ino) == info);  // cached
+    auto s = resolver.Stats();
+    CHECK(s.hits == 1);
+    CHECK(s.misses == 1);
+    CHECK(s.size <= 64);
+    // As root (CAP_DAC_READ_SEARCH) the file-handle path resolves without a walk.
+    if (method == CgroupResolver::Method::kAuto && ::geteuid() == 0) {
+      CHECK(s.handle_opens == 1);
+      CHECK(s.rescans == 0);
+    } else {
+      CHECK(s.rescans == 1);
+    }
+    // The root cgroup and an id that does not exist.
+    struct stat root {};
+    REQUIRE(::stat(mount.c_str(), &root) == 0);
+    const CgroupInfo* r = resolver.Lookup(root.st_ino);
+    REQUIRE(r != nullptr);
+    CHECK(r->path == "/");
+    CHECK(resolver.Lookup(0xfffffffffff0ull) == nullptr);
+    CHECK(resolver.Lookup(0xfffffffffff0ull) == nullptr);  // negative-cached: no second walk
+    CHECK(resolver.Stats().unresolved == 2);
+    CHECK(resolver.Lookup(0) == nullptr);
+  }
+}
+
+TEST_CASE("the cgroup2 mount is found in mountinfo, unified or hybrid", "[unit][procfs]") {
+  char tmpl[] = "/tmp/vigil-mountinfo-XXXXXX";
+  int fd = ::mkstemp(tmpl);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  struct Case {
+    std::string text, want;
+  };
+  const Case cases[] = {
+      {"25 30 0:22 / /sys/fs/cgroup rw,nosuid shared:9 - cgroup2 cgroup2 rw,nsdelegate\n", "/sys/fs/cgroup"},
+      {"31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+       "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+       "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n",
+       "/sys/fs/cgroup/unified"},
+      {"50 1 0:40 /sub /mnt/sub rw - cgroup2 cgroup2 rw\n51 1 0:40 / /mnt/my\\040cg rw - cgroup2 cgroup2 rw\n",
+       "/mnt/my cg"},
+      {"22 1 0:5 / /proc rw - proc proc rw\n", "/sys/fs/cgroup"},
+  };
+  for (const Case& c : cases) {
+    std::ofstream(tmpl, std::ios::trunc) << c.text;
+    CHECK(FindCgroup2Mount(tmpl) == c.want);
+  }
+  ::unlink(tmpl);
+}
+
+TEST_CASE("cgroup resolver stays within its capacity", "[unit][procfs]") {
+  CgroupResolver resolver("", 2, CgroupResolver::Method::kScanOnly);
+  for (uint64_t id = 1ull << 40; id < (1ull << 40) + 10; ++id) resolver.Lookup(id);
+  CHECK(resolver.Stats().size <= 2);
+}
+
+}  // namespace
+}  // namespace vigil
