@@ -1,0 +1,66 @@
+// The evaluator: a tree of Check objects built once by the compiler.
+//
+// Contract:
+// - Eval() does not throw, does not look names up, and does not allocate
+//   once the per-check scratch buffers have grown (they keep capacity).
+// - Checks hold mutable scratch: one compiled rule set is evaluated by one
+//   thread at a time (the hot thread), never concurrently.
+// - A check on a field that is not available for the event is false (so
+//   `not <check>` is true), as in Falco.
+#pragma once
+
+#include <bitset>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/condition/ast.h"
+#include "engine/event.h"
+#include "engine/fields/field_table.h"
+
+namespace vigil::compile {
+
+using EventTypeSet = std::bitset<kEventTypeCount>;
+
+// A field with its argument and transformers, resolved at load.
+struct FieldAccessor {
+  const FieldDef* def = nullptr;
+  FieldArg arg;
+  std::vector<condition::Transformer> transformers;  // outermost first
+  FieldType type = FieldType::kString;                // after transformers
+  std::string text;                                   // as written, for outputs and explain
+  mutable Scratch scratch;
+  mutable std::string tbuf;
+  mutable std::vector<std::string_view> tlist;
+  mutable std::vector<std::string> tlist_owned;
+
+  // False when not available for this event.
+  bool Get(const FieldContext& ctx, FieldValueRef* out) const;
+};
+
+class Check {
+ public:
+  virtual ~Check() = default;
+  virtual bool Eval(const FieldContext& ctx) const = 0;
+  // For `vigil rules explain`: prints this check and, recursively, each
+  // sub-check's result for the event.
+  virtual void Explain(const FieldContext& ctx, int indent, std::string* out) const;
+  std::string text;  // the source text of this check (condition excerpt)
+};
+
+std::unique_ptr<Check> MakeAnd(std::vector<std::unique_ptr<Check>> children);
+std::unique_ptr<Check> MakeOr(std::vector<std::unique_ptr<Check>> children);
+std::unique_ptr<Check> MakeNot(std::unique_ptr<Check> child);
+std::unique_ptr<Check> MakeConst(bool value);
+// evt.type against a set of types (=, !=, in).
+std::unique_ptr<Check> MakeEventTypeCheck(EventTypeSet types);
+// A compare whose right side is a constant or a value list. Returns nullptr
+// and sets *error (a type mismatch, a bad regex...) when it cannot be built;
+// *error_value is the index of the offending value (or -1).
+std::unique_ptr<Check> MakeCompare(std::unique_ptr<FieldAccessor> field, condition::CmpOp op,
+                                   const std::vector<std::string>& values, std::string* error, int* error_value);
+// A compare with `val(field)` on the right.
+std::unique_ptr<Check> MakeFieldCompare(std::unique_ptr<FieldAccessor> lhs, condition::CmpOp op,
+                                        std::unique_ptr<FieldAccessor> rhs, std::string* error);
+
+}  // namespace vigil::compile

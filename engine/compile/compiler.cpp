@@ -1,0 +1,260 @@
+#include "engine/compile/compiler.h"
+
+#include <algorithm>
+
+namespace vigil::compile {
+
+using condition::CmpOp;
+using condition::Node;
+
+namespace {
+
+EventTypeSet AllTypes() { return EventTypeSet().set(); }
+
+std::string Excerpt(std::string_view text, uint32_t begin, uint32_t end) {
+  if (begin >= text.size()) return "";
+  if (end <= begin || end > text.size()) end = static_cast<uint32_t>(text.size());
+  std::string s(text.substr(begin, end - begin));
+  for (char& c : s)
+    if (c == '\n' || c == '\t' || c == '\r') c = ' ';
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  if (s.size() > 160) s = s.substr(0, 157) + "...";
+  return s;
+}
+
+}  // namespace
+
+void Compiler::Report(const ItemContext& ctx, uint32_t offset, std::string message, bool warning) {
+  SourceLoc loc = ctx.locate ? ctx.locate(offset) : SourceLoc{};
+  Diagnostic d{warning ? Severity::kWarning : Severity::kError, loc, ctx.kind, ctx.name, ctx.key, std::move(message)};
+  std::string key = d.ToString();
+  if (!reported_.insert(key).second) return;  // a shared macro's problem, already reported
+  diags_->Add(std::move(d));
+}
+
+std::unique_ptr<FieldAccessor> Compiler::ResolveField(const condition::FieldRef& ref, std::string* error,
+                                                      bool* unknown) {
+  *unknown = false;
+  const FieldDef* def = FindField(ref.name);
+  if (def == nullptr) {
+    *unknown = true;
+    *error = "unknown field '" + ref.name + "'";
+    return nullptr;
+  }
+  auto acc = std::make_unique<FieldAccessor>();
+  acc->def = def;
+  std::string e = ParseFieldArg(*def, ref.arg, ref.has_arg, &acc->arg);
+  if (!e.empty()) {
+    *error = e;
+    return nullptr;
+  }
+  acc->transformers = ref.transformers;
+  acc->text = ref.ToString();
+  FieldType t = EffectiveType(*def, acc->arg);
+  for (auto it = ref.transformers.rbegin(); it != ref.transformers.rend(); ++it) {
+    bool stringy = t == FieldType::kString || t == FieldType::kStringList;
+    if (!stringy) {
+      *error = std::string("transformer ") + condition::TransformerName(*it) + "() needs a string field, '" +
+               ref.name + "' is a " + std::string(FieldTypeName(t));
+      return nullptr;
+    }
+    if (*it == condition::Transformer::kLen) t = FieldType::kNumber;
+    if (*it == condition::Transformer::kBasename && t == FieldType::kStringList) {
+      *error = "transformer basename() needs a single string, '" + ref.name + "' is a list";
+      return nullptr;
+    }
+  }
+  acc->type = t;
+  if (!def->available && result_ != nullptr) result_->na_fields.insert(ref.name);
+  return acc;
+}
+
+CompileResult Compiler::Compile(const Node& root, const ItemContext& ctx, bool unknown_is_warning) {
+  CompileResult r;
+  result_ = &r;
+  unknown_is_warning_ = unknown_is_warning;
+  macro_stack_.clear();
+  Sub sub;
+  r.ok = CompileNode(root, ctx, ctx.text, &sub);
+  if (r.ok) {
+    r.check = std::move(sub.check);
+    r.types = sub.types;
+  }
+  result_ = nullptr;
+  return r;
+}
+
+bool Compiler::CompileNode(const Node& n, const ItemContext& ctx, std::string_view text, Sub* out) {
+  switch (n.kind) {
+    case Node::Kind::kAnd:
+    case Node::Kind::kOr: {
+      bool is_and = n.kind == Node::Kind::kAnd;
+      std::vector<std::unique_ptr<Check>> children;
+      EventTypeSet types = is_and ? AllTypes() : EventTypeSet();
+      bool exact = true, ok = true;
+      for (const auto& c : n.children) {
+        Sub s;
+        if (!CompileNode(*c, ctx, text, &s)) {
+          ok = false;  // keep going: report every problem of the condition
+          continue;
+        }
+        types = is_and ? (types & s.types) : (types | s.types);
+        exact = exact && s.exact;
+        children.push_back(std::move(s.check));
+      }
+      if (!ok) return false;
+      out->check = is_and ? MakeAnd(std::move(children)) : MakeOr(std::move(children));
+      out->types = types;
+      out->exact = exact;
+      break;
+    }
+    case Node::Kind::kNot: {
+      Sub s;
+      if (!CompileNode(*n.children[0], ctx, text, &s)) return false;
+      out->types = s.exact ? ~s.types : AllTypes();
+      out->exact = s.exact;
+      out->check = MakeNot(std::move(s.check));
+      break;
+    }
+    case Node::Kind::kMacro: {
+      auto it = macros_->find(n.name);
+      if (it == macros_->end()) {
+        if (lists_->count(n.name))
+          Report(ctx, n.offset, "'" + n.name + "' is a list, not a macro: use it as '... in (" + n.name + ")'");
+        else
+          Report(ctx, n.offset, "undefined macro '" + n.name + "'");
+        return false;
+      }
+      MacroEntry& m = it->second;
+      m.used = true;
+      if (!m.ast) {
+        Report(ctx, n.offset, "macro '" + n.name + "' has errors (reported at its definition)");
+        return false;
+      }
+      if (std::find(macro_stack_.begin(), macro_stack_.end(), n.name) != macro_stack_.end()) {
+        Report(ctx, n.offset, "macro '" + n.name + "' refers to itself (through " + macro_stack_.back() + ")");
+        return false;
+      }
+      if (macro_stack_.size() >= 64) {
+        Report(ctx, n.offset, "macros nested deeper than 64 levels");
+        return false;
+      }
+      macro_stack_.push_back(n.name);
+      Sub s;
+      bool ok = CompileNode(*m.ast, m.ctx, m.ctx.text, &s);
+      macro_stack_.pop_back();
+      if (!ok) return false;
+      *out = std::move(s);
+      // Keep the macro's name for `rules explain`.
+      out->check = MakeAnd([&] {
+        std::vector<std::unique_ptr<Check>> v;
+        v.push_back(std::move(out->check));
+        return v;
+      }());
+      break;
+    }
+    case Node::Kind::kCompare:
+      if (!CompileCompare(n, ctx, out)) return false;
+      break;
+  }
+  out->check->text = Excerpt(text, n.offset, n.end);
+  return true;
+}
+
+bool Compiler::ExpandValues(const Node& n, const ItemContext& ctx, std::vector<std::string>* out) {
+  bool list_op = n.op == CmpOp::kIn || n.op == CmpOp::kIntersects || n.op == CmpOp::kPmatch;
+  if (list_op && !n.list_syntax) {
+    // `x in list_name`: the name must be a list.
+    const auto& v = n.values[0];
+    auto it = lists_->find(v.text);
+    if (it == lists_->end()) {
+      Report(ctx, v.offset, "undefined list '" + v.text + "'");
+      return false;
+    }
+    it->second.used = true;
+    *out = it->second.items;
+    return true;
+  }
+  for (const auto& v : n.values) {
+    if (list_op && !v.quoted) {
+      auto it = lists_->find(v.text);
+      if (it != lists_->end()) {
+        it->second.used = true;
+        out->insert(out->end(), it->second.items.begin(), it->second.items.end());
+        continue;
+      }
+    }
+    out->push_back(v.text);
+  }
+  return true;
+}
+
+bool Compiler::CompileCompare(const Node& n, const ItemContext& ctx, Sub* out) {
+  std::string error;
+  bool unknown = false;
+  auto field = ResolveField(n.field, &error, &unknown);
+  if (!field) {
+    if (unknown && unknown_is_warning_) {
+      result_->unknown_field = true;
+      Report(ctx, n.field.offset, error + " (rule skipped: skip-if-unknown-filter)", true);
+    } else {
+      if (unknown) result_->unknown_field = true;
+      Report(ctx, n.field.offset, error);
+    }
+    return false;
+  }
+  out->types = AllTypes();
+  out->exact = false;
+
+  if (n.rhs_field) {
+    bool rhs_unknown = false;
+    auto rhs = ResolveField(*n.rhs_field, &error, &rhs_unknown);
+    if (!rhs) {
+      Report(ctx, n.rhs_field->offset, error);
+      return false;
+    }
+    auto c = MakeFieldCompare(std::move(field), n.op, std::move(rhs), &error);
+    if (!c) {
+      Report(ctx, n.offset, error);
+      return false;
+    }
+    out->check = std::move(c);
+    return true;
+  }
+
+  std::vector<std::string> values;
+  if (!ExpandValues(n, ctx, &values)) return false;
+
+  // evt.type: a bit set, and the source of the rule's event-type index.
+  if (field->def->name == std::string_view("evt.type") && field->transformers.empty() &&
+      (n.op == CmpOp::kEq || n.op == CmpOp::kNe || n.op == CmpOp::kIn || n.op == CmpOp::kIntersects)) {
+    EventTypeSet set;
+    for (const auto& v : values) {
+      EventType t;
+      // Syscalls vigil does not capture simply never match (Falco rules name many).
+      if (EventTypeFromName(v, &t)) set.set(static_cast<std::size_t>(t));
+    }
+    if (n.op == CmpOp::kNe) set = ~set;
+    out->check = MakeEventTypeCheck(set);
+    out->types = set;
+    out->exact = true;
+    return true;
+  }
+
+  int bad = -1;
+  auto c = MakeCompare(std::move(field), n.op, values, &error, &bad);
+  if (!c) {
+    uint32_t at = n.offset;
+    // Point at the offending value when it is one written in this condition.
+    if (bad >= 0 && static_cast<std::size_t>(bad) < n.values.size() && n.values.size() == values.size())
+      at = n.values[static_cast<std::size_t>(bad)].offset;
+    else if (!n.values.empty())
+      at = n.values[0].offset;
+    Report(ctx, at, error);
+    return false;
+  }
+  out->check = std::move(c);
+  return true;
+}
+
+}  // namespace vigil::compile

@@ -1,0 +1,87 @@
+// Compiler: condition AST -> Check tree, once per rule at load.
+//
+// It expands macros (inlining their parsed bodies) and list names, resolves
+// every field to its FieldDef, builds sets/tries/RE2 objects, and derives the
+// event types a condition can match the way Falco does (evt.type checks
+// combined through and/or/not; anything else allows every type).
+//
+// Contract: Compile() reports each problem to Diagnostics with the location
+// of the item (rule or macro) whose text holds it, reports a problem inside a
+// shared macro once, and returns ok=false if the condition cannot run.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/compile/checks.h"
+#include "engine/condition/ast.h"
+#include "engine/diagnostics.h"
+
+namespace vigil::compile {
+
+// Which item a piece of condition text belongs to, and how to locate a byte
+// offset of that text in its file.
+struct ItemContext {
+  std::string kind;  // "rule", "macro", "exception"...
+  std::string name;
+  std::string key = "condition";
+  std::string text;  // the condition text offsets refer to
+  std::function<SourceLoc(uint32_t offset)> locate;
+};
+
+struct MacroEntry {
+  std::unique_ptr<condition::Node> ast;  // null when the body did not parse
+  ItemContext ctx;
+  bool used = false;
+};
+
+struct ListEntry {
+  std::vector<std::string> items;  // resolved (nested lists expanded)
+  ItemContext ctx;
+  bool used = false;
+};
+
+struct CompileResult {
+  std::unique_ptr<Check> check;
+  EventTypeSet types;
+  bool ok = false;
+  bool unknown_field = false;          // at least one unknown field (skip-if-unknown-filter)
+  std::set<std::string> na_fields;     // referenced fields that are always <NA> here
+};
+
+class Compiler {
+ public:
+  Compiler(std::map<std::string, MacroEntry>* macros, std::map<std::string, ListEntry>* lists, Diagnostics* diags)
+      : macros_(macros), lists_(lists), diags_(diags) {}
+
+  // `unknown_is_warning`: report unknown fields as warnings (skip-if-unknown-filter).
+  CompileResult Compile(const condition::Node& root, const ItemContext& ctx, bool unknown_is_warning = false);
+
+  // Resolves a field reference (also for output templates). nullptr + *error when unknown/invalid.
+  std::unique_ptr<FieldAccessor> ResolveField(const condition::FieldRef& ref, std::string* error, bool* unknown);
+
+ private:
+  struct Sub {
+    std::unique_ptr<Check> check;
+    EventTypeSet types;
+    bool exact = false;  // truth depends on the event type only
+  };
+  bool CompileNode(const condition::Node& n, const ItemContext& ctx, std::string_view text, Sub* out);
+  bool CompileCompare(const condition::Node& n, const ItemContext& ctx, Sub* out);
+  bool ExpandValues(const condition::Node& n, const ItemContext& ctx, std::vector<std::string>* out);
+  void Report(const ItemContext& ctx, uint32_t offset, std::string message, bool warning = false);
+
+  std::map<std::string, MacroEntry>* macros_;
+  std::map<std::string, ListEntry>* lists_;
+  Diagnostics* diags_;
+  std::set<std::string> reported_;
+  std::vector<std::string> macro_stack_;
+  CompileResult* result_ = nullptr;
+  bool unknown_is_warning_ = false;
+};
+
+}  // namespace vigil::compile

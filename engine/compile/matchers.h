@@ -1,0 +1,44 @@
+// String matchers built once at load and used per event without allocation:
+// glob (Falco's: '*' also crosses '/'), case-insensitive search, a path
+// prefix tree for pmatch, and a transparent hash set for in/intersects.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+namespace vigil::compile {
+
+// '*' any run, '?' one byte, '[...]' a class ('!' or '^' negates, ranges a-z).
+bool GlobMatch(std::string_view pattern, std::string_view text, bool ignore_case);
+
+// `needle` must already be lower-case (ASCII).
+bool IContains(std::string_view haystack, std::string_view lowered_needle);
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+struct StringEq {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+};
+using StringSet = std::unordered_set<std::string, StringHash, StringEq>;
+
+// Path prefixes: Match(p) is true when p equals a prefix or lies under one
+// ("/etc" matches "/etc" and "/etc/passwd", not "/etcx").
+class PrefixTree {
+ public:
+  PrefixTree();
+  ~PrefixTree();
+  void Add(std::string_view prefix);
+  bool Match(std::string_view path) const;
+
+ private:
+  struct Node;
+  std::unique_ptr<Node> root_;
+};
+
+}  // namespace vigil::compile

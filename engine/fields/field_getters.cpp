@@ -1,0 +1,752 @@
+// The field table and its getters/setters. Getters are captureless lambdas
+// (plain function pointers) so a compiled check calls them directly.
+#include <charconv>
+#include <cstring>
+
+#include "engine/fields/field_table.h"
+
+namespace vigil {
+namespace {
+
+using T = FieldType;
+using A = ArgKind;
+
+bool IsFileEvent(EventType t) {
+  switch (t) {
+    case EventType::open: case EventType::openat: case EventType::openat2: case EventType::creat:
+    case EventType::unlink: case EventType::unlinkat: case EventType::rename: case EventType::renameat:
+    case EventType::renameat2: case EventType::chmod: case EventType::fchmod: case EventType::fchmodat:
+    case EventType::chown: case EventType::fchown: case EventType::fchownat: case EventType::lchown:
+    case EventType::link: case EventType::linkat: case EventType::symlink: case EventType::symlinkat:
+    case EventType::mkdir: case EventType::mkdirat: case EventType::mount: case EventType::umount2:
+    case EventType::truncate: case EventType::ftruncate:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsOpenEvent(EventType t) {
+  return t == EventType::open || t == EventType::openat || t == EventType::openat2 || t == EventType::creat;
+}
+
+bool IsNetEvent(EventType t) {
+  switch (t) {
+    case EventType::socket: case EventType::connect: case EventType::accept: case EventType::accept4:
+    case EventType::bind: case EventType::listen: case EventType::setsockopt:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsExecEvent(EventType t) { return t == EventType::execve || t == EventType::execveat; }
+
+// The server side of a socket is the remote end for connect, the local end otherwise.
+bool ServerIsRemote(EventType t) { return t == EventType::connect; }
+
+bool IsIp(const NetArgs& n) { return n.family == 2 || n.family == 10; }
+
+const ProcessInfo* Ancestor(const FieldContext& c, int level) {
+  if (level == 0) return &c.event->proc;
+  return c.event->ancestors ? c.event->ancestors->Ancestor(level) : nullptr;
+}
+
+bool Str(FieldValueRef* o, std::string_view s) {
+  o->str = s;
+  return true;
+}
+bool Num(FieldValueRef* o, int64_t n) {
+  o->num = n;
+  return true;
+}
+bool Bool(FieldValueRef* o, bool b) {
+  o->boolean = b;
+  return true;
+}
+bool Ip(FieldValueRef* o, const IpAddr& a, uint16_t family) {
+  o->ip = a;
+  o->family = family;
+  return true;
+}
+
+void AppendNum(std::string* s, int64_t v) {
+  char b[32];
+  auto r = std::to_chars(b, b + sizeof b, v);
+  s->append(b, r.ptr);
+}
+
+void AppendIp(std::string* s, const IpAddr& a, uint16_t family) {
+  FieldValueRef v;
+  v.ip = a;
+  v.family = family;
+  RenderFieldValue(FieldType::kIpAddr, v, s);
+}
+
+// Process attributes, shared by proc.X (level 0), proc.pX (level 1) and proc.aX[N].
+enum ProcAttr { kName, kExepath, kExe, kCmdline, kArgs, kPid };
+
+bool GetProcAttr(const ProcessInfo& p, int attr, Scratch& s, FieldValueRef* o) {
+  switch (attr) {
+    case kName: return Str(o, p.name);
+    case kExepath: return Str(o, p.exepath);
+    case kExe: return Str(o, p.argv.empty() ? std::string_view(p.exepath) : std::string_view(p.argv[0]));
+    case kCmdline:
+    case kArgs: {
+      s.buf.clear();
+      if (attr == kCmdline) s.buf = p.name;
+      for (std::size_t i = 1; i < p.argv.size(); ++i) {
+        if (!s.buf.empty()) s.buf.push_back(' ');
+        s.buf += p.argv[i];
+      }
+      return Str(o, s.buf);
+    }
+    case kPid: return Num(o, p.pid);
+  }
+  return false;
+}
+
+// proc.X (param = attr) and proc.pX (param = attr + 16).
+bool GetProcLevel(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratch& s, FieldValueRef* o) {
+  const ProcessInfo* p = Ancestor(c, d.param / 16);
+  return p != nullptr && GetProcAttr(*p, d.param % 16, s, o);
+}
+
+// proc.aX[N]; without an index, the list over every ancestor (for proc.aname, proc.apid...).
+bool GetProcAncestor(const FieldDef& d, const FieldContext& c, const FieldArg& a, Scratch& s, FieldValueRef* o) {
+  if (a.present) {
+    const ProcessInfo* p = Ancestor(c, a.index);
+    return p != nullptr && GetProcAttr(*p, d.param, s, o);
+  }
+  s.list.clear();
+  s.owned.resize(64);
+  for (int level = 1; level <= 64; ++level) {
+    const ProcessInfo* p = Ancestor(c, level);
+    if (p == nullptr) break;
+    Scratch inner;
+    FieldValueRef v;
+    if (d.param == kPid) {
+      s.owned[static_cast<std::size_t>(level - 1)].clear();
+      AppendNum(&s.owned[static_cast<std::size_t>(level - 1)], p->pid);
+      s.list.push_back(s.owned[static_cast<std::size_t>(level - 1)]);
+    } else if (d.param == kName) {
+      s.list.push_back(p->name);
+    } else if (d.param == kExepath) {
+      s.list.push_back(p->exepath);
+    } else {
+      GetProcAttr(*p, d.param, inner, &v);
+      s.owned[static_cast<std::size_t>(level - 1)].assign(v.str);
+      s.list.push_back(s.owned[static_cast<std::size_t>(level - 1)]);
+    }
+  }
+  if (s.list.empty()) return false;
+  o->list = &s.list;
+  return true;
+}
+
+bool NotAvailable(const FieldDef&, const FieldContext&, const FieldArg&, Scratch&, FieldValueRef*) { return false; }
+
+std::string_view FilePath(const Event& e) {
+  return e.file.abspath.empty() ? std::string_view(e.file.path) : std::string_view(e.file.abspath);
+}
+
+// fd.name: the file path for file events, "lip:lport->rip:rport" for sockets.
+bool GetFdName(const FieldDef&, const FieldContext& c, const FieldArg&, Scratch& s, FieldValueRef* o) {
+  const Event& e = *c.event;
+  if (IsFileEvent(e.type)) return !FilePath(e).empty() && Str(o, FilePath(e));
+  if (!IsNetEvent(e.type)) return false;
+  if (e.net.family == 1) return Str(o, e.net.unix_path);
+  if (!IsIp(e.net)) return false;
+  s.buf.clear();
+  AppendIp(&s.buf, e.net.local_addr, e.net.family);
+  s.buf.push_back(':');
+  AppendNum(&s.buf, e.net.local_port);
+  s.buf += "->";
+  AppendIp(&s.buf, e.net.remote_addr, e.net.family);
+  s.buf.push_back(':');
+  AppendNum(&s.buf, e.net.remote_port);
+  return Str(o, s.buf);
+}
+
+bool GetFdDirFile(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+  const Event& e = *c.event;
+  if (!IsFileEvent(e.type)) return false;
+  std::string_view p = FilePath(e);
+  if (p.empty()) return false;
+  auto slash = p.rfind('/');
+  if (d.param == 0) {  // directory
+    if (slash == std::string_view::npos) return false;
+    return Str(o, slash == 0 ? p.substr(0, 1) : p.substr(0, slash));
+  }
+  return Str(o, slash == std::string_view::npos ? p : p.substr(slash + 1));
+}
+
+bool GetFdType(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+  const Event& e = *c.event;
+  bool typechar = d.param == 1;
+  if (IsFileEvent(e.type)) {
+    bool dir = (IsOpenEvent(e.type) && (e.file.flags & 0200000)) || e.type == EventType::mkdir ||
+               e.type == EventType::mkdirat;
+    return Str(o, dir ? (typechar ? "d" : "directory") : (typechar ? "f" : "file"));
+  }
+  if (!IsNetEvent(e.type)) return false;
+  switch (e.net.family) {
+    case 2: return Str(o, typechar ? "4" : "ipv4");
+    case 10: return Str(o, typechar ? "6" : "ipv6");
+    case 1: return Str(o, typechar ? "u" : "unix");
+    case 16: return Str(o, typechar ? "n" : "netlink");
+    default: return false;
+  }
+}
+
+bool GetL4Proto(const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+  const NetArgs& n = c.event->net;
+  if (!IsNetEvent(c.event->type) || !IsIp(n)) return false;
+  if (n.protocol == 6 || (n.protocol == 0 && n.type == 1)) return Str(o, "tcp");
+  if (n.protocol == 17 || (n.protocol == 0 && n.type == 2)) return Str(o, "udp");
+  if (n.protocol == 1 || n.protocol == 58) return Str(o, "icmp");
+  if (n.type == 3) return Str(o, "raw");
+  return false;
+}
+
+// param: 0 local, 1 remote, 2 server, 3 client, 4 either (both values).
+bool PickSide(const Event& e, int param, bool* remote) {
+  if (!IsNetEvent(e.type) || !IsIp(e.net)) return false;
+  switch (param) {
+    case 0: *remote = false; return true;
+    case 1: *remote = true; return true;
+    case 2: *remote = ServerIsRemote(e.type); return true;
+    case 3: *remote = !ServerIsRemote(e.type); return true;
+    default: *remote = true; return true;
+  }
+}
+
+bool GetFdIp(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+  const Event& e = *c.event;
+  bool remote = false;
+  if (!PickSide(e, d.param, &remote)) return false;
+  Ip(o, remote ? e.net.remote_addr : e.net.local_addr, e.net.family);
+  if (d.param == 4) {  // fd.ip / fd.net: either end
+    o->has_second = true;
+    o->ip2 = e.net.local_addr;
+  }
+  return true;
+}
+
+bool GetFdPort(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+  const Event& e = *c.event;
+  bool remote = false;
+  if (!PickSide(e, d.param, &remote)) return false;
+  if (d.param == 4) {
+    o->has_second = true;
+    o->num2 = e.net.local_port;
+  }
+  return Num(o, remote ? e.net.remote_port : e.net.local_port);
+}
+
+bool GetFdNum(const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+  const Event& e = *c.event;
+  if (IsFileEvent(e.type)) return Num(o, e.file.fd);
+  if (IsNetEvent(e.type)) return Num(o, e.net.fd);
+  if (e.type == EventType::dup || e.type == EventType::dup2 || e.type == EventType::dup3) return Num(o, e.args.newfd);
+  return false;
+}
+
+std::string_view PtraceRequestName(int64_t r) {
+  switch (r) {
+    case 0: return "PTRACE_TRACEME"; case 1: return "PTRACE_PEEKTEXT"; case 2: return "PTRACE_PEEKDATA";
+    case 3: return "PTRACE_PEEKUSR"; case 4: return "PTRACE_POKETEXT"; case 5: return "PTRACE_POKEDATA";
+    case 6: return "PTRACE_POKEUSR"; case 7: return "PTRACE_CONT"; case 8: return "PTRACE_KILL";
+    case 9: return "PTRACE_SINGLESTEP"; case 12: return "PTRACE_GETREGS"; case 13: return "PTRACE_SETREGS";
+    case 16: return "PTRACE_ATTACH"; case 17: return "PTRACE_DETACH"; case 24: return "PTRACE_SYSCALL";
+    case 0x4206: return "PTRACE_SEIZE"; case 0x4207: return "PTRACE_INTERRUPT";
+    default: return {};
+  }
+}
+
+std::string_view BpfCmdName(int32_t cmd) {
+  static constexpr const char* kNames[] = {
+      "BPF_MAP_CREATE", "BPF_MAP_LOOKUP_ELEM", "BPF_MAP_UPDATE_ELEM", "BPF_MAP_DELETE_ELEM",
+      "BPF_MAP_GET_NEXT_KEY", "BPF_PROG_LOAD", "BPF_OBJ_PIN", "BPF_OBJ_GET", "BPF_PROG_ATTACH",
+      "BPF_PROG_DETACH", "BPF_PROG_TEST_RUN", "BPF_PROG_GET_NEXT_ID", "BPF_MAP_GET_NEXT_ID",
+      "BPF_PROG_GET_FD_BY_ID", "BPF_MAP_GET_FD_BY_ID", "BPF_OBJ_GET_INFO_BY_FD", "BPF_PROG_QUERY",
+      "BPF_RAW_TRACEPOINT_OPEN", "BPF_BTF_LOAD", "BPF_BTF_GET_FD_BY_ID", "BPF_TASK_FD_QUERY",
+      "BPF_MAP_LOOKUP_AND_DELETE_ELEM", "BPF_MAP_FREEZE", "BPF_BTF_GET_NEXT_ID", "BPF_MAP_LOOKUP_BATCH",
+      "BPF_MAP_LOOKUP_AND_DELETE_BATCH", "BPF_MAP_UPDATE_BATCH", "BPF_MAP_DELETE_BATCH", "BPF_LINK_CREATE",
+      "BPF_LINK_UPDATE", "BPF_LINK_GET_FD_BY_ID", "BPF_LINK_GET_NEXT_ID", "BPF_ENABLE_STATS",
+      "BPF_ITER_CREATE", "BPF_LINK_DETACH", "BPF_PROG_BIND_MAP"};
+  if (cmd < 0 || static_cast<std::size_t>(cmd) >= std::size(kNames)) return {};
+  return kNames[cmd];
+}
+
+std::string_view FamilyName(uint16_t f) {
+  switch (f) {
+    case 1: return "AF_UNIX"; case 2: return "AF_INET"; case 10: return "AF_INET6";
+    case 16: return "AF_NETLINK"; case 17: return "AF_PACKET"; default: return {};
+  }
+}
+
+// evt.arg.<name>: Falco's syscall argument names mapped onto vigil's blocks.
+enum ArgName { kArgFlags, kArgPath, kArgName, kArgOldpath, kArgNewpath, kArgUid, kArgGid, kArgMode, kArgRequest,
+               kArgCmd, kArgTarget, kArgFilename, kArgFd, kArgRes, kArgLinkpath, kArgDomain, kArgPid,
+               kArgDev, kArgDir, kArgType };
+
+bool GetEvtArg(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratch& s, FieldValueRef* o) {
+  const Event& e = *c.event;
+  const bool file = IsFileEvent(e.type);
+  s.buf.clear();
+  switch (d.param) {
+    case kArgFlags:
+      if (IsOpenEvent(e.type)) {
+        RenderOpenFlags(e.file.flags, &s.buf);
+        return Str(o, s.buf);
+      }
+      if (file) AppendNum(&s.buf, e.file.flags);
+      else AppendNum(&s.buf, static_cast<int64_t>(e.args.flags));
+      return Str(o, s.buf);
+    case kArgPath:
+    case kArgName:
+    case kArgOldpath:
+    case kArgFilename:
+    case kArgTarget:
+      if (IsExecEvent(e.type) && (d.param == kArgFilename || d.param == kArgPath)) return Str(o, e.proc.exepath);
+      if (e.type == EventType::memfd_create || e.type == EventType::init_module ||
+          e.type == EventType::finit_module)
+        return d.param == kArgName && Str(o, e.args.name);
+      if (!file || e.file.path.empty()) return false;
+      return Str(o, e.file.path);
+    case kArgNewpath:
+    case kArgLinkpath:
+    case kArgDir:
+      return file && !e.file.target.empty() && Str(o, e.file.target);
+    case kArgDev:
+      return file && Str(o, e.file.source);
+    case kArgType:
+      if (e.type == EventType::mount) return Str(o, e.file.fstype);
+      if (IsNetEvent(e.type)) {
+        AppendNum(&s.buf, e.net.type);
+        return Str(o, s.buf);
+      }
+      return false;
+    case kArgUid:
+    case kArgGid: {
+      uint32_t id;
+      if (file) id = d.param == kArgUid ? e.file.owner_uid : e.file.owner_gid;
+      else id = e.args.ids[0];
+      if (id == 0xffffffffu) return false;
+      const std::string* name = d.param == kArgUid ? c.host->UserName(id) : c.host->GroupName(id);
+      if (name != nullptr) return Str(o, *name);
+      AppendNum(&s.buf, id);
+      return Str(o, s.buf);
+    }
+    case kArgMode: {
+      char b[16];
+      int n = std::snprintf(b, sizeof b, "0%o", e.file.mode);
+      s.buf.assign(b, static_cast<std::size_t>(n));
+      return file && Str(o, s.buf);
+    }
+    case kArgRequest: {
+      if (e.type != EventType::ptrace) return false;
+      auto name = PtraceRequestName(e.args.request);
+      if (!name.empty()) return Str(o, name);
+      AppendNum(&s.buf, e.args.request);
+      return Str(o, s.buf);
+    }
+    case kArgCmd: {
+      if (e.type != EventType::bpf) return false;
+      auto name = BpfCmdName(e.bpf.cmd);
+      if (!name.empty()) return Str(o, name);
+      AppendNum(&s.buf, e.bpf.cmd);
+      return Str(o, s.buf);
+    }
+    case kArgFd:
+      if (file) AppendNum(&s.buf, e.file.fd);
+      else if (IsNetEvent(e.type)) AppendNum(&s.buf, e.net.fd);
+      else if (e.args.fd >= 0) AppendNum(&s.buf, e.args.fd);
+      else return false;
+      return Str(o, s.buf);
+    case kArgRes:
+      AppendNum(&s.buf, e.res);
+      return Str(o, s.buf);
+    case kArgDomain: {
+      if (!IsNetEvent(e.type)) return false;
+      auto name = FamilyName(e.net.family);
+      if (!name.empty()) return Str(o, name);
+      AppendNum(&s.buf, e.net.family);
+      return Str(o, s.buf);
+    }
+    case kArgPid:
+      if (e.args.target_pid == 0) return false;
+      AppendNum(&s.buf, e.args.target_pid);
+      return Str(o, s.buf);
+  }
+  return false;
+}
+
+// evt.args: the arguments as one "name=value ..." string, for outputs.
+bool GetEvtArgs(const FieldDef&, const FieldContext& c, const FieldArg&, Scratch& s, FieldValueRef* o) {
+  const Event& e = *c.event;
+  s.buf.clear();
+  s.buf += "res=";
+  AppendNum(&s.buf, e.res);
+  if (IsFileEvent(e.type)) {
+    s.buf += " path=" + e.file.path;
+    if (!e.file.target.empty()) s.buf += " target=" + e.file.target;
+    if (IsOpenEvent(e.type)) {
+      s.buf += " flags=";
+      RenderOpenFlags(e.file.flags, &s.buf);
+    }
+  } else if (IsNetEvent(e.type)) {
+    FieldValueRef v;
+    Scratch inner;
+    if (GetFdName(FieldDef{}, c, FieldArg{}, inner, &v)) s.buf += " tuple=" + std::string(v.str);
+  } else if (IsExecEvent(e.type)) {
+    s.buf += " filename=" + e.proc.exepath;
+  } else if (!e.args.name.empty()) {
+    s.buf += " name=" + e.args.name;
+  }
+  return Str(o, s.buf);
+}
+
+// ---- setters (rule tests)
+
+bool ParseI64(std::string_view t, int64_t* v) {
+  auto r = std::from_chars(t.data(), t.data() + t.size(), *v);
+  return r.ec == std::errc() && r.ptr == t.data() + t.size();
+}
+
+ProcessInfo* SetTarget(Event& e, OwnedAncestors& anc, int level) {
+  if (level == 0) return &e.proc;
+  if (anc.chain.size() < static_cast<std::size_t>(level)) anc.chain.resize(static_cast<std::size_t>(level));
+  e.ancestors = &anc;
+  return &anc.chain[static_cast<std::size_t>(level - 1)];
+}
+
+std::string SetProcAttr(ProcessInfo* p, int attr, std::string_view t) {
+  switch (attr) {
+    case kName: p->name = std::string(t); return "";
+    case kExepath: p->exepath = std::string(t); return "";
+    case kExe:
+      if (p->argv.empty()) p->argv.emplace_back();
+      p->argv[0] = std::string(t);
+      return "";
+    case kCmdline:
+    case kArgs: {
+      std::vector<std::string> words;
+      std::size_t i = 0;
+      while (i < t.size()) {
+        while (i < t.size() && t[i] == ' ') ++i;
+        std::size_t j = i;
+        while (j < t.size() && t[j] != ' ') ++j;
+        if (j > i) words.emplace_back(t.substr(i, j - i));
+        i = j;
+      }
+      std::string argv0 = p->argv.empty() ? std::string() : p->argv[0];
+      if (attr == kCmdline) {
+        if (words.empty()) return "expected 'name args...'";
+        p->name = words[0];
+        if (argv0.empty()) argv0 = words[0];
+        words.erase(words.begin());
+      }
+      p->argv.assign(1, argv0);
+      p->argv.insert(p->argv.end(), words.begin(), words.end());
+      return "";
+    }
+    case kPid: {
+      int64_t v;
+      if (!ParseI64(t, &v) || v < 0) return "expected a pid";
+      p->pid = static_cast<uint32_t>(v);
+      return "";
+    }
+  }
+  return "cannot be set";
+}
+
+std::string SetProcLevel(Event& e, OwnedAncestors& a, const FieldArg&, std::string_view t, int param) {
+  return SetProcAttr(SetTarget(e, a, param / 16), param % 16, t);
+}
+
+#define VIGIL_PROC_SETTER(NAME, PARAM)                                                               \
+  std::string NAME(Event& e, OwnedAncestors& a, const FieldArg& g, std::string_view t) {             \
+    return SetProcLevel(e, a, g, t, PARAM);                                                           \
+  }
+VIGIL_PROC_SETTER(SetProcName, kName)
+VIGIL_PROC_SETTER(SetProcExepath, kExepath)
+VIGIL_PROC_SETTER(SetProcExe, kExe)
+VIGIL_PROC_SETTER(SetProcCmdline, kCmdline)
+VIGIL_PROC_SETTER(SetProcArgs, kArgs)
+VIGIL_PROC_SETTER(SetProcPid, kPid)
+VIGIL_PROC_SETTER(SetPName, 16 + kName)
+VIGIL_PROC_SETTER(SetPExepath, 16 + kExepath)
+VIGIL_PROC_SETTER(SetPExe, 16 + kExe)
+VIGIL_PROC_SETTER(SetPCmdline, 16 + kCmdline)
+#undef VIGIL_PROC_SETTER
+
+#define VIGIL_ANC_SETTER(NAME, ATTR)                                                                 \
+  std::string NAME(Event& e, OwnedAncestors& a, const FieldArg& g, std::string_view t) {             \
+    if (!g.present) return "needs an index in a test, e.g. proc.aname[2]";                           \
+    return SetProcAttr(SetTarget(e, a, g.index), ATTR, t);                                            \
+  }
+VIGIL_ANC_SETTER(SetAName, kName)
+VIGIL_ANC_SETTER(SetAExepath, kExepath)
+VIGIL_ANC_SETTER(SetAExe, kExe)
+VIGIL_ANC_SETTER(SetAPid, kPid)
+#undef VIGIL_ANC_SETTER
+
+template <typename F>
+std::string SetNumber(std::string_view t, F assign) {
+  int64_t v;
+  if (!ParseI64(t, &v)) return "expected a number, got '" + std::string(t) + "'";
+  assign(v);
+  return "";
+}
+
+#define VIGIL_NUM_SETTER(NAME, EXPR)                                                                  \
+  std::string NAME(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {                  \
+    return SetNumber(t, [&](int64_t v) { EXPR; });                                                     \
+  }
+VIGIL_NUM_SETTER(SetPpid, e.proc.ppid = static_cast<uint32_t>(v))
+VIGIL_NUM_SETTER(SetVpid, e.proc.vpid = static_cast<uint32_t>(v))
+VIGIL_NUM_SETTER(SetTid, e.proc.tid = static_cast<uint32_t>(v))
+VIGIL_NUM_SETTER(SetTty, e.proc.tty = static_cast<uint32_t>(v))
+VIGIL_NUM_SETTER(SetUid, e.proc.uid = static_cast<uint32_t>(v))
+VIGIL_NUM_SETTER(SetLoginUid, e.proc.loginuid = static_cast<uint32_t>(v))
+VIGIL_NUM_SETTER(SetGid, e.proc.gid = static_cast<uint32_t>(v))
+VIGIL_NUM_SETTER(SetRawRes, e.res = v)
+VIGIL_NUM_SETTER(SetFdNum, e.file.fd = e.net.fd = static_cast<int32_t>(v))
+VIGIL_NUM_SETTER(SetLPort, e.net.local_port = static_cast<uint16_t>(v))
+VIGIL_NUM_SETTER(SetRPort, e.net.remote_port = static_cast<uint16_t>(v))
+VIGIL_NUM_SETTER(SetCapEff, e.proc.cap_effective = static_cast<uint64_t>(v))
+VIGIL_NUM_SETTER(SetCapPerm, e.proc.cap_permitted = static_cast<uint64_t>(v))
+VIGIL_NUM_SETTER(SetBpfCmd, e.bpf.cmd = static_cast<int32_t>(v))
+VIGIL_NUM_SETTER(SetBpfProgType, e.bpf.prog_type = static_cast<uint32_t>(v))
+VIGIL_NUM_SETTER(SetBpfAttachType, e.bpf.attach_type = static_cast<uint32_t>(v))
+VIGIL_NUM_SETTER(SetBpfMapType, e.bpf.map_type = static_cast<uint32_t>(v))
+VIGIL_NUM_SETTER(SetBpfInsnCnt, e.bpf.insn_cnt = static_cast<uint32_t>(v))
+VIGIL_NUM_SETTER(SetOpenFlags, e.file.flags = static_cast<uint32_t>(v))
+VIGIL_NUM_SETTER(SetArgFlags, e.args.flags = static_cast<uint64_t>(v))
+VIGIL_NUM_SETTER(SetPtraceReq, e.args.request = v)
+VIGIL_NUM_SETTER(SetNsPid, e.proc.ns.pid = static_cast<uint64_t>(v))
+VIGIL_NUM_SETTER(SetNsMnt, e.proc.ns.mnt = static_cast<uint64_t>(v))
+VIGIL_NUM_SETTER(SetNsNet, e.proc.ns.net = static_cast<uint64_t>(v))
+VIGIL_NUM_SETTER(SetNsUser, e.proc.ns.user = static_cast<uint64_t>(v))
+VIGIL_NUM_SETTER(SetPidnsLevel, e.proc.pidns_level = static_cast<uint32_t>(v))
+#undef VIGIL_NUM_SETTER
+
+#define VIGIL_STR_SETTER(NAME, EXPR)                                                                  \
+  std::string NAME(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {                  \
+    EXPR = std::string(t);                                                                             \
+    return "";                                                                                         \
+  }
+VIGIL_STR_SETTER(SetCwd, e.proc.cwd)
+VIGIL_STR_SETTER(SetContainerId, e.proc.container_id)
+VIGIL_STR_SETTER(SetFdName, e.file.abspath)
+VIGIL_STR_SETTER(SetFdNameRaw, e.file.path)
+VIGIL_STR_SETTER(SetTarget, e.file.target)
+VIGIL_STR_SETTER(SetArgName, e.args.name)
+VIGIL_STR_SETTER(SetBpfProgName, e.bpf.prog_name)
+VIGIL_STR_SETTER(SetBpfLicense, e.bpf.license)
+VIGIL_STR_SETTER(SetBpfMapName, e.bpf.map_name)
+VIGIL_STR_SETTER(SetBpfTarget, e.bpf.target)
+VIGIL_STR_SETTER(SetUnixPath, e.net.unix_path)
+VIGIL_STR_SETTER(SetCgroup, e.proc.cgroup)
+VIGIL_STR_SETTER(SetMountType, e.file.fstype)
+#undef VIGIL_STR_SETTER
+
+std::string SetEvtType(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  if (!EventTypeFromName(t, &e.type)) return "unknown event type '" + std::string(t) + "'";
+  return "";
+}
+
+std::string SetEvtRes(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  if (t == "SUCCESS") {
+    e.res = 0;
+    return "";
+  }
+  int64_t v;
+  if (ParseI64(t, &v)) {
+    e.res = v;
+    return "";
+  }
+  for (int err = 1; err < 134; ++err) {
+    const char* name = strerrorname_np(err);
+    if (name != nullptr && t == name) {
+      e.res = -err;
+      return "";
+    }
+  }
+  return "expected SUCCESS, an errno name or a number";
+}
+
+std::string SetIp(Event& e, std::string_view t, bool remote) {
+  IpAddr a;
+  uint16_t family = 0;
+  if (!ParseIpText(t, &a, &family)) return "expected an IP address";
+  (remote ? e.net.remote_addr : e.net.local_addr) = a;
+  e.net.family = family;
+  return "";
+}
+std::string SetRip(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) { return SetIp(e, t, true); }
+std::string SetLip(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) { return SetIp(e, t, false); }
+
+std::string SetL4Proto(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  if (t == "tcp") e.net.protocol = 6, e.net.type = 1;
+  else if (t == "udp") e.net.protocol = 17, e.net.type = 2;
+  else return "expected tcp or udp";
+  if (e.net.family == 0) e.net.family = 2;
+  return "";
+}
+
+std::string SetHelpers(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  std::size_t i = 0;
+  while (i < t.size()) {
+    std::size_t j = t.find_first_of(", ", i);
+    if (j == std::string_view::npos) j = t.size();
+    if (j > i) {
+      int64_t id;
+      if (!ParseI64(t.substr(i, j - i), &id) || id < 0 || id > 255) return "expected helper ids 0..255";
+      e.bpf.AddHelper(static_cast<uint32_t>(id));
+    }
+    i = j + 1;
+  }
+  e.bpf.helpers_complete = true;
+  return "";
+}
+
+}  // namespace
+
+// Defined in field_values.cpp (the getters for the remaining families).
+void AppendMoreFields(std::vector<FieldDef>* out);
+
+const std::vector<FieldDef>& AllFields() {
+  static const std::vector<FieldDef> table = [] {
+    std::vector<FieldDef> v = {
+        // ---- evt.*
+        {"evt.type", T::kString, A::kNone, true, "Event type (syscall name, or procexit).",
+         [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+           return Str(o, EventTypeName(c.event->type));
+         }, SetEvtType, 0},
+        {"evt.res", T::kString, A::kNone, true, "Result: SUCCESS, or the errno name (ENOENT, EACCES, ...).",
+         [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch& s, FieldValueRef* o) {
+           return Str(o, ResultName(c.event->res, &s.buf));
+         }, SetEvtRes, 0},
+        {"evt.rawres", T::kNumber, A::kNone, true, "Result as a number (>= 0 success, < 0 is -errno).",
+         [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+           return Num(o, c.event->res);
+         }, SetRawRes, 0},
+        {"evt.failed", T::kBool, A::kNone, true, "True when the syscall returned an error.",
+         [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+           return Bool(o, c.event->res < 0);
+         }, nullptr, 0},
+        {"evt.args", T::kString, A::kNone, true, "All arguments as one name=value string.", GetEvtArgs, nullptr, 0},
+        {"evt.arg.flags", T::kString, A::kNone, true,
+         "Flags: open flags as names (O_WRONLY|O_CREAT|...), else the number (clone/unshare/mount flags).",
+         GetEvtArg, SetOpenFlags, kArgFlags},
+        {"evt.arg.path", T::kString, A::kNone, true, "Path argument as given (file events); exe path for exec.",
+         GetEvtArg, SetFdNameRaw, kArgPath},
+        {"evt.arg.name", T::kString, A::kNone, true, "Name argument: the path of open family events, memfd or module name.",
+         GetEvtArg, SetFdNameRaw, kArgName},
+        {"evt.arg.filename", T::kString, A::kNone, true, "File name argument (chmod family; exe path for exec).",
+         GetEvtArg, SetFdNameRaw, kArgFilename},
+        {"evt.arg.oldpath", T::kString, A::kNone, true, "rename/link: the source path.", GetEvtArg, SetFdNameRaw, kArgOldpath},
+        {"evt.arg.newpath", T::kString, A::kNone, true, "rename/link: the new path.", GetEvtArg, SetTarget, kArgNewpath},
+        {"evt.arg.target", T::kString, A::kNone, true, "symlink: what the link points to.", GetEvtArg, SetFdNameRaw, kArgTarget},
+        {"evt.arg.linkpath", T::kString, A::kNone, true, "symlink: the link created.", GetEvtArg, SetTarget, kArgLinkpath},
+        {"evt.arg.dev", T::kString, A::kNone, true, "mount: the device or source.", GetEvtArg, nullptr, kArgDev},
+        {"evt.arg.dir", T::kString, A::kNone, true, "mount/umount: the mount point.", GetEvtArg, SetTarget, kArgDir},
+        {"evt.arg.type", T::kString, A::kNone, true, "mount: file-system type; socket: socket type.", GetEvtArg, SetMountType, kArgType},
+        {"evt.arg.uid", T::kString, A::kNone, true, "setuid family: the uid (user name when known); chown: owner.",
+         GetEvtArg, nullptr, kArgUid},
+        {"evt.arg.gid", T::kString, A::kNone, true, "setgid family: the gid (group name when known); chown: group.",
+         GetEvtArg, nullptr, kArgGid},
+        {"evt.arg.mode", T::kString, A::kNone, true, "Mode argument in octal (open/creat/mkdir/chmod).", GetEvtArg, nullptr, kArgMode},
+        {"evt.arg.request", T::kString, A::kNone, true, "ptrace request name (PTRACE_ATTACH, ...).", GetEvtArg, SetPtraceReq, kArgRequest},
+        {"evt.arg.cmd", T::kString, A::kNone, true, "bpf command name (BPF_PROG_LOAD, ...).", GetEvtArg, SetBpfCmd, kArgCmd},
+        {"evt.arg.fd", T::kString, A::kNone, true, "File descriptor argument.", GetEvtArg, SetFdNum, kArgFd},
+        {"evt.arg.res", T::kString, A::kNone, true, "Result as a number string.", GetEvtArg, SetRawRes, kArgRes},
+        {"evt.arg.res_or_fd", T::kString, A::kNone, true, "Result (the new fd on success).", GetEvtArg, SetRawRes, kArgRes},
+        {"evt.arg.domain", T::kString, A::kNone, true, "socket: address family (AF_INET, AF_UNIX, ...).", GetEvtArg, nullptr, kArgDomain},
+        {"evt.arg.pid", T::kString, A::kNone, true, "Target pid (ptrace, process_vm_writev, clone child).", GetEvtArg, nullptr, kArgPid},
+        {"evt.arg.*", T::kString, A::kNone, false, "Other syscall arguments Falco names: not captured by vigil (<NA>).",
+         NotAvailable, nullptr, 0},
+        {"evt.rawarg.*", T::kNumber, A::kNone, false, "Raw syscall arguments: not captured by vigil (<NA>).",
+         NotAvailable, nullptr, 0},
+        // ---- proc.* (process, parent, ancestors)
+        {"proc.name", T::kString, A::kNone, true, "Process name (comm, at most 15 bytes).", GetProcLevel, SetProcName, kName},
+        {"proc.exepath", T::kString, A::kNone, true, "Full path of the executable.", GetProcLevel, SetProcExepath, kExepath},
+        {"proc.exe", T::kString, A::kNone, true, "argv[0] as the process was started.", GetProcLevel, SetProcExe, kExe},
+        {"proc.cmdline", T::kString, A::kNone, true, "Name and arguments (\"name arg1 arg2\").", GetProcLevel, SetProcCmdline, kCmdline},
+        {"proc.args", T::kString, A::kNone, true, "Arguments after argv[0], space-separated.", GetProcLevel, SetProcArgs, kArgs},
+        {"proc.pid", T::kNumber, A::kNone, true, "Process id (tgid, host view).", GetProcLevel, SetProcPid, kPid},
+        {"proc.pname", T::kString, A::kNone, true, "Parent process name.", GetProcLevel, SetPName, 16 + kName},
+        {"proc.pexepath", T::kString, A::kNone, true, "Parent executable path.", GetProcLevel, SetPExepath, 16 + kExepath},
+        {"proc.pexe", T::kString, A::kNone, true, "Parent argv[0].", GetProcLevel, SetPExe, 16 + kExe},
+        {"proc.pcmdline", T::kString, A::kNone, true, "Parent name and arguments.", GetProcLevel, SetPCmdline, 16 + kCmdline},
+        {"proc.aname", T::kStringList, A::kOptionalIndex, true,
+         "Ancestor name: [N] the Nth (1 parent, 2 grandparent, 0 self); without index, any ancestor.",
+         GetProcAncestor, SetAName, kName},
+        {"proc.aexepath", T::kStringList, A::kOptionalIndex, true, "Ancestor executable path ([N] as proc.aname).",
+         GetProcAncestor, SetAExepath, kExepath},
+        {"proc.aexe", T::kStringList, A::kOptionalIndex, true, "Ancestor argv[0] ([N] as proc.aname).",
+         GetProcAncestor, SetAExe, kExe},
+        {"proc.acmdline", T::kStringList, A::kOptionalIndex, true, "Ancestor command line ([N] as proc.aname).",
+         GetProcAncestor, nullptr, kCmdline},
+        {"proc.apid", T::kStringList, A::kOptionalIndex, true, "Ancestor pid ([N] as proc.aname).",
+         GetProcAncestor, SetAPid, kPid},
+    };
+    v.push_back({"fd.name", T::kString, A::kNone, true,
+                 "File: absolute path; socket: \"lip:lport->rip:rport\" (IP) or the unix path.", GetFdName, SetFdName, 0});
+    v.push_back({"fd.nameraw", T::kString, A::kNone, true, "File path as the process gave it.", nullptr, SetFdNameRaw, 0});
+    v.back().get = [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+      return IsFileEvent(c.event->type) && !c.event->file.path.empty() && Str(o, c.event->file.path);
+    };
+    v.push_back({"fd.directory", T::kString, A::kNone, true, "Directory of fd.name.", GetFdDirFile, nullptr, 0});
+    v.push_back({"fd.filename", T::kString, A::kNone, true, "Last component of fd.name.", GetFdDirFile, nullptr, 1});
+    v.push_back({"fd.type", T::kString, A::kNone, true, "file, directory, ipv4, ipv6, unix, netlink.", GetFdType, nullptr, 0});
+    v.push_back({"fd.typechar", T::kString, A::kNone, true, "f, d, 4, 6, u, n (as fd.type).", GetFdType, nullptr, 1});
+    v.push_back({"fd.num", T::kNumber, A::kNone, true, "File descriptor number.", GetFdNum, SetFdNum, 0});
+    v.push_back({"fd.l4proto", T::kString, A::kNone, true, "tcp, udp, icmp, raw.", GetL4Proto, SetL4Proto, 0});
+    v.push_back({"fd.lip", T::kIpAddr, A::kNone, true, "Local IP address.", GetFdIp, SetLip, 0});
+    v.push_back({"fd.rip", T::kIpAddr, A::kNone, true, "Remote IP address.", GetFdIp, SetRip, 1});
+    v.push_back({"fd.sip", T::kIpAddr, A::kNone, true, "Server IP (remote for connect, local for bind/accept/listen).",
+                 GetFdIp, nullptr, 2});
+    v.push_back({"fd.cip", T::kIpAddr, A::kNone, true, "Client IP (the other end from fd.sip).", GetFdIp, nullptr, 3});
+    v.push_back({"fd.ip", T::kIpAddr, A::kNone, true, "Either end's IP (true if the check holds for one).", GetFdIp, nullptr, 4});
+    v.push_back({"fd.lnet", T::kIpNet, A::kNone, true, "Local IP, compared with networks (CIDR).", GetFdIp, nullptr, 0});
+    v.push_back({"fd.rnet", T::kIpNet, A::kNone, true, "Remote IP, compared with networks.", GetFdIp, nullptr, 1});
+    v.push_back({"fd.snet", T::kIpNet, A::kNone, true, "Server IP, compared with networks.", GetFdIp, nullptr, 2});
+    v.push_back({"fd.cnet", T::kIpNet, A::kNone, true, "Client IP, compared with networks.", GetFdIp, nullptr, 3});
+    v.push_back({"fd.net", T::kIpNet, A::kNone, true, "Either end's IP, compared with networks.", GetFdIp, nullptr, 4});
+    v.push_back({"fd.lport", T::kNumber, A::kNone, true, "Local port.", GetFdPort, SetLPort, 0});
+    v.push_back({"fd.rport", T::kNumber, A::kNone, true, "Remote port.", GetFdPort, SetRPort, 1});
+    v.push_back({"fd.sport", T::kNumber, A::kNone, true, "Server port.", GetFdPort, nullptr, 2});
+    v.push_back({"fd.cport", T::kNumber, A::kNone, true, "Client port.", GetFdPort, nullptr, 3});
+    v.push_back({"fd.port", T::kNumber, A::kNone, true, "Either end's port.", GetFdPort, nullptr, 4});
+    AppendMoreFields(&v);  // the other families: field_values.cpp
+    return v;
+  }();
+  return table;
+}
+
+// Exposed for field_values.cpp.
+FieldGetter ProcLevelGetter() { return GetProcLevel; }
+FieldGetter NotAvailableGetter() { return NotAvailable; }
+FieldSetter SetterFor(std::string_view name) {
+  static const std::pair<const char*, FieldSetter> kSetters[] = {
+      {"proc.ppid", SetPpid}, {"proc.vpid", SetVpid}, {"thread.tid", SetTid}, {"proc.tty", SetTty},
+      {"user.uid", SetUid}, {"user.loginuid", SetLoginUid}, {"group.gid", SetGid}, {"proc.cwd", SetCwd},
+      {"container.id", SetContainerId}, {"thread.cap_effective", SetCapEff}, {"thread.cap_permitted", SetCapPerm},
+      {"bpf.cmd", SetBpfCmd}, {"bpf.prog.type", SetBpfProgType}, {"bpf.attach_type", SetBpfAttachType},
+      {"bpf.map.type", SetBpfMapType}, {"bpf.prog.insn_cnt", SetBpfInsnCnt}, {"bpf.prog.name", SetBpfProgName},
+      {"bpf.prog.license", SetBpfLicense}, {"bpf.map.name", SetBpfMapName}, {"bpf.target", SetBpfTarget},
+      {"bpf.prog.helpers", SetHelpers}, {"fd.unix_path", SetUnixPath}, {"proc.cgroup", SetCgroup},
+      {"evt.arg.flags.raw", SetArgFlags}, {"ns.pid", SetNsPid}, {"ns.mnt", SetNsMnt}, {"ns.net", SetNsNet},
+      {"ns.user", SetNsUser}, {"ns.pid_level", SetPidnsLevel}, {"proc.memfd_name", SetArgName},
+      {"fs.path.name", SetFdName}, {"fs.path.nameraw", SetFdNameRaw}, {"fs.path.target", SetTarget},
+  };
+  for (const auto& [n, s] : kSetters)
+    if (name == n) return s;
+  return nullptr;
+}
+
+}  // namespace vigil

@@ -1,0 +1,132 @@
+// The field table: every name a condition or output template can use, its
+// type, a description (what `vigil fields` and docs/fields.md print), and how
+// to read it from a vigil::Event (and, for rule tests, how to set it).
+//
+// Contract:
+// - Lookup (FindField) happens at load/compile time only. The compiled rule
+//   keeps the FieldDef pointer and a parsed FieldArg; per event it calls
+//   `get` directly: no name lookup, no throw, and no allocation once the
+//   Scratch buffers have grown to their working size.
+// - A getter returns false when the value is not available for this event
+//   ("<NA>"): a check on it is false, an output renders "<NA>". Fields that a
+//   host cannot know (container.image.*, k8s.*, ...) are in the table with
+//   `available == false`; they always return false, like Falco without the
+//   plugin that would provide them, and are not load errors.
+// - Values returned through FieldValueRef may point into the Event or into
+//   the Scratch passed in; they stay valid until that Scratch is reused.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/event.h"
+
+namespace vigil {
+
+enum class FieldType : uint8_t {
+  kString,
+  kNumber,      // signed 64-bit
+  kBool,
+  kIpAddr,      // compares with addresses
+  kIpNet,       // compares with CIDR networks (a single address also matches)
+  kStringList,  // a check is true when any element satisfies it
+};
+
+std::string_view FieldTypeName(FieldType t);
+
+// Host facts that are not in the Event: filled once at start.
+struct HostInfo {
+  std::string hostname;
+  // uid/gid -> name from /etc/passwd and /etc/group (read at start).
+  std::vector<std::pair<uint32_t, std::string>> users;
+  std::vector<std::pair<uint32_t, std::string>> groups;
+
+  static HostInfo FromSystem();
+  const std::string* UserName(uint32_t uid) const;
+  const std::string* GroupName(uint32_t gid) const;
+};
+
+// The bracketed argument of a field (`proc.aname[2]`, `container.mount.dest[/etc]`).
+struct FieldArg {
+  bool present = false;
+  int index = 0;    // numeric arguments
+  std::string key;  // the raw text
+};
+
+struct Scratch {
+  std::string buf;
+  std::vector<std::string_view> list;
+  std::vector<std::string> owned;  // list elements that had to be built
+};
+
+struct FieldValueRef {
+  std::string_view str;
+  int64_t num = 0;
+  bool boolean = false;
+  IpAddr ip;
+  uint16_t family = 0;                              // 2 or 10 for kIpAddr/kIpNet
+  const std::vector<std::string_view>* list = nullptr;  // kStringList
+  // "Either end" fields (fd.ip, fd.net, fd.port): a second value; a check is
+  // true when it holds for either.
+  bool has_second = false;
+  IpAddr ip2;
+  int64_t num2 = 0;
+};
+
+struct FieldContext {
+  const Event* event = nullptr;
+  const HostInfo* host = nullptr;
+};
+
+enum class ArgKind : uint8_t { kNone, kIndex, kOptionalIndex, kAny };
+
+struct FieldDef;
+using FieldGetter = bool (*)(const FieldDef& def, const FieldContext& ctx, const FieldArg& arg, Scratch& scratch,
+                             FieldValueRef* out);
+// Sets the field on an event from text (rule tests). Returns an error message or "".
+using FieldSetter = std::string (*)(Event& event, OwnedAncestors& ancestors, const FieldArg& arg,
+                                    std::string_view text);
+
+struct FieldDef {
+  const char* name;
+  FieldType type;
+  ArgKind arg_kind;
+  bool available;  // false: always "<NA>" on this host (needs a plugin vigil does not have)
+  const char* description;
+  FieldGetter get;
+  FieldSetter set;  // nullptr: tests cannot set it
+  int param;        // getter-specific constant (e.g. which ancestor-derived field)
+};
+
+// The type a check sees: an indexed ancestor list field (proc.aname[2]) is a scalar.
+FieldType EffectiveType(const FieldDef& def, const FieldArg& arg);
+
+// Every field, in documentation order.
+const std::vector<FieldDef>& AllFields();
+
+// Resolves `name` (without the bracket argument). Also resolves Falco's
+// families by prefix: any `evt.arg.X` / `evt.rawarg.X` (the X-named argument),
+// any `k8s.*`, `container.image.*`, ... (unavailable). nullptr if unknown.
+const FieldDef* FindField(std::string_view name);
+
+// Parses the bracket text for `def`; returns an error message or "".
+std::string ParseFieldArg(const FieldDef& def, std::string_view text, bool has_brackets, FieldArg* out);
+
+// IPv4 dotted quad or IPv6 text -> address and family (2 or 10).
+bool ParseIpText(std::string_view text, IpAddr* addr, uint16_t* family);
+// "a.b.c.d/len", "v6/len" or a bare address (full length) -> network.
+bool ParseCidr(std::string_view text, IpAddr* addr, uint16_t* family, int* prefix_len);
+
+// Renders a value as Falco prints it in outputs.
+void RenderFieldValue(FieldType type, const FieldValueRef& v, std::string* out);
+
+// Capability names for a capability bit set, space-separated ("CAP_CHOWN CAP_SYS_ADMIN").
+void RenderCaps(uint64_t caps, std::string* out);
+// Open flags as Falco prints them ("O_WRONLY|O_CREAT|O_TRUNC").
+void RenderOpenFlags(uint32_t flags, std::string* out);
+// "SUCCESS" for res >= 0, else the errno name ("ENOENT"), else the number.
+std::string_view ResultName(int64_t res, std::string* buf);
+
+}  // namespace vigil

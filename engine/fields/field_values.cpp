@@ -1,0 +1,315 @@
+// The remaining field families: event time and flags, process scalars,
+// thread, user/group, container, socket extras, fs.*, ns.*, bpf.*, and the
+// fields that need a plugin vigil does not have (always <NA>).
+#include <cstdio>
+#include <ctime>
+
+#include "engine/fields/field_table.h"
+
+namespace vigil {
+
+FieldGetter NotAvailableGetter();
+FieldSetter SetterFor(std::string_view name);
+
+namespace {
+
+using T = FieldType;
+using A = ArgKind;
+using C = const FieldContext&;
+using G = const FieldArg&;
+
+#define GETTER [](const FieldDef& d, C c, G, Scratch& s, FieldValueRef* o) -> bool
+#define UNUSED_DS (void)d, (void)s
+
+bool Str(FieldValueRef* o, std::string_view v) { return o->str = v, true; }
+bool Num(FieldValueRef* o, int64_t v) { return o->num = v, true; }
+bool Bool(FieldValueRef* o, bool v) { return o->boolean = v, true; }
+
+bool IsOpen(EventType t) {
+  return t == EventType::open || t == EventType::openat || t == EventType::openat2 || t == EventType::creat;
+}
+
+bool IsNet(EventType t) {
+  return t == EventType::socket || t == EventType::connect || t == EventType::accept || t == EventType::accept4 ||
+         t == EventType::bind || t == EventType::listen || t == EventType::setsockopt;
+}
+
+void AppendTime(uint64_t ns, bool iso, std::string* out) {
+  std::time_t secs = static_cast<std::time_t>(ns / 1000000000ull);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char b[64];
+  int n = iso ? std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900,
+                              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                              static_cast<unsigned long long>(ns % 1000000000ull))
+              : std::snprintf(b, sizeof b, "%02d:%02d:%02d.%09llu", tm.tm_hour, tm.tm_min, tm.tm_sec,
+                              static_cast<unsigned long long>(ns % 1000000000ull));
+  out->assign(b, static_cast<std::size_t>(n));
+}
+
+// Falco fields that need the container/k8s plugins or kernel data vigil does not capture.
+constexpr const char* kUnavailable[][2] = {
+    {"evt.num", "Event sequence number (not tracked by vigil)."},
+    {"evt.buffer", "I/O buffer contents (not captured)."},
+    {"evt.is_open_exec", "Open of a file created executable (not captured)."},
+    {"proc.sname", "Session leader name (not tracked)."},
+    {"proc.sid", "Session id (not tracked)."},
+    {"proc.vpgid", "Process group id (not tracked)."},
+    {"proc.vpgid.name", "Process group leader name (not tracked)."},
+    {"proc.vpgid.exe", "Process group leader argv[0] (not tracked)."},
+    {"proc.is_vpgid_leader", "Process group leader flag (not tracked)."},
+    {"proc.ppid.duration", "Parent's age (not tracked)."},
+    {"proc.is_exe_upper_layer", "Executable in an overlayfs upper layer (not captured)."},
+    {"proc.is_exe_writable", "Executable writable by the process (not captured)."},
+    {"proc.exe_ino", "Executable inode (not captured)."},
+    {"proc.exe_ino.ctime", "Executable inode ctime (not captured)."},
+    {"proc.exe_ino.mtime", "Executable inode mtime (not captured)."},
+    {"proc.exe_ino.ctime_duration_proc_start", "Executable ctime vs process start (not captured)."},
+    {"proc.exe_ino.ctime_duration_pidns_start", "Executable ctime vs pidns start (not captured)."},
+    {"proc.env", "Environment (not captured)."},
+    {"proc.is_container_healthcheck", "Container health check (needs a container runtime plugin)."},
+    {"proc.is_container_liveness_probe", "Container probe (needs a container runtime plugin)."},
+    {"proc.is_container_readiness_probe", "Container probe (needs a container runtime plugin)."},
+    {"thread.cap_inheritable", "Inheritable capabilities (not captured)."},
+    {"thread.vtid", "Thread id in its pid namespace (not captured)."},
+    {"user.homedir", "Home directory (not resolved)."},
+    {"user.shell", "Login shell (not resolved)."},
+    {"fd.name_changed", "fd name changed since open (not tracked)."},
+    {"fd.sip.name", "Server DNS name (not resolved)."},
+    {"fd.cip.name", "Client DNS name (not resolved)."},
+    {"fd.rip.name", "Remote DNS name (not resolved)."},
+    {"fd.lip.name", "Local DNS name (not resolved)."},
+    {"fd.types", "Types of all fds of the process (not tracked)."},
+    {"fd.dev", "Device of the file (not captured)."},
+    {"fd.ino", "Inode of the file (not captured)."},
+    {"container.name", "Container name (needs the container plugin)."},
+    {"container.type", "Container runtime (needs the container plugin)."},
+    {"container.privileged", "Privileged container (needs the container plugin)."},
+    {"container.mounts", "Container mounts (needs the container plugin)."},
+    {"container.start_ts", "Container start time (needs the container plugin)."},
+    {"container.duration", "Container age (needs the container plugin)."},
+    {"container.ip", "Container IP (needs the container plugin)."},
+    {"container.cni.json", "Container CNI result (needs the container plugin)."},
+    {"container.info", "Container summary (needs the container plugin)."},
+    {"container.image", "Container image (needs the container plugin)."},
+    {"container.image.*", "Container image fields (need the container plugin)."},
+    {"container.mount.*", "Container mount fields (need the container plugin)."},
+    {"container.healthcheck*", "Container health check (needs the container plugin)."},
+    {"container.probes*", "Container probes (need the container plugin)."},
+    {"k8s.*", "Kubernetes metadata (needs the k8smeta plugin)."},
+    {"k8smeta.*", "Kubernetes metadata (needs the k8smeta plugin)."},
+    {"ka.*", "Kubernetes audit (another event source)."},
+};
+
+}  // namespace
+
+void AppendMoreFields(std::vector<FieldDef>* v) {
+  auto add = [v](FieldDef d) {
+    if (d.set == nullptr) d.set = SetterFor(d.name);
+    v->push_back(d);
+  };
+  add({"evt.time", T::kString, A::kNone, true, "Event time of day, UTC (HH:MM:SS.nnnnnnnnn).",
+       GETTER { UNUSED_DS; AppendTime(c.event->wall_ns, false, &s.buf); return Str(o, s.buf); }, nullptr, 0});
+  add({"evt.time.iso8601", T::kString, A::kNone, true, "Event time, ISO 8601 UTC.",
+       GETTER { UNUSED_DS; AppendTime(c.event->wall_ns, true, &s.buf); return Str(o, s.buf); }, nullptr, 0});
+  add({"evt.rawtime", T::kNumber, A::kNone, true, "Event time, ns since the Unix epoch.",
+       GETTER { UNUSED_DS; return Num(o, static_cast<int64_t>(c.event->wall_ns)); }, nullptr, 0});
+  add({"evt.hostname", T::kString, A::kNone, true, "Host name of the machine.",
+       GETTER { UNUSED_DS; return Str(o, c.host->hostname); }, nullptr, 0});
+  add({"evt.dir", T::kString, A::kNone, true, "Direction: always '<' (vigil events carry the result).",
+       GETTER { UNUSED_DS; (void)c; return Str(o, "<"); }, nullptr, 0});
+  add({"evt.is_open_read", T::kBool, A::kNone, true, "Open for reading (O_RDONLY or O_RDWR).",
+       GETTER { UNUSED_DS; return IsOpen(c.event->type) && Bool(o, (c.event->file.flags & 3u) != 1u); }, nullptr, 0});
+  add({"evt.is_open_write", T::kBool, A::kNone, true, "Open for writing (O_WRONLY or O_RDWR).",
+       GETTER { UNUSED_DS; return IsOpen(c.event->type) && Bool(o, (c.event->file.flags & 3u) != 0u); }, nullptr, 0});
+  add({"evt.enforcement", T::kString, A::kNone, true, "vigil: the action the kernel took (deny, kill, or empty).",
+       GETTER { UNUSED_DS; return Str(o, c.event->enforcement); }, nullptr, 0});
+
+  add({"proc.ppid", T::kNumber, A::kNone, true, "Parent process id.",
+       GETTER { UNUSED_DS; return Num(o, c.event->proc.ppid); }, nullptr, 0});
+  add({"proc.vpid", T::kNumber, A::kNone, true, "Process id inside its pid namespace.",
+       GETTER { UNUSED_DS; return Num(o, c.event->proc.vpid); }, nullptr, 0});
+  add({"proc.tty", T::kNumber, A::kNone, true, "Controlling terminal (0: none).",
+       GETTER { UNUSED_DS; return Num(o, c.event->proc.tty); }, nullptr, 0});
+  add({"proc.cwd", T::kString, A::kNone, true, "Current working directory.",
+       GETTER { UNUSED_DS; return !c.event->proc.cwd.empty() && Str(o, c.event->proc.cwd); }, nullptr, 0});
+  add({"proc.duration", T::kNumber, A::kNone, true, "ns since the process started.",
+       GETTER {
+         UNUSED_DS;
+         const auto& e = *c.event;
+         return e.proc.start_ns != 0 && e.ts_ns >= e.proc.start_ns &&
+                Num(o, static_cast<int64_t>(e.ts_ns - e.proc.start_ns));
+       }, nullptr, 0});
+  add({"proc.is_exe_from_memfd", T::kBool, A::kNone, true, "Executable is a memfd (fileless execution).",
+       GETTER { UNUSED_DS; return Bool(o, c.event->proc.exepath.rfind("/memfd:", 0) == 0 ||
+                                         c.event->proc.exepath.rfind("memfd:", 0) == 0); }, nullptr, 0});
+  add({"proc.exec_id", T::kString, A::kNone, true, "vigil: \"pid:start_ns\", stable across pid reuse.",
+       GETTER { UNUSED_DS; s.buf = c.event->proc.ExecId(); return Str(o, s.buf); }, nullptr, 0});
+  add({"proc.cgroup", T::kString, A::kNone, true, "vigil: cgroup v2 path.",
+       GETTER { UNUSED_DS; return !c.event->proc.cgroup.empty() && Str(o, c.event->proc.cgroup); }, nullptr, 0});
+  add({"proc.memfd_name", T::kString, A::kNone, true, "vigil: memfd_create name / module name argument.",
+       GETTER { UNUSED_DS; return !c.event->args.name.empty() && Str(o, c.event->args.name); }, nullptr, 0});
+  add({"proc.pre_exec_name", T::kString, A::kNone, true, "vigil: comm before exec (on execve events).",
+       GETTER {
+         UNUSED_DS;
+         return (c.event->type == EventType::execve || c.event->type == EventType::execveat) &&
+                !c.event->args.name.empty() && Str(o, c.event->args.name);
+       }, nullptr, 0});
+
+  add({"thread.tid", T::kNumber, A::kNone, true, "Thread id.",
+       GETTER { UNUSED_DS; return Num(o, c.event->proc.tid); }, nullptr, 0});
+  add({"thread.cap_effective", T::kString, A::kNone, true, "Effective capabilities, names space-separated.",
+       GETTER { UNUSED_DS; s.buf.clear(); RenderCaps(c.event->proc.cap_effective, &s.buf); return Str(o, s.buf); }, nullptr, 0});
+  add({"thread.cap_permitted", T::kString, A::kNone, true, "Permitted capabilities, names space-separated.",
+       GETTER { UNUSED_DS; s.buf.clear(); RenderCaps(c.event->proc.cap_permitted, &s.buf); return Str(o, s.buf); }, nullptr, 0});
+
+  add({"user.uid", T::kNumber, A::kNone, true, "User id.", GETTER { UNUSED_DS; return Num(o, c.event->proc.uid); }, nullptr, 0});
+  add({"user.euid", T::kNumber, A::kNone, true, "vigil: effective user id.",
+       GETTER { UNUSED_DS; return Num(o, c.event->proc.euid); }, nullptr, 0});
+  add({"user.name", T::kString, A::kNone, true, "User name (from this host's /etc/passwd).",
+       GETTER {
+         UNUSED_DS;
+         const std::string* n = c.host->UserName(c.event->proc.uid);
+         return n != nullptr && Str(o, *n);
+       }, nullptr, 0});
+  add({"user.loginuid", T::kNumber, A::kNone, true, "Audit login uid (-1: unset).",
+       GETTER {
+         UNUSED_DS;
+         uint32_t v = c.event->proc.loginuid;
+         return Num(o, v == kNoLoginUid ? -1 : static_cast<int64_t>(v));
+       }, nullptr, 0});
+  add({"user.loginname", T::kString, A::kNone, true, "Name of the login uid.",
+       GETTER {
+         UNUSED_DS;
+         const std::string* n = c.host->UserName(c.event->proc.loginuid);
+         return n != nullptr && Str(o, *n);
+       }, nullptr, 0});
+  add({"group.gid", T::kNumber, A::kNone, true, "Group id.", GETTER { UNUSED_DS; return Num(o, c.event->proc.gid); }, nullptr, 0});
+  add({"group.name", T::kString, A::kNone, true, "Group name (from this host's /etc/group).",
+       GETTER {
+         UNUSED_DS;
+         const std::string* n = c.host->GroupName(c.event->proc.gid);
+         return n != nullptr && Str(o, *n);
+       }, nullptr, 0});
+
+  add({"container.id", T::kString, A::kNone, true, "Container id (12 hex), or \"host\".",
+       GETTER {
+         UNUSED_DS;
+         const auto& id = c.event->proc.container_id;
+         return Str(o, id.empty() ? std::string_view("host") : std::string_view(id));
+       }, nullptr, 0});
+
+  add({"fd.sockfamily", T::kString, A::kNone, true, "ip or unix.",
+       GETTER {
+         UNUSED_DS;
+         if (!IsNet(c.event->type)) return false;
+         uint16_t f = c.event->net.family;
+         return (f == 2 || f == 10) ? Str(o, "ip") : f == 1 ? Str(o, "unix") : false;
+       }, nullptr, 0});
+  add({"fd.connected", T::kBool, A::kNone, true, "Socket connected (connect/accept that succeeded).",
+       GETTER {
+         UNUSED_DS;
+         auto t = c.event->type;
+         if (!IsNet(t)) return false;
+         bool conn = (t == EventType::connect || t == EventType::accept || t == EventType::accept4) &&
+                     c.event->res >= 0;
+         return Bool(o, conn);
+       }, nullptr, 0});
+  add({"fd.unix_path", T::kString, A::kNone, true, "vigil: AF_UNIX socket path ('@' = abstract).",
+       GETTER { UNUSED_DS; return IsNet(c.event->type) && c.event->net.family == 1 && Str(o, c.event->net.unix_path); },
+       nullptr, 0});
+
+  add({"fs.path.name", T::kString, A::kNone, true, "Absolute path of the file an event acts on.",
+       GETTER { UNUSED_DS; return !c.event->file.abspath.empty() && Str(o, c.event->file.abspath); }, nullptr, 0});
+  add({"fs.path.nameraw", T::kString, A::kNone, true, "Path as given by the process.",
+       GETTER { UNUSED_DS; return !c.event->file.path.empty() && Str(o, c.event->file.path); }, nullptr, 0});
+  add({"fs.path.target", T::kString, A::kNone, true, "rename/link/symlink/mount: the second path (absolute when known).",
+       GETTER {
+         UNUSED_DS;
+         const auto& f = c.event->file;
+         const std::string& t = f.target_abs.empty() ? f.target : f.target_abs;
+         return !t.empty() && Str(o, t);
+       }, nullptr, 0});
+  add({"fs.path.targetraw", T::kString, A::kNone, true, "The second path as given.",
+       GETTER { UNUSED_DS; return !c.event->file.target.empty() && Str(o, c.event->file.target); }, nullptr, 0});
+
+  static constexpr const char* kNsNames[] = {"ns.pid", "ns.mnt", "ns.net", "ns.user", "ns.uts", "ns.ipc", "ns.cgroup"};
+  for (int i = 0; i < 7; ++i) {
+    add({kNsNames[i], T::kNumber, A::kNone, true, "vigil: namespace inode (0 unknown).",
+         GETTER {
+           (void)s;
+           const Namespaces& n = c.event->proc.ns;
+           const uint64_t vals[] = {n.pid, n.mnt, n.net, n.user, n.uts, n.ipc, n.cgroup};
+           return Num(o, static_cast<int64_t>(vals[d.param]));
+         }, nullptr, i});
+  }
+  add({"ns.pid_level", T::kNumber, A::kNone, true, "vigil: depth of the process's pid namespace (0 host).",
+       GETTER { UNUSED_DS; return Num(o, c.event->proc.pidns_level); }, nullptr, 0});
+
+  // bpf(2) detail.
+  struct BpfNum {
+    const char* name;
+    const char* desc;
+  };
+  static constexpr BpfNum kBpfNums[] = {
+      {"bpf.cmd", "bpf(2) command number (5 = BPF_PROG_LOAD)."},
+      {"bpf.prog.type", "Program type number (BPF_PROG_TYPE_*)."},
+      {"bpf.prog.expected_attach_type", "Expected attach type number."},
+      {"bpf.attach_type", "Attach type (PROG_ATTACH / LINK_CREATE)."},
+      {"bpf.prog.insn_cnt", "Instruction count."},
+      {"bpf.prog.flags", "Program flags."},
+      {"bpf.prog.attach_btf_id", "BTF id of the attach target."},
+      {"bpf.map.type", "Map type number (BPF_MAP_TYPE_*)."},
+      {"bpf.id", "Program/map/link id argument or result."},
+      {"bpf.target_fd", "Attach target fd."},
+  };
+  for (int i = 0; i < static_cast<int>(std::size(kBpfNums)); ++i) {
+    add({kBpfNums[i].name, T::kNumber, A::kNone, true, kBpfNums[i].desc,
+         GETTER {
+           (void)s;
+           if (c.event->type != EventType::bpf) return false;
+           const BpfArgs& b = c.event->bpf;
+           const int64_t vals[] = {b.cmd, b.prog_type, b.expected_attach_type, b.attach_type, b.insn_cnt,
+                                   b.prog_flags, b.attach_btf_id, b.map_type, b.id, b.target_fd};
+           return Num(o, vals[d.param]);
+         }, nullptr, i});
+  }
+  add({"bpf.prog.name", T::kString, A::kNone, true, "Program name.",
+       GETTER { UNUSED_DS; return c.event->type == EventType::bpf && Str(o, c.event->bpf.prog_name); }, nullptr, 0});
+  add({"bpf.prog.license", T::kString, A::kNone, true, "Program license string.",
+       GETTER { UNUSED_DS; return c.event->type == EventType::bpf && Str(o, c.event->bpf.license); }, nullptr, 0});
+  add({"bpf.map.name", T::kString, A::kNone, true, "Map name.",
+       GETTER { UNUSED_DS; return c.event->type == EventType::bpf && Str(o, c.event->bpf.map_name); }, nullptr, 0});
+  add({"bpf.target", T::kString, A::kNone, true, "Raw tracepoint name, pin path or attach symbol.",
+       GETTER { UNUSED_DS; return c.event->type == EventType::bpf && Str(o, c.event->bpf.target); }, nullptr, 0});
+  add({"bpf.prog.helpers", T::kStringList, A::kNone, true,
+       "Helper ids the program calls (decimal); e.g. `bpf.prog.helpers intersects (36, 58)`.",
+       GETTER {
+         (void)d;
+         if (c.event->type != EventType::bpf) return false;
+         // Decimal ids 0..255 are stable strings: point into a static table.
+         static const std::vector<std::string> kIds = [] {
+           std::vector<std::string> ids;
+           for (int i = 0; i < 256; ++i) ids.push_back(std::to_string(i));
+           return ids;
+         }();
+         s.list.clear();
+         for (uint32_t id = 0; id < 256; ++id)
+           if (c.event->bpf.HasHelper(id)) s.list.push_back(kIds[id]);
+         o->list = &s.list;
+         return true;
+       }, nullptr, 0});
+  add({"bpf.prog.helpers_complete", T::kBool, A::kNone, true, "All instructions were scanned for helper calls.",
+       GETTER { UNUSED_DS; return c.event->type == EventType::bpf && Bool(o, c.event->bpf.helpers_complete); }, nullptr, 0});
+
+  for (const auto& [name, desc] : kUnavailable)
+    v->push_back({name, T::kString, A::kAny, false, desc, NotAvailableGetter(), nullptr, 0});
+}
+
+FieldType EffectiveType(const FieldDef& def, const FieldArg& arg) {
+  if (def.type == FieldType::kStringList && def.arg_kind == ArgKind::kOptionalIndex && arg.present)
+    return def.param == 5 /* kPid */ ? FieldType::kNumber : FieldType::kString;
+  return def.type;
+}
+
+}  // namespace vigil

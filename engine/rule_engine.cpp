@@ -1,0 +1,314 @@
+#include "engine/rule_engine.h"
+
+#include <functional>
+
+#include "engine/compile/compiler.h"
+#include "engine/condition/parser.h"
+
+namespace vigil {
+
+using compile::ItemContext;
+using compile::ListEntry;
+using compile::MacroEntry;
+
+namespace {
+
+constexpr int kMaxListDepth = 32;
+
+bool IsListComp(const std::string& c) { return c == "in" || c == "intersects" || c == "pmatch"; }
+
+std::string Quote(const std::string& v) {
+  std::string s = "\"";
+  for (char c : v) {
+    if (c == '\\' || c == '"') s.push_back('\\');
+    s.push_back(c);
+  }
+  return s + "\"";
+}
+
+// Falco builds exceptions as condition text; so do we, then parse it like any condition.
+std::string ExceptionsText(const std::vector<rules::ExceptionDef>& excs, const std::map<std::string, ListEntry>& lists) {
+  auto value = [&](const rules::ExceptionDef::Cell& cell, const std::string& comp) {
+    if (IsListComp(comp)) {
+      std::string s = "(";
+      for (std::size_t i = 0; i < cell.items.size(); ++i) {
+        if (i) s += ", ";
+        const auto& v = cell.items[i];
+        s += lists.count(v) ? v : Quote(v);  // a bare list name expands
+      }
+      return s + ")";
+    }
+    return Quote(cell.items.empty() ? std::string() : cell.items[0]);
+  };
+  std::vector<std::string> parts;
+  for (const auto& x : excs) {
+    if (x.fields.empty() || x.rows.empty()) continue;
+    if (x.single_form) {
+      const std::string& f = x.fields[0];
+      const std::string& c = x.comps[0];
+      if (IsListComp(c)) {
+        rules::ExceptionDef::Cell all;
+        for (const auto& row : x.rows)
+          for (const auto& cell : row) all.items.insert(all.items.end(), cell.items.begin(), cell.items.end());
+        parts.push_back(f + " " + c + " " + value(all, c));
+      } else {
+        for (const auto& row : x.rows) parts.push_back(f + " " + c + " " + value(row[0], c));
+      }
+      continue;
+    }
+    for (const auto& row : x.rows) {
+      std::string conj;
+      for (std::size_t i = 0; i < row.size() && i < x.fields.size(); ++i) {
+        if (i) conj += " and ";
+        conj += x.fields[i] + " " + x.comps[i] + " " + value(row[i], x.comps[i]);
+      }
+      parts.push_back("(" + conj + ")");
+    }
+  }
+  std::string text;
+  for (std::size_t i = 0; i < parts.size(); ++i) text += (i ? " or " : "") + parts[i];
+  return text;
+}
+
+// Falco pastes list items into the condition text, so an item written with
+// quotes ('"10.0.0.0/8"') is a quoted value there: strip and unescape them.
+std::string Unquote(const std::string& item) {
+  if (item.size() < 2 || (item.front() != '"' && item.front() != '\'') || item.back() != item.front()) return item;
+  condition::Lexer lex(item);
+  std::string out;
+  if (lex.ReadQuoted(&out) && lex.AtEnd()) return out;
+  return item;
+}
+
+void ResolveLists(const rules::RuleDocument& doc, std::map<std::string, ListEntry>* out, Diagnostics* diags) {
+  std::map<std::string, const rules::ListDef*> defs;
+  for (const auto& l : doc.lists) defs[l.name] = &l;
+  std::map<std::string, int> state;  // 1 resolving, 2 done
+  std::function<void(const std::string&, int)> resolve = [&](const std::string& name, int depth) {
+    const auto* def = defs[name];
+    state[name] = 1;
+    ListEntry e;
+    e.ctx.kind = "list";
+    e.ctx.name = name;
+    e.ctx.key = "items";
+    SourceLoc loc = def->loc;
+    e.ctx.locate = [loc](uint32_t) { return loc; };
+    for (const auto& item : def->items) {
+      auto d = defs.find(item);
+      if (d == defs.end()) {
+        e.items.push_back(Unquote(item));
+        continue;
+      }
+      if (state[item] == 1 || depth >= kMaxListDepth) {
+        diags->Error(loc, "list", name, "items", "list '" + item + "' refers back to '" + name + "'");
+        continue;
+      }
+      if (state[item] != 2) resolve(item, depth + 1);
+      auto& sub = (*out)[item];
+      sub.used = true;
+      e.items.insert(e.items.end(), sub.items.begin(), sub.items.end());
+    }
+    bool used = (*out)[name].used;
+    (*out)[name] = std::move(e);
+    (*out)[name].used = used;
+    state[name] = 2;
+  };
+  for (const auto& l : doc.lists)
+    if (state[l.name] != 2) resolve(l.name, 0);
+}
+
+ItemContext MakeContext(std::string kind, std::string name, std::string key, std::string text,
+                        std::function<SourceLoc(uint32_t)> locate) {
+  ItemContext c;
+  c.kind = std::move(kind);
+  c.name = std::move(name);
+  c.key = std::move(key);
+  c.text = std::move(text);
+  c.locate = std::move(locate);
+  return c;
+}
+
+}  // namespace
+
+std::unique_ptr<RuleEngine> RuleEngine::Load(const std::vector<std::string>& paths, Diagnostics* diags, HostInfo host) {
+  auto files = rules::ExpandRulesPaths(paths, diags);
+  return FromDocument(rules::LoadRulesFiles(files, diags), diags, std::move(host));
+}
+
+std::unique_ptr<RuleEngine> RuleEngine::LoadTexts(const std::vector<std::pair<std::string, std::string>>& files,
+                                                  Diagnostics* diags, HostInfo host) {
+  rules::RuleDocument doc;
+  for (const auto& [name, text] : files) rules::LoadRulesText(name, text, &doc, diags);
+  return FromDocument(std::move(doc), diags, std::move(host));
+}
+
+std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Diagnostics* diags, HostInfo host) {
+  std::unique_ptr<RuleEngine> eng(new RuleEngine());
+  eng->host_ = std::move(host);
+  eng->doc_ = std::move(doc);
+  const auto& d = eng->doc_;
+
+  std::map<std::string, ListEntry> lists;
+  ResolveLists(d, &lists, diags);
+  std::map<std::string, MacroEntry> macros;
+  for (const auto& m : d.macros) {
+    MacroEntry e;
+    const rules::PiecedSource* src = &m.condition_src;
+    e.ctx = MakeContext("macro", m.name, "condition", m.condition, [src](uint32_t off) { return src->Locate(off); });
+    auto parsed = condition::ParseCondition(m.condition);
+    if (!parsed.root) diags->Error(src->Locate(parsed.error_offset), "macro", m.name, "condition", parsed.error);
+    e.ast = std::move(parsed.root);
+    macros[m.name] = std::move(e);
+  }
+  std::set<std::string> missing_plugins;
+  for (const auto& p : d.required_plugins) missing_plugins.insert(p.name);
+
+  compile::Compiler compiler(&macros, &lists, diags);
+  eng->stats_.rules_defined = d.rules.size();
+  for (const auto& r : d.rules) {
+    if (r.source != "syscall") {
+      diags->Warning(r.loc, "rule", r.name, "source",
+                     "source '" + r.source + "' is not an event source vigil has; rule skipped");
+      ++eng->stats_.rules_skipped;
+      continue;
+    }
+    const rules::PiecedSource* csrc = &r.condition_src;
+    auto ctx = MakeContext("rule", r.name, "condition", r.condition, [csrc](uint32_t o) { return csrc->Locate(o); });
+    auto parsed = condition::ParseCondition(r.condition);
+    if (!parsed.root) {
+      diags->Error(csrc->Locate(parsed.error_offset), "rule", r.name, "condition", parsed.error);
+      continue;
+    }
+    auto rule = std::make_unique<CompiledRule>();
+    auto res = compiler.Compile(*parsed.root, ctx, r.skip_if_unknown_filter);
+    if (!res.ok) {
+      if (res.unknown_field && r.skip_if_unknown_filter) ++eng->stats_.rules_skipped;
+      continue;
+    }
+    rule->na_fields = res.na_fields;
+    std::unique_ptr<compile::Check> cond_check = std::move(res.check);
+    std::unique_ptr<compile::Check> exc_check;
+    rule->types = res.types;
+
+    std::string exc_text = ExceptionsText(r.exceptions, lists);
+    bool ok = true;
+    if (!exc_text.empty()) {
+      SourceLoc exc_loc = r.exceptions.empty() ? r.loc : r.exceptions.front().loc;
+      auto ectx = MakeContext("rule", r.name, "exceptions", exc_text, [exc_loc](uint32_t) { return exc_loc; });
+      auto eparsed = condition::ParseCondition(exc_text);
+      if (!eparsed.root) {
+        diags->Error(exc_loc, "rule", r.name, "exceptions", "invalid exception: " + eparsed.error);
+        ok = false;
+      } else {
+        auto eres = compiler.Compile(*eparsed.root, ectx);
+        if (!eres.ok) {
+          ok = false;
+        } else {
+          rule->na_fields.insert(eres.na_fields.begin(), eres.na_fields.end());
+          exc_check = std::move(eres.check);
+          exc_check->text = "exceptions: " + exc_check->text;
+        }
+      }
+    }
+    const rules::PiecedSource* osrc = &r.output_src;
+    auto octx = MakeContext("rule", r.name, "output", r.output, [osrc](uint32_t o) { return osrc->Locate(o); });
+    ok = rule->output.Build(r.output, &compiler, octx, diags, &rule->na_fields) && ok;
+    // Test cases must name fields a test can set.
+    for (const auto& t : r.tests) {
+      for (std::size_t i = 0; i < t.fields.size(); ++i) {
+        const std::string& f = t.fields[i].first;
+        std::string base = f.substr(0, f.find('['));
+        const FieldDef* def = FindField(base);
+        if (def == nullptr) {
+          diags->Error(t.field_locs[i], "rule", r.name, "tests", "test '" + t.name + "': unknown field '" + f + "'");
+          ok = false;
+        } else if (def->set == nullptr && base != "evt.type") {
+          diags->Error(t.field_locs[i], "rule", r.name, "tests",
+                       "test '" + t.name + "': field '" + f + "' cannot be set in a test");
+          ok = false;
+        }
+      }
+    }
+    if (!ok) continue;
+
+    if (rule->types.all() && r.warn_evttypes)
+      diags->Warning(r.loc, "rule", r.name, "condition",
+                     "condition matches every event type: add an evt.type check so it is not evaluated for every event");
+    rule->name = r.name;
+    rule->desc = r.desc;
+    rule->priority = r.priority;
+    rule->tags = r.tags;
+    rule->source = r.source;
+    rule->action = r.action;
+    rule->enabled = r.enabled;
+    rule->loc = r.loc;
+    rule->condition = r.condition;
+    rule->tests = r.tests;
+    rule->condition_check = cond_check.get();
+    rule->exceptions_check = exc_check.get();
+    if (exc_check) {
+      std::vector<std::unique_ptr<compile::Check>> both;
+      both.push_back(std::move(cond_check));
+      both.push_back(compile::MakeNot(std::move(exc_check)));
+      rule->check = compile::MakeAnd(std::move(both));
+    } else {
+      rule->check = std::move(cond_check);
+    }
+    ++eng->stats_.rules_loaded;
+    if (!rule->na_fields.empty()) ++eng->stats_.rules_with_na;
+    if (rule->enabled) {
+      ++eng->stats_.rules_enabled;
+      for (std::size_t t = 0; t < kEventTypeCount; ++t)
+        if (rule->types.test(t)) eng->index_[t].push_back(rule.get());
+    }
+    eng->rules_.push_back(std::move(rule));
+  }
+
+  for (const auto& [name, m] : macros) {
+    if (!m.used && m.ast) {
+      for (const auto& def : d.macros)
+        if (def.name == name) diags->Warning(def.loc, "macro", name, "", "macro is never used");
+    }
+  }
+  for (const auto& [name, l] : lists) {
+    if (!l.used) {
+      for (const auto& def : d.lists)
+        if (def.name == name) diags->Warning(def.loc, "list", name, "", "list is never used");
+    }
+  }
+  eng->stats_.macros = d.macros.size();
+  eng->stats_.lists = d.lists.size();
+  return eng;
+}
+
+const CompiledRule* RuleEngine::FindRule(std::string_view name) const {
+  for (const auto& r : rules_)
+    if (r->name == name) return r.get();
+  return nullptr;
+}
+
+void RuleEngine::Match(const Event& event, std::vector<const CompiledRule*>* fired) const {
+  fired->clear();
+  FieldContext ctx{&event, &host_};
+  for (const CompiledRule* r : index_[static_cast<std::size_t>(event.type)])
+    if (r->check->Eval(ctx)) fired->push_back(r);
+}
+
+bool RuleEngine::Matches(const CompiledRule& rule, const Event& event) const {
+  FieldContext ctx{&event, &host_};
+  return rule.types.test(static_cast<std::size_t>(event.type)) && rule.check->Eval(ctx);
+}
+
+std::string RuleEngine::Explain(const CompiledRule& rule, const Event& event) const {
+  FieldContext ctx{&event, &host_};
+  std::string out;
+  bool indexed = rule.types.test(static_cast<std::size_t>(event.type));
+  out += "rule '" + rule.name + "': " + (Matches(rule, event) ? "MATCH" : "no match") + "\n";
+  if (!indexed)
+    out += "  (evt.type " + std::string(EventTypeName(event.type)) + " is not among the event types this rule uses)\n";
+  rule.condition_check->Explain(ctx, 1, &out);
+  if (rule.exceptions_check) rule.exceptions_check->Explain(ctx, 1, &out);
+  return out;
+}
+
+}  // namespace vigil

@@ -1,0 +1,92 @@
+// The rules engine facade: load rules files, compile them once, evaluate
+// events, build alerts.
+//
+// Contract:
+// - Load() reads and compiles everything; it reports every problem to
+//   `diags` (errors and warnings, located) and keeps the rules that compiled.
+//   Callers that must refuse a bad ruleset check diags->HasErrors().
+// - Match() is the hot path: it does not throw, allocate (beyond `fired`
+//   growing to the largest number of rules one event fires) or look names up.
+//   It evaluates only the enabled rules indexed under the event's type, and
+//   reports every rule that matches (not just the first).
+// - One RuleEngine is evaluated by one thread at a time (compiled checks own
+//   scratch buffers). Alerts are built only for rules that fired.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/alert.h"
+#include "engine/compile/checks.h"
+#include "engine/compile/output_template.h"
+#include "engine/diagnostics.h"
+#include "engine/fields/field_table.h"
+#include "engine/rules/rules_file.h"
+
+namespace vigil {
+
+struct CompiledRule {
+  std::string name;
+  std::string desc;
+  Priority priority = Priority::kWarning;
+  std::vector<std::string> tags;
+  std::string source;
+  std::string action;
+  bool enabled = true;
+  SourceLoc loc;
+  std::string condition;  // after appends, for `rules list` / explain
+  std::unique_ptr<compile::Check> check;      // condition and not exceptions
+  const compile::Check* condition_check = nullptr;   // explain: the condition part of `check`
+  const compile::Check* exceptions_check = nullptr;  // explain: the exceptions part; null when none
+  compile::OutputTemplate output;
+  compile::EventTypeSet types;
+  std::set<std::string> na_fields;  // fields referenced (condition or output) that are <NA> here
+  std::vector<rules::RuleTestCase> tests;
+};
+
+struct EngineStats {
+  std::size_t rules_defined = 0;   // rule items after merging
+  std::size_t rules_loaded = 0;    // compiled without error
+  std::size_t rules_enabled = 0;   // loaded and enabled (evaluated per event)
+  std::size_t rules_with_na = 0;   // loaded rules referencing fields that are <NA> here
+  std::size_t rules_skipped = 0;   // other sources, skip-if-unknown-filter
+  std::size_t macros = 0, lists = 0;
+};
+
+class RuleEngine {
+ public:
+  // `paths`: files and directories, in order (see rules::ExpandRulesPaths).
+  static std::unique_ptr<RuleEngine> Load(const std::vector<std::string>& paths, Diagnostics* diags,
+                                          HostInfo host = HostInfo::FromSystem());
+  // In-memory files (name, text), for tests and fuzzing.
+  static std::unique_ptr<RuleEngine> LoadTexts(const std::vector<std::pair<std::string, std::string>>& files,
+                                               Diagnostics* diags, HostInfo host = HostInfo{});
+  static std::unique_ptr<RuleEngine> FromDocument(rules::RuleDocument doc, Diagnostics* diags, HostInfo host);
+
+  // Appends every enabled rule that matches `event` to *fired (cleared first).
+  void Match(const Event& event, std::vector<const CompiledRule*>* fired) const;
+  // Evaluates one rule regardless of its event-type index or enabled flag.
+  bool Matches(const CompiledRule& rule, const Event& event) const;
+  Alert MakeAlert(const CompiledRule& rule, const Event& event) const;
+  // Which sub-conditions were true or false for `event`, one per line.
+  std::string Explain(const CompiledRule& rule, const Event& event) const;
+
+  const std::vector<std::unique_ptr<CompiledRule>>& rules() const { return rules_; }
+  const CompiledRule* FindRule(std::string_view name) const;
+  const EngineStats& stats() const { return stats_; }
+  const rules::RuleDocument& document() const { return doc_; }
+  const HostInfo& host() const { return host_; }
+
+ private:
+  RuleEngine() = default;
+  HostInfo host_;
+  rules::RuleDocument doc_;
+  std::vector<std::unique_ptr<CompiledRule>> rules_;
+  std::array<std::vector<const CompiledRule*>, kEventTypeCount> index_;
+  EngineStats stats_;
+};
+
+}  // namespace vigil

@@ -1,0 +1,69 @@
+// Alert construction: runs only for rules that fired.
+#include "engine/rule_engine.h"
+
+namespace vigil {
+namespace {
+
+bool IsNet(EventType t) {
+  return t == EventType::socket || t == EventType::connect || t == EventType::accept || t == EventType::accept4 ||
+         t == EventType::bind || t == EventType::listen || t == EventType::setsockopt;
+}
+
+std::string Cmdline(const ProcessInfo& p) {
+  std::string s = p.name;
+  for (std::size_t i = 1; i < p.argv.size(); ++i) s += " " + p.argv[i];
+  return s;
+}
+
+std::string IpText(const IpAddr& a, uint16_t family) {
+  FieldValueRef v;
+  v.ip = a;
+  v.family = family;
+  std::string s;
+  RenderFieldValue(FieldType::kIpAddr, v, &s);
+  return s;
+}
+
+}  // namespace
+
+Alert RuleEngine::MakeAlert(const CompiledRule& rule, const Event& e) const {
+  Alert a;
+  a.uuid = NewUuid();
+  a.time_ns = e.wall_ns;
+  a.rule = rule.name;
+  a.priority = rule.priority;
+  FieldContext ctx{&e, &host_};
+  rule.output.Render(ctx, &a.output, &a.output_fields);
+  a.tags = rule.tags;
+  a.hostname = host_.hostname;
+  a.source = rule.source;
+  a.action = rule.action;
+  a.enforcement = e.enforcement;
+
+  a.event_type = e.type;
+  a.event_res = e.res;
+  a.process.pid = e.proc.pid;
+  a.process.ppid = e.proc.ppid;
+  a.process.uid = e.proc.uid;
+  a.process.name = e.proc.name;
+  a.process.exepath = e.proc.exepath;
+  a.process.cmdline = Cmdline(e.proc);
+  a.process.exec_id = e.proc.ExecId();
+  if (e.ancestors != nullptr) {
+    if (const ProcessInfo* parent = e.ancestors->Ancestor(1)) {
+      a.process.parent_name = parent->name;
+      a.process.parent_exepath = parent->exepath;
+    }
+  }
+  a.container_id = e.proc.container_id.empty() ? "host" : e.proc.container_id;
+  a.file_path = e.file.abspath.empty() ? e.file.path : e.file.abspath;
+  if (IsNet(e.type) && (e.net.family == 2 || e.net.family == 10)) {
+    a.remote_ip = IpText(e.net.remote_addr, e.net.family);
+    a.remote_port = e.net.remote_port;
+    a.local_ip = IpText(e.net.local_addr, e.net.family);
+    a.local_port = e.net.local_port;
+  }
+  return a;
+}
+
+}  // namespace vigil

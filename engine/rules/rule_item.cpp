@@ -1,0 +1,407 @@
+// `- rule:` items: new rules, append/override of earlier ones, enable-only
+// items, exceptions and vigil's `action:` / `tests:` keys.
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+#include <unordered_map>
+
+#include "engine/rules/rules_file.h"
+
+namespace vigil::rules {
+namespace {
+
+const std::set<std::string> kRuleKeys = {"rule", "desc", "condition", "output", "priority", "tags", "enabled",
+                                         "exceptions", "source", "warn_evttypes", "skip-if-unknown-filter",
+                                         "append", "override", "action", "tests", "required_engine_version"};
+const std::set<std::string> kAppendable = {"condition", "output", "desc", "tags", "exceptions"};
+const std::set<std::string> kReplaceable = {"condition", "output", "desc", "priority", "tags", "exceptions",
+                                            "enabled", "warn_evttypes", "skip-if-unknown-filter", "action",
+                                            "tests", "source"};
+const std::set<std::string> kComps = {"=", "==", "!=", "<", "<=", ">", ">=", "contains", "icontains", "bcontains",
+                                      "startswith", "bstartswith", "endswith", "glob", "iglob", "regex", "in",
+                                      "intersects", "pmatch"};
+
+class RuleLoader {
+ public:
+  RuleLoader(const std::shared_ptr<const FileText>& file, Diagnostics* d) : file_(file), d_(d) {}
+
+  SourceLoc Loc(const YAML::Node& n) const {
+    auto m = n.Mark();
+    if (m.is_null()) return {file_->path, 0, 0};
+    return {file_->path, static_cast<uint32_t>(m.line + 1), static_cast<uint32_t>(m.column + 1)};
+  }
+  ScalarSource Src(const YAML::Node& n) const {
+    ScalarSource s;
+    s.file = file_;
+    auto m = n.Mark();
+    if (!m.is_null()) {
+      s.pos = static_cast<uint32_t>(m.pos);
+      s.line = static_cast<uint32_t>(m.line + 1);
+      s.col = static_cast<uint32_t>(m.column + 1);
+    }
+    s.value = n.Scalar();
+    return s;
+  }
+  bool Error(const YAML::Node& at, const std::string& key, std::string msg) {
+    d_->Error(Loc(at), "rule", name_, key, std::move(msg));
+    return false;
+  }
+
+  bool Str(const YAML::Node& n, const std::string& key, std::string* out) {
+    if (!n.IsScalar()) return Error(n, key, "expected a string");
+    *out = n.Scalar();
+    return true;
+  }
+  bool Bool(const YAML::Node& n, const std::string& key, bool* out) {
+    const std::string s = n.IsScalar() ? n.Scalar() : "";
+    if (s == "true" || s == "True" || s == "yes") return *out = true, true;
+    if (s == "false" || s == "False" || s == "no") return *out = false, true;
+    return Error(n, key, "expected true or false");
+  }
+  bool StrList(const YAML::Node& n, const std::string& key, std::vector<std::string>* out) {
+    if (n.IsNull()) return true;
+    if (!n.IsSequence()) return Error(n, key, "expected a list of strings");
+    for (const auto& i : n) {
+      if (!i.IsScalar()) return Error(i, key, "expected a string item");
+      out->push_back(i.Scalar());
+    }
+    return true;
+  }
+  // Reads the keys present in `item` into `r` (only those in `keys`).
+  bool ReadKeys(const YAML::Node& item, const std::set<std::string>& keys, RuleDef* r);
+  bool Exceptions(const YAML::Node& n, std::vector<ExceptionDef>* out);
+  bool Tests(const YAML::Node& n, std::vector<RuleTestCase>* out);
+
+  std::shared_ptr<const FileText> file_;
+  Diagnostics* d_;
+  std::string name_;
+};
+
+bool RuleLoader::ReadKeys(const YAML::Node& item, const std::set<std::string>& keys, RuleDef* r) {
+  bool ok = true;
+  for (const auto& kv : item) {
+    const std::string key = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    if (!keys.count(key)) continue;
+    if (key == "desc") ok &= Str(v, key, &r->desc);
+    else if (key == "condition") {
+      if (!v.IsScalar()) ok = Error(v, key, "expected a string");
+      else r->condition_src.Append(&r->condition, "", Src(v));
+    } else if (key == "output") {
+      if (!v.IsScalar()) ok = Error(v, key, "expected a string");
+      else r->output_src.Append(&r->output, "", Src(v));
+    } else if (key == "priority") {
+      std::string p;
+      if (Str(v, key, &p) && !ParsePriority(p, &r->priority))
+        ok = Error(v, key, "expected one of emergency, alert, critical, error, warning, notice, informational, "
+                           "debug; got '" + p + "'");
+    } else if (key == "tags") ok &= StrList(v, key, &r->tags);
+    else if (key == "enabled") ok &= Bool(v, key, &r->enabled);
+    else if (key == "exceptions") ok &= Exceptions(v, &r->exceptions);
+    else if (key == "source") ok &= Str(v, key, &r->source);
+    else if (key == "warn_evttypes") ok &= Bool(v, key, &r->warn_evttypes);
+    else if (key == "skip-if-unknown-filter") ok &= Bool(v, key, &r->skip_if_unknown_filter);
+    else if (key == "action") {
+      if (Str(v, key, &r->action) && r->action != "alert" && r->action != "deny" && r->action != "kill")
+        ok = Error(v, key, "expected alert, deny or kill; got '" + r->action + "'");
+    } else if (key == "tests") ok &= Tests(v, &r->tests);
+  }
+  return ok;
+}
+
+bool RuleLoader::Exceptions(const YAML::Node& n, std::vector<ExceptionDef>* out) {
+  if (n.IsNull()) return true;
+  if (!n.IsSequence()) return Error(n, "exceptions", "expected a list of exceptions");
+  bool ok = true;
+  std::set<std::string> names;
+  for (const auto& e : n) {
+    if (!e.IsMap()) {
+      ok = Error(e, "exceptions", "expected an exception map {name, fields, comps, values}");
+      continue;
+    }
+    ExceptionDef x;
+    x.loc = Loc(e);
+    if (!e["name"] || !e["name"].IsScalar() || e["name"].Scalar().empty()) {
+      ok = Error(e, "exceptions", "expected key 'name'");
+      continue;
+    }
+    x.name = e["name"].Scalar();
+    if (!names.insert(x.name).second) {
+      ok = Error(e, "exceptions", "duplicate exception name '" + x.name + "'");
+      continue;
+    }
+    const auto& fields = e["fields"];
+    if (fields) {
+      if (fields.IsScalar()) {
+        x.single_form = true;
+        x.fields.push_back(fields.Scalar());
+      } else if (!StrList(fields, "exceptions", &x.fields)) {
+        ok = false;
+        continue;
+      }
+    }
+    const auto& comps = e["comps"];
+    if (comps) {
+      if (comps.IsScalar()) x.comps.push_back(comps.Scalar());
+      else if (!StrList(comps, "exceptions", &x.comps)) {
+        ok = false;
+        continue;
+      }
+    }
+    if (!x.fields.empty()) {
+      if (x.comps.empty()) x.comps.assign(x.fields.size(), x.single_form ? "in" : "=");
+      if (x.comps.size() != x.fields.size()) {
+        ok = Error(comps, "exceptions", "exception '" + x.name + "': " + std::to_string(x.fields.size()) +
+                                             " fields but " + std::to_string(x.comps.size()) + " comps");
+        continue;
+      }
+      bool bad = false;
+      for (const auto& c : x.comps) {
+        if (!kComps.count(c)) {
+          ok = Error(comps, "exceptions", "exception '" + x.name + "': unknown comparison '" + c + "'");
+          bad = true;
+        }
+      }
+      if (bad) continue;
+    }
+    const auto& values = e["values"];
+    if (values && !values.IsNull()) {
+      if (!values.IsSequence()) {
+        ok = Error(values, "exceptions", "exception '" + x.name + "': expected a list of values");
+        continue;
+      }
+      bool bad = false;
+      for (const auto& row : values) {
+        std::vector<ExceptionDef::Cell> cells;
+        if (x.single_form || row.IsScalar()) {
+          if (!row.IsScalar()) {
+            bad = !Error(row, "exceptions", "exception '" + x.name + "': expected a value");
+            continue;
+          }
+          cells.push_back({{row.Scalar()}, false});
+        } else if (row.IsSequence()) {
+          for (const auto& cell : row) {
+            if (cell.IsScalar()) {
+              cells.push_back({{cell.Scalar()}, false});
+            } else if (cell.IsSequence()) {
+              ExceptionDef::Cell c;
+              c.is_list = true;
+              for (const auto& i : cell) {
+                if (i.IsScalar()) c.items.push_back(i.Scalar());
+                else bad = !Error(i, "exceptions", "exception '" + x.name + "': expected a value");
+              }
+              cells.push_back(std::move(c));
+            } else {
+              bad = !Error(cell, "exceptions", "exception '" + x.name + "': expected a value or a list");
+            }
+          }
+          if (!x.fields.empty() && cells.size() != x.fields.size()) {
+            bad = !Error(row, "exceptions", "exception '" + x.name + "': a row has " + std::to_string(cells.size()) +
+                                                " values for " + std::to_string(x.fields.size()) + " fields");
+            continue;
+          }
+        } else {
+          bad = !Error(row, "exceptions", "exception '" + x.name + "': expected a list of values per row");
+          continue;
+        }
+        x.rows.push_back(std::move(cells));
+      }
+      if (bad) {
+        ok = false;
+        continue;
+      }
+    }
+    out->push_back(std::move(x));
+  }
+  return ok;
+}
+
+bool RuleLoader::Tests(const YAML::Node& n, std::vector<RuleTestCase>* out) {
+  if (!n.IsSequence()) return Error(n, "tests", "expected a list of test cases");
+  bool ok = true;
+  int index = 0;
+  for (const auto& t : n) {
+    ++index;
+    if (!t.IsMap()) {
+      ok = Error(t, "tests", "expected a test case map {event: {...}, expect: match|no_match}");
+      continue;
+    }
+    RuleTestCase c;
+    c.loc = Loc(t);
+    c.name = t["name"] && t["name"].IsScalar() ? t["name"].Scalar() : "case " + std::to_string(index);
+    const auto& expect = t["expect"];
+    std::string e = expect && expect.IsScalar() ? expect.Scalar() : "";
+    if (e == "match") c.expect_match = true;
+    else if (e == "no_match") c.expect_match = false;
+    else {
+      ok = Error(expect ? expect : t, "tests", "expected 'expect: match' or 'expect: no_match'");
+      continue;
+    }
+    const YAML::Node& ev = t["event"] ? t["event"] : t;
+    if (!ev.IsMap()) {
+      ok = Error(ev, "tests", "expected 'event:' to be a map of field: value");
+      continue;
+    }
+    bool bad = false;
+    for (const auto& kv : ev) {
+      std::string k = kv.first.Scalar();
+      if (&ev == &t && (k == "name" || k == "expect")) continue;
+      std::string value;
+      if (kv.second.IsScalar()) {
+        value = kv.second.Scalar();
+      } else if (kv.second.IsSequence()) {
+        for (const auto& i : kv.second) value += (value.empty() ? "" : " ") + (i.IsScalar() ? i.Scalar() : "");
+      } else {
+        bad = !Error(kv.second, "tests", "field '" + k + "': expected a value");
+        continue;
+      }
+      c.fields.emplace_back(k, value);
+      c.field_locs.push_back(Loc(kv.first));
+    }
+    if (bad) {
+      ok = false;
+      continue;
+    }
+    out->push_back(std::move(c));
+  }
+  return ok;
+}
+
+}  // namespace
+
+void LoadRuleItem(const YAML::Node& item, const std::shared_ptr<const FileText>& file, RuleDocument* doc,
+                  std::unordered_map<std::string, std::size_t>* index, std::set<std::string>* defined_here,
+                  Diagnostics* diags) {
+  RuleLoader L(file, diags);
+  if (!L.Str(item["rule"], "rule", &L.name_)) return;
+  if (L.name_.empty()) {
+    L.Error(item, "rule", "expected a non-empty rule name");
+    return;
+  }
+  for (const auto& kv : item) {
+    std::string k = kv.first.Scalar();
+    if (!kRuleKeys.count(k)) diags->Warning(L.Loc(kv.first), "rule", L.name_, "", "unknown key '" + k + "' (ignored)");
+  }
+  bool append = false;
+  if (item["append"] && !L.Bool(item["append"], "append", &append)) return;
+  auto it = index->find(L.name_);
+  RuleDef* existing = it == index->end() ? nullptr : &doc->rules[it->second];
+
+  if (append || item["override"]) {
+    if (existing == nullptr) {
+      L.Error(item, "", "append/override of a rule that is not defined (earlier files first)");
+      return;
+    }
+    std::map<std::string, std::string> modes;
+    if (append) {
+      for (const auto& kv : item) {
+        std::string k = kv.first.Scalar();
+        if (k == "rule" || k == "append") continue;
+        if (!kAppendable.count(k)) {
+          L.Error(kv.first, "append", "key '" + k + "' cannot be appended (condition, output, desc, tags, exceptions)");
+          return;
+        }
+        modes[k] = "append";
+      }
+    } else {
+      const auto& ov = item["override"];
+      if (!ov.IsMap()) {
+        L.Error(ov, "override", "expected a map of key: append|replace");
+        return;
+      }
+      for (const auto& kv : ov) {
+        std::string k = kv.first.Scalar(), m = kv.second.IsScalar() ? kv.second.Scalar() : "";
+        if (m != "append" && m != "replace") {
+          L.Error(kv.second, "override", "key '" + k + "': expected append or replace");
+          return;
+        }
+        if (!(m == "append" ? kAppendable : kReplaceable).count(k)) {
+          L.Error(kv.first, "override", "key '" + k + "' cannot be overridden with " + m);
+          return;
+        }
+        if (!item[k]) {
+          L.Error(kv.first, "override", "key '" + k + "' is overridden but not given");
+          return;
+        }
+        modes[k] = m;
+      }
+      for (const auto& kv : item) {
+        std::string k = kv.first.Scalar();
+        if (k != "rule" && k != "override" && !modes.count(k)) {
+          L.Error(kv.first, "override", "key '" + k + "' is given but not listed in override");
+          return;
+        }
+      }
+    }
+    RuleDef patch;
+    std::set<std::string> keys;
+    for (const auto& [k, _] : modes) keys.insert(k);
+    if (!L.ReadKeys(item, keys, &patch)) return;
+    RuleDef& r = *existing;
+    for (const auto& [k, m] : modes) {
+      bool app = m == "append";
+      if (k == "condition") {
+        if (!app) r.condition.clear(), r.condition_src = {};
+        for (const auto& p : patch.condition_src.pieces) r.condition_src.Append(&r.condition, app ? " " : "", p);
+      } else if (k == "output") {
+        if (!app) r.output.clear(), r.output_src = {};
+        for (const auto& p : patch.output_src.pieces) r.output_src.Append(&r.output, app ? " " : "", p);
+      } else if (k == "desc") {
+        r.desc = app ? r.desc + " " + patch.desc : patch.desc;
+      } else if (k == "tags") {
+        if (!app) r.tags.clear();
+        r.tags.insert(r.tags.end(), patch.tags.begin(), patch.tags.end());
+      } else if (k == "exceptions") {
+        if (!app) r.exceptions.clear();
+        for (auto& x : patch.exceptions) {
+          ExceptionDef* same = nullptr;
+          for (auto& y : r.exceptions)
+            if (y.name == x.name) same = &y;
+          if (same != nullptr && app) {
+            if (!x.fields.empty() && x.fields != same->fields) {
+              diags->Error(x.loc, "rule", L.name_, "exceptions",
+                           "exception '" + x.name + "' is appended with different fields");
+              continue;
+            }
+            same->rows.insert(same->rows.end(), x.rows.begin(), x.rows.end());
+          } else {
+            r.exceptions.push_back(std::move(x));
+          }
+        }
+      } else if (k == "priority") r.priority = patch.priority;
+      else if (k == "enabled") r.enabled = patch.enabled;
+      else if (k == "warn_evttypes") r.warn_evttypes = patch.warn_evttypes;
+      else if (k == "skip-if-unknown-filter") r.skip_if_unknown_filter = patch.skip_if_unknown_filter;
+      else if (k == "action") r.action = patch.action;
+      else if (k == "tests") r.tests = std::move(patch.tests);
+      else if (k == "source") r.source = patch.source;
+    }
+    return;
+  }
+
+  // `- rule: X / enabled: false` alone toggles an existing rule (Falco's legacy form).
+  if (existing != nullptr && item.size() == 2 && item["enabled"]) {
+    L.Bool(item["enabled"], "enabled", &existing->enabled);
+    return;
+  }
+  if (!defined_here->insert("rule/" + L.name_).second) {
+    L.Error(item, "", "duplicate rule name in this file (use append: true or override: to extend it)");
+    return;
+  }
+  RuleDef r;
+  r.name = L.name_;
+  r.loc = L.Loc(item);
+  bool ok = L.ReadKeys(item, kRuleKeys, &r);
+  for (const char* req : {"condition", "output", "priority", "desc"}) {
+    if (!item[req]) ok = L.Error(item, req, std::string("expected key '") + req + "'");
+  }
+  if (!ok) return;
+  if (existing != nullptr) {
+    *existing = std::move(r);  // a later file redefines the rule
+  } else {
+    (*index)[r.name] = doc->rules.size();
+    doc->rules.push_back(std::move(r));
+  }
+}
+
+}  // namespace vigil::rules
