@@ -73,6 +73,21 @@ else
   echo "note: this vigil has no 'rules validate' command yet; ruleset validation skipped"
 fi
 
+# logrotate (a Recommends): the snippet parses, a forced rotation renames the
+# alert file with a date and signals the agent's main process to reopen.
+check "apt installs logrotate" in_root apt-get install -y -q --no-install-recommends logrotate
+find "$root/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -exec cp -nt "$archives/" {} +
+echo '{"rule":"packaging test"}' >"$root/var/log/vigil/alerts.json"
+lr=$(in_root logrotate -d -s /tmp/logrotate.state /etc/logrotate.d/vigil 2>&1) \
+  || { echo "$lr" >&2; fail "logrotate -d"; }
+expect_no_match "logrotate -d: no errors" "$lr" "^error"
+check "logrotate -f rotates" in_root logrotate -f -s /tmp/logrotate.state /etc/logrotate.d/vigil
+check "alerts.json renamed with a date (alerts.json-YYYYMMDD)" \
+  compgen -G "$root/var/log/vigil/alerts.json-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]"
+expect_match "postrotate: SIGHUP to the main process" "$(shim_log)" \
+  "^kill --signal=HUP --kill-who=main vigil\.service$"
+rm -f "$root/var/log/systemctl-shim.log"
+
 # ---- 2. upgrade over an edited vigil.yaml (default unchanged) -----------------
 echo "# local edit by the packaging test" >>"$root/etc/vigil/vigil.yaml"
 echo "# a local rule file" >"$root/etc/vigil/rules.d/local.yaml"
