@@ -287,11 +287,13 @@ void KafkaSink::Pump() {
     }
   }
   rd_kafka_poll(rk_, 0);
+  pending_snapshot_.store(spool_->pending(), std::memory_order_relaxed);
 }
 
 void KafkaSink::Tick() {
   Pump();
   spool_->Maintain();
+  pending_snapshot_.store(spool_->pending(), std::memory_order_relaxed);
 }
 
 uint64_t KafkaSink::spool_pending() const { return spool_->pending(); }

@@ -65,6 +65,8 @@ class KafkaSink : public Sink {
 
   // Spool state for tests, the benchmark and metrics (sink thread only).
   uint64_t spool_pending() const;
+  // Records not yet delivered as of the last Write()/Tick(); any thread.
+  uint64_t pending_snapshot() const { return pending_snapshot_.load(std::memory_order_relaxed); }
   uint64_t spool_bytes() const;
   // Which compression codec the producer uses (zstd unless unavailable).
   const std::string& compression() const { return compression_; }
@@ -96,6 +98,7 @@ class KafkaSink : public Sink {
   std::chrono::steady_clock::time_point last_fail_log_{};
   uint64_t fails_since_log_ = 0;
   std::string payload_;  // reused read buffer
+  std::atomic<uint64_t> pending_snapshot_{0};
 };
 
 }  // namespace vigil::outputs

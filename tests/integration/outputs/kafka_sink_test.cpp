@@ -1,0 +1,141 @@
+// Kafka sink against a real Kafka protocol broker (librdkafka's mock cluster
+// in a separate process), consumed with kcat.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "kafka_test_util.h"
+#include "outputs/fanout.h"
+#include "outputs/kafka_sink.h"
+
+namespace fs = std::filesystem;
+namespace out = vigil::outputs;
+using nlohmann::json;
+using vigil::testing::ConsumeAll;
+using vigil::testing::MockBroker;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/vigil-kafka-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+vigil::Alert MakeAlert(int i) {
+  vigil::Alert a;
+  a.uuid = vigil::NewUuid();
+  a.time_ns = 1700000000000000000ull + static_cast<uint64_t>(i);
+  a.rule = i % 3 == 0 ? "Write below etc" : "Shell in container";
+  a.priority = i % 2 == 0 ? vigil::Priority::kWarning : vigil::Priority::kNotice;
+  a.output = "alert " + std::to_string(i);
+  a.output_fields = {{"n", int64_t{i}}, {"proc.name", std::string("sh")}};
+  a.tags = {"mitre_execution", "T1059"};
+  a.hostname = "node-7";
+  a.process.pid = 100 + static_cast<uint32_t>(i);
+  a.process.name = "sh";
+  return a;
+}
+
+// Sends `n` alerts through a fan-out with one Kafka sink and waits until
+// every one at or above `min` is delivered.
+void Produce(const std::string& bootstrap, const std::string& topic, out::Format format, const fs::path& spool,
+             int n, vigil::Priority min, std::vector<vigil::Alert>* sent) {
+  out::KafkaSinkOptions o;
+  o.brokers = bootstrap;
+  o.topic = topic;
+  o.format = format;
+  o.host_id = "test-host-id";
+  o.spool.dir = spool.string();
+  std::string error;
+  auto sink = out::KafkaSink::Create(o, &error);
+  INFO(error);
+  REQUIRE(sink);
+  CHECK(sink->compression() == "zstd");
+  out::KafkaSink* k = sink.get();
+  out::FanOut fanout;
+  fanout.AddSink(std::move(sink), 1000, min);
+  fanout.Start();
+  for (int i = 0; i < n; ++i) {
+    vigil::Alert a = MakeAlert(i);
+    if (static_cast<int>(a.priority) <= static_cast<int>(min)) sent->push_back(a);
+    fanout.Submit(a);
+  }
+  REQUIRE(fanout.WaitIdle(10000));
+  fanout.Stop(20000);
+  CHECK(k->counters().sent.load() == sent->size());
+  CHECK(k->counters().spooled.load() == sent->size());
+  CHECK(k->counters().dropped.load() == 0);
+}
+
+}  // namespace
+
+TEST_CASE("Kafka sink delivers Falco JSON with key and headers; min_priority filters", "[kafka]") {
+  MockBroker broker({"alerts:1"});
+  TempDir spool;
+  std::vector<vigil::Alert> sent;
+  Produce(broker.bootstrap, "alerts", out::Format::kFalco, spool.path, 200, vigil::Priority::kWarning, &sent);
+  REQUIRE(sent.size() == 100);
+
+  auto records = ConsumeAll(broker.bootstrap, "alerts");
+  REQUIRE(records.size() == sent.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const auto& r = records[i];
+    const auto& a = sent[i];  // one partition: consumed in produced order
+    INFO(r.value);
+    CHECK(r.key == "test-host-id");
+    CHECK(r.headers == "content-type=application/json,rule=" + a.rule + ",priority=Warning");
+    json j = json::parse(r.value);
+    CHECK(j["uuid"] == a.uuid);
+    CHECK(j["rule"] == a.rule);
+    CHECK(j["priority"] == "Warning");
+    CHECK(j["hostname"] == "node-7");
+    CHECK(j["output_fields"]["n"] == std::get<int64_t>(a.output_fields[0].second));
+  }
+  // Everything delivered: the spool holds nothing to replay.
+  out::SpoolOptions so;
+  so.dir = spool.path.string();
+  std::string error;
+  auto reopened = out::Spool::Open(so, &error);
+  REQUIRE(reopened);
+  CHECK(reopened->pending() == 0);
+}
+
+TEST_CASE("Kafka sink delivers OCSF Detection Findings", "[kafka]") {
+  MockBroker broker({"ocsf:2"});
+  TempDir spool;
+  std::vector<vigil::Alert> sent;
+  Produce(broker.bootstrap, "ocsf", out::Format::kOcsf, spool.path, 20, vigil::Priority::kDebug, &sent);
+  auto records = ConsumeAll(broker.bootstrap, "ocsf");
+  REQUIRE(records.size() == 20);
+  std::set<std::string> uuids;
+  for (const auto& r : records) {
+    json j = json::parse(r.value);
+    CHECK(j["class_uid"] == 2004);
+    CHECK(j["type_uid"] == 200401);
+    CHECK(j["finding_info"]["attacks"][0]["technique"]["uid"] == "T1059");
+    uuids.insert(j["finding_info"]["uid"].get<std::string>());
+  }
+  std::set<std::string> expected;
+  for (const auto& a : sent) expected.insert(a.uuid);
+  CHECK(uuids == expected);
+}
+
+TEST_CASE("Kafka sink rejects a bad librdkafka property with its name", "[kafka]") {
+  TempDir spool;
+  out::KafkaSinkOptions o;
+  o.brokers = "127.0.0.1:1";
+  o.spool.dir = spool.path.string();
+  o.properties["no.such.property"] = "1";
+  std::string error;
+  CHECK_FALSE(out::KafkaSink::Create(o, &error));
+  CHECK(error.find("no.such.property") != std::string::npos);
+}
