@@ -1,0 +1,399 @@
+/* Shared BPF-side pieces: maps (ring buffer, counters, enter/exit pairing),
+ * the common record header, dentry-chain walks and socket readers.
+ * Included once, by vigil.bpf.c. */
+#pragma once
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "vigil_abi.h"
+
+#define VG_AT_FDCWD -100
+#define VG_AF_UNIX 1
+#define VG_AF_INET 2
+#define VG_AF_INET6 10
+#define VG_S_IFMT 00170000
+#define VG_S_IFSOCK 0140000
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Ring buffer size, set by the loader before load (power of two, pages). */
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 16 * 1024 * 1024);
+} vg_events SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, VG_C_MAX);
+  __type(key, __u32);
+  __type(value, __u64);
+} vg_counters SEC(".maps");
+
+/* One in-flight syscall per thread: its type and raw arguments, from
+ * sys_enter to sys_exit. User memory is read at exit, when the kernel has
+ * faulted the pages in (a read at enter fails on a page not yet touched). */
+struct vg_args {
+  __u16 type;
+  __u16 pad[3];
+  __u64 a[6];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u64);
+  __type(value, struct vg_args);
+} vg_pending SEC(".maps");
+
+/* Scratch large enough for any record but exec. */
+union vg_record {
+  struct vg_hdr hdr;
+  struct vg_proc proc;
+  struct vg_file file;
+  struct vg_net net;
+  struct vg_bpf bpf;
+};
+
+struct vg_exec_enter {
+  __u16 type;
+  __u16 pad;
+  __s32 dirfd;
+  __u32 at_flags;
+  __u32 pad2;
+  __u64 filename_ptr; /* user pointer, re-read at exit when the enter read failed */
+  char old_comm[VG_COMM_LEN];
+  char filename[VG_PATH_LEN];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 8192);
+  __type(key, __u64);
+  __type(value, struct vg_exec_enter);
+} vg_exec_pending SEC(".maps");
+
+/* Per-CPU scratch: records are built here before they go into
+ * the ring buffer (the BPF stack is 512 bytes). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, union vg_record);
+} vg_scratch SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct vg_exec);
+} vg_exec_scratch SEC(".maps");
+
+static __always_inline void vg_count(__u32 site) {
+  __u64 *v = bpf_map_lookup_elem(&vg_counters, &site);
+  if (v) *v += 1;
+}
+
+static __always_inline union vg_record *vg_scratch_get(void) {
+  __u32 zero = 0;
+  union vg_record *p = bpf_map_lookup_elem(&vg_scratch, &zero);
+  if (!p) vg_count(VG_C_SCRATCH);
+  return p;
+}
+
+static __always_inline void vg_emit(void *rec, __u64 size) {
+  if (bpf_ringbuf_output(&vg_events, rec, size, 0) != 0) vg_count(VG_C_RINGBUF_DROP);
+}
+
+/* sys_enter half: remembers the call's type and arguments. */
+static __always_inline void vg_enter(__u16 type, struct trace_event_raw_sys_enter *ctx) {
+  struct vg_args a = {};
+  a.type = type;
+  for (int i = 0; i < 6; i++) a.a[i] = ctx->args[i];
+  __u64 id = bpf_get_current_pid_tgid();
+  if (bpf_map_update_elem(&vg_pending, &id, &a, BPF_ANY) != 0) vg_count(VG_C_PENDING_FULL);
+}
+
+/* sys_exit half: takes this thread's in-flight call of `type` into *out.
+ * False when there is none (vigil started mid-call, or the map was full). */
+static __always_inline int vg_exit_take(__u16 type, struct vg_args *out) {
+  __u64 id = bpf_get_current_pid_tgid();
+  struct vg_args *p = bpf_map_lookup_elem(&vg_pending, &id);
+  if (!p) {
+    vg_count(VG_C_EXIT_UNPAIRED);
+    return 0;
+  }
+  int ok = p->type == type;
+  if (ok) __builtin_memcpy(out, p, sizeof(*out));
+  else vg_count(VG_C_EXIT_UNPAIRED); /* stale entry from a call whose exit we never saw */
+  bpf_map_delete_elem(&vg_pending, &id);
+  return ok;
+}
+
+static __always_inline __u64 vg_read_caps(const kernel_cap_t *cap) {
+  /* kernel_cap_t is a u64 since 6.3 and u32[2] (same bytes, little endian)
+   * before (commit f122a08b197d "capability: just use a 'u64' instead of a
+   * 'u32[2]' array"): read 8 raw bytes either way. */
+  __u64 v = 0;
+  bpf_probe_read_kernel(&v, sizeof(v), cap);
+  return v;
+}
+
+/* Fills the common header from the current task. */
+static __always_inline void vg_fill_hdr(struct vg_hdr *h, __u16 kind, __u16 type, __u32 size) {
+  struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+  __u64 id = bpf_get_current_pid_tgid();
+  __u64 ugid = bpf_get_current_uid_gid();
+
+  h->size = size;
+  h->kind = kind;
+  h->type = type;
+  h->ts_ns = bpf_ktime_get_boot_ns();
+  h->pid = id >> 32;
+  h->tid = (__u32)id;
+  h->uid = (__u32)ugid;
+  h->gid = ugid >> 32;
+  h->abi_version = VG_ABI_VERSION;
+  h->ppid = BPF_CORE_READ(t, real_parent, tgid);
+
+  const struct cred *cred = BPF_CORE_READ(t, cred);
+  h->euid = BPF_CORE_READ(cred, euid.val);
+  h->egid = BPF_CORE_READ(cred, egid.val);
+  h->cap_effective = vg_read_caps(&cred->cap_effective);
+  h->cap_permitted = vg_read_caps(&cred->cap_permitted);
+  h->ns_user = BPF_CORE_READ(cred, user_ns, ns.inum);
+  if (bpf_core_field_exists(t->loginuid))
+    h->loginuid = BPF_CORE_READ(t, loginuid.val);
+  else
+    h->loginuid = 0xffffffffu;
+
+  struct task_struct *leader = BPF_CORE_READ(t, group_leader);
+  h->start_ns = BPF_CORE_READ(leader, start_boottime);
+  struct pid *tp = BPF_CORE_READ(leader, thread_pid);
+  unsigned int level = BPF_CORE_READ(tp, level);
+  h->pidns_level = level;
+  struct upid up = {};
+  bpf_probe_read_kernel(&up, sizeof(up), &tp->numbers[level & 31]);
+  h->vpid = up.nr;
+  h->ns_pid = BPF_CORE_READ(up.ns, ns.inum);
+
+  struct nsproxy *nsp = BPF_CORE_READ(t, nsproxy);
+  if (nsp) {
+    h->ns_mnt = BPF_CORE_READ(nsp, mnt_ns, ns.inum);
+    h->ns_net = BPF_CORE_READ(nsp, net_ns, ns.inum);
+    h->ns_uts = BPF_CORE_READ(nsp, uts_ns, ns.inum);
+    h->ns_ipc = BPF_CORE_READ(nsp, ipc_ns, ns.inum);
+    h->ns_cgroup = BPF_CORE_READ(nsp, cgroup_ns, ns.inum);
+  } else {
+    /* exiting task: nsproxy already released */
+    h->ns_mnt = h->ns_net = h->ns_uts = h->ns_ipc = h->ns_cgroup = 0;
+  }
+  h->cgroup_id = bpf_get_current_cgroup_id();
+  bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+struct vg_walk_ctx {
+  struct vg_chain *c;
+  struct dentry *d;
+  struct vfsmount *vm;
+  struct mount *mnt;
+  __u32 n;
+};
+
+/* One step of the walk (a bpf_loop callback, so the verifier checks it once
+ * rather than once per unrolled step). */
+static long vg_walk_step(__u32 i, void *arg) {
+  struct vg_walk_ctx *w = arg;
+  struct vg_chain *c = w->c;
+  struct dentry *d = w->d;
+  struct vfsmount *vm = w->vm;
+  struct mount *mnt = w->mnt;
+  struct dentry *root = BPF_CORE_READ(vm, mnt_root);
+  struct dentry *parent = BPF_CORE_READ(d, d_parent);
+  if (d == root) {
+    struct mount *pm = BPF_CORE_READ(mnt, mnt_parent);
+    if (pm == mnt || !pm) {
+      c->flags |= VG_CHAIN_COMPLETE;
+      return 1;
+    }
+    w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
+    w->mnt = pm;
+    w->vm = &pm->mnt;
+    return 0;
+  }
+  if (d == parent || !parent) {
+    /* root of a filesystem that is not mounted here (pipe, socket, detached) */
+    c->flags |= VG_CHAIN_COMPLETE;
+    return 1;
+  }
+  __u32 n = w->n;
+  if (n >= VG_CHAIN_DEPTH) return 1;
+  const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+  __u32 len = BPF_CORE_READ(d, d_name.len);
+  if (len >= VG_NAME_LEN) c->flags |= VG_CHAIN_NAME_CUT;
+  if (bpf_probe_read_kernel_str(c->comp[n], VG_NAME_LEN, name) < 0) {
+    vg_count(VG_C_READ_DENTRY);
+    return 1;
+  }
+  w->n = n + 1;
+  c->depth = n + 1;
+  w->d = parent;
+  return 0;
+}
+
+/* Walks `path` (a kernel struct path *) up to the root, crossing mounts. */
+static __always_inline void vg_walk_path(struct vg_chain *c, const struct path *path) {
+  struct vg_walk_ctx w = {};
+  struct vfsmount *vm = BPF_CORE_READ(path, mnt);
+  w.c = c;
+  w.d = BPF_CORE_READ(path, dentry);
+  w.vm = vm;
+  w.mnt = container_of(vm, struct mount, mnt);
+  c->depth = 0;
+  c->flags = 0;
+  if (!w.d || !w.vm) return;
+  /* mount crossings take a step each, hence the slack over the depth */
+  bpf_loop(VG_CHAIN_DEPTH + 8, vg_walk_step, &w, 0);
+}
+
+static __always_inline void vg_walk_cwd(struct vg_chain *c) {
+  struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+  struct fs_struct *fs = BPF_CORE_READ(t, fs);
+  c->depth = 0;
+  c->flags = 0;
+  if (!fs) return;
+  vg_walk_path(c, &fs->pwd);
+}
+
+/* The struct file of descriptor `fd` of the current task, or NULL. */
+static __always_inline struct file *vg_fd_file(int fd) {
+  if (fd < 0) return 0;
+  struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+  struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+  if (!fdt) return 0;
+  unsigned int max = BPF_CORE_READ(fdt, max_fds);
+  if ((unsigned int)fd >= max) return 0;
+  struct file **fda = BPF_CORE_READ(fdt, fd);
+  struct file *f = 0;
+  bpf_probe_read_kernel(&f, sizeof(f), &fda[fd]);
+  return f;
+}
+
+static __always_inline void vg_walk_fd(struct vg_chain *c, int fd) {
+  c->depth = 0;
+  c->flags = 0;
+  struct file *f = vg_fd_file(fd);
+  if (!f) return;
+  vg_walk_path(c, &f->f_path);
+}
+
+/* The directory a path given with `dirfd` is relative to: nothing when the
+ * path is absolute (first byte '/'). */
+static __always_inline void vg_walk_base(struct vg_chain *c, int dirfd, const char *path) {
+  c->depth = 0;
+  c->flags = 0;
+  if (path[0] == '/') return;
+  if (dirfd == VG_AT_FDCWD)
+    vg_walk_cwd(c);
+  else
+    vg_walk_fd(c, dirfd);
+}
+
+static __always_inline void vg_read_user_path(char *dst, const void *src) {
+  dst[0] = 0;
+  if (!src) return;
+  if (bpf_probe_read_user_str(dst, VG_PATH_LEN, src) < 0) {
+    dst[0] = 0;
+    vg_count(VG_C_READ_PATH);
+  }
+}
+
+/* The socket behind `file`, or NULL when it is not a socket. */
+static __always_inline struct sock *vg_file_sock(struct file *f) {
+  if (!f) return 0;
+  umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+  if ((mode & VG_S_IFMT) != VG_S_IFSOCK) return 0;
+  struct socket *so = BPF_CORE_READ(f, private_data);
+  if (!so) return 0;
+  return BPF_CORE_READ(so, sk);
+}
+
+/* Endpoints, type and protocol of a kernel socket. */
+static __always_inline void vg_read_sock(struct vg_sock *s, struct sock *sk) {
+  if (!sk) return;
+  s->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  s->type = BPF_CORE_READ(sk, sk_type);
+  s->protocol = BPF_CORE_READ(sk, sk_protocol);
+  if (s->family == VG_AF_INET) {
+    __u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+    __u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+    __builtin_memcpy(s->laddr, &l, 4);
+    __builtin_memcpy(s->raddr, &r, 4);
+  } else if (s->family == VG_AF_INET6) {
+    BPF_CORE_READ_INTO(&s->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+    BPF_CORE_READ_INTO(&s->raddr, sk, __sk_common.skc_v6_daddr);
+  }
+  if (s->family == VG_AF_INET || s->family == VG_AF_INET6) {
+    s->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+    s->rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+  } else if (s->family == VG_AF_UNIX) {
+    struct unix_sock *us = (struct unix_sock *)sk;
+    struct unix_address *ua = BPF_CORE_READ(us, addr);
+    if (ua) {
+      int len = BPF_CORE_READ(ua, len);
+      len -= 2; /* sun_family */
+      if (len > VG_UNIX_PATH_LEN) len = VG_UNIX_PATH_LEN;
+      if (len > 0) {
+        s->unix_len = len;
+        bpf_probe_read_kernel(s->unix_path, sizeof(s->unix_path), &ua->name[0].sun_path);
+      }
+    }
+  }
+}
+
+/* Parses a user sockaddr into the remote (remote != 0) or local endpoint. */
+static __always_inline void vg_read_user_sockaddr(struct vg_sock *s, const void *uaddr, int addrlen, int remote) {
+  if (!uaddr || addrlen < 2) return;
+  __u16 family = 0;
+  if (bpf_probe_read_user(&family, sizeof(family), uaddr) < 0) {
+    vg_count(VG_C_READ_SOCKADDR);
+    return;
+  }
+  s->family = family;
+  if (family == VG_AF_INET && addrlen >= (int)sizeof(struct sockaddr_in)) {
+    struct sockaddr_in in = {};
+    if (bpf_probe_read_user(&in, sizeof(in), uaddr) < 0) {
+      vg_count(VG_C_READ_SOCKADDR);
+      return;
+    }
+    __builtin_memcpy(remote ? s->raddr : s->laddr, &in.sin_addr.s_addr, 4);
+    if (remote)
+      s->rport = __builtin_bswap16(in.sin_port);
+    else
+      s->lport = __builtin_bswap16(in.sin_port);
+  } else if (family == VG_AF_INET6 && addrlen >= (int)sizeof(struct sockaddr_in6)) {
+    struct sockaddr_in6 in6 = {};
+    if (bpf_probe_read_user(&in6, sizeof(in6), uaddr) < 0) {
+      vg_count(VG_C_READ_SOCKADDR);
+      return;
+    }
+    __builtin_memcpy(remote ? s->raddr : s->laddr, &in6.sin6_addr, 16);
+    if (remote)
+      s->rport = __builtin_bswap16(in6.sin6_port);
+    else
+      s->lport = __builtin_bswap16(in6.sin6_port);
+  } else if (family == VG_AF_UNIX) {
+    int len = addrlen - 2;
+    if (len > VG_UNIX_PATH_LEN) len = VG_UNIX_PATH_LEN;
+    if (len > 0) {
+      s->unix_len = len;
+      if (bpf_probe_read_user(s->unix_path, len & 0x7f, (const char *)uaddr + 2) < 0) vg_count(VG_C_READ_SOCKADDR);
+    }
+  }
+}
+
+static __always_inline void vg_zero_sock(struct vg_sock *s) {
+  __builtin_memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,413 @@
+#include "bpf/decoder.h"
+
+#include <cstring>
+
+#include "bpf/vigil_abi.h"
+
+namespace vigil::capture {
+namespace {
+
+struct TypeInfo {
+  uint16_t kind;  // 0 = not a valid type
+  EventType type;
+};
+
+// vg_type -> (kind, EventType). Built once; indexed by the ABI number.
+constexpr std::array<TypeInfo, VG_T_MAX> BuildTypeTable() {
+  std::array<TypeInfo, VG_T_MAX> t{};
+  auto set = [&t](int abi, uint16_t kind, EventType type) { t[static_cast<std::size_t>(abi)] = {kind, type}; };
+  set(VG_T_EXECVE, VG_KIND_EXEC, EventType::execve);
+  set(VG_T_EXECVEAT, VG_KIND_EXEC, EventType::execveat);
+  set(VG_T_CLONE, VG_KIND_PROC, EventType::clone);
+  set(VG_T_CLONE3, VG_KIND_PROC, EventType::clone3);
+  set(VG_T_FORK, VG_KIND_PROC, EventType::fork);
+  set(VG_T_VFORK, VG_KIND_PROC, EventType::vfork);
+  set(VG_T_EXIT, VG_KIND_PROC, EventType::procexit);
+  set(VG_T_OPEN, VG_KIND_FILE, EventType::open);
+  set(VG_T_OPENAT, VG_KIND_FILE, EventType::openat);
+  set(VG_T_OPENAT2, VG_KIND_FILE, EventType::openat2);
+  set(VG_T_CREAT, VG_KIND_FILE, EventType::creat);
+  set(VG_T_UNLINK, VG_KIND_FILE, EventType::unlink);
+  set(VG_T_UNLINKAT, VG_KIND_FILE, EventType::unlinkat);
+  set(VG_T_RENAME, VG_KIND_FILE, EventType::rename);
+  set(VG_T_RENAMEAT, VG_KIND_FILE, EventType::renameat);
+  set(VG_T_RENAMEAT2, VG_KIND_FILE, EventType::renameat2);
+  set(VG_T_CHMOD, VG_KIND_FILE, EventType::chmod);
+  set(VG_T_FCHMOD, VG_KIND_FILE, EventType::fchmod);
+  set(VG_T_FCHMODAT, VG_KIND_FILE, EventType::fchmodat);
+  set(VG_T_CHOWN, VG_KIND_FILE, EventType::chown);
+  set(VG_T_FCHOWN, VG_KIND_FILE, EventType::fchown);
+  set(VG_T_FCHOWNAT, VG_KIND_FILE, EventType::fchownat);
+  set(VG_T_LCHOWN, VG_KIND_FILE, EventType::lchown);
+  set(VG_T_LINK, VG_KIND_FILE, EventType::link);
+  set(VG_T_LINKAT, VG_KIND_FILE, EventType::linkat);
+  set(VG_T_SYMLINK, VG_KIND_FILE, EventType::symlink);
+  set(VG_T_SYMLINKAT, VG_KIND_FILE, EventType::symlinkat);
+  set(VG_T_MKDIR, VG_KIND_FILE, EventType::mkdir);
+  set(VG_T_MKDIRAT, VG_KIND_FILE, EventType::mkdirat);
+  set(VG_T_MOUNT, VG_KIND_FILE, EventType::mount);
+  set(VG_T_UMOUNT2, VG_KIND_FILE, EventType::umount2);
+  set(VG_T_TRUNCATE, VG_KIND_FILE, EventType::truncate);
+  set(VG_T_FTRUNCATE, VG_KIND_FILE, EventType::ftruncate);
+  set(VG_T_SOCKET, VG_KIND_NET, EventType::socket);
+  set(VG_T_CONNECT, VG_KIND_NET, EventType::connect);
+  set(VG_T_ACCEPT, VG_KIND_NET, EventType::accept);
+  set(VG_T_ACCEPT4, VG_KIND_NET, EventType::accept4);
+  set(VG_T_BIND, VG_KIND_NET, EventType::bind);
+  set(VG_T_LISTEN, VG_KIND_NET, EventType::listen);
+  set(VG_T_SETSOCKOPT, VG_KIND_NET, EventType::setsockopt);
+  set(VG_T_BPF, VG_KIND_BPF, EventType::bpf);
+  set(VG_T_SETNS, VG_KIND_PROC, EventType::setns);
+  set(VG_T_UNSHARE, VG_KIND_PROC, EventType::unshare);
+  set(VG_T_PTRACE, VG_KIND_PROC, EventType::ptrace);
+  set(VG_T_INIT_MODULE, VG_KIND_PROC, EventType::init_module);
+  set(VG_T_FINIT_MODULE, VG_KIND_PROC, EventType::finit_module);
+  set(VG_T_MEMFD_CREATE, VG_KIND_PROC, EventType::memfd_create);
+  set(VG_T_SETUID, VG_KIND_PROC, EventType::setuid);
+  set(VG_T_SETGID, VG_KIND_PROC, EventType::setgid);
+  set(VG_T_SETREUID, VG_KIND_PROC, EventType::setreuid);
+  set(VG_T_SETREGID, VG_KIND_PROC, EventType::setregid);
+  set(VG_T_SETRESUID, VG_KIND_PROC, EventType::setresuid);
+  set(VG_T_SETRESGID, VG_KIND_PROC, EventType::setresgid);
+  set(VG_T_SETFSUID, VG_KIND_PROC, EventType::setfsuid);
+  set(VG_T_SETFSGID, VG_KIND_PROC, EventType::setfsgid);
+  set(VG_T_CAPSET, VG_KIND_PROC, EventType::capset);
+  set(VG_T_PROCESS_VM_WRITEV, VG_KIND_PROC, EventType::process_vm_writev);
+  set(VG_T_DUP, VG_KIND_PROC, EventType::dup);
+  set(VG_T_DUP2, VG_KIND_PROC, EventType::dup2);
+  set(VG_T_DUP3, VG_KIND_PROC, EventType::dup3);
+  return t;
+}
+constexpr auto kTypes = BuildTypeTable();
+
+std::size_t KindSize(uint16_t kind) {
+  switch (kind) {
+    case VG_KIND_EXEC: return sizeof(vg_exec);
+    case VG_KIND_PROC: return sizeof(vg_proc);
+    case VG_KIND_FILE: return sizeof(vg_file);
+    case VG_KIND_NET: return sizeof(vg_net);
+    case VG_KIND_BPF: return sizeof(vg_bpf);
+    default: return 0;
+  }
+}
+
+// A fixed char array as a string_view, stopping at the first NUL.
+template <std::size_t N>
+std::string_view Str(const char (&a)[N]) {
+  return std::string_view(a, strnlen(a, N));
+}
+
+void DecodeHeader(const vg_hdr& h, int64_t boot_to_wall, Event* e) {
+  e->ts_ns = h.ts_ns;
+  e->wall_ns = static_cast<uint64_t>(static_cast<int64_t>(h.ts_ns) + boot_to_wall);
+  e->res = h.res;
+  ProcessInfo& p = e->proc;
+  p.pid = h.pid;
+  p.tid = h.tid;
+  p.ppid = h.ppid;
+  p.vpid = h.vpid;
+  p.pidns_level = h.pidns_level;
+  p.uid = h.uid;
+  p.gid = h.gid;
+  p.euid = h.euid;
+  p.egid = h.egid;
+  p.loginuid = h.loginuid;
+  p.cap_effective = h.cap_effective;
+  p.cap_permitted = h.cap_permitted;
+  p.start_ns = h.start_ns;
+  p.cgroup_id = h.cgroup_id;
+  p.ns.pid = h.ns_pid;
+  p.ns.mnt = h.ns_mnt;
+  p.ns.net = h.ns_net;
+  p.ns.user = h.ns_user;
+  p.ns.uts = h.ns_uts;
+  p.ns.ipc = h.ns_ipc;
+  p.ns.cgroup = h.ns_cgroup;
+  p.name.assign(Str(h.comm));
+}
+
+void DecodeSock(const vg_sock& s, NetArgs* n) {
+  n->family = s.family;
+  n->type = s.type;
+  n->protocol = s.protocol;
+  std::memcpy(n->local_addr.bytes.data(), s.laddr, 16);
+  std::memcpy(n->remote_addr.bytes.data(), s.raddr, 16);
+  n->local_port = s.lport;
+  n->remote_port = s.rport;
+  n->unix_path.clear();
+  std::size_t len = s.unix_len < VG_UNIX_PATH_LEN ? s.unix_len : VG_UNIX_PATH_LEN;
+  if (s.family == 1 && len > 0) {
+    if (s.unix_path[0] == '\0') {
+      // abstract name: '@' + the bytes after the NUL (not NUL-terminated)
+      n->unix_path.push_back('@');
+      n->unix_path.append(s.unix_path + 1, len - 1);
+    } else {
+      n->unix_path.assign(s.unix_path, strnlen(s.unix_path, len));
+    }
+  }
+}
+
+void DecodeExec(const vg_exec& r, Event* e) {
+  ProcessInfo& p = e->proc;
+  JoinChain(r.exe, &p.exepath);
+  JoinChain(r.cwd, &p.cwd);
+  std::size_t argv_len = r.argv_len < VG_ARGV_LEN ? r.argv_len : VG_ARGV_LEN;
+  SplitArgv(std::string_view(r.argv, argv_len), &p.argv);
+  p.argv_truncated = (r.flags & VG_EXEC_ARGV_TRUNC) != 0;
+  e->args.name.assign(Str(r.old_comm));
+  e->file.path.assign(Str(r.filename));
+  ResolvePath(p.cwd, e->file.path, &e->file.abspath);
+  if (r.hdr.type == VG_T_EXECVEAT) {
+    e->file.fd = r.dirfd;
+    e->file.flags = r.at_flags;
+  }
+  if (e->res == 0) {
+    p.exec_ns = r.hdr.ts_ns;
+    // A failed exec leaves the image as it was; the path is in file.path.
+    if (p.exepath.empty()) p.exepath = e->file.abspath;
+  } else {
+    p.exepath.clear();
+  }
+}
+
+void DecodeProc(const vg_proc& r, Event* e) {
+  ProcArgs& a = e->args;
+  a.flags = r.flags;
+  a.target_pid = r.target_pid;
+  a.request = r.request;
+  a.fd = r.fd;
+  a.oldfd = r.oldfd;
+  a.newfd = r.newfd;
+  for (int i = 0; i < 3; ++i) {
+    a.ids[i] = r.ids[i];
+    a.caps[i] = r.caps[i];
+  }
+  a.exit_code = r.exit_code;
+  a.exit_signal = r.exit_signal;
+  a.name.assign(Str(r.name));
+  if (r.has_sock) {
+    DecodeSock(r.sock, &e->net);
+    e->net.fd = r.oldfd;
+  }
+}
+
+// The absolute form of `path` given its base chain: the chain itself for an
+// fd-based call, else path joined to the chain (or alone when absolute).
+void AbsFromChain(const vg_chain& base, bool base_is_file, std::string_view path, std::string* scratch,
+                  std::string* out) {
+  out->clear();
+  if (base_is_file) {
+    JoinChain(base, out);
+    return;
+  }
+  if (!path.empty() && path[0] == '/') {
+    ResolvePath({}, path, out);
+    return;
+  }
+  if (path.empty()) return;
+  if (base.depth == 0 && !(base.flags & VG_CHAIN_COMPLETE)) return;
+  if (!JoinChain(base, scratch)) return;
+  ResolvePath(*scratch, path, out);
+}
+
+void DecodeFile(const vg_file& r, std::string* scratch, Event* e) {
+  FileArgs& f = e->file;
+  f.fd = r.fd;
+  f.flags = r.flags;
+  f.mode = r.mode;
+  f.owner_uid = r.owner_uid;
+  f.owner_gid = r.owner_gid;
+  f.length = r.length;
+  f.path.assign(Str(r.path));
+  bool base_is_file = (r.file_flags & VG_FF_BASE_IS_FILE) != 0;
+  AbsFromChain(r.base, base_is_file, f.path, scratch, &f.abspath);
+  if (r.hdr.type == VG_T_MOUNT) {
+    f.source.assign(Str(r.target));
+    f.fstype.assign(Str(r.fstype));
+    f.target = f.path;
+    f.target_abs = f.abspath;
+  } else {
+    f.target.assign(Str(r.target));
+    AbsFromChain(r.target_base, false, f.target, scratch, &f.target_abs);
+  }
+}
+
+void DecodeNet(const vg_net& r, Event* e) {
+  DecodeSock(r.sock, &e->net);
+  e->net.fd = r.fd;
+  e->net.backlog = r.backlog;
+  e->net.sockopt_level = r.sockopt_level;
+  e->net.sockopt_name = r.sockopt_name;
+}
+
+void DecodeBpf(const vg_bpf& r, Event* e) {
+  BpfArgs& b = e->bpf;
+  b.cmd = r.cmd;
+  b.prog_type = r.prog_type;
+  b.expected_attach_type = r.expected_attach_type;
+  b.attach_type = r.attach_type;
+  b.insn_cnt = r.insn_cnt;
+  b.prog_flags = r.prog_flags;
+  b.attach_btf_id = r.attach_btf_id;
+  b.map_type = r.map_type;
+  b.id = r.id;
+  b.target_fd = r.target_fd;
+  for (int i = 0; i < 4; ++i) b.helpers[i] = r.helpers[i];
+  b.helpers_complete = (r.flags & VG_BPF_HELPERS_COMPLETE) != 0;
+  b.prog_name.assign(Str(r.prog_name));
+  b.map_name.assign(Str(r.map_name));
+  b.license.assign(Str(r.license));
+  b.target.assign(Str(r.target));
+}
+
+}  // namespace
+
+std::string_view DecodeStatusName(DecodeStatus status) {
+  switch (status) {
+    case DecodeStatus::kOk: return "ok";
+    case DecodeStatus::kTooShort: return "too_short";
+    case DecodeStatus::kBadSize: return "bad_size";
+    case DecodeStatus::kBadVersion: return "bad_version";
+    case DecodeStatus::kBadKind: return "bad_kind";
+    case DecodeStatus::kBadType: return "bad_type";
+    case DecodeStatus::kCount: break;
+  }
+  return "unknown";
+}
+
+uint64_t DecodeStats::TotalRejected() const {
+  uint64_t n = 0;
+  for (uint64_t v : rejected) n += v;
+  return n;
+}
+
+DecodeStatus Decoder::Decode(const void* data, std::size_t len, Event* event) {
+  event->Reset();
+  auto reject = [this](DecodeStatus s) {
+    ++stats_.rejected[static_cast<std::size_t>(s)];
+    return s;
+  };
+  if (data == nullptr || len < sizeof(vg_hdr)) return reject(DecodeStatus::kTooShort);
+  // Ring-buffer memory is 8-byte aligned, but fuzzers and tests hand in any
+  // pointer: read the header by value; the family record is read in place only
+  // when aligned, else copied.
+  vg_hdr h;
+  std::memcpy(&h, data, sizeof(h));
+  if (h.abi_version != VG_ABI_VERSION) return reject(DecodeStatus::kBadVersion);
+  std::size_t want = KindSize(h.kind);
+  if (want == 0) return reject(DecodeStatus::kBadKind);
+  if (h.size != len || len < want) return reject(DecodeStatus::kBadSize);
+  if (h.type == 0 || h.type >= VG_T_MAX || kTypes[h.type].kind != h.kind) return reject(DecodeStatus::kBadType);
+
+  event->type = kTypes[h.type].type;
+  DecodeHeader(h, boot_to_wall_ns_, event);
+
+  alignas(8) static thread_local unsigned char copy[sizeof(vg_exec) > sizeof(vg_file) ? sizeof(vg_exec) : sizeof(vg_file)];
+  static_assert(sizeof(copy) >= sizeof(vg_proc) && sizeof(copy) >= sizeof(vg_bpf) && sizeof(copy) >= sizeof(vg_net));
+  const void* rec = data;
+  if (reinterpret_cast<uintptr_t>(data) % alignof(vg_hdr) != 0) {
+    std::memcpy(copy, data, want);
+    rec = copy;
+  }
+  switch (h.kind) {
+    case VG_KIND_EXEC: DecodeExec(*static_cast<const vg_exec*>(rec), event); break;
+    case VG_KIND_PROC: DecodeProc(*static_cast<const vg_proc*>(rec), event); break;
+    case VG_KIND_FILE: DecodeFile(*static_cast<const vg_file*>(rec), &scratch_, event); break;
+    case VG_KIND_NET: DecodeNet(*static_cast<const vg_net*>(rec), event); break;
+    case VG_KIND_BPF: DecodeBpf(*static_cast<const vg_bpf*>(rec), event); break;
+    default: break;
+  }
+  ++stats_.decoded;
+  return DecodeStatus::kOk;
+}
+
+bool JoinChain(const vg_chain& chain, std::string* out) {
+  out->clear();
+  if (!(chain.flags & VG_CHAIN_COMPLETE)) return false;
+  std::size_t depth = chain.depth < VG_CHAIN_DEPTH ? chain.depth : VG_CHAIN_DEPTH;
+  if (depth == 0) {
+    out->push_back('/');
+    return true;
+  }
+  for (std::size_t i = depth; i-- > 0;) {
+    std::string_view name(chain.comp[i], strnlen(chain.comp[i], VG_NAME_LEN));
+    // the root dentry's name is "/" on some filesystems: skip it
+    if (name.empty() || name == "/") continue;
+    out->push_back('/');
+    out->append(name);
+  }
+  if (out->empty()) out->push_back('/');
+  return true;
+}
+
+void ResolvePath(std::string_view base, std::string_view path, std::string* out) {
+  out->clear();
+  if (path.empty()) return;
+  if (path[0] != '/') {
+    // only an absolute base makes an absolute path (and keeps the in-place
+    // normalisation below safe: output never overtakes input)
+    if (base.empty() || base[0] != '/') return;
+    out->append(base);
+  }
+  // Lexical normalisation, in place: components are appended to `out`, ".."
+  // pops the last one.
+  auto push = [out](std::string_view comp) {
+    if (comp.empty() || comp == ".") return;
+    if (comp == "..") {
+      auto slash = out->rfind('/');
+      out->resize(slash == std::string::npos ? 0 : slash);
+      return;
+    }
+    out->push_back('/');
+    out->append(comp);
+  };
+  // Normalise what came from the base too (it is absolute and clean when it
+  // came from a chain, but the base of a test may not be).
+  std::size_t base_len = out->size();
+  if (base_len > 0) {
+    // re-push the base's components
+    std::string_view b(*out);
+    std::size_t n_out = 0;
+    std::size_t i = 0;
+    // rebuild in place: the result is never longer than the input
+    std::string& s = *out;
+    while (i < b.size()) {
+      while (i < b.size() && b[i] == '/') ++i;
+      std::size_t j = i;
+      while (j < b.size() && b[j] != '/') ++j;
+      std::string_view comp = b.substr(i, j - i);
+      if (comp.empty() || comp == ".") {
+      } else if (comp == "..") {
+        while (n_out > 0 && s[n_out - 1] != '/') --n_out;
+        if (n_out > 0) --n_out;
+      } else {
+        s[n_out++] = '/';
+        for (char c : comp) s[n_out++] = c;
+      }
+      i = j;
+    }
+    s.resize(n_out);
+  }
+  std::size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    std::size_t j = i;
+    while (j < path.size() && path[j] != '/') ++j;
+    push(path.substr(i, j - i));
+    i = j;
+  }
+  if (out->empty()) out->push_back('/');
+}
+
+void SplitArgv(std::string_view bytes, std::vector<std::string>* argv) {
+  argv->clear();
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    std::size_t j = bytes.find('\0', i);
+    if (j == std::string_view::npos) j = bytes.size();
+    argv->emplace_back(bytes.substr(i, j - i));
+    i = j + 1;
+  }
+}
+
+}  // namespace vigil::capture

@@ -1,0 +1,43 @@
+// Kernel feature probes: what this kernel offers the sensor, decided before
+// the BPF object is loaded, so programs for missing hooks are switched off
+// (bpf_program__set_autoload(false)) and reported by name instead of failing
+// the whole load.
+//
+// Contract:
+// - Start-up only (file I/O, test program loads). Never throws.
+// - Needs root for the program-load probes; without it those report false and
+//   `is_root` says why.
+// - ProbeFeatures() mounts tracefs (and securityfs) when they are not mounted
+//   and it is root, because libbpf attaches tracepoints by their tracefs id.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vigil::capture {
+
+struct Features {
+  bool is_root = false;
+  bool btf = false;            // /sys/kernel/btf/vmlinux
+  bool bpf_lsm = false;        // "bpf" in /sys/kernel/security/lsm and an LSM program loads
+  std::string bpf_lsm_note;    // why bpf_lsm is false
+  bool tp_btf = false;         // BTF-typed raw tracepoints load
+  bool ringbuf = false;        // BPF_MAP_TYPE_RINGBUF
+  bool bpf_loop = false;       // bpf_loop helper (dentry walks, insn scan)
+  bool cgroup_sock_addr = false;  // cgroup connect4/6 hooks
+  bool send_signal = false;    // bpf_send_signal from tracepoints
+  std::string tracefs;         // mount point of tracefs ("" = none)
+  std::string lsm_list;        // contents of /sys/kernel/security/lsm
+  std::string kernel_release;  // uname -r
+};
+
+Features ProbeFeatures();
+
+// True when tracepoint `category/name` exists under `tracefs`.
+bool TracepointExists(const std::string& tracefs, std::string_view category, std::string_view name);
+
+// True when vmlinux BTF has the tp_btf hook `name` (typedef btf_trace_<name>).
+bool BtfTracepointExists(std::string_view name);
+
+}  // namespace vigil::capture

@@ -1,0 +1,281 @@
+/* Process family: exec (sched_process_exec + sys_enter/exit_execve*), fork
+ * (tp_btf sched_process_fork, tracepoint fallback), exit (sched_process_exit). */
+#pragma once
+
+#include "common.bpf.h"
+
+static __always_inline void vg_exec_enter(__u16 type, int dirfd, const char *filename, __u32 at_flags) {
+  struct vg_exec_enter e = {};
+  e.type = type;
+  e.dirfd = dirfd;
+  e.at_flags = at_flags;
+  e.filename_ptr = (__u64)filename;
+  bpf_get_current_comm(e.old_comm, sizeof(e.old_comm));
+  /* May fail when the string's page is not faulted in yet; the exit half
+   * reads it again from filename_ptr (the kernel has faulted it by then). */
+  if (bpf_probe_read_user_str(e.filename, sizeof(e.filename), filename) < 0) e.filename[0] = 0;
+  __u64 id = bpf_get_current_pid_tgid();
+  if (bpf_map_update_elem(&vg_exec_pending, &id, &e, BPF_ANY) != 0) vg_count(VG_C_PENDING_FULL);
+}
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int vg_enter_execve(struct trace_event_raw_sys_enter *ctx) {
+  vg_exec_enter(VG_T_EXECVE, VG_AT_FDCWD, (const char *)ctx->args[0], 0);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_execveat")
+int vg_enter_execveat(struct trace_event_raw_sys_enter *ctx) {
+  vg_exec_enter(VG_T_EXECVEAT, (int)ctx->args[0], (const char *)ctx->args[1], (__u32)ctx->args[4]);
+  return 0;
+}
+
+static __always_inline struct vg_exec *vg_exec_scratch_get(void) {
+  __u32 zero = 0;
+  struct vg_exec *e = bpf_map_lookup_elem(&vg_exec_scratch, &zero);
+  if (!e) vg_count(VG_C_SCRATCH);
+  return e;
+}
+
+/* Copies the pending sys_enter half (if any) into the record; deletes it. */
+static __always_inline void vg_exec_take_enter(struct vg_exec *e, int reread) {
+  __u64 id = bpf_get_current_pid_tgid();
+  struct vg_exec_enter *p = bpf_map_lookup_elem(&vg_exec_pending, &id);
+  e->flags = 0;
+  e->dirfd = VG_AT_FDCWD;
+  e->at_flags = 0;
+  e->old_comm[0] = 0;
+  e->filename[0] = 0;
+  e->hdr.type = VG_T_EXECVE;
+  if (!p) return;
+  e->hdr.type = p->type;
+  e->dirfd = p->dirfd;
+  e->at_flags = p->at_flags;
+  __builtin_memcpy(e->old_comm, p->old_comm, sizeof(e->old_comm));
+  bpf_probe_read_kernel(e->filename, sizeof(e->filename), p->filename);
+  if (reread && e->filename[0] == 0 && p->filename_ptr &&
+      bpf_probe_read_user_str(e->filename, sizeof(e->filename), (const void *)p->filename_ptr) < 0) {
+    e->filename[0] = 0;
+    vg_count(VG_C_READ_PATH);
+  }
+  e->flags |= VG_EXEC_HAVE_ENTER;
+  bpf_map_delete_elem(&vg_exec_pending, &id);
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int vg_sched_exec(void *ctx) {
+  struct vg_exec *e = vg_exec_scratch_get();
+  if (!e) return 0;
+  vg_exec_take_enter(e, 0); /* the old mm is gone: no re-read of user memory */
+  vg_fill_hdr(&e->hdr, VG_KIND_EXEC, e->hdr.type, sizeof(*e));
+  e->hdr.res = 0;
+  e->hdr.flags = (e->flags & VG_EXEC_HAVE_ENTER) ? 0 : VG_HF_NO_ENTER;
+
+  struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+  struct mm_struct *mm = BPF_CORE_READ(t, mm);
+  unsigned long start = BPF_CORE_READ(mm, arg_start);
+  unsigned long end = BPF_CORE_READ(mm, arg_end);
+  unsigned long len = end - start;
+  if (end < start) len = 0;
+  if (len > VG_ARGV_LEN) {
+    len = VG_ARGV_LEN;
+    e->flags |= VG_EXEC_ARGV_TRUNC;
+  }
+  e->argv_len = 0;
+  if (len > 0) {
+    if (bpf_probe_read_user(e->argv, len, (const void *)start) == 0)
+      e->argv_len = len;
+    else
+      vg_count(VG_C_READ_ARGV);
+  }
+  struct file *exe = BPF_CORE_READ(mm, exe_file);
+  e->exe.depth = 0;
+  e->exe.flags = 0;
+  if (exe) vg_walk_path(&e->exe, &exe->f_path);
+  vg_walk_cwd(&e->cwd);
+  vg_emit(e, sizeof(*e));
+  return 0;
+}
+
+/* Failed execs: the sys_enter half is still pending (sched_process_exec took
+ * it on success). */
+static __always_inline void vg_exec_exit(long ret) {
+  if (ret == 0) return;
+  __u64 id = bpf_get_current_pid_tgid();
+  if (!bpf_map_lookup_elem(&vg_exec_pending, &id)) return;
+  struct vg_exec *e = vg_exec_scratch_get();
+  if (!e) return;
+  vg_exec_take_enter(e, 1);
+  vg_fill_hdr(&e->hdr, VG_KIND_EXEC, e->hdr.type, sizeof(*e));
+  e->hdr.res = ret;
+  e->argv_len = 0;
+  e->exe.depth = 0;
+  e->exe.flags = 0;
+  vg_walk_cwd(&e->cwd);
+  vg_emit(e, sizeof(*e));
+}
+
+SEC("tracepoint/syscalls/sys_exit_execve")
+int vg_exit_execve(struct trace_event_raw_sys_exit *ctx) {
+  vg_exec_exit(ctx->ret);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_execveat")
+int vg_exit_execveat(struct trace_event_raw_sys_exit *ctx) {
+  vg_exec_exit(ctx->ret);
+  return 0;
+}
+
+/* fork/clone: which syscall created the child, and its flags. */
+struct vg_clone_enter {
+  __u16 type;
+  __u16 pad[3];
+  __u64 flags;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 8192);
+  __type(key, __u64);
+  __type(value, struct vg_clone_enter);
+} vg_clone_pending SEC(".maps");
+
+static __always_inline void vg_clone_enter(__u16 type, __u64 flags) {
+  struct vg_clone_enter c = {.type = type, .flags = flags};
+  __u64 id = bpf_get_current_pid_tgid();
+  if (bpf_map_update_elem(&vg_clone_pending, &id, &c, BPF_ANY) != 0) vg_count(VG_C_PENDING_FULL);
+}
+
+static __always_inline void vg_clone_exit(void) {
+  __u64 id = bpf_get_current_pid_tgid();
+  bpf_map_delete_elem(&vg_clone_pending, &id);
+}
+
+SEC("tracepoint/syscalls/sys_enter_clone")
+int vg_enter_clone(struct trace_event_raw_sys_enter *ctx) {
+  vg_clone_enter(VG_T_CLONE, ctx->args[0]);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_clone3")
+int vg_enter_clone3(struct trace_event_raw_sys_enter *ctx) {
+  __u64 flags = 0;
+  /* struct clone_args starts with __aligned_u64 flags */
+  bpf_probe_read_user(&flags, sizeof(flags), (const void *)ctx->args[0]);
+  vg_clone_enter(VG_T_CLONE3, flags);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_fork")
+int vg_enter_fork(void *ctx) {
+  vg_clone_enter(VG_T_FORK, 0);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_vfork")
+int vg_enter_vfork(void *ctx) {
+  vg_clone_enter(VG_T_VFORK, 0);
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_clone")
+int vg_exit_clone(void *ctx) {
+  vg_clone_exit();
+  return 0;
+}
+SEC("tracepoint/syscalls/sys_exit_clone3")
+int vg_exit_clone3(void *ctx) {
+  vg_clone_exit();
+  return 0;
+}
+SEC("tracepoint/syscalls/sys_exit_fork")
+int vg_exit_fork(void *ctx) {
+  vg_clone_exit();
+  return 0;
+}
+SEC("tracepoint/syscalls/sys_exit_vfork")
+int vg_exit_vfork(void *ctx) {
+  vg_clone_exit();
+  return 0;
+}
+
+/* Emits the parent-side fork record for `child` (threads are not reported). */
+static __always_inline void vg_fork(struct task_struct *child) {
+  __u32 child_tgid = BPF_CORE_READ(child, tgid);
+  __u32 child_pid = BPF_CORE_READ(child, pid);
+  if (child_tgid != child_pid) return; /* a new thread, not a process */
+  union vg_record *s = vg_scratch_get();
+  if (!s) return;
+  struct vg_proc *p = &s->proc;
+  __builtin_memset(p, 0, sizeof(*p));
+  __u16 type = VG_T_CLONE;
+  __u64 id = bpf_get_current_pid_tgid();
+  struct vg_clone_enter *c = bpf_map_lookup_elem(&vg_clone_pending, &id);
+  if (c) {
+    type = c->type;
+    p->flags = c->flags;
+  }
+  vg_fill_hdr(&p->hdr, VG_KIND_PROC, type, sizeof(*p));
+  if (!c) p->hdr.flags |= VG_HF_NO_ENTER;
+  p->hdr.res = child_tgid;
+  p->target_pid = child_tgid;
+  p->child_start_ns = BPF_CORE_READ(child, start_boottime);
+  p->fd = p->oldfd = p->newfd = -1;
+  p->ids[0] = p->ids[1] = p->ids[2] = 0xffffffffu;
+  vg_emit(p, sizeof(*p));
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(vg_fork_btf, struct task_struct *parent, struct task_struct *child) {
+  vg_fork(child);
+  return 0;
+}
+
+/* Fallback when tp_btf is missing: the classic tracepoint carries the child's pid. */
+SEC("tracepoint/sched/sched_process_fork")
+int vg_fork_tp(struct trace_event_raw_sched_process_fork *ctx) {
+  __u32 child_pid = BPF_CORE_READ(ctx, child_pid);
+  struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+  union vg_record *s = vg_scratch_get();
+  if (!s) return 0;
+  struct vg_proc *p = &s->proc;
+  __builtin_memset(p, 0, sizeof(*p));
+  vg_fill_hdr(&p->hdr, VG_KIND_PROC, VG_T_CLONE, sizeof(*p));
+  (void)t;
+  p->hdr.flags |= VG_HF_NO_ENTER;
+  p->hdr.res = child_pid;
+  p->target_pid = child_pid;
+  p->fd = p->oldfd = p->newfd = -1;
+  p->ids[0] = p->ids[1] = p->ids[2] = 0xffffffffu;
+  vg_emit(p, sizeof(*p));
+  return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int vg_sched_exit(void *ctx) {
+  struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+  /* drop anything this thread left in flight */
+  __u64 id = bpf_get_current_pid_tgid();
+  bpf_map_delete_elem(&vg_pending, &id);
+  bpf_map_delete_elem(&vg_exec_pending, &id);
+  bpf_map_delete_elem(&vg_clone_pending, &id);
+  /* Report the process once, when its last thread goes. */
+  struct signal_struct *sig = BPF_CORE_READ(t, signal);
+  int live = BPF_CORE_READ(sig, live.counter);
+  if (live != 0) return 0;
+  union vg_record *s = vg_scratch_get();
+  if (!s) return 0;
+  struct vg_proc *p = &s->proc;
+  __builtin_memset(p, 0, sizeof(*p));
+  vg_fill_hdr(&p->hdr, VG_KIND_PROC, VG_T_EXIT, sizeof(*p));
+  int code = BPF_CORE_READ(sig, group_exit_code);
+  if (code == 0) code = BPF_CORE_READ(t, exit_code);
+  p->exit_code = (code >> 8) & 0xff;
+  p->exit_signal = code & 0x7f;
+  p->hdr.res = code;
+  p->fd = p->oldfd = p->newfd = -1;
+  p->ids[0] = p->ids[1] = p->ids[2] = 0xffffffffu;
+  vg_emit(p, sizeof(*p));
+  return 0;
+}

@@ -1,0 +1,273 @@
+#include "bpf/sensor.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <spdlog/spdlog.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+
+#include "bpf/procfs/proc_scan.h"
+#include "bpf/vigil_abi.h"
+#include "vigil_bpf.skel.h"
+
+namespace vigil::capture {
+namespace {
+
+constexpr std::string_view kCounterNames[VG_C_MAX] = {
+    "ringbuf_drop",     "pending_full",   "exit_unpaired",  "read_argv",  "read_path",  "read_sockaddr",
+    "read_bpf_attr",    "read_bpf_insns", "read_task",      "read_dentry", "scratch",
+};
+
+struct SkelDeleter {
+  void operator()(vigil_bpf* s) const { vigil_bpf__destroy(s); }
+};
+using SkelPtr = std::unique_ptr<vigil_bpf, SkelDeleter>;
+
+struct RingDeleter {
+  void operator()(ring_buffer* r) const { ring_buffer__free(r); }
+};
+
+// libbpf's messages: kept (bounded) so a failed load can name the program
+// that failed; debug-logged as they come.
+std::string* g_libbpf_log = nullptr;
+
+int LibbpfPrint(enum libbpf_print_level level, const char* fmt, va_list args) {
+  char buf[1024];
+  int n = vsnprintf(buf, sizeof(buf), fmt, args);
+  if (n <= 0) return 0;
+  std::string_view line(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof(buf) - 1));
+  if (g_libbpf_log && g_libbpf_log->size() < (1u << 20)) g_libbpf_log->append(line);
+  if (level != LIBBPF_DEBUG) spdlog::debug("libbpf: {}", line.substr(0, line.find_last_not_of('\n') + 1));
+  return 0;
+}
+
+// The program libbpf says failed to load ("prog 'NAME': failed to load").
+std::string FailedProgram(const std::string& log) {
+  std::size_t pos = log.rfind("': failed to load");
+  if (pos == std::string::npos) pos = log.rfind("': BPF program load failed");
+  if (pos == std::string::npos) return {};
+  std::size_t start = log.rfind("prog '", pos);
+  if (start == std::string::npos) return {};
+  start += 6;
+  return log.substr(start, pos - start);
+}
+
+int64_t BootToWallNs() {
+  timespec rt, bt;
+  clock_gettime(CLOCK_REALTIME, &rt);
+  clock_gettime(CLOCK_BOOTTIME, &bt);
+  return (static_cast<int64_t>(rt.tv_sec) - bt.tv_sec) * 1'000'000'000 + (rt.tv_nsec - bt.tv_nsec);
+}
+
+// Why `prog` cannot run on this kernel, or "" when it can.
+std::string MissingHook(const bpf_program* prog, const Features& f) {
+  std::string_view sec = bpf_program__section_name(prog);
+  if (sec.rfind("tracepoint/", 0) == 0) {
+    std::string_view rest = sec.substr(11);
+    std::size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) return "bad section";
+    if (!TracepointExists(f.tracefs, rest.substr(0, slash), rest.substr(slash + 1)))
+      return "tracepoint " + std::string(rest) + " not in this kernel";
+    return {};
+  }
+  if (sec.rfind("tp_btf/", 0) == 0) {
+    if (!f.tp_btf) return "tp_btf not supported";
+    if (!BtfTracepointExists(sec.substr(7))) return "tp_btf hook " + std::string(sec.substr(7)) + " not in this kernel";
+    return {};
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view KernelCounterName(uint32_t counter) {
+  return counter < VG_C_MAX ? kCounterNames[counter] : std::string_view("unknown");
+}
+
+struct Sensor::Impl {
+  Features features;
+  std::vector<DisabledProgram> disabled;
+  std::vector<std::string> attached;
+  SkelPtr skel;
+  std::vector<bpf_link*> links;
+  std::unique_ptr<ring_buffer, RingDeleter> ring;
+  Decoder decoder{0};
+  ProcessTable table;
+  CgroupResolver cgroups;
+  Event event;
+  const Callback* callback = nullptr;
+  std::size_t seeded = 0;
+  int ncpus = 1;
+
+  explicit Impl(const SensorOptions& o) : table(o.process_table_capacity) {}
+  ~Impl() {
+    ring.reset();
+    for (bpf_link* l : links) bpf_link__destroy(l);
+  }
+
+  static int OnRecord(void* ctx, void* data, size_t len) {
+    auto* self = static_cast<Impl*>(ctx);
+    self->Handle(data, len);
+    return 0;
+  }
+
+  void Handle(const void* data, std::size_t len) {
+    if (decoder.Decode(data, len, &event) != DecodeStatus::kOk) return;  // counted by the decoder
+    if (event.proc.cgroup_id != 0) {
+      if (const CgroupInfo* cg = cgroups.Lookup(event.proc.cgroup_id)) {
+        event.proc.cgroup = cg->path;
+        event.proc.container_id = cg->container_id;
+      }
+    }
+    table.Apply(event);
+    if (callback) (*callback)(event);
+  }
+};
+
+Sensor::Sensor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Sensor::~Sensor() = default;
+
+std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* error) {
+  auto impl = std::make_unique<Impl>(options);
+  Features& f = impl->features;
+  f = ProbeFeatures();
+  if (!f.is_root) {
+    *error = "vigil must run as root (loading BPF programs needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)";
+    return nullptr;
+  }
+  if (!f.btf) {
+    *error = "this kernel has no BTF (/sys/kernel/btf/vmlinux missing; CONFIG_DEBUG_INFO_BTF=y is needed for CO-RE)";
+    return nullptr;
+  }
+  if (!f.ringbuf) {
+    *error = "this kernel has no BPF ring buffer (Linux 5.8 or newer is needed)";
+    return nullptr;
+  }
+  if (!f.bpf_loop) {
+    *error = "this kernel has no bpf_loop helper (Linux 5.17 or newer is needed)";
+    return nullptr;
+  }
+  if (f.tracefs.empty()) {
+    *error = "tracefs is not mounted and could not be mounted at /sys/kernel/tracing";
+    return nullptr;
+  }
+
+  std::string log;
+  g_libbpf_log = &log;
+  libbpf_set_print(LibbpfPrint);
+  std::vector<std::string> load_failed;
+  // A program the verifier of this kernel refuses is switched off and the load
+  // retried, so the rest still runs; bounded by the number of programs.
+  for (int attempt = 0; attempt < 128; ++attempt) {
+    impl->disabled.clear();
+    impl->skel.reset(vigil_bpf__open());
+    if (!impl->skel) {
+      *error = std::string("opening the BPF object failed: ") + strerror(errno);
+      g_libbpf_log = nullptr;
+      return nullptr;
+    }
+    bpf_map__set_max_entries(impl->skel->maps.vg_events, options.ringbuf_bytes);
+    bool fork_btf = false;
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, impl->skel->obj) {
+      std::string name = bpf_program__name(prog);
+      std::string why = MissingHook(prog, f);
+      if (why.empty() && std::find(options.disable.begin(), options.disable.end(), name) != options.disable.end())
+        why = "disabled by option";
+      if (why.empty() && std::find(load_failed.begin(), load_failed.end(), name) != load_failed.end())
+        why = "refused by this kernel's verifier";
+      if (why.empty() && name == "vg_fork_btf") fork_btf = true;
+      if (!why.empty()) {
+        bpf_program__set_autoload(prog, false);
+        impl->disabled.push_back({name, why});
+      }
+    }
+    // sched_process_fork: the tp_btf program supersedes the tracepoint one.
+    if (fork_btf) {
+      bpf_program__set_autoload(impl->skel->progs.vg_fork_tp, false);
+      impl->disabled.push_back({"vg_fork_tp", "superseded by vg_fork_btf (tp_btf)"});
+    }
+    log.clear();
+    int err = vigil_bpf__load(impl->skel.get());
+    if (err == 0) break;
+    std::string failed = FailedProgram(log);
+    if (failed.empty() || std::find(load_failed.begin(), load_failed.end(), failed) != load_failed.end()) {
+      *error = std::string("loading the BPF object failed: ") + strerror(-err) + "\n" +
+               log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
+      g_libbpf_log = nullptr;
+      return nullptr;
+    }
+    spdlog::warn("program {} failed to load on this kernel; retrying without it", failed);
+    load_failed.push_back(failed);
+  }
+  g_libbpf_log = nullptr;
+
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, impl->skel->obj) {
+    if (!bpf_program__autoload(prog)) continue;
+    bpf_link* link = bpf_program__attach(prog);
+    if (!link) {
+      impl->disabled.push_back({bpf_program__name(prog), std::string("attach failed: ") + strerror(errno)});
+      continue;
+    }
+    impl->links.push_back(link);
+    impl->attached.emplace_back(bpf_program__name(prog));
+  }
+  if (impl->attached.empty()) {
+    *error = "no BPF program could be attached on this kernel";
+    return nullptr;
+  }
+  impl->ncpus = libbpf_num_possible_cpus();
+  if (impl->ncpus <= 0) impl->ncpus = 1;
+  impl->decoder = Decoder(BootToWallNs());
+
+  if (options.seed_from_proc) {
+    ProcScanStats scan_stats;
+    for (const ProcessInfo& p : ScanProcesses({}, &scan_stats)) {
+      impl->table.Upsert(p);
+      ++impl->seeded;
+    }
+  }
+
+  impl->ring.reset(ring_buffer__new(bpf_map__fd(impl->skel->maps.vg_events), &Impl::OnRecord, impl.get(), nullptr));
+  if (!impl->ring) {
+    *error = std::string("creating the ring buffer reader failed: ") + strerror(errno);
+    return nullptr;
+  }
+  return std::unique_ptr<Sensor>(new Sensor(std::move(impl)));
+}
+
+int Sensor::Poll(int timeout_ms, const Callback& callback) {
+  impl_->callback = &callback;
+  int n = ring_buffer__poll(impl_->ring.get(), timeout_ms);
+  impl_->callback = nullptr;
+  return n;
+}
+
+const Features& Sensor::features() const { return impl_->features; }
+const std::vector<DisabledProgram>& Sensor::disabled() const { return impl_->disabled; }
+const std::vector<std::string>& Sensor::attached() const { return impl_->attached; }
+const DecodeStats& Sensor::decode_stats() const { return impl_->decoder.stats(); }
+ProcessTableStats Sensor::table_stats() const { return impl_->table.Stats(); }
+CgroupResolverStats Sensor::cgroup_stats() const { return impl_->cgroups.Stats(); }
+std::size_t Sensor::seeded() const { return impl_->seeded; }
+
+std::vector<KernelCounter> Sensor::ReadCounters() const {
+  std::vector<KernelCounter> out;
+  std::vector<uint64_t> values(static_cast<std::size_t>(impl_->ncpus));
+  int fd = bpf_map__fd(impl_->skel->maps.vg_counters);
+  for (uint32_t i = 0; i < VG_C_MAX; ++i) {
+    uint64_t sum = 0;
+    if (bpf_map_lookup_elem(fd, &i, values.data()) == 0) {
+      for (uint64_t v : values) sum += v;
+    }
+    out.push_back({kCounterNames[i], sum});
+  }
+  return out;
+}
+
+}  // namespace vigil::capture

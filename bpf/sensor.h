@@ -1,0 +1,84 @@
+// The capture sensor: loads vigil's BPF object, attaches what this kernel
+// supports, and turns ring-buffer records into enriched vigil::Events on one
+// hot thread (poll -> decode -> cgroup/container -> process table -> callback).
+//
+// Contract:
+// - Open() is the start-up boundary: it probes features, switches off the
+//   programs whose hooks are missing (reported in disabled()), loads and
+//   attaches. Not root, no BTF, no ring buffer or nothing attachable -> nullptr
+//   and a message in *error naming what is missing. Never throws.
+// - Poll() and everything after Open() run on one thread (the hot thread);
+//   the callback runs on it and must not keep the Event (it is reused) nor the
+//   ancestor view beyond the call.
+// - Nothing is dropped silently: kernel-side losses are in ReadCounters(),
+//   decoder rejects in decode_stats(), process-table evictions in table_stats().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bpf/decoder.h"
+#include "bpf/features.h"
+#include "bpf/procfs/cgroup_resolver.h"
+#include "engine/event.h"
+#include "engine/state/process_table.h"
+
+namespace vigil::capture {
+
+struct SensorOptions {
+  uint32_t ringbuf_bytes = 16u << 20;  // power of two
+  std::size_t process_table_capacity = 65536;
+  bool seed_from_proc = true;           // ScanProcesses() into the table at start
+  std::vector<std::string> disable;     // program names not to load (tests, operators)
+};
+
+// A program that was not loaded, and why.
+struct DisabledProgram {
+  std::string name;
+  std::string reason;
+};
+
+struct KernelCounter {
+  std::string_view name;
+  uint64_t value = 0;
+};
+
+class Sensor {
+ public:
+  using Callback = std::function<void(const Event&)>;
+
+  static std::unique_ptr<Sensor> Open(const SensorOptions& options, std::string* error);
+  ~Sensor();
+  Sensor(const Sensor&) = delete;
+  Sensor& operator=(const Sensor&) = delete;
+
+  // Waits up to timeout_ms for records and handles all that are ready.
+  // Returns the number handled, or -errno (-EINTR when a signal arrived).
+  int Poll(int timeout_ms, const Callback& callback);
+
+  const Features& features() const;
+  const std::vector<DisabledProgram>& disabled() const;
+  // Names of the programs loaded and attached.
+  const std::vector<std::string>& attached() const;
+  // Per-site kernel counters summed over CPUs (enum vg_counter order).
+  std::vector<KernelCounter> ReadCounters() const;
+  const DecodeStats& decode_stats() const;
+  ProcessTableStats table_stats() const;
+  CgroupResolverStats cgroup_stats() const;
+  // Processes seeded from /proc at start.
+  std::size_t seeded() const;
+
+ private:
+  struct Impl;
+  explicit Sensor(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Names of enum vg_counter, index = counter.
+std::string_view KernelCounterName(uint32_t counter);
+
+}  // namespace vigil::capture

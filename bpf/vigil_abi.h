@@ -1,0 +1,265 @@
+/* vigil kernel/user ABI: the records the BPF programs write into the ring
+ * buffer and the counters they keep. Plain C (linux/types.h only, no
+ * vmlinux.h) so that clang -target bpf and g++ include the same definitions.
+ *
+ * Contract:
+ * - Every record starts with struct vg_hdr; hdr.size is the record's length in
+ *   bytes and hdr.kind says which struct follows (enum vg_kind); hdr.type is
+ *   the syscall/event (enum vg_type). The decoder rejects a record whose
+ *   length disagrees with its kind.
+ * - Strings in fixed arrays are NUL-terminated when shorter than the array;
+ *   a string filling its array may lack the NUL (the decoder bounds it).
+ * - All structs are naturally aligned with explicit padding, so the layout is
+ *   the same for both compilers (checked by tests/unit/capture/abi_layout_test).
+ * - Bump VG_ABI_VERSION on any change.
+ */
+#ifndef VIGIL_BPF_VIGIL_ABI_H_
+#define VIGIL_BPF_VIGIL_ABI_H_
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define VG_ABI_VERSION 1
+
+#define VG_COMM_LEN 16
+#define VG_PATH_LEN 256   /* a path as the caller gave it */
+#define VG_NAME_LEN 64    /* one dentry name in a chain (longer ones are cut, flagged) */
+#define VG_CHAIN_DEPTH 16 /* dentries walked from a file towards the root */
+#define VG_ARGV_LEN 1024  /* argv bytes (NUL-separated) kept for an exec */
+#define VG_UNIX_PATH_LEN 108
+#define VG_INSN_CHUNK 64   /* bpf() insns read per step of the helper scan */
+#define VG_INSN_CHUNKS 128 /* steps: VG_INSN_CHUNK * VG_INSN_CHUNKS insns scanned at most */
+
+enum vg_kind {
+  VG_KIND_EXEC = 1,
+  VG_KIND_PROC = 2, /* fork/clone, exit, escape and privilege indicators */
+  VG_KIND_FILE = 3,
+  VG_KIND_NET = 4,
+  VG_KIND_BPF = 5,
+};
+
+/* Event types. Numbers are part of the ABI; the decoder maps them to
+ * vigil::EventType. */
+enum vg_type {
+  VG_T_EXECVE = 1,
+  VG_T_EXECVEAT,
+  VG_T_CLONE,
+  VG_T_CLONE3,
+  VG_T_FORK,
+  VG_T_VFORK,
+  VG_T_EXIT,
+  VG_T_OPEN,
+  VG_T_OPENAT,
+  VG_T_OPENAT2,
+  VG_T_CREAT,
+  VG_T_UNLINK,
+  VG_T_UNLINKAT,
+  VG_T_RENAME,
+  VG_T_RENAMEAT,
+  VG_T_RENAMEAT2,
+  VG_T_CHMOD,
+  VG_T_FCHMOD,
+  VG_T_FCHMODAT,
+  VG_T_CHOWN,
+  VG_T_FCHOWN,
+  VG_T_FCHOWNAT,
+  VG_T_LCHOWN,
+  VG_T_LINK,
+  VG_T_LINKAT,
+  VG_T_SYMLINK,
+  VG_T_SYMLINKAT,
+  VG_T_MKDIR,
+  VG_T_MKDIRAT,
+  VG_T_MOUNT,
+  VG_T_UMOUNT2,
+  VG_T_TRUNCATE,
+  VG_T_FTRUNCATE,
+  VG_T_SOCKET,
+  VG_T_CONNECT,
+  VG_T_ACCEPT,
+  VG_T_ACCEPT4,
+  VG_T_BIND,
+  VG_T_LISTEN,
+  VG_T_SETSOCKOPT,
+  VG_T_BPF,
+  VG_T_SETNS,
+  VG_T_UNSHARE,
+  VG_T_PTRACE,
+  VG_T_INIT_MODULE,
+  VG_T_FINIT_MODULE,
+  VG_T_MEMFD_CREATE,
+  VG_T_SETUID,
+  VG_T_SETGID,
+  VG_T_SETREUID,
+  VG_T_SETREGID,
+  VG_T_SETRESUID,
+  VG_T_SETRESGID,
+  VG_T_SETFSUID,
+  VG_T_SETFSGID,
+  VG_T_CAPSET,
+  VG_T_PROCESS_VM_WRITEV,
+  VG_T_DUP,
+  VG_T_DUP2,
+  VG_T_DUP3,
+  VG_T_MAX
+};
+
+/* Per-CPU counters by site (map vg_counters, index = enum vg_counter). */
+enum vg_counter {
+  VG_C_RINGBUF_DROP = 0,   /* ring buffer full: record lost */
+  VG_C_PENDING_FULL,       /* enter/exit pairing map full: event lost */
+  VG_C_EXIT_UNPAIRED,      /* sys_exit without a stored sys_enter (vigil started mid-call, or map full) */
+  VG_C_READ_ARGV,          /* argv could not be read (exec) */
+  VG_C_READ_PATH,          /* user path string could not be read */
+  VG_C_READ_SOCKADDR,      /* user sockaddr could not be read */
+  VG_C_READ_BPF_ATTR,      /* union bpf_attr could not be read */
+  VG_C_READ_BPF_INSNS,     /* program instructions could not be read */
+  VG_C_READ_TASK,          /* task/cred/namespace fields could not be read */
+  VG_C_READ_DENTRY,        /* dentry chain walk read failure */
+  VG_C_SCRATCH,            /* per-CPU scratch lookup failed (should not happen) */
+  VG_C_MAX
+};
+
+/* hdr.flags */
+#define VG_HF_NO_ENTER (1u << 0) /* the sys_enter half was not seen (args missing) */
+
+struct vg_hdr {
+  __u32 size; /* bytes in the whole record */
+  __u16 kind; /* enum vg_kind */
+  __u16 type; /* enum vg_type */
+  __u64 ts_ns;
+  __s64 res; /* syscall result (>= 0 ok, -errno) */
+  __u32 pid;  /* tgid */
+  __u32 tid;
+  __u32 ppid; /* real parent's tgid */
+  __u32 vpid; /* tgid in its own pid namespace */
+  __u32 pidns_level;
+  __u32 uid, gid, euid, egid, loginuid;
+  __u32 flags; /* VG_HF_* */
+  __u32 abi_version;
+  __u64 cap_effective;
+  __u64 cap_permitted;
+  __u64 start_ns; /* group leader's start_boottime */
+  __u64 cgroup_id;
+  __u64 ns_pid, ns_mnt, ns_net, ns_user, ns_uts, ns_ipc, ns_cgroup;
+  char comm[VG_COMM_LEN];
+};
+
+/* chain.flags */
+#define VG_CHAIN_COMPLETE (1u << 0) /* reached the root: the chain is the full path */
+#define VG_CHAIN_NAME_CUT (1u << 1) /* a name was longer than VG_NAME_LEN - 1 */
+
+/* A path as dentry names from the file up towards the root (comp[0] = leaf),
+ * crossing mount points; joined in userspace. */
+struct vg_chain {
+  __u16 depth; /* names filled */
+  __u16 flags; /* VG_CHAIN_* */
+  __u32 pad;
+  char comp[VG_CHAIN_DEPTH][VG_NAME_LEN];
+};
+
+/* exec.flags */
+#define VG_EXEC_ARGV_TRUNC (1u << 0) /* argv longer than VG_ARGV_LEN */
+#define VG_EXEC_HAVE_ENTER (1u << 1) /* old_comm/filename come from sys_enter_execve* */
+
+struct vg_exec {
+  struct vg_hdr hdr;
+  __u32 flags;
+  __u32 argv_len; /* bytes used in argv */
+  __s32 dirfd;    /* execveat */
+  __u32 at_flags; /* execveat */
+  char old_comm[VG_COMM_LEN];
+  char filename[VG_PATH_LEN];
+  struct vg_chain exe;
+  struct vg_chain cwd;
+  char argv[VG_ARGV_LEN];
+};
+
+/* Socket endpoints. Addresses in network order, ports in host order. */
+struct vg_sock {
+  __u16 family;
+  __u16 lport;
+  __u16 rport;
+  __u16 unix_len; /* bytes of unix_path used (abstract names start with NUL) */
+  __u32 type;     /* SOCK_* without flags */
+  __u32 protocol;
+  __u8 laddr[16];
+  __u8 raddr[16];
+  char unix_path[VG_UNIX_PATH_LEN];
+  __u32 pad;
+};
+
+struct vg_proc {
+  struct vg_hdr hdr;
+  __u64 flags; /* clone/unshare flags, setns nstype, memfd flags, module flags */
+  __s64 request;
+  __u64 caps[3];          /* capset: effective, permitted, inheritable */
+  __u64 child_start_ns;   /* fork: the child's start_boottime */
+  __s32 target_pid;       /* ptrace/process_vm_writev target; fork child tgid */
+  __s32 fd;               /* setns/finit_module fd */
+  __s32 oldfd;            /* dup* */
+  __s32 newfd;            /* dup* */
+  __u32 ids[3];           /* set*id: real, effective, saved (-1 = unchanged) */
+  __s32 exit_code;
+  __s32 exit_signal;
+  __u32 has_sock;         /* dup*: oldfd is a socket, sock is filled */
+  struct vg_sock sock;
+  char name[VG_PATH_LEN]; /* memfd name, module params */
+};
+
+/* file: the base chains say what a relative path is relative to */
+#define VG_FF_BASE_IS_FILE (1u << 0) /* fd-based call (fchmod, ftruncate): base is the file itself */
+
+struct vg_file {
+  struct vg_hdr hdr;
+  __s32 fd;  /* dirfd / fd argument; open: the result */
+  __s32 fd2; /* second dirfd (renameat, linkat) */
+  __u32 flags;
+  __u32 mode;
+  __u32 owner_uid;
+  __u32 owner_gid;
+  __u32 file_flags; /* VG_FF_* */
+  __u32 pad;
+  __u64 length;
+  char path[VG_PATH_LEN];   /* mount: the directory */
+  char target[VG_PATH_LEN]; /* rename/link: new path; symlink: link path; mount: source */
+  char fstype[32];
+  struct vg_chain base;        /* directory `path` is relative to (depth 0: absolute or unknown) */
+  struct vg_chain target_base; /* directory `target` is relative to */
+};
+
+struct vg_net {
+  struct vg_hdr hdr;
+  __s32 fd;
+  __s32 backlog;
+  __s32 sockopt_level;
+  __s32 sockopt_name;
+  struct vg_sock sock;
+};
+
+/* bpf.flags */
+#define VG_BPF_HELPERS_COMPLETE (1u << 0) /* every instruction was scanned */
+
+struct vg_bpf {
+  struct vg_hdr hdr;
+  __s32 cmd;
+  __u32 prog_type;
+  __u32 expected_attach_type;
+  __u32 attach_type;
+  __u32 insn_cnt;
+  __u32 prog_flags;
+  __u32 attach_btf_id;
+  __u32 map_type;
+  __u32 id;
+  __s32 target_fd;
+  __u32 flags; /* VG_BPF_* */
+  __u32 pad;
+  __u64 helpers[4]; /* bit n = helper id n */
+  char prog_name[16];
+  char map_name[16];
+  char license[64];
+  char target[VG_PATH_LEN]; /* raw tracepoint name, pin path */
+};
+
+#endif /* VIGIL_BPF_VIGIL_ABI_H_ */

@@ -1,0 +1,105 @@
+// Shared by the capture integration tests: one real Sensor (the BPF object
+// loaded and attached on this kernel, as root) per test binary, and a way to
+// wait for the event a test caused.
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "bpf/sensor.h"
+#include "engine/event.h"
+
+namespace vigil::capture::testing {
+
+// The sensor, opened on first use; fails the test (not the binary) when it
+// cannot be opened, with the loader's message.
+inline Sensor& TheSensor() {
+  static std::string error;
+  static std::unique_ptr<Sensor> sensor = [] {
+    SensorOptions o;
+    o.ringbuf_bytes = 16u << 20;
+    return Sensor::Open(o, &error);
+  }();
+  if (!sensor) FAIL("sensor could not be opened: " << error);
+  return *sensor;
+}
+
+// A copy of an event (the sensor reuses its Event; ancestors are dropped).
+struct Seen {
+  Event event;
+  uint32_t parent_pid = 0;
+  std::string parent_name;
+};
+
+// Every event polled and not yet claimed by a WaitFor (bounded: the oldest go).
+inline std::deque<Seen>& Backlog() {
+  static std::deque<Seen> backlog;
+  return backlog;
+}
+
+inline void PollInto(int timeout_ms) {
+  Sensor::Callback cb = [](const Event& e) {
+    auto& b = Backlog();
+    if (b.size() >= 50000) b.pop_front();
+    Seen& s = b.emplace_back();
+    s.event = e;
+    s.event.ancestors = nullptr;
+    if (e.ancestors) {
+      if (const ProcessInfo* p = e.ancestors->Ancestor(1)) {
+        s.parent_pid = p->pid;
+        s.parent_name = p->name;
+      }
+    }
+  };
+  TheSensor().Poll(timeout_ms, cb);
+}
+
+// The first polled event `match` accepts (removed from the backlog), waiting
+// up to `timeout` for it.
+inline std::optional<Seen> WaitFor(const std::function<bool(const Event&)>& match,
+                                   std::chrono::milliseconds timeout = std::chrono::milliseconds(3000)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::size_t scanned = 0;
+  for (;;) {
+    auto& b = Backlog();
+    for (; scanned < b.size(); ++scanned) {
+      if (match(b[scanned].event)) {
+        Seen s = std::move(b[scanned]);
+        b.erase(b.begin() + static_cast<std::ptrdiff_t>(scanned));
+        return s;
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::size_t before = b.size();
+    PollInto(50);
+    // the backlog may have dropped its oldest entries
+    if (b.size() < before) scanned = 0;
+  }
+}
+
+// Runs `body` in a forked child, which exits with what body returns; waits
+// and returns the child's pid and wait status.
+inline std::pair<pid_t, int> InChild(const std::function<int()>& body) {
+  pid_t pid = fork();
+  if (pid == 0) _exit(body());
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return {pid, status};
+}
+
+// Drains what is queued so earlier tests' events do not match later waits.
+inline void Drain() {
+  Sensor::Callback cb = [](const Event&) {};
+  while (TheSensor().Poll(0, cb) > 0) {
+  }
+  Backlog().clear();
+}
+
+}  // namespace vigil::capture::testing

@@ -1,0 +1,139 @@
+// Process family on the real kernel: fork, exec with arguments, failed exec,
+// exit code and signal, as events from the loaded sensor.
+#include <signal.h>
+#include <sys/prctl.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "bpf/vigil_abi.h"
+#include "capture_fixture.h"
+
+using namespace vigil;
+using namespace vigil::capture::testing;
+
+namespace {
+
+std::string Cwd() {
+  char buf[PATH_MAX];
+  return getcwd(buf, sizeof(buf)) ? buf : "";
+}
+
+}  // namespace
+
+TEST_CASE("sensor loads on this kernel with the process programs attached", "[root]") {
+  auto& s = TheSensor();
+  const auto& a = s.attached();
+  for (const char* prog : {"vg_sched_exec", "vg_sched_exit", "vg_enter_execve", "vg_exit_execve"}) {
+    INFO(prog);
+    CHECK(std::find(a.begin(), a.end(), prog) != a.end());
+  }
+  CHECK(s.seeded() > 1);
+}
+
+TEST_CASE("fork + exec with arguments: exec event carries argv, exe, cwd, parent, container", "[root]") {
+  Drain();
+  prctl(PR_SET_NAME, "vg-parent");
+  auto [child, status] = InChild([] {
+    prctl(PR_SET_NAME, "vg-preexec");
+    execl("/bin/echo", "echo", "vigil-arg-1", "two words", static_cast<char*>(nullptr));
+    return 127;
+  });
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+
+  auto fork_ev = WaitFor([&](const Event& e) {
+    return (e.type == EventType::clone || e.type == EventType::fork || e.type == EventType::clone3) &&
+           e.proc.pid == static_cast<uint32_t>(getpid()) && e.args.target_pid == child;
+  });
+  REQUIRE(fork_ev);
+  CHECK(fork_ev->event.res == child);
+  CHECK(fork_ev->event.proc.name == "vg-parent");
+
+  auto exec = WaitFor([&](const Event& e) { return e.type == EventType::execve && e.proc.pid == uint32_t(child); });
+  REQUIRE(exec);
+  const Event& e = exec->event;
+  CHECK(e.res == 0);
+  CHECK(e.proc.ppid == static_cast<uint32_t>(getpid()));
+  CHECK(e.proc.tid == uint32_t(child));
+  CHECK(e.proc.exepath == "/usr/bin/echo");
+  CHECK(e.proc.argv == std::vector<std::string>{"echo", "vigil-arg-1", "two words"});
+  CHECK_FALSE(e.proc.argv_truncated);
+  CHECK(e.proc.name == "echo");
+  CHECK(e.args.name == "vg-preexec");  // comm before exec
+  CHECK(e.file.path == "/bin/echo");
+  CHECK(e.proc.cwd == Cwd());
+  CHECK(e.proc.uid == getuid());
+  CHECK(e.proc.euid == geteuid());
+  CHECK(e.proc.container_id == "host");
+  CHECK(e.proc.cgroup_id != 0);
+  CHECK(e.proc.start_ns != 0);
+  CHECK(e.proc.exec_ns == e.ts_ns);
+  CHECK(e.proc.ns.mnt != 0);
+  CHECK(e.proc.ns.pid != 0);
+  CHECK(e.proc.vpid == uint32_t(child));
+  CHECK(e.proc.cap_effective != 0);
+  CHECK(e.wall_ns > 1'600'000'000'000'000'000ull);
+  CHECK(exec->parent_pid == static_cast<uint32_t>(getpid()));
+  CHECK(exec->parent_name == "vg-parent");
+}
+
+TEST_CASE("long argv is bounded and flagged truncated", "[root]") {
+  Drain();
+  std::string big(3000, 'x');
+  auto [child, status] = InChild([&] {
+    execl("/bin/true", "true", big.c_str(), static_cast<char*>(nullptr));
+    return 127;
+  });
+  REQUIRE(WIFEXITED(status));
+  auto exec = WaitFor([&](const Event& e) { return e.type == EventType::execve && e.proc.pid == uint32_t(child); });
+  REQUIRE(exec);
+  CHECK(exec->event.proc.argv_truncated);
+  REQUIRE(exec->event.proc.argv.size() == 2);
+  CHECK(exec->event.proc.argv[0] == "true");
+  CHECK(exec->event.proc.argv[1].size() < big.size());
+}
+
+TEST_CASE("failed exec is reported with its error and path", "[root]") {
+  Drain();
+  auto [child, status] = InChild([] {
+    execl("/nonexistent/vigil-no-such-binary", "x", static_cast<char*>(nullptr));
+    return errno == ENOENT ? 3 : 4;
+  });
+  REQUIRE(WEXITSTATUS(status) == 3);
+  auto exec = WaitFor([&](const Event& e) { return e.type == EventType::execve && e.proc.pid == uint32_t(child); });
+  REQUIRE(exec);
+  CHECK(exec->event.res == -ENOENT);
+  CHECK(exec->event.file.path == "/nonexistent/vigil-no-such-binary");
+  CHECK(exec->event.proc.exec_ns == 0);
+}
+
+TEST_CASE("exit code and killing signal", "[root]") {
+  Drain();
+  auto [c1, s1] = InChild([] { return 7; });
+  REQUIRE(WEXITSTATUS(s1) == 7);
+  auto x1 = WaitFor([&](const Event& e) { return e.type == EventType::procexit && e.proc.pid == uint32_t(c1); });
+  REQUIRE(x1);
+  CHECK(x1->event.args.exit_code == 7);
+  CHECK(x1->event.args.exit_signal == 0);
+
+  auto [c2, s2] = InChild([] {
+    raise(SIGKILL);
+    return 0;
+  });
+  REQUIRE(WIFSIGNALED(s2));
+  auto x2 = WaitFor([&](const Event& e) { return e.type == EventType::procexit && e.proc.pid == uint32_t(c2); });
+  REQUIRE(x2);
+  CHECK(x2->event.args.exit_signal == SIGKILL);
+}
+
+TEST_CASE("kernel counters are readable and nothing was lost so far", "[root]") {
+  auto counters = TheSensor().ReadCounters();
+  REQUIRE(counters.size() == VG_C_MAX);
+  for (const auto& c : counters) {
+    INFO(c.name);
+    if (c.name == "ringbuf_drop" || c.name == "pending_full" || c.name == "scratch") CHECK(c.value == 0);
+  }
+  CHECK(TheSensor().decode_stats().TotalRejected() == 0);
+}

@@ -1,0 +1,167 @@
+// Layout of every struct crossing the kernel/user boundary (bpf/vigil_abi.h):
+// fixed sizes and offsets as the C++ compiler sees them (static_assert), and
+// the same members as the BPF compiler laid them out, read back from the BTF
+// of the built object (VIGIL_BPF_OBJECT), so the two compilers must agree.
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include <catch2/catch.hpp>
+#include <cstddef>
+#include <string>
+
+#include "bpf/vigil_abi.h"
+
+// Sizes: a change here is an ABI change (bump VG_ABI_VERSION).
+static_assert(sizeof(vg_hdr) == 176);
+static_assert(sizeof(vg_chain) == 1032);
+static_assert(sizeof(vg_sock) == 160);
+static_assert(sizeof(vg_exec) == 3552);
+static_assert(sizeof(vg_proc) == 680);
+static_assert(sizeof(vg_file) == 2824);
+static_assert(sizeof(vg_net) == 352);
+static_assert(sizeof(vg_bpf) == 608);
+
+static_assert(offsetof(vg_hdr, size) == 0);
+static_assert(offsetof(vg_hdr, kind) == 4);
+static_assert(offsetof(vg_hdr, type) == 6);
+static_assert(offsetof(vg_hdr, ts_ns) == 8);
+static_assert(offsetof(vg_hdr, res) == 16);
+static_assert(offsetof(vg_hdr, pid) == 24);
+static_assert(offsetof(vg_hdr, abi_version) == 68);
+static_assert(offsetof(vg_hdr, cap_effective) == 72);
+static_assert(offsetof(vg_hdr, start_ns) == 88);
+static_assert(offsetof(vg_hdr, cgroup_id) == 96);
+static_assert(offsetof(vg_hdr, ns_pid) == 104);
+static_assert(offsetof(vg_hdr, ns_cgroup) == 152);
+static_assert(offsetof(vg_hdr, comm) == 160);
+static_assert(offsetof(vg_chain, comp) == 8);
+static_assert(offsetof(vg_exec, flags) == 176);
+static_assert(offsetof(vg_exec, old_comm) == 192);
+static_assert(offsetof(vg_exec, filename) == 208);
+static_assert(offsetof(vg_exec, exe) == 464);
+static_assert(offsetof(vg_exec, cwd) == 1496);
+static_assert(offsetof(vg_exec, argv) == 2528);
+static_assert(offsetof(vg_sock, type) == 8);
+static_assert(offsetof(vg_sock, laddr) == 16);
+static_assert(offsetof(vg_sock, raddr) == 32);
+static_assert(offsetof(vg_sock, unix_path) == 48);
+static_assert(offsetof(vg_proc, flags) == 176);
+static_assert(offsetof(vg_proc, caps) == 192);
+static_assert(offsetof(vg_proc, target_pid) == 224);
+static_assert(offsetof(vg_proc, ids) == 240);
+static_assert(offsetof(vg_proc, has_sock) == 260);
+static_assert(offsetof(vg_proc, sock) == 264);
+static_assert(offsetof(vg_proc, name) == 424);
+static_assert(offsetof(vg_file, fd) == 176);
+static_assert(offsetof(vg_file, length) == 208);
+static_assert(offsetof(vg_file, path) == 216);
+static_assert(offsetof(vg_file, target) == 472);
+static_assert(offsetof(vg_file, fstype) == 728);
+static_assert(offsetof(vg_file, base) == 760);
+static_assert(offsetof(vg_file, target_base) == 1792);
+static_assert(offsetof(vg_net, fd) == 176);
+static_assert(offsetof(vg_net, sock) == 192);
+static_assert(offsetof(vg_bpf, cmd) == 176);
+static_assert(offsetof(vg_bpf, helpers) == 224);
+static_assert(offsetof(vg_bpf, prog_name) == 256);
+static_assert(offsetof(vg_bpf, license) == 288);
+static_assert(offsetof(vg_bpf, target) == 352);
+
+namespace {
+
+struct Member {
+  const char* type;
+  const char* member;
+  std::size_t offset;  // as g++ lays it out
+  std::size_t size;    // of the whole struct
+};
+
+#define VG_M(T, m) Member{#T, #m, offsetof(T, m), sizeof(T)}
+
+const Member kMembers[] = {
+    VG_M(vg_hdr, size),          VG_M(vg_hdr, kind),          VG_M(vg_hdr, type),
+    VG_M(vg_hdr, ts_ns),         VG_M(vg_hdr, res),           VG_M(vg_hdr, pid),
+    VG_M(vg_hdr, tid),           VG_M(vg_hdr, ppid),          VG_M(vg_hdr, vpid),
+    VG_M(vg_hdr, pidns_level),   VG_M(vg_hdr, uid),           VG_M(vg_hdr, gid),
+    VG_M(vg_hdr, euid),          VG_M(vg_hdr, egid),          VG_M(vg_hdr, loginuid),
+    VG_M(vg_hdr, flags),         VG_M(vg_hdr, abi_version),   VG_M(vg_hdr, cap_effective),
+    VG_M(vg_hdr, cap_permitted), VG_M(vg_hdr, start_ns),      VG_M(vg_hdr, cgroup_id),
+    VG_M(vg_hdr, ns_pid),        VG_M(vg_hdr, ns_mnt),        VG_M(vg_hdr, ns_net),
+    VG_M(vg_hdr, ns_user),       VG_M(vg_hdr, ns_uts),        VG_M(vg_hdr, ns_ipc),
+    VG_M(vg_hdr, ns_cgroup),     VG_M(vg_hdr, comm),          VG_M(vg_chain, depth),
+    VG_M(vg_chain, flags),       VG_M(vg_chain, comp),        VG_M(vg_exec, hdr),
+    VG_M(vg_exec, flags),        VG_M(vg_exec, argv_len),     VG_M(vg_exec, dirfd),
+    VG_M(vg_exec, at_flags),     VG_M(vg_exec, old_comm),     VG_M(vg_exec, filename),
+    VG_M(vg_exec, exe),          VG_M(vg_exec, cwd),          VG_M(vg_exec, argv),
+    VG_M(vg_sock, family),       VG_M(vg_sock, lport),        VG_M(vg_sock, rport),
+    VG_M(vg_sock, unix_len),     VG_M(vg_sock, type),         VG_M(vg_sock, protocol),
+    VG_M(vg_sock, laddr),        VG_M(vg_sock, raddr),        VG_M(vg_sock, unix_path),
+    VG_M(vg_proc, flags),        VG_M(vg_proc, request),      VG_M(vg_proc, caps),
+    VG_M(vg_proc, child_start_ns), VG_M(vg_proc, target_pid), VG_M(vg_proc, fd),
+    VG_M(vg_proc, oldfd),        VG_M(vg_proc, newfd),        VG_M(vg_proc, ids),
+    VG_M(vg_proc, exit_code),    VG_M(vg_proc, exit_signal),  VG_M(vg_proc, has_sock),
+    VG_M(vg_proc, sock),         VG_M(vg_proc, name),         VG_M(vg_file, fd),
+    VG_M(vg_file, fd2),          VG_M(vg_file, flags),        VG_M(vg_file, mode),
+    VG_M(vg_file, owner_uid),    VG_M(vg_file, owner_gid),    VG_M(vg_file, file_flags),
+    VG_M(vg_file, length),       VG_M(vg_file, path),         VG_M(vg_file, target),
+    VG_M(vg_file, fstype),       VG_M(vg_file, base),         VG_M(vg_file, target_base),
+    VG_M(vg_net, fd),            VG_M(vg_net, backlog),       VG_M(vg_net, sockopt_level),
+    VG_M(vg_net, sockopt_name),  VG_M(vg_net, sock),          VG_M(vg_bpf, cmd),
+    VG_M(vg_bpf, prog_type),     VG_M(vg_bpf, expected_attach_type), VG_M(vg_bpf, attach_type),
+    VG_M(vg_bpf, insn_cnt),      VG_M(vg_bpf, prog_flags),    VG_M(vg_bpf, attach_btf_id),
+    VG_M(vg_bpf, map_type),      VG_M(vg_bpf, id),            VG_M(vg_bpf, target_fd),
+    VG_M(vg_bpf, flags),         VG_M(vg_bpf, helpers),       VG_M(vg_bpf, prog_name),
+    VG_M(vg_bpf, map_name),      VG_M(vg_bpf, license),       VG_M(vg_bpf, target),
+};
+
+}  // namespace
+
+TEST_CASE("BPF object lays out every ABI struct as the C++ compiler does", "[unit]") {
+  btf* b = btf__parse_elf(VIGIL_BPF_OBJECT, nullptr);
+  REQUIRE(b != nullptr);
+  for (const Member& m : kMembers) {
+    INFO(m.type << "." << m.member);
+    int id = btf__find_by_name_kind(b, m.type, BTF_KIND_STRUCT);
+    REQUIRE(id > 0);
+    const btf_type* t = btf__type_by_id(b, id);
+    CHECK(t->size == m.size);
+    const btf_member* mem = btf_members(t);
+    bool found = false;
+    for (int i = 0; i < btf_vlen(t); ++i) {
+      if (std::string(btf__name_by_offset(b, mem[i].name_off)) == m.member) {
+        found = true;
+        CHECK(btf_member_bit_offset(t, static_cast<__u32>(i)) == m.offset * 8);
+      }
+    }
+    CHECK(found);
+  }
+  btf__free(b);
+}
+
+TEST_CASE("every ABI struct member is covered by the layout table", "[unit]") {
+  // Counting BTF members per struct against the table catches a field added
+  // to vigil_abi.h but not here.
+  btf* b = btf__parse_elf(VIGIL_BPF_OBJECT, nullptr);
+  REQUIRE(b != nullptr);
+  for (const char* type : {"vg_hdr", "vg_chain", "vg_exec", "vg_sock", "vg_proc", "vg_file", "vg_net", "vg_bpf"}) {
+    INFO(type);
+    int id = btf__find_by_name_kind(b, type, BTF_KIND_STRUCT);
+    REQUIRE(id > 0);
+    const btf_type* t = btf__type_by_id(b, id);
+    int listed = 0;
+    for (const Member& m : kMembers) listed += std::string(m.type) == type;
+    int pads = 0;
+    const btf_member* mem = btf_members(t);
+    for (int i = 0; i < btf_vlen(t); ++i) {
+      std::string name = btf__name_by_offset(b, mem[i].name_off);
+      if (name.rfind("pad", 0) == 0) ++pads;
+    }
+    // vg_exec..vg_bpf: `hdr` is listed only for vg_exec
+    int hdr = std::string(type) != "vg_exec" && std::string(type).rfind("vg_", 0) == 0 &&
+                      std::string(type) != "vg_hdr" && std::string(type) != "vg_chain" && std::string(type) != "vg_sock"
+                  ? 1
+                  : 0;
+    CHECK(listed + pads + hdr == btf_vlen(t));
+  }
+  btf__free(b);
+}

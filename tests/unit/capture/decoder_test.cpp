@@ -1,0 +1,330 @@
+// Record decoder (bpf/decoder.h) on synthetic ring-buffer records: each family
+// decoded into the Event fields, malformed records rejected and counted, and
+// the path helpers.
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <vector>
+
+#include "bpf/decoder.h"
+#include "bpf/vigil_abi.h"
+
+using vigil::Event;
+using vigil::EventType;
+using vigil::capture::DecodeStatus;
+using vigil::capture::Decoder;
+
+namespace {
+
+template <typename T>
+T Make(uint16_t kind, uint16_t type) {
+  T r;
+  std::memset(&r, 0, sizeof(r));
+  r.hdr.size = sizeof(T);
+  r.hdr.kind = kind;
+  r.hdr.type = type;
+  r.hdr.abi_version = VG_ABI_VERSION;
+  r.hdr.ts_ns = 1000;
+  r.hdr.pid = 42;
+  r.hdr.tid = 43;
+  r.hdr.ppid = 1;
+  r.hdr.uid = 1000;
+  r.hdr.euid = 0;
+  r.hdr.loginuid = 1000;
+  r.hdr.cap_effective = 0x1ff;
+  r.hdr.start_ns = 77;
+  r.hdr.cgroup_id = 9;
+  r.hdr.ns_mnt = 4026531841ull;
+  std::strcpy(r.hdr.comm, "bash");
+  return r;
+}
+
+// chain of names, root-most last: {"c", "b", "a"} is /a/b/c
+void SetChain(vg_chain* c, std::vector<const char*> leaf_first, bool complete = true) {
+  std::memset(c, 0, sizeof(*c));
+  c->depth = static_cast<uint16_t>(leaf_first.size());
+  c->flags = complete ? VG_CHAIN_COMPLETE : 0;
+  for (std::size_t i = 0; i < leaf_first.size(); ++i) std::strcpy(c->comp[i], leaf_first[i]);
+}
+
+template <typename T>
+DecodeStatus Decode(Decoder& d, const T& r, Event* e, std::size_t len = sizeof(T)) {
+  return d.Decode(&r, len, e);
+}
+
+}  // namespace
+
+TEST_CASE("exec record: header, argv, exe, cwd, pre-exec comm", "[unit]") {
+  auto r = Make<vg_exec>(VG_KIND_EXEC, VG_T_EXECVE);
+  static const char kArgv[] = "/bin/ls\0-la\0/tmp";
+  std::memcpy(r.argv, kArgv, sizeof(kArgv));
+  r.argv_len = sizeof(kArgv);
+  r.flags = VG_EXEC_HAVE_ENTER | VG_EXEC_ARGV_TRUNC;
+  std::strcpy(r.old_comm, "sh");
+  std::strcpy(r.filename, "ls");
+  SetChain(&r.exe, {"ls", "bin", "usr"});
+  SetChain(&r.cwd, {"work", "home"});
+  Decoder d(5000);
+  Event e;
+  REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::execve);
+  CHECK(e.ts_ns == 1000);
+  CHECK(e.wall_ns == 6000);
+  CHECK(e.proc.pid == 42);
+  CHECK(e.proc.tid == 43);
+  CHECK(e.proc.ppid == 1);
+  CHECK(e.proc.uid == 1000);
+  CHECK(e.proc.loginuid == 1000);
+  CHECK(e.proc.cap_effective == 0x1ff);
+  CHECK(e.proc.start_ns == 77);
+  CHECK(e.proc.exec_ns == 1000);
+  CHECK(e.proc.cgroup_id == 9);
+  CHECK(e.proc.ns.mnt == 4026531841ull);
+  CHECK(e.proc.name == "bash");
+  CHECK(e.proc.exepath == "/usr/bin/ls");
+  CHECK(e.proc.cwd == "/home/work");
+  CHECK(e.proc.argv == std::vector<std::string>{"/bin/ls", "-la", "/tmp"});
+  CHECK(e.proc.argv_truncated);
+  CHECK(e.args.name == "sh");
+  CHECK(e.file.path == "ls");
+  CHECK(e.file.abspath == "/home/work/ls");
+}
+
+TEST_CASE("failed exec keeps the image and reports the path", "[unit]") {
+  auto r = Make<vg_exec>(VG_KIND_EXEC, VG_T_EXECVEAT);
+  r.hdr.res = -2;
+  r.dirfd = 3;
+  r.at_flags = 0x1000;
+  std::strcpy(r.filename, "/nonexistent");
+  SetChain(&r.cwd, {});
+  Decoder d;
+  Event e;
+  REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::execveat);
+  CHECK(e.res == -2);
+  CHECK(e.proc.exepath.empty());
+  CHECK(e.proc.exec_ns == 0);
+  CHECK(e.file.path == "/nonexistent");
+  CHECK(e.file.fd == 3);
+  CHECK(e.file.flags == 0x1000);
+}
+
+TEST_CASE("file record: relative path joined to its base, target, fd-based call", "[unit]") {
+  Decoder d;
+  Event e;
+  auto r = Make<vg_file>(VG_KIND_FILE, VG_T_RENAMEAT2);
+  std::strcpy(r.path, "../x/./a.txt");
+  SetChain(&r.base, {"sub", "tmp"});
+  std::strcpy(r.target, "/etc//b.txt");
+  r.flags = 1;
+  REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::renameat2);
+  CHECK(e.file.path == "../x/./a.txt");
+  CHECK(e.file.abspath == "/tmp/x/a.txt");
+  CHECK(e.file.target_abs == "/etc/b.txt");
+  CHECK(e.file.flags == 1);
+
+  auto f = Make<vg_file>(VG_KIND_FILE, VG_T_FCHMOD);
+  f.fd = 5;
+  f.mode = 0755;
+  f.file_flags = VG_FF_BASE_IS_FILE;
+  SetChain(&f.base, {"passwd", "etc"});
+  REQUIRE(Decode(d, f, &e) == DecodeStatus::kOk);
+  CHECK(e.file.abspath == "/etc/passwd");
+  CHECK(e.file.fd == 5);
+  CHECK(e.file.mode == 0755);
+
+  auto m = Make<vg_file>(VG_KIND_FILE, VG_T_MOUNT);
+  std::strcpy(m.path, "/mnt/x");
+  std::strcpy(m.target, "/dev/sda1");
+  std::strcpy(m.fstype, "ext4");
+  REQUIRE(Decode(d, m, &e) == DecodeStatus::kOk);
+  CHECK(e.file.source == "/dev/sda1");
+  CHECK(e.file.fstype == "ext4");
+  CHECK(e.file.target == "/mnt/x");
+
+  // an incomplete base chain gives no absolute path rather than a wrong one
+  auto u = Make<vg_file>(VG_KIND_FILE, VG_T_OPENAT);
+  std::strcpy(u.path, "rel");
+  SetChain(&u.base, {"deep"}, false);
+  REQUIRE(Decode(d, u, &e) == DecodeStatus::kOk);
+  CHECK(e.file.path == "rel");
+  CHECK(e.file.abspath.empty());
+}
+
+TEST_CASE("net record: inet endpoints, abstract unix path", "[unit]") {
+  Decoder d;
+  Event e;
+  auto r = Make<vg_net>(VG_KIND_NET, VG_T_CONNECT);
+  r.fd = 7;
+  r.sock.family = 2;
+  r.sock.type = 1;
+  r.sock.protocol = 6;
+  const uint8_t lo[4] = {127, 0, 0, 1};
+  std::memcpy(r.sock.raddr, lo, 4);
+  r.sock.rport = 8080;
+  r.sock.lport = 40000;
+  REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::connect);
+  CHECK(e.net.fd == 7);
+  CHECK(e.net.family == 2);
+  CHECK(e.net.remote_addr.bytes[0] == 127);
+  CHECK(e.net.remote_addr.bytes[3] == 1);
+  CHECK(e.net.remote_port == 8080);
+  CHECK(e.net.local_port == 40000);
+
+  auto u = Make<vg_net>(VG_KIND_NET, VG_T_BIND);
+  u.sock.family = 1;
+  std::memcpy(u.sock.unix_path, "\0sock", 5);
+  u.sock.unix_len = 5;
+  REQUIRE(Decode(d, u, &e) == DecodeStatus::kOk);
+  CHECK(e.net.unix_path == "@sock");
+  // a unix_len past the array is bounded, not trusted
+  u.sock.unix_len = 60000;
+  std::memset(u.sock.unix_path, 'a', sizeof(u.sock.unix_path));
+  REQUIRE(Decode(d, u, &e) == DecodeStatus::kOk);
+  CHECK(e.net.unix_path.size() == VG_UNIX_PATH_LEN);
+}
+
+TEST_CASE("bpf record: prog load with helper set", "[unit]") {
+  Decoder d;
+  Event e;
+  auto r = Make<vg_bpf>(VG_KIND_BPF, VG_T_BPF);
+  r.cmd = 5;
+  r.prog_type = 1;
+  r.insn_cnt = 4;
+  r.helpers[0] = (1ull << 7) | (1ull << 1);
+  r.flags = VG_BPF_HELPERS_COMPLETE;
+  std::memcpy(r.prog_name, "0123456789abcdef", 16);  // no NUL: bounded by the array
+  std::strcpy(r.license, "GPL");
+  REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+  CHECK(e.bpf.cmd == 5);
+  CHECK(e.bpf.prog_type == 1);
+  CHECK(e.bpf.HasHelper(7));
+  CHECK(e.bpf.HasHelper(1));
+  CHECK_FALSE(e.bpf.HasHelper(2));
+  CHECK(e.bpf.helpers_complete);
+  CHECK(e.bpf.prog_name == "0123456789abcdef");
+  CHECK(e.bpf.license == "GPL");
+}
+
+TEST_CASE("proc records: fork child, exit code and signal, dup of a socket", "[unit]") {
+  Decoder d;
+  Event e;
+  auto f = Make<vg_proc>(VG_KIND_PROC, VG_T_CLONE);
+  f.hdr.res = 100;
+  f.target_pid = 100;
+  f.flags = 0x11;
+  REQUIRE(Decode(d, f, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::clone);
+  CHECK(e.args.target_pid == 100);
+  CHECK(e.args.flags == 0x11);
+
+  auto x = Make<vg_proc>(VG_KIND_PROC, VG_T_EXIT);
+  x.exit_code = 3;
+  x.exit_signal = 0;
+  REQUIRE(Decode(d, x, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::procexit);
+  CHECK(e.args.exit_code == 3);
+
+  auto u = Make<vg_proc>(VG_KIND_PROC, VG_T_DUP2);
+  u.oldfd = 4;
+  u.newfd = 1;
+  u.has_sock = 1;
+  u.sock.family = 2;
+  u.sock.rport = 4444;
+  REQUIRE(Decode(d, u, &e) == DecodeStatus::kOk);
+  CHECK(e.args.oldfd == 4);
+  CHECK(e.args.newfd == 1);
+  CHECK(e.net.family == 2);
+  CHECK(e.net.remote_port == 4444);
+  CHECK(e.net.fd == 4);
+}
+
+TEST_CASE("malformed records are rejected, counted, and leave a reset event", "[unit]") {
+  auto good = Make<vg_net>(VG_KIND_NET, VG_T_SOCKET);
+  struct Case {
+    const char* what;
+    std::function<void(vg_net&)> mutate;
+    std::size_t len;
+    DecodeStatus want;
+  };
+  const std::vector<Case> cases = {
+      {"shorter than a header", [](vg_net&) {}, sizeof(vg_hdr) - 1, DecodeStatus::kTooShort},
+      {"empty", [](vg_net&) {}, 0, DecodeStatus::kTooShort},
+      {"length below the kind's size", [](vg_net& r) { r.hdr.size = sizeof(vg_hdr); }, sizeof(vg_hdr),
+       DecodeStatus::kBadSize},
+      {"header size disagrees with length", [](vg_net& r) { r.hdr.size = 9999; }, sizeof(vg_net),
+       DecodeStatus::kBadSize},
+      {"unknown kind", [](vg_net& r) { r.hdr.kind = 99; }, sizeof(vg_net), DecodeStatus::kBadKind},
+      {"type 0", [](vg_net& r) { r.hdr.type = 0; }, sizeof(vg_net), DecodeStatus::kBadType},
+      {"type out of range", [](vg_net& r) { r.hdr.type = 60000; }, sizeof(vg_net), DecodeStatus::kBadType},
+      {"type of another kind", [](vg_net& r) { r.hdr.type = VG_T_OPENAT; }, sizeof(vg_net), DecodeStatus::kBadType},
+      {"other ABI version", [](vg_net& r) { r.hdr.abi_version = 77; }, sizeof(vg_net), DecodeStatus::kBadVersion},
+  };
+  Decoder d;
+  uint64_t rejected = 0;
+  for (const Case& c : cases) {
+    INFO(c.what);
+    vg_net r = good;
+    c.mutate(r);
+    Event e;
+    e.proc.pid = 5;
+    CHECK(d.Decode(&r, c.len, &e) == c.want);
+    CHECK(e.proc.pid == 0);
+    CHECK(d.stats().rejected[static_cast<std::size_t>(c.want)] >= 1);
+    ++rejected;
+  }
+  CHECK(d.stats().TotalRejected() == rejected);
+  CHECK(d.stats().decoded == 0);
+  Event e;
+  CHECK(d.Decode(nullptr, 100, &e) == DecodeStatus::kTooShort);
+  // a good record still decodes afterwards, also from an unaligned buffer
+  std::vector<unsigned char> buf(sizeof(good) + 1);
+  std::memcpy(buf.data() + 1, &good, sizeof(good));
+  CHECK(d.Decode(buf.data() + 1, sizeof(good), &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::socket);
+  CHECK(d.stats().decoded == 1);
+}
+
+TEST_CASE("ResolvePath normalises lexically", "[unit]") {
+  struct Case {
+    const char* base;
+    const char* path;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"/home/u", "a.txt", "/home/u/a.txt"},
+      {"/home/u", "/etc/passwd", "/etc/passwd"},
+      {"/home/u", "../../../../etc", "/etc"},
+      {"/", "x", "/x"},
+      {"/a/./b//", "./c/../d", "/a/b/d"},
+      {"", "rel", ""},
+      {"relative/base", "rel", ""},
+      {"/a", "", ""},
+      {"/a", "..", "/"},
+      {"/a/b/../c", "d", "/a/c/d"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.base << " + " << c.path);
+    std::string out = "junk";
+    vigil::capture::ResolvePath(c.base, c.path, &out);
+    CHECK(out == c.want);
+  }
+}
+
+TEST_CASE("JoinChain refuses an incomplete chain and bounds the depth", "[unit]") {
+  vg_chain c;
+  SetChain(&c, {"b", "a"});
+  std::string out;
+  CHECK(vigil::capture::JoinChain(c, &out));
+  CHECK(out == "/a/b");
+  SetChain(&c, {"b", "a"}, false);
+  CHECK_FALSE(vigil::capture::JoinChain(c, &out));
+  CHECK(out.empty());
+  SetChain(&c, {});
+  CHECK(vigil::capture::JoinChain(c, &out));
+  CHECK(out == "/");
+  SetChain(&c, {"x"});
+  c.depth = 60000;  // lies: bounded by VG_CHAIN_DEPTH
+  CHECK(vigil::capture::JoinChain(c, &out));
+}
