@@ -276,26 +276,35 @@ std::optional<uint64_t> Spool::Append(std::string_view payload, uint64_t* droppe
 void Spool::CloseReader() {
   if (read_fd_ >= 0) ::close(read_fd_);
   read_fd_ = -1;
-  read_buf_.clear();
+  read_len_ = 0;
   read_pos_ = 0;
   read_file_off_ = 0;
 }
 
 bool Spool::FillReader() {
-  // Compact what has been consumed, then read the next chunk.
+  // Keep the unconsumed tail at the front, grow only for a record larger
+  // than the buffer, then read what fits.
   if (read_pos_ > 0) {
+    std::memmove(read_buf_.get(), read_buf_.get() + read_pos_, read_len_ - read_pos_);
     read_file_off_ += read_pos_;
-    read_buf_.erase(0, read_pos_);
+    read_len_ -= read_pos_;
     read_pos_ = 0;
   }
-  std::size_t old = read_buf_.size();
-  read_buf_.resize(old + kReadChunk);
+  if (read_cap_ - read_len_ < kReadChunk / 4) {
+    std::size_t cap = std::max(kReadChunk, read_cap_ * 2);
+    auto bigger = std::make_unique<uint8_t[]>(cap);
+    if (read_len_ > 0) std::memcpy(bigger.get(), read_buf_.get(), read_len_);
+    read_buf_ = std::move(bigger);
+    read_cap_ = cap;
+  }
   ssize_t n;
   do {
-    n = ::pread(read_fd_, read_buf_.data() + old, kReadChunk, static_cast<off_t>(read_file_off_ + old));
+    n = ::pread(read_fd_, read_buf_.get() + read_len_, read_cap_ - read_len_,
+                static_cast<off_t>(read_file_off_ + read_len_));
   } while (n < 0 && errno == EINTR);
-  read_buf_.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
-  return n > 0;
+  if (n <= 0) return false;
+  read_len_ += static_cast<std::size_t>(n);
+  return true;
 }
 
 bool Spool::ReadNext(uint64_t* seq, std::string* payload) {
@@ -313,8 +322,8 @@ bool Spool::ReadNext(uint64_t* seq, std::string* payload) {
       read_segment_ = it->first;
     }
     DecodedRecord rec;
-    const auto* p = reinterpret_cast<const uint8_t*>(read_buf_.data()) + read_pos_;
-    std::size_t avail = read_buf_.size() - read_pos_;
+    const uint8_t* p = read_buf_.get() + read_pos_;
+    std::size_t avail = read_len_ - read_pos_;
     DecodeStatus st = avail == 0 ? DecodeStatus::kNeedMore : DecodeSpoolRecord(p, avail, &rec);
     if (st == DecodeStatus::kOk) {
       read_pos_ += rec.consumed;

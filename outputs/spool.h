@@ -117,7 +117,10 @@ class Spool {
   int read_fd_ = -1;
   uint64_t read_segment_ = 0;   // first_seq of the segment being read
   uint64_t read_file_off_ = 0;  // file offset of read_buf_[0]
-  std::string read_buf_;
+  // A plain buffer rather than std::string: refilling must not zero-fill.
+  std::unique_ptr<uint8_t[]> read_buf_;
+  std::size_t read_cap_ = 0;
+  std::size_t read_len_ = 0;
   std::size_t read_pos_ = 0;
 
   uint64_t persisted_cursor_ = 0;
