@@ -1,10 +1,239 @@
+// `vigil rules validate|test|list|explain`, `vigil fields`, `vigil replay`:
+// the rules author's tools. None of them needs root.
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "agent/commands.h"
+#include "engine/event_json.h"
+#include "engine/replay.h"
+#include "engine/rule_engine.h"
+#include "engine/rule_tests.h"
 
 namespace vigil::agent {
+namespace {
 
-// Filled in by the rules-engine work (issue 3): rules, fields, replay.
-void RegisterRulesCommands(CLI::App& /*app*/, int* /*exit_code*/) {}
+// Loads rules and prints the diagnostics (warnings too) to stdout.
+std::unique_ptr<RuleEngine> LoadAndReport(const std::vector<std::string>& paths, bool quiet_warnings,
+                                          Diagnostics* diags) {
+  auto engine = RuleEngine::Load(paths, diags);
+  for (const auto& d : diags->items()) {
+    if (quiet_warnings && d.severity == Severity::kWarning) continue;
+    std::printf("%s\n", d.ToString().c_str());
+  }
+  return engine;
+}
+
+std::string IsoTime(uint64_t ns) {
+  std::time_t secs = static_cast<std::time_t>(ns / 1000000000ull);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char b[64];
+  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<unsigned long long>(ns % 1000000000ull));
+  return b;
+}
+
+// The alert as one Falco-style JSON line. Kept in one function so the
+// outputs' encoders can replace it.
+std::string AlertJsonLine(const Alert& a) {
+  nlohmann::ordered_json j;
+  j["uuid"] = a.uuid;
+  j["time"] = IsoTime(a.time_ns);
+  j["rule"] = a.rule;
+  j["priority"] = std::string(PriorityName(a.priority));
+  j["output"] = a.output;
+  nlohmann::ordered_json fields = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : a.output_fields) {
+    std::visit(
+        [&](const auto& v) {
+          using V = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<V, std::monostate>) fields[name] = nullptr;
+          else fields[name] = v;
+        },
+        value);
+  }
+  j["output_fields"] = fields;
+  j["tags"] = a.tags;
+  j["hostname"] = a.hostname;
+  j["source"] = a.source;
+  j["action"] = a.action;
+  if (!a.enforcement.empty()) j["enforcement"] = a.enforcement;
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+int RunValidate(const std::vector<std::string>& files, bool quiet) {
+  Diagnostics diags;
+  auto engine = LoadAndReport(files, quiet, &diags);
+  const auto& s = engine->stats();
+  std::printf("%zu error(s), %zu warning(s); rules: %zu defined, %zu loaded, %zu enabled, %zu use <NA> fields "
+              "(%zu in the condition), %zu skipped; %zu macros, %zu lists\n",
+              diags.ErrorCount(), diags.WarningCount(), s.rules_defined, s.rules_loaded, s.rules_enabled,
+              s.rules_with_na, s.rules_with_na_condition, s.rules_skipped, s.macros, s.lists);
+  return diags.HasErrors() ? 1 : 0;
+}
+
+int RunTest(const std::vector<std::string>& files) {
+  Diagnostics diags;
+  auto engine = LoadAndReport(files, true, &diags);
+  if (diags.HasErrors()) {
+    std::printf("rules have errors; no tests run\n");
+    return 1;
+  }
+  auto report = RunRuleTests(*engine);
+  for (const auto& r : report.results) {
+    std::printf("%s  %s:%u: rule '%s' test '%s'\n", r.passed ? "PASS" : "FAIL", r.loc.file.c_str(), r.loc.line,
+                r.rule.c_str(), r.name.c_str());
+    if (!r.passed) std::printf("      %s\n", r.detail.c_str());
+  }
+  std::printf("%zu passed, %zu failed\n", report.passed, report.failed);
+  return report.failed > 0 ? 1 : 0;
+}
+
+std::string TypesText(const compile::EventTypeSet& types) {
+  if (types.all()) return "(all)";
+  std::string s;
+  for (std::size_t t = 0; t < kEventTypeCount; ++t) {
+    if (!types.test(t)) continue;
+    if (!s.empty()) s += ",";
+    s += EventTypeName(static_cast<EventType>(t));
+  }
+  return s.empty() ? "(none vigil captures)" : s;
+}
+
+std::string NaText(const CompiledRule& r) {
+  if (r.na_fields.empty()) return "";
+  std::string s = " <NA>:";
+  for (const auto& f : r.na_fields) s += " " + f;
+  return s;
+}
+
+int RunList(const std::vector<std::string>& files) {
+  Diagnostics diags;
+  auto engine = RuleEngine::Load(files, &diags);
+  if (diags.HasErrors()) std::fprintf(stderr, "%s", diags.ToString().c_str());
+  for (const auto& r : engine->rules()) {
+    std::printf("%-55s %-13s %-8s %-6s %s  [%s]%s\n", r->name.c_str(), std::string(PriorityName(r->priority)).c_str(),
+                r->enabled ? "enabled" : "disabled", r->action.c_str(), TypesText(r->types).c_str(),
+                (r->loc.file + ":" + std::to_string(r->loc.line)).c_str(),
+                NaText(*r).c_str());
+  }
+  return diags.HasErrors() ? 1 : 0;
+}
+
+int RunExplain(const std::vector<std::string>& files, const std::string& rule_name, const std::string& event_text) {
+  Diagnostics diags;
+  auto engine = RuleEngine::Load(files, &diags);
+  if (diags.HasErrors()) std::fprintf(stderr, "%s", diags.ToString().c_str());
+  const CompiledRule* rule = engine->FindRule(rule_name);
+  if (rule == nullptr) {
+    std::fprintf(stderr, "no loaded rule named '%s'\n", rule_name.c_str());
+    return 1;
+  }
+  std::string json = event_text;
+  if (!json.empty() && json[0] == '@') {  // @file: first line of a recorded file
+    std::ifstream in(json.substr(1));
+    if (!std::getline(in, json)) {
+      std::fprintf(stderr, "cannot read an event from %s\n", event_text.c_str() + 1);
+      return 1;
+    }
+  }
+  Event event;
+  OwnedAncestors ancestors;
+  if (auto err = ParseEventJson(json, &event, &ancestors)) {
+    std::fprintf(stderr, "--event: %s\n", err->c_str());
+    return 1;
+  }
+  std::printf("%s", engine->Explain(*rule, event).c_str());
+  return 0;
+}
+
+int RunFields(bool markdown) {
+  if (markdown) {
+    std::printf("%s", FieldsMarkdown().c_str());
+    return 0;
+  }
+  for (const auto& f : AllFields()) {
+    std::string name = f.name;
+    if (f.arg_kind == ArgKind::kIndex || f.arg_kind == ArgKind::kOptionalIndex) name += "[N]";
+    std::printf("%-40s %-7s %s%s\n", name.c_str(), std::string(FieldTypeName(f.type)).c_str(),
+                f.available ? "" : "<NA> ", f.description);
+  }
+  return 0;
+}
+
+int RunReplay(const std::string& file, const std::vector<std::string>& rules_files) {
+  Diagnostics diags;
+  auto engine = RuleEngine::Load(rules_files, &diags);
+  for (const auto& d : diags.items())
+    if (d.severity == Severity::kError) spdlog::error("{}", d.ToString());
+  if (diags.HasErrors()) return 1;
+  std::ifstream in_file;
+  std::istream* in = &std::cin;
+  if (file != "-") {
+    in_file.open(file);
+    if (!in_file) {
+      spdlog::error("replay: cannot open {}", file);
+      return 1;
+    }
+    in = &in_file;
+  }
+  auto stats = Replay(
+      *in, *engine, [](const Alert& a) { std::printf("%s\n", AlertJsonLine(a).c_str()); },
+      [&](uint64_t line, const std::string& err) { spdlog::warn("replay: {}:{}: {}", file, line, err); });
+  std::fflush(stdout);
+  spdlog::info("replay: {} events, {} alerts, {} bad lines", stats.events, stats.alerts, stats.bad_lines);
+  return stats.bad_lines > 0 ? 2 : 0;
+}
+
+}  // namespace
+
+void RegisterRulesCommands(CLI::App& app, int* exit_code) {
+  auto* rules = app.add_subcommand("rules", "Validate, test, list and explain rules files");
+  rules->require_subcommand(1);
+
+  struct Opts {
+    std::vector<std::string> files;
+    bool quiet = false;
+    std::string rule, event, replay_file;
+    bool markdown = false;
+  };
+  auto opts = std::make_shared<Opts>();
+
+  auto* validate = rules->add_subcommand("validate", "Load rules files; print every error and warning");
+  validate->add_option("files", opts->files, "Rules files or directories, in load order")->required();
+  validate->add_flag("-q,--quiet", opts->quiet, "Print errors only");
+  validate->callback([opts, exit_code] { *exit_code = RunValidate(opts->files, opts->quiet); });
+
+  auto* test = rules->add_subcommand("test", "Run the rules' inline tests: cases");
+  test->add_option("files", opts->files, "Rules files or directories")->required();
+  test->callback([opts, exit_code] { *exit_code = RunTest(opts->files); });
+
+  auto* list = rules->add_subcommand("list", "List the loaded rules");
+  list->add_option("files", opts->files, "Rules files or directories")->required();
+  list->callback([opts, exit_code] { *exit_code = RunList(opts->files); });
+
+  auto* explain = rules->add_subcommand("explain", "Show which sub-conditions of a rule hold for an event");
+  explain->add_option("rule", opts->rule, "Rule name")->required();
+  explain->add_option("--event", opts->event, "The event as a JSON line (or @FILE: its first line)")->required();
+  explain->add_option("-r,--rules", opts->files, "Rules files or directories")->required();
+  explain->callback([opts, exit_code] { *exit_code = RunExplain(opts->files, opts->rule, opts->event); });
+
+  auto* fields = app.add_subcommand("fields", "List every field rules can use: name, type, description");
+  fields->add_flag("--markdown", opts->markdown, "Print docs/fields.md");
+  fields->callback([opts, exit_code] { *exit_code = RunFields(opts->markdown); });
+
+  auto* replay = app.add_subcommand("replay", "Run recorded events (vigil events -w) through rules; alerts on stdout");
+  replay->add_option("file", opts->replay_file, "Recorded JSON lines ('-' for stdin)")->required();
+  replay->add_option("-r,--rules", opts->files, "Rules files or directories")->required();
+  replay->callback([opts, exit_code] { *exit_code = RunReplay(opts->replay_file, opts->files); });
+}
 
 }  // namespace vigil::agent

@@ -210,6 +210,7 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
         }
       }
     }
+    rule->na_condition_fields = rule->na_fields;
     const rules::PiecedSource* osrc = &r.output_src;
     auto octx = MakeContext("rule", r.name, "output", r.output, [osrc](uint32_t o) { return osrc->Locate(o); });
     ok = rule->output.Build(r.output, &compiler, octx, diags, &rule->na_fields) && ok;
@@ -256,6 +257,7 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
     }
     ++eng->stats_.rules_loaded;
     if (!rule->na_fields.empty()) ++eng->stats_.rules_with_na;
+    if (!rule->na_condition_fields.empty()) ++eng->stats_.rules_with_na_condition;
     if (rule->enabled) {
       ++eng->stats_.rules_enabled;
       for (std::size_t t = 0; t < kEventTypeCount; ++t)
@@ -289,18 +291,18 @@ const CompiledRule* RuleEngine::FindRule(std::string_view name) const {
 
 void RuleEngine::Match(const Event& event, std::vector<const CompiledRule*>* fired) const {
   fired->clear();
-  FieldContext ctx{&event, &host_};
+  FieldContext ctx{&event, &host_, ++event_num_};
   for (const CompiledRule* r : index_[static_cast<std::size_t>(event.type)])
     if (r->check->Eval(ctx)) fired->push_back(r);
 }
 
 bool RuleEngine::Matches(const CompiledRule& rule, const Event& event) const {
-  FieldContext ctx{&event, &host_};
+  FieldContext ctx{&event, &host_, ++event_num_};
   return rule.types.test(static_cast<std::size_t>(event.type)) && rule.check->Eval(ctx);
 }
 
 std::string RuleEngine::Explain(const CompiledRule& rule, const Event& event) const {
-  FieldContext ctx{&event, &host_};
+  FieldContext ctx{&event, &host_, event_num_ + 1};
   std::string out;
   bool indexed = rule.types.test(static_cast<std::size_t>(event.type));
   out += "rule '" + rule.name + "': " + (Matches(rule, event) ? "MATCH" : "no match") + "\n";

@@ -44,6 +44,7 @@ struct CompiledRule {
   compile::OutputTemplate output;
   compile::EventTypeSet types;
   std::set<std::string> na_fields;  // fields referenced (condition or output) that are <NA> here
+  std::set<std::string> na_condition_fields;  // the subset used by the condition/exceptions
   std::vector<rules::RuleTestCase> tests;
 };
 
@@ -52,6 +53,7 @@ struct EngineStats {
   std::size_t rules_loaded = 0;    // compiled without error
   std::size_t rules_enabled = 0;   // loaded and enabled (evaluated per event)
   std::size_t rules_with_na = 0;   // loaded rules referencing fields that are <NA> here
+  std::size_t rules_with_na_condition = 0;  // ... in their condition (not only the output)
   std::size_t rules_skipped = 0;   // other sources, skip-if-unknown-filter
   std::size_t macros = 0, lists = 0;
 };
@@ -87,6 +89,7 @@ class RuleEngine {
   std::vector<std::unique_ptr<CompiledRule>> rules_;
   std::array<std::vector<const CompiledRule*>, kEventTypeCount> index_;
   EngineStats stats_;
+  mutable uint64_t event_num_ = 0;
 };
 
 }  // namespace vigil

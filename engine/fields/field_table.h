@@ -78,6 +78,7 @@ struct FieldValueRef {
 struct FieldContext {
   const Event* event = nullptr;
   const HostInfo* host = nullptr;
+  uint64_t event_num = 1;  // evt.num: events the engine has evaluated, from 1
 };
 
 enum class ArgKind : uint8_t { kNone, kIndex, kOptionalIndex, kAny };
@@ -118,6 +119,9 @@ std::string ParseFieldArg(const FieldDef& def, std::string_view text, bool has_b
 bool ParseIpText(std::string_view text, IpAddr* addr, uint16_t* family);
 // "a.b.c.d/len", "v6/len" or a bare address (full length) -> network.
 bool ParseCidr(std::string_view text, IpAddr* addr, uint16_t* family, int* prefix_len);
+
+// docs/fields.md, generated from the table (a test keeps the file in sync).
+std::string FieldsMarkdown();
 
 // Renders a value as Falco prints it in outputs.
 void RenderFieldValue(FieldType type, const FieldValueRef& v, std::string* out);

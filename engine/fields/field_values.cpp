@@ -49,7 +49,6 @@ void AppendTime(uint64_t ns, bool iso, std::string* out) {
 
 // Falco fields that need the container/k8s plugins or kernel data vigil does not capture.
 constexpr const char* kUnavailable[][2] = {
-    {"evt.num", "Event sequence number (not tracked by vigil)."},
     {"evt.buffer", "I/O buffer contents (not captured)."},
     {"evt.is_open_exec", "Open of a file created executable (not captured)."},
     {"proc.sname", "Session leader name (not tracked)."},
@@ -114,6 +113,8 @@ void AppendMoreFields(std::vector<FieldDef>* v) {
        GETTER { UNUSED_DS; AppendTime(c.event->wall_ns, true, &s.buf); return Str(o, s.buf); }, nullptr, 0});
   add({"evt.rawtime", T::kNumber, A::kNone, true, "Event time, ns since the Unix epoch.",
        GETTER { UNUSED_DS; return Num(o, static_cast<int64_t>(c.event->wall_ns)); }, nullptr, 0});
+  add({"evt.num", T::kNumber, A::kNone, true, "Event number: events this engine has evaluated, from 1.",
+       GETTER { UNUSED_DS; return Num(o, static_cast<int64_t>(c.event_num)); }, nullptr, 0});
   add({"evt.hostname", T::kString, A::kNone, true, "Host name of the machine.",
        GETTER { UNUSED_DS; return Str(o, c.host->hostname); }, nullptr, 0});
   add({"evt.dir", T::kString, A::kNone, true, "Direction: always '<' (vigil events carry the result).",

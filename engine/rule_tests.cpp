@@ -1,0 +1,66 @@
+#include "engine/rule_tests.h"
+
+namespace vigil {
+
+std::string BuildTestEvent(const CompiledRule& rule, const rules::RuleTestCase& tc, Event* event,
+                           OwnedAncestors* ancestors) {
+  event->Reset();
+  ancestors->chain.clear();
+  bool typed = false;
+  for (const auto& [name, value] : tc.fields) typed = typed || name == "evt.type";
+  if (!typed) {
+    for (std::size_t t = 0; t < kEventTypeCount; ++t) {
+      if (rule.types.test(t)) {
+        event->type = static_cast<EventType>(t);
+        break;
+      }
+    }
+  }
+  for (const auto& [name, value] : tc.fields) {
+    auto bracket = name.find('[');
+    std::string base = name.substr(0, bracket);
+    std::string arg;
+    if (bracket != std::string::npos) {
+      auto close = name.find(']', bracket);
+      arg = name.substr(bracket + 1, close == std::string::npos ? std::string::npos : close - bracket - 1);
+    }
+    const FieldDef* def = FindField(base);
+    if (def == nullptr) return "unknown field '" + name + "'";
+    if (def->set == nullptr) return "field '" + name + "' cannot be set in a test";
+    FieldArg fa;
+    std::string err = ParseFieldArg(*def, arg, bracket != std::string::npos, &fa);
+    if (err.empty()) err = def->set(*event, *ancestors, fa, value);
+    if (!err.empty()) return "field '" + name + "': " + err;
+  }
+  if (!ancestors->chain.empty()) event->ancestors = ancestors;
+  return "";
+}
+
+RuleTestReport RunRuleTests(const RuleEngine& engine) {
+  RuleTestReport report;
+  Event event;
+  OwnedAncestors ancestors;
+  for (const auto& rule : engine.rules()) {
+    for (const auto& tc : rule->tests) {
+      RuleTestResult r;
+      r.rule = rule->name;
+      r.name = tc.name;
+      r.loc = tc.loc;
+      std::string err = BuildTestEvent(*rule, tc, &event, &ancestors);
+      if (!err.empty()) {
+        r.detail = err;
+      } else {
+        bool matched = engine.Matches(*rule, event);
+        r.passed = matched == tc.expect_match;
+        if (!r.passed)
+          r.detail = std::string("expected ") + (tc.expect_match ? "match" : "no match") + ", got " +
+                     (matched ? "match" : "no match") + "\n" + engine.Explain(*rule, event);
+      }
+      (r.passed ? report.passed : report.failed)++;
+      report.results.push_back(std::move(r));
+    }
+  }
+  return report;
+}
+
+}  // namespace vigil
