@@ -108,10 +108,19 @@ static __always_inline void vg_emit(void *rec, __u64 size) {
 }
 
 /* sys_enter half: remembers the call's type and arguments. */
-static __always_inline void vg_enter(__u16 type, struct trace_event_raw_sys_enter *ctx) {
+/* Reads exactly `nargs` arguments: a syscall tracepoint's record only holds
+ * the call's own arguments, and attaching a program that reads past it fails
+ * with EACCES (max_ctx_offset). */
+static __always_inline void vg_enter(__u16 type, struct trace_event_raw_sys_enter *ctx, int nargs) {
   struct vg_args a = {};
   a.type = type;
-  for (int i = 0; i < 6; i++) a.a[i] = ctx->args[i];
+  /* unrolled by hand: the verifier refuses a modified ctx pointer */
+  if (nargs > 0) a.a[0] = ctx->args[0];
+  if (nargs > 1) a.a[1] = ctx->args[1];
+  if (nargs > 2) a.a[2] = ctx->args[2];
+  if (nargs > 3) a.a[3] = ctx->args[3];
+  if (nargs > 4) a.a[4] = ctx->args[4];
+  if (nargs > 5) a.a[5] = ctx->args[5];
   __u64 id = bpf_get_current_pid_tgid();
   if (bpf_map_update_elem(&vg_pending, &id, &a, BPF_ANY) != 0) vg_count(VG_C_PENDING_FULL);
 }

@@ -7,3 +7,4 @@
  * by the loader, which gives the same granularity as separate objects. */
 #include "common.bpf.h"
 #include "process.bpf.h"
+#include "file.bpf.h"

@@ -1,0 +1,221 @@
+/* File family: open/openat/openat2/creat, unlink*, rename*, chmod*, chown*,
+ * link*, symlink*, mkdir*, mount, umount2, truncate/ftruncate. sys_enter keeps
+ * the arguments (vg_enter), sys_exit reads the user strings and emits one
+ * record with the result. */
+#pragma once
+
+#include "common.bpf.h"
+
+#define VG_O_CREAT_WRONLY_TRUNC 01101 /* what creat() means as open flags */
+
+/* Scratch record with the header filled and every argument field reset. */
+static __always_inline struct vg_file *vg_file_begin(__u16 type, long ret) {
+  union vg_record *s = vg_scratch_get();
+  if (!s) return 0;
+  struct vg_file *f = &s->file;
+  vg_fill_hdr(&f->hdr, VG_KIND_FILE, type, sizeof(*f));
+  f->hdr.res = ret;
+  f->fd = -1;
+  f->fd2 = -1;
+  f->flags = 0;
+  f->mode = 0;
+  f->owner_uid = 0xffffffffu;
+  f->owner_gid = 0xffffffffu;
+  f->file_flags = 0;
+  f->pad = 0;
+  f->length = 0;
+  f->path[0] = 0;
+  f->target[0] = 0;
+  f->fstype[0] = 0;
+  f->base.depth = 0;
+  f->base.flags = 0;
+  f->target_base.depth = 0;
+  f->target_base.flags = 0;
+  return f;
+}
+
+/* `path` as given and the directory it is relative to. */
+static __always_inline void vg_file_path(struct vg_file *f, int dirfd, __u64 upath) {
+  vg_read_user_path(f->path, (const void *)upath);
+  vg_walk_base(&f->base, dirfd, f->path);
+}
+
+static __always_inline void vg_file_target(struct vg_file *f, int dirfd, __u64 upath) {
+  vg_read_user_path(f->target, (const void *)upath);
+  vg_walk_base(&f->target_base, dirfd, f->target);
+}
+
+/* fd-based call: the base is the file itself. */
+static __always_inline void vg_file_of_fd(struct vg_file *f, int fd) {
+  f->fd = fd;
+  f->file_flags |= VG_FF_BASE_IS_FILE;
+  vg_walk_fd(&f->base, fd);
+}
+
+/* open family: on success the path is the opened file's own (symlinks
+ * resolved); on failure, the given path joined to its base. */
+static __always_inline void vg_file_open(__u16 type, long ret, int dirfd, __u64 upath, __u32 flags, __u32 mode) {
+  struct vg_file *f = vg_file_begin(type, ret);
+  if (!f) return;
+  f->flags = flags;
+  f->mode = mode;
+  vg_read_user_path(f->path, (const void *)upath);
+  if (ret >= 0) {
+    vg_file_of_fd(f, (int)ret);
+    f->fd = (int)ret;
+  } else {
+    f->fd = dirfd;
+    vg_walk_base(&f->base, dirfd, f->path);
+  }
+  vg_emit(f, sizeof(*f));
+}
+
+#define VG_SYS_ENTER(name, TYPE, NARGS)                                     \
+  SEC("tracepoint/syscalls/sys_enter_" #name)                              \
+  int vg_enter_##name(struct trace_event_raw_sys_enter *ctx) {             \
+    vg_enter(TYPE, ctx, NARGS);                                            \
+    return 0;                                                              \
+  }
+
+/* Declares the sys_enter program and the sys_exit program, whose body sees
+ * `a` (struct vg_args *: the arguments) and `ret`. */
+#define VG_SYSCALL(name, TYPE, NARGS)                                       \
+  VG_SYS_ENTER(name, TYPE, NARGS)                                          \
+  static __always_inline void vg_on_##name(const struct vg_args *a, long ret); \
+  SEC("tracepoint/syscalls/sys_exit_" #name)                               \
+  int vg_exit_##name(struct trace_event_raw_sys_exit *ctx) {               \
+    struct vg_args a;                                                      \
+    if (!vg_exit_take(TYPE, &a)) return 0;                                 \
+    vg_on_##name(&a, ctx->ret);                                            \
+    return 0;                                                              \
+  }                                                                        \
+  static __always_inline void vg_on_##name(const struct vg_args *a, long ret)
+
+VG_SYSCALL(open, VG_T_OPEN, 3) { vg_file_open(VG_T_OPEN, ret, VG_AT_FDCWD, a->a[0], a->a[1], a->a[2]); }
+VG_SYSCALL(openat, VG_T_OPENAT, 4) { vg_file_open(VG_T_OPENAT, ret, (int)a->a[0], a->a[1], a->a[2], a->a[3]); }
+VG_SYSCALL(creat, VG_T_CREAT, 2) { vg_file_open(VG_T_CREAT, ret, VG_AT_FDCWD, a->a[0], VG_O_CREAT_WRONLY_TRUNC, a->a[1]); }
+VG_SYSCALL(openat2, VG_T_OPENAT2, 4) {
+  struct open_how how = {};
+  if (bpf_probe_read_user(&how, sizeof(how), (const void *)a->a[2]) < 0) vg_count(VG_C_READ_PATH);
+  vg_file_open(VG_T_OPENAT2, ret, (int)a->a[0], a->a[1], (__u32)how.flags, (__u32)how.mode);
+}
+
+VG_SYSCALL(unlink, VG_T_UNLINK, 1) {
+  struct vg_file *f = vg_file_begin(VG_T_UNLINK, ret);
+  if (!f) return;
+  vg_file_path(f, VG_AT_FDCWD, a->a[0]);
+  vg_emit(f, sizeof(*f));
+}
+VG_SYSCALL(unlinkat, VG_T_UNLINKAT, 3) {
+  struct vg_file *f = vg_file_begin(VG_T_UNLINKAT, ret);
+  if (!f) return;
+  f->fd = (int)a->a[0];
+  f->flags = a->a[2];
+  vg_file_path(f, (int)a->a[0], a->a[1]);
+  vg_emit(f, sizeof(*f));
+}
+
+/* rename/link: old path, new path (each with its own dirfd) and flags. */
+static __always_inline void vg_file_two(__u16 type, long ret, int olddfd, __u64 oldp, int newdfd, __u64 newp,
+                                        __u32 flags) {
+  struct vg_file *f = vg_file_begin(type, ret);
+  if (!f) return;
+  f->fd = olddfd;
+  f->fd2 = newdfd;
+  f->flags = flags;
+  vg_file_path(f, olddfd, oldp);
+  vg_file_target(f, newdfd, newp);
+  vg_emit(f, sizeof(*f));
+}
+
+VG_SYSCALL(rename, VG_T_RENAME, 2) { vg_file_two(VG_T_RENAME, ret, VG_AT_FDCWD, a->a[0], VG_AT_FDCWD, a->a[1], 0); }
+VG_SYSCALL(renameat, VG_T_RENAMEAT, 4) {
+  vg_file_two(VG_T_RENAMEAT, ret, (int)a->a[0], a->a[1], (int)a->a[2], a->a[3], 0);
+}
+VG_SYSCALL(renameat2, VG_T_RENAMEAT2, 5) {
+  vg_file_two(VG_T_RENAMEAT2, ret, (int)a->a[0], a->a[1], (int)a->a[2], a->a[3], (__u32)a->a[4]);
+}
+VG_SYSCALL(link, VG_T_LINK, 2) { vg_file_two(VG_T_LINK, ret, VG_AT_FDCWD, a->a[0], VG_AT_FDCWD, a->a[1], 0); }
+VG_SYSCALL(linkat, VG_T_LINKAT, 5) {
+  vg_file_two(VG_T_LINKAT, ret, (int)a->a[0], a->a[1], (int)a->a[2], a->a[3], (__u32)a->a[4]);
+}
+
+/* symlink: `path` is the link's content (not resolved), `target` the link. */
+static __always_inline void vg_file_symlink(__u16 type, long ret, __u64 content, int newdfd, __u64 linkp) {
+  struct vg_file *f = vg_file_begin(type, ret);
+  if (!f) return;
+  f->fd2 = newdfd;
+  vg_read_user_path(f->path, (const void *)content);
+  vg_file_target(f, newdfd, linkp);
+  vg_emit(f, sizeof(*f));
+}
+VG_SYSCALL(symlink, VG_T_SYMLINK, 2) { vg_file_symlink(VG_T_SYMLINK, ret, a->a[0], VG_AT_FDCWD, a->a[1]); }
+VG_SYSCALL(symlinkat, VG_T_SYMLINKAT, 3) { vg_file_symlink(VG_T_SYMLINKAT, ret, a->a[0], (int)a->a[1], a->a[2]); }
+
+/* path-based calls with a mode / owner / length */
+static __always_inline void vg_file_attr(__u16 type, long ret, int dirfd, __u64 upath, __u32 mode, __u32 uid,
+                                         __u32 gid, __u32 flags, __u64 length) {
+  struct vg_file *f = vg_file_begin(type, ret);
+  if (!f) return;
+  f->fd = dirfd;
+  f->mode = mode;
+  f->owner_uid = uid;
+  f->owner_gid = gid;
+  f->flags = flags;
+  f->length = length;
+  vg_file_path(f, dirfd, upath);
+  vg_emit(f, sizeof(*f));
+}
+
+static __always_inline void vg_file_fdattr(__u16 type, long ret, int fd, __u32 mode, __u32 uid, __u32 gid,
+                                           __u64 length) {
+  struct vg_file *f = vg_file_begin(type, ret);
+  if (!f) return;
+  f->mode = mode;
+  f->owner_uid = uid;
+  f->owner_gid = gid;
+  f->length = length;
+  vg_file_of_fd(f, fd);
+  vg_emit(f, sizeof(*f));
+}
+
+#define VG_NOID 0xffffffffu
+VG_SYSCALL(chmod, VG_T_CHMOD, 2) { vg_file_attr(VG_T_CHMOD, ret, VG_AT_FDCWD, a->a[0], a->a[1], VG_NOID, VG_NOID, 0, 0); }
+VG_SYSCALL(fchmod, VG_T_FCHMOD, 2) { vg_file_fdattr(VG_T_FCHMOD, ret, (int)a->a[0], a->a[1], VG_NOID, VG_NOID, 0); }
+VG_SYSCALL(fchmodat, VG_T_FCHMODAT, 3) {
+  vg_file_attr(VG_T_FCHMODAT, ret, (int)a->a[0], a->a[1], a->a[2], VG_NOID, VG_NOID, 0, 0);
+}
+VG_SYSCALL(chown, VG_T_CHOWN, 3) { vg_file_attr(VG_T_CHOWN, ret, VG_AT_FDCWD, a->a[0], 0, a->a[1], a->a[2], 0, 0); }
+VG_SYSCALL(lchown, VG_T_LCHOWN, 3) { vg_file_attr(VG_T_LCHOWN, ret, VG_AT_FDCWD, a->a[0], 0, a->a[1], a->a[2], 0, 0); }
+VG_SYSCALL(fchown, VG_T_FCHOWN, 3) { vg_file_fdattr(VG_T_FCHOWN, ret, (int)a->a[0], 0, a->a[1], a->a[2], 0); }
+VG_SYSCALL(fchownat, VG_T_FCHOWNAT, 5) {
+  vg_file_attr(VG_T_FCHOWNAT, ret, (int)a->a[0], a->a[1], 0, a->a[2], a->a[3], a->a[4], 0);
+}
+VG_SYSCALL(mkdir, VG_T_MKDIR, 2) { vg_file_attr(VG_T_MKDIR, ret, VG_AT_FDCWD, a->a[0], a->a[1], VG_NOID, VG_NOID, 0, 0); }
+VG_SYSCALL(mkdirat, VG_T_MKDIRAT, 3) {
+  vg_file_attr(VG_T_MKDIRAT, ret, (int)a->a[0], a->a[1], a->a[2], VG_NOID, VG_NOID, 0, 0);
+}
+VG_SYSCALL(truncate, VG_T_TRUNCATE, 2) {
+  vg_file_attr(VG_T_TRUNCATE, ret, VG_AT_FDCWD, a->a[0], 0, VG_NOID, VG_NOID, 0, a->a[1]);
+}
+VG_SYSCALL(ftruncate, VG_T_FTRUNCATE, 2) { vg_file_fdattr(VG_T_FTRUNCATE, ret, (int)a->a[0], 0, VG_NOID, VG_NOID, a->a[1]); }
+
+/* mount(source, target, fstype, flags, data): path = the directory. */
+VG_SYSCALL(mount, VG_T_MOUNT, 5) {
+  struct vg_file *f = vg_file_begin(VG_T_MOUNT, ret);
+  if (!f) return;
+  f->flags = (__u32)a->a[3];
+  vg_file_path(f, VG_AT_FDCWD, a->a[1]);
+  vg_read_user_path(f->target, (const void *)a->a[0]);
+  if (a->a[2] && bpf_probe_read_user_str(f->fstype, sizeof(f->fstype), (const void *)a->a[2]) < 0) f->fstype[0] = 0;
+  vg_emit(f, sizeof(*f));
+}
+
+/* umount2 is traced as syscalls/sys_enter_umount on x86-64. */
+VG_SYSCALL(umount, VG_T_UMOUNT2, 2) {
+  struct vg_file *f = vg_file_begin(VG_T_UMOUNT2, ret);
+  if (!f) return;
+  f->flags = (__u32)a->a[1];
+  vg_file_path(f, VG_AT_FDCWD, a->a[0]);
+  vg_emit(f, sizeof(*f));
+}
