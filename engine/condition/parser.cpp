@@ -238,6 +238,7 @@ std::unique_ptr<Node> Parser::ParseCheck(FieldRef field) {
   node->kind = Node::Kind::kCompare;
   node->offset = field.offset;
   node->field = std::move(field);
+  lex_.SkipSpace();
   uint32_t op_pos = lex_.pos();
   std::string op_text;
   bool found = false;
