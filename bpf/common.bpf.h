@@ -127,11 +127,11 @@ static __always_inline void vg_enter(__u16 type, struct trace_event_raw_sys_ente
 
 /* sys_exit half: takes this thread's in-flight call of `type` into *out.
  * False when there is none (vigil started mid-call, or the map was full). */
-static __always_inline int vg_exit_take(__u16 type, struct vg_args *out) {
+static __always_inline int vg_exit_take(__u16 type, struct vg_args *out, int count_missing) {
   __u64 id = bpf_get_current_pid_tgid();
   struct vg_args *p = bpf_map_lookup_elem(&vg_pending, &id);
   if (!p) {
-    vg_count(VG_C_EXIT_UNPAIRED);
+    if (count_missing) vg_count(VG_C_EXIT_UNPAIRED);
     return 0;
   }
   int ok = p->type == type;
@@ -406,3 +406,30 @@ static __always_inline void vg_read_user_sockaddr(struct vg_sock *s, const void 
 static __always_inline void vg_zero_sock(struct vg_sock *s) {
   __builtin_memset(s, 0, sizeof(*s));
 }
+
+#define VG_SYS_ENTER(name, TYPE, NARGS)                                     \
+  SEC("tracepoint/syscalls/sys_enter_" #name)                              \
+  int vg_enter_##name(struct trace_event_raw_sys_enter *ctx) {             \
+    vg_enter(TYPE, ctx, NARGS);                                            \
+    return 0;                                                              \
+  }
+
+/* Declares the sys_enter program and the sys_exit program, whose body sees
+ * `a` (struct vg_args *: the arguments) and `ret`. */
+#define VG_SYSCALL(name, TYPE, NARGS) \
+  VG_SYS_ENTER(name, TYPE, NARGS)      \
+  VG_SYS_EXIT(name, TYPE, 1)
+
+/* The sys_exit program alone (for calls whose enter half filters in kernel:
+ * COUNT_MISSING 0, as most exits then have no enter half by design). */
+#define VG_SYS_EXIT(name, TYPE, COUNT_MISSING)                              \
+  static __always_inline void vg_on_##name(const struct vg_args *a, long ret); \
+  SEC("tracepoint/syscalls/sys_exit_" #name)                               \
+  int vg_exit_##name(struct trace_event_raw_sys_exit *ctx) {               \
+    struct vg_args a;                                                      \
+    if (!vg_exit_take(TYPE, &a, COUNT_MISSING)) return 0;                                 \
+    vg_on_##name(&a, ctx->ret);                                            \
+    return 0;                                                              \
+  }                                                                        \
+  static __always_inline void vg_on_##name(const struct vg_args *a, long ret)
+

@@ -70,27 +70,6 @@ static __always_inline void vg_file_open(__u16 type, long ret, int dirfd, __u64 
   vg_emit(f, sizeof(*f));
 }
 
-#define VG_SYS_ENTER(name, TYPE, NARGS)                                     \
-  SEC("tracepoint/syscalls/sys_enter_" #name)                              \
-  int vg_enter_##name(struct trace_event_raw_sys_enter *ctx) {             \
-    vg_enter(TYPE, ctx, NARGS);                                            \
-    return 0;                                                              \
-  }
-
-/* Declares the sys_enter program and the sys_exit program, whose body sees
- * `a` (struct vg_args *: the arguments) and `ret`. */
-#define VG_SYSCALL(name, TYPE, NARGS)                                       \
-  VG_SYS_ENTER(name, TYPE, NARGS)                                          \
-  static __always_inline void vg_on_##name(const struct vg_args *a, long ret); \
-  SEC("tracepoint/syscalls/sys_exit_" #name)                               \
-  int vg_exit_##name(struct trace_event_raw_sys_exit *ctx) {               \
-    struct vg_args a;                                                      \
-    if (!vg_exit_take(TYPE, &a)) return 0;                                 \
-    vg_on_##name(&a, ctx->ret);                                            \
-    return 0;                                                              \
-  }                                                                        \
-  static __always_inline void vg_on_##name(const struct vg_args *a, long ret)
-
 VG_SYSCALL(open, VG_T_OPEN, 3) { vg_file_open(VG_T_OPEN, ret, VG_AT_FDCWD, a->a[0], a->a[1], a->a[2]); }
 VG_SYSCALL(openat, VG_T_OPENAT, 4) { vg_file_open(VG_T_OPENAT, ret, (int)a->a[0], a->a[1], a->a[2], a->a[3]); }
 VG_SYSCALL(creat, VG_T_CREAT, 2) { vg_file_open(VG_T_CREAT, ret, VG_AT_FDCWD, a->a[0], VG_O_CREAT_WRONLY_TRUNC, a->a[1]); }

@@ -8,3 +8,4 @@
 #include "common.bpf.h"
 #include "process.bpf.h"
 #include "file.bpf.h"
+#include "net.bpf.h"

@@ -1,0 +1,93 @@
+/* Network family: socket, connect, accept/accept4, bind, listen, and
+ * setsockopt attaching a socket filter (SO_ATTACH_FILTER / SO_ATTACH_BPF). */
+#pragma once
+
+#include "common.bpf.h"
+
+#define VG_SOL_SOCKET 1
+#define VG_SO_ATTACH_FILTER 26
+#define VG_SO_ATTACH_BPF 50
+
+static __always_inline struct vg_net *vg_net_begin(__u16 type, long ret, int fd) {
+  union vg_record *s = vg_scratch_get();
+  if (!s) return 0;
+  struct vg_net *n = &s->net;
+  vg_fill_hdr(&n->hdr, VG_KIND_NET, type, sizeof(*n));
+  n->hdr.res = ret;
+  n->fd = fd;
+  n->backlog = 0;
+  n->sockopt_level = 0;
+  n->sockopt_name = 0;
+  vg_zero_sock(&n->sock);
+  return n;
+}
+
+/* Endpoints of the socket behind `fd` (nothing when it is not a socket). */
+static __always_inline void vg_net_from_fd(struct vg_net *n, int fd) {
+  struct sock *sk = vg_file_sock(vg_fd_file(fd));
+  if (sk) vg_read_sock(&n->sock, sk);
+}
+
+VG_SYSCALL(socket, VG_T_SOCKET, 3) {
+  struct vg_net *n = vg_net_begin(VG_T_SOCKET, ret, ret >= 0 ? (int)ret : -1);
+  if (!n) return;
+  n->sock.family = (__u16)a->a[0];
+  n->sock.type = (__u32)a->a[1] & 0xf; /* without SOCK_NONBLOCK / SOCK_CLOEXEC */
+  n->sock.protocol = (__u32)a->a[2];
+  vg_emit(n, sizeof(*n));
+}
+
+/* connect: the socket's own view (local endpoint, type), then the remote as
+ * the caller gave it (authoritative also when the connect failed). */
+VG_SYSCALL(connect, VG_T_CONNECT, 3) {
+  struct vg_net *n = vg_net_begin(VG_T_CONNECT, ret, (int)a->a[0]);
+  if (!n) return;
+  vg_net_from_fd(n, (int)a->a[0]);
+  vg_read_user_sockaddr(&n->sock, (const void *)a->a[1], (int)a->a[2], 1);
+  vg_emit(n, sizeof(*n));
+}
+
+/* accept: the new socket (the result) knows both ends. */
+static __always_inline void vg_net_accept(__u16 type, long ret, int listen_fd) {
+  struct vg_net *n = vg_net_begin(type, ret, ret >= 0 ? (int)ret : listen_fd);
+  if (!n) return;
+  vg_net_from_fd(n, ret >= 0 ? (int)ret : listen_fd);
+  vg_emit(n, sizeof(*n));
+}
+VG_SYSCALL(accept, VG_T_ACCEPT, 3) { vg_net_accept(VG_T_ACCEPT, ret, (int)a->a[0]); }
+VG_SYSCALL(accept4, VG_T_ACCEPT4, 4) { vg_net_accept(VG_T_ACCEPT4, ret, (int)a->a[0]); }
+
+VG_SYSCALL(bind, VG_T_BIND, 3) {
+  struct vg_net *n = vg_net_begin(VG_T_BIND, ret, (int)a->a[0]);
+  if (!n) return;
+  vg_net_from_fd(n, (int)a->a[0]);
+  vg_read_user_sockaddr(&n->sock, (const void *)a->a[1], (int)a->a[2], 0);
+  vg_emit(n, sizeof(*n));
+}
+
+VG_SYSCALL(listen, VG_T_LISTEN, 2) {
+  struct vg_net *n = vg_net_begin(VG_T_LISTEN, ret, (int)a->a[0]);
+  if (!n) return;
+  n->backlog = (int)a->a[1];
+  vg_net_from_fd(n, (int)a->a[0]);
+  vg_emit(n, sizeof(*n));
+}
+
+/* Only filter attachment is interesting (classic or eBPF socket filters are a
+ * sniffing / backdoor technique); other options are not paired at all. */
+SEC("tracepoint/syscalls/sys_enter_setsockopt")
+int vg_enter_setsockopt(struct trace_event_raw_sys_enter *ctx) {
+  int level = (int)ctx->args[1];
+  int name = (int)ctx->args[2];
+  if (level != VG_SOL_SOCKET || (name != VG_SO_ATTACH_FILTER && name != VG_SO_ATTACH_BPF)) return 0;
+  vg_enter(VG_T_SETSOCKOPT, ctx, 3);
+  return 0;
+}
+VG_SYS_EXIT(setsockopt, VG_T_SETSOCKOPT, 0) {
+  struct vg_net *n = vg_net_begin(VG_T_SETSOCKOPT, ret, (int)a->a[0]);
+  if (!n) return;
+  n->sockopt_level = (int)a->a[1];
+  n->sockopt_name = (int)a->a[2];
+  vg_net_from_fd(n, (int)a->a[0]);
+  vg_emit(n, sizeof(*n));
+}

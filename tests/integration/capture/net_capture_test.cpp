@@ -1,0 +1,174 @@
+// Network family on the real kernel: a loopback TCP listener and client
+// (socket, bind, listen, connect, accept), IPv6, a unix socket, and a
+// setsockopt(SO_ATTACH_FILTER), each asserted with addresses and ports.
+#include <arpa/inet.h>
+#include <linux/filter.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstring>
+
+#include "capture_fixture.h"
+
+using namespace vigil;
+using namespace vigil::capture::testing;
+
+namespace {
+
+std::optional<Seen> WaitNet(EventType type, int fd) {
+  uint32_t me = static_cast<uint32_t>(getpid());
+  return WaitFor([&](const Event& e) { return e.type == type && e.proc.pid == me && e.net.fd == fd; });
+}
+
+uint16_t FreePort() {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  close(s);
+  return ntohs(a.sin_port);
+}
+
+bool IsLoopback4(const IpAddr& a) { return a.bytes[0] == 127 && a.bytes[1] == 0 && a.bytes[2] == 0 && a.bytes[3] == 1; }
+
+}  // namespace
+
+TEST_CASE("TCP over IPv4 loopback: socket, bind, listen, connect, accept", "[root]") {
+  TheSensor();
+  uint16_t port = FreePort();
+  Drain();  // after FreePort: its socket had the same fd number
+  int srv = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(srv >= 0);
+  int one = 1;
+  setsockopt(srv, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  REQUIRE(bind(srv, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  REQUIRE(listen(srv, 7) == 0);
+  int cli = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(connect(cli, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  sockaddr_in cl{};
+  socklen_t cl_len = sizeof(cl);
+  getsockname(cli, reinterpret_cast<sockaddr*>(&cl), &cl_len);
+  int acc = accept(srv, nullptr, nullptr);
+  REQUIRE(acc >= 0);
+
+  auto so = WaitNet(EventType::socket, srv);
+  REQUIRE(so);
+  CHECK(so->event.net.family == AF_INET);
+  CHECK(so->event.net.type == SOCK_STREAM);
+  CHECK(so->event.res == srv);
+
+  auto so2 = WaitNet(EventType::socket, cli);
+  REQUIRE(so2);
+  CHECK(so2->event.net.type == SOCK_STREAM);  // SOCK_CLOEXEC stripped
+
+  auto bi = WaitNet(EventType::bind, srv);
+  REQUIRE(bi);
+  CHECK(bi->event.res == 0);
+  CHECK(bi->event.net.local_port == port);
+  CHECK(IsLoopback4(bi->event.net.local_addr));
+  CHECK(bi->event.net.protocol == IPPROTO_TCP);
+
+  auto li = WaitNet(EventType::listen, srv);
+  REQUIRE(li);
+  CHECK(li->event.net.backlog == 7);
+  CHECK(li->event.net.local_port == port);
+
+  auto co = WaitNet(EventType::connect, cli);
+  REQUIRE(co);
+  CHECK(co->event.res == 0);
+  CHECK(co->event.net.family == AF_INET);
+  CHECK(IsLoopback4(co->event.net.remote_addr));
+  CHECK(co->event.net.remote_port == port);
+  CHECK(co->event.net.local_port == ntohs(cl.sin_port));
+  CHECK(co->event.proc.container_id == "host");
+
+  auto ac = WaitNet(EventType::accept, acc);
+  if (!ac) ac = WaitNet(EventType::accept4, acc);  // glibc may use accept4
+  REQUIRE(ac);
+  CHECK(ac->event.res == acc);
+  CHECK(ac->event.net.local_port == port);
+  CHECK(ac->event.net.remote_port == ntohs(cl.sin_port));
+  CHECK(IsLoopback4(ac->event.net.remote_addr));
+  close(acc);
+  close(cli);
+  close(srv);
+}
+
+TEST_CASE("failed connect carries -errno and the address asked for (IPv6)", "[root]") {
+  TheSensor();
+  uint16_t port = FreePort();  // nothing listens there now
+  Drain();
+  int s = socket(AF_INET6, SOCK_STREAM, 0);
+  REQUIRE(s >= 0);
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_addr = in6addr_loopback;
+  a.sin6_port = htons(port);
+  REQUIRE(connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == -1);
+  auto co = WaitNet(EventType::connect, s);
+  REQUIRE(co);
+  CHECK(co->event.res == -ECONNREFUSED);
+  CHECK(co->event.net.family == AF_INET6);
+  CHECK(co->event.net.remote_port == port);
+  CHECK(co->event.net.remote_addr.bytes[15] == 1);
+  CHECK(co->event.net.remote_addr.bytes[0] == 0);
+  close(s);
+}
+
+TEST_CASE("unix socket path on bind and connect", "[root]") {
+  TheSensor();
+  Drain();
+  std::string path = "/tmp/vigil-cap-" + std::to_string(getpid()) + ".sock";
+  unlink(path.c_str());
+  int srv = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof(a.sun_path) - 1);
+  REQUIRE(bind(srv, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  REQUIRE(listen(srv, 1) == 0);
+  int cli = socket(AF_UNIX, SOCK_STREAM, 0);
+  REQUIRE(connect(cli, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  auto bi = WaitNet(EventType::bind, srv);
+  REQUIRE(bi);
+  CHECK(bi->event.net.family == AF_UNIX);
+  CHECK(bi->event.net.unix_path == path);
+  auto co = WaitNet(EventType::connect, cli);
+  REQUIRE(co);
+  CHECK(co->event.net.unix_path == path);
+  close(cli);
+  close(srv);
+  unlink(path.c_str());
+}
+
+TEST_CASE("setsockopt SO_ATTACH_FILTER is captured, other options are not", "[root]") {
+  TheSensor();
+  Drain();
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  int one = 1;
+  REQUIRE(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0);
+  sock_filter code[] = {{BPF_RET | BPF_K, 0, 0, 0xffff}};
+  sock_fprog prog{1, code};
+  REQUIRE(setsockopt(s, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) == 0);
+  auto ev = WaitNet(EventType::setsockopt, s);
+  REQUIRE(ev);
+  CHECK(ev->event.net.sockopt_level == SOL_SOCKET);
+  CHECK(ev->event.net.sockopt_name == SO_ATTACH_FILTER);
+  CHECK(ev->event.net.type == SOCK_DGRAM);
+  CHECK(ev->event.res == 0);
+  // the SO_REUSEADDR call made no event
+  auto none = WaitFor(
+      [&](const Event& e) {
+        return e.type == EventType::setsockopt && e.proc.pid == uint32_t(getpid()) && e.net.sockopt_name == SO_REUSEADDR;
+      },
+      std::chrono::milliseconds(300));
+  CHECK_FALSE(none);
+  close(s);
+}
