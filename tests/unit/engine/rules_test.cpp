@@ -1,0 +1,460 @@
+// Rules files with Falco's semantics: lists, macros, append/override,
+// exceptions, enabled, multiple files and directories; alerts; the `tests:`
+// runner; replay.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "engine/event_json.h"
+#include "engine/replay.h"
+#include "engine/rule_engine.h"
+#include "engine/rule_tests.h"
+#include "engine_test_util.h"
+
+using vigil::Diagnostics;
+using vigil::Event;
+using vigil::OwnedAncestors;
+using vigil::RuleEngine;
+
+namespace {
+
+struct Loaded {
+  std::unique_ptr<RuleEngine> engine;
+  Diagnostics diags;
+};
+
+std::unique_ptr<Loaded> Load(std::vector<std::pair<std::string, std::string>> files) {
+  auto l = std::make_unique<Loaded>();
+  vigil::HostInfo host;
+  host.hostname = "h1";
+  l->engine = RuleEngine::LoadTexts(files, &l->diags, host);
+  return l;
+}
+
+std::vector<std::string> Fired(const RuleEngine& eng, const Event& e) {
+  std::vector<const vigil::CompiledRule*> fired;
+  eng.Match(e, &fired);
+  std::vector<std::string> names;
+  for (auto* r : fired) names.push_back(r->name);
+  return names;
+}
+
+Event ExecNamed(const std::string& name, OwnedAncestors* anc) {
+  Event e = vigil::testing::MakeExec(anc);
+  e.proc.name = name;
+  return e;
+}
+
+const char* kRuleHead = R"(
+- rule: shell
+  desc: a shell ran
+  condition: evt.type = execve and proc.name in (shell_binaries)
+  output: "shell %proc.name parent=%proc.pname image=%container.image.repository pid=%proc.pid"
+  priority: WARNING
+  tags: [process, mitre_execution]
+)";
+
+}  // namespace
+
+TEST_CASE("lists in lists and macros in macros", "[unit]") {
+  auto l = Load({{"a.yaml", R"(
+- list: base_shells
+  items: [sh, bash]
+- list: shell_binaries
+  items: [base_shells, zsh]
+- macro: spawned
+  condition: evt.type = execve
+- macro: spawned_shell
+  condition: spawned and proc.name in (shell_binaries)
+- rule: r
+  desc: d
+  condition: spawned_shell and not proc.pname = cron
+  output: "%proc.name"
+  priority: notice
+)"}});
+  INFO(l->diags.ToString());
+  REQUIRE(l->diags.ErrorCount() == 0);
+  OwnedAncestors anc;
+  CHECK(Fired(*l->engine, ExecNamed("zsh", &anc)) == std::vector<std::string>{"r"});
+  CHECK(Fired(*l->engine, ExecNamed("sh", &anc)) == std::vector<std::string>{"r"});
+  CHECK(Fired(*l->engine, ExecNamed("fish", &anc)).empty());
+}
+
+TEST_CASE("append and override: lists, macros, rules", "[unit]") {
+  auto l = Load({{"base.yaml", std::string(R"(
+- list: shell_binaries
+  items: [sh]
+- macro: interesting
+  condition: proc.pid = 100
+)") + kRuleHead},
+                 {"local.yaml", R"(
+- list: shell_binaries
+  items: [bash]
+  append: true
+- macro: interesting
+  condition: or proc.pid = 7
+  append: true
+- rule: shell
+  condition: and interesting
+  append: true
+- rule: shell
+  override:
+    priority: replace
+    tags: append
+  priority: CRITICAL
+  tags: [extra]
+)"}});
+  INFO(l->diags.ToString());
+  REQUIRE(l->diags.ErrorCount() == 0);
+  const auto* r = l->engine->FindRule("shell");
+  REQUIRE(r != nullptr);
+  CHECK(r->priority == vigil::Priority::kCritical);
+  CHECK(r->tags == std::vector<std::string>{"process", "mitre_execution", "extra"});
+  // Condition concatenation: "<rule> and interesting", and the macro became "pid = 100 or pid = 7".
+  CHECK(r->condition.find("and interesting") != std::string::npos);
+  OwnedAncestors anc;
+  Event e = ExecNamed("bash", &anc);  // bash only via the appended list item
+  CHECK(Fired(*l->engine, e).size() == 1);
+  e.proc.pid = 7;
+  CHECK(Fired(*l->engine, e).size() == 1);
+  e.proc.pid = 8;
+  CHECK(Fired(*l->engine, e).empty());
+
+  auto replace = Load({{"base.yaml", std::string(R"(
+- list: shell_binaries
+  items: [sh]
+)") + kRuleHead},
+                       {"local.yaml", R"(
+- list: shell_binaries
+  items: [fish]
+  override:
+    items: replace
+- rule: shell
+  condition: evt.type = execve and proc.name = sh
+  override:
+    condition: replace
+)"}});
+  INFO(replace->diags.ToString());
+  REQUIRE(replace->diags.ErrorCount() == 0);
+  CHECK(Fired(*replace->engine, ExecNamed("sh", &anc)).size() == 1);
+  CHECK(Fired(*replace->engine, ExecNamed("bash", &anc)).empty());
+}
+
+TEST_CASE("exceptions: both forms, list cells, appended values", "[unit]") {
+  auto l = Load({{"x.yaml", std::string(R"(
+- list: shell_binaries
+  items: [sh, bash, zsh]
+- list: trusted_parents
+  items: [cron, sshd]
+- rule: shell
+  desc: d
+  condition: evt.type = execve and proc.name in (shell_binaries)
+  output: "%proc.name"
+  priority: warning
+  exceptions:
+    - name: by_name
+      fields: proc.name
+      comps: in
+      values: [zsh]
+    - name: by_pair
+      fields: [proc.name, proc.pname]
+      comps: [=, in]
+      values:
+        - [bash, [trusted_parents]]
+        - [sh, [init, systemd]]
+)")},
+                 {"y.yaml", R"(
+- rule: shell
+  append: true
+  exceptions:
+    - name: by_name
+      values: [dash]
+)"}});
+  INFO(l->diags.ToString());
+  REQUIRE(l->diags.ErrorCount() == 0);
+  OwnedAncestors anc;
+  CHECK(Fired(*l->engine, ExecNamed("zsh", &anc)).empty());   // single-field form
+  CHECK(Fired(*l->engine, ExecNamed("bash", &anc)).empty());  // parent sshd is in trusted_parents
+  CHECK(Fired(*l->engine, ExecNamed("sh", &anc)).size() == 1);
+  Event e = ExecNamed("sh", &anc);
+  anc.chain[0].name = "systemd";
+  CHECK(Fired(*l->engine, e).empty());
+  const auto* r = l->engine->FindRule("shell");
+  REQUIRE(r != nullptr);
+  CHECK(r->exceptions_check != nullptr);
+}
+
+TEST_CASE("enabled, duplicates, redefinition, all rules fire, sources", "[unit]") {
+  auto l = Load({{"a.yaml", R"(
+- required_engine_version: 0.57.0
+- required_plugin_versions:
+    - name: container
+      version: 0.4.0
+- rule: one
+  desc: d
+  condition: evt.type = execve
+  output: one
+  priority: info
+- rule: two
+  desc: d
+  condition: evt.type = execve and proc.name = bash
+  output: two
+  priority: info
+- rule: off
+  desc: d
+  condition: evt.type = execve
+  output: off
+  priority: info
+  enabled: false
+- rule: k8s
+  desc: d
+  condition: ka.verb = create
+  output: x
+  priority: info
+  source: k8s_audit
+)"},
+                 {"b.yaml", R"(
+- rule: two
+  enabled: false
+- rule: one
+  desc: redefined
+  condition: evt.type = execve and proc.name = zsh
+  output: one again
+  priority: error
+)"}});
+  INFO(l->diags.ToString());
+  REQUIRE(l->diags.ErrorCount() == 0);
+  CHECK(l->engine->document().required_engine_versions == std::vector<std::string>{"0.57.0"});
+  REQUIRE(l->engine->document().required_plugins.size() == 1);
+  CHECK(l->engine->document().required_plugins[0].name == "container");
+  CHECK(l->engine->stats().rules_skipped == 1);
+  CHECK_THAT(l->diags.ToString(), Catch::Contains("source 'k8s_audit' is not an event source vigil has"));
+  OwnedAncestors anc;
+  CHECK(Fired(*l->engine, ExecNamed("bash", &anc)).empty());  // two disabled, one redefined
+  CHECK(Fired(*l->engine, ExecNamed("zsh", &anc)) == std::vector<std::string>{"one"});
+
+  auto both = Load({{"a.yaml", R"(
+- rule: one
+  desc: d
+  condition: evt.type = execve
+  output: one
+  priority: info
+- rule: two
+  desc: d
+  condition: evt.type = execve and proc.name = bash
+  output: two
+  priority: info
+)"}});
+  CHECK(Fired(*both->engine, ExecNamed("bash", &anc)) == std::vector<std::string>{"one", "two"});
+
+  auto dup = Load({{"d.yaml", R"(
+- macro: m
+  condition: proc.name = a
+- macro: m
+  condition: proc.name = b
+)"}});
+  CHECK_THAT(dup->diags.ToString(), Catch::Contains("d.yaml:4:3: error: macro 'm': duplicate macro name in this file"));
+}
+
+TEST_CASE("files and directories load in order", "[unit]") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("vigil_rules_dir_" + std::to_string(::getpid()));
+  fs::create_directories(dir / "sub");
+  std::ofstream(dir / "10-base.yaml") << "- list: l\n  items: [a]\n";
+  std::ofstream(dir / "20-more.yml") << "- list: l\n  items: [b]\n  append: true\n";
+  std::ofstream(dir / "30-ignored.txt") << "not yaml: [\n";
+  std::ofstream(dir / "sub" / "x.yaml") << "- list: l\n  items: [c]\n  append: true\n";
+  fs::path rule = dir.parent_path() / ("vigil_rule_" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(rule) << "- rule: r\n  desc: d\n  condition: evt.type = execve and proc.name in (l)\n"
+                         "  output: o\n  priority: info\n";
+  Diagnostics diags;
+  auto eng = RuleEngine::Load({dir.string(), rule.string()}, &diags, vigil::HostInfo{});
+  INFO(diags.ToString());
+  CHECK(diags.ErrorCount() == 0);
+  REQUIRE(eng->document().files.size() == 3);
+  CHECK(eng->document().files[0].find("10-base.yaml") != std::string::npos);
+  CHECK(eng->document().files[1].find("20-more.yml") != std::string::npos);
+  OwnedAncestors anc;
+  CHECK(Fired(*eng, ExecNamed("b", &anc)).size() == 1);
+  CHECK(Fired(*eng, ExecNamed("c", &anc)).empty());  // not recursive
+  fs::remove_all(dir);
+  fs::remove(rule);
+}
+
+TEST_CASE("warnings: unused macros and lists, all event types, unknown keys", "[unit]") {
+  auto l = Load({{"w.yaml", R"(
+- list: never_used
+  items: [a]
+- macro: also_unused
+  condition: proc.name = a
+- rule: everything
+  desc: d
+  condition: proc.name = bash
+  output: o
+  priority: info
+  colour: red
+- rule: quiet
+  desc: d
+  condition: proc.name = zsh
+  output: o
+  priority: info
+  warn_evttypes: false
+- rule: skipped
+  desc: d
+  condition: evt.type = execve and proc.frobnicate = 1
+  output: o
+  priority: info
+  skip-if-unknown-filter: true
+)"}});
+  std::string all = l->diags.ToString();
+  INFO(all);
+  CHECK(l->diags.ErrorCount() == 0);
+  CHECK_THAT(all, Catch::Contains("w.yaml:2:3: warning: list 'never_used': list is never used"));
+  CHECK_THAT(all, Catch::Contains("w.yaml:4:3: warning: macro 'also_unused': macro is never used"));
+  CHECK_THAT(all, Catch::Contains("w.yaml:6:3: warning: rule 'everything': condition: condition matches every event type"));
+  CHECK_THAT(all, Catch::Contains("warning: rule 'everything': unknown key 'colour'"));
+  CHECK_THAT(all, Catch::Contains("unknown field 'proc.frobnicate' (rule skipped: skip-if-unknown-filter)"));
+  CHECK(all.find("rule 'quiet': condition: condition matches every") == std::string::npos);
+  CHECK(l->engine->FindRule("skipped") == nullptr);
+}
+
+TEST_CASE("alerts carry rendered output, typed fields and context", "[unit]") {
+  auto l = Load({{"a.yaml", std::string("- list: shell_binaries\n  items: [bash]\n") + kRuleHead +
+                                "  action: kill\n"}});
+  INFO(l->diags.ToString());
+  REQUIRE(l->diags.ErrorCount() == 0);
+  OwnedAncestors anc;
+  Event e = vigil::testing::MakeExec(&anc);
+  e.enforcement = "kill";
+  std::vector<const vigil::CompiledRule*> fired;
+  l->engine->Match(e, &fired);
+  REQUIRE(fired.size() == 1);
+  vigil::Alert a = l->engine->MakeAlert(*fired[0], e);
+  CHECK(a.rule == "shell");
+  CHECK(a.priority == vigil::Priority::kWarning);
+  CHECK(a.output == "shell bash parent=sshd image=<NA> pid=100");
+  REQUIRE(a.output_fields.size() == 4);
+  CHECK(a.output_fields[0].first == "proc.name");
+  CHECK(std::get<std::string>(a.output_fields[0].second) == "bash");
+  CHECK(std::holds_alternative<std::monostate>(a.output_fields[2].second));
+  CHECK(std::get<int64_t>(a.output_fields[3].second) == 100);
+  CHECK(a.tags == std::vector<std::string>{"process", "mitre_execution"});
+  CHECK(a.hostname == "h1");
+  CHECK(a.source == "syscall");
+  CHECK(a.action == "kill");
+  CHECK(a.enforcement == "kill");
+  CHECK(a.time_ns == e.wall_ns);
+  CHECK(a.uuid.size() == 36);
+  CHECK(a.process.pid == 100);
+  CHECK(a.process.cmdline == "bash -c Echo Hi");
+  CHECK(a.process.parent_name == "sshd");
+  CHECK(a.container_id == "host");
+  CHECK(a.event_type == vigil::EventType::execve);
+}
+
+TEST_CASE("vigil extensions: action validation and tests: runner", "[unit]") {
+  auto bad = Load({{"a.yaml", R"(
+- rule: r
+  desc: d
+  condition: evt.type = execve
+  output: o
+  priority: info
+  action: explode
+)"}});
+  CHECK_THAT(bad->diags.ToString(), Catch::Contains("a.yaml:7:11: error: rule 'r': action: expected alert, deny or kill; got 'explode'"));
+
+  auto l = Load({{"t.yaml", R"(
+- rule: shell from sshd
+  desc: d
+  condition: evt.type = execve and proc.name = bash and proc.aname[1] = sshd
+  output: o
+  priority: info
+  action: deny
+  tests:
+    - name: interactive
+      event:
+        proc.name: bash
+        proc.aname[1]: sshd
+      expect: match
+    - name: from cron
+      event: {proc.name: bash, proc.pname: cron}
+      expect: no_match
+    - name: wrong expectation
+      event: {evt.type: execve, proc.name: zsh}
+      expect: match
+)"}});
+  INFO(l->diags.ToString());
+  REQUIRE(l->diags.ErrorCount() == 0);
+  auto report = vigil::RunRuleTests(*l->engine);
+  REQUIRE(report.results.size() == 3);
+  CHECK(report.passed == 2);
+  CHECK(report.failed == 1);
+  CHECK(report.results[0].passed);
+  CHECK(report.results[1].passed);
+  CHECK_FALSE(report.results[2].passed);
+  CHECK_THAT(report.results[2].detail, Catch::Contains("expected match, got no match"));
+  CHECK_THAT(report.results[2].detail, Catch::Contains("false  proc.name = bash"));
+
+  auto badtest = Load({{"u.yaml", R"(
+- rule: r
+  desc: d
+  condition: evt.type = execve
+  output: o
+  priority: info
+  tests:
+    - event: {proc.nmae: bash}
+      expect: match
+)"}});
+  auto badexpect = Load({{"u.yaml", R"(
+- rule: r
+  desc: d
+  condition: evt.type = execve
+  output: o
+  priority: info
+  tests:
+    - event: {proc.name: bash}
+      expect: maybe
+)"}});
+  std::string all = badtest->diags.ToString() + badexpect->diags.ToString();
+  CHECK_THAT(all, Catch::Contains("u.yaml:8:15: error: rule 'r': tests: test 'case 1': unknown field 'proc.nmae'"));
+  CHECK_THAT(all, Catch::Contains("u.yaml:9:15: error: rule 'r': tests: expected 'expect: match' or 'expect: no_match'"));
+}
+
+TEST_CASE("explain shows each sub-condition", "[unit]") {
+  auto l = Load({{"a.yaml", std::string("- list: shell_binaries\n  items: [sh]\n") + kRuleHead}});
+  OwnedAncestors anc;
+  Event e = vigil::testing::MakeExec(&anc);
+  std::string text = l->engine->Explain(*l->engine->FindRule("shell"), e);
+  CHECK_THAT(text, Catch::Contains("rule 'shell': no match"));
+  CHECK_THAT(text, Catch::Contains("  true   evt.type = execve"));
+  CHECK_THAT(text, Catch::Contains("  false  proc.name in (shell_binaries)    [proc.name = 'bash']"));
+}
+
+TEST_CASE("replay: recorded JSON lines in, the live sensor's alerts out", "[unit]") {
+  auto l = Load({{"a.yaml", std::string("- list: shell_binaries\n  items: [bash]\n") + kRuleHead}});
+  REQUIRE(l->diags.ErrorCount() == 0);
+  OwnedAncestors anc;
+  std::string lines;
+  Event e = vigil::testing::MakeExec(&anc);
+  vigil::AppendEventJson(e, &lines);
+  lines += "\n\n{\"evt.type\": \"execve\", \"proc.name\": \"zsh\"}\nnot json\n";
+  vigil::AppendEventJson(vigil::testing::MakeOpen(&anc), &lines);
+  lines += "\n";
+  vigil::AppendEventJson(e, &lines);
+  lines += "\n";
+  std::istringstream in(lines);
+  std::vector<vigil::Alert> alerts;
+  std::vector<uint64_t> bad;
+  auto stats = vigil::Replay(
+      in, *l->engine, [&](const vigil::Alert& a) { alerts.push_back(a); },
+      [&](uint64_t n, const std::string&) { bad.push_back(n); });
+  CHECK(stats.events == 4);
+  CHECK(stats.bad_lines == 1);
+  CHECK(bad == std::vector<uint64_t>{4});
+  REQUIRE(alerts.size() == 2);
+  CHECK(alerts[0].output == "shell bash parent=sshd image=<NA> pid=100");
+  CHECK(alerts[0].process.parent_name == "sshd");  // ancestors travel in the line
+  CHECK(alerts[0].uuid != alerts[1].uuid);
+}
