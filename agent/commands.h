@@ -13,5 +13,7 @@ namespace vigil::agent {
 void RegisterCaptureCommands(CLI::App& app, int* exit_code);
 // `vigil rules validate|test|list|explain`, `vigil fields`, `vigil replay` (cmd_rules.cpp).
 void RegisterRulesCommands(CLI::App& app, int* exit_code);
+// `vigil run` (cmd_run.cpp).
+void RegisterRunCommand(CLI::App& app, int* exit_code);
 
 }  // namespace vigil::agent

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   vigil::agent::RegisterCaptureCommands(app, &exit_code);
   vigil::agent::RegisterRulesCommands(app, &exit_code);
+  vigil::agent::RegisterRunCommand(app, &exit_code);
 
   CLI11_PARSE(app, argc, argv);
   return exit_code;

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh build
 echo "quickstart: starting vigil (Ctrl-C to stop)" >&2
-exec ./build/agent/vigil events
+exec ./build/agent/vigil run

@@ -1,0 +1,214 @@
+// `vigil run`: the agent. Capture -> process state -> rules -> outputs, on one
+// hot thread; sinks on their own threads behind bounded queues (outputs/fanout.h).
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/commands.h"
+#include "agent/config.h"
+#include "agent/signals.h"
+#include "bpf/sensor.h"
+#include "engine/rule_engine.h"
+#include "outputs/fanout.h"
+#include "outputs/outputs.h"
+
+#ifdef VIGIL_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+namespace vigil::agent {
+namespace {
+
+struct RunOptions {
+  std::string config;
+  std::vector<std::string> rules;
+  std::vector<std::string> overrides;
+  bool dry_run = false;
+};
+
+void Notify(const char* state) {
+#ifdef VIGIL_HAVE_SYSTEMD
+  sd_notify(0, state);
+#else
+  (void)state;
+#endif
+}
+
+void LogLines(spdlog::level::level_enum level, const std::string& text) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) spdlog::log(level, "{}", text.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
+// Loads config and rules; logs every diagnostic. Null on any error.
+struct Loaded {
+  AgentConfig config;
+  std::unique_ptr<RuleEngine> engine;
+  std::string problems;  // the errors, for the reload-failure alert
+};
+
+std::unique_ptr<Loaded> LoadAll(const RunOptions& o) {
+  auto cfg = LoadAgentConfig(o.config, o.overrides, o.rules);
+  for (const auto& w : cfg.warnings) spdlog::warn("config: {}", w);
+  for (const auto& e : cfg.errors) spdlog::error("config: {}", e);
+  auto out = std::make_unique<Loaded>();
+  if (!cfg.ok()) {
+    for (const auto& e : cfg.errors) out->problems += e + "\n";
+    return nullptr;
+  }
+  out->config = std::move(cfg.config);
+  Diagnostics diags;
+  out->engine = RuleEngine::Load(out->config.rules_paths, &diags);
+  LogLines(diags.HasErrors() ? spdlog::level::err : spdlog::level::warn, diags.ToString());
+  if (diags.HasErrors() || out->engine == nullptr) {
+    spdlog::error("rules: {} error(s) in {}; refusing this ruleset", diags.ErrorCount(),
+                  fmt::format("{}", fmt::join(out->config.rules_paths, ", ")));
+    return nullptr;
+  }
+  const auto& st = out->engine->stats();
+  spdlog::info("config: {}; rules: {} loaded, {} enabled from {}", out->config.source, st.rules_loaded,
+               st.rules_enabled, fmt::format("{}", fmt::join(out->config.rules_paths, ", ")));
+  return out;
+}
+
+// An alert about vigil itself (reload failures): reaches the same sinks.
+Alert SelfAlert(const std::string& rule, Priority priority, const std::string& output) {
+  Alert a;
+  a.uuid = NewUuid();
+  a.time_ns = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  a.rule = rule;
+  a.priority = priority;
+  a.output = output;
+  a.source = "vigil";
+  a.tags = {"vigil"};
+  a.container_id = "host";
+  return a;
+}
+
+void LogStats(const capture::Sensor& sensor, const outputs::FanOut& fanout, uint64_t events, uint64_t alerts) {
+  std::string line = fmt::format("stats: events={} alerts={}", events, alerts);
+  for (const auto& c : sensor.ReadCounters())
+    if (c.value != 0) line += fmt::format(" kernel.{}={}", c.name, c.value);
+  const auto ts = sensor.table_stats();
+  line += fmt::format(" proc_table={} evictions={}", ts.size, ts.evictions);
+  for (const auto& s : fanout.Stats())
+    line += fmt::format(" {}.sent={} {}.failed={} {}.spooled={} {}.dropped={}", s.name, s.sent, s.name, s.failed,
+                        s.name, s.spooled, s.name, s.dropped);
+  spdlog::info("{}", line);
+}
+
+int Run(const RunOptions& o) {
+  InstallSignalHandlers();
+  auto loaded = LoadAll(o);
+  if (!loaded) return 2;
+  if (o.dry_run) {
+    std::printf("configuration (%s) and rules are valid\n", loaded->config.source.c_str());
+    return 0;
+  }
+
+  outputs::FanOut fanout;
+  if (auto err = outputs::BuildOutputs(loaded->config.outputs, &fanout)) {
+    spdlog::error("outputs: {}", *err);
+    return 2;
+  }
+  if (fanout.size() == 0) spdlog::warn("outputs: no sink is enabled; alerts are counted but go nowhere");
+  fanout.Start();
+
+  std::string error;
+  auto sensor = capture::Sensor::Open(loaded->config.capture, &error);
+  if (!sensor) {
+    spdlog::error("capture: {}", error);
+    fanout.Stop();
+    return 1;
+  }
+  for (const auto& d : sensor->disabled()) spdlog::warn("capture: {} not loaded: {}", d.name, d.reason);
+  spdlog::info("capture: {} programs attached, {} processes seeded from /proc", sensor->attached().size(),
+               sensor->seeded());
+
+  uint64_t events = 0, alerts = 0;
+  std::vector<const CompiledRule*> fired;
+  const RuleEngine* engine = loaded->engine.get();
+  auto on_event = [&](const Event& ev) {
+    ++events;
+    engine->Match(ev, &fired);
+    for (const CompiledRule* rule : fired) {
+      fanout.Submit(engine->MakeAlert(*rule, ev));
+      ++alerts;
+    }
+  };
+
+  Notify("READY=1");
+  spdlog::info("vigil running (pid {})", getpid());
+  auto next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(loaded->config.stats_interval_s);
+  int rc = 0;
+  while (!StopRequested()) {
+    int n = sensor->Poll(100, on_event);
+    if (n < 0 && n != -EINTR) {
+      spdlog::error("capture: ring buffer poll failed: {}", std::strerror(-n));
+      rc = 1;
+      break;
+    }
+    if (TakeReopenRequest()) fanout.Reopen();
+    if (TakeReloadRequest()) {
+      Notify("RELOADING=1");
+      fanout.Reopen();
+      spdlog::info("reload: SIGHUP received; re-reading configuration and rules");
+      auto next = LoadAll(o);
+      if (next) {
+        if (next->config.outputs.file.path != loaded->config.outputs.file.path ||
+            next->config.outputs.kafka.brokers != loaded->config.outputs.kafka.brokers ||
+            next->config.outputs.kafka.topic != loaded->config.outputs.kafka.topic)
+          spdlog::warn("reload: output settings changed; they take effect when vigil restarts");
+        loaded = std::move(next);
+        engine = loaded->engine.get();
+        spdlog::info("reload: new ruleset active");
+      } else {
+        spdlog::error("reload: the new configuration or ruleset is broken; the previous one stays active");
+        fanout.Submit(SelfAlert("vigil rules reload failed", Priority::kError,
+                                "vigil kept its previous ruleset: the new configuration or rules have errors "
+                                "(see the agent log)"));
+      }
+      Notify("READY=1");
+    }
+    if (loaded->config.stats_interval_s > 0 && std::chrono::steady_clock::now() >= next_stats) {
+      LogStats(*sensor, fanout, events, alerts);
+      next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(loaded->config.stats_interval_s);
+    }
+  }
+  Notify("STOPPING=1");
+  spdlog::info("stopping: flushing outputs");
+  LogStats(*sensor, fanout, events, alerts);
+  sensor.reset();
+  fanout.Stop(5000);
+  for (const auto& s : fanout.Stats())
+    if (s.queued != 0 || s.dropped != 0)
+      spdlog::warn("outputs: {} ended with {} queued and {} dropped alerts", s.name, s.queued, s.dropped);
+  return rc;
+}
+
+}  // namespace
+
+void RegisterRunCommand(CLI::App& app, int* exit_code) {
+  auto opts = std::make_shared<RunOptions>();
+  auto* run = app.add_subcommand("run", "Run the sensor: capture, evaluate rules, deliver alerts");
+  run->add_option("-c,--config", opts->config,
+                  std::string("Configuration file (default ") + kDefaultConfigPath + ", built-in defaults if absent)");
+  run->add_option("-r,--rules", opts->rules, "Rules files or directories (replace rules.paths)");
+  run->add_option("-o,--option", opts->overrides, "Override a configuration key: -o outputs.file.path=/x.json");
+  run->add_flag("--dry-run", opts->dry_run, "Validate configuration and rules, then exit");
+  run->callback([opts, exit_code] { *exit_code = Run(*opts); });
+}
+
+}  // namespace vigil::agent

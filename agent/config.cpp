@@ -1,0 +1,179 @@
+#include "agent/config.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+namespace vigil::agent {
+namespace {
+
+bool IsDir(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool Exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+std::string Where(const std::string& source, const YAML::Node& n) {
+  const auto m = n.Mark();
+  if (m.is_null()) return source;
+  return source + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+}
+
+// Reads an integer in [lo, hi]; records a located error otherwise.
+bool ReadInt(const YAML::Node& n, const std::string& key, const std::string& source, long lo, long hi,
+             long* out, std::vector<std::string>* errors) {
+  long v = 0;
+  bool ok = n.IsScalar();
+  if (ok) {
+    try {
+      std::size_t used = 0;
+      v = std::stol(n.Scalar(), &used);
+      ok = used == n.Scalar().size();
+    } catch (const std::exception&) {
+      ok = false;
+    }
+  }
+  if (!ok || v < lo || v > hi) {
+    errors->push_back(Where(source, n) + ": " + key + ": expected an integer from " + std::to_string(lo) +
+                      " to " + std::to_string(hi));
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+void ParseRules(const YAML::Node& rules, const std::string& source, AgentConfig* c, ConfigLoad* r) {
+  if (!rules || rules.IsNull()) return;
+  if (!rules.IsMap()) {
+    r->errors.push_back(Where(source, rules) + ": rules: expected a map with key 'paths'");
+    return;
+  }
+  for (const auto& kv : rules) {
+    const auto key = kv.first.Scalar();
+    if (key != "paths") {
+      r->warnings.push_back(Where(source, kv.first) + ": unknown key 'rules." + key + "' (ignored)");
+      continue;
+    }
+    const auto& v = kv.second;
+    if (v.IsScalar()) {
+      c->rules_paths = {v.Scalar()};
+    } else if (v.IsSequence()) {
+      c->rules_paths.clear();
+      for (const auto& item : v) {
+        if (!item.IsScalar()) {
+          r->errors.push_back(Where(source, item) + ": rules.paths: expected a list of file or directory paths");
+          continue;
+        }
+        c->rules_paths.push_back(item.Scalar());
+      }
+    } else {
+      r->errors.push_back(Where(source, v) + ": rules.paths: expected a list of file or directory paths");
+    }
+  }
+}
+
+void ParseCapture(const YAML::Node& cap, const std::string& source, AgentConfig* c, ConfigLoad* r) {
+  if (!cap || cap.IsNull()) return;
+  if (!cap.IsMap()) {
+    r->errors.push_back(Where(source, cap) + ": capture: expected a map");
+    return;
+  }
+  for (const auto& kv : cap) {
+    const auto key = kv.first.Scalar();
+    long v = 0;
+    if (key == "ringbuf_mb") {
+      if (ReadInt(kv.second, "capture.ringbuf_mb", source, 1, 1024, &v, &r->errors)) {
+        if ((v & (v - 1)) != 0) {
+          r->errors.push_back(Where(source, kv.second) + ": capture.ringbuf_mb: expected a power of two");
+        } else {
+          c->capture.ringbuf_bytes = static_cast<uint32_t>(v) << 20;
+        }
+      }
+    } else if (key == "process_table_size") {
+      if (ReadInt(kv.second, "capture.process_table_size", source, 1024, 4 << 20, &v, &r->errors))
+        c->capture.process_table_capacity = static_cast<std::size_t>(v);
+    } else {
+      r->warnings.push_back(Where(source, kv.first) + ": unknown key 'capture." + key + "' (ignored)");
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> DefaultRulesPaths() {
+  const std::string installed = VIGIL_INSTALLED_RULES_DIR;
+  if (IsDir(installed)) {
+    std::vector<std::string> paths{installed};
+    if (IsDir("/etc/vigil/rules.d")) paths.push_back("/etc/vigil/rules.d");
+    return paths;
+  }
+  return {VIGIL_SOURCE_RULES_DIR};
+}
+
+ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::string>& overrides,
+                           const std::vector<std::string>& rules_override) {
+  ConfigLoad r;
+  AgentConfig& c = r.config;
+  c.rules_paths = DefaultRulesPaths();
+
+  YAML::Node root;
+  const std::string file = path.empty() ? kDefaultConfigPath : path;
+  if (!path.empty() || Exists(file)) {
+    std::ifstream in(file);
+    if (!in) {
+      r.errors.push_back(file + ": cannot read the configuration file");
+      return r;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    try {
+      root = YAML::Load(text.str());
+    } catch (const YAML::Exception& e) {
+      r.errors.push_back(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                         ": invalid YAML: " + e.msg);
+      return r;
+    }
+    c.source = file;
+    if (!root.IsNull() && !root.IsMap()) {
+      r.errors.push_back(Where(file, root) + ": expected a map of settings at the top level");
+      return r;
+    }
+  } else {
+    // No file: stdout and a local file, the README's first command.
+    c.source = "built-in defaults";
+    root = YAML::Node(YAML::NodeType::Map);
+    root["outputs"]["stdout"]["enabled"] = "true";
+    root["outputs"]["file"]["enabled"] = "true";
+  }
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  for (const auto& o : overrides) {
+    if (auto err = outputs::ApplyOverride(root, o)) r.errors.push_back("-o " + o + ": " + *err);
+  }
+
+  static const std::set<std::string> kKnown = {"rules", "outputs", "capture", "stats_interval_s"};
+  for (const auto& kv : root) {
+    const auto key = kv.first.Scalar();
+    if (!kKnown.count(key)) r.warnings.push_back(Where(c.source, kv.first) + ": unknown key '" + key + "' (ignored)");
+  }
+  const YAML::Node& doc = root;
+  ParseRules(doc["rules"], c.source, &c, &r);
+  ParseCapture(doc["capture"], c.source, &c, &r);
+  if (const YAML::Node n = doc["stats_interval_s"]; n) {
+    long v = 0;
+    if (ReadInt(n, "stats_interval_s", c.source, 0, 86400, &v, &r.errors)) c.stats_interval_s = static_cast<int>(v);
+  }
+  for (auto& e : outputs::ParseOutputsConfig(doc["outputs"], c.source, &c.outputs)) r.errors.push_back(std::move(e));
+  if (!rules_override.empty()) c.rules_paths = rules_override;
+  if (c.rules_paths.empty()) r.errors.push_back(c.source + ": rules.paths: no rules files or directories given");
+  return r;
+}
+
+}  // namespace vigil::agent

@@ -1,0 +1,56 @@
+// vigil.yaml: the agent's configuration file, and `-o key=value` overrides.
+//
+// Top-level keys:
+//   rules.paths                 files and directories of rules, loaded in order
+//   outputs.*                   alert sinks (outputs/config.h; docs/outputs.md)
+//   capture.ringbuf_mb          kernel ring buffer size (power of two, MiB)
+//   capture.process_table_size  processes tracked at most
+//   stats_interval_s            how often counters are logged (0 = never)
+//
+// Contract:
+// - LoadAgentConfig() reports every problem, located: an unknown key is a
+//   warning naming itself and its file:line:col; a bad value is an error naming
+//   the key and the expected type. `outputs:` is checked by the outputs
+//   parser, where an unknown key is an error (a misspelt sink option would
+//   silently send alerts nowhere). It never throws.
+// - With no file (the default path absent and no -c), the built-in defaults
+//   apply: the default ruleset, alerts to stdout and to /var/log/vigil/alerts.json.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bpf/sensor.h"
+#include "outputs/config.h"
+
+namespace vigil::agent {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/vigil/vigil.yaml";
+
+struct AgentConfig {
+  std::string source;  // the file read, or "built-in defaults"
+  std::vector<std::string> rules_paths;
+  outputs::OutputsConfig outputs;
+  capture::SensorOptions capture;
+  int stats_interval_s = 60;
+};
+
+struct ConfigLoad {
+  AgentConfig config;
+  std::vector<std::string> errors;
+  std::vector<std::string> warnings;
+  bool ok() const { return errors.empty(); }
+};
+
+// `path`: -c as given (empty: the default path, which may be absent).
+// `overrides`: -o key=value, applied after the file. `rules_override`: -r
+// paths; when non-empty they replace rules.paths.
+ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::string>& overrides,
+                           const std::vector<std::string>& rules_override);
+
+// The default rules paths: the installed ruleset and /etc/vigil/rules.d when
+// installed; else the ruleset in the source tree this binary was built from.
+std::vector<std::string> DefaultRulesPaths();
+
+}  // namespace vigil::agent

@@ -1,0 +1,15 @@
+// Process signals for the long-running commands. Handlers only set flags; the
+// hot thread reads them between polls (Poll returns -EINTR or times out).
+#pragma once
+
+namespace vigil::agent {
+
+// SIGINT/SIGTERM -> stop, SIGHUP -> reload (and reopen files), SIGUSR1 -> reopen files.
+void InstallSignalHandlers();
+bool StopRequested();
+// True once per SIGHUP received since the last call.
+bool TakeReloadRequest();
+// True once per SIGUSR1 received since the last call.
+bool TakeReopenRequest();
+
+}  // namespace vigil::agent
