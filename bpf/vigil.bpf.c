@@ -9,3 +9,4 @@
 #include "process.bpf.h"
 #include "file.bpf.h"
 #include "net.bpf.h"
+#include "bpf.bpf.h"
