@@ -182,12 +182,20 @@ KafkaSink::~KafkaSink() {
 void KafkaSink::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
   auto* self = static_cast<KafkaSink*>(opaque);
   auto seq = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(msg->_private));
+  if (self->outstanding_ > 0) --self->outstanding_;
   if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     self->spool_->Ack(seq);
     self->counters_.sent.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   self->counters_.failed.fetch_add(1, std::memory_order_relaxed);
+  if (!self->spool_->Retains(seq)) {
+    // Its spool segment was dropped while it was in flight: nothing left to retry.
+    self->counters_.dropped.fetch_add(1, std::memory_order_relaxed);
+    spdlog::error("kafka sink: delivery failed for an alert no longer in the full spool; lost: {}",
+                  rd_kafka_err2str(msg->err));
+    return;
+  }
   self->need_rewind_ = true;
   ++self->fails_since_log_;
   auto now = Clock::now();
@@ -209,8 +217,8 @@ void KafkaSink::Append(const Message& m) {
 
 void KafkaSink::ReportOverflow(uint64_t dropped) {
   counters_.dropped.fetch_add(dropped, std::memory_order_relaxed);
-  spdlog::error("kafka sink: spool {} full ({} MiB): dropped the {} oldest undelivered alerts",
-                options_.spool.dir, options_.spool.max_bytes >> 20, dropped);
+  spdlog::error("kafka sink: spool {} full ({:.1f} MiB): dropped the {} oldest undelivered alerts",
+                options_.spool.dir, static_cast<double>(options_.spool.max_bytes) / (1 << 20), dropped);
   Alert a;
   a.uuid = NewUuid();
   a.time_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -233,8 +241,10 @@ void KafkaSink::ReportOverflow(uint64_t dropped) {
   uint64_t again = 0;
   if (spool_->Append(PackMessage({a.priority, key, a.rule, value}), &again))
     counters_.spooled.fetch_add(1, std::memory_order_relaxed);
-  counters_.dropped.fetch_add(again, std::memory_order_relaxed);
   if (options_.on_internal_alert) options_.on_internal_alert(a);
+  // Making room for this report can drop an older segment in turn: report
+  // that too (each drop frees a whole segment, so this ends at once).
+  if (again > 0) ReportOverflow(again);
 }
 
 void KafkaSink::Write(const Alert& alert) {
@@ -255,12 +265,14 @@ void KafkaSink::Pump() {
   if (need_rewind_) {
     // Re-produce only once every earlier attempt has reported, so the retry
     // goes out in spool order behind nothing stale.
-    if (rd_kafka_outq_len(rk_) > 0 || Clock::now() < retry_at_) return;
+    if (outstanding_ > 0 || Clock::now() < retry_at_) return;
     spool_->Rewind();
     need_rewind_ = false;
   }
   uint64_t seq = 0;
-  while (spool_->in_flight() < options_.max_in_flight && spool_->ReadNext(&seq, &payload_)) {
+  // The window counts what librdkafka holds, not what the spool still tracks:
+  // records of a dropped segment may still sit in the producer's queue.
+  while (outstanding_ < options_.max_in_flight && spool_->ReadNext(&seq, &payload_)) {
     Message m;
     if (!UnpackMessage(payload_, &m)) {
       spdlog::error("kafka sink: spool record {} has an unreadable layout; skipped", seq);
@@ -285,6 +297,7 @@ void KafkaSink::Pump() {
       retry_at_ = Clock::now() + std::chrono::milliseconds(100);
       break;
     }
+    ++outstanding_;
   }
   rd_kafka_poll(rk_, 0);
   pending_snapshot_.store(spool_->pending(), std::memory_order_relaxed);

@@ -94,6 +94,7 @@ class KafkaSink : public Sink {
   ::rd_kafka_s* rk_ = nullptr;
   std::string compression_;
   bool need_rewind_ = false;
+  std::size_t outstanding_ = 0;  // produced, delivery report not yet in
   std::chrono::steady_clock::time_point retry_at_{};
   std::chrono::steady_clock::time_point last_fail_log_{};
   uint64_t fails_since_log_ = 0;

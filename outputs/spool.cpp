@@ -224,10 +224,11 @@ uint64_t Spool::pending() const {
 void Spool::DropOldest(uint64_t* dropped) {
   auto it = segments_.begin();
   Segment seg = it->second;
-  uint64_t c = cursor();
+  // Only records never handed out are lost here; those in flight are still
+  // held by the caller (the producer's queue) and settle there.
   uint64_t lost = 0;
-  if (seg.first_seq >= c) lost = seg.records;
-  else if (seg.end_seq > c) lost = std::min<uint64_t>(seg.records, seg.end_seq - c);
+  if (seg.first_seq >= read_seq_) lost = seg.records;
+  else if (seg.end_seq > read_seq_) lost = std::min<uint64_t>(seg.records, seg.end_seq - read_seq_);
   *dropped += lost;
   while (!in_flight_.empty() && in_flight_.front().seq < seg.end_seq) in_flight_.pop_front();
   if (read_fd_ >= 0 && read_segment_ == seg.first_seq) CloseReader();

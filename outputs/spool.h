@@ -15,7 +15,9 @@
 //   persisted cursor, so a record delivered just before a crash may be sent
 //   again (the alert uuid identifies the duplicate), never skipped.
 // - Bounded: when the spool would exceed max_bytes, whole oldest segments are
-//   deleted; Append() reports how many not-yet-delivered records that lost.
+//   deleted; Append() reports how many records that lost which had not been
+//   handed out yet. Records already handed out (in flight) leave the spool's
+//   care: the caller still holds them and accounts for them (Retains()).
 // - Corruption (bad magic, length or checksum) is detected, logged with file
 //   and offset, counted, and skipped; a torn tail of the newest segment is
 //   truncated at open so appends continue cleanly.
@@ -66,6 +68,10 @@ class Spool {
 
   // Records handed out but not acknowledged.
   std::size_t in_flight() const { return in_flight_.size(); }
+  // False once `seq` has been dropped to make room (or was never appended).
+  bool Retains(uint64_t seq) const {
+    return !segments_.empty() && seq >= segments_.begin()->second.first_seq && seq < next_seq_;
+  }
   // Records not yet done (approximate when corrupt records are inside).
   uint64_t pending() const;
   uint64_t bytes() const { return total_bytes_; }
@@ -112,7 +118,6 @@ class Spool {
 
   // Reading: the next sequence to hand out and a buffered reader on its segment.
   uint64_t read_seq_ = 1;
-  uint64_t done_below_ = 1;  // every seq below this is done (cursor when nothing is in flight)
   std::deque<InFlight> in_flight_;
   int read_fd_ = -1;
   uint64_t read_segment_ = 0;   // first_seq of the segment being read

@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "kafka_test_util.h"
 #include "outputs/fanout.h"
@@ -138,4 +139,71 @@ TEST_CASE("Kafka sink rejects a bad librdkafka property with its name", "[kafka]
   std::string error;
   CHECK_FALSE(out::KafkaSink::Create(o, &error));
   CHECK(error.find("no.such.property") != std::string::npos);
+}
+
+TEST_CASE("A full spool drops the oldest alerts, counts them and says so in an alert", "[kafka]") {
+  MockBroker broker({"overflow:1"});
+  TempDir spool;
+  broker.Command("down");
+  out::KafkaSinkOptions o;
+  o.brokers = broker.bootstrap;
+  o.topic = "overflow";
+  o.host_id = "h";
+  o.spool.dir = spool.path.string();
+  o.spool.max_bytes = 256 << 10;  // 32 KiB segments: a few hundred alerts each
+  o.max_in_flight = 100;          // the producer's queue holds only the first 100
+  std::vector<vigil::Alert> internal;
+  o.on_internal_alert = [&](const vigil::Alert& a) { internal.push_back(a); };
+  std::string error;
+  auto sink = out::KafkaSink::Create(o, &error);
+  REQUIRE(sink);
+  constexpr int kAlerts = 3000;
+  for (int i = 0; i < kAlerts; ++i) {
+    sink->Write(MakeAlert(i));
+    sink->Tick();
+  }
+  const uint64_t dropped = sink->counters().dropped.load();
+  CHECK(dropped > 0);
+  CHECK(sink->spool_bytes() <= 256u << 10);
+  REQUIRE_FALSE(internal.empty());
+  CHECK(internal.front().rule == "vigil spool overflow");
+
+  broker.Command("up");
+  for (int i = 0; i < 1000 && sink->spool_pending() > 0; ++i) {
+    sink->Tick();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(sink->spool_pending() == 0);
+  sink->Close(5000);
+
+  auto records = ConsumeAll(broker.bootstrap, "overflow");
+  int overflow_alerts = 0;
+  std::vector<int> ns;
+  for (const auto& r : records) {
+    json j = json::parse(r.value);
+    if (j["rule"] == "vigil spool overflow") {
+      ++overflow_alerts;
+      CHECK(j["output_fields"]["vigil.spool.dropped"].get<uint64_t>() > 0);
+      CHECK(r.headers.find("priority=Error") != std::string::npos);
+    } else {
+      ns.push_back(j["output_fields"]["n"].get<int>());
+    }
+  }
+  // Every dropped alert is counted in some overflow alert.
+  uint64_t reported = 0;
+  for (const auto& a : internal)
+    for (const auto& [name, value] : a.output_fields)
+      if (name == "vigil.spool.dropped") reported += std::get<uint64_t>(value);
+  CHECK(reported == dropped);
+  CHECK(overflow_alerts > 0);
+  // Exact accounting: every regular alert was delivered or counted as
+  // dropped; the rest of `dropped` is overflow reports that aged out too.
+  const uint64_t lost_overflow = internal.size() - static_cast<uint64_t>(overflow_alerts);
+  CHECK(kAlerts - ns.size() + lost_overflow == dropped);
+  // The first 100 were in the producer's queue; what else survived is the newest, in order.
+  REQUIRE(ns.size() > 100);
+  for (int i = 0; i < 100; ++i) CHECK(ns[static_cast<std::size_t>(i)] == i);
+  for (std::size_t i = 1; i < ns.size(); ++i) CHECK(ns[i] > ns[i - 1]);
+  for (std::size_t i = 101; i < ns.size(); ++i) CHECK(ns[i] == ns[i - 1] + 1);
+  CHECK(ns.back() == kAlerts - 1);
 }
