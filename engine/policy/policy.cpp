@@ -1,0 +1,387 @@
+// CompilePolicy: walk each enforcing rule's condition AST (macros and lists
+// expanded from the engine's RuleDocument) and map every check to one kernel
+// dimension, or report the check that has none.
+#include "engine/policy/policy.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
+
+#include "engine/condition/parser.h"
+
+namespace vigil::policy {
+namespace {
+
+using condition::CmpOp;
+using condition::Node;
+
+// Where a piece of condition text lives: the rule's condition or a macro body.
+struct TextCtx {
+  const rules::PiecedSource* src = nullptr;
+  std::string where;
+  const std::string* text = nullptr;  // "" for the rule itself, "in macro 'm': " otherwise
+};
+
+struct HookNames {
+  const char* type;
+  HookClass hook;
+};
+constexpr HookNames kTypeHooks[] = {
+    {"execve", HookClass::kExec},         {"execveat", HookClass::kExec},     {"open", HookClass::kOpen},
+    {"openat", HookClass::kOpen},         {"openat2", HookClass::kOpen},      {"creat", HookClass::kOpen},
+    {"connect", HookClass::kConnect},     {"bpf", HookClass::kBpf},           {"init_module", HookClass::kModule},
+    {"finit_module", HookClass::kModule}, {"mount", HookClass::kMount},       {"ptrace", HookClass::kPtrace},
+    {"setuid", HookClass::kSetuid},       {"setreuid", HookClass::kSetuid},   {"setresuid", HookClass::kSetuid},
+};
+
+class RuleCompiler {
+ public:
+  RuleCompiler(const RuleEngine& engine, const rules::RuleDef& def, Diagnostics* diags, const PolicyLimits& limits)
+      : engine_(engine), def_(def), diags_(diags), limits_(limits) {
+    for (const auto& l : engine.document().lists) lists_[l.name] = &l;
+    for (const auto& m : engine.document().macros) macros_[m.name] = &m;
+  }
+
+  bool Compile(PolicyRule* out) {
+    out_ = out;
+    out->name = def_.name;
+    out->loc = def_.loc;
+    out->action = def_.action == "kill" ? Action::kKill : Action::kDeny;
+    if (!def_.exceptions.empty()) {
+      diags_->Error(def_.exceptions.front().loc, "rule", def_.name, "exceptions",
+                    "action " + def_.action + ": exceptions cannot be decided in the kernel; "
+                    "fold them into the condition or use action: alert");
+      return false;
+    }
+    auto parsed = condition::ParseCondition(def_.condition);
+    if (!parsed.root) return false;  // the engine already reported it
+    TextCtx ctx{&def_.condition_src, "", &def_.condition};
+    bool ok = Walk(*parsed.root, ctx);
+    if (ok && !have_hook_) {
+      diags_->Error(def_.loc, "rule", def_.name, "condition",
+                    "action " + def_.action + ": the condition needs an evt.type check naming one of exec, open, "
+                    "connect, bpf, module load, mount, ptrace or setuid for the kernel to decide it");
+      ok = false;
+    }
+    if (ok) ok = CheckHookFit();
+    return ok;
+  }
+
+ private:
+  bool Fail(const TextCtx& ctx, uint32_t offset, const std::string& message) {
+    diags_->Error(ctx.src->Locate(offset), "rule", def_.name, "condition",
+                  "action " + def_.action + ": " + ctx.where + message);
+    return false;
+  }
+
+  // Where the `or` keyword of a node sits (between its first two children), so the error points at it.
+  static uint32_t KeywordOffset(const Node& n, const TextCtx& ctx, const char* keyword) {
+    if (n.children.size() < 2 || ctx.text == nullptr) return n.offset;
+    std::size_t at = ctx.text->find(keyword, n.children[0]->end);
+    return at != std::string::npos && at < n.children[1]->offset ? static_cast<uint32_t>(at) : n.offset;
+  }
+
+  bool Walk(const Node& n, const TextCtx& ctx) {
+    if (++depth_ > condition::kMaxDepth) return Fail(ctx, n.offset, "condition nests too deeply");
+    struct Dec {
+      int& d;
+      ~Dec() { --d; }
+    } dec{depth_};
+    switch (n.kind) {
+      case Node::Kind::kAnd: {
+        bool ok = true;
+        for (const auto& c : n.children) ok = Walk(*c, ctx) && ok;
+        return ok;
+      }
+      case Node::Kind::kOr:
+        return Fail(ctx, KeywordOffset(n, ctx, "or"), "'or' cannot be decided in the kernel (write alternatives of one field as 'in (...)')");
+      case Node::Kind::kNot:
+        return Fail(ctx, n.offset, "'not' cannot be decided in the kernel");
+      case Node::Kind::kMacro: {
+        auto it = macros_.find(n.name);
+        if (it == macros_.end()) return Fail(ctx, n.offset, "unknown macro '" + n.name + "'");
+        if (!expanding_.insert(n.name).second) return Fail(ctx, n.offset, "macro '" + n.name + "' refers to itself");
+        auto parsed = condition::ParseCondition(it->second->condition);
+        bool ok = false;
+        if (parsed.root) ok = Walk(*parsed.root, TextCtx{&it->second->condition_src, "in macro '" + n.name + "': ",
+                                              &it->second->condition});
+        expanding_.erase(n.name);
+        return ok;
+      }
+      case Node::Kind::kCompare:
+        return Compare(n, ctx);
+    }
+    return false;
+  }
+
+  // Values of a check, with list names expanded (recursively).
+  bool Values(const Node& n, const TextCtx& ctx, std::vector<std::string>* out) {
+    std::function<bool(const std::string&, int)> add = [&](const std::string& v, int depth) {
+      auto it = lists_.find(v);
+      if (it == lists_.end() || depth > 16) {
+        out->push_back(v);
+        return true;
+      }
+      for (const auto& item : it->second->items) add(item, depth + 1);
+      return true;
+    };
+    for (const auto& v : n.values) {
+      if (v.quoted) out->push_back(v.text);
+      else add(v.text, 0);
+    }
+    if (out->empty() && n.op != CmpOp::kIn) return Fail(ctx, n.offset, "check has no value");
+    return true;
+  }
+
+  bool Compare(const Node& n, const TextCtx& ctx) {
+    const std::string& f = n.field.name;
+    const std::string desc = "'" + n.field.ToString() + " " + condition::CmpOpName(n.op) + "'";
+    if (!n.field.transformers.empty() || n.field.has_arg || n.rhs_field)
+      return Fail(ctx, n.offset, desc + ": transformers, field arguments and val() cannot be decided in the kernel");
+    const bool set_op = n.op == CmpOp::kEq || n.op == CmpOp::kIn;
+    std::vector<std::string> vals;
+    if (!Values(n, ctx, &vals)) return false;
+    auto unsupported_op = [&](const char* allowed) {
+      return Fail(ctx, n.offset, desc + ": the kernel decides " + f + " only with " + allowed);
+    };
+    if (f == "evt.type") {
+      if (!set_op) return unsupported_op("'=' or 'in'");
+      return Hook(n, ctx, vals);
+    }
+    if (f == "proc.name" || f == "proc.pname") {
+      if (!set_op) return unsupported_op("'=' or 'in'");
+      auto& dst = f == "proc.name" ? out_->comms : out_->parent_comms;
+      for (auto& v : vals) {
+        if (v.empty() || v.size() > 15) return Fail(ctx, n.offset, desc + ": '" + v + "' is not a task name (1..15 bytes)");
+        dst.push_back(v);
+      }
+      return Intersect(ctx, n, f == "proc.name" ? seen_comm_ : seen_pcomm_);
+    }
+    if (f == "proc.exepath" || f == "proc.exe" || f == "fd.name" || f == "evt.arg.filename" || f == "fs.path.name" ||
+        f == "evt.arg.path" || f == "fd.directory") {
+      bool prefix = n.op == CmpOp::kStartsWith || f == "fd.directory";
+      if (!set_op && !prefix) return unsupported_op("'=', 'in' or 'startswith'");
+      if (f == "proc.exepath" || f == "proc.exe") path_is_exe_ = true;
+      else path_is_file_ = true;
+      for (auto& v : vals) {
+        if (v.empty() || v[0] != '/') return Fail(ctx, n.offset, desc + ": '" + v + "' is not an absolute path");
+        if (v.size() > limits_.max_path_bytes)
+          return Fail(ctx, n.offset, desc + ": path longer than " + std::to_string(limits_.max_path_bytes) + " bytes");
+        std::string p = v;
+        if (f == "fd.directory" && p.back() != '/') p += '/';
+        out_->paths.push_back({p, prefix});
+      }
+      return Intersect(ctx, n, seen_path_);
+    }
+    if (f == "evt.is_open_write" || f == "evt.is_open_read") {
+      if (n.op != CmpOp::kEq || vals.size() != 1 || vals[0] != "true") return unsupported_op("'= true'");
+      out_->access |= f == "evt.is_open_write" ? kAccessWrite : kAccessRead;
+      return true;
+    }
+    if (f == "container.id") {
+      if ((n.op != CmpOp::kEq && n.op != CmpOp::kNe) || vals.size() != 1 || vals[0] != "host")
+        return unsupported_op("'= host' or '!= host'");
+      Placement p = n.op == CmpOp::kEq ? Placement::kHost : Placement::kContainer;
+      if (out_->placement != Placement::kAny && out_->placement != p)
+        return Fail(ctx, n.offset, desc + ": contradicts an earlier container.id check");
+      out_->placement = p;
+      return true;
+    }
+    if (f == "user.uid" || f == "fd.rport" || f == "fd.sport" || f == "bpf.cmd" || f == "bpf.prog.type") {
+      if (!set_op) return unsupported_op("'=' or 'in'");
+      for (auto& v : vals) {
+        uint64_t x = 0;
+        auto r = std::from_chars(v.data(), v.data() + v.size(), x);
+        uint64_t max = (f == "fd.rport" || f == "fd.sport") ? 65535 : 0xffffffffu;
+        if (r.ec != std::errc() || r.ptr != v.data() + v.size() || x > max)
+          return Fail(ctx, n.offset, desc + ": '" + v + "' is not a number in range");
+        if (f == "user.uid") out_->uids.push_back(static_cast<uint32_t>(x));
+        else if (f == "bpf.cmd") out_->bpf_cmds.push_back(static_cast<uint32_t>(x));
+        else if (f == "bpf.prog.type") out_->prog_types.push_back(static_cast<uint32_t>(x));
+        else out_->ports.push_back(static_cast<uint16_t>(x));
+      }
+      return Intersect(ctx, n, seen_num_[f]);
+    }
+    if (f == "fd.rip" || f == "fd.sip" || f == "fd.rnet" || f == "fd.snet" || f == "fd.net") {
+      if (!set_op) return unsupported_op("'=' or 'in'");
+      for (auto& v : vals) {
+        Cidr c;
+        if (!ParseCidr(v, &c)) return Fail(ctx, n.offset, desc + ": '" + v + "' is not an address or CIDR");
+        out_->cidrs.push_back(c);
+      }
+      return Intersect(ctx, n, seen_cidr_);
+    }
+    return Fail(ctx, n.offset, desc + ": field " + f + " cannot be decided in the kernel");
+  }
+
+  // Two checks on the same dimension would need an intersection of sets; refuse it.
+  bool Intersect(const TextCtx& ctx, const Node& n, bool& seen) {
+    if (seen) return Fail(ctx, n.offset, "a second check on " + n.field.name + " in one rule cannot be decided in the kernel");
+    seen = true;
+    return true;
+  }
+
+  bool Hook(const Node& n, const TextCtx& ctx, const std::vector<std::string>& vals) {
+    for (const auto& v : vals) {
+      const HookNames* hit = nullptr;
+      for (const auto& h : kTypeHooks)
+        if (v == h.type) hit = &h;
+      if (hit == nullptr) return Fail(ctx, n.offset, "event type '" + v + "' has no kernel enforcement hook");
+      if (have_hook_ && out_->hook != hit->hook)
+        return Fail(ctx, n.offset, std::string("event types of two hook classes (") + HookClassName(out_->hook) +
+                                       ", " + HookClassName(hit->hook) + ") in one rule; split it into two rules");
+      out_->hook = hit->hook;
+      have_hook_ = true;
+    }
+    return true;
+  }
+
+  // Dimensions a hook class cannot see.
+  bool CheckHookFit() {
+    auto err = [&](const std::string& what) {
+      diags_->Error(def_.loc, "rule", def_.name, "condition",
+                    "action " + def_.action + ": " + what + " cannot be decided at the " + HookClassName(out_->hook) +
+                        " hook");
+      return false;
+    };
+    HookClass h = out_->hook;
+    if (!out_->paths.empty()) {
+      if (h == HookClass::kExec && path_is_file_ && !path_is_exe_) {
+      } else if (h == HookClass::kExec) {
+      } else if (h == HookClass::kOpen && !path_is_exe_) {
+      } else if (h == HookClass::kOpen) {
+        return err("proc.exepath (the acting binary)");
+      } else {
+        return err("a path");
+      }
+    }
+    if (out_->access != 0 && h != HookClass::kOpen) return err("the open access mode");
+    if ((!out_->ports.empty() || !out_->cidrs.empty()) && h != HookClass::kConnect) return err("a remote address");
+    if ((!out_->bpf_cmds.empty() || !out_->prog_types.empty()) && h != HookClass::kBpf) return err("a bpf() argument");
+    return true;
+  }
+
+  const RuleEngine& engine_;
+  const rules::RuleDef& def_;
+  Diagnostics* diags_;
+  const PolicyLimits& limits_;
+  std::map<std::string, const rules::ListDef*> lists_;
+  std::map<std::string, const rules::MacroDef*> macros_;
+  std::set<std::string> expanding_;
+  PolicyRule* out_ = nullptr;
+  int depth_ = 0;
+  bool have_hook_ = false;
+  bool seen_comm_ = false, seen_pcomm_ = false, seen_path_ = false, seen_cidr_ = false;
+  bool path_is_exe_ = false, path_is_file_ = false;
+  std::map<std::string, bool> seen_num_;
+};
+
+template <typename T>
+void Dedupe(std::vector<T>* v) {
+  std::vector<T> out;
+  for (auto& x : *v)
+    if (std::find(out.begin(), out.end(), x) == out.end()) out.push_back(x);
+  *v = std::move(out);
+}
+
+}  // namespace
+
+const char* HookClassName(HookClass c) {
+  switch (c) {
+    case HookClass::kExec: return "exec";
+    case HookClass::kOpen: return "open";
+    case HookClass::kConnect: return "connect";
+    case HookClass::kBpf: return "bpf";
+    case HookClass::kModule: return "module load";
+    case HookClass::kMount: return "mount";
+    case HookClass::kPtrace: return "ptrace";
+    case HookClass::kSetuid: return "setuid";
+  }
+  return "?";
+}
+
+bool ParseCidr(const std::string& text, Cidr* out) {
+  std::string addr = text;
+  int len = -1;
+  if (auto slash = text.find('/'); slash != std::string::npos) {
+    addr = text.substr(0, slash);
+    std::string l = text.substr(slash + 1);
+    auto r = std::from_chars(l.data(), l.data() + l.size(), len);
+    if (l.empty() || r.ec != std::errc() || r.ptr != l.data() + l.size()) return false;
+  }
+  Cidr c;
+  if (inet_pton(AF_INET, addr.c_str(), c.addr.data()) == 1) {
+    c.v6 = false;
+    if (len < 0) len = 32;
+    if (len > 32) return false;
+  } else if (inet_pton(AF_INET6, addr.c_str(), c.addr.data()) == 1) {
+    c.v6 = true;
+    if (len < 0) len = 128;
+    if (len > 128) return false;
+  } else {
+    return false;
+  }
+  c.prefix_len = static_cast<uint8_t>(len);
+  // Zero host bits so equal networks compare equal.
+  for (int bit = len; bit < 128; ++bit) c.addr[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
+  *out = c;
+  return true;
+}
+
+std::optional<PolicySpec> CompilePolicy(const RuleEngine& engine, Diagnostics* diags, const PolicyLimits& limits) {
+  PolicySpec spec;
+  bool ok = true;
+  std::map<std::string, const rules::RuleDef*> defs;
+  for (const auto& d : engine.document().rules) defs[d.name] = &d;
+  for (const auto& rule : engine.rules()) {
+    if (!rule->enabled || (rule->action != "deny" && rule->action != "kill")) continue;
+    auto it = defs.find(rule->name);
+    if (it == defs.end()) continue;
+    PolicyRule pr;
+    RuleCompiler rc(engine, *it->second, diags, limits);
+    if (!rc.Compile(&pr)) {
+      ok = false;
+      continue;
+    }
+    Dedupe(&pr.comms);
+    Dedupe(&pr.parent_comms);
+    Dedupe(&pr.paths);
+    Dedupe(&pr.uids);
+    Dedupe(&pr.ports);
+    Dedupe(&pr.cidrs);
+    Dedupe(&pr.bpf_cmds);
+    Dedupe(&pr.prog_types);
+    pr.id = static_cast<uint32_t>(spec.rules.size());
+    spec.rules.push_back(std::move(pr));
+  }
+  // Capacity: count the entries each map needs; over the limit is an error, never a partial policy.
+  std::size_t comms = 0, paths = 0, uids = 0, ports = 0, cidrs = 0, bpfv = 0;
+  for (const auto& r : spec.rules) {
+    comms += r.comms.size() + r.parent_comms.size();
+    paths += r.paths.size();
+    uids += r.uids.size();
+    ports += r.ports.size();
+    cidrs += r.cidrs.size();
+    bpfv += r.bpf_cmds.size() + r.prog_types.size();
+  }
+  auto over = [&](std::size_t n, std::size_t max, const char* what) {
+    if (n <= max) return;
+    diags->Error(SourceLoc{}, "", "", "", std::string("the enforcing rules need ") + std::to_string(n) + " " +
+                                                    what + " entries; the kernel maps hold " + std::to_string(max));
+    ok = false;
+  };
+  over(spec.rules.size(), limits.max_rules, "rule");
+  over(comms, limits.max_comms, "process-name");
+  over(paths, limits.max_paths, "path");
+  over(uids, limits.max_uids, "uid");
+  over(ports, limits.max_ports, "port");
+  over(cidrs, limits.max_cidrs, "address/CIDR");
+  over(bpfv, limits.max_bpf_values, "bpf command/program-type");
+  if (!ok) return std::nullopt;
+  return spec;
+}
+
+}  // namespace vigil::policy
