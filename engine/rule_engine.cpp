@@ -181,17 +181,17 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
     }
     auto rule = std::make_unique<CompiledRule>();
     auto res = compiler.Compile(*parsed.root, ctx, r.skip_if_unknown_filter);
-    if (!res.ok) {
-      if (res.unknown_field && r.skip_if_unknown_filter) ++eng->stats_.rules_skipped;
+    if (!res.ok && res.unknown_field && r.skip_if_unknown_filter) {
+      ++eng->stats_.rules_skipped;
       continue;
     }
+    bool ok = res.ok;  // keep going: the exceptions, output and tests get checked too
     rule->na_fields = res.na_fields;
     std::unique_ptr<compile::Check> cond_check = std::move(res.check);
     std::unique_ptr<compile::Check> exc_check;
     rule->types = res.types;
 
     std::string exc_text = ExceptionsText(r.exceptions, lists);
-    bool ok = true;
     if (!exc_text.empty()) {
       SourceLoc exc_loc = r.exceptions.empty() ? r.loc : r.exceptions.front().loc;
       auto ectx = MakeContext("rule", r.name, "exceptions", exc_text, [exc_loc](uint32_t) { return exc_loc; });

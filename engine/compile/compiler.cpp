@@ -143,7 +143,10 @@ bool Compiler::CompileNode(const Node& n, const ItemContext& ctx, std::string_vi
       Sub s;
       bool ok = CompileNode(*m.ast, m.ctx, m.ctx.text, &s);
       macro_stack_.pop_back();
-      if (!ok) return false;
+      if (!ok) {
+        Report(ctx, n.offset, "macro '" + n.name + "' has errors (reported at its definition)");
+        return false;
+      }
       *out = std::move(s);
       // Keep the macro's name for `rules explain`.
       out->check = MakeAnd([&] {

@@ -164,8 +164,9 @@ std::unique_ptr<Node> Parser::ParsePrimary() {
     auto inner = ParseOrExpr();
     if (!inner) return nullptr;
     if (!lex_.Accept(')')) {
-      Fail(lex_.pos(), "unbalanced parentheses: expected ')' to close the '(' at offset " + std::to_string(start) +
-                           ", got " + Describe(lex_.PeekWord()));
+      std::string w = lex_.PeekWord();
+      if (w.empty()) Fail(start, "unbalanced parentheses: this '(' is never closed");
+      else Fail(lex_.pos(), "expected ')', 'and' or 'or', got " + Describe(w));
       return nullptr;
     }
     return inner;

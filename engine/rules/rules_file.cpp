@@ -104,7 +104,30 @@ class FileLoader {
   std::set<std::string> defined_here_;  // "kind/name" defined in this file
 };
 
+// YAML text is UTF-8; the first invalid byte, or npos.
+std::size_t FirstInvalidUtf8(const std::string& s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || (n == 2 && c < 0xc2) || i + n > s.size()) return i;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return i;
+    i += n;
+  }
+  return std::string::npos;
+}
+
 void FileLoader::Load() {
+  if (std::size_t bad = FirstInvalidUtf8(file_->text); bad != std::string::npos) {
+    uint32_t line = 1, col = 1;
+    for (std::size_t i = 0; i < bad; ++i) file_->text[i] == '\n' ? (++line, col = 1) : ++col;
+    diags_->Error({file_->path, line, col}, "", "", "", "invalid UTF-8 (byte 0x" +
+                  std::string(1, "0123456789abcdef"[static_cast<unsigned char>(file_->text[bad]) >> 4]) +
+                  std::string(1, "0123456789abcdef"[static_cast<unsigned char>(file_->text[bad]) & 15]) +
+                  "): rules files must be UTF-8");
+    return;
+  }
   YAML::Node root;
   try {
     root = YAML::Load(file_->text);

@@ -235,7 +235,9 @@ TEST_CASE("parse errors say what was expected and where", "[unit]") {
   const Bad rows[] = {
       {"proc.name in", "expected a value after 'in'", 12},
       {"proc.name =", "expected a value after '='", 11},
-      {"(proc.name = bash", "unbalanced parentheses: expected ')'", 17},
+      {"(proc.name = bash", "unbalanced parentheses: this '(' is never closed", 0},
+      {"x and (proc.name = bash", "unbalanced parentheses: this '(' is never closed", 6},
+      {"(proc.name = bash proc.pid = 1)", "expected ')', 'and' or 'or', got 'proc.pid'", 18},
       {"proc.name = bash)", "unbalanced parentheses: ')' without a matching '('", 16},
       {"proc.name bash", "expected an operator after 'proc.name'", 10},
       {"proc.name = 'abc", "unterminated string", 12},
