@@ -293,7 +293,7 @@ bool Spool::FillReader() {
   }
   if (read_cap_ - read_len_ < kReadChunk / 4) {
     std::size_t cap = std::max(kReadChunk, read_cap_ * 2);
-    auto bigger = std::make_unique<uint8_t[]>(cap);
+    auto bigger = std::make_unique_for_overwrite<uint8_t[]>(cap);
     if (read_len_ > 0) std::memcpy(bigger.get(), read_buf_.get(), read_len_);
     read_buf_ = std::move(bigger);
     read_cap_ = cap;
