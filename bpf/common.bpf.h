@@ -232,11 +232,9 @@ static long vg_walk_step(__u32 i, void *arg) {
     w->vm = &pm->mnt;
     return 0;
   }
-  if (d == parent || !parent) {
-    /* root of a filesystem that is not mounted here (pipe, socket, detached) */
-    c->flags |= VG_CHAIN_COMPLETE;
-    return 1;
-  }
+  /* d == parent: a pseudo file (memfd, pipe, socket) or a detached tree,
+   * named by its own dentry: take the name, then stop. */
+  int last = d == parent || !parent;
   __u32 n = w->n;
   if (n >= VG_CHAIN_DEPTH) return 1;
   const unsigned char *name = BPF_CORE_READ(d, d_name.name);
@@ -249,6 +247,10 @@ static long vg_walk_step(__u32 i, void *arg) {
   w->n = n + 1;
   c->depth = n + 1;
   w->d = parent;
+  if (last) {
+    c->flags |= VG_CHAIN_COMPLETE;
+    return 1;
+  }
   return 0;
 }
 

@@ -10,3 +10,4 @@
 #include "file.bpf.h"
 #include "net.bpf.h"
 #include "bpf.bpf.h"
+#include "escape.bpf.h"
