@@ -26,7 +26,8 @@ class FanOut {
   FanOut(const FanOut&) = delete;
   FanOut& operator=(const FanOut&) = delete;
 
-  // Adds a sink before Start(). `queue_capacity` alerts may wait for it;
+  // Adds a sink before Start(). `queue_capacity` alerts may wait for it
+  // (plus the batch, at most as many, its thread is writing);
   // alerts less severe than `min_priority` are not given to it.
   void AddSink(std::unique_ptr<Sink> sink, std::size_t queue_capacity = 65536,
                Priority min_priority = Priority::kDebug);
