@@ -223,7 +223,7 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
         if (def == nullptr) {
           diags->Error(t.field_locs[i], "rule", r.name, "tests", "test '" + t.name + "': unknown field '" + f + "'");
           ok = false;
-        } else if (def->set == nullptr && base != "evt.type") {
+        } else if (def->set == nullptr && base.rfind("proc.is_host_", 0) != 0) {
           diags->Error(t.field_locs[i], "rule", r.name, "tests",
                        "test '" + t.name + "': field '" + f + "' cannot be set in a test");
           ok = false;

@@ -2,8 +2,8 @@
 
 namespace vigil {
 
-std::string BuildTestEvent(const CompiledRule& rule, const rules::RuleTestCase& tc, Event* event,
-                           OwnedAncestors* ancestors) {
+std::string BuildTestEvent(const CompiledRule& rule, const rules::RuleTestCase& tc, const HostInfo& host,
+                           Event* event, OwnedAncestors* ancestors) {
   event->Reset();
   ancestors->chain.clear();
   bool typed = false;
@@ -23,6 +23,19 @@ std::string BuildTestEvent(const CompiledRule& rule, const rules::RuleTestCase& 
     if (bracket != std::string::npos) {
       auto close = name.find(']', bracket);
       arg = name.substr(bracket + 1, close == std::string::npos ? std::string::npos : close - bracket - 1);
+    }
+    if (base.rfind("proc.is_host_", 0) == 0 && base.size() > 16) {
+      if (value != "true" && value != "false") return "field '" + name + "': expected true or false";
+      uint64_t* ns = base == "proc.is_host_mnt_ns"   ? &event->proc.ns.mnt
+                     : base == "proc.is_host_pid_ns" ? &event->proc.ns.pid
+                                                     : &event->proc.ns.net;
+      uint64_t h = base == "proc.is_host_mnt_ns"   ? host.host_ns.mnt
+                   : base == "proc.is_host_pid_ns" ? host.host_ns.pid
+                                                   : host.host_ns.net;
+      // A test engine without host facts still gets a definite answer.
+      if (h == 0) h = 4026531840ull;
+      *ns = value == "true" ? h : h + 1;
+      continue;
     }
     const FieldDef* def = FindField(base);
     if (def == nullptr) return "unknown field '" + name + "'";
@@ -46,7 +59,7 @@ RuleTestReport RunRuleTests(const RuleEngine& engine) {
       r.rule = rule->name;
       r.name = tc.name;
       r.loc = tc.loc;
-      std::string err = BuildTestEvent(*rule, tc, &event, &ancestors);
+      std::string err = BuildTestEvent(*rule, tc, engine.host(), &event, &ancestors);
       if (!err.empty()) {
         r.detail = err;
       } else {

@@ -11,8 +11,10 @@ namespace vigil {
 
 // Builds the event a test case describes. `evt.type` defaults to the first
 // event type the rule can match. Returns an error message or "".
-std::string BuildTestEvent(const CompiledRule& rule, const rules::RuleTestCase& tc, Event* event,
-                           OwnedAncestors* ancestors);
+// `proc.is_host_{mnt,pid,net}_ns: true|false` sets the event's namespace to
+// (or away from) `host`'s.
+std::string BuildTestEvent(const CompiledRule& rule, const rules::RuleTestCase& tc, const HostInfo& host,
+                           Event* event, OwnedAncestors* ancestors);
 
 struct RuleTestResult {
   std::string rule;

@@ -523,7 +523,16 @@ VIGIL_NUM_SETTER(SetBpfProgType, e.bpf.prog_type = static_cast<uint32_t>(v))
 VIGIL_NUM_SETTER(SetBpfAttachType, e.bpf.attach_type = static_cast<uint32_t>(v))
 VIGIL_NUM_SETTER(SetBpfMapType, e.bpf.map_type = static_cast<uint32_t>(v))
 VIGIL_NUM_SETTER(SetBpfInsnCnt, e.bpf.insn_cnt = static_cast<uint32_t>(v))
-VIGIL_NUM_SETTER(SetOpenFlags, e.file.flags = static_cast<uint32_t>(v))
+VIGIL_NUM_SETTER(SetBpfExpAttach, e.bpf.expected_attach_type = static_cast<uint32_t>(v))
+VIGIL_NUM_SETTER(SetBpfProgFlags, e.bpf.prog_flags = static_cast<uint32_t>(v))
+VIGIL_NUM_SETTER(SetBpfBtfId, e.bpf.attach_btf_id = static_cast<uint32_t>(v))
+VIGIL_NUM_SETTER(SetBpfTargetFd, e.bpf.target_fd = static_cast<int32_t>(v))
+VIGIL_NUM_SETTER(SetEuid, e.proc.euid = static_cast<uint32_t>(v))
+VIGIL_NUM_SETTER(SetNsUts, e.proc.ns.uts = static_cast<uint64_t>(v))
+VIGIL_NUM_SETTER(SetNsIpc, e.proc.ns.ipc = static_cast<uint64_t>(v))
+VIGIL_NUM_SETTER(SetNsCgroup, e.proc.ns.cgroup = static_cast<uint64_t>(v))
+VIGIL_NUM_SETTER(SetBpfExpectedAttach, e.bpf.expected_attach_type = static_cast<uint32_t>(v))
+VIGIL_NUM_SETTER(SetBpfId, e.bpf.id = static_cast<uint32_t>(v))
 VIGIL_NUM_SETTER(SetArgFlags, e.args.flags = static_cast<uint64_t>(v))
 VIGIL_NUM_SETTER(SetPtraceReq, e.args.request = v)
 VIGIL_NUM_SETTER(SetNsPid, e.proc.ns.pid = static_cast<uint64_t>(v))
@@ -532,6 +541,23 @@ VIGIL_NUM_SETTER(SetNsNet, e.proc.ns.net = static_cast<uint64_t>(v))
 VIGIL_NUM_SETTER(SetNsUser, e.proc.ns.user = static_cast<uint64_t>(v))
 VIGIL_NUM_SETTER(SetPidnsLevel, e.proc.pidns_level = static_cast<uint32_t>(v))
 #undef VIGIL_NUM_SETTER
+
+// Open flags by name (O_WRONLY|O_CREAT, as evt.arg.flags renders them) or as a number.
+std::string SetOpenFlags(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  uint32_t flags = 0;
+  if (ParseOpenFlags(t, &flags)) {
+    e.file.flags = flags;
+    return "";
+  }
+  return SetNumber(t, [&](int64_t v) { e.file.flags = static_cast<uint32_t>(v); });
+}
+
+std::string SetHelpersComplete(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  if (t == "true") e.bpf.helpers_complete = true;
+  else if (t == "false") e.bpf.helpers_complete = false;
+  else return "expected true or false, got '" + std::string(t) + "'";
+  return "";
+}
 
 #define VIGIL_STR_SETTER(NAME, EXPR)                                                                  \
   std::string NAME(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {                  \
@@ -548,10 +574,15 @@ VIGIL_STR_SETTER(SetBpfProgName, e.bpf.prog_name)
 VIGIL_STR_SETTER(SetBpfLicense, e.bpf.license)
 VIGIL_STR_SETTER(SetBpfMapName, e.bpf.map_name)
 VIGIL_STR_SETTER(SetBpfTarget, e.bpf.target)
-VIGIL_STR_SETTER(SetUnixPath, e.net.unix_path)
 VIGIL_STR_SETTER(SetCgroup, e.proc.cgroup)
 VIGIL_STR_SETTER(SetMountType, e.file.fstype)
 #undef VIGIL_STR_SETTER
+
+std::string SetUnixPath(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  e.net.unix_path = std::string(t);
+  e.net.family = 1;  // AF_UNIX: fd.unix_path only exists on unix sockets
+  return "";
+}
 
 std::string SetEvtType(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
   if (!EventTypeFromName(t, &e.type)) return "unknown event type '" + std::string(t) + "'";
@@ -739,7 +770,11 @@ FieldSetter SetterFor(std::string_view name) {
       {"bpf.cmd", SetBpfCmd}, {"bpf.prog.type", SetBpfProgType}, {"bpf.attach_type", SetBpfAttachType},
       {"bpf.map.type", SetBpfMapType}, {"bpf.prog.insn_cnt", SetBpfInsnCnt}, {"bpf.prog.name", SetBpfProgName},
       {"bpf.prog.license", SetBpfLicense}, {"bpf.map.name", SetBpfMapName}, {"bpf.target", SetBpfTarget},
-      {"bpf.prog.helpers", SetHelpers}, {"fd.unix_path", SetUnixPath}, {"proc.cgroup", SetCgroup},
+      {"bpf.prog.helpers", SetHelpers}, {"bpf.prog.helpers_complete", SetHelpersComplete},
+      {"bpf.prog.expected_attach_type", SetBpfExpAttach}, {"bpf.prog.flags", SetBpfProgFlags},
+      {"bpf.prog.attach_btf_id", SetBpfBtfId}, {"bpf.id", SetBpfId}, {"bpf.target_fd", SetBpfTargetFd},
+      {"user.euid", SetEuid}, {"ns.uts", SetNsUts}, {"ns.ipc", SetNsIpc}, {"ns.cgroup", SetNsCgroup}, {"bpf.prog.expected_attach_type", SetBpfExpectedAttach},
+      {"bpf.id", SetBpfId}, {"bpf.prog.helpers_complete", SetHelpersComplete}, {"fd.unix_path", SetUnixPath}, {"proc.cgroup", SetCgroup},
       {"evt.arg.flags.raw", SetArgFlags}, {"ns.pid", SetNsPid}, {"ns.mnt", SetNsMnt}, {"ns.net", SetNsNet},
       {"ns.user", SetNsUser}, {"ns.pid_level", SetPidnsLevel}, {"proc.memfd_name", SetArgName},
       {"fs.path.name", SetFdName}, {"fs.path.nameraw", SetFdNameRaw}, {"fs.path.target", SetTarget},

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <arpa/inet.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace vigil {
@@ -58,6 +59,15 @@ HostInfo HostInfo::FromSystem() {
   if (gethostname(buf, sizeof buf - 1) == 0) h.hostname = buf;
   ReadIdFile("/etc/passwd", &h.users);
   ReadIdFile("/etc/group", &h.groups);
+  // The namespace inode is the inode of the /proc/1/ns/<type> link target.
+  const std::pair<const char*, uint64_t*> kNs[] = {
+      {"/proc/1/ns/pid", &h.host_ns.pid}, {"/proc/1/ns/mnt", &h.host_ns.mnt}, {"/proc/1/ns/net", &h.host_ns.net},
+      {"/proc/1/ns/user", &h.host_ns.user}, {"/proc/1/ns/uts", &h.host_ns.uts}, {"/proc/1/ns/ipc", &h.host_ns.ipc},
+      {"/proc/1/ns/cgroup", &h.host_ns.cgroup}};
+  for (const auto& [path, out] : kNs) {
+    struct stat st {};
+    if (::stat(path, &st) == 0) *out = st.st_ino;
+  }
   return h;
 }
 
@@ -187,29 +197,62 @@ void RenderCaps(uint64_t caps, std::string* out) {
   }
 }
 
+namespace {
+struct OpenFlag {
+  uint32_t bit;
+  const char* name;
+};
+constexpr OpenFlag kOpenFlags[] = {
+    {00100, "O_CREAT"},      {00200, "O_EXCL"},        {00400, "O_NOCTTY"},     {01000, "O_TRUNC"},
+    {02000, "O_APPEND"},     {04000, "O_NONBLOCK"},    {010000, "O_DSYNC"},     {040000, "O_DIRECT"},
+    {0100000, "O_LARGEFILE"}, {0200000, "O_DIRECTORY"}, {0400000, "O_NOFOLLOW"}, {01000000, "O_NOATIME"},
+    {02000000, "O_CLOEXEC"}, {04000000, "O_SYNC"},     {010000000, "O_PATH"},   {020000000, "O_TMPFILE"},
+};
+}  // namespace
+
 void RenderOpenFlags(uint32_t flags, std::string* out) {
-  struct Flag {
-    uint32_t bit;
-    const char* name;
-  };
-  static constexpr Flag kFlags[] = {
-      {00100, "O_CREAT"},      {00200, "O_EXCL"},        {00400, "O_NOCTTY"},     {01000, "O_TRUNC"},
-      {02000, "O_APPEND"},     {04000, "O_NONBLOCK"},    {010000, "O_DSYNC"},     {040000, "O_DIRECT"},
-      {0100000, "O_LARGEFILE"}, {0200000, "O_DIRECTORY"}, {0400000, "O_NOFOLLOW"}, {01000000, "O_NOATIME"},
-      {02000000, "O_CLOEXEC"}, {04000000, "O_SYNC"},     {010000000, "O_PATH"},   {020000000, "O_TMPFILE"},
-  };
   switch (flags & 3u) {
     case 0: out->append("O_RDONLY"); break;
     case 1: out->append("O_WRONLY"); break;
     case 2: out->append("O_RDWR"); break;
     default: out->append("O_ACCMODE"); break;
   }
-  for (const auto& f : kFlags) {
+  for (const auto& f : kOpenFlags) {
     if (flags & f.bit) {
       out->push_back('|');
       out->append(f.name);
     }
   }
+}
+
+bool ParseOpenFlags(std::string_view text, uint32_t* out) {
+  uint32_t flags = 0;
+  while (!text.empty()) {
+    auto bar = text.find('|');
+    std::string_view name = text.substr(0, bar);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (name == "O_RDONLY") {
+    } else if (name == "O_WRONLY") {
+      flags |= 1;
+    } else if (name == "O_RDWR") {
+      flags |= 2;
+    } else {
+      bool found = false;
+      for (const auto& f : kOpenFlags) {
+        if (name == f.name) {
+          flags |= f.bit;
+          found = true;
+          break;
+        }
+      }
+      if (!found) return false;
+    }
+    if (bar == std::string_view::npos) break;
+    text.remove_prefix(bar + 1);
+  }
+  *out = flags;
+  return true;
 }
 
 std::string_view ResultName(int64_t res, std::string* buf) {

@@ -42,6 +42,8 @@ struct HostInfo {
   // uid/gid -> name from /etc/passwd and /etc/group (read at start).
   std::vector<std::pair<uint32_t, std::string>> users;
   std::vector<std::pair<uint32_t, std::string>> groups;
+  // The host's namespaces: those of PID 1, read once at start (0 = unknown).
+  Namespaces host_ns;
 
   static HostInfo FromSystem();
   const std::string* UserName(uint32_t uid) const;
@@ -130,6 +132,8 @@ void RenderFieldValue(FieldType type, const FieldValueRef& v, std::string* out);
 void RenderCaps(uint64_t caps, std::string* out);
 // Open flags as Falco prints them ("O_WRONLY|O_CREAT|O_TRUNC").
 void RenderOpenFlags(uint32_t flags, std::string* out);
+// Inverse of RenderOpenFlags: "O_WRONLY|O_CREAT"; false on an unknown name.
+bool ParseOpenFlags(std::string_view text, uint32_t* out);
 // "SUCCESS" for res >= 0, else the errno name ("ENOENT"), else the number.
 std::string_view ResultName(int64_t res, std::string* buf);
 

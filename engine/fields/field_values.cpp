@@ -244,6 +244,27 @@ void AppendMoreFields(std::vector<FieldDef>* v) {
            return Num(o, static_cast<int64_t>(vals[d.param]));
          }, nullptr, i});
   }
+  // vigil: is the process in the host's namespace (PID 1's)? False when either side is unknown.
+  struct HostNs {
+    const char* name;
+    const char* desc;
+  };
+  static constexpr HostNs kHostNs[] = {
+      {"proc.is_host_mnt_ns", "vigil: the process is in the host's (PID 1's) mount namespace."},
+      {"proc.is_host_pid_ns", "vigil: the process is in the host's (PID 1's) pid namespace."},
+      {"proc.is_host_net_ns", "vigil: the process is in the host's (PID 1's) network namespace."},
+  };
+  for (int i = 0; i < 3; ++i) {
+    add({kHostNs[i].name, T::kBool, A::kNone, true, kHostNs[i].desc,
+         GETTER {
+           (void)s;
+           const Namespaces& n = c.event->proc.ns;
+           const Namespaces& h = c.host->host_ns;
+           const uint64_t mine[] = {n.mnt, n.pid, n.net};
+           const uint64_t host[] = {h.mnt, h.pid, h.net};
+           return Bool(o, mine[d.param] != 0 && mine[d.param] == host[d.param]);
+         }, nullptr, i});
+  }
   add({"ns.pid_level", T::kNumber, A::kNone, true, "vigil: depth of the process's pid namespace (0 host).",
        GETTER { UNUSED_DS; return Num(o, c.event->proc.pidns_level); }, nullptr, 0});
 
