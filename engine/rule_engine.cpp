@@ -278,6 +278,7 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
         if (def.name == name) diags->Warning(def.loc, "list", name, "", "list is never used");
     }
   }
+  eng->cache_.resize(compiler.cache_slots());
   eng->stats_.macros = d.macros.size();
   eng->stats_.lists = d.lists.size();
   return eng;
@@ -291,18 +292,18 @@ const CompiledRule* RuleEngine::FindRule(std::string_view name) const {
 
 void RuleEngine::Match(const Event& event, std::vector<const CompiledRule*>* fired) const {
   fired->clear();
-  FieldContext ctx{&event, &host_, ++event_num_};
+  FieldContext ctx{&event, &host_, ++event_num_, cache_.data()};
   for (const CompiledRule* r : index_[static_cast<std::size_t>(event.type)])
     if (r->check->Eval(ctx)) fired->push_back(r);
 }
 
 bool RuleEngine::Matches(const CompiledRule& rule, const Event& event) const {
-  FieldContext ctx{&event, &host_, ++event_num_};
+  FieldContext ctx{&event, &host_, ++event_num_, cache_.data()};
   return rule.types.test(static_cast<std::size_t>(event.type)) && rule.check->Eval(ctx);
 }
 
 std::string RuleEngine::Explain(const CompiledRule& rule, const Event& event) const {
-  FieldContext ctx{&event, &host_, event_num_ + 1};
+  FieldContext ctx{&event, &host_, ++event_num_, cache_.data()};
   std::string out;
   bool indexed = rule.types.test(static_cast<std::size_t>(event.type));
   out += "rule '" + rule.name + "': " + (Matches(rule, event) ? "MATCH" : "no match") + "\n";

@@ -90,6 +90,7 @@ class RuleEngine {
   std::array<std::vector<const CompiledRule*>, kEventTypeCount> index_;
   EngineStats stats_;
   mutable uint64_t event_num_ = 0;
+  mutable std::vector<FieldCacheSlot> cache_;  // one slot per distinct field; see FieldCacheSlot
 };
 
 }  // namespace vigil

@@ -32,7 +32,8 @@ Alert RuleEngine::MakeAlert(const CompiledRule& rule, const Event& e) const {
   a.time_ns = e.wall_ns;
   a.rule = rule.name;
   a.priority = rule.priority;
-  FieldContext ctx{&e, &host_, event_num_};
+  // A fresh event number: the cache may hold values of another event.
+  FieldContext ctx{&e, &host_, ++event_num_, cache_.data()};
   rule.output.Render(ctx, &a.output, &a.output_fields);
   a.tags = rule.tags;
   a.hostname = host_.hostname;

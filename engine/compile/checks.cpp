@@ -28,7 +28,18 @@ void Indent(int n, std::string* out) { out->append(static_cast<std::size_t>(n) *
 }  // namespace
 
 bool FieldAccessor::Get(const FieldContext& ctx, FieldValueRef* out) const {
-  if (!def->get(*def, ctx, arg, scratch, out)) return false;
+  if (ctx.cache != nullptr && cache_slot >= 0) {
+    FieldCacheSlot& slot = ctx.cache[cache_slot];
+    if (slot.event_num != ctx.event_num) {
+      slot.value = FieldValueRef{};
+      slot.available = def->get(*def, ctx, arg, slot.scratch, &slot.value);
+      slot.event_num = ctx.event_num;
+    }
+    if (!slot.available) return false;
+    *out = slot.value;
+  } else if (!def->get(*def, ctx, arg, scratch, out)) {
+    return false;
+  }
   FieldType t = EffectiveType(*def, arg);
   for (auto it = transformers.rbegin(); it != transformers.rend(); ++it) {
     switch (*it) {
@@ -73,6 +84,7 @@ namespace {
 
 class AndCheck final : public Check {
  public:
+  std::vector<std::unique_ptr<Check>>& children() { return children_; }
   explicit AndCheck(std::vector<std::unique_ptr<Check>> c) : children_(std::move(c)) {}
   bool Eval(const FieldContext& ctx) const override {
     for (const auto& c : children_)
@@ -90,6 +102,7 @@ class AndCheck final : public Check {
 
 class OrCheck final : public Check {
  public:
+  std::vector<std::unique_ptr<Check>>& children() { return children_; }
   explicit OrCheck(std::vector<std::unique_ptr<Check>> c) : children_(std::move(c)) {}
   bool Eval(const FieldContext& ctx) const override {
     for (const auto& c : children_)
@@ -414,6 +427,15 @@ bool HexDecode(const std::string& in, std::string* out) {
 
 std::unique_ptr<Check> MakeAnd(std::vector<std::unique_ptr<Check>> c) { return std::make_unique<AndCheck>(std::move(c)); }
 std::unique_ptr<Check> MakeOr(std::vector<std::unique_ptr<Check>> c) { return std::make_unique<OrCheck>(std::move(c)); }
+std::vector<std::unique_ptr<Check>>* FlattenInto(Check* c, bool is_and) {
+  if (is_and) {
+    auto* a = dynamic_cast<AndCheck*>(c);
+    return a ? &a->children() : nullptr;
+  }
+  auto* o = dynamic_cast<OrCheck*>(c);
+  return o ? &o->children() : nullptr;
+}
+
 std::unique_ptr<Check> MakeNot(std::unique_ptr<Check> c) { return std::make_unique<NotCheck>(std::move(c)); }
 std::unique_ptr<Check> MakeConst(bool v) { return std::make_unique<ConstCheck>(v); }
 std::unique_ptr<Check> MakeEventTypeCheck(EventTypeSet t) { return std::make_unique<EventTypeCheck>(t); }

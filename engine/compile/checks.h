@@ -29,6 +29,7 @@ struct FieldAccessor {
   std::vector<condition::Transformer> transformers;  // outermost first
   FieldType type = FieldType::kString;                // after transformers
   std::string text;                                   // as written, for outputs and explain
+  int cache_slot = -1;                                // shared per-event value (see FieldCacheSlot)
   mutable Scratch scratch;
   mutable std::string tbuf;
   mutable std::vector<std::string_view> tlist;
@@ -50,6 +51,9 @@ class Check {
 
 std::unique_ptr<Check> MakeAnd(std::vector<std::unique_ptr<Check>> children);
 std::unique_ptr<Check> MakeOr(std::vector<std::unique_ptr<Check>> children);
+// The children of `c` if it is an and-node (is_and) or an or-node (!is_and),
+// for the compiler to flatten nested nodes; nullptr otherwise. Load time only.
+std::vector<std::unique_ptr<Check>>* FlattenInto(Check* c, bool is_and);
 std::unique_ptr<Check> MakeNot(std::unique_ptr<Check> child);
 std::unique_ptr<Check> MakeConst(bool value);
 // evt.type against a set of types (=, !=, in).

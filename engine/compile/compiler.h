@@ -63,6 +63,8 @@ class Compiler {
 
   // Resolves a field reference (also for output templates). nullptr + *error when unknown/invalid.
   std::unique_ptr<FieldAccessor> ResolveField(const condition::FieldRef& ref, std::string* error, bool* unknown);
+  // Number of distinct (field, argument) pairs: the size of the per-event value cache.
+  std::size_t cache_slots() const { return slots_.size(); }
 
  private:
   struct Sub {
@@ -79,6 +81,7 @@ class Compiler {
   std::map<std::string, ListEntry>* lists_;
   Diagnostics* diags_;
   std::set<std::string> reported_;
+  std::map<std::string, int> slots_;
   std::vector<std::string> macro_stack_;
   CompileResult* result_ = nullptr;
   bool unknown_is_warning_ = false;

@@ -1,6 +1,5 @@
 #include "engine/compile/matchers.h"
 
-#include <array>
 
 namespace vigil::compile {
 namespace {
@@ -83,32 +82,23 @@ bool IContains(std::string_view h, std::string_view n) {
   return false;
 }
 
-struct PrefixTree::Node {
-  std::array<std::unique_ptr<Node>, 256> next;
-  bool terminal = false;
-};
-
-PrefixTree::PrefixTree() : root_(std::make_unique<Node>()) {}
-PrefixTree::~PrefixTree() = default;
-
 void PrefixTree::Add(std::string_view prefix) {
   while (prefix.size() > 1 && prefix.back() == '/') prefix.remove_suffix(1);
-  Node* n = root_.get();
-  for (unsigned char c : prefix) {
-    if (!n->next[c]) n->next[c] = std::make_unique<Node>();
-    n = n->next[c].get();
+  if (prefix == "/") {
+    root_ = true;
+    return;
   }
-  n->terminal = true;
+  prefixes_.emplace(prefix);
 }
 
 bool PrefixTree::Match(std::string_view path) const {
-  const Node* n = root_.get();
-  for (std::size_t i = 0; i < path.size(); ++i) {
-    if (n->terminal && (path[i] == '/' || (i > 0 && path[i - 1] == '/'))) return true;
-    n = n->next[static_cast<unsigned char>(path[i])].get();
-    if (n == nullptr) return false;
+  if (root_ && !path.empty() && path[0] == '/') return true;
+  if (prefixes_.empty()) return false;
+  // Probe "/a", "/a/b", ..., and the whole path.
+  for (std::size_t i = 1; i < path.size(); ++i) {
+    if (path[i] == '/' && prefixes_.find(path.substr(0, i)) != prefixes_.end()) return true;
   }
-  return n->terminal;
+  return prefixes_.find(path) != prefixes_.end();
 }
 
 }  // namespace vigil::compile

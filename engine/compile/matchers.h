@@ -29,16 +29,16 @@ using StringSet = std::unordered_set<std::string, StringHash, StringEq>;
 
 // Path prefixes: Match(p) is true when p equals a prefix or lies under one
 // ("/etc" matches "/etc" and "/etc/passwd", not "/etcx").
+// Implemented as a hash set of prefixes probed with each component boundary
+// of the path: O(components) lookups, compact and cache-friendly.
 class PrefixTree {
  public:
-  PrefixTree();
-  ~PrefixTree();
   void Add(std::string_view prefix);
   bool Match(std::string_view path) const;
 
  private:
-  struct Node;
-  std::unique_ptr<Node> root_;
+  StringSet prefixes_;
+  bool root_ = false;  // "/" matches every absolute path
 };
 
 }  // namespace vigil::compile

@@ -77,10 +77,20 @@ struct FieldValueRef {
   int64_t num2 = 0;
 };
 
+// One field value computed for one event, shared by every check that reads
+// the same field (proc.cmdline, evt.arg.flags... are built once per event).
+struct FieldCacheSlot {
+  uint64_t event_num = 0;  // the event the value belongs to (0: empty)
+  bool available = false;
+  FieldValueRef value;
+  Scratch scratch;
+};
+
 struct FieldContext {
   const Event* event = nullptr;
   const HostInfo* host = nullptr;
-  uint64_t event_num = 1;  // evt.num: events the engine has evaluated, from 1
+  uint64_t event_num = 1;  // evt.num: events the engine has evaluated, from 1; unique per evaluated event
+  FieldCacheSlot* cache = nullptr;  // indexed by FieldAccessor::cache_slot; null: no caching
 };
 
 enum class ArgKind : uint8_t { kNone, kIndex, kOptionalIndex, kAny };
