@@ -584,6 +584,13 @@ std::string SetUnixPath(Event& e, OwnedAncestors&, const FieldArg&, std::string_
   return "";
 }
 
+std::string SetSockFamily(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  if (t == "ip") e.net.family = 2;
+  else if (t == "unix") e.net.family = 1;
+  else return "expected ip or unix";
+  return "";
+}
+
 std::string SetEvtType(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
   if (!EventTypeFromName(t, &e.type)) return "unknown event type '" + std::string(t) + "'";
   return "";
@@ -770,7 +777,7 @@ FieldSetter SetterFor(std::string_view name) {
       {"bpf.cmd", SetBpfCmd}, {"bpf.prog.type", SetBpfProgType}, {"bpf.attach_type", SetBpfAttachType},
       {"bpf.map.type", SetBpfMapType}, {"bpf.prog.insn_cnt", SetBpfInsnCnt}, {"bpf.prog.name", SetBpfProgName},
       {"bpf.prog.license", SetBpfLicense}, {"bpf.map.name", SetBpfMapName}, {"bpf.target", SetBpfTarget},
-      {"bpf.prog.helpers", SetHelpers}, {"bpf.prog.helpers_complete", SetHelpersComplete},
+      {"bpf.prog.helpers", SetHelpers}, {"fd.sockfamily", SetSockFamily}, {"bpf.prog.helpers_complete", SetHelpersComplete},
       {"bpf.prog.expected_attach_type", SetBpfExpAttach}, {"bpf.prog.flags", SetBpfProgFlags},
       {"bpf.prog.attach_btf_id", SetBpfBtfId}, {"bpf.id", SetBpfId}, {"bpf.target_fd", SetBpfTargetFd},
       {"user.euid", SetEuid}, {"ns.uts", SetNsUts}, {"ns.ipc", SetNsIpc}, {"ns.cgroup", SetNsCgroup}, {"bpf.prog.expected_attach_type", SetBpfExpectedAttach},
