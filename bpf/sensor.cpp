@@ -217,6 +217,27 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
     impl->links.push_back(link);
     impl->attached.emplace_back(bpf_program__name(prog));
   }
+  // An enter/exit pair is useful only whole: when one half did not attach,
+  // detach the other (its events could never pair) and report both.
+  for (std::size_t i = 0; i < impl->attached.size();) {
+    const std::string& name = impl->attached[i];
+    std::string partner;
+    if (name.rfind("vg_enter_", 0) == 0) partner = "vg_exit_" + name.substr(9);
+    if (name.rfind("vg_exit_", 0) == 0) partner = "vg_enter_" + name.substr(8);
+    bool partner_off = false;
+    if (!partner.empty() && bpf_object__find_program_by_name(impl->skel->obj, partner.c_str()) != nullptr) {
+      for (const auto& d : impl->disabled)
+        if (d.name == partner) partner_off = true;
+    }
+    if (partner_off) {
+      bpf_link__destroy(impl->links[i]);
+      impl->disabled.push_back({name, "its pair " + partner + " is off"});
+      impl->links.erase(impl->links.begin() + static_cast<std::ptrdiff_t>(i));
+      impl->attached.erase(impl->attached.begin() + static_cast<std::ptrdiff_t>(i));
+      continue;
+    }
+    ++i;
+  }
   if (impl->attached.empty()) {
     *error = "no BPF program could be attached on this kernel";
     return nullptr;
