@@ -167,6 +167,10 @@ static __always_inline __u64 ve_file_mask(__u32 gen, struct file* f) {
 
 static __always_inline void ve_fill_task(struct ve_obs* o) {
   struct task_struct* task = (struct task_struct*)bpf_get_current_task();
+  /* Hash keys compare all 16 bytes; before 6.x bpf_get_current_comm() and the _str reads do not
+   * zero the bytes after the NUL, so clear them first. */
+  __builtin_memset(o->comm, 0, sizeof(o->comm));
+  __builtin_memset(o->pcomm, 0, sizeof(o->pcomm));
   bpf_get_current_comm(o->comm, sizeof(o->comm));
   BPF_CORE_READ_STR_INTO(&o->pcomm, task, real_parent, comm);
   o->uid = (__u32)bpf_get_current_uid_gid();
@@ -267,26 +271,16 @@ static __always_inline int ve_lsm_verdict(int action) {
   return action ? -EPERM : 0;
 }
 
-/* Reads an exec filename into the path key and the new image's comm (its basename, as the
- * kernel's __set_task_comm(kbasename(filename)) will set it). */
-static __always_inline void ve_exec_name(struct ve_obs* o, const char* filename) {
+/* Reads an exec filename into the path key, and the new image's comm from the file's name (what
+ * __set_task_comm(kbasename(filename)) will set, unless the name was a symlink). */
+static __always_inline void ve_exec_name(struct ve_obs* o, const char* filename, struct file* file) {
   long n = bpf_probe_read_kernel_str(&o->path.data[1], VE_LPM_DATA - 1, filename);
-  if (n <= 0) return;
-  o->has_path = 1;
-  o->path.prefixlen = 8 * (1 + (__u32)n); /* includes the NUL: exact entries match too */
-  __u32 base = 0;
-  for (__u32 i = 1; i < VE_LPM_DATA; i++) {
-    if (i > (__u32)n) break;
-    if (o->path.data[i] == '/') base = i;
+  if (n > 0) {
+    o->has_path = 1;
+    o->path.prefixlen = 8 * (1 + (__u32)n); /* includes the NUL: exact entries match too */
   }
-  __u32 start = base + 1;
-  for (__u32 j = 0; j < 15; j++) {
-    __u32 idx = start + j;
-    char c = 0;
-    if (idx < VE_LPM_DATA) c = o->path.data[idx & (VE_LPM_DATA - 1)];
-    o->comm[j] = c;
-    if (!c) break;
-  }
+  __builtin_memset(o->comm, 0, sizeof(o->comm));
+  BPF_CORE_READ_STR_INTO(&o->comm, file, f_path.dentry, d_name.name);
   o->comm[15] = 0;
 }
 
@@ -296,8 +290,8 @@ int BPF_PROG(ve_lsm_exec, struct linux_binprm* bprm, int ret) {
   struct ve_obs* o = ve_obs_get();
   if (!o) return 0;
   ve_fill_task(o);
-  ve_exec_name(o, BPF_CORE_READ(bprm, filename));
   o->file = BPF_CORE_READ(bprm, file);
+  ve_exec_name(o, BPF_CORE_READ(bprm, filename), o->file);
   o->has_file = o->file != 0;
   return ve_lsm_verdict(ve_decide(VE_HOOK_EXEC, o, 1));
 }
@@ -422,8 +416,9 @@ int ve_tp_exec(struct trace_event_raw_sched_process_exec* ctx) {
 static __always_inline int ve_cgroup_connect(struct bpf_sock_addr* ctx, int v6) {
   struct ve_obs* o = ve_obs_get();
   if (!o) return 1;
-  bpf_get_current_comm(o->comm, sizeof(o->comm));
+  __builtin_memset(o->comm, 0, sizeof(o->comm));
   __builtin_memset(o->pcomm, 0, sizeof(o->pcomm));
+  bpf_get_current_comm(o->comm, sizeof(o->comm));
   o->container = 0;
   o->uid = (__u32)bpf_get_current_uid_gid();
   o->port = bpf_ntohs((__u16)ctx->user_port);

@@ -98,7 +98,7 @@ bool LsmProgramLoads() {
   std::unique_ptr<vigil_enforce_bpf, SkelDeleter> skel(vigil_enforce_bpf__open());
   if (!skel) return false;
   bpf_program* prog = nullptr;
-  bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, prog == skel->progs.ve_lsm_open);
+  bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, prog == skel->progs.ve_lsm_setuid);
   libbpf_print_fn_t old = libbpf_set_print(nullptr);  // an expected failure is not an error to print
   int err = vigil_enforce_bpf__load(skel.get());
   libbpf_set_print(old);

@@ -1,0 +1,258 @@
+// enforce_vm_driver: the enforcement suite inside a VM booted by vm_harness.sh. It compiles the
+// YAML rules file given as argv[1] with the real rules engine and policy compiler, installs it
+// with EnforcementManager (BPF LSM path), and performs each denied action and its allowed twin
+// in child processes (the manager never enforces against its own process). Then it checks that
+// every refusal came back as a record naming the rule and the action.
+//
+// Protocol (docs/testing-vm.md): VM-RESULT kernel|lsm|hook|case lines; exit 0 iff all passed.
+// `enforce_vm_driver --child-exit N` exits N at once (the exec cases' program).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bpf/enforce/enforcement.h"
+#include "engine/policy/policy.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using vigil::enforce::EnforcementManager;
+
+constexpr int kAllowedExit = 7;
+const std::string kDir = "/tmp/vigil-enforce";
+
+void Result(const char* format, ...) __attribute__((format(printf, 1, 2)));
+void Result(const char* format, ...) {
+  char buffer[512];
+  va_list args;
+  va_start(args, format);
+  std::vsnprintf(buffer, sizeof(buffer), format, args);
+  va_end(args);
+  std::string line = std::string("VM-RESULT ") + buffer + "\n";
+  (void)!write(STDOUT_FILENO, line.data(), line.size());
+}
+
+// What a child did: exit code (errno of the action, 0 = worked, kAllowedExit = exec'd program
+// ran) or the signal that killed it.
+struct Outcome {
+  int code = -1;
+  int signal = 0;
+};
+
+Outcome InChild(const char* comm, const std::function<int()>& action) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (comm) prctl(PR_SET_NAME, comm);
+    _exit(action());
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  Outcome o;
+  if (WIFEXITED(status)) o.code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) o.signal = WTERMSIG(status);
+  return o;
+}
+
+int Exec(const std::string& path) {
+  execl(path.c_str(), path.c_str(), "--child-exit", std::to_string(kAllowedExit).c_str(), static_cast<char*>(nullptr));
+  return errno;
+}
+
+int Open(const std::string& path, int flags) {
+  int fd = open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return errno;
+  close(fd);
+  return 0;
+}
+
+int Connect(uint16_t port) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 ? 0 : errno;
+}
+
+int MapCreate() {
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.map_type = BPF_MAP_TYPE_ARRAY;
+  attr.key_size = 4;
+  attr.value_size = 4;
+  attr.max_entries = 1;
+  long fd = syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
+  if (fd < 0) return errno;
+  close(static_cast<int>(fd));
+  return 0;
+}
+
+int SetUid() { return setuid(1000) == 0 ? 0 : errno; }
+
+int Mount(const std::string& dir) { return mount("none", dir.c_str(), "tmpfs", 0, nullptr) == 0 ? 0 : errno; }
+
+int Listen(uint16_t port) {
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 || listen(s, 8) != 0) return -1;
+  return s;
+}
+
+void LoopbackUp() {
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  ifreq ifr{};
+  std::strcpy(ifr.ifr_name, "lo");
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+    ifr.ifr_flags |= IFF_UP;
+    ioctl(s, SIOCSIFFLAGS, &ifr);
+  }
+  close(s);
+}
+
+int Run(const std::string& rules_path) {
+  struct utsname uts {};
+  uname(&uts);
+  Result("kernel %s", uts.release);
+  std::string lsm_list;
+  vigil::enforce::BpfLsmActive(&lsm_list);
+  Result("lsm %s", lsm_list.c_str());
+
+  // Fixtures first, so exact paths resolve to file identities at install.
+  fs::create_directories(kDir + "/ro_dir/sub");
+  fs::create_directories(kDir + "/mnt");
+  for (const char* name : {"exec_denied", "exec_killed", "exec_allowed"}) {
+    fs::copy_file("/proc/self/exe", kDir + "/" + name, fs::copy_options::overwrite_existing);
+    chmod((kDir + "/" + name).c_str(), 0755);
+  }
+  for (const std::string& f : {kDir + "/open_denied", kDir + "/open_allowed", kDir + "/ro_dir/sub/file"})
+    std::ofstream(f) << "x\n";
+  LoopbackUp();
+  int l1 = Listen(4444), l2 = Listen(4445);
+  if (l1 < 0 || l2 < 0) {
+    std::fprintf(stderr, "enforce_vm_driver: cannot listen on 127.0.0.1:4444/4445\n");
+    return 1;
+  }
+
+  vigil::Diagnostics diags;
+  auto engine = vigil::RuleEngine::Load({rules_path}, &diags, vigil::HostInfo{});
+  auto spec = engine ? vigil::policy::CompilePolicy(*engine, &diags) : std::nullopt;
+  if (!engine || diags.HasErrors() || !spec) {
+    std::fprintf(stderr, "enforce_vm_driver: rules: %s\n", diags.ToString().c_str());
+    return 1;
+  }
+  std::string error;
+  auto m = EnforcementManager::Create(vigil::enforce::EnforceOptions{}, &error);
+  if (!m) {
+    Result("hook all failed %s", error.c_str());
+    return 1;
+  }
+  bool all_ok = true;
+  if (!m->lsm()) {
+    Result("hook bpf_lsm failed not active: bpf missing from the LSM list or LSM programs do not load");
+    all_ok = false;
+  }
+  for (const auto& h : m->hooks()) Result("hook %s loaded", h.c_str());
+  if (auto err = m->Install(*spec)) {
+    Result("case install fail %s", err->c_str());
+    return 1;
+  }
+  for (const auto& r : m->Report()) {
+    if (r.mechanism != vigil::enforce::Mechanism::kLsm) {
+      Result("case mechanism_%s fail %s: %s", r.rule.c_str(), vigil::enforce::MechanismName(r.mechanism), r.reason.c_str());
+      all_ok = false;
+    }
+  }
+
+  struct Case {
+    const char* name;
+    const char* comm;  // the child's task name (nullptr: keep)
+    std::function<int()> action;
+    int expect_code;     // -1: expect SIGKILL
+    const char* rule;    // the rule a refusal must name (nullptr: none)
+  };
+  const std::string dir = kDir;
+  const Case cases[] = {
+      {"exec_denied", nullptr, [&] { return Exec(dir + "/exec_denied"); }, EPERM, "Deny exec of a marked binary"},
+      {"exec_denied_relative", nullptr, [&] { return chdir(dir.c_str()) == 0 ? Exec("./exec_denied") : 99; }, EPERM,
+       "Deny exec of a marked binary"},
+      {"exec_allowed", nullptr, [&] { return Exec(dir + "/exec_allowed"); }, kAllowedExit, nullptr},
+      {"exec_killed", nullptr, [&] { return Exec(dir + "/exec_killed"); }, -1, "Kill exec of a marked binary"},
+      {"open_denied", nullptr, [&] { return Open(dir + "/open_denied", O_RDONLY); }, EPERM, "Deny open of a secret"},
+      {"open_allowed", nullptr, [&] { return Open(dir + "/open_allowed", O_RDONLY); }, 0, nullptr},
+      {"open_write_denied", nullptr, [&] { return Open(dir + "/ro_dir/sub/file", O_WRONLY); }, EPERM,
+       "Deny writes under a directory"},
+      {"open_read_allowed", nullptr, [&] { return Open(dir + "/ro_dir/sub/file", O_RDONLY); }, 0, nullptr},
+      {"connect_denied", nullptr, [&] { return Connect(4444); }, EPERM, "Deny connect to a port"},
+      {"connect_allowed", nullptr, [&] { return Connect(4445); }, 0, nullptr},
+      {"bpf_denied", "bpfdeny", [&] { return MapCreate(); }, EPERM, "Deny bpf map creation by name"},
+      {"bpf_allowed", "bpfallow", [&] { return MapCreate(); }, 0, nullptr},
+      {"setuid_denied", "setuiddeny", [&] { return SetUid(); }, EPERM, "Deny setuid by name"},
+      {"setuid_allowed", "setuidallow", [&] { return SetUid(); }, 0, nullptr},
+      {"mount_denied", "mountdeny", [&] { return Mount(dir + "/mnt"); }, EPERM, "Deny mount by name"},
+      {"mount_allowed", "mountallow", [&] { return Mount(dir + "/mnt"); }, 0, nullptr},
+  };
+  std::vector<std::string> expected_rules;
+  for (const Case& c : cases) {
+    Outcome o = InChild(c.comm, c.action);
+    bool pass = c.expect_code < 0 ? o.signal == SIGKILL : (o.signal == 0 && o.code == c.expect_code);
+    Result("case %s %s exit %d signal %d (expected %s)", c.name, pass ? "pass" : "fail", o.code, o.signal,
+           c.expect_code < 0 ? "SIGKILL" : c.expect_code == EPERM ? "EPERM" : c.expect_code == 0 ? "success" : "exit 7");
+    all_ok = pass && all_ok;
+    if (c.rule) expected_rules.push_back(c.rule);
+  }
+  umount((dir + "/mnt").c_str());
+
+  // Every refusal is a record naming its rule and action, in order.
+  std::vector<std::string> seen;
+  for (int i = 0; i < 5 && seen.size() < expected_rules.size(); ++i)
+    m->PollRefusals(100, [&](const vigil::enforce::Refusal& r) { seen.push_back(std::string(r.rule) + "/" + r.action); });
+  std::string got, want;
+  for (const auto& s : seen) got += s + ";";
+  for (const auto& r : expected_rules) want += r + (r.rfind("Kill", 0) == 0 ? "/kill;" : "/deny;");
+  bool attributed = got == want;
+  Result("case refusals_attributed %s %zu records%s", attributed ? "pass" : "fail", seen.size(),
+         attributed ? "" : (" got " + got + " want " + want).c_str());
+  all_ok = attributed && all_ok;
+  close(l1);
+  close(l2);
+  return all_ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 3 && std::strcmp(argv[1], "--child-exit") == 0) return std::atoi(argv[2]);
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: enforce_vm_driver RULES.yaml | --child-exit N\n");
+    return 2;
+  }
+  return Run(argv[1]);
+}
