@@ -103,8 +103,15 @@ static __always_inline union vg_record *vg_scratch_get(void) {
   return p;
 }
 
+/* Wake the consumer only once this much is waiting: a wakeup per record
+ * costs more than the record. The loader polls with a timeout, so a quiet
+ * host still sees its events within that timeout. */
+#define VG_WAKEUP_BYTES (256 * 1024)
+
 static __always_inline void vg_emit(void *rec, __u64 size) {
-  if (bpf_ringbuf_output(&vg_events, rec, size, 0) != 0) vg_count(VG_C_RINGBUF_DROP);
+  __u64 flags = bpf_ringbuf_query(&vg_events, BPF_RB_AVAIL_DATA) >= VG_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
+                                                                                    : BPF_RB_NO_WAKEUP;
+  if (bpf_ringbuf_output(&vg_events, rec, size, flags) != 0) vg_count(VG_C_RINGBUF_DROP);
 }
 
 /* sys_enter half: remembers the call's type and arguments. */
