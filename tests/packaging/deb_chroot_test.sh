@@ -65,6 +65,12 @@ expect_eq "systemd-analyze verify: no findings" "" "$verify"
 security=$(systemd-analyze security --root="$root" --offline=yes vigil.service 2>&1 | tail -n1 || true)
 echo "systemd-analyze security: $security"
 
+# The installed configuration and ruleset, as the service will load them.
+dry=$(in_root vigil run --dry-run 2>&1) || { echo "$dry" >&2; fail "vigil run --dry-run"; }
+expect_match "vigil run --dry-run accepts /etc/vigil/vigil.yaml and its rules" "$dry" \
+  "^configuration \(/etc/vigil/vigil.yaml\) and rules are valid$"
+expect_no_match "vigil run --dry-run: no warnings" "$dry" "warn"
+
 # `vigil rules validate` arrives with the rules engine; run it once the binary
 # lists it (CLI11 prints the parent's help, status 0, for an unknown command).
 if in_root vigil --help | grep -qE '^ +rules( |$)' && in_root vigil rules --help | grep -qE '^ +validate( |$)'; then
