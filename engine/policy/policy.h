@@ -86,7 +86,7 @@ struct PolicyRule {
 struct PolicyLimits {
   std::size_t max_rules = 64;  // rules are bits of a u64 mask in the kernel
   std::size_t max_comms = 16384;
-  std::size_t max_paths = 16384;
+  std::size_t max_paths = 32768;
   std::size_t max_uids = 4096;
   std::size_t max_ports = 4096;
   std::size_t max_cidrs = 16384;
