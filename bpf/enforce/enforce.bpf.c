@@ -88,6 +88,15 @@ struct {
   __uint(max_entries, 256 * 1024);
 } ve_refusals SEC(".maps");
 
+/* Self-protection: ids of vigil's own programs (kind 0) and maps (kind 1); other processes get
+ * -EPERM from bpf(BPF_PROG_GET_FD_BY_ID / BPF_MAP_GET_FD_BY_ID) for them. Key: kind << 32 | id. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 256);
+  __type(key, __u64);
+  __type(value, __u32);
+} ve_self_ids SEC(".maps");
+
 /* Per hook: refusals made, and refusal records the ring buffer could not take. */
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
@@ -345,6 +354,18 @@ int BPF_PROG(ve_lsm_bpf, int cmd, union bpf_attr* attr, unsigned int size, int r
   struct ve_obs* o = ve_obs_get();
   if (!o) return 0;
   ve_fill_task(o);
+  if (cmd == BPF_PROG_GET_FD_BY_ID || cmd == BPF_MAP_GET_FD_BY_ID) {
+    __u32 zero = 0;
+    struct ve_config* cfg = bpf_map_lookup_elem(&ve_config, &zero);
+    if (cfg && cfg->self_tgid && (bpf_get_current_pid_tgid() >> 32) != cfg->self_tgid) {
+      __u64 key = cmd == BPF_PROG_GET_FD_BY_ID ? (__u64)BPF_CORE_READ(attr, prog_id)
+                                               : ((__u64)1 << 32) | BPF_CORE_READ(attr, map_id);
+      if (bpf_map_lookup_elem(&ve_self_ids, &key)) {
+        ve_refused(VE_HOOK_BPF, VE_SELF_RULE, cfg->active_gen & 1, VE_ACT_DENY);
+        return -EPERM;
+      }
+    }
+  }
   o->has_bpf = 1;
   o->bpf_cmd = cmd;
   o->prog_type = cmd == BPF_PROG_LOAD ? BPF_CORE_READ(attr, prog_type) : 0xffffffff;

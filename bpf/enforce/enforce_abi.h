@@ -17,7 +17,8 @@
 #define VE_MAX_RULES 64
 #define VE_GENS 2
 #define VE_LPM_DATA 256 /* byte 0 = generation, then the path (NUL-terminated for exact entries) */
-#define VE_DIR_DEPTH 8  /* parent directories checked for a directory-prefix match */
+#define VE_DIR_DEPTH 8
+#define VE_SELF_RULE 0xFFFFFFFFu /* ve_refusal.rule of a self-protection refusal */  /* parent directories checked for a directory-prefix match */
 
 enum ve_hook { /* same order as vigil::policy::HookClass */
   VE_HOOK_EXEC = 0,

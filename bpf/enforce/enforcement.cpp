@@ -175,7 +175,7 @@ struct EnforcementManager::Impl {
     r.hook = static_cast<HookClass>(rec.hook % policy::kHookClassCount);
     r.rule_id = rec.rule;
     const auto& names = self->names[rec.gen & 1];
-    r.rule = rec.rule < names.size() ? names[rec.rule].c_str() : "?";
+    r.rule = rec.rule == VE_SELF_RULE ? "vigil self-protection" : rec.rule < names.size() ? names[rec.rule].c_str() : "?";
     r.action = rec.action == VE_ACT_KILL ? "kill" : "deny";
     std::memcpy(r.comm, rec.comm, sizeof(r.comm));
     r.comm[15] = 0;
@@ -253,6 +253,27 @@ std::unique_ptr<EnforcementManager> EnforcementManager::Create(const EnforceOpti
     spdlog::info("enforce: no BPF LSM (active LSMs: {}); fallback: exec kill by tracepoint{}, connect deny by cgroup{}",
                  lsm_list.empty() ? "unknown" : lsm_list, im.tp_ok ? "" : " (unavailable)",
                  im.cgroup_ok ? "" : " (unavailable)");
+  }
+  // Self-protection ids: every program and map of this object (LSM bpf hook only).
+  if (m->lsm_) {
+    uint32_t one = 1;
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, im.skel->obj) {
+      if (bpf_program__fd(prog) < 0) continue;
+      bpf_prog_info info{};
+      uint32_t len = sizeof(info);
+      if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) != 0) continue;
+      uint64_t key = info.id;
+      bpf_map__update_elem(im.skel->maps.ve_self_ids, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
+    }
+    bpf_map* map = nullptr;
+    bpf_object__for_each_map(map, im.skel->obj) {
+      bpf_map_info info{};
+      uint32_t len = sizeof(info);
+      if (bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &len) != 0) continue;
+      uint64_t key = (uint64_t{1} << 32) | info.id;
+      bpf_map__update_elem(im.skel->maps.ve_self_ids, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
+    }
   }
   im.rb = ring_buffer__new(bpf_map__fd(im.skel->maps.ve_refusals), &Impl::OnRecord, &im, nullptr);
   if (im.rb == nullptr) {

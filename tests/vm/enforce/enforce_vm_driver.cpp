@@ -110,6 +110,42 @@ int MapCreate() {
   return 0;
 }
 
+// bpf(BPF_*_GET_FD_BY_ID) for one id: 0 on success, else errno.
+int GetFdById(int cmd, uint32_t id) {
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  if (cmd == BPF_PROG_GET_FD_BY_ID) attr.prog_id = id;
+  else attr.map_id = id;
+  long fd = syscall(__NR_bpf, cmd, &attr, sizeof(attr));
+  if (fd < 0) return errno;
+  close(static_cast<int>(fd));
+  return 0;
+}
+
+// The id of the object behind `fd` (program or map).
+uint32_t IdOfFd(int fd) {
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  struct bpf_map_info info;
+  std::memset(&info, 0, sizeof(info));
+  attr.info.bpf_fd = static_cast<uint32_t>(fd);
+  attr.info.info_len = sizeof(info);
+  attr.info.info = reinterpret_cast<uint64_t>(&info);
+  if (syscall(__NR_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) != 0) return 0;
+  return info.id;
+}
+
+// A map of this process that is not vigil's (the allowed twin of self-protection).
+int OwnMap() {
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.map_type = BPF_MAP_TYPE_ARRAY;
+  attr.key_size = 4;
+  attr.value_size = 4;
+  attr.max_entries = 1;
+  return static_cast<int>(syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr)));
+}
+
 int SetUid() { return setuid(1000) == 0 ? 0 : errno; }
 
 int Mount(const std::string& dir) { return mount("none", dir.c_str(), "tmpfs", 0, nullptr) == 0 ? 0 : errno; }
@@ -219,7 +255,52 @@ int Run(const std::string& rules_path) {
       {"mount_denied", "mountdeny", [&] { return Mount(dir + "/mnt"); }, EPERM, "Deny mount by name"},
       {"mount_allowed", "mountallow", [&] { return Mount(dir + "/mnt"); }, 0, nullptr},
   };
-  std::vector<std::string> expected_rules;
+  // Self-protection: the first map id that is vigil's (any id from the ve_* maps: the driver's
+  // own process holds the manager, so scan the ids it can see), and a map that is not.
+  uint32_t vigil_map_id = 0;
+  {
+    union bpf_attr attr;
+    uint32_t id = 0;
+    for (;;) {
+      std::memset(&attr, 0, sizeof(attr));
+      attr.start_id = id;
+      if (syscall(__NR_bpf, BPF_MAP_GET_NEXT_ID, &attr, sizeof(attr)) != 0) break;
+      id = attr.next_id;
+      std::memset(&attr, 0, sizeof(attr));
+      attr.map_id = id;
+      long fd = syscall(__NR_bpf, BPF_MAP_GET_FD_BY_ID, &attr, sizeof(attr));  // the manager's process: allowed
+      if (fd < 0) continue;
+      struct bpf_map_info info;
+      std::memset(&info, 0, sizeof(info));
+      std::memset(&attr, 0, sizeof(attr));
+      attr.info.bpf_fd = static_cast<uint32_t>(fd);
+      attr.info.info_len = sizeof(info);
+      attr.info.info = reinterpret_cast<uint64_t>(&info);
+      bool vigil = syscall(__NR_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) == 0 &&
+                   std::strncmp(info.name, "ve_config", sizeof(info.name)) == 0;
+      close(static_cast<int>(fd));
+      if (vigil) {
+        vigil_map_id = id;
+        break;
+      }
+    }
+  }
+  int own_map = OwnMap();
+  uint32_t own_map_id = own_map >= 0 ? IdOfFd(own_map) : 0;
+  Result("case self_ids_found %s vigil map id %u, other map id %u", vigil_map_id && own_map_id ? "pass" : "fail",
+         vigil_map_id, own_map_id);
+  all_ok = vigil_map_id && own_map_id && all_ok;
+  {
+    Outcome o = InChild(nullptr, [&] { return GetFdById(BPF_MAP_GET_FD_BY_ID, vigil_map_id); });
+    bool pass = o.signal == 0 && o.code == EPERM;
+    Result("case self_protect_map_denied %s exit %d (expected EPERM)", pass ? "pass" : "fail", o.code);
+    all_ok = pass && all_ok;
+    o = InChild(nullptr, [&] { return GetFdById(BPF_MAP_GET_FD_BY_ID, own_map_id); });
+    pass = o.signal == 0 && o.code == 0;
+    Result("case self_protect_other_map_allowed %s exit %d (expected success)", pass ? "pass" : "fail", o.code);
+    all_ok = pass && all_ok;
+  }
+  std::vector<std::string> expected_rules = {"vigil self-protection"};
   for (const Case& c : cases) {
     Outcome o = InChild(c.comm, c.action);
     bool pass = c.expect_code < 0 ? o.signal == SIGKILL : (o.signal == 0 && o.code == c.expect_code);
@@ -237,6 +318,7 @@ int Run(const std::string& rules_path) {
   std::string got, want;
   for (const auto& s : seen) got += s + ";";
   for (const auto& r : expected_rules) want += r + (r.rfind("Kill", 0) == 0 ? "/kill;" : "/deny;");
+  if (own_map >= 0) close(own_map);
   bool attributed = got == want;
   Result("case refusals_attributed %s %zu records%s", attributed ? "pass" : "fail", seen.size(),
          attributed ? "" : (" got " + got + " want " + want).c_str());
