@@ -309,7 +309,8 @@ int main(int argc, char** argv) {
   app.add_option("--openat", n_open, "openat calls per round")->capture_default_str();
   app.add_option("--exec", n_exec, "fork+exec per round")->capture_default_str();
   app.add_option("--connect", n_connect, "loopback connects per round")->capture_default_str();
-  app.add_option("--rates", rates, "paced openat rates for the drop test, events/s (0 = unpaced)")
+  app.add_option("--rates", rates, "paced openat rates for the drop test, events/s, comma-separated (0 = unpaced)")
+      ->delimiter(',')
       ->capture_default_str();
   app.add_option("--step-seconds", step_seconds, "seconds per rate step")->capture_default_str();
   app.add_option("--workers", workers, "parallel openat processes in the drop test")->capture_default_str();
