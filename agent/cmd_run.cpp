@@ -7,11 +7,14 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <array>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "agent/commands.h"
 #include "agent/config.h"
+#include "agent/metrics.h"
 #include "agent/signals.h"
 #include "bpf/sensor.h"
 #include "engine/rule_engine.h"
@@ -109,6 +112,40 @@ void LogStats(const capture::Sensor& sensor, const outputs::FanOut& fanout, uint
   spdlog::info("{}", line);
 }
 
+// Counters the hot thread owns; copied into a MetricsSnapshot once a second.
+struct HotCounters {
+  uint64_t events = 0;
+  uint64_t alerts = 0;
+  std::array<uint64_t, kEventTypeCount> by_type{};
+  std::map<std::string, uint64_t> by_rule;  // touched only when a rule fires
+  uint64_t reloads_ok = 0, reloads_failed = 0;
+};
+
+MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor& sensor, const outputs::FanOut& fanout,
+                         const RuleEngine& engine) {
+  MetricsSnapshot m;
+  m.events_total = h.events;
+  for (std::size_t i = 0; i < kEventTypeCount; ++i)
+    if (h.by_type[i] != 0) m.events_by_type.emplace_back(EventTypeName(static_cast<EventType>(i)), h.by_type[i]);
+  for (const auto& c : sensor.ReadCounters()) m.kernel_counters.emplace_back(std::string(c.name), c.value);
+  const auto& ds = sensor.decode_stats();
+  for (std::size_t i = 0; i < ds.rejected.size(); ++i)
+    if (ds.rejected[i] != 0)
+      m.decoder_rejects.emplace_back(std::string(capture::DecodeStatusName(static_cast<capture::DecodeStatus>(i))),
+                                     ds.rejected[i]);
+  for (const auto& [rule, n] : h.by_rule) m.rule_matches.emplace_back(rule, n);
+  for (const auto& st : fanout.Stats())
+    m.sinks.push_back({st.name, st.sent, st.failed, st.spooled, st.dropped, st.queued});
+  const auto ts = sensor.table_stats();
+  m.process_table_size = ts.size;
+  m.process_table_evictions = ts.evictions;
+  m.rules_loaded = engine.stats().rules_loaded;
+  m.reloads_ok = h.reloads_ok;
+  m.reloads_failed = h.reloads_failed;
+  m.bpf_programs_attached = sensor.attached().size();
+  return m;
+}
+
 int Run(const RunOptions& o) {
   InstallSignalHandlers();
   auto loaded = LoadAll(o);
@@ -137,21 +174,36 @@ int Run(const RunOptions& o) {
   spdlog::info("capture: {} programs attached, {} processes seeded from /proc", sensor->attached().size(),
                sensor->seeded());
 
-  uint64_t events = 0, alerts = 0;
+  std::unique_ptr<MetricsServer> metrics;
+  if (loaded->config.metrics_enabled) {
+    std::string merr;
+    metrics = MetricsServer::Start(loaded->config.metrics_host, loaded->config.metrics_port, 10, &merr);
+    if (!metrics) {
+      // The sensor matters more than its metrics: keep running, loudly.
+      spdlog::error("metrics: {}; running without /healthz and /metrics", merr);
+    } else {
+      spdlog::info("metrics: http://{}:{}/metrics and /healthz", loaded->config.metrics_host, metrics->port());
+    }
+  }
+
+  HotCounters hot;
   std::vector<const CompiledRule*> fired;
   const RuleEngine* engine = loaded->engine.get();
   auto on_event = [&](const Event& ev) {
-    ++events;
+    ++hot.events;
+    ++hot.by_type[static_cast<std::size_t>(ev.type)];
     engine->Match(ev, &fired);
     for (const CompiledRule* rule : fired) {
       fanout.Submit(engine->MakeAlert(*rule, ev));
-      ++alerts;
+      ++hot.alerts;
+      ++hot.by_rule[rule->name];
     }
   };
 
   Notify("READY=1");
   spdlog::info("vigil running (pid {})", getpid());
   auto next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(loaded->config.stats_interval_s);
+  auto next_publish = std::chrono::steady_clock::now();
   int rc = 0;
   while (!StopRequested()) {
     int n = sensor->Poll(100, on_event);
@@ -173,23 +225,30 @@ int Run(const RunOptions& o) {
           spdlog::warn("reload: output settings changed; they take effect when vigil restarts");
         loaded = std::move(next);
         engine = loaded->engine.get();
+        ++hot.reloads_ok;
         spdlog::info("reload: new ruleset active");
       } else {
         spdlog::error("reload: the new configuration or ruleset is broken; the previous one stays active");
+        ++hot.reloads_failed;
         fanout.Submit(SelfAlert("vigil rules reload failed", Priority::kError,
                                 "vigil kept its previous ruleset: the new configuration or rules have errors "
                                 "(see the agent log)"));
       }
       Notify("READY=1");
     }
+    if (metrics && std::chrono::steady_clock::now() >= next_publish) {
+      metrics->Publish(Snapshot(hot, *sensor, fanout, *engine));
+      next_publish = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    }
     if (loaded->config.stats_interval_s > 0 && std::chrono::steady_clock::now() >= next_stats) {
-      LogStats(*sensor, fanout, events, alerts);
+      LogStats(*sensor, fanout, hot.events, hot.alerts);
       next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(loaded->config.stats_interval_s);
     }
   }
   Notify("STOPPING=1");
   spdlog::info("stopping: flushing outputs");
-  LogStats(*sensor, fanout, events, alerts);
+  LogStats(*sensor, fanout, hot.events, hot.alerts);
+  metrics.reset();
   sensor.reset();
   fanout.Stop(5000);
   for (const auto& s : fanout.Stats())

@@ -106,6 +106,45 @@ void ParseCapture(const YAML::Node& cap, const std::string& source, AgentConfig*
   }
 }
 
+void ParseMetrics(const YAML::Node& m, const std::string& source, AgentConfig* c, ConfigLoad* r) {
+  if (!m || m.IsNull()) return;
+  if (!m.IsMap()) {
+    r->errors.push_back(Where(source, m) + ": metrics: expected a map with keys enabled, listen");
+    return;
+  }
+  for (const auto& kv : m) {
+    const auto key = kv.first.Scalar();
+    const auto& v = kv.second;
+    if (key == "enabled") {
+      const std::string t = v.IsScalar() ? v.Scalar() : "";
+      if (t == "true") c->metrics_enabled = true;
+      else if (t == "false") c->metrics_enabled = false;
+      else r->errors.push_back(Where(source, v) + ": metrics.enabled: expected true or false");
+    } else if (key == "listen") {
+      const std::string t = v.IsScalar() ? v.Scalar() : "";
+      const auto colon = t.rfind(':');
+      long port = -1;
+      if (colon != std::string::npos && colon > 0) {
+        try {
+          std::size_t used = 0;
+          port = std::stol(t.substr(colon + 1), &used);
+          if (used != t.size() - colon - 1) port = -1;
+        } catch (const std::exception&) {
+          port = -1;
+        }
+      }
+      if (port < 0 || port > 65535) {
+        r->errors.push_back(Where(source, v) + ": metrics.listen: expected host:port, e.g. 127.0.0.1:9464");
+      } else {
+        c->metrics_host = t.substr(0, colon);
+        c->metrics_port = static_cast<int>(port);
+      }
+    } else {
+      r->warnings.push_back(Where(source, kv.first) + ": unknown key 'metrics." + key + "' (ignored)");
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> DefaultRulesPaths() {
@@ -158,7 +197,7 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
     if (auto err = outputs::ApplyOverride(root, o)) r.errors.push_back("-o " + o + ": " + *err);
   }
 
-  static const std::set<std::string> kKnown = {"rules", "outputs", "capture", "stats_interval_s"};
+  static const std::set<std::string> kKnown = {"rules", "outputs", "capture", "metrics", "stats_interval_s"};
   for (const auto& kv : root) {
     const auto key = kv.first.Scalar();
     if (!kKnown.count(key)) r.warnings.push_back(Where(c.source, kv.first) + ": unknown key '" + key + "' (ignored)");
@@ -166,6 +205,7 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
   const YAML::Node& doc = root;
   ParseRules(doc["rules"], c.source, &c, &r);
   ParseCapture(doc["capture"], c.source, &c, &r);
+  ParseMetrics(doc["metrics"], c.source, &c, &r);
   if (const YAML::Node n = doc["stats_interval_s"]; n) {
     long v = 0;
     if (ReadInt(n, "stats_interval_s", c.source, 0, 86400, &v, &r.errors)) c.stats_interval_s = static_cast<int>(v);

@@ -6,6 +6,8 @@
 //   capture.ringbuf_mb          kernel ring buffer size (power of two, MiB)
 //   capture.process_table_size  processes tracked at most
 //   stats_interval_s            how often counters are logged (0 = never)
+//   metrics.enabled             serve /healthz and /metrics (default true)
+//   metrics.listen              host:port (default 127.0.0.1:9464; port 0 = any free port)
 //
 // Contract:
 // - LoadAgentConfig() reports every problem, located: an unknown key is a
@@ -34,6 +36,9 @@ struct AgentConfig {
   outputs::OutputsConfig outputs;
   capture::SensorOptions capture;
   int stats_interval_s = 60;
+  bool metrics_enabled = true;
+  std::string metrics_host = "127.0.0.1";
+  int metrics_port = 9464;
 };
 
 struct ConfigLoad {

@@ -1,0 +1,187 @@
+#include "agent/metrics.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <httplib.h>
+
+namespace vigil::agent {
+namespace {
+
+// Prometheus label values escape backslash, double quote and newline.
+std::string LabelValue(const std::string& v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+void Header(std::ostringstream& o, const char* name, const char* type, const char* help) {
+  o << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+void Labeled(std::ostringstream& o, const char* name, const char* label,
+             const std::vector<std::pair<std::string, uint64_t>>& values) {
+  for (const auto& [k, v] : values) o << name << '{' << label << "=\"" << LabelValue(k) << "\"} " << v << '\n';
+}
+
+// RSS bytes and CPU seconds of this process, from /proc/self/stat.
+void SelfUsage(uint64_t* rss_bytes, double* cpu_seconds) {
+  *rss_bytes = 0;
+  *cpu_seconds = 0;
+  std::ifstream in("/proc/self/stat");
+  std::string line;
+  if (!std::getline(in, line)) return;
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return;
+  std::istringstream rest(line.substr(close + 2));
+  std::string f;
+  std::vector<std::string> fields;
+  while (rest >> f) fields.push_back(f);
+  // Fields after ")" start at field 3 (state); utime=14, stime=15, rss=24.
+  if (fields.size() < 22) return;
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  *cpu_seconds = (std::stod(fields[11]) + std::stod(fields[12])) / ticks;
+  *rss_bytes = std::stoull(fields[21]) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+std::string RenderPrometheus(const MetricsSnapshot& s) {
+  std::ostringstream o;
+  Header(o, "vigil_events_total", "counter", "Events received from the kernel.");
+  o << "vigil_events_total " << s.events_total << '\n';
+  Header(o, "vigil_events_by_type_total", "counter", "Events received, by evt.type.");
+  Labeled(o, "vigil_events_by_type_total", "type", s.events_by_type);
+  Header(o, "vigil_kernel_errors_total", "counter",
+         "Kernel-side losses and read failures by site (ringbuf_drop = events lost).");
+  Labeled(o, "vigil_kernel_errors_total", "site", s.kernel_counters);
+  Header(o, "vigil_decoder_rejects_total", "counter", "Ring-buffer records the decoder rejected, by reason.");
+  Labeled(o, "vigil_decoder_rejects_total", "reason", s.decoder_rejects);
+  Header(o, "vigil_rule_matches_total", "counter", "Alerts raised, by rule.");
+  Labeled(o, "vigil_rule_matches_total", "rule", s.rule_matches);
+  const struct {
+    const char* name;
+    const char* help;
+    uint64_t MetricsSnapshot::Sink::*field;
+  } kSink[] = {
+      {"vigil_alerts_sent_total", "Alerts a sink delivered.", &MetricsSnapshot::Sink::sent},
+      {"vigil_alerts_failed_total", "Alert deliveries that failed.", &MetricsSnapshot::Sink::failed},
+      {"vigil_alerts_spooled_total", "Alerts written to a sink's disk spool.", &MetricsSnapshot::Sink::spooled},
+      {"vigil_alerts_dropped_total", "Alerts a sink dropped (queue or spool full).", &MetricsSnapshot::Sink::dropped},
+      {"vigil_alerts_queued", "Alerts waiting in a sink's queue.", &MetricsSnapshot::Sink::queued},
+  };
+  for (const auto& m : kSink) {
+    Header(o, m.name, std::string_view(m.name).ends_with("_total") ? "counter" : "gauge", m.help);
+    for (const auto& sink : s.sinks) o << m.name << "{sink=\"" << LabelValue(sink.name) << "\"} " << sink.*(m.field) << '\n';
+  }
+  Header(o, "vigil_process_table_size", "gauge", "Processes tracked.");
+  o << "vigil_process_table_size " << s.process_table_size << '\n';
+  Header(o, "vigil_process_table_evictions_total", "counter", "Processes evicted from the full table.");
+  o << "vigil_process_table_evictions_total " << s.process_table_evictions << '\n';
+  Header(o, "vigil_rules_loaded", "gauge", "Rules loaded in the active ruleset.");
+  o << "vigil_rules_loaded " << s.rules_loaded << '\n';
+  Header(o, "vigil_reloads_total", "counter", "Configuration and rules reloads, by result.");
+  o << "vigil_reloads_total{result=\"ok\"} " << s.reloads_ok << '\n';
+  o << "vigil_reloads_total{result=\"failed\"} " << s.reloads_failed << '\n';
+  Header(o, "vigil_bpf_programs_attached", "gauge", "BPF programs loaded and attached.");
+  o << "vigil_bpf_programs_attached " << s.bpf_programs_attached << '\n';
+  uint64_t rss = 0;
+  double cpu = 0;
+  SelfUsage(&rss, &cpu);
+  Header(o, "process_resident_memory_bytes", "gauge", "Resident memory of the agent.");
+  o << "process_resident_memory_bytes " << rss << '\n';
+  Header(o, "process_cpu_seconds_total", "counter", "CPU time of the agent (user + system).");
+  o << "process_cpu_seconds_total " << cpu << '\n';
+  return o.str();
+}
+
+struct MetricsServer::Impl {
+  httplib::Server server;
+  std::thread thread;
+  int port = 0;
+  int stale_after_s = 10;
+  std::mutex mu;
+  MetricsSnapshot snapshot;
+  std::chrono::steady_clock::time_point last_publish{};
+  bool published = false;
+};
+
+std::unique_ptr<MetricsServer> MetricsServer::Start(const std::string& host, int port, int stale_after_s,
+                                                    std::string* error) {
+  auto impl = std::make_unique<Impl>();
+  impl->stale_after_s = stale_after_s;
+  Impl* p = impl.get();
+  p->server.Get("/healthz", [p](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(p->mu);
+    const auto age = std::chrono::steady_clock::now() - p->last_publish;
+    if (!p->published) {
+      res.status = 503;
+      res.set_content("starting\n", "text/plain");
+    } else if (age > std::chrono::seconds(p->stale_after_s)) {
+      res.status = 503;
+      res.set_content("stalled: the event loop has not reported for " +
+                          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(age).count()) + "s\n",
+                      "text/plain");
+    } else {
+      res.set_content("ok\n", "text/plain");
+    }
+  });
+  p->server.Get("/metrics", [p](const httplib::Request&, httplib::Response& res) {
+    MetricsSnapshot copy;
+    {
+      std::lock_guard<std::mutex> lock(p->mu);
+      copy = p->snapshot;
+    }
+    res.set_content(RenderPrometheus(copy), "text/plain; version=0.0.4");
+  });
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a
+  // second process bind the same port and answer scrapes in our name.
+  p->server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  if (port == 0) {
+    p->port = p->server.bind_to_any_port(host.c_str());
+  } else {
+    p->port = p->server.bind_to_port(host.c_str(), port) ? port : -1;
+  }
+  if (p->port < 0) {
+    *error = "cannot listen on " + host + ":" + std::to_string(port) + " (address in use or not local)";
+    return nullptr;
+  }
+  p->thread = std::thread([p] { p->server.listen_after_bind(); });
+  // stop() is a no-op until the loop runs; wait for it so shutdown cannot hang.
+  for (int i = 0; i < 500 && !p->server.is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  return std::unique_ptr<MetricsServer>(new MetricsServer(std::move(impl)));
+}
+
+MetricsServer::MetricsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+MetricsServer::~MetricsServer() {
+  impl_->server.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void MetricsServer::Publish(MetricsSnapshot snapshot) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->snapshot = std::move(snapshot);
+  impl_->last_publish = std::chrono::steady_clock::now();
+  impl_->published = true;
+}
+
+int MetricsServer::port() const { return impl_->port; }
+
+}  // namespace vigil::agent

@@ -1,0 +1,62 @@
+// Health and Prometheus metrics over HTTP (cpp-httplib), bound to 127.0.0.1 by default.
+//
+// Contract:
+// - The hot thread owns every counter; once per Publish() it copies them into
+//   a snapshot under a mutex. The HTTP thread renders only from the snapshot,
+//   so scraping never touches the sensor, the engine or the BPF maps.
+// - /healthz answers 200 "ok" while the hot thread has published within the
+//   last `stale_after_s` seconds, else 503 with the reason.
+// - /metrics answers in the Prometheus text format (version 0.0.4).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace vigil::agent {
+
+struct MetricsSnapshot {
+  uint64_t events_total = 0;
+  std::vector<std::pair<std::string, uint64_t>> events_by_type;  // evt.type -> count
+  std::vector<std::pair<std::string, uint64_t>> kernel_counters;  // site -> count
+  std::vector<std::pair<std::string, uint64_t>> decoder_rejects;  // reason -> count
+  std::vector<std::pair<std::string, uint64_t>> rule_matches;     // rule -> count
+  struct Sink {
+    std::string name;
+    uint64_t sent = 0, failed = 0, spooled = 0, dropped = 0, queued = 0;
+  };
+  std::vector<Sink> sinks;
+  uint64_t process_table_size = 0;
+  uint64_t process_table_evictions = 0;
+  uint64_t rules_loaded = 0;
+  uint64_t reloads_ok = 0;
+  uint64_t reloads_failed = 0;
+  uint64_t bpf_programs_attached = 0;
+};
+
+class MetricsServer {
+ public:
+  // Binds host:port and serves on its own thread. Null and *error on failure.
+  static std::unique_ptr<MetricsServer> Start(const std::string& host, int port, int stale_after_s,
+                                              std::string* error);
+  ~MetricsServer();
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+  // Hot thread: replaces the snapshot and marks the agent alive.
+  void Publish(MetricsSnapshot snapshot);
+  int port() const;
+
+ private:
+  struct Impl;
+  explicit MetricsServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Renders a snapshot in the Prometheus text format; also adds process RSS
+// and CPU seconds read from /proc/self.
+std::string RenderPrometheus(const MetricsSnapshot& s);
+
+}  // namespace vigil::agent

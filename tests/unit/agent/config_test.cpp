@@ -1,0 +1,126 @@
+// vigil.yaml loading: defaults, overrides, and located diagnostics.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "agent/config.h"
+
+namespace {
+
+struct TempFile {
+  std::string path;
+  explicit TempFile(const std::string& text) {
+    char tmpl[] = "/tmp/vigil-config-XXXXXX";
+    int fd = mkstemp(tmpl);
+    REQUIRE(fd >= 0);
+    close(fd);
+    path = tmpl;
+    std::ofstream(path) << text;
+  }
+  ~TempFile() { std::remove(path.c_str()); }
+};
+
+bool AnyContains(const std::vector<std::string>& v, const std::string& needle) {
+  for (const auto& s : v)
+    if (s.find(needle) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("a valid file sets every section", "[unit]") {
+  TempFile f(R"(rules:
+  paths: [/a.yaml, /b]
+capture:
+  ringbuf_mb: 32
+  process_table_size: 4096
+metrics:
+  enabled: false
+  listen: 0.0.0.0:9999
+stats_interval_s: 5
+outputs:
+  file:
+    enabled: true
+    path: /tmp/alerts.json
+)");
+  auto r = vigil::agent::LoadAgentConfig(f.path, {}, {});
+  INFO((r.errors.empty() ? "" : r.errors[0]));
+  REQUIRE(r.ok());
+  CHECK(r.warnings.empty());
+  const auto& c = r.config;
+  CHECK(c.source == f.path);
+  CHECK(c.rules_paths == std::vector<std::string>{"/a.yaml", "/b"});
+  CHECK(c.capture.ringbuf_bytes == 32u << 20);
+  CHECK(c.capture.process_table_capacity == 4096);
+  CHECK_FALSE(c.metrics_enabled);
+  CHECK(c.metrics_host == "0.0.0.0");
+  CHECK(c.metrics_port == 9999);
+  CHECK(c.stats_interval_s == 5);
+  CHECK(c.outputs.file.enabled);
+  CHECK(c.outputs.file.path == "/tmp/alerts.json");
+}
+
+TEST_CASE("bad values and unknown keys are located", "[unit]") {
+  struct Case {
+    const char* yaml;
+    bool error;           // true: an error; false: a warning
+    const char* located;  // ":line:col"
+    const char* says;
+  };
+  const Case cases[] = {
+      {"capture:\n  ringbuf_mb: 3\n", true, ":2:15", "capture.ringbuf_mb: expected a power of two"},
+      {"capture:\n  ringbuf_mb: lots\n", true, ":2:15", "capture.ringbuf_mb: expected an integer"},
+      {"capture:\n  ringbuff_mb: 8\n", false, ":2:3", "unknown key 'capture.ringbuff_mb'"},
+      {"metrics:\n  listen: localhost\n", true, ":2:11", "metrics.listen: expected host:port"},
+      {"metrics:\n  enabled: maybe\n", true, ":2:12", "metrics.enabled: expected true or false"},
+      {"rules:\n  paths: {a: b}\n", true, ":2:10", "rules.paths: expected a list"},
+      {"stats_interval_s: -1\n", true, ":1:19", "stats_interval_s: expected an integer from 0"},
+      {"colour: blue\n", false, ":1:1", "unknown key 'colour'"},
+      {"outputs:\n  file:\n    pth: /x\n", true, ":3:5", "pth"},
+      {"rules: [unclosed\n", true, ":", "invalid YAML"},
+      {"- a list\n", true, ":1:1", "expected a map of settings"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.yaml);
+    TempFile f(c.yaml);
+    auto r = vigil::agent::LoadAgentConfig(f.path, {}, {});
+    const auto& bucket = c.error ? r.errors : r.warnings;
+    CHECK(r.ok() == !c.error);
+    CHECK(AnyContains(bucket, f.path + c.located));
+    CHECK(AnyContains(bucket, c.says));
+  }
+}
+
+TEST_CASE("overrides apply after the file, -r replaces rules.paths", "[unit]") {
+  TempFile f("outputs:\n  file:\n    enabled: false\n");
+  auto r = vigil::agent::LoadAgentConfig(
+      f.path, {"outputs.file.enabled=true", "outputs.file.path=/tmp/o.json", "metrics.enabled=false"}, {"/r.yaml"});
+  REQUIRE(r.ok());
+  CHECK(r.config.outputs.file.enabled);
+  CHECK(r.config.outputs.file.path == "/tmp/o.json");
+  CHECK_FALSE(r.config.metrics_enabled);
+  CHECK(r.config.rules_paths == std::vector<std::string>{"/r.yaml"});
+
+  auto bad = vigil::agent::LoadAgentConfig(f.path, {"outputs.file.enabled"}, {});
+  CHECK_FALSE(bad.ok());
+  CHECK(AnyContains(bad.errors, "-o outputs.file.enabled"));
+}
+
+TEST_CASE("a missing -c file is an error; no file at all means the built-in defaults", "[unit]") {
+  auto r = vigil::agent::LoadAgentConfig("/nonexistent/vigil.yaml", {}, {});
+  CHECK_FALSE(r.ok());
+  CHECK(AnyContains(r.errors, "/nonexistent/vigil.yaml: cannot read"));
+
+  if (access(vigil::agent::kDefaultConfigPath, F_OK) != 0) {
+    auto d = vigil::agent::LoadAgentConfig("", {}, {});
+    REQUIRE(d.ok());
+    CHECK(d.config.source == "built-in defaults");
+    CHECK(d.config.outputs.stdout_sink.enabled);
+    CHECK(d.config.outputs.file.enabled);
+    CHECK_FALSE(d.config.rules_paths.empty());
+  }
+}

@@ -1,0 +1,76 @@
+// The metrics endpoint over real HTTP on loopback: health states and the Prometheus text.
+#include <catch2/catch.hpp>
+
+#include <httplib.h>
+
+#include <regex>
+#include <sstream>
+
+#include "agent/metrics.h"
+
+TEST_CASE("healthz reports starting, ok; metrics parse as Prometheus text", "[unit]") {
+  std::string err;
+  auto server = vigil::agent::MetricsServer::Start("127.0.0.1", 0, 10, &err);
+  REQUIRE(server != nullptr);
+  httplib::Client client("127.0.0.1", server->port());
+
+  auto h = client.Get("/healthz");
+  REQUIRE(h);
+  CHECK(h->status == 503);
+  CHECK(h->body == "starting\n");
+
+  vigil::agent::MetricsSnapshot s;
+  s.events_total = 42;
+  s.events_by_type = {{"openat", 40}, {"execve", 2}};
+  s.rule_matches = {{"Rule with \"quotes\"", 3}};
+  s.sinks = {{"file", 3, 0, 0, 1, 0}};
+  s.kernel_counters = {{"ringbuf_drop", 0}};
+  server->Publish(s);
+
+  h = client.Get("/healthz");
+  REQUIRE(h);
+  CHECK(h->status == 200);
+
+  auto m = client.Get("/metrics");
+  REQUIRE(m);
+  CHECK(m->status == 200);
+  // Every non-comment line is `name{labels} value` with a numeric value.
+  const std::regex sample(R"(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-z_]+="([^"\\]|\\.)*",?)*\})? [0-9.eE+-]+$)");
+  std::istringstream lines(m->body);
+  std::string line;
+  int samples = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    INFO(line);
+    CHECK(std::regex_match(line, sample));
+    ++samples;
+  }
+  CHECK(samples > 10);
+  CHECK(m->body.find("vigil_events_total 42\n") != std::string::npos);
+  CHECK(m->body.find("vigil_events_by_type_total{type=\"openat\"} 40\n") != std::string::npos);
+  CHECK(m->body.find("vigil_rule_matches_total{rule=\"Rule with \\\"quotes\\\"\"} 3\n") != std::string::npos);
+  CHECK(m->body.find("vigil_alerts_dropped_total{sink=\"file\"} 1\n") != std::string::npos);
+  CHECK(m->body.find("process_resident_memory_bytes ") != std::string::npos);
+}
+
+TEST_CASE("healthz reports a stalled event loop", "[unit]") {
+  std::string err;
+  auto server = vigil::agent::MetricsServer::Start("127.0.0.1", 0, 1, &err);
+  REQUIRE(server != nullptr);
+  server->Publish({});
+  httplib::Client client("127.0.0.1", server->port());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto h = client.Get("/healthz");
+  REQUIRE(h);
+  CHECK(h->status == 503);
+  CHECK(h->body.rfind("stalled", 0) == 0);
+}
+
+TEST_CASE("a port in use is an error, not a crash", "[unit]") {
+  std::string err;
+  auto first = vigil::agent::MetricsServer::Start("127.0.0.1", 0, 10, &err);
+  REQUIRE(first != nullptr);
+  auto second = vigil::agent::MetricsServer::Start("127.0.0.1", first->port(), 10, &err);
+  CHECK(second == nullptr);
+  CHECK(err.find("cannot listen on 127.0.0.1:") != std::string::npos);
+}
