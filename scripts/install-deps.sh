@@ -15,7 +15,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libsystemd-dev
   # tests, benchmarks, packaging
   kcat libbpf-tools stress-ng iproute2 util-linux procps
-  rpm lintian rpmlint debootstrap dpkg-dev file
+  rpm lintian rpmlint debootstrap dpkg-dev file systemd-container
   qemu-system-x86 busybox-static cpio
 )
 missing=()
