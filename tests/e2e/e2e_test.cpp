@@ -1,0 +1,279 @@
+// End to end, as root: the real `vigil run` binary with the default ruleset
+// (rules/), real actions on this host in safe forms (tests/e2e/actions.h), and
+// the alerts read back from its file sink. Alerts are attributed to this test
+// by pid (the OCSF copy on stdout carries it; the kernel's proc connector
+// tells which pids descend from us), so other work on the host neither makes
+// nor breaks the assertions.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "actions.h"
+#include "vigil_harness.h"
+
+using namespace vigil::e2e;
+
+namespace {
+
+std::string Subst(std::string text, const Scratch& s) {
+  for (const auto& [key, value] : {std::pair<std::string, std::string>{"{tag}", s.tag}, {"{dir}", s.dir}}) {
+    for (std::size_t at; (at = text.find(key)) != std::string::npos;) text.replace(at, key.size(), value);
+  }
+  return text;
+}
+
+// The default rules, plus an allowlist entry for the vigil binary under test
+// (the rules allowlist /usr/bin/vigil, the installed path).
+std::vector<std::string> RulesPaths(const Scratch& s) {
+  const std::string extra = s.dir + "/e2e-extra.yaml";
+  std::ofstream(extra) << "- list: vigil_binaries\n  items: [" << VIGIL_BINARY << "]\n  append: true\n";
+  return {VIGIL_RULES_DIR, extra};
+}
+
+struct Step {
+  const char* name;
+  Action action;
+};
+
+struct Expect {
+  const char* rule;
+  const char* priority;
+  std::vector<std::pair<const char*, const char*>> fields;  // output field contains text ({tag}, {dir})
+  bool in_container = false;
+};
+
+const std::vector<Step> kSteps = {
+    {"bpf: plain socket filter", BpfPlainLoad},
+    {"bpf: helper 36 probe_write_user", BpfProbeWriteUser},
+    {"bpf: helper 58 override_return", BpfOverrideReturn},
+    {"bpf: helper 109 send_signal", BpfSendSignal},
+    {"bpf: program past the scan bound", BpfLargeProgram},
+    {"bpf: raw tracepoint sys_enter", BpfRawTracepointSysEnter},
+    {"bpf: xdp program", BpfXdpLoad},
+    {"bpf: map by id, pin in private bpffs", BpfMapByIdAndPin},
+    {"bpf: map create in container", BpfInContainer},
+    {"open unprivileged_bpf_disabled for write", OpenUnprivilegedBpfSysctl},
+    {"release_agent write in container", ReleaseAgentWrite},
+    {"open core_pattern for write", CorePatternOpenForWrite},
+    {"container: unshare net, sysctl open", ContainerSysctlAndNamespaces},
+    {"container: mount proc", ContainerMountProc},
+    {"open /dev/mem", OpenDevMem},
+    {"container: open disk", ContainerOpensBlockDevice},
+    {"container: docker.sock", ContainerRuntimeSocket},
+    {"ptrace attach child", PtraceChild},
+    {"/proc/pid/mem, process_vm_writev", ProcMemWrite},
+    {"container: /proc/self/fd write-open", ContainerProcSelfFdWrite},
+    {"container: setuid, capset, exec", ContainerSetuidCapsetExec},
+    {"cat /etc/shadow", CatShadow},
+    {"persistence in private /etc, /root", PersistenceInPrivateEtc},
+    {"k8s token read", KubeTokenRead},
+    {"truncate log in private /var/log", LogTruncate},
+    {"truncate .bash_history", HistoryTruncate},
+    {"chmod 4755", ChmodSetuid},
+    {"hidden dir in /tmp", HiddenDirInTmp},
+    {"nginx spawns sh", NginxSpawnsShell},
+    {"memfd exec", MemfdExec},
+    {"/dev/shm exec", DevShmExec},
+    {"dup2 socket onto stdout", ReverseShellDup2},
+    {"miner command line", MinerCommandLine},
+    {"miner port, AF_PACKET in empty netns", ConnectsInEmptyNetns},
+    {"container: metadata connect in empty netns", ContainerMetadataConnect},
+};
+
+const std::vector<Expect> kExpected = {
+    // eBPF
+    {"BPF Program Loaded by Unexpected Process", "Warning", {{"bpf.prog.name", "e2e_plain"}}},
+    {"BPF Program Uses bpf_probe_write_user", "Critical", {{"bpf.prog.name", "e2e_write_user"}}},
+    {"Failed or Unprivileged BPF Program Load", "Notice", {{"bpf.prog.name", "e2e_write_user"}}},
+    {"BPF Program Overrides Kernel Return Values", "Critical", {{"bpf.prog.name", "e2e_override"}}},
+    {"BPF Program Overrides Kernel Return Values", "Critical", {{"bpf.prog.name", "e2e_fmod_ret"}}},
+    {"BPF Program Sends Signals", "Critical", {{"bpf.prog.name", "e2e_send_signal"}}},
+    {"BPF Program Too Large To Inspect", "Notice", {{"bpf.prog.name", "e2e_large"}}},
+    {"BPF Attached to Sensitive Kernel Hook", "Critical", {{"bpf.target", "sys_enter"}}},
+    {"Network BPF Program Loaded by Unexpected Process", "Warning", {{"bpf.prog.name", "e2e_xdp"}}},
+    {"BPF Object Opened by Id", "Warning", {{"evt.arg.cmd", "MAP_GET_FD_BY_ID"}}},
+    {"BPF Object Pinned or Token Created", "Warning", {{"bpf.target", "{dir}/bpffs/e2e_pin_{tag}"}}},
+    {"BPF Object Pinned or Token Created", "Warning", {{"fs.path.target", "{dir}/bpffs"}}},
+    {"BPF Syscall in Container", "Critical", {{"evt.arg.cmd", "MAP_CREATE"}}, true},
+    {"Unprivileged BPF Setting Changed", "Warning", {}},
+    // container escape
+    {"Cgroup Release Agent Modified", "Critical", {{"fd.name", "{dir}/release_agent"}}, true},
+    {"Kernel Core Pattern or Sysctl Modified", "Critical", {{"fd.name", "/proc/sys/kernel/core_pattern"}}},
+    {"Sysctl Written From Container", "Warning", {{"fd.name", "/proc/sys/net/ipv4/ip_forward"}}, true},
+    {"Namespace Change From Container", "Warning", {}, true},
+    {"Host Device or Procfs Mounted in Container", "Critical", {{"fs.path.target", "{dir}/procmnt"}}, true},
+    {"Raw Kernel Memory Device Opened", "Critical", {{"fd.name", "/dev/mem"}}},
+    {"Container Runtime Socket Accessed From Container", "Critical", {{"fd.unix_path", "/run/docker.sock"}}, true},
+    {"Process Memory Written by Ptrace", "Warning", {{"evt.arg.request", "PTRACE_ATTACH"}}},
+    {"Process Memory Written Directly", "Critical", {{"fd.name", "/mem"}}},
+    {"Process Memory Written Directly", "Critical", {{"evt.type", "process_vm_writev"}}},
+    {"Runc Binary Overwrite Attempt", "Critical", {{"fs.path.nameraw", "/proc/self/fd/"}}, true},
+    {"Setuid to Root in Container", "Warning", {}, true},
+    // credentials, persistence, evasion
+    {"Sensitive Credential File Read", "Warning", {{"fd.name", "/etc/shadow"}}},
+    {"SSH Private Key Read", "Warning", {{"fd.name", "/root/.ssh/id_ed25519"}}},
+    {"Kubernetes Service Account Token Read", "Notice", {{"fd.name", "{dir}/var/run/secrets/"}}},
+    {"Cron Job Written", "Warning", {{"fd.name", "/etc/cron.d/e2e-{tag}"}}},
+    {"Systemd Unit Written", "Warning", {{"fd.name", "/etc/systemd/system/e2e-{tag}.service"}}},
+    {"Init Script Written", "Warning", {{"fd.name", "/etc/profile.d/e2e-{tag}.sh"}}},
+    {"Sudoers Modified", "Critical", {{"fd.name", "/etc/sudoers.d/e2e-{tag}"}}},
+    {"Dynamic Linker Preload Configured", "Critical", {{"fd.name", "/etc/ld.so.preload"}}},
+    {"SSH Authorized Keys Modified", "Warning", {{"fd.name", "/root/.ssh/authorized_keys"}}},
+    {"Log File Cleared", "Warning", {{"fd.name", "/var/log/e2e-{tag}.log"}}},
+    {"Shell History Cleared", "Warning", {{"fd.name", "{dir}/.bash_history"}}},
+    {"Setuid or Setgid Bit Set", "Warning", {{"fd.name", "{dir}/suid-{tag}"}, {"evt.arg.mode", "4755"}}},
+    {"Hidden File Created in Temporary Directory", "Notice", {{"fd.name", "/tmp/.e2e-{tag}"}}},
+    // execution, network
+    {"Shell Spawned by Server Process", "Critical", {{"proc.pname", "nginx"}, {"proc.cmdline", "e2e-{tag}"}}},
+    {"Execution From Temporary Directory", "Notice", {{"proc.exepath", "{dir}/nginx"}}},
+    {"Fileless Execution From Memfd", "Critical", {{"proc.exepath", "memfd:e2e_payload"}}},
+    {"Execution From Shared Memory", "Warning", {{"proc.exepath", "/dev/shm/e2e-{tag}"}}},
+    {"Cryptocurrency Miner Command Line", "Critical", {{"proc.cmdline", "stratum+tcp://pool.invalid:3333"}}},
+    {"Outbound Connection to Miner Pool Port", "Notice", {{"fd.rip", "198.51.100.7"}}},
+    {"Packet Socket Created", "Notice", {}},
+    {"Cloud Metadata Service Contacted From Container", "Warning", {{"fd.rip", "169.254.169.254"}}, true},
+};
+
+std::string Describe(const SeenAlert& a) {
+  return a.priority + " " + a.rule + " pid=" + std::to_string(a.pid) + " " + a.output_fields.dump();
+}
+
+}  // namespace
+
+TEST_CASE("vigil run alerts on real malicious actions done safely", "[root][e2e]") {
+  REQUIRE(geteuid() == 0);
+  Scratch s;
+  REQUIRE(MakeScratch(&s) == "");
+  ForkWatch forks;
+  REQUIRE(forks.error() == "");
+  std::vector<SeenAlert> alerts;
+  {
+    VigilProcess vigil(s.dir, RulesPaths(s));
+    const std::string started = vigil.Start();
+    if (!started.empty()) RemoveScratch(s);
+    REQUIRE(started == "");
+    for (const auto& step : kSteps) {
+      std::string note = step.action(s);
+      std::printf("  %-45s %s\n", step.name, note.empty() ? "ok" : note.c_str());
+    }
+    sleep(5);  // let the last events through the ring buffer and the sinks (the host is shared and busy)
+    INFO(vigil.LogTail());
+    CHECK(vigil.Stop() == "");
+    alerts = vigil.Alerts();
+  }
+  const std::set<uint32_t> ours = forks.Descendants(static_cast<uint32_t>(getpid()));
+  CHECK(forks.overruns() == 0);
+  CHECK(RemoveScratch(s) == "");
+
+  std::size_t found = 0;
+  for (const auto& want : kExpected) {
+    bool hit = false;
+    for (const auto& a : alerts) {
+      if (a.rule != want.rule || !ours.count(a.pid)) continue;
+      bool fields_ok = true;
+      for (const auto& [field, text] : want.fields)
+        if (a.Field(field).find(Subst(text, s)) == std::string::npos) fields_ok = false;
+      if (!fields_ok) continue;
+      if (want.in_container && a.container != s.container_id) continue;
+      if (!want.in_container && !a.container.empty()) continue;
+      hit = true;
+      CHECK(a.priority == want.priority);
+      break;
+    }
+    if (hit) ++found;
+    INFO("expected alert: " << want.rule << " (" << want.priority << ")");
+    CHECK(hit);
+  }
+  std::printf("e2e: %zu of %zu expected alerts arrived (%zu alerts from this test, %zu in the file)\n", found,
+              kExpected.size(),
+              static_cast<std::size_t>(std::count_if(alerts.begin(), alerts.end(),
+                                                     [&](const SeenAlert& a) { return ours.count(a.pid) > 0; })),
+              alerts.size());
+  if (found != kExpected.size()) {
+    for (const auto& a : alerts)
+      if (ours.count(a.pid)) std::printf("    seen: %s\n", Describe(a).c_str());
+  }
+}
+
+TEST_CASE("vigil run stays quiet (nothing at WARNING or above) on a benign workload", "[root][e2e]") {
+  REQUIRE(geteuid() == 0);
+  Scratch s;
+  REQUIRE(MakeScratch(&s) == "");
+  ForkWatch forks;
+  REQUIRE(forks.error() == "");
+  // A package install and removal, a compile and run, a service started and
+  // stopped, /etc/passwd read. sshd is absent on this host: no login is done.
+  const char* kPackage = "sl";
+  const std::string script =
+      "set -e\n"
+      "export DEBIAN_FRONTEND=noninteractive\n"
+      "apt_opts='-o DPkg::Lock::Timeout=120 -y -q'\n"
+      "if dpkg -s " + std::string(kPackage) + " >/dev/null 2>&1; then echo 'package already installed'; exit 3; fi\n"
+      "apt-get $apt_opts install --no-install-recommends " + kPackage + " >/dev/null 2>&1 || "
+      "{ apt-get -q update >/dev/null && apt-get $apt_opts install --no-install-recommends " + kPackage +
+      " >/dev/null; }\n"
+      "apt-get $apt_opts purge " + kPackage + " >/dev/null\n"
+      "cd '" + s.dir + "'\n"
+      "printf '#include <stdio.h>\\nint main(void) { puts(\"hello\"); return 0; }\\n' > hello.c\n"
+      "gcc -O2 -o hello hello.c\n"
+      "./hello >/dev/null\n"
+      "if [ \"$(cat /proc/1/comm)\" = systemd ]; then systemctl restart cron; else\n"
+      "  /usr/bin/python3 -m http.server 0 --bind 127.0.0.1 >/dev/null 2>&1 & srv=$!\n"
+      "  sleep 1; kill $srv; wait $srv || true\n"
+      "fi\n"
+      "cat /etc/passwd >/dev/null\n"
+      "if command -v sshd >/dev/null; then ssh -o BatchMode=yes -o StrictHostKeyChecking=no localhost true || true;\n"
+      "else echo 'ssh login skipped: sshd is not installed on this host'; fi\n";
+  std::vector<SeenAlert> alerts;
+  pid_t runner = -1;
+  int status = -1;
+  {
+    VigilProcess vigil(s.dir, RulesPaths(s));
+    const std::string started = vigil.Start();
+    if (!started.empty()) RemoveScratch(s);
+    REQUIRE(started == "");
+    std::fflush(nullptr);
+    runner = fork();
+    if (runner == 0) {
+      execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    waitpid(runner, &status, 0);
+    sleep(2);
+    INFO(vigil.LogTail());
+    CHECK(vigil.Stop() == "");
+    alerts = vigil.Alerts();
+  }
+  const std::set<uint32_t> ours = forks.Descendants(static_cast<uint32_t>(runner));
+  CHECK(forks.overruns() == 0);
+  CHECK(RemoveScratch(s) == "");
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);  // the workload itself worked
+
+  std::size_t from_workload = 0, severe = 0;
+  bool control = false;
+  for (const auto& a : alerts) {
+    if (!ours.count(a.pid)) continue;
+    ++from_workload;
+    std::printf("  benign workload alert: %s\n", Describe(a).c_str());
+    // The compiled program runs from the /tmp scratch dir: a NOTICE by
+    // design, and the proof that the workload's alerts are attributed.
+    if (a.rule == "Execution From Temporary Directory" && a.Field("proc.exepath") == s.dir + "/hello")
+      control = true;
+    if (a.WarningOrAbove()) {
+      ++severe;
+      FAIL_CHECK("false positive at WARNING or above: " << Describe(a));
+    }
+  }
+  std::printf("benign: %zu workload processes, %zu alerts from them, %zu at WARNING or above\n", ours.size(),
+              from_workload, severe);
+  CHECK(control);
+  CHECK(severe == 0);
+}

@@ -1,0 +1,95 @@
+// End-to-end harness: the real `vigil run` binary as a child process, its
+// alerts read back from the file sink (Falco JSON) joined with the stdout sink
+// (OCSF, which carries the acting pid), and a fork tracker (the kernel's proc
+// connector) that tells which pids descend from a given process, so alerts can
+// be attributed to what a test did even while other work runs on the host.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace vigil::e2e {
+
+// One alert as delivered: the Falco line plus the pid/container from OCSF.
+struct SeenAlert {
+  std::string uuid;
+  std::string rule;
+  std::string priority;  // Falco spelling: "Critical", "Warning", ...
+  nlohmann::json output_fields;
+  std::string output;
+  uint32_t pid = 0;   // 0 when the stdout (OCSF) line was not found
+  uint32_t ppid = 0;
+  std::string container;  // "" for the host
+
+  // output_fields[name] rendered as text ("" when absent).
+  std::string Field(const std::string& name) const;
+  // True for Emergency, Alert, Critical, Error, Warning.
+  bool WarningOrAbove() const;
+};
+
+// A `vigil run` child with the default rules plus `extra_rules`, a file sink in
+// `dir`/alerts.json and an OCSF stdout sink in `dir`/stdout.json.
+class VigilProcess {
+ public:
+  VigilProcess(std::string dir, std::vector<std::string> rules_paths);
+  ~VigilProcess();  // SIGKILLs the child if Stop() was not called
+  VigilProcess(const VigilProcess&) = delete;
+  VigilProcess& operator=(const VigilProcess&) = delete;
+
+  // Starts vigil and waits (up to `timeout_s`) for "vigil running" in its log.
+  // Returns "" on success, else what went wrong (with the log's tail).
+  std::string Start(int timeout_s = 60);
+  // SIGTERM, wait for a clean exit (flushes sinks). Returns the exit status
+  // description ("" = exited 0).
+  std::string Stop(int timeout_s = 20);
+  // Reads both sinks; valid after Stop().
+  std::vector<SeenAlert> Alerts() const;
+  std::string LogTail(std::size_t bytes = 4000) const;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  std::vector<std::string> rules_paths_;
+  pid_t pid_ = -1;
+};
+
+// Records every fork on the host (proc connector, NETLINK_CONNECTOR) while it
+// lives, so that Descendants(root) is exact even for processes that lived a
+// millisecond. Requires root.
+class ForkWatch {
+ public:
+  ForkWatch();
+  ~ForkWatch();
+  ForkWatch(const ForkWatch&) = delete;
+  ForkWatch& operator=(const ForkWatch&) = delete;
+
+  // "" when listening; else why not (the caller fails the test).
+  const std::string& error() const { return error_; }
+  // root and every process (tgid) forked from it or its descendants so far.
+  std::set<uint32_t> Descendants(uint32_t root) const;
+  // Receive-buffer overruns (events lost): a non-zero value makes
+  // Descendants() unreliable.
+  uint64_t overruns() const { return overruns_.load(); }
+
+ private:
+  void Loop();
+  int fd_ = -1;
+  int stop_pipe_[2] = {-1, -1};
+  std::string error_;
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::vector<std::pair<uint32_t, uint32_t>> forks_;  // (parent tgid, child tgid)
+  std::atomic<uint64_t> overruns_{0};
+};
+
+}  // namespace vigil::e2e
