@@ -148,11 +148,13 @@ void ParseMetrics(const YAML::Node& m, const std::string& source, AgentConfig* c
 }  // namespace
 
 std::vector<std::string> DefaultRulesPaths() {
-  const std::string installed = VIGIL_INSTALLED_RULES_DIR;
-  if (IsDir(installed)) {
-    std::vector<std::string> paths{installed};
-    if (IsDir("/etc/vigil/rules.d")) paths.push_back("/etc/vigil/rules.d");
-    return paths;
+  // The package installs under /usr; a `cmake --install` uses its own prefix.
+  for (const std::string installed : {std::string("/usr/share/vigil/rules"), std::string(VIGIL_INSTALLED_RULES_DIR)}) {
+    if (IsDir(installed)) {
+      std::vector<std::string> paths{installed};
+      if (IsDir("/etc/vigil/rules.d")) paths.push_back("/etc/vigil/rules.d");
+      return paths;
+    }
   }
   return {VIGIL_SOURCE_RULES_DIR};
 }

@@ -54,8 +54,9 @@ struct ConfigLoad {
 ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::string>& overrides,
                            const std::vector<std::string>& rules_override);
 
-// The default rules paths: the installed ruleset and /etc/vigil/rules.d when
-// installed; else the ruleset in the source tree this binary was built from.
+// The default rules paths: the installed ruleset (/usr/share/vigil/rules, or
+// under the cmake install prefix) and /etc/vigil/rules.d when installed; else
+// the ruleset in the source tree this binary was built from.
 std::vector<std::string> DefaultRulesPaths();
 
 }  // namespace vigil::agent
