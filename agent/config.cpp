@@ -149,7 +149,7 @@ void ParseMetrics(const YAML::Node& m, const std::string& source, AgentConfig* c
 
 std::vector<std::string> DefaultRulesPaths() {
   // The package installs under /usr; a `cmake --install` uses its own prefix.
-  for (const std::string installed : {std::string("/usr/share/vigil/rules"), std::string(VIGIL_INSTALLED_RULES_DIR)}) {
+  for (const char* installed : {"/usr/share/vigil/rules", VIGIL_INSTALLED_RULES_DIR}) {
     if (IsDir(installed)) {
       std::vector<std::string> paths{installed};
       if (IsDir("/etc/vigil/rules.d")) paths.push_back("/etc/vigil/rules.d");
