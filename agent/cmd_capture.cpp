@@ -11,6 +11,7 @@
 #include <string>
 
 #include "agent/commands.h"
+#include "bpf/enforce/enforcement.h"
 #include "bpf/features.h"
 #include "bpf/sensor.h"
 #include "engine/event_json.h"
@@ -70,12 +71,10 @@ int RunProbe() {
   cap("network capture", has("vg_exit_connect"), "tracepoints syscalls/sys_{enter,exit}_<call> (paired per task)");
   cap("bpf capture", has("vg_exit_bpf"), "tracepoints syscalls/sys_{enter,exit}_bpf (insn scan for helper ids)");
   cap("escape capture", has("vg_exit_unshare"), "tracepoints syscalls/sys_{enter,exit}_<call> (paired per task)");
-  if (f.bpf_lsm) {
-    cap("enforce: deny", true, "LSM (bprm_check_security, file_open, socket_connect, bpf, ...)");
-  } else {
-    cap("enforce: deny", f.cgroup_sock_addr, "cgroup connect hook (connect4/6 -> EPERM); exec/file deny unavailable (no BPF LSM)");
-  }
-  cap("enforce: kill", f.bpf_lsm || f.send_signal, f.bpf_lsm ? "LSM" : "tracepoint + send_signal (SIGKILL)");
+  // Enforcement, as the enforcement module decides it (BPF LSM counts only when
+  // `bpf` is an active LSM and an LSM program actually loads).
+  for (const auto& e : enforce::ProbeEnforcement())
+    std::printf("%-27s %s\n", ("enforce: " + e.capability).c_str(), e.mechanism.c_str());
   if (sensor) {
     std::printf("\nprograms attached    %zu\n", sensor->attached().size());
     for (const auto& d : sensor->disabled()) std::printf("program off          %s: %s\n", d.name.c_str(), d.reason.c_str());

@@ -9,6 +9,8 @@
 #include <memory>
 #include <array>
 #include <map>
+#include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -16,7 +18,9 @@
 #include "agent/config.h"
 #include "agent/metrics.h"
 #include "agent/signals.h"
+#include "bpf/enforce/enforcement.h"
 #include "bpf/sensor.h"
+#include "engine/policy/policy.h"
 #include "engine/rule_engine.h"
 #include "outputs/fanout.h"
 #include "outputs/outputs.h"
@@ -57,6 +61,7 @@ void LogLines(spdlog::level::level_enum level, const std::string& text) {
 struct Loaded {
   AgentConfig config;
   std::unique_ptr<RuleEngine> engine;
+  policy::PolicySpec policy;  // the rules with action deny|kill, compiled for the kernel
   std::string problems;  // the errors, for the reload-failure alert
 };
 
@@ -78,6 +83,15 @@ std::unique_ptr<Loaded> LoadAll(const RunOptions& o) {
                   fmt::format("{}", fmt::join(out->config.rules_paths, ", ")));
     return nullptr;
   }
+  Diagnostics pdiags;
+  auto spec = policy::CompilePolicy(*out->engine, &pdiags);
+  LogLines(pdiags.HasErrors() ? spdlog::level::err : spdlog::level::warn, pdiags.ToString());
+  if (!spec) {
+    spdlog::error("enforcement: {} rule(s) with action deny|kill cannot be decided in the kernel; refusing this "
+                  "ruleset", pdiags.ErrorCount());
+    return nullptr;
+  }
+  out->policy = std::move(*spec);
   const auto& st = out->engine->stats();
   spdlog::info("config: {}; rules: {} loaded, {} enabled from {}", out->config.source, st.rules_loaded,
                st.rules_enabled, fmt::format("{}", fmt::join(out->config.rules_paths, ", ")));
@@ -151,7 +165,8 @@ int Run(const RunOptions& o) {
   auto loaded = LoadAll(o);
   if (!loaded) return 2;
   if (o.dry_run) {
-    std::printf("configuration (%s) and rules are valid\n", loaded->config.source.c_str());
+    std::printf("configuration (%s) and rules are valid; %zu enforcing rule(s)\n", loaded->config.source.c_str(),
+                loaded->policy.rules.size());
     return 0;
   }
 
@@ -174,6 +189,35 @@ int Run(const RunOptions& o) {
   spdlog::info("capture: {} programs attached, {} processes seeded from /proc", sensor->attached().size(),
                sensor->seeded());
 
+  // Enforcement is loaded only when some rule asks for it; a rule that asks and
+  // cannot be enforced as configured is reported per rule at start.
+  std::unique_ptr<enforce::EnforcementManager> enforcer;
+  auto install_policy = [&](const policy::PolicySpec& spec) -> bool {
+    if (spec.rules.empty() && !enforcer) return true;
+    if (!enforcer) {
+      enforce::EnforceOptions eo;
+      eo.degrade = loaded->config.degrade_to_kill ? enforce::Degrade::kKill : enforce::Degrade::kAlert;
+      std::string eerr;
+      enforcer = enforce::EnforcementManager::Create(eo, &eerr);
+      if (!enforcer) {
+        spdlog::error("enforcement: {}", eerr);
+        return false;
+      }
+    }
+    if (auto err = enforcer->Install(spec)) {
+      spdlog::error("enforcement: {}", *err);
+      return false;
+    }
+    for (const auto& r : enforcer->Report())
+      spdlog::info("enforcement: rule '{}': {} via {}{}{}", r.rule, r.effective, enforce::MechanismName(r.mechanism),
+                   r.reason.empty() ? "" : ": ", r.reason);
+    return true;
+  };
+  if (!install_policy(loaded->policy)) {
+    fanout.Stop();
+    return 1;
+  }
+
   std::unique_ptr<MetricsServer> metrics;
   if (loaded->config.metrics_enabled) {
     std::string merr;
@@ -187,14 +231,34 @@ int Run(const RunOptions& o) {
   }
 
   HotCounters hot;
+  // Kernel refusals by thread, waiting for the event that shows them (the
+  // syscall's EPERM, or the exec a kill interrupted). A refusal no alert claims
+  // by the next poll round becomes an alert of its own: the kernel can match
+  // what the engine sees differently (a script's path vs. its interpreter), and
+  // an enforcement action is never silent. Bounded.
+  struct PendingRefusal {
+    enforce::Refusal refusal;
+    std::string rule;
+    int rounds = 0;
+  };
+  std::unordered_map<uint32_t, PendingRefusal> refusals;
   std::vector<const CompiledRule*> fired;
   const RuleEngine* engine = loaded->engine.get();
   auto on_event = [&](const Event& ev) {
     ++hot.events;
     ++hot.by_type[static_cast<std::size_t>(ev.type)];
     engine->Match(ev, &fired);
+    std::string enforced;
+    if (!refusals.empty() && !fired.empty()) {
+      if (auto it = refusals.find(ev.proc.tid); it != refusals.end()) {
+        enforced = it->second.refusal.action;
+        refusals.erase(it);
+      }
+    }
     for (const CompiledRule* rule : fired) {
-      fanout.Submit(engine->MakeAlert(*rule, ev));
+      Alert alert = engine->MakeAlert(*rule, ev);
+      if (!enforced.empty() && rule->action != "alert") alert.enforcement = enforced;
+      fanout.Submit(std::move(alert));
       ++hot.alerts;
       ++hot.by_rule[rule->name];
     }
@@ -206,6 +270,38 @@ int Run(const RunOptions& o) {
   auto next_publish = std::chrono::steady_clock::now();
   int rc = 0;
   while (!StopRequested()) {
+    if (enforcer) {
+      // Refusals that waited a whole round without an alert claiming them.
+      for (auto it = refusals.begin(); it != refusals.end();) {
+        if (++it->second.rounds < 2) {
+          ++it;
+          continue;
+        }
+        const auto& r = it->second.refusal;
+        Alert a = SelfAlert(it->second.rule, Priority::kCritical,
+                            fmt::format("vigil {} {} by pid {} ({}): rule '{}' matched in the kernel", r.action,
+                                        policy::HookClassName(r.hook), r.pid, r.comm, it->second.rule));
+        if (const CompiledRule* rule = engine->FindRule(it->second.rule)) {
+          a.priority = rule->priority;
+          a.tags = rule->tags;
+          a.action = rule->action;
+        }
+        a.source = "syscall";
+        a.enforcement = r.action;
+        a.process.pid = r.pid;
+        a.process.name = r.comm;
+        fanout.Submit(std::move(a));
+        ++hot.alerts;
+        ++hot.by_rule[it->second.rule];
+        it = refusals.erase(it);
+      }
+      enforcer->PollRefusals(0, [&](const enforce::Refusal& r) {
+        if (refusals.size() >= 4096) refusals.clear();
+        refusals[r.tid] = PendingRefusal{r, r.rule, 0};
+        spdlog::info("enforcement: {} {} (pid {}, {}) by rule '{}'", r.action, policy::HookClassName(r.hook), r.pid,
+                     r.comm, r.rule);
+      });
+    }
     int n = sensor->Poll(100, on_event);
     if (n < 0 && n != -EINTR) {
       spdlog::error("capture: ring buffer poll failed: {}", std::strerror(-n));
@@ -218,6 +314,10 @@ int Run(const RunOptions& o) {
       fanout.Reopen();
       spdlog::info("reload: SIGHUP received; re-reading configuration and rules");
       auto next = LoadAll(o);
+      if (next && !install_policy(next->policy)) {
+        spdlog::error("reload: the new enforcement policy could not be installed; the previous one stays");
+        next.reset();
+      }
       if (next) {
         if (next->config.outputs.file.path != loaded->config.outputs.file.path ||
             next->config.outputs.kafka.brokers != loaded->config.outputs.kafka.brokers ||

@@ -145,6 +145,25 @@ void ParseMetrics(const YAML::Node& m, const std::string& source, AgentConfig* c
   }
 }
 
+void ParseEnforcement(const YAML::Node& e, const std::string& source, AgentConfig* c, ConfigLoad* r) {
+  if (!e || e.IsNull()) return;
+  if (!e.IsMap()) {
+    r->errors.push_back(Where(source, e) + ": enforcement: expected a map with key degrade");
+    return;
+  }
+  for (const auto& kv : e) {
+    const auto key = kv.first.Scalar();
+    if (key != "degrade") {
+      r->warnings.push_back(Where(source, kv.first) + ": unknown key 'enforcement." + key + "' (ignored)");
+      continue;
+    }
+    const std::string v = kv.second.IsScalar() ? kv.second.Scalar() : "";
+    if (v == "alert") c->degrade_to_kill = false;
+    else if (v == "kill") c->degrade_to_kill = true;
+    else r->errors.push_back(Where(source, kv.second) + ": enforcement.degrade: expected alert or kill");
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> DefaultRulesPaths() {
@@ -199,7 +218,7 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
     if (auto err = outputs::ApplyOverride(root, o)) r.errors.push_back("-o " + o + ": " + *err);
   }
 
-  static const std::set<std::string> kKnown = {"rules", "outputs", "capture", "metrics", "stats_interval_s"};
+  static const std::set<std::string> kKnown = {"rules", "outputs", "capture", "metrics", "enforcement", "stats_interval_s"};
   for (const auto& kv : root) {
     const auto key = kv.first.Scalar();
     if (!kKnown.count(key)) r.warnings.push_back(Where(c.source, kv.first) + ": unknown key '" + key + "' (ignored)");
@@ -208,6 +227,7 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
   ParseRules(doc["rules"], c.source, &c, &r);
   ParseCapture(doc["capture"], c.source, &c, &r);
   ParseMetrics(doc["metrics"], c.source, &c, &r);
+  ParseEnforcement(doc["enforcement"], c.source, &c, &r);
   if (const YAML::Node n = doc["stats_interval_s"]; n) {
     long v = 0;
     if (ReadInt(n, "stats_interval_s", c.source, 0, 86400, &v, &r.errors)) c.stats_interval_s = static_cast<int>(v);

@@ -5,6 +5,7 @@
 //   outputs.*                   alert sinks (outputs/config.h; docs/outputs.md)
 //   capture.ringbuf_mb          kernel ring buffer size (power of two, MiB)
 //   capture.process_table_size  processes tracked at most
+//   enforcement.degrade         what a `deny` rule becomes where the kernel cannot deny: alert | kill
 //   stats_interval_s            how often counters are logged (0 = never)
 //   metrics.enabled             serve /healthz and /metrics (default true)
 //   metrics.listen              host:port (default 127.0.0.1:9464; port 0 = any free port)
@@ -39,6 +40,7 @@ struct AgentConfig {
   bool metrics_enabled = true;
   std::string metrics_host = "127.0.0.1";
   int metrics_port = 9464;
+  bool degrade_to_kill = false;  // enforcement.degrade: kill
 };
 
 struct ConfigLoad {

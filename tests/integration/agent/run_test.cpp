@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -202,5 +203,53 @@ TEST_CASE("vigil run: alerts, metrics, reload keeps the old ruleset on errors, c
     CHECK(agent.Wait() == 0);
     CHECK(agent.Log().find("stopping: flushing outputs") != std::string::npos);
   }
+  CHECK(std::system(("rm -rf " + dir).c_str()) == 0);
+}
+
+TEST_CASE("vigil run enforces a kill rule before the program runs, and the alert says so", "[root]") {
+  char tmpl[] = "/tmp/vigil-kill-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl;
+  const std::string rules = dir + "/rules.yaml", config = dir + "/vigil.yaml", alerts = dir + "/alerts.json";
+  // Both copies would create their marker if they ran a line of their own.
+  const std::string script = "#!/bin/sh\ntouch \"$0.ran\"\n";
+  Write(dir + "/evil", script);
+  Write(dir + "/good", script);
+  REQUIRE(chmod((dir + "/evil").c_str(), 0755) == 0);
+  REQUIRE(chmod((dir + "/good").c_str(), 0755) == 0);
+  Write(rules, "- rule: Kill evil\n  desc: test\n  condition: evt.type = execve and proc.exepath = " + dir +
+                   "/evil\n  output: killed %proc.exepath\n  priority: CRITICAL\n  action: kill\n  tags: [test]\n");
+  Write(config, "outputs:\n  file:\n    enabled: true\n    path: " + alerts +
+                    "\n    fsync_interval_ms: 0\nmetrics:\n  enabled: false\nstats_interval_s: 0\n");
+
+  Agent agent({"run", "-c", config, "-r", rules});
+  REQUIRE(agent.WaitFor("vigil running", 60s));
+  CHECK(agent.Log().find("enforcement: rule 'Kill evil': kill via") != std::string::npos);
+
+  auto run = [](const std::string& path) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      execl(path.c_str(), path.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return status;
+  };
+  const int evil = run(dir + "/evil");
+  const int good = run(dir + "/good");
+  CHECK(WIFSIGNALED(evil));
+  CHECK(WTERMSIG(evil) == SIGKILL);
+  CHECK(access((dir + "/evil.ran").c_str(), F_OK) != 0);
+  CHECK(WIFEXITED(good));
+  CHECK(access((dir + "/good.ran").c_str(), F_OK) == 0);
+
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (CountLines(alerts, "\"rule\":\"Kill evil\"") < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
+  CHECK(CountLines(alerts, "\"enforcement\":\"kill\"") == 1);
+  CHECK(CountLines(alerts, "\"action\":\"kill\"") == 1);
+  agent.Signal(SIGTERM);
+  CHECK(agent.Wait() == 0);
   CHECK(std::system(("rm -rf " + dir).c_str()) == 0);
 }
