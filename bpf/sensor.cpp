@@ -265,6 +265,14 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
 int Sensor::Poll(int timeout_ms, const Callback& callback) {
   impl_->callback = &callback;
   int n = ring_buffer__poll(impl_->ring.get(), timeout_ms);
+  // The kernel side wakes the consumer only once VG_WAKEUP_BYTES are waiting
+  // (BPF_RB_NO_WAKEUP below that), so a poll that times out has not read the
+  // records of a quiet host: drain them now. Latency is bounded by timeout_ms.
+  if (n >= 0 || n == -EINTR) {
+    int m = ring_buffer__consume(impl_->ring.get());
+    if (m > 0) n = (n > 0 ? n : 0) + m;
+    else if (m < 0 && n >= 0) n = m;
+  }
   impl_->callback = nullptr;
   return n;
 }

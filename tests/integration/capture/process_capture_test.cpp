@@ -32,6 +32,8 @@ TEST_CASE("sensor loads on this kernel with the process programs attached", "[ro
   CHECK(s.seeded() > 1);
 }
 
+// Regression (quiet-host delivery): with BPF_RB_NO_WAKEUP below 256 KiB, Sensor::Poll once returned
+// on timeout without reading the ring, so on an idle machine these few events never arrived.
 TEST_CASE("fork + exec with arguments: exec event carries argv, exe, cwd, parent, container", "[root]") {
   Drain();
   prctl(PR_SET_NAME, "vg-parent");
