@@ -116,6 +116,7 @@ const std::vector<Expect> kExpected = {
     {"Process Memory Written Directly", "Critical", {{"evt.type", "process_vm_writev"}}},
     {"Runc Binary Overwrite Attempt", "Critical", {{"fs.path.nameraw", "/proc/self/fd/"}}, true},
     {"Setuid to Root in Container", "Warning", {}, true},
+    {"Capabilities Raised in Container", "Warning", {{"thread.cap_effective", "CAP_SYS_ADMIN"}}, true},
     // credentials, persistence, evasion
     {"Sensitive Credential File Read", "Warning", {{"fd.name", "/etc/shadow"}}},
     {"SSH Private Key Read", "Warning", {{"fd.name", "/root/.ssh/id_ed25519"}}},
