@@ -25,23 +25,8 @@ class RuleLoader {
  public:
   RuleLoader(const std::shared_ptr<const FileText>& file, Diagnostics* d) : file_(file), d_(d) {}
 
-  SourceLoc Loc(const YAML::Node& n) const {
-    auto m = n.Mark();
-    if (m.is_null()) return {file_->path, 0, 0};
-    return {file_->path, static_cast<uint32_t>(m.line + 1), static_cast<uint32_t>(m.column + 1)};
-  }
-  ScalarSource Src(const YAML::Node& n) const {
-    ScalarSource s;
-    s.file = file_;
-    auto m = n.Mark();
-    if (!m.is_null()) {
-      s.pos = static_cast<uint32_t>(m.pos);
-      s.line = static_cast<uint32_t>(m.line + 1);
-      s.col = static_cast<uint32_t>(m.column + 1);
-    }
-    s.value = n.Scalar();
-    return s;
-  }
+  SourceLoc Loc(const YAML::Node& n) const { return NodeLoc(*file_, n); }
+  ScalarSource Src(const YAML::Node& n) const { return NodeSource(file_, n); }
   bool Error(const YAML::Node& at, const std::string& key, std::string msg) {
     d_->Error(Loc(at), "rule", name_, key, std::move(msg));
     return false;

@@ -26,23 +26,8 @@ class FileLoader {
   void Load();
 
  private:
-  SourceLoc Loc(const YAML::Node& n) const {
-    auto m = n.Mark();
-    if (m.is_null()) return {file_->path, 0, 0};
-    return {file_->path, static_cast<uint32_t>(m.line + 1), static_cast<uint32_t>(m.column + 1)};
-  }
-  ScalarSource Src(const YAML::Node& n) const {
-    ScalarSource s;
-    s.file = file_;
-    auto m = n.Mark();
-    if (!m.is_null()) {
-      s.pos = static_cast<uint32_t>(m.pos);
-      s.line = static_cast<uint32_t>(m.line + 1);
-      s.col = static_cast<uint32_t>(m.column + 1);
-    }
-    s.value = n.Scalar();
-    return s;
-  }
+  SourceLoc Loc(const YAML::Node& n) const { return NodeLoc(*file_, n); }
+  ScalarSource Src(const YAML::Node& n) const { return NodeSource(file_, n); }
   void Error(const YAML::Node& at, const std::string& kind, const std::string& name, const std::string& key,
              std::string msg) {
     diags_->Error(Loc(at), kind, name, key, std::move(msg));

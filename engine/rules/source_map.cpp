@@ -47,4 +47,23 @@ SourceLoc PiecedSource::Locate(uint32_t offset) const {
   return pieces[i].Locate(local);
 }
 
+SourceLoc NodeLoc(const FileText& file, const YAML::Node& n) {
+  auto m = n.Mark();
+  if (m.is_null()) return {file.path, 0, 0};
+  return {file.path, static_cast<uint32_t>(m.line + 1), static_cast<uint32_t>(m.column + 1)};
+}
+
+ScalarSource NodeSource(const std::shared_ptr<const FileText>& file, const YAML::Node& n) {
+  ScalarSource s;
+  s.file = file;
+  auto m = n.Mark();
+  if (!m.is_null()) {
+    s.pos = static_cast<uint32_t>(m.pos);
+    s.line = static_cast<uint32_t>(m.line + 1);
+    s.col = static_cast<uint32_t>(m.column + 1);
+  }
+  s.value = n.Scalar();
+  return s;
+}
+
 }  // namespace vigil::rules

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <yaml-cpp/yaml.h>
+
 #include "engine/diagnostics.h"
 
 namespace vigil::rules {
@@ -41,5 +43,10 @@ struct PiecedSource {
   void Append(std::string* text, const std::string& sep, const ScalarSource& piece);
   SourceLoc Locate(uint32_t offset) const;
 };
+
+// Where a YAML node starts in `file` (line and column 0 when yaml-cpp has no mark).
+SourceLoc NodeLoc(const FileText& file, const YAML::Node& n);
+// A scalar node's value with its position in `file`, to locate errors inside it.
+ScalarSource NodeSource(const std::shared_ptr<const FileText>& file, const YAML::Node& n);
 
 }  // namespace vigil::rules
