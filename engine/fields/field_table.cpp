@@ -60,14 +60,33 @@ HostInfo HostInfo::FromSystem() {
   ReadIdFile("/etc/passwd", &h.users);
   ReadIdFile("/etc/group", &h.groups);
   // The namespace inode is the inode of the /proc/1/ns/<type> link target.
-  const std::pair<const char*, uint64_t*> kNs[] = {
-      {"/proc/1/ns/pid", &h.host_ns.pid}, {"/proc/1/ns/mnt", &h.host_ns.mnt}, {"/proc/1/ns/net", &h.host_ns.net},
-      {"/proc/1/ns/user", &h.host_ns.user}, {"/proc/1/ns/uts", &h.host_ns.uts}, {"/proc/1/ns/ipc", &h.host_ns.ipc},
-      {"/proc/1/ns/cgroup", &h.host_ns.cgroup}};
-  for (const auto& [path, out] : kNs) {
+  struct NsSource {
+    const char* type;
+    uint64_t* out;
+    uint64_t init_ino;  // the kernel's fixed inode of the initial namespace (0: none)
+  };
+  const NsSource kNs[] = {
+      {"pid", &h.host_ns.pid, 0xEFFFFFFCu},  {"mnt", &h.host_ns.mnt, 0},
+      {"net", &h.host_ns.net, 0},            {"user", &h.host_ns.user, 0xEFFFFFFDu},
+      {"uts", &h.host_ns.uts, 0xEFFFFFFEu},  {"ipc", &h.host_ns.ipc, 0xEFFFFFFFu},
+      {"cgroup", &h.host_ns.cgroup, 0xEFFFFFFBu}};
+  bool fell_back = false;
+  for (const auto& ns : kNs) {
     struct stat st {};
-    if (::stat(path, &st) == 0) *out = st.st_ino;
+    if (::stat((std::string("/proc/1/ns/") + ns.type).c_str(), &st) == 0) {
+      *ns.out = st.st_ino;
+      continue;
+    }
+    fell_back = true;
+    if (ns.init_ino != 0) {
+      *ns.out = ns.init_ino;
+    } else if (::stat((std::string("/proc/self/ns/") + ns.type).c_str(), &st) == 0) {
+      *ns.out = st.st_ino;
+    }
   }
+  h.host_ns_source = fell_back ? "/proc/1/ns unreadable: initial-namespace inodes for pid/user/uts/ipc/cgroup, "
+                                 "vigil's own mnt/net"
+                               : "/proc/1/ns";
   return h;
 }
 

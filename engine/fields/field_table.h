@@ -43,7 +43,11 @@ struct HostInfo {
   std::vector<std::pair<uint32_t, std::string>> users;
   std::vector<std::pair<uint32_t, std::string>> groups;
   // The host's namespaces: those of PID 1, read once at start (0 = unknown).
+  // Where /proc/1/ns is unreadable (some sandboxes deny it even to root), pid,
+  // user, uts, ipc and cgroup fall back to the kernel's fixed initial-namespace
+  // inode numbers and mnt/net to this process's own: host_ns_source says which.
   Namespaces host_ns;
+  std::string host_ns_source;
 
   static HostInfo FromSystem();
   const std::string* UserName(uint32_t uid) const;
