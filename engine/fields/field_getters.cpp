@@ -531,7 +531,6 @@ VIGIL_NUM_SETTER(SetEuid, e.proc.euid = static_cast<uint32_t>(v))
 VIGIL_NUM_SETTER(SetNsUts, e.proc.ns.uts = static_cast<uint64_t>(v))
 VIGIL_NUM_SETTER(SetNsIpc, e.proc.ns.ipc = static_cast<uint64_t>(v))
 VIGIL_NUM_SETTER(SetNsCgroup, e.proc.ns.cgroup = static_cast<uint64_t>(v))
-VIGIL_NUM_SETTER(SetBpfExpectedAttach, e.bpf.expected_attach_type = static_cast<uint32_t>(v))
 VIGIL_NUM_SETTER(SetBpfId, e.bpf.id = static_cast<uint32_t>(v))
 VIGIL_NUM_SETTER(SetArgFlags, e.args.flags = static_cast<uint64_t>(v))
 VIGIL_NUM_SETTER(SetPtraceReq, e.args.request = v)
@@ -780,8 +779,8 @@ FieldSetter SetterFor(std::string_view name) {
       {"bpf.prog.helpers", SetHelpers}, {"fd.sockfamily", SetSockFamily}, {"bpf.prog.helpers_complete", SetHelpersComplete},
       {"bpf.prog.expected_attach_type", SetBpfExpAttach}, {"bpf.prog.flags", SetBpfProgFlags},
       {"bpf.prog.attach_btf_id", SetBpfBtfId}, {"bpf.id", SetBpfId}, {"bpf.target_fd", SetBpfTargetFd},
-      {"user.euid", SetEuid}, {"ns.uts", SetNsUts}, {"ns.ipc", SetNsIpc}, {"ns.cgroup", SetNsCgroup}, {"bpf.prog.expected_attach_type", SetBpfExpectedAttach},
-      {"bpf.id", SetBpfId}, {"bpf.prog.helpers_complete", SetHelpersComplete}, {"fd.unix_path", SetUnixPath}, {"proc.cgroup", SetCgroup},
+      {"user.euid", SetEuid}, {"ns.uts", SetNsUts}, {"ns.ipc", SetNsIpc}, {"ns.cgroup", SetNsCgroup},
+      {"fd.unix_path", SetUnixPath}, {"proc.cgroup", SetCgroup},
       {"evt.arg.flags.raw", SetArgFlags}, {"ns.pid", SetNsPid}, {"ns.mnt", SetNsMnt}, {"ns.net", SetNsNet},
       {"ns.user", SetNsUser}, {"ns.pid_level", SetPidnsLevel}, {"proc.memfd_name", SetArgName},
       {"fs.path.name", SetFdName}, {"fs.path.nameraw", SetFdNameRaw}, {"fs.path.target", SetTarget},
