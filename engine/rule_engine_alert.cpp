@@ -4,11 +4,6 @@
 namespace vigil {
 namespace {
 
-bool IsNet(EventType t) {
-  return t == EventType::socket || t == EventType::connect || t == EventType::accept || t == EventType::accept4 ||
-         t == EventType::bind || t == EventType::listen || t == EventType::setsockopt;
-}
-
 std::string Cmdline(const ProcessInfo& p) {
   std::string s = p.name;
   for (std::size_t i = 1; i < p.argv.size(); ++i) s += " " + p.argv[i];
@@ -58,7 +53,7 @@ Alert RuleEngine::MakeAlert(const CompiledRule& rule, const Event& e) const {
   }
   a.container_id = e.proc.container_id.empty() ? "host" : e.proc.container_id;
   a.file_path = e.file.abspath.empty() ? e.file.path : e.file.abspath;
-  if (IsNet(e.type) && (e.net.family == 2 || e.net.family == 10)) {
+  if (IsNetEvent(e.type) && (e.net.family == 2 || e.net.family == 10)) {
     a.remote_ip = IpText(e.net.remote_addr, e.net.family);
     a.remote_port = e.net.remote_port;
     a.local_ip = IpText(e.net.local_addr, e.net.family);

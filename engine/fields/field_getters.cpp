@@ -30,16 +30,6 @@ bool IsOpenEvent(EventType t) {
   return t == EventType::open || t == EventType::openat || t == EventType::openat2 || t == EventType::creat;
 }
 
-bool IsNetEvent(EventType t) {
-  switch (t) {
-    case EventType::socket: case EventType::connect: case EventType::accept: case EventType::accept4:
-    case EventType::bind: case EventType::listen: case EventType::setsockopt:
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool IsExecEvent(EventType t) { return t == EventType::execve || t == EventType::execveat; }
 
 // The server side of a socket is the remote end for connect, the local end otherwise.
@@ -651,6 +641,17 @@ std::string SetHelpers(Event& e, OwnedAncestors&, const FieldArg&, std::string_v
 }
 
 }  // namespace
+
+bool IsNetEvent(EventType t) {
+  switch (t) {
+    case EventType::socket: case EventType::connect: case EventType::accept: case EventType::accept4:
+    case EventType::bind: case EventType::listen: case EventType::setsockopt:
+    case EventType::dup: case EventType::dup2: case EventType::dup3:
+      return true;
+    default:
+      return false;
+  }
+}
 
 // Defined in field_values.cpp (the getters for the remaining families).
 void AppendMoreFields(std::vector<FieldDef>* out);

@@ -29,10 +29,6 @@ bool IsOpen(EventType t) {
   return t == EventType::open || t == EventType::openat || t == EventType::openat2 || t == EventType::creat;
 }
 
-bool IsNet(EventType t) {
-  return t == EventType::socket || t == EventType::connect || t == EventType::accept || t == EventType::accept4 ||
-         t == EventType::bind || t == EventType::listen || t == EventType::setsockopt;
-}
 
 void AppendTime(uint64_t ns, bool iso, std::string* out) {
   std::time_t secs = static_cast<std::time_t>(ns / 1000000000ull);
@@ -203,7 +199,7 @@ void AppendMoreFields(std::vector<FieldDef>* v) {
   add({"fd.sockfamily", T::kString, A::kNone, true, "ip or unix.",
        GETTER {
          UNUSED_DS;
-         if (!IsNet(c.event->type)) return false;
+         if (!IsNetEvent(c.event->type)) return false;
          uint16_t f = c.event->net.family;
          return (f == 2 || f == 10) ? Str(o, "ip") : f == 1 ? Str(o, "unix") : false;
        }, nullptr, 0});
@@ -211,13 +207,13 @@ void AppendMoreFields(std::vector<FieldDef>* v) {
        GETTER {
          UNUSED_DS;
          auto t = c.event->type;
-         if (!IsNet(t)) return false;
+         if (!IsNetEvent(t)) return false;
          bool conn = (t == EventType::connect || t == EventType::accept || t == EventType::accept4) &&
                      c.event->res >= 0;
          return Bool(o, conn);
        }, nullptr, 0});
   add({"fd.unix_path", T::kString, A::kNone, true, "vigil: AF_UNIX socket path ('@' = abstract).",
-       GETTER { UNUSED_DS; return IsNet(c.event->type) && c.event->net.family == 1 && Str(o, c.event->net.unix_path); },
+       GETTER { UNUSED_DS; return IsNetEvent(c.event->type) && c.event->net.family == 1 && Str(o, c.event->net.unix_path); },
        nullptr, 0});
 
   add({"fs.path.name", T::kString, A::kNone, true, "Absolute path of the file an event acts on.",

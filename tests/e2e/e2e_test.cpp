@@ -139,6 +139,9 @@ const std::vector<Expect> kExpected = {
     {"Cryptocurrency Miner Command Line", "Critical", {{"proc.cmdline", "stratum+tcp://pool.invalid:3333"}}},
     {"Outbound Connection to Miner Pool Port", "Notice", {{"fd.rip", "198.51.100.7"}}},
     {"Packet Socket Created", "Notice", {}},
+    // Regression: dup* events carry the old fd's socket, but fd.* read <NA> for them until the engine
+    // counted dup/dup2/dup3 as socket events.
+    {"Reverse Shell", "Critical", {{"fd.rip", "127.0.0.1"}}},
     {"Cloud Metadata Service Contacted From Container", "Warning", {{"fd.rip", "169.254.169.254"}}, true},
 };
 
