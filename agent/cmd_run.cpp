@@ -93,7 +93,7 @@ std::unique_ptr<Loaded> LoadAll(const RunOptions& o) {
   }
   out->policy = std::move(*spec);
   if (out->engine->host().host_ns_source != "/proc/1/ns")
-    spdlog::warn("host namespaces: {}", out->engine->host().host_ns_source);
+    spdlog::info("host namespaces: {}", out->engine->host().host_ns_source);
   const auto& st = out->engine->stats();
   spdlog::info("config: {}; rules: {} loaded, {} enabled from {}", out->config.source, st.rules_loaded,
                st.rules_enabled, fmt::format("{}", fmt::join(out->config.rules_paths, ", ")));

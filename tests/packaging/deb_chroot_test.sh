@@ -68,7 +68,7 @@ echo "systemd-analyze security: $security"
 # The installed configuration and ruleset, as the service will load them.
 dry=$(in_root vigil run --dry-run 2>&1) || { echo "$dry" >&2; fail "vigil run --dry-run"; }
 expect_match "vigil run --dry-run accepts /etc/vigil/vigil.yaml and its rules" "$dry" \
-  "^configuration \(/etc/vigil/vigil.yaml\) and rules are valid$"
+  "^configuration \(/etc/vigil/vigil.yaml\) and rules are valid; [0-9]+ enforcing rule\(s\)$"
 expect_no_match "vigil run --dry-run: no warnings" "$dry" "warn"
 
 # `vigil rules validate` arrives with the rules engine; run it once the binary
