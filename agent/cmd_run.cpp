@@ -298,7 +298,12 @@ int Run(const RunOptions& o) {
         it = refusals.erase(it);
       }
       enforcer->PollRefusals(0, [&](const enforce::Refusal& r) {
-        if (refusals.size() >= 4096) refusals.clear();
+        if (refusals.size() >= 4096) {
+          // A refusal flood: each refusal was already logged below; say how many go unattributed.
+          spdlog::warn("enforcement: {} refusals were not attributed to alerts (more than 4096 pending)",
+                       refusals.size());
+          refusals.clear();
+        }
         refusals[r.tid] = PendingRefusal{r, r.rule, 0};
         spdlog::info("enforcement: {} {} (pid {}, {}) by rule '{}'", r.action, policy::HookClassName(r.hook), r.pid,
                      r.comm, r.rule);
