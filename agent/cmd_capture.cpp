@@ -11,6 +11,7 @@
 #include <string>
 
 #include "agent/commands.h"
+#include "agent/signals.h"
 #include "bpf/enforce/enforcement.h"
 #include "bpf/features.h"
 #include "bpf/sensor.h"
@@ -18,18 +19,6 @@
 
 namespace vigil::agent {
 namespace {
-
-std::atomic<bool> g_stop{false};
-
-void OnStopSignal(int) { g_stop.store(true); }
-
-void InstallStopHandlers() {
-  struct sigaction sa{};
-  sa.sa_handler = OnStopSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
 
 const char* YesNo(bool b) { return b ? "yes" : "no"; }
 
@@ -139,7 +128,7 @@ int RunEvents(const EventsOptions& o) {
     }
     out = file.get();
   }
-  InstallStopHandlers();
+  InstallSignalHandlers();
   uint64_t events = 0;
   std::string line;
   capture::Sensor::Callback cb = [&](const Event& e) {
@@ -151,7 +140,7 @@ int RunEvents(const EventsOptions& o) {
   };
   auto next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(o.stats_interval_s);
   int rc = 0;
-  while (!g_stop.load()) {
+  while (!StopRequested()) {
     int n = sensor->Poll(100, cb);
     if (n < 0 && n != -EINTR) {
       spdlog::error("ring buffer poll failed: {}", std::strerror(-n));
