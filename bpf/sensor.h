@@ -42,6 +42,14 @@ struct DisabledProgram {
   std::string reason;
 };
 
+// Kernel ids of the sensor's own BPF objects (for self-protection: another
+// process opening them by id is refused under BPF LSM, alerted otherwise).
+struct OwnObjectIds {
+  std::vector<uint32_t> progs;  // loaded programs
+  std::vector<uint32_t> maps;   // maps of the object (incl. .rodata/.bss)
+  std::vector<uint32_t> links;  // attachments
+};
+
 struct KernelCounter {
   std::string_view name;
   uint64_t value = 0;
@@ -71,6 +79,8 @@ class Sensor {
   CgroupResolverStats cgroup_stats() const;
   // Processes seeded from /proc at start.
   std::size_t seeded() const;
+  // Ids of this sensor's programs, maps and links (queried from the kernel).
+  OwnObjectIds ObjectIds() const;
 
  private:
   struct Impl;
