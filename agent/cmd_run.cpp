@@ -19,6 +19,7 @@
 #include "agent/metrics.h"
 #include "agent/signals.h"
 #include "bpf/enforce/enforcement.h"
+#include "bpf/enforce/self_protect.h"
 #include "bpf/sensor.h"
 #include "engine/policy/policy.h"
 #include "engine/rule_engine.h"
@@ -191,11 +192,13 @@ int Run(const RunOptions& o) {
   spdlog::info("capture: {} programs attached, {} processes seeded from /proc", sensor->attached().size(),
                sensor->seeded());
 
-  // Enforcement is loaded only when some rule asks for it; a rule that asks and
-  // cannot be enforced as configured is reported per rule at start.
+  // Enforcement is loaded when some rule asks for it, and under BPF LSM always
+  // (its bpf hook refuses other processes access to vigil's own objects); a rule
+  // that asks and cannot be enforced as configured is reported per rule at start.
   std::unique_ptr<enforce::EnforcementManager> enforcer;
+  const bool lsm_self_protection = enforce::BpfLsmUsable();
   auto install_policy = [&](const policy::PolicySpec& spec) -> bool {
-    if (spec.rules.empty() && !enforcer) return true;
+    if (spec.rules.empty() && !enforcer && !lsm_self_protection) return true;
     if (!enforcer) {
       enforce::EnforceOptions eo;
       eo.degrade = loaded->config.degrade_to_kill ? enforce::Degrade::kKill : enforce::Degrade::kAlert;
@@ -219,6 +222,29 @@ int Run(const RunOptions& o) {
     fanout.Stop();
     return 1;
   }
+
+  // Self-protection, built in (not a rule: editing the rules files cannot turn
+  // it off). Under BPF LSM the enforcement object refuses other processes'
+  // GET_FD_BY_ID on these ids; on every kernel the capture's bpf() events of
+  // such calls become a Critical alert, and a periodic check reports vigil's
+  // links detached or re-pointed and its policy maps rewritten.
+  enforce::SelfMonitor self_monitor;
+  const uint32_t self_pid = static_cast<uint32_t>(getpid());
+  auto protect_self = [&] {
+    const auto cap = sensor->ObjectIds();
+    const enforce::SelfIds capture_ids{cap.progs, cap.maps, cap.links};
+    self_monitor.Watch(capture_ids);
+    if (enforcer) {
+      self_monitor.Watch(enforcer->OwnIds());
+      if (auto err = enforcer->RegisterSelfIds(capture_ids))
+        spdlog::error("self-protection: capture ids not registered with the kernel: {}", *err);
+    }
+    spdlog::info("self-protection: watching {} programs, {} maps, {} links ({})", self_monitor.watched_progs(),
+                 self_monitor.watched_maps(), self_monitor.watched_links(),
+                 enforcer && enforcer->lsm() ? "BPF LSM refuses access by id" : "alert on access by id");
+  };
+  protect_self();
+  std::string last_policy_problem;
 
   std::unique_ptr<MetricsServer> metrics;
   if (loaded->config.metrics_enabled) {
@@ -246,9 +272,52 @@ int Run(const RunOptions& o) {
   std::unordered_map<uint32_t, PendingRefusal> refusals;
   std::vector<const CompiledRule*> fired;
   const RuleEngine* engine = loaded->engine.get();
+  // At most one self-protection alert per (process, command) and 5 s: `bpftool
+  // prog show` opens every program by id, which would otherwise be ~100 alerts.
+  std::unordered_map<uint64_t, std::pair<std::chrono::steady_clock::time_point, uint64_t>> self_alerted;
+  auto self_access_alert = [&](const Event& ev) {
+    std::string enforced;
+    if (auto it = refusals.find(ev.proc.tid); it != refusals.end() && it->second.rule == "vigil self-protection") {
+      enforced = it->second.refusal.action;
+      refusals.erase(it);
+    }
+    const uint64_t key = (uint64_t{ev.proc.pid} << 32) | static_cast<uint32_t>(ev.bpf.cmd);
+    const auto now = std::chrono::steady_clock::now();
+    if (self_alerted.size() > 4096) self_alerted.clear();  // bounded; at worst one more alert per process
+    auto& [last, suppressed] = self_alerted[key];
+    if (last.time_since_epoch().count() != 0 && now - last < std::chrono::seconds(5)) {
+      ++suppressed;
+      return;
+    }
+    last = now;
+    Alert a = SelfAlert("vigil self-protection", Priority::kCritical,
+                        fmt::format("bpf({}) on vigil's own id {} by pid {} ({}, {}){}{}", enforce::GetFdByIdName(ev.bpf.cmd),
+                                    ev.bpf.id, ev.proc.pid, ev.proc.name, ev.proc.exepath,
+                                    enforced.empty() ? "" : "; refused by the kernel",
+                                    suppressed ? fmt::format("; {} more such calls by this process before", suppressed)
+                                               : std::string()));
+    suppressed = 0;
+    a.source = "syscall";
+    a.action = "deny";
+    a.enforcement = enforced;
+    a.event_type = ev.type;
+    a.event_res = ev.res;
+    a.process.pid = ev.proc.pid;
+    a.process.ppid = ev.proc.ppid;
+    a.process.uid = ev.proc.uid;
+    a.process.name = ev.proc.name;
+    a.process.exepath = ev.proc.exepath;
+    a.output_fields = {{"proc.pid", uint64_t{ev.proc.pid}}, {"proc.name", ev.proc.name},
+                       {"proc.exepath", ev.proc.exepath}, {"bpf.cmd", int64_t{ev.bpf.cmd}},
+                       {"bpf.id", uint64_t{ev.bpf.id}}, {"evt.res", int64_t{ev.res}}};
+    fanout.Submit(std::move(a));
+    ++hot.alerts;
+    ++hot.by_rule["vigil self-protection"];
+  };
   auto on_event = [&](const Event& ev) {
     ++hot.events;
     ++hot.by_type[static_cast<std::size_t>(ev.type)];
+    if (ev.type == EventType::bpf && self_monitor.ForeignAccess(ev, self_pid)) self_access_alert(ev);
     engine->Match(ev, &fired);
     std::string enforced;
     if (!refusals.empty() && !fired.empty()) {
@@ -270,6 +339,7 @@ int Run(const RunOptions& o) {
   spdlog::info("vigil running (pid {})", getpid());
   auto next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(loaded->config.stats_interval_s);
   auto next_publish = std::chrono::steady_clock::now();
+  auto next_integrity = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   int rc = 0;
   while (!StopRequested()) {
     if (enforcer) {
@@ -325,6 +395,7 @@ int Run(const RunOptions& o) {
         spdlog::error("reload: the new enforcement policy could not be installed; the previous one stays");
         next.reset();
       }
+      protect_self();  // the enforcement object may be new (first enforcing rule)
       if (next) {
         if (next->config.outputs.file.path != loaded->config.outputs.file.path ||
             next->config.outputs.kafka.brokers != loaded->config.outputs.kafka.brokers ||
@@ -342,6 +413,22 @@ int Run(const RunOptions& o) {
                                 "(see the agent log)"));
       }
       Notify("READY=1");
+    }
+    if (std::chrono::steady_clock::now() >= next_integrity) {
+      // vigil's links still attached to what they were, its policy maps as written.
+      std::vector<std::string> problems = self_monitor.Check();
+      std::string policy_problem;
+      if (enforcer)
+        if (auto p = enforcer->CheckPolicyIntegrity()) policy_problem = *p;
+      if (!policy_problem.empty() && policy_problem != last_policy_problem) problems.push_back(policy_problem);
+      last_policy_problem = policy_problem;
+      for (const auto& p : problems) {
+        spdlog::error("self-protection: {}", p);
+        fanout.Submit(SelfAlert("vigil self-protection", Priority::kCritical, "vigil integrity: " + p));
+        ++hot.alerts;
+        ++hot.by_rule["vigil self-protection"];
+      }
+      next_integrity = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (metrics && std::chrono::steady_clock::now() >= next_publish) {
       metrics->Publish(Snapshot(hot, *sensor, fanout, *engine));

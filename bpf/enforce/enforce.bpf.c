@@ -88,11 +88,12 @@ struct {
   __uint(max_entries, 256 * 1024);
 } ve_refusals SEC(".maps");
 
-/* Self-protection: ids of vigil's own programs (kind 0) and maps (kind 1); other processes get
- * -EPERM from bpf(BPF_PROG_GET_FD_BY_ID / BPF_MAP_GET_FD_BY_ID) for them. Key: kind << 32 | id. */
+/* Self-protection: ids of vigil's own programs, maps and links (this object's and the capture
+ * sensor's, ~120 programs + links each); other processes get -EPERM from
+ * bpf(BPF_PROG/MAP/LINK_GET_FD_BY_ID) for them. Key: VE_SELF_* << 32 | id. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 256);
+  __uint(max_entries, 2048);
   __type(key, __u64);
   __type(value, __u32);
 } ve_self_ids SEC(".maps");
@@ -354,12 +355,13 @@ int BPF_PROG(ve_lsm_bpf, int cmd, union bpf_attr* attr, unsigned int size, int r
   struct ve_obs* o = ve_obs_get();
   if (!o) return 0;
   ve_fill_task(o);
-  if (cmd == BPF_PROG_GET_FD_BY_ID || cmd == BPF_MAP_GET_FD_BY_ID) {
+  if (cmd == BPF_PROG_GET_FD_BY_ID || cmd == BPF_MAP_GET_FD_BY_ID || cmd == BPF_LINK_GET_FD_BY_ID) {
     __u32 zero = 0;
     struct ve_config* cfg = bpf_map_lookup_elem(&ve_config, &zero);
     if (cfg && cfg->self_tgid && (bpf_get_current_pid_tgid() >> 32) != cfg->self_tgid) {
-      __u64 key = cmd == BPF_PROG_GET_FD_BY_ID ? (__u64)BPF_CORE_READ(attr, prog_id)
-                                               : ((__u64)1 << 32) | BPF_CORE_READ(attr, map_id);
+      /* prog_id, map_id and link_id share one offset of the attr union. */
+      __u64 kind = cmd == BPF_PROG_GET_FD_BY_ID ? VE_SELF_PROG : cmd == BPF_MAP_GET_FD_BY_ID ? VE_SELF_MAP : VE_SELF_LINK;
+      __u64 key = (kind << 32) | BPF_CORE_READ(attr, prog_id);
       if (bpf_map_lookup_elem(&ve_self_ids, &key)) {
         ve_refused(VE_HOOK_BPF, VE_SELF_RULE, cfg->active_gen & 1, VE_ACT_DENY);
         return -EPERM;

@@ -18,7 +18,11 @@
 #define VE_GENS 2
 #define VE_LPM_DATA 256 /* byte 0 = generation, then the path (NUL-terminated for exact entries) */
 #define VE_DIR_DEPTH 8
-#define VE_SELF_RULE 0xFFFFFFFFu /* ve_refusal.rule of a self-protection refusal */  /* parent directories checked for a directory-prefix match */
+#define VE_SELF_RULE 0xFFFFFFFFu /* ve_refusal.rule of a self-protection refusal */
+/* ve_self_ids key: kind << 32 | id (prog, map and link ids are separate id spaces). */
+#define VE_SELF_PROG 0ull
+#define VE_SELF_MAP 1ull
+#define VE_SELF_LINK 2ull
 
 enum ve_hook { /* same order as vigil::policy::HookClass */
   VE_HOOK_EXEC = 0,

@@ -156,6 +156,8 @@ struct EnforcementManager::Impl {
   bool tp_ok = false, cgroup_ok = false;
   const std::function<void(const Refusal&)>* on = nullptr;
   int handled = 0;
+  ve_config written_config{};                       // what Install()/Create() last wrote
+  std::array<ve_class, VE_HOOK_COUNT> written_classes{};  // the active generation's classes
 
   ~Impl() {
     if (rb) ring_buffer__free(rb);
@@ -217,6 +219,7 @@ std::unique_ptr<EnforcementManager> EnforcementManager::Create(const EnforceOpti
     *error = "init enforcement config: " + Errno(errno);
     return nullptr;
   }
+  im.written_config = cfg;
   if (m->lsm_) {
     std::set<HookClass> failed;
     for (std::size_t i = 0; i < std::size(lsm_progs); ++i) {
@@ -254,26 +257,10 @@ std::unique_ptr<EnforcementManager> EnforcementManager::Create(const EnforceOpti
                  lsm_list.empty() ? "unknown" : lsm_list, im.tp_ok ? "" : " (unavailable)",
                  im.cgroup_ok ? "" : " (unavailable)");
   }
-  // Self-protection ids: every program and map of this object (LSM bpf hook only).
-  if (m->lsm_) {
-    uint32_t one = 1;
-    bpf_program* prog = nullptr;
-    bpf_object__for_each_program(prog, im.skel->obj) {
-      if (bpf_program__fd(prog) < 0) continue;
-      bpf_prog_info info{};
-      uint32_t len = sizeof(info);
-      if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) != 0) continue;
-      uint64_t key = info.id;
-      bpf_map__update_elem(im.skel->maps.ve_self_ids, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
-    }
-    bpf_map* map = nullptr;
-    bpf_object__for_each_map(map, im.skel->obj) {
-      bpf_map_info info{};
-      uint32_t len = sizeof(info);
-      if (bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &len) != 0) continue;
-      uint64_t key = (uint64_t{1} << 32) | info.id;
-      bpf_map__update_elem(im.skel->maps.ve_self_ids, &key, sizeof(key), &one, sizeof(one), BPF_ANY);
-    }
+  // Self-protection ids: every program, map and link of this object.
+  if (auto err = m->RegisterSelfIds(m->OwnIds())) {
+    *error = "self-protection ids: " + *err;
+    return nullptr;
   }
   im.rb = ring_buffer__new(bpf_map__fd(im.skel->maps.ve_refusals), &Impl::OnRecord, &im, nullptr);
   if (im.rb == nullptr) {
@@ -518,11 +505,76 @@ std::optional<std::string> EnforcementManager::Install(const policy::PolicySpec&
     return fail("active generation", errno);
   im.active_gen = gen;
   im.armed = true;
+  im.written_config = cfg;
+  im.written_classes = enc.classes;
   report_ = std::move(report);
   for (const auto& e : report_)
     spdlog::info("enforce: rule '{}' ({} {}): {} -> {}{}{}", e.rule, policy::HookClassName(e.hook),
                  e.action == Action::kKill ? "kill" : "deny", MechanismName(e.mechanism), e.effective,
                  e.reason.empty() ? "" : "; ", e.reason);
+  return std::nullopt;
+}
+
+SelfIds EnforcementManager::OwnIds() const {
+  const Impl& im = *impl_;
+  SelfIds ids;
+  bpf_program* prog = nullptr;
+  bpf_object__for_each_program(prog, im.skel->obj) {
+    if (bpf_program__fd(prog) < 0) continue;
+    bpf_prog_info info{};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0) ids.progs.push_back(info.id);
+  }
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, im.skel->obj) {
+    bpf_map_info info{};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &len) == 0) ids.maps.push_back(info.id);
+  }
+  for (bpf_link* l : im.links) {
+    bpf_link_info info{};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(bpf_link__fd(l), &info, &len) == 0) ids.links.push_back(info.id);
+  }
+  return ids;
+}
+
+std::optional<std::string> EnforcementManager::RegisterSelfIds(const SelfIds& ids) {
+  const uint32_t one = 1;
+  auto put = [&](uint64_t kind, const std::vector<uint32_t>& list) -> std::optional<std::string> {
+    for (uint32_t id : list) {
+      const uint64_t key = (kind << 32) | id;
+      if (bpf_map__update_elem(impl_->skel->maps.ve_self_ids, &key, sizeof(key), &one, sizeof(one), BPF_ANY) != 0)
+        return "register id " + std::to_string(id) + ": " + Errno(errno) + " (" +
+               std::to_string(bpf_map__max_entries(impl_->skel->maps.ve_self_ids)) + " ids at most)";
+    }
+    return std::nullopt;
+  };
+  if (auto e = put(VE_SELF_PROG, ids.progs)) return e;
+  if (auto e = put(VE_SELF_MAP, ids.maps)) return e;
+  return put(VE_SELF_LINK, ids.links);
+}
+
+std::optional<std::string> EnforcementManager::CheckPolicyIntegrity() const {
+  const Impl& im = *impl_;
+  ve_config cfg{};
+  uint32_t zero = 0;
+  if (bpf_map__lookup_elem(im.skel->maps.ve_config, &zero, sizeof(zero), &cfg, sizeof(cfg), 0) != 0)
+    return "ve_config unreadable: " + Errno(errno);
+  const ve_config& w = im.written_config;
+  if (cfg.active_gen != w.active_gen || cfg.armed != w.armed || cfg.self_tgid != w.self_tgid)
+    return "ve_config changed by another process (active_gen " + std::to_string(w.active_gen) + "->" +
+           std::to_string(cfg.active_gen) + ", armed " + std::to_string(w.armed) + "->" + std::to_string(cfg.armed) +
+           ", agent pid " + std::to_string(w.self_tgid) + "->" + std::to_string(cfg.self_tgid) + ")";
+  if (!im.armed) return std::nullopt;
+  for (uint32_t h = 0; h < VE_HOOK_COUNT; ++h) {
+    uint32_t k = im.active_gen * VE_HOOK_COUNT + h;
+    ve_class c{};
+    if (bpf_map__lookup_elem(im.skel->maps.ve_classes, &k, sizeof(k), &c, sizeof(c), 0) != 0 ||
+        std::memcmp(&c, &im.written_classes[h], sizeof(c)) != 0)
+      return std::string("ve_classes entry for hook ") + policy::HookClassName(static_cast<HookClass>(h)) +
+             " changed by another process";
+  }
   return std::nullopt;
 }
 

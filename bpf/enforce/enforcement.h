@@ -67,6 +67,14 @@ struct Refusal {
   char comm[16] = {};
 };
 
+// Kernel ids of BPF objects that are vigil's own (self-protection). Prog, map and link ids are
+// separate id spaces in the kernel.
+struct SelfIds {
+  std::vector<uint32_t> progs;
+  std::vector<uint32_t> maps;
+  std::vector<uint32_t> links;
+};
+
 // `vigil probe`: one line per capability (hook class x action) with the mechanism this kernel
 // gives it. Needs no loaded object; reads /sys/kernel/security/lsm and cgroup2.
 struct CapabilityProbe {
@@ -94,6 +102,19 @@ class EnforcementManager {
   bool lsm() const { return lsm_; }
   // LSM programs that loaded and attached, by hook name.
   const std::vector<std::string>& hooks() const { return hooks_; }
+
+  // Self-protection. OwnIds(): the ids of this object's programs, maps and links (queried from the
+  // kernel). RegisterSelfIds(): adds `ids` (e.g. the capture sensor's) to the set the LSM `bpf`
+  // hook refuses to other processes (BPF_PROG/MAP/LINK_GET_FD_BY_ID -> EPERM + a refusal record
+  // with rule "vigil self-protection"). Idempotent; the own ids are registered by Create().
+  // Without BPF LSM the ids are stored but nothing refuses (the agent alerts instead). Start-up /
+  // reload call; nullopt on success.
+  SelfIds OwnIds() const;
+  std::optional<std::string> RegisterSelfIds(const SelfIds& ids);
+  // Integrity of what only vigil writes: ve_config (active generation, armed, agent pid) and the
+  // active generation's per-hook rule masks, compared with what Install() wrote. A difference
+  // means another process wrote vigil's policy maps (nullopt: intact). Cheap (9 map reads).
+  std::optional<std::string> CheckPolicyIntegrity() const;
 
   // Calls `on` for each refusal record waiting (up to timeout_ms for the first). Returns the
   // number handled, or -errno.
