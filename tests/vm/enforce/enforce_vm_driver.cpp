@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -34,6 +35,7 @@
 #include <vector>
 
 #include "bpf/enforce/enforcement.h"
+#include "bpf/sensor.h"
 #include "engine/policy/policy.h"
 
 namespace {
@@ -114,8 +116,7 @@ int MapCreate() {
 int GetFdById(int cmd, uint32_t id) {
   union bpf_attr attr;
   std::memset(&attr, 0, sizeof(attr));
-  if (cmd == BPF_PROG_GET_FD_BY_ID) attr.prog_id = id;
-  else attr.map_id = id;
+  attr.prog_id = id;  // prog_id, map_id and link_id share the offset
   long fd = syscall(__NR_bpf, cmd, &attr, sizeof(attr));
   if (fd < 0) return errno;
   close(static_cast<int>(fd));
@@ -144,6 +145,31 @@ int OwnMap() {
   attr.value_size = 4;
   attr.max_entries = 1;
   return static_cast<int>(syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr)));
+}
+
+// PTRACE_ATTACH to `target` (then detach): 0 on success, else errno.
+int PtraceAttach(pid_t target) {
+  if (ptrace(PTRACE_ATTACH, target, nullptr, nullptr) != 0) return errno;
+  int status = 0;
+  waitpid(target, &status, 0);
+  ptrace(PTRACE_DETACH, target, nullptr, nullptr);
+  return 0;
+}
+
+// Module loads that can never succeed: an image that is not ELF. The LSM hooks run before the
+// kernel parses it (kernel_load_data for init_module, kernel_read_file for finit_module), so a
+// refusal is EPERM while a load the hook let through fails later with ENOEXEC (or another
+// parse/signature error). Returns errno (0 would mean a module loaded: impossible here).
+int InitModuleBogus() {
+  static const char kImage[64] = "not an ELF module";
+  return syscall(__NR_init_module, kImage, sizeof(kImage), "") == 0 ? 0 : errno;
+}
+int FinitModuleBogus(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 98;
+  int rc = syscall(__NR_finit_module, fd, "", 0) == 0 ? 0 : errno;
+  close(fd);
+  return rc;
 }
 
 int SetUid() { return setuid(1000) == 0 ? 0 : errno; }
@@ -190,6 +216,13 @@ int Run(const std::string& rules_path) {
   }
   for (const std::string& f : {kDir + "/open_denied", kDir + "/open_allowed", kDir + "/ro_dir/sub/file"})
     std::ofstream(f) << "x\n";
+  std::ofstream(kDir + "/bogus.ko") << std::string(256, 'x');
+  // The ptrace cases' target: a child that only waits.
+  pid_t tracee = fork();
+  if (tracee == 0) {
+    pause();
+    _exit(0);
+  }
   LoopbackUp();
   int l1 = Listen(4444), l2 = Listen(4445);
   if (l1 < 0 || l2 < 0) {
@@ -254,6 +287,13 @@ int Run(const std::string& rules_path) {
       {"setuid_allowed", "setuidallow", [&] { return SetUid(); }, 0, nullptr},
       {"mount_denied", "mountdeny", [&] { return Mount(dir + "/mnt"); }, EPERM, "Deny mount by name"},
       {"mount_allowed", "mountallow", [&] { return Mount(dir + "/mnt"); }, 0, nullptr},
+      {"ptrace_denied", "ptracedeny", [&] { return PtraceAttach(tracee); }, EPERM, "Deny ptrace by name"},
+      {"ptrace_allowed", "ptraceallow", [&] { return PtraceAttach(tracee); }, 0, nullptr},
+      {"init_module_denied", "moddeny", [&] { return InitModuleBogus(); }, EPERM, "Deny module load by name"},
+      {"init_module_allowed", "modallow", [&] { return InitModuleBogus(); }, ENOEXEC, nullptr},
+      {"finit_module_denied", "moddeny", [&] { return FinitModuleBogus(dir + "/bogus.ko"); }, EPERM,
+       "Deny module load by name"},
+      {"finit_module_allowed", "modallow", [&] { return FinitModuleBogus(dir + "/bogus.ko"); }, ENOEXEC, nullptr},
   };
   // Self-protection: the first map id that is vigil's (any id from the ve_* maps: the driver's
   // own process holds the manager, so scan the ids it can see), and a map that is not.
@@ -301,15 +341,70 @@ int Run(const std::string& rules_path) {
     all_ok = pass && all_ok;
   }
   std::vector<std::string> expected_rules = {"vigil self-protection"};
+  // The capture sensor's objects, registered the way `vigil run` does, and the enforcement
+  // object's links: another process opening any of them by id gets EPERM.
+  {
+    // The capture needs bpf_loop (5.17+); on older kernels only the enforcement ids are vigil's.
+    int major = 0, minor = 0;
+    std::sscanf(uts.release, "%d.%d", &major, &minor);
+    const bool capture_supported = major > 5 || (major == 5 && minor >= 17);
+    vigil::capture::SensorOptions so;
+    so.seed_from_proc = false;
+    so.ringbuf_bytes = 1u << 20;
+    std::string serr;
+    auto sensor = capture_supported ? vigil::capture::Sensor::Open(so, &serr) : nullptr;
+    vigil::enforce::SelfIds cap;
+    if (sensor) {
+      auto ids = sensor->ObjectIds();
+      cap = {ids.progs, ids.maps, ids.links};
+    }
+    auto reg_err = sensor ? m->RegisterSelfIds(cap) : std::optional<std::string>(serr);
+    const auto own = m->OwnIds();
+    const bool have = sensor && !reg_err && !cap.progs.empty() && !cap.maps.empty() && !cap.links.empty() &&
+                      !own.links.empty();
+    if (capture_supported) {
+      Result("case self_capture_registered %s %zu programs, %zu maps, %zu links of the capture%s%s",
+             have ? "pass" : "fail", cap.progs.size(), cap.maps.size(), cap.links.size(), reg_err ? ": " : "",
+             reg_err ? reg_err->c_str() : "");
+      all_ok = have && all_ok;
+    }
+    {
+      Outcome o = InChild(nullptr, [&] { return own.links.empty() ? 99 : GetFdById(BPF_LINK_GET_FD_BY_ID, own.links.front()); });
+      const bool pass = o.signal == 0 && o.code == EPERM;
+      Result("case self_protect_enforce_link_denied %s exit %d (expected EPERM)", pass ? "pass" : "fail", o.code);
+      all_ok = pass && all_ok;
+      expected_rules.push_back("vigil self-protection");
+    }
+    if (have) {
+      const std::pair<const char*, std::function<int()>> self_cases[] = {
+          {"self_protect_capture_map_denied", [&] { return GetFdById(BPF_MAP_GET_FD_BY_ID, cap.maps.front()); }},
+          {"self_protect_capture_prog_denied", [&] { return GetFdById(BPF_PROG_GET_FD_BY_ID, cap.progs.front()); }},
+          {"self_protect_capture_link_denied", [&] { return GetFdById(BPF_LINK_GET_FD_BY_ID, cap.links.front()); }},
+      };
+      for (const auto& [name, action] : self_cases) {
+        Outcome o = InChild(nullptr, action);
+        const bool pass = o.signal == 0 && o.code == EPERM;
+        Result("case %s %s exit %d (expected EPERM)", name, pass ? "pass" : "fail", o.code);
+        all_ok = pass && all_ok;
+        expected_rules.push_back("vigil self-protection");
+      }
+    }
+  }
   for (const Case& c : cases) {
     Outcome o = InChild(c.comm, c.action);
     bool pass = c.expect_code < 0 ? o.signal == SIGKILL : (o.signal == 0 && o.code == c.expect_code);
     Result("case %s %s exit %d signal %d (expected %s)", c.name, pass ? "pass" : "fail", o.code, o.signal,
-           c.expect_code < 0 ? "SIGKILL" : c.expect_code == EPERM ? "EPERM" : c.expect_code == 0 ? "success" : "exit 7");
+           c.expect_code < 0                ? "SIGKILL"
+           : c.expect_code == EPERM         ? "EPERM"
+           : c.expect_code == ENOEXEC       ? "ENOEXEC: not refused, the kernel parsed the image"
+           : c.expect_code == 0             ? "success"
+                                            : "exit 7");
     all_ok = pass && all_ok;
     if (c.rule) expected_rules.push_back(c.rule);
   }
   umount((dir + "/mnt").c_str());
+  kill(tracee, SIGKILL);
+  waitpid(tracee, nullptr, 0);
 
   // Every refusal is a record naming its rule and action, in order.
   std::vector<std::string> seen;
