@@ -4,10 +4,18 @@
 // Event member.
 #include "engine/event_json.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <functional>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
 #include <nlohmann/json.hpp>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 namespace vigil {
 namespace {
@@ -95,37 +103,207 @@ bool ReadNumberArray(const Json& j, const char* key, T (&out)[N], std::string* e
   return true;
 }
 
-void WriteProcess(const ProcessInfo& p, Json& j) {
-  j["proc.pid"] = p.pid;
-  j["thread.tid"] = p.tid;
-  j["proc.ppid"] = p.ppid;
-  j["proc.vpid"] = p.vpid;
-  j["proc.pidns_level"] = p.pidns_level;
-  j["proc.name"] = p.name;
-  j["proc.exepath"] = p.exepath;
-  j["proc.argv"] = p.argv;
-  if (p.argv_truncated) j["proc.argv_truncated"] = true;
-  j["proc.cwd"] = p.cwd;
-  j["user.uid"] = p.uid;
-  j["group.gid"] = p.gid;
-  j["user.euid"] = p.euid;
-  j["group.egid"] = p.egid;
-  j["user.loginuid"] = p.loginuid;
-  j["thread.cap_effective"] = p.cap_effective;
-  j["thread.cap_permitted"] = p.cap_permitted;
-  j["proc.start_ns"] = p.start_ns;
-  j["proc.exec_ns"] = p.exec_ns;
-  j["proc.tty"] = p.tty;
-  j["proc.cgroup_id"] = p.cgroup_id;
-  j["proc.cgroup"] = p.cgroup;
-  j["container.id"] = p.container_id;
-  j["ns.pid"] = p.ns.pid;
-  j["ns.mnt"] = p.ns.mnt;
-  j["ns.net"] = p.ns.net;
-  j["ns.user"] = p.ns.user;
-  j["ns.uts"] = p.ns.uts;
-  j["ns.ipc"] = p.ns.ipc;
-  j["ns.cgroup"] = p.ns.cgroup;
+// ---- writer: rapidjson's SAX writer into a reused buffer (no DOM, no
+// allocation per event once warm); strings are checked for UTF-8 first.
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when the byte
+// there does not start one (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).
+std::size_t Utf8SeqLen(std::string_view s, std::size_t i) {
+  auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  std::size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  unsigned char c1 = b(i + 1);
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c == 0xE0) lo = 0xA0;
+  if (c == 0xED) hi = 0x9F;
+  if (c == 0xF0) lo = 0x90;
+  if (c == 0xF4) hi = 0x8F;
+  if (c1 < lo || c1 > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+  return n;
+}
+
+class LineWriter {
+ public:
+  void Begin() {
+    buf_.Clear();
+    w_.Reset(buf_);
+    w_.StartObject();
+  }
+  void End(std::string* out) {
+    w_.EndObject();
+    out->append(buf_.GetString(), buf_.GetSize());
+  }
+  template <std::size_t N>
+  void Key(const char (&k)[N]) {
+    w_.Key(k, N - 1);
+  }
+  // Invalid UTF-8 (a file name is any bytes) is written with each offending
+  // byte replaced by U+FFFD, rather than an exception or an unreadable line.
+  void Str(std::string_view v) {
+    v = Utf8Safe(v, &fixed_);
+    w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  }
+  // An already encoded JSON value.
+  // RawValue copies byte by byte; an empty raw value makes the writer put its
+  // separator, and the bytes then go into the buffer in one copy.
+  void Raw(std::string_view json) {
+    w_.RawValue("", 0, rapidjson::kArrayType);
+    std::memcpy(buf_.Push(json.size()), json.data(), json.size());
+  }
+  // `v` when it is valid UTF-8, else a copy in *fixed with U+FFFD for each
+  // byte that is not part of a valid sequence.
+  static std::string_view Utf8Safe(std::string_view v, std::string* fixed) {
+    std::size_t i = 0;
+    while (i < v.size() && static_cast<unsigned char>(v[i]) < 0x80) ++i;
+    if (i == v.size() || Valid(v, i)) return v;
+    fixed->assign(v.data(), i);
+    while (i < v.size()) {
+      std::size_t n = Utf8SeqLen(v, i);
+      if (n == 0) {
+        *fixed += "\xEF\xBF\xBD";
+        ++i;
+      } else {
+        fixed->append(v.data() + i, n);
+        i += n;
+      }
+    }
+    return *fixed;
+  }
+  void U(uint64_t v) { w_.Uint64(v); }
+  void I(int64_t v) { w_.Int64(v); }
+  void B(bool v) { w_.Bool(v); }
+  void BeginArray() { w_.StartArray(); }
+  void EndArray() { w_.EndArray(); }
+  void BeginObject() { w_.StartObject(); }
+  void EndObject() { w_.EndObject(); }
+  template <std::size_t N>
+  void KeyStr(const char (&k)[N], std::string_view v) {
+    Key(k);
+    Str(v);
+  }
+  template <std::size_t N, typename T>
+  void KeyNum(const char (&k)[N], T v) {
+    Key(k);
+    if constexpr (std::is_signed_v<T>) I(v);
+    else U(v);
+  }
+
+ private:
+  static bool Valid(std::string_view v, std::size_t i) {
+    while (i < v.size()) {
+      std::size_t n = Utf8SeqLen(v, i);
+      if (n == 0) return false;
+      i += n;
+    }
+    return true;
+  }
+  rapidjson::StringBuffer buf_;
+  rapidjson::Writer<rapidjson::StringBuffer> w_{buf_};
+  std::string fixed_;
+};
+
+// argv is most of a line's bytes (a JVM's or a shell wrapper's command line
+// runs to kilobytes) and changes only at exec, while every event of the process
+// and of its children repeats it. So each process's encoded argv is kept and
+// reused while the argv is byte-for-byte the same (checked on every use: a
+// vector compare is far cheaper than escaping it again).
+class ArgvCache {
+ public:
+  // The encoded array for p.argv, from the cache or encoded now.
+  std::string_view Get(const ProcessInfo& p) {
+    Entry& e = entries_[p.pid];
+    if (e.valid && e.argv == p.argv) return e.json;
+    if (entries_.size() > kMaxEntries) {  // bounded: start over rather than grow
+      entries_.clear();
+      return Get(p);
+    }
+    e.argv = p.argv;
+    e.json.clear();
+    scratch_.Clear();
+    writer_.Reset(scratch_);
+    writer_.StartArray();
+    for (const auto& a : p.argv) {
+      std::string_view v = LineWriter::Utf8Safe(a, &fixed_);
+      writer_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    }
+    writer_.EndArray();
+    e.json.assign(scratch_.GetString(), scratch_.GetSize());
+    e.valid = true;
+    return e.json;
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 4096;
+  struct Entry {
+    bool valid = false;
+    std::vector<std::string> argv;
+    std::string json;
+  };
+  std::unordered_map<uint32_t, Entry> entries_;
+  rapidjson::StringBuffer scratch_;
+  rapidjson::Writer<rapidjson::StringBuffer> writer_{scratch_};
+  std::string fixed_;
+};
+
+void WriteArgv(LineWriter& w, ArgvCache& cache, const ProcessInfo& p) {
+  w.Key("proc.argv");
+  w.Raw(cache.Get(p));
+  if (p.argv_truncated) {
+    w.Key("proc.argv_truncated");
+    w.B(true);
+  }
+}
+
+void WriteProcess(LineWriter& w, ArgvCache& argv, const ProcessInfo& p) {
+  w.KeyNum("proc.pid", p.pid);
+  w.KeyNum("thread.tid", p.tid);
+  w.KeyNum("proc.ppid", p.ppid);
+  w.KeyNum("proc.vpid", p.vpid);
+  w.KeyNum("proc.pidns_level", p.pidns_level);
+  w.KeyStr("proc.name", p.name);
+  w.KeyStr("proc.exepath", p.exepath);
+  WriteArgv(w, argv, p);
+  w.KeyStr("proc.cwd", p.cwd);
+  w.KeyNum("user.uid", p.uid);
+  w.KeyNum("group.gid", p.gid);
+  w.KeyNum("user.euid", p.euid);
+  w.KeyNum("group.egid", p.egid);
+  w.KeyNum("user.loginuid", p.loginuid);
+  w.KeyNum("thread.cap_effective", p.cap_effective);
+  w.KeyNum("thread.cap_permitted", p.cap_permitted);
+  w.KeyNum("proc.start_ns", p.start_ns);
+  w.KeyNum("proc.exec_ns", p.exec_ns);
+  w.KeyNum("proc.tty", p.tty);
+  w.KeyNum("proc.cgroup_id", p.cgroup_id);
+  w.KeyStr("proc.cgroup", p.cgroup);
+  w.KeyStr("container.id", p.container_id);
+  w.KeyNum("ns.pid", p.ns.pid);
+  w.KeyNum("ns.mnt", p.ns.mnt);
+  w.KeyNum("ns.net", p.ns.net);
+  w.KeyNum("ns.user", p.ns.user);
+  w.KeyNum("ns.uts", p.ns.uts);
+  w.KeyNum("ns.ipc", p.ns.ipc);
+  w.KeyNum("ns.cgroup", p.ns.cgroup);
+}
+
+// An ancestor carries what rules can ask of an ancestor (proc.pX, proc.aX[N]:
+// pid, name, exe path, argv) plus its identity (uid, start and exec times), so
+// a recorded line replays alone without repeating every ancestor in full.
+void WriteAncestor(LineWriter& w, ArgvCache& argv, const ProcessInfo& p) {
+  w.BeginObject();
+  w.KeyNum("proc.pid", p.pid);
+  w.KeyNum("proc.ppid", p.ppid);
+  w.KeyStr("proc.name", p.name);
+  w.KeyStr("proc.exepath", p.exepath);
+  WriteArgv(w, argv, p);
+  w.KeyNum("user.uid", p.uid);
+  w.KeyNum("proc.start_ns", p.start_ns);
+  w.KeyNum("proc.exec_ns", p.exec_ns);
+  w.EndObject();
 }
 
 bool ReadProcess(const Json& j, ProcessInfo* p, std::string* e) {
@@ -202,15 +380,15 @@ bool ReadIp(const Json& j, const char* key, IpAddr* out, std::string* err) {
   return true;
 }
 
-std::string IsoTime(uint64_t wall_ns) {
+// ISO 8601 UTC with nanoseconds into `buf` (at least 40 bytes); returns the length.
+std::size_t IsoTime(uint64_t wall_ns, char* buf, std::size_t size) {
   std::time_t secs = static_cast<std::time_t>(wall_ns / 1000000000ull);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<unsigned long long>(wall_ns % 1000000000ull));
-  return buf;
+  int n = std::snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                        static_cast<unsigned long long>(wall_ns % 1000000000ull));
+  return n < 0 ? 0 : std::min(static_cast<std::size_t>(n), size - 1);
 }
 
 bool ParseIsoTime(const std::string& s, uint64_t* out) {
@@ -242,100 +420,113 @@ bool ParseIsoTime(const std::string& s, uint64_t* out) {
 }  // namespace
 
 void AppendEventJson(const Event& event, std::string* out) {
-  Json j;
-  j["evt.type"] = std::string(EventTypeName(event.type));
-  j["evt.time"] = IsoTime(event.wall_ns);
-  j["evt.rawtime"] = event.wall_ns;
-  j["evt.ts"] = event.ts_ns;
-  j["evt.res"] = event.res;
-  if (!event.enforcement.empty()) j["evt.enforcement"] = event.enforcement;
-  WriteProcess(event.proc, j);
+  thread_local LineWriter w;
+  thread_local ArgvCache argv;
+  w.Begin();
+  w.KeyStr("evt.type", EventTypeName(event.type));
+  char iso[48];
+  w.KeyStr("evt.time", std::string_view(iso, IsoTime(event.wall_ns, iso, sizeof iso)));
+  w.KeyNum("evt.rawtime", event.wall_ns);
+  w.KeyNum("evt.ts", event.ts_ns);
+  w.KeyNum("evt.res", event.res);
+  if (!event.enforcement.empty()) w.KeyStr("evt.enforcement", event.enforcement);
+  WriteProcess(w, argv, event.proc);
 
   // Argument blocks: only members that differ from their defaults, so a line
   // carries what the event type filled and stays short.
   const FileArgs& f = event.file;
   const FileArgs fd0;
-  if (f.fd != fd0.fd) j["fd.num"] = f.fd;
-  if (!f.abspath.empty()) j["fd.name"] = f.abspath;
-  if (!f.path.empty()) j["fs.path"] = f.path;
-  if (!f.target.empty()) j["fs.target"] = f.target;
-  if (!f.target_abs.empty()) j["fs.target_abs"] = f.target_abs;
-  if (f.flags) j["fs.flags"] = f.flags;
-  if (f.mode) j["fs.mode"] = f.mode;
-  if (f.owner_uid != fd0.owner_uid) j["fs.uid"] = f.owner_uid;
-  if (f.owner_gid != fd0.owner_gid) j["fs.gid"] = f.owner_gid;
-  if (!f.fstype.empty()) j["fs.fstype"] = f.fstype;
-  if (!f.source.empty()) j["fs.source"] = f.source;
-  if (f.length) j["fs.length"] = f.length;
+  if (f.fd != fd0.fd) w.KeyNum("fd.num", f.fd);
+  if (!f.abspath.empty()) w.KeyStr("fd.name", f.abspath);
+  if (!f.path.empty()) w.KeyStr("fs.path", f.path);
+  if (!f.target.empty()) w.KeyStr("fs.target", f.target);
+  if (!f.target_abs.empty()) w.KeyStr("fs.target_abs", f.target_abs);
+  if (f.flags) w.KeyNum("fs.flags", f.flags);
+  if (f.mode) w.KeyNum("fs.mode", f.mode);
+  if (f.owner_uid != fd0.owner_uid) w.KeyNum("fs.uid", f.owner_uid);
+  if (f.owner_gid != fd0.owner_gid) w.KeyNum("fs.gid", f.owner_gid);
+  if (!f.fstype.empty()) w.KeyStr("fs.fstype", f.fstype);
+  if (!f.source.empty()) w.KeyStr("fs.source", f.source);
+  if (f.length) w.KeyNum("fs.length", f.length);
 
   const NetArgs& n = event.net;
   const NetArgs nd0;
-  if (n.fd != nd0.fd) j["net.fd"] = n.fd;
-  if (n.family) j["net.family"] = n.family;
-  if (n.type) j["net.type"] = n.type;
-  if (n.protocol) j["net.protocol"] = n.protocol;
-  if (n.local_addr.bytes != nd0.local_addr.bytes) j["fd.lip"] = IpToString(n.local_addr, n.family);
-  if (n.local_port) j["fd.lport"] = n.local_port;
-  if (n.remote_addr.bytes != nd0.remote_addr.bytes) j["fd.rip"] = IpToString(n.remote_addr, n.family);
-  if (n.remote_port) j["fd.rport"] = n.remote_port;
-  if (!n.unix_path.empty()) j["net.unix_path"] = n.unix_path;
-  if (n.backlog) j["net.backlog"] = n.backlog;
-  if (n.sockopt_level) j["net.sockopt_level"] = n.sockopt_level;
-  if (n.sockopt_name) j["net.sockopt_name"] = n.sockopt_name;
+  if (n.fd != nd0.fd) w.KeyNum("net.fd", n.fd);
+  if (n.family) w.KeyNum("net.family", n.family);
+  if (n.type) w.KeyNum("net.type", n.type);
+  if (n.protocol) w.KeyNum("net.protocol", n.protocol);
+  if (n.local_addr.bytes != nd0.local_addr.bytes) w.KeyStr("fd.lip", IpToString(n.local_addr, n.family));
+  if (n.local_port) w.KeyNum("fd.lport", n.local_port);
+  if (n.remote_addr.bytes != nd0.remote_addr.bytes) w.KeyStr("fd.rip", IpToString(n.remote_addr, n.family));
+  if (n.remote_port) w.KeyNum("fd.rport", n.remote_port);
+  if (!n.unix_path.empty()) w.KeyStr("net.unix_path", n.unix_path);
+  if (n.backlog) w.KeyNum("net.backlog", n.backlog);
+  if (n.sockopt_level) w.KeyNum("net.sockopt_level", n.sockopt_level);
+  if (n.sockopt_name) w.KeyNum("net.sockopt_name", n.sockopt_name);
 
   const BpfArgs& b = event.bpf;
   const BpfArgs bd0;
-  if (b.cmd != bd0.cmd) j["bpf.cmd"] = b.cmd;
-  if (b.prog_type) j["bpf.prog.type"] = b.prog_type;
-  if (b.expected_attach_type) j["bpf.prog.expected_attach_type"] = b.expected_attach_type;
-  if (b.attach_type) j["bpf.attach_type"] = b.attach_type;
-  if (b.insn_cnt) j["bpf.prog.insn_cnt"] = b.insn_cnt;
-  if (b.prog_flags) j["bpf.prog.flags"] = b.prog_flags;
-  if (b.attach_btf_id) j["bpf.prog.attach_btf_id"] = b.attach_btf_id;
-  if (!b.prog_name.empty()) j["bpf.prog.name"] = b.prog_name;
-  if (!b.license.empty()) j["bpf.prog.license"] = b.license;
+  if (b.cmd != bd0.cmd) w.KeyNum("bpf.cmd", b.cmd);
+  if (b.prog_type) w.KeyNum("bpf.prog.type", b.prog_type);
+  if (b.expected_attach_type) w.KeyNum("bpf.prog.expected_attach_type", b.expected_attach_type);
+  if (b.attach_type) w.KeyNum("bpf.attach_type", b.attach_type);
+  if (b.insn_cnt) w.KeyNum("bpf.prog.insn_cnt", b.insn_cnt);
+  if (b.prog_flags) w.KeyNum("bpf.prog.flags", b.prog_flags);
+  if (b.attach_btf_id) w.KeyNum("bpf.prog.attach_btf_id", b.attach_btf_id);
+  if (!b.prog_name.empty()) w.KeyStr("bpf.prog.name", b.prog_name);
+  if (!b.license.empty()) w.KeyStr("bpf.prog.license", b.license);
   if (b.helpers != bd0.helpers) {
-    Json ids = Json::array();
+    w.Key("bpf.prog.helpers");
+    w.BeginArray();
     for (uint32_t id = 0; id < 256; ++id)
-      if (b.HasHelper(id)) ids.push_back(id);
-    j["bpf.prog.helpers"] = ids;
+      if (b.HasHelper(id)) w.U(id);
+    w.EndArray();
   }
-  if (b.helpers_complete) j["bpf.prog.helpers_complete"] = true;
-  if (b.map_type) j["bpf.map.type"] = b.map_type;
-  if (!b.map_name.empty()) j["bpf.map.name"] = b.map_name;
-  if (b.id) j["bpf.id"] = b.id;
-  if (b.target_fd != bd0.target_fd) j["bpf.target_fd"] = b.target_fd;
-  if (!b.target.empty()) j["bpf.target"] = b.target;
+  if (b.helpers_complete) {
+    w.Key("bpf.prog.helpers_complete");
+    w.B(true);
+  }
+  if (b.map_type) w.KeyNum("bpf.map.type", b.map_type);
+  if (!b.map_name.empty()) w.KeyStr("bpf.map.name", b.map_name);
+  if (b.id) w.KeyNum("bpf.id", b.id);
+  if (b.target_fd != bd0.target_fd) w.KeyNum("bpf.target_fd", b.target_fd);
+  if (!b.target.empty()) w.KeyStr("bpf.target", b.target);
 
   const ProcArgs& a = event.args;
   const ProcArgs ad0;
-  if (a.flags) j["arg.flags"] = a.flags;
-  if (a.target_pid) j["arg.target_pid"] = a.target_pid;
-  if (a.request) j["arg.request"] = a.request;
-  if (a.fd != ad0.fd) j["arg.fd"] = a.fd;
-  if (a.oldfd != ad0.oldfd) j["arg.oldfd"] = a.oldfd;
-  if (a.newfd != ad0.newfd) j["arg.newfd"] = a.newfd;
-  if (a.ids[0] != ad0.ids[0] || a.ids[1] != ad0.ids[1] || a.ids[2] != ad0.ids[2])
-    j["arg.ids"] = {a.ids[0], a.ids[1], a.ids[2]};
-  if (a.caps[0] || a.caps[1] || a.caps[2]) j["arg.caps"] = {a.caps[0], a.caps[1], a.caps[2]};
-  if (!a.name.empty()) j["arg.name"] = a.name;
-  if (a.exit_code) j["arg.exit_code"] = a.exit_code;
-  if (a.exit_signal) j["arg.exit_signal"] = a.exit_signal;
+  if (a.flags) w.KeyNum("arg.flags", a.flags);
+  if (a.target_pid) w.KeyNum("arg.target_pid", a.target_pid);
+  if (a.request) w.KeyNum("arg.request", a.request);
+  if (a.fd != ad0.fd) w.KeyNum("arg.fd", a.fd);
+  if (a.oldfd != ad0.oldfd) w.KeyNum("arg.oldfd", a.oldfd);
+  if (a.newfd != ad0.newfd) w.KeyNum("arg.newfd", a.newfd);
+  if (a.ids[0] != ad0.ids[0] || a.ids[1] != ad0.ids[1] || a.ids[2] != ad0.ids[2]) {
+    w.Key("arg.ids");
+    w.BeginArray();
+    for (auto v : a.ids) w.U(v);
+    w.EndArray();
+  }
+  if (a.caps[0] || a.caps[1] || a.caps[2]) {
+    w.Key("arg.caps");
+    w.BeginArray();
+    for (auto v : a.caps) w.U(v);
+    w.EndArray();
+  }
+  if (!a.name.empty()) w.KeyStr("arg.name", a.name);
+  if (a.exit_code) w.KeyNum("arg.exit_code", a.exit_code);
+  if (a.exit_signal) w.KeyNum("arg.exit_signal", a.exit_signal);
 
-  if (event.ancestors != nullptr) {
-    Json chain = Json::array();
+  if (event.ancestors != nullptr && event.ancestors->Ancestor(1) != nullptr) {
+    w.Key("proc.ancestors");
+    w.BeginArray();
     for (int level = 1; level <= 64; ++level) {
       const ProcessInfo* p = event.ancestors->Ancestor(level);
       if (p == nullptr) break;
-      Json pj;
-      WriteProcess(*p, pj);
-      chain.push_back(std::move(pj));
+      WriteAncestor(w, argv, *p);
     }
-    if (!chain.empty()) j["proc.ancestors"] = std::move(chain);
+    w.EndArray();
   }
-  // Invalid UTF-8 (a file name is any bytes) becomes U+FFFD rather than an
-  // exception or an unreadable line.
-  out->append(j.dump(-1, ' ', false, Json::error_handler_t::replace));
+  w.End(out);
 }
 
 std::optional<std::string> ParseEventJson(std::string_view line, Event* event, OwnedAncestors* ancestors) {

@@ -13,8 +13,11 @@
 namespace vigil {
 
 // Appends `event` as one JSON object, without a trailing newline. Includes the
-// ancestor chain reachable through `event.ancestors`, so the line replays alone.
-// Does not throw; never emits invalid UTF-8 (bytes that are not are escaped).
+// ancestor chain reachable through `event.ancestors` ("proc.ancestors": per
+// ancestor its pid, ppid, name, exe path, argv, uid, start and exec times:
+// what ancestor fields can ask), so the line replays alone. Does not throw,
+// does not allocate once warm (per thread); never emits invalid UTF-8 (each
+// byte that is not part of valid UTF-8 becomes U+FFFD).
 void AppendEventJson(const Event& event, std::string* out);
 
 // Parses one object written by AppendEventJson (or a hand-written subset of its

@@ -12,7 +12,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
   libre2-dev libyaml-cpp-dev librdkafka-dev libspdlog-dev libfmt-dev catch2
-  nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libsystemd-dev
+  nlohmann-json3-dev rapidjson-dev libcli11-dev libcpp-httplib-dev libsystemd-dev
   # tests, benchmarks, packaging
   kcat libbpf-tools stress-ng iproute2 util-linux procps
   rpm lintian rpmlint debootstrap dpkg-dev file systemd-container

@@ -40,6 +40,20 @@ ProcessInfo MakeProcess(uint32_t seed) {
   return p;
 }
 
+// An ancestor entry keeps what ancestor fields read, plus its identity.
+void CheckAncestorEqual(const ProcessInfo& a, const ProcessInfo& b) {
+  CHECK(a.pid == b.pid);
+  CHECK(a.ppid == b.ppid);
+  CHECK(a.name == b.name);
+  CHECK(a.exepath == b.exepath);
+  CHECK(a.argv == b.argv);
+  CHECK(a.argv_truncated == b.argv_truncated);
+  CHECK(a.uid == b.uid);
+  CHECK(a.start_ns == b.start_ns);
+  CHECK(a.exec_ns == b.exec_ns);
+  CHECK(b.cwd.empty());  // not carried for ancestors
+}
+
 void CheckProcessEqual(const ProcessInfo& a, const ProcessInfo& b) {
   CHECK(a.pid == b.pid);
   CHECK(a.tid == b.tid);
@@ -140,7 +154,7 @@ void CheckEventEqual(const Event& a, const Event& b) {
       const ProcessInfo* pb = b.ancestors->Ancestor(level);
       REQUIRE((pa == nullptr) == (pb == nullptr));
       if (pa == nullptr) break;
-      CheckProcessEqual(*pa, *pb);
+      CheckAncestorEqual(*pa, *pb);
     }
   }
 }
@@ -285,4 +299,46 @@ TEST_CASE("event JSON never emits invalid UTF-8", "[unit]") {
   OwnedAncestors chain;
   REQUIRE_FALSE(vigil::ParseEventJson(line, &back, &chain).has_value());
   CHECK(back.file.abspath == "/tmp/\xEF\xBF\xBD\xEF\xBF\xBD-bad");
+
+  // Each byte outside a valid sequence becomes U+FFFD; valid sequences stay.
+  const std::string r = "\xEF\xBF\xBD";
+  struct Case {
+    std::string in, out;
+  } cases[] = {
+      {"caf\xC3\xA9", "caf\xC3\xA9"},                              // 2-byte
+      {"\xE2\x82\xAC\xF0\x9F\x98\x80", "\xE2\x82\xAC\xF0\x9F\x98\x80"},  // 3- and 4-byte
+      {"a\xC0\xAF" "b", "a" + r + r + "b"},                        // overlong '/'
+      {"\xED\xA0\x80", r + r + r},                                  // surrogate
+      {"x\xE2\x82", "x" + r + r},                                   // cut at the end
+      {"\xF5\x80\x80\x80", r + r + r + r},                           // above U+10FFFF
+      {std::string("a\0b", 3), std::string("a\0b", 3)},             // NUL is escaped, kept
+  };
+  for (const auto& c : cases) {
+    e.file.abspath = c.in;
+    line.clear();
+    vigil::AppendEventJson(e, &line);
+    INFO(line);
+    REQUIRE_FALSE(vigil::ParseEventJson(line, &back, &chain).has_value());
+    CHECK(back.file.abspath == c.out);
+  }
+}
+
+// The writer reuses a process's encoded argv while it is unchanged: a new
+// argv under the same pid (exec, pid reuse) must never print the old one.
+TEST_CASE("event JSON argv follows the process, not a cached copy", "[unit]") {
+  Event e;
+  e.type = EventType::openat;
+  e.proc.pid = 4242;
+  Event back;
+  OwnedAncestors chain;
+  std::vector<std::vector<std::string>> argvs = {
+      {"sh", "-c", "one"}, {"sh", "-c", "one"}, {"sh", "-c", "two"}, {"python3"}, {}, {"sh", "-c", "two"}};
+  for (const auto& argv : argvs) {
+    e.proc.argv = argv;
+    std::string line;
+    vigil::AppendEventJson(e, &line);
+    INFO(line);
+    REQUIRE_FALSE(vigil::ParseEventJson(line, &back, &chain).has_value());
+    CHECK(back.proc.argv == argv);
+  }
 }
