@@ -21,6 +21,7 @@
 #define AF_INET6 10
 #define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
+#define VE_INSN_CALL 0x85 /* BPF_JMP | BPF_CALL */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -98,10 +99,30 @@ struct {
   __type(value, __u32);
 } ve_self_ids SEC(".maps");
 
-/* Per hook: refusals made, and refusal records the ring buffer could not take. */
+/* Helper id -> the rules that list it (bpf.prog.helpers); key gen * VE_MAX_HELPERS + id. */
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, VE_HOOK_COUNT * 2);
+  __uint(max_entries, VE_GENS * VE_MAX_HELPERS);
+  __type(key, __u32);
+  __type(value, __u64);
+} ve_helpers SEC(".maps");
+
+/* One chunk of a program's instructions, copied from user memory by the helper scan. */
+struct ve_insn_buf {
+  __u64 insn[VE_INSN_CHUNK];
+};
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct ve_insn_buf);
+} ve_insns SEC(".maps");
+
+/* Per hook: refusals made, and refusal records the ring buffer could not take; then
+ * VE_CNT_HELPER_SCAN_FAILED. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, VE_HOOK_COUNT * 2 + 1);
   __type(key, __u32);
   __type(value, __u64);
 } ve_counters SEC(".maps");
@@ -119,7 +140,9 @@ struct ve_obs {
   __u32 prog_type;
   __u32 access;
   __u32 container;
-  __u8 has_path, has_cidr, has_file, has_net, has_bpf, has_access;
+  __u64 helper_mask; /* rules listing a helper the loaded program calls (has_helpers) */
+  __u64 scope;       /* rules this program may decide (the helper scan decides only helper rules) */
+  __u8 has_path, has_cidr, has_file, has_net, has_bpf, has_access, has_helpers;
 };
 
 struct {
@@ -191,8 +214,10 @@ static __always_inline struct ve_obs* ve_obs_get(void) {
   __u32 zero = 0;
   struct ve_obs* o = bpf_map_lookup_elem(&ve_scratch, &zero);
   if (!o) return 0;
-  o->has_path = o->has_cidr = o->has_file = o->has_net = o->has_bpf = o->has_access = 0;
+  o->has_path = o->has_cidr = o->has_file = o->has_net = o->has_bpf = o->has_access = o->has_helpers = 0;
   o->access = 0;
+  o->helper_mask = 0;
+  o->scope = ~0ULL;
   return o;
 }
 
@@ -226,7 +251,7 @@ static __always_inline int ve_decide(__u32 hook, struct ve_obs* o, int task_ok) 
   __u32 ck = gen * VE_HOOK_COUNT + hook;
   struct ve_class* cls = bpf_map_lookup_elem(&ve_classes, &ck);
   if (!cls) return 0;
-  __u64 cand = cls->rules;
+  __u64 cand = cls->rules & o->scope;
   if (!cand) return 0;
   if (cand & ~cls->free[VE_DIM_COMM]) cand &= cls->free[VE_DIM_COMM] | ve_lookup_comm(gen, VE_DIM_COMM, o->comm);
   if (cand & ~cls->free[VE_DIM_PCOMM]) cand &= cls->free[VE_DIM_PCOMM] | ve_lookup_comm(gen, VE_DIM_PCOMM, o->pcomm);
@@ -254,6 +279,8 @@ static __always_inline int ve_decide(__u32 hook, struct ve_obs* o, int task_ok) 
       cand &= cls->free[VE_DIM_BPF_CMD] | ve_lookup_num(gen, VE_DIM_BPF_CMD, o->bpf_cmd);
     if (cand & ~cls->free[VE_DIM_PROG_TYPE])
       cand &= cls->free[VE_DIM_PROG_TYPE] | ve_lookup_num(gen, VE_DIM_PROG_TYPE, o->prog_type);
+    /* Helper rules match only where the helper scan ran (ve_lsm_bpf_helpers). */
+    if (cand & ~cls->free[VE_DIM_HELPER]) cand &= cls->free[VE_DIM_HELPER] | (o->has_helpers ? o->helper_mask : 0);
   }
   /* Scalar conditions as masks too, so the decision has no loop over rules. */
   if (!(o->access & VE_ACCESS_READ)) cand &= ~cls->need_read;
@@ -371,6 +398,96 @@ int BPF_PROG(ve_lsm_bpf, int cmd, union bpf_attr* attr, unsigned int size, int r
   o->has_bpf = 1;
   o->bpf_cmd = cmd;
   o->prog_type = cmd == BPF_PROG_LOAD ? BPF_CORE_READ(attr, prog_type) : 0xffffffff;
+  return ve_lsm_verdict(ve_decide(VE_HOOK_BPF, o, 1));
+}
+
+struct ve_scan_ctx {
+  __u64 insns; /* user pointer */
+  __u32 insn_cnt;
+  __u32 gen;
+  __u64 mask;
+  __u32 failed;
+};
+
+/* One chunk of the helper scan (bpf_loop callback): BPF_JMP|BPF_CALL with src_reg 0 is a helper
+ * call (1: bpf-to-bpf call, 2: kfunc); imm is the helper id. */
+static long ve_scan_chunk(__u32 chunk, void* arg) {
+  struct ve_scan_ctx* c = arg;
+  __u32 zero = 0;
+  struct ve_insn_buf* buf = bpf_map_lookup_elem(&ve_insns, &zero);
+  if (!buf) {
+    c->failed = 1;
+    return 1;
+  }
+  __u32 first = chunk * VE_INSN_CHUNK;
+  if (first >= c->insn_cnt) return 1;
+  __u32 n = c->insn_cnt - first;
+  if (n > VE_INSN_CHUNK) n = VE_INSN_CHUNK;
+  if (n == 0) return 1;
+  if (bpf_probe_read_user(buf->insn, n * 8, (const void*)(c->insns + (__u64)first * 8)) < 0) {
+    c->failed = 1;
+    return 1;
+  }
+  for (__u32 i = 0; i < VE_INSN_CHUNK; i++) {
+    if (i >= n) break;
+    __u64 v = buf->insn[i];
+    __u8 code = v & 0xff;
+    __u8 src = (v >> 12) & 0xf;
+    __u32 imm = v >> 32;
+    if (code == VE_INSN_CALL && src == 0 && imm < VE_MAX_HELPERS) {
+      __u32 k = c->gen * VE_MAX_HELPERS + imm;
+      __u64* m = bpf_map_lookup_elem(&ve_helpers, &k);
+      if (m) c->mask |= *m;
+    }
+  }
+  return 0;
+}
+
+/* bpf.prog.helpers rules at BPF_PROG_LOAD: scans the program's instructions in user memory
+ * (attr->insns) for helper calls. A separate program because bpf_loop needs 5.17+; the loader
+ * loads it only where bpf_loop exists, and ve_lsm_bpf decides every other bpf rule. It decides
+ * only rules that list helpers (scope), so a refusal is never recorded twice. Limit: the kernel
+ * copies the instructions again after this hook, so a thread racing the load could change them
+ * in between (TOCTOU); see docs/enforcement.md. */
+SEC("lsm/bpf")
+int BPF_PROG(ve_lsm_bpf_helpers, int cmd, union bpf_attr* attr, unsigned int size, int ret) {
+  if (ret) return ret;
+  if (cmd != BPF_PROG_LOAD) return 0;
+  __u32 zero = 0;
+  struct ve_config* cfg = bpf_map_lookup_elem(&ve_config, &zero);
+  if (!cfg || !cfg->armed) return 0;
+  __u32 gen = cfg->active_gen & 1;
+  __u32 ck = gen * VE_HOOK_COUNT + VE_HOOK_BPF;
+  struct ve_class* cls = bpf_map_lookup_elem(&ve_classes, &ck);
+  if (!cls) return 0;
+  __u64 helper_rules = cls->rules & ~cls->free[VE_DIM_HELPER];
+  if (!helper_rules) return 0; /* no rule lists helpers: nothing to scan */
+  struct ve_obs* o = ve_obs_get();
+  if (!o) return 0;
+  ve_fill_task(o);
+  struct ve_scan_ctx sc = {};
+  sc.insns = BPF_CORE_READ(attr, insns);
+  sc.insn_cnt = BPF_CORE_READ(attr, insn_cnt);
+  sc.gen = gen;
+  if (sc.insns && sc.insn_cnt) {
+    __u32 chunks = (sc.insn_cnt + VE_INSN_CHUNK - 1) / VE_INSN_CHUNK;
+    if (chunks > VE_INSN_CHUNKS) {
+      sc.failed = 1; /* more than any kernel loads (E2BIG follows); decide as if unreadable */
+    } else {
+      bpf_loop(chunks, ve_scan_chunk, &sc, 0);
+    }
+  }
+  if (sc.failed) {
+    /* Unreadable instructions (e.g. a page not resident: this hook cannot fault): fail closed. */
+    ve_count(VE_CNT_HELPER_SCAN_FAILED);
+    sc.mask = helper_rules;
+  }
+  o->has_bpf = 1;
+  o->bpf_cmd = cmd;
+  o->prog_type = BPF_CORE_READ(attr, prog_type);
+  o->has_helpers = 1;
+  o->helper_mask = sc.mask;
+  o->scope = helper_rules;
   return ve_lsm_verdict(ve_decide(VE_HOOK_BPF, o, 1));
 }
 

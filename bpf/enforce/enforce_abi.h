@@ -45,8 +45,15 @@ enum ve_dim {
   VE_DIM_CIDR = 5,
   VE_DIM_BPF_CMD = 6,
   VE_DIM_PROG_TYPE = 7,
-  VE_DIM_COUNT = 8,
+  VE_DIM_HELPER = 8, /* BPF_PROG_LOAD: helper ids the program calls (ve_helpers) */
+  VE_DIM_COUNT = 9,
 };
+
+#define VE_MAX_HELPERS 256   /* helper ids 0..255 (ve_helpers: key gen * VE_MAX_HELPERS + id) */
+#define VE_INSN_CHUNK 64     /* instructions read per bpf_loop step of the helper scan */
+#define VE_INSN_CHUNKS 16384 /* 16384 * 64 > BPF_COMPLEXITY_LIMIT_INSNS (1M): every loadable program */
+/* ve_counters index: helper scans that could not read the instructions (rules then match: fail closed). */
+#define VE_CNT_HELPER_SCAN_FAILED (VE_HOOK_COUNT * 2)
 
 enum ve_action { VE_ACT_NONE = 0, VE_ACT_DENY = 1, VE_ACT_KILL = 2 };
 enum ve_placement { VE_PLACE_ANY = 0, VE_PLACE_HOST = 1, VE_PLACE_CONTAINER = 2 };

@@ -154,6 +154,8 @@ struct EnforcementManager::Impl {
   std::array<std::vector<std::string>, VE_GENS> names;  // rule id -> name, per generation
   std::set<HookClass> lsm_hooks_ok;
   bool tp_ok = false, cgroup_ok = false;
+  bool helper_scan_ok = false;  // ve_lsm_bpf_helpers attached (BPF LSM + bpf_loop)
+  std::string helper_scan_why;  // why not
   const std::function<void(const Refusal&)>* on = nullptr;
   int handled = 0;
   ve_config written_config{};                       // what Install()/Create() last wrote
@@ -206,6 +208,10 @@ std::unique_ptr<EnforcementManager> EnforcementManager::Create(const EnforceOpti
                                  HookClass::kBpf,    HookClass::kModule, HookClass::kModule,
                                  HookClass::kMount,  HookClass::kPtrace, HookClass::kSetuid};
   for (bpf_program* prog : lsm_progs) bpf_program__set_autoload(prog, m->lsm_);
+  // The helper scan needs bpf_loop (5.17+); without it bpf.prog.helpers rules are not enforced.
+  const bool have_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, nullptr) == 1;
+  bpf_program__set_autoload(p.ve_lsm_bpf_helpers, m->lsm_ && have_loop);
+  im.helper_scan_why = !m->lsm_ ? "no BPF LSM" : "this kernel has no bpf_loop helper (5.17+)";
   for (bpf_program* prog : {p.ve_tp_exec, p.ve_cg_connect4, p.ve_cg_connect6})
     bpf_program__set_autoload(prog, !m->lsm_);
   if (int err = vigil_enforce_bpf__load(im.skel.get()); err != 0) {
@@ -234,6 +240,16 @@ std::unique_ptr<EnforcementManager> EnforcementManager::Create(const EnforceOpti
       im.lsm_hooks_ok.insert(lsm_class[i]);
     }
     for (HookClass h : failed) im.lsm_hooks_ok.erase(h);  // a class is enforced only if all its hooks are
+    if (have_loop) {
+      if (bpf_link* l = bpf_program__attach(p.ve_lsm_bpf_helpers)) {
+        im.links.push_back(l);
+        m->hooks_.push_back("bpf_helper_scan");
+        im.helper_scan_ok = true;
+      } else {
+        im.helper_scan_why = "the helper-scan program on the bpf hook did not attach: " + Errno(errno);
+        spdlog::warn("enforce: {}", im.helper_scan_why);
+      }
+    }
   } else {
     if (bpf_link* l = bpf_program__attach(p.ve_tp_exec)) {
       im.links.push_back(l);
@@ -289,6 +305,8 @@ RuleEnforcement EnforcementManager::Decide(const policy::PolicyRule& rule) const
   };
   if (lsm_) {
     if (!im.lsm_hooks_ok.count(rule.hook)) return alert(Mechanism::kNotEnforced, "the LSM hook for " + cls + " did not load");
+    if (!rule.helpers.empty() && !im.helper_scan_ok)
+      return alert(Mechanism::kNotEnforced, "bpf.prog.helpers cannot be decided in the kernel: " + im.helper_scan_why);
     e.mechanism = Mechanism::kLsm;
     e.effective = as_written;
     return e;
@@ -325,6 +343,7 @@ struct Encoded {
   std::map<std::tuple<uint32_t, uint32_t, uint64_t>, uint64_t> inodes;  // (kind, dev, ino)
   std::map<std::string, std::pair<bool, uint64_t>> paths;          // bytes -> (prefix, mask)
   std::map<std::tuple<uint8_t, std::array<uint8_t, 16>, uint8_t>, uint64_t> cidrs;  // (family, addr, len)
+  std::array<uint64_t, VE_MAX_HELPERS> helpers{};  // helper id -> rules listing it
 };
 
 void EncodeRule(const policy::PolicyRule& r, const RuleEnforcement& how, Encoded* enc) {
@@ -352,6 +371,9 @@ void EncodeRule(const policy::PolicyRule& r, const RuleEnforcement& how, Encoded
   dim(VE_DIM_CIDR, !r.cidrs.empty());
   dim(VE_DIM_BPF_CMD, !r.bpf_cmds.empty());
   dim(VE_DIM_PROG_TYPE, !r.prog_types.empty());
+  dim(VE_DIM_HELPER, !r.helpers.empty());
+  for (uint32_t h : r.helpers)
+    if (h < VE_MAX_HELPERS) enc->helpers[h] |= bit;
   for (const auto& s : r.comms) enc->comms[{VE_DIM_COMM, s}] |= bit;
   for (const auto& s : r.parent_comms) enc->comms[{VE_DIM_PCOMM, s}] |= bit;
   for (uint32_t v : r.uids) enc->nums[{VE_DIM_UID, v}] |= bit;
@@ -449,6 +471,11 @@ std::optional<std::string> EnforcementManager::Install(const policy::PolicySpec&
     uint32_t k = gen * VE_MAX_RULES + i;
     if (bpf_map__update_elem(maps.ve_rules, &k, sizeof(k), &enc.rules[i], sizeof(ve_rule), BPF_ANY) != 0)
       return fail("rules", errno);
+  }
+  for (uint32_t h = 0; h < VE_MAX_HELPERS; ++h) {
+    uint32_t k = gen * VE_MAX_HELPERS + h;
+    if (bpf_map__update_elem(maps.ve_helpers, &k, sizeof(k), &enc.helpers[h], sizeof(uint64_t), BPF_ANY) != 0)
+      return fail("helper ids", errno);
   }
   for (const auto& [key, mask] : enc.comms) {
     ve_comm_key k{};

@@ -205,6 +205,18 @@ class RuleCompiler {
       }
       return Intersect(ctx, n, seen_num_[f]);
     }
+    if (f == "bpf.prog.helpers") {
+      // A list field: the rule matches a program that calls at least one listed helper.
+      if (n.op != CmpOp::kIntersects && n.op != CmpOp::kContains) return unsupported_op("'intersects' or 'contains'");
+      for (auto& v : vals) {
+        uint32_t x = 0;
+        auto r = std::from_chars(v.data(), v.data() + v.size(), x);
+        if (r.ec != std::errc() || r.ptr != v.data() + v.size() || x >= kMaxHelperId)
+          return Fail(ctx, n.offset, desc + ": '" + v + "' is not a helper id (0.." + std::to_string(kMaxHelperId - 1) + ")");
+        out_->helpers.push_back(x);
+      }
+      return Intersect(ctx, n, seen_num_[f]);
+    }
     if (f == "fd.rip" || f == "fd.sip" || f == "fd.rnet" || f == "fd.snet" || f == "fd.net") {
       if (!set_op) return unsupported_op("'=' or 'in'");
       for (auto& v : vals) {
@@ -260,7 +272,8 @@ class RuleCompiler {
     }
     if (out_->access != 0 && h != HookClass::kOpen) return err("the open access mode");
     if ((!out_->ports.empty() || !out_->cidrs.empty()) && h != HookClass::kConnect) return err("a remote address");
-    if ((!out_->bpf_cmds.empty() || !out_->prog_types.empty()) && h != HookClass::kBpf) return err("a bpf() argument");
+    if ((!out_->bpf_cmds.empty() || !out_->prog_types.empty() || !out_->helpers.empty()) && h != HookClass::kBpf)
+      return err("a bpf() argument");
     return true;
   }
 
@@ -354,6 +367,7 @@ std::optional<PolicySpec> CompilePolicy(const RuleEngine& engine, Diagnostics* d
     Dedupe(&pr.cidrs);
     Dedupe(&pr.bpf_cmds);
     Dedupe(&pr.prog_types);
+    Dedupe(&pr.helpers);
     pr.id = static_cast<uint32_t>(spec.rules.size());
     spec.rules.push_back(std::move(pr));
   }
@@ -365,7 +379,7 @@ std::optional<PolicySpec> CompilePolicy(const RuleEngine& engine, Diagnostics* d
     uids += r.uids.size();
     ports += r.ports.size();
     cidrs += r.cidrs.size();
-    bpfv += r.bpf_cmds.size() + r.prog_types.size();
+    bpfv += r.bpf_cmds.size() + r.prog_types.size() + r.helpers.size();
   }
   auto over = [&](std::size_t n, std::size_t max, const char* what) {
     if (n <= max) return;
@@ -379,7 +393,7 @@ std::optional<PolicySpec> CompilePolicy(const RuleEngine& engine, Diagnostics* d
   over(uids, limits.max_uids, "uid");
   over(ports, limits.max_ports, "port");
   over(cidrs, limits.max_cidrs, "address/CIDR");
-  over(bpfv, limits.max_bpf_values, "bpf command/program-type");
+  over(bpfv, limits.max_bpf_values, "bpf command/program-type/helper");
   if (!ok) return std::nullopt;
   return spec;
 }

@@ -16,6 +16,8 @@
 //   fd.rport|fd.sport = | in                      -> remote port (connect)
 //   fd.rip|fd.sip|fd.rnet|fd.snet|fd.net = | in    -> remote address / CIDR (connect)
 //   bpf.cmd = | in, bpf.prog.type = | in           -> bpf(2) command, program type
+//   bpf.prog.helpers intersects (...) | contains N -> BPF_PROG_LOAD of a program calling one of
+//                                                     these helper ids (0..kMaxHelperId-1)
 // `or` and `not` are refused: the kernel form is "every listed dimension
 // matches one of its values"; alternatives inside one field are written with
 // `in (...)`. Exceptions on an enforcing rule are refused too.
@@ -60,6 +62,8 @@ struct Cidr {
 };
 
 inline constexpr uint32_t kAccessRead = 1, kAccessWrite = 2;
+// Helper ids the kernel policy can name (the capture reports the same range).
+inline constexpr uint32_t kMaxHelperId = 256;
 
 enum class Placement : uint8_t { kAny, kHost, kContainer };
 
@@ -80,6 +84,7 @@ struct PolicyRule {
   std::vector<Cidr> cidrs;
   std::vector<uint32_t> bpf_cmds;
   std::vector<uint32_t> prog_types;
+  std::vector<uint32_t> helpers;  // BPF_PROG_LOAD: the program calls at least one of these
 };
 
 // Sizes of the kernel maps (per policy generation); bpf/enforce uses the same numbers.

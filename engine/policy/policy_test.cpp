@@ -98,6 +98,32 @@ TEST_CASE("values are decoded exactly", "[unit]") {
   CHECK(p.spec->rules[0].paths == std::vector<PathMatch>{{"/tmp/", true}});
 }
 
+TEST_CASE("bpf.prog.helpers compiles to helper ids", "[unit]") {
+  struct Row {
+    std::string condition;
+    std::vector<uint32_t> helpers;
+  };
+  const Row rows[] = {
+      {"evt.type = bpf and bpf.cmd = 5 and bpf.prog.helpers intersects (36, 58, 36)", {36, 58}},
+      {"evt.type = bpf and bpf.prog.helpers contains 36", {36}},
+      {"evt.type = bpf and bpf.prog.helpers intersects (0, 255) and proc.name = loader", {0, 255}},
+  };
+  for (const Row& row : rows) {
+    INFO(row.condition);
+    Compiled c = CompileText(RuleYaml(row.condition));
+    INFO(c.diags.ToString());
+    REQUIRE(c.spec);
+    REQUIRE(c.spec->rules.size() == 1);
+    CHECK(c.spec->rules[0].hook == HookClass::kBpf);
+    CHECK(c.spec->rules[0].helpers == row.helpers);
+  }
+  PolicyLimits small;
+  small.max_bpf_values = 2;
+  Compiled over = CompileText(RuleYaml("evt.type = bpf and bpf.cmd = 5 and bpf.prog.helpers intersects (1, 2)"), small);
+  CHECK_FALSE(over.spec);
+  CHECK(over.diags.ToString().find("need 3 bpf command/program-type/helper entries") != std::string::npos);
+}
+
 TEST_CASE("alert rules are not part of the policy", "[unit]") {
   Compiled c = CompileText(RuleYaml("proc.name = x or fd.name contains y", "alert"));
   REQUIRE(c.spec);
@@ -122,7 +148,12 @@ TEST_CASE("conditions the kernel cannot decide are located load errors", "[unit]
       {"evt.type = execve and fd.rport = 22", "a remote address cannot be decided at the exec hook"},
       {"evt.type = openat and proc.exepath = /bin/cat", "proc.exepath (the acting binary) cannot be decided at the open"},
       {"evt.type = connect and fd.rport = 99999", "'99999' is not a number in range"},
-      {"evt.type = bpf and bpf.prog.helpers intersects (6)", "field bpf.prog.helpers cannot be decided"},
+      {"evt.type = bpf and bpf.prog.helpers = 6", "bpf.prog.helpers only with 'intersects' or 'contains'"},
+      {"evt.type = bpf and bpf.prog.helpers intersects (6, 256)", "'256' is not a helper id (0..255)"},
+      {"evt.type = bpf and bpf.prog.helpers intersects (x)", "'x' is not a helper id"},
+      {"evt.type = execve and bpf.prog.helpers contains 36", "a bpf() argument cannot be decided at the exec hook"},
+      {"evt.type = bpf and bpf.prog.helpers contains 36 and bpf.prog.helpers contains 6",
+       "a second check on bpf.prog.helpers"},
       {"evt.type = openat and fd.name = etc/passwd", "is not an absolute path"},
       {"evt.type = execve and proc.name = nc and proc.name = ncat", "a second check on proc.name"},
       {"evt.type = execve and proc.name = averyveryverylongname", "is not a task name"},

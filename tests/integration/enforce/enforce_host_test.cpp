@@ -190,7 +190,8 @@ TEST_CASE("without BPF LSM, each deny is reported with how it degrades", "[root]
   const std::string yaml = Rule("exec deny", "evt.type = execve and proc.name = nope-x", "deny") +
                            Rule("open deny", "evt.type = openat and fd.name = /nonexistent/x", "deny") +
                            Rule("connect parent", "evt.type = connect and proc.pname = nope-y", "deny") +
-                           Rule("bpf kill", "evt.type = bpf and bpf.cmd = 999", "kill");
+                           Rule("bpf kill", "evt.type = bpf and bpf.cmd = 999", "kill") +
+                           Rule("helpers deny", "evt.type = bpf and bpf.cmd = 5 and bpf.prog.helpers contains 255", "deny");
   struct Row {
     Degrade degrade;
     Mechanism exec_deny;
@@ -203,13 +204,15 @@ TEST_CASE("without BPF LSM, each deny is reported with how it degrades", "[root]
     REQUIRE(m);
     REQUIRE_FALSE(m->Install(Compile(yaml)));
     const auto& r = m->Report();
-    REQUIRE(r.size() == 4);
+    REQUIRE(r.size() == 5);
     CHECK(r[0].mechanism == row.exec_deny);
     CHECK(r[0].effective == (row.degrade == Degrade::kKill ? "kill" : "alert"));
     CHECK(r[1].mechanism == Mechanism::kAlertOnly);
     CHECK(r[1].reason == "no BPF LSM and no fallback hook for open");
     CHECK(r[2].mechanism == Mechanism::kAlertOnly);
     CHECK(r[3].mechanism == Mechanism::kAlertOnly);
+    CHECK(r[4].mechanism == Mechanism::kAlertOnly);
+    CHECK(r[4].effective == "alert");
   }
   auto probe = ProbeEnforcement();
   REQUIRE(probe.size() == 16);
