@@ -402,11 +402,12 @@ int BPF_PROG(ve_lsm_bpf, int cmd, union bpf_attr* attr, unsigned int size, int r
 }
 
 struct ve_scan_ctx {
-  __u64 insns; /* user pointer */
+  __u64 insns; /* user pointer (lsm/bpf) or kernel pointer (lsm/bpf_prog_load) */
   __u32 insn_cnt;
   __u32 gen;
   __u64 mask;
   __u32 failed;
+  __u32 kernel; /* insns is kernel memory */
 };
 
 /* One chunk of the helper scan (bpf_loop callback): BPF_JMP|BPF_CALL with src_reg 0 is a helper
@@ -424,7 +425,9 @@ static long ve_scan_chunk(__u32 chunk, void* arg) {
   __u32 n = c->insn_cnt - first;
   if (n > VE_INSN_CHUNK) n = VE_INSN_CHUNK;
   if (n == 0) return 1;
-  if (bpf_probe_read_user(buf->insn, n * 8, (const void*)(c->insns + (__u64)first * 8)) < 0) {
+  const void* src_ptr = (const void*)(c->insns + (__u64)first * 8);
+  long err = c->kernel ? bpf_probe_read_kernel(buf->insn, n * 8, src_ptr) : bpf_probe_read_user(buf->insn, n * 8, src_ptr);
+  if (err < 0) {
     c->failed = 1;
     return 1;
   }
@@ -443,16 +446,10 @@ static long ve_scan_chunk(__u32 chunk, void* arg) {
   return 0;
 }
 
-/* bpf.prog.helpers rules at BPF_PROG_LOAD: scans the program's instructions in user memory
- * (attr->insns) for helper calls. A separate program because bpf_loop needs 5.17+; the loader
- * loads it only where bpf_loop exists, and ve_lsm_bpf decides every other bpf rule. It decides
- * only rules that list helpers (scope), so a refusal is never recorded twice. Limit: the kernel
- * copies the instructions again after this hook, so a thread racing the load could change them
- * in between (TOCTOU); see docs/enforcement.md. */
-SEC("lsm/bpf")
-int BPF_PROG(ve_lsm_bpf_helpers, int cmd, union bpf_attr* attr, unsigned int size, int ret) {
-  if (ret) return ret;
-  if (cmd != BPF_PROG_LOAD) return 0;
+/* Decides the bpf.prog.helpers rules for one BPF_PROG_LOAD whose instructions are at `insns`
+ * (`kernel`: kernel memory). Only those rules (scope), so a refusal is never recorded twice
+ * with ve_lsm_bpf, which decides every other bpf rule. */
+static __always_inline int ve_helper_decide(__u64 insns, __u32 insn_cnt, __u32 kernel, __u32 prog_type) {
   __u32 zero = 0;
   struct ve_config* cfg = bpf_map_lookup_elem(&ve_config, &zero);
   if (!cfg || !cfg->armed) return 0;
@@ -462,13 +459,15 @@ int BPF_PROG(ve_lsm_bpf_helpers, int cmd, union bpf_attr* attr, unsigned int siz
   if (!cls) return 0;
   __u64 helper_rules = cls->rules & ~cls->free[VE_DIM_HELPER];
   if (!helper_rules) return 0; /* no rule lists helpers: nothing to scan */
+  if ((bpf_get_current_pid_tgid() >> 32) == cfg->self_tgid) return 0;
   struct ve_obs* o = ve_obs_get();
   if (!o) return 0;
   ve_fill_task(o);
   struct ve_scan_ctx sc = {};
-  sc.insns = BPF_CORE_READ(attr, insns);
-  sc.insn_cnt = BPF_CORE_READ(attr, insn_cnt);
+  sc.insns = insns;
+  sc.insn_cnt = insn_cnt;
   sc.gen = gen;
+  sc.kernel = kernel;
   if (sc.insns && sc.insn_cnt) {
     __u32 chunks = (sc.insn_cnt + VE_INSN_CHUNK - 1) / VE_INSN_CHUNK;
     if (chunks > VE_INSN_CHUNKS) {
@@ -478,17 +477,39 @@ int BPF_PROG(ve_lsm_bpf_helpers, int cmd, union bpf_attr* attr, unsigned int siz
     }
   }
   if (sc.failed) {
-    /* Unreadable instructions (e.g. a page not resident: this hook cannot fault): fail closed. */
+    /* Unreadable instructions (e.g. a user page not resident: this hook cannot fault): fail closed. */
     ve_count(VE_CNT_HELPER_SCAN_FAILED);
     sc.mask = helper_rules;
   }
   o->has_bpf = 1;
-  o->bpf_cmd = cmd;
-  o->prog_type = BPF_CORE_READ(attr, prog_type);
+  o->bpf_cmd = BPF_PROG_LOAD;
+  o->prog_type = prog_type;
   o->has_helpers = 1;
   o->helper_mask = sc.mask;
   o->scope = helper_rules;
   return ve_lsm_verdict(ve_decide(VE_HOOK_BPF, o, 1));
+}
+
+/* bpf.prog.helpers rules before 6.9: the `bpf` hook sees only the loader's attr, so the scan reads
+ * the instructions from user memory (attr->insns). The kernel copies them again after this hook:
+ * a thread racing the load could change them in between (TOCTOU; docs/enforcement.md). Loaded
+ * only where bpf_loop exists (5.17+) and lsm/bpf_prog_load does not. */
+SEC("lsm/bpf")
+int BPF_PROG(ve_lsm_bpf_helpers, int cmd, union bpf_attr* attr, unsigned int size, int ret) {
+  if (ret) return ret;
+  if (cmd != BPF_PROG_LOAD) return 0;
+  return ve_helper_decide(BPF_CORE_READ(attr, insns), BPF_CORE_READ(attr, insn_cnt), 0,
+                          BPF_CORE_READ(attr, prog_type));
+}
+
+/* bpf.prog.helpers rules on 6.9+: the `bpf_prog_load` hook runs after the kernel copied the
+ * instructions into the new program and before the verifier, so the scan reads exactly what will
+ * be verified and run (no TOCTOU). Only arg 0 is read: the hook's argument count differs between
+ * kernels (6.15 added `kernel`), and `ret` sits after the last argument. */
+SEC("lsm/bpf_prog_load")
+int BPF_PROG(ve_lsm_prog_load, struct bpf_prog* prog) {
+  __u64 insns = (__u64)(void*)&prog->insnsi[0];
+  return ve_helper_decide(insns, BPF_CORE_READ(prog, len), 1, BPF_CORE_READ(prog, type));
 }
 
 static __always_inline int ve_task_only(__u32 hook) {

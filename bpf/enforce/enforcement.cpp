@@ -3,6 +3,7 @@
 #include "bpf/enforce/enforcement.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -103,6 +104,19 @@ bool LsmProgramLoads() {
   int err = vigil_enforce_bpf__load(skel.get());
   libbpf_set_print(old);
   return err == 0;
+}
+
+}  // namespace
+
+namespace {
+
+// A function in the running kernel's BTF (e.g. an LSM hook's bpf_lsm_<hook> attach point).
+bool KernelHasFunc(const char* name) {
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (vmlinux == nullptr) return false;
+  const bool found = btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
+  btf__free(vmlinux);
+  return found;
 }
 
 }  // namespace
@@ -209,8 +223,12 @@ std::unique_ptr<EnforcementManager> EnforcementManager::Create(const EnforceOpti
                                  HookClass::kMount,  HookClass::kPtrace, HookClass::kSetuid};
   for (bpf_program* prog : lsm_progs) bpf_program__set_autoload(prog, m->lsm_);
   // The helper scan needs bpf_loop (5.17+); without it bpf.prog.helpers rules are not enforced.
+  // Where the kernel has the bpf_prog_load LSM hook (6.9+) the scan reads the kernel's copy of the
+  // instructions there; otherwise the loader's memory from the bpf hook.
   const bool have_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, nullptr) == 1;
-  bpf_program__set_autoload(p.ve_lsm_bpf_helpers, m->lsm_ && have_loop);
+  const bool have_prog_load_hook = m->lsm_ && have_loop && KernelHasFunc("bpf_lsm_bpf_prog_load");
+  bpf_program__set_autoload(p.ve_lsm_bpf_helpers, m->lsm_ && have_loop && !have_prog_load_hook);
+  bpf_program__set_autoload(p.ve_lsm_prog_load, have_prog_load_hook);
   im.helper_scan_why = !m->lsm_ ? "no BPF LSM" : "this kernel has no bpf_loop helper (5.17+)";
   for (bpf_program* prog : {p.ve_tp_exec, p.ve_cg_connect4, p.ve_cg_connect6})
     bpf_program__set_autoload(prog, !m->lsm_);
@@ -241,9 +259,10 @@ std::unique_ptr<EnforcementManager> EnforcementManager::Create(const EnforceOpti
     }
     for (HookClass h : failed) im.lsm_hooks_ok.erase(h);  // a class is enforced only if all its hooks are
     if (have_loop) {
-      if (bpf_link* l = bpf_program__attach(p.ve_lsm_bpf_helpers)) {
+      bpf_program* scan = have_prog_load_hook ? p.ve_lsm_prog_load : p.ve_lsm_bpf_helpers;
+      if (bpf_link* l = bpf_program__attach(scan)) {
         im.links.push_back(l);
-        m->hooks_.push_back("bpf_helper_scan");
+        m->hooks_.push_back(have_prog_load_hook ? "bpf_prog_load" : "bpf_helper_scan");
         im.helper_scan_ok = true;
       } else {
         im.helper_scan_why = "the helper-scan program on the bpf hook did not attach: " + Errno(errno);
