@@ -34,17 +34,19 @@ struct {
 
 /* One in-flight syscall per thread: its type and raw arguments, from
  * sys_enter to sys_exit. User memory is read at exit, when the kernel has
- * faulted the pages in (a read at enter fails on a page not yet touched). */
+ * faulted the pages in (a read at enter fails on a page not yet touched).
+ * Task-local storage rather than a hash keyed by tid: no hashing, no element
+ * allocation and deletion per syscall, and it goes away with the task. */
 struct vg_args {
-  __u16 type;
+  __u16 type; /* 0: nothing in flight */
   __u16 pad[3];
   __u64 a[6];
 };
 
 struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 16384);
-  __type(key, __u64);
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
   __type(value, struct vg_args);
 } vg_pending SEC(".maps");
 
@@ -114,37 +116,51 @@ static __always_inline void vg_emit(void *rec, __u64 size) {
   if (bpf_ringbuf_output(&vg_events, rec, size, flags) != 0) vg_count(VG_C_RINGBUF_DROP);
 }
 
+/* A file record, short when it has no target part (vigil_abi.h). */
+static __always_inline void vg_emit_file(struct vg_file *f) {
+  __u64 size = sizeof(*f);
+  if (!f->target[0] && !f->fstype[0] && !f->target_base.depth) {
+    __u32 depth = f->base.depth;
+    if (depth > VG_CHAIN_DEPTH) depth = VG_CHAIN_DEPTH;
+    size = VG_FILE_SHORT_SIZE(depth);
+  }
+  f->hdr.size = size;
+  vg_emit(f, size);
+}
+
 /* sys_enter half: remembers the call's type and arguments. */
 /* Reads exactly `nargs` arguments: a syscall tracepoint's record only holds
  * the call's own arguments, and attaching a program that reads past it fails
  * with EACCES (max_ctx_offset). */
 static __always_inline void vg_enter(__u16 type, struct trace_event_raw_sys_enter *ctx, int nargs) {
-  struct vg_args a = {};
-  a.type = type;
+  struct vg_args *a =
+      bpf_task_storage_get(&vg_pending, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+  if (!a) {
+    vg_count(VG_C_PENDING_FULL);
+    return;
+  }
+  a->type = type;
   /* unrolled by hand: the verifier refuses a modified ctx pointer */
-  if (nargs > 0) a.a[0] = ctx->args[0];
-  if (nargs > 1) a.a[1] = ctx->args[1];
-  if (nargs > 2) a.a[2] = ctx->args[2];
-  if (nargs > 3) a.a[3] = ctx->args[3];
-  if (nargs > 4) a.a[4] = ctx->args[4];
-  if (nargs > 5) a.a[5] = ctx->args[5];
-  __u64 id = bpf_get_current_pid_tgid();
-  if (bpf_map_update_elem(&vg_pending, &id, &a, BPF_ANY) != 0) vg_count(VG_C_PENDING_FULL);
+  if (nargs > 0) a->a[0] = ctx->args[0];
+  if (nargs > 1) a->a[1] = ctx->args[1];
+  if (nargs > 2) a->a[2] = ctx->args[2];
+  if (nargs > 3) a->a[3] = ctx->args[3];
+  if (nargs > 4) a->a[4] = ctx->args[4];
+  if (nargs > 5) a->a[5] = ctx->args[5];
 }
 
 /* sys_exit half: takes this thread's in-flight call of `type` into *out.
- * False when there is none (vigil started mid-call, or the map was full). */
+ * False when there is none (vigil started mid-call, or no storage). */
 static __always_inline int vg_exit_take(__u16 type, struct vg_args *out, int count_missing) {
-  __u64 id = bpf_get_current_pid_tgid();
-  struct vg_args *p = bpf_map_lookup_elem(&vg_pending, &id);
-  if (!p) {
+  struct vg_args *p = bpf_task_storage_get(&vg_pending, bpf_get_current_task_btf(), 0, 0);
+  if (!p || p->type == 0) {
     if (count_missing) vg_count(VG_C_EXIT_UNPAIRED);
     return 0;
   }
   int ok = p->type == type;
   if (ok) __builtin_memcpy(out, p, sizeof(*out));
   else vg_count(VG_C_EXIT_UNPAIRED); /* stale entry from a call whose exit we never saw */
-  bpf_map_delete_elem(&vg_pending, &id);
+  p->type = 0;
   return ok;
 }
 
@@ -157,9 +173,12 @@ static __always_inline __u64 vg_read_caps(const kernel_cap_t *cap) {
   return v;
 }
 
-/* Fills the common header from the current task. */
+/* Fills the common header from the current task. The task comes from
+ * bpf_get_current_task_btf(), so its fields are read by direct (BTF-typed,
+ * fault-safe) loads instead of one bpf_probe_read_kernel call each: this runs
+ * for every record, and the helper calls were most of its cost. */
 static __always_inline void vg_fill_hdr(struct vg_hdr *h, __u16 kind, __u16 type, __u32 size) {
-  struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+  struct task_struct *t = bpf_get_current_task_btf();
   __u64 id = bpf_get_current_pid_tgid();
   __u64 ugid = bpf_get_current_uid_gid();
 
@@ -172,36 +191,36 @@ static __always_inline void vg_fill_hdr(struct vg_hdr *h, __u16 kind, __u16 type
   h->uid = (__u32)ugid;
   h->gid = ugid >> 32;
   h->abi_version = VG_ABI_VERSION;
-  h->ppid = BPF_CORE_READ(t, real_parent, tgid);
+  h->ppid = t->real_parent->tgid;
 
-  const struct cred *cred = BPF_CORE_READ(t, cred);
-  h->euid = BPF_CORE_READ(cred, euid.val);
-  h->egid = BPF_CORE_READ(cred, egid.val);
+  const struct cred *cred = t->cred;
+  h->euid = cred->euid.val;
+  h->egid = cred->egid.val;
   h->cap_effective = vg_read_caps(&cred->cap_effective);
   h->cap_permitted = vg_read_caps(&cred->cap_permitted);
-  h->ns_user = BPF_CORE_READ(cred, user_ns, ns.inum);
+  h->ns_user = cred->user_ns->ns.inum;
   if (bpf_core_field_exists(t->loginuid))
-    h->loginuid = BPF_CORE_READ(t, loginuid.val);
+    h->loginuid = t->loginuid.val;
   else
     h->loginuid = 0xffffffffu;
 
-  struct task_struct *leader = BPF_CORE_READ(t, group_leader);
-  h->start_ns = BPF_CORE_READ(leader, start_boottime);
-  struct pid *tp = BPF_CORE_READ(leader, thread_pid);
-  unsigned int level = BPF_CORE_READ(tp, level);
+  struct task_struct *leader = t->group_leader;
+  h->start_ns = leader->start_boottime;
+  struct pid *tp = leader->thread_pid;
+  unsigned int level = tp->level;
   h->pidns_level = level;
   struct upid up = {};
-  bpf_probe_read_kernel(&up, sizeof(up), &tp->numbers[level & 31]);
+  bpf_probe_read_kernel(&up, sizeof(up), &tp->numbers[level & 31]); /* variable index: not a direct load */
   h->vpid = up.nr;
   h->ns_pid = BPF_CORE_READ(up.ns, ns.inum);
 
-  struct nsproxy *nsp = BPF_CORE_READ(t, nsproxy);
+  struct nsproxy *nsp = t->nsproxy;
   if (nsp) {
-    h->ns_mnt = BPF_CORE_READ(nsp, mnt_ns, ns.inum);
-    h->ns_net = BPF_CORE_READ(nsp, net_ns, ns.inum);
-    h->ns_uts = BPF_CORE_READ(nsp, uts_ns, ns.inum);
-    h->ns_ipc = BPF_CORE_READ(nsp, ipc_ns, ns.inum);
-    h->ns_cgroup = BPF_CORE_READ(nsp, cgroup_ns, ns.inum);
+    h->ns_mnt = nsp->mnt_ns->ns.inum;
+    h->ns_net = nsp->net_ns->ns.inum;
+    h->ns_uts = nsp->uts_ns->ns.inum;
+    h->ns_ipc = nsp->ipc_ns->ns.inum;
+    h->ns_cgroup = nsp->cgroup_ns->ns.inum;
   } else {
     /* exiting task: nsproxy already released */
     h->ns_mnt = h->ns_net = h->ns_uts = h->ns_ipc = h->ns_cgroup = 0;
@@ -213,22 +232,20 @@ static __always_inline void vg_fill_hdr(struct vg_hdr *h, __u16 kind, __u16 type
 struct vg_walk_ctx {
   struct vg_chain *c;
   struct dentry *d;
-  struct vfsmount *vm;
+  struct dentry *root; /* mnt_root of the mount being walked */
   struct mount *mnt;
   __u32 n;
 };
 
 /* One step of the walk (a bpf_loop callback, so the verifier checks it once
- * rather than once per unrolled step). */
+ * rather than once per unrolled step). Three helper calls per name: parent,
+ * name pointer, name bytes. */
 static long vg_walk_step(__u32 i, void *arg) {
   struct vg_walk_ctx *w = arg;
   struct vg_chain *c = w->c;
   struct dentry *d = w->d;
-  struct vfsmount *vm = w->vm;
   struct mount *mnt = w->mnt;
-  struct dentry *root = BPF_CORE_READ(vm, mnt_root);
-  struct dentry *parent = BPF_CORE_READ(d, d_parent);
-  if (d == root) {
+  if (d == w->root) {
     struct mount *pm = BPF_CORE_READ(mnt, mnt_parent);
     if (pm == mnt || !pm) {
       c->flags |= VG_CHAIN_COMPLETE;
@@ -236,21 +253,23 @@ static long vg_walk_step(__u32 i, void *arg) {
     }
     w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
     w->mnt = pm;
-    w->vm = &pm->mnt;
+    w->root = BPF_CORE_READ(pm, mnt.mnt_root);
     return 0;
   }
+  struct dentry *parent = BPF_CORE_READ(d, d_parent);
   /* d == parent: a pseudo file (memfd, pipe, socket) or a detached tree,
    * named by its own dentry: take the name, then stop. */
   int last = d == parent || !parent;
   __u32 n = w->n;
   if (n >= VG_CHAIN_DEPTH) return 1;
   const unsigned char *name = BPF_CORE_READ(d, d_name.name);
-  __u32 len = BPF_CORE_READ(d, d_name.len);
-  if (len >= VG_NAME_LEN) c->flags |= VG_CHAIN_NAME_CUT;
-  if (bpf_probe_read_kernel_str(c->comp[n], VG_NAME_LEN, name) < 0) {
+  long got = bpf_probe_read_kernel_str(c->comp[n], VG_NAME_LEN, name);
+  if (got < 0) {
     vg_count(VG_C_READ_DENTRY);
     return 1;
   }
+  /* a name that filled the slot may have been cut: only then read its length */
+  if (got >= VG_NAME_LEN && BPF_CORE_READ(d, d_name.len) >= VG_NAME_LEN) c->flags |= VG_CHAIN_NAME_CUT;
   w->n = n + 1;
   c->depth = n + 1;
   w->d = parent;
@@ -267,11 +286,11 @@ static __always_inline void vg_walk_path(struct vg_chain *c, const struct path *
   struct vfsmount *vm = BPF_CORE_READ(path, mnt);
   w.c = c;
   w.d = BPF_CORE_READ(path, dentry);
-  w.vm = vm;
   w.mnt = container_of(vm, struct mount, mnt);
   c->depth = 0;
   c->flags = 0;
-  if (!w.d || !w.vm) return;
+  if (!w.d || !vm) return;
+  w.root = BPF_CORE_READ(vm, mnt_root);
   /* mount crossings take a step each, hence the slack over the depth */
   bpf_loop(VG_CHAIN_DEPTH + 8, vg_walk_step, &w, 0);
 }
@@ -285,15 +304,18 @@ static __always_inline void vg_walk_cwd(struct vg_chain *c) {
   vg_walk_path(c, &fs->pwd);
 }
 
-/* The struct file of descriptor `fd` of the current task, or NULL. */
+/* The struct file of descriptor `fd` of the current task, or NULL. The fd
+ * table is reached by direct BTF loads; the slot itself (a variable index)
+ * by one read. */
 static __always_inline struct file *vg_fd_file(int fd) {
   if (fd < 0) return 0;
-  struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-  struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+  struct task_struct *t = bpf_get_current_task_btf();
+  struct files_struct *files = t->files;
+  if (!files) return 0;
+  struct fdtable *fdt = files->fdt;
   if (!fdt) return 0;
-  unsigned int max = BPF_CORE_READ(fdt, max_fds);
-  if ((unsigned int)fd >= max) return 0;
-  struct file **fda = BPF_CORE_READ(fdt, fd);
+  if ((unsigned int)fd >= fdt->max_fds) return 0;
+  struct file **fda = fdt->fd;
   struct file *f = 0;
   bpf_probe_read_kernel(&f, sizeof(f), &fda[fd]);
   return f;

@@ -296,7 +296,16 @@ DecodeStatus Decoder::Decode(const void* data, std::size_t len, Event* event) {
   if (h.abi_version != VG_ABI_VERSION) return reject(DecodeStatus::kBadVersion);
   std::size_t want = KindSize(h.kind);
   if (want == 0) return reject(DecodeStatus::kBadKind);
-  if (h.size != len || len < want) return reject(DecodeStatus::kBadSize);
+  // A file record may end after the used names of its base (vigil_abi.h).
+  bool short_file = h.kind == VG_KIND_FILE && len < want;
+  std::size_t min = short_file ? VG_FILE_SHORT_SIZE(0) : want;
+  if (h.size != len || len < min) return reject(DecodeStatus::kBadSize);
+  if (short_file) {
+    vg_chain head;
+    std::memcpy(&head, static_cast<const unsigned char*>(data) + offsetof(vg_file, base), 8);
+    std::size_t depth = head.depth < VG_CHAIN_DEPTH ? head.depth : VG_CHAIN_DEPTH;
+    if (len < VG_FILE_SHORT_SIZE(depth)) return reject(DecodeStatus::kBadSize);
+  }
   if (h.type == 0 || h.type >= VG_T_MAX || kTypes[h.type].kind != h.kind) return reject(DecodeStatus::kBadType);
 
   event->type = kTypes[h.type].type;
@@ -305,7 +314,11 @@ DecodeStatus Decoder::Decode(const void* data, std::size_t len, Event* event) {
   alignas(8) static thread_local unsigned char copy[sizeof(vg_exec) > sizeof(vg_file) ? sizeof(vg_exec) : sizeof(vg_file)];
   static_assert(sizeof(copy) >= sizeof(vg_proc) && sizeof(copy) >= sizeof(vg_bpf) && sizeof(copy) >= sizeof(vg_net));
   const void* rec = data;
-  if (reinterpret_cast<uintptr_t>(data) % alignof(vg_hdr) != 0) {
+  if (short_file) {  // the missing tail reads as zeros
+    std::memcpy(copy, data, len);
+    std::memset(copy + len, 0, want - len);
+    rec = copy;
+  } else if (reinterpret_cast<uintptr_t>(data) % alignof(vg_hdr) != 0) {
     std::memcpy(copy, data, want);
     rec = copy;
   }

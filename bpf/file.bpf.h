@@ -67,7 +67,7 @@ static __always_inline void vg_file_open(__u16 type, long ret, int dirfd, __u64 
     f->fd = dirfd;
     vg_walk_base(&f->base, dirfd, f->path);
   }
-  vg_emit(f, sizeof(*f));
+  vg_emit_file(f);
 }
 
 VG_SYSCALL(open, VG_T_OPEN, 3) { vg_file_open(VG_T_OPEN, ret, VG_AT_FDCWD, a->a[0], a->a[1], a->a[2]); }
@@ -83,7 +83,7 @@ VG_SYSCALL(unlink, VG_T_UNLINK, 1) {
   struct vg_file *f = vg_file_begin(VG_T_UNLINK, ret);
   if (!f) return;
   vg_file_path(f, VG_AT_FDCWD, a->a[0]);
-  vg_emit(f, sizeof(*f));
+  vg_emit_file(f);
 }
 VG_SYSCALL(unlinkat, VG_T_UNLINKAT, 3) {
   struct vg_file *f = vg_file_begin(VG_T_UNLINKAT, ret);
@@ -91,7 +91,7 @@ VG_SYSCALL(unlinkat, VG_T_UNLINKAT, 3) {
   f->fd = (int)a->a[0];
   f->flags = a->a[2];
   vg_file_path(f, (int)a->a[0], a->a[1]);
-  vg_emit(f, sizeof(*f));
+  vg_emit_file(f);
 }
 
 /* rename/link: old path, new path (each with its own dirfd) and flags. */
@@ -104,7 +104,7 @@ static __always_inline void vg_file_two(__u16 type, long ret, int olddfd, __u64 
   f->flags = flags;
   vg_file_path(f, olddfd, oldp);
   vg_file_target(f, newdfd, newp);
-  vg_emit(f, sizeof(*f));
+  vg_emit_file(f);
 }
 
 VG_SYSCALL(rename, VG_T_RENAME, 2) { vg_file_two(VG_T_RENAME, ret, VG_AT_FDCWD, a->a[0], VG_AT_FDCWD, a->a[1], 0); }
@@ -126,7 +126,7 @@ static __always_inline void vg_file_symlink(__u16 type, long ret, __u64 content,
   f->fd2 = newdfd;
   vg_read_user_path(f->path, (const void *)content);
   vg_file_target(f, newdfd, linkp);
-  vg_emit(f, sizeof(*f));
+  vg_emit_file(f);
 }
 VG_SYSCALL(symlink, VG_T_SYMLINK, 2) { vg_file_symlink(VG_T_SYMLINK, ret, a->a[0], VG_AT_FDCWD, a->a[1]); }
 VG_SYSCALL(symlinkat, VG_T_SYMLINKAT, 3) { vg_file_symlink(VG_T_SYMLINKAT, ret, a->a[0], (int)a->a[1], a->a[2]); }
@@ -143,7 +143,7 @@ static __always_inline void vg_file_attr(__u16 type, long ret, int dirfd, __u64 
   f->flags = flags;
   f->length = length;
   vg_file_path(f, dirfd, upath);
-  vg_emit(f, sizeof(*f));
+  vg_emit_file(f);
 }
 
 static __always_inline void vg_file_fdattr(__u16 type, long ret, int fd, __u32 mode, __u32 uid, __u32 gid,
@@ -155,7 +155,7 @@ static __always_inline void vg_file_fdattr(__u16 type, long ret, int fd, __u32 m
   f->owner_gid = gid;
   f->length = length;
   vg_file_of_fd(f, fd);
-  vg_emit(f, sizeof(*f));
+  vg_emit_file(f);
 }
 
 #define VG_NOID 0xffffffffu
@@ -187,7 +187,7 @@ VG_SYSCALL(mount, VG_T_MOUNT, 5) {
   vg_file_path(f, VG_AT_FDCWD, a->a[1]);
   vg_read_user_path(f->target, (const void *)a->a[0]);
   if (a->a[2] && bpf_probe_read_user_str(f->fstype, sizeof(f->fstype), (const void *)a->a[2]) < 0) f->fstype[0] = 0;
-  vg_emit(f, sizeof(*f));
+  vg_emit_file(f);
 }
 
 /* umount2 is traced as syscalls/sys_enter_umount on x86-64. */
@@ -196,5 +196,5 @@ VG_SYSCALL(umount, VG_T_UMOUNT2, 2) {
   if (!f) return;
   f->flags = (__u32)a->a[1];
   vg_file_path(f, VG_AT_FDCWD, a->a[0]);
-  vg_emit(f, sizeof(*f));
+  vg_emit_file(f);
 }

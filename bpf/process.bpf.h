@@ -257,8 +257,7 @@ int vg_sched_exit(void *ctx) {
   struct task_struct *t = (struct task_struct *)bpf_get_current_task();
   /* drop anything this thread left in flight */
   __u64 id = bpf_get_current_pid_tgid();
-  bpf_map_delete_elem(&vg_pending, &id);
-  bpf_map_delete_elem(&vg_exec_pending, &id);
+  bpf_map_delete_elem(&vg_exec_pending, &id); /* vg_pending is task storage: freed with the task */
   bpf_map_delete_elem(&vg_clone_pending, &id);
   /* Report the process once, when its last thread goes. */
   struct signal_struct *sig = BPF_CORE_READ(t, signal);

@@ -7,6 +7,10 @@
  *   bytes and hdr.kind says which struct follows (enum vg_kind); hdr.type is
  *   the syscall/event (enum vg_type). The decoder rejects a record whose
  *   length disagrees with its kind.
+ * - A file record may be short: when it has no target, fstype or target base
+ *   it ends after the used names of `base` (VG_FILE_SIZE), so an open costs
+ *   ~600 ring-buffer bytes instead of ~2.8 KB. The missing tail reads as
+ *   zeros; the decoder rejects a short record that cuts into `base`.
  * - Strings in fixed arrays are NUL-terminated when shorter than the array;
  *   a string filling its array may lack the NUL (the decoder bounds it).
  * - All structs are naturally aligned with explicit padding, so the layout is
@@ -20,7 +24,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 1
+#define VG_ABI_VERSION 2
 
 #define VG_COMM_LEN 16
 #define VG_PATH_LEN 256   /* a path as the caller gave it */
@@ -108,7 +112,7 @@ enum vg_type {
 /* Per-CPU counters by site (map vg_counters, index = enum vg_counter). */
 enum vg_counter {
   VG_C_RINGBUF_DROP = 0,   /* ring buffer full: record lost */
-  VG_C_PENDING_FULL,       /* enter/exit pairing map full: event lost */
+  VG_C_PENDING_FULL,       /* enter/exit pairing slot not allocated: event lost */
   VG_C_EXIT_UNPAIRED,      /* sys_exit without a stored sys_enter (vigil started mid-call, or map full) */
   VG_C_READ_ARGV,          /* argv could not be read (exec) */
   VG_C_READ_PATH,          /* user path string could not be read */
@@ -222,12 +226,17 @@ struct vg_file {
   __u32 file_flags; /* VG_FF_* */
   __u32 pad;
   __u64 length;
-  char path[VG_PATH_LEN];   /* mount: the directory */
-  char target[VG_PATH_LEN]; /* rename/link: new path; symlink: link path; mount: source */
-  char fstype[32];
+  char path[VG_PATH_LEN];      /* mount: the directory */
   struct vg_chain base;        /* directory `path` is relative to (depth 0: absolute or unknown) */
+  /* a short record ends before here (see the contract above) */
+  char fstype[32];
+  char target[VG_PATH_LEN];    /* rename/link: new path; symlink: link path; mount: source */
   struct vg_chain target_base; /* directory `target` is relative to */
 };
+
+/* Bytes of a short file record whose base has `depth` names. */
+#define VG_FILE_SHORT_SIZE(depth) \
+  (__builtin_offsetof(struct vg_file, base) + 8 + (depth) * VG_NAME_LEN)
 
 struct vg_net {
   struct vg_hdr hdr;

@@ -151,6 +151,55 @@ TEST_CASE("file record: relative path joined to its base, target, fd-based call"
   CHECK(e.file.abspath.empty());
 }
 
+// The kernel ends a file record after the used names of its base when it has
+// no target part (VG_FILE_SHORT_SIZE); the rest reads as zeros.
+TEST_CASE("short file record: decoded like the full one; cut into the base is rejected", "[unit]") {
+  auto r = Make<vg_file>(VG_KIND_FILE, VG_T_OPENAT);
+  std::strcpy(r.path, "hostname");
+  r.fd = 3;
+  r.flags = 0101;
+  SetChain(&r.base, {"etc"});
+  // garbage past the short end must not be read
+  std::memset(r.fstype, 'x', sizeof(r.fstype));
+  std::memset(r.target, 'y', sizeof(r.target));
+  r.target_base.depth = 3;
+  std::size_t len = VG_FILE_SHORT_SIZE(1);
+  r.hdr.size = static_cast<uint32_t>(len);
+  Decoder d;
+  Event e;
+  REQUIRE(Decode(d, r, &e, len) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::openat);
+  CHECK(e.file.path == "hostname");
+  CHECK(e.file.abspath == "/etc/hostname");
+  CHECK(e.file.target.empty());
+  CHECK(e.file.target_abs.empty());
+  CHECK(e.file.fstype.empty());
+  CHECK(e.file.flags == 0101);
+
+  // also from an unaligned buffer
+  std::vector<unsigned char> buf(len + 1);
+  std::memcpy(buf.data() + 1, &r, len);
+  REQUIRE(d.Decode(buf.data() + 1, len, &e) == DecodeStatus::kOk);
+  CHECK(e.file.abspath == "/etc/hostname");
+
+  struct Case {
+    const char* what;
+    std::vector<const char*> base;
+    std::size_t len;
+  } bad[] = {
+      {"ends inside the base's names", {"etc"}, VG_FILE_SHORT_SIZE(1) - 1},
+      {"ends before the base's depth", {"etc"}, VG_FILE_SHORT_SIZE(0) - 4},
+      {"depth says 2 names, record holds 1", {"a", "b"}, VG_FILE_SHORT_SIZE(1)},
+  };
+  for (const auto& c : bad) {
+    INFO(c.what);
+    SetChain(&r.base, c.base);
+    r.hdr.size = static_cast<uint32_t>(c.len);
+    CHECK(Decode(d, r, &e, c.len) == DecodeStatus::kBadSize);
+    CHECK(e.file.path.empty());
+  }
+}
+
 TEST_CASE("net record: inet endpoints, abstract unix path", "[unit]") {
   Decoder d;
   Event e;
