@@ -233,12 +233,12 @@ int Run(const RunOptions& o) {
   auto protect_self = [&] {
     const auto cap = sensor->ObjectIds();
     const enforce::SelfIds capture_ids{cap.progs, cap.maps, cap.links};
-    self_monitor.Watch(capture_ids);
     if (enforcer) {
-      self_monitor.Watch(enforcer->OwnIds());
       if (auto err = enforcer->RegisterSelfIds(capture_ids))
         spdlog::error("self-protection: capture ids not registered with the kernel: {}", *err);
+      self_monitor.Watch(enforcer->OwnIds());
     }
+    self_monitor.Watch(capture_ids);  // last: its own fds on the links mark the registration done
     spdlog::info("self-protection: watching {} programs, {} maps, {} links ({})", self_monitor.watched_progs(),
                  self_monitor.watched_maps(), self_monitor.watched_links(),
                  enforcer && enforcer->lsm() ? "BPF LSM refuses access by id" : "alert on access by id");
@@ -275,11 +275,18 @@ int Run(const RunOptions& o) {
   // At most one self-protection alert per (process, command) and 5 s: `bpftool
   // prog show` opens every program by id, which would otherwise be ~100 alerts.
   std::unordered_map<uint64_t, std::pair<std::chrono::steady_clock::time_point, uint64_t>> self_alerted;
+  // Threads whose self-protection refusal the built-in alert already covers (the kernel's record
+  // can arrive after the capture's event); value = poll rounds waited. Bounded like `refusals`.
+  std::unordered_map<uint32_t, int> self_covered;
   auto self_access_alert = [&](const Event& ev) {
-    std::string enforced;
+    // Refused by the kernel: a pending refusal record for this thread, or (the record not read
+    // yet) EPERM under BPF LSM, where the bpf hook refuses these calls.
+    std::string enforced = enforcer && enforcer->lsm() && ev.res == -EPERM ? "deny" : "";
     if (auto it = refusals.find(ev.proc.tid); it != refusals.end() && it->second.rule == "vigil self-protection") {
       enforced = it->second.refusal.action;
       refusals.erase(it);
+    } else if (!enforced.empty() && self_covered.size() < 4096) {
+      self_covered[ev.proc.tid] = 0;
     }
     const uint64_t key = (uint64_t{ev.proc.pid} << 32) | static_cast<uint32_t>(ev.bpf.cmd);
     const auto now = std::chrono::steady_clock::now();
@@ -343,6 +350,8 @@ int Run(const RunOptions& o) {
   int rc = 0;
   while (!StopRequested()) {
     if (enforcer) {
+      for (auto it = self_covered.begin(); it != self_covered.end();)
+        it = ++it->second > 20 ? self_covered.erase(it) : std::next(it);
       // Refusals that waited a whole round without an alert claiming them.
       for (auto it = refusals.begin(); it != refusals.end();) {
         if (++it->second.rounds < 2) {
@@ -357,6 +366,8 @@ int Run(const RunOptions& o) {
           a.priority = rule->priority;
           a.tags = rule->tags;
           a.action = rule->action;
+        } else if (r.rule_id == enforce::kSelfProtectionRuleId) {
+          a.action = "deny";  // what the built-in self-protection asks
         }
         a.source = "syscall";
         a.enforcement = r.action;
@@ -374,9 +385,10 @@ int Run(const RunOptions& o) {
                        refusals.size());
           refusals.clear();
         }
-        refusals[r.tid] = PendingRefusal{r, r.rule, 0};
         spdlog::info("enforcement: {} {} (pid {}, {}) by rule '{}'", r.action, policy::HookClassName(r.hook), r.pid,
                      r.comm, r.rule);
+        if (r.rule_id == enforce::kSelfProtectionRuleId && self_covered.erase(r.tid) != 0) return;  // alerted
+        refusals[r.tid] = PendingRefusal{r, r.rule, 0};
       });
     }
     int n = sensor->Poll(100, on_event);

@@ -25,6 +25,7 @@
 #include "vigil_enforce_bpf.skel.h"
 
 namespace vigil::enforce {
+static_assert(kSelfProtectionRuleId == VE_SELF_RULE);
 namespace {
 
 using policy::Action;

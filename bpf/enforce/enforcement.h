@@ -56,6 +56,9 @@ struct RuleEnforcement {
   std::string reason;     // why this mechanism (empty when LSM enforces as written)
 };
 
+// Refusal::rule_id of a self-protection refusal (its rule is "vigil self-protection").
+inline constexpr uint32_t kSelfProtectionRuleId = 0xFFFFFFFFu;
+
 // One refusal the kernel made.
 struct Refusal {
   uint64_t ts_ns = 0;  // CLOCK_MONOTONIC

@@ -116,7 +116,7 @@ std::vector<HeldObject> HeldBpfObjects(pid_t pid) {
     if (readlink((fd_dir + "/" + e->d_name).c_str(), target, sizeof(target) - 1) < 0) continue;
     const std::string t = target;
     HeldObject o;
-    o.kind = t == "anon_inode:bpf-map" ? "map" : t == "anon_inode:bpf-prog" ? "prog" : t == "anon_inode:bpf_link" ? "link" : "";
+    o.kind = t == "anon_inode:bpf-map" ? "map" : t == "anon_inode:bpf-prog" ? "prog" : (t == "anon_inode:bpf_link" || t == "anon_inode:bpf-link") ? "link" : "";
     if (o.kind.empty()) continue;
     std::ifstream in("/proc/" + std::to_string(pid) + "/fdinfo/" + e->d_name);
     std::string line;

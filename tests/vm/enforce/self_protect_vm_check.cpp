@@ -1,0 +1,214 @@
+// self_protect_vm_check: runs in a VM next to a background `vigil run` (BPF LSM kernel) and
+// checks self-protection end to end: another process opening vigil's capture map, capture
+// program, capture link and enforcement (LSM) link by id gets EPERM, an unrelated map opens,
+// and vigil's alert file gets a Critical "vigil self-protection" alert with
+// "enforcement":"deny" for the refusals. vigil's ids come from /proc/<vigil>/fdinfo.
+//
+// Protocol (docs/testing-vm.md): VM-RESULT case lines; exit 0 iff all passed.
+// Usage: self_protect_vm_check ALERTS.json
+#include <dirent.h>
+#include <linux/bpf.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+bool all_ok = true;
+
+void Case(const std::string& name, bool pass, const std::string& detail) {
+  std::printf("VM-RESULT case %s %s %s\n", name.c_str(), pass ? "pass" : "fail", detail.c_str());
+  std::fflush(stdout);
+  all_ok = pass && all_ok;
+}
+
+struct Held {
+  std::string kind;  // map | prog | link
+  uint32_t id = 0;
+  std::map<std::string, std::string> info;
+};
+
+pid_t FindVigil() {
+  DIR* d = opendir("/proc");
+  pid_t found = 0;
+  while (dirent* e = readdir(d)) {
+    std::ifstream comm(std::string("/proc/") + e->d_name + "/comm");
+    std::string name;
+    if (std::getline(comm, name) && name == "vigil") found = static_cast<pid_t>(std::atoi(e->d_name));
+  }
+  closedir(d);
+  return found;
+}
+
+std::vector<Held> HeldObjects(pid_t pid) {
+  std::vector<Held> out;
+  const std::string dir = "/proc/" + std::to_string(pid);
+  DIR* d = opendir((dir + "/fd").c_str());
+  if (!d) return out;
+  while (dirent* e = readdir(d)) {
+    char target[128] = {};
+    if (e->d_name[0] == '.' || readlink((dir + "/fd/" + e->d_name).c_str(), target, sizeof(target) - 1) < 0) continue;
+    const std::string t = target;
+    Held h;
+    h.kind = t == "anon_inode:bpf-map" ? "map" : t == "anon_inode:bpf-prog" ? "prog" : (t == "anon_inode:bpf_link" || t == "anon_inode:bpf-link") ? "link" : "";
+    if (h.kind.empty()) continue;
+    std::ifstream in(dir + "/fdinfo/" + e->d_name);
+    std::string line;
+    while (std::getline(in, line)) {
+      auto c = line.find(':');
+      if (c == std::string::npos) continue;
+      std::string v = line.substr(c + 1);
+      v.erase(0, v.find_first_not_of(" \t"));
+      h.info[line.substr(0, c)] = v;
+    }
+    if (!h.info.count(h.kind + "_id")) continue;
+    h.id = static_cast<uint32_t>(std::stoul(h.info[h.kind + "_id"]));
+    out.push_back(std::move(h));
+  }
+  closedir(d);
+  return out;
+}
+
+// In a child process (one per call: vigil rate-limits its alert per process and command):
+// bpf(cmd) for `id`; returns 0 or errno.
+int GetFdByIdInChild(int cmd, uint32_t id) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    union bpf_attr attr;
+    std::memset(&attr, 0, sizeof(attr));
+    attr.prog_id = id;  // prog_id, map_id and link_id share the offset
+    _exit(syscall(__NR_bpf, cmd, &attr, sizeof(attr)) >= 0 ? 0 : errno);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 200;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: self_protect_vm_check ALERTS.json\n");
+    return 2;
+  }
+  const std::string alerts = argv[1];
+  // Ready: vigil holds a second fd on one of its links (its integrity watch opens them by id,
+  // "anon_inode:bpf-link", after the capture ids are registered with the enforcement object).
+  pid_t vigil = 0;
+  std::vector<Held> held;
+  bool ready = false;
+  for (auto end = std::chrono::steady_clock::now() + 150s; !ready && std::chrono::steady_clock::now() < end;) {
+    std::this_thread::sleep_for(500ms);
+    if (!vigil) vigil = FindVigil();
+    if (!vigil) continue;
+    held = HeldObjects(vigil);
+    std::map<uint32_t, int> links;
+    for (const auto& h : held)
+      if (h.kind == "link" && ++links[h.id] == 2) ready = true;
+  }
+  Case("vigil_ready", ready, "vigil pid " + std::to_string(vigil) + ", " + std::to_string(held.size()) + " BPF fds");
+  if (!ready) return 1;
+  std::this_thread::sleep_for(1s);  // the first integrity round
+
+  uint32_t capture_map = 0, capture_prog = 0, capture_link = 0, lsm_link = 0;
+  for (const auto& h : held) {
+    auto get = [&](const char* k) { return h.info.count(k) ? h.info.at(k) : std::string(); };
+    if (h.kind == "map" && get("map_type") == "27" && !capture_map) capture_map = h.id;    // a ring buffer
+    if (h.kind == "prog" && get("prog_type") == "5" && !capture_prog) capture_prog = h.id;  // tracepoint: capture
+    if (h.kind == "link" && get("link_type") == "perf_event" && !capture_link) capture_link = h.id;
+    if (h.kind == "link" && get("link_type") == "perf" && !capture_link) capture_link = h.id;
+    if (h.kind == "link" && (get("attach_type") == "27" || get("attach_type") == "lsm_mac") && !lsm_link)
+      lsm_link = h.id;  // BPF_LSM_MAC: the enforcement object
+  }
+  Case("ids_found", capture_map && capture_prog && capture_link && lsm_link,
+       "map " + std::to_string(capture_map) + " prog " + std::to_string(capture_prog) + " link " +
+           std::to_string(capture_link) + " lsm link " + std::to_string(lsm_link));
+  if (!all_ok) {
+    for (auto& h : held)
+      if (h.kind == "link")
+        std::printf("link %u type %s attach %s\n", h.id, h.info["link_type"].c_str(), h.info["attach_type"].c_str());
+    return 1;
+  }
+
+  const std::pair<const char*, std::pair<int, uint32_t>> attempts[] = {
+      {"capture_map", {BPF_MAP_GET_FD_BY_ID, capture_map}},
+      {"capture_prog", {BPF_PROG_GET_FD_BY_ID, capture_prog}},
+      {"capture_link", {BPF_LINK_GET_FD_BY_ID, capture_link}},
+      {"enforce_lsm_link", {BPF_LINK_GET_FD_BY_ID, lsm_link}},
+  };
+  for (const auto& [name, what] : attempts) {
+    const int rc = GetFdByIdInChild(what.first, what.second);
+    Case(std::string("refused_") + name, rc == EPERM, "errno " + std::to_string(rc) + " (expected EPERM)");
+  }
+  // An unrelated map: created here, opened by id from a child.
+  union bpf_attr attr;
+  std::memset(&attr, 0, sizeof(attr));
+  attr.map_type = BPF_MAP_TYPE_ARRAY;
+  attr.key_size = 4;
+  attr.value_size = 4;
+  attr.max_entries = 1;
+  int own = static_cast<int>(syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr)));
+  struct bpf_map_info info;
+  std::memset(&info, 0, sizeof(info));
+  std::memset(&attr, 0, sizeof(attr));
+  attr.info.bpf_fd = static_cast<uint32_t>(own);
+  attr.info.info_len = sizeof(info);
+  attr.info.info = reinterpret_cast<uint64_t>(&info);
+  const bool got_info = own >= 0 && syscall(__NR_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) == 0;
+  const int unrelated = got_info ? GetFdByIdInChild(BPF_MAP_GET_FD_BY_ID, info.id) : -1;
+  Case("unrelated_map_opens", unrelated == 0, "errno " + std::to_string(unrelated));
+
+  // The alerts: each refused id named in a Critical self-protection alert marked as enforced.
+  std::string text;
+  bool named_all = false;
+  for (auto end = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < end;) {
+    text = ReadFile(alerts);
+    named_all = true;
+    for (const auto& [name, what] : attempts)
+      if (text.find("on vigil's own id " + std::to_string(what.second) + " ") == std::string::npos) named_all = false;
+    if (named_all && text.find("\"enforcement\":\"deny\"") != std::string::npos) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  std::size_t lines = 0, critical = 0, enforced = 0;
+  std::size_t bol = 0;
+  while (bol < text.size()) {
+    std::size_t eol = text.find('\n', bol);
+    if (eol == std::string::npos) eol = text.size();
+    const std::string line = text.substr(bol, eol - bol);
+    if (line.find("\"rule\":\"vigil self-protection\"") != std::string::npos) {
+      ++lines;
+      if (line.find("\"priority\":\"Critical\"") != std::string::npos) ++critical;
+      if (line.find("\"enforcement\":\"deny\"") != std::string::npos) ++enforced;
+    }
+    bol = eol + 1;
+  }
+  Case("alerts_name_each_id", named_all, std::to_string(lines) + " self-protection alerts");
+  Case("alerts_critical", lines > 0 && critical == lines, std::to_string(critical) + " of " + std::to_string(lines));
+  // One alert per refused call (the kernel's refusal record and the capture's event are one alert).
+  Case("alerts_enforced_deny", lines == std::size(attempts) && enforced == lines,
+       std::to_string(enforced) + " of " + std::to_string(lines) + " with \"enforcement\":\"deny\", expected " +
+           std::to_string(std::size(attempts)));
+  const bool no_unrelated =
+      got_info && text.find("bpf(BPF_MAP_GET_FD_BY_ID) on vigil's own id " + std::to_string(info.id) + " ") ==
+                      std::string::npos;
+  Case("no_alert_for_unrelated_map", no_unrelated, "map id " + std::to_string(info.id));
+  return all_ok ? 0 : 1;
+}
