@@ -227,6 +227,19 @@ static __always_inline void vg_fill_hdr(struct vg_hdr *h, __u16 kind, __u16 type
   }
   h->cgroup_id = bpf_get_current_cgroup_id();
   bpf_get_current_comm(h->comm, sizeof(h->comm));
+
+  /* controlling terminal, encoded like tty_nr in /proc/PID/stat (Falco's
+   * proc.tty): device MKDEV(driver major, minor_start + index) in the kernel's
+   * new_encode_dev() form */
+  h->tty = 0;
+  h->pad = 0;
+  struct tty_struct *tty = t->signal->tty;
+  if (tty) {
+    struct tty_driver *drv = tty->driver;
+    __u32 major = drv->major;
+    __u32 minor = drv->minor_start + tty->index;
+    h->tty = (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+  }
 }
 
 struct vg_walk_ctx {

@@ -123,6 +123,7 @@ void DecodeHeader(const vg_hdr& h, int64_t boot_to_wall, Event* e) {
   p.ns.uts = h.ns_uts;
   p.ns.ipc = h.ns_ipc;
   p.ns.cgroup = h.ns_cgroup;
+  p.tty = h.tty;
   p.name.assign(Str(h.comm));
 }
 

@@ -24,7 +24,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 2
+#define VG_ABI_VERSION 3
 
 #define VG_COMM_LEN 16
 #define VG_PATH_LEN 256   /* a path as the caller gave it */
@@ -148,6 +148,8 @@ struct vg_hdr {
   __u64 cgroup_id;
   __u64 ns_pid, ns_mnt, ns_net, ns_user, ns_uts, ns_ipc, ns_cgroup;
   char comm[VG_COMM_LEN];
+  __u32 tty; /* controlling terminal as /proc/PID/stat's tty_nr encodes it; 0 = none */
+  __u32 pad;
 };
 
 /* chain.flags */

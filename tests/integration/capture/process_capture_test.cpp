@@ -1,11 +1,16 @@
 // Process family on the real kernel: fork, exec with arguments, failed exec,
 // exit code and signal, as events from the loaded sensor.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "bpf/vigil_abi.h"
 #include "capture_fixture.h"
@@ -79,6 +84,47 @@ TEST_CASE("fork + exec with arguments: exec event carries argv, exe, cwd, parent
   CHECK(e.wall_ns > 1'600'000'000'000'000'000ull);
   CHECK(exec->parent_pid == static_cast<uint32_t>(getpid()));
   CHECK(exec->parent_name == "vg-parent");
+}
+
+// proc.tty (Falco's field; rules such as a terminal shell in a container use
+// it): a session leader that opens a pty slave gets it as controlling terminal,
+// and every event of it carries the device as /proc/PID/stat's tty_nr encodes it.
+TEST_CASE("controlling terminal: proc.tty on events of a process with a pty", "[root]") {
+  Drain();
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  REQUIRE(master >= 0);
+  REQUIRE(grantpt(master) == 0);
+  REQUIRE(unlockpt(master) == 0);
+  std::string slave = ptsname(master);
+  struct stat st {};
+  REQUIRE(stat(slave.c_str(), &st) == 0);
+  unsigned maj = major(st.st_rdev), min = minor(st.st_rdev);
+  uint32_t want = (min & 0xff) | (maj << 8) | ((min & ~0xffu) << 12);
+  auto [child, status] = InChild([&] {
+    if (setsid() < 0) return 1;
+    int fd = open(slave.c_str(), O_RDWR);  // session leader, no O_NOCTTY: becomes the controlling tty
+    if (fd < 0) return 2;
+    execl("/bin/true", "true", static_cast<char*>(nullptr));
+    return 127;
+  });
+  close(master);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  auto exec = WaitFor([&](const Event& e) { return e.type == EventType::execve && e.proc.pid == uint32_t(child); });
+  REQUIRE(exec);
+  CHECK(exec->event.proc.tty == want);
+  // the forking process: whatever terminal it has (none under CTest)
+  auto mine = WaitFor([&](const Event& e) {
+    return (e.type == EventType::clone || e.type == EventType::fork || e.type == EventType::clone3) &&
+           e.proc.pid == static_cast<uint32_t>(getpid()) && e.args.target_pid == child;
+  });
+  REQUIRE(mine);
+  std::ifstream stat_file("/proc/self/stat");
+  std::string text((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+  std::istringstream rest(text.substr(text.rfind(')') + 2));
+  std::string state, ppid, pgrp, session, tty_nr;
+  rest >> state >> ppid >> pgrp >> session >> tty_nr;
+  CHECK(mine->event.proc.tty == static_cast<uint32_t>(std::stoul(tty_nr)));
 }
 
 TEST_CASE("long argv is bounded and flagged truncated", "[root]") {

@@ -12,14 +12,14 @@
 #include "bpf/vigil_abi.h"
 
 // Sizes: a change here is an ABI change (bump VG_ABI_VERSION).
-static_assert(sizeof(vg_hdr) == 176);
+static_assert(sizeof(vg_hdr) == 184);
 static_assert(sizeof(vg_chain) == 1032);
 static_assert(sizeof(vg_sock) == 160);
-static_assert(sizeof(vg_exec) == 3552);
-static_assert(sizeof(vg_proc) == 680);
-static_assert(sizeof(vg_file) == 2824);
-static_assert(sizeof(vg_net) == 352);
-static_assert(sizeof(vg_bpf) == 608);
+static_assert(sizeof(vg_exec) == 3560);
+static_assert(sizeof(vg_proc) == 688);
+static_assert(sizeof(vg_file) == 2832);
+static_assert(sizeof(vg_net) == 360);
+static_assert(sizeof(vg_bpf) == 616);
 
 static_assert(offsetof(vg_hdr, size) == 0);
 static_assert(offsetof(vg_hdr, kind) == 4);
@@ -34,39 +34,40 @@ static_assert(offsetof(vg_hdr, cgroup_id) == 96);
 static_assert(offsetof(vg_hdr, ns_pid) == 104);
 static_assert(offsetof(vg_hdr, ns_cgroup) == 152);
 static_assert(offsetof(vg_hdr, comm) == 160);
+static_assert(offsetof(vg_hdr, tty) == 176);
 static_assert(offsetof(vg_chain, comp) == 8);
-static_assert(offsetof(vg_exec, flags) == 176);
-static_assert(offsetof(vg_exec, old_comm) == 192);
-static_assert(offsetof(vg_exec, filename) == 208);
-static_assert(offsetof(vg_exec, exe) == 464);
-static_assert(offsetof(vg_exec, cwd) == 1496);
-static_assert(offsetof(vg_exec, argv) == 2528);
+static_assert(offsetof(vg_exec, flags) == 184);
+static_assert(offsetof(vg_exec, old_comm) == 200);
+static_assert(offsetof(vg_exec, filename) == 216);
+static_assert(offsetof(vg_exec, exe) == 472);
+static_assert(offsetof(vg_exec, cwd) == 1504);
+static_assert(offsetof(vg_exec, argv) == 2536);
 static_assert(offsetof(vg_sock, type) == 8);
 static_assert(offsetof(vg_sock, laddr) == 16);
 static_assert(offsetof(vg_sock, raddr) == 32);
 static_assert(offsetof(vg_sock, unix_path) == 48);
-static_assert(offsetof(vg_proc, flags) == 176);
-static_assert(offsetof(vg_proc, caps) == 192);
-static_assert(offsetof(vg_proc, target_pid) == 224);
-static_assert(offsetof(vg_proc, ids) == 240);
-static_assert(offsetof(vg_proc, has_sock) == 260);
-static_assert(offsetof(vg_proc, sock) == 264);
-static_assert(offsetof(vg_proc, name) == 424);
-static_assert(offsetof(vg_file, fd) == 176);
-static_assert(offsetof(vg_file, length) == 208);
-static_assert(offsetof(vg_file, path) == 216);
-static_assert(offsetof(vg_file, base) == 472);
-static_assert(offsetof(vg_file, fstype) == 1504);
-static_assert(offsetof(vg_file, target) == 1536);
-static_assert(offsetof(vg_file, target_base) == 1792);
-static_assert(VG_FILE_SHORT_SIZE(0) == 480 && VG_FILE_SHORT_SIZE(16) == 1504);
-static_assert(offsetof(vg_net, fd) == 176);
-static_assert(offsetof(vg_net, sock) == 192);
-static_assert(offsetof(vg_bpf, cmd) == 176);
-static_assert(offsetof(vg_bpf, helpers) == 224);
-static_assert(offsetof(vg_bpf, prog_name) == 256);
-static_assert(offsetof(vg_bpf, license) == 288);
-static_assert(offsetof(vg_bpf, target) == 352);
+static_assert(offsetof(vg_proc, flags) == 184);
+static_assert(offsetof(vg_proc, caps) == 200);
+static_assert(offsetof(vg_proc, target_pid) == 232);
+static_assert(offsetof(vg_proc, ids) == 248);
+static_assert(offsetof(vg_proc, has_sock) == 268);
+static_assert(offsetof(vg_proc, sock) == 272);
+static_assert(offsetof(vg_proc, name) == 432);
+static_assert(offsetof(vg_file, fd) == 184);
+static_assert(offsetof(vg_file, length) == 216);
+static_assert(offsetof(vg_file, path) == 224);
+static_assert(offsetof(vg_file, base) == 480);
+static_assert(offsetof(vg_file, fstype) == 1512);
+static_assert(offsetof(vg_file, target) == 1544);
+static_assert(offsetof(vg_file, target_base) == 1800);
+static_assert(VG_FILE_SHORT_SIZE(0) == 488 && VG_FILE_SHORT_SIZE(16) == 1512);
+static_assert(offsetof(vg_net, fd) == 184);
+static_assert(offsetof(vg_net, sock) == 200);
+static_assert(offsetof(vg_bpf, cmd) == 184);
+static_assert(offsetof(vg_bpf, helpers) == 232);
+static_assert(offsetof(vg_bpf, prog_name) == 264);
+static_assert(offsetof(vg_bpf, license) == 296);
+static_assert(offsetof(vg_bpf, target) == 360);
 
 namespace {
 
@@ -89,7 +90,8 @@ const Member kMembers[] = {
     VG_M(vg_hdr, cap_permitted), VG_M(vg_hdr, start_ns),      VG_M(vg_hdr, cgroup_id),
     VG_M(vg_hdr, ns_pid),        VG_M(vg_hdr, ns_mnt),        VG_M(vg_hdr, ns_net),
     VG_M(vg_hdr, ns_user),       VG_M(vg_hdr, ns_uts),        VG_M(vg_hdr, ns_ipc),
-    VG_M(vg_hdr, ns_cgroup),     VG_M(vg_hdr, comm),          VG_M(vg_chain, depth),
+    VG_M(vg_hdr, ns_cgroup),     VG_M(vg_hdr, comm),          VG_M(vg_hdr, tty),
+    VG_M(vg_chain, depth),
     VG_M(vg_chain, flags),       VG_M(vg_chain, comp),        VG_M(vg_exec, hdr),
     VG_M(vg_exec, flags),        VG_M(vg_exec, argv_len),     VG_M(vg_exec, dirfd),
     VG_M(vg_exec, at_flags),     VG_M(vg_exec, old_comm),     VG_M(vg_exec, filename),
