@@ -156,6 +156,14 @@ std::vector<CapabilityProbe> ProbeEnforcement(const EnforceOptions& options) {
       out.push_back(std::move(p));
     }
   }
+  // bpf.prog.helpers rules: a separate row, the mechanism depends on two more kernel features.
+  const bool have_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, nullptr) == 1;
+  CapabilityProbe helpers{"bpf helper-id deny", ""};
+  if (!lsm) helpers.mechanism = "alert only (no BPF LSM)";
+  else if (!have_loop) helpers.mechanism = "not enforced (no bpf_loop helper, 5.17+)";
+  else if (KernelHasFunc("bpf_lsm_bpf_prog_load")) helpers.mechanism = "BPF LSM bpf_prog_load (the kernel's copy)";
+  else helpers.mechanism = "BPF LSM bpf, scanning the loader's memory (racy: see docs/enforcement.md)";
+  out.push_back(std::move(helpers));
   return out;
 }
 

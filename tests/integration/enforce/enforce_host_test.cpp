@@ -215,7 +215,9 @@ TEST_CASE("without BPF LSM, each deny is reported with how it degrades", "[root]
     CHECK(r[4].effective == "alert");
   }
   auto probe = ProbeEnforcement();
-  REQUIRE(probe.size() == 16);
+  REQUIRE(probe.size() == 17);
+  CHECK(probe[16].capability == "bpf helper-id deny");
+  CHECK(probe[16].mechanism == "alert only (no BPF LSM)");
   CHECK(probe[1].capability == "exec kill");
   CHECK(probe[1].mechanism == "tracepoint sched_process_exec SIGKILL");
   CHECK(probe[4].capability == "connect deny");
