@@ -278,6 +278,9 @@ std::unique_ptr<EnforcementManager> EnforcementManager::Create(const EnforceOpti
         spdlog::warn("enforce: {}", im.helper_scan_why);
       }
     }
+    std::string attached;
+    for (const auto& h : m->hooks_) attached += (attached.empty() ? "" : ",") + h;
+    spdlog::info("enforce: BPF LSM hooks attached: {}", attached.empty() ? "none" : attached);
   } else {
     if (bpf_link* l = bpf_program__attach(p.ve_tp_exec)) {
       im.links.push_back(l);
