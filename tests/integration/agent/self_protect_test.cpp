@@ -89,6 +89,7 @@ class Agent {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
   pid_t pid() const { return pid_; }
+  void Signal(int sig) { kill(pid_, sig); }
 
  private:
   pid_t pid_ = -1;
@@ -324,6 +325,39 @@ TEST_CASE("vigil run alerts on another process opening its BPF objects by id, de
       CHECK(perf_detach_errno == EOPNOTSUPP);
     }
   }
+  CHECK(agent.Stop() == 0);
+  CHECK(std::system(("rm -rf " + dir).c_str()) == 0);
+}
+
+TEST_CASE("an enforcement object created by a reload is watched too", "[root]") {
+  char tmpl[] = "/tmp/vigil-selfprot-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl;
+  const std::string rules = dir + "/rules.yaml", config = dir + "/vigil.yaml", alerts = dir + "/alerts.json";
+  Write(rules, "- rule: Selfprot marker\n  desc: test\n  condition: evt.type = openat and fd.name = " + dir +
+                   "/never\n  output: o\n  priority: WARNING\n");
+  Write(config, "outputs:\n  file:\n    enabled: true\n    path: " + alerts +
+                    "\n    fsync_interval_ms: 0\nmetrics:\n  enabled: false\nstats_interval_s: 0\n");
+  Agent agent({"run", "-c", config, "-r", rules});
+  REQUIRE(agent.WaitFor("vigil running", 60s));
+  auto cgroup_link = [&] {
+    for (const auto& o : HeldBpfObjects(agent.pid()))
+      if (o.kind == "link" && o.info.count("link_type") && o.info.at("link_type") == "cgroup") return o.id;
+    return 0u;
+  };
+  REQUIRE(cgroup_link() == 0);  // no enforcing rule, no BPF LSM: no enforcement object yet
+  // The first enforcing rule arrives by SIGHUP (scoped to a test-only name and port).
+  Write(rules, "- rule: Selfprot reload deny\n  desc: test\n  condition: evt.type = connect and fd.rport = 47932 and "
+               "proc.name = selfprot-none\n  output: denied\n  priority: WARNING\n  action: deny\n");
+  agent.Signal(SIGHUP);
+  REQUIRE(agent.WaitFor("new ruleset active", 30s));
+  const uint32_t link = cgroup_link();
+  REQUIRE(link != 0);
+  pid_t probe = 0;
+  REQUIRE(InProbe([&] { return GetFdById(BPF_LINK_GET_FD_BY_ID, link) >= 0 ? 0 : 1; }, &probe) == 0);
+  CHECK(WaitForAlert(alerts, "bpf(BPF_LINK_GET_FD_BY_ID) on vigil's own id " + std::to_string(link) + " by pid " +
+                                 std::to_string(probe),
+                     10s));
   CHECK(agent.Stop() == 0);
   CHECK(std::system(("rm -rf " + dir).c_str()) == 0);
 }
