@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# capture_prog_cost.sh: the in-kernel cost of vigil's openat capture, per
+# program run, from the kernel's own BPF run-time statistics
+# (kernel.bpf_stats_enabled), for one or more vigil binaries in the same run
+# (A/B: e.g. a build of an older commit against the current one). Also times
+# an open+close loop under each and with no sensor. Prints figures; asserts
+# nothing. Needs root, bpftool and a C compiler.
+#
+#   sudo bench/capture_prog_cost.sh [-n CALLS] [-r ROUNDS] VIGIL [VIGIL...]
+set -euo pipefail
+calls=200000
+rounds=2
+while getopts "n:r:" opt; do
+  case $opt in
+    n) calls=$OPTARG ;;
+    r) rounds=$OPTARG ;;
+    *) echo "usage: $0 [-n CALLS] [-r ROUNDS] VIGIL [VIGIL...]" >&2; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+if [ $# -eq 0 ]; then
+  echo "usage: $0 [-n CALLS] [-r ROUNDS] VIGIL [VIGIL...]" >&2
+  exit 2
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "capture_prog_cost: needs root (loads BPF programs, reads their run-time stats)" >&2
+  exit 1
+fi
+
+work=$(mktemp -d /tmp/vigil-prog-cost-XXXXXX)
+old_stats=$(sysctl -n kernel.bpf_stats_enabled)
+cleanup() {
+  sysctl -qw kernel.bpf_stats_enabled="$old_stats" || true
+  [ -n "${vigil_pid:-}" ] && kill -INT "$vigil_pid" 2>/dev/null && wait "$vigil_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat >"$work/openloop.c" <<'EOF'
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+int main(int argc, char** argv) {
+  long n = atol(argv[1]);
+  struct timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  for (long i = 0; i < n; i++) close(open("/etc/hostname", O_RDONLY));
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  printf("%.0f\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n);
+  return 0;
+}
+EOF
+cc -O2 -o "$work/openloop" "$work/openloop.c"
+
+# name run_cnt run_time_ns of vigil's openat pair
+snapshot() {
+  bpftool prog show -j | python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    if p.get("name") in ("vg_enter_openat", "vg_exit_openat"):
+        print(p["name"], p.get("run_cnt", 0), p.get("run_time_ns", 0))'
+}
+
+sysctl -qw kernel.bpf_stats_enabled=1
+printf "%-40s %6s %12s %16s %16s\n" "sensor" "round" "loop ns/op" "enter ns/run" "exit ns/run"
+for r in $(seq "$rounds"); do
+  printf "%-40s %6s %12s %16s %16s\n" "none" "$r" "$("$work/openloop" "$calls")" "-" "-"
+  for v in "$@"; do
+    "$v" events -w /dev/null --stats-interval 3600 >/dev/null 2>"$work/vigil.log" &
+    vigil_pid=$!
+    for _ in $(seq 100); do grep -q "capturing with" "$work/vigil.log" && break; sleep 0.1; done
+    if ! grep -q "capturing with" "$work/vigil.log"; then
+      echo "capture_prog_cost: $v did not start:" >&2
+      cat "$work/vigil.log" >&2
+      exit 1
+    fi
+    sleep 0.5
+    before=$(snapshot)
+    ns=$("$work/openloop" "$calls")
+    after=$(snapshot)
+    kill -INT "$vigil_pid"
+    wait "$vigil_pid" || true
+    vigil_pid=
+    read -r enter exit_ < <(python3 -c '
+import sys
+a = {l.split()[0]: list(map(int, l.split()[1:])) for l in sys.argv[1].splitlines()}
+b = {l.split()[0]: list(map(int, l.split()[1:])) for l in sys.argv[2].splitlines()}
+def per(k):
+    c = b[k][0] - a[k][0]
+    return (b[k][1] - a[k][1]) // c if c > 0 else 0
+print(per("vg_enter_openat"), per("vg_exit_openat"))' "$before" "$after")
+    printf "%-40s %6s %12s %16s %16s\n" "$v" "$r" "$ns" "$enter" "$exit_"
+  done
+done
