@@ -35,7 +35,9 @@ bool ReadNumber(const Json& j, const char* key, T* out, std::string* err) {
   if constexpr (std::is_signed_v<T>) {
     *out = static_cast<T>(it->get<int64_t>());
   } else {
-    if (it->is_number_integer() && it->get<int64_t>() < 0) {
+    // is_number_integer() is also true for unsigned values: a value above
+    // INT64_MAX (a full capability set) must not be read as negative.
+    if (!it->is_number_unsigned() && it->get<int64_t>() < 0) {
       *err = std::string("key '") + key + "': expected a non-negative integer";
       return false;
     }
@@ -137,19 +139,25 @@ class LineWriter {
     w_.EndObject();
     out->append(buf_.GetString(), buf_.GetSize());
   }
+  // Keys are literals without characters to escape: copied, not scanned.
   template <std::size_t N>
   void Key(const char (&k)[N]) {
-    w_.Key(k, N - 1);
+    Quoted(std::string_view(k, N - 1), rapidjson::kStringType);
   }
   // Invalid UTF-8 (a file name is any bytes) is written with each offending
   // byte replaced by U+FFFD, rather than an exception or an unreadable line.
+  // A string with nothing to escape (the common case) is copied in one go;
+  // others go through rapidjson's escaping.
   void Str(std::string_view v) {
     v = Utf8Safe(v, &fixed_);
-    w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    for (char c : v)
+      if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\') {
+        w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+        return;
+      }
+    Quoted(v, rapidjson::kStringType);
   }
-  // An already encoded JSON value.
-  // RawValue copies byte by byte; an empty raw value makes the writer put its
-  // separator, and the bytes then go into the buffer in one copy.
+  // An already encoded JSON value (an array).
   void Raw(std::string_view json) {
     w_.RawValue("", 0, rapidjson::kArrayType);
     std::memcpy(buf_.Push(json.size()), json.data(), json.size());
@@ -200,6 +208,16 @@ class LineWriter {
       i += n;
     }
     return true;
+  }
+  // RawValue with no bytes makes the writer put its separator (',' or ':')
+  // and count the value; the bytes then go into the buffer in one copy
+  // (RawValue itself copies byte by byte).
+  void Quoted(std::string_view v, rapidjson::Type type) {
+    w_.RawValue("", 0, type);
+    char* p = buf_.Push(v.size() + 2);
+    p[0] = '"';
+    std::memcpy(p + 1, v.data(), v.size());
+    p[v.size() + 1] = '"';
   }
   rapidjson::StringBuffer buf_;
   rapidjson::Writer<rapidjson::StringBuffer> w_{buf_};

@@ -312,6 +312,8 @@ TEST_CASE("event JSON never emits invalid UTF-8", "[unit]") {
       {"x\xE2\x82", "x" + r + r},                                   // cut at the end
       {"\xF5\x80\x80\x80", r + r + r + r},                           // above U+10FFFF
       {std::string("a\0b", 3), std::string("a\0b", 3)},             // NUL is escaped, kept
+      {"q\"b\\s\n\t\x01/\x7f", "q\"b\\s\n\t\x01/\x7f"},                  // escapes survive
+      {"caf\xC3\xA9 \"x\"", "caf\xC3\xA9 \"x\""},                         // UTF-8 and escapes
   };
   for (const auto& c : cases) {
     e.file.abspath = c.in;
@@ -325,6 +327,26 @@ TEST_CASE("event JSON never emits invalid UTF-8", "[unit]") {
 
 // The writer reuses a process's encoded argv while it is unchanged: a new
 // argv under the same pid (exec, pid reuse) must never print the old one.
+// Regression (found by capture_decoder_fuzz): an unsigned value above
+// INT64_MAX was read back as negative and refused.
+TEST_CASE("event JSON round-trips the largest unsigned values", "[unit]") {
+  Event e;
+  e.type = EventType::rename;
+  e.proc.cap_effective = ~0ull;
+  e.proc.cap_permitted = 1ull << 63;
+  e.proc.start_ns = ~0ull;
+  std::string line;
+  vigil::AppendEventJson(e, &line);
+  Event back;
+  OwnedAncestors chain;
+  auto err = vigil::ParseEventJson(line, &back, &chain);
+  INFO(line);
+  REQUIRE_FALSE(err.has_value());
+  CHECK(back.proc.cap_effective == ~0ull);
+  CHECK(back.proc.cap_permitted == 1ull << 63);
+  CHECK(back.proc.start_ns == ~0ull);
+}
+
 TEST_CASE("event JSON argv follows the process, not a cached copy", "[unit]") {
   Event e;
   e.type = EventType::openat;
