@@ -3,6 +3,8 @@
 // good ruleset, --dry-run, and a clean SIGTERM.
 #include <catch2/catch.hpp>
 
+#include "agent_process.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <signal.h>
@@ -31,77 +33,7 @@ std::string RuleFile(const std::string& name, const std::string& marker) {
          "\n  output: marker opened by %proc.name (%fd.name)\n  priority: WARNING\n  tags: [test]\n";
 }
 
-// The agent as a child process; its stderr is collected line by line.
-class Agent {
- public:
-  explicit Agent(const std::vector<std::string>& args) {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    pid_ = fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      dup2(fds[1], 2);
-      close(fds[0]);
-      close(fds[1]);
-      std::vector<char*> argv;
-      argv.push_back(const_cast<char*>(VIGIL_BIN));
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(VIGIL_BIN, argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    reader_ = std::thread([this, fd = fds[0]] {
-      char buf[4096];
-      ssize_t n;
-      while ((n = read(fd, buf, sizeof buf)) > 0) {
-        std::lock_guard<std::mutex> lock(mu_);
-        log_.append(buf, static_cast<std::size_t>(n));
-      }
-      close(fd);
-    });
-  }
-  ~Agent() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (reader_.joinable()) reader_.join();
-  }
-  std::string Log() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return log_;
-  }
-  bool WaitFor(const std::string& needle, std::chrono::seconds timeout, std::size_t occurrences = 1) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto log = Log();
-      std::size_t count = 0, pos = 0;
-      while ((pos = log.find(needle, pos)) != std::string::npos) {
-        ++count;
-        pos += needle.size();
-      }
-      if (count >= occurrences) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  }
-  void Signal(int sig) { kill(pid_, sig); }
-  int Wait() {
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    exited_ = true;
-    if (reader_.joinable()) reader_.join();
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  std::thread reader_;
-  std::mutex mu_;
-  std::string log_;
-};
+using Agent = vigil::testing::AgentProcess;
 
 int RunToExit(const std::vector<std::string>& args) {
   Agent a(args);

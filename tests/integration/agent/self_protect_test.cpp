@@ -7,6 +7,8 @@
 // finding them needs no bpf() call that could itself be alerted.
 #include <catch2/catch.hpp>
 
+#include "agent_process.h"
+
 #include <dirent.h>
 #include <linux/bpf.h>
 #include <signal.h>
@@ -33,71 +35,7 @@ using namespace std::chrono_literals;
 
 void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
-// `vigil run` as a child process; stderr collected.
-class Agent {
- public:
-  explicit Agent(const std::vector<std::string>& args) {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    pid_ = fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      dup2(fds[1], 2);
-      close(fds[0]);
-      close(fds[1]);
-      std::vector<char*> argv{const_cast<char*>(VIGIL_BIN)};
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(VIGIL_BIN, argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    reader_ = std::thread([this, fd = fds[0]] {
-      char buf[4096];
-      ssize_t n;
-      while ((n = read(fd, buf, sizeof buf)) > 0) {
-        std::lock_guard<std::mutex> lock(mu_);
-        log_.append(buf, static_cast<std::size_t>(n));
-      }
-      close(fd);
-    });
-  }
-  ~Agent() {
-    if (!exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (reader_.joinable()) reader_.join();
-  }
-  std::string Log() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return log_;
-  }
-  bool WaitFor(const std::string& needle, std::chrono::seconds timeout) {
-    for (auto end = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < end;) {
-      if (Log().find(needle) != std::string::npos) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return false;
-  }
-  int Stop() {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    exited_ = true;
-    if (reader_.joinable()) reader_.join();
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  pid_t pid() const { return pid_; }
-  void Signal(int sig) { kill(pid_, sig); }
-
- private:
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  std::thread reader_;
-  std::mutex mu_;
-  std::string log_;
-};
+using Agent = vigil::testing::AgentProcess;
 
 // One BPF object fd vigil holds, from /proc/PID/fdinfo.
 struct HeldObject {

@@ -1,0 +1,102 @@
+// `vigil` as a child process for the agent integration tests: started with
+// arguments, its stderr (the log) collected by a reader thread, waited for by
+// text, signalled, and killed if the test ends first.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace vigil::testing {
+
+class AgentProcess {
+ public:
+  // Runs VIGIL_BIN (a compile definition of the test) with `args`.
+  explicit AgentProcess(const std::vector<std::string>& args) {
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      dup2(fds[1], 2);
+      close(fds[0]);
+      close(fds[1]);
+      std::vector<char*> argv{const_cast<char*>(VIGIL_BIN)};
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(VIGIL_BIN, argv.data());
+      _exit(127);
+    }
+    close(fds[1]);
+    reader_ = std::thread([this, fd = fds[0]] {
+      char buf[4096];
+      ssize_t n;
+      while ((n = read(fd, buf, sizeof buf)) > 0) {
+        std::lock_guard<std::mutex> lock(mu_);
+        log_.append(buf, static_cast<std::size_t>(n));
+      }
+      close(fd);
+    });
+  }
+  ~AgentProcess() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (reader_.joinable()) reader_.join();
+  }
+  AgentProcess(const AgentProcess&) = delete;
+  AgentProcess& operator=(const AgentProcess&) = delete;
+
+  std::string Log() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return log_;
+  }
+  // True once `needle` has appeared `occurrences` times in the log.
+  bool WaitFor(const std::string& needle, std::chrono::seconds timeout, std::size_t occurrences = 1) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto log = Log();
+      std::size_t count = 0, pos = 0;
+      while ((pos = log.find(needle, pos)) != std::string::npos) {
+        ++count;
+        pos += needle.size();
+      }
+      if (count >= occurrences) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+  void Signal(int sig) { kill(pid_, sig); }
+  // Waits for the exit; the exit code, or 128 + the signal that killed it.
+  int Wait() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    exited_ = true;
+    if (reader_.joinable()) reader_.join();
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  // SIGTERM, then Wait().
+  int Stop() {
+    Signal(SIGTERM);
+    return Wait();
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  std::thread reader_;
+  std::mutex mu_;
+  std::string log_;
+};
+
+}  // namespace vigil::testing
