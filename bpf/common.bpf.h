@@ -196,8 +196,13 @@ static __always_inline void vg_fill_hdr(struct vg_hdr *h, __u16 kind, __u16 type
   const struct cred *cred = t->cred;
   h->euid = cred->euid.val;
   h->egid = cred->egid.val;
-  h->cap_effective = vg_read_caps(&cred->cap_effective);
-  h->cap_permitted = vg_read_caps(&cred->cap_permitted);
+  if (bpf_core_field_exists(cred->cap_effective.val)) { /* 6.3+: a u64, read directly */
+    h->cap_effective = cred->cap_effective.val;
+    h->cap_permitted = cred->cap_permitted.val;
+  } else {
+    h->cap_effective = vg_read_caps(&cred->cap_effective);
+    h->cap_permitted = vg_read_caps(&cred->cap_permitted);
+  }
   h->ns_user = cred->user_ns->ns.inum;
   if (bpf_core_field_exists(t->loginuid))
     h->loginuid = t->loginuid.val;
@@ -269,13 +274,30 @@ static long vg_walk_step(__u32 i, void *arg) {
     w->root = BPF_CORE_READ(pm, mnt.mnt_root);
     return 0;
   }
-  struct dentry *parent = BPF_CORE_READ(d, d_parent);
+  /* d_parent and d_name.name in one read when this kernel lays them out
+   * within 24 bytes of each other (every kernel vigil supports does: d_parent
+   * is followed by the d_name qstr); else two reads. */
+  struct dentry *parent;
+  const unsigned char *name;
+  __u32 off_parent = bpf_core_field_offset(struct dentry, d_parent);
+  __u32 off_name = bpf_core_field_offset(struct dentry, d_name.name);
+  if (off_name > off_parent && off_name - off_parent <= 16 && ((off_name - off_parent) & 7) == 0) {
+    __u64 window[3] = {};
+    if (bpf_probe_read_kernel(window, sizeof(window), (const char *)d + off_parent) < 0) {
+      vg_count(VG_C_READ_DENTRY);
+      return 1;
+    }
+    parent = (struct dentry *)window[0];
+    name = (const unsigned char *)window[((off_name - off_parent) >> 3) & 3];
+  } else {
+    parent = BPF_CORE_READ(d, d_parent);
+    name = BPF_CORE_READ(d, d_name.name);
+  }
   /* d == parent: a pseudo file (memfd, pipe, socket) or a detached tree,
    * named by its own dentry: take the name, then stop. */
   int last = d == parent || !parent;
   __u32 n = w->n;
   if (n >= VG_CHAIN_DEPTH) return 1;
-  const unsigned char *name = BPF_CORE_READ(d, d_name.name);
   long got = bpf_probe_read_kernel_str(c->comp[n], VG_NAME_LEN, name);
   if (got < 0) {
     vg_count(VG_C_READ_DENTRY);
@@ -296,9 +318,11 @@ static long vg_walk_step(__u32 i, void *arg) {
 /* Walks `path` (a kernel struct path *) up to the root, crossing mounts. */
 static __always_inline void vg_walk_path(struct vg_chain *c, const struct path *path) {
   struct vg_walk_ctx w = {};
-  struct vfsmount *vm = BPF_CORE_READ(path, mnt);
+  struct path p = {};
+  bpf_probe_read_kernel(&p, sizeof(p), path); /* mnt and dentry in one read */
+  struct vfsmount *vm = p.mnt;
   w.c = c;
-  w.d = BPF_CORE_READ(path, dentry);
+  w.d = p.dentry;
   w.mnt = container_of(vm, struct mount, mnt);
   c->depth = 0;
   c->flags = 0;
