@@ -210,6 +210,17 @@ bool Compiler::CompileCompare(const Node& n, const ItemContext& ctx, Sub* out) {
   }
   out->types = AllTypes();
   out->exact = false;
+  // Falco accepts `intersects` on a single-valued field (Falco's own incubating
+  // rules do: `proc.args intersects (...)`) and compares the whole value, as
+  // `in` does: kept for compatibility, but said, since the author likely meant
+  // a per-element test.
+  if (n.op == CmpOp::kIntersects && field->type != FieldType::kStringList) {
+    Report(ctx, n.offset,
+           "'intersects' on single-valued field '" + n.field.name +
+               "' compares the whole value, like 'in' (list fields such as proc.aname or bpf.prog.helpers are "
+               "tested element by element)",
+           true);
+  }
 
   if (n.rhs_field) {
     bool rhs_unknown = false;

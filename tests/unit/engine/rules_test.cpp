@@ -320,6 +320,36 @@ TEST_CASE("warnings: unused macros and lists, all event types, unknown keys", "[
   CHECK(l->engine->FindRule("skipped") == nullptr);
 }
 
+// Falco accepts `intersects` on a single-valued field and compares the whole
+// value (its incubating rules use `proc.args intersects (...)`): loaded, but
+// warned, since a per-element test was likely meant. List fields: no warning.
+TEST_CASE("intersects on a single-valued field is a located warning; on a list field it is not", "[unit]") {
+  auto l = Load({{"i.yaml", R"(
+- rule: version probe
+  desc: d
+  condition: evt.type = execve and proc.args intersects ("-V", "-h")
+  output: o
+  priority: info
+- rule: helpers
+  desc: d
+  condition: evt.type = bpf and bpf.prog.helpers intersects (36)
+  output: o
+  priority: info
+)"}});
+  std::string all = l->diags.ToString();
+  INFO(all);
+  CHECK(l->diags.ErrorCount() == 0);
+  CHECK(l->diags.WarningCount() == 1);
+  CHECK_THAT(all, Catch::Contains("i.yaml:4:36: warning: rule 'version probe': condition: 'intersects' on "
+                                  "single-valued field 'proc.args' compares the whole value, like 'in'"));
+  OwnedAncestors anc;
+  Event e = vigil::testing::MakeExec(&anc);
+  e.proc.argv = {"tool", "-V"};
+  CHECK(Fired(*l->engine, e) == std::vector<std::string>{"version probe"});
+  e.proc.argv = {"tool", "-V", "-x"};  // the whole value "-V -x" is not in the set
+  CHECK(Fired(*l->engine, e).empty());
+}
+
 TEST_CASE("alerts carry rendered output, typed fields and context", "[unit]") {
   auto l = Load({{"a.yaml", std::string("- list: shell_binaries\n  items: [bash]\n") + kRuleHead +
                                 "  action: kill\n"}});
