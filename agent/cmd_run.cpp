@@ -139,12 +139,16 @@ struct HotCounters {
 };
 
 MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor& sensor, const outputs::FanOut& fanout,
-                         const RuleEngine& engine) {
+                         const RuleEngine& engine, const enforce::EnforcementManager* enforcer) {
   MetricsSnapshot m;
   m.events_total = h.events;
   for (std::size_t i = 0; i < kEventTypeCount; ++i)
     if (h.by_type[i] != 0) m.events_by_type.emplace_back(EventTypeName(static_cast<EventType>(i)), h.by_type[i]);
   for (const auto& c : sensor.ReadCounters()) m.kernel_counters.emplace_back(std::string(c.name), c.value);
+  if (enforcer != nullptr) {
+    m.kernel_counters.emplace_back("enforce_refusal_records_dropped", enforcer->DroppedRecords());
+    m.kernel_counters.emplace_back("enforce_helper_scan_failed", enforcer->HelperScanFailures());
+  }
   const auto& ds = sensor.decode_stats();
   for (std::size_t i = 0; i < ds.rejected.size(); ++i)
     if (ds.rejected[i] != 0)
@@ -443,7 +447,7 @@ int Run(const RunOptions& o) {
       next_integrity = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (metrics && std::chrono::steady_clock::now() >= next_publish) {
-      metrics->Publish(Snapshot(hot, *sensor, fanout, *engine));
+      metrics->Publish(Snapshot(hot, *sensor, fanout, *engine, enforcer.get()));
       next_publish = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (loaded->config.stats_interval_s > 0 && std::chrono::steady_clock::now() >= next_stats) {

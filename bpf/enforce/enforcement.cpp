@@ -662,4 +662,11 @@ uint64_t EnforcementManager::DroppedRecords() const {
   return total;
 }
 
+uint64_t EnforcementManager::HelperScanFailures() const {
+  uint32_t k = VE_CNT_HELPER_SCAN_FAILED;
+  uint64_t v = 0;
+  bpf_map__lookup_elem(impl_->skel->maps.ve_counters, &k, sizeof(k), &v, sizeof(v), 0);
+  return v;
+}
+
 }  // namespace vigil::enforce

@@ -125,6 +125,9 @@ class EnforcementManager {
   // Refusals the kernel made at `hook` (counter), and records the ring buffer dropped.
   uint64_t RefusalCount(policy::HookClass hook) const;
   uint64_t DroppedRecords() const;
+  // Helper-id scans that could not read the program's instructions (the rule
+  // then matched: fail closed).
+  uint64_t HelperScanFailures() const;
 
  private:
   EnforcementManager() = default;

@@ -152,11 +152,28 @@ TEST_CASE("vigil run enforces a kill rule before the program runs, and the alert
   Write(rules, "- rule: Kill evil\n  desc: test\n  condition: evt.type = execve and proc.exepath = " + dir +
                    "/evil\n  output: killed %proc.exepath\n  priority: CRITICAL\n  action: kill\n  tags: [test]\n");
   Write(config, "outputs:\n  file:\n    enabled: true\n    path: " + alerts +
-                    "\n    fsync_interval_ms: 0\nmetrics:\n  enabled: false\nstats_interval_s: 0\n");
+                    "\n    fsync_interval_ms: 0\nmetrics:\n  listen: 127.0.0.1:0\nstats_interval_s: 0\n");
 
   Agent agent({"run", "-c", config, "-r", rules});
   REQUIRE(agent.WaitFor("vigil running", 60s));
   CHECK(agent.Log().find("enforcement: rule 'Kill evil': kill via") != std::string::npos);
+  // With enforcement loaded, /metrics also reports its kernel-side losses.
+  {
+    std::smatch m;
+    const auto log = agent.Log();
+    REQUIRE(std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/metrics)")));
+    httplib::Client http("127.0.0.1", std::stoi(m[1]));
+    std::string body;
+    for (auto end = std::chrono::steady_clock::now() + 5s; std::chrono::steady_clock::now() < end;) {
+      auto r = http.Get("/metrics");
+      REQUIRE(r);
+      body = r->body;
+      if (body.find("enforce_helper_scan_failed") != std::string::npos) break;
+      std::this_thread::sleep_for(200ms);
+    }
+    CHECK(body.find("vigil_kernel_errors_total{site=\"enforce_helper_scan_failed\"} 0\n") != std::string::npos);
+    CHECK(body.find("vigil_kernel_errors_total{site=\"enforce_refusal_records_dropped\"} 0\n") != std::string::npos);
+  }
 
   auto run = [](const std::string& path) {
     pid_t pid = fork();
