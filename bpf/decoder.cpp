@@ -419,7 +419,7 @@ void SplitArgv(std::string_view bytes, std::vector<std::string>* argv) {
   while (i < bytes.size()) {
     std::size_t j = bytes.find('\0', i);
     if (j == std::string_view::npos) j = bytes.size();
-    argv->emplace_back(bytes.substr(i, j - i));
+    AppendArgv(argv, bytes.substr(i, j - i));
     i = j + 1;
   }
 }

@@ -12,6 +12,20 @@ constexpr std::string_view kEventTypeNames[] = {
 };
 static_assert(std::size(kEventTypeNames) == kEventTypeCount);
 
+// Buffers of argv strings released by Reset(), reused by AssignArgv and
+// AppendArgv on the same thread; bounded so one huge argv does not pin memory.
+constexpr std::size_t kSpareArgs = 256;
+thread_local std::vector<std::string> g_spare_args;
+
+void ReleaseArgv(std::vector<std::string>& argv) {
+  for (auto& a : argv) {
+    if (g_spare_args.size() >= kSpareArgs) break;
+    a.clear();
+    g_spare_args.push_back(std::move(a));
+  }
+  argv.clear();
+}
+
 void ResetProcess(ProcessInfo& p) {
   auto name = std::move(p.name);
   auto exepath = std::move(p.exepath);
@@ -21,7 +35,7 @@ void ResetProcess(ProcessInfo& p) {
   auto container_id = std::move(p.container_id);
   name.clear();
   exepath.clear();
-  argv.clear();
+  ReleaseArgv(argv);
   cwd.clear();
   cgroup.clear();
   container_id.clear();
@@ -49,6 +63,22 @@ bool EventTypeFromName(std::string_view name, EventType* out) {
     }
   }
   return false;
+}
+
+void AppendArgv(std::vector<std::string>* dst, std::string_view arg) {
+  if (g_spare_args.empty()) {
+    dst->emplace_back(arg);
+    return;
+  }
+  dst->push_back(std::move(g_spare_args.back()));
+  g_spare_args.pop_back();
+  dst->back().assign(arg);
+}
+
+void AssignArgv(std::vector<std::string>* dst, const std::vector<std::string>& src) {
+  if (dst == &src) return;
+  ReleaseArgv(*dst);
+  for (const auto& a : src) AppendArgv(dst, a);
 }
 
 std::string ProcessInfo::ExecId() const {

@@ -257,8 +257,15 @@ struct Event {
   // An enforcing action the kernel took on this event ("" none, "deny", "kill").
   std::string enforcement;
 
-  // Clear every field for reuse; keeps string and vector capacity.
+  // Clear every field for reuse; keeps string and vector capacity (argv's
+  // element buffers go to a per-thread pool that AssignArgv/AppendArgv reuse).
   void Reset();
 };
+
+// Fill a process's argv without allocating once warm: the strings reuse the
+// buffers that Event::Reset() released on this thread. AssignArgv replaces
+// *dst with a copy of src; AppendArgv adds one element.
+void AssignArgv(std::vector<std::string>* dst, const std::vector<std::string>& src);
+void AppendArgv(std::vector<std::string>* dst, std::string_view arg);
 
 }  // namespace vigil

@@ -319,7 +319,7 @@ struct ProcessTable::Impl {
     if (!successful_exec) {
       if (p.exepath.empty()) p.exepath = t.exepath;
       if (p.argv.empty() && !t.argv.empty()) {
-        p.argv = t.argv;  // reuses the event's vector capacity
+        AssignArgv(&p.argv, t.argv);  // reuses string buffers: no allocation per event
         p.argv_truncated = t.argv_truncated;
       }
     }
