@@ -311,13 +311,7 @@ int Run(const RunOptions& o) {
     a.source = "syscall";
     a.action = "deny";
     a.enforcement = enforced;
-    a.event_type = ev.type;
-    a.event_res = ev.res;
-    a.process.pid = ev.proc.pid;
-    a.process.ppid = ev.proc.ppid;
-    a.process.uid = ev.proc.uid;
-    a.process.name = ev.proc.name;
-    a.process.exepath = ev.proc.exepath;
+    FillAlertContext(ev, &a);
     a.output_fields = {{"proc.pid", uint64_t{ev.proc.pid}}, {"proc.name", ev.proc.name},
                        {"proc.exepath", ev.proc.exepath}, {"bpf.cmd", int64_t{ev.bpf.cmd}},
                        {"bpf.id", uint64_t{ev.bpf.id}}, {"evt.res", int64_t{ev.res}}};

@@ -58,6 +58,11 @@ struct EngineStats {
   std::size_t macros = 0, lists = 0;
 };
 
+// What every alert about an event carries, from the event: its type and
+// result, the acting process (with parent and exec id), container, file path
+// and network endpoints. MakeAlert uses it; so do vigil's built-in alerts.
+void FillAlertContext(const Event& event, Alert* alert);
+
 class RuleEngine {
  public:
   // `paths`: files and directories, in order (see rules::ExpandRulesPaths).

@@ -21,21 +21,8 @@ std::string IpText(const IpAddr& a, uint16_t family) {
 
 }  // namespace
 
-Alert RuleEngine::MakeAlert(const CompiledRule& rule, const Event& e) const {
-  Alert a;
-  a.uuid = NewUuid();
-  a.time_ns = e.wall_ns;
-  a.rule = rule.name;
-  a.priority = rule.priority;
-  // A fresh event number: the cache may hold values of another event.
-  FieldContext ctx{&e, &host_, ++event_num_, cache_.data()};
-  rule.output.Render(ctx, &a.output, &a.output_fields);
-  a.tags = rule.tags;
-  a.hostname = host_.hostname;
-  a.source = rule.source;
-  a.action = rule.action;
-  a.enforcement = e.enforcement;
-
+void FillAlertContext(const Event& e, Alert* out) {
+  Alert& a = *out;
   a.event_type = e.type;
   a.event_res = e.res;
   a.process.pid = e.proc.pid;
@@ -59,6 +46,24 @@ Alert RuleEngine::MakeAlert(const CompiledRule& rule, const Event& e) const {
     a.local_ip = IpText(e.net.local_addr, e.net.family);
     a.local_port = e.net.local_port;
   }
+}
+
+Alert RuleEngine::MakeAlert(const CompiledRule& rule, const Event& e) const {
+  Alert a;
+  a.uuid = NewUuid();
+  a.time_ns = e.wall_ns;
+  a.rule = rule.name;
+  a.priority = rule.priority;
+  // A fresh event number: the cache may hold values of another event.
+  FieldContext ctx{&e, &host_, ++event_num_, cache_.data()};
+  rule.output.Render(ctx, &a.output, &a.output_fields);
+  a.tags = rule.tags;
+  a.hostname = host_.hostname;
+  a.source = rule.source;
+  a.action = rule.action;
+  a.enforcement = e.enforcement;
+
+  FillAlertContext(e, &a);
   return a;
 }
 
