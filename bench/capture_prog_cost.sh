@@ -88,6 +88,8 @@ import sys
 a = {l.split()[0]: list(map(int, l.split()[1:])) for l in sys.argv[1].splitlines()}
 b = {l.split()[0]: list(map(int, l.split()[1:])) for l in sys.argv[2].splitlines()}
 def per(k):
+    if k not in a or k not in b:
+        return "-"  # no such program in this build (no sys_enter half)
     c = b[k][0] - a[k][0]
     return (b[k][1] - a[k][1]) // c if c > 0 else 0
 print(per("vg_enter_openat"), per("vg_exit_openat"))' "$before" "$after")

@@ -109,10 +109,19 @@ static __always_inline union vg_record *vg_scratch_get(void) {
  * costs more than the record. The loader polls with a timeout, so a quiet
  * host still sees its events within that timeout. */
 #define VG_WAKEUP_BYTES (256 * 1024)
+#define VG_RINGBUF_HDR 8 /* BPF_RINGBUF_HDR_SZ */
 
+/* The consumer is woken when the waiting data crosses a multiple of
+ * VG_WAKEUP_BYTES, not on every record above it: a forced wakeup raises an
+ * irq_work (a self-IPI; an APIC write that traps to the hypervisor in a VM),
+ * and while the consumer is catching up a wakeup per record was a fifth of
+ * an openat's capture cost. Producers on other CPUs may race on the same
+ * crossing (an extra wakeup, or none for this one: the next crossing wakes,
+ * and the consumer's poll timeout bounds the wait either way). */
 static __always_inline void vg_emit(void *rec, __u64 size) {
-  __u64 flags = bpf_ringbuf_query(&vg_events, BPF_RB_AVAIL_DATA) >= VG_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
-                                                                                    : BPF_RB_NO_WAKEUP;
+  __u64 before = bpf_ringbuf_query(&vg_events, BPF_RB_AVAIL_DATA);
+  __u64 after = before + size + VG_RINGBUF_HDR;
+  __u64 flags = before / VG_WAKEUP_BYTES != after / VG_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
   if (bpf_ringbuf_output(&vg_events, rec, size, flags) != 0) vg_count(VG_C_RINGBUF_DROP);
 }
 
@@ -179,21 +188,21 @@ static __always_inline __u64 vg_read_caps(const kernel_cap_t *cap) {
  * for every record, and the helper calls were most of its cost. */
 static __always_inline void vg_fill_hdr(struct vg_hdr *h, __u16 kind, __u16 type, __u32 size) {
   struct task_struct *t = bpf_get_current_task_btf();
-  __u64 id = bpf_get_current_pid_tgid();
-  __u64 ugid = bpf_get_current_uid_gid();
 
   h->size = size;
   h->kind = kind;
   h->type = type;
   h->ts_ns = bpf_ktime_get_boot_ns();
-  h->pid = id >> 32;
-  h->tid = (__u32)id;
-  h->uid = (__u32)ugid;
-  h->gid = ugid >> 32;
+  /* what bpf_get_current_pid_tgid/uid_gid/comm return, by direct loads: the
+   * ids in the initial namespaces are the kernel's own (kuid_t.val) */
+  h->pid = t->tgid;
+  h->tid = t->pid;
   h->abi_version = VG_ABI_VERSION;
   h->ppid = t->real_parent->tgid;
 
   const struct cred *cred = t->cred;
+  h->uid = cred->uid.val;
+  h->gid = cred->gid.val;
   h->euid = cred->euid.val;
   h->egid = cred->egid.val;
   if (bpf_core_field_exists(cred->cap_effective.val)) { /* 6.3+: a u64, read directly */
@@ -214,10 +223,15 @@ static __always_inline void vg_fill_hdr(struct vg_hdr *h, __u16 kind, __u16 type
   struct pid *tp = leader->thread_pid;
   unsigned int level = tp->level;
   h->pidns_level = level;
-  struct upid up = {};
-  bpf_probe_read_kernel(&up, sizeof(up), &tp->numbers[level & 31]); /* variable index: not a direct load */
-  h->vpid = up.nr;
-  h->ns_pid = BPF_CORE_READ(up.ns, ns.inum);
+  if (level == 0) { /* the initial pid namespace: a constant index, direct loads */
+    h->vpid = tp->numbers[0].nr;
+    h->ns_pid = tp->numbers[0].ns->ns.inum;
+  } else {
+    struct upid up = {};
+    bpf_probe_read_kernel(&up, sizeof(up), &tp->numbers[level & 31]); /* variable index: not a direct load */
+    h->vpid = up.nr;
+    h->ns_pid = BPF_CORE_READ(up.ns, ns.inum);
+  }
 
   struct nsproxy *nsp = t->nsproxy;
   if (nsp) {
@@ -231,7 +245,12 @@ static __always_inline void vg_fill_hdr(struct vg_hdr *h, __u16 kind, __u16 type
     h->ns_mnt = h->ns_net = h->ns_uts = h->ns_ipc = h->ns_cgroup = 0;
   }
   h->cgroup_id = bpf_get_current_cgroup_id();
-  bpf_get_current_comm(h->comm, sizeof(h->comm));
+  /* comm as two 8-byte loads (a concurrent rename may tear it; the decoder
+   * bounds it by its size, NUL or not) */
+  __u64 comm0 = *(const __u64 *)&t->comm[0];
+  __u64 comm1 = *(const __u64 *)&t->comm[8];
+  __builtin_memcpy(&h->comm[0], &comm0, 8);
+  __builtin_memcpy(&h->comm[8], &comm1, 8);
 
   /* controlling terminal, encoded like tty_nr in /proc/PID/stat (Falco's
    * proc.tty): device MKDEV(driver major, minor_start + index) in the kernel's
@@ -475,21 +494,43 @@ static __always_inline void vg_zero_sock(struct vg_sock *s) {
   __builtin_memset(s, 0, sizeof(*s));
 }
 
-#define VG_SYS_ENTER(name, TYPE, NARGS)                                     \
-  SEC("tracepoint/syscalls/sys_enter_" #name)                              \
-  int vg_enter_##name(struct trace_event_raw_sys_enter *ctx) {             \
-    vg_enter(TYPE, ctx, NARGS);                                            \
+/* The current thread's syscall arguments, read at sys_exit from the user
+ * registers the kernel saved at syscall entry (x86-64: rdi, rsi, rdx, r10,
+ * r8, r9): the values the syscall itself was given (after any change by a
+ * ptrace tracer at the entry stop, as the syscall saw them). The kernel does
+ * not write these registers back during a call; execve replaces them, which
+ * is why exec pairs its enter and exit halves instead. Compat (32-bit)
+ * syscalls do not fire the syscalls/ tracepoints on x86-64 at all. */
+static __always_inline void vg_regs_args(struct vg_args *a, int nargs) {
+  struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+  a->type = 0;
+  a->a[0] = nargs > 0 ? r->di : 0;
+  a->a[1] = nargs > 1 ? r->si : 0;
+  a->a[2] = nargs > 2 ? r->dx : 0;
+  a->a[3] = nargs > 3 ? r->r10 : 0;
+  a->a[4] = nargs > 4 ? r->r8 : 0;
+  a->a[5] = nargs > 5 ? r->r9 : 0;
+}
+
+/* Declares one sys_exit program for the call, whose body sees `a` (struct
+ * vg_args *: the arguments, from vg_regs_args) and `ret`. No sys_enter half:
+ * one tracepoint program per call instead of two, no per-thread slot to fill
+ * and take, and a call already in flight when vigil starts is still seen
+ * whole. */
+#define VG_SYSCALL(name, TYPE, NARGS)                                        \
+  static __always_inline void vg_on_##name(const struct vg_args *a, long ret); \
+  SEC("tracepoint/syscalls/sys_exit_" #name)                               \
+  int vg_exit_##name(struct trace_event_raw_sys_exit *ctx) {               \
+    struct vg_args a;                                                      \
+    vg_regs_args(&a, NARGS);                                               \
+    vg_on_##name(&a, ctx->ret);                                            \
     return 0;                                                              \
-  }
+  }                                                                        \
+  static __always_inline void vg_on_##name(const struct vg_args *a, long ret)
 
-/* Declares the sys_enter program and the sys_exit program, whose body sees
- * `a` (struct vg_args *: the arguments) and `ret`. */
-#define VG_SYSCALL(name, TYPE, NARGS) \
-  VG_SYS_ENTER(name, TYPE, NARGS)      \
-  VG_SYS_EXIT(name, TYPE, 1)
-
-/* The sys_exit program alone (for calls whose enter half filters in kernel:
- * COUNT_MISSING 0, as most exits then have no enter half by design). */
+/* The sys_exit half of a call paired through vg_pending (calls whose enter
+ * half filters in the kernel, so most exits have no enter half by design:
+ * COUNT_MISSING 0). */
 #define VG_SYS_EXIT(name, TYPE, COUNT_MISSING)                              \
   static __always_inline void vg_on_##name(const struct vg_args *a, long ret); \
   SEC("tracepoint/syscalls/sys_exit_" #name)                               \

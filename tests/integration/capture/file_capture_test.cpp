@@ -5,8 +5,11 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
+#include <thread>
 
 #include "capture_fixture.h"
 
@@ -171,4 +174,59 @@ TEST_CASE("mount and umount2 are captured with their result", "[root]") {
   auto u = WaitMine(EventType::umount2, dir.path);
   REQUIRE(u);
   CHECK(u->event.res == 0);
+}
+
+// Syscall arguments are read at sys_exit from the thread's saved registers,
+// not paired with a sys_enter half: a call that was already blocked when the
+// sensor started is still reported with its arguments. A FIFO open blocks
+// until a writer arrives; a second sensor is started while it waits.
+TEST_CASE("an open already blocked when the sensor starts is captured with its arguments", "[root]") {
+  TempDir dir;
+  std::string fifo = dir.path + "/pipe";
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  std::atomic<long> reader_tid{0};
+  std::atomic<int> reader_fd{-2};
+  std::thread reader([&] {
+    reader_tid = syscall(SYS_gettid);
+    reader_fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, fifo.c_str(), O_RDONLY | O_CLOEXEC, 0));
+  });
+  // wait until the reader is inside openat (/proc/.../syscall names the call)
+  bool blocked = false;
+  for (int i = 0; i < 300 && !blocked; ++i) {
+    if (reader_tid != 0) {
+      std::ifstream sc("/proc/self/task/" + std::to_string(reader_tid.load()) + "/syscall");
+      long nr = -1;
+      blocked = (sc >> nr) && nr == SYS_openat;
+    }
+    if (!blocked) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(blocked);
+
+  capture::SensorOptions o;
+  o.ringbuf_bytes = 1u << 20;
+  std::string error;
+  auto late = capture::Sensor::Open(o, &error);
+  REQUIRE(late);
+  int wfd = open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
+  REQUIRE(wfd >= 0);
+  reader.join();
+  REQUIRE(reader_fd >= 0);
+
+  std::optional<Event> got;
+  capture::Sensor::Callback cb = [&](const Event& e) {
+    if (!got && e.type == EventType::openat && e.proc.tid == static_cast<uint32_t>(reader_tid.load())) {
+      got = e;
+      got->ancestors = nullptr;
+    }
+  };
+  for (int i = 0; i < 60 && !got; ++i) late->Poll(50, cb);
+  REQUIRE(got);
+  CHECK(got->file.path == fifo);
+  CHECK(got->file.abspath == fifo);
+  CHECK(got->res == reader_fd);
+  CHECK(got->file.fd == reader_fd);
+  CHECK((got->file.flags & O_ACCMODE) == O_RDONLY);
+  CHECK((got->file.flags & O_CLOEXEC) == O_CLOEXEC);
+  close(reader_fd);
+  close(wfd);
 }
