@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "bpf/procfs/proc_scan.h"
+#include "bpf/ring_reader.h"
 #include "bpf/vigil_abi.h"
 #include "vigil_bpf.skel.h"
 
@@ -26,10 +27,6 @@ struct SkelDeleter {
   void operator()(vigil_bpf* s) const { vigil_bpf__destroy(s); }
 };
 using SkelPtr = std::unique_ptr<vigil_bpf, SkelDeleter>;
-
-struct RingDeleter {
-  void operator()(ring_buffer* r) const { ring_buffer__free(r); }
-};
 
 // libbpf's messages: kept (bounded) so a failed load can name the program
 // that failed; debug-logged as they come.
@@ -94,7 +91,7 @@ struct Sensor::Impl {
   std::vector<std::string> attached;
   SkelPtr skel;
   std::vector<bpf_link*> links;
-  std::unique_ptr<ring_buffer, RingDeleter> ring;
+  std::unique_ptr<RingReader> ring;
   Decoder decoder{0};
   ProcessTable table;
   CgroupResolver cgroups;
@@ -109,11 +106,7 @@ struct Sensor::Impl {
     for (bpf_link* l : links) bpf_link__destroy(l);
   }
 
-  static int OnRecord(void* ctx, void* data, size_t len) {
-    auto* self = static_cast<Impl*>(ctx);
-    self->Handle(data, len);
-    return 0;
-  }
+  static void OnRecord(void* ctx, const void* data, std::size_t len) { static_cast<Impl*>(ctx)->Handle(data, len); }
 
   void Handle(const void* data, std::size_t len) {
     if (decoder.Decode(data, len, &event) != DecodeStatus::kOk) return;  // counted by the decoder
@@ -254,9 +247,10 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
     }
   }
 
-  impl->ring.reset(ring_buffer__new(bpf_map__fd(impl->skel->maps.vg_events), &Impl::OnRecord, impl.get(), nullptr));
+  std::string ring_error;
+  impl->ring = RingReader::Open(bpf_map__fd(impl->skel->maps.vg_events), &ring_error);
   if (!impl->ring) {
-    *error = std::string("creating the ring buffer reader failed: ") + strerror(errno);
+    *error = "creating the ring buffer reader failed: " + ring_error;
     return nullptr;
   }
   return std::unique_ptr<Sensor>(new Sensor(std::move(impl)));
@@ -264,15 +258,10 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
 
 int Sensor::Poll(int timeout_ms, const Callback& callback) {
   impl_->callback = &callback;
-  int n = ring_buffer__poll(impl_->ring.get(), timeout_ms);
-  // The kernel side wakes the consumer only once VG_WAKEUP_BYTES are waiting
-  // (BPF_RB_NO_WAKEUP below that), so a poll that times out has not read the
-  // records of a quiet host: drain them now. Latency is bounded by timeout_ms.
-  if (n >= 0 || n == -EINTR) {
-    int m = ring_buffer__consume(impl_->ring.get());
-    if (m > 0) n = (n > 0 ? n : 0) + m;
-    else if (m < 0 && n >= 0) n = m;
-  }
+  // The kernel side wakes the consumer per VG_WAKEUP_BYTES of waiting data
+  // (BPF_RB_NO_WAKEUP otherwise), so a poll that times out still consumes
+  // what a quiet host produced: latency is bounded by timeout_ms.
+  int n = impl_->ring->Poll(timeout_ms, &Impl::OnRecord, impl_.get());
   impl_->callback = nullptr;
   return n;
 }

@@ -64,8 +64,11 @@ class Sensor {
   Sensor(const Sensor&) = delete;
   Sensor& operator=(const Sensor&) = delete;
 
-  // Waits up to timeout_ms for records and handles all that are ready.
-  // Returns the number handled, or -errno (-EINTR when a signal arrived).
+  // Waits up to timeout_ms for the kernel side's wakeup (one per 256 KiB of
+  // waiting records) and handles the records committed by then: always
+  // returns, however fast records arrive. Returns the number handled, or
+  // -errno (-EINTR when a signal arrived; -EBADMSG for a ring record header
+  // the kernel cannot have written, at which the reader stops).
   int Poll(int timeout_ms, const Callback& callback);
 
   const Features& features() const;

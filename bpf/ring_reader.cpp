@@ -1,0 +1,125 @@
+#include "bpf/ring_reader.h"
+
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace vigil::capture {
+
+namespace {
+
+// The kernel's record header (include/uapi/linux/bpf.h, kernel/bpf/ringbuf.c):
+// u32 length with the two top bits as flags, u32 page offset; records start
+// 8-byte aligned.
+constexpr uint32_t kBusyBit = BPF_RINGBUF_BUSY_BIT;
+constexpr uint32_t kDiscardBit = BPF_RINGBUF_DISCARD_BIT;
+constexpr uint64_t kHeaderSize = BPF_RINGBUF_HDR_SZ;
+
+uint64_t LoadAcquire(const void* p) {
+  return __atomic_load_n(static_cast<const uint64_t*>(p), __ATOMIC_ACQUIRE);
+}
+
+}  // namespace
+
+std::unique_ptr<RingReader> RingReader::Open(int map_fd, std::string* error) {
+  bpf_map_info info{};
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(map_fd, &info, &len) != 0) {
+    *error = std::string("reading the ring buffer map's info failed: ") + std::strerror(errno);
+    return nullptr;
+  }
+  if (info.type != BPF_MAP_TYPE_RINGBUF || info.max_entries == 0 ||
+      (info.max_entries & (info.max_entries - 1)) != 0) {
+    *error = "the ring buffer map is not a BPF ring buffer of a power-of-two size";
+    return nullptr;
+  }
+  std::unique_ptr<RingReader> r(new RingReader());
+  r->page_size_ = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  r->mask_ = info.max_entries - 1;
+  r->consumer_page_ = mmap(nullptr, r->page_size_, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+  if (r->consumer_page_ == MAP_FAILED) {
+    r->consumer_page_ = nullptr;
+    *error = std::string("mapping the ring buffer's consumer page failed: ") + std::strerror(errno);
+    return nullptr;
+  }
+  // producer page, then the data area twice over (the kernel maps it so), so
+  // a record that wraps around the end reads as one contiguous range
+  r->producer_map_size_ = r->page_size_ + 2 * static_cast<std::size_t>(info.max_entries);
+  r->producer_map_ =
+      mmap(nullptr, r->producer_map_size_, PROT_READ, MAP_SHARED, map_fd, static_cast<off_t>(r->page_size_));
+  if (r->producer_map_ == MAP_FAILED) {
+    r->producer_map_ = nullptr;
+    *error = std::string("mapping the ring buffer's data failed: ") + std::strerror(errno);
+    return nullptr;
+  }
+  r->data_ = static_cast<const unsigned char*>(r->producer_map_) + r->page_size_;
+  r->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (r->epoll_fd_ < 0) {
+    *error = std::string("epoll_create1 failed: ") + std::strerror(errno);
+    return nullptr;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLET;
+  if (epoll_ctl(r->epoll_fd_, EPOLL_CTL_ADD, map_fd, &ev) != 0) {
+    *error = std::string("watching the ring buffer failed: ") + std::strerror(errno);
+    return nullptr;
+  }
+  return r;
+}
+
+RingReader::~RingReader() {
+  if (epoll_fd_ >= 0) close(epoll_fd_);
+  if (producer_map_) munmap(producer_map_, producer_map_size_);
+  if (consumer_page_) munmap(consumer_page_, page_size_);
+}
+
+uint64_t RingReader::Pending() const { return LoadAcquire(producer_map_) - LoadAcquire(consumer_page_); }
+
+int RingReader::Consume(RecordFn fn, void* ctx) {
+  uint64_t* consumer_pos = static_cast<uint64_t*>(consumer_page_);
+  uint64_t cons = __atomic_load_n(consumer_pos, __ATOMIC_RELAXED);  // only this thread writes it
+  const uint64_t prod = LoadAcquire(producer_map_);
+  uint64_t published = cons;
+  int handled = 0;
+  int rc = 0;
+  while (cons < prod) {
+    const unsigned char* hdr = data_ + (cons & mask_);
+    uint32_t word = __atomic_load_n(reinterpret_cast<const uint32_t*>(hdr), __ATOMIC_ACQUIRE);
+    if (word & kBusyBit) break;  // reserved, not yet committed: next call
+    uint64_t len = word & ~(kBusyBit | kDiscardBit);
+    if (len > mask_) {  // longer than the ring: not a record the kernel wrote
+      rc = -EBADMSG;
+      break;
+    }
+    if (!(word & kDiscardBit)) {
+      fn(ctx, hdr + kHeaderSize, static_cast<std::size_t>(len));
+      ++handled;
+    }
+    cons += (len + kHeaderSize + 7) & ~uint64_t{7};
+    if (cons - published >= kPublishBytes) {
+      __atomic_store_n(consumer_pos, cons, __ATOMIC_RELEASE);
+      published = cons;
+    }
+  }
+  if (cons != published) __atomic_store_n(consumer_pos, cons, __ATOMIC_RELEASE);
+  return rc < 0 ? rc : handled;
+}
+
+int RingReader::Poll(int timeout_ms, RecordFn fn, void* ctx) {
+  int wait_rc = 0;
+  if (timeout_ms != 0) {
+    epoll_event ev{};
+    if (epoll_wait(epoll_fd_, &ev, 1, timeout_ms) < 0) wait_rc = -errno;
+  }
+  if (wait_rc < 0 && wait_rc != -EINTR) return wait_rc;
+  int n = Consume(fn, ctx);
+  if (n < 0) return n;
+  return wait_rc < 0 && n == 0 ? wait_rc : n;
+}
+
+}  // namespace vigil::capture
