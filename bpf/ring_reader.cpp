@@ -78,8 +78,6 @@ RingReader::~RingReader() {
   if (consumer_page_) munmap(consumer_page_, page_size_);
 }
 
-uint64_t RingReader::Pending() const { return LoadAcquire(producer_map_) - LoadAcquire(consumer_page_); }
-
 int RingReader::Consume(RecordFn fn, void* ctx) {
   uint64_t* consumer_pos = static_cast<uint64_t*>(consumer_page_);
   uint64_t cons = __atomic_load_n(consumer_pos, __ATOMIC_RELAXED);  // only this thread writes it

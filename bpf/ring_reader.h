@@ -49,9 +49,6 @@ class RingReader {
   // stops there rather than read past the ring).
   int Consume(RecordFn fn, void* ctx);
 
-  // Bytes committed and not yet consumed.
-  uint64_t Pending() const;
-
   static constexpr uint64_t kPublishBytes = 64 * 1024;
 
  private:
