@@ -191,6 +191,18 @@ TEST_CASE("an open already blocked when the sensor starts is captured with its a
     reader_tid = syscall(SYS_gettid);
     reader_fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, fifo.c_str(), O_RDONLY | O_CLOEXEC, 0));
   });
+  // a failed REQUIRE below must not leave the reader blocked (nor destroy a
+  // joinable thread): a non-blocking writer open releases it
+  struct Release {
+    std::thread& t;
+    const std::string& path;
+    ~Release() {
+      if (!t.joinable()) return;
+      int w = open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+      t.join();
+      if (w >= 0) close(w);
+    }
+  } release{reader, fifo};
   // wait until the reader is inside openat (/proc/.../syscall names the call)
   bool blocked = false;
   for (int i = 0; i < 300 && !blocked; ++i) {
@@ -204,7 +216,7 @@ TEST_CASE("an open already blocked when the sensor starts is captured with its a
   REQUIRE(blocked);
 
   capture::SensorOptions o;
-  o.ringbuf_bytes = 1u << 20;
+  o.ringbuf_bytes = 4u << 20;  // room for the bpf() records of its own load before the first poll
   std::string error;
   auto late = capture::Sensor::Open(o, &error);
   REQUIRE(late);
