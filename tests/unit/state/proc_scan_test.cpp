@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "bpf/procfs/cgroup_resolver.h"
@@ -35,12 +36,14 @@ struct Child {
       execl("/bin/sleep", "sleep", "30.4242", static_cast<char*>(nullptr));
       _exit(127);
     }
-    // Wait until the exec happened (comm becomes "sleep").
+    // Wait until the exec finished. comm changes early in execve, before the
+    // new image's argument area is set up (cmdline reads empty in between),
+    // so wait for the command line itself.
+    const std::string want("sleep\0" "30.4242\0", 14);
     for (int i = 0; i < 500; ++i) {
-      std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
-      std::string name;
-      std::getline(comm, name);
-      if (name == "sleep") break;
+      std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+      std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (cmdline == want) break;
       ::usleep(2000);
     }
   }
