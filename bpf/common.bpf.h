@@ -125,14 +125,10 @@ static __always_inline void vg_emit(void *rec, __u64 size) {
   if (bpf_ringbuf_output(&vg_events, rec, size, flags) != 0) vg_count(VG_C_RINGBUF_DROP);
 }
 
-/* A file record, short when it has no target part (vigil_abi.h). */
-static __always_inline void vg_emit_file(struct vg_file *f) {
-  __u64 size = sizeof(*f);
-  if (!f->target[0] && !f->fstype[0] && !f->target_base.depth) {
-    __u32 depth = f->base.depth;
-    if (depth > VG_CHAIN_DEPTH) depth = VG_CHAIN_DEPTH;
-    size = VG_FILE_SHORT_SIZE(depth);
-  }
+/* A file record: its head and the used part of its tail (vigil_abi.h). */
+static __always_inline void vg_emit_file(struct vg_file *f, __u32 tail_used) {
+  __u64 size = VG_FILE_HEAD_SIZE + tail_used;
+  if (size > sizeof(*f)) size = sizeof(*f);
   f->hdr.size = size;
   vg_emit(f, size);
 }
@@ -267,11 +263,15 @@ static __always_inline void vg_fill_hdr(struct vg_hdr *h, __u16 kind, __u16 type
 }
 
 struct vg_walk_ctx {
-  struct vg_chain *c;
+  char *names;  /* name n goes to names + off */
+  __u32 off;    /* bytes used from `names` */
+  __u32 stride; /* fixed slots of this many bytes (struct vg_chain); 0: packed, each name right after the last NUL */
+  __u16 depth;
+  __u16 flags; /* VG_CHAIN_* */
+  __u32 pad;
   struct dentry *d;
   struct dentry *root; /* mnt_root of the mount being walked */
   struct mount *mnt;
-  __u32 n;
 };
 
 /* One step of the walk (a bpf_loop callback, so the verifier checks it once
@@ -279,13 +279,12 @@ struct vg_walk_ctx {
  * name pointer, name bytes. */
 static long vg_walk_step(__u32 i, void *arg) {
   struct vg_walk_ctx *w = arg;
-  struct vg_chain *c = w->c;
   struct dentry *d = w->d;
   struct mount *mnt = w->mnt;
   if (d == w->root) {
     struct mount *pm = BPF_CORE_READ(mnt, mnt_parent);
     if (pm == mnt || !pm) {
-      c->flags |= VG_CHAIN_COMPLETE;
+      w->flags |= VG_CHAIN_COMPLETE;
       return 1;
     }
     w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
@@ -315,49 +314,61 @@ static long vg_walk_step(__u32 i, void *arg) {
   /* d == parent: a pseudo file (memfd, pipe, socket) or a detached tree,
    * named by its own dentry: take the name, then stop. */
   int last = d == parent || !parent;
-  __u32 n = w->n;
-  if (n >= VG_CHAIN_DEPTH) return 1;
-  long got = bpf_probe_read_kernel_str(c->comp[n], VG_NAME_LEN, name);
-  if (got < 0) {
+  __u32 n = w->depth;
+  __u32 off = w->off;
+  if (n >= VG_CHAIN_DEPTH || off > VG_NAMES_MAX - VG_NAME_LEN) return 1;
+  long got = bpf_probe_read_kernel_str(w->names + off, VG_NAME_LEN, name);
+  if (got <= 0) {
     vg_count(VG_C_READ_DENTRY);
     return 1;
   }
   /* a name that filled the slot may have been cut: only then read its length */
-  if (got >= VG_NAME_LEN && BPF_CORE_READ(d, d_name.len) >= VG_NAME_LEN) c->flags |= VG_CHAIN_NAME_CUT;
-  w->n = n + 1;
-  c->depth = n + 1;
+  if (got >= VG_NAME_LEN && BPF_CORE_READ(d, d_name.len) >= VG_NAME_LEN) w->flags |= VG_CHAIN_NAME_CUT;
+  w->off = off + (w->stride ? w->stride : (__u32)got);
+  w->depth = n + 1;
   w->d = parent;
   if (last) {
-    c->flags |= VG_CHAIN_COMPLETE;
+    w->flags |= VG_CHAIN_COMPLETE;
     return 1;
   }
   return 0;
 }
 
-/* Walks `path` (a kernel struct path *) up to the root, crossing mounts. */
-static __always_inline void vg_walk_path(struct vg_chain *c, const struct path *path) {
-  struct vg_walk_ctx w = {};
+/* Walks `path` (a kernel struct path *) up to the root, crossing mounts,
+ * writing the names from `w->names` (depth, flags and off start at 0). */
+static __always_inline void vg_walk_path_into(struct vg_walk_ctx *w, const struct path *path) {
   struct path p = {};
   bpf_probe_read_kernel(&p, sizeof(p), path); /* mnt and dentry in one read */
   struct vfsmount *vm = p.mnt;
-  w.c = c;
-  w.d = p.dentry;
-  w.mnt = container_of(vm, struct mount, mnt);
-  c->depth = 0;
-  c->flags = 0;
-  if (!w.d || !vm) return;
-  w.root = BPF_CORE_READ(vm, mnt_root);
+  w->d = p.dentry;
+  w->mnt = container_of(vm, struct mount, mnt);
+  if (!w->d || !vm) return;
+  w->root = BPF_CORE_READ(vm, mnt_root);
   /* mount crossings take a step each, hence the slack over the depth */
-  bpf_loop(VG_CHAIN_DEPTH + 8, vg_walk_step, &w, 0);
+  bpf_loop(VG_CHAIN_DEPTH + 8, vg_walk_step, w, 0);
+}
+
+/* Into a fixed-slot chain (exec records). */
+static __always_inline void vg_walk_path(struct vg_chain *c, const struct path *path) {
+  struct vg_walk_ctx w = {};
+  w.names = c->comp[0];
+  w.stride = VG_NAME_LEN;
+  vg_walk_path_into(&w, path);
+  c->depth = w.depth;
+  c->flags = w.flags;
+}
+
+static __always_inline const struct path *vg_cwd_path(void) {
+  struct task_struct *t = bpf_get_current_task_btf();
+  struct fs_struct *fs = t->fs;
+  return fs ? &fs->pwd : 0;
 }
 
 static __always_inline void vg_walk_cwd(struct vg_chain *c) {
-  struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-  struct fs_struct *fs = BPF_CORE_READ(t, fs);
   c->depth = 0;
   c->flags = 0;
-  if (!fs) return;
-  vg_walk_path(c, &fs->pwd);
+  const struct path *pwd = vg_cwd_path();
+  if (pwd) vg_walk_path(c, pwd);
 }
 
 /* The struct file of descriptor `fd` of the current task, or NULL. The fd
@@ -377,24 +388,54 @@ static __always_inline struct file *vg_fd_file(int fd) {
   return f;
 }
 
-static __always_inline void vg_walk_fd(struct vg_chain *c, int fd) {
-  c->depth = 0;
-  c->flags = 0;
-  struct file *f = vg_fd_file(fd);
-  if (!f) return;
-  vg_walk_path(c, &f->f_path);
+/* Packed names into a file record's tail at *off (see struct vg_file):
+ * the chain of `path` (NULL: none) into `hd`, *off advanced past them. */
+static __always_inline void vg_tail_walk(struct vg_file *f, __u32 *off, struct vg_names *hd, const struct path *path) {
+  hd->depth = 0;
+  hd->flags = 0;
+  hd->len = 0;
+  hd->pad = 0;
+  __u32 o = *off;
+  if (!path || o > VG_FILE_TAIL_MAX - VG_NAMES_MAX) return;
+  struct vg_walk_ctx w = {};
+  w.names = &f->tail[o];
+  vg_walk_path_into(&w, path);
+  __u32 used = w.off;
+  if (used > VG_NAMES_MAX) used = VG_NAMES_MAX;
+  hd->depth = w.depth;
+  hd->flags = w.flags;
+  hd->len = used;
+  *off = o + used;
 }
 
-/* The directory a path given with `dirfd` is relative to: nothing when the
- * path is absolute (first byte '/'). */
-static __always_inline void vg_walk_base(struct vg_chain *c, int dirfd, const char *path) {
-  c->depth = 0;
-  c->flags = 0;
-  if (path[0] == '/') return;
-  if (dirfd == VG_AT_FDCWD)
-    vg_walk_cwd(c);
-  else
-    vg_walk_fd(c, dirfd);
+/* The base of a path given relative to `dirfd`, starting at tail byte
+ * `path_at`: nothing when the path is absolute (first byte '/') or absent. */
+static __always_inline void vg_tail_walk_base(struct vg_file *f, __u32 *off, struct vg_names *hd, int dirfd,
+                                              __u32 path_at, __u32 path_len) {
+  const struct path *base = 0;
+  if (path_len > 0 && path_at < VG_FILE_TAIL_MAX && f->tail[path_at] != '/') {
+    if (dirfd == VG_AT_FDCWD) {
+      base = vg_cwd_path();
+    } else {
+      struct file *file = vg_fd_file(dirfd);
+      if (file) base = &file->f_path;
+    }
+  }
+  vg_tail_walk(f, off, hd, base);
+}
+
+/* A user string (at most `max` bytes with its NUL) appended to the tail at
+ * *off; returns its length with the NUL, 0 when absent or unreadable. */
+static __always_inline __u16 vg_tail_user_str(struct vg_file *f, __u32 *off, const void *src, int count_fail) {
+  __u32 o = *off;
+  if (!src || o > VG_FILE_TAIL_MAX - VG_PATH_LEN) return 0;
+  long n = bpf_probe_read_user_str(&f->tail[o], VG_PATH_LEN, src);
+  if (n <= 0 || n > VG_PATH_LEN) {
+    if (count_fail) vg_count(VG_C_READ_PATH);
+    return 0;
+  }
+  *off = o + n;
+  return n;
 }
 
 static __always_inline void vg_read_user_path(char *dst, const void *src) {

@@ -7,6 +7,8 @@
 namespace vigil::capture {
 namespace {
 
+static_assert(std::tuple_size_v<decltype(ChainView::names)> == VG_CHAIN_DEPTH);
+
 struct TypeInfo {
   uint16_t kind;  // 0 = not a valid type
   EventType type;
@@ -194,11 +196,11 @@ void DecodeProc(const vg_proc& r, Event* e) {
 
 // The absolute form of `path` given its base chain: the chain itself for an
 // fd-based call, else path joined to the chain (or alone when absolute).
-void AbsFromChain(const vg_chain& base, bool base_is_file, std::string_view path, std::string* scratch,
+void AbsFromChain(const ChainView& base, bool base_is_file, std::string_view path, std::string* scratch,
                   std::string* out) {
   out->clear();
   if (base_is_file) {
-    JoinChain(base, out);
+    JoinNames(base, out);
     return;
   }
   if (!path.empty() && path[0] == '/') {
@@ -207,11 +209,57 @@ void AbsFromChain(const vg_chain& base, bool base_is_file, std::string_view path
   }
   if (path.empty()) return;
   if (base.depth == 0 && !(base.flags & VG_CHAIN_COMPLETE)) return;
-  if (!JoinChain(base, scratch)) return;
+  if (!JoinNames(base, scratch)) return;
   ResolvePath(*scratch, path, out);
 }
 
-void DecodeFile(const vg_file& r, std::string* scratch, Event* e) {
+// A file record's tail, split and checked (vigil_abi.h, struct vg_file).
+struct FileTail {
+  std::string_view path, fstype, target;
+  ChainView base, target_base;
+};
+
+// Takes `n` bytes from `*tail` as one string that ends with its only NUL (an
+// empty view when n is 0). False when it does not.
+bool TakeString(std::string_view* tail, std::size_t n, std::size_t max, std::string_view* out) {
+  *out = {};
+  if (n == 0) return true;
+  if (n > max || n > tail->size()) return false;
+  std::string_view s = tail->substr(0, n);
+  if (s.find('\0') != n - 1) return false;
+  *out = s.substr(0, n - 1);
+  tail->remove_prefix(n);
+  return true;
+}
+
+// Takes `h.len` bytes as exactly `h.depth` NUL-terminated names.
+bool TakeNames(std::string_view* tail, const vg_names& h, ChainView* out) {
+  *out = ChainView{};
+  out->flags = h.flags;
+  if (h.depth > VG_CHAIN_DEPTH || h.len > VG_NAMES_MAX || h.len > tail->size()) return false;
+  std::string_view s = tail->substr(0, h.len);
+  for (uint16_t i = 0; i < h.depth; ++i) {
+    std::size_t nul = s.find('\0');
+    if (nul == std::string_view::npos || nul >= VG_NAME_LEN) return false;
+    out->names[i] = s.substr(0, nul);
+    s.remove_prefix(nul + 1);
+  }
+  if (!s.empty()) return false;  // bytes past the last name
+  out->depth = h.depth;
+  tail->remove_prefix(h.len);
+  return true;
+}
+
+bool SplitFileTail(const vg_file& r, std::string_view tail, FileTail* t) {
+  if (!TakeString(&tail, r.path_len, VG_PATH_LEN, &t->path)) return false;
+  if (!TakeNames(&tail, r.base, &t->base)) return false;
+  if (!TakeString(&tail, r.fstype_len, VG_FSTYPE_LEN, &t->fstype)) return false;
+  if (!TakeString(&tail, r.target_len, VG_PATH_LEN, &t->target)) return false;
+  if (!TakeNames(&tail, r.target_base, &t->target_base)) return false;
+  return tail.empty();
+}
+
+void DecodeFile(const vg_file& r, const FileTail& t, std::string* scratch, Event* e) {
   FileArgs& f = e->file;
   f.fd = r.fd;
   f.flags = r.flags;
@@ -219,17 +267,17 @@ void DecodeFile(const vg_file& r, std::string* scratch, Event* e) {
   f.owner_uid = r.owner_uid;
   f.owner_gid = r.owner_gid;
   f.length = r.length;
-  f.path.assign(Str(r.path));
+  f.path.assign(t.path);
   bool base_is_file = (r.file_flags & VG_FF_BASE_IS_FILE) != 0;
-  AbsFromChain(r.base, base_is_file, f.path, scratch, &f.abspath);
+  AbsFromChain(t.base, base_is_file, f.path, scratch, &f.abspath);
   if (r.hdr.type == VG_T_MOUNT) {
-    f.source.assign(Str(r.target));
-    f.fstype.assign(Str(r.fstype));
+    f.source.assign(t.target);
+    f.fstype.assign(t.fstype);
     f.target = f.path;
     f.target_abs = f.abspath;
   } else {
-    f.target.assign(Str(r.target));
-    AbsFromChain(r.target_base, false, f.target, scratch, &f.target_abs);
+    f.target.assign(t.target);
+    AbsFromChain(t.target_base, false, f.target, scratch, &f.target_abs);
   }
 }
 
@@ -271,6 +319,7 @@ std::string_view DecodeStatusName(DecodeStatus status) {
     case DecodeStatus::kBadVersion: return "bad_version";
     case DecodeStatus::kBadKind: return "bad_kind";
     case DecodeStatus::kBadType: return "bad_type";
+    case DecodeStatus::kBadTail: return "bad_tail";
     case DecodeStatus::kCount: break;
   }
   return "unknown";
@@ -297,36 +346,38 @@ DecodeStatus Decoder::Decode(const void* data, std::size_t len, Event* event) {
   if (h.abi_version != VG_ABI_VERSION) return reject(DecodeStatus::kBadVersion);
   std::size_t want = KindSize(h.kind);
   if (want == 0) return reject(DecodeStatus::kBadKind);
-  // A file record may end after the used names of its base (vigil_abi.h).
-  bool short_file = h.kind == VG_KIND_FILE && len < want;
-  std::size_t min = short_file ? VG_FILE_SHORT_SIZE(0) : want;
-  if (h.size != len || len < min) return reject(DecodeStatus::kBadSize);
-  if (short_file) {
-    vg_chain head;
-    std::memcpy(&head, static_cast<const unsigned char*>(data) + offsetof(vg_file, base), 8);
-    std::size_t depth = head.depth < VG_CHAIN_DEPTH ? head.depth : VG_CHAIN_DEPTH;
-    if (len < VG_FILE_SHORT_SIZE(depth)) return reject(DecodeStatus::kBadSize);
-  }
+  // A file record is a head and a packed tail of strings (vigil_abi.h).
+  bool file = h.kind == VG_KIND_FILE;
+  if (h.size != len || len < (file ? VG_FILE_HEAD_SIZE : want) || len > want) return reject(DecodeStatus::kBadSize);
   if (h.type == 0 || h.type >= VG_T_MAX || kTypes[h.type].kind != h.kind) return reject(DecodeStatus::kBadType);
+
+  if (file) {
+    vg_file head;  // the head only; the tail is read in place
+    std::memcpy(&head, data, VG_FILE_HEAD_SIZE);
+    std::string_view tail(static_cast<const char*>(data) + VG_FILE_HEAD_SIZE, len - VG_FILE_HEAD_SIZE);
+    FileTail t;
+    if (!SplitFileTail(head, tail, &t)) return reject(DecodeStatus::kBadTail);
+    event->type = kTypes[h.type].type;
+    DecodeHeader(h, boot_to_wall_ns_, event);
+    DecodeFile(head, t, &scratch_, event);
+    ++stats_.decoded;
+    return DecodeStatus::kOk;
+  }
+  if (len != want) return reject(DecodeStatus::kBadSize);
 
   event->type = kTypes[h.type].type;
   DecodeHeader(h, boot_to_wall_ns_, event);
 
-  alignas(8) static thread_local unsigned char copy[sizeof(vg_exec) > sizeof(vg_file) ? sizeof(vg_exec) : sizeof(vg_file)];
+  alignas(8) static thread_local unsigned char copy[sizeof(vg_exec)];
   static_assert(sizeof(copy) >= sizeof(vg_proc) && sizeof(copy) >= sizeof(vg_bpf) && sizeof(copy) >= sizeof(vg_net));
   const void* rec = data;
-  if (short_file) {  // the missing tail reads as zeros
-    std::memcpy(copy, data, len);
-    std::memset(copy + len, 0, want - len);
-    rec = copy;
-  } else if (reinterpret_cast<uintptr_t>(data) % alignof(vg_hdr) != 0) {
+  if (reinterpret_cast<uintptr_t>(data) % alignof(vg_hdr) != 0) {
     std::memcpy(copy, data, want);
     rec = copy;
   }
   switch (h.kind) {
     case VG_KIND_EXEC: DecodeExec(*static_cast<const vg_exec*>(rec), event); break;
     case VG_KIND_PROC: DecodeProc(*static_cast<const vg_proc*>(rec), event); break;
-    case VG_KIND_FILE: DecodeFile(*static_cast<const vg_file*>(rec), &scratch_, event); break;
     case VG_KIND_NET: DecodeNet(*static_cast<const vg_net*>(rec), event); break;
     case VG_KIND_BPF: DecodeBpf(*static_cast<const vg_bpf*>(rec), event); break;
     default: break;
@@ -335,7 +386,7 @@ DecodeStatus Decoder::Decode(const void* data, std::size_t len, Event* event) {
   return DecodeStatus::kOk;
 }
 
-bool JoinChain(const vg_chain& chain, std::string* out) {
+bool JoinNames(const ChainView& chain, std::string* out) {
   out->clear();
   if (!(chain.flags & VG_CHAIN_COMPLETE)) return false;
   std::size_t depth = chain.depth < VG_CHAIN_DEPTH ? chain.depth : VG_CHAIN_DEPTH;
@@ -344,7 +395,7 @@ bool JoinChain(const vg_chain& chain, std::string* out) {
     return true;
   }
   for (std::size_t i = depth; i-- > 0;) {
-    std::string_view name(chain.comp[i], strnlen(chain.comp[i], VG_NAME_LEN));
+    std::string_view name = chain.names[i];
     // the root dentry's name is "/" on some filesystems: skip it
     if (name.empty() || name == "/") continue;
     out->push_back('/');
@@ -352,6 +403,14 @@ bool JoinChain(const vg_chain& chain, std::string* out) {
   }
   if (out->empty()) out->push_back('/');
   return true;
+}
+
+bool JoinChain(const vg_chain& chain, std::string* out) {
+  ChainView v;
+  v.flags = chain.flags;
+  v.depth = chain.depth < VG_CHAIN_DEPTH ? chain.depth : VG_CHAIN_DEPTH;
+  for (std::size_t i = 0; i < v.depth; ++i) v.names[i] = std::string_view(chain.comp[i], strnlen(chain.comp[i], VG_NAME_LEN));
+  return JoinNames(v, out);
 }
 
 void ResolvePath(std::string_view base, std::string_view path, std::string* out) {

@@ -35,6 +35,7 @@ enum class DecodeStatus : uint8_t {
   kBadVersion,    // ABI version is not ours
   kBadKind,       // unknown kind
   kBadType,       // unknown type, or a type that does not belong to the kind
+  kBadTail,       // file record: its strings disagree with the lengths in its head
   kCount,
 };
 
@@ -62,8 +63,17 @@ class Decoder {
   std::string scratch_;  // base directory of a relative path, reused
 };
 
+// A dentry chain's names, leaf first (views into a record).
+struct ChainView {
+  uint16_t depth = 0;
+  uint16_t flags = 0;  // VG_CHAIN_*
+  std::array<std::string_view, 16> names{};  // VG_CHAIN_DEPTH (checked in decoder.cpp)
+};
+
 // Joins a dentry chain (leaf first) into "/a/b/c" in `out`. False (and `out`
 // cleared) when the chain did not reach the root, so the path would be a lie.
+bool JoinNames(const ChainView& chain, std::string* out);
+// The same for a fixed-slot chain (exec records).
 bool JoinChain(const vg_chain& chain, std::string* out);
 
 // `path` made absolute: itself when it starts with '/', else `base` + "/" +

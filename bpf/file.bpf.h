@@ -1,19 +1,22 @@
 /* File family: open/openat/openat2/creat, unlink*, rename*, chmod*, chown*,
- * link*, symlink*, mkdir*, mount, umount2, truncate/ftruncate. sys_enter keeps
- * the arguments (vg_enter), sys_exit reads the user strings and emits one
- * record with the result. */
+ * link*, symlink*, mkdir*, mount, umount2, truncate/ftruncate. One sys_exit
+ * program per call (VG_SYSCALL): arguments from the saved registers, user
+ * strings and dentry names into the record's tail, one record with the
+ * result. */
 #pragma once
 
 #include "common.bpf.h"
 
 #define VG_O_CREAT_WRONLY_TRUNC 01101 /* what creat() means as open flags */
 
-/* Scratch record with the header filled and every argument field reset. */
+/* Scratch record with the header filled and every argument field reset. The
+ * strings go into the tail in the order struct vg_file lists them, each
+ * appended at the running offset `off` (bytes of tail used). */
 static __always_inline struct vg_file *vg_file_begin(__u16 type, long ret) {
   union vg_record *s = vg_scratch_get();
   if (!s) return 0;
   struct vg_file *f = &s->file;
-  vg_fill_hdr(&f->hdr, VG_KIND_FILE, type, sizeof(*f));
+  vg_fill_hdr(&f->hdr, VG_KIND_FILE, type, VG_FILE_HEAD_SIZE);
   f->hdr.res = ret;
   f->fd = -1;
   f->fd2 = -1;
@@ -22,34 +25,35 @@ static __always_inline struct vg_file *vg_file_begin(__u16 type, long ret) {
   f->owner_uid = 0xffffffffu;
   f->owner_gid = 0xffffffffu;
   f->file_flags = 0;
-  f->pad = 0;
+  f->path_len = 0;
+  f->fstype_len = 0;
   f->length = 0;
-  f->path[0] = 0;
-  f->target[0] = 0;
-  f->fstype[0] = 0;
-  f->base.depth = 0;
-  f->base.flags = 0;
-  f->target_base.depth = 0;
-  f->target_base.flags = 0;
+  f->target_len = 0;
+  f->pad[0] = f->pad[1] = f->pad[2] = 0;
+  __builtin_memset(&f->base, 0, sizeof(f->base));
+  __builtin_memset(&f->target_base, 0, sizeof(f->target_base));
   return f;
 }
 
 /* `path` as given and the directory it is relative to. */
-static __always_inline void vg_file_path(struct vg_file *f, int dirfd, __u64 upath) {
-  vg_read_user_path(f->path, (const void *)upath);
-  vg_walk_base(&f->base, dirfd, f->path);
+static __always_inline void vg_file_path(struct vg_file *f, __u32 *off, int dirfd, __u64 upath) {
+  __u32 at = *off;
+  f->path_len = vg_tail_user_str(f, off, (const void *)upath, 1);
+  vg_tail_walk_base(f, off, &f->base, dirfd, at, f->path_len);
 }
 
-static __always_inline void vg_file_target(struct vg_file *f, int dirfd, __u64 upath) {
-  vg_read_user_path(f->target, (const void *)upath);
-  vg_walk_base(&f->target_base, dirfd, f->target);
+static __always_inline void vg_file_target(struct vg_file *f, __u32 *off, int dirfd, __u64 upath) {
+  __u32 at = *off;
+  f->target_len = vg_tail_user_str(f, off, (const void *)upath, 1);
+  vg_tail_walk_base(f, off, &f->target_base, dirfd, at, f->target_len);
 }
 
 /* fd-based call: the base is the file itself. */
-static __always_inline void vg_file_of_fd(struct vg_file *f, int fd) {
+static __always_inline void vg_file_of_fd(struct vg_file *f, __u32 *off, int fd) {
   f->fd = fd;
   f->file_flags |= VG_FF_BASE_IS_FILE;
-  vg_walk_fd(&f->base, fd);
+  struct file *file = vg_fd_file(fd);
+  vg_tail_walk(f, off, &f->base, file ? &file->f_path : 0);
 }
 
 /* open family: on success the path is the opened file's own (symlinks
@@ -57,17 +61,17 @@ static __always_inline void vg_file_of_fd(struct vg_file *f, int fd) {
 static __always_inline void vg_file_open(__u16 type, long ret, int dirfd, __u64 upath, __u32 flags, __u32 mode) {
   struct vg_file *f = vg_file_begin(type, ret);
   if (!f) return;
+  __u32 off = 0;
   f->flags = flags;
   f->mode = mode;
-  vg_read_user_path(f->path, (const void *)upath);
   if (ret >= 0) {
-    vg_file_of_fd(f, (int)ret);
-    f->fd = (int)ret;
+    f->path_len = vg_tail_user_str(f, &off, (const void *)upath, 1);
+    vg_file_of_fd(f, &off, (int)ret);
   } else {
     f->fd = dirfd;
-    vg_walk_base(&f->base, dirfd, f->path);
+    vg_file_path(f, &off, dirfd, upath);
   }
-  vg_emit_file(f);
+  vg_emit_file(f, off);
 }
 
 VG_SYSCALL(open, VG_T_OPEN, 3) { vg_file_open(VG_T_OPEN, ret, VG_AT_FDCWD, a->a[0], a->a[1], a->a[2]); }
@@ -82,16 +86,18 @@ VG_SYSCALL(openat2, VG_T_OPENAT2, 4) {
 VG_SYSCALL(unlink, VG_T_UNLINK, 1) {
   struct vg_file *f = vg_file_begin(VG_T_UNLINK, ret);
   if (!f) return;
-  vg_file_path(f, VG_AT_FDCWD, a->a[0]);
-  vg_emit_file(f);
+  __u32 off = 0;
+  vg_file_path(f, &off, VG_AT_FDCWD, a->a[0]);
+  vg_emit_file(f, off);
 }
 VG_SYSCALL(unlinkat, VG_T_UNLINKAT, 3) {
   struct vg_file *f = vg_file_begin(VG_T_UNLINKAT, ret);
   if (!f) return;
   f->fd = (int)a->a[0];
   f->flags = a->a[2];
-  vg_file_path(f, (int)a->a[0], a->a[1]);
-  vg_emit_file(f);
+  __u32 off = 0;
+  vg_file_path(f, &off, (int)a->a[0], a->a[1]);
+  vg_emit_file(f, off);
 }
 
 /* rename/link: old path, new path (each with its own dirfd) and flags. */
@@ -102,9 +108,10 @@ static __always_inline void vg_file_two(__u16 type, long ret, int olddfd, __u64 
   f->fd = olddfd;
   f->fd2 = newdfd;
   f->flags = flags;
-  vg_file_path(f, olddfd, oldp);
-  vg_file_target(f, newdfd, newp);
-  vg_emit_file(f);
+  __u32 off = 0;
+  vg_file_path(f, &off, olddfd, oldp);
+  vg_file_target(f, &off, newdfd, newp);
+  vg_emit_file(f, off);
 }
 
 VG_SYSCALL(rename, VG_T_RENAME, 2) { vg_file_two(VG_T_RENAME, ret, VG_AT_FDCWD, a->a[0], VG_AT_FDCWD, a->a[1], 0); }
@@ -124,9 +131,10 @@ static __always_inline void vg_file_symlink(__u16 type, long ret, __u64 content,
   struct vg_file *f = vg_file_begin(type, ret);
   if (!f) return;
   f->fd2 = newdfd;
-  vg_read_user_path(f->path, (const void *)content);
-  vg_file_target(f, newdfd, linkp);
-  vg_emit_file(f);
+  __u32 off = 0;
+  f->path_len = vg_tail_user_str(f, &off, (const void *)content, 1);
+  vg_file_target(f, &off, newdfd, linkp);
+  vg_emit_file(f, off);
 }
 VG_SYSCALL(symlink, VG_T_SYMLINK, 2) { vg_file_symlink(VG_T_SYMLINK, ret, a->a[0], VG_AT_FDCWD, a->a[1]); }
 VG_SYSCALL(symlinkat, VG_T_SYMLINKAT, 3) { vg_file_symlink(VG_T_SYMLINKAT, ret, a->a[0], (int)a->a[1], a->a[2]); }
@@ -142,8 +150,9 @@ static __always_inline void vg_file_attr(__u16 type, long ret, int dirfd, __u64 
   f->owner_gid = gid;
   f->flags = flags;
   f->length = length;
-  vg_file_path(f, dirfd, upath);
-  vg_emit_file(f);
+  __u32 off = 0;
+  vg_file_path(f, &off, dirfd, upath);
+  vg_emit_file(f, off);
 }
 
 static __always_inline void vg_file_fdattr(__u16 type, long ret, int fd, __u32 mode, __u32 uid, __u32 gid,
@@ -154,8 +163,9 @@ static __always_inline void vg_file_fdattr(__u16 type, long ret, int fd, __u32 m
   f->owner_uid = uid;
   f->owner_gid = gid;
   f->length = length;
-  vg_file_of_fd(f, fd);
-  vg_emit_file(f);
+  __u32 off = 0;
+  vg_file_of_fd(f, &off, fd);
+  vg_emit_file(f, off);
 }
 
 #define VG_NOID 0xffffffffu
@@ -179,15 +189,24 @@ VG_SYSCALL(truncate, VG_T_TRUNCATE, 2) {
 }
 VG_SYSCALL(ftruncate, VG_T_FTRUNCATE, 2) { vg_file_fdattr(VG_T_FTRUNCATE, ret, (int)a->a[0], 0, VG_NOID, VG_NOID, a->a[1]); }
 
-/* mount(source, target, fstype, flags, data): path = the directory. */
+/* mount(source, target, fstype, flags, data): path = the directory,
+ * target = the source. */
 VG_SYSCALL(mount, VG_T_MOUNT, 5) {
   struct vg_file *f = vg_file_begin(VG_T_MOUNT, ret);
   if (!f) return;
   f->flags = (__u32)a->a[3];
-  vg_file_path(f, VG_AT_FDCWD, a->a[1]);
-  vg_read_user_path(f->target, (const void *)a->a[0]);
-  if (a->a[2] && bpf_probe_read_user_str(f->fstype, sizeof(f->fstype), (const void *)a->a[2]) < 0) f->fstype[0] = 0;
-  vg_emit_file(f);
+  __u32 off = 0;
+  vg_file_path(f, &off, VG_AT_FDCWD, a->a[1]);
+  __u32 o = off;
+  if (a->a[2] && o <= VG_FILE_TAIL_MAX - VG_FSTYPE_LEN) {
+    long n = bpf_probe_read_user_str(&f->tail[o], VG_FSTYPE_LEN, (const void *)a->a[2]);
+    if (n > 0 && n <= VG_FSTYPE_LEN) {
+      f->fstype_len = n;
+      off = o + n;
+    }
+  }
+  f->target_len = vg_tail_user_str(f, &off, (const void *)a->a[0], 1);
+  vg_emit_file(f, off);
 }
 
 /* umount2 is traced as syscalls/sys_enter_umount on x86-64. */
@@ -195,6 +214,7 @@ VG_SYSCALL(umount, VG_T_UMOUNT2, 2) {
   struct vg_file *f = vg_file_begin(VG_T_UMOUNT2, ret);
   if (!f) return;
   f->flags = (__u32)a->a[1];
-  vg_file_path(f, VG_AT_FDCWD, a->a[0]);
-  vg_emit_file(f);
+  __u32 off = 0;
+  vg_file_path(f, &off, VG_AT_FDCWD, a->a[0]);
+  vg_emit_file(f, off);
 }

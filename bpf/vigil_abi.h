@@ -7,10 +7,11 @@
  *   bytes and hdr.kind says which struct follows (enum vg_kind); hdr.type is
  *   the syscall/event (enum vg_type). The decoder rejects a record whose
  *   length disagrees with its kind.
- * - A file record may be short: when it has no target, fstype or target base
- *   it ends after the used names of `base` (VG_FILE_SIZE), so an open costs
- *   ~600 ring-buffer bytes instead of ~2.8 KB. The missing tail reads as
- *   zeros; the decoder rejects a short record that cuts into `base`.
+ * - A file record is a fixed head and a packed tail of strings (struct
+ *   vg_file): only the bytes used are written and sent, so an open of
+ *   /etc/hostname is 275 ring-buffer bytes instead of ~2.8 KB. The decoder
+ *   rejects a record whose tail lengths disagree with its size or whose
+ *   strings are not NUL-terminated where the head says they end.
  * - Strings in fixed arrays are NUL-terminated when shorter than the array;
  *   a string filling its array may lack the NUL (the decoder bounds it).
  * - All structs are naturally aligned with explicit padding, so the layout is
@@ -24,7 +25,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 3
+#define VG_ABI_VERSION 4
 
 #define VG_COMM_LEN 16
 #define VG_PATH_LEN 256   /* a path as the caller gave it */
@@ -217,6 +218,32 @@ struct vg_proc {
 /* file: the base chains say what a relative path is relative to */
 #define VG_FF_BASE_IS_FILE (1u << 0) /* fd-based call (fchmod, ftruncate): base is the file itself */
 
+/* The names of a dentry chain packed in a file record's tail: `depth` names,
+ * leaf first, each NUL-terminated, in `len` bytes (at most
+ * VG_CHAIN_DEPTH * VG_NAME_LEN). */
+struct vg_names {
+  __u16 depth;
+  __u16 flags; /* VG_CHAIN_* */
+  __u16 len;
+  __u16 pad;
+};
+
+#define VG_FSTYPE_LEN 32
+#define VG_NAMES_MAX (VG_CHAIN_DEPTH * VG_NAME_LEN)
+#define VG_FILE_TAIL_MAX (2 * VG_PATH_LEN + VG_FSTYPE_LEN + 2 * VG_NAMES_MAX)
+
+/* A file record is the head below (up to `tail`) followed by its strings,
+ * packed in this order, each NUL-terminated and counted with its NUL (a
+ * length of 0: absent):
+ *   path (path_len)           as given; mount: the directory
+ *   base names (base.len)     the directory `path` is relative to, or the
+ *                             file itself (VG_FF_BASE_IS_FILE); depth 0:
+ *                             absolute path, or unknown
+ *   fstype (fstype_len)       mount
+ *   target (target_len)       rename/link: new path; symlink: the link;
+ *                             mount: the source
+ *   target_base names (target_base.len)
+ * hdr.size = VG_FILE_HEAD_SIZE + the five lengths. */
 struct vg_file {
   struct vg_hdr hdr;
   __s32 fd;  /* dirfd / fd argument; open: the result */
@@ -226,19 +253,17 @@ struct vg_file {
   __u32 owner_uid;
   __u32 owner_gid;
   __u32 file_flags; /* VG_FF_* */
-  __u32 pad;
+  __u16 path_len;
+  __u16 fstype_len;
   __u64 length;
-  char path[VG_PATH_LEN];      /* mount: the directory */
-  struct vg_chain base;        /* directory `path` is relative to (depth 0: absolute or unknown) */
-  /* a short record ends before here (see the contract above) */
-  char fstype[32];
-  char target[VG_PATH_LEN];    /* rename/link: new path; symlink: link path; mount: source */
-  struct vg_chain target_base; /* directory `target` is relative to */
+  __u16 target_len;
+  __u16 pad[3];
+  struct vg_names base;
+  struct vg_names target_base;
+  char tail[VG_FILE_TAIL_MAX];
 };
 
-/* Bytes of a short file record whose base has `depth` names. */
-#define VG_FILE_SHORT_SIZE(depth) \
-  (__builtin_offsetof(struct vg_file, base) + 8 + (depth) * VG_NAME_LEN)
+#define VG_FILE_HEAD_SIZE (__builtin_offsetof(struct vg_file, tail))
 
 struct vg_net {
   struct vg_hdr hdr;

@@ -17,7 +17,8 @@ static_assert(sizeof(vg_chain) == 1032);
 static_assert(sizeof(vg_sock) == 160);
 static_assert(sizeof(vg_exec) == 3560);
 static_assert(sizeof(vg_proc) == 688);
-static_assert(sizeof(vg_file) == 2832);
+static_assert(sizeof(vg_names) == 8);
+static_assert(sizeof(vg_file) == 2840);
 static_assert(sizeof(vg_net) == 360);
 static_assert(sizeof(vg_bpf) == 616);
 
@@ -55,12 +56,14 @@ static_assert(offsetof(vg_proc, sock) == 272);
 static_assert(offsetof(vg_proc, name) == 432);
 static_assert(offsetof(vg_file, fd) == 184);
 static_assert(offsetof(vg_file, length) == 216);
-static_assert(offsetof(vg_file, path) == 224);
-static_assert(offsetof(vg_file, base) == 480);
-static_assert(offsetof(vg_file, fstype) == 1512);
-static_assert(offsetof(vg_file, target) == 1544);
-static_assert(offsetof(vg_file, target_base) == 1800);
-static_assert(VG_FILE_SHORT_SIZE(0) == 488 && VG_FILE_SHORT_SIZE(16) == 1512);
+static_assert(offsetof(vg_file, path_len) == 212);
+static_assert(offsetof(vg_file, fstype_len) == 214);
+static_assert(offsetof(vg_file, target_len) == 224);
+static_assert(offsetof(vg_file, base) == 232);
+static_assert(offsetof(vg_file, target_base) == 240);
+static_assert(offsetof(vg_file, tail) == 248 && VG_FILE_HEAD_SIZE == 248);
+static_assert(VG_FILE_TAIL_MAX == 2592);
+static_assert(offsetof(vg_names, len) == 4);
 static_assert(offsetof(vg_net, fd) == 184);
 static_assert(offsetof(vg_net, sock) == 200);
 static_assert(offsetof(vg_bpf, cmd) == 184);
@@ -106,8 +109,10 @@ const Member kMembers[] = {
     VG_M(vg_proc, sock),         VG_M(vg_proc, name),         VG_M(vg_file, fd),
     VG_M(vg_file, fd2),          VG_M(vg_file, flags),        VG_M(vg_file, mode),
     VG_M(vg_file, owner_uid),    VG_M(vg_file, owner_gid),    VG_M(vg_file, file_flags),
-    VG_M(vg_file, length),       VG_M(vg_file, path),         VG_M(vg_file, target),
-    VG_M(vg_file, fstype),       VG_M(vg_file, base),         VG_M(vg_file, target_base),
+    VG_M(vg_file, path_len),     VG_M(vg_file, fstype_len),   VG_M(vg_file, length),
+    VG_M(vg_file, target_len),   VG_M(vg_file, base),         VG_M(vg_file, target_base),
+    VG_M(vg_file, tail),         VG_M(vg_names, depth),       VG_M(vg_names, flags),
+    VG_M(vg_names, len),
     VG_M(vg_net, fd),            VG_M(vg_net, backlog),       VG_M(vg_net, sockopt_level),
     VG_M(vg_net, sockopt_name),  VG_M(vg_net, sock),          VG_M(vg_bpf, cmd),
     VG_M(vg_bpf, prog_type),     VG_M(vg_bpf, expected_attach_type), VG_M(vg_bpf, attach_type),
@@ -146,7 +151,7 @@ TEST_CASE("every ABI struct member is covered by the layout table", "[unit]") {
   // to vigil_abi.h but not here.
   btf* b = btf__parse_elf(VIGIL_BPF_OBJECT, nullptr);
   REQUIRE(b != nullptr);
-  for (const char* type : {"vg_hdr", "vg_chain", "vg_exec", "vg_sock", "vg_proc", "vg_file", "vg_net", "vg_bpf"}) {
+  for (const char* type : {"vg_hdr", "vg_chain", "vg_names", "vg_exec", "vg_sock", "vg_proc", "vg_file", "vg_net", "vg_bpf"}) {
     INFO(type);
     int id = btf__find_by_name_kind(b, type, BTF_KIND_STRUCT);
     REQUIRE(id > 0);
@@ -161,7 +166,8 @@ TEST_CASE("every ABI struct member is covered by the layout table", "[unit]") {
     }
     // vg_exec..vg_bpf: `hdr` is listed only for vg_exec
     int hdr = std::string(type) != "vg_exec" && std::string(type).rfind("vg_", 0) == 0 &&
-                      std::string(type) != "vg_hdr" && std::string(type) != "vg_chain" && std::string(type) != "vg_sock"
+                      std::string(type) != "vg_hdr" && std::string(type) != "vg_chain" && std::string(type) != "vg_sock" &&
+                      std::string(type) != "vg_names"
                   ? 1
                   : 0;
     CHECK(listed + pads + hdr == btf_vlen(t));

@@ -2,7 +2,13 @@
 // decoded into the Event fields, malformed records rejected and counted, and
 // the path helpers.
 #include <catch2/catch.hpp>
+#include <cstddef>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <string>
 #include <vector>
 
 #include "bpf/decoder.h"
@@ -49,6 +55,53 @@ void SetChain(vg_chain* c, std::vector<const char*> leaf_first, bool complete = 
 template <typename T>
 DecodeStatus Decode(Decoder& d, const T& r, Event* e, std::size_t len = sizeof(T)) {
   return d.Decode(&r, len, e);
+}
+
+// A file record as the kernel writes it: the head, then the strings packed in
+// the order of vigil_abi.h, each with its NUL (an empty string: absent).
+struct FileRec {
+  vg_file head;
+  std::string path, fstype, target;
+  std::vector<std::string> base, target_base;  // leaf first
+  bool base_complete = true, target_base_complete = true;
+
+  FileRec(uint16_t type) : head(Make<vg_file>(VG_KIND_FILE, type)) {}
+
+  std::vector<unsigned char> Pack() const {
+    vg_file h = head;
+    std::string tail;
+    auto str = [&tail](const std::string& v) -> uint16_t {
+      if (v.empty()) return 0;
+      tail.append(v);
+      tail.push_back('\0');
+      return static_cast<uint16_t>(v.size() + 1);
+    };
+    auto names = [&tail](const std::vector<std::string>& v, bool complete, vg_names* n) {
+      std::size_t at = tail.size();
+      for (const std::string& name : v) {
+        tail.append(name);
+        tail.push_back('\0');
+      }
+      n->depth = static_cast<uint16_t>(v.size());
+      n->flags = complete ? VG_CHAIN_COMPLETE : 0;
+      n->len = static_cast<uint16_t>(tail.size() - at);
+    };
+    h.path_len = str(path);
+    names(base, base_complete, &h.base);
+    h.fstype_len = str(fstype);
+    h.target_len = str(target);
+    names(target_base, target_base_complete, &h.target_base);
+    h.hdr.size = static_cast<uint32_t>(VG_FILE_HEAD_SIZE + tail.size());
+    std::vector<unsigned char> out(VG_FILE_HEAD_SIZE + tail.size());
+    std::memcpy(out.data(), &h, VG_FILE_HEAD_SIZE);
+    std::memcpy(out.data() + VG_FILE_HEAD_SIZE, tail.data(), tail.size());
+    return out;
+  }
+};
+
+DecodeStatus Decode(Decoder& d, const FileRec& r, Event* e) {
+  std::vector<unsigned char> bytes = r.Pack();
+  return d.Decode(bytes.data(), bytes.size(), e);
 }
 
 }  // namespace
@@ -111,11 +164,11 @@ TEST_CASE("failed exec keeps the image and reports the path", "[unit]") {
 TEST_CASE("file record: relative path joined to its base, target, fd-based call", "[unit]") {
   Decoder d;
   Event e;
-  auto r = Make<vg_file>(VG_KIND_FILE, VG_T_RENAMEAT2);
-  std::strcpy(r.path, "../x/./a.txt");
-  SetChain(&r.base, {"sub", "tmp"});
-  std::strcpy(r.target, "/etc//b.txt");
-  r.flags = 1;
+  FileRec r(VG_T_RENAMEAT2);
+  r.path = "../x/./a.txt";
+  r.base = {"sub", "tmp"};
+  r.target = "/etc//b.txt";
+  r.head.flags = 1;
   REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
   CHECK(e.type == EventType::renameat2);
   CHECK(e.file.path == "../x/./a.txt");
@@ -123,51 +176,56 @@ TEST_CASE("file record: relative path joined to its base, target, fd-based call"
   CHECK(e.file.target_abs == "/etc/b.txt");
   CHECK(e.file.flags == 1);
 
-  auto f = Make<vg_file>(VG_KIND_FILE, VG_T_FCHMOD);
-  f.fd = 5;
-  f.mode = 0755;
-  f.file_flags = VG_FF_BASE_IS_FILE;
-  SetChain(&f.base, {"passwd", "etc"});
+  // a relative target joined to its own base
+  FileRec l(VG_T_LINKAT);
+  l.path = "/etc/passwd";
+  l.target = "p2";
+  l.target_base = {"home", "root"};  // leaf first: /root/home
+  REQUIRE(Decode(d, l, &e) == DecodeStatus::kOk);
+  CHECK(e.file.abspath == "/etc/passwd");
+  CHECK(e.file.target_abs == "/root/home/p2");
+
+  FileRec f(VG_T_FCHMOD);
+  f.head.fd = 5;
+  f.head.mode = 0755;
+  f.head.file_flags = VG_FF_BASE_IS_FILE;
+  f.base = {"passwd", "etc"};
   REQUIRE(Decode(d, f, &e) == DecodeStatus::kOk);
   CHECK(e.file.abspath == "/etc/passwd");
   CHECK(e.file.fd == 5);
   CHECK(e.file.mode == 0755);
 
-  auto m = Make<vg_file>(VG_KIND_FILE, VG_T_MOUNT);
-  std::strcpy(m.path, "/mnt/x");
-  std::strcpy(m.target, "/dev/sda1");
-  std::strcpy(m.fstype, "ext4");
+  FileRec m(VG_T_MOUNT);
+  m.path = "/mnt/x";
+  m.target = "/dev/sda1";
+  m.fstype = "ext4";
   REQUIRE(Decode(d, m, &e) == DecodeStatus::kOk);
   CHECK(e.file.source == "/dev/sda1");
   CHECK(e.file.fstype == "ext4");
   CHECK(e.file.target == "/mnt/x");
 
   // an incomplete base chain gives no absolute path rather than a wrong one
-  auto u = Make<vg_file>(VG_KIND_FILE, VG_T_OPENAT);
-  std::strcpy(u.path, "rel");
-  SetChain(&u.base, {"deep"}, false);
+  FileRec u(VG_T_OPENAT);
+  u.path = "rel";
+  u.base = {"deep"};
+  u.base_complete = false;
   REQUIRE(Decode(d, u, &e) == DecodeStatus::kOk);
   CHECK(e.file.path == "rel");
   CHECK(e.file.abspath.empty());
 }
 
-// The kernel ends a file record after the used names of its base when it has
-// no target part (VG_FILE_SHORT_SIZE); the rest reads as zeros.
-TEST_CASE("short file record: decoded like the full one; cut into the base is rejected", "[unit]") {
-  auto r = Make<vg_file>(VG_KIND_FILE, VG_T_OPENAT);
-  std::strcpy(r.path, "hostname");
-  r.fd = 3;
-  r.flags = 0101;
-  SetChain(&r.base, {"etc"});
-  // garbage past the short end must not be read
-  std::memset(r.fstype, 'x', sizeof(r.fstype));
-  std::memset(r.target, 'y', sizeof(r.target));
-  r.target_base.depth = 3;
-  std::size_t len = VG_FILE_SHORT_SIZE(1);
-  r.hdr.size = static_cast<uint32_t>(len);
+// The kernel sends the head and only the bytes its strings use (vigil_abi.h).
+TEST_CASE("file record tail: packed strings decoded; a tail that disagrees with its head is rejected", "[unit]") {
+  FileRec r(VG_T_OPENAT);
+  r.path = "hostname";
+  r.head.fd = 3;
+  r.head.flags = 0101;
+  r.base = {"etc"};
+  std::vector<unsigned char> good = r.Pack();
+  CHECK(good.size() == VG_FILE_HEAD_SIZE + 9 + 4);
   Decoder d;
   Event e;
-  REQUIRE(Decode(d, r, &e, len) == DecodeStatus::kOk);
+  REQUIRE(d.Decode(good.data(), good.size(), &e) == DecodeStatus::kOk);
   CHECK(e.type == EventType::openat);
   CHECK(e.file.path == "hostname");
   CHECK(e.file.abspath == "/etc/hostname");
@@ -177,27 +235,60 @@ TEST_CASE("short file record: decoded like the full one; cut into the base is re
   CHECK(e.file.flags == 0101);
 
   // also from an unaligned buffer
-  std::vector<unsigned char> buf(len + 1);
-  std::memcpy(buf.data() + 1, &r, len);
-  REQUIRE(d.Decode(buf.data() + 1, len, &e) == DecodeStatus::kOk);
+  std::vector<unsigned char> buf(good.size() + 1);
+  std::memcpy(buf.data() + 1, good.data(), good.size());
+  REQUIRE(d.Decode(buf.data() + 1, good.size(), &e) == DecodeStatus::kOk);
   CHECK(e.file.abspath == "/etc/hostname");
 
+  // the head's fields, as offsets into a packed record
+  auto u16_at = [](std::vector<unsigned char>& b, std::size_t off, uint16_t v) { std::memcpy(b.data() + off, &v, 2); };
+  auto resize = [](std::vector<unsigned char>& b, std::size_t n) {
+    b.resize(n);
+    uint32_t size = static_cast<uint32_t>(n);
+    std::memcpy(b.data(), &size, 4);
+  };
+  const std::size_t path_len = offsetof(vg_file, path_len);
+  const std::size_t base_depth = offsetof(vg_file, base) + offsetof(vg_names, depth);
+  const std::size_t base_len = offsetof(vg_file, base) + offsetof(vg_names, len);
+  const std::size_t tail = VG_FILE_HEAD_SIZE;
   struct Case {
     const char* what;
-    std::vector<const char*> base;
-    std::size_t len;
-  } bad[] = {
-      {"ends inside the base's names", {"etc"}, VG_FILE_SHORT_SIZE(1) - 1},
-      {"ends before the base's depth", {"etc"}, VG_FILE_SHORT_SIZE(0) - 4},
-      {"depth says 2 names, record holds 1", {"a", "b"}, VG_FILE_SHORT_SIZE(1)},
+    std::function<void(std::vector<unsigned char>&)> mutate;
+    DecodeStatus want;
   };
+  const std::vector<Case> bad = {
+      {"ends inside the head", [&](auto& b) { resize(b, VG_FILE_HEAD_SIZE - 1); }, DecodeStatus::kBadSize},
+      {"longer than any file record", [&](auto& b) { resize(b, sizeof(vg_file) + 1); }, DecodeStatus::kBadSize},
+      {"ends inside the base's names", [&](auto& b) { resize(b, b.size() - 1); }, DecodeStatus::kBadTail},
+      {"a byte past the last string", [&](auto& b) { resize(b, b.size() + 1); }, DecodeStatus::kBadTail},
+      {"path length without its NUL", [&](auto& b) { u16_at(b, path_len, 8); }, DecodeStatus::kBadTail},
+      {"NUL inside the path", [&](auto& b) { b[tail + 3] = 0; }, DecodeStatus::kBadTail},
+      {"path longer than VG_PATH_LEN", [&](auto& b) { u16_at(b, path_len, VG_PATH_LEN + 1); }, DecodeStatus::kBadTail},
+      {"depth says 2 names, tail holds 1", [&](auto& b) { u16_at(b, base_depth, 2); }, DecodeStatus::kBadTail},
+      {"depth 0 with names left over", [&](auto& b) { u16_at(b, base_depth, 0); }, DecodeStatus::kBadTail},
+      {"depth past VG_CHAIN_DEPTH", [&](auto& b) { u16_at(b, base_depth, VG_CHAIN_DEPTH + 1); }, DecodeStatus::kBadTail},
+      {"names length past the record", [&](auto& b) { u16_at(b, base_len, 60000); }, DecodeStatus::kBadTail},
+  };
+  uint64_t before = d.stats().TotalRejected();
   for (const auto& c : bad) {
     INFO(c.what);
-    SetChain(&r.base, c.base);
-    r.hdr.size = static_cast<uint32_t>(c.len);
-    CHECK(Decode(d, r, &e, c.len) == DecodeStatus::kBadSize);
+    std::vector<unsigned char> b = good;
+    c.mutate(b);
+    e.file.path = "stale";
+    CHECK(d.Decode(b.data(), b.size(), &e) == c.want);
     CHECK(e.file.path.empty());
   }
+  CHECK(d.stats().TotalRejected() == before + bad.size());
+  CHECK(d.stats().rejected[static_cast<std::size_t>(DecodeStatus::kBadTail)] == bad.size() - 2);
+
+  // a name of VG_NAME_LEN bytes or more cannot come from the kernel
+  FileRec longname(VG_T_UNLINK);
+  longname.path = "x";
+  longname.base = {std::string(VG_NAME_LEN, 'n')};
+  CHECK(Decode(d, longname, &e) == DecodeStatus::kBadTail);
+  longname.base = {std::string(VG_NAME_LEN - 1, 'n')};
+  REQUIRE(Decode(d, longname, &e) == DecodeStatus::kOk);
+  CHECK(e.file.abspath == "/" + std::string(VG_NAME_LEN - 1, 'n') + "/x");
 }
 
 TEST_CASE("net record: inet endpoints, abstract unix path", "[unit]") {
@@ -376,4 +467,21 @@ TEST_CASE("JoinChain refuses an incomplete chain and bounds the depth", "[unit]"
   SetChain(&c, {"x"});
   c.depth = 60000;  // lies: bounded by VG_CHAIN_DEPTH
   CHECK(vigil::capture::JoinChain(c, &out));
+}
+
+// The fuzzer's seeds are records of the current ABI (a stale seed would only
+// exercise the version and size checks): each one but short.bin decodes.
+TEST_CASE("every decoder fuzz seed is a valid record of this ABI", "[unit]") {
+  int seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(VIGIL_DECODER_SEEDS)) {
+    if (entry.path().filename() == "short.bin") continue;
+    INFO(entry.path().filename().string());
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Decoder d;
+    Event e;
+    CHECK(d.Decode(bytes.data(), bytes.size(), &e) == DecodeStatus::kOk);
+    ++seen;
+  }
+  CHECK(seen >= 15);
 }
