@@ -44,10 +44,22 @@ inline std::deque<Seen>& Backlog() {
   return backlog;
 }
 
+// How many entries the cap has dropped from the front of the backlog so far
+// (WaitFor shifts its scan position by what a poll popped).
+inline std::size_t& BacklogPops() {
+  static std::size_t pops = 0;
+  return pops;
+}
+
+inline constexpr std::size_t kBacklogCap = 50000;
+
 inline void PollInto(int timeout_ms) {
   Sensor::Callback cb = [](const Event& e) {
     auto& b = Backlog();
-    if (b.size() >= 50000) b.pop_front();
+    if (b.size() >= kBacklogCap) {
+      b.pop_front();
+      ++BacklogPops();
+    }
     Seen& s = b.emplace_back();
     s.event = e;
     s.event.ancestors = nullptr;
@@ -77,10 +89,14 @@ inline std::optional<Seen> WaitFor(const std::function<bool(const Event&)>& matc
       }
     }
     if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    std::size_t before = b.size();
+    // Once the backlog is at its cap, every new entry pops one from the front:
+    // its size stays the same while the entries already scanned move down by
+    // the number popped, so the scan position moves with them (an unscanned
+    // entry is never skipped and a scanned one is not rescanned).
+    std::size_t pops_before = BacklogPops();
     PollInto(50);
-    // the backlog may have dropped its oldest entries
-    if (b.size() < before) scanned = 0;
+    std::size_t popped = BacklogPops() - pops_before;
+    scanned = popped >= scanned ? 0 : scanned - popped;
   }
 }
 
