@@ -251,8 +251,14 @@ TEST_CASE("an open already blocked when the sensor starts is captured with its a
 }
 
 // The ring reader (bpf/ring_reader.cpp) on a ring of 64 KiB: 2,000 opens of
-// distinct paths, polled every 10, wrap the ring ~18 times; every open must
+// distinct paths, polled every 2, wrap the ring ~18 times; every open must
 // come out once, in order, with nothing counted lost.
+//
+// Every process on the host writes into this ring too, so host noise can fill
+// 64 KiB between two polls; the kernel then counts ringbuf_drop. Such a round
+// proves nothing and is run again (fresh paths, ring drained first), up to
+// kAttempts times. A round with no counted drop must be complete and in order:
+// a record lost or reordered without being counted fails the test.
 TEST_CASE("a small ring buffer wraps many times without losing or reordering records", "[root]") {
   TempDir dir;
   capture::SensorOptions o;
@@ -261,7 +267,7 @@ TEST_CASE("a small ring buffer wraps many times without losing or reordering rec
   auto small = capture::Sensor::Open(o, &error);
   REQUIRE(small);
   const uint32_t me = static_cast<uint32_t>(getpid());
-  const std::string prefix = dir.path + "/f";
+  std::string prefix;
   std::vector<int> order;
   capture::Sensor::Callback cb = [&](const Event& e) {
     if (e.type != EventType::openat || e.proc.pid != me) return;
@@ -273,23 +279,38 @@ TEST_CASE("a small ring buffer wraps many times without losing or reordering rec
       if (c.name == "ringbuf_drop") return c.value;
     return uint64_t{0};
   };
-  // the sensor's own start (its bpf() loads) overflows so small a ring: drain,
-  // then count from here
-  while (small->Poll(0, cb) > 0) {
-  }
-  const uint64_t dropped_before = dropped_so_far();
+  constexpr int kAttempts = 5;
   constexpr int kOpens = 2000;
-  for (int i = 0; i < kOpens; ++i) {
-    syscall(SYS_openat, AT_FDCWD, (prefix + std::to_string(i)).c_str(), O_RDONLY, 0);  // ENOENT: fine
-    if (i % 10 == 9) small->Poll(0, cb);
+  bool clean_round = false;
+  for (int attempt = 1; attempt <= kAttempts && !clean_round; ++attempt) {
+    // fresh paths: nothing of an earlier round can be taken for this one's
+    prefix = dir.path + "/r" + std::to_string(attempt) + "-f";
+    order.clear();
+    // the sensor's own start (its bpf() loads) and earlier rounds may have
+    // filled so small a ring: drain, then count from here
+    while (small->Poll(0, cb) > 0) {
+    }
+    const uint64_t dropped_before = dropped_so_far();
+    for (int i = 0; i < kOpens; ++i) {
+      syscall(SYS_openat, AT_FDCWD, (prefix + std::to_string(i)).c_str(), O_RDONLY, 0);  // ENOENT: fine
+      if (i % 2 == 1) small->Poll(0, cb);
+    }
+    for (int i = 0; i < 20 && static_cast<int>(order.size()) < kOpens; ++i) small->Poll(50, cb);
+    const uint64_t dropped = dropped_so_far() - dropped_before;
+    if (dropped != 0) {
+      WARN("attempt " << attempt << " of " << kAttempts << ": the kernel counted " << dropped
+                      << " ringbuf_drop (host noise filled the 64 KiB ring); " << order.size() << " of "
+                      << kOpens << " opens seen; retrying");
+      continue;
+    }
+    clean_round = true;
+    INFO("attempt " << attempt << ": no ringbuf_drop counted, so every open must come out once, in order");
+    REQUIRE(order.size() == static_cast<std::size_t>(kOpens));
+    for (int i = 0; i < kOpens; ++i) {
+      INFO("position " << i);
+      REQUIRE(order[static_cast<std::size_t>(i)] == i);
+    }
   }
-  for (int i = 0; i < 20 && static_cast<int>(order.size()) < kOpens; ++i) small->Poll(50, cb);
-  uint64_t dropped = dropped_so_far() - dropped_before;
-  INFO("ringbuf_drop " << dropped);
-  REQUIRE(dropped == 0);  // host noise filling 64 KiB between two polls would make the rest moot
-  REQUIRE(order.size() == static_cast<std::size_t>(kOpens));
-  for (int i = 0; i < kOpens; ++i) {
-    INFO("position " << i);
-    REQUIRE(order[static_cast<std::size_t>(i)] == i);
-  }
+  INFO("every one of " << kAttempts << " attempts had ringbuf_drop counted: the host is too busy to check the wrap");
+  REQUIRE(clean_round);
 }
