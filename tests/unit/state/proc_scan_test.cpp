@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -39,12 +40,27 @@ struct Child {
     // Wait until the exec finished. comm changes early in execve, before the
     // new image's argument area is set up (cmdline reads empty in between),
     // so wait for the command line itself.
+    // A loaded shared host can take a while to schedule the child: a 10 s
+    // deadline, and a test that says so rather than going on with a child
+    // that has not exec'd yet.
     const std::string want("sleep\0" "30.4242\0", 14);
-    for (int i = 0; i < 500; ++i) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    bool execd = false;
+    std::string cmdline;
+    while (!execd && std::chrono::steady_clock::now() < deadline) {
       std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-      std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      if (cmdline == want) break;
-      ::usleep(2000);
+      cmdline.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      execd = cmdline == want;
+      if (!execd) ::usleep(2000);
+    }
+    if (!execd) {
+      // the destructor does not run when the constructor fails: clean up here
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      ::rmdir(dir.c_str());
+      std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+      FAIL("child " << pid << " did not show the command line 'sleep 30.4242' within 10 s of fork (exec of "
+                    "/bin/sleep failed or not yet done); /proc/" << pid << "/cmdline reads \"" << cmdline << "\"");
     }
   }
   ~Child() {
