@@ -90,18 +90,22 @@ TEST_CASE("vigil run: alerts, metrics, reload keeps the old ruleset on errors, c
     REQUIRE(CountLines(alerts, "\"rule\":\"Marker A\"") == 1);
 
     // /metrics counts the match and the delivery (published once a second).
+    // The file sink counts a delivery after its write, so a snapshot can show
+    // the match before the delivery: poll until both are there.
     httplib::Client http("127.0.0.1", port);
+    const std::string matched = "vigil_rule_matches_total{rule=\"Marker A\"} 1\n";
+    const std::string delivered = "vigil_alerts_sent_total{sink=\"file\"} 1\n";
     std::string body;
     deadline = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < deadline) {
       auto r = http.Get("/metrics");
       REQUIRE(r);
       body = r->body;
-      if (body.find("vigil_rule_matches_total{rule=\"Marker A\"} 1\n") != std::string::npos) break;
+      if (body.find(matched) != std::string::npos && body.find(delivered) != std::string::npos) break;
       std::this_thread::sleep_for(200ms);
     }
-    CHECK(body.find("vigil_rule_matches_total{rule=\"Marker A\"} 1\n") != std::string::npos);
-    CHECK(body.find("vigil_alerts_sent_total{sink=\"file\"} 1\n") != std::string::npos);
+    CHECK(body.find(matched) != std::string::npos);
+    CHECK(body.find(delivered) != std::string::npos);
     CHECK(std::regex_search(body, std::regex(R"(vigil_events_by_type_total\{type="openat"\} [1-9])")));
     CHECK(body.find("vigil_kernel_errors_total{site=\"ringbuf_drop\"}") != std::string::npos);
     auto health = http.Get("/healthz");
