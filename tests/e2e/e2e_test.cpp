@@ -4,12 +4,17 @@
 // by pid (the OCSF copy on stdout carries it; the kernel's proc connector
 // tells which pids descend from us), so other work on the host neither makes
 // nor breaks the assertions.
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <thread>
 #include <set>
 #include <fstream>
 #include <string>
@@ -29,12 +34,50 @@ std::string Subst(std::string text, const Scratch& s) {
   return text;
 }
 
+constexpr const char* kSentinelRule = "E2E Sentinel";
+
+std::string SentinelPath(const Scratch& s) { return s.dir + "/sentinel"; }
+
 // The default rules, plus an allowlist entry for the vigil binary under test
-// (the rules allowlist /usr/bin/vigil, the installed path).
+// (the rules allowlist /usr/bin/vigil, the installed path), plus the sentinel
+// rule: a NOTICE on opening <dir>/sentinel, which a test opens after its steps
+// (see AwaitSentinel).
 std::vector<std::string> RulesPaths(const Scratch& s) {
   const std::string extra = s.dir + "/e2e-extra.yaml";
-  std::ofstream(extra) << "- list: vigil_binaries\n  items: [" << VIGIL_BINARY << "]\n  append: true\n";
+  std::ofstream(extra) << "- list: vigil_binaries\n  items: [" << VIGIL_BINARY << "]\n  append: true\n"
+                       << "- rule: " << kSentinelRule << "\n"
+                       << "  desc: the e2e test opened its sentinel file; every earlier event has been handled\n"
+                       << "  condition: evt.type in (open, openat) and fd.name = " << SentinelPath(s) << "\n"
+                       << "  output: e2e sentinel opened (file=%fd.name)\n"
+                       << "  priority: NOTICE\n";
   return {VIGIL_RULES_DIR, extra};
+}
+
+// Opens the sentinel file from this process and waits (up to `timeout`) until
+// its alert is in both sinks, attributed to this pid. The ring buffer is
+// ordered and vigil handles events in order, so by then every event the steps
+// caused has been handled and its alerts submitted (Stop() flushes them); a
+// fixed sleep instead lost the last events on a busy host. The open is
+// repeated every few seconds in case one sentinel record was dropped.
+// Returns "" when the sentinel arrived, else what went wrong.
+std::string AwaitSentinel(const VigilProcess& vigil, const Scratch& s,
+                          std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  const uint32_t me = static_cast<uint32_t>(getpid());
+  const auto start = std::chrono::steady_clock::now();
+  auto next_open = start;
+  while (std::chrono::steady_clock::now() < start + timeout) {
+    if (std::chrono::steady_clock::now() >= next_open) {
+      int fd = open(SentinelPath(s).c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+      if (fd < 0) return "cannot open the sentinel " + SentinelPath(s) + ": " + std::strerror(errno);
+      close(fd);
+      next_open = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    }
+    for (const auto& a : vigil.Alerts())
+      if (a.rule == kSentinelRule && a.pid == me) return "";
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return "the sentinel alert did not arrive within " + std::to_string(timeout.count()) +
+         " s: vigil is behind or lost events";
 }
 
 struct Step {
@@ -167,8 +210,9 @@ TEST_CASE("vigil run alerts on real malicious actions done safely", "[root][e2e]
       std::string note = step.action(s);
       std::printf("  %-45s %s\n", step.name, note.empty() ? "ok" : note.c_str());
     }
-    sleep(5);  // let the last events through the ring buffer and the sinks (the host is shared and busy)
+    const std::string sentinel = AwaitSentinel(vigil, s);
     INFO(vigil.LogTail());
+    CHECK(sentinel == "");
     CHECK(vigil.Stop() == "");
     alerts = vigil.Alerts();
   }
@@ -214,11 +258,16 @@ TEST_CASE("vigil run stays quiet (nothing at WARNING or above) on a benign workl
   REQUIRE(forks.error() == "");
   // A package install and removal, a compile and run, a service started and
   // stopped, /etc/passwd read. sshd is absent on this host: no login is done.
+  // Time budget: the binary's CTest TIMEOUT (tests/e2e/CMakeLists.txt) is
+  // 170 s for both cases, ~20 s when the host is quiet. Install and purge may
+  // each wait for the dpkg lock (another engineer's apt, unattended-upgrades):
+  // 30 s each keeps the worst such wait (60 s) plus both vigil start-ups,
+  // steps and sentinels well inside it; 120 s each did not (240 s alone).
   const char* kPackage = "sl";
   const std::string script =
       "set -e\n"
       "export DEBIAN_FRONTEND=noninteractive\n"
-      "apt_opts='-o DPkg::Lock::Timeout=120 -y -q'\n"
+      "apt_opts='-o DPkg::Lock::Timeout=30 -y -q'\n"
       "if dpkg -s " + std::string(kPackage) + " >/dev/null 2>&1; then echo 'package already installed'; exit 3; fi\n"
       "if apt-get $apt_opts install --no-install-recommends " + kPackage + " >/dev/null 2>&1 || "
       "{ apt-get -q update >/dev/null 2>&1 && apt-get $apt_opts install --no-install-recommends " + kPackage +
@@ -250,8 +299,9 @@ TEST_CASE("vigil run stays quiet (nothing at WARNING or above) on a benign workl
       _exit(127);
     }
     waitpid(runner, &status, 0);
-    sleep(2);
+    const std::string sentinel = AwaitSentinel(vigil, s);
     INFO(vigil.LogTail());
+    CHECK(sentinel == "");
     CHECK(vigil.Stop() == "");
     alerts = vigil.Alerts();
   }
