@@ -56,10 +56,10 @@ int RunProbe() {
   cap("fork capture", has("vg_fork_btf") || has("vg_fork_tp"),
       has("vg_fork_btf") ? "tp_btf sched_process_fork" : "tracepoint sched/sched_process_fork");
   cap("exit capture", has("vg_sched_exit"), "tracepoint sched/sched_process_exit");
-  cap("file capture", has("vg_exit_openat"), "tracepoints syscalls/sys_{enter,exit}_<call> (paired per task)");
-  cap("network capture", has("vg_exit_connect"), "tracepoints syscalls/sys_{enter,exit}_<call> (paired per task)");
+  cap("file capture", has("vg_exit_openat"), "tracepoints syscalls/sys_exit_<call> (arguments from saved registers)");
+  cap("network capture", has("vg_exit_connect"), "tracepoints syscalls/sys_exit_<call> (arguments from saved registers)");
   cap("bpf capture", has("vg_exit_bpf"), "tracepoints syscalls/sys_{enter,exit}_bpf (insn scan for helper ids)");
-  cap("escape capture", has("vg_exit_unshare"), "tracepoints syscalls/sys_{enter,exit}_<call> (paired per task)");
+  cap("escape capture", has("vg_exit_unshare"), "tracepoints syscalls/sys_exit_<call> (dup2/dup3 paired per task)");
   // Enforcement, as the enforcement module decides it (BPF LSM counts only when
   // `bpf` is an active LSM and an LSM program actually loads).
   for (const auto& e : enforce::ProbeEnforcement())

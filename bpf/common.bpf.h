@@ -125,10 +125,15 @@ static __always_inline void vg_emit(void *rec, __u64 size) {
   if (bpf_ringbuf_output(&vg_events, rec, size, flags) != 0) vg_count(VG_C_RINGBUF_DROP);
 }
 
+/* `v` (a 64-bit variable) made at most `max`, with the compare and the use
+ * in one register: clang may otherwise test a copy (or the 32-bit half) and
+ * use the original, a bound older verifiers (6.1) do not carry over. */
+#define VG_CLAMP(v, max) asm volatile("if %0 <= %1 goto +1; %0 = %1" : "+r"(v) : "i"(max))
+
 /* A file record: its head and the used part of its tail (vigil_abi.h). */
 static __always_inline void vg_emit_file(struct vg_file *f, __u32 tail_used) {
-  __u64 size = VG_FILE_HEAD_SIZE + tail_used;
-  if (size > sizeof(*f)) size = sizeof(*f);
+  __u64 size = (__u64)tail_used + VG_FILE_HEAD_SIZE;
+  VG_CLAMP(size, sizeof(struct vg_file));
   f->hdr.size = size;
   vg_emit(f, size);
 }

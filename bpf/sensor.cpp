@@ -28,16 +28,28 @@ struct SkelDeleter {
 };
 using SkelPtr = std::unique_ptr<vigil_bpf, SkelDeleter>;
 
-// libbpf's messages: kept (bounded) so a failed load can name the program
-// that failed; debug-logged as they come.
+// libbpf's messages: warnings and errors (which carry the verifier's log and
+// the name of a program that failed) kept, bounded, so a failed load can name
+// the program; its debug lines (~1 MiB of CO-RE relocations for the whole
+// object) are not kept, or they would fill the bound before the failure.
 std::string* g_libbpf_log = nullptr;
 
 int LibbpfPrint(enum libbpf_print_level level, const char* fmt, va_list args) {
+  // A verifier log arrives as one message of up to libbpf's log buffer.
   char buf[1024];
+  va_list again;
+  va_copy(again, args);
   int n = vsnprintf(buf, sizeof(buf), fmt, args);
+  std::string big;
+  if (n >= static_cast<int>(sizeof(buf))) {
+    big.resize(static_cast<std::size_t>(n) + 1);
+    n = vsnprintf(big.data(), big.size(), fmt, again);
+  }
+  va_end(again);
   if (n <= 0) return 0;
-  std::string_view line(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof(buf) - 1));
-  if (g_libbpf_log && g_libbpf_log->size() < (1u << 20)) g_libbpf_log->append(line);
+  std::string_view line = big.empty() ? std::string_view(buf, static_cast<std::size_t>(n))
+                                      : std::string_view(big.data(), std::min(big.size() - 1, static_cast<std::size_t>(n)));
+  if (g_libbpf_log && level != LIBBPF_DEBUG && g_libbpf_log->size() < (1u << 20)) g_libbpf_log->append(line);
   if (level != LIBBPF_DEBUG) spdlog::debug("libbpf: {}", line.substr(0, line.find_last_not_of('\n') + 1));
   return 0;
 }
@@ -51,6 +63,27 @@ std::string FailedProgram(const std::string& log) {
   if (start == std::string::npos) return {};
   start += 6;
   return log.substr(start, pos - start);
+}
+
+// The verifier's verdict in libbpf's log: the last line of the last program
+// load log that is not a statistic ("" when there is none).
+std::string VerifierVerdict(const std::string& log) {
+  std::size_t end = log.rfind("-- END PROG LOAD LOG --");
+  if (end == std::string::npos) return {};
+  std::size_t begin = log.rfind("-- BEGIN PROG LOAD LOG --", end);
+  if (begin == std::string::npos) return {};
+  std::string_view body(log.data() + begin, end - begin);
+  std::string verdict;
+  std::size_t pos = body.find('\n');
+  while (pos != std::string_view::npos && pos + 1 < body.size()) {
+    std::size_t next = body.find('\n', pos + 1);
+    std::string_view line = body.substr(pos + 1, (next == std::string_view::npos ? body.size() : next) - pos - 1);
+    if (!line.empty() && !line.starts_with("processed ") && !line.starts_with("verification time") &&
+        !line.starts_with("stack depth") && !line.starts_with("libbpf:"))
+      verdict.assign(line);
+    pos = next;
+  }
+  return verdict;
 }
 
 int64_t BootToWallNs() {
@@ -194,7 +227,9 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
       g_libbpf_log = nullptr;
       return nullptr;
     }
-    spdlog::warn("program {} failed to load on this kernel; retrying without it", failed);
+    spdlog::warn("program {} failed to load on this kernel ({}); retrying without it", failed,
+                 VerifierVerdict(log));
+    spdlog::debug("libbpf's log of that load:\n{}", log);
     load_failed.push_back(failed);
   }
   g_libbpf_log = nullptr;
