@@ -429,14 +429,18 @@ static __always_inline void vg_tail_walk_base(struct vg_file *f, __u32 *off, str
   vg_tail_walk(f, off, hd, base);
 }
 
-/* A user string (at most `max` bytes with its NUL) appended to the tail at
- * *off; returns its length with the NUL, 0 when absent or unreadable. */
-static __always_inline __u16 vg_tail_user_str(struct vg_file *f, __u32 *off, const void *src, int count_fail) {
+/* A user string (at most VG_PATH_LEN bytes with its NUL) appended to the
+ * tail at *off; returns its length with the NUL, 0 when absent (NULL) or
+ * unreadable (counted). The mount fstype is read inline in file.bpf.h:
+ * with the size made a parameter so the fstype could use this helper too,
+ * the 6.1 and 6.12 verifiers refused every file program (vm_capture_load;
+ * the host's 6.18 accepted them). */
+static __always_inline __u16 vg_tail_user_str(struct vg_file *f, __u32 *off, const void *src) {
   __u32 o = *off;
   if (!src || o > VG_FILE_TAIL_MAX - VG_PATH_LEN) return 0;
   long n = bpf_probe_read_user_str(&f->tail[o], VG_PATH_LEN, src);
   if (n <= 0 || n > VG_PATH_LEN) {
-    if (count_fail) vg_count(VG_C_READ_PATH);
+    vg_count(VG_C_READ_PATH);
     return 0;
   }
   *off = o + n;

@@ -38,13 +38,13 @@ static __always_inline struct vg_file *vg_file_begin(__u16 type, long ret) {
 /* `path` as given and the directory it is relative to. */
 static __always_inline void vg_file_path(struct vg_file *f, __u32 *off, int dirfd, __u64 upath) {
   __u32 at = *off;
-  f->path_len = vg_tail_user_str(f, off, (const void *)upath, 1);
+  f->path_len = vg_tail_user_str(f, off, (const void *)upath);
   vg_tail_walk_base(f, off, &f->base, dirfd, at, f->path_len);
 }
 
 static __always_inline void vg_file_target(struct vg_file *f, __u32 *off, int dirfd, __u64 upath) {
   __u32 at = *off;
-  f->target_len = vg_tail_user_str(f, off, (const void *)upath, 1);
+  f->target_len = vg_tail_user_str(f, off, (const void *)upath);
   vg_tail_walk_base(f, off, &f->target_base, dirfd, at, f->target_len);
 }
 
@@ -65,7 +65,7 @@ static __always_inline void vg_file_open(__u16 type, long ret, int dirfd, __u64 
   f->flags = flags;
   f->mode = mode;
   if (ret >= 0) {
-    f->path_len = vg_tail_user_str(f, &off, (const void *)upath, 1);
+    f->path_len = vg_tail_user_str(f, &off, (const void *)upath);
     vg_file_of_fd(f, &off, (int)ret);
   } else {
     f->fd = dirfd;
@@ -132,7 +132,7 @@ static __always_inline void vg_file_symlink(__u16 type, long ret, __u64 content,
   if (!f) return;
   f->fd2 = newdfd;
   __u32 off = 0;
-  f->path_len = vg_tail_user_str(f, &off, (const void *)content, 1);
+  f->path_len = vg_tail_user_str(f, &off, (const void *)content);
   vg_file_target(f, &off, newdfd, linkp);
   vg_emit_file(f, off);
 }
@@ -205,7 +205,7 @@ VG_SYSCALL(mount, VG_T_MOUNT, 5) {
       off = o + n;
     }
   }
-  f->target_len = vg_tail_user_str(f, &off, (const void *)a->a[0], 1);
+  f->target_len = vg_tail_user_str(f, &off, (const void *)a->a[0]);
   vg_emit_file(f, off);
 }
 
