@@ -106,9 +106,17 @@ expect_match "ReadWritePaths: /var/log/vigil writable" "$mounts" " /var/log/vigi
 expect_match "ReadWritePaths: /var/lib/vigil writable" "$mounts" " /var/lib/vigil rw,"
 
 if [ $run_mode = yes ]; then
-  # ExecReload (SIGHUP) with Type=notify: RELOADING=1 ... READY=1.
+  # ExecReload (SIGHUP) with Type=notify: RELOADING=1 ... READY=1. systemd 252
+  # ends the reload job when ExecReload (the kill) returns, before vigil has
+  # re-read its rules (~2 s here), so wait for vigil's own verdict in the journal.
   check "systemctl reload" in_ct systemctl reload vigil.service
-  expect_match "reload applied" "$(in_ct journalctl -u vigil.service --no-pager -o cat)" "reload: new ruleset active"
+  journal=""
+  for _ in $(seq 60); do
+    journal=$(in_ct journalctl -u vigil.service --no-pager -o cat)
+    grep -qE "reload: (new ruleset active|the new configuration or ruleset is broken)" <<<"$journal" && break
+    sleep 0.5
+  done
+  expect_match "reload applied" "$journal" "reload: new ruleset active"
   expect_eq "active after reload" active "$(in_ct systemctl is-active vigil.service || true)"
   check "alert file created under /var/log/vigil (writable under ProtectSystem=strict)" \
     test -e "$root/var/log/vigil/alerts.json"
