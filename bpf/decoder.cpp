@@ -351,19 +351,17 @@ DecodeStatus Decoder::Decode(const void* data, std::size_t len, Event* event) {
   if (h.size != len || len < (file ? VG_FILE_HEAD_SIZE : want) || len > want) return reject(DecodeStatus::kBadSize);
   if (h.type == 0 || h.type >= VG_T_MAX || kTypes[h.type].kind != h.kind) return reject(DecodeStatus::kBadType);
 
+  // Every check before any field is filled: a rejected record leaves the
+  // event as Reset() left it.
+  vg_file head;  // file records: the head only; the tail is read in place
+  FileTail tail;
   if (file) {
-    vg_file head;  // the head only; the tail is read in place
     std::memcpy(&head, data, VG_FILE_HEAD_SIZE);
-    std::string_view tail(static_cast<const char*>(data) + VG_FILE_HEAD_SIZE, len - VG_FILE_HEAD_SIZE);
-    FileTail t;
-    if (!SplitFileTail(head, tail, &t)) return reject(DecodeStatus::kBadTail);
-    event->type = kTypes[h.type].type;
-    DecodeHeader(h, boot_to_wall_ns_, event);
-    DecodeFile(head, t, &scratch_, event);
-    ++stats_.decoded;
-    return DecodeStatus::kOk;
+    std::string_view bytes(static_cast<const char*>(data) + VG_FILE_HEAD_SIZE, len - VG_FILE_HEAD_SIZE);
+    if (!SplitFileTail(head, bytes, &tail)) return reject(DecodeStatus::kBadTail);
+  } else if (len != want) {
+    return reject(DecodeStatus::kBadSize);
   }
-  if (len != want) return reject(DecodeStatus::kBadSize);
 
   event->type = kTypes[h.type].type;
   DecodeHeader(h, boot_to_wall_ns_, event);
@@ -371,13 +369,14 @@ DecodeStatus Decoder::Decode(const void* data, std::size_t len, Event* event) {
   alignas(8) static thread_local unsigned char copy[sizeof(vg_exec)];
   static_assert(sizeof(copy) >= sizeof(vg_proc) && sizeof(copy) >= sizeof(vg_bpf) && sizeof(copy) >= sizeof(vg_net));
   const void* rec = data;
-  if (reinterpret_cast<uintptr_t>(data) % alignof(vg_hdr) != 0) {
+  if (!file && reinterpret_cast<uintptr_t>(data) % alignof(vg_hdr) != 0) {
     std::memcpy(copy, data, want);
     rec = copy;
   }
   switch (h.kind) {
     case VG_KIND_EXEC: DecodeExec(*static_cast<const vg_exec*>(rec), event); break;
     case VG_KIND_PROC: DecodeProc(*static_cast<const vg_proc*>(rec), event); break;
+    case VG_KIND_FILE: DecodeFile(head, tail, &scratch_, event); break;
     case VG_KIND_NET: DecodeNet(*static_cast<const vg_net*>(rec), event); break;
     case VG_KIND_BPF: DecodeBpf(*static_cast<const vg_bpf*>(rec), event); break;
     default: break;
