@@ -245,7 +245,9 @@ static __always_inline void vg_fill_hdr(struct vg_hdr *h, __u16 kind, __u16 type
     /* exiting task: nsproxy already released */
     h->ns_mnt = h->ns_net = h->ns_uts = h->ns_ipc = h->ns_cgroup = 0;
   }
-  h->cgroup_id = bpf_get_current_cgroup_id();
+  /* what bpf_get_current_cgroup_id() returns (the cgroup v2 id), by direct loads */
+  struct cgroup *cg = t->cgroups->dfl_cgrp;
+  h->cgroup_id = cg ? cg->kn->id : 0;
   /* comm as two 8-byte loads (a concurrent rename may tear it; the decoder
    * bounds it by its size, NUL or not) */
   __u64 comm0 = *(const __u64 *)&t->comm[0];
@@ -267,118 +269,292 @@ static __always_inline void vg_fill_hdr(struct vg_hdr *h, __u16 kind, __u16 type
   }
 }
 
+/* A dentry's inline name storage: d_iname until 6.14, d_shortname after.
+ * Names shorter than VG_DNAME_INLINE bytes are kept there unless a rename
+ * moved an external name in, so it is checked, not assumed. */
+struct dentry___iname {
+  unsigned char d_iname[32];
+} __attribute__((preserve_access_index));
+#define VG_DNAME_INLINE 32 /* the inline size on every kernel vigil supports (40 from 6.14) */
+
+/* A path walk, from a file up to the root. It runs typed while it can: the
+ * dentry and vfsmount are BTF pointers, read by direct loads (no helper
+ * call). A mount crossing needs the struct mount around the vfsmount, which
+ * BTF cannot reach on older kernels (container_of is a negative offset), so
+ * from the first crossing on the walk reads with helpers ("raw"). The walk
+ * stops at the root of the process's root mount: for a process on the host
+ * that is the root filesystem's root, for one in a container the container's
+ * root; a process chrooted into a plain directory still gets the whole path
+ * from its mount's root. */
 struct vg_walk_ctx {
   char *names;  /* name n goes to names + off */
   __u32 off;    /* bytes used from `names` */
   __u32 stride; /* fixed slots of this many bytes (struct vg_chain); 0: packed, each name right after the last NUL */
   __u16 depth;
   __u16 flags; /* VG_CHAIN_* */
-  __u32 pad;
-  struct dentry *d;
-  struct dentry *root; /* mnt_root of the mount being walked */
-  struct mount *mnt;
+  __u32 raw;   /* 0: typed fields below; 1: raw ones */
+  struct dentry *d;       /* typed */
+  struct dentry *root;    /* typed: mnt_root of `vfs` */
+  struct vfsmount *vfs;   /* typed */
+  struct vfsmount *stop;  /* the process's root mount (typed; NULL: none) */
+  __u64 rd, rroot, rmnt;  /* raw: dentry, its mount's mnt_root, the struct mount */
 };
 
-/* One step of the walk (a bpf_loop callback, so the verifier checks it once
- * rather than once per unrolled step). Three helper calls per name: parent,
- * name pointer, name bytes. */
-static long vg_walk_step(__u32 i, void *arg) {
-  struct vg_walk_ctx *w = arg;
-  struct dentry *d = w->d;
-  struct mount *mnt = w->mnt;
-  if (d == w->root) {
-    struct mount *pm = BPF_CORE_READ(mnt, mnt_parent);
-    if (pm == mnt || !pm) {
-      w->flags |= VG_CHAIN_COMPLETE;
-      return 1;
-    }
-    w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
-    w->mnt = pm;
-    w->root = BPF_CORE_READ(pm, mnt.mnt_root);
-    return 0;
-  }
-  /* d_parent and d_name.name in one read when this kernel lays them out
-   * within 24 bytes of each other (every kernel vigil supports does: d_parent
-   * is followed by the d_name qstr); else two reads. */
-  struct dentry *parent;
-  const unsigned char *name;
-  __u32 off_parent = bpf_core_field_offset(struct dentry, d_parent);
-  __u32 off_name = bpf_core_field_offset(struct dentry, d_name.name);
-  if (off_name > off_parent && off_name - off_parent <= 16 && ((off_name - off_parent) & 7) == 0) {
-    __u64 window[3] = {};
-    if (bpf_probe_read_kernel(window, sizeof(window), (const char *)d + off_parent) < 0) {
-      vg_count(VG_C_READ_DENTRY);
-      return 1;
-    }
-    parent = (struct dentry *)window[0];
-    name = (const unsigned char *)window[((off_name - off_parent) >> 3) & 3];
-  } else {
-    parent = BPF_CORE_READ(d, d_parent);
-    name = BPF_CORE_READ(d, d_name.name);
-  }
-  /* d == parent: a pseudo file (memfd, pipe, socket) or a detached tree,
-   * named by its own dentry: take the name, then stop. */
-  int last = d == parent || !parent;
-  __u32 n = w->depth;
-  __u32 off = w->off;
-  if (n >= VG_CHAIN_DEPTH || off > VG_NAMES_MAX - VG_NAME_LEN) return 1;
-  long got = bpf_probe_read_kernel_str(w->names + off, VG_NAME_LEN, name);
-  if (got <= 0) {
-    vg_count(VG_C_READ_DENTRY);
-    return 1;
-  }
-  /* a name that filled the slot may have been cut: only then read its length */
-  if (got >= VG_NAME_LEN && BPF_CORE_READ(d, d_name.len) >= VG_NAME_LEN) w->flags |= VG_CHAIN_NAME_CUT;
-  w->off = off + (w->stride ? w->stride : (__u32)got);
-  w->depth = n + 1;
-  w->d = parent;
-  if (last) {
+/* The walk's end at the top of a mount: done (1) when the mount is the
+ * process's root mount or has no parent; else the walk goes on, raw, from
+ * the mountpoint in the parent mount (0). `mnt` is the struct mount. */
+static __always_inline long vg_walk_cross(struct vg_walk_ctx *w, __u64 mnt) {
+  if (w->stop && mnt + bpf_core_field_offset(struct mount, mnt) == (__u64)w->stop) {
     w->flags |= VG_CHAIN_COMPLETE;
     return 1;
   }
+  __u64 pm = 0, mp = 0;
+  __u32 off_parent = bpf_core_field_offset(struct mount, mnt_parent);
+  __u32 off_mp = bpf_core_field_offset(struct mount, mnt_mountpoint);
+  if (off_mp == off_parent + 8) { /* adjacent on every supported kernel: one read */
+    __u64 win[2] = {};
+    if (bpf_probe_read_kernel(win, sizeof(win), (const void *)(mnt + off_parent)) < 0) {
+      vg_count(VG_C_READ_DENTRY);
+      return 1;
+    }
+    pm = win[0];
+    mp = win[1];
+  } else {
+    pm = (__u64)BPF_CORE_READ((struct mount *)mnt, mnt_parent);
+    mp = (__u64)BPF_CORE_READ((struct mount *)mnt, mnt_mountpoint);
+  }
+  if (pm == mnt || !pm) {
+    w->flags |= VG_CHAIN_COMPLETE;
+    return 1;
+  }
+  w->raw = 1;
+  w->rd = mp;
+  w->rmnt = pm;
+  w->rroot = (__u64)BPF_CORE_READ((struct mount *)pm, mnt.mnt_root);
   return 0;
 }
 
-/* Walks `path` (a kernel struct path *) up to the root, crossing mounts,
- * writing the names from `w->names` (depth, flags and off start at 0). */
-static __always_inline void vg_walk_path_into(struct vg_walk_ctx *w, const struct path *path) {
-  struct path p = {};
-  bpf_probe_read_kernel(&p, sizeof(p), path); /* mnt and dentry in one read */
-  struct vfsmount *vm = p.mnt;
-  w->d = p.dentry;
-  w->mnt = container_of(vm, struct mount, mnt);
-  if (!w->d || !vm) return;
-  w->root = BPF_CORE_READ(vm, mnt_root);
-  /* mount crossings take a step each, hence the slack over the depth */
-  bpf_loop(VG_CHAIN_DEPTH + 8, vg_walk_step, w, 0);
+/* Index of the first NUL in the 32 bytes a0..a3 (little-endian), 32 if none. */
+static __always_inline __u32 vg_first_nul(__u64 a0, __u64 a1, __u64 a2, __u64 a3) {
+  const __u64 lo = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+  __u64 z;
+  __u32 base;
+  if ((z = (a0 - lo) & ~a0 & hi)) base = 0;
+  else if ((z = (a1 - lo) & ~a1 & hi)) base = 8;
+  else if ((z = (a2 - lo) & ~a2 & hi)) base = 16;
+  else if ((z = (a3 - lo) & ~a3 & hi)) base = 24;
+  else return 32;
+  /* the lowest flagged byte: 1 << 8k times 0x0001020304050607 has k in its top byte */
+  return base + (__u32)((((z & -z) >> 7) * 0x0001020304050607ULL) >> 56);
 }
 
-/* Into a fixed-slot chain (exec records). */
-static __always_inline void vg_walk_path(struct vg_chain *c, const struct path *path) {
-  struct vg_walk_ctx w = {};
-  w.names = c->comp[0];
-  w.stride = VG_NAME_LEN;
-  vg_walk_path_into(&w, path);
-  c->depth = w.depth;
-  c->flags = w.flags;
+/* Takes a name slot: its destination, or NULL when the chain is full. */
+static __always_inline char *vg_walk_slot(struct vg_walk_ctx *w) {
+  __u32 off = w->off;
+  if (w->depth >= VG_CHAIN_DEPTH || off > VG_NAMES_MAX - VG_NAME_LEN) return 0;
+  return w->names + off;
 }
 
-static __always_inline const struct path *vg_cwd_path(void) {
+static __always_inline void vg_walk_advance(struct vg_walk_ctx *w, __u32 got) {
+  w->off += w->stride ? w->stride : got;
+  w->depth += 1;
+}
+
+/* An inline name (its first 32 bytes a0..a3, `len` long) into the next slot. */
+static __always_inline int vg_walk_put_inline(struct vg_walk_ctx *w, __u64 a0, __u64 a1, __u64 a2, __u64 a3,
+                                              __u32 len) {
+  char *dst = vg_walk_slot(w);
+  if (!dst) return 0;
+  *(__u64 *)(dst + 0) = a0;
+  *(__u64 *)(dst + 8) = a1;
+  *(__u64 *)(dst + 16) = a2;
+  *(__u64 *)(dst + 24) = a3;
+  /* a rename racing this copy may leave a NUL before `len`: end there */
+  __u32 nul = vg_first_nul(a0, a1, a2, a3);
+  __u32 l = nul < len ? nul : len;
+  l &= VG_DNAME_INLINE - 1;
+  dst[l] = 0;
+  vg_walk_advance(w, l + 1);
+  return 1;
+}
+
+/* A name kept outside the dentry (long, or moved there by a rename) into the
+ * next slot, by one helper read; `len` is its d_name.len. */
+static __always_inline int vg_walk_put_ext(struct vg_walk_ctx *w, __u64 name, __u32 len) {
+  char *dst = vg_walk_slot(w);
+  if (!dst) return 0;
+  long got = bpf_probe_read_kernel_str(dst, VG_NAME_LEN, (const void *)name);
+  if (got <= 0) {
+    vg_count(VG_C_READ_DENTRY);
+    return 0;
+  }
+  if (got >= VG_NAME_LEN && len >= VG_NAME_LEN) w->flags |= VG_CHAIN_NAME_CUT;
+  vg_walk_advance(w, got);
+  return 1;
+}
+
+/* A typed step: direct loads only, unless the name is not inline. */
+static __always_inline long vg_walk_step_typed(struct vg_walk_ctx *w) {
+  struct dentry *d = w->d;
+  if (d == w->root) return vg_walk_cross(w, (__u64)w->vfs - bpf_core_field_offset(struct mount, mnt));
+  struct dentry *parent = d->d_parent;
+  const __u64 *inl;
+  if (bpf_core_field_exists(struct dentry___iname, d_iname))
+    inl = (const __u64 *)((struct dentry___iname *)d)->d_iname;
+  else
+    inl = (const __u64 *)d->d_shortname.string;
+  __u64 name = (__u64)d->d_name.name;
+  __u32 len = d->d_name.len;
+  int ok;
+  if (name == (__u64)inl && len < VG_DNAME_INLINE)
+    ok = vg_walk_put_inline(w, inl[0], inl[1], inl[2], inl[3], len);
+  else
+    ok = vg_walk_put_ext(w, name, len);
+  if (!ok) return 1;
+  /* d == parent: a pseudo file (memfd, pipe, socket) or a detached tree,
+   * named by its own dentry: its name is all there is */
+  if (d == parent || !parent) {
+    w->flags |= VG_CHAIN_COMPLETE;
+    return 1;
+  }
+  w->d = parent;
+  return 0;
+}
+
+/* A raw step (after a mount crossing, or from a descriptor the typed lookup
+ * cannot reach). d_parent, d_name and the inline name storage lie within
+ * VG_DENTRY_WIN bytes on every supported kernel (d_parent, d_name, d_inode,
+ * d_iname): one read takes them all; a kernel laid out otherwise gets a read
+ * per field. */
+#define VG_DENTRY_WIN 72
+static __always_inline long vg_walk_step_raw(struct vg_walk_ctx *w) {
+  __u64 d = w->rd;
+  if (d == w->rroot) return vg_walk_cross(w, w->rmnt);
+  __u32 o_parent = bpf_core_field_offset(struct dentry, d_parent);
+  __u32 o_hash = bpf_core_field_offset(struct dentry, d_name.hash_len);
+  __u32 o_len = bpf_core_field_offset(struct dentry, d_name.len);
+  __u32 o_name = bpf_core_field_offset(struct dentry, d_name.name);
+  __u32 o_inl;
+  if (bpf_core_field_exists(struct dentry___iname, d_iname))
+    o_inl = bpf_core_field_offset(struct dentry___iname, d_iname);
+  else
+    o_inl = bpf_core_field_offset(struct dentry, d_shortname);
+  __u64 parent, name;
+  __u32 len;
+  int ok;
+  if (o_hash == o_parent + 8 && o_len == o_hash + 4 && o_name == o_parent + 16 && o_inl >= o_parent + 24 &&
+      o_inl + VG_DNAME_INLINE <= o_parent + VG_DENTRY_WIN && ((o_inl - o_parent) & 7) == 0) {
+    __u64 win[VG_DENTRY_WIN / 8] = {};
+    if (bpf_probe_read_kernel(win, sizeof(win), (const void *)(d + o_parent)) < 0) {
+      vg_count(VG_C_READ_DENTRY);
+      return 1;
+    }
+    parent = win[0];
+    len = win[1] >> 32; /* hash_len: the hash, then the length */
+    name = win[2];
+    __u32 i = ((o_inl - o_parent) >> 3) & 7;
+    if (i > VG_DENTRY_WIN / 8 - 4) return 1; /* cannot happen (checked above); bounds the reads */
+    if (name == d + o_inl && len < VG_DNAME_INLINE)
+      ok = vg_walk_put_inline(w, win[i], win[i + 1], win[i + 2], win[i + 3], len);
+    else
+      ok = vg_walk_put_ext(w, name, len);
+  } else {
+    parent = (__u64)BPF_CORE_READ((struct dentry *)d, d_parent);
+    name = (__u64)BPF_CORE_READ((struct dentry *)d, d_name.name);
+    len = BPF_CORE_READ((struct dentry *)d, d_name.len);
+    ok = vg_walk_put_ext(w, name, len);
+  }
+  if (!ok) return 1;
+  if (d == parent || !parent) {
+    w->flags |= VG_CHAIN_COMPLETE;
+    return 1;
+  }
+  w->rd = parent;
+  return 0;
+}
+
+/* The walk's steps, as bpf_loop callbacks (so the verifier checks a step
+ * once rather than once per unrolled step): one for the typed part, one for
+ * the raw part, so each is checked in one mode only. */
+static long vg_walk_step_t(__u32 i, void *arg) {
+  return vg_walk_step_typed(arg);
+}
+static long vg_walk_step_r(__u32 i, void *arg) {
+  return vg_walk_step_raw(arg);
+}
+
+/* A walk writing its names from `names` (fixed `stride`-byte slots, or
+ * packed when 0), to stop at the current process's root mount. */
+static __always_inline void vg_walk_init(struct vg_walk_ctx *w, char *names, __u32 stride) {
+  __builtin_memset(w, 0, sizeof(*w));
+  w->names = names;
+  w->stride = stride;
   struct task_struct *t = bpf_get_current_task_btf();
   struct fs_struct *fs = t->fs;
-  return fs ? &fs->pwd : 0;
+  if (fs) w->stop = fs->root.mnt;
 }
 
-static __always_inline void vg_walk_cwd(struct vg_chain *c) {
-  c->depth = 0;
-  c->flags = 0;
-  const struct path *pwd = vg_cwd_path();
-  if (pwd) vg_walk_path(c, pwd);
+/* mount crossings take a step each, hence the slack over the depth */
+#define VG_WALK_STEPS (VG_CHAIN_DEPTH + 8)
+
+/* Runs the walk from a typed struct path (NULL: none). */
+static __always_inline void vg_walk_typed(struct vg_walk_ctx *w, const struct path *p) {
+  if (!p) return;
+  struct dentry *d = p->dentry;
+  struct vfsmount *vfs = p->mnt;
+  if (!d || !vfs) return;
+  w->d = d;
+  w->vfs = vfs;
+  w->root = vfs->mnt_root;
+  bpf_loop(VG_WALK_STEPS, vg_walk_step_t, w, 0);
+  /* went raw at a mount crossing: the rest of the steps (crossings take a
+   * step each, so the raw part gets its own budget; depth bounds the names) */
+  if (w->raw) bpf_loop(VG_WALK_STEPS, vg_walk_step_r, w, 0);
 }
 
-/* The struct file of descriptor `fd` of the current task, or NULL. The fd
- * table is reached by direct BTF loads; the slot itself (a variable index)
- * by one read. */
+/* Runs the walk from the address of a struct path (0: none), read with helpers. */
+static __always_inline void vg_walk_raw(struct vg_walk_ctx *w, __u64 path) {
+  if (!path) return;
+  struct path p = {};
+  bpf_probe_read_kernel(&p, sizeof(p), (const void *)path); /* mnt and dentry in one read */
+  if (!p.dentry || !p.mnt) return;
+  w->raw = 1;
+  w->rd = (__u64)p.dentry;
+  w->rmnt = (__u64)p.mnt - bpf_core_field_offset(struct mount, mnt);
+  w->rroot = (__u64)BPF_CORE_READ(p.mnt, mnt_root);
+  bpf_loop(VG_WALK_STEPS, vg_walk_step_r, w, 0);
+}
+
+/* Descriptor `fd` of the current task. *typed is its struct file as a BTF
+ * pointer when direct loads reach the slot: one of the first 64 of a table
+ * that never grew (files->fd_array; a variable index is not a direct load,
+ * so a switch of constant ones). Else *raw is its address (one helper read
+ * of the slot). Both 0: no such descriptor. */
+#define VG_FD1(n) case n: *typed = files->fd_array[n]; return;
+#define VG_FD8(n) VG_FD1(n) VG_FD1(n + 1) VG_FD1(n + 2) VG_FD1(n + 3) VG_FD1(n + 4) VG_FD1(n + 5) VG_FD1(n + 6) VG_FD1(n + 7)
+static __always_inline void vg_fd_lookup(int fd, struct file **typed, __u64 *raw) {
+  *typed = 0;
+  *raw = 0;
+  if (fd < 0) return;
+  struct task_struct *t = bpf_get_current_task_btf();
+  struct files_struct *files = t->files;
+  if (!files) return;
+  struct fdtable *fdt = files->fdt;
+  if (!fdt) return;
+  if (fd < 64 && (__u64)fdt == (__u64)&files->fdtab) {
+    switch (fd) {
+      VG_FD8(0) VG_FD8(8) VG_FD8(16) VG_FD8(24) VG_FD8(32) VG_FD8(40) VG_FD8(48) VG_FD8(56)
+    }
+    return;
+  }
+  if ((unsigned int)fd >= fdt->max_fds) return;
+  struct file **fda = fdt->fd;
+  bpf_probe_read_kernel(raw, sizeof(*raw), &fda[fd]);
+}
+
+/* The struct file of descriptor `fd` of the current task, or NULL, as a
+ * plain address (callers read it with helpers: the socket readers). The fd
+ * table is reached by direct loads; the slot itself by one read. */
 static __always_inline struct file *vg_fd_file(int fd) {
   if (fd < 0) return 0;
   struct task_struct *t = bpf_get_current_task_btf();
@@ -393,18 +569,53 @@ static __always_inline struct file *vg_fd_file(int fd) {
   return f;
 }
 
-/* Packed names into a file record's tail at *off (see struct vg_file):
- * the chain of `path` (NULL: none) into `hd`, *off advanced past them. */
-static __always_inline void vg_tail_walk(struct vg_file *f, __u32 *off, struct vg_names *hd, const struct path *path) {
+/* Runs the walk from descriptor `fd`'s file. */
+static __always_inline void vg_walk_fd(struct vg_walk_ctx *w, int fd) {
+  struct file *typed;
+  __u64 raw;
+  vg_fd_lookup(fd, &typed, &raw);
+  if (typed)
+    vg_walk_typed(w, &typed->f_path);
+  else if (raw)
+    vg_walk_raw(w, raw + bpf_core_field_offset(struct file, f_path));
+}
+
+static __always_inline const struct path *vg_cwd_path(void) {
+  struct task_struct *t = bpf_get_current_task_btf();
+  struct fs_struct *fs = t->fs;
+  return fs ? &fs->pwd : 0;
+}
+
+/* Into a fixed-slot chain (exec records): the cwd, or a typed file. */
+static __always_inline void vg_walk_chain(struct vg_chain *c, const struct path *p) {
+  struct vg_walk_ctx w;
+  vg_walk_init(&w, c->comp[0], VG_NAME_LEN);
+  vg_walk_typed(&w, p);
+  c->depth = w.depth;
+  c->flags = w.flags;
+}
+
+static __always_inline void vg_walk_cwd(struct vg_chain *c) {
+  vg_walk_chain(c, vg_cwd_path());
+}
+
+/* Packed names into a file record's tail at *off (see struct vg_file): the
+ * chain from the typed path `p`, or else descriptor `fd`'s file (-1: none),
+ * into `hd`; *off advanced past them. */
+static __always_inline void vg_tail_walk(struct vg_file *f, __u32 *off, struct vg_names *hd, const struct path *p,
+                                         int fd) {
   hd->depth = 0;
   hd->flags = 0;
   hd->len = 0;
   hd->pad = 0;
   __u32 o = *off;
-  if (!path || o > VG_FILE_TAIL_MAX - VG_NAMES_MAX) return;
-  struct vg_walk_ctx w = {};
-  w.names = &f->tail[o];
-  vg_walk_path_into(&w, path);
+  if ((!p && fd < 0) || o > VG_FILE_TAIL_MAX - VG_NAMES_MAX) return;
+  struct vg_walk_ctx w;
+  vg_walk_init(&w, &f->tail[o], 0);
+  if (p)
+    vg_walk_typed(&w, p);
+  else
+    vg_walk_fd(&w, fd);
   __u32 used = w.off;
   if (used > VG_NAMES_MAX) used = VG_NAMES_MAX;
   hd->depth = w.depth;
@@ -417,16 +628,14 @@ static __always_inline void vg_tail_walk(struct vg_file *f, __u32 *off, struct v
  * `path_at`: nothing when the path is absolute (first byte '/') or absent. */
 static __always_inline void vg_tail_walk_base(struct vg_file *f, __u32 *off, struct vg_names *hd, int dirfd,
                                               __u32 path_at, __u32 path_len) {
-  const struct path *base = 0;
   if (path_len > 0 && path_at < VG_FILE_TAIL_MAX && f->tail[path_at] != '/') {
-    if (dirfd == VG_AT_FDCWD) {
-      base = vg_cwd_path();
-    } else {
-      struct file *file = vg_fd_file(dirfd);
-      if (file) base = &file->f_path;
-    }
+    if (dirfd == VG_AT_FDCWD)
+      vg_tail_walk(f, off, hd, vg_cwd_path(), -1);
+    else
+      vg_tail_walk(f, off, hd, 0, dirfd);
+  } else {
+    vg_tail_walk(f, off, hd, 0, -1);
   }
-  vg_tail_walk(f, off, hd, base);
 }
 
 /* A user string (at most VG_PATH_LEN bytes with its NUL) appended to the

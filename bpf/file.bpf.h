@@ -52,8 +52,7 @@ static __always_inline void vg_file_target(struct vg_file *f, __u32 *off, int di
 static __always_inline void vg_file_of_fd(struct vg_file *f, __u32 *off, int fd) {
   f->fd = fd;
   f->file_flags |= VG_FF_BASE_IS_FILE;
-  struct file *file = vg_fd_file(fd);
-  vg_tail_walk(f, off, &f->base, file ? &file->f_path : 0);
+  vg_tail_walk(f, off, &f->base, 0, fd);
 }
 
 /* open family: on success the path is the opened file's own (symlinks

@@ -88,10 +88,9 @@ int vg_sched_exec(void *ctx) {
     else
       vg_count(VG_C_READ_ARGV);
   }
-  struct file *exe = BPF_CORE_READ(mm, exe_file);
-  e->exe.depth = 0;
-  e->exe.flags = 0;
-  if (exe) vg_walk_path(&e->exe, &exe->f_path);
+  struct mm_struct *bmm = bpf_get_current_task_btf()->mm; /* typed, for the walk's direct loads */
+  struct file *exe = bmm ? bmm->exe_file : 0;
+  vg_walk_chain(&e->exe, exe ? &exe->f_path : 0);
   vg_walk_cwd(&e->cwd);
   vg_emit(e, sizeof(*e));
   return 0;

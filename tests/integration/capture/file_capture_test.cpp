@@ -2,7 +2,10 @@
 // so the traced syscall is the one named), the event asserted with its path
 // as given, the absolute path, flags, mode and result.
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 
 #include <atomic>
@@ -157,6 +160,129 @@ TEST_CASE("creat, mkdir, chmod, chown, rename, link, symlink, truncate, unlink",
   auto uf = WaitMine(EventType::unlink, a);
   REQUIRE(uf);
   CHECK(uf->event.res == -ENOENT);
+}
+
+// The path walk reads a file's dentries by direct loads when its descriptor
+// is in the task's first fd table (at most 64 slots, never grown) and with
+// helper reads otherwise; the cwd walk is always direct; a mount crossing
+// switches to helper reads. The same paths must come out of every route:
+// a child with a small table, a child whose table grew (a descriptor dup'ed
+// to 200), each opening a long-named file (kept outside the dentry), a file
+// on procfs (a crossing) and a relative path (the cwd walk).
+namespace {
+
+int FdTableSize() {
+  std::ifstream st("/proc/self/status");
+  std::string line;
+  while (std::getline(st, line))
+    if (line.rfind("FDSize:", 0) == 0) return std::atoi(line.c_str() + 7);
+  return -1;
+}
+
+// In the child: the opens, after making the fd table small (close all but
+// 0-2, then fork: the grandchild's table is sized to what is open) or grown.
+// Exits 0, or the step that failed (10+: the table is not what was asked).
+int OpenThree(bool small, const std::string& dir, const std::string& longname) {
+  if (small) {
+    syscall(SYS_close_range, 3, ~0U, 0);
+    pid_t p = fork();
+    if (p != 0) {
+      int st = 0;
+      waitpid(p, &st, 0);
+      return WIFEXITED(st) ? WEXITSTATUS(st) : 99;
+    }
+    if (FdTableSize() != 64) _exit(10);
+  } else {
+    if (dup2(0, 200) != 200 || FdTableSize() <= 64) return 11;
+  }
+  int rc = 0;
+  int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, (dir + "/" + longname).c_str(), O_RDONLY, 0));
+  if (fd < 0) rc = 1;
+  close(fd);
+  fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY, 0));
+  if (fd < 0) rc = 2;
+  close(fd);
+  if (chdir(dir.c_str()) != 0) rc = 3;
+  fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, "missing-relative", O_RDONLY, 0));
+  if (fd >= 0) rc = 4;
+  if (small) _exit(rc);
+  return rc;
+}
+
+}  // namespace
+
+TEST_CASE("the path walk gives the same paths by direct loads and by helper reads", "[root]") {
+  TheSensor();
+  Drain();
+  TempDir dir;
+  const std::string longname = "a-file-name-longer-than-the-inline-dentry-storage.txt";
+  { std::ofstream(dir.path + "/" + longname) << "x"; }
+  for (bool small : {true, false}) {
+    INFO((small ? "small fd table (direct loads)" : "grown fd table (helper reads)"));
+    // the small-table opens come from a grandchild: match on the parent pid too
+    auto [pid, status] = InChild([&] { return OpenThree(small, dir.path, longname); });
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+    auto from_child = [&, pid = pid](const Event& e, const std::string& path) {
+      return e.type == EventType::openat && e.file.path == path &&
+             (e.proc.pid == static_cast<uint32_t>(pid) || e.proc.ppid == static_cast<uint32_t>(pid));
+    };
+    auto l = WaitFor([&](const Event& e) { return from_child(e, dir.path + "/" + longname); });
+    REQUIRE(l);
+    CHECK(l->event.file.abspath == dir.path + "/" + longname);
+    auto p = WaitFor([&](const Event& e) { return from_child(e, "/proc/self/status"); });
+    REQUIRE(p);
+    CHECK(p->event.file.abspath == "/proc/" + std::to_string(p->event.proc.pid) + "/status");
+    auto r = WaitFor([&](const Event& e) { return from_child(e, "missing-relative"); });
+    REQUIRE(r);
+    CHECK(r->event.res == -ENOENT);
+    CHECK(r->event.file.abspath == dir.path + "/missing-relative");
+  }
+}
+
+// A walk ends at the root of the process's root mount: a process chrooted
+// into a mount's root (as in a container) sees paths from there; one chrooted
+// into a plain directory still gets the whole path (it cannot hide a file's
+// real location by chrooting into one of its parents).
+TEST_CASE("paths are relative to a root that is a mount's root, whole otherwise", "[root]") {
+  TheSensor();
+  Drain();
+  TempDir dir;
+  std::string plain = dir.path + "/plain";
+  std::string mnt = dir.path + "/mnt";
+  REQUIRE(mkdir(plain.c_str(), 0755) == 0);
+  REQUIRE(mkdir(mnt.c_str(), 0755) == 0);
+  { std::ofstream(plain + "/inside") << "x"; }
+  auto [pid, status] = InChild([&] {
+    if (unshare(CLONE_NEWNS) != 0) return 1;
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 2;
+    if (mount("vigil-root", mnt.c_str(), "tmpfs", 0, nullptr) != 0) return 3;
+    { std::ofstream(mnt + "/inside") << "x"; }
+    pid_t p = fork();
+    if (p == 0) {  // chroot into the plain directory
+      if (chroot(plain.c_str()) != 0) _exit(4);
+      int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, "/inside", O_RDONLY, 0));
+      _exit(fd >= 0 ? 0 : 5);
+    }
+    int st = 0;
+    waitpid(p, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) return 6;
+    if (chroot(mnt.c_str()) != 0) return 7;  // into the tmpfs mount's root
+    int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, "/inside", O_RDONLY, 0));
+    return fd >= 0 ? 0 : 8;
+  });
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  auto in_mount = WaitFor([&, pid = pid](const Event& e) {
+    return e.type == EventType::openat && e.file.path == "/inside" && e.proc.pid == static_cast<uint32_t>(pid);
+  });
+  REQUIRE(in_mount);
+  CHECK(in_mount->event.file.abspath == "/inside");
+  auto in_plain = WaitFor([&, pid = pid](const Event& e) {
+    return e.type == EventType::openat && e.file.path == "/inside" && e.proc.ppid == static_cast<uint32_t>(pid);
+  });
+  REQUIRE(in_plain);
+  CHECK(in_plain->event.file.abspath == plain + "/inside");
 }
 
 TEST_CASE("mount and umount2 are captured with their result", "[root]") {
