@@ -46,7 +46,7 @@ run_with() {
   done
   capsh ${drop:+--drop="$drop"} -- -c "exec '$vigil' events" >"$work/out" 2>"$work/err" &
   pid=$!
-  for i in $(seq 1 100); do
+  for i in $(seq 1 300); do
     grep -q "capturing with" "$work/err" 2>/dev/null && break
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1

@@ -86,11 +86,23 @@ expect_match "agent attached its programs" "$journal" \
 # Programs the kernel itself refuses (no BPF LSM on this host) are switched
 # off with or without the sandbox; the unit must not switch off any more.
 sandboxed_off=$(grep -oE "(program [a-z0-9_]+ off|capture: [a-z0-9_]+ not loaded)" <<<"$journal" | sort -u || true)
+# The direct run is stopped once it is ready (loading takes seconds: the
+# verifier checks every program), or after 60 s; its log is what it printed.
+direct_run() {
+  in_ct sh -c '"$@" >/dev/null 2>/tmp/vigil-direct.log & p=$!
+    i=0
+    while [ $i -lt 300 ] && ! grep -q "$READY" /tmp/vigil-direct.log; do
+      kill -0 $p 2>/dev/null || break
+      sleep 0.2; i=$((i + 1))
+    done
+    kill -INT $p 2>/dev/null; wait $p; cat /tmp/vigil-direct.log' sh "$@"
+}
 if [ $run_mode = yes ]; then
-  direct=$(in_ct timeout -s TERM 6 vigil run -o outputs.file.enabled=false 2>&1 || true)
+  direct=$(READY="$ready_re" direct_run vigil run -o outputs.file.enabled=false || true)
 else
-  direct=$(in_ct timeout -s INT 4 vigil events 2>&1 >/dev/null || true)
+  direct=$(READY="$ready_re" direct_run vigil events || true)
 fi
+expect_match "the direct run got ready" "$direct" "$ready_re"
 direct_off=$(grep -oE "(program [a-z0-9_]+ off|capture: [a-z0-9_]+ not loaded)" <<<"$direct" | sort -u || true)
 expect_eq "the unit switches off no program a direct run keeps" "$direct_off" "$sandboxed_off"
 
