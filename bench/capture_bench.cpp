@@ -18,6 +18,7 @@
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -331,7 +332,28 @@ int main(int argc, char** argv) {
   app.add_option("--step-seconds", step_seconds, "seconds per rate step")->capture_default_str();
   app.add_option("--workers", workers, "parallel openat processes in the drop test")->capture_default_str();
   app.add_option("--ringbuf-mb", ringbuf_mb, "vigil ring buffer size")->capture_default_str();
+  std::string fd_table = "inherited";
+  app.add_option("--fd-table", fd_table,
+                 "the loops' fd table: inherited (as started; a child of bash has 256 slots) or small (64, as a "
+                 "systemd service's): vigil reads the opened file by direct loads only in a small one")
+      ->check(CLI::IsMember({"inherited", "small"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+
+  if (fd_table == "small") {
+    // a forked child's table is sized to the descriptors open at the fork
+    ::syscall(SYS_close_range, 3, ~0U, 0);
+    pid_t child = ::fork();
+    if (child < 0) {
+      std::perror("fork");
+      return 1;
+    }
+    if (child > 0) {
+      int status = 0;
+      ::waitpid(child, &status, 0);
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    }
+  }
 
   if (::geteuid() != 0) {
     std::fprintf(stderr, "capture_bench needs root (it loads BPF programs through vigil and libbpf-tools)\n");
@@ -350,6 +372,12 @@ int main(int argc, char** argv) {
   std::printf("capture_bench  vigil=%s  rounds=%d  openat=%llu exec=%llu connect=%llu  ncpu=%ld\n", vigil.c_str(),
               rounds, static_cast<unsigned long long>(n_open), static_cast<unsigned long long>(n_exec),
               static_cast<unsigned long long>(n_connect), ::sysconf(_SC_NPROCESSORS_ONLN));
+  {
+    std::ifstream st("/proc/self/status");
+    std::string l;
+    while (std::getline(st, l))
+      if (l.rfind("FDSize:", 0) == 0) std::printf("fd table of the loops: %s slots (--fd-table %s)\n", l.c_str() + 8, fd_table.c_str());
+  }
   {
     std::ifstream la("/proc/loadavg");
     std::string l;
