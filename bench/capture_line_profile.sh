@@ -85,30 +85,7 @@ int main(int argc, char **argv) {
 EOF
 gcc -O1 -o "$work/lineinfo" "$work/lineinfo.c" -lbpf
 
-cat >"$work/openloop.c" <<'EOF'
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-int main(int argc, char **argv) {
-  long n = atol(argv[1]);
-  if (argc > 2) { /* a fresh 64-slot fd table: close all but 0-2, then fork */
-    syscall(SYS_close_range, 3, ~0U, 0);
-    pid_t p = fork();
-    if (p > 0) { int st = 0; waitpid(p, &st, 0); return WIFEXITED(st) ? WEXITSTATUS(st) : 1; }
-  }
-  struct timespec a, b;
-  clock_gettime(CLOCK_MONOTONIC, &a);
-  for (long i = 0; i < n; i++) close(open("/etc/hostname", O_RDONLY));
-  clock_gettime(CLOCK_MONOTONIC, &b);
-  printf("%.0f\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n);
-  return 0;
-}
-EOF
-gcc -O2 -o "$work/openloop" "$work/openloop.c"
+gcc -O2 -o "$work/openloop" "$(dirname "$0")/openloop.c"
 
 taskset -c 1 "$vigil" events -w /dev/null >/dev/null 2>"$work/vigil.log" &
 vp=$!

@@ -36,23 +36,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cat >"$work/openloop.c" <<'EOF'
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
-int main(int argc, char** argv) {
-  long n = atol(argv[1]);
-  struct timespec a, b;
-  clock_gettime(CLOCK_MONOTONIC, &a);
-  for (long i = 0; i < n; i++) close(open("/etc/hostname", O_RDONLY));
-  clock_gettime(CLOCK_MONOTONIC, &b);
-  printf("%.0f\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n);
-  return 0;
-}
-EOF
-cc -O2 -o "$work/openloop" "$work/openloop.c"
+cc -O2 -o "$work/openloop" "$(dirname "$0")/openloop.c"
 
 # name run_cnt run_time_ns of vigil's openat pair
 snapshot() {
@@ -70,7 +54,7 @@ for r in $(seq "$rounds"); do
   for v in "$@"; do
     "$v" events -w /dev/null --stats-interval 3600 >/dev/null 2>"$work/vigil.log" &
     vigil_pid=$!
-    for _ in $(seq 100); do grep -q "capturing with" "$work/vigil.log" && break; sleep 0.1; done
+    for _ in $(seq 600); do grep -q "capturing with" "$work/vigil.log" && break; sleep 0.1; done
     if ! grep -q "capturing with" "$work/vigil.log"; then
       echo "capture_prog_cost: $v did not start:" >&2
       cat "$work/vigil.log" >&2

@@ -1,0 +1,40 @@
+/* openloop N [small]: N open+close calls of /etc/hostname; prints ns per
+ * call. With "small", first closes every descriptor above 2 and forks, so
+ * the loop runs in a fresh 64-slot fd table (as a systemd service has;
+ * vigil reads an opened file's path by direct loads only in such a table).
+ * Built and run by bench/capture_prog_cost.sh and capture_line_profile.sh. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: %s N [small]\n", argv[0]);
+    return 2;
+  }
+  long n = atol(argv[1]);
+  if (argc > 2 && strcmp(argv[2], "small") == 0) {
+    syscall(SYS_close_range, 3, ~0U, 0);
+    pid_t p = fork();
+    if (p < 0) {
+      perror("fork");
+      return 1;
+    }
+    if (p > 0) {
+      int st = 0;
+      waitpid(p, &st, 0);
+      return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+    }
+  }
+  struct timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  for (long i = 0; i < n; i++) close(open("/etc/hostname", O_RDONLY));
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  printf("%.0f\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n);
+  return 0;
+}
