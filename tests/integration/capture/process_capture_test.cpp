@@ -75,6 +75,31 @@ TEST_CASE("fork + exec with arguments: exec event carries argv, exe, cwd, parent
   CHECK(e.proc.euid == geteuid());
   CHECK(e.proc.container_id == "host");
   CHECK(e.proc.cgroup_id != 0);
+  // the cgroup v2 id is the inode number of the process's cgroup directory
+  // (cgroup2 may be mounted at /sys/fs/cgroup or, hybrid, below it)
+  {
+    std::ifstream cg("/proc/self/cgroup");  // the child exec'd in our cgroup
+    std::string line, v2;
+    while (std::getline(cg, line))
+      if (line.rfind("0::", 0) == 0) v2 = line.substr(3);
+    std::ifstream mi("/proc/self/mountinfo");
+    std::string root;
+    while (std::getline(mi, line)) {
+      std::istringstream f(line);
+      std::string tok, mountpoint, fstype;
+      for (int i = 0; i < 5 && f >> tok; ++i)
+        if (i == 4) mountpoint = tok;
+      while (f >> tok && tok != "-") {
+      }
+      f >> fstype;
+      if (fstype == "cgroup2") root = mountpoint;
+    }
+    REQUIRE_FALSE(v2.empty());
+    REQUIRE_FALSE(root.empty());
+    struct stat st {};
+    REQUIRE(stat((root + (v2 == "/" ? "" : v2)).c_str(), &st) == 0);
+    CHECK(e.proc.cgroup_id == st.st_ino);
+  }
   CHECK(e.proc.start_ns != 0);
   CHECK(e.proc.exec_ns == e.ts_ns);
   CHECK(e.proc.ns.mnt != 0);
