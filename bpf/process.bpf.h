@@ -71,10 +71,11 @@ int vg_sched_exec(void *ctx) {
   e->hdr.res = 0;
   e->hdr.flags = (e->flags & VG_EXEC_HAVE_ENTER) ? 0 : VG_HF_NO_ENTER;
 
-  struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-  struct mm_struct *mm = BPF_CORE_READ(t, mm);
-  unsigned long start = BPF_CORE_READ(mm, arg_start);
-  unsigned long end = BPF_CORE_READ(mm, arg_end);
+  /* the new image's mm, typed: argv bounds and exe by direct loads, and the
+   * exe walk starts typed */
+  struct mm_struct *mm = bpf_get_current_task_btf()->mm;
+  unsigned long start = mm ? mm->arg_start : 0;
+  unsigned long end = mm ? mm->arg_end : 0;
   unsigned long len = end - start;
   if (end < start) len = 0;
   if (len > VG_ARGV_LEN) {
@@ -88,8 +89,7 @@ int vg_sched_exec(void *ctx) {
     else
       vg_count(VG_C_READ_ARGV);
   }
-  struct mm_struct *bmm = bpf_get_current_task_btf()->mm; /* typed, for the walk's direct loads */
-  struct file *exe = bmm ? bmm->exe_file : 0;
+  struct file *exe = mm ? mm->exe_file : 0;
   vg_walk_chain(&e->exe, exe ? &exe->f_path : 0);
   vg_walk_cwd(&e->cwd);
   vg_emit(e, sizeof(*e));
