@@ -35,6 +35,7 @@ int RunProbe() {
   std::printf("bpf_loop             %s\n", YesNo(f.bpf_loop));
   std::printf("cgroup_sock_addr     %s\n", YesNo(f.cgroup_sock_addr));
   std::printf("send_signal          %s\n", YesNo(f.send_signal));
+  std::printf("rdonly_cast          %s\n", YesNo(f.rdonly_cast));
 
   // Load the programs for real: what the verifier and this kernel's hooks accept.
   capture::SensorOptions opts;
@@ -65,7 +66,8 @@ int RunProbe() {
   for (const auto& e : enforce::ProbeEnforcement())
     std::printf("%-27s %s\n", ("enforce: " + e.capability).c_str(), e.mechanism.c_str());
   if (sensor) {
-    std::printf("\nprograms attached    %zu\n", sensor->attached().size());
+    std::printf("\nBPF build            %s\n", std::string(capture::BpfBuildName(sensor->build())).c_str());
+    std::printf("programs attached    %zu\n", sensor->attached().size());
     for (const auto& d : sensor->disabled()) std::printf("program off          %s: %s\n", d.name.c_str(), d.reason.c_str());
     return 0;
   }
@@ -98,11 +100,13 @@ struct EventsOptions {
   bool stats = false;
   int stats_interval_s = 10;
   uint32_t ringbuf_mb = 16;
+  std::string bpf_build = "auto";
 };
 
 int RunEvents(const EventsOptions& o) {
   capture::SensorOptions opts;
   opts.ringbuf_bytes = o.ringbuf_mb << 20;
+  capture::ParseBpfBuild(o.bpf_build, &opts.build);  // checked by the option's validator
   std::string error;
   auto sensor = capture::Sensor::Open(opts, &error);
   if (!sensor) {
@@ -115,8 +119,8 @@ int RunEvents(const EventsOptions& o) {
     else
       spdlog::warn("program {} off: {}", d.name, d.reason);
   }
-  spdlog::info("capturing with {} programs; {} processes seeded from /proc", sensor->attached().size(),
-               sensor->seeded());
+  spdlog::info("capturing with {} programs ({} BPF build); {} processes seeded from /proc",
+               sensor->attached().size(), capture::BpfBuildName(sensor->build()), sensor->seeded());
 
   std::FILE* out = stdout;
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(nullptr, &std::fclose);
@@ -174,6 +178,9 @@ void RegisterCaptureCommands(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1, 3600));
   events->add_option("--ringbuf-mb", opts->ringbuf_mb, "Ring buffer size in MiB (power of two)")
       ->check(CLI::IsMember({1, 2, 4, 8, 16, 32, 64, 128, 256}));
+  events->add_option("--bpf-build", opts->bpf_build,
+                     "Which build of the BPF programs to load: auto (typed where the kernel allows), typed, compat")
+      ->check(CLI::IsMember({"auto", "typed", "compat"}));
   events->callback([exit_code, opts] { *exit_code = RunEvents(*opts); });
 }
 

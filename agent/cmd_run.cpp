@@ -193,8 +193,8 @@ int Run(const RunOptions& o) {
     return 1;
   }
   for (const auto& d : sensor->disabled()) spdlog::warn("capture: {} not loaded: {}", d.name, d.reason);
-  spdlog::info("capture: {} programs attached, {} processes seeded from /proc", sensor->attached().size(),
-               sensor->seeded());
+  spdlog::info("capture: {} programs attached ({} BPF build), {} processes seeded from /proc",
+               sensor->attached().size(), capture::BpfBuildName(sensor->build()), sensor->seeded());
 
   // Enforcement is loaded when some rule asks for it, and under BPF LSM always
   // (its bpf hook refuses other processes access to vigil's own objects); a rule

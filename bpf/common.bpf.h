@@ -19,6 +19,16 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* Two builds of this object (bpf/CMakeLists.txt). VG_RDONLY_CAST: Linux 6.2+,
+ * whose bpf_rdonly_cast kfunc (inlined by the verifier to a register move)
+ * types any address as a read-only BTF pointer, so a descriptor in a grown fd
+ * table and the parents of a mount are reached by direct loads. Without it
+ * (the compat build, for 5.17-6.1), those go through helper reads. */
+#ifdef VG_RDONLY_CAST
+extern void *bpf_rdonly_cast(void *obj, __u32 btf_id) __ksym;
+#define VG_CAST(type, addr) ((type *)bpf_rdonly_cast((void *)(addr), bpf_core_type_id_kernel(type)))
+#endif
+
 /* Ring buffer size, set by the loader before load (power of two, pages). */
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -393,10 +403,36 @@ static __always_inline int vg_walk_put_ext(struct vg_walk_ctx *w, __u64 name, __
   return 1;
 }
 
+#ifdef VG_RDONLY_CAST
+/* vg_walk_cross by direct loads: the struct mount around w->vfs, cast. */
+static __always_inline long vg_walk_cross_typed(struct vg_walk_ctx *w) {
+  struct vfsmount *vfs = w->vfs;
+  if (w->stop && vfs == w->stop) {
+    w->flags |= VG_CHAIN_COMPLETE;
+    return 1;
+  }
+  struct mount *m = VG_CAST(struct mount, (__u64)vfs - bpf_core_field_offset(struct mount, mnt));
+  struct mount *pm = m->mnt_parent;
+  struct dentry *mp = m->mnt_mountpoint;
+  if (!pm || pm == m || !mp) {
+    w->flags |= VG_CHAIN_COMPLETE;
+    return 1;
+  }
+  w->d = mp;
+  w->vfs = &pm->mnt;
+  w->root = pm->mnt.mnt_root;
+  return 0;
+}
+#endif
+
 /* A typed step: direct loads only, unless the name is not inline. */
 static __always_inline long vg_walk_step_typed(struct vg_walk_ctx *w) {
   struct dentry *d = w->d;
+#ifdef VG_RDONLY_CAST
+  if (d == w->root) return vg_walk_cross_typed(w);
+#else
   if (d == w->root) return vg_walk_cross(w, (__u64)w->vfs - bpf_core_field_offset(struct mount, mnt));
+#endif
   struct dentry *parent = d->d_parent;
   const __u64 *inl;
   if (bpf_core_field_exists(struct dentry___iname, d_iname))
@@ -525,16 +561,36 @@ static __always_inline void vg_walk_raw(struct vg_walk_ctx *w, __u64 path) {
   bpf_loop(VG_WALK_STEPS, vg_walk_step_r, w, 0);
 }
 
+#ifdef VG_RDONLY_CAST
+/* Descriptor `fd` of the current task as a BTF pointer, or NULL: the slot
+ * fdt->fd[fd] cast to a struct whose first member is a struct file pointer
+ * (kiocb.ki_filp), since fdt->fd itself loads as a plain number. */
+static __always_inline struct file *vg_fd_typed(int fd) {
+  if (fd < 0) return 0;
+  struct task_struct *t = bpf_get_current_task_btf();
+  struct files_struct *files = t->files;
+  if (!files) return 0;
+  struct fdtable *fdt = files->fdt;
+  if (!fdt || (unsigned int)fd >= fdt->max_fds) return 0;
+  __u64 slot = (__u64)fdt->fd + (__u64)(unsigned int)fd * sizeof(struct file *);
+  return VG_CAST(struct kiocb, slot)->ki_filp;
+}
+#endif
+
 /* Descriptor `fd` of the current task. *typed is its struct file as a BTF
- * pointer when direct loads reach the slot: one of the first 64 of a table
- * that never grew (files->fd_array; a variable index is not a direct load,
- * so a switch of constant ones). Else *raw is its address (one helper read
- * of the slot). Both 0: no such descriptor. */
+ * pointer when direct loads reach the slot: always in the typed build
+ * (vg_fd_typed); in the compat build, one of the first 64 of a table that
+ * never grew (files->fd_array; a variable index is not a direct load, so a
+ * switch of constant ones). Else *raw is its address (one helper read of the
+ * slot). Both 0: no such descriptor. */
 #define VG_FD1(n) case n: *typed = files->fd_array[n]; return;
 #define VG_FD8(n) VG_FD1(n) VG_FD1(n + 1) VG_FD1(n + 2) VG_FD1(n + 3) VG_FD1(n + 4) VG_FD1(n + 5) VG_FD1(n + 6) VG_FD1(n + 7)
 static __always_inline void vg_fd_lookup(int fd, struct file **typed, __u64 *raw) {
   *typed = 0;
   *raw = 0;
+#ifdef VG_RDONLY_CAST
+  *typed = vg_fd_typed(fd);
+#else
   if (fd < 0) return;
   struct task_struct *t = bpf_get_current_task_btf();
   struct files_struct *files = t->files;
@@ -550,6 +606,7 @@ static __always_inline void vg_fd_lookup(int fd, struct file **typed, __u64 *raw
   if ((unsigned int)fd >= fdt->max_fds) return;
   struct file **fda = fdt->fd;
   bpf_probe_read_kernel(raw, sizeof(*raw), &fda[fd]);
+#endif
 }
 
 /* The struct file of descriptor `fd` of the current task, or NULL, as a
@@ -621,6 +678,13 @@ static __always_inline void vg_tail_walk(struct vg_file *f, __u32 *off, struct v
   hd->depth = w.depth;
   hd->flags = w.flags;
   hd->len = used;
+  /* `used` read back from the record (map memory, whose contents the
+   * verifier does not track) rather than from the walk: a walk ends in many
+   * verifier states (one per step count and name length it explored), and
+   * carrying each exact offset on would verify everything after it once per
+   * state. Read back, they are one state: an offset bounded by VG_NAMES_MAX. */
+  used = *(volatile __u32 *)&hd->len;
+  if (used > VG_NAMES_MAX) used = VG_NAMES_MAX;
   *off = o + used;
 }
 

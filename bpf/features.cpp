@@ -41,6 +41,29 @@ std::string ReadLsmList(bool may_mount) {
   return s;
 }
 
+// Loads a tracepoint program that calls the bpf_rdonly_cast kfunc (cast of
+// NULL to task_struct): the kfunc is in this kernel's BTF and the verifier
+// lets a tracepoint program call it.
+bool ProbeRdonlyCast() {
+  struct btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux) return false;
+  int func = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC);
+  int task = btf__find_by_name_kind(vmlinux, "task_struct", BTF_KIND_STRUCT);
+  btf__free(vmlinux);
+  if (func <= 0 || task <= 0) return false;
+  struct bpf_insn insns[] = {
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 0},
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, task},
+      {BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, func},
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+  };
+  int fd = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "vg_probe", "GPL", insns, 5, nullptr);
+  if (fd < 0) return false;
+  close(fd);
+  return true;
+}
+
 // Loads "r0 = 0; exit" as a tp_btf program on sched_process_fork.
 bool ProbeTpBtf() {
   struct btf* vmlinux = btf__load_vmlinux_btf();
@@ -129,6 +152,7 @@ Features ProbeFeatures() {
   f.ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) == 1;
   f.bpf_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, nullptr) == 1;
   f.send_signal = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_send_signal, nullptr) == 1;
+  f.rdonly_cast = ProbeRdonlyCast();
   f.cgroup_sock_addr = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, nullptr) == 1;
   f.tp_btf = f.btf && ProbeTpBtf();
   return f;

@@ -27,6 +27,7 @@ struct Features {
   bool bpf_loop = false;       // bpf_loop helper (dentry walks, insn scan)
   bool cgroup_sock_addr = false;  // cgroup connect4/6 hooks
   bool send_signal = false;    // bpf_send_signal from tracepoints
+  bool rdonly_cast = false;    // bpf_rdonly_cast kfunc from tracepoints (6.2+): the typed BPF build
   std::string tracefs;         // mount point of tracefs ("" = none)
   std::string lsm_list;        // contents of /sys/kernel/security/lsm
   std::string kernel_release;  // uname -r

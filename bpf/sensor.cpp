@@ -14,6 +14,7 @@
 #include "bpf/ring_reader.h"
 #include "bpf/vigil_abi.h"
 #include "vigil_bpf.skel.h"
+#include "vigil_compat_bpf.skel.h"
 
 namespace vigil::capture {
 namespace {
@@ -23,10 +24,36 @@ constexpr std::string_view kCounterNames[VG_C_MAX] = {
     "read_bpf_attr",    "read_bpf_insns", "read_task",      "read_dentry", "scratch",
 };
 
-struct SkelDeleter {
-  void operator()(vigil_bpf* s) const { vigil_bpf__destroy(s); }
+// One build's skeleton, opened: its object and what the loader touches by
+// name. Both builds come from one source, so the members are the same.
+struct Skeleton {
+  bpf_object* obj = nullptr;
+  bpf_map* events = nullptr;
+  bpf_map* counters = nullptr;
+  bpf_program* fork_tp = nullptr;
+  std::function<int()> load;
+  std::function<void()> destroy;
+  Skeleton() = default;
+  Skeleton(const Skeleton&) = delete;
+  Skeleton& operator=(const Skeleton&) = delete;
+  ~Skeleton() {
+    if (destroy) destroy();
+  }
 };
-using SkelPtr = std::unique_ptr<vigil_bpf, SkelDeleter>;
+
+template <class S>
+std::unique_ptr<Skeleton> OpenSkeleton() {
+  S* s = S::open();
+  if (!s) return nullptr;
+  auto k = std::make_unique<Skeleton>();
+  k->obj = s->obj;
+  k->events = s->maps.vg_events;
+  k->counters = s->maps.vg_counters;
+  k->fork_tp = s->progs.vg_fork_tp;
+  k->load = [s] { return S::load(s); };
+  k->destroy = [s] { S::destroy(s); };
+  return k;
+}
 
 // libbpf's messages: warnings and errors (which carry the verifier's log and
 // the name of a program that failed) kept, bounded, so a failed load can name
@@ -114,6 +141,23 @@ std::string MissingHook(const bpf_program* prog, const Features& f) {
 
 }  // namespace
 
+bool ParseBpfBuild(std::string_view s, BpfBuild* out) {
+  if (s == "auto") *out = BpfBuild::kAuto;
+  else if (s == "typed") *out = BpfBuild::kTyped;
+  else if (s == "compat") *out = BpfBuild::kCompat;
+  else return false;
+  return true;
+}
+
+std::string_view BpfBuildName(BpfBuild b) {
+  switch (b) {
+    case BpfBuild::kAuto: return "auto";
+    case BpfBuild::kTyped: return "typed";
+    case BpfBuild::kCompat: return "compat";
+  }
+  return "?";
+}
+
 std::string_view KernelCounterName(uint32_t counter) {
   return counter < VG_C_MAX ? kCounterNames[counter] : std::string_view("unknown");
 }
@@ -122,7 +166,8 @@ struct Sensor::Impl {
   Features features;
   std::vector<DisabledProgram> disabled;
   std::vector<std::string> attached;
-  SkelPtr skel;
+  std::unique_ptr<Skeleton> skel;
+  BpfBuild build = BpfBuild::kCompat;
   std::vector<bpf_link*> links;
   std::unique_ptr<RingReader> ring;
   Decoder decoder{0};
@@ -182,6 +227,15 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
     return nullptr;
   }
 
+  BpfBuild build = options.build;
+  if (build == BpfBuild::kAuto) build = f.rdonly_cast ? BpfBuild::kTyped : BpfBuild::kCompat;
+  if (build == BpfBuild::kTyped && !f.rdonly_cast) {
+    *error = "the typed BPF build needs the bpf_rdonly_cast kfunc callable from tracepoint programs (Linux 6.2 or "
+             "newer); this kernel does not offer it (the auto choice loads the compat build here)";
+    return nullptr;
+  }
+  impl->build = build;
+
   std::string log;
   g_libbpf_log = &log;
   libbpf_set_print(LibbpfPrint);
@@ -190,13 +244,14 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
   // retried, so the rest still runs; bounded by the number of programs.
   for (int attempt = 0; attempt < 128; ++attempt) {
     impl->disabled.clear();
-    impl->skel.reset(vigil_bpf__open());
+    impl->skel.reset();  // the previous attempt's object, before the next is opened
+    impl->skel = build == BpfBuild::kTyped ? OpenSkeleton<vigil_bpf>() : OpenSkeleton<vigil_compat_bpf>();
     if (!impl->skel) {
       *error = std::string("opening the BPF object failed: ") + strerror(errno);
       g_libbpf_log = nullptr;
       return nullptr;
     }
-    bpf_map__set_max_entries(impl->skel->maps.vg_events, options.ringbuf_bytes);
+    bpf_map__set_max_entries(impl->skel->events, options.ringbuf_bytes);
     bool fork_btf = false;
     bpf_program* prog;
     bpf_object__for_each_program(prog, impl->skel->obj) {
@@ -214,13 +269,22 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
     }
     // sched_process_fork: the tp_btf program supersedes the tracepoint one.
     if (fork_btf) {
-      bpf_program__set_autoload(impl->skel->progs.vg_fork_tp, false);
+      bpf_program__set_autoload(impl->skel->fork_tp, false);
       impl->disabled.push_back({"vg_fork_tp", "superseded by vg_fork_btf (tp_btf)"});
     }
     log.clear();
-    int err = vigil_bpf__load(impl->skel.get());
+    int err = impl->skel->load();
     if (err == 0) break;
     std::string failed = FailedProgram(log);
+    // Chosen automatically, the typed build gives way to the compat build
+    // (the same programs) before any program is given up.
+    if (options.build == BpfBuild::kAuto && build == BpfBuild::kTyped) {
+      spdlog::warn("the typed BPF build failed to load on this kernel ({}{}); loading the compat build instead",
+                   failed.empty() ? std::string() : "program " + failed + ": ", VerifierVerdict(log));
+      spdlog::debug("libbpf's log of that load:\n{}", log);
+      build = impl->build = BpfBuild::kCompat;
+      continue;
+    }
     if (failed.empty() || std::find(load_failed.begin(), load_failed.end(), failed) != load_failed.end()) {
       *error = std::string("loading the BPF object failed: ") + strerror(-err) + "\n" +
                log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
@@ -283,7 +347,7 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
   }
 
   std::string ring_error;
-  impl->ring = RingReader::Open(bpf_map__fd(impl->skel->maps.vg_events), &ring_error);
+  impl->ring = RingReader::Open(bpf_map__fd(impl->skel->events), &ring_error);
   if (!impl->ring) {
     *error = "creating the ring buffer reader failed: " + ring_error;
     return nullptr;
@@ -302,6 +366,7 @@ int Sensor::Poll(int timeout_ms, const Callback& callback) {
 }
 
 const Features& Sensor::features() const { return impl_->features; }
+BpfBuild Sensor::build() const { return impl_->build; }
 const std::vector<DisabledProgram>& Sensor::disabled() const { return impl_->disabled; }
 const std::vector<std::string>& Sensor::attached() const { return impl_->attached; }
 const DecodeStats& Sensor::decode_stats() const { return impl_->decoder.stats(); }
@@ -338,7 +403,7 @@ OwnObjectIds Sensor::ObjectIds() const {
 std::vector<KernelCounter> Sensor::ReadCounters() const {
   std::vector<KernelCounter> out;
   std::vector<uint64_t> values(static_cast<std::size_t>(impl_->ncpus));
-  int fd = bpf_map__fd(impl_->skel->maps.vg_counters);
+  int fd = bpf_map__fd(impl_->skel->counters);
   for (uint32_t i = 0; i < VG_C_MAX; ++i) {
     uint64_t sum = 0;
     if (bpf_map_lookup_elem(fd, &i, values.data()) == 0) {

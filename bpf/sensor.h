@@ -29,11 +29,22 @@
 
 namespace vigil::capture {
 
+// Which build of the BPF object to load (bpf/CMakeLists.txt): kTyped uses the
+// bpf_rdonly_cast kfunc (Linux 6.2+) for direct loads where the compat build
+// reads with helpers. kAuto takes kTyped when this kernel lets a tracepoint
+// program call the kfunc (Features::rdonly_cast), else kCompat.
+enum class BpfBuild { kAuto, kTyped, kCompat };
+
+// "auto", "typed", "compat"; false for anything else.
+bool ParseBpfBuild(std::string_view s, BpfBuild* out);
+std::string_view BpfBuildName(BpfBuild b);
+
 struct SensorOptions {
   uint32_t ringbuf_bytes = 16u << 20;  // power of two
   std::size_t process_table_capacity = 65536;
   bool seed_from_proc = true;           // ScanProcesses() into the table at start
   std::vector<std::string> disable;     // program names not to load (tests, operators)
+  BpfBuild build = BpfBuild::kAuto;
 };
 
 // A program that was not loaded, and why.
@@ -72,6 +83,8 @@ class Sensor {
   int Poll(int timeout_ms, const Callback& callback);
 
   const Features& features() const;
+  // The build that was loaded (kTyped or kCompat).
+  BpfBuild build() const;
   const std::vector<DisabledProgram>& disabled() const;
   // Names of the programs loaded and attached.
   const std::vector<std::string>& attached() const;

@@ -1,6 +1,6 @@
-# bpf_skeleton(<name> SOURCES <file.bpf.c> [INCLUDES dir...])
+# bpf_skeleton(<name> SOURCES <file.bpf.c> [INCLUDES dir...] [DEFINES NAME...])
 #
-# Compiles one BPF object with clang -target bpf (CO-RE, BTF), generates
+# Compiles one BPF object (each DEFINES name passed as -D<name>) with clang -target bpf (CO-RE, BTF), generates
 # <name>.skel.h with `bpftool gen skeleton` into the build tree, and defines an
 # INTERFACE target `<name>_skel` whose include directory holds the header.
 # Generated files never land in the source tree.
@@ -8,7 +8,7 @@ find_program(BPF_CLANG NAMES clang clang-14 REQUIRED)
 find_program(BPFTOOL NAMES bpftool REQUIRED PATHS /usr/sbin /usr/local/sbin)
 
 function(bpf_skeleton name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;INCLUDES" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;INCLUDES;DEFINES" ${ARGN})
   list(LENGTH ARG_SOURCES n)
   if(NOT n EQUAL 1)
     message(FATAL_ERROR "bpf_skeleton(${name}): exactly one SOURCES file is supported")
@@ -22,6 +22,9 @@ function(bpf_skeleton name)
   foreach(d IN LISTS ARG_INCLUDES)
     get_filename_component(d_abs "${d}" ABSOLUTE)
     list(APPEND inc_flags "-I${d_abs}")
+  endforeach()
+  foreach(d IN LISTS ARG_DEFINES)
+    list(APPEND inc_flags "-D${d}")
   endforeach()
   file(MAKE_DIRECTORY "${out_dir}")
   add_custom_command(

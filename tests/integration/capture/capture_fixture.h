@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -18,15 +19,23 @@
 
 namespace vigil::capture::testing {
 
+// Options for a sensor under test: the BPF build is VIGIL_TEST_BPF_BUILD
+// (auto, typed, compat; CTest runs the capture tests once per build the host
+// can load), else auto.
+inline SensorOptions TestSensorOptions() {
+  SensorOptions o;
+  o.ringbuf_bytes = 16u << 20;
+  if (const char* b = std::getenv("VIGIL_TEST_BPF_BUILD")) {
+    if (!ParseBpfBuild(b, &o.build)) FAIL("VIGIL_TEST_BPF_BUILD=" << b << ": expected auto, typed or compat");
+  }
+  return o;
+}
+
 // The sensor, opened on first use; fails the test (not the binary) when it
 // cannot be opened, with the loader's message.
 inline Sensor& TheSensor() {
   static std::string error;
-  static std::unique_ptr<Sensor> sensor = [] {
-    SensorOptions o;
-    o.ringbuf_bytes = 16u << 20;
-    return Sensor::Open(o, &error);
-  }();
+  static std::unique_ptr<Sensor> sensor = [] { return Sensor::Open(TestSensorOptions(), &error); }();
   if (!sensor) FAIL("sensor could not be opened: " << error);
   return *sensor;
 }

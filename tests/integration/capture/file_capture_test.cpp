@@ -341,7 +341,7 @@ TEST_CASE("an open already blocked when the sensor starts is captured with its a
   }
   REQUIRE(blocked);
 
-  capture::SensorOptions o;
+  capture::SensorOptions o = capture::testing::TestSensorOptions();
   o.ringbuf_bytes = 16u << 20;  // room for the bpf() records of its own load, and host noise, before the first poll
   std::string error;
   auto late = capture::Sensor::Open(o, &error);
@@ -387,7 +387,7 @@ TEST_CASE("an open already blocked when the sensor starts is captured with its a
 // a record lost or reordered without being counted fails the test.
 TEST_CASE("a small ring buffer wraps many times without losing or reordering records", "[root]") {
   TempDir dir;
-  capture::SensorOptions o;
+  capture::SensorOptions o = capture::testing::TestSensorOptions();
   o.ringbuf_bytes = 64u << 10;
   std::string error;
   auto small = capture::Sensor::Open(o, &error);

@@ -37,6 +37,22 @@ TEST_CASE("sensor loads on this kernel with the process programs attached", "[ro
   CHECK(s.seeded() > 1);
 }
 
+TEST_CASE("the BPF build loaded is the one asked for, or by the kernel's support of bpf_rdonly_cast", "[root]") {
+  auto& s = TheSensor();
+  const capture::BpfBuild asked = TestSensorOptions().build;
+  INFO("kernel " << s.features().kernel_release << ", rdonly_cast " << s.features().rdonly_cast << ", asked "
+                 << capture::BpfBuildName(asked) << ", loaded " << capture::BpfBuildName(s.build()));
+  if (asked == capture::BpfBuild::kAuto)
+    CHECK(s.build() == (s.features().rdonly_cast ? capture::BpfBuild::kTyped : capture::BpfBuild::kCompat));
+  else
+    CHECK(s.build() == asked);
+  // Every program the loader switched off is off for a missing hook, never for the verifier.
+  for (const auto& d : s.disabled()) {
+    INFO(d.name << ": " << d.reason);
+    CHECK(d.reason.find("verifier") == std::string::npos);
+  }
+}
+
 // Regression (quiet-host delivery): with BPF_RB_NO_WAKEUP below 256 KiB, Sensor::Poll once returned
 // on timeout without reading the ring, so on an idle machine these few events never arrived.
 TEST_CASE("fork + exec with arguments: exec event carries argv, exe, cwd, parent, container", "[root]") {

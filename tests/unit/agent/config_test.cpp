@@ -38,6 +38,7 @@ TEST_CASE("a valid file sets every section", "[unit]") {
 capture:
   ringbuf_mb: 32
   process_table_size: 4096
+  bpf_build: compat
 metrics:
   enabled: false
   listen: 0.0.0.0:9999
@@ -56,6 +57,7 @@ outputs:
   CHECK(c.rules_paths == std::vector<std::string>{"/a.yaml", "/b"});
   CHECK(c.capture.ringbuf_bytes == 32u << 20);
   CHECK(c.capture.process_table_capacity == 4096);
+  CHECK(c.capture.build == vigil::capture::BpfBuild::kCompat);
   CHECK_FALSE(c.metrics_enabled);
   CHECK(c.metrics_host == "0.0.0.0");
   CHECK(c.metrics_port == 9999);
@@ -74,6 +76,7 @@ TEST_CASE("bad values and unknown keys are located", "[unit]") {
   const Case cases[] = {
       {"capture:\n  ringbuf_mb: 3\n", true, ":2:15", "capture.ringbuf_mb: expected a power of two"},
       {"capture:\n  ringbuf_mb: lots\n", true, ":2:15", "capture.ringbuf_mb: expected an integer"},
+      {"capture:\n  bpf_build: fast\n", true, ":2:14", "capture.bpf_build: expected auto, typed or compat"},
       {"capture:\n  ringbuff_mb: 8\n", false, ":2:3", "unknown key 'capture.ringbuff_mb'"},
       {"metrics:\n  listen: localhost\n", true, ":2:11", "metrics.listen: expected host:port"},
       {"metrics:\n  enabled: maybe\n", true, ":2:12", "metrics.enabled: expected true or false"},

@@ -1,7 +1,8 @@
 // Layout of every struct crossing the kernel/user boundary (bpf/vigil_abi.h):
 // fixed sizes and offsets as the C++ compiler sees them (static_assert), and
 // the same members as the BPF compiler laid them out, read back from the BTF
-// of the built object (VIGIL_BPF_OBJECT), so the two compilers must agree.
+// of both built objects (VIGIL_BPF_OBJECT, the typed build, and
+// VIGIL_COMPAT_BPF_OBJECT), so the two compilers must agree.
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
@@ -124,8 +125,10 @@ const Member kMembers[] = {
 
 }  // namespace
 
-TEST_CASE("BPF object lays out every ABI struct as the C++ compiler does", "[unit]") {
-  btf* b = btf__parse_elf(VIGIL_BPF_OBJECT, nullptr);
+TEST_CASE("both BPF builds lay out every ABI struct as the C++ compiler does", "[unit]") {
+  const char* object = GENERATE(VIGIL_BPF_OBJECT, VIGIL_COMPAT_BPF_OBJECT);
+  INFO(object);
+  btf* b = btf__parse_elf(object, nullptr);
   REQUIRE(b != nullptr);
   for (const Member& m : kMembers) {
     INFO(m.type << "." << m.member);

@@ -4,39 +4,91 @@
 // here every refused program is a failed case. Programs off for a missing hook (a tracepoint
 // this kernel lacks) or superseded by another are reported, not failed.
 //
+// Both BPF builds are checked: the automatic choice must be the typed build exactly where the
+// kernel is 6.2 or newer (bpf_rdonly_cast), and must load without falling back; the other build
+// is then loaded too where it can be (the compat build on every kernel; the typed build must be
+// refused up front, with a message, on an older one).
+//
 // Protocol (docs/testing-vm.md): VM-RESULT lines; exit 0 iff every case passed.
+#include <sys/utsname.h>
+
 #include <cstdio>
 #include <string>
 
 #include "bpf/sensor.h"
 
-int main() {
-  vigil::capture::SensorOptions options;
+namespace {
+
+using vigil::capture::BpfBuild;
+using vigil::capture::BpfBuildName;
+using vigil::capture::Sensor;
+using vigil::capture::SensorOptions;
+
+// Loads `build` and reports its cases under `tag`; false when a case failed.
+bool CheckLoad(BpfBuild build, const std::string& tag, BpfBuild* loaded) {
+  SensorOptions options;
+  options.build = build;
+  options.seed_from_proc = false;
   std::string error;
-  auto sensor = vigil::capture::Sensor::Open(options, &error);
+  auto sensor = Sensor::Open(options, &error);
   if (!sensor) {
-    std::printf("VM-RESULT case capture_open fail %s\n", error.c_str());
-    return 1;
+    std::printf("VM-RESULT case %s_open fail %s\n", tag.c_str(), error.c_str());
+    return false;
   }
-  std::printf("VM-RESULT case capture_open pass %zu programs attached\n", sensor->attached().size());
+  *loaded = sensor->build();
+  std::printf("VM-RESULT case %s_open pass %zu programs attached, %s build\n", tag.c_str(),
+              sensor->attached().size(), std::string(BpfBuildName(sensor->build())).c_str());
   bool ok = true;
   int refused = 0;
   for (const auto& d : sensor->disabled()) {
     bool verifier = d.reason.find("verifier") != std::string::npos;
-    std::printf("VM-INFO program off %s: %s\n", d.name.c_str(), d.reason.c_str());
+    std::printf("VM-INFO %s program off %s: %s\n", tag.c_str(), d.name.c_str(), d.reason.c_str());
     if (verifier) {
-      std::printf("VM-RESULT case verifier_accepts_%s fail %s\n", d.name.c_str(), d.reason.c_str());
+      std::printf("VM-RESULT case %s_verifier_accepts_%s fail %s\n", tag.c_str(), d.name.c_str(), d.reason.c_str());
       ok = false;
       ++refused;
     }
   }
-  if (refused == 0) std::printf("VM-RESULT case verifier_accepts_all pass\n");
+  if (refused == 0) std::printf("VM-RESULT case %s_verifier_accepts_all pass\n", tag.c_str());
   // The file, network and exec families must be running.
   for (const char* need : {"vg_exit_openat", "vg_exit_renameat2", "vg_exit_mount", "vg_exit_connect", "vg_sched_exec"}) {
     bool attached = false;
     for (const auto& a : sensor->attached()) attached |= a == need;
-    std::printf("VM-RESULT case attached_%s %s\n", need, attached ? "pass" : "fail");
+    std::printf("VM-RESULT case %s_attached_%s %s\n", tag.c_str(), need, attached ? "pass" : "fail");
     ok &= attached;
+  }
+  return ok;
+}
+
+}  // namespace
+
+int main() {
+  struct utsname u{};
+  uname(&u);
+  int major = 0, minor = 0;
+  std::sscanf(u.release, "%d.%d", &major, &minor);
+  const bool has_cast = major > 6 || (major == 6 && minor >= 2);
+
+  BpfBuild loaded = BpfBuild::kAuto;
+  bool ok = CheckLoad(BpfBuild::kAuto, "auto", &loaded);
+  BpfBuild want = has_cast ? BpfBuild::kTyped : BpfBuild::kCompat;
+  bool right = loaded == want;
+  std::printf("VM-RESULT case auto_build_is_%s %s (kernel %s, loaded %s)\n", std::string(BpfBuildName(want)).c_str(),
+              right ? "pass" : "fail", u.release, std::string(BpfBuildName(loaded)).c_str());
+  ok &= right;
+
+  if (has_cast) {
+    ok &= CheckLoad(BpfBuild::kCompat, "compat", &loaded);
+  } else {
+    SensorOptions options;
+    options.build = BpfBuild::kTyped;
+    options.seed_from_proc = false;
+    std::string error;
+    auto sensor = Sensor::Open(options, &error);
+    bool refused = !sensor && error.find("bpf_rdonly_cast") != std::string::npos;
+    std::printf("VM-RESULT case typed_refused_up_front %s %s\n", refused ? "pass" : "fail",
+                sensor ? "(it loaded)" : error.c_str());
+    ok &= refused;
   }
   return ok ? 0 : 1;
 }
