@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# capture_pinned_ab.sh: an open+close loop's cost with no sensor and under
+# each given `vigil events` command, the sensor pinned to CPU 1 and the loop
+# to CPU 0, so the figure is the capture's cost on the loop's own CPU and not
+# the consumer taking turns with it on a small host. Rounds alternate the
+# commands; each round runs the bare loop once and the loop twice under each
+# command (a fresh sensor per round). Prints the median and minimum ns per
+# open+close and the ratio of the medians to bare. Asserts nothing. Needs
+# root, 2+ CPUs, a C compiler and python3.
+#
+#   sudo bench/capture_pinned_ab.sh [-r ROUNDS] [-n CALLS] [-s] "LABEL|VIGIL ARGS..." ...
+#
+# e.g. "typed|build/agent/vigil events --bpf-build typed". -r: rounds
+# (default 8); -n: open+close calls per run (default 200,000); -s: run the
+# loop in a fresh 64-slot fd table (openloop.c). A command must log
+# "capturing with" when it is ready (vigil events does); it gets 90 s.
+set -euo pipefail
+rounds=8
+calls=200000
+small=0
+usage() { echo "usage: $0 [-r ROUNDS] [-n CALLS] [-s] \"LABEL|VIGIL ARGS...\" ..." >&2; exit 2; }
+while getopts "r:n:s" opt; do
+  case $opt in
+    r) rounds=$OPTARG ;;
+    n) calls=$OPTARG ;;
+    s) small=1 ;;
+    *) usage ;;
+  esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 1 ] || usage
+[ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 1; }
+[ "$(nproc)" -ge 2 ] || { echo "needs 2 CPUs" >&2; exit 1; }
+for t in cc python3 taskset; do command -v $t >/dev/null || { echo "needs $t" >&2; exit 1; }; done
+
+work=$(mktemp -d /tmp/vigil-pinned-XXXXXX)
+vp=
+cleanup() {
+  [ -n "$vp" ] && kill -INT "$vp" 2>/dev/null && wait "$vp" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cc -O2 -o "$work/openloop" "$(dirname "$0")/openloop.c"
+loop_args=("$calls")
+[ $small = 1 ] && loop_args+=(small)
+loop() { taskset -c 0 "$work/openloop" "${loop_args[@]}"; }
+
+labels=(bare)
+for spec in "$@"; do labels+=("${spec%%|*}"); done
+echo "pinned A/B: $rounds rounds, $calls open+close per run, fd table $([ $small = 1 ] && echo 'small (64)' || echo 'inherited')"
+for r in $(seq "$rounds"); do
+  echo "bare $(loop)" >>"$work/runs"
+  for spec in "$@"; do
+    label=${spec%%|*}
+    read -r -a cmd <<<"${spec#*|}"
+    taskset -c 1 "${cmd[@]}" -w /dev/null >/dev/null 2>"$work/vigil.log" &
+    vp=$!
+    for _ in $(seq 900); do grep -q "capturing with" "$work/vigil.log" && break; sleep 0.1; done
+    grep -q "capturing with" "$work/vigil.log" || { echo "$label did not start:" >&2; cat "$work/vigil.log" >&2; exit 1; }
+    sleep 0.5
+    echo "$label $(loop)" >>"$work/runs"
+    echo "$label $(loop)" >>"$work/runs"
+    kill -INT "$vp"
+    wait "$vp" || true
+    vp=
+  done
+  echo "round $r/$rounds done" >&2
+done
+python3 - "$work/runs" "${labels[@]}" <<'EOF'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    label, ns = line.split()
+    runs.setdefault(label, []).append(int(ns))
+bare = statistics.median(runs["bare"])
+print(f"{'command':24s} {'median ns':>10s} {'min ns':>8s} {'x bare':>7s} {'runs':>5s}")
+for label in sys.argv[2:]:
+    v = runs.get(label, [])
+    if not v:
+        continue
+    m = statistics.median(v)
+    print(f"{label:24s} {m:10.0f} {min(v):8d} {m / bare:7.2f} {len(v):5d}")
+EOF
