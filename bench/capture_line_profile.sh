@@ -30,16 +30,8 @@ done
 shift $((OPTIND - 1))
 [ $# -eq 1 ] || { echo "usage: $0 [-p PROGRAM] [-n CALLS] [-s] VIGIL" >&2; exit 2; }
 vigil=$(readlink -f "$1")
-[ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 1; }
-for t in perf gcc python3; do command -v $t >/dev/null || { echo "needs $t" >&2; exit 1; }; done
-
-work=$(mktemp -d /tmp/vigil-lineprof-XXXXXX)
-vp=
-cleanup() {
-  [ -n "$vp" ] && kill -INT "$vp" 2>/dev/null && wait "$vp" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+bench_init lineprof perf gcc cc python3 bpftool taskset
 
 cat >"$work/lineinfo.c" <<'EOF'
 /* lineinfo PROG_ID: the program's functions (FUNC addr len) and, for each
@@ -85,12 +77,8 @@ int main(int argc, char **argv) {
 EOF
 gcc -O1 -o "$work/lineinfo" "$work/lineinfo.c" -lbpf
 
-gcc -O2 -o "$work/openloop" "$(dirname "$0")/openloop.c"
-
-taskset -c 1 "$vigil" events -w /dev/null >/dev/null 2>"$work/vigil.log" &
-vp=$!
-for _ in $(seq 600); do grep -q "capturing with" "$work/vigil.log" && break; sleep 0.1; done
-grep -q "capturing with" "$work/vigil.log" || { echo "vigil did not start:" >&2; cat "$work/vigil.log" >&2; exit 1; }
+bench_openloop
+bench_start taskset -c 1 "$vigil" events -w /dev/null
 id=$(bpftool prog show | awk -v p="$prog" '$3 == "name" && $4 == p && !id { id = $1; sub(":", "", id) } END { print id }')
 [ -n "$id" ] || { echo "no loaded program named $prog" >&2; exit 1; }
 "$work/lineinfo" "$id" >"$work/lines.txt"

@@ -29,18 +29,10 @@ while getopts "r:n:s" opt; do
 done
 shift $((OPTIND - 1))
 [ $# -ge 1 ] || usage
-[ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 1; }
-[ "$(nproc)" -ge 2 ] || { echo "needs 2 CPUs" >&2; exit 1; }
-for t in cc python3 taskset; do command -v $t >/dev/null || { echo "needs $t" >&2; exit 1; }; done
-
-work=$(mktemp -d /tmp/vigil-pinned-XXXXXX)
-vp=
-cleanup() {
-  [ -n "$vp" ] && kill -INT "$vp" 2>/dev/null && wait "$vp" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cc -O2 -o "$work/openloop" "$(dirname "$0")/openloop.c"
+[ "$(nproc)" -ge 2 ] || { echo "capture_pinned_ab: needs 2 CPUs" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+bench_init pinned cc python3 taskset
+bench_openloop
 loop_args=("$calls")
 [ $small = 1 ] && loop_args+=(small)
 loop() { taskset -c 0 "$work/openloop" "${loop_args[@]}"; }
@@ -53,16 +45,11 @@ for r in $(seq "$rounds"); do
   for spec in "$@"; do
     label=${spec%%|*}
     read -r -a cmd <<<"${spec#*|}"
-    taskset -c 1 "${cmd[@]}" -w /dev/null >/dev/null 2>"$work/vigil.log" &
-    vp=$!
-    for _ in $(seq 900); do grep -q "capturing with" "$work/vigil.log" && break; sleep 0.1; done
-    grep -q "capturing with" "$work/vigil.log" || { echo "$label did not start:" >&2; cat "$work/vigil.log" >&2; exit 1; }
+    bench_start taskset -c 1 "${cmd[@]}" -w /dev/null
     sleep 0.5
     echo "$label $(loop)" >>"$work/runs"
     echo "$label $(loop)" >>"$work/runs"
-    kill -INT "$vp"
-    wait "$vp" || true
-    vp=
+    bench_stop
   done
   echo "round $r/$rounds done" >&2
 done

@@ -22,21 +22,11 @@ if [ $# -eq 0 ]; then
   echo "usage: $0 [-n CALLS] [-r ROUNDS] VIGIL [VIGIL...]" >&2
   exit 2
 fi
-if [ "$(id -u)" -ne 0 ]; then
-  echo "capture_prog_cost: needs root (loads BPF programs, reads their run-time stats)" >&2
-  exit 1
-fi
-
-work=$(mktemp -d /tmp/vigil-prog-cost-XXXXXX)
+. "$(dirname "$0")/lib.sh"
+bench_init prog-cost bpftool cc python3
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
-cleanup() {
-  sysctl -qw kernel.bpf_stats_enabled="$old_stats" || true
-  [ -n "${vigil_pid:-}" ] && kill -INT "$vigil_pid" 2>/dev/null && wait "$vigil_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-cc -O2 -o "$work/openloop" "$(dirname "$0")/openloop.c"
+bench_on_exit() { sysctl -qw kernel.bpf_stats_enabled="$old_stats" || true; }
+bench_openloop
 
 # name run_cnt run_time_ns of vigil's openat pair
 snapshot() {
@@ -52,21 +42,12 @@ printf "%-40s %6s %12s %16s %16s\n" "sensor" "round" "loop ns/op" "enter ns/run"
 for r in $(seq "$rounds"); do
   printf "%-40s %6s %12s %16s %16s\n" "none" "$r" "$("$work/openloop" "$calls")" "-" "-"
   for v in "$@"; do
-    "$v" events -w /dev/null --stats-interval 3600 >/dev/null 2>"$work/vigil.log" &
-    vigil_pid=$!
-    for _ in $(seq 600); do grep -q "capturing with" "$work/vigil.log" && break; sleep 0.1; done
-    if ! grep -q "capturing with" "$work/vigil.log"; then
-      echo "capture_prog_cost: $v did not start:" >&2
-      cat "$work/vigil.log" >&2
-      exit 1
-    fi
+    bench_start "$v" events -w /dev/null --stats-interval 3600
     sleep 0.5
     before=$(snapshot)
     ns=$("$work/openloop" "$calls")
     after=$(snapshot)
-    kill -INT "$vigil_pid"
-    wait "$vigil_pid" || true
-    vigil_pid=
+    bench_stop
     read -r enter exit_ < <(python3 -c '
 import sys
 a = {l.split()[0]: list(map(int, l.split()[1:])) for l in sys.argv[1].splitlines()}

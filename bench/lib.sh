@@ -1,0 +1,50 @@
+# bench/lib.sh: what the capture benchmark scripts share (sourced, bash).
+#
+#   bench_init NAME TOOL...   root and each TOOL checked; $work made; on exit
+#                             a running sensor is stopped, bench_on_exit (if
+#                             the script defines it) runs, $work goes
+#   bench_openloop            compiles bench/openloop.c to $work/openloop
+#   bench_start CMD...        starts CMD (a `vigil events ...` command line,
+#                             stdout to /dev/null, log $work/vigil.log), waits
+#                             up to 90 s for "capturing with"; exits 1 with
+#                             the log if it does not come
+#   bench_stop                stops it (SIGINT) and waits
+
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+vigil_pid=
+
+bench_init() {
+  local name=$1 t
+  shift
+  [ "$(id -u)" -eq 0 ] || { echo "$name: needs root (loads BPF programs)" >&2; exit 1; }
+  for t in "$@"; do command -v "$t" >/dev/null || { echo "$name: needs $t" >&2; exit 1; }; done
+  work=$(mktemp -d "/tmp/vigil-$name-XXXXXX")
+  trap bench_cleanup EXIT
+}
+
+bench_cleanup() {
+  bench_stop
+  if declare -F bench_on_exit >/dev/null; then bench_on_exit; fi
+  rm -rf "$work"
+}
+
+bench_openloop() {
+  cc -O2 -o "$work/openloop" "$bench_dir/openloop.c"
+}
+
+bench_start() {
+  "$@" >/dev/null 2>"$work/vigil.log" &
+  vigil_pid=$!
+  for _ in $(seq 900); do grep -q "capturing with" "$work/vigil.log" && return 0; sleep 0.1; done
+  echo "did not start: $*" >&2
+  cat "$work/vigil.log" >&2
+  exit 1
+}
+
+bench_stop() {
+  if [ -n "$vigil_pid" ]; then
+    kill -INT "$vigil_pid" 2>/dev/null || true
+    wait "$vigil_pid" 2>/dev/null || true
+    vigil_pid=
+  fi
+}
