@@ -18,11 +18,24 @@
 
 namespace out = vigil::outputs;
 
+namespace {
+// The fuzzer's scratch directory, removed when the run exits (libFuzzer ends
+// a timed run with exit(), which runs atexit handlers).
+std::string g_dir;
+void RemoveDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(g_dir, ec);
+}
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string dir = [] {
     spdlog::set_level(spdlog::level::off);
     char tmpl[] = "/tmp/vigil-spool-fuzz-XXXXXX";
-    return std::string(::mkdtemp(tmpl));
+    if (::mkdtemp(tmpl) == nullptr) std::abort();
+    g_dir = tmpl;
+    std::atexit(RemoveDir);
+    return g_dir;
   }();
 
   // 1. The pure decoder walking the buffer as recovery does.
