@@ -4,7 +4,6 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -13,6 +12,7 @@
 
 #include "agent/commands.h"
 #include "engine/event_json.h"
+#include "engine/iso_time.h"
 #include "engine/replay.h"
 #include "engine/rule_engine.h"
 #include "engine/rule_tests.h"
@@ -31,22 +31,12 @@ std::unique_ptr<RuleEngine> LoadAndReport(const std::vector<std::string>& paths,
   return engine;
 }
 
-std::string IsoTime(uint64_t ns) {
-  std::time_t secs = static_cast<std::time_t>(ns / 1000000000ull);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char b[64];
-  std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<unsigned long long>(ns % 1000000000ull));
-  return b;
-}
-
 // The alert as one Falco-style JSON line. Kept in one function so the
 // outputs' encoders can replace it.
 std::string AlertJsonLine(const Alert& a) {
   nlohmann::ordered_json j;
   j["uuid"] = a.uuid;
-  j["time"] = IsoTime(a.time_ns);
+  j["time"] = IsoTimeString(a.time_ns);
   j["rule"] = a.rule;
   j["priority"] = std::string(PriorityName(a.priority));
   j["output"] = a.output;

@@ -9,13 +9,17 @@
 #include <cstring>
 #include <ctime>
 #include <functional>
+#include <memory>
 #include <string_view>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
 #include <nlohmann/json.hpp>
+#include <rapidjson/internal/itoa.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include "engine/iso_time.h"
 
 namespace vigil {
 namespace {
@@ -105,8 +109,11 @@ bool ReadNumberArray(const Json& j, const char* key, T (&out)[N], std::string* e
   return true;
 }
 
-// ---- writer: rapidjson's SAX writer into a reused buffer (no DOM, no
-// allocation per event once warm); strings are checked for UTF-8 first.
+// ---- writer: one line of JSON written straight into a reused buffer (no
+// DOM, no allocation per event once warm). Keys are literals and most values
+// are plain numbers and ASCII strings, so the writer places separators itself
+// and copies; rapidjson converts the integers and escapes the rare string that
+// needs it. Strings are checked for UTF-8 first.
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 when the byte
 // there does not start one (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).
@@ -131,37 +138,46 @@ std::size_t Utf8SeqLen(std::string_view s, std::size_t i) {
 class LineWriter {
  public:
   void Begin() {
-    buf_.Clear();
-    w_.Reset(buf_);
-    w_.StartObject();
+    len_ = 0;
+    depth_ = 0;
+    first_[0] = true;
+    after_key_ = false;
+    BeginObject();
   }
   void End(std::string* out) {
-    w_.EndObject();
-    out->append(buf_.GetString(), buf_.GetSize());
+    EndObject();
+    out->append(buf_.get(), len_);
   }
   // Keys are literals without characters to escape: copied, not scanned.
   template <std::size_t N>
   void Key(const char (&k)[N]) {
-    Quoted(std::string_view(k, N - 1), rapidjson::kStringType);
+    char* p = Grow(N + 3);  // [,]"key":
+    if (!first_[depth_]) *p++ = ',';
+    first_[depth_] = false;
+    *p++ = '"';
+    std::memcpy(p, k, N - 1);
+    p += N - 1;
+    *p++ = '"';
+    *p++ = ':';
+    Shrink(p);
+    after_key_ = true;
   }
   // Invalid UTF-8 (a file name is any bytes) is written with each offending
   // byte replaced by U+FFFD, rather than an exception or an unreadable line.
-  // A string with nothing to escape (the common case) is copied in one go;
-  // others go through rapidjson's escaping.
+  // A string of printable ASCII without '"' or '\\' (the common case) is
+  // copied in one go; others are checked for UTF-8 and escaped by rapidjson.
   void Str(std::string_view v) {
-    v = Utf8Safe(v, &fixed_);
-    for (char c : v)
-      if (static_cast<unsigned char>(c) < 0x20 || c == '"' || c == '\\') {
-        w_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-        return;
-      }
-    Quoted(v, rapidjson::kStringType);
+    for (char ch : v) {
+      auto c = static_cast<unsigned char>(ch);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return Escaped(v);
+    }
+    char* p = Value(v.size() + 2);
+    *p++ = '"';
+    std::memcpy(p, v.data(), v.size());
+    p[v.size()] = '"';
   }
   // An already encoded JSON value (an array).
-  void Raw(std::string_view json) {
-    w_.RawValue("", 0, rapidjson::kArrayType);
-    std::memcpy(buf_.Push(json.size()), json.data(), json.size());
-  }
+  void Raw(std::string_view json) { std::memcpy(Value(json.size()), json.data(), json.size()); }
   // `v` when it is valid UTF-8, else a copy in *fixed with U+FFFD for each
   // byte that is not part of a valid sequence.
   static std::string_view Utf8Safe(std::string_view v, std::string* fixed) {
@@ -181,13 +197,22 @@ class LineWriter {
     }
     return *fixed;
   }
-  void U(uint64_t v) { w_.Uint64(v); }
-  void I(int64_t v) { w_.Int64(v); }
-  void B(bool v) { w_.Bool(v); }
-  void BeginArray() { w_.StartArray(); }
-  void EndArray() { w_.EndArray(); }
-  void BeginObject() { w_.StartObject(); }
-  void EndObject() { w_.EndObject(); }
+  void U(uint64_t v) {
+    char* p = Value(20);
+    Shrink(rapidjson::internal::u64toa(v, p));
+  }
+  void I(int64_t v) {
+    char* p = Value(21);
+    Shrink(rapidjson::internal::i64toa(v, p));
+  }
+  void B(bool v) {
+    std::string_view t = v ? "true" : "false";
+    std::memcpy(Value(t.size()), t.data(), t.size());
+  }
+  void BeginArray() { Open('['); }
+  void EndArray() { Close(']'); }
+  void BeginObject() { Open('{'); }
+  void EndObject() { Close('}'); }
   template <std::size_t N>
   void KeyStr(const char (&k)[N], std::string_view v) {
     Key(k);
@@ -201,6 +226,8 @@ class LineWriter {
   }
 
  private:
+  static constexpr int kMaxDepth = 8;  // a line nests 3 deep (line, ancestors, ancestor)
+
   static bool Valid(std::string_view v, std::size_t i) {
     while (i < v.size()) {
       std::size_t n = Utf8SeqLen(v, i);
@@ -209,18 +236,57 @@ class LineWriter {
     }
     return true;
   }
-  // RawValue with no bytes makes the writer put its separator (',' or ':')
-  // and count the value; the bytes then go into the buffer in one copy
-  // (RawValue itself copies byte by byte).
-  void Quoted(std::string_view v, rapidjson::Type type) {
-    w_.RawValue("", 0, type);
-    char* p = buf_.Push(v.size() + 2);
-    p[0] = '"';
-    std::memcpy(p + 1, v.data(), v.size());
-    p[v.size() + 1] = '"';
+  // n bytes at the end of the buffer, to fill (Shrink gives back the unused).
+  char* Grow(std::size_t n) {
+    if (n > cap_ - len_) {
+      std::size_t cap = std::max(cap_ * 2, len_ + n + 4096);
+      auto bigger = std::make_unique_for_overwrite<char[]>(cap);
+      if (len_) std::memcpy(bigger.get(), buf_.get(), len_);
+      buf_ = std::move(bigger);
+      cap_ = cap;
+    }
+    char* p = buf_.get() + len_;
+    len_ += n;
+    return p;
   }
-  rapidjson::StringBuffer buf_;
-  rapidjson::Writer<rapidjson::StringBuffer> w_{buf_};
+  void Shrink(char* end) { len_ = static_cast<std::size_t>(end - buf_.get()); }
+  // Room for a value of n bytes, after a ',' when it is an array element
+  // that is not the first (a value after a key has its separator already).
+  char* Value(std::size_t n) {
+    if (after_key_) {
+      after_key_ = false;
+      return Grow(n);
+    }
+    bool comma = !first_[depth_];
+    first_[depth_] = false;
+    char* p = Grow(n + comma);
+    if (comma) *p++ = ',';
+    return p;
+  }
+  void Open(char c) {
+    *Value(1) = c;
+    depth_ = depth_ + 1 < kMaxDepth ? depth_ + 1 : depth_;
+    first_[depth_] = true;
+  }
+  void Close(char c) {
+    *Grow(1) = c;
+    depth_ = depth_ > 0 ? depth_ - 1 : 0;
+  }
+  void Escaped(std::string_view v) {
+    v = Utf8Safe(v, &fixed_);
+    esc_.Clear();
+    esc_writer_.Reset(esc_);
+    esc_writer_.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+    std::memcpy(Value(esc_.GetSize()), esc_.GetString(), esc_.GetSize());
+  }
+
+  std::unique_ptr<char[]> buf_;  // len_ bytes of the line so far, cap_ allocated
+  std::size_t len_ = 0, cap_ = 0;
+  int depth_ = 0;
+  bool first_[kMaxDepth] = {};
+  bool after_key_ = false;
+  rapidjson::StringBuffer esc_;
+  rapidjson::Writer<rapidjson::StringBuffer> esc_writer_{esc_};
   std::string fixed_;
 };
 
@@ -398,17 +464,6 @@ bool ReadIp(const Json& j, const char* key, IpAddr* out, std::string* err) {
   return true;
 }
 
-// ISO 8601 UTC with nanoseconds into `buf` (at least 40 bytes); returns the length.
-std::size_t IsoTime(uint64_t wall_ns, char* buf, std::size_t size) {
-  std::time_t secs = static_cast<std::time_t>(wall_ns / 1000000000ull);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  int n = std::snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                        static_cast<unsigned long long>(wall_ns % 1000000000ull));
-  return n < 0 ? 0 : std::min(static_cast<std::size_t>(n), size - 1);
-}
-
 bool ParseIsoTime(const std::string& s, uint64_t* out) {
   std::tm tm{};
   unsigned long long frac = 0;
@@ -443,7 +498,7 @@ void AppendEventJson(const Event& event, std::string* out) {
   w.Begin();
   w.KeyStr("evt.type", EventTypeName(event.type));
   char iso[48];
-  w.KeyStr("evt.time", std::string_view(iso, IsoTime(event.wall_ns, iso, sizeof iso)));
+  w.KeyStr("evt.time", std::string_view(iso, FormatIsoTime(event.wall_ns, iso)));
   w.KeyNum("evt.rawtime", event.wall_ns);
   w.KeyNum("evt.ts", event.ts_ns);
   w.KeyNum("evt.res", event.res);

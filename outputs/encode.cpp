@@ -1,9 +1,10 @@
 #include "outputs/encode.h"
 
 #include <array>
-#include <ctime>
 
 #include <nlohmann/json.hpp>
+
+#include "engine/iso_time.h"
 
 #ifndef VIGIL_VERSION
 #define VIGIL_VERSION "0.0.0"
@@ -144,17 +145,6 @@ std::string_view FormatName(Format f) { return f == Format::kOcsf ? "ocsf" : "fa
 
 std::string_view ProductVersion() { return VIGIL_VERSION; }
 
-std::string FormatTimeNs(uint64_t time_ns) {
-  std::time_t secs = static_cast<std::time_t>(time_ns / 1000000000ull);
-  unsigned nanos = static_cast<unsigned>(time_ns % 1000000000ull);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nanos);
-  return buf;
-}
-
 int OcsfSeverityId(Priority p) {
   switch (p) {
     case Priority::kEmergency: return 6;  // Fatal
@@ -174,7 +164,7 @@ std::string EncodeFalcoJson(const Alert& alert) {
   for (const auto& [name, value] : alert.output_fields) fields[name] = FieldToJson(value);
   json j = {
       {"uuid", alert.uuid},
-      {"time", FormatTimeNs(alert.time_ns)},
+      {"time", IsoTimeString(alert.time_ns)},
       {"rule", alert.rule},
       {"priority", PriorityName(alert.priority)},
       {"output", alert.output},
@@ -242,7 +232,7 @@ std::string EncodeOcsf(const Alert& alert) {
       {"metadata",
        {{"version", kOcsfVersion},
         {"uid", alert.uuid},
-        {"original_time", FormatTimeNs(alert.time_ns)},
+        {"original_time", IsoTimeString(alert.time_ns)},
         {"product", {{"name", kProductName}, {"vendor_name", kVendorName}, {"version", ProductVersion()}}}}},
       {"device", {{"hostname", alert.hostname}, {"type_id", 0}, {"type", "Unknown"}}},
       {"evidences", json::array({std::move(evidence)})},

@@ -42,9 +42,6 @@ std::string EncodeOcsf(const Alert& alert);
 
 std::string Encode(const Alert& alert, Format format);
 
-// Formats `time_ns` (ns since the epoch) as 2026-11-23T19:04:10.123456789Z.
-std::string FormatTimeNs(uint64_t time_ns);
-
 // OCSF severity_id for a Falco priority (1 Informational .. 6 Fatal).
 int OcsfSeverityId(Priority p);
 

@@ -1,8 +1,11 @@
 // The shared event and alert contracts: names, reuse, priorities, uuids.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <iterator>
 #include <regex>
 #include <set>
+#include <tuple>
 
 #include "engine/alert.h"
 #include "engine/event.h"
@@ -52,6 +55,106 @@ TEST_CASE("Event::Reset clears fields and keeps capacity", "[unit]") {
   CHECK(e.enforcement.empty());
   CHECK(e.proc.exepath.capacity() == exe_cap);
   CHECK(e.file.path.capacity() == path_cap);
+}
+
+// Event::Reset clears member by member (engine/event.cpp). A member added to
+// one of these structs changes its size and stops this file from compiling
+// until it is cleared there, set below and compared below.
+static_assert(sizeof(vigil::ProcessInfo) == 336, "ProcessInfo changed: update ResetProcess and this test");
+static_assert(sizeof(vigil::FileArgs) == 224, "FileArgs changed: update ResetFile and this test");
+static_assert(sizeof(vigil::NetArgs) == 104, "NetArgs changed: update ResetNet and this test");
+static_assert(sizeof(vigil::BpfArgs) == 208, "BpfArgs changed: update ResetBpf and this test");
+static_assert(sizeof(vigil::ProcArgs) == 112, "ProcArgs changed: update ResetArgs and this test");
+static_assert(sizeof(vigil::Event) == 1056, "Event changed: update Event::Reset and this test");
+
+TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
+  vigil::OwnedAncestors anc;
+  Event e;
+  e.type = EventType::bpf;
+  e.ts_ns = e.wall_ns = 5;
+  e.res = -1;
+  auto& p = e.proc;
+  p.pid = p.tid = p.ppid = p.vpid = p.pidns_level = 9;
+  p.uid = p.gid = p.euid = p.egid = p.loginuid = 9;
+  p.cap_effective = p.cap_permitted = p.start_ns = p.exec_ns = 9;
+  p.name = p.exepath = p.cwd = p.cgroup = p.container_id = "x";
+  p.argv = {"a"};
+  p.argv_truncated = true;
+  p.cgroup_id = 9;
+  p.ns = {1, 2, 3, 4, 5, 6, 7};
+  p.tty = 9;
+  e.ancestors = &anc;
+  auto& f = e.file;
+  f.fd = 3;
+  f.path = f.abspath = f.target = f.target_abs = f.fstype = f.source = "y";
+  f.flags = f.mode = f.owner_uid = f.owner_gid = 1;
+  f.length = 1;
+  auto& n = e.net;
+  n.fd = 3;
+  n.family = 2;
+  n.type = n.protocol = 1;
+  n.local_addr.bytes[0] = n.remote_addr.bytes[15] = 1;
+  n.local_port = n.remote_port = 1;
+  n.unix_path = "z";
+  n.backlog = n.sockopt_level = n.sockopt_name = 1;
+  auto& b = e.bpf;
+  b.cmd = 5;
+  b.prog_type = b.expected_attach_type = b.attach_type = b.insn_cnt = b.prog_flags = b.attach_btf_id = 1;
+  b.prog_name = b.license = b.map_name = b.target = "w";
+  b.AddHelper(200);
+  b.helpers_complete = true;
+  b.map_type = b.id = 1;
+  b.target_fd = 4;
+  auto& a = e.args;
+  a.flags = 1;
+  a.target_pid = 1;
+  a.request = 1;
+  a.fd = a.oldfd = a.newfd = 1;
+  a.ids[0] = a.ids[1] = a.ids[2] = 1;
+  a.caps[0] = a.caps[1] = a.caps[2] = 1;
+  a.name = "v";
+  a.exit_code = a.exit_signal = 1;
+  e.enforcement = "deny";
+
+  e.Reset();
+  const Event d;
+  CHECK(e.type == d.type);
+  CHECK(e.ts_ns == d.ts_ns);
+  CHECK(e.wall_ns == d.wall_ns);
+  CHECK(e.res == d.res);
+  CHECK(e.ancestors == nullptr);
+  CHECK(e.enforcement == d.enforcement);
+  const auto &q = d.proc;
+  CHECK(std::tie(p.pid, p.tid, p.ppid, p.vpid, p.pidns_level, p.uid, p.gid, p.euid, p.egid, p.loginuid) ==
+        std::tie(q.pid, q.tid, q.ppid, q.vpid, q.pidns_level, q.uid, q.gid, q.euid, q.egid, q.loginuid));
+  CHECK(std::tie(p.cap_effective, p.cap_permitted, p.start_ns, p.exec_ns, p.cgroup_id, p.tty, p.argv_truncated) ==
+        std::tie(q.cap_effective, q.cap_permitted, q.start_ns, q.exec_ns, q.cgroup_id, q.tty, q.argv_truncated));
+  CHECK(std::tie(p.name, p.exepath, p.cwd, p.cgroup, p.container_id, p.argv) ==
+        std::tie(q.name, q.exepath, q.cwd, q.cgroup, q.container_id, q.argv));
+  CHECK(std::tie(p.ns.pid, p.ns.mnt, p.ns.net, p.ns.user, p.ns.uts, p.ns.ipc, p.ns.cgroup) ==
+        std::tie(q.ns.pid, q.ns.mnt, q.ns.net, q.ns.user, q.ns.uts, q.ns.ipc, q.ns.cgroup));
+  const auto& g = d.file;
+  CHECK(std::tie(f.fd, f.path, f.abspath, f.target, f.target_abs, f.flags, f.mode, f.owner_uid, f.owner_gid,
+                 f.fstype, f.source, f.length) == std::tie(g.fd, g.path, g.abspath, g.target, g.target_abs, g.flags,
+                                                          g.mode, g.owner_uid, g.owner_gid, g.fstype, g.source,
+                                                          g.length));
+  const auto& m = d.net;
+  CHECK(std::tie(n.fd, n.family, n.type, n.protocol, n.local_addr.bytes, n.local_port, n.remote_addr.bytes,
+                 n.remote_port, n.unix_path, n.backlog, n.sockopt_level, n.sockopt_name) ==
+        std::tie(m.fd, m.family, m.type, m.protocol, m.local_addr.bytes, m.local_port, m.remote_addr.bytes,
+                 m.remote_port, m.unix_path, m.backlog, m.sockopt_level, m.sockopt_name));
+  const auto& c = d.bpf;
+  CHECK(std::tie(b.cmd, b.prog_type, b.expected_attach_type, b.attach_type, b.insn_cnt, b.prog_flags,
+                 b.attach_btf_id, b.prog_name, b.license, b.helpers, b.helpers_complete, b.map_type, b.map_name,
+                 b.id, b.target_fd, b.target) ==
+        std::tie(c.cmd, c.prog_type, c.expected_attach_type, c.attach_type, c.insn_cnt, c.prog_flags,
+                 c.attach_btf_id, c.prog_name, c.license, c.helpers, c.helpers_complete, c.map_type, c.map_name,
+                 c.id, c.target_fd, c.target));
+  const auto& r = d.args;
+  CHECK(std::tie(a.flags, a.target_pid, a.request, a.fd, a.oldfd, a.newfd, a.name, a.exit_code, a.exit_signal) ==
+        std::tie(r.flags, r.target_pid, r.request, r.fd, r.oldfd, r.newfd, r.name, r.exit_code, r.exit_signal));
+  CHECK(std::equal(std::begin(a.ids), std::end(a.ids), std::begin(r.ids)));
+  CHECK(std::equal(std::begin(a.caps), std::end(a.caps), std::begin(r.caps)));
 }
 
 TEST_CASE("bpf helper set", "[unit]") {

@@ -77,20 +77,6 @@ TEST_CASE("Falco JSON carries Falco's keys with typed output_fields", "[unit]") 
   CHECK_FALSE(j.contains("action"));  // plain alerts look exactly like Falco's
 }
 
-TEST_CASE("Falco JSON time keeps nanoseconds in UTC", "[unit]") {
-  struct Case {
-    uint64_t ns;
-    const char* text;
-  };
-  const Case cases[] = {
-      {0, "1970-01-01T00:00:00.000000000Z"},
-      {1, "1970-01-01T00:00:00.000000001Z"},
-      {1700000000123456789ull, "2023-11-14T22:13:20.123456789Z"},
-      {951782400999999999ull, "2000-02-29T00:00:00.999999999Z"},
-  };
-  for (const auto& c : cases) CHECK(out::FormatTimeNs(c.ns) == c.text);
-}
-
 TEST_CASE("Enforcing alerts add action and enforcement", "[unit]") {
   Alert a = SampleAlert();
   a.action = "kill";

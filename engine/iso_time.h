@@ -1,0 +1,24 @@
+// ISO 8601 UTC time with nanoseconds, as every vigil output writes it:
+// "2026-11-24T12:25:54.123456789Z". One implementation for event lines,
+// alerts and `vigil rules test`, fast enough for the per-event path.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace vigil {
+
+// Bytes FormatIsoTime writes: the length is fixed for every uint64_t input
+// (years 1970..2554).
+inline constexpr std::size_t kIsoTimeLen = 30;
+
+// Writes `wall_ns` (ns since the epoch, UTC) into buf[0..kIsoTimeLen), no
+// terminating NUL; returns kIsoTimeLen. The date and time of day are worked
+// out once per second per thread (the calendar arithmetic is the costly part
+// at a few hundred thousand events per second), the nanoseconds every call.
+std::size_t FormatIsoTime(uint64_t wall_ns, char* buf);
+
+std::string IsoTimeString(uint64_t wall_ns);
+
+}  // namespace vigil
