@@ -5,8 +5,10 @@
 # the consumer taking turns with it on a small host. Rounds alternate the
 # commands; each round runs the bare loop once and the loop twice under each
 # command (a fresh sensor per round). Prints the median and minimum ns per
-# open+close and the ratio of the medians to bare. Asserts nothing. Needs
-# root, 2+ CPUs, a C compiler and python3.
+# open+close, the ratio of the medians to bare, and the sensor's own CPU time
+# per open (user + system, on CPU 1, while the loop ran: what reading,
+# decoding and writing each event costs the consumer). Asserts nothing.
+# Needs root, 2+ CPUs, a C compiler and python3.
 #
 #   sudo bench/capture_pinned_ab.sh [-r ROUNDS] [-n CALLS] [-s] "LABEL|VIGIL ARGS..." ...
 #
@@ -47,8 +49,12 @@ for r in $(seq "$rounds"); do
     read -r -a cmd <<<"${spec#*|}"
     bench_start taskset -c 1 "${cmd[@]}" -w /dev/null
     sleep 0.5
-    echo "$label $(loop)" >>"$work/runs"
-    echo "$label $(loop)" >>"$work/runs"
+    for _ in 1 2; do
+      cpu0=$(bench_cpu_ns)
+      ns=$(loop)
+      sleep 0.2 # the consumer drains what is left in the ring
+      echo "$label $ns $(( ($(bench_cpu_ns) - cpu0) / calls ))" >>"$work/runs"
+    done
     bench_stop
   done
   echo "round $r/$rounds done" >&2
@@ -56,15 +62,19 @@ done
 python3 - "$work/runs" "${labels[@]}" <<'EOF'
 import statistics, sys
 runs = {}
+cpu = {}
 for line in open(sys.argv[1]):
-    label, ns = line.split()
+    label, ns, *rest = line.split()
     runs.setdefault(label, []).append(int(ns))
+    if rest:
+        cpu.setdefault(label, []).append(int(rest[0]))
 bare = statistics.median(runs["bare"])
-print(f"{'command':24s} {'median ns':>10s} {'min ns':>8s} {'x bare':>7s} {'runs':>5s}")
+print(f"{'command':24s} {'median ns':>10s} {'min ns':>8s} {'x bare':>7s} {'sensor cpu ns':>14s} {'runs':>5s}")
 for label in sys.argv[2:]:
     v = runs.get(label, [])
     if not v:
         continue
     m = statistics.median(v)
-    print(f"{label:24s} {m:10.0f} {min(v):8d} {m / bare:7.2f} {len(v):5d}")
+    c = f"{statistics.median(cpu[label]):14.0f}" if label in cpu else f"{'-':>14s}"
+    print(f"{label:24s} {m:10.0f} {min(v):8d} {m / bare:7.2f} {c} {len(v):5d}")
 EOF

@@ -9,6 +9,8 @@
 #                             up to 90 s for "capturing with"; exits 1 with
 #                             the log if it does not come
 #   bench_stop                stops it (SIGINT) and waits
+#   bench_cpu_ns              CPU time (user + system) the started sensor has
+#                             used so far, in ns (clock-tick resolution)
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 vigil_pid=
@@ -47,4 +49,14 @@ bench_stop() {
     wait "$vigil_pid" 2>/dev/null || true
     vigil_pid=
   fi
+}
+
+bench_cpu_ns() {
+  # fields after the ")" that ends comm: 12th and 13th are utime and stime
+  local stat
+  stat=$(cat "/proc/$vigil_pid/stat")
+  stat=${stat##*) }
+  # shellcheck disable=SC2086
+  set -- $stat
+  echo $(( (${12} + ${13}) * 1000000000 / $(getconf CLK_TCK) ))
 }
