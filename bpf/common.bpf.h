@@ -561,18 +561,27 @@ static __always_inline void vg_walk_raw(struct vg_walk_ctx *w, __u64 path) {
   bpf_loop(VG_WALK_STEPS, vg_walk_step_r, w, 0);
 }
 
-#ifdef VG_RDONLY_CAST
-/* Descriptor `fd` of the current task as a BTF pointer, or NULL: the slot
- * fdt->fd[fd] cast to a struct whose first member is a struct file pointer
- * (kiocb.ki_filp), since fdt->fd itself loads as a plain number. */
-static __always_inline struct file *vg_fd_typed(int fd) {
+/* The address of descriptor `fd`'s slot in the current task's fd table
+ * (fdt->fd + fd, a struct file **), or 0 when there is no such slot. The
+ * table is reached by direct loads; the slot itself loads as a plain number
+ * (the verifier does not type fdt->fd's elements). */
+static __always_inline __u64 vg_fd_slot(int fd) {
   if (fd < 0) return 0;
   struct task_struct *t = bpf_get_current_task_btf();
   struct files_struct *files = t->files;
   if (!files) return 0;
   struct fdtable *fdt = files->fdt;
   if (!fdt || (unsigned int)fd >= fdt->max_fds) return 0;
-  __u64 slot = (__u64)fdt->fd + (__u64)(unsigned int)fd * sizeof(struct file *);
+  return (__u64)fdt->fd + (__u64)(unsigned int)fd * sizeof(struct file *);
+}
+
+#ifdef VG_RDONLY_CAST
+/* Descriptor `fd` of the current task as a BTF pointer, or NULL: its slot
+ * cast to a struct whose first member is a struct file pointer
+ * (kiocb.ki_filp). */
+static __always_inline struct file *vg_fd_typed(int fd) {
+  __u64 slot = vg_fd_slot(fd);
+  if (!slot) return 0;
   return VG_CAST(struct kiocb, slot)->ki_filp;
 }
 #endif
@@ -603,27 +612,23 @@ static __always_inline void vg_fd_lookup(int fd, struct file **typed, __u64 *raw
     }
     return;
   }
-  if ((unsigned int)fd >= fdt->max_fds) return;
-  struct file **fda = fdt->fd;
-  bpf_probe_read_kernel(raw, sizeof(*raw), &fda[fd]);
+  __u64 slot = vg_fd_slot(fd);
+  if (slot) bpf_probe_read_kernel(raw, sizeof(*raw), (const void *)slot);
 #endif
 }
 
-/* The struct file of descriptor `fd` of the current task, or NULL, as a
- * plain address (callers read it with helpers: the socket readers). The fd
- * table is reached by direct loads; the slot itself by one read. */
+/* The struct file of descriptor `fd` of the current task, or NULL (callers
+ * read it with helpers: the socket readers). In the typed build, direct
+ * loads all the way; else one helper read of the slot. */
 static __always_inline struct file *vg_fd_file(int fd) {
-  if (fd < 0) return 0;
-  struct task_struct *t = bpf_get_current_task_btf();
-  struct files_struct *files = t->files;
-  if (!files) return 0;
-  struct fdtable *fdt = files->fdt;
-  if (!fdt) return 0;
-  if ((unsigned int)fd >= fdt->max_fds) return 0;
-  struct file **fda = fdt->fd;
+#ifdef VG_RDONLY_CAST
+  return vg_fd_typed(fd);
+#else
+  __u64 slot = vg_fd_slot(fd);
   struct file *f = 0;
-  bpf_probe_read_kernel(&f, sizeof(f), &fda[fd]);
+  if (slot) bpf_probe_read_kernel(&f, sizeof(f), (const void *)slot);
   return f;
+#endif
 }
 
 /* Runs the walk from descriptor `fd`'s file. */
