@@ -10,22 +10,29 @@
 # decoding and writing each event costs the consumer). Asserts nothing.
 # Needs root, 2+ CPUs, a C compiler and python3.
 #
-#   sudo bench/capture_pinned_ab.sh [-r ROUNDS] [-n CALLS] [-s] "LABEL|VIGIL ARGS..." ...
+#   sudo bench/capture_pinned_ab.sh [-r ROUNDS] [-n CALLS] [-s] [-t TP_FLOOR] "LABEL|VIGIL ARGS..." ...
 #
 # e.g. "typed|build/agent/vigil events --bpf-build typed". -r: rounds
 # (default 8); -n: open+close calls per run (default 200,000); -s: run the
-# loop in a fresh 64-slot fd table (openloop.c). A command must log
-# "capturing with" when it is ready (vigil events does); it gets 90 s.
+# loop in a fresh 64-slot fd table (openloop.c); -t: also measure the
+# tracepoints alone ("tracepoints" row), with TP_FLOOR the build's
+# bench/tp_floor (empty programs on sys_exit_openat and on one sys_enter
+# tracepoint, which puts every syscall's entry through the same hook vigil's
+# enter programs do): the floor any sensor built on syscall tracepoints pays
+# before its program does anything. A command must log "capturing with" when
+# it is ready (vigil events and tp_floor do); it gets 90 s.
 set -euo pipefail
 rounds=8
 calls=200000
 small=0
-usage() { echo "usage: $0 [-r ROUNDS] [-n CALLS] [-s] \"LABEL|VIGIL ARGS...\" ..." >&2; exit 2; }
-while getopts "r:n:s" opt; do
+floor=
+usage() { echo "usage: $0 [-r ROUNDS] [-n CALLS] [-s] [-t TP_FLOOR] \"LABEL|VIGIL ARGS...\" ..." >&2; exit 2; }
+while getopts "r:n:st:" opt; do
   case $opt in
     r) rounds=$OPTARG ;;
     n) calls=$OPTARG ;;
     s) small=1 ;;
+    t) floor=$OPTARG ;;
     *) usage ;;
   esac
 done
@@ -40,10 +47,21 @@ loop_args=("$calls")
 loop() { taskset -c 0 "$work/openloop" "${loop_args[@]}"; }
 
 labels=(bare)
+if [ -n "$floor" ]; then
+  [ -x "$floor" ] || { echo "capture_pinned_ab: -t $floor: not an executable (the build's bench/tp_floor)" >&2; exit 1; }
+  labels+=(tracepoints)
+fi
 for spec in "$@"; do labels+=("${spec%%|*}"); done
 echo "pinned A/B: $rounds rounds, $calls open+close per run, fd table $([ $small = 1 ] && echo 'small (64)' || echo 'inherited')"
 for r in $(seq "$rounds"); do
   echo "bare $(loop)" >>"$work/runs"
+  if [ -n "$floor" ]; then
+    bench_start taskset -c 1 "$floor"
+    sleep 0.5
+    echo "tracepoints $(loop)" >>"$work/runs"
+    echo "tracepoints $(loop)" >>"$work/runs"
+    bench_stop
+  fi
   for spec in "$@"; do
     label=${spec%%|*}
     read -r -a cmd <<<"${spec#*|}"
