@@ -35,7 +35,8 @@ int RunProbe() {
   std::printf("bpf_loop             %s\n", YesNo(f.bpf_loop));
   std::printf("cgroup_sock_addr     %s\n", YesNo(f.cgroup_sock_addr));
   std::printf("send_signal          %s\n", YesNo(f.send_signal));
-  std::printf("rdonly_cast          %s\n", YesNo(f.rdonly_cast));
+  std::printf("rdonly_cast          %s%s%s\n", YesNo(f.rdonly_cast), f.rdonly_cast_note.empty() ? "" : " (",
+              f.rdonly_cast_note.empty() ? "" : (f.rdonly_cast_note + ")").c_str());
 
   // Load the programs for real: what the verifier and this kernel's hooks accept.
   capture::SensorOptions opts;

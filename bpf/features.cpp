@@ -43,14 +43,24 @@ std::string ReadLsmList(bool may_mount) {
 
 // Loads a tracepoint program that calls the bpf_rdonly_cast kfunc (cast of
 // NULL to task_struct): the kfunc is in this kernel's BTF and the verifier
-// lets a tracepoint program call it.
-bool ProbeRdonlyCast() {
+// lets a tracepoint program call it. When not, *why says which.
+bool ProbeRdonlyCast(std::string* why) {
   struct btf* vmlinux = btf__load_vmlinux_btf();
-  if (!vmlinux) return false;
+  if (!vmlinux) {
+    *why = "no vmlinux BTF";
+    return false;
+  }
   int func = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC);
   int task = btf__find_by_name_kind(vmlinux, "task_struct", BTF_KIND_STRUCT);
   btf__free(vmlinux);
-  if (func <= 0 || task <= 0) return false;
+  if (func <= 0) {
+    *why = "bpf_rdonly_cast is not in this kernel's BTF";
+    return false;
+  }
+  if (task <= 0) {
+    *why = "task_struct not in BTF";
+    return false;
+  }
   struct bpf_insn insns[] = {
       {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 0},
       {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, task},
@@ -59,7 +69,10 @@ bool ProbeRdonlyCast() {
       {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
   };
   int fd = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "vg_probe", "GPL", insns, 5, nullptr);
-  if (fd < 0) return false;
+  if (fd < 0) {
+    *why = std::string("a tracepoint program calling it was refused: ") + std::strerror(errno);
+    return false;
+  }
   close(fd);
   return true;
 }
@@ -152,7 +165,7 @@ Features ProbeFeatures() {
   f.ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) == 1;
   f.bpf_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_loop, nullptr) == 1;
   f.send_signal = libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_send_signal, nullptr) == 1;
-  f.rdonly_cast = ProbeRdonlyCast();
+  f.rdonly_cast = ProbeRdonlyCast(&f.rdonly_cast_note);
   f.cgroup_sock_addr = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, nullptr) == 1;
   f.tp_btf = f.btf && ProbeTpBtf();
   return f;

@@ -28,6 +28,7 @@ struct Features {
   bool cgroup_sock_addr = false;  // cgroup connect4/6 hooks
   bool send_signal = false;    // bpf_send_signal from tracepoints
   bool rdonly_cast = false;    // bpf_rdonly_cast kfunc from tracepoints (6.2+): the typed BPF build
+  std::string rdonly_cast_note;  // why rdonly_cast is false
   std::string tracefs;         // mount point of tracefs ("" = none)
   std::string lsm_list;        // contents of /sys/kernel/security/lsm
   std::string kernel_release;  // uname -r

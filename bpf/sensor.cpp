@@ -231,7 +231,8 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
   if (build == BpfBuild::kAuto) build = f.rdonly_cast ? BpfBuild::kTyped : BpfBuild::kCompat;
   if (build == BpfBuild::kTyped && !f.rdonly_cast) {
     *error = "the typed BPF build needs the bpf_rdonly_cast kfunc callable from tracepoint programs (Linux 6.2 or "
-             "newer); this kernel does not offer it (the auto choice loads the compat build here)";
+             "newer); this kernel does not offer it (" +
+             f.rdonly_cast_note + "; the auto choice loads the compat build here)";
     return nullptr;
   }
   impl->build = build;
