@@ -497,7 +497,7 @@ void AppendEventJson(const Event& event, std::string* out) {
   thread_local ArgvCache argv;
   w.Begin();
   w.KeyStr("evt.type", EventTypeName(event.type));
-  char iso[48];
+  char iso[kIsoTimeLen];
   w.KeyStr("evt.time", std::string_view(iso, FormatIsoTime(event.wall_ns, iso)));
   w.KeyNum("evt.rawtime", event.wall_ns);
   w.KeyNum("evt.ts", event.ts_ns);
@@ -508,7 +508,7 @@ void AppendEventJson(const Event& event, std::string* out) {
   // Argument blocks: only members that differ from their defaults, so a line
   // carries what the event type filled and stays short.
   const FileArgs& f = event.file;
-  const FileArgs fd0;
+  static const FileArgs fd0;
   if (f.fd != fd0.fd) w.KeyNum("fd.num", f.fd);
   if (!f.abspath.empty()) w.KeyStr("fd.name", f.abspath);
   if (!f.path.empty()) w.KeyStr("fs.path", f.path);
@@ -523,7 +523,7 @@ void AppendEventJson(const Event& event, std::string* out) {
   if (f.length) w.KeyNum("fs.length", f.length);
 
   const NetArgs& n = event.net;
-  const NetArgs nd0;
+  static const NetArgs nd0;
   if (n.fd != nd0.fd) w.KeyNum("net.fd", n.fd);
   if (n.family) w.KeyNum("net.family", n.family);
   if (n.type) w.KeyNum("net.type", n.type);
@@ -538,7 +538,7 @@ void AppendEventJson(const Event& event, std::string* out) {
   if (n.sockopt_name) w.KeyNum("net.sockopt_name", n.sockopt_name);
 
   const BpfArgs& b = event.bpf;
-  const BpfArgs bd0;
+  static const BpfArgs bd0;
   if (b.cmd != bd0.cmd) w.KeyNum("bpf.cmd", b.cmd);
   if (b.prog_type) w.KeyNum("bpf.prog.type", b.prog_type);
   if (b.expected_attach_type) w.KeyNum("bpf.prog.expected_attach_type", b.expected_attach_type);
@@ -566,7 +566,7 @@ void AppendEventJson(const Event& event, std::string* out) {
   if (!b.target.empty()) w.KeyStr("bpf.target", b.target);
 
   const ProcArgs& a = event.args;
-  const ProcArgs ad0;
+  static const ProcArgs ad0;
   if (a.flags) w.KeyNum("arg.flags", a.flags);
   if (a.target_pid) w.KeyNum("arg.target_pid", a.target_pid);
   if (a.request) w.KeyNum("arg.request", a.request);
