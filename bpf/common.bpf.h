@@ -11,6 +11,7 @@
 #include "vigil_abi.h"
 
 #define VG_AT_FDCWD -100
+#define VG_AT_EMPTY_PATH 0x1000
 #define VG_AF_UNIX 1
 #define VG_AF_INET 2
 #define VG_AF_INET6 10

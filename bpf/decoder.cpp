@@ -51,6 +51,10 @@ constexpr std::array<TypeInfo, VG_T_MAX> BuildTypeTable() {
   set(VG_T_UMOUNT2, VG_KIND_FILE, EventType::umount2);
   set(VG_T_TRUNCATE, VG_KIND_FILE, EventType::truncate);
   set(VG_T_FTRUNCATE, VG_KIND_FILE, EventType::ftruncate);
+  set(VG_T_UTIMENSAT, VG_KIND_FILE, EventType::utimensat);
+  set(VG_T_FUTIMESAT, VG_KIND_FILE, EventType::futimesat);
+  set(VG_T_UTIMES, VG_KIND_FILE, EventType::utimes);
+  set(VG_T_UTIME, VG_KIND_FILE, EventType::utime);
   set(VG_T_SOCKET, VG_KIND_NET, EventType::socket);
   set(VG_T_CONNECT, VG_KIND_NET, EventType::connect);
   set(VG_T_ACCEPT, VG_KIND_NET, EventType::accept);
@@ -259,6 +263,25 @@ bool SplitFileTail(const vg_file& r, std::string_view tail, FileTail* t) {
   return tail.empty();
 }
 
+// One time of a utimensat-family record as FileArgs holds it: ns since the
+// epoch, saturated (a time before 1677 or after 2262 is kept as the nearest
+// end of the range), or a marker.
+int64_t FileTime(const vg_file& r, int64_t sec, uint32_t nsec) {
+  if (r.file_flags & VG_FF_TIMES_UNREAD) return kFileTimeUnset;
+  if (r.file_flags & VG_FF_TIMES_NOW) return kFileTimeNow;
+  if (nsec == VG_UTIME_NOW) return kFileTimeNow;
+  if (nsec == VG_UTIME_OMIT) return kFileTimeOmit;
+  if (nsec >= 1000000000u) return kFileTimeUnset;  // VG_NSEC_INVALID: the kernel refused the call
+  constexpr int64_t kNs = 1000000000;
+  if (sec > (INT64_MAX - nsec) / kNs) return INT64_MAX;
+  if (sec < kFileTimeMin / kNs + 1) return kFileTimeMin;
+  return sec * kNs + nsec;
+}
+
+bool IsTimesType(uint16_t type) {
+  return type == VG_T_UTIMENSAT || type == VG_T_FUTIMESAT || type == VG_T_UTIMES || type == VG_T_UTIME;
+}
+
 void DecodeFile(const vg_file& r, const FileTail& t, std::string* scratch, Event* e) {
   FileArgs& f = e->file;
   f.fd = r.fd;
@@ -267,6 +290,10 @@ void DecodeFile(const vg_file& r, const FileTail& t, std::string* scratch, Event
   f.owner_uid = r.owner_uid;
   f.owner_gid = r.owner_gid;
   f.length = r.length;
+  if (IsTimesType(r.hdr.type)) {
+    f.atime = FileTime(r, r.atime_sec, r.atime_nsec);
+    f.mtime = FileTime(r, r.mtime_sec, r.mtime_nsec);
+  }
   f.path.assign(t.path);
   bool base_is_file = (r.file_flags & VG_FF_BASE_IS_FILE) != 0;
   AbsFromChain(t.base, base_is_file, f.path, scratch, &f.abspath);

@@ -1,5 +1,6 @@
 /* File family: open/openat/openat2/creat, unlink*, rename*, chmod*, chown*,
- * link*, symlink*, mkdir*, mount, umount2, truncate/ftruncate. One sys_exit
+ * link*, symlink*, mkdir*, mount, umount2, truncate/ftruncate, and the calls
+ * that set a file's times (utimensat, futimesat, utimes, utime). One sys_exit
  * program per call (VG_SYSCALL): arguments from the saved registers, user
  * strings and dentry names into the record's tail, one record with the
  * result. */
@@ -28,6 +29,10 @@ static __always_inline struct vg_file *vg_file_begin(__u16 type, long ret) {
   f->path_len = 0;
   f->fstype_len = 0;
   f->length = 0;
+  f->atime_sec = 0;
+  f->mtime_sec = 0;
+  f->atime_nsec = 0;
+  f->mtime_nsec = 0;
   f->target_len = 0;
   f->pad[0] = f->pad[1] = f->pad[2] = 0;
   __builtin_memset(&f->base, 0, sizeof(f->base));
@@ -217,3 +222,72 @@ VG_SYSCALL(umount, VG_T_UMOUNT2, 2) {
   vg_file_path(f, &off, VG_AT_FDCWD, a->a[0]);
   vg_emit_file(f, off);
 }
+
+/* utimensat family. The times come in three layouts: struct timespec[2]
+ * (utimensat: nanoseconds, with UTIME_NOW / UTIME_OMIT), struct timeval[2]
+ * (utimes, futimesat: microseconds) and struct utimbuf (utime: seconds). */
+enum { VG_TIMES_TIMESPEC, VG_TIMES_TIMEVAL, VG_TIMES_UTIMBUF };
+
+/* A sub-second field as nanoseconds; the kernel's special values pass
+ * through (timespec only), anything out of range is VG_NSEC_INVALID. */
+static __always_inline __u32 vg_nsec(__s64 v, int layout) {
+  if (layout == VG_TIMES_TIMESPEC) {
+    if (v == VG_UTIME_NOW || v == VG_UTIME_OMIT) return (__u32)v;
+    return v >= 0 && v < 1000000000 ? (__u32)v : VG_NSEC_INVALID;
+  }
+  return v >= 0 && v < 1000000 ? (__u32)v * 1000u : VG_NSEC_INVALID;
+}
+
+static __always_inline void vg_file_times_read(struct vg_file *f, __u64 utimes, int layout) {
+  if (!utimes) {
+    f->file_flags |= VG_FF_TIMES_NOW;
+    return;
+  }
+  __s64 t[4] = {};
+  long err = layout == VG_TIMES_UTIMBUF ? bpf_probe_read_user(t, 2 * sizeof(__s64), (const void *)utimes)
+                                        : bpf_probe_read_user(t, sizeof(t), (const void *)utimes);
+  if (err < 0) {
+    f->file_flags |= VG_FF_TIMES_UNREAD;
+    vg_count(VG_C_READ_TIMES);
+    return;
+  }
+  if (layout == VG_TIMES_UTIMBUF) {
+    f->atime_sec = t[0];
+    f->mtime_sec = t[1];
+    return;
+  }
+  f->atime_sec = t[0];
+  f->atime_nsec = vg_nsec(t[1], layout);
+  f->mtime_sec = t[2];
+  f->mtime_nsec = vg_nsec(t[3], layout);
+}
+
+/* `upath` NULL: the call acts on `dirfd` itself (futimens is utimensat with
+ * a NULL path); "" with AT_EMPTY_PATH likewise. */
+static __always_inline void vg_file_times(__u16 type, long ret, int dirfd, __u64 upath, __u64 utimes, int layout,
+                                          __u32 flags) {
+  struct vg_file *f = vg_file_begin(type, ret);
+  if (!f) return;
+  f->fd = dirfd;
+  f->flags = flags;
+  vg_file_times_read(f, utimes, layout);
+  __u32 off = 0;
+  if (!upath && dirfd >= 0) {
+    vg_file_of_fd(f, &off, dirfd);
+  } else {
+    vg_file_path(f, &off, dirfd, upath);
+    if (f->path_len == 1 && (flags & VG_AT_EMPTY_PATH)) f->file_flags |= VG_FF_BASE_IS_FILE;
+  }
+  vg_emit_file(f, off);
+}
+
+VG_SYSCALL(utimensat, VG_T_UTIMENSAT, 4) {
+  vg_file_times(VG_T_UTIMENSAT, ret, (int)a->a[0], a->a[1], a->a[2], VG_TIMES_TIMESPEC, (__u32)a->a[3]);
+}
+VG_SYSCALL(futimesat, VG_T_FUTIMESAT, 3) {
+  vg_file_times(VG_T_FUTIMESAT, ret, (int)a->a[0], a->a[1], a->a[2], VG_TIMES_TIMEVAL, 0);
+}
+VG_SYSCALL(utimes, VG_T_UTIMES, 2) {
+  vg_file_times(VG_T_UTIMES, ret, VG_AT_FDCWD, a->a[0], a->a[1], VG_TIMES_TIMEVAL, 0);
+}
+VG_SYSCALL(utime, VG_T_UTIME, 2) { vg_file_times(VG_T_UTIME, ret, VG_AT_FDCWD, a->a[0], a->a[1], VG_TIMES_UTIMBUF, 0); }

@@ -22,6 +22,7 @@ namespace {
 constexpr std::string_view kCounterNames[VG_C_MAX] = {
     "ringbuf_drop",     "pending_full",   "exit_unpaired",  "read_argv",  "read_path",  "read_sockaddr",
     "read_bpf_attr",    "read_bpf_insns", "read_task",      "read_dentry", "scratch",
+    "read_times",
 };
 
 // One build's skeleton, opened: its object and what the loader touches by

@@ -9,7 +9,7 @@
  *   length disagrees with its kind.
  * - A file record is a fixed head and a packed tail of strings (struct
  *   vg_file): only the bytes used are written and sent, so an open of
- *   /etc/hostname is 275 ring-buffer bytes instead of ~2.8 KB. The decoder
+ *   /etc/hostname is 299 ring-buffer bytes instead of ~2.8 KB. The decoder
  *   rejects a record whose tail lengths disagree with its size or whose
  *   strings are not NUL-terminated where the head says they end.
  * - Strings in fixed arrays are NUL-terminated when shorter than the array;
@@ -25,7 +25,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 4
+#define VG_ABI_VERSION 5
 
 #define VG_COMM_LEN 16
 #define VG_PATH_LEN 256   /* a path as the caller gave it */
@@ -107,6 +107,10 @@ enum vg_type {
   VG_T_DUP,
   VG_T_DUP2,
   VG_T_DUP3,
+  VG_T_UTIMENSAT,
+  VG_T_FUTIMESAT,
+  VG_T_UTIMES,
+  VG_T_UTIME,
   VG_T_MAX
 };
 
@@ -123,6 +127,7 @@ enum vg_counter {
   VG_C_READ_TASK,          /* task/cred/namespace fields could not be read */
   VG_C_READ_DENTRY,        /* dentry chain walk read failure */
   VG_C_SCRATCH,            /* per-CPU scratch lookup failed (should not happen) */
+  VG_C_READ_TIMES,         /* utimensat family: the user times array could not be read */
   VG_C_MAX
 };
 
@@ -217,6 +222,14 @@ struct vg_proc {
 
 /* file: the base chains say what a relative path is relative to */
 #define VG_FF_BASE_IS_FILE (1u << 0) /* fd-based call (fchmod, ftruncate): base is the file itself */
+#define VG_FF_TIMES_NOW (1u << 1)    /* utimensat family: times argument NULL (both set to now) */
+#define VG_FF_TIMES_UNREAD (1u << 2) /* utimensat family: the times could not be read (counted) */
+
+/* vg_file.atime_nsec / mtime_nsec besides 0..999999999 (the first two are
+ * the kernel's UTIME_NOW and UTIME_OMIT) */
+#define VG_UTIME_NOW ((1u << 30) - 1u)
+#define VG_UTIME_OMIT ((1u << 30) - 2u)
+#define VG_NSEC_INVALID 0xffffffffu /* out of range: the kernel refuses the call (EINVAL) */
 
 /* The names of a dentry chain packed in a file record's tail: `depth` names,
  * leaf first, each NUL-terminated, in `len` bytes (at most
@@ -256,6 +269,13 @@ struct vg_file {
   __u16 path_len;
   __u16 fstype_len;
   __u64 length;
+  /* utimensat family: the times asked for (seconds since the epoch; nsec is
+   * 0..999999999, VG_UTIME_NOW, VG_UTIME_OMIT or VG_NSEC_INVALID). Both
+   * zero with VG_FF_TIMES_NOW (a NULL times argument: both set to now). */
+  __s64 atime_sec;
+  __s64 mtime_sec;
+  __u32 atime_nsec;
+  __u32 mtime_nsec;
   __u16 target_len;
   __u16 pad[3];
   struct vg_names base;

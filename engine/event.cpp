@@ -60,6 +60,7 @@ void ResetFile(FileArgs& f) {
   f.fstype.clear();
   f.source.clear();
   f.length = 0;
+  f.atime = f.mtime = kFileTimeUnset;
 }
 
 void ResetNet(NetArgs& n) {

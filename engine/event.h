@@ -13,6 +13,7 @@
 #pragma once
 
 #include <array>
+#include <climits>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -82,7 +83,11 @@ namespace vigil {
   X(process_vm_writev)       \
   X(dup)                     \
   X(dup2)                    \
-  X(dup3)
+  X(dup3)                    \
+  X(utimensat)               \
+  X(futimesat)               \
+  X(utimes)                  \
+  X(utime)
 
 enum class EventType : uint16_t {
 #define VIGIL_X(name) name,
@@ -167,8 +172,16 @@ struct IpAddr {
   std::array<uint8_t, 16> bytes{};
 };
 
+// A time a utimensat-family call set on a file: ns since the Unix epoch
+// (saturated to the int64 range), or one of these markers.
+inline constexpr int64_t kFileTimeUnset = INT64_MIN;     // not a time-setting call, or unreadable
+inline constexpr int64_t kFileTimeNow = INT64_MIN + 1;   // set to the current time (NULL times, UTIME_NOW)
+inline constexpr int64_t kFileTimeOmit = INT64_MIN + 2;  // left unchanged (UTIME_OMIT)
+inline constexpr int64_t kFileTimeMin = INT64_MIN + 3;   // the earliest real time
+
 // File-system arguments (open family, unlink, rename, chmod, chown, link,
-// symlink, mkdir, mount, umount, truncate, memfd, module load by fd).
+// symlink, mkdir, mount, umount, truncate, utimensat family, memfd, module
+// load by fd).
 struct FileArgs {
   int32_t fd = -1;         // fd used or returned (dirfd/fd argument, or result of open)
   std::string path;        // as given by the caller
@@ -182,6 +195,8 @@ struct FileArgs {
   std::string fstype;      // mount
   std::string source;      // mount: device or source
   uint64_t length = 0;     // truncate
+  int64_t atime = kFileTimeUnset;  // utimensat family: the access time set
+  int64_t mtime = kFileTimeUnset;  // utimensat family: the modification time set
 };
 
 // Socket arguments (socket, connect, accept, bind, listen, setsockopt, dup*).

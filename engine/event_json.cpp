@@ -90,6 +90,24 @@ bool ReadStringArray(const Json& j, const char* key, std::vector<std::string>* o
   return true;
 }
 
+// fs.atime / fs.mtime: ns since the epoch, or "now" / "omit".
+bool ReadFileTime(const Json& j, const char* key, int64_t* out, std::string* err) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return true;
+  if (it->is_string()) {
+    const auto& s = it->get_ref<const std::string&>();
+    if (s == "now") return *out = kFileTimeNow, true;
+    if (s == "omit") return *out = kFileTimeOmit, true;
+  } else if (it->is_number_unsigned()) {
+    if (it->get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX)) return *out = it->get<int64_t>(), true;
+  } else if (it->is_number_integer()) {
+    if (it->get<int64_t>() >= kFileTimeMin) return *out = it->get<int64_t>(), true;
+  }
+  *err = std::string("key '") + key + "': expected ns since the epoch (" + std::to_string(kFileTimeMin) +
+         " .. " + std::to_string(INT64_MAX) + "), \"now\" or \"omit\"";
+  return false;
+}
+
 template <typename T, std::size_t N>
 bool ReadNumberArray(const Json& j, const char* key, T (&out)[N], std::string* err) {
   auto it = j.find(key);
@@ -490,6 +508,14 @@ bool ParseIsoTime(const std::string& s, uint64_t* out) {
   return true;
 }
 
+template <std::size_t N>
+void WriteFileTime(LineWriter& w, const char (&key)[N], int64_t t) {
+  if (t == kFileTimeUnset) return;
+  if (t == kFileTimeNow) w.KeyStr(key, "now");
+  else if (t == kFileTimeOmit) w.KeyStr(key, "omit");
+  else w.KeyNum(key, t);
+}
+
 }  // namespace
 
 void AppendEventJson(const Event& event, std::string* out) {
@@ -521,6 +547,8 @@ void AppendEventJson(const Event& event, std::string* out) {
   if (!f.fstype.empty()) w.KeyStr("fs.fstype", f.fstype);
   if (!f.source.empty()) w.KeyStr("fs.source", f.source);
   if (f.length) w.KeyNum("fs.length", f.length);
+  WriteFileTime(w, "fs.atime", f.atime);
+  WriteFileTime(w, "fs.mtime", f.mtime);
 
   const NetArgs& n = event.net;
   static const NetArgs nd0;
@@ -631,7 +659,8 @@ std::optional<std::string> ParseEventJson(std::string_view line, Event* event, O
       !ReadString(j, "fs.target_abs", &f.target_abs, &err) || !ReadNumber(j, "fs.flags", &f.flags, &err) ||
       !ReadNumber(j, "fs.mode", &f.mode, &err) || !ReadNumber(j, "fs.uid", &f.owner_uid, &err) ||
       !ReadNumber(j, "fs.gid", &f.owner_gid, &err) || !ReadString(j, "fs.fstype", &f.fstype, &err) ||
-      !ReadString(j, "fs.source", &f.source, &err) || !ReadNumber(j, "fs.length", &f.length, &err))
+      !ReadString(j, "fs.source", &f.source, &err) || !ReadNumber(j, "fs.length", &f.length, &err) ||
+      !ReadFileTime(j, "fs.atime", &f.atime, &err) || !ReadFileTime(j, "fs.mtime", &f.mtime, &err))
     return err;
 
   NetArgs& n = event->net;

@@ -1,7 +1,9 @@
 // The field table and its getters/setters. Getters are captureless lambdas
 // (plain function pointers) so a compiled check calls them directly.
 #include <charconv>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include "engine/fields/field_table.h"
 
@@ -19,7 +21,8 @@ bool IsFileEvent(EventType t) {
     case EventType::chown: case EventType::fchown: case EventType::fchownat: case EventType::lchown:
     case EventType::link: case EventType::linkat: case EventType::symlink: case EventType::symlinkat:
     case EventType::mkdir: case EventType::mkdirat: case EventType::mount: case EventType::umount2:
-    case EventType::truncate: case EventType::ftruncate:
+    case EventType::truncate: case EventType::ftruncate: case EventType::utimensat:
+    case EventType::futimesat: case EventType::utimes: case EventType::utime:
       return true;
     default:
       return false;
@@ -386,6 +389,16 @@ bool GetEvtArgs(const FieldDef&, const FieldContext& c, const FieldArg&, Scratch
       s.buf += " flags=";
       RenderOpenFlags(e.file.flags, &s.buf);
     }
+    if (IsFileTimesEvent(e.type)) {
+      if (e.file.atime != kFileTimeUnset) {
+        s.buf += " atime=";
+        RenderFileTime(e.file.atime, &s.buf);
+      }
+      if (e.file.mtime != kFileTimeUnset) {
+        s.buf += " mtime=";
+        RenderFileTime(e.file.mtime, &s.buf);
+      }
+    }
   } else if (IsNetEvent(e.type)) {
     FieldValueRef v;
     Scratch inner;
@@ -503,6 +516,7 @@ VIGIL_NUM_SETTER(SetUid, e.proc.uid = static_cast<uint32_t>(v))
 VIGIL_NUM_SETTER(SetLoginUid, e.proc.loginuid = static_cast<uint32_t>(v))
 VIGIL_NUM_SETTER(SetGid, e.proc.gid = static_cast<uint32_t>(v))
 VIGIL_NUM_SETTER(SetRawRes, e.res = v)
+VIGIL_NUM_SETTER(SetRawTime, e.wall_ns = static_cast<uint64_t>(v))
 VIGIL_NUM_SETTER(SetFdNum, e.file.fd = e.net.fd = static_cast<int32_t>(v))
 VIGIL_NUM_SETTER(SetLPort, e.net.local_port = static_cast<uint16_t>(v))
 VIGIL_NUM_SETTER(SetRPort, e.net.remote_port = static_cast<uint16_t>(v))
@@ -571,6 +585,22 @@ std::string SetUnixPath(Event& e, OwnedAncestors&, const FieldArg&, std::string_
   e.net.unix_path = std::string(t);
   e.net.family = 1;  // AF_UNIX: fd.unix_path only exists on unix sockets
   return "";
+}
+
+// fs.atime / fs.mtime in rule tests: ns since the epoch, "now" or "omit".
+std::string SetFileTime(int64_t* dst, std::string_view t) {
+  if (t == "now") return *dst = kFileTimeNow, "";
+  if (t == "omit") return *dst = kFileTimeOmit, "";
+  int64_t v;
+  if (!ParseI64(t, &v) || v < kFileTimeMin) return "expected ns since the epoch, now or omit";
+  *dst = v;
+  return "";
+}
+std::string SetAtime(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  return SetFileTime(&e.file.atime, t);
+}
+std::string SetMtime(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  return SetFileTime(&e.file.mtime, t);
 }
 
 std::string SetSockFamily(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
@@ -651,6 +681,27 @@ bool IsNetEvent(EventType t) {
     default:
       return false;
   }
+}
+
+bool IsFileTimesEvent(EventType t) {
+  return t == EventType::utimensat || t == EventType::futimesat || t == EventType::utimes ||
+         t == EventType::utime;
+}
+
+void RenderFileTime(int64_t t, std::string* out) {
+  if (t == kFileTimeUnset) return;
+  if (t == kFileTimeNow) return out->append("now"), void();
+  if (t == kFileTimeOmit) return out->append("omit"), void();
+  constexpr int64_t kNs = 1000000000;
+  int64_t secs = t / kNs, ns = t % kNs;
+  if (ns < 0) ns += kNs, --secs;  // floor: 1969 and earlier
+  std::time_t tt = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char b[64];
+  int n = std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900,
+                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(ns));
+  out->append(b, static_cast<std::size_t>(n));
 }
 
 // Defined in field_values.cpp (the getters for the remaining families).
@@ -785,6 +836,7 @@ FieldSetter SetterFor(std::string_view name) {
       {"evt.arg.flags.raw", SetArgFlags}, {"ns.pid", SetNsPid}, {"ns.mnt", SetNsMnt}, {"ns.net", SetNsNet},
       {"ns.user", SetNsUser}, {"ns.pid_level", SetPidnsLevel}, {"proc.memfd_name", SetArgName},
       {"fs.path.name", SetFdName}, {"fs.path.nameraw", SetFdNameRaw}, {"fs.path.target", SetTarget},
+      {"fs.atime", SetAtime}, {"fs.mtime", SetMtime}, {"evt.rawtime", SetRawTime},
   };
   for (const auto& [n, s] : kSetters)
     if (name == n) return s;

@@ -229,6 +229,44 @@ void AppendMoreFields(std::vector<FieldDef>* v) {
        }, nullptr, 0});
   add({"fs.path.targetraw", T::kString, A::kNone, true, "The second path as given.",
        GETTER { UNUSED_DS; return !c.event->file.target.empty() && Str(o, c.event->file.target); }, nullptr, 0});
+  // The utimensat family. A time set to "now" or left unchanged is <NA> in the
+  // numeric fields (a check on it is false) and named in the .iso8601 ones.
+  add({"fs.atime", T::kNumber, A::kNone, true,
+       "vigil: utimensat/futimesat/utimes/utime: the access time set, ns since the epoch (<NA> when set to now or "
+       "left unchanged).",
+       GETTER { UNUSED_DS; return c.event->file.atime >= kFileTimeMin && Num(o, c.event->file.atime); },
+       nullptr, 0});
+  add({"fs.mtime", T::kNumber, A::kNone, true,
+       "vigil: utimensat/futimesat/utimes/utime: the modification time set, ns since the epoch (<NA> as fs.atime).",
+       GETTER { UNUSED_DS; return c.event->file.mtime >= kFileTimeMin && Num(o, c.event->file.mtime); },
+       nullptr, 0});
+  add({"fs.atime.iso8601", T::kString, A::kNone, true,
+       "vigil: fs.atime as ISO 8601 UTC, or now / omit (left unchanged).",
+       GETTER {
+         UNUSED_DS;
+         s.buf.clear();
+         RenderFileTime(c.event->file.atime, &s.buf);
+         return !s.buf.empty() && Str(o, s.buf);
+       }, nullptr, 0});
+  add({"fs.mtime.iso8601", T::kString, A::kNone, true,
+       "vigil: fs.mtime as ISO 8601 UTC, or now / omit (left unchanged).",
+       GETTER {
+         UNUSED_DS;
+         s.buf.clear();
+         RenderFileTime(c.event->file.mtime, &s.buf);
+         return !s.buf.empty() && Str(o, s.buf);
+       }, nullptr, 0});
+  add({"fs.mtime.age", T::kNumber, A::kNone, true,
+       "vigil: seconds between the modification time set and the event (evt.rawtime - fs.mtime; negative: a time in "
+       "the future); <NA> as fs.mtime.",
+       GETTER {
+         UNUSED_DS;
+         const int64_t m = c.event->file.mtime;
+         if (m < kFileTimeMin) return false;
+         // In seconds first: the difference of two ns values can overflow.
+         const int64_t m_secs = m / 1000000000 - (m % 1000000000 < 0);  // floor
+         return Num(o, static_cast<int64_t>(c.event->wall_ns / 1000000000u) - m_secs);
+       }, nullptr, 0});
 
   static constexpr const char* kNsNames[] = {"ns.pid", "ns.mnt", "ns.net", "ns.user", "ns.uts", "ns.ipc", "ns.cgroup"};
   for (int i = 0; i < 7; ++i) {

@@ -61,11 +61,11 @@ TEST_CASE("Event::Reset clears fields and keeps capacity", "[unit]") {
 // one of these structs changes its size and stops this file from compiling
 // until it is cleared there, set below and compared below.
 static_assert(sizeof(vigil::ProcessInfo) == 336, "ProcessInfo changed: update ResetProcess and this test");
-static_assert(sizeof(vigil::FileArgs) == 224, "FileArgs changed: update ResetFile and this test");
+static_assert(sizeof(vigil::FileArgs) == 240, "FileArgs changed: update ResetFile and this test");
 static_assert(sizeof(vigil::NetArgs) == 104, "NetArgs changed: update ResetNet and this test");
 static_assert(sizeof(vigil::BpfArgs) == 208, "BpfArgs changed: update ResetBpf and this test");
 static_assert(sizeof(vigil::ProcArgs) == 112, "ProcArgs changed: update ResetArgs and this test");
-static_assert(sizeof(vigil::Event) == 1056, "Event changed: update Event::Reset and this test");
+static_assert(sizeof(vigil::Event) == 1072, "Event changed: update Event::Reset and this test");
 
 TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   vigil::OwnedAncestors anc;
@@ -89,6 +89,7 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   f.path = f.abspath = f.target = f.target_abs = f.fstype = f.source = "y";
   f.flags = f.mode = f.owner_uid = f.owner_gid = 1;
   f.length = 1;
+  f.atime = f.mtime = 1;
   auto& n = e.net;
   n.fd = 3;
   n.family = 2;
@@ -135,9 +136,9 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
         std::tie(q.ns.pid, q.ns.mnt, q.ns.net, q.ns.user, q.ns.uts, q.ns.ipc, q.ns.cgroup));
   const auto& g = d.file;
   CHECK(std::tie(f.fd, f.path, f.abspath, f.target, f.target_abs, f.flags, f.mode, f.owner_uid, f.owner_gid,
-                 f.fstype, f.source, f.length) == std::tie(g.fd, g.path, g.abspath, g.target, g.target_abs, g.flags,
-                                                          g.mode, g.owner_uid, g.owner_gid, g.fstype, g.source,
-                                                          g.length));
+                 f.fstype, f.source, f.length, f.atime, f.mtime) ==
+        std::tie(g.fd, g.path, g.abspath, g.target, g.target_abs, g.flags, g.mode, g.owner_uid, g.owner_gid, g.fstype,
+                 g.source, g.length, g.atime, g.mtime));
   const auto& m = d.net;
   CHECK(std::tie(n.fd, n.family, n.type, n.protocol, n.local_addr.bytes, n.local_port, n.remote_addr.bytes,
                  n.remote_port, n.unix_path, n.backlog, n.sockopt_level, n.sockopt_name) ==

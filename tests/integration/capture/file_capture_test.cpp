@@ -5,8 +5,10 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
+#include <utime.h>
 
 #include <atomic>
 #include <cerrno>
@@ -210,6 +212,88 @@ int OpenThree(bool small, const std::string& dir, const std::string& longname) {
 }
 
 }  // namespace
+
+// The times a caller sets reach the event as given: explicit ones (what a
+// timestomp looks like), "now" and "left unchanged", through each of the four
+// calls and their three layouts of the times argument.
+TEST_CASE("utimensat, futimens, futimesat, utimes, utime: path and the times set", "[root]") {
+  TheSensor();
+  Drain();
+  TempDir dir;
+  const std::string f = dir.path + "/stamped";
+  int fd = open(f.c_str(), O_WRONLY | O_CREAT, 0600);
+  REQUIRE(fd >= 0);
+  constexpr int64_t k2019 = 1546300800;  // 2019-01-01T00:00:00Z
+  constexpr int64_t kNs = 1000000000;
+
+  // touch -d 2019-01-01 stamped (relative to a dirfd): both explicit
+  int dfd = open(dir.path.c_str(), O_RDONLY | O_DIRECTORY);
+  REQUIRE(dfd >= 0);
+  struct timespec ts[2] = {{k2019, 5}, {k2019 + 60, 999999999}};
+  REQUIRE(syscall(SYS_utimensat, dfd, "stamped", ts, 0) == 0);
+  auto u = WaitMine(EventType::utimensat, "stamped");
+  REQUIRE(u);
+  CHECK(u->event.res == 0);
+  CHECK(u->event.file.fd == dfd);
+  CHECK(u->event.file.abspath == f);
+  CHECK(u->event.file.atime == k2019 * kNs + 5);
+  CHECK(u->event.file.mtime == (k2019 + 60) * kNs + 999999999);
+  struct stat st {};
+  REQUIRE(stat(f.c_str(), &st) == 0);
+  CHECK(st.st_mtim.tv_sec == k2019 + 60);  // the call did what the event says
+
+  // futimens(fd, {UTIME_NOW, UTIME_OMIT}): utimensat with a NULL path
+  struct timespec now_omit[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+  REQUIRE(syscall(SYS_utimensat, fd, nullptr, now_omit, 0) == 0);
+  auto fu = WaitMine(EventType::utimensat);
+  REQUIRE(fu);
+  CHECK(fu->event.file.path.empty());
+  CHECK(fu->event.file.abspath == f);
+  CHECK(fu->event.file.atime == kFileTimeNow);
+  CHECK(fu->event.file.mtime == kFileTimeOmit);
+
+  // "" with AT_EMPTY_PATH: the fd itself
+  REQUIRE(syscall(SYS_utimensat, fd, "", ts, AT_EMPTY_PATH) == 0);
+  auto ep = WaitMine(EventType::utimensat);
+  REQUIRE(ep);
+  CHECK(ep->event.file.abspath == f);
+  CHECK((ep->event.file.flags & AT_EMPTY_PATH) != 0);
+
+  // futimesat with microseconds
+  struct timeval tv[2] = {{k2019, 1}, {k2019 + 1, 250000}};
+  REQUIRE(syscall(SYS_futimesat, dfd, "stamped", tv) == 0);
+  auto fs = WaitMine(EventType::futimesat, "stamped");
+  REQUIRE(fs);
+  CHECK(fs->event.file.abspath == f);
+  CHECK(fs->event.file.atime == k2019 * kNs + 1000);
+  CHECK(fs->event.file.mtime == (k2019 + 1) * kNs + 250000000);
+
+  // utimes(path, NULL): both now (what a bare `touch` asks for)
+  REQUIRE(syscall(SYS_utimes, f.c_str(), nullptr) == 0);
+  auto us = WaitMine(EventType::utimes, f);
+  REQUIRE(us);
+  CHECK(us->event.file.atime == kFileTimeNow);
+  CHECK(us->event.file.mtime == kFileTimeNow);
+
+  // utime with whole seconds, one before 1970
+  struct utimbuf ub = {-86400, k2019};
+  REQUIRE(syscall(SYS_utime, f.c_str(), &ub) == 0);
+  auto ut = WaitMine(EventType::utime, f);
+  REQUIRE(ut);
+  CHECK(ut->event.file.atime == -86400 * kNs);
+  CHECK(ut->event.file.mtime == k2019 * kNs);
+
+  // a refused call still arrives, with its error and without invented times
+  struct timespec bad[2] = {{k2019, 2000000000}, {k2019, 0}};
+  REQUIRE(syscall(SYS_utimensat, dfd, "stamped", bad, 0) == -1);
+  auto b = WaitMine(EventType::utimensat, "stamped");
+  REQUIRE(b);
+  CHECK(b->event.res == -EINVAL);
+  CHECK(b->event.file.atime == kFileTimeUnset);
+  CHECK(b->event.file.mtime == k2019 * kNs);
+  close(dfd);
+  close(fd);
+}
 
 TEST_CASE("the path walk gives the same paths by direct loads and by helper reads", "[root]") {
   TheSensor();

@@ -19,7 +19,7 @@ static_assert(sizeof(vg_sock) == 160);
 static_assert(sizeof(vg_exec) == 3560);
 static_assert(sizeof(vg_proc) == 688);
 static_assert(sizeof(vg_names) == 8);
-static_assert(sizeof(vg_file) == 2840);
+static_assert(sizeof(vg_file) == 2864);
 static_assert(sizeof(vg_net) == 360);
 static_assert(sizeof(vg_bpf) == 616);
 
@@ -59,10 +59,14 @@ static_assert(offsetof(vg_file, fd) == 184);
 static_assert(offsetof(vg_file, length) == 216);
 static_assert(offsetof(vg_file, path_len) == 212);
 static_assert(offsetof(vg_file, fstype_len) == 214);
-static_assert(offsetof(vg_file, target_len) == 224);
-static_assert(offsetof(vg_file, base) == 232);
-static_assert(offsetof(vg_file, target_base) == 240);
-static_assert(offsetof(vg_file, tail) == 248 && VG_FILE_HEAD_SIZE == 248);
+static_assert(offsetof(vg_file, atime_sec) == 224);
+static_assert(offsetof(vg_file, mtime_sec) == 232);
+static_assert(offsetof(vg_file, atime_nsec) == 240);
+static_assert(offsetof(vg_file, mtime_nsec) == 244);
+static_assert(offsetof(vg_file, target_len) == 248);
+static_assert(offsetof(vg_file, base) == 256);
+static_assert(offsetof(vg_file, target_base) == 264);
+static_assert(offsetof(vg_file, tail) == 272 && VG_FILE_HEAD_SIZE == 272);
 static_assert(VG_FILE_TAIL_MAX == 2592);
 static_assert(offsetof(vg_names, len) == 4);
 static_assert(offsetof(vg_net, fd) == 184);
@@ -111,6 +115,8 @@ const Member kMembers[] = {
     VG_M(vg_file, fd2),          VG_M(vg_file, flags),        VG_M(vg_file, mode),
     VG_M(vg_file, owner_uid),    VG_M(vg_file, owner_gid),    VG_M(vg_file, file_flags),
     VG_M(vg_file, path_len),     VG_M(vg_file, fstype_len),   VG_M(vg_file, length),
+    VG_M(vg_file, atime_sec),    VG_M(vg_file, mtime_sec),    VG_M(vg_file, atime_nsec),
+    VG_M(vg_file, mtime_nsec),
     VG_M(vg_file, target_len),   VG_M(vg_file, base),         VG_M(vg_file, target_base),
     VG_M(vg_file, tail),         VG_M(vg_names, depth),       VG_M(vg_names, flags),
     VG_M(vg_names, len),

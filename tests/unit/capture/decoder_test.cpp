@@ -214,6 +214,61 @@ TEST_CASE("file record: relative path joined to its base, target, fd-based call"
   CHECK(e.file.abspath.empty());
 }
 
+TEST_CASE("file record: the times a utimensat-family call set", "[unit]") {
+  Decoder d;
+  Event e;
+  FileRec r(VG_T_UTIMENSAT);
+  r.path = "x";
+  r.base = {"tmp"};
+  r.head.atime_sec = 1546300800;  // 2019-01-01T00:00:00Z
+  r.head.atime_nsec = 5;
+  r.head.mtime_sec = -1;  // 1969-12-31T23:59:59Z
+  r.head.mtime_nsec = 500000000;
+  REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::utimensat);
+  CHECK(e.file.abspath == "/tmp/x");
+  CHECK(e.file.atime == 1546300800000000005);
+  CHECK(e.file.mtime == -500000000);
+
+  r.head.atime_nsec = VG_UTIME_NOW;
+  r.head.mtime_nsec = VG_UTIME_OMIT;
+  REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+  CHECK(e.file.atime == vigil::kFileTimeNow);
+  CHECK(e.file.mtime == vigil::kFileTimeOmit);
+
+  // out of range (the kernel answered EINVAL): no time rather than a wrong one
+  r.head.atime_nsec = VG_NSEC_INVALID;
+  r.head.mtime_nsec = 0;
+  r.head.mtime_sec = INT64_MAX;  // saturates at the end of the ns range
+  REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+  CHECK(e.file.atime == vigil::kFileTimeUnset);
+  CHECK(e.file.mtime == INT64_MAX);
+  r.head.mtime_sec = INT64_MIN;
+  REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+  CHECK(e.file.mtime == vigil::kFileTimeMin);
+
+  FileRec n(VG_T_UTIMES);  // times NULL: both now
+  n.path = "/etc/hosts";
+  n.head.file_flags = VG_FF_TIMES_NOW;
+  REQUIRE(Decode(d, n, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::utimes);
+  CHECK(e.file.atime == vigil::kFileTimeNow);
+  CHECK(e.file.mtime == vigil::kFileTimeNow);
+
+  n.head.file_flags = VG_FF_TIMES_UNREAD;  // the user array could not be read
+  n.head.mtime_sec = 1;
+  REQUIRE(Decode(d, n, &e) == DecodeStatus::kOk);
+  CHECK(e.file.atime == vigil::kFileTimeUnset);
+  CHECK(e.file.mtime == vigil::kFileTimeUnset);
+
+  // other file calls never carry times, whatever those fields hold
+  FileRec o(VG_T_OPENAT);
+  o.path = "/etc/hosts";
+  o.head.mtime_sec = 7;
+  REQUIRE(Decode(d, o, &e) == DecodeStatus::kOk);
+  CHECK(e.file.mtime == vigil::kFileTimeUnset);
+}
+
 // The kernel sends the head and only the bytes its strings use (vigil_abi.h).
 TEST_CASE("file record tail: packed strings decoded; a tail that disagrees with its head is rejected", "[unit]") {
   FileRec r(VG_T_OPENAT);

@@ -210,6 +210,58 @@ TEST_CASE("field arguments and ancestors", "[unit]") {
   }
 }
 
+// The utimensat family: the numeric times are <NA> for "now" and "left
+// unchanged"; fs.mtime.age compares the time set with the event's.
+TEST_CASE("file time fields: fs.atime, fs.mtime, fs.mtime.age, their ISO forms, evt.args", "[unit]") {
+  OwnedAncestors anc;
+  Event e = vigil::testing::MakeOpen(&anc);
+  e.type = vigil::EventType::utimensat;
+  e.res = 0;
+  e.wall_ns = 1795000000500000000ull;              // 2026-11-17T...: the event
+  e.file.atime = vigil::kFileTimeNow;
+  e.file.mtime = 1546300800000000000ll;           // 2019-01-01T00:00:00Z
+  const std::pair<const char*, bool> rows[] = {
+      {"fs.mtime = 1546300800000000000", true},
+      {"fs.mtime.age = 248699200", true},  // 1795000000 - 1546300800 s
+      {"fs.mtime.age > 86400", true},
+      {"fs.mtime.iso8601 = '2019-01-01T00:00:00.000000000Z'", true},
+      {"fs.atime exists", false},  // now: no number
+      {"fs.atime.iso8601 = now", true},
+      {"evt.args contains 'atime=now mtime=2019-01-01T00:00:00.000000000Z'", true},
+      {"fs.path.name = /etc/shadow", true},
+  };
+  vigil::HostInfo host;
+  for (const auto& [condition, expect] : rows) {
+    auto c = CompileText(condition);
+    INFO(condition << "\n" << c.error);
+    REQUIRE(c.check != nullptr);
+    vigil::FieldContext ctx{&e, &host, 1};
+    CHECK(c.check->Eval(ctx) == expect);
+  }
+  // before 1970, a time in the future, omitted, and not a time-setting call
+  const struct {
+    vigil::EventType type;
+    int64_t mtime;
+    const char* condition;
+    bool expect;
+  } more[] = {
+      {vigil::EventType::utimes, -500000000, "fs.mtime.iso8601 = '1969-12-31T23:59:59.500000000Z'", true},
+      {vigil::EventType::utimes, -500000000, "fs.mtime.age = 1795000001", true},
+      {vigil::EventType::utime, 1795000000000000000ll + 3600000000000ll, "fs.mtime.age = -3600", true},
+      {vigil::EventType::utimensat, vigil::kFileTimeOmit, "fs.mtime.iso8601 = omit and not fs.mtime.age exists", true},
+      {vigil::EventType::openat, vigil::kFileTimeUnset, "fs.mtime.iso8601 exists or fs.mtime exists", false},
+  };
+  for (const auto& m : more) {
+    e.type = m.type;
+    e.file.mtime = m.mtime;
+    auto c = CompileText(m.condition);
+    INFO(m.condition << "\n" << c.error);
+    REQUIRE(c.check != nullptr);
+    vigil::FieldContext ctx{&e, &host, 1};
+    CHECK(c.check->Eval(ctx) == m.expect);
+  }
+}
+
 TEST_CASE("fields a host cannot know evaluate to <NA>, not errors", "[unit]") {
   const Row rows[] = {
       {"container.image.repository = nginx", kExec, false},

@@ -105,6 +105,8 @@ void CheckEventEqual(const Event& a, const Event& b) {
   CHECK(a.file.fstype == b.file.fstype);
   CHECK(a.file.source == b.file.source);
   CHECK(a.file.length == b.file.length);
+  CHECK(a.file.atime == b.file.atime);
+  CHECK(a.file.mtime == b.file.mtime);
   CHECK(a.net.fd == b.net.fd);
   CHECK(a.net.family == b.net.family);
   CHECK(a.net.type == b.net.type);
@@ -172,6 +174,8 @@ TEST_CASE("event JSON round-trips every field", "[unit]") {
   e.proc = MakeProcess(0);
   e.ancestors = &chain;
   e.file = {3, "rel/p", "/abs/p", "t", "/abs/t", 0x241, 0644, 1000, 1001, "ext4", "/dev/sda1", 4096};
+  e.file.atime = -1;  // 1969-12-31T23:59:59.999999999Z
+  e.file.mtime = vigil::kFileTimeOmit;
   e.net.fd = 5;
   e.net.family = 10;
   e.net.type = 1;
@@ -242,6 +246,23 @@ TEST_CASE("event JSON round-trips every field", "[unit]") {
   REQUIRE_FALSE(vigil::ParseEventJson(line, &back, &back_chain).has_value());
   CheckEventEqual(e, back);
   CHECK(line.find("\"fd.rip\":\"10.0.0.7\"") != std::string::npos);
+
+  // the utimensat family's times: a number, "now", "omit", or absent; the
+  // ends of the range
+  e.file.atime = vigil::kFileTimeNow;
+  e.file.mtime = vigil::kFileTimeMin;
+  line.clear();
+  vigil::AppendEventJson(e, &line);
+  CHECK(line.find("\"fs.atime\":\"now\"") != std::string::npos);
+  REQUIRE_FALSE(vigil::ParseEventJson(line, &back, &back_chain).has_value());
+  CheckEventEqual(e, back);
+  e.file.atime = vigil::kFileTimeUnset;
+  e.file.mtime = INT64_MAX;
+  line.clear();
+  vigil::AppendEventJson(e, &line);
+  CHECK(line.find("fs.atime") == std::string::npos);
+  REQUIRE_FALSE(vigil::ParseEventJson(line, &back, &back_chain).has_value());
+  CheckEventEqual(e, back);
 }
 
 TEST_CASE("event JSON reads a hand-written subset", "[unit]") {
@@ -277,6 +298,10 @@ TEST_CASE("event JSON errors name the key", "[unit]") {
       {R"({"evt.type":"connect","fd.rip":"1.2.3"})", "fd.rip"},
       {R"({"evt.type":"execve","evt.time":"yesterday"})", "evt.time"},
       {R"({"evt.type":"bpf","bpf.prog.helpers":[300]})", "bpf.prog.helpers"},
+      {R"({"evt.type":"utimensat","fs.mtime":"yesterday"})", "key 'fs.mtime'"},
+      {R"({"evt.type":"utimensat","fs.atime":-9223372036854775808})", "key 'fs.atime'"},
+      {R"({"evt.type":"utimensat","fs.atime":9223372036854775808})", "key 'fs.atime'"},
+      {R"({"evt.type":"utimensat","fs.mtime":1.5})", "key 'fs.mtime'"},
       {R"({"evt.type":"execve","proc.ancestors":[{"proc.pid":"x"}]})", "proc.ancestors'[0]"},
   };
   for (const auto& c : cases) {

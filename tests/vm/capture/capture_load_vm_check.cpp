@@ -51,7 +51,8 @@ bool CheckLoad(BpfBuild build, const std::string& tag, BpfBuild* loaded) {
   }
   if (refused == 0) std::printf("VM-RESULT case %s_verifier_accepts_all pass\n", tag.c_str());
   // The file, network and exec families must be running.
-  for (const char* need : {"vg_exit_openat", "vg_exit_renameat2", "vg_exit_mount", "vg_exit_connect", "vg_sched_exec"}) {
+  for (const char* need : {"vg_exit_openat", "vg_exit_renameat2", "vg_exit_mount", "vg_exit_utimensat",
+                           "vg_exit_connect", "vg_sched_exec"}) {
     bool attached = false;
     for (const auto& a : sensor->attached()) attached |= a == need;
     std::printf("VM-RESULT case %s_attached_%s %s\n", tag.c_str(), need, attached ? "pass" : "fail");
