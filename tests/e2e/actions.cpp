@@ -551,6 +551,18 @@ std::string ChmodSetuid(const Scratch& s) {
   return chmod(f.c_str(), 04755) == 0 ? "" : Err("chmod");
 }
 
+// touch -d 2019-01-01 on a new file: a dropped tool made to look years old
+// (touch -r REF does the same with another file's times).
+std::string Timestomp(const Scratch& s) {
+  const std::string f = s.dir + "/stomped-" + s.tag;
+  if (!WriteFile(f, "")) return Err("create");
+  std::string r = RunQuiet({"/usr/bin/touch", "-d", "2019-01-01 00:00:00 UTC", f});
+  if (!r.empty()) return "touch -d: " + r;
+  struct stat st {};
+  if (stat(f.c_str(), &st) != 0) return Err("stat");
+  return st.st_mtime == 1546300800 ? "" : "touch -d did not set the time";
+}
+
 std::string HiddenDirInTmp(const Scratch& s) {
   const std::string d = "/tmp/.e2e-" + s.tag;
   if (mkdir(d.c_str(), 0700) != 0) return Err("mkdir");

@@ -65,6 +65,7 @@ std::string KubeTokenRead(const Scratch& s);
 std::string LogTruncate(const Scratch& s);
 std::string HistoryTruncate(const Scratch& s);
 std::string ChmodSetuid(const Scratch& s);
+std::string Timestomp(const Scratch& s);  // touch -d 2019-01-01 on a new file
 std::string HiddenDirInTmp(const Scratch& s);
 
 // --- execution, network ---

@@ -120,6 +120,7 @@ const std::vector<Step> kSteps = {
     {"truncate log in private /var/log", LogTruncate},
     {"truncate .bash_history", HistoryTruncate},
     {"chmod 4755", ChmodSetuid},
+    {"touch -d 2019-01-01", Timestomp},
     {"hidden dir in /tmp", HiddenDirInTmp},
     {"nginx spawns sh", NginxSpawnsShell},
     {"memfd exec", MemfdExec},
@@ -174,6 +175,7 @@ const std::vector<Expect> kExpected = {
     {"Shell History Cleared", "Warning", {{"fd.name", "{dir}/.bash_history"}}},
     {"Setuid or Setgid Bit Set", "Warning", {{"fd.name", "{dir}/suid-{tag}"}, {"evt.arg.mode", "4755"}}},
     {"Hidden File Created in Temporary Directory", "Notice", {{"fd.name", "/tmp/.e2e-{tag}"}}},
+    {"File Timestamp Set Into the Past", "Warning", {{"fd.name", "{dir}/stomped-{tag}"}, {"proc.name", "touch"}}},
     // execution, network
     {"Shell Spawned by Server Process", "Critical", {{"proc.pname", "nginx"}, {"proc.cmdline", "e2e-{tag}"}}},
     {"Execution From Temporary Directory", "Notice", {{"proc.exepath", "{dir}/nginx"}}},
