@@ -37,6 +37,8 @@ int RunProbe() {
   std::printf("send_signal          %s\n", YesNo(f.send_signal));
   std::printf("rdonly_cast          %s%s%s\n", YesNo(f.rdonly_cast), f.rdonly_cast_note.empty() ? "" : " (",
               f.rdonly_cast_note.empty() ? "" : (f.rdonly_cast_note + ")").c_str());
+  std::printf("ia32_syscalls        %s (%s)\n", std::string(capture::Ia32SyscallsName(f.ia32)).c_str(),
+              f.ia32_note.c_str());
 
   // Load the programs for real: what the verifier and this kernel's hooks accept.
   capture::SensorOptions opts;
@@ -62,6 +64,13 @@ int RunProbe() {
   cap("network capture", has("vg_exit_connect"), "tracepoints syscalls/sys_exit_<call> (arguments from saved registers)");
   cap("bpf capture", has("vg_exit_bpf"), "tracepoints syscalls/sys_{enter,exit}_bpf (insn scan for helper ids)");
   cap("escape capture", has("vg_exit_unshare"), "tracepoints syscalls/sys_exit_<call> (dup2/dup3 paired per task)");
+  std::printf("%-20s %s\n", "32-bit syscalls",
+              f.ia32 == capture::Ia32Syscalls::kOff
+                  ? "none to capture: this kernel refuses them"
+                  : f.ia32 == capture::Ia32Syscalls::kOn
+                        ? "NOT captured: this kernel runs them and they skip the syscalls/ tracepoints "
+                          "(boot with ia32_emulation=0 to refuse them)"
+                        : "not captured if this kernel runs them (unknown)");
   // Enforcement, as the enforcement module decides it (BPF LSM counts only when
   // `bpf` is an active LSM and an LSM program actually loads).
   for (const auto& e : enforce::ProbeEnforcement())

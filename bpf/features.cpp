@@ -6,12 +6,17 @@
 #include <linux/bpf.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
+#include <zlib.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace vigil::capture {
@@ -126,7 +131,127 @@ bool ProbeLsmLoad(std::string* why) {
   return true;
 }
 
+// The kernel's build config: /boot/config-<release> (Debian, Fedora), else
+// /proc/config.gz (CONFIG_IKCONFIG_PROC). "" when neither is readable.
+std::string ReadKernelConfig(const std::string& release, std::string* from) {
+  std::ifstream in("/boot/config-" + release);
+  if (in) {
+    *from = "/boot/config-" + release;
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  gzFile gz = gzopen("/proc/config.gz", "rb");
+  if (!gz) return {};
+  std::string text;
+  char buf[16384];
+  for (int n; (n = gzread(gz, buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+  gzclose(gz);
+  *from = "/proc/config.gz";
+  return text;
+}
+
+bool HasLine(std::string_view text, std::string_view line) {
+  for (std::size_t at = 0; (at = text.find(line, at)) != std::string_view::npos; at += line.size()) {
+    bool starts = at == 0 || text[at - 1] == '\n';
+    bool ends = at + line.size() == text.size() || text[at + line.size()] == '\n';
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::string_view Ia32SyscallsName(Ia32Syscalls s) {
+  switch (s) {
+    case Ia32Syscalls::kOn: return "yes";
+    case Ia32Syscalls::kOff: return "no";
+    case Ia32Syscalls::kUnknown: break;
+  }
+  return "unknown";
+}
+
+Ia32Syscalls Ia32FromConfig(std::string_view cmdline, std::string_view config, std::string* note) {
+  // ia32_emulation= on the command line (Linux 6.7+) overrides the built-in
+  // default; the last one given counts, as for the kernel.
+  int from_cmdline = -1;  // -1 none, 0 off, 1 on
+  std::string given;
+  for (std::size_t at = 0; (at = cmdline.find("ia32_emulation=", at)) != std::string_view::npos; ++at) {
+    if (at > 0 && cmdline[at - 1] != ' ') continue;
+    std::string_view v = cmdline.substr(at + 15);
+    v = v.substr(0, v.find_first_of(" \n"));
+    if (v == "0" || v == "false" || v == "off" || v == "n" || v == "no") from_cmdline = 0;
+    else if (v == "1" || v == "true" || v == "on" || v == "y" || v == "yes") from_cmdline = 1;
+    else continue;
+    given = v;
+  }
+  if (from_cmdline >= 0) {
+    *note = "ia32_emulation=" + given + " on the kernel command line";
+    return from_cmdline ? Ia32Syscalls::kOn : Ia32Syscalls::kOff;
+  }
+  if (config.empty()) {
+    *note = "the kernel's build config is not readable";
+    return Ia32Syscalls::kUnknown;
+  }
+  if (!HasLine(config, "CONFIG_IA32_EMULATION=y")) {
+    *note = "CONFIG_IA32_EMULATION is not set";
+    return Ia32Syscalls::kOff;
+  }
+  if (HasLine(config, "CONFIG_IA32_EMULATION_DEFAULT_DISABLED=y")) {
+    *note = "CONFIG_IA32_EMULATION_DEFAULT_DISABLED=y";
+    return Ia32Syscalls::kOff;
+  }
+  *note = "CONFIG_IA32_EMULATION=y, enabled by default";
+  return Ia32Syscalls::kOn;
+}
+
+Ia32Syscalls ProbeIa32Syscalls(std::string* note) {
+#if defined(__x86_64__)
+  pid_t pid = fork();
+  if (pid < 0) {
+    *note = std::string("fork: ") + std::strerror(errno);
+    return Ia32Syscalls::kUnknown;
+  }
+  if (pid == 0) {
+    // ia32 getpid is 20; the 32-bit entry clobbers r8-r11.
+    long r;
+    __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory", "r8", "r9", "r10", "r11");
+    if (r == static_cast<long>(syscall(SYS_getpid))) _exit(0);
+    _exit(r == -EPERM || r == -EACCES ? 2 : 3);
+  }
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+    *note = "a 32-bit getpid through int 0x80 ran";
+    return Ia32Syscalls::kOn;
+  }
+  if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV) {
+    *note = "int 0x80 raised SIGSEGV: ia32 emulation is off or not built in";
+    return Ia32Syscalls::kOff;
+  }
+  std::string why;
+  if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS) why = "killed by SIGSYS";
+  else if (WIFEXITED(st) && WEXITSTATUS(st) == 2) why = "refused with EPERM";
+  else if (WIFSIGNALED(st)) why = std::string("killed by signal ") + std::to_string(WTERMSIG(st));
+  else why = "returned an unexpected value";
+  // This process may not make 32-bit calls (a seccomp filter): decide from
+  // the kernel's configuration instead.
+  struct utsname u {};
+  uname(&u);
+  std::string from;
+  std::string config = ReadKernelConfig(u.release, &from);
+  std::ifstream cl("/proc/cmdline");
+  std::string cmdline;
+  std::getline(cl, cmdline);
+  std::string decided;
+  Ia32Syscalls s = Ia32FromConfig(cmdline, config, &decided);
+  *note = "this process may not test it (int 0x80 " + why + ", e.g. a seccomp filter for native calls only); " +
+          decided + (from.empty() || decided.find("CONFIG_") == std::string::npos ? "" : " (" + from + ")");
+  return s;
+#else
+  *note = "not an x86-64 kernel";
+  return Ia32Syscalls::kUnknown;
+#endif
+}
 
 bool TracepointExists(const std::string& tracefs, std::string_view category, std::string_view name) {
   if (tracefs.empty()) return false;
@@ -160,6 +285,7 @@ Features ProbeFeatures() {
     if (item == "bpf") listed = true;
   }
   if (!listed) f.bpf_lsm_note = "bpf not in the active LSM list";
+  f.ia32 = ProbeIa32Syscalls(&f.ia32_note);
   if (!f.is_root) return f;  // the load probes below need privileges
   f.bpf_lsm = listed && f.btf && ProbeLsmLoad(&f.bpf_lsm_note);
   f.ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) == 1;

@@ -17,6 +17,16 @@
 
 namespace vigil::capture {
 
+// 32-bit (ia32, `int 0x80`) syscalls. The kernel does not fire the
+// syscalls/ tracepoints for them, so what a process does through them is not
+// captured (exec, fork and exit are: they come from sched tracepoints).
+enum class Ia32Syscalls {
+  kUnknown,
+  kOn,   // this kernel runs them: a blind spot
+  kOff,  // refused (ia32_emulation=0, or not built in)
+};
+std::string_view Ia32SyscallsName(Ia32Syscalls s);
+
 struct Features {
   bool is_root = false;
   bool btf = false;            // /sys/kernel/btf/vmlinux
@@ -29,12 +39,22 @@ struct Features {
   bool send_signal = false;    // bpf_send_signal from tracepoints
   bool rdonly_cast = false;    // bpf_rdonly_cast kfunc from tracepoints (6.2+): the typed BPF build
   std::string rdonly_cast_note;  // why rdonly_cast is false
+  Ia32Syscalls ia32 = Ia32Syscalls::kUnknown;
+  std::string ia32_note;       // how `ia32` was found
   std::string tracefs;         // mount point of tracefs ("" = none)
   std::string lsm_list;        // contents of /sys/kernel/security/lsm
   std::string kernel_release;  // uname -r
 };
 
 Features ProbeFeatures();
+
+// How the ia32 state was decided, exposed for tests. ProbeIa32Syscalls()
+// makes a 32-bit getpid through `int 0x80` in a child; when this process may
+// not (a seccomp filter that allows only native calls, as systemd's
+// SystemCallArchitectures=native installs), Ia32FromConfig() decides from the
+// kernel command line (ia32_emulation=) and the kernel's build config.
+Ia32Syscalls ProbeIa32Syscalls(std::string* note);
+Ia32Syscalls Ia32FromConfig(std::string_view cmdline, std::string_view config, std::string* note);
 
 // True when tracepoint `category/name` exists under `tracefs`.
 bool TracepointExists(const std::string& tracefs, std::string_view category, std::string_view name);

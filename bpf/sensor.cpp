@@ -354,6 +354,17 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
     *error = "creating the ring buffer reader failed: " + ring_error;
     return nullptr;
   }
+  // A blind spot the operator can close: say so at every start.
+  if (f.ia32 == Ia32Syscalls::kOn)
+    spdlog::warn("this kernel runs 32-bit (int 0x80) syscalls ({}); they do not fire the syscalls/ tracepoints, so "
+                 "files, sockets, bpf() and privilege changes made through them are not captured (exec, fork and "
+                 "exit are). Boot with ia32_emulation=0 (Linux 6.7+) or without CONFIG_IA32_EMULATION to refuse "
+                 "them (docs/capture.md)",
+                 f.ia32_note);
+  else if (f.ia32 == Ia32Syscalls::kUnknown)
+    spdlog::warn("could not tell whether this kernel runs 32-bit (int 0x80) syscalls ({}); if it does, what is done "
+                 "through them is not captured (docs/capture.md)",
+                 f.ia32_note);
   return std::unique_ptr<Sensor>(new Sensor(std::move(impl)));
 }
 

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <string>
 
+#include "bpf/features.h"
 #include "bpf/sensor.h"
 
 namespace {
@@ -94,5 +95,15 @@ int main() {
                 sensor ? "(it loaded)" : error.c_str());
     ok &= refused;
   }
+
+  // Debian's kernels are built with CONFIG_IA32_EMULATION=y, on by default,
+  // and the harness boots them without ia32_emulation=: 32-bit syscalls run,
+  // and the probe must say so (the start-up warning depends on it).
+  std::string note;
+  vigil::capture::Ia32Syscalls ia32 = vigil::capture::ProbeIa32Syscalls(&note);
+  bool ia32_on = ia32 == vigil::capture::Ia32Syscalls::kOn;
+  std::printf("VM-RESULT case ia32_syscalls_reported_on %s (%s: %s)\n", ia32_on ? "pass" : "fail",
+              std::string(vigil::capture::Ia32SyscallsName(ia32)).c_str(), note.c_str());
+  ok &= ia32_on;
   return ok ? 0 : 1;
 }
