@@ -25,6 +25,13 @@ bool Str(FieldValueRef* o, std::string_view v) { return o->str = v, true; }
 bool Num(FieldValueRef* o, int64_t v) { return o->num = v, true; }
 bool Bool(FieldValueRef* o, bool v) { return o->boolean = v, true; }
 
+// fs.atime.iso8601 / fs.mtime.iso8601: <NA> when the event set no time.
+bool FileTimeIso(int64_t t, std::string* buf, FieldValueRef* o) {
+  buf->clear();
+  RenderFileTime(t, buf);
+  return !buf->empty() && Str(o, *buf);
+}
+
 bool IsOpen(EventType t) {
   return t == EventType::open || t == EventType::openat || t == EventType::openat2 || t == EventType::creat;
 }
@@ -242,20 +249,10 @@ void AppendMoreFields(std::vector<FieldDef>* v) {
        nullptr, 0});
   add({"fs.atime.iso8601", T::kString, A::kNone, true,
        "vigil: fs.atime as ISO 8601 UTC, or now / omit (left unchanged).",
-       GETTER {
-         UNUSED_DS;
-         s.buf.clear();
-         RenderFileTime(c.event->file.atime, &s.buf);
-         return !s.buf.empty() && Str(o, s.buf);
-       }, nullptr, 0});
+       GETTER { UNUSED_DS; return FileTimeIso(c.event->file.atime, &s.buf, o); }, nullptr, 0});
   add({"fs.mtime.iso8601", T::kString, A::kNone, true,
        "vigil: fs.mtime as ISO 8601 UTC, or now / omit (left unchanged).",
-       GETTER {
-         UNUSED_DS;
-         s.buf.clear();
-         RenderFileTime(c.event->file.mtime, &s.buf);
-         return !s.buf.empty() && Str(o, s.buf);
-       }, nullptr, 0});
+       GETTER { UNUSED_DS; return FileTimeIso(c.event->file.mtime, &s.buf, o); }, nullptr, 0});
   add({"fs.mtime.age", T::kNumber, A::kNone, true,
        "vigil: seconds between the modification time set and the event (evt.rawtime - fs.mtime; negative: a time in "
        "the future); <NA> as fs.mtime.",
