@@ -19,6 +19,10 @@ inline constexpr std::size_t kIsoTimeLen = 30;
 // at a few hundred thousand events per second), the nanoseconds every call.
 std::size_t FormatIsoTime(uint64_t wall_ns, char* buf);
 
+// The same for any int64_t ns (1677..2262, before 1970 too: a time a
+// process set on a file); not cached, for the rare caller.
+std::size_t FormatIsoTimeSigned(int64_t ns, char* buf);
+
 std::string IsoTimeString(uint64_t wall_ns);
 
 }  // namespace vigil

@@ -3,9 +3,9 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 
 #include "engine/fields/field_table.h"
+#include "engine/iso_time.h"
 
 namespace vigil {
 namespace {
@@ -692,16 +692,8 @@ void RenderFileTime(int64_t t, std::string* out) {
   if (t == kFileTimeUnset) return;
   if (t == kFileTimeNow) return out->append("now"), void();
   if (t == kFileTimeOmit) return out->append("omit"), void();
-  constexpr int64_t kNs = 1000000000;
-  int64_t secs = t / kNs, ns = t % kNs;
-  if (ns < 0) ns += kNs, --secs;  // floor: 1969 and earlier
-  std::time_t tt = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char b[64];
-  int n = std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900,
-                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(ns));
-  out->append(b, static_cast<std::size_t>(n));
+  char b[kIsoTimeLen];
+  out->append(b, FormatIsoTimeSigned(t, b));
 }
 
 // Defined in field_values.cpp (the getters for the remaining families).

@@ -1,10 +1,9 @@
 // The remaining field families: event time and flags, process scalars,
 // thread, user/group, container, socket extras, fs.*, ns.*, bpf.*, and the
 // fields that need a plugin vigil does not have (always <NA>).
-#include <cstdio>
-#include <ctime>
 
 #include "engine/fields/field_table.h"
+#include "engine/iso_time.h"
 
 namespace vigil {
 
@@ -37,17 +36,12 @@ bool IsOpen(EventType t) {
 }
 
 
+// evt.time ("HH:MM:SS.nnnnnnnnn") is the time-of-day part of the ISO form.
 void AppendTime(uint64_t ns, bool iso, std::string* out) {
-  std::time_t secs = static_cast<std::time_t>(ns / 1000000000ull);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char b[64];
-  int n = iso ? std::snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900,
-                              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                              static_cast<unsigned long long>(ns % 1000000000ull))
-              : std::snprintf(b, sizeof b, "%02d:%02d:%02d.%09llu", tm.tm_hour, tm.tm_min, tm.tm_sec,
-                              static_cast<unsigned long long>(ns % 1000000000ull));
-  out->assign(b, static_cast<std::size_t>(n));
+  char b[kIsoTimeLen];
+  FormatIsoTime(ns, b);
+  if (iso) out->assign(b, kIsoTimeLen);
+  else out->assign(b + 11, kIsoTimeLen - 12);
 }
 
 // Falco fields that need the container/k8s plugins or kernel data vigil does not capture.

@@ -62,3 +62,32 @@ TEST_CASE("ISO time agrees with gmtime for any time, in any order", "[unit]") {
     REQUIRE(vigil::IsoTimeString(ns) == Reference(ns));
   }
 }
+
+// File times a process sets can be before 1970 (FileArgs::atime/mtime are
+// signed); the whole int64_t ns range is 1677..2262.
+TEST_CASE("signed ISO time: before 1970 and both ends of the int64 range", "[unit]") {
+  struct Case {
+    int64_t ns;
+    const char* text;
+  };
+  const Case cases[] = {
+      {0, "1970-01-01T00:00:00.000000000Z"},
+      {-1, "1969-12-31T23:59:59.999999999Z"},
+      {-500000000, "1969-12-31T23:59:59.500000000Z"},
+      {-1000000000, "1969-12-31T23:59:59.000000000Z"},
+      {-86400000000000, "1969-12-31T00:00:00.000000000Z"},
+      {1546300800000000005, "2019-01-01T00:00:00.000000005Z"},
+      {INT64_MAX, "2262-04-11T23:47:16.854775807Z"},
+      {INT64_MIN, "1677-09-21T00:12:43.145224192Z"},
+  };
+  for (const auto& c : cases) {
+    char b[vigil::kIsoTimeLen];
+    INFO(c.ns);
+    CHECK(std::string(b, vigil::FormatIsoTimeSigned(c.ns, b)) == c.text);
+  }
+  // a signed call between two cached ones leaves the cache right
+  char b[vigil::kIsoTimeLen];
+  vigil::FormatIsoTime(1700000000123456789ull, b);
+  vigil::FormatIsoTimeSigned(-1, b);
+  CHECK(std::string(b, vigil::FormatIsoTime(1700000000000000001ull, b)) == "2023-11-14T22:13:20.000000001Z");
+}
