@@ -516,7 +516,6 @@ VIGIL_NUM_SETTER(SetUid, e.proc.uid = static_cast<uint32_t>(v))
 VIGIL_NUM_SETTER(SetLoginUid, e.proc.loginuid = static_cast<uint32_t>(v))
 VIGIL_NUM_SETTER(SetGid, e.proc.gid = static_cast<uint32_t>(v))
 VIGIL_NUM_SETTER(SetRawRes, e.res = v)
-VIGIL_NUM_SETTER(SetRawTime, e.wall_ns = static_cast<uint64_t>(v))
 VIGIL_NUM_SETTER(SetFdNum, e.file.fd = e.net.fd = static_cast<int32_t>(v))
 VIGIL_NUM_SETTER(SetLPort, e.net.local_port = static_cast<uint16_t>(v))
 VIGIL_NUM_SETTER(SetRPort, e.net.remote_port = static_cast<uint16_t>(v))
@@ -584,6 +583,15 @@ VIGIL_STR_SETTER(SetMountType, e.file.fstype)
 std::string SetUnixPath(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
   e.net.unix_path = std::string(t);
   e.net.family = 1;  // AF_UNIX: fd.unix_path only exists on unix sockets
+  return "";
+}
+
+// evt.rawtime in rule tests: ns since the epoch, not before 1970 (the event
+// clock is unsigned; a negative value must not wrap to the year 2554).
+std::string SetRawTime(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  int64_t v;
+  if (!ParseI64(t, &v) || v < 0) return "expected ns since the epoch (0 or more), got '" + std::string(t) + "'";
+  e.wall_ns = static_cast<uint64_t>(v);
   return "";
 }
 

@@ -447,6 +447,27 @@ TEST_CASE("vigil extensions: action validation and tests: runner", "[unit]") {
     - event: {proc.name: bash}
       expect: maybe
 )"}});
+  // file-time setters: a value they cannot take is a located error, not a wrapped or default time
+  auto badtime = Load({{"v.yaml", R"(
+- rule: r
+  desc: d
+  condition: evt.type = utimensat and fs.mtime.age > 86400
+  output: o
+  priority: info
+  tests:
+    - event: {evt.rawtime: -5}
+      expect: match
+    - event: {fs.mtime: yesterday}
+      expect: match
+)"}});
+  // (values are checked when the case runs: the result names the test and the field)
+  REQUIRE(badtime->diags.ErrorCount() == 0);
+  auto times = vigil::RunRuleTests(*badtime->engine);
+  REQUIRE(times.results.size() == 2);
+  CHECK(times.failed == 2);
+  CHECK(times.results[0].detail == "field 'evt.rawtime': expected ns since the epoch (0 or more), got '-5'");
+  CHECK(times.results[1].detail == "field 'fs.mtime': expected ns since the epoch, now or omit");
+
   std::string all = badtest->diags.ToString() + badexpect->diags.ToString();
   CHECK_THAT(all, Catch::Contains("u.yaml:8:15: error: rule 'r': tests: test 'case 1': unknown field 'proc.nmae'"));
   CHECK_THAT(all, Catch::Contains("u.yaml:9:15: error: rule 'r': tests: expected 'expect: match' or 'expect: no_match'"));
