@@ -118,9 +118,17 @@ int RunList(const std::vector<std::string>& files) {
   return diags.HasErrors() ? 1 : 0;
 }
 
+// The engine for events another process recorded: none of them is this
+// process's own (proc.is_vigil_self is false).
+HostInfo RecordedEventsHost() {
+  HostInfo host = HostInfo::FromSystem();
+  host.sensor_pid = 0;
+  return host;
+}
+
 int RunExplain(const std::vector<std::string>& files, const std::string& rule_name, const std::string& event_text) {
   Diagnostics diags;
-  auto engine = RuleEngine::Load(files, &diags);
+  auto engine = RuleEngine::Load(files, &diags, RecordedEventsHost());
   if (diags.HasErrors()) std::fprintf(stderr, "%s", diags.ToString().c_str());
   const CompiledRule* rule = engine->FindRule(rule_name);
   if (rule == nullptr) {
@@ -161,7 +169,7 @@ int RunFields(bool markdown) {
 
 int RunReplay(const std::string& file, const std::vector<std::string>& rules_files) {
   Diagnostics diags;
-  auto engine = RuleEngine::Load(rules_files, &diags);
+  auto engine = RuleEngine::Load(rules_files, &diags, RecordedEventsHost());
   for (const auto& d : diags.items())
     if (d.severity == Severity::kError) spdlog::error("{}", d.ToString());
   if (diags.HasErrors()) return 1;

@@ -4,6 +4,7 @@
 
 #include "engine/compile/compiler.h"
 #include "engine/condition/parser.h"
+#include "engine/rule_tests.h"
 
 namespace vigil {
 
@@ -223,7 +224,7 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
         if (def == nullptr) {
           diags->Error(t.field_locs[i], "rule", r.name, "tests", "test '" + t.name + "': unknown field '" + f + "'");
           ok = false;
-        } else if (def->set == nullptr && base.rfind("proc.is_host_", 0) != 0) {
+        } else if (def->set == nullptr && !IsHostFactTestField(base)) {
           diags->Error(t.field_locs[i], "rule", r.name, "tests",
                        "test '" + t.name + "': field '" + f + "' cannot be set in a test");
           ok = false;

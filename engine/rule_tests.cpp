@@ -2,6 +2,11 @@
 
 namespace vigil {
 
+bool IsHostFactTestField(std::string_view base) {
+  return base == "proc.is_host_mnt_ns" || base == "proc.is_host_pid_ns" || base == "proc.is_host_net_ns" ||
+         base == "proc.is_vigil_self";
+}
+
 std::string BuildTestEvent(const CompiledRule& rule, const rules::RuleTestCase& tc, const HostInfo& host,
                            Event* event, OwnedAncestors* ancestors) {
   event->Reset();
@@ -24,8 +29,17 @@ std::string BuildTestEvent(const CompiledRule& rule, const rules::RuleTestCase& 
       auto close = name.find(']', bracket);
       arg = name.substr(bracket + 1, close == std::string::npos ? std::string::npos : close - bracket - 1);
     }
-    if (base.rfind("proc.is_host_", 0) == 0 && base.size() > 16) {
+    if (IsHostFactTestField(base)) {
       if (value != "true" && value != "false") return "field '" + name + "': expected true or false";
+      if (base == "proc.is_vigil_self") {
+        if (host.sensor_pid == 0) return "field '" + name + "': this engine evaluates no live sensor's events";
+        if (value == "true") {
+          event->proc.pid = host.sensor_pid;
+        } else if (event->proc.pid == host.sensor_pid) {
+          event->proc.pid = host.sensor_pid + 1;
+        }
+        continue;
+      }
       uint64_t* ns = base == "proc.is_host_mnt_ns"   ? &event->proc.ns.mnt
                      : base == "proc.is_host_pid_ns" ? &event->proc.ns.pid
                                                      : &event->proc.ns.net;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/rule_engine.h"
@@ -12,9 +13,14 @@ namespace vigil {
 // Builds the event a test case describes. `evt.type` defaults to the first
 // event type the rule can match. Returns an error message or "".
 // `proc.is_host_{mnt,pid,net}_ns: true|false` sets the event's namespace to
-// (or away from) `host`'s.
+// (or away from) `host`'s; `proc.is_vigil_self: true|false` sets its pid to
+// (or away from) `host.sensor_pid` (an error when the engine has none).
 std::string BuildTestEvent(const CompiledRule& rule, const rules::RuleTestCase& tc, const HostInfo& host,
                            Event* event, OwnedAncestors* ancestors);
+
+// The fields a test case may name that have no setter because they compare
+// the event with host facts (the ones BuildTestEvent handles itself).
+bool IsHostFactTestField(std::string_view base);
 
 struct RuleTestResult {
   std::string rule;

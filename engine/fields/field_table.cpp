@@ -55,6 +55,7 @@ const std::string* FindId(const std::vector<std::pair<uint32_t, std::string>>& v
 
 HostInfo HostInfo::FromSystem() {
   HostInfo h;
+  h.sensor_pid = static_cast<uint32_t>(getpid());
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) == 0) h.hostname = buf;
   ReadIdFile("/etc/passwd", &h.users);

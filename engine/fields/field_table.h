@@ -48,6 +48,12 @@ struct HostInfo {
   // inode numbers and mnt/net to this process's own: host_ns_source says which.
   Namespaces host_ns;
   std::string host_ns_source;
+  // The pid of the vigil process whose live events this engine evaluates
+  // (FromSystem: this process's own): `proc.is_vigil_self` is true for its
+  // events, so the default rules do not alert on the agent's own start-up
+  // (feature probes, self-protection). 0 where the events were recorded by
+  // another process (replay, explain of a recorded event): never true there.
+  uint32_t sensor_pid = 0;
 
   static HostInfo FromSystem();
   const std::string* UserName(uint32_t uid) const;

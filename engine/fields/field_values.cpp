@@ -290,6 +290,12 @@ void AppendMoreFields(std::vector<FieldDef>* v) {
            return Bool(o, mine[d.param] != 0 && mine[d.param] == host[d.param]);
          }, nullptr, i});
   }
+  add({"proc.is_vigil_self", T::kBool, A::kNone, true,
+       "vigil: the process is the vigil agent evaluating this event (its pid is the agent's own); false in replay.",
+       GETTER {
+         UNUSED_DS;
+         return Bool(o, c.host->sensor_pid != 0 && c.event->proc.pid == c.host->sensor_pid);
+       }, nullptr, 0});
   add({"ns.pid_level", T::kNumber, A::kNone, true, "vigil: depth of the process's pid namespace (0 host).",
        GETTER { UNUSED_DS; return Num(o, c.event->proc.pidns_level); }, nullptr, 0});
 

@@ -56,6 +56,7 @@ class VigilProcess {
   std::vector<SeenAlert> Alerts() const;
   std::string LogTail(std::size_t bytes = 4000) const;
   const std::string& dir() const { return dir_; }
+  pid_t pid() const { return pid_; }  // -1 before Start() and after Stop()
 
  private:
   std::string dir_;

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "engine/event_json.h"
 #include "engine/replay.h"
 #include "engine/rule_engine.h"
@@ -471,6 +473,71 @@ TEST_CASE("vigil extensions: action validation and tests: runner", "[unit]") {
   std::string all = badtest->diags.ToString() + badexpect->diags.ToString();
   CHECK_THAT(all, Catch::Contains("u.yaml:8:15: error: rule 'r': tests: test 'case 1': unknown field 'proc.nmae'"));
   CHECK_THAT(all, Catch::Contains("u.yaml:9:15: error: rule 'r': tests: expected 'expect: match' or 'expect: no_match'"));
+}
+
+TEST_CASE("proc.is_vigil_self: the live agent's own process, never a recorded or unknown one", "[unit]") {
+  const char* rule = R"(
+- rule: not vigil
+  desc: d
+  condition: evt.type in (open, openat) and not proc.is_vigil_self = true
+  output: o
+  priority: info
+  tests:
+    - name: the agent itself
+      event: {proc.is_vigil_self: true}
+      expect: no_match
+    - name: another process
+      event: {proc.pid: 4242, proc.is_vigil_self: false}
+      expect: match
+)";
+  auto load = [&](uint32_t sensor_pid) {
+    auto l = std::make_unique<Loaded>();
+    vigil::HostInfo host;
+    host.sensor_pid = sensor_pid;
+    l->engine = RuleEngine::LoadTexts({{"s.yaml", rule}}, &l->diags, host);
+    REQUIRE(l->diags.ErrorCount() == 0);
+    return l;
+  };
+  OwnedAncestors anc;
+  Event e = vigil::testing::MakeOpen(&anc);
+
+  auto live = load(4242);
+  e.proc.pid = 4242;
+  CHECK(Fired(*live->engine, e).empty());
+  e.proc.pid = 4243;
+  CHECK(Fired(*live->engine, e) == std::vector<std::string>{"not vigil"});
+  auto report = vigil::RunRuleTests(*live->engine);
+  CHECK(report.passed == 2);
+  CHECK(report.failed == 0);
+
+  // Recorded events (replay, explain): no sensor pid, so no event is vigil's, not even pid 0.
+  auto recorded = load(0);
+  for (uint32_t pid : {0u, 4242u}) {
+    e.proc.pid = pid;
+    CHECK(Fired(*recorded->engine, e) == std::vector<std::string>{"not vigil"});
+  }
+  auto none = vigil::RunRuleTests(*recorded->engine);
+  REQUIRE(none.results.size() == 2);
+  CHECK(none.failed == 2);
+  CHECK(none.results[0].detail == "field 'proc.is_vigil_self': this engine evaluates no live sensor's events");
+
+  // The shipped default: this process is the sensor.
+  CHECK(vigil::HostInfo::FromSystem().sensor_pid == static_cast<uint32_t>(getpid()));
+
+  auto bad = Load({{"b.yaml", R"(
+- rule: r
+  desc: d
+  condition: evt.type = openat
+  output: o
+  priority: info
+  tests:
+    - event: {proc.is_vigil_self: maybe}
+      expect: match
+)"}});
+  REQUIRE(bad->diags.ErrorCount() == 0);
+  auto maybe = vigil::RunRuleTests(*bad->engine);
+  REQUIRE(maybe.results.size() == 1);
+  CHECK(maybe.results[0].detail == "field 'proc.is_vigil_self': expected true or false");
 }
 
 TEST_CASE("explain shows each sub-condition", "[unit]") {
