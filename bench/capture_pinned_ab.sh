@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # capture_pinned_ab.sh: an open+close loop's cost with no sensor and under
-# each given `vigil events` command, the sensor pinned to CPU 1 and the loop
+# each given `vigil events` or `vigil run` command, the sensor pinned to CPU 1 and the loop
 # to CPU 0, so the figure is the capture's cost on the loop's own CPU and not
 # the consumer taking turns with it on a small host. Rounds alternate the
 # commands; each round runs the bare loop once and the loop twice under each
@@ -10,28 +10,37 @@
 # decoding and writing each event costs the consumer). Asserts nothing.
 # Needs root, 2+ CPUs, a C compiler and python3.
 #
-#   sudo bench/capture_pinned_ab.sh [-r ROUNDS] [-n CALLS] [-s] [-t TP_FLOOR] "LABEL|VIGIL ARGS..." ...
+#   sudo bench/capture_pinned_ab.sh [-r ROUNDS] [-n CALLS] [-s] [-b] [-t TP_FLOOR] "LABEL|VIGIL ARGS..." ...
 #
-# e.g. "typed|build/agent/vigil events --bpf-build typed". -r: rounds
+# e.g. "typed|build/agent/vigil events --bpf-build typed" (an `events`
+# command gets `-w /dev/null` appended) or "agent|build/agent/vigil run -c
+# FILE" (as given: its config says where alerts go). -r: rounds
 # (default 8); -n: open+close calls per run (default 200,000); -s: run the
 # loop in a fresh 64-slot fd table (openloop.c); -t: also measure the
 # tracepoints alone ("tracepoints" row), with TP_FLOOR the build's
 # bench/tp_floor (empty programs on sys_exit_openat and on one sys_enter
 # tracepoint, which puts every syscall's entry through the same hook vigil's
 # enter programs do): the floor any sensor built on syscall tracepoints pays
-# before its program does anything. A command must log "capturing with" when
-# it is ready (vigil events and tp_floor do); it gets 90 s.
+# before its program does anything. -b: also run the bare loop while a busy
+# loop (pure user-space arithmetic, no syscalls) holds CPU 1 ("busy-cpu1"
+# row): what any process working on the other CPU costs the loop on this host
+# (shared caches, or vCPUs that share a physical core), an upper bound for
+# what the consumer's own CPU use adds to the captured rows. A command must
+# log "capturing with" (vigil events, tp_floor) or "vigil running" (vigil
+# run) when it is ready; it gets 90 s.
 set -euo pipefail
 rounds=8
 calls=200000
 small=0
+busy=0
 floor=
-usage() { echo "usage: $0 [-r ROUNDS] [-n CALLS] [-s] [-t TP_FLOOR] \"LABEL|VIGIL ARGS...\" ..." >&2; exit 2; }
-while getopts "r:n:st:" opt; do
+usage() { echo "usage: $0 [-r ROUNDS] [-n CALLS] [-s] [-b] [-t TP_FLOOR] \"LABEL|VIGIL ARGS...\" ..." >&2; exit 2; }
+while getopts "r:n:sbt:" opt; do
   case $opt in
     r) rounds=$OPTARG ;;
     n) calls=$OPTARG ;;
     s) small=1 ;;
+    b) busy=1 ;;
     t) floor=$OPTARG ;;
     *) usage ;;
   esac
@@ -47,6 +56,7 @@ loop_args=("$calls")
 loop() { taskset -c 0 "$work/openloop" "${loop_args[@]}"; }
 
 labels=(bare)
+[ $busy = 1 ] && labels+=(busy-cpu1)
 if [ -n "$floor" ]; then
   [ -x "$floor" ] || { echo "capture_pinned_ab: -t $floor: not an executable (the build's bench/tp_floor)" >&2; exit 1; }
   labels+=(tracepoints)
@@ -55,6 +65,14 @@ for spec in "$@"; do labels+=("${spec%%|*}"); done
 echo "pinned A/B: $rounds rounds, $calls open+close per run, fd table $([ $small = 1 ] && echo 'small (64)' || echo 'inherited')"
 for r in $(seq "$rounds"); do
   echo "bare $(loop)" >>"$work/runs"
+  if [ $busy = 1 ]; then
+    taskset -c 1 bash -c 'while :; do :; done' &
+    spin=$!
+    sleep 0.5
+    echo "busy-cpu1 $(loop)" >>"$work/runs"
+    kill "$spin"
+    wait "$spin" 2>/dev/null || true
+  fi
   if [ -n "$floor" ]; then
     bench_start taskset -c 1 "$floor"
     sleep 0.5
@@ -65,7 +83,8 @@ for r in $(seq "$rounds"); do
   for spec in "$@"; do
     label=${spec%%|*}
     read -r -a cmd <<<"${spec#*|}"
-    bench_start taskset -c 1 "${cmd[@]}" -w /dev/null
+    case " ${cmd[*]} " in *" events "*) cmd+=(-w /dev/null) ;; esac
+    bench_start taskset -c 1 "${cmd[@]}"
     sleep 0.5
     for _ in 1 2; do
       cpu0=$(bench_cpu_ns)

@@ -4,9 +4,10 @@
 #                             a running sensor is stopped, bench_on_exit (if
 #                             the script defines it) runs, $work goes
 #   bench_openloop            compiles bench/openloop.c to $work/openloop
-#   bench_start CMD...        starts CMD (a `vigil events ...` command line,
-#                             stdout to /dev/null, log $work/vigil.log), waits
-#                             up to 90 s for "capturing with"; exits 1 with
+#   bench_start CMD...        starts CMD (a `vigil events ...` or `vigil run ...`
+#                             command line, stdout to /dev/null, log
+#                             $work/vigil.log), waits up to 90 s for "capturing
+#                             with" (events) or "vigil running" (run); exits 1 with
 #                             the log if it does not come
 #   bench_stop                stops it (SIGINT) and waits
 #   bench_cpu_ns              CPU time (user + system) the started sensor has
@@ -37,7 +38,7 @@ bench_openloop() {
 bench_start() {
   "$@" >/dev/null 2>"$work/vigil.log" &
   vigil_pid=$!
-  for _ in $(seq 900); do grep -q "capturing with" "$work/vigil.log" && return 0; sleep 0.1; done
+  for _ in $(seq 900); do grep -q -E "capturing with|vigil running" "$work/vigil.log" && return 0; sleep 0.1; done
   echo "did not start: $*" >&2
   cat "$work/vigil.log" >&2
   exit 1
