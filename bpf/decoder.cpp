@@ -161,6 +161,7 @@ void DecodeExec(const vg_exec& r, Event* e) {
   std::size_t argv_len = r.argv_len < VG_ARGV_LEN ? r.argv_len : VG_ARGV_LEN;
   SplitArgv(std::string_view(r.argv, argv_len), &p.argv);
   p.argv_truncated = (r.flags & VG_EXEC_ARGV_TRUNC) != 0;
+  p.exe_32bit = (r.flags & VG_EXEC_ADDR32) != 0;
   e->args.name.assign(Str(r.old_comm));
   e->file.path.assign(Str(r.filename));
   ResolvePath(p.cwd, e->file.path, &e->file.abspath);

@@ -89,6 +89,10 @@ int vg_sched_exec(void *ctx) {
     else
       vg_count(VG_C_READ_ARGV);
   }
+  /* A 32-bit image (i386 or x32 ELF) gets a 4 GiB address space at exec
+   * (x86-64: TASK_SIZE is IA32_PAGE_OFFSET when TIF_ADDR32 is set): its
+   * syscalls take the compat entry, which skips the syscalls/ tracepoints. */
+  if (mm && mm->task_size <= 0x100000000ull) e->flags |= VG_EXEC_ADDR32;
   struct file *exe = mm ? mm->exe_file : 0;
   vg_walk_chain(&e->exe, exe ? &exe->f_path : 0);
   vg_walk_cwd(&e->cwd);

@@ -16,7 +16,9 @@
  *   a string filling its array may lack the NUL (the decoder bounds it).
  * - All structs are naturally aligned with explicit padding, so the layout is
  *   the same for both compilers (checked by tests/unit/capture/abi_layout_test).
- * - Bump VG_ABI_VERSION on any change.
+ * - Bump VG_ABI_VERSION on any change of layout or of a field's meaning. A
+ *   new flag bit in a flags field is not one: a decoder that predates it
+ *   ignores it.
  */
 #ifndef VIGIL_BPF_VIGIL_ABI_H_
 #define VIGIL_BPF_VIGIL_ABI_H_
@@ -174,6 +176,7 @@ struct vg_chain {
 /* exec.flags */
 #define VG_EXEC_ARGV_TRUNC (1u << 0) /* argv longer than VG_ARGV_LEN */
 #define VG_EXEC_HAVE_ENTER (1u << 1) /* old_comm/filename come from sys_enter_execve* */
+#define VG_EXEC_ADDR32 (1u << 2)     /* the new image has a 32-bit address space (an i386 or x32 ELF) */
 
 struct vg_exec {
   struct vg_hdr hdr;

@@ -41,6 +41,7 @@ void ResetProcess(ProcessInfo& p) {
   p.exepath.clear();
   ReleaseArgv(p.argv);
   p.argv_truncated = false;
+  p.exe_32bit = false;
   p.cwd.clear();
   p.cgroup_id = 0;
   p.cgroup.clear();

@@ -137,6 +137,10 @@ struct ProcessInfo {
   std::string exepath;    // absolute path of the executable
   std::vector<std::string> argv;  // argv[0..], bounded by the capture
   bool argv_truncated = false;
+  // The image is 32-bit (an i386 or x32 ELF: a 4 GiB address space). Its
+  // syscalls take the compat entry, which the syscalls/ tracepoints do not
+  // see: only its exec, forks and exit are captured (docs/capture.md).
+  bool exe_32bit = false;
   std::string cwd;
   uint64_t cgroup_id = 0;
   std::string cgroup;        // cgroup v2 path from the host's root, when known

@@ -368,6 +368,10 @@ void WriteProcess(LineWriter& w, ArgvCache& argv, const ProcessInfo& p) {
   w.KeyNum("proc.pidns_level", p.pidns_level);
   w.KeyStr("proc.name", p.name);
   w.KeyStr("proc.exepath", p.exepath);
+  if (p.exe_32bit) {
+    w.Key("proc.is_exe_32bit");
+    w.B(true);
+  }
   WriteArgv(w, argv, p);
   w.KeyStr("proc.cwd", p.cwd);
   w.KeyNum("user.uid", p.uid);
@@ -412,7 +416,8 @@ bool ReadProcess(const Json& j, ProcessInfo* p, std::string* e) {
   return ReadNumber(j, "proc.pid", &p->pid, e) && ReadNumber(j, "thread.tid", &p->tid, e) &&
          ReadNumber(j, "proc.ppid", &p->ppid, e) && ReadNumber(j, "proc.vpid", &p->vpid, e) &&
          ReadNumber(j, "proc.pidns_level", &p->pidns_level, e) && ReadString(j, "proc.name", &p->name, e) &&
-         ReadString(j, "proc.exepath", &p->exepath, e) && ReadStringArray(j, "proc.argv", &p->argv, e) &&
+         ReadString(j, "proc.exepath", &p->exepath, e) && ReadBool(j, "proc.is_exe_32bit", &p->exe_32bit, e) &&
+         ReadStringArray(j, "proc.argv", &p->argv, e) &&
          ReadBool(j, "proc.argv_truncated", &p->argv_truncated, e) && ReadString(j, "proc.cwd", &p->cwd, e) &&
          ReadNumber(j, "user.uid", &p->uid, e) && ReadNumber(j, "group.gid", &p->gid, e) &&
          ReadNumber(j, "user.euid", &p->euid, e) && ReadNumber(j, "group.egid", &p->egid, e) &&

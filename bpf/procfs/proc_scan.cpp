@@ -1,6 +1,7 @@
 #include "bpf/procfs/proc_scan.h"
 
 #include <dirent.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <string_view>
 
 #include "engine/state/container.h"
@@ -194,6 +196,16 @@ uint64_t NsPerClockTick() {
   return ns;
 }
 
+bool IsElf32(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  unsigned char ident[EI_CLASS + 1] = {};
+  const ssize_t n = ::pread(fd, ident, sizeof ident, 0);
+  ::close(fd);
+  return n == static_cast<ssize_t>(sizeof ident) && std::memcmp(ident, ELFMAG, SELFMAG) == 0 &&
+         ident[EI_CLASS] == ELFCLASS32;
+}
+
 uint64_t BootTimeNowNs() {
   struct timespec ts {};
   ::clock_gettime(CLOCK_BOOTTIME, &ts);
@@ -281,6 +293,7 @@ std::optional<ProcessInfo> ReadProcess(uint32_t pid, const ProcScanOptions& opti
     ParseNumber(std::string_view(text), &p.loginuid);
   }
   if (!ReadLink(dir + "exe", &p.exepath) && !kthread) missing = true;
+  if (!kthread) p.exe_32bit = IsElf32(dir + "exe");
   if (!ReadLink(dir + "cwd", &p.cwd) && !kthread) missing = true;
   bool truncated = false;
   if (ReadSmallFile(dir + "cmdline", options.max_argv_bytes, &text, &truncated)) {

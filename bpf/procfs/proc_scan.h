@@ -19,6 +19,7 @@
 //     `0::` line of /proc/<pid>/cgroup); cgroup_id is the inode number of that
 //     directory under the cgroup2 mount (== bpf_get_current_cgroup_id()).
 //   * ns.* are the namespace inode numbers (/proc/<pid>/ns/<type>).
+//   * exe_32bit is the ELF class of /proc/<pid>/exe (IsElf32).
 #pragma once
 
 #include <cstddef>
@@ -71,6 +72,11 @@ inline std::optional<Namespaces> ReadHostNamespaces(const std::string& proc_root
 // /proc/self/mountinfo: "/sys/fs/cgroup" on a unified host, "/sys/fs/cgroup/unified"
 // on a hybrid one. "/sys/fs/cgroup" when no cgroup2 mount is listed. Reads a file.
 std::string FindCgroup2Mount(const std::string& mountinfo = "/proc/self/mountinfo");
+
+// True when `path` is a 32-bit ELF file (ELFCLASS32: i386 or x32), as the
+// capture's exec flag says of an exec'd image (ProcessInfo::exe_32bit); false
+// for anything else or when it cannot be read. One open and a 5-byte read.
+bool IsElf32(const std::string& path);
 
 // The current boot-time clock in ns (CLOCK_BOOTTIME), the clock of start_ns.
 uint64_t BootTimeNowNs();

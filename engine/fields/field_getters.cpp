@@ -554,11 +554,19 @@ std::string SetOpenFlags(Event& e, OwnedAncestors&, const FieldArg&, std::string
   return SetNumber(t, [&](int64_t v) { e.file.flags = static_cast<uint32_t>(v); });
 }
 
-std::string SetHelpersComplete(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
-  if (t == "true") e.bpf.helpers_complete = true;
-  else if (t == "false") e.bpf.helpers_complete = false;
+std::string SetBool(std::string_view t, bool* out) {
+  if (t == "true") *out = true;
+  else if (t == "false") *out = false;
   else return "expected true or false, got '" + std::string(t) + "'";
   return "";
+}
+
+std::string SetHelpersComplete(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  return SetBool(t, &e.bpf.helpers_complete);
+}
+
+std::string SetExe32(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  return SetBool(t, &e.proc.exe_32bit);
 }
 
 #define VIGIL_STR_SETTER(NAME, EXPR)                                                                  \
@@ -837,6 +845,7 @@ FieldSetter SetterFor(std::string_view name) {
       {"ns.user", SetNsUser}, {"ns.pid_level", SetPidnsLevel}, {"proc.memfd_name", SetArgName},
       {"fs.path.name", SetFdName}, {"fs.path.nameraw", SetFdNameRaw}, {"fs.path.target", SetTarget},
       {"fs.atime", SetAtime}, {"fs.mtime", SetMtime}, {"evt.rawtime", SetRawTime},
+      {"proc.is_exe_32bit", SetExe32},
   };
   for (const auto& [n, s] : kSetters)
     if (name == n) return s;

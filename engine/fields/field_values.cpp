@@ -138,6 +138,10 @@ void AppendMoreFields(std::vector<FieldDef>* v) {
          return e.proc.start_ns != 0 && e.ts_ns >= e.proc.start_ns &&
                 Num(o, static_cast<int64_t>(e.ts_ns - e.proc.start_ns));
        }, nullptr, 0});
+  add({"proc.is_exe_32bit", T::kBool, A::kNone, true,
+       "vigil: the executable is 32-bit (i386 or x32 ELF). Its syscalls are not captured, only its exec, forks and "
+       "exit (docs/capture.md).",
+       GETTER { UNUSED_DS; return Bool(o, c.event->proc.exe_32bit); }, nullptr, 0});
   add({"proc.is_exe_from_memfd", T::kBool, A::kNone, true, "Executable is a memfd (fileless execution).",
        GETTER { UNUSED_DS; return Bool(o, c.event->proc.exepath.rfind("/memfd:", 0) == 0 ||
                                          c.event->proc.exepath.rfind("memfd:", 0) == 0); }, nullptr, 0});

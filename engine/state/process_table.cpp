@@ -307,6 +307,7 @@ struct ProcessTable::Impl {
     SetIfDiffers(t.exepath, p.exepath);
     t.argv = p.argv;
     t.argv_truncated = p.argv_truncated;
+    t.exe_32bit = p.exe_32bit;
     t.exec_ns = p.exec_ns != 0 ? p.exec_ns : ev.ts_ns;
   }
 
@@ -318,6 +319,7 @@ struct ProcessTable::Impl {
     if (p.name.empty()) p.name = t.name;
     if (!successful_exec) {
       if (p.exepath.empty()) p.exepath = t.exepath;
+      p.exe_32bit = p.exe_32bit || t.exe_32bit;  // only an exec record says it
       if (p.argv.empty() && !t.argv.empty()) {
         AssignArgv(&p.argv, t.argv);  // reuses string buffers: no allocation per event
         p.argv_truncated = t.argv_truncated;

@@ -80,6 +80,7 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   p.name = p.exepath = p.cwd = p.cgroup = p.container_id = "x";
   p.argv = {"a"};
   p.argv_truncated = true;
+  p.exe_32bit = true;
   p.cgroup_id = 9;
   p.ns = {1, 2, 3, 4, 5, 6, 7};
   p.tty = 9;
@@ -128,8 +129,10 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   const auto &q = d.proc;
   CHECK(std::tie(p.pid, p.tid, p.ppid, p.vpid, p.pidns_level, p.uid, p.gid, p.euid, p.egid, p.loginuid) ==
         std::tie(q.pid, q.tid, q.ppid, q.vpid, q.pidns_level, q.uid, q.gid, q.euid, q.egid, q.loginuid));
-  CHECK(std::tie(p.cap_effective, p.cap_permitted, p.start_ns, p.exec_ns, p.cgroup_id, p.tty, p.argv_truncated) ==
-        std::tie(q.cap_effective, q.cap_permitted, q.start_ns, q.exec_ns, q.cgroup_id, q.tty, q.argv_truncated));
+  CHECK(std::tie(p.cap_effective, p.cap_permitted, p.start_ns, p.exec_ns, p.cgroup_id, p.tty, p.argv_truncated,
+                 p.exe_32bit) ==
+        std::tie(q.cap_effective, q.cap_permitted, q.start_ns, q.exec_ns, q.cgroup_id, q.tty, q.argv_truncated,
+                 q.exe_32bit));
   CHECK(std::tie(p.name, p.exepath, p.cwd, p.cgroup, p.container_id, p.argv) ==
         std::tie(q.name, q.exepath, q.cwd, q.cgroup, q.container_id, q.argv));
   CHECK(std::tie(p.ns.pid, p.ns.mnt, p.ns.net, p.ns.user, p.ns.uts, p.ns.ipc, p.ns.cgroup) ==

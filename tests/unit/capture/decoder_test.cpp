@@ -111,7 +111,7 @@ TEST_CASE("exec record: header, argv, exe, cwd, pre-exec comm", "[unit]") {
   static const char kArgv[] = "/bin/ls\0-la\0/tmp";
   std::memcpy(r.argv, kArgv, sizeof(kArgv));
   r.argv_len = sizeof(kArgv);
-  r.flags = VG_EXEC_HAVE_ENTER | VG_EXEC_ARGV_TRUNC;
+  r.flags = VG_EXEC_HAVE_ENTER | VG_EXEC_ARGV_TRUNC | VG_EXEC_ADDR32;
   std::strcpy(r.old_comm, "sh");
   std::strcpy(r.filename, "ls");
   SetChain(&r.exe, {"ls", "bin", "usr"});
@@ -137,8 +137,13 @@ TEST_CASE("exec record: header, argv, exe, cwd, pre-exec comm", "[unit]") {
   CHECK(e.proc.cwd == "/home/work");
   CHECK(e.proc.argv == std::vector<std::string>{"/bin/ls", "-la", "/tmp"});
   CHECK(e.proc.argv_truncated);
+  CHECK(e.proc.exe_32bit);
   CHECK(e.args.name == "sh");
   CHECK(e.file.path == "ls");
+  r.flags = VG_EXEC_HAVE_ENTER;
+  REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+  CHECK_FALSE(e.proc.exe_32bit);
+  CHECK_FALSE(e.proc.argv_truncated);
   CHECK(e.file.abspath == "/home/work/ls");
 }
 

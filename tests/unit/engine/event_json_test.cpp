@@ -31,6 +31,7 @@ ProcessInfo MakeProcess(uint32_t seed) {
   p.exepath = "/usr/bin/bash";
   p.argv = {"bash", "-c", "echo \"hi\" \\ \n\t", ""};
   p.argv_truncated = true;
+  p.exe_32bit = seed % 2 == 0;
   p.cwd = "/home/ünïcode";
   p.cgroup_id = 77 + seed;
   p.cgroup = "/system.slice/docker-abc.scope";
@@ -73,6 +74,7 @@ void CheckProcessEqual(const ProcessInfo& a, const ProcessInfo& b) {
   CHECK(a.exepath == b.exepath);
   CHECK(a.argv == b.argv);
   CHECK(a.argv_truncated == b.argv_truncated);
+  CHECK(a.exe_32bit == b.exe_32bit);
   CHECK(a.cwd == b.cwd);
   CHECK(a.cgroup_id == b.cgroup_id);
   CHECK(a.cgroup == b.cgroup);

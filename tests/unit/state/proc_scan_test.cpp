@@ -195,6 +195,26 @@ TEST_CASE("a fake /proc tree: odd comm, missing files, non-numeric entries", "[u
   std::system(("rm -rf " + root).c_str());
 }
 
+TEST_CASE("IsElf32: the ELF class of a file, false for anything that is not a 32-bit ELF", "[unit][procfs]") {
+  char tmpl[] = "/tmp/vigil-elfclass-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl;
+  auto write = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(dir + "/" + name, std::ios::binary) << bytes;
+    return dir + "/" + name;
+  };
+  CHECK(IsElf32(write("i386", std::string("\x7f" "ELF\x01\x01\x01", 7))));
+  CHECK(IsElf32(write("class-only", std::string("\x7f" "ELF\x01", 5))));
+  CHECK_FALSE(IsElf32(write("x86_64", std::string("\x7f" "ELF\x02\x01\x01", 7))));
+  CHECK_FALSE(IsElf32(write("short", std::string("\x7f" "EL", 3))));
+  CHECK_FALSE(IsElf32(write("script", "#!/bin/sh\nexit 0\n")));
+  CHECK_FALSE(IsElf32(write("empty", "")));
+  CHECK_FALSE(IsElf32(dir + "/missing"));
+  CHECK_FALSE(IsElf32(dir));  // a directory
+  CHECK_FALSE(IsElf32("/proc/self/exe"));  // this test, a 64-bit program
+  std::system(("rm -rf " + dir).c_str());
+}
+
 TEST_CASE("seeding a process table from the scan gives ancestry for running processes", "[unit][procfs]") {
   Child child;
   ProcessTable table;

@@ -159,6 +159,40 @@ TEST_CASE("fork then exec builds the chain and replaces the image", "[unit][stat
   CHECK(t.table.Stats().misses == 0);
 }
 
+// Only an exec record says whether the image is 32-bit (the exec program reads
+// the new address space's size); every later event of the process, and its
+// forked children until they exec, carry it from the table.
+TEST_CASE("a 32-bit image: set by its exec, carried to later events and forks, cleared by a 64-bit exec",
+          "[unit][state]") {
+  Tree t;
+  t.Seed(1, 0, "/usr/lib/systemd/systemd", {"/sbin/init"});
+  t.Seed(600, 1, "/usr/bin/bash", {"-bash"});
+  t.Fork(600, 700);
+  t.ChildStart(700, 600, 200 * kSec);
+  t.Make(EventType::execve, 700);
+  t.event.proc.exepath = "/tmp/x86";
+  t.event.proc.exe_32bit = true;
+  t.table.Apply(t.event);
+  CHECK(t.event.proc.exe_32bit);
+  CHECK(t.Open(700).proc.exe_32bit);
+  CHECK(t.Exit(700).proc.exe_32bit);  // exited: the entry stays for late events
+  REQUIRE(t.table.Find(700) != nullptr);
+  CHECK(t.table.Find(700)->exe_32bit);
+
+  t.Fork(600, 710);
+  t.ChildStart(710, 600, 201 * kSec);
+  t.Make(EventType::execve, 710);
+  t.event.proc.exepath = "/tmp/x86";
+  t.event.proc.exe_32bit = true;
+  t.table.Apply(t.event);
+  t.Fork(710, 711);  // the 32-bit program forks: the child runs the same image
+  REQUIRE(t.table.Find(711) != nullptr);
+  CHECK(t.table.Find(711)->exe_32bit);
+  CHECK_FALSE(t.Exec(711, "/usr/bin/true", {"true"}).proc.exe_32bit);  // a 64-bit image replaces it
+  CHECK_FALSE(t.Open(711).proc.exe_32bit);
+  CHECK_FALSE(t.Open(600).proc.exe_32bit);
+}
+
 TEST_CASE("enrichment fills only what the record left empty", "[unit][state]") {
   struct Case {
     const char* what;
