@@ -563,6 +563,14 @@ std::string Timestomp(const Scratch& s) {
   return st.st_mtime == 1546300800 ? "" : "touch -d did not set the time";
 }
 
+std::string Run32BitProgram(const Scratch& s) {
+  const std::string bin = s.dir + "/agent32";
+  if (!CopyFile(VIGIL_ELF32_PAUSE, bin, 0700)) return "copy of the i386 test program failed";
+  // It exits 7 when it ran as i386 code; execv fails (step 99) where the kernel refuses 32-bit programs.
+  const std::string note = RunQuiet({bin});
+  return note == "child failed at step 7" ? "" : "the i386 program did not run: " + note;
+}
+
 std::string HiddenDirInTmp(const Scratch& s) {
   const std::string d = "/tmp/.e2e-" + s.tag;
   if (mkdir(d.c_str(), 0700) != 0) return Err("mkdir");

@@ -66,6 +66,7 @@ std::string LogTruncate(const Scratch& s);
 std::string HistoryTruncate(const Scratch& s);
 std::string ChmodSetuid(const Scratch& s);
 std::string Timestomp(const Scratch& s);  // touch -d 2019-01-01 on a new file
+std::string Run32BitProgram(const Scratch& s);  // a static i386 program copied to <dir>/agent32, run
 std::string HiddenDirInTmp(const Scratch& s);
 
 // --- execution, network ---

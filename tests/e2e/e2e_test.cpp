@@ -121,6 +121,7 @@ const std::vector<Step> kSteps = {
     {"truncate .bash_history", HistoryTruncate},
     {"chmod 4755", ChmodSetuid},
     {"touch -d 2019-01-01", Timestomp},
+    {"run a 32-bit (i386) program", Run32BitProgram},
     {"hidden dir in /tmp", HiddenDirInTmp},
     {"nginx spawns sh", NginxSpawnsShell},
     {"memfd exec", MemfdExec},
@@ -176,6 +177,7 @@ const std::vector<Expect> kExpected = {
     {"Setuid or Setgid Bit Set", "Warning", {{"fd.name", "{dir}/suid-{tag}"}, {"evt.arg.mode", "4755"}}},
     {"Hidden File Created in Temporary Directory", "Notice", {{"fd.name", "/tmp/.e2e-{tag}"}}},
     {"File Timestamp Set Into the Past", "Warning", {{"fd.name", "{dir}/stomped-{tag}"}, {"proc.name", "touch"}}},
+    {"32-bit Executable Run", "Warning", {{"proc.exepath", "{dir}/agent32"}}},
     // execution, network
     {"Shell Spawned by Server Process", "Critical", {{"proc.pname", "nginx"}, {"proc.cmdline", "e2e-{tag}"}}},
     {"Execution From Temporary Directory", "Notice", {{"proc.exepath", "{dir}/nginx"}}},
