@@ -167,24 +167,23 @@ TEST_CASE("a 32-bit image: set by its exec, carried to later events and forks, c
   Tree t;
   t.Seed(1, 0, "/usr/lib/systemd/systemd", {"/sbin/init"});
   t.Seed(600, 1, "/usr/bin/bash", {"-bash"});
-  t.Fork(600, 700);
-  t.ChildStart(700, 600, 200 * kSec);
-  t.Make(EventType::execve, 700);
-  t.event.proc.exepath = "/tmp/x86";
-  t.event.proc.exe_32bit = true;
-  t.table.Apply(t.event);
-  CHECK(t.event.proc.exe_32bit);
+  // bash forks `child`, which execs a 32-bit program: the record says so
+  auto spawn32 = [&](uint32_t child, uint64_t start_ns) -> Event& {
+    t.Fork(600, child);
+    t.ChildStart(child, 600, start_ns);
+    t.Make(EventType::execve, child);
+    t.event.proc.exepath = "/tmp/x86";
+    t.event.proc.exe_32bit = true;
+    t.table.Apply(t.event);
+    return t.event;
+  };
+  CHECK(spawn32(700, 200 * kSec).proc.exe_32bit);
   CHECK(t.Open(700).proc.exe_32bit);
   CHECK(t.Exit(700).proc.exe_32bit);  // exited: the entry stays for late events
   REQUIRE(t.table.Find(700) != nullptr);
   CHECK(t.table.Find(700)->exe_32bit);
 
-  t.Fork(600, 710);
-  t.ChildStart(710, 600, 201 * kSec);
-  t.Make(EventType::execve, 710);
-  t.event.proc.exepath = "/tmp/x86";
-  t.event.proc.exe_32bit = true;
-  t.table.Apply(t.event);
+  spawn32(710, 201 * kSec);
   t.Fork(710, 711);  // the 32-bit program forks: the child runs the same image
   REQUIRE(t.table.Find(711) != nullptr);
   CHECK(t.table.Find(711)->exe_32bit);
