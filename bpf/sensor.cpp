@@ -114,6 +114,26 @@ std::string VerifierVerdict(const std::string& log) {
   return verdict;
 }
 
+// Why a load failed, for one log line, never empty: the program and the
+// verifier's verdict when a program was refused, else the error and the
+// first line of libbpf's log that says what failed (a map the kernel would
+// not create, say).
+std::string LoadFailure(const std::string& log, int err) {
+  const std::string failed = FailedProgram(log);
+  const std::string verdict = VerifierVerdict(log);
+  if (!failed.empty()) return "program " + failed + ": " + (verdict.empty() ? strerror(-err) : verdict);
+  std::string first;
+  std::size_t pos = 0;
+  while (pos < log.size() && first.empty()) {
+    std::size_t next = log.find('\n', pos);
+    if (next == std::string::npos) next = log.size();
+    std::string_view line(log.data() + pos, next - pos);
+    if (line.find("failed") != std::string_view::npos) first.assign(line);
+    pos = next + 1;
+  }
+  return std::string(strerror(-err)) + (first.empty() ? "" : " (" + first + ")");
+}
+
 int64_t BootToWallNs() {
   timespec rt, bt;
   clock_gettime(CLOCK_REALTIME, &rt);
@@ -254,6 +274,8 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
       return nullptr;
     }
     bpf_map__set_max_entries(impl->skel->events, options.ringbuf_bytes);
+    if (options.fail_typed_load && build == BpfBuild::kTyped)
+      bpf_map__set_max_entries(bpf_object__find_map_by_name(impl->skel->obj, "vg_exec_pending"), 0);
     bool fork_btf = false;
     bpf_program* prog;
     bpf_object__for_each_program(prog, impl->skel->obj) {
@@ -281,8 +303,8 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
     // Chosen automatically, the typed build gives way to the compat build
     // (the same programs) before any program is given up.
     if (options.build == BpfBuild::kAuto && build == BpfBuild::kTyped) {
-      spdlog::warn("the typed BPF build failed to load on this kernel ({}{}); loading the compat build instead",
-                   failed.empty() ? std::string() : "program " + failed + ": ", VerifierVerdict(log));
+      spdlog::warn("the typed BPF build failed to load on this kernel ({}); loading the compat build instead",
+                   LoadFailure(log, err));
       spdlog::debug("libbpf's log of that load:\n{}", log);
       build = impl->build = BpfBuild::kCompat;
       continue;

@@ -45,6 +45,10 @@ struct SensorOptions {
   bool seed_from_proc = true;           // ScanProcesses() into the table at start
   std::vector<std::string> disable;     // program names not to load (tests, operators)
   BpfBuild build = BpfBuild::kAuto;
+  // Fault injection for tests: every load of the typed build fails (one of its
+  // maps is given a size the kernel refuses), so that the auto choice's fall
+  // back to the compat build runs for real on a kernel that loads both.
+  bool fail_typed_load = false;
 };
 
 // A program that was not loaded, and why.

@@ -54,6 +54,51 @@ TEST_CASE("the BPF build loaded is the one asked for, or by the kernel's support
   }
 }
 
+// Where the typed build does not load (a kernel that offers bpf_rdonly_cast
+// but whose verifier refuses a typed program), the auto choice loads the
+// compat build instead and captures. The failure is injected (a map the
+// kernel refuses to create, typed attempt only): this kernel loads both.
+TEST_CASE("auto: a typed build that does not load gives way to the compat build, which captures", "[root]") {
+  if (!TheSensor().features().rdonly_cast) {
+    WARN("no bpf_rdonly_cast here: the auto choice is the compat build from the start, nothing to fall back from");
+    return;
+  }
+  capture::SensorOptions o;
+  o.ringbuf_bytes = 4u << 20;
+  o.seed_from_proc = false;
+  o.fail_typed_load = true;
+  std::string error;
+  auto s = capture::Sensor::Open(o, &error);
+  REQUIRE(s != nullptr);
+  CHECK(s->build() == capture::BpfBuild::kCompat);
+  const auto& a = s->attached();
+  CHECK(std::find(a.begin(), a.end(), "vg_sched_exec") != a.end());
+  for (const auto& d : s->disabled()) {
+    INFO(d.name << ": " << d.reason);
+    CHECK(d.reason.find("verifier") == std::string::npos);
+  }
+  // Forced typed, the same failure is an error, not a silent switch.
+  o.build = capture::BpfBuild::kTyped;
+  std::string typed_error;
+  CHECK(capture::Sensor::Open(o, &typed_error) == nullptr);
+  CHECK_THAT(typed_error, Catch::Contains("loading the BPF object failed"));
+
+  auto [child, status] = InChild([] {
+    execl("/bin/true", "true", "vigil-fallback", static_cast<char*>(nullptr));
+    return 127;
+  });
+  REQUIRE(WIFEXITED(status));
+  bool seen = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  capture::Sensor::Callback cb = [&](const Event& e) {
+    if (e.type == EventType::execve && e.proc.pid == uint32_t(child) && e.proc.argv.size() == 2 &&
+        e.proc.argv[1] == "vigil-fallback")
+      seen = true;
+  };
+  while (!seen && std::chrono::steady_clock::now() < deadline) s->Poll(100, cb);
+  CHECK(seen);
+}
+
 // Regression (quiet-host delivery): with BPF_RB_NO_WAKEUP below 256 KiB, Sensor::Poll once returned
 // on timeout without reading the ring, so on an idle machine these few events never arrived.
 TEST_CASE("fork + exec with arguments: exec event carries argv, exe, cwd, parent, container", "[root]") {
