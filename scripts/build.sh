@@ -5,5 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build}
 shift || true
-cmake -S . -B "$build_dir" -G Ninja "$@"
+# shellcheck source=scripts/ccache.sh
+. scripts/ccache.sh
+cmake -S . -B "$build_dir" -G Ninja "${CCACHE_ARGS[@]}" "$@"
 cmake --build "$build_dir" -j "$(nproc)"

@@ -9,7 +9,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 packages=(
   # build
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
   libre2-dev libyaml-cpp-dev librdkafka-dev libspdlog-dev libfmt-dev catch2
   nlohmann-json3-dev rapidjson-dev libcli11-dev libcpp-httplib-dev libsystemd-dev

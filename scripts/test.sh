@@ -24,7 +24,9 @@ step "all tests"
 ctest --test-dir build --output-on-failure --timeout 900
 
 step "sanitizer build (ASan+UBSan) of what the unprivileged tests run"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVIGIL_SANITIZE=ON >/dev/null
+# shellcheck source=scripts/ccache.sh
+. scripts/ccache.sh
+cmake -S . -B build-asan -G Ninja "${CCACHE_ARGS[@]}" -DCMAKE_BUILD_TYPE=Debug -DVIGIL_SANITIZE=ON >/dev/null
 # Only the executables the unprivileged tests run (not benchmarks or root-only tests).
 # vigil_test() names each test after its executable target; before the build, ctest
 # cannot resolve their commands, so the name stands for the target. Tests that run
