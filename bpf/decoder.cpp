@@ -287,6 +287,7 @@ void DecodeFile(const vg_file& r, const FileTail& t, std::string* scratch, Event
   FileArgs& f = e->file;
   f.fd = r.fd;
   f.flags = r.flags;
+  if (r.file_flags & VG_FF_CREATED) f.flags |= kOpenFlagCreated;
   f.mode = r.mode;
   f.owner_uid = r.owner_uid;
   f.owner_gid = r.owner_gid;

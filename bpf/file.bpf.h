@@ -9,6 +9,7 @@
 #include "common.bpf.h"
 
 #define VG_O_CREAT_WRONLY_TRUNC 01101 /* what creat() means as open flags */
+#define VG_FMODE_CREATED 0x100000     /* include/linux/fs.h: the open created the file (4.19+) */
 
 /* Scratch record with the header filled and every argument field reset. The
  * strings go into the tail in the order struct vg_file lists them, each
@@ -69,6 +70,13 @@ static __always_inline void vg_file_open(__u16 type, long ret, int dirfd, __u64 
   f->flags = flags;
   f->mode = mode;
   if (ret >= 0) {
+    /* Whether the file existed: truncating a file this call made loses
+     * nothing (bash creating its history file), one that existed may. Only
+     * asked for O_CREAT opens; a read-only open cannot create. */
+    if (flags & 0100) {
+      struct file *file = vg_fd_file((int)ret);
+      if (file && (BPF_CORE_READ(file, f_mode) & VG_FMODE_CREATED)) f->file_flags |= VG_FF_CREATED;
+    }
     f->path_len = vg_tail_user_str(f, &off, (const void *)upath);
     vg_file_of_fd(f, &off, (int)ret);
   } else {

@@ -227,6 +227,7 @@ struct vg_proc {
 #define VG_FF_BASE_IS_FILE (1u << 0) /* fd-based call (fchmod, ftruncate): base is the file itself */
 #define VG_FF_TIMES_NOW (1u << 1)    /* utimensat family: times argument NULL (both set to now) */
 #define VG_FF_TIMES_UNREAD (1u << 2) /* utimensat family: the times could not be read (counted) */
+#define VG_FF_CREATED (1u << 3)      /* open family: this call created the file (FMODE_CREATED) */
 
 /* vg_file.atime_nsec / mtime_nsec besides 0..999999999 (the first two are
  * the kernel's UTIME_NOW and UTIME_OMIT) */

@@ -183,6 +183,10 @@ inline constexpr int64_t kFileTimeNow = INT64_MIN + 1;   // set to the current t
 inline constexpr int64_t kFileTimeOmit = INT64_MIN + 2;  // left unchanged (UTIME_OMIT)
 inline constexpr int64_t kFileTimeMin = INT64_MIN + 3;   // the earliest real time
 
+// Set in FileArgs::flags of a successful open that created the file (Falco's
+// O_F_CREATED; the kernel's FMODE_CREATED). No open flag uses bit 31.
+inline constexpr uint32_t kOpenFlagCreated = 1u << 31;
+
 // File-system arguments (open family, unlink, rename, chmod, chown, link,
 // symlink, mkdir, mount, umount, truncate, utimensat family, memfd, module
 // load by fd).
@@ -192,7 +196,7 @@ struct FileArgs {
   std::string abspath;     // resolved to absolute where possible, else empty
   std::string target;      // rename/link: new path; symlink: link path; mount: dir
   std::string target_abs;  // `target` resolved to absolute, else empty
-  uint32_t flags = 0;      // open flags, unlinkat/renameat2/linkat flags, mount flags (low bits), umount flags
+  uint32_t flags = 0;      // open flags (| kOpenFlagCreated), unlinkat/renameat2/linkat flags, mount flags (low bits), umount flags
   uint32_t mode = 0;       // open/creat/mkdir/chmod mode
   uint32_t owner_uid = 0xffffffffu;  // chown family
   uint32_t owner_gid = 0xffffffffu;

@@ -737,7 +737,8 @@ const std::vector<FieldDef>& AllFields() {
          }, nullptr, 0},
         {"evt.args", T::kString, A::kNone, true, "All arguments as one name=value string.", GetEvtArgs, nullptr, 0},
         {"evt.arg.flags", T::kString, A::kNone, true,
-         "Flags: open flags as names (O_WRONLY|O_CREAT|...), else the number (clone/unshare/mount flags).",
+         "Flags: open flags as names (O_WRONLY|O_CREAT|...; O_F_CREATED when the open created the file), else "
+         "the number (clone/unshare/mount flags).",
          GetEvtArg, SetOpenFlags, kArgFlags},
         {"evt.arg.path", T::kString, A::kNone, true, "Path argument as given (file events); exe path for exec.",
          GetEvtArg, SetFdNameRaw, kArgPath},

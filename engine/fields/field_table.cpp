@@ -227,6 +227,7 @@ constexpr OpenFlag kOpenFlags[] = {
     {02000, "O_APPEND"},     {04000, "O_NONBLOCK"},    {010000, "O_DSYNC"},     {040000, "O_DIRECT"},
     {0100000, "O_LARGEFILE"}, {0200000, "O_DIRECTORY"}, {0400000, "O_NOFOLLOW"}, {01000000, "O_NOATIME"},
     {02000000, "O_CLOEXEC"}, {04000000, "O_SYNC"},     {010000000, "O_PATH"},   {020000000, "O_TMPFILE"},
+    {kOpenFlagCreated, "O_F_CREATED"},
 };
 }  // namespace
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "capture_fixture.h"
+#include "engine/fields/field_table.h"
 
 using namespace vigil;
 using namespace vigil::capture::testing;
@@ -74,6 +75,33 @@ TEST_CASE("open O_WRONLY|O_CREAT: path, flags, mode, fd result", "[root]") {
     CHECK(t->event.file.length == 123);
   }
   close(fd);
+}
+
+// Issue 17: an O_TRUNC open that creates the file (bash writing its first
+// history file) must be told from one that truncates an existing file.
+TEST_CASE("O_CREAT open: O_F_CREATED only when the call created the file", "[root]") {
+  TheSensor();
+  Drain();
+  TempDir dir;
+  std::string file = dir.path + "/history";
+  const int flags = O_WRONLY | O_CREAT | O_TRUNC;
+  int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, file.c_str(), flags, 0600));
+  REQUIRE(fd >= 0);
+  close(fd);
+  auto created = WaitMine(EventType::openat, file);
+  REQUIRE(created);
+  CHECK((created->event.file.flags & kOpenFlagCreated) != 0);
+  std::string rendered;
+  RenderOpenFlags(created->event.file.flags, &rendered);
+  CHECK(rendered == "O_WRONLY|O_CREAT|O_TRUNC|O_F_CREATED");
+
+  fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, file.c_str(), flags, 0600));
+  REQUIRE(fd >= 0);
+  close(fd);
+  auto existed = WaitMine(EventType::openat, file);
+  REQUIRE(existed);
+  CHECK((existed->event.file.flags & kOpenFlagCreated) == 0);
+  CHECK((existed->event.file.flags & static_cast<uint32_t>(flags)) == static_cast<uint32_t>(flags));
 }
 
 TEST_CASE("relative path with a dirfd is made absolute; failure carries -errno", "[root]") {
