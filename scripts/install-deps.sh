@@ -15,6 +15,8 @@ packages=(
   nlohmann-json3-dev rapidjson-dev libcli11-dev libcpp-httplib-dev libsystemd-dev
   # tests, benchmarks, packaging
   kcat libbpf-tools stress-ng iproute2 util-linux procps
+  # the e2e benign workload (everyday administration that must not alert)
+  passwd logrotate openssh-client iputils-ping python3
   rpm lintian rpmlint debootstrap dpkg-dev file systemd-container
   qemu-system-x86 busybox-static cpio
 )
