@@ -117,6 +117,12 @@ TEST_CASE("the ia32 probe agrees with the kernel, and falls back to the config u
   waitpid(pid, &st, 0);
   INFO(got);
   REQUIRE(WIFEXITED(st));
+  if (direct == 1) {
+    // A kernel without ia32 emulation refuses int 0x80 (SIGSEGV) before any
+    // seccomp filter sees it: the probe's own answer stands, "no".
+    CHECK(got.rfind(std::to_string(static_cast<int>(Ia32Syscalls::kOff)) + " ", 0) == 0);
+    return;
+  }
   CHECK_THAT(got, Catch::Contains("may not test it (int 0x80 killed by SIGSYS"));
   // The configuration of this kernel, read the same way, says what the kernel showed above
   // (or cannot be read: then "unknown", never a wrong "no").
