@@ -67,6 +67,8 @@ std::string HistoryTruncate(const Scratch& s);
 std::string ChmodSetuid(const Scratch& s);
 std::string Timestomp(const Scratch& s);  // touch -d 2019-01-01 on a new file
 std::string Run32BitProgram(const Scratch& s);  // a static i386 program copied to <dir>/agent32, run
+// Set by Run32BitProgram when the kernel refused the i386 exec (no ia32 emulation).
+extern bool g_kernel_refuses_32bit;
 std::string HiddenDirInTmp(const Scratch& s);
 
 // --- execution, network ---

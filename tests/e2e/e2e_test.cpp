@@ -90,6 +90,7 @@ struct Expect {
   const char* priority;
   std::vector<std::pair<const char*, const char*>> fields;  // output field contains text ({tag}, {dir})
   bool in_container = false;
+  const bool* not_expected_if = nullptr;  // set by a step: this kernel cannot do the action
 };
 
 const std::vector<Step> kSteps = {
@@ -177,7 +178,7 @@ const std::vector<Expect> kExpected = {
     {"Setuid or Setgid Bit Set", "Warning", {{"fd.name", "{dir}/suid-{tag}"}, {"evt.arg.mode", "4755"}}},
     {"Hidden File Created in Temporary Directory", "Notice", {{"fd.name", "/tmp/.e2e-{tag}"}}},
     {"File Timestamp Set Into the Past", "Warning", {{"fd.name", "{dir}/stomped-{tag}"}, {"proc.name", "touch"}}},
-    {"32-bit Executable Run", "Warning", {{"proc.exepath", "{dir}/agent32"}}},
+    {"32-bit Executable Run", "Warning", {{"proc.exepath", "{dir}/agent32"}}, false, &g_kernel_refuses_32bit},
     // execution, network
     {"Shell Spawned by Server Process", "Critical", {{"proc.pname", "nginx"}, {"proc.cmdline", "e2e-{tag}"}}},
     {"Execution From Temporary Directory", "Notice", {{"proc.exepath", "{dir}/nginx"}}},
@@ -241,8 +242,13 @@ TEST_CASE("vigil run alerts on real malicious actions done safely", "[root][e2e]
   CHECK(forks.overruns() == 0);
   CHECK(RemoveScratch(s) == "");
 
-  std::size_t found = 0;
+  std::size_t found = 0, expected = 0;
   for (const auto& want : kExpected) {
+    if (want.not_expected_if != nullptr && *want.not_expected_if) {
+      std::printf("  not expected on this kernel: %s\n", want.rule);
+      continue;
+    }
+    ++expected;
     bool hit = false;
     for (const auto& a : alerts) {
       if (a.rule != want.rule || !ours.count(a.pid)) continue;
@@ -261,11 +267,11 @@ TEST_CASE("vigil run alerts on real malicious actions done safely", "[root][e2e]
     CHECK(hit);
   }
   std::printf("e2e: %zu of %zu expected alerts arrived (%zu alerts from this test, %zu in the file)\n", found,
-              kExpected.size(),
+              expected,
               static_cast<std::size_t>(std::count_if(alerts.begin(), alerts.end(),
                                                      [&](const SeenAlert& a) { return ours.count(a.pid) > 0; })),
               alerts.size());
-  if (found != kExpected.size()) {
+  if (found != expected) {
     for (const auto& a : alerts)
       if (ours.count(a.pid)) std::printf("    seen: %s\n", Describe(a).c_str());
   }
