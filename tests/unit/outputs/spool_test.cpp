@@ -229,6 +229,61 @@ TEST_CASE("A full spool drops the oldest segments and counts the undelivered rec
   CHECK(n == 2000 - total_dropped);
 }
 
+// Issue 24 item 1: overflow deleted the oldest segments even when their
+// records were handed out (held only by the producer's queue), so a crash
+// lost them uncounted. In-flight records now stay; newer, never handed out
+// segments go instead, and every record is in the spool or counted.
+TEST_CASE("Spool overflow keeps records in flight and counts every record it loses", "[unit]") {
+  TempDir dir;
+  auto s = OpenSpool(dir.path, 64 << 10, 8 << 10);
+  const std::string payload(200, 'a');
+  uint64_t lost = 0, dropped = 0, seq = 0;
+  for (int i = 0; i < 100; ++i) REQUIRE(s->Append(payload, &dropped));
+  std::string p;
+  for (int i = 0; i < 50; ++i) REQUIRE(s->ReadNext(&seq, &p));  // 1..50 in flight
+  CHECK(s->in_flight_bytes() == 50 * (out::kSpoolHeaderSize + payload.size()));
+  for (int i = 0; i < 2000; ++i) {
+    dropped = 0;
+    if (!s->Append(payload, &dropped)) ++lost;
+    lost += dropped;
+  }
+  CHECK(lost > 0);
+  CHECK(s->refused_full() == 0);  // newer segments could always go
+  CHECK(s->bytes() <= 64u << 10);
+  for (uint64_t q = 1; q <= 50; ++q) CHECK(s->Retains(q));
+  CHECK(s->pending() + lost == 2100);
+  // After a failed delivery the in-flight records are handed out again.
+  s->Rewind();
+  std::vector<uint64_t> got;
+  while (s->ReadNext(&seq, &p)) got.push_back(seq);
+  REQUIRE(got.size() == 2100 - lost);
+  for (uint64_t q = 1; q <= 50; ++q) CHECK(got[q - 1] == q);
+  CHECK(got.back() == 2100);
+}
+
+TEST_CASE("A spool full of records in flight refuses new records instead of evicting them", "[unit]") {
+  TempDir dir;
+  auto s = OpenSpool(dir.path, 64 << 10, 8 << 10);
+  const std::string payload(200, 'a');
+  uint64_t dropped = 0, seq = 0, stored = 0;
+  std::string p;
+  for (int i = 0; i < 1000; ++i) {
+    if (s->Append(payload, &dropped)) ++stored;
+    CHECK(dropped == 0);
+    while (s->ReadNext(&seq, &p)) {
+    }  // everything handed out at once (a producer with room)
+  }
+  CHECK(s->refused_full() == 1000 - stored);
+  CHECK(s->refused_full() > 0);
+  CHECK(s->bytes() <= 64u << 10);
+  CHECK(s->pending() == stored);
+  for (uint64_t q = 1; q <= stored; ++q) CHECK(s->Retains(q));
+  // Delivered records make room again.
+  for (uint64_t q = 1; q <= stored; ++q) s->Ack(q);
+  s->Maintain(true);
+  CHECK(s->Append(payload, &dropped));
+}
+
 TEST_CASE("A corrupt cursor file replays everything rather than skipping", "[unit]") {
   TempDir dir;
   {
