@@ -9,6 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "outputs/paths.h"
+
 namespace vigil::outputs {
 
 FileSink::FileSink(FileSinkOptions options) : options_(std::move(options)) {
@@ -29,12 +31,24 @@ void FileSink::LogError(const char* what, int err) {
     last_error_log_ = now;
   }
   failing_ = true;
+  counters_.MarkFailing(err);
 }
 
 bool FileSink::EnsureOpen() {
   if (fd_ >= 0) return true;
   if (options_.path.empty()) return false;
   int fd = ::open(options_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == ENOENT) {
+    // A fresh machine has no log directory yet: create it (and its parents).
+    const std::string dir = ParentDir(options_.path);
+    if (auto err = MakeDirs(dir, kDirMode)) {
+      if (!failing_ || Clock::now() - last_error_log_ > std::chrono::seconds(10))
+        spdlog::error("{} sink: {}", Name(), *err);
+    } else {
+      spdlog::info("{} sink: created directory {} (mode {:o})", Name(), dir, kDirMode);
+      fd = ::open(options_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    }
+  }
   if (fd < 0) {
     LogError("cannot open", errno);
     return false;
@@ -132,6 +146,7 @@ void FileSink::Flush() {
     spdlog::info("{} sink: writing to {} again, nothing lost", Name(),
                  options_.path.empty() ? "fd" : options_.path);
     failing_ = false;
+    counters_.MarkDelivering();
   }
   MaybeSync(false);
 }
@@ -162,7 +177,8 @@ void FileSink::Close(int deadline_ms) {
     Flush();
   }
   if (!pending_.empty())
-    spdlog::error("{} sink: closing with {} alerts unwritten", Name(), pending_.size());
+    spdlog::error("{} sink: closing with {} alerts never written to {}: counted as dropped", Name(),
+                  pending_.size(), options_.path.empty() ? "fd" : options_.path);
   counters_.dropped.fetch_add(pending_.size(), std::memory_order_relaxed);
   MaybeSync(true);
 }

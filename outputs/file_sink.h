@@ -2,7 +2,8 @@
 //
 // Contract:
 // - File mode 0600 on creation; opened O_APPEND so other writers (or a
-//   restarted agent) never interleave inside a line.
+//   restarted agent) never interleave inside a line. A missing directory
+//   (and its missing parents) is created with mode 0750 (kDirMode).
 // - Size rotation: before a line would take the file past max_size_bytes the
 //   file is renamed to PATH.1 (PATH.1 -> PATH.2 ... up to `backups`; the oldest
 //   is removed) and a new PATH is created. backups = 0 truncates instead.
@@ -11,10 +12,15 @@
 // - Write errors (ENOSPC, EIO, a removed directory) are logged with the path
 //   and errno, the line is kept in memory and retried every retry_interval_ms;
 //   a partially written line is completed, never duplicated or torn. Lines
-//   beyond max_pending_bytes drop the oldest unwritten line (counted).
+//   beyond max_pending_bytes drop the oldest unwritten line (counted). While
+//   lines cannot be written the sink is marked failing (SinkCounters), which
+//   fails /healthz. Lines still unwritten when Close() gives up are counted
+//   as dropped and logged.
 // - fsync_interval_ms: 0 = fdatasync after every batch of lines written,
 //   otherwise at most that long between a write and its fdatasync; < 0 never.
 #pragma once
+
+#include <sys/types.h>
 
 #include <atomic>
 #include <chrono>
@@ -40,6 +46,8 @@ struct FileSinkOptions {
 
 class FileSink : public Sink {
  public:
+  static constexpr mode_t kDirMode = 0750;
+
   explicit FileSink(FileSinkOptions options);
   ~FileSink() override;
 

@@ -332,7 +332,33 @@ void KafkaSink::Tick() {
   RaiseOverflowAlert(false);
   Pump();
   spool_->Maintain();
-  pending_snapshot_.store(spool_->pending(), std::memory_order_relaxed);
+  const uint64_t pending = spool_->pending();
+  pending_snapshot_.store(pending, std::memory_order_relaxed);
+  CheckProgress(pending);
+}
+
+void KafkaSink::CheckProgress(uint64_t pending) {
+  // librdkafka retries without end (message.timeout.ms=0) and reports no
+  // error while the brokers are away, so health is judged by progress:
+  // alerts waiting and none delivered for stall_after_ms.
+  const auto now = Clock::now();
+  const uint64_t sent = counters_.sent.load(std::memory_order_relaxed);
+  if (pending == 0 || sent != sent_at_progress_) {
+    sent_at_progress_ = sent;
+    last_progress_ = now;
+    if (stalled_) {
+      spdlog::info("kafka sink: delivering again ({} alerts pending)", pending);
+      stalled_ = false;
+      counters_.MarkDelivering();
+    }
+    return;
+  }
+  if (!stalled_ && now - last_progress_ >= std::chrono::milliseconds(options_.stall_after_ms)) {
+    stalled_ = true;
+    counters_.MarkFailing(0);
+    spdlog::error("kafka sink: nothing delivered for {} ms with {} alerts pending in spool {}",
+                  options_.stall_after_ms, pending, options_.spool.dir);
+  }
 }
 
 uint64_t KafkaSink::spool_pending() const { return spool_->pending(); }

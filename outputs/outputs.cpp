@@ -4,6 +4,7 @@
 
 #include "outputs/file_sink.h"
 #include "outputs/kafka_sink.h"
+#include "outputs/paths.h"
 
 namespace vigil::outputs {
 
@@ -48,6 +49,15 @@ std::optional<std::string> BuildOutputs(const OutputsConfig& config, FanOut* fan
     fanout->AddSink(std::move(sink), capacity, config.kafka.min_priority);
   }
   return std::nullopt;
+}
+
+std::vector<std::string> CheckOutputs(const OutputsConfig& config) {
+  std::vector<std::string> problems;
+  if (config.file.enabled)
+    if (auto err = CheckWritable(config.file.path, false)) problems.push_back("outputs.file.path: " + *err);
+  if (config.kafka.enabled)
+    if (auto err = CheckWritable(config.kafka.spool_dir, true)) problems.push_back("outputs.kafka.spool_dir: " + *err);
+  return problems;
 }
 
 }  // namespace vigil::outputs

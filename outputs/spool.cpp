@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "outputs/paths.h"
 #include "outputs/spool_record.h"
 
 namespace vigil::outputs {
@@ -116,8 +117,9 @@ void Spool::ScanSegment(Segment* seg, bool newest) {
 
 bool Spool::Recover(std::string* error) {
   const std::string& dir = options_.dir;
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    *error = "spool: cannot create directory " + dir + ": " + std::strerror(errno);
+  // A fresh machine has no /var/lib/vigil yet: create the missing parents too.
+  if (auto err = MakeDirs(dir, 0700)) {
+    *error = "spool: " + *err;
     return false;
   }
   std::string ack_path = dir + "/ack";

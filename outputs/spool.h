@@ -48,7 +48,7 @@ struct SpoolOptions {
 
 class Spool {
  public:
-  // Creates DIR (mode 0700) when missing and recovers what is in it. Returns
+  // Creates DIR and its missing parents (mode 0700) and recovers what is in it. Returns
   // nullptr and sets *error when the directory cannot be used.
   static std::unique_ptr<Spool> Open(const SpoolOptions& options, std::string* error);
   ~Spool();

@@ -116,23 +116,60 @@ TEST_CASE("File sink reopens its path after logrotate moved the file", "[unit]")
 
 TEST_CASE("File sink keeps alerts while the path cannot be opened, writes them later", "[unit]") {
   TempDir dir;
-  auto sub = dir.path / "missing";
+  auto sub = dir.path / "blocked";
+  { std::ofstream(sub) << "a file where the directory should be"; }
   auto o = Options(sub / "alerts.json");
   o.retry_interval_ms = 1;
   out::FileSink sink(o);
   for (int i = 0; i < 5; ++i) sink.Write(MakeAlert(i));
   CHECK(sink.pending() == 5);
   CHECK(sink.counters().sent == 0);
+  // Failing while it cannot write: /healthz reads this.
+  CHECK(sink.counters().failing_since_ns.load() != 0);
+  CHECK(sink.counters().last_errno.load() == ENOTDIR);
+  fs::remove(sub);
   fs::create_directory(sub);
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
   sink.Tick();
   CHECK(sink.pending() == 0);
   CHECK(Lines(sub / "alerts.json").size() == 5);
   CHECK(sink.counters().sent == 5);
+  CHECK(sink.counters().failing_since_ns.load() == 0);
+}
+
+// Issue 22 / issue 24 item 6: on a fresh machine /var/log/vigil did not
+// exist, every alert stayed unwritten and was lost at exit. The sink creates
+// the missing directories (0750).
+TEST_CASE("File sink creates its missing log directory and parents with mode 0750", "[unit]") {
+  TempDir dir;
+  auto path = dir.path / "var" / "log" / "vigil" / "alerts.json";
+  out::FileSink sink(Options(path));
+  sink.Write(MakeAlert(1));
+  CHECK(sink.counters().sent == 1);
+  CHECK(Lines(path).size() == 1);
+  for (auto d : {dir.path / "var", dir.path / "var" / "log", dir.path / "var" / "log" / "vigil"}) {
+    struct stat st {};
+    REQUIRE(::stat(d.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0750);
+  }
+}
+
+TEST_CASE("File sink counts alerts never written when it closes as dropped", "[unit]") {
+  TempDir dir;
+  auto blocker = dir.path / "blocked";
+  { std::ofstream(blocker) << "x"; }
+  auto o = Options(blocker / "alerts.json");
+  o.retry_interval_ms = 1;
+  out::FileSink sink(o);
+  for (int i = 0; i < 3; ++i) sink.Write(MakeAlert(i));
+  sink.Close(20);
+  CHECK(sink.counters().sent == 0);
+  CHECK(sink.counters().dropped == 3);
 }
 
 TEST_CASE("File sink bounds the retry buffer and counts what it drops", "[unit]") {
   TempDir dir;
+  { std::ofstream(dir.path / "no") << "a file, so the path cannot be opened"; }
   auto o = Options(dir.path / "no" / "alerts.json");
   o.max_pending_bytes = 1000;
   out::FileSink sink(o);

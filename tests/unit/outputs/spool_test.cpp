@@ -1,5 +1,6 @@
 // Disk spool: ordering, acknowledgement, restart, corruption, bounds.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -282,6 +283,21 @@ TEST_CASE("A spool full of records in flight refuses new records instead of evic
   for (uint64_t q = 1; q <= stored; ++q) s->Ack(q);
   s->Maintain(true);
   CHECK(s->Append(payload, &dropped));
+}
+
+// Issue 22: with Kafka enabled on a fresh machine the agent refused to start
+// because /var/lib/vigil (the spool's parent) was missing.
+TEST_CASE("Spool creates its directory and missing parents with mode 0700", "[unit]") {
+  TempDir dir;
+  auto spool_dir = dir.path / "var" / "lib" / "vigil" / "spool";
+  auto s = OpenSpool(spool_dir);
+  uint64_t dropped = 0;
+  CHECK(s->Append("x", &dropped));
+  for (auto d : {dir.path / "var" / "lib", dir.path / "var" / "lib" / "vigil", spool_dir}) {
+    struct stat st {};
+    REQUIRE(::stat(d.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0700);
+  }
 }
 
 TEST_CASE("A corrupt cursor file replays everything rather than skipping", "[unit]") {
