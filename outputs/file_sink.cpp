@@ -163,7 +163,22 @@ void FileSink::MaybeSync(bool force) {
   }
 }
 
+void FileSink::CheckPath() {
+  const auto now = Clock::now();
+  if (options_.path.empty() || fd_ < 0 || now < next_path_check_) return;
+  next_path_check_ = now + std::chrono::milliseconds(options_.path_check_interval_ms);
+  struct stat open_st {}, path_st {};
+  if (::fstat(fd_, &open_st) != 0) return;
+  const bool gone = ::stat(options_.path.c_str(), &path_st) != 0;
+  if (!gone && path_st.st_dev == open_st.st_dev && path_st.st_ino == open_st.st_ino) return;
+  spdlog::warn("{} sink: {} was {}; opening it anew", Name(), options_.path,
+               gone ? "deleted" : "replaced or renamed");
+  CloseFd();
+  EnsureOpen();
+}
+
 void FileSink::Tick() {
+  CheckPath();
   if (reopen_requested_.load(std::memory_order_relaxed) || (!pending_.empty() && Clock::now() >= retry_at_))
     Flush();
   MaybeSync(false);

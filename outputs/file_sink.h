@@ -9,6 +9,10 @@
 //   is removed) and a new PATH is created. backups = 0 truncates instead.
 // - Reopen() (SIGHUP/SIGUSR1, logrotate's "move then signal") closes and
 //   reopens PATH at the next Tick().
+// - Every path_check_interval_ms (default 1 s) Tick() compares PATH's inode
+//   with the open file's: a file deleted or renamed away (not through
+//   logrotate's signal) is noticed and PATH opened anew, so alerts go to an
+//   unlinked inode for at most that long.
 // - Write errors (ENOSPC, EIO, a removed directory) are logged with the path
 //   and errno, the line is kept in memory and retried every retry_interval_ms;
 //   a partially written line is completed, never duplicated or torn. Lines
@@ -42,6 +46,7 @@ struct FileSinkOptions {
   int fsync_interval_ms = 1000;
   uint64_t max_pending_bytes = 64ull << 20;
   int retry_interval_ms = 200;
+  int path_check_interval_ms = 1000;
 };
 
 class FileSink : public Sink {
@@ -71,6 +76,7 @@ class FileSink : public Sink {
   void CloseFd();
   void Rotate();
   void MaybeSync(bool force);
+  void CheckPath();
   void LogError(const char* what, int err);
 
   FileSinkOptions options_;
@@ -83,6 +89,7 @@ class FileSink : public Sink {
   bool failing_ = false;         // in an error episode (for logging once)
   Clock::time_point last_sync_ = Clock::now();
   Clock::time_point retry_at_{};
+  Clock::time_point next_path_check_{};
   Clock::time_point last_error_log_{};
   std::atomic<bool> reopen_requested_{false};
 };

@@ -167,6 +167,29 @@ TEST_CASE("File sink counts alerts never written when it closes as dropped", "[u
   CHECK(sink.counters().dropped == 3);
 }
 
+// Issue 24 item 7: a deleted alert file was not noticed; alerts went on being
+// counted as sent into the unlinked inode until a SIGHUP.
+TEST_CASE("File sink notices its file deleted or renamed away and opens the path anew", "[unit]") {
+  TempDir dir;
+  auto path = dir.path / "alerts.json";
+  auto o = Options(path);
+  o.path_check_interval_ms = 0;
+  out::FileSink sink(o);
+  sink.Write(MakeAlert(1));
+  fs::remove(path);
+  sink.Tick();
+  sink.Write(MakeAlert(2));
+  REQUIRE(Lines(path).size() == 1);
+  CHECK(Lines(path)[0].find("uuid-2") != std::string::npos);
+  fs::rename(path, dir.path / "moved.json");
+  sink.Tick();
+  sink.Write(MakeAlert(3));
+  REQUIRE(Lines(path).size() == 1);
+  CHECK(Lines(path)[0].find("uuid-3") != std::string::npos);
+  CHECK(Lines(dir.path / "moved.json").size() == 1);
+  CHECK(sink.counters().sent == 3);
+}
+
 TEST_CASE("File sink bounds the retry buffer and counts what it drops", "[unit]") {
   TempDir dir;
   { std::ofstream(dir.path / "no") << "a file, so the path cannot be opened"; }
