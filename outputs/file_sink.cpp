@@ -34,10 +34,25 @@ void FileSink::LogError(const char* what, int err) {
   counters_.MarkFailing(err);
 }
 
+void FileSink::Refuse(const std::string& why) {
+  auto now = Clock::now();
+  if (!failing_ || now - last_error_log_ > std::chrono::seconds(10)) {
+    spdlog::error("{} sink: refusing to write: {} ({} alerts kept for retry)", Name(), why, pending_.size());
+    last_error_log_ = now;
+  }
+  failing_ = true;
+  counters_.MarkFailing(EPERM);
+}
+
 bool FileSink::EnsureOpen() {
   if (fd_ >= 0) return true;
   if (options_.path.empty()) return false;
-  int fd = ::open(options_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  constexpr int kFlags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
+  if (auto err = CheckOwnedPath(ParentDir(options_.path), PathKind::kParentDir)) {
+    Refuse(*err);
+    return false;
+  }
+  int fd = ::open(options_.path.c_str(), kFlags, 0600);
   if (fd < 0 && errno == ENOENT) {
     // A fresh machine has no log directory yet: create it (and its parents).
     const std::string dir = ParentDir(options_.path);
@@ -46,11 +61,20 @@ bool FileSink::EnsureOpen() {
         spdlog::error("{} sink: {}", Name(), *err);
     } else {
       spdlog::info("{} sink: created directory {} (mode {:o})", Name(), dir, kDirMode);
-      fd = ::open(options_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+      fd = ::open(options_.path.c_str(), kFlags, 0600);
     }
+  }
+  if (fd < 0 && errno == ELOOP) {
+    Refuse(options_.path + ": a symbolic link; refusing to follow it");
+    return false;
   }
   if (fd < 0) {
     LogError("cannot open", errno);
+    return false;
+  }
+  if (auto err = CheckOwnedFd(fd, options_.path, PathKind::kFile)) {
+    ::close(fd);
+    Refuse(*err);
     return false;
   }
   struct stat st {};
@@ -172,7 +196,7 @@ void FileSink::CheckPath() {
   const bool gone = ::stat(options_.path.c_str(), &path_st) != 0;
   if (!gone && path_st.st_dev == open_st.st_dev && path_st.st_ino == open_st.st_ino) return;
   spdlog::warn("{} sink: {} was {}; opening it anew", Name(), options_.path,
-               gone ? "deleted" : "replaced or renamed");
+               gone ? "deleted or renamed away" : "replaced");
   CloseFd();
   EnsureOpen();
 }

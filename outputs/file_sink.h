@@ -3,7 +3,9 @@
 // Contract:
 // - File mode 0600 on creation; opened O_APPEND so other writers (or a
 //   restarted agent) never interleave inside a line. A missing directory
-//   (and its missing parents) is created with mode 0750 (kDirMode).
+//   (and its missing parents) is created with mode 0750 (kDirMode). PATH is
+//   opened O_NOFOLLOW and refused, like its directory, when another user
+//   controls it (see paths.h): logged, kept for retry, the sink failing.
 // - Size rotation: before a line would take the file past max_size_bytes the
 //   file is renamed to PATH.1 (PATH.1 -> PATH.2 ... up to `backups`; the oldest
 //   is removed) and a new PATH is created. backups = 0 truncates instead.
@@ -78,6 +80,7 @@ class FileSink : public Sink {
   void MaybeSync(bool force);
   void CheckPath();
   void LogError(const char* what, int err);
+  void Refuse(const std::string& why);
 
   FileSinkOptions options_;
   int fd_ = -1;

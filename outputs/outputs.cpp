@@ -17,6 +17,7 @@ std::optional<std::string> BuildOutputs(const OutputsConfig& config, FanOut* fan
     fanout->AddSink(std::make_unique<FileSink>(o), capacity, config.stdout_sink.min_priority);
   }
   if (config.file.enabled) {
+    if (auto err = CheckSinkFile(config.file.path)) return "outputs.file.path: refusing " + *err;
     FileSinkOptions o;
     o.path = config.file.path;
     o.format = config.file.format;
@@ -53,10 +54,16 @@ std::optional<std::string> BuildOutputs(const OutputsConfig& config, FanOut* fan
 
 std::vector<std::string> CheckOutputs(const OutputsConfig& config) {
   std::vector<std::string> problems;
-  if (config.file.enabled)
-    if (auto err = CheckWritable(config.file.path, false)) problems.push_back("outputs.file.path: " + *err);
-  if (config.kafka.enabled)
-    if (auto err = CheckWritable(config.kafka.spool_dir, true)) problems.push_back("outputs.kafka.spool_dir: " + *err);
+  if (config.file.enabled) {
+    if (auto err = CheckSinkFile(config.file.path)) problems.push_back("outputs.file.path: refusing " + *err);
+    else if (auto werr = CheckWritable(config.file.path, false)) problems.push_back("outputs.file.path: " + *werr);
+  }
+  if (config.kafka.enabled) {
+    if (auto err = CheckOwnedPath(config.kafka.spool_dir, PathKind::kPrivateDir))
+      problems.push_back("outputs.kafka.spool_dir: spool: refusing " + *err);
+    else if (auto werr = CheckWritable(config.kafka.spool_dir, true))
+      problems.push_back("outputs.kafka.spool_dir: " + *werr);
+  }
   return problems;
 }
 

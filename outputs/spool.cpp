@@ -36,7 +36,7 @@ bool ParseSegmentName(const char* name, uint64_t* first_seq) {
 }
 
 bool ReadWholeFile(const std::string& path, std::string* out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return false;
   out->clear();
   char buf[65536];
@@ -122,8 +122,12 @@ bool Spool::Recover(std::string* error) {
     *error = "spool: " + *err;
     return false;
   }
+  if (auto err = CheckOwnedPath(dir, PathKind::kPrivateDir)) {
+    *error = "spool: refusing " + *err;
+    return false;
+  }
   std::string ack_path = dir + "/ack";
-  ack_fd_ = ::open(ack_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  ack_fd_ = ::open(ack_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (ack_fd_ < 0) {
     *error = "spool: cannot open " + ack_path + ": " + std::strerror(errno);
     return false;
@@ -180,7 +184,7 @@ bool Spool::Recover(std::string* error) {
 
   if (!segments_.empty() && segments_.rbegin()->second.bytes < options_.segment_bytes) {
     const Segment& newest = segments_.rbegin()->second;
-    write_fd_ = ::open(newest.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    write_fd_ = ::open(newest.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
     if (write_fd_ < 0) {
       *error = "spool: cannot open " + newest.path + ": " + std::strerror(errno);
       return false;
@@ -205,7 +209,7 @@ bool Spool::OpenWriter(uint64_t first_seq) {
   seg.first_seq = first_seq;
   seg.end_seq = first_seq;
   seg.path = SegmentPath(options_.dir, first_seq);
-  int fd = ::open(seg.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int fd = ::open(seg.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     spdlog::error("spool: cannot create {}: {}", seg.path, std::strerror(errno));
     return false;
@@ -350,7 +354,7 @@ bool Spool::ReadNext(uint64_t* seq, std::string* payload) {
       auto it = segments_.upper_bound(read_seq_);
       if (it != segments_.begin()) --it;
       if (it == segments_.end()) return false;
-      read_fd_ = ::open(it->second.path.c_str(), O_RDONLY | O_CLOEXEC);
+      read_fd_ = ::open(it->second.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
       if (read_fd_ < 0) {
         spdlog::error("spool: cannot read {}: {}", it->second.path, std::strerror(errno));
         return false;

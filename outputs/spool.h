@@ -49,7 +49,9 @@ struct SpoolOptions {
 class Spool {
  public:
   // Creates DIR and its missing parents (mode 0700) and recovers what is in it. Returns
-  // nullptr and sets *error when the directory cannot be used.
+  // nullptr and sets *error when the directory cannot be used, or another
+  // user controls it (a symlink, not owned by root or us, writable by group
+  // or others: paths.h). Files in it are opened O_NOFOLLOW.
   static std::unique_ptr<Spool> Open(const SpoolOptions& options, std::string* error);
   ~Spool();
 

@@ -172,6 +172,6 @@ TEST_CASE("CheckOutputs reports sink paths that cannot be created, creating noth
   REQUIRE(problems.size() == 2);
   CHECK(problems[0] == "outputs.file.path: " + dir + "/file/alerts.json: cannot be created: " + dir +
                            "/file is not a directory");
-  CHECK(problems[1] == "outputs.kafka.spool_dir: " + dir + "/file: not a directory");
+  CHECK(problems[1] == "outputs.kafka.spool_dir: spool: refusing " + dir + "/file: not a directory");
   std::filesystem::remove_all(dir);
 }

@@ -7,11 +7,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "outputs/fanout.h"
 #include "outputs/file_sink.h"
+#include "outputs/paths.h"
 
 namespace fs = std::filesystem;
 namespace out = vigil::outputs;
@@ -188,6 +190,55 @@ TEST_CASE("File sink notices its file deleted or renamed away and opens the path
   CHECK(Lines(path)[0].find("uuid-3") != std::string::npos);
   CHECK(Lines(dir.path / "moved.json").size() == 1);
   CHECK(sink.counters().sent == 3);
+}
+
+// Issue 24 item 8: the sink followed a symlink planted at its path and
+// appended to a file other users could write. Both are refused, with the
+// path and the reason, and the alerts are kept (the sink failing).
+TEST_CASE("File sink refuses a symlink, a group/other-writable file or an other-writable directory", "[unit]") {
+  TempDir dir;
+  auto target = dir.path / "target";
+  { std::ofstream(target) << ""; }
+  struct Case {
+    const char* what;
+    std::function<fs::path()> setup;
+  };
+  const Case cases[] = {
+      {"a symbolic link", [&] {
+         fs::create_symlink(target, dir.path / "link.json");
+         return dir.path / "link.json";
+       }},
+      {"writable by group or others (mode 0666)", [&] {
+         { std::ofstream(dir.path / "open.json") << ""; }
+         fs::permissions(dir.path / "open.json", fs::perms(0666));
+         return dir.path / "open.json";
+       }},
+      {"writable by others (mode 0777)", [&] {
+         fs::create_directory(dir.path / "open-dir");
+         fs::permissions(dir.path / "open-dir", fs::perms(0777));
+         return dir.path / "open-dir" / "alerts.json";
+       }},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    const fs::path path = c.setup();
+    out::FileSink sink(Options(path));
+    sink.Write(MakeAlert(1));
+    CHECK(sink.counters().sent == 0);
+    CHECK(sink.pending() == 1);
+    CHECK(sink.counters().failing_since_ns.load() != 0);
+    auto err = out::CheckSinkFile(path.string());
+    REQUIRE(err);
+    CHECK(err->find(c.what) != std::string::npos);
+  }
+  CHECK(fs::file_size(target) == 0);  // nothing went through the link
+  // A sticky directory writable by all (like /tmp) is fine: others cannot
+  // remove or rename the sink's file there.
+  fs::create_directory(dir.path / "sticky");
+  fs::permissions(dir.path / "sticky", fs::perms(01777));
+  out::FileSink sticky(Options(dir.path / "sticky" / "alerts.json"));
+  sticky.Write(MakeAlert(2));
+  CHECK(sticky.counters().sent == 1);
 }
 
 TEST_CASE("File sink bounds the retry buffer and counts what it drops", "[unit]") {

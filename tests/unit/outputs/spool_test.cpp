@@ -300,6 +300,28 @@ TEST_CASE("Spool creates its directory and missing parents with mode 0700", "[un
   }
 }
 
+// Issue 24 item 8: a 0777 spool directory was accepted, so another user could
+// move a pending segment away (alerts lost) or plant one.
+TEST_CASE("Spool refuses a directory writable by group or others, or a symlink", "[unit]") {
+  TempDir dir;
+  out::SpoolOptions o;
+  std::string error;
+  fs::create_directory(dir.path / "open");
+  fs::permissions(dir.path / "open", fs::perms(0777));
+  o.dir = (dir.path / "open").string();
+  CHECK_FALSE(out::Spool::Open(o, &error));
+  CHECK(error == "spool: refusing " + o.dir + ": writable by group or others (mode 0777); another user could "
+                 "move or replace spooled alerts");
+  fs::create_directory(dir.path / "real");
+  fs::permissions(dir.path / "real", fs::perms(0700));
+  fs::create_directory_symlink(dir.path / "real", dir.path / "link");
+  o.dir = (dir.path / "link").string();
+  CHECK_FALSE(out::Spool::Open(o, &error));
+  CHECK(error == "spool: refusing " + o.dir + ": a symbolic link; refusing to follow it");
+  o.dir = (dir.path / "real").string();
+  CHECK(out::Spool::Open(o, &error));
+}
+
 TEST_CASE("A corrupt cursor file replays everything rather than skipping", "[unit]") {
   TempDir dir;
   {
