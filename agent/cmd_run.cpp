@@ -156,7 +156,8 @@ MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor& sensor, co
                                      ds.rejected[i]);
   for (const auto& [rule, n] : h.by_rule) m.rule_matches.emplace_back(rule, n);
   for (const auto& st : fanout.Stats())
-    m.sinks.push_back({st.name, st.sent, st.failed, st.spooled, st.dropped, st.queued});
+    m.sinks.push_back({st.name, st.sent, st.failed, st.spooled, st.dropped, st.queued, st.failing,
+                       st.failing_for_ms / 1000, st.last_errno != 0 ? std::strerror(st.last_errno) : ""});
   const auto ts = sensor.table_stats();
   m.process_table_size = ts.size;
   m.process_table_evictions = ts.evictions;
@@ -172,6 +173,10 @@ int Run(const RunOptions& o) {
   auto loaded = LoadAll(o);
   if (!loaded) return 2;
   if (o.dry_run) {
+    // What `run` would find when opening the sinks, without creating anything.
+    const auto sink_problems = outputs::CheckOutputs(loaded->config.outputs);
+    for (const auto& p : sink_problems) spdlog::error("outputs: {}", p);
+    if (!sink_problems.empty()) return 2;
     std::printf("configuration (%s) and rules are valid; %zu enforcing rule(s)\n", loaded->config.source.c_str(),
                 loaded->policy.rules.size());
     return 0;
@@ -451,13 +456,15 @@ int Run(const RunOptions& o) {
   }
   Notify("STOPPING=1");
   spdlog::info("stopping: flushing outputs");
-  LogStats(*sensor, fanout, hot.events, hot.alerts);
   metrics.reset();
-  sensor.reset();
+  // The final counters after the sinks closed: alerts they could not deliver
+  // by then are counted as dropped in this line.
   fanout.Stop(5000);
+  LogStats(*sensor, fanout, hot.events, hot.alerts);
+  sensor.reset();
   for (const auto& s : fanout.Stats())
     if (s.queued != 0 || s.dropped != 0)
-      spdlog::warn("outputs: {} ended with {} queued and {} dropped alerts", s.name, s.queued, s.dropped);
+      spdlog::error("outputs: {} ended with {} queued and {} dropped alerts", s.name, s.queued, s.dropped);
   return rc;
 }
 

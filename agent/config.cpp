@@ -1,10 +1,12 @@
 #include "agent/config.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include <fstream>
+#include <cerrno>
+#include <cstring>
 #include <set>
-#include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
@@ -14,6 +16,14 @@ namespace {
 bool IsDir(const std::string& p) {
   struct stat st {};
   return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string FileKind(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a plain file";
 }
 
 bool Exists(const std::string& p) {
@@ -168,6 +178,42 @@ void ParseEnforcement(const YAML::Node& e, const std::string& source, AgentConfi
   }
 }
 
+// Reads the configuration file: a regular file of at most kMaxConfigBytes.
+// A directory, FIFO or device is refused before any read (/dev/zero would
+// never end; a FIFO with no writer would block open()).
+std::optional<std::string> ReadConfigText(const std::string& file, std::string* text) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return file + ": cannot read the configuration file: " + std::strerror(errno);
+  struct stat st {};
+  std::optional<std::string> err;
+  if (::fstat(fd, &st) != 0) err = file + ": cannot read the configuration file: " + std::strerror(errno);
+  else if (S_ISDIR(st.st_mode)) err = file + ": is a directory; -c takes a YAML file (rules directories go in rules.paths or -r)";
+  else if (!S_ISREG(st.st_mode)) err = file + ": not a regular file (" + FileKind(st.st_mode) + "); expected a YAML file";
+  else if (static_cast<uint64_t>(st.st_size) > kMaxConfigBytes)
+    err = file + ": " + std::to_string(st.st_size) + " bytes, larger than the " + std::to_string(kMaxConfigBytes >> 10) +
+          " KiB a configuration file may have";
+  if (!err) {
+    // Read at most one byte past the cap: a file that grows meanwhile is still bounded.
+    text->resize(kMaxConfigBytes + 1);
+    std::size_t got = 0;
+    while (got < text->size()) {
+      const ssize_t n = ::read(fd, text->data() + got, text->size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        err = file + ": cannot read the configuration file: " + std::strerror(errno);
+        break;
+      }
+      if (n == 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    text->resize(got);
+    if (!err && got > kMaxConfigBytes)
+      err = file + ": larger than the " + std::to_string(kMaxConfigBytes >> 10) + " KiB a configuration file may have";
+  }
+  ::close(fd);
+  return err;
+}
+
 }  // namespace
 
 std::vector<std::string> DefaultRulesPaths() {
@@ -191,15 +237,13 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
   YAML::Node root;
   const std::string file = path.empty() ? kDefaultConfigPath : path;
   if (!path.empty() || Exists(file)) {
-    std::ifstream in(file);
-    if (!in) {
-      r.errors.push_back(file + ": cannot read the configuration file");
+    std::string text;
+    if (auto err = ReadConfigText(file, &text)) {
+      r.errors.push_back(*err);
       return r;
     }
-    std::stringstream text;
-    text << in.rdbuf();
     try {
-      root = YAML::Load(text.str());
+      root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
       r.errors.push_back(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
                          ": invalid YAML: " + e.msg);

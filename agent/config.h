@@ -17,10 +17,13 @@
 //   the key and the expected type. `outputs:` is checked by the outputs
 //   parser, where an unknown key is an error (a misspelt sink option would
 //   silently send alerts nowhere). It never throws.
+// - The file must be a regular file of at most kMaxConfigBytes: a directory,
+//   FIFO or device (/dev/zero) is an error naming what it is, never a hang.
 // - With no file (the default path absent and no -c), the built-in defaults
 //   apply: the default ruleset, alerts to stdout and to /var/log/vigil/alerts.json.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +34,8 @@
 namespace vigil::agent {
 
 inline constexpr const char* kDefaultConfigPath = "/etc/vigil/vigil.yaml";
+// A configuration file larger than this is refused (vigil.yaml is a few KiB).
+inline constexpr uint64_t kMaxConfigBytes = 1u << 20;
 
 struct AgentConfig {
   std::string source;  // the file read, or "built-in defaults"

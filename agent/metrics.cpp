@@ -86,6 +86,9 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
     Header(o, m.name, std::string_view(m.name).ends_with("_total") ? "counter" : "gauge", m.help);
     for (const auto& sink : s.sinks) o << m.name << "{sink=\"" << LabelValue(sink.name) << "\"} " << sink.*(m.field) << '\n';
   }
+  Header(o, "vigil_sink_delivering", "gauge", "1 while a sink delivers, 0 while it cannot (see /healthz).");
+  for (const auto& sink : s.sinks)
+    o << "vigil_sink_delivering{sink=\"" << LabelValue(sink.name) << "\"} " << (sink.failing ? 0 : 1) << '\n';
   Header(o, "vigil_process_table_size", "gauge", "Processes tracked.");
   o << "vigil_process_table_size " << s.process_table_size << '\n';
   Header(o, "vigil_process_table_evictions_total", "counter", "Processes evicted from the full table.");
@@ -129,13 +132,21 @@ std::unique_ptr<MetricsServer> MetricsServer::Start(const std::string& host, int
     if (!p->published) {
       res.status = 503;
       res.set_content("starting\n", "text/plain");
-    } else if (age > std::chrono::seconds(p->stale_after_s)) {
-      res.status = 503;
-      res.set_content("stalled: the event loop has not reported for " +
-                          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(age).count()) + "s\n",
-                      "text/plain");
     } else {
-      res.set_content("ok\n", "text/plain");
+      std::string problems;
+      if (age > std::chrono::seconds(p->stale_after_s))
+        problems += "stalled: the event loop has not reported for " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(age).count()) + "s\n";
+      for (const auto& sink : p->snapshot.sinks)
+        if (sink.failing)
+          problems += "sink " + sink.name + ": cannot deliver for " + std::to_string(sink.failing_for_s) + "s" +
+                      (sink.problem.empty() ? "" : ": " + sink.problem) + "\n";
+      if (problems.empty()) {
+        res.set_content("ok\n", "text/plain");
+      } else {
+        res.status = 503;
+        res.set_content(problems, "text/plain");
+      }
     }
   });
   p->server.Get("/metrics", [p](const httplib::Request&, httplib::Response& res) {

@@ -5,7 +5,8 @@
 //   a snapshot under a mutex. The HTTP thread renders only from the snapshot,
 //   so scraping never touches the sensor, the engine or the BPF maps.
 // - /healthz answers 200 "ok" while the hot thread has published within the
-//   last `stale_after_s` seconds, else 503 with the reason.
+//   last `stale_after_s` seconds and every sink delivers, else 503 with the
+//   reasons (one line each).
 // - /metrics answers in the Prometheus text format (version 0.0.4).
 #pragma once
 
@@ -26,6 +27,11 @@ struct MetricsSnapshot {
   struct Sink {
     std::string name;
     uint64_t sent = 0, failed = 0, spooled = 0, dropped = 0, queued = 0;
+    // Cannot deliver (file: cannot open or write; kafka: nothing delivered
+    // while alerts wait): for how long and why.
+    bool failing = false;
+    uint64_t failing_for_s = 0;
+    std::string problem;
   };
   std::vector<Sink> sinks;
   uint64_t process_table_size = 0;

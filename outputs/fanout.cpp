@@ -119,6 +119,12 @@ std::vector<SinkStats> FanOut::Stats() const {
     s.spooled = c.spooled.load(std::memory_order_relaxed);
     s.dropped = c.dropped.load(std::memory_order_relaxed);
     s.corrupt = c.corrupt.load(std::memory_order_relaxed);
+    if (const int64_t since = c.failing_since_ns.load(std::memory_order_relaxed); since != 0) {
+      const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+      s.failing = true;
+      s.failing_for_ms = now > since ? static_cast<uint64_t>(now - since) / 1000000 : 0;
+      s.last_errno = c.last_errno.load(std::memory_order_relaxed);
+    }
     {
       std::lock_guard lock(w->mu);
       s.queued = w->queue.size();

@@ -9,6 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "outputs/paths.h"
+
 namespace vigil::outputs {
 
 FileSink::FileSink(FileSinkOptions options) : options_(std::move(options)) {
@@ -29,14 +31,50 @@ void FileSink::LogError(const char* what, int err) {
     last_error_log_ = now;
   }
   failing_ = true;
+  counters_.MarkFailing(err);
+}
+
+void FileSink::Refuse(const std::string& why) {
+  auto now = Clock::now();
+  if (!failing_ || now - last_error_log_ > std::chrono::seconds(10)) {
+    spdlog::error("{} sink: refusing to write: {} ({} alerts kept for retry)", Name(), why, pending_.size());
+    last_error_log_ = now;
+  }
+  failing_ = true;
+  counters_.MarkFailing(EPERM);
 }
 
 bool FileSink::EnsureOpen() {
   if (fd_ >= 0) return true;
   if (options_.path.empty()) return false;
-  int fd = ::open(options_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  constexpr int kFlags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW;
+  if (auto err = CheckOwnedPath(ParentDir(options_.path), PathKind::kParentDir)) {
+    Refuse(*err);
+    return false;
+  }
+  int fd = ::open(options_.path.c_str(), kFlags, 0600);
+  if (fd < 0 && errno == ENOENT) {
+    // A fresh machine has no log directory yet: create it (and its parents).
+    const std::string dir = ParentDir(options_.path);
+    if (auto err = MakeDirs(dir, kDirMode)) {
+      if (!failing_ || Clock::now() - last_error_log_ > std::chrono::seconds(10))
+        spdlog::error("{} sink: {}", Name(), *err);
+    } else {
+      spdlog::info("{} sink: created directory {} (mode {:o})", Name(), dir, kDirMode);
+      fd = ::open(options_.path.c_str(), kFlags, 0600);
+    }
+  }
+  if (fd < 0 && errno == ELOOP) {
+    Refuse(options_.path + ": a symbolic link; refusing to follow it");
+    return false;
+  }
   if (fd < 0) {
     LogError("cannot open", errno);
+    return false;
+  }
+  if (auto err = CheckOwnedFd(fd, options_.path, PathKind::kFile)) {
+    ::close(fd);
+    Refuse(*err);
     return false;
   }
   struct stat st {};
@@ -132,6 +170,7 @@ void FileSink::Flush() {
     spdlog::info("{} sink: writing to {} again, nothing lost", Name(),
                  options_.path.empty() ? "fd" : options_.path);
     failing_ = false;
+    counters_.MarkDelivering();
   }
   MaybeSync(false);
 }
@@ -148,7 +187,22 @@ void FileSink::MaybeSync(bool force) {
   }
 }
 
+void FileSink::CheckPath() {
+  const auto now = Clock::now();
+  if (options_.path.empty() || fd_ < 0 || now < next_path_check_) return;
+  next_path_check_ = now + std::chrono::milliseconds(options_.path_check_interval_ms);
+  struct stat open_st {}, path_st {};
+  if (::fstat(fd_, &open_st) != 0) return;
+  const bool gone = ::stat(options_.path.c_str(), &path_st) != 0;
+  if (!gone && path_st.st_dev == open_st.st_dev && path_st.st_ino == open_st.st_ino) return;
+  spdlog::warn("{} sink: {} was {}; opening it anew", Name(), options_.path,
+               gone ? "deleted or renamed away" : "replaced");
+  CloseFd();
+  EnsureOpen();
+}
+
 void FileSink::Tick() {
+  CheckPath();
   if (reopen_requested_.load(std::memory_order_relaxed) || (!pending_.empty() && Clock::now() >= retry_at_))
     Flush();
   MaybeSync(false);
@@ -162,7 +216,8 @@ void FileSink::Close(int deadline_ms) {
     Flush();
   }
   if (!pending_.empty())
-    spdlog::error("{} sink: closing with {} alerts unwritten", Name(), pending_.size());
+    spdlog::error("{} sink: closing with {} alerts never written to {}: counted as dropped", Name(),
+                  pending_.size(), options_.path.empty() ? "fd" : options_.path);
   counters_.dropped.fetch_add(pending_.size(), std::memory_order_relaxed);
   MaybeSync(true);
 }

@@ -209,16 +209,31 @@ void KafkaSink::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opa
 
 void KafkaSink::Append(const Message& m) {
   uint64_t dropped = 0;
+  const uint64_t refused_before = spool_->refused_full();
   auto seq = spool_->Append(PackMessage(m), &dropped);
   if (seq) counters_.spooled.fetch_add(1, std::memory_order_relaxed);
-  else counters_.dropped.fetch_add(1, std::memory_order_relaxed);  // spool write failed, logged
+  if (!seq && spool_->refused_full() > refused_before) ++dropped;  // full of records in flight
+  else if (!seq) counters_.dropped.fetch_add(1, std::memory_order_relaxed);  // write failed, logged
   if (dropped > 0) ReportOverflow(dropped);
 }
 
 void KafkaSink::ReportOverflow(uint64_t dropped) {
   counters_.dropped.fetch_add(dropped, std::memory_order_relaxed);
-  spdlog::error("kafka sink: spool {} full ({:.1f} MiB): dropped the {} oldest undelivered alerts",
-                options_.spool.dir, static_cast<double>(options_.spool.max_bytes) / (1 << 20), dropped);
+  overflow_unreported_ += dropped;
+  RaiseOverflowAlert(false);
+}
+
+void KafkaSink::RaiseOverflowAlert(bool force) {
+  // One alert per interval carries every drop since the previous one, so a
+  // long outage cannot turn into a storm of reports.
+  constexpr auto kInterval = std::chrono::seconds(5);
+  const auto now = Clock::now();
+  if (overflow_unreported_ == 0 || (!force && now - last_overflow_alert_ < kInterval)) return;
+  const uint64_t dropped = overflow_unreported_;
+  overflow_unreported_ = 0;
+  last_overflow_alert_ = now;
+  spdlog::error("kafka sink: spool {} full ({:.1f} MiB): {} undelivered alerts dropped", options_.spool.dir,
+                static_cast<double>(options_.spool.max_bytes) / (1 << 20), dropped);
   Alert a;
   a.uuid = NewUuid();
   a.time_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -227,7 +242,8 @@ void KafkaSink::ReportOverflow(uint64_t dropped) {
   a.rule = "vigil spool overflow";
   a.priority = Priority::kError;
   a.output = "Kafka spool " + options_.spool.dir + " full: " + std::to_string(dropped) +
-             " undelivered alerts dropped (oldest first)";
+             " undelivered alerts dropped (the oldest not yet handed to the producer, or the newest "
+             "when the spool holds only alerts in flight)";
   a.output_fields = {{"vigil.spool.dir", options_.spool.dir},
                      {"vigil.spool.dropped", static_cast<uint64_t>(dropped)},
                      {"vigil.spool.max_bytes", static_cast<uint64_t>(options_.spool.max_bytes)}};
@@ -239,12 +255,18 @@ void KafkaSink::ReportOverflow(uint64_t dropped) {
   std::string value = Encode(a, options_.format);
   std::string_view key = options_.key == KafkaKey::kNone ? std::string_view() : options_.host_id;
   uint64_t again = 0;
+  const uint64_t refused_before = spool_->refused_full();
   if (spool_->Append(PackMessage({a.priority, key, a.rule, value}), &again))
     counters_.spooled.fetch_add(1, std::memory_order_relaxed);
+  else if (spool_->refused_full() > refused_before)
+    ++again;  // this report itself did not fit: the next one counts it
   if (options_.on_internal_alert) options_.on_internal_alert(a);
-  // Making room for this report can drop an older segment in turn: report
-  // that too (each drop frees a whole segment, so this ends at once).
-  if (again > 0) ReportOverflow(again);
+  // Making room for this report can drop more: counted now, reported in the
+  // next interval (or at Close).
+  if (again > 0) {
+    counters_.dropped.fetch_add(again, std::memory_order_relaxed);
+    overflow_unreported_ += again;
+  }
 }
 
 void KafkaSink::Write(const Alert& alert) {
@@ -272,7 +294,10 @@ void KafkaSink::Pump() {
   uint64_t seq = 0;
   // The window counts what librdkafka holds, not what the spool still tracks:
   // records of a dropped segment may still sit in the producer's queue.
-  while (outstanding_ < options_.max_in_flight && spool_->ReadNext(&seq, &payload_)) {
+  // At most half the spool is in flight, so that room can be made for new
+  // alerts without touching records only the producer's queue holds.
+  while (outstanding_ < options_.max_in_flight && spool_->in_flight_bytes() < options_.spool.max_bytes / 2 &&
+         spool_->ReadNext(&seq, &payload_)) {
     Message m;
     if (!UnpackMessage(payload_, &m)) {
       spdlog::error("kafka sink: spool record {} has an unreadable layout; skipped", seq);
@@ -304,9 +329,36 @@ void KafkaSink::Pump() {
 }
 
 void KafkaSink::Tick() {
+  RaiseOverflowAlert(false);
   Pump();
   spool_->Maintain();
-  pending_snapshot_.store(spool_->pending(), std::memory_order_relaxed);
+  const uint64_t pending = spool_->pending();
+  pending_snapshot_.store(pending, std::memory_order_relaxed);
+  CheckProgress(pending);
+}
+
+void KafkaSink::CheckProgress(uint64_t pending) {
+  // librdkafka retries without end (message.timeout.ms=0) and reports no
+  // error while the brokers are away, so health is judged by progress:
+  // alerts waiting and none delivered for stall_after_ms.
+  const auto now = Clock::now();
+  const uint64_t sent = counters_.sent.load(std::memory_order_relaxed);
+  if (pending == 0 || sent != sent_at_progress_) {
+    sent_at_progress_ = sent;
+    last_progress_ = now;
+    if (stalled_) {
+      spdlog::info("kafka sink: delivering again ({} alerts pending)", pending);
+      stalled_ = false;
+      counters_.MarkDelivering();
+    }
+    return;
+  }
+  if (!stalled_ && now - last_progress_ >= std::chrono::milliseconds(options_.stall_after_ms)) {
+    stalled_ = true;
+    counters_.MarkFailing(0);
+    spdlog::error("kafka sink: nothing delivered for {} ms with {} alerts pending in spool {}",
+                  options_.stall_after_ms, pending, options_.spool.dir);
+  }
 }
 
 uint64_t KafkaSink::spool_pending() const { return spool_->pending(); }
@@ -315,6 +367,7 @@ uint64_t KafkaSink::spool_bytes() const { return spool_->bytes(); }
 void KafkaSink::Close(int deadline_ms) {
   if (rk_ == nullptr) return;
   auto deadline = Clock::now() + std::chrono::milliseconds(deadline_ms);
+  RaiseOverflowAlert(true);
   while (spool_->pending() > 0 && Clock::now() < deadline) {
     Pump();
     rd_kafka_poll(rk_, 10);
@@ -324,7 +377,16 @@ void KafkaSink::Close(int deadline_ms) {
     spdlog::warn("kafka sink: {} alerts not yet delivered stay in spool {} for the next start",
                  spool_->pending(), options_.spool.dir);
   rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-  rd_kafka_poll(rk_, 0);
+  // Serve the purged records' delivery reports: each is either still in the
+  // spool (sent again at the next start) or counted as dropped (OnDelivery).
+  const auto reports_until = Clock::now() + std::chrono::seconds(1);
+  while (outstanding_ > 0 && Clock::now() < reports_until) rd_kafka_poll(rk_, 10);
+  if (outstanding_ > 0)
+    spdlog::warn("kafka sink: {} delivery reports not served at exit; their alerts stay in spool {}",
+                 outstanding_, options_.spool.dir);
+  if (overflow_unreported_ > 0)
+    spdlog::error("kafka sink: {} more alerts dropped from the full spool at exit (not reported in an alert)",
+                  overflow_unreported_);
   rd_kafka_destroy(rk_);
   rk_ = nullptr;
   spool_->Close();

@@ -10,6 +10,11 @@
 //   producer's queue has drained. Records are produced in spool order, so
 //   per key (partition) order is spool order; after a restart or retry an
 //   alert may arrive twice, with the same uuid.
+// - Spool overflow never evicts a record handed to librdkafka and not yet
+//   confirmed (at most half the spool is in flight); every alert that leaves
+//   the spool undelivered counts in `dropped`, is logged and is reported in a
+//   "vigil spool overflow" alert (Error; at most one per 5 s, each carrying
+//   every drop since the previous one; the last at Close()).
 // - Producer defaults: enable.idempotence=true, acks=all, compression zstd
 //   (lz4 if this librdkafka lacks zstd, logged), message.timeout.ms=0 (retry
 //   until delivered: the spool, not a timer, bounds what is kept). Every entry
@@ -44,6 +49,9 @@ struct KafkaSinkOptions {
   SpoolOptions spool;
   std::map<std::string, std::string> properties;
   std::size_t max_in_flight = 10000;  // produced, awaiting a delivery report
+  // Alerts pending and none delivered for this long: the sink is marked
+  // failing (SinkCounters; /healthz) until a delivery succeeds.
+  int stall_after_ms = 30000;
   // Receives the alert that reports spool overflow, for the other sinks.
   std::function<void(const Alert&)> on_internal_alert;
 };
@@ -87,6 +95,8 @@ class KafkaSink : public Sink {
   void Pump();
   void Append(const Message& m);
   void ReportOverflow(uint64_t dropped);
+  void RaiseOverflowAlert(bool force);
+  void CheckProgress(uint64_t pending);
   static void OnDelivery(::rd_kafka_s* rk, const ::rd_kafka_message_s* msg, void* opaque);
 
   KafkaSinkOptions options_;
@@ -98,6 +108,11 @@ class KafkaSink : public Sink {
   std::chrono::steady_clock::time_point retry_at_{};
   std::chrono::steady_clock::time_point last_fail_log_{};
   uint64_t fails_since_log_ = 0;
+  uint64_t sent_at_progress_ = 0;
+  std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();
+  bool stalled_ = false;
+  uint64_t overflow_unreported_ = 0;  // dropped, not yet in an overflow alert
+  std::chrono::steady_clock::time_point last_overflow_alert_{};
   std::string payload_;  // reused read buffer
   std::atomic<uint64_t> pending_snapshot_{0};
 };

@@ -4,6 +4,7 @@
 
 #include "outputs/file_sink.h"
 #include "outputs/kafka_sink.h"
+#include "outputs/paths.h"
 
 namespace vigil::outputs {
 
@@ -16,6 +17,7 @@ std::optional<std::string> BuildOutputs(const OutputsConfig& config, FanOut* fan
     fanout->AddSink(std::make_unique<FileSink>(o), capacity, config.stdout_sink.min_priority);
   }
   if (config.file.enabled) {
+    if (auto err = CheckSinkFile(config.file.path)) return "outputs.file.path: refusing " + *err;
     FileSinkOptions o;
     o.path = config.file.path;
     o.format = config.file.format;
@@ -48,6 +50,21 @@ std::optional<std::string> BuildOutputs(const OutputsConfig& config, FanOut* fan
     fanout->AddSink(std::move(sink), capacity, config.kafka.min_priority);
   }
   return std::nullopt;
+}
+
+std::vector<std::string> CheckOutputs(const OutputsConfig& config) {
+  std::vector<std::string> problems;
+  if (config.file.enabled) {
+    if (auto err = CheckSinkFile(config.file.path)) problems.push_back("outputs.file.path: refusing " + *err);
+    else if (auto werr = CheckWritable(config.file.path, false)) problems.push_back("outputs.file.path: " + *werr);
+  }
+  if (config.kafka.enabled) {
+    if (auto err = CheckOwnedPath(config.kafka.spool_dir, PathKind::kPrivateDir))
+      problems.push_back("outputs.kafka.spool_dir: spool: refusing " + *err);
+    else if (auto werr = CheckWritable(config.kafka.spool_dir, true))
+      problems.push_back("outputs.kafka.spool_dir: " + *werr);
+  }
+  return problems;
 }
 
 }  // namespace vigil::outputs

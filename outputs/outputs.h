@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "outputs/config.h"
 #include "outputs/fanout.h"
@@ -15,5 +16,11 @@
 namespace vigil::outputs {
 
 std::optional<std::string> BuildOutputs(const OutputsConfig& config, FanOut* fanout);
+
+// What BuildOutputs() and the first writes would trip over, found without
+// creating or changing anything (`vigil run --dry-run`): a file sink path or
+// a spool directory that cannot be created or written. One message per
+// problem, naming the key and the path.
+std::vector<std::string> CheckOutputs(const OutputsConfig& config);
 
 }  // namespace vigil::outputs

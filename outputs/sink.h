@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -26,12 +27,25 @@ namespace vigil::outputs {
 //   spooled  alerts appended to the disk spool (kafka) or held in memory for retry
 //   dropped  alerts lost for good: queue full, retry buffer or spool full
 //   corrupt  spool records found corrupt on read and skipped
+// and the sink's health: since when it has not been able to deliver (file:
+// cannot open or write; kafka: alerts pending and none delivered for a while),
+// with the last errno when there is one. /healthz fails while any sink does.
 struct SinkCounters {
   std::atomic<uint64_t> sent{0};
   std::atomic<uint64_t> failed{0};
   std::atomic<uint64_t> spooled{0};
   std::atomic<uint64_t> dropped{0};
   std::atomic<uint64_t> corrupt{0};
+  std::atomic<int64_t> failing_since_ns{0};  // steady clock; 0 = delivering
+  std::atomic<int> last_errno{0};
+
+  void MarkFailing(int err) {
+    last_errno.store(err, std::memory_order_relaxed);
+    int64_t expected = 0;
+    const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+    failing_since_ns.compare_exchange_strong(expected, now == 0 ? 1 : now, std::memory_order_relaxed);
+  }
+  void MarkDelivering() { failing_since_ns.store(0, std::memory_order_relaxed); }
 };
 
 // A copy of SinkCounters at one moment.
@@ -43,6 +57,9 @@ struct SinkStats {
   uint64_t dropped = 0;
   uint64_t corrupt = 0;
   uint64_t queued = 0;  // alerts waiting in the sink's fan-out queue
+  bool failing = false;  // cannot deliver (see SinkCounters)
+  uint64_t failing_for_ms = 0;
+  int last_errno = 0;
 };
 
 class Sink {

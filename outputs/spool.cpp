@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "outputs/paths.h"
 #include "outputs/spool_record.h"
 
 namespace vigil::outputs {
@@ -35,7 +36,7 @@ bool ParseSegmentName(const char* name, uint64_t* first_seq) {
 }
 
 bool ReadWholeFile(const std::string& path, std::string* out) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return false;
   out->clear();
   char buf[65536];
@@ -116,12 +117,17 @@ void Spool::ScanSegment(Segment* seg, bool newest) {
 
 bool Spool::Recover(std::string* error) {
   const std::string& dir = options_.dir;
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    *error = "spool: cannot create directory " + dir + ": " + std::strerror(errno);
+  // A fresh machine has no /var/lib/vigil yet: create the missing parents too.
+  if (auto err = MakeDirs(dir, 0700)) {
+    *error = "spool: " + *err;
+    return false;
+  }
+  if (auto err = CheckOwnedPath(dir, PathKind::kPrivateDir)) {
+    *error = "spool: refusing " + *err;
     return false;
   }
   std::string ack_path = dir + "/ack";
-  ack_fd_ = ::open(ack_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  ack_fd_ = ::open(ack_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (ack_fd_ < 0) {
     *error = "spool: cannot open " + ack_path + ": " + std::strerror(errno);
     return false;
@@ -178,7 +184,7 @@ bool Spool::Recover(std::string* error) {
 
   if (!segments_.empty() && segments_.rbegin()->second.bytes < options_.segment_bytes) {
     const Segment& newest = segments_.rbegin()->second;
-    write_fd_ = ::open(newest.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    write_fd_ = ::open(newest.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
     if (write_fd_ < 0) {
       *error = "spool: cannot open " + newest.path + ": " + std::strerror(errno);
       return false;
@@ -203,7 +209,7 @@ bool Spool::OpenWriter(uint64_t first_seq) {
   seg.first_seq = first_seq;
   seg.end_seq = first_seq;
   seg.path = SegmentPath(options_.dir, first_seq);
-  int fd = ::open(seg.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int fd = ::open(seg.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     spdlog::error("spool: cannot create {}: {}", seg.path, std::strerror(errno));
     return false;
@@ -217,25 +223,45 @@ bool Spool::OpenWriter(uint64_t first_seq) {
 uint64_t Spool::cursor() const { return in_flight_.empty() ? read_seq_ : in_flight_.front().seq; }
 
 uint64_t Spool::pending() const {
-  uint64_t c = cursor();
-  return next_seq_ > c ? next_seq_ - c : 0;
+  // Summed per segment: a segment dropped to make room leaves a gap in the
+  // sequence numbers.
+  const uint64_t c = cursor();
+  uint64_t n = 0;
+  for (const auto& [first, seg] : segments_) {
+    if (seg.end_seq <= c) continue;
+    n += first >= c ? seg.records : seg.end_seq - c;
+  }
+  return n;
 }
 
-void Spool::DropOldest(uint64_t* dropped) {
+bool Spool::Retains(uint64_t seq) const {
+  auto it = segments_.upper_bound(seq);
+  if (it == segments_.begin()) return false;
+  --it;
+  return seq < it->second.end_seq;
+}
+
+// Wholly delivered, or wholly not handed out yet: no record of it is held
+// only by the producer.
+bool Spool::Droppable(const Segment& seg) const {
+  return seg.end_seq <= cursor() || seg.first_seq >= read_seq_;
+}
+
+// Deletes the oldest segment that holds no record in flight (and is not the
+// one being written), counting its records not yet delivered in *dropped.
+// False when there is none.
+bool Spool::DropOneSegment(uint64_t* dropped) {
   auto it = segments_.begin();
-  Segment seg = it->second;
-  // Only records never handed out are lost here; those in flight are still
-  // held by the caller (the producer's queue) and settle there.
-  uint64_t lost = 0;
-  if (seg.first_seq >= read_seq_) lost = seg.records;
-  else if (seg.end_seq > read_seq_) lost = std::min<uint64_t>(seg.records, seg.end_seq - read_seq_);
-  *dropped += lost;
-  while (!in_flight_.empty() && in_flight_.front().seq < seg.end_seq) in_flight_.pop_front();
+  while (std::next(it) != segments_.end() && !Droppable(it->second)) ++it;
+  if (std::next(it) == segments_.end()) return false;
+  const Segment seg = it->second;
+  if (seg.end_seq > cursor()) *dropped += seg.records;
   if (read_fd_ >= 0 && read_segment_ == seg.first_seq) CloseReader();
-  read_seq_ = std::max(read_seq_, seg.end_seq);
+  if (read_seq_ >= seg.first_seq && read_seq_ < seg.end_seq) read_seq_ = seg.end_seq;
   ::unlink(seg.path.c_str());
   total_bytes_ -= seg.bytes;
   segments_.erase(it);
+  return true;
 }
 
 std::optional<uint64_t> Spool::Append(std::string_view payload, uint64_t* dropped) {
@@ -251,7 +277,20 @@ std::optional<uint64_t> Spool::Append(std::string_view payload, uint64_t* droppe
     if (!OpenWriter(seq)) return std::nullopt;
     active = &segments_.rbegin()->second;
   }
-  while (segments_.size() > 1 && total_bytes_ + rec.size() > options_.max_bytes) DropOldest(dropped);
+  while (total_bytes_ + rec.size() > options_.max_bytes) {
+    if (DropOneSegment(dropped)) continue;
+    if (active->records > 0 && Droppable(*active)) {
+      // A bound smaller than a segment: start a new one so the full one can go.
+      if (!OpenWriter(seq)) return std::nullopt;
+      active = &segments_.rbegin()->second;
+      continue;
+    }
+    if (total_bytes_ == 0) break;  // an empty spool takes even a record larger than the bound
+    // Only segments with records in flight remain: refuse the new record
+    // rather than exceed the bound or lose the only copy of those.
+    ++refused_full_;
+    return std::nullopt;
+  }
 
   if (!WriteAll(write_fd_, rec.data(), rec.size())) {
     int err = errno;
@@ -315,7 +354,7 @@ bool Spool::ReadNext(uint64_t* seq, std::string* payload) {
       auto it = segments_.upper_bound(read_seq_);
       if (it != segments_.begin()) --it;
       if (it == segments_.end()) return false;
-      read_fd_ = ::open(it->second.path.c_str(), O_RDONLY | O_CLOEXEC);
+      read_fd_ = ::open(it->second.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
       if (read_fd_ < 0) {
         spdlog::error("spool: cannot read {}: {}", it->second.path, std::strerror(errno));
         return false;
@@ -332,7 +371,8 @@ bool Spool::ReadNext(uint64_t* seq, std::string* payload) {
       read_seq_ = rec.seq + 1;
       *seq = rec.seq;
       payload->assign(rec.payload);
-      in_flight_.push_back({rec.seq, false});
+      in_flight_.push_back({rec.seq, rec.consumed, false});
+      in_flight_bytes_ += rec.consumed;
       return true;
     }
     if (st == DecodeStatus::kCorrupt) {
@@ -354,13 +394,17 @@ void Spool::Ack(uint64_t seq) {
                              [](const InFlight& f, uint64_t s) { return f.seq < s; });
   if (it == in_flight_.end() || it->seq != seq) return;  // dropped meanwhile, or acked twice
   it->acked = true;
-  while (!in_flight_.empty() && in_flight_.front().acked) in_flight_.pop_front();
+  while (!in_flight_.empty() && in_flight_.front().acked) {
+    in_flight_bytes_ -= in_flight_.front().bytes;
+    in_flight_.pop_front();
+  }
 }
 
 void Spool::Rewind() {
   if (in_flight_.empty()) return;
   read_seq_ = in_flight_.front().seq;
   in_flight_.clear();
+  in_flight_bytes_ = 0;
   CloseReader();
 }
 

@@ -14,10 +14,13 @@
 //   ack_persist_ms and on Close(); after a restart reading resumes at the
 //   persisted cursor, so a record delivered just before a crash may be sent
 //   again (the alert uuid identifies the duplicate), never skipped.
-// - Bounded: when the spool would exceed max_bytes, whole oldest segments are
-//   deleted; Append() reports how many records that lost which had not been
-//   handed out yet. Records already handed out (in flight) leave the spool's
-//   care: the caller still holds them and accounts for them (Retains()).
+// - Bounded: when the spool would exceed max_bytes, whole segments are
+//   deleted, oldest first, but never one holding a record handed out and not
+//   yet acknowledged (in flight): the caller (the producer's queue) holds only
+//   a copy of those, which a crash would lose. Append() reports how many
+//   undelivered records the deletions lost; when no segment may go it refuses
+//   the new record instead (counted in refused_full()). So every record that
+//   leaves the spool undelivered is reported to the caller by one of the two.
 // - Corruption (bad magic, length or checksum) is detected, logged with file
 //   and offset, counted, and skipped; a torn tail of the newest segment is
 //   truncated at open so appends continue cleanly.
@@ -45,15 +48,18 @@ struct SpoolOptions {
 
 class Spool {
  public:
-  // Creates DIR (mode 0700) when missing and recovers what is in it. Returns
-  // nullptr and sets *error when the directory cannot be used.
+  // Creates DIR and its missing parents (mode 0700) and recovers what is in it. Returns
+  // nullptr and sets *error when the directory cannot be used, or another
+  // user controls it (a symlink, not owned by root or us, writable by group
+  // or others: paths.h). Files in it are opened O_NOFOLLOW.
   static std::unique_ptr<Spool> Open(const SpoolOptions& options, std::string* error);
   ~Spool();
 
-  // Appends a record and returns its sequence number, or nullopt when the
-  // write failed (error logged; nothing partial is left behind). When old
-  // segments had to go to make room, *dropped counts the undelivered records
-  // deleted with them.
+  // Appends a record and returns its sequence number, or nullopt when it was
+  // not stored: the write failed (error logged; nothing partial is left
+  // behind) or the spool is full of records in flight (refused_full() grows;
+  // not logged here). When segments had to go to make room, *dropped counts
+  // the undelivered records deleted with them.
   std::optional<uint64_t> Append(std::string_view payload, uint64_t* dropped);
 
   // The next record not yet handed out since the last Rewind(); false when
@@ -66,12 +72,13 @@ class Spool {
   // Hands out again every record handed out but not acknowledged.
   void Rewind();
 
-  // Records handed out but not acknowledged.
+  // Records handed out but not acknowledged, and their size on disk.
   std::size_t in_flight() const { return in_flight_.size(); }
+  uint64_t in_flight_bytes() const { return in_flight_bytes_; }
   // False once `seq` has been dropped to make room (or was never appended).
-  bool Retains(uint64_t seq) const {
-    return !segments_.empty() && seq >= segments_.begin()->second.first_seq && seq < next_seq_;
-  }
+  bool Retains(uint64_t seq) const;
+  // Appends refused because every segment that could go held records in flight.
+  uint64_t refused_full() const { return refused_full_; }
   // Records not yet done (approximate when corrupt records are inside).
   uint64_t pending() const;
   uint64_t bytes() const { return total_bytes_; }
@@ -93,6 +100,7 @@ class Spool {
   };
   struct InFlight {
     uint64_t seq;
+    uint64_t bytes;
     bool acked;
   };
   using Clock = std::chrono::steady_clock;
@@ -101,7 +109,8 @@ class Spool {
   bool Recover(std::string* error);
   void ScanSegment(Segment* seg, bool newest);
   bool OpenWriter(uint64_t first_seq);
-  void DropOldest(uint64_t* dropped);
+  bool Droppable(const Segment& seg) const;
+  bool DropOneSegment(uint64_t* dropped);
   void CloseReader();
   bool FillReader();
   void PersistCursor();
@@ -111,6 +120,7 @@ class Spool {
   uint64_t total_bytes_ = 0;
   uint64_t next_seq_ = 1;
   uint64_t corrupt_ = 0;
+  uint64_t refused_full_ = 0;
 
   int write_fd_ = -1;
   bool write_dirty_ = false;
@@ -119,6 +129,7 @@ class Spool {
   // Reading: the next sequence to hand out and a buffered reader on its segment.
   uint64_t read_seq_ = 1;
   std::deque<InFlight> in_flight_;
+  uint64_t in_flight_bytes_ = 0;
   int read_fd_ = -1;
   uint64_t read_segment_ = 0;   // first_seq of the segment being read
   uint64_t read_file_off_ = 0;  // file offset of read_buf_[0]

@@ -73,6 +73,13 @@ TEST_CASE("vigil run: alerts, metrics, reload keeps the old ruleset on errors, c
     Write(dir + "/broken.yaml", "- rule: Broken\n  condition: evt.type = open and\n");
     CHECK(RunToExit({"run", "--dry-run", "-c", config, "-r", dir + "/broken.yaml"}) == 2);
     CHECK(RunToExit({"run", "--dry-run", "-c", dir + "/missing.yaml", "-r", rules}) == 2);
+    // Issue 24 item 6: a file sink path that cannot be opened was "valid".
+    Write(dir + "/blocker", "a file where a directory should be");
+    Write(dir + "/bad-sink.yaml", "outputs:\n  file:\n    enabled: true\n    path: " + dir + "/blocker/alerts.json\n");
+    Agent bad({"run", "--dry-run", "-c", dir + "/bad-sink.yaml", "-r", rules});
+    CHECK(bad.Wait() == 2);
+    CHECK(bad.Log().find("outputs.file.path: " + dir + "/blocker/alerts.json: cannot be created: " + dir +
+                         "/blocker is not a directory") != std::string::npos);
   }
 
   SECTION("live") {

@@ -3,14 +3,16 @@
 // a disk spool, reporting progress on stdout so a test can take the broker
 // down, SIGKILL this process midway, and restart it on the same spool.
 //
-// Usage: kafka_driver BROKERS TOPIC SPOOL_DIR FROM TO RATE_PER_S DRAIN(0|1)
+// Usage: kafka_driver BROKERS TOPIC SPOOL_DIR FROM TO RATE_PER_S DRAIN(0|1) [SPOOL_MAX_KB]
 // Alert i: uuid derived from i (so a duplicate is recognisable), hostname
 // host-a / host-b alternating (the message key), output_fields.n = i.
-// Prints "spooled K sent S" every 500 alerts appended to the spool and "all-spooled"
-// after the last; with DRAIN=1 waits until the spool is empty, prints
-// "drained" and exits 0.
+// Prints "spooled K sent S" every 500 alerts appended to the spool and
+// "all-spooled sent S dropped D overflow_alerts K" once the sink has taken
+// the last (D: dropped by this process, K: spool overflow alerts it raised);
+// with DRAIN=1 waits until the spool is empty, prints "drained ..." and exits 0.
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -24,8 +26,8 @@
 namespace out = vigil::outputs;
 
 int main(int argc, char** argv) {
-  if (argc != 8) {
-    std::fprintf(stderr, "usage: kafka_driver BROKERS TOPIC SPOOL_DIR FROM TO RATE DRAIN\n");
+  if (argc != 8 && argc != 9) {
+    std::fprintf(stderr, "usage: kafka_driver BROKERS TOPIC SPOOL_DIR FROM TO RATE DRAIN [SPOOL_MAX_KB]\n");
     return 2;
   }
   spdlog::set_level(spdlog::level::warn);
@@ -35,7 +37,9 @@ int main(int argc, char** argv) {
   o.brokers = argv[1];
   o.topic = argv[2];
   o.spool.dir = argv[3];
-  o.spool.max_bytes = 64ull << 20;
+  o.spool.max_bytes = argc == 9 ? std::strtoull(argv[8], nullptr, 10) << 10 : 64ull << 20;
+  std::atomic<uint64_t> overflow_alerts{0};
+  o.on_internal_alert = [&](const vigil::Alert&) { overflow_alerts.fetch_add(1); };
   o.key = out::KafkaKey::kHostname;
   o.properties["reconnect.backoff.max.ms"] = "200";
   std::string error;
@@ -78,13 +82,12 @@ int main(int argc, char** argv) {
     }
     if ((i - from) % 100 == 0) report();
   }
-  const auto total = static_cast<uint64_t>(to - from);
-  while (k->counters().spooled.load() < total) {
-    report();
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  while (!fanout.WaitIdle(5)) report();
   report();
-  std::printf("all-spooled sent %llu\n", static_cast<unsigned long long>(k->counters().sent.load()));
+  std::printf("all-spooled sent %llu dropped %llu overflow_alerts %llu\n",
+              static_cast<unsigned long long>(k->counters().sent.load()),
+              static_cast<unsigned long long>(k->counters().dropped.load()),
+              static_cast<unsigned long long>(overflow_alerts.load()));
   std::fflush(stdout);
   if (!drain) {
     for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));  // killed by the test
@@ -92,10 +95,11 @@ int main(int argc, char** argv) {
   while (k->pending_snapshot() > 0 || k->counters().sent.load() == 0)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   fanout.Stop();
-  std::printf("drained sent=%llu failed=%llu dropped=%llu\n",
+  std::printf("drained sent=%llu failed=%llu dropped=%llu overflow_alerts=%llu\n",
               static_cast<unsigned long long>(k->counters().sent.load()),
               static_cast<unsigned long long>(k->counters().failed.load()),
-              static_cast<unsigned long long>(k->counters().dropped.load()));
+              static_cast<unsigned long long>(k->counters().dropped.load()),
+              static_cast<unsigned long long>(overflow_alerts.load()));
   std::fflush(stdout);
   return 0;
 }

@@ -1,6 +1,7 @@
 // vigil.yaml loading: defaults, overrides, and located diagnostics.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -126,4 +127,36 @@ TEST_CASE("a missing -c file is an error; no file at all means the built-in defa
     CHECK(d.config.outputs.file.enabled);
     CHECK_FALSE(d.config.rules_paths.empty());
   }
+}
+
+// Issue 24 item 5: -c /dev/zero, /dev/urandom or a FIFO hung (growing
+// ~180 MB/s, ignoring SIGTERM), and -c DIRECTORY gave an empty configuration
+// and a sensor with no sinks. Each is now an error naming the file and why.
+TEST_CASE("-c takes only a regular file of bounded size", "[unit]") {
+  char tmpl[] = "/tmp/vigil-config-dir-XXXXXX";
+  const std::string dir = mkdtemp(tmpl);
+  const std::string fifo = dir + "/fifo", big = dir + "/big.yaml";
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  {
+    std::ofstream out(big);
+    out << "stats_interval_s: 5\n" << std::string(vigil::agent::kMaxConfigBytes, '#') << "\n";
+  }
+  const struct {
+    std::string path, error;
+  } cases[] = {
+      {"/dev/zero", "/dev/zero: not a regular file (a character device); expected a YAML file"},
+      {"/dev/urandom", "/dev/urandom: not a regular file (a character device); expected a YAML file"},
+      {fifo, fifo + ": not a regular file (a FIFO); expected a YAML file"},
+      {dir, dir + ": is a directory; -c takes a YAML file (rules directories go in rules.paths or -r)"},
+      {big, big + ": 1048597 bytes, larger than the 1024 KiB a configuration file may have"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.path);
+    auto r = vigil::agent::LoadAgentConfig(c.path, {}, {});
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0] == c.error);
+  }
+  std::remove(fifo.c_str());
+  std::remove(big.c_str());
+  rmdir(dir.c_str());
 }

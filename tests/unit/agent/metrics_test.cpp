@@ -23,7 +23,7 @@ TEST_CASE("healthz reports starting, ok; metrics parse as Prometheus text", "[un
   s.events_total = 42;
   s.events_by_type = {{"openat", 40}, {"execve", 2}};
   s.rule_matches = {{"Rule with \"quotes\"", 3}};
-  s.sinks = {{"file", 3, 0, 0, 1, 0}};
+  s.sinks = {{"file", 3, 0, 0, 1, 0, false, 0, ""}};
   s.kernel_counters = {{"ringbuf_drop", 0}};
   server->Publish(s);
 
@@ -64,6 +64,32 @@ TEST_CASE("healthz reports a stalled event loop", "[unit]") {
   REQUIRE(h);
   CHECK(h->status == 503);
   CHECK(h->body.rfind("stalled", 0) == 0);
+}
+
+// Issue 24 item 6: /healthz said ok while the file sink could not open its
+// path and every alert was being kept for a retry that never succeeded.
+TEST_CASE("healthz fails while a sink cannot deliver, naming the sink and why", "[unit]") {
+  std::string err;
+  auto server = vigil::agent::MetricsServer::Start("127.0.0.1", 0, 10, &err);
+  REQUIRE(server != nullptr);
+  httplib::Client client("127.0.0.1", server->port());
+  vigil::agent::MetricsSnapshot s;
+  s.sinks = {{"stdout", 1, 0, 0, 0, 0, false, 0, ""},
+             {"file", 0, 4, 4, 0, 0, true, 12, "No such file or directory"}};
+  server->Publish(s);
+  auto h = client.Get("/healthz");
+  REQUIRE(h);
+  CHECK(h->status == 503);
+  CHECK(h->body == "sink file: cannot deliver for 12s: No such file or directory\n");
+  auto m = client.Get("/metrics");
+  REQUIRE(m);
+  CHECK(m->body.find("vigil_sink_delivering{sink=\"file\"} 0\n") != std::string::npos);
+  CHECK(m->body.find("vigil_sink_delivering{sink=\"stdout\"} 1\n") != std::string::npos);
+  s.sinks[1].failing = false;
+  server->Publish(s);
+  h = client.Get("/healthz");
+  REQUIRE(h);
+  CHECK(h->status == 200);
 }
 
 TEST_CASE("a port in use is an error, not a crash", "[unit]") {

@@ -1,7 +1,10 @@
 // The outputs: section of vigil.yaml and -o overrides.
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 
 #include "outputs/config.h"
+#include "outputs/outputs.h"
 
 namespace out = vigil::outputs;
 using vigil::Priority;
@@ -147,4 +150,28 @@ TEST_CASE("Bad -o overrides are reported naming the key", "[unit]") {
     for (const auto& e : errors) INFO(e);
     CHECK(Contains(errors, c.expect));
   }
+}
+
+// Issue 24 item 6: `--dry-run` said valid while the file sink's path could
+// not be opened. CheckOutputs() reports it without creating anything.
+TEST_CASE("CheckOutputs reports sink paths that cannot be created, creating nothing", "[unit]") {
+  char tmpl[] = "/tmp/vigil-check-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  { std::ofstream(dir + "/file") << "x"; }
+  out::OutputsConfig cfg;
+  cfg.file.enabled = true;
+  cfg.file.path = dir + "/log/vigil/alerts.json";  // missing: would be created
+  cfg.kafka.enabled = true;
+  cfg.kafka.spool_dir = dir + "/lib/spool";
+  CHECK(out::CheckOutputs(cfg).empty());
+  CHECK_FALSE(std::filesystem::exists(dir + "/log"));  // nothing created
+  CHECK_FALSE(std::filesystem::exists(dir + "/lib"));
+  cfg.file.path = dir + "/file/alerts.json";  // under a regular file
+  cfg.kafka.spool_dir = dir + "/file";        // a file, not a directory
+  auto problems = out::CheckOutputs(cfg);
+  REQUIRE(problems.size() == 2);
+  CHECK(problems[0] == "outputs.file.path: " + dir + "/file/alerts.json: cannot be created: " + dir +
+                           "/file is not a directory");
+  CHECK(problems[1] == "outputs.kafka.spool_dir: spool: refusing " + dir + "/file: not a directory");
+  std::filesystem::remove_all(dir);
 }

@@ -7,11 +7,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "outputs/fanout.h"
 #include "outputs/file_sink.h"
+#include "outputs/paths.h"
 
 namespace fs = std::filesystem;
 namespace out = vigil::outputs;
@@ -116,23 +118,132 @@ TEST_CASE("File sink reopens its path after logrotate moved the file", "[unit]")
 
 TEST_CASE("File sink keeps alerts while the path cannot be opened, writes them later", "[unit]") {
   TempDir dir;
-  auto sub = dir.path / "missing";
+  auto sub = dir.path / "blocked";
+  { std::ofstream(sub) << "a file where the directory should be"; }
   auto o = Options(sub / "alerts.json");
   o.retry_interval_ms = 1;
   out::FileSink sink(o);
   for (int i = 0; i < 5; ++i) sink.Write(MakeAlert(i));
   CHECK(sink.pending() == 5);
   CHECK(sink.counters().sent == 0);
+  // Failing while it cannot write: /healthz reads this.
+  CHECK(sink.counters().failing_since_ns.load() != 0);
+  CHECK(sink.counters().last_errno.load() == ENOTDIR);
+  fs::remove(sub);
   fs::create_directory(sub);
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
   sink.Tick();
   CHECK(sink.pending() == 0);
   CHECK(Lines(sub / "alerts.json").size() == 5);
   CHECK(sink.counters().sent == 5);
+  CHECK(sink.counters().failing_since_ns.load() == 0);
+}
+
+// Issue 22 / issue 24 item 6: on a fresh machine /var/log/vigil did not
+// exist, every alert stayed unwritten and was lost at exit. The sink creates
+// the missing directories (0750).
+TEST_CASE("File sink creates its missing log directory and parents with mode 0750", "[unit]") {
+  TempDir dir;
+  auto path = dir.path / "var" / "log" / "vigil" / "alerts.json";
+  out::FileSink sink(Options(path));
+  sink.Write(MakeAlert(1));
+  CHECK(sink.counters().sent == 1);
+  CHECK(Lines(path).size() == 1);
+  for (auto d : {dir.path / "var", dir.path / "var" / "log", dir.path / "var" / "log" / "vigil"}) {
+    struct stat st {};
+    REQUIRE(::stat(d.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0750);
+  }
+}
+
+TEST_CASE("File sink counts alerts never written when it closes as dropped", "[unit]") {
+  TempDir dir;
+  auto blocker = dir.path / "blocked";
+  { std::ofstream(blocker) << "x"; }
+  auto o = Options(blocker / "alerts.json");
+  o.retry_interval_ms = 1;
+  out::FileSink sink(o);
+  for (int i = 0; i < 3; ++i) sink.Write(MakeAlert(i));
+  sink.Close(20);
+  CHECK(sink.counters().sent == 0);
+  CHECK(sink.counters().dropped == 3);
+}
+
+// Issue 24 item 7: a deleted alert file was not noticed; alerts went on being
+// counted as sent into the unlinked inode until a SIGHUP.
+TEST_CASE("File sink notices its file deleted or renamed away and opens the path anew", "[unit]") {
+  TempDir dir;
+  auto path = dir.path / "alerts.json";
+  auto o = Options(path);
+  o.path_check_interval_ms = 0;
+  out::FileSink sink(o);
+  sink.Write(MakeAlert(1));
+  fs::remove(path);
+  sink.Tick();
+  sink.Write(MakeAlert(2));
+  REQUIRE(Lines(path).size() == 1);
+  CHECK(Lines(path)[0].find("uuid-2") != std::string::npos);
+  fs::rename(path, dir.path / "moved.json");
+  sink.Tick();
+  sink.Write(MakeAlert(3));
+  REQUIRE(Lines(path).size() == 1);
+  CHECK(Lines(path)[0].find("uuid-3") != std::string::npos);
+  CHECK(Lines(dir.path / "moved.json").size() == 1);
+  CHECK(sink.counters().sent == 3);
+}
+
+// Issue 24 item 8: the sink followed a symlink planted at its path and
+// appended to a file other users could write. Both are refused, with the
+// path and the reason, and the alerts are kept (the sink failing).
+TEST_CASE("File sink refuses a symlink, a group/other-writable file or an other-writable directory", "[unit]") {
+  TempDir dir;
+  auto target = dir.path / "target";
+  { std::ofstream(target) << ""; }
+  struct Case {
+    const char* what;
+    std::function<fs::path()> setup;
+  };
+  const Case cases[] = {
+      {"a symbolic link", [&] {
+         fs::create_symlink(target, dir.path / "link.json");
+         return dir.path / "link.json";
+       }},
+      {"writable by group or others (mode 0666)", [&] {
+         { std::ofstream(dir.path / "open.json") << ""; }
+         fs::permissions(dir.path / "open.json", fs::perms(0666));
+         return dir.path / "open.json";
+       }},
+      {"writable by others (mode 0777)", [&] {
+         fs::create_directory(dir.path / "open-dir");
+         fs::permissions(dir.path / "open-dir", fs::perms(0777));
+         return dir.path / "open-dir" / "alerts.json";
+       }},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    const fs::path path = c.setup();
+    out::FileSink sink(Options(path));
+    sink.Write(MakeAlert(1));
+    CHECK(sink.counters().sent == 0);
+    CHECK(sink.pending() == 1);
+    CHECK(sink.counters().failing_since_ns.load() != 0);
+    auto err = out::CheckSinkFile(path.string());
+    REQUIRE(err);
+    CHECK(err->find(c.what) != std::string::npos);
+  }
+  CHECK(fs::file_size(target) == 0);  // nothing went through the link
+  // A sticky directory writable by all (like /tmp) is fine: others cannot
+  // remove or rename the sink's file there.
+  fs::create_directory(dir.path / "sticky");
+  fs::permissions(dir.path / "sticky", fs::perms(01777));
+  out::FileSink sticky(Options(dir.path / "sticky" / "alerts.json"));
+  sticky.Write(MakeAlert(2));
+  CHECK(sticky.counters().sent == 1);
 }
 
 TEST_CASE("File sink bounds the retry buffer and counts what it drops", "[unit]") {
   TempDir dir;
+  { std::ofstream(dir.path / "no") << "a file, so the path cannot be opened"; }
   auto o = Options(dir.path / "no" / "alerts.json");
   o.max_pending_bytes = 1000;
   out::FileSink sink(o);

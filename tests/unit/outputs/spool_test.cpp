@@ -1,5 +1,6 @@
 // Disk spool: ordering, acknowledgement, restart, corruption, bounds.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -227,6 +228,98 @@ TEST_CASE("A full spool drops the oldest segments and counts the undelivered rec
   }
   CHECK(first + n - 1 == 2000);
   CHECK(n == 2000 - total_dropped);
+}
+
+// Issue 24 item 1: overflow deleted the oldest segments even when their
+// records were handed out (held only by the producer's queue), so a crash
+// lost them uncounted. In-flight records now stay; newer, never handed out
+// segments go instead, and every record is in the spool or counted.
+TEST_CASE("Spool overflow keeps records in flight and counts every record it loses", "[unit]") {
+  TempDir dir;
+  auto s = OpenSpool(dir.path, 64 << 10, 8 << 10);
+  const std::string payload(200, 'a');
+  uint64_t lost = 0, dropped = 0, seq = 0;
+  for (int i = 0; i < 100; ++i) REQUIRE(s->Append(payload, &dropped));
+  std::string p;
+  for (int i = 0; i < 50; ++i) REQUIRE(s->ReadNext(&seq, &p));  // 1..50 in flight
+  CHECK(s->in_flight_bytes() == 50 * (out::kSpoolHeaderSize + payload.size()));
+  for (int i = 0; i < 2000; ++i) {
+    dropped = 0;
+    if (!s->Append(payload, &dropped)) ++lost;
+    lost += dropped;
+  }
+  CHECK(lost > 0);
+  CHECK(s->refused_full() == 0);  // newer segments could always go
+  CHECK(s->bytes() <= 64u << 10);
+  for (uint64_t q = 1; q <= 50; ++q) CHECK(s->Retains(q));
+  CHECK(s->pending() + lost == 2100);
+  // After a failed delivery the in-flight records are handed out again.
+  s->Rewind();
+  std::vector<uint64_t> got;
+  while (s->ReadNext(&seq, &p)) got.push_back(seq);
+  REQUIRE(got.size() == 2100 - lost);
+  for (uint64_t q = 1; q <= 50; ++q) CHECK(got[q - 1] == q);
+  CHECK(got.back() == 2100);
+}
+
+TEST_CASE("A spool full of records in flight refuses new records instead of evicting them", "[unit]") {
+  TempDir dir;
+  auto s = OpenSpool(dir.path, 64 << 10, 8 << 10);
+  const std::string payload(200, 'a');
+  uint64_t dropped = 0, seq = 0, stored = 0;
+  std::string p;
+  for (int i = 0; i < 1000; ++i) {
+    if (s->Append(payload, &dropped)) ++stored;
+    CHECK(dropped == 0);
+    while (s->ReadNext(&seq, &p)) {
+    }  // everything handed out at once (a producer with room)
+  }
+  CHECK(s->refused_full() == 1000 - stored);
+  CHECK(s->refused_full() > 0);
+  CHECK(s->bytes() <= 64u << 10);
+  CHECK(s->pending() == stored);
+  for (uint64_t q = 1; q <= stored; ++q) CHECK(s->Retains(q));
+  // Delivered records make room again.
+  for (uint64_t q = 1; q <= stored; ++q) s->Ack(q);
+  s->Maintain(true);
+  CHECK(s->Append(payload, &dropped));
+}
+
+// Issue 22: with Kafka enabled on a fresh machine the agent refused to start
+// because /var/lib/vigil (the spool's parent) was missing.
+TEST_CASE("Spool creates its directory and missing parents with mode 0700", "[unit]") {
+  TempDir dir;
+  auto spool_dir = dir.path / "var" / "lib" / "vigil" / "spool";
+  auto s = OpenSpool(spool_dir);
+  uint64_t dropped = 0;
+  CHECK(s->Append("x", &dropped));
+  for (auto d : {dir.path / "var" / "lib", dir.path / "var" / "lib" / "vigil", spool_dir}) {
+    struct stat st {};
+    REQUIRE(::stat(d.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0700);
+  }
+}
+
+// Issue 24 item 8: a 0777 spool directory was accepted, so another user could
+// move a pending segment away (alerts lost) or plant one.
+TEST_CASE("Spool refuses a directory writable by group or others, or a symlink", "[unit]") {
+  TempDir dir;
+  out::SpoolOptions o;
+  std::string error;
+  fs::create_directory(dir.path / "open");
+  fs::permissions(dir.path / "open", fs::perms(0777));
+  o.dir = (dir.path / "open").string();
+  CHECK_FALSE(out::Spool::Open(o, &error));
+  CHECK(error == "spool: refusing " + o.dir + ": writable by group or others (mode 0777); another user could "
+                 "move or replace spooled alerts");
+  fs::create_directory(dir.path / "real");
+  fs::permissions(dir.path / "real", fs::perms(0700));
+  fs::create_directory_symlink(dir.path / "real", dir.path / "link");
+  o.dir = (dir.path / "link").string();
+  CHECK_FALSE(out::Spool::Open(o, &error));
+  CHECK(error == "spool: refusing " + o.dir + ": a symbolic link; refusing to follow it");
+  o.dir = (dir.path / "real").string();
+  CHECK(out::Spool::Open(o, &error));
 }
 
 TEST_CASE("A corrupt cursor file replays everything rather than skipping", "[unit]") {
