@@ -1,5 +1,7 @@
 // `vigil run`: the agent. Capture -> process state -> rules -> outputs, on one
 // hot thread; sinks on their own threads behind bounded queues (outputs/fanout.h).
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -423,6 +425,9 @@ int Run(const RunOptions& o) {
       } else {
         spdlog::error("reload: the new configuration or ruleset is broken; the previous one stays active");
         ++hot.reloads_failed;
+        // The refused ruleset's memory goes back to the system, not only to
+        // the allocator's free lists (a large refused set kept RSS up).
+        ::malloc_trim(0);
         fanout.Submit(SelfAlert("vigil rules reload failed", Priority::kError,
                                 "vigil kept its previous ruleset: the new configuration or rules have errors "
                                 "(see the agent log)"));

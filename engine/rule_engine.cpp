@@ -85,6 +85,7 @@ void ResolveLists(const rules::RuleDocument& doc, std::map<std::string, ListEntr
   std::map<std::string, const rules::ListDef*> defs;
   for (const auto& l : doc.lists) defs[l.name] = &l;
   std::map<std::string, int> state;  // 1 resolving, 2 done
+  std::set<std::string> too_big;     // past kMaxListItems (reported)
   std::function<void(const std::string&, int)> resolve = [&](const std::string& name, int depth) {
     const auto* def = defs[name];
     state[name] = 1;
@@ -107,6 +108,16 @@ void ResolveLists(const rules::RuleDocument& doc, std::map<std::string, ListEntr
       if (state[item] != 2) resolve(item, depth + 1);
       auto& sub = (*out)[item];
       sub.used = true;
+      if (too_big.count(item) || e.items.size() + sub.items.size() > compile::kMaxListItems) {
+        // Nested lists double at each level: a 500-byte file reached 6.6 GB.
+        // Reported once, at the first list too big; those using it say nothing more.
+        if (!too_big.count(item))
+          diags->Error(loc, "list", name, "items",
+                       "expands to more than " + std::to_string(compile::kMaxListItems) + " items (at list '" +
+                           item + "')");
+        too_big.insert(name);
+        break;
+      }
       e.items.insert(e.items.end(), sub.items.begin(), sub.items.end());
     }
     bool used = (*out)[name].used;
