@@ -77,7 +77,9 @@ std::unique_ptr<Loaded> LoadAll(const RunOptions& o) {
   }
   out->config = std::move(cfg.config);
   Diagnostics diags;
-  out->engine = RuleEngine::Load(out->config.rules_paths, &diags);
+  rules::LoadOptions load_opts;
+  load_opts.sigma_fields = out->config.sigma_fields;
+  out->engine = RuleEngine::Load(out->config.rules_paths, &diags, HostInfo::FromSystem(), load_opts);
   LogLines(diags.HasErrors() ? spdlog::level::err : spdlog::level::warn, diags.ToString());
   if (diags.HasErrors() || out->engine == nullptr) {
     spdlog::error("rules: {} error(s) in {}; refusing this ruleset", diags.ErrorCount(),
