@@ -182,10 +182,12 @@ bool RuleTranslator::Translate(rules::RuleDef* r) {
   if (!det || !det.IsMap()) return Fail(det ? det : root_, "detection", "expected a map 'detection'");
   std::vector<std::pair<std::string, std::string>> idents;
   YAML::Node cond;
+  bool has_cond = false;
   for (const auto& kv : det) {
     std::string name = Scalar(kv.first);
     if (name == "condition") {
       cond = kv.second;
+      has_cond = true;
       continue;
     }
     if (name == "timeframe")
@@ -195,7 +197,7 @@ bool RuleTranslator::Translate(rules::RuleDef* r) {
     idents.emplace_back(name, "");
     if (!Search(kv.second, &idents.back().second)) return false;
   }
-  if (!cond) return Fail(det, "condition", "expected key 'condition' in detection");
+  if (!has_cond) return Fail(det, "condition", "expected key 'condition' in detection");
   std::vector<YAML::Node> conds;
   if (cond.IsScalar()) conds.push_back(cond);
   else if (cond.IsSequence())

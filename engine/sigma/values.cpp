@@ -269,11 +269,16 @@ std::optional<ValueProblem> BuildFieldCheck(const TargetField& field, const Modi
   if (values.empty()) return Error("expected at least one value");
   std::vector<std::string> parts;
   // OR'd exact matches, gathered per left-hand side into one `in` (a hash set at compile).
-  std::vector<std::pair<std::string, std::vector<std::string>>> pools;
-  auto pool = [&](const std::string& lhs, const std::string& v) {
-    for (auto& [l, vs] : pools)
-      if (l == lhs) return vs.push_back(v);
-    pools.push_back({lhs, {v}});
+  struct Pool {
+    std::string lhs;
+    std::vector<std::string> values;
+    bool as_list;  // networks: `in` even for one
+  };
+  std::vector<Pool> pools;
+  auto pool = [&](const std::string& lhs, const std::string& v, bool as_list = false) {
+    for (auto& p : pools)
+      if (p.lhs == lhs) return p.values.push_back(v);
+    pools.push_back({lhs, {v}, as_list});
   };
   bool cased = mods.cased || f == "evt.type";
   for (const auto& sv : values) {
@@ -296,7 +301,7 @@ std::optional<ValueProblem> BuildFieldCheck(const TargetField& field, const Modi
       std::size_t eq = c.find(" = ");
       std::size_t in = c.find(" in (");
       if (!mods.all && eq != std::string::npos && mods.compare.empty()) pool(c.substr(0, eq), c.substr(eq + 3));
-      else if (!mods.all && in != std::string::npos) pool(c.substr(0, in), c.substr(in + 5, c.size() - in - 6));
+      else if (!mods.all && in != std::string::npos) pool(c.substr(0, in), c.substr(in + 5, c.size() - in - 6), true);
       else parts.push_back(c);
       continue;
     }
@@ -339,13 +344,13 @@ std::optional<ValueProblem> BuildFieldCheck(const TargetField& field, const Modi
     else parts.insert(parts.end(), alts.begin(), alts.end());
   }
   std::vector<std::string> pooled;
-  for (const auto& [lhs, vs] : pools) {
-    if (vs.size() == 1) {
-      pooled.push_back(lhs + " = " + vs[0]);
+  for (const auto& p : pools) {
+    if (p.values.size() == 1 && !p.as_list) {
+      pooled.push_back(p.lhs + " = " + p.values[0]);
       continue;
     }
-    std::string in = lhs + " in (";
-    for (std::size_t i = 0; i < vs.size(); ++i) in += (i ? ", " : "") + vs[i];
+    std::string in = p.lhs + " in (";
+    for (std::size_t i = 0; i < p.values.size(); ++i) in += (i ? ", " : "") + p.values[i];
     pooled.push_back(in + ")");
   }
   parts.insert(parts.begin(), pooled.begin(), pooled.end());
