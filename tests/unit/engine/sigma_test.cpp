@@ -6,7 +6,11 @@
 // loader and evaluated by the real compiled rule against an event.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <sstream>
+
 #include "engine/rule_engine.h"
+#include "engine/sigma/logsource.h"
 #include "engine/sigma/sigma.h"
 #include "engine/sigma/values.h"
 #include "engine_test_util.h"
@@ -485,4 +489,19 @@ TEST_CASE("sigma: value transformations", "[unit]") {
                                  "\xe2\x80\x94" "a x \xe2\x80\x94" "b", "\xe2\x80\x95" "a x \xe2\x80\x95" "b"});
   CHECK(WindashVariants("a-b") == std::vector<std::string>{"a-b"});  // only a dash that starts a word
   CHECK(vigil::sigma::QuoteValue("a\"b\\c\n") == "\"a\\\"b\\\\c\\x0a\"");
+}
+
+TEST_CASE("sigma: docs/sigma.md lists the built-in field table", "[unit]") {
+  std::ifstream in(std::string(VIGIL_DOCS_DIR) + "/sigma.md");
+  REQUIRE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  for (const auto& e : vigil::sigma::BuiltinFieldMap()) {
+    std::string sigma = e.sigma;
+    std::string row = sigma == "a0 .. aN" ? "| `a0`, `a1`, ... `aN` | `" + std::string(e.vigil) + "` |"
+                                          : "| `" + sigma + "` | `" + e.vigil + "` |";
+    INFO(row);
+    CHECK(doc.find(row) != std::string::npos);
+  }
 }
