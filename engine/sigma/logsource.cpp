@@ -21,7 +21,8 @@ std::string Lower(std::string s) {
 constexpr const char* kNotSelf = "proc.is_vigil_self = false";
 constexpr const char* kExec = "evt.type in (execve, execveat) and evt.res = SUCCESS";
 constexpr const char* kProcOutput =
-    "user=%user.name exe=%proc.exepath cmdline=%proc.argv parent=%proc.pexepath pid=%proc.pid ppid=%proc.ppid "
+    "user=%user.name exe=%proc.exepath cmdline=%proc.argv parent=%proc.pexepath pcmdline=%proc.pargv pid=%proc.pid "
+    "ppid=%proc.ppid "
     "container=%container.id";
 // auditd PATH records: the syscalls whose path vigil reports as fs.path.name.
 constexpr const char* kPathEvents =

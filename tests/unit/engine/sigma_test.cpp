@@ -472,7 +472,7 @@ TEST_CASE("sigma: import-sigma output loads back and behaves the same", "[unit]"
   CHECK(a->Matches(*a->rules()[0], exec));
   CHECK_FALSE(a->Matches(*a->rules()[0], exec_digits));
   CHECK(a->Matches(*a->rules()[1], conn));
-  CHECK(b->MakeAlert(*b->rules()[0], exec).output.rfind("Round \"Trip\" 100  (user=root exe=/usr/bin/bash", 0) == 0);
+  CHECK(b->MakeAlert(*b->rules()[0], exec).output.rfind("Round \"Trip\" 100  (user=root exe=/usr/bin/bash cmdline=bash -c Echo Hi parent=/usr/sbin/sshd pcmdline=sshd -D pid=100", 0) == 0);
 }
 
 TEST_CASE("sigma: value transformations", "[unit]") {
