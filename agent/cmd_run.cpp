@@ -100,6 +100,9 @@ std::unique_ptr<Loaded> LoadAll(const RunOptions& o) {
   const auto& st = out->engine->stats();
   spdlog::info("config: {}; rules: {} loaded, {} enabled from {}", out->config.source, st.rules_loaded,
                st.rules_enabled, fmt::format("{}", fmt::join(out->config.rules_paths, ", ")));
+  if (st.sigma_rules > 0)
+    spdlog::info("sigma: {} rule(s) read, {} translated, {} unsupported (each logged above with its reason)",
+                 st.sigma_rules, st.sigma_rules - st.sigma_unsupported, st.sigma_unsupported);
   return out;
 }
 
