@@ -140,6 +140,29 @@ TEST_CASE("sigma: each modifier", "[unit]") {
   });
 }
 
+// Four or more prefix/suffix/substring values become one RE2 alternation (values.cpp kRegexListMin).
+TEST_CASE("sigma: long value lists are one regex with the same meaning", "[unit]") {
+  RunExecRows({
+      {"        Image|endswith:\n            - /a\n            - /b\n            - /c\n            - /BASH\n", true},
+      {"        Image|endswith:\n            - /a\n            - /b\n            - /c\n            - /bas\n", false},
+      {"        Image|startswith:\n            - /a\n            - /b\n            - /c\n            - /USR/b\n", true},
+      {"        Image|startswith:\n            - /a\n            - /b\n            - /c\n            - /bin\n", false},
+      {"        CommandLine|contains:\n            - a.c\n            - 'x|y'\n            - '(('\n            - 'o h'\n",
+       true},  // regex metacharacters in values are literal
+      {"        CommandLine|contains:\n            - a.c\n            - 'x|y'\n            - '(('\n            - 'h.o'\n",
+       false},
+      {"        Image|cased|endswith:\n            - /a\n            - /b\n            - /c\n            - /BASH\n", false},
+      {"        Image|cased|endswith:\n            - /a\n            - /b\n            - /c\n            - /bash\n", true},
+  });
+  auto l = LoadSigma(ProcRule("    s:\n        Image|endswith:\n            - /a\n            - /b\n            - /c\n"
+                              "            - /d\n        User: root\n    condition: s\n"));
+  REQUIRE(l->engine->rules().size() == 1);
+  const std::string& cond = l->engine->rules()[0]->condition;
+  INFO(cond);
+  CHECK(cond.find("proc.exepath regex \"(?si:.*\\\\/a|.*\\\\/b|.*\\\\/c|.*\\\\/d)\"") != std::string::npos);
+  CHECK(cond.find("endswith") == std::string::npos);
+}
+
 TEST_CASE("sigma: keywords search the command line", "[unit]") {
   RunExecRows({
       {"        - 'Echo Hi'\n", true},
