@@ -79,7 +79,9 @@ std::unique_ptr<Loaded> LoadAll(const RunOptions& o) {
   }
   out->config = std::move(cfg.config);
   Diagnostics diags;
-  out->engine = RuleEngine::Load(out->config.rules_paths, &diags);
+  rules::LoadOptions load_opts;
+  load_opts.sigma_fields = out->config.sigma_fields;
+  out->engine = RuleEngine::Load(out->config.rules_paths, &diags, HostInfo::FromSystem(), load_opts);
   LogLines(diags.HasErrors() ? spdlog::level::err : spdlog::level::warn, diags.ToString());
   if (diags.HasErrors() || out->engine == nullptr) {
     spdlog::error("rules: {} error(s) in {}; refusing this ruleset", diags.ErrorCount(),
@@ -100,6 +102,9 @@ std::unique_ptr<Loaded> LoadAll(const RunOptions& o) {
   const auto& st = out->engine->stats();
   spdlog::info("config: {}; rules: {} loaded, {} enabled from {}", out->config.source, st.rules_loaded,
                st.rules_enabled, fmt::format("{}", fmt::join(out->config.rules_paths, ", ")));
+  if (st.sigma_rules > 0)
+    spdlog::info("sigma: {} rule(s) read, {} translated, {} unsupported (each logged above with its reason)",
+                 st.sigma_rules, st.sigma_rules - st.sigma_unsupported, st.sigma_unsupported);
   return out;
 }
 

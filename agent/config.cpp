@@ -10,6 +10,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "engine/fields/field_table.h"
+
 namespace vigil::agent {
 namespace {
 
@@ -214,6 +216,35 @@ std::optional<std::string> ReadConfigText(const std::string& file, std::string* 
   return err;
 }
 
+// sigma.fields: {SigmaField: vigil.field}, over the built-in mapping (docs/sigma.md).
+void ParseSigma(const YAML::Node& sg, const std::string& source, AgentConfig* c, ConfigLoad* r) {
+  if (!sg || sg.IsNull()) return;
+  if (!sg.IsMap()) {
+    r->errors.push_back(Where(source, sg) + ": sigma: expected a map with key fields");
+    return;
+  }
+  for (const auto& kv : sg) {
+    const auto key = kv.first.Scalar();
+    if (key != "fields") {
+      r->warnings.push_back(Where(source, kv.first) + ": unknown key 'sigma." + key + "' (ignored)");
+      continue;
+    }
+    if (!kv.second.IsMap()) {
+      r->errors.push_back(Where(source, kv.second) + ": sigma.fields: expected a map of SigmaField: vigil.field");
+      continue;
+    }
+    for (const auto& f : kv.second) {
+      const std::string vigil = f.second.IsScalar() ? f.second.Scalar() : "";
+      if (!f.first.IsScalar() || FindField(vigil.substr(0, vigil.find('['))) == nullptr) {
+        r->errors.push_back(Where(source, f.second) + ": sigma.fields: '" + vigil +
+                            "' is not a vigil field (vigil fields lists them)");
+        continue;
+      }
+      c->sigma_fields[f.first.Scalar()] = vigil;
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> DefaultRulesPaths() {
@@ -266,7 +297,8 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
     if (auto err = outputs::ApplyOverride(root, o)) r.errors.push_back("-o " + o + ": " + *err);
   }
 
-  static const std::set<std::string> kKnown = {"rules", "outputs", "capture", "metrics", "enforcement", "stats_interval_s"};
+  static const std::set<std::string> kKnown = {"rules", "outputs", "capture", "metrics", "enforcement",
+                                                "stats_interval_s", "sigma"};
   for (const auto& kv : root) {
     const auto key = kv.first.Scalar();
     if (!kKnown.count(key)) r.warnings.push_back(Where(c.source, kv.first) + ": unknown key '" + key + "' (ignored)");
@@ -276,6 +308,7 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
   ParseCapture(doc["capture"], c.source, &c, &r);
   ParseMetrics(doc["metrics"], c.source, &c, &r);
   ParseEnforcement(doc["enforcement"], c.source, &c, &r);
+  ParseSigma(doc["sigma"], c.source, &c, &r);
   if (const YAML::Node n = doc["stats_interval_s"]; n) {
     long v = 0;
     if (ReadInt(n, "stats_interval_s", c.source, 0, 86400, &v, &r.errors)) c.stats_interval_s = static_cast<int>(v);

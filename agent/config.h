@@ -7,6 +7,7 @@
 //   capture.process_table_size  processes tracked at most
 //   capture.bpf_build           auto | typed | compat (which BPF build to load)
 //   enforcement.degrade         what a `deny` rule becomes where the kernel cannot deny: alert | kill
+//   sigma.fields                Sigma field -> vigil field, over the built-in table (docs/sigma.md)
 //   stats_interval_s            how often counters are logged (0 = never)
 //   metrics.enabled             serve /healthz and /metrics (default true)
 //   metrics.listen              host:port (default 127.0.0.1:9464; port 0 = any free port)
@@ -24,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +49,7 @@ struct AgentConfig {
   std::string metrics_host = "127.0.0.1";
   int metrics_port = 9464;
   bool degrade_to_kill = false;  // enforcement.degrade: kill
+  std::map<std::string, std::string> sigma_fields;  // sigma.fields
 };
 
 struct ConfigLoad {

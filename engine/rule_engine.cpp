@@ -142,15 +142,16 @@ ItemContext MakeContext(std::string kind, std::string name, std::string key, std
 
 }  // namespace
 
-std::unique_ptr<RuleEngine> RuleEngine::Load(const std::vector<std::string>& paths, Diagnostics* diags, HostInfo host) {
+std::unique_ptr<RuleEngine> RuleEngine::Load(const std::vector<std::string>& paths, Diagnostics* diags, HostInfo host,
+                                             const rules::LoadOptions& opts) {
   auto files = rules::ExpandRulesPaths(paths, diags);
-  return FromDocument(rules::LoadRulesFiles(files, diags), diags, std::move(host));
+  return FromDocument(rules::LoadRulesFiles(files, diags, opts), diags, std::move(host));
 }
 
 std::unique_ptr<RuleEngine> RuleEngine::LoadTexts(const std::vector<std::pair<std::string, std::string>>& files,
-                                                  Diagnostics* diags, HostInfo host) {
+                                                  Diagnostics* diags, HostInfo host, const rules::LoadOptions& opts) {
   rules::RuleDocument doc;
-  for (const auto& [name, text] : files) rules::LoadRulesText(name, text, &doc, diags);
+  for (const auto& [name, text] : files) rules::LoadRulesText(name, text, &doc, diags, opts);
   return FromDocument(std::move(doc), diags, std::move(host));
 }
 
@@ -177,6 +178,9 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
 
   compile::Compiler compiler(&macros, &lists, diags);
   eng->stats_.rules_defined = d.rules.size();
+  eng->stats_.sigma_rules = d.sigma_rules;
+  eng->stats_.sigma_unsupported = d.sigma_unsupported;
+  eng->stats_.rules_skipped = d.sigma_unsupported;
   for (const auto& r : d.rules) {
     if (r.source != "syscall") {
       diags->Warning(r.loc, "rule", r.name, "source",
