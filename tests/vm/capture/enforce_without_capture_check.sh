@@ -25,7 +25,8 @@ fi
 mkdir -p /tmp/vigil-enforce
 echo secret > /tmp/vigil-enforce/open_denied
 alerts=/tmp/enforce-only-alerts.json
-/vm/bin/vigil run -c /dev/null -r /etc/vigil/rules.yaml -o metrics.enabled=false -o capture.bpf_build=typed \
+: > /tmp/enforce-only.yaml # an empty configuration: the defaults and the -o overrides below
+/vm/bin/vigil run -c /tmp/enforce-only.yaml -r /etc/vigil/rules.yaml -o metrics.enabled=false -o capture.bpf_build=typed \
   -o outputs.file.enabled=true -o outputs.file.path=$alerts > /tmp/enforce-only.log 2>&1 &
 pid=$!
 i=0
