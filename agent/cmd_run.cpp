@@ -14,6 +14,7 @@
 #include <optional>
 #include <unordered_map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "agent/commands.h"
@@ -124,12 +125,17 @@ Alert SelfAlert(const std::string& rule, Priority priority, const std::string& o
   return a;
 }
 
-void LogStats(const capture::Sensor& sensor, const outputs::FanOut& fanout, uint64_t events, uint64_t alerts) {
+// `sensor` is null when vigil runs without capture (enforcement only).
+void LogStats(const capture::Sensor* sensor, const outputs::FanOut& fanout, uint64_t events, uint64_t alerts) {
   std::string line = fmt::format("stats: events={} alerts={}", events, alerts);
-  for (const auto& c : sensor.ReadCounters())
-    if (c.value != 0) line += fmt::format(" kernel.{}={}", c.name, c.value);
-  const auto ts = sensor.table_stats();
-  line += fmt::format(" proc_table={} evictions={}", ts.size, ts.evictions);
+  if (sensor) {
+    for (const auto& c : sensor->ReadCounters())
+      if (c.value != 0) line += fmt::format(" kernel.{}={}", c.name, c.value);
+    const auto ts = sensor->table_stats();
+    line += fmt::format(" proc_table={} evictions={}", ts.size, ts.evictions);
+  } else {
+    line += " capture=off";
+  }
   for (const auto& s : fanout.Stats())
     line += fmt::format(" {}.sent={} {}.failed={} {}.spooled={} {}.dropped={}", s.name, s.sent, s.name, s.failed,
                         s.name, s.spooled, s.name, s.dropped);
@@ -145,33 +151,38 @@ struct HotCounters {
   uint64_t reloads_ok = 0, reloads_failed = 0;
 };
 
-MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor& sensor, const outputs::FanOut& fanout,
+MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor* sensor, const outputs::FanOut& fanout,
                          const RuleEngine& engine, const enforce::EnforcementManager* enforcer) {
   MetricsSnapshot m;
   m.events_total = h.events;
   for (std::size_t i = 0; i < kEventTypeCount; ++i)
     if (h.by_type[i] != 0) m.events_by_type.emplace_back(EventTypeName(static_cast<EventType>(i)), h.by_type[i]);
-  for (const auto& c : sensor.ReadCounters()) m.kernel_counters.emplace_back(std::string(c.name), c.value);
+  if (sensor)
+    for (const auto& c : sensor->ReadCounters()) m.kernel_counters.emplace_back(std::string(c.name), c.value);
   if (enforcer != nullptr) {
     m.kernel_counters.emplace_back("enforce_refusal_records_dropped", enforcer->DroppedRecords());
     m.kernel_counters.emplace_back("enforce_helper_scan_failed", enforcer->HelperScanFailures());
   }
-  const auto& ds = sensor.decode_stats();
-  for (std::size_t i = 0; i < ds.rejected.size(); ++i)
-    if (ds.rejected[i] != 0)
-      m.decoder_rejects.emplace_back(std::string(capture::DecodeStatusName(static_cast<capture::DecodeStatus>(i))),
-                                     ds.rejected[i]);
+  if (sensor) {
+    const auto& ds = sensor->decode_stats();
+    for (std::size_t i = 0; i < ds.rejected.size(); ++i)
+      if (ds.rejected[i] != 0)
+        m.decoder_rejects.emplace_back(std::string(capture::DecodeStatusName(static_cast<capture::DecodeStatus>(i))),
+                                       ds.rejected[i]);
+  }
   for (const auto& [rule, n] : h.by_rule) m.rule_matches.emplace_back(rule, n);
   for (const auto& st : fanout.Stats())
     m.sinks.push_back({st.name, st.sent, st.failed, st.spooled, st.dropped, st.queued, st.failing,
                        st.failing_for_ms / 1000, st.last_errno != 0 ? std::strerror(st.last_errno) : ""});
-  const auto ts = sensor.table_stats();
-  m.process_table_size = ts.size;
-  m.process_table_evictions = ts.evictions;
+  if (sensor) {
+    const auto ts = sensor->table_stats();
+    m.process_table_size = ts.size;
+    m.process_table_evictions = ts.evictions;
+  }
   m.rules_loaded = engine.stats().rules_loaded;
   m.reloads_ok = h.reloads_ok;
   m.reloads_failed = h.reloads_failed;
-  m.bpf_programs_attached = sensor.attached().size();
+  m.bpf_programs_attached = sensor ? sensor->attached().size() : 0;
   return m;
 }
 
@@ -199,20 +210,30 @@ int Run(const RunOptions& o) {
 
   std::string error;
   auto sensor = capture::Sensor::Open(loaded->config.capture, &error);
-  if (!sensor) {
-    spdlog::error("capture: {}", error);
-    fanout.Stop();
-    return 1;
+  if (sensor) {
+    for (const auto& d : sensor->disabled()) spdlog::warn("capture: {} not loaded: {}", d.name, d.reason);
+    spdlog::info("capture: {} programs attached ({} BPF build), {} processes seeded from /proc",
+                 sensor->attached().size(), capture::BpfBuildName(sensor->build()), sensor->seeded());
   }
-  for (const auto& d : sensor->disabled()) spdlog::warn("capture: {} not loaded: {}", d.name, d.reason);
-  spdlog::info("capture: {} programs attached ({} BPF build), {} processes seeded from /proc",
-               sensor->attached().size(), capture::BpfBuildName(sensor->build()), sensor->seeded());
+
+  // Enforcement does not depend on capture: a kernel that cannot capture may
+  // still enforce (BPF LSM), so vigil then runs to enforce only, loudly.
+  const bool lsm_self_protection = enforce::BpfLsmUsable();
+  if (!sensor) {
+    if (loaded->policy.rules.empty() && !lsm_self_protection) {
+      spdlog::error("capture: {}", error);
+      fanout.Stop();
+      return 1;
+    }
+    spdlog::error("capture: {}; running without capture: enforcement only, no events and no rule alerts", error);
+    fanout.Submit(SelfAlert("vigil capture unavailable", Priority::kCritical,
+                            "vigil runs without capture (enforcement only): " + error));
+  }
 
   // Enforcement is loaded when some rule asks for it, and under BPF LSM always
   // (its bpf hook refuses other processes access to vigil's own objects); a rule
   // that asks and cannot be enforced as configured is reported per rule at start.
   std::unique_ptr<enforce::EnforcementManager> enforcer;
-  const bool lsm_self_protection = enforce::BpfLsmUsable();
   auto install_policy = [&](const policy::PolicySpec& spec) -> bool {
     if (spec.rules.empty() && !enforcer && !lsm_self_protection) return true;
     if (!enforcer) {
@@ -247,7 +268,7 @@ int Run(const RunOptions& o) {
   enforce::SelfMonitor self_monitor;
   const uint32_t self_pid = static_cast<uint32_t>(getpid());
   auto protect_self = [&] {
-    const auto cap = sensor->ObjectIds();
+    const auto cap = sensor ? sensor->ObjectIds() : capture::OwnObjectIds{};
     const enforce::SelfIds capture_ids{cap.progs, cap.maps, cap.links};
     if (enforcer) {
       if (auto err = enforcer->RegisterSelfIds(capture_ids))
@@ -401,7 +422,11 @@ int Run(const RunOptions& o) {
         refusals[r.tid] = PendingRefusal{r, r.rule, 0};
       });
     }
-    int n = sensor->Poll(100, on_event);
+    int n = 0;
+    if (sensor)
+      n = sensor->Poll(100, on_event);
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (n < 0 && n != -EINTR) {
       spdlog::error("capture: ring buffer poll failed: {}", std::strerror(-n));
       rc = 1;
@@ -456,11 +481,11 @@ int Run(const RunOptions& o) {
       next_integrity = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (metrics && std::chrono::steady_clock::now() >= next_publish) {
-      metrics->Publish(Snapshot(hot, *sensor, fanout, *engine, enforcer.get()));
+      metrics->Publish(Snapshot(hot, sensor.get(), fanout, *engine, enforcer.get()));
       next_publish = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (loaded->config.stats_interval_s > 0 && std::chrono::steady_clock::now() >= next_stats) {
-      LogStats(*sensor, fanout, hot.events, hot.alerts);
+      LogStats(sensor.get(), fanout, hot.events, hot.alerts);
       next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(loaded->config.stats_interval_s);
     }
   }
@@ -470,7 +495,7 @@ int Run(const RunOptions& o) {
   // The final counters after the sinks closed: alerts they could not deliver
   // by then are counted as dropped in this line.
   fanout.Stop(5000);
-  LogStats(*sensor, fanout, hot.events, hot.alerts);
+  LogStats(sensor.get(), fanout, hot.events, hot.alerts);
   sensor.reset();
   for (const auto& s : fanout.Stats())
     if (s.queued != 0 || s.dropped != 0)

@@ -112,7 +112,7 @@ void ParseCapture(const YAML::Node& cap, const std::string& source, AgentConfig*
     } else if (key == "bpf_build") {
       const std::string t = kv.second.IsScalar() ? kv.second.Scalar() : "";
       if (!capture::ParseBpfBuild(t, &c->capture.build))
-        r->errors.push_back(Where(source, kv.second) + ": capture.bpf_build: expected auto, typed or compat");
+        r->errors.push_back(Where(source, kv.second) + ": capture.bpf_build: expected auto, typed, compat or legacy");
     } else if (key == "process_table_size") {
       if (ReadInt(kv.second, "capture.process_table_size", source, 1024, 4 << 20, &v, &r->errors))
         c->capture.process_table_capacity = static_cast<std::size_t>(v);

@@ -5,7 +5,7 @@
 //   outputs.*                   alert sinks (outputs/config.h; docs/outputs.md)
 //   capture.ringbuf_mb          kernel ring buffer size (power of two, MiB)
 //   capture.process_table_size  processes tracked at most
-//   capture.bpf_build           auto | typed | compat (which BPF build to load)
+//   capture.bpf_build           auto | typed | compat | legacy (which BPF build to load)
 //   enforcement.degrade         what a `deny` rule becomes where the kernel cannot deny: alert | kill
 //   sigma.fields                Sigma field -> vigil field, over the built-in table (docs/sigma.md)
 //   stats_interval_s            how often counters are logged (0 = never)

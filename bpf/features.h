@@ -44,6 +44,7 @@ struct Features {
   std::string tracefs;         // mount point of tracefs ("" = none)
   std::string lsm_list;        // contents of /sys/kernel/security/lsm
   std::string kernel_release;  // uname -r
+  unsigned thread_size = 16384;  // the kernel stack's size (x86-64 THREAD_SIZE: 32 KiB with CONFIG_KASAN)
 };
 
 Features ProbeFeatures();

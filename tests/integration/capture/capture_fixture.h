@@ -26,7 +26,7 @@ inline SensorOptions TestSensorOptions() {
   SensorOptions o;
   o.ringbuf_bytes = 16u << 20;
   if (const char* b = std::getenv("VIGIL_TEST_BPF_BUILD")) {
-    if (!ParseBpfBuild(b, &o.build)) FAIL("VIGIL_TEST_BPF_BUILD=" << b << ": expected auto, typed or compat");
+    if (!ParseBpfBuild(b, &o.build)) FAIL("VIGIL_TEST_BPF_BUILD=" << b << ": expected auto, typed, compat or legacy");
   }
   return o;
 }

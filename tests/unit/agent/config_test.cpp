@@ -78,7 +78,7 @@ TEST_CASE("bad values and unknown keys are located", "[unit]") {
   const Case cases[] = {
       {"capture:\n  ringbuf_mb: 3\n", true, ":2:15", "capture.ringbuf_mb: expected a power of two"},
       {"capture:\n  ringbuf_mb: lots\n", true, ":2:15", "capture.ringbuf_mb: expected an integer"},
-      {"capture:\n  bpf_build: fast\n", true, ":2:14", "capture.bpf_build: expected auto, typed or compat"},
+      {"capture:\n  bpf_build: fast\n", true, ":2:14", "capture.bpf_build: expected auto, typed, compat or legacy"},
       {"capture:\n  ringbuff_mb: 8\n", false, ":2:3", "unknown key 'capture.ringbuff_mb'"},
       {"metrics:\n  listen: localhost\n", true, ":2:11", "metrics.listen: expected host:port"},
       {"metrics:\n  enabled: maybe\n", true, ":2:12", "metrics.enabled: expected true or false"},
