@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `vigil probe` and `vigil events`: what this kernel supports, and the live
 // event stream as JSON lines.
 #include <signal.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `vigil rules validate|test|list|explain`, `vigil fields`, `vigil replay`:
 // the rules author's tools. None of them needs root.
 #include <spdlog/spdlog.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `vigil run`: the agent. Capture -> process state -> rules -> outputs, on one
 // hot thread; sinks on their own threads behind bounded queues (outputs/fanout.h).
 #include <malloc.h>

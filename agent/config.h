@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // vigil.yaml: the agent's configuration file, and `-o key=value` overrides.
 //
 // Top-level keys:

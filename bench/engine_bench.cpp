@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Engine alone: events/s on one core with Falco's stable rules plus vigil's
 // default rules, over a mix of exec/open/connect events, against an empty
 // ruleset measured in the same run. Prints figures; asserts nothing.

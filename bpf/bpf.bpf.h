@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* bpf() family: which command, and for program loads what the program is
  * (type, name, attach type, size, license, flags) and which helpers it calls,
  * found by scanning its instructions; map creation; attach and link commands

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Shared BPF-side pieces: maps (ring buffer, counters, enter/exit pairing),
  * the common record header, dentry-chain walks and socket readers.
  * Included once, by vigil.bpf.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // Kernel feature probes: what this kernel offers the sensor, decided before
 // the BPF object is loaded, so programs for missing hooks are switched off
 // (bpf_program__set_autoload(false)) and reported by name instead of failing

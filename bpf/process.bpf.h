@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Process family: exec (sched_process_exec + sys_enter/exit_execve*), fork
  * (tp_btf sched_process_fork, tracepoint fallback), exit (sched_process_exit). */
 #pragma once

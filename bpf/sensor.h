@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // The capture sensor: loads vigil's BPF object, attaches what this kernel
 // supports, and turns ring-buffer records into enriched vigil::Events on one
 // hot thread (poll -> decode -> cgroup/container -> process table -> callback).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The rules engine facade: load rules files, compile them once, evaluate
 // events, build alerts.
 //

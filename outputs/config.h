@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The `outputs:` section of vigil.yaml and `-o key=value` overrides.
 //
 // Keys (all optional; defaults in the structs below; docs/outputs.md lists them):

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Loads every Sigma rule under a SigmaHQ checkout's rules/linux (or any
 # directory of Sigma files) through vigil's loader and counts them: loaded,
 # unsupported by reason, errors. The figures in docs/sigma.md come from it.

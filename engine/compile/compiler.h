@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compiler: condition AST -> Check tree, once per rule at load.
 //
 // It expands macros (inlining their parsed bodies) and list names, resolves

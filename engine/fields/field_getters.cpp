@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The field table and its getters/setters. Getters are captureless lambdas
 // (plain function pointers) so a compiled check calls them directly.
 #include <charconv>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "engine/rules/rules_file.h"
 
 #include "engine/sigma/sigma.h"

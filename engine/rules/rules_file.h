@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rules files: YAML -> items (rule / macro / list / required_engine_version /
 // required_plugin_versions), merged in load order with Falco's semantics:
 // a later definition of a name replaces the earlier one, `append: true` and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End to end, as root: the real `vigil run` binary with the default ruleset
 // (rules/), real actions on this host in safe forms (tests/e2e/actions.h), and
 // the alerts read back from its file sink. Alerts are attributed to this test

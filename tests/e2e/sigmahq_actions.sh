@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Actions for a local run of vigil_sigma_e2e_test against SigmaHQ's Linux
 # process_creation and file_event rules (their files are not in this tree):
 #   VIGIL_SIGMA_E2E_RULES=$SIGMA/rules/linux/process_creation:$SIGMA/rules/linux/file_event \

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End-to-end harness: the real `vigil run` binary as a child process, its
 // alerts read back from the file sink (Falco JSON) joined with the stdout sink
 // (OCSF, which carries the acting pid), and a fork tracker (the kernel's proc

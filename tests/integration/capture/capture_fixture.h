@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the capture integration tests: one real Sensor (the BPF object
 // loaded and attached on this kernel, as root) per test binary, and a way to
 // wait for the event a test caused.

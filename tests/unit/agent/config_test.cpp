@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // vigil.yaml loading: defaults, overrides, and located diagnostics.
 #include <catch2/catch.hpp>
 

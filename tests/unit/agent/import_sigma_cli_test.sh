@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `vigil rules import-sigma` through the real binary: the file it writes
 # validates without errors and lists the same rules (name, priority, enabled,
 # action, event types) as the Sigma files it came from.

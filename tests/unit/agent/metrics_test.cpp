@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The metrics endpoint over real HTTP on loopback: health states and the Prometheus text.
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Condition language: every operator, transformer, escape and precedence
 // rule, field arguments, <NA> semantics, parse and compile errors, and the
 // event types derived from a condition.

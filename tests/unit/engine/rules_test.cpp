@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rules files with Falco's semantics: lists, macros, append/override,
 // exceptions, enabled, multiple files and directories; alerts; the `tests:`
 // runner; replay.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The outputs: section of vigil.yaml and -o overrides.
 #include <catch2/catch.hpp>
 #include <filesystem>

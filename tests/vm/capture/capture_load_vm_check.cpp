@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capture_load_vm_check: runs in a VM and loads vigil's capture object with the defaults, as
 // `vigil events` does. The loader switches off a program this kernel's verifier refuses and
 // carries on with the rest (a warning for an operator); for the BPF code that is a defect, so

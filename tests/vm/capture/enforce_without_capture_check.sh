@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # enforce_without_capture_check.sh: on Debian 11's 5.10 (no bpf_loop) capture runs with the legacy
 # BPF build, and enforcement does not depend on capture: `vigil run` whose capture cannot start
 # (here forced: capture.bpf_build=typed, which this kernel refuses) still starts, enforces its deny
