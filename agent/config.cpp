@@ -314,7 +314,7 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
     long v = 0;
     if (ReadInt(n, "stats_interval_s", c.source, 0, 86400, &v, &r.errors)) c.stats_interval_s = static_cast<int>(v);
   }
-  for (auto& e : outputs::ParseOutputsConfig(doc["outputs"], c.source, &c.outputs)) r.errors.push_back(std::move(e));
+  for (auto& e : outputs::ParseOutputsConfig(doc["outputs"], c.source, &c.outputs, &r.warnings)) r.errors.push_back(std::move(e));
   if (!rules_override.empty()) c.rules_paths = rules_override;
   if (c.rules_paths.empty()) r.errors.push_back(c.source + ": rules.paths: no rules files or directories given");
   return r;
