@@ -21,6 +21,7 @@
 #include "agent/commands.h"
 #include "agent/config.h"
 #include "agent/metrics.h"
+#include "agent/self_alerts.h"
 #include "agent/signals.h"
 #include "bpf/enforce/enforcement.h"
 #include "bpf/enforce/self_protect.h"
@@ -67,16 +68,37 @@ struct Loaded {
   AgentConfig config;
   std::unique_ptr<RuleEngine> engine;
   policy::PolicySpec policy;  // the rules with action deny|kill, compiled for the kernel
-  std::string problems;  // the errors, for the reload-failure alert
 };
 
-std::unique_ptr<Loaded> LoadAll(const RunOptions& o) {
+// The errors of a refused load, for the reload-failure alert: the first few,
+// bounded, the rest counted (every one is in the log).
+std::string Summarise(const std::vector<std::string>& errors) {
+  std::string out;
+  std::size_t shown = 0;
+  for (const auto& e : errors) {
+    if (shown == 3 || out.size() > 800) break;
+    out += (out.empty() ? "" : "; ") + e;
+    ++shown;
+  }
+  if (shown < errors.size()) out += fmt::format("; and {} more", errors.size() - shown);
+  return out;
+}
+
+std::vector<std::string> ErrorLines(const Diagnostics& d) {
+  std::vector<std::string> out;
+  for (const auto& item : d.items())
+    if (item.severity == Severity::kError) out.push_back(item.ToString());
+  return out;
+}
+
+// Null on any error; `problems` then says which (Summarise).
+std::unique_ptr<Loaded> LoadAll(const RunOptions& o, std::string* problems = nullptr) {
   auto cfg = LoadAgentConfig(o.config, o.overrides, o.rules);
   for (const auto& w : cfg.warnings) spdlog::warn("config: {}", w);
   for (const auto& e : cfg.errors) spdlog::error("config: {}", e);
   auto out = std::make_unique<Loaded>();
   if (!cfg.ok()) {
-    for (const auto& e : cfg.errors) out->problems += e + "\n";
+    if (problems) *problems = Summarise(cfg.errors);
     return nullptr;
   }
   out->config = std::move(cfg.config);
@@ -88,6 +110,7 @@ std::unique_ptr<Loaded> LoadAll(const RunOptions& o) {
   if (diags.HasErrors() || out->engine == nullptr) {
     spdlog::error("rules: {} error(s) in {}; refusing this ruleset", diags.ErrorCount(),
                   fmt::format("{}", fmt::join(out->config.rules_paths, ", ")));
+    if (problems) *problems = diags.HasErrors() ? Summarise(ErrorLines(diags)) : "the rules could not be loaded";
     return nullptr;
   }
   Diagnostics pdiags;
@@ -96,6 +119,7 @@ std::unique_ptr<Loaded> LoadAll(const RunOptions& o) {
   if (!spec) {
     spdlog::error("enforcement: {} rule(s) with action deny|kill cannot be decided in the kernel; refusing this "
                   "ruleset", pdiags.ErrorCount());
+    if (problems) *problems = Summarise(ErrorLines(pdiags));
     return nullptr;
   }
   out->policy = std::move(*spec);
@@ -108,22 +132,6 @@ std::unique_ptr<Loaded> LoadAll(const RunOptions& o) {
     spdlog::info("sigma: {} rule(s) read, {} translated, {} unsupported (each logged above with its reason)",
                  st.sigma_rules, st.sigma_rules - st.sigma_unsupported, st.sigma_unsupported);
   return out;
-}
-
-// An alert about vigil itself (reload failures): reaches the same sinks.
-Alert SelfAlert(const std::string& rule, Priority priority, const std::string& output) {
-  Alert a;
-  a.uuid = NewUuid();
-  a.time_ns = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
-  a.rule = rule;
-  a.priority = priority;
-  a.output = output;
-  a.source = "vigil";
-  a.tags = {"vigil"};
-  a.container_id = "host";
-  return a;
 }
 
 // `sensor` is null when vigil runs without capture (enforcement only).
@@ -297,6 +305,16 @@ int Run(const RunOptions& o) {
   }
 
   HotCounters hot;
+  auto submit_self = [&](Alert a) {
+    spdlog::error("{}: {}", a.rule, a.output);
+    ++hot.alerts;
+    ++hot.by_rule[a.rule];
+    fanout.Submit(std::move(a));
+  };
+  // Events lost in the kernel (ring buffer full, no pairing slot), at most one
+  // alert per 10 s with the counts summed; counters that go down are tampering.
+  CaptureLossMonitor loss_monitor({"ringbuf_drop", "pending_full"}, std::chrono::seconds(10));
+  auto next_loss_check = std::chrono::steady_clock::now();
   // Kernel refusals by thread, waiting for the event that shows them (the
   // syscall's EPERM, or the exec a kill interrupted). A refusal no alert claims
   // by the next poll round becomes an alert of its own: the kernel can match
@@ -343,7 +361,8 @@ int Run(const RunOptions& o) {
                                                : std::string()));
     suppressed = 0;
     a.source = "syscall";
-    a.action = "deny";
+    // Only under BPF LSM does vigil ask the kernel to refuse these calls.
+    a.action = enforcer && enforcer->lsm() ? "deny" : "alert";
     a.enforcement = enforced;
     FillAlertContext(ev, &a);
     a.output_fields = {{"proc.pid", uint64_t{ev.proc.pid}}, {"proc.name", ev.proc.name},
@@ -438,9 +457,11 @@ int Run(const RunOptions& o) {
       Notify("RELOADING=1");
       fanout.Reopen();
       spdlog::info("reload: SIGHUP received; re-reading configuration and rules");
-      auto next = LoadAll(o);
+      std::string problems;
+      auto next = LoadAll(o, &problems);
       if (next && !install_policy(next->policy)) {
         spdlog::error("reload: the new enforcement policy could not be installed; the previous one stays");
+        problems = "the new enforcement policy could not be installed in the kernel";
         next.reset();
       }
       protect_self();  // the enforcement object may be new (first enforcing rule)
@@ -459,11 +480,19 @@ int Run(const RunOptions& o) {
         // The refused ruleset's memory goes back to the system, not only to
         // the allocator's free lists (a large refused set kept RSS up).
         ::malloc_trim(0);
-        fanout.Submit(SelfAlert("vigil rules reload failed", Priority::kError,
-                                "vigil kept its previous ruleset: the new configuration or rules have errors "
-                                "(see the agent log)"));
+        Alert a = SelfAlert("vigil rules reload failed", Priority::kError,
+                            "vigil kept its previous ruleset: the new configuration or rules have errors: " + problems);
+        a.output_fields = {{"vigil.reload.errors", problems}};
+        fanout.Submit(std::move(a));
       }
       Notify("READY=1");
+    }
+    if (sensor && std::chrono::steady_clock::now() >= next_loss_check) {
+      // A gap in capture is an alert, not only a metric: rules saw nothing of that window.
+      CaptureLossMonitor::Counters now_counters;
+      for (const auto& c : sensor->ReadCounters()) now_counters.emplace_back(std::string(c.name), c.value);
+      for (auto& a : loss_monitor.Observe(now_counters, std::chrono::steady_clock::now())) submit_self(std::move(a));
+      next_loss_check = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
     }
     if (std::chrono::steady_clock::now() >= next_integrity) {
       // vigil's links still attached to what they were, its policy maps as written.
@@ -491,6 +520,7 @@ int Run(const RunOptions& o) {
     }
   }
   Notify("STOPPING=1");
+  for (auto& a : loss_monitor.Flush()) submit_self(std::move(a));
   spdlog::info("stopping: flushing outputs");
   metrics.reset();
   // The final counters after the sinks closed: alerts they could not deliver

@@ -130,6 +130,11 @@ TEST_CASE("vigil run: alerts, metrics, reload keeps the old ruleset on errors, c
       std::this_thread::sleep_for(100ms);
     CHECK(CountLines(alerts, "\"rule\":\"Marker A\"") == 2);
     CHECK(CountLines(alerts, "\"rule\":\"vigil rules reload failed\"") == 1);
+    // Issue 24 item 13: the reload alert names the error, the host, and is internal.
+    CHECK(CountLines(alerts, "vigil kept its previous ruleset: the new configuration or rules have errors: " + rules +
+                                 ":1:3: error: rule 'Marker A'") == 1);
+    CHECK(CountLines(alerts, "\"source\":\"internal\"") == 1);
+    CHECK(CountLines(alerts, "\"hostname\":\"\"") == 0);
 
     // A good ruleset on SIGHUP replaces the old one.
     Write(rules, RuleFile("Marker B", marker_b));
@@ -210,6 +215,84 @@ TEST_CASE("vigil run enforces a kill rule before the program runs, and the alert
     std::this_thread::sleep_for(100ms);
   CHECK(CountLines(alerts, "\"enforcement\":\"kill\"") == 1);
   CHECK(CountLines(alerts, "\"action\":\"kill\"") == 1);
+  agent.Signal(SIGTERM);
+  CHECK(agent.Wait() == 0);
+  CHECK(std::system(("rm -rf " + dir).c_str()) == 0);
+}
+
+namespace {
+
+std::string Metric(int port, const std::string& prefix) {
+  httplib::Client http("127.0.0.1", port);
+  auto r = http.Get("/metrics");
+  if (!r) return "";
+  std::istringstream in(r->body);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
+  return "";
+}
+
+std::string FirstLine(const std::string& path, const std::string& needle) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.find(needle) != std::string::npos) return line;
+  return "";
+}
+
+}  // namespace
+
+// Issue 24 items 2 and 3: events dropped in the kernel were only a metric, and
+// a root process could reset the drop counter with `bpftool map update`.
+TEST_CASE("vigil run: lost events raise an alert; a rewritten counters map is tampering", "[root]") {
+  char tmpl[] = "/tmp/vigil-loss-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl;
+  const std::string rules = dir + "/rules.yaml", config = dir + "/vigil.yaml", alerts = dir + "/alerts.json";
+  Write(rules, RuleFile("Marker", dir + "/marker"));
+  Write(config, "capture:\n  ringbuf_mb: 1\noutputs:\n  file:\n    enabled: true\n    path: " + alerts +
+                    "\n    fsync_interval_ms: 0\nmetrics:\n  listen: 127.0.0.1:0\nstats_interval_s: 0\n");
+  Agent agent({"run", "-c", config, "-r", rules});
+  REQUIRE(agent.WaitFor("vigil running", 60s));
+  std::smatch m;
+  const auto log = agent.Log();
+  REQUIRE(std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/metrics)")));
+  const int port = std::stoi(m[1]);
+
+  // The agent stopped: nothing drains the 1 MiB ring, so these opens overflow it.
+  agent.Signal(SIGSTOP);
+  for (int i = 0; i < 50000; ++i) Touch(dir + "/marker");
+  agent.Signal(SIGCONT);
+
+  auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (CountLines(alerts, "\"rule\":\"vigil events lost\"") < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
+  REQUIRE(CountLines(alerts, "\"rule\":\"vigil events lost\"") == 1);
+  const std::string lost_line = FirstLine(alerts, "\"rule\":\"vigil events lost\"");
+  INFO(lost_line);
+  CHECK(lost_line.find("\"priority\":\"Critical\"") != std::string::npos);
+  REQUIRE(std::regex_search(lost_line, m, std::regex(R"("vigil\.events\.lost_total":(\d+))")));
+  const uint64_t reported = std::stoull(m[1]);
+  CHECK(reported > 0);
+  // The alert counts exactly what the kernel counted (the ring is drained now).
+  const uint64_t drops = std::stoull("0" + Metric(port, "vigil_kernel_errors_total{site=\"ringbuf_drop\"} "));
+  const uint64_t pending = std::stoull("0" + Metric(port, "vigil_kernel_errors_total{site=\"pending_full\"} "));
+  CHECK(reported == drops + pending);
+
+  // Someone with root resets the counters map: the counter going down is an alert.
+  // bpftool writes one 8-byte value to every CPU's slot of the per-CPU map;
+  // the newest vg_counters map is this agent's (root tests run one at a time).
+  const std::string cmd =
+      "id=$(bpftool map show | sed -n 's/^\\([0-9]*\\): percpu_array  name vg_counters .*/\\1/p' | tail -1) && "
+      "test -n \"$id\" && bpftool map update id $id key 0 0 0 0 value 0 0 0 0 0 0 0 0";
+  INFO(cmd);
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  deadline = std::chrono::steady_clock::now() + 10s;
+  while (CountLines(alerts, "kernel counter ringbuf_drop went down from") < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(100ms);
+  CHECK(CountLines(alerts, "kernel counter ringbuf_drop went down from " + std::to_string(drops) + " to 0") == 1);
+
   agent.Signal(SIGTERM);
   CHECK(agent.Wait() == 0);
   CHECK(std::system(("rm -rf " + dir).c_str()) == 0);
