@@ -579,6 +579,30 @@ TEST_CASE("replay: recorded JSON lines in, the live sensor's alerts out", "[unit
   CHECK(alerts[0].uuid != alerts[1].uuid);
 }
 
+// Issue 24 item 14: a 200 MB line was read whole (2.5 GB RSS). A line over
+// the cap is a located bad line, the lines around it still replay, and a last
+// line without a newline is still read.
+TEST_CASE("replay: an over-long line is a located bad line, not held whole", "[unit]") {
+  auto l = Load({{"a.yaml", std::string("- list: shell_binaries\n  items: [bash]\n") + kRuleHead}});
+  REQUIRE(l->diags.ErrorCount() == 0);
+  OwnedAncestors anc;
+  std::string event;
+  vigil::AppendEventJson(vigil::testing::MakeExec(&anc), &event);
+  std::string text = event + "\n{\"evt.type\": \"" + std::string(vigil::kMaxReplayLineBytes + 10, 'x') + "\"}\n" + event;
+  std::istringstream in(text);
+  std::vector<std::string> bad;
+  std::size_t alerts = 0;
+  auto stats = vigil::Replay(
+      in, *l->engine, [&](const vigil::Alert&) { ++alerts; },
+      [&](uint64_t n, const std::string& m) { bad.push_back(std::to_string(n) + ": " + m); });
+  CHECK(stats.lines == 3);
+  CHECK(stats.events == 2);
+  CHECK(alerts == 2);
+  REQUIRE(bad.size() == 1);
+  CHECK(bad[0] == "2: line of " + std::to_string(vigil::kMaxReplayLineBytes + 26) +
+                      " bytes, longer than the 1048576 an event can take: skipped");
+}
+
 // Issue 24 item 4: macro and list expansion was unbounded: 40 self-doubling
 // macros (a 1.6 KB file) took >12 GB and >120 s; nested lists of 500 bytes
 // expanded to 6.6 GB. Each is now a located error, found quickly.
