@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "engine/fields/field_table.h"
+#include "engine/yaml_text.h"
 
 namespace vigil::agent {
 namespace {
@@ -34,9 +35,11 @@ bool Exists(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0;
 }
 
+// A node without a mark was not read from a file: it came from `-o` (the
+// built-in defaults are always valid), as the outputs section says too.
 std::string Where(const std::string& source, const YAML::Node& n) {
   const auto m = n.Mark();
-  if (m.is_null()) return source;
+  if (m.is_null() || m.line < 0) return "-o (command line)";
   return source + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
 }
 
@@ -78,6 +81,8 @@ void ParseRules(const YAML::Node& rules, const std::string& source, AgentConfig*
     const auto& v = kv.second;
     if (v.IsScalar()) {
       c->rules_paths = {v.Scalar()};
+      if (v.Scalar().find('\0') != std::string::npos)
+        r->errors.push_back(Where(source, v) + ": rules.paths: a path contains a NUL byte");
     } else if (v.IsSequence()) {
       c->rules_paths.clear();
       for (const auto& item : v) {
@@ -85,6 +90,8 @@ void ParseRules(const YAML::Node& rules, const std::string& source, AgentConfig*
           r->errors.push_back(Where(source, item) + ": rules.paths: expected a list of file or directory paths");
           continue;
         }
+        if (item.Scalar().find('\0') != std::string::npos)
+          r->errors.push_back(Where(source, item) + ": rules.paths: a path contains a NUL byte");
         c->rules_paths.push_back(item.Scalar());
       }
     } else {
@@ -278,7 +285,7 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
       root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
       r.errors.push_back(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                         ": invalid YAML: " + e.msg);
+                         ": invalid YAML: " + YamlErrorText(e));
       return r;
     }
     c.source = file;
@@ -295,7 +302,7 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
   }
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   for (const auto& o : overrides) {
-    if (auto err = outputs::ApplyOverride(root, o)) r.errors.push_back("-o " + o + ": " + *err);
+    if (auto err = outputs::ApplyOverride(root, o)) r.errors.push_back(*err);
   }
 
   static const std::set<std::string> kKnown = {"rules", "outputs", "capture", "metrics", "enforcement",

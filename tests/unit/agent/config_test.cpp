@@ -114,6 +114,26 @@ TEST_CASE("overrides apply after the file, -r replaces rules.paths", "[unit]") {
   auto bad = vigil::agent::LoadAgentConfig(f.path, {"outputs.file.enabled"}, {});
   CHECK_FALSE(bad.ok());
   CHECK(AnyContains(bad.errors, "-o outputs.file.enabled"));
+  // Issue 24 item 12: the prefix was printed twice ("-o x: -o x: ...").
+  REQUIRE(bad.errors.size() == 1);
+  CHECK(bad.errors[0] == "-o outputs.file.enabled: expected key=value (e.g. -o outputs.kafka.topic=alerts)");
+}
+
+// Issue 24 item 12: a bad -o value was attributed to "built-in defaults" (or
+// to the file), and a deeply nested file said only "bad file".
+TEST_CASE("bad values from -o are attributed to the command line; deep nesting is named", "[unit]") {
+  auto none = vigil::agent::LoadAgentConfig("", {"capture.ringbuf_mb=abc", "metrics.enabled=maybe"}, {});
+  CHECK_FALSE(none.ok());
+  CHECK(AnyContains(none.errors, "-o (command line): capture.ringbuf_mb: expected an integer"));
+  CHECK(AnyContains(none.errors, "-o (command line): metrics.enabled: expected true or false"));
+  TempFile f("capture:\n  ringbuf_mb: 8\n");
+  auto file = vigil::agent::LoadAgentConfig(f.path, {"capture.ringbuf_mb=3"}, {});
+  CHECK(AnyContains(file.errors, "-o (command line): capture.ringbuf_mb: expected a power of two"));
+  TempFile deep("a: " + std::string(100000, '['));
+  auto nested = vigil::agent::LoadAgentConfig(deep.path, {}, {});
+  REQUIRE(nested.errors.size() == 1);
+  CHECK(nested.errors[0].find("invalid YAML: nested") != std::string::npos);
+  CHECK(nested.errors[0].find("more than the YAML parser accepts") != std::string::npos);
 }
 
 TEST_CASE("a missing -c file is an error; no file at all means the built-in defaults", "[unit]") {

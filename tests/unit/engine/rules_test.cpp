@@ -4,6 +4,8 @@
 // runner; replay.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -285,6 +287,25 @@ TEST_CASE("files and directories load in order", "[unit]") {
   CHECK(Fired(*eng, ExecNamed("c", &anc)).empty());  // not recursive
   fs::remove_all(dir);
   fs::remove(rule);
+}
+
+// Issue 24 item 12: a path with a NUL byte read another file (the name cut at
+// the NUL) or, when that was a directory, said "larger than 16777216 bytes";
+// a FIFO or /dev/zero would block or never end.
+TEST_CASE("rules paths: NUL bytes, FIFOs and devices are located errors", "[unit]") {
+  namespace fs = std::filesystem;
+  fs::path fifo = fs::temp_directory_path() / ("vigil_rules_fifo_" + std::to_string(::getpid()));
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const std::string with_nul = std::string("/tmp\0/x.yaml", 13);
+  Diagnostics diags;
+  auto eng = RuleEngine::Load({with_nul, fifo.string(), "/dev/zero"}, &diags, vigil::HostInfo{});
+  const std::string text = diags.ToString();
+  INFO(text);
+  CHECK(diags.ErrorCount() == 3);
+  CHECK_THAT(text, Catch::Contains("error: path contains a NUL byte"));
+  CHECK_THAT(text, Catch::Contains(fifo.string() + ": error: not a regular file"));
+  CHECK_THAT(text, Catch::Contains("/dev/zero: error: not a regular file"));
+  fs::remove(fifo);
 }
 
 TEST_CASE("warnings: unused macros and lists, all event types, unknown keys", "[unit]") {
