@@ -354,6 +354,7 @@ std::vector<std::string> ExpandRulesPaths(const std::vector<std::string>& paths,
         if (e.is_regular_file(ec) && (ext == ".yaml" || ext == ".yml")) files.push_back(e.path().string());
       }
       std::sort(files.begin(), files.end());
+      if (files.empty()) diags->Warning({p, 0, 0}, "", "", "", "directory has no *.yaml or *.yml files: no rules from it");
       out.insert(out.end(), files.begin(), files.end());
     } else {
       out.push_back(p);

@@ -81,6 +81,33 @@ TEST_CASE("vigil run: alerts, metrics, reload keeps the old ruleset on errors, c
     CHECK(bad.Wait() == 2);
     CHECK(bad.Log().find("outputs.file.path: " + dir + "/blocker/alerts.json: cannot be created: " + dir +
                          "/blocker is not a directory") != std::string::npos);
+    // Issue 24 item 10: --dry-run refuses exactly what run refuses.
+    struct Refused {
+      std::string properties;
+      std::string says;
+    };
+    const Refused refused[] = {
+        {"      bogus.prop: 1\n", "outputs.kafka: kafka: property 'bogus.prop': No such configuration property"},
+        {"      message.timeout.ms: 1\n", "`message.timeout.ms` must be greater than `linger.ms`"},
+    };
+    for (const auto& r : refused) {
+      const std::string kafka = dir + "/kafka.yaml";
+      Write(kafka, "outputs:\n  kafka:\n    enabled: true\n    brokers: 127.0.0.1:1\n    spool_dir: " + dir +
+                       "/spool\n    properties:\n" + r.properties);
+      Agent dry({"run", "--dry-run", "-c", kafka, "-r", rules});
+      CHECK(dry.Wait() == 2);
+      CHECK(dry.Log().find(r.says) != std::string::npos);
+      Agent live({"run", "-c", kafka, "-r", rules});
+      CHECK(live.Wait() == 2);
+      CHECK(live.Log().find(r.says) != std::string::npos);
+    }
+    Agent as_dir({"run", "--dry-run", "-c", dir, "-r", rules});
+    CHECK(as_dir.Wait() == 2);
+    CHECK(as_dir.Log().find("is a directory; -c takes a YAML file") != std::string::npos);
+    CHECK(::mkdir((dir + "/no-rules").c_str(), 0755) == 0);
+    Agent empty({"run", "--dry-run", "-c", config, "-r", dir + "/no-rules"});
+    CHECK(empty.Wait() == 0);
+    CHECK(empty.Log().find("directory has no *.yaml or *.yml files: no rules from it") != std::string::npos);
   }
 
   SECTION("live") {
