@@ -466,10 +466,9 @@ int Run(const RunOptions& o) {
       }
       protect_self();  // the enforcement object may be new (first enforcing rule)
       if (next) {
-        if (next->config.outputs.file.path != loaded->config.outputs.file.path ||
-            next->config.outputs.kafka.brokers != loaded->config.outputs.kafka.brokers ||
-            next->config.outputs.kafka.topic != loaded->config.outputs.kafka.topic)
-          spdlog::warn("reload: output settings changed; they take effect when vigil restarts");
+        if (auto keys = RestartOnlyChanges(loaded->config, next->config); !keys.empty())
+          spdlog::warn("reload: changed, but applied only when vigil restarts (the running values stay): {}",
+                       fmt::format("{}", fmt::join(keys, ", ")));
         loaded = std::move(next);
         engine = loaded->engine.get();
         ++hot.reloads_ok;

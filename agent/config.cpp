@@ -288,6 +288,13 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
                          ": invalid YAML: " + YamlErrorText(e));
       return r;
     }
+    std::vector<DuplicateKey> dups;
+    FindDuplicateKeys(root, &dups);
+    for (const auto& d : dups)
+      r.errors.push_back(file + ":" + std::to_string(d.at.line + 1) + ":" + std::to_string(d.at.column + 1) +
+                         ": duplicate key '" + d.key + "' (first given at line " + std::to_string(d.first.line + 1) +
+                         "; YAML keeps only one)");
+    if (!dups.empty()) return r;
     c.source = file;
     if (!root.IsNull() && !root.IsMap()) {
       r.errors.push_back(Where(file, root) + ": expected a map of settings at the top level");
@@ -325,6 +332,43 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
   if (!rules_override.empty()) c.rules_paths = rules_override;
   if (c.rules_paths.empty()) r.errors.push_back(c.source + ": rules.paths: no rules files or directories given");
   return r;
+}
+
+std::vector<std::string> RestartOnlyChanges(const AgentConfig& a, const AgentConfig& b) {
+  std::vector<std::string> out;
+  auto diff = [&](const char* key, bool differs) {
+    if (differs) out.emplace_back(key);
+  };
+  const auto &oa = a.outputs, &ob = b.outputs;
+  diff("outputs.queue_capacity", oa.queue_capacity != ob.queue_capacity);
+  diff("outputs.stdout.enabled", oa.stdout_sink.enabled != ob.stdout_sink.enabled);
+  diff("outputs.stdout.format", oa.stdout_sink.format != ob.stdout_sink.format);
+  diff("outputs.stdout.min_priority", oa.stdout_sink.min_priority != ob.stdout_sink.min_priority);
+  diff("outputs.file.enabled", oa.file.enabled != ob.file.enabled);
+  diff("outputs.file.path", oa.file.path != ob.file.path);
+  diff("outputs.file.format", oa.file.format != ob.file.format);
+  diff("outputs.file.min_priority", oa.file.min_priority != ob.file.min_priority);
+  diff("outputs.file.max_size_mb", oa.file.max_size_mb != ob.file.max_size_mb);
+  diff("outputs.file.backups", oa.file.backups != ob.file.backups);
+  diff("outputs.file.fsync_interval_ms", oa.file.fsync_interval_ms != ob.file.fsync_interval_ms);
+  diff("outputs.kafka.enabled", oa.kafka.enabled != ob.kafka.enabled);
+  diff("outputs.kafka.brokers", oa.kafka.brokers != ob.kafka.brokers);
+  diff("outputs.kafka.topic", oa.kafka.topic != ob.kafka.topic);
+  diff("outputs.kafka.format", oa.kafka.format != ob.kafka.format);
+  diff("outputs.kafka.key", oa.kafka.key != ob.kafka.key);
+  diff("outputs.kafka.min_priority", oa.kafka.min_priority != ob.kafka.min_priority);
+  diff("outputs.kafka.spool_dir", oa.kafka.spool_dir != ob.kafka.spool_dir);
+  diff("outputs.kafka.spool_max_mb", oa.kafka.spool_max_mb != ob.kafka.spool_max_mb);
+  diff("outputs.kafka.spool_fsync_interval_ms", oa.kafka.spool_fsync_interval_ms != ob.kafka.spool_fsync_interval_ms);
+  diff("outputs.kafka.max_in_flight", oa.kafka.max_in_flight != ob.kafka.max_in_flight);
+  diff("outputs.kafka.properties", oa.kafka.properties != ob.kafka.properties);
+  diff("capture.ringbuf_mb", a.capture.ringbuf_bytes != b.capture.ringbuf_bytes);
+  diff("capture.process_table_size", a.capture.process_table_capacity != b.capture.process_table_capacity);
+  diff("capture.bpf_build", a.capture.build != b.capture.build);
+  diff("enforcement.degrade", a.degrade_to_kill != b.degrade_to_kill);
+  diff("metrics.enabled", a.metrics_enabled != b.metrics_enabled);
+  diff("metrics.listen", a.metrics_host != b.metrics_host || a.metrics_port != b.metrics_port);
+  return out;
 }
 
 }  // namespace vigil::agent

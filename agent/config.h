@@ -66,6 +66,11 @@ struct ConfigLoad {
 ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::string>& overrides,
                            const std::vector<std::string>& rules_override);
 
+// The keys whose value differs between `before` and `after` and that only a
+// restart applies (outputs.*, capture.*, metrics.*, enforcement.degrade): a
+// SIGHUP reload keeps the running value and says so, naming each.
+std::vector<std::string> RestartOnlyChanges(const AgentConfig& before, const AgentConfig& after);
+
 // The default rules paths: the installed ruleset (/usr/share/vigil/rules, or
 // under the cmake install prefix) and /etc/vigil/rules.d when installed; else
 // the ruleset in the source tree this binary was built from.

@@ -128,6 +128,13 @@ void FileLoader::Load() {
     diags_->Error(loc, "", "", "", "invalid YAML: " + YamlErrorText(e));
     return;
   }
+  std::vector<DuplicateKey> dups;
+  FindDuplicateKeys(root, &dups);
+  for (const auto& d : dups)
+    diags_->Error({file_->path, static_cast<uint32_t>(d.at.line + 1), static_cast<uint32_t>(d.at.column + 1)}, "", "",
+                  "", "duplicate key '" + d.key + "' (first given at line " + std::to_string(d.first.line + 1) +
+                          "; YAML keeps only one)");
+  if (!dups.empty()) return;
   if (root.IsNull()) return;  // empty file
   if (sigma::IsSigmaDocument(root)) return sigma::LoadSigmaFile(file_, opts_, doc_, diags_);
   if (!root.IsSequence()) {

@@ -199,3 +199,28 @@ TEST_CASE("sigma.fields maps Sigma fields to vigil fields; a bad one is a locate
   auto n = vigil::agent::LoadAgentConfig(not_map.path, {}, {});
   CHECK(AnyContains(n.errors, not_map.path + ":2:11: sigma.fields: expected a map"));
 }
+
+// Issue 24 item 11: a duplicate key was first-wins without a word, and a
+// reload said only "output settings changed".
+TEST_CASE("a key given twice in the configuration is an error", "[unit]") {
+  TempFile f("capture:\n  ringbuf_mb: 8\n  ringbuf_mb: 64\nstats_interval_s: 5\n");
+  auto r = vigil::agent::LoadAgentConfig(f.path, {}, {});
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0] == f.path + ":3:3: duplicate key 'ringbuf_mb' (first given at line 2; YAML keeps only one)");
+}
+
+TEST_CASE("RestartOnlyChanges names each changed key a reload cannot apply", "[unit]") {
+  vigil::agent::AgentConfig a, b;
+  CHECK(vigil::agent::RestartOnlyChanges(a, b).empty());
+  b.rules_paths = {"/other"};  // applied by the reload itself
+  b.stats_interval_s = 5;
+  CHECK(vigil::agent::RestartOnlyChanges(a, b).empty());
+  b.outputs.file.format = vigil::outputs::Format::kOcsf;
+  b.metrics_port = 1;
+  b.capture.ringbuf_bytes = 1u << 20;
+  b.outputs.kafka.properties["acks"] = "1";
+  b.degrade_to_kill = true;
+  CHECK(vigil::agent::RestartOnlyChanges(a, b) ==
+        std::vector<std::string>{"outputs.file.format", "outputs.kafka.properties", "capture.ringbuf_mb",
+                                 "enforcement.degrade", "metrics.listen"});
+}
