@@ -13,6 +13,7 @@
 #include <array>
 #include <map>
 #include <optional>
+#include <random>
 #include <unordered_map>
 #include <string>
 #include <thread>
@@ -20,6 +21,7 @@
 
 #include "agent/commands.h"
 #include "agent/config.h"
+#include "agent/heartbeat.h"
 #include "agent/metrics.h"
 #include "agent/self_alerts.h"
 #include "agent/signals.h"
@@ -372,9 +374,21 @@ int Run(const RunOptions& o) {
     ++hot.alerts;
     ++hot.by_rule["vigil self-protection"];
   };
+  // End-to-end proof that events still arrive (agent/heartbeat.h). The
+  // directory does not exist; the nonce keeps the name unguessable.
+  std::unique_ptr<CaptureHeartbeat> heartbeat;
+  if (sensor) {
+    std::random_device rd;
+    heartbeat = std::make_unique<CaptureHeartbeat>(
+        fmt::format("/nonexistent-vigil-heartbeat-{:08x}{:08x}/", rd(), rd()), std::chrono::seconds(1),
+        std::chrono::seconds(10));
+  }
   auto on_event = [&](const Event& ev) {
     ++hot.events;
     ++hot.by_type[static_cast<std::size_t>(ev.type)];
+    if (heartbeat && ev.proc.pid == self_pid && (ev.type == EventType::openat || ev.type == EventType::open) &&
+        heartbeat->OnEvent(ev.file.path))
+      return;
     if (ev.type == EventType::bpf && self_monitor.ForeignAccess(ev, self_pid)) self_access_alert(ev);
     engine->Match(ev, &fired);
     std::string enforced;
@@ -393,6 +407,7 @@ int Run(const RunOptions& o) {
     }
   };
 
+  if (heartbeat) heartbeat->Start();
   Notify("READY=1");
   spdlog::info("vigil running (pid {})", getpid());
   auto next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(loaded->config.stats_interval_s);
@@ -491,6 +506,8 @@ int Run(const RunOptions& o) {
       CaptureLossMonitor::Counters now_counters;
       for (const auto& c : sensor->ReadCounters()) now_counters.emplace_back(std::string(c.name), c.value);
       for (auto& a : loss_monitor.Observe(now_counters, std::chrono::steady_clock::now())) submit_self(std::move(a));
+      if (heartbeat)
+        for (auto& a : heartbeat->Check(std::chrono::steady_clock::now())) submit_self(std::move(a));
       next_loss_check = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
     }
     if (std::chrono::steady_clock::now() >= next_integrity) {
@@ -519,6 +536,7 @@ int Run(const RunOptions& o) {
     }
   }
   Notify("STOPPING=1");
+  if (heartbeat) heartbeat->Stop();
   for (auto& a : loss_monitor.Flush()) submit_self(std::move(a));
   spdlog::info("stopping: flushing outputs");
   metrics.reset();

@@ -7,7 +7,9 @@
 #include "agent_process.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -175,6 +177,10 @@ TEST_CASE("vigil run: alerts, metrics, reload keeps the old ruleset on errors, c
     CHECK(CountLines(alerts, "\"rule\":\"Marker B\"") == 1);
     CHECK(CountLines(alerts, "\"rule\":\"Marker A\"") == 2);
 
+    // The heartbeat ran all along (one per second) without a false alarm.
+    CHECK(CountLines(alerts, "\"rule\":\"vigil capture gap\"") == 0);
+    CHECK(CountLines(alerts, "\"rule\":\"vigil capture blinded\"") == 0);
+
     agent.Signal(SIGTERM);
     CHECK(agent.Wait() == 0);
     CHECK(agent.Log().find("stopping: flushing outputs") != std::string::npos);
@@ -319,6 +325,66 @@ TEST_CASE("vigil run: lost events raise an alert; a rewritten counters map is ta
   while (CountLines(alerts, "kernel counter ringbuf_drop went down from") < 1 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(100ms);
   CHECK(CountLines(alerts, "kernel counter ringbuf_drop went down from " + std::to_string(drops) + " to 0") == 1);
+
+  agent.Signal(SIGTERM);
+  CHECK(agent.Wait() == 0);
+  CHECK(std::system(("rm -rf " + dir).c_str()) == 0);
+}
+
+// Issue 24 item 2: a root process took the ring buffer's fd (pidfd_getfd) and
+// advanced its consumer position: 2/10 credential reads alerted, ringbuf_drop
+// stayed 0 and /healthz said ok. The heartbeat sees it.
+TEST_CASE("vigil run: a ring buffer drained by another process is a gap or blinded alert", "[root]") {
+  char tmpl[] = "/tmp/vigil-drain-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl;
+  const std::string rules = dir + "/rules.yaml", config = dir + "/vigil.yaml", alerts = dir + "/alerts.json";
+  Write(rules, RuleFile("Marker", dir + "/marker"));
+  Write(config, "outputs:\n  file:\n    enabled: true\n    path: " + alerts +
+                    "\n    fsync_interval_ms: 0\nmetrics:\n  enabled: false\nstats_interval_s: 0\n");
+  Agent agent({"run", "-c", config, "-r", rules});
+  REQUIRE(agent.WaitFor("vigil running", 60s));
+  std::smatch m;
+  const auto log = agent.Log();
+  REQUIRE(std::regex_search(log, m, std::regex(R"(vigil running \(pid (\d+)\))")));
+  const int pid = std::stoi(m[1]);
+
+  // The agent's ring buffer (map type 27) among its descriptors.
+  int ring_fd = -1;
+  for (int fd = 0; fd < 4096 && ring_fd < 0; ++fd) {
+    std::ifstream info("/proc/" + std::to_string(pid) + "/fdinfo/" + std::to_string(fd));
+    std::string line;
+    while (std::getline(info, line))
+      if (line == "map_type:\t27") ring_fd = fd;
+  }
+  REQUIRE(ring_fd >= 0);
+  const int pidfd = static_cast<int>(syscall(434 /* pidfd_open */, pid, 0));
+  REQUIRE(pidfd >= 0);
+  const int ring = static_cast<int>(syscall(438 /* pidfd_getfd */, pidfd, ring_fd, 0));
+  REQUIRE(ring >= 0);
+  const long page = sysconf(_SC_PAGESIZE);
+  auto* consumer = static_cast<uint64_t*>(mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_SHARED, ring, 0));
+  REQUIRE(consumer != MAP_FAILED);
+  auto* producer = static_cast<uint64_t*>(mmap(nullptr, page, PROT_READ, MAP_SHARED, ring, page));
+  REQUIRE(producer != MAP_FAILED);
+
+  // Keep the consumer position at the producer's for 15 s: vigil reads little or nothing.
+  const auto until = std::chrono::steady_clock::now() + 15s;
+  while (std::chrono::steady_clock::now() < until)
+    __atomic_store_n(consumer, __atomic_load_n(producer, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
+  munmap(consumer, page);
+  munmap(producer, page);
+  close(ring);
+  close(pidfd);
+
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  auto seen = [&] {
+    return CountLines(alerts, "\"rule\":\"vigil capture gap\"") + CountLines(alerts, "\"rule\":\"vigil capture blinded\"");
+  };
+  while (seen() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(200ms);
+  INFO(agent.Log());
+  CHECK(seen() >= 1);
+  CHECK(CountLines(alerts, "\"priority\":\"Critical\"") >= 1);
 
   agent.Signal(SIGTERM);
   CHECK(agent.Wait() == 0);
