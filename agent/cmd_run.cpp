@@ -159,6 +159,7 @@ struct HotCounters {
   uint64_t alerts = 0;
   std::array<uint64_t, kEventTypeCount> by_type{};
   std::map<std::string, uint64_t> by_rule;  // touched only when a rule fires
+  std::map<std::string, uint64_t> throttled_by_rule;  // alerts the throttle held back
   uint64_t reloads_ok = 0, reloads_failed = 0;
 };
 
@@ -182,6 +183,7 @@ MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor* sensor, co
                                        ds.rejected[i]);
   }
   for (const auto& [rule, n] : h.by_rule) m.rule_matches.emplace_back(rule, n);
+  for (const auto& [rule, n] : h.throttled_by_rule) m.alerts_throttled.emplace_back(rule, n);
   for (const auto& st : fanout.Stats())
     m.sinks.push_back({st.name, st.sent, st.failed, st.spooled, st.dropped, st.queued, st.failing,
                        st.failing_for_ms / 1000, st.last_errno != 0 ? std::strerror(st.last_errno) : ""});
@@ -383,6 +385,16 @@ int Run(const RunOptions& o) {
         fmt::format("/nonexistent-vigil-heartbeat-{:08x}{:08x}/", rd(), rd()), std::chrono::seconds(1),
         std::chrono::seconds(10));
   }
+  // Alert storms: a token bucket per (rule, executable); what it holds back is
+  // counted and summarised in one alert per key and interval.
+  AlertThrottle throttle(loaded->config.throttle);
+  auto submit_summaries = [&](std::vector<Alert> summaries) {
+    for (auto& a : summaries) {
+      ++hot.alerts;
+      ++hot.by_rule[a.rule];
+      fanout.Submit(std::move(a));
+    }
+  };
   auto on_event = [&](const Event& ev) {
     ++hot.events;
     ++hot.by_type[static_cast<std::size_t>(ev.type)];
@@ -401,9 +413,13 @@ int Run(const RunOptions& o) {
     for (const CompiledRule* rule : fired) {
       Alert alert = engine->MakeAlert(*rule, ev);
       if (!enforced.empty() && rule->action != "alert") alert.enforcement = enforced;
+      ++hot.by_rule[rule->name];
+      if (!throttle.Admit(alert, std::chrono::steady_clock::now())) {
+        ++hot.throttled_by_rule[rule->name];
+        continue;
+      }
       fanout.Submit(std::move(alert));
       ++hot.alerts;
-      ++hot.by_rule[rule->name];
     }
   };
 
@@ -508,6 +524,7 @@ int Run(const RunOptions& o) {
       for (auto& a : loss_monitor.Observe(now_counters, std::chrono::steady_clock::now())) submit_self(std::move(a));
       if (heartbeat)
         for (auto& a : heartbeat->Check(std::chrono::steady_clock::now())) submit_self(std::move(a));
+      submit_summaries(throttle.Flush(std::chrono::steady_clock::now()));
       next_loss_check = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
     }
     if (std::chrono::steady_clock::now() >= next_integrity) {
@@ -538,6 +555,7 @@ int Run(const RunOptions& o) {
   Notify("STOPPING=1");
   if (heartbeat) heartbeat->Stop();
   for (auto& a : loss_monitor.Flush()) submit_self(std::move(a));
+  submit_summaries(throttle.Flush(std::chrono::steady_clock::now(), /*all=*/true));
   spdlog::info("stopping: flushing outputs");
   metrics.reset();
   // The final counters after the sinks closed: alerts they could not deliver

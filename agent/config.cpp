@@ -188,6 +188,47 @@ void ParseEnforcement(const YAML::Node& e, const std::string& source, AgentConfi
   }
 }
 
+void ParseThrottle(const YAML::Node& t, const std::string& source, AgentConfig* c, ConfigLoad* r) {
+  if (!t || t.IsNull()) return;
+  if (!t.IsMap()) {
+    r->errors.push_back(Where(source, t) + ": throttle: expected a map with keys enabled, rate_per_s, burst, "
+                                           "summary_interval_s");
+    return;
+  }
+  for (const auto& kv : t) {
+    const auto key = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    long n = 0;
+    if (key == "enabled") {
+      const std::string b = v.IsScalar() ? v.Scalar() : "";
+      if (b == "true") c->throttle.enabled = true;
+      else if (b == "false") c->throttle.enabled = false;
+      else r->errors.push_back(Where(source, v) + ": throttle.enabled: expected true or false");
+    } else if (key == "rate_per_s") {
+      double d = 0;
+      bool ok = v.IsScalar();
+      if (ok) {
+        try {
+          std::size_t used = 0;
+          d = std::stod(v.Scalar(), &used);
+          ok = used == v.Scalar().size() && d >= 0.001 && d <= 1e6;
+        } catch (const std::exception&) {
+          ok = false;
+        }
+      }
+      if (ok) c->throttle.rate_per_s = d;
+      else r->errors.push_back(Where(source, v) + ": throttle.rate_per_s: expected a number from 0.001 to 1000000");
+    } else if (key == "burst") {
+      if (ReadInt(v, "throttle.burst", source, 1, 1000000, &n, &r->errors)) c->throttle.burst = static_cast<double>(n);
+    } else if (key == "summary_interval_s") {
+      if (ReadInt(v, "throttle.summary_interval_s", source, 1, 3600, &n, &r->errors))
+        c->throttle.summary_interval = std::chrono::seconds(n);
+    } else {
+      r->warnings.push_back(Where(source, kv.first) + ": unknown key 'throttle." + key + "' (ignored)");
+    }
+  }
+}
+
 // Reads the configuration file: a regular file of at most kMaxConfigBytes.
 // A directory, FIFO or device is refused before any read (/dev/zero would
 // never end; a FIFO with no writer would block open()).
@@ -313,7 +354,7 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
   }
 
   static const std::set<std::string> kKnown = {"rules", "outputs", "capture", "metrics", "enforcement",
-                                                "stats_interval_s", "sigma"};
+                                                "stats_interval_s", "sigma", "throttle"};
   for (const auto& kv : root) {
     const auto key = kv.first.Scalar();
     if (!kKnown.count(key)) r.warnings.push_back(Where(c.source, kv.first) + ": unknown key '" + key + "' (ignored)");
@@ -324,6 +365,7 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
   ParseMetrics(doc["metrics"], c.source, &c, &r);
   ParseEnforcement(doc["enforcement"], c.source, &c, &r);
   ParseSigma(doc["sigma"], c.source, &c, &r);
+  ParseThrottle(doc["throttle"], c.source, &c, &r);
   if (const YAML::Node n = doc["stats_interval_s"]; n) {
     long v = 0;
     if (ReadInt(n, "stats_interval_s", c.source, 0, 86400, &v, &r.errors)) c.stats_interval_s = static_cast<int>(v);
@@ -366,6 +408,9 @@ std::vector<std::string> RestartOnlyChanges(const AgentConfig& a, const AgentCon
   diff("capture.process_table_size", a.capture.process_table_capacity != b.capture.process_table_capacity);
   diff("capture.bpf_build", a.capture.build != b.capture.build);
   diff("enforcement.degrade", a.degrade_to_kill != b.degrade_to_kill);
+  diff("throttle", a.throttle.enabled != b.throttle.enabled || a.throttle.rate_per_s != b.throttle.rate_per_s ||
+                       a.throttle.burst != b.throttle.burst ||
+                       a.throttle.summary_interval != b.throttle.summary_interval);
   diff("metrics.enabled", a.metrics_enabled != b.metrics_enabled);
   diff("metrics.listen", a.metrics_host != b.metrics_host || a.metrics_port != b.metrics_port);
   return out;

@@ -10,6 +10,7 @@
 //   enforcement.degrade         what a `deny` rule becomes where the kernel cannot deny: alert | kill
 //   sigma.fields                Sigma field -> vigil field, over the built-in table (docs/sigma.md)
 //   stats_interval_s            how often counters are logged (0 = never)
+//   throttle.*                  per-rule, per-program alert throttling (agent/alert_throttle.h)
 //   metrics.enabled             serve /healthz and /metrics (default true)
 //   metrics.listen              host:port (default 127.0.0.1:9464; port 0 = any free port)
 //
@@ -31,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/alert_throttle.h"
 #include "bpf/sensor.h"
 #include "outputs/config.h"
 
@@ -51,6 +53,7 @@ struct AgentConfig {
   int metrics_port = 9464;
   bool degrade_to_kill = false;  // enforcement.degrade: kill
   std::map<std::string, std::string> sigma_fields;  // sigma.fields
+  ThrottleOptions throttle;                          // throttle.*
 };
 
 struct ConfigLoad {
@@ -67,7 +70,8 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
                            const std::vector<std::string>& rules_override);
 
 // The keys whose value differs between `before` and `after` and that only a
-// restart applies (outputs.*, capture.*, metrics.*, enforcement.degrade): a
+// restart applies (outputs.*, capture.*, metrics.*, enforcement.degrade,
+// throttle): a
 // SIGHUP reload keeps the running value and says so, naming each.
 std::vector<std::string> RestartOnlyChanges(const AgentConfig& before, const AgentConfig& after);
 

@@ -224,3 +224,23 @@ TEST_CASE("RestartOnlyChanges names each changed key a reload cannot apply", "[u
         std::vector<std::string>{"outputs.file.format", "outputs.kafka.properties", "capture.ringbuf_mb",
                                  "enforcement.degrade", "metrics.listen"});
 }
+
+TEST_CASE("throttle: settings and their located errors", "[unit]") {
+  TempFile good("throttle:\n  enabled: false\n  rate_per_s: 0.5\n  burst: 3\n  summary_interval_s: 30\n");
+  auto r = vigil::agent::LoadAgentConfig(good.path, {}, {});
+  REQUIRE(r.ok());
+  CHECK_FALSE(r.config.throttle.enabled);
+  CHECK(r.config.throttle.rate_per_s == 0.5);
+  CHECK(r.config.throttle.burst == 3);
+  CHECK(r.config.throttle.summary_interval == std::chrono::seconds(30));
+  auto defaults = vigil::agent::LoadAgentConfig("", {}, {});
+  CHECK(defaults.config.throttle.enabled);  // on by default
+  TempFile bad("throttle:\n  enabled: maybe\n  rate_per_s: fast\n  burst: 0\n  summary_interval_s: 99999\n  x: 1\n");
+  auto b = vigil::agent::LoadAgentConfig(bad.path, {}, {});
+  CHECK(b.errors.size() == 4);
+  CHECK(AnyContains(b.errors, ":2:12: throttle.enabled: expected true or false"));
+  CHECK(AnyContains(b.errors, ":3:15: throttle.rate_per_s: expected a number"));
+  CHECK(AnyContains(b.errors, ":4:10: throttle.burst: expected an integer from 1 to 1000000"));
+  CHECK(AnyContains(b.errors, "throttle.summary_interval_s: expected an integer from 1 to 3600"));
+  CHECK(AnyContains(b.warnings, "unknown key 'throttle.x'"));
+}
