@@ -308,9 +308,15 @@ TEST_CASE("vigil run: lost events raise an alert; a rewritten counters map is ta
   REQUIRE(std::regex_search(lost_line, m, std::regex(R"("vigil\.events\.lost_total":(\d+))")));
   const uint64_t reported = std::stoull(m[1]);
   CHECK(reported > 0);
-  // The alert counts exactly what the kernel counted (the ring is drained now).
-  const uint64_t drops = std::stoull("0" + Metric(port, "vigil_kernel_errors_total{site=\"ringbuf_drop\"} "));
-  const uint64_t pending = std::stoull("0" + Metric(port, "vigil_kernel_errors_total{site=\"pending_full\"} "));
+  // The alert counts exactly what the kernel counted (the ring is drained
+  // now; /metrics is republished once a second, so poll).
+  uint64_t drops = 0, pending = 0;
+  deadline = std::chrono::steady_clock::now() + 5s;
+  do {
+    std::this_thread::sleep_for(200ms);
+    drops = std::stoull("0" + Metric(port, "vigil_kernel_errors_total{site=\"ringbuf_drop\"} "));
+    pending = std::stoull("0" + Metric(port, "vigil_kernel_errors_total{site=\"pending_full\"} "));
+  } while (drops + pending != reported && std::chrono::steady_clock::now() < deadline);
   CHECK(reported == drops + pending);
 
   // Someone with root resets the counters map: the counter going down is an alert.
