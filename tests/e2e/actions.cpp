@@ -679,4 +679,14 @@ std::string ContainerMetadataConnect(const Scratch& s) {
   });
 }
 
+bool g_no_gcore = false;
+
+std::string TechniqueActions(const Scratch& s) {
+  g_no_gcore = access("/usr/bin/gcore", X_OK) != 0;
+  return InChild([&]() {
+    execl("/bin/sh", "sh", VIGIL_TECHNIQUE_ACTIONS, s.dir.c_str(), s.tag.c_str(), static_cast<char*>(nullptr));
+    return Fail(99, "execl technique_actions.sh");
+  });
+}
+
 }  // namespace vigil::e2e

@@ -498,6 +498,41 @@ TEST_CASE("vigil extensions: action validation and tests: runner", "[unit]") {
   CHECK_THAT(all, Catch::Contains("u.yaml:9:15: error: rule 'r': tests: expected 'expect: match' or 'expect: no_match'"));
 }
 
+TEST_CASE("inline tests set evt.arg.mode in octal and proc.pre_exec_name on an exec", "[unit]") {
+  // Issue 17: the setgid-only regression test (02755) and the perl-exec shell test needed both.
+  auto l = Load({{"m.yaml", R"(
+- macro: spawned_process
+  condition: (evt.type in (execve, execveat) and evt.rawres = 0)
+- rule: r
+  desc: d
+  condition: evt.type = fchmodat and evt.arg.mode glob "0[2-7]???"
+  output: o
+  priority: info
+  tests:
+    - {name: setgid, event: {evt.type: fchmodat, evt.arg.mode: "02755"}, expect: match}
+    - {name: sticky, event: {evt.type: fchmodat, evt.arg.mode: "01777"}, expect: no_match}
+    - {name: not octal, event: {evt.type: fchmodat, evt.arg.mode: "0x1ed"}, expect: match}
+    - {name: too long, event: {evt.type: fchmodat, evt.arg.mode: "012345670"}, expect: match}
+- rule: s
+  desc: d
+  condition: spawned_process and proc.pre_exec_name = perl
+  output: o
+  priority: info
+  tests:
+    - {name: perl exec, event: {evt.type: execve, proc.pre_exec_name: perl}, expect: match}
+    - {name: python exec, event: {evt.type: execve, proc.pre_exec_name: python3}, expect: no_match}
+    - {name: not an exec, event: {evt.type: openat, proc.pre_exec_name: perl}, expect: no_match}
+)"}});
+  INFO(l->diags.ToString());
+  REQUIRE(l->diags.ErrorCount() == 0);
+  auto report = vigil::RunRuleTests(*l->engine);
+  REQUIRE(report.results.size() == 7);
+  CHECK(report.passed == 5);
+  CHECK(report.failed == 2);
+  CHECK(report.results[2].detail == "field 'evt.arg.mode': expected an octal mode such as 04755, got '0x1ed'");
+  CHECK(report.results[3].detail == "field 'evt.arg.mode': expected an octal mode such as 04755, got '012345670'");
+}
+
 TEST_CASE("proc.is_vigil_self: the live agent's own process, never a recorded or unknown one", "[unit]") {
   const char* rule = R"(
 - rule: not vigil
