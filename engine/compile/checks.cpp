@@ -207,6 +207,11 @@ class StringCheck final : public LeafCheck {
   bool Eval(const FieldContext& ctx) const override {
     FieldValueRef v;
     if (!field_->Get(ctx, &v)) return false;
+    if (field_->type == FieldType::kStringList && ComparesEachAncestor(*field_->def, field_->arg)) {
+      for (auto s : *v.list)
+        if (One(op_, s)) return true;
+      return false;
+    }
     if (field_->type == FieldType::kStringList) {
       bool any = false;
       for (auto s : *v.list) any = any || One(op_ == CmpOp::kNe ? CmpOp::kEq : op_, s);
@@ -245,7 +250,7 @@ class StringSetCheck final : public LeafCheck {
     FieldValueRef v;
     if (!field_->Get(ctx, &v)) return false;
     if (field_->type != FieldType::kStringList) return set_.find(v.str) != set_.end();
-    if (op_ == CmpOp::kIntersects) {
+    if (op_ == CmpOp::kIntersects || ComparesEachAncestor(*field_->def, field_->arg)) {
       for (auto s : *v.list)
         if (set_.find(s) != set_.end()) return true;
       return false;

@@ -155,6 +155,14 @@ bool GetProcAncestor(const FieldDef& d, const FieldContext& c, const FieldArg& a
   return true;
 }
 
+}  // namespace
+
+bool ComparesEachAncestor(const FieldDef& def, const FieldArg& arg) {
+  return def.get == GetProcAncestor && !arg.present;
+}
+
+namespace {
+
 bool NotAvailable(const FieldDef&, const FieldContext&, const FieldArg&, Scratch&, FieldValueRef*) { return false; }
 
 std::string_view FilePath(const Event& e) {

@@ -127,6 +127,14 @@ struct FieldDef {
 // The type a check sees: an indexed ancestor list field (proc.aname[2]) is a scalar.
 FieldType EffectiveType(const FieldDef& def, const FieldArg& arg);
 
+// The ancestor fields without an index (proc.aname, proc.apid, proc.aexe,
+// proc.aexepath, proc.acmdline): a comparison is true when it holds for ANY
+// ancestor, each compared alone, as libsinsp's compare_full_aname() and its
+// siblings do (so `proc.aname in (a, b)` is true when some ancestor is a or b,
+// and `proc.aname != x` when some ancestor is not x). Other list fields
+// (bpf.prog.helpers) keep libsinsp's list semantics: `in` needs every element.
+bool ComparesEachAncestor(const FieldDef& def, const FieldArg& arg);
+
 // Every field, in documentation order.
 const std::vector<FieldDef>& AllFields();
 

@@ -37,6 +37,38 @@ bool Run(const Row& row) {
 
 }  // namespace
 
+// Regression (issue 18): an ancestor field without an index required EVERY
+// ancestor to be in an `in` list, which silenced "Run shell untrusted" and the
+// run_by_package_mgmt_binaries macro. libsinsp (sinsp_filter_check_thread::
+// compare_full_aname and its apid/aexe/aexepath/acmdline siblings) compares
+// each ancestor alone and is true when any one matches; with [N] only that one.
+// The test event's ancestors are sshd (pid 50, /usr/sbin/sshd) and systemd (pid 1).
+TEST_CASE("ancestor fields compare each ancestor as libsinsp does", "[unit]") {
+  const Row rows[] = {
+      {"proc.aname in (sshd)", kExec, true},
+      {"proc.aname in (systemd, cron)", kExec, true},
+      {"proc.aname in (cron, apt)", kExec, false},
+      {"proc.aname = sshd", kExec, true},
+      {"proc.aname = bash", kExec, false},  // the process itself is not an ancestor
+      {"proc.aname != sshd", kExec, true},  // systemd differs from sshd
+      {"not proc.aname in (sshd, systemd)", kExec, false},
+      {"proc.aname startswith ssh", kExec, true},
+      {"proc.aname pmatch (/x)", kExec, false},
+      {"proc.aname[1] in (systemd)", kExec, false},  // an index: only that ancestor
+      {"proc.aname[2] in (systemd)", kExec, true},
+      {"proc.apid in (1)", kExec, true},
+      {"proc.apid = 50", kExec, true},
+      {"proc.apid in (2, 3)", kExec, false},
+      {"proc.aexepath in (/usr/sbin/sshd)", kExec, true},
+      {"proc.aexepath = /usr/bin/nothing", kExec, false},
+      {"toupper(proc.aname) in (SYSTEMD)", kExec, true},
+  };
+  for (const auto& row : rows) {
+    INFO(row.condition);
+    CHECK(Run(row) == row.expect);
+  }
+}
+
 TEST_CASE("operators", "[unit]") {
   const Row rows[] = {
       {"proc.name = bash", kExec, true},
@@ -75,7 +107,7 @@ TEST_CASE("operators", "[unit]") {
       {"proc.name intersects (bash)", kExec, true},
       {"proc.aname intersects (sshd, nothing)", kExec, true},
       {"proc.aname in (sshd, systemd)", kExec, true},
-      {"proc.aname in (sshd)", kExec, false},  // `in` on a list: every element
+      {"proc.aname in (sshd)", kExec, true},  // any ancestor (see "ancestor fields" below)
       {"proc.aname = systemd", kExec, true},   // any element
       {"proc.pid in (1, 100)", kExec, true},
       {"fd.name pmatch (/etc, /tmp)", kOpen, true},

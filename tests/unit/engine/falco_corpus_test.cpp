@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "engine/rule_engine.h"
+#include "engine_test_util.h"
 
 #ifndef VIGIL_FALCO_RULES_DIR
 #error "VIGIL_FALCO_RULES_DIR must point at shared/corpus/falco-rules"
@@ -33,5 +34,37 @@ TEST_CASE("Falco rules files load without errors", "[unit]") {
     CHECK(s.rules_loaded == c.rules);
     std::printf("compat: %-28s rules %zu, loaded %zu, enabled %zu, referencing <NA> fields %zu, warnings %zu\n",
                 c.file, s.rules_defined, s.rules_loaded, s.rules_enabled, s.rules_with_na, diags.WarningCount());
+  }
+}
+
+// Regression (issue 18): Falco's "Run shell untrusted" never fired because
+// `proc.aname in (protected_shell_spawning_binaries)` required every ancestor
+// to be in the list. libsinsp is true when any one ancestor is (compare_full_aname).
+// A bash spawned by nginx under systemd (event-generator's "run shell untrusted"
+// pattern) must fire it; the same bash under sshd must not.
+TEST_CASE("Falco ancestor-list rules fire as in libsinsp", "[unit]") {
+  std::string path = std::string(VIGIL_FALCO_RULES_DIR) + "/falco_rules.yaml";
+  vigil::Diagnostics diags;
+  auto eng = vigil::RuleEngine::Load({path}, &diags, vigil::HostInfo{});
+  REQUIRE(eng != nullptr);
+  const vigil::CompiledRule* rule = eng->FindRule("Run shell untrusted");
+  REQUIRE(rule != nullptr);
+  struct Row {
+    const char* parent;
+    const char* parent_exe;
+    bool fires;
+  };
+  const Row rows[] = {
+      {"nginx", "/usr/sbin/nginx", true},
+      {"sshd", "/usr/sbin/sshd", false},
+  };
+  for (const auto& row : rows) {
+    vigil::OwnedAncestors anc;
+    vigil::Event e = vigil::testing::MakeExec(&anc);
+    anc.chain[0].name = row.parent;
+    anc.chain[0].exepath = row.parent_exe;
+    anc.chain[0].argv = {row.parent};
+    INFO(row.parent << "\n" << eng->Explain(*rule, e));
+    CHECK(eng->Matches(*rule, e) == row.fires);
   }
 }
