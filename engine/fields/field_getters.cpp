@@ -359,6 +359,11 @@ bool GetEvtArg(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratc
       return Str(o, s.buf);
     }
     case kArgMode: {
+      if (!file) return false;
+      if (e.type == EventType::chmod || e.type == EventType::fchmod || e.type == EventType::fchmodat) {
+        RenderChmodMode(e.file.mode, &s.buf);
+        return Str(o, s.buf);
+      }
       char b[16];
       int n = std::snprintf(b, sizeof b, "0%o", e.file.mode);
       s.buf.assign(b, static_cast<std::size_t>(n));
@@ -556,7 +561,7 @@ std::string SetNumber(std::string_view t, F assign) {
   std::string NAME(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {                  \
     return SetNumber(t, [&](int64_t v) { EXPR; });                                                     \
   }
-// evt.arg.mode is shown in octal ("04755"); a test gives it the same way.
+// A test gives evt.arg.mode in octal ("04755"), whatever form it renders in.
 std::string SetArgMode(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
   uint32_t mode = 0;
   if (t.empty() || t.size() > 7) return "expected an octal mode such as 04755, got '" + std::string(t) + "'";
@@ -816,7 +821,13 @@ const std::vector<FieldDef>& AllFields() {
          GetEvtArg, nullptr, kArgUid},
         {"evt.arg.gid", T::kString, A::kNone, true, "setgid family: the gid (group name when known); chown: group.",
          GetEvtArg, nullptr, kArgGid},
-        {"evt.arg.mode", T::kString, A::kNone, true, "Mode argument in octal (open/creat/mkdir/chmod).", GetEvtArg, SetArgMode, kArgMode},
+        {"evt.arg.mode", T::kString, A::kNone, true,
+         "Mode argument: chmod family as names (S_IXUSR|S_IRUSR|S_ISUID, as Falco); open/creat/mkdir in octal.",
+         GetEvtArg, SetArgMode, kArgMode},
+        {"evt.rawarg.mode", T::kNumber, A::kNone, true, "Mode argument as a number (file events).",
+         [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+           return IsFileEvent(c.event->type) && Num(o, c.event->file.mode);
+         }, nullptr, 0},
         {"evt.arg.request", T::kString, A::kNone, true, "ptrace request name (PTRACE_ATTACH, ...).", GetEvtArg, SetPtraceReq, kArgRequest},
         {"evt.arg.cmd", T::kString, A::kNone, true, "bpf command name (BPF_PROG_LOAD, ...).", GetEvtArg, SetBpfCmd, kArgCmd},
         {"evt.arg.fd", T::kString, A::kNone, true, "File descriptor argument.", GetEvtArg, SetFdNum, kArgFd},

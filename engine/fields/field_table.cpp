@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <fstream>
 #include <arpa/inet.h>
 #include <sys/stat.h>
@@ -231,6 +232,19 @@ constexpr OpenFlag kOpenFlags[] = {
     {kOpenFlagCreated, "O_F_CREATED"},
 };
 }  // namespace
+
+void RenderChmodMode(uint32_t mode, std::string* out) {
+  // Bit 0 upwards, the order of libsinsp's chmod_mode table.
+  static constexpr const char* kNames[] = {"S_IXOTH", "S_IWOTH", "S_IROTH", "S_IXGRP", "S_IWGRP", "S_IRGRP",
+                                           "S_IXUSR", "S_IWUSR", "S_IRUSR", "S_ISVTX", "S_ISGID", "S_ISUID"};
+  std::size_t start = out->size();
+  for (std::size_t bit = 0; bit < std::size(kNames); ++bit) {
+    if ((mode & (1u << bit)) == 0) continue;
+    if (out->size() != start) out->push_back('|');
+    *out += kNames[bit];
+  }
+  if (out->size() == start) out->push_back('0');
+}
 
 void RenderOpenFlags(uint32_t flags, std::string* out) {
   switch (flags & 3u) {

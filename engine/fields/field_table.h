@@ -171,6 +171,11 @@ void RenderFileTime(int64_t t, std::string* out);
 
 // Open flags as Falco prints them ("O_WRONLY|O_CREAT|O_TRUNC").
 void RenderOpenFlags(uint32_t flags, std::string* out);
+// A chmod-family mode as libsinsp renders it (its chmod_mode table): the set
+// permission bits by name, lowest bit first, '|'-separated
+// ("S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISUID" for 04755);
+// "0" when no bit is set.
+void RenderChmodMode(uint32_t mode, std::string* out);
 // Inverse of RenderOpenFlags: "O_WRONLY|O_CREAT"; false on an unknown name.
 bool ParseOpenFlags(std::string_view text, uint32_t* out);
 // "SUCCESS" for res >= 0, else the errno name ("ENOENT"), else the number.

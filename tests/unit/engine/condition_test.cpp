@@ -424,3 +424,43 @@ TEST_CASE("event types are derived from the condition as Falco does", "[unit]") 
   auto r = CompileText("evt.type = execve and proc.name = x");
   CHECK(r.types.test(bit(EventType::execve)));
 }
+
+// Regression (issue 18): evt.arg.mode rendered chmod modes in octal ("04755"),
+// so Falco's "Set Setuid or Setgid bit" (evt.arg.mode contains "S_ISUID") and
+// the chmod drift rule (contains "S_IXUSR") never matched. libsinsp renders a
+// PT_MODE argument through its chmod_mode table: set bits by name, lowest bit
+// first, '|' between; evt.rawarg.mode keeps the number.
+TEST_CASE("evt.arg.mode renders chmod modes as libsinsp does", "[unit]") {
+  struct ModeRow {
+    vigil::EventType type;
+    uint32_t mode;
+    const char* condition;
+    bool expect;
+  };
+  using vigil::EventType;
+  const ModeRow rows[] = {
+      {EventType::chmod, 04755, "evt.arg.mode = 'S_IXOTH|S_IROTH|S_IXGRP|S_IRGRP|S_IXUSR|S_IWUSR|S_IRUSR|S_ISUID'", true},
+      {EventType::chmod, 04755, "evt.arg.mode contains S_ISUID", true},
+      {EventType::fchmodat, 02700, "evt.arg.mode = 'S_IXUSR|S_IWUSR|S_IRUSR|S_ISGID'", true},
+      {EventType::fchmod, 0644, "evt.arg.mode contains S_ISUID or evt.arg.mode contains S_IXUSR", false},
+      {EventType::chmod, 01000, "evt.arg.mode = S_ISVTX", true},
+      {EventType::chmod, 0, "evt.arg.mode = 0", true},
+      {EventType::chmod, 04755, "evt.rawarg.mode = 2541", true},  // 04755
+      {EventType::chmod, 04755, "evt.rawarg.mode > 0x800", true},
+      {EventType::openat, 0644, "evt.arg.mode = 0644", true},  // open/mkdir modes stay octal
+      {EventType::openat, 0644, "evt.rawarg.mode = 420", true},
+      {EventType::execve, 0, "evt.rawarg.mode exists", false},
+  };
+  for (const auto& row : rows) {
+    Event e;
+    e.type = row.type;
+    e.file.path = "/tmp/x";
+    e.file.mode = row.mode;
+    auto c = CompileText(row.condition);
+    INFO(row.condition << "\n" << c.error);
+    REQUIRE(c.check != nullptr);
+    vigil::HostInfo host;
+    vigil::FieldContext ctx{&e, &host, 1};
+    CHECK(c.check->Eval(ctx) == row.expect);
+  }
+}

@@ -68,3 +68,25 @@ TEST_CASE("Falco ancestor-list rules fire as in libsinsp", "[unit]") {
     CHECK(eng->Matches(*rule, e) == row.fires);
   }
 }
+
+// Regression (issue 18): Falco's "Set Setuid or Setgid bit" checks
+// `evt.arg.mode contains "S_ISUID"`; vigil rendered the mode in octal, so the
+// rule never fired. event-generator's chmod action sets 04755 (fires); 0755 must not.
+TEST_CASE("Falco chmod-mode rules fire as in libsinsp", "[unit]") {
+  std::string path = std::string(VIGIL_FALCO_RULES_DIR) + "/falco-incubating_rules.yaml";
+  vigil::Diagnostics diags;
+  auto eng = vigil::RuleEngine::Load({path}, &diags, vigil::HostInfo{});
+  REQUIRE(eng != nullptr);
+  const vigil::CompiledRule* rule = eng->FindRule("Set Setuid or Setgid bit");
+  REQUIRE(rule != nullptr);
+  const std::pair<uint32_t, bool> rows[] = {{04755, true}, {02755, true}, {0755, false}};
+  for (const auto& [mode, fires] : rows) {
+    vigil::OwnedAncestors anc;
+    vigil::Event e = vigil::testing::MakeExec(&anc);
+    e.type = vigil::EventType::fchmodat;
+    e.file.path = "/tmp/event-generator-bin";
+    e.file.mode = mode;
+    INFO(mode << "\n" << eng->Explain(*rule, e));
+    CHECK(eng->Matches(*rule, e) == fires);
+  }
+}

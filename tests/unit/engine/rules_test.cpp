@@ -505,7 +505,7 @@ TEST_CASE("inline tests set evt.arg.mode in octal and proc.pre_exec_name on an e
   condition: (evt.type in (execve, execveat) and evt.rawres = 0)
 - rule: r
   desc: d
-  condition: evt.type = fchmodat and evt.arg.mode glob "0[2-7]???"
+  condition: evt.type = fchmodat and (evt.arg.mode contains S_ISUID or evt.arg.mode contains S_ISGID)
   output: o
   priority: info
   tests:
