@@ -24,6 +24,31 @@ std::string_view Basename(std::string_view s) {
   return p == std::string_view::npos ? s : s.substr(p + 1);
 }
 
+// Standard base64 (RFC 4648 alphabet), '=' padding optional as in libsinsp's
+// decodeWithoutPadding; false on any other byte or a dangling 6-bit group.
+bool DecodeBase64(std::string_view in, std::string* out) {
+  out->clear();
+  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char ch : in) {
+    int v;
+    if (ch >= 'A' && ch <= 'Z') v = ch - 'A';
+    else if (ch >= 'a' && ch <= 'z') v = ch - 'a' + 26;
+    else if (ch >= '0' && ch <= '9') v = ch - '0' + 52;
+    else if (ch == '+') v = 62;
+    else if (ch == '/') v = 63;
+    else return false;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out->push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  return bits < 6;
+}
+
 void Indent(int n, std::string* out) { out->append(static_cast<std::size_t>(n) * 2, ' '); }
 
 }  // namespace
@@ -65,6 +90,12 @@ bool FieldAccessor::Get(const FieldContext& ctx, FieldValueRef* out) const {
       }
       case Transformer::kBasename:
         out->str = Basename(out->str);
+        break;
+      case Transformer::kB64:
+        // Falco's b64() decodes; a value that is not base64 has no value (<NA>).
+        if (!DecodeBase64(out->str, &tbuf2)) return false;
+        tbuf.swap(tbuf2);
+        out->str = tbuf;
         break;
       case Transformer::kLen:
         out->num = t == FieldType::kStringList ? static_cast<int64_t>(out->list->size())

@@ -33,6 +33,7 @@ struct FieldAccessor {
   int cache_slot = -1;                                // shared per-event value (see FieldCacheSlot)
   mutable Scratch scratch;
   mutable std::string tbuf;
+  mutable std::string tbuf2;
   mutable std::vector<std::string_view> tlist;
   mutable std::vector<std::string> tlist_owned;
 

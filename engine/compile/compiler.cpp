@@ -60,8 +60,10 @@ std::unique_ptr<FieldAccessor> Compiler::ResolveField(const condition::FieldRef&
       return nullptr;
     }
     if (*it == condition::Transformer::kLen) t = FieldType::kNumber;
-    if (*it == condition::Transformer::kBasename && t == FieldType::kStringList) {
-      *error = "transformer basename() needs a single string, '" + ref.name + "' is a list";
+    if ((*it == condition::Transformer::kBasename || *it == condition::Transformer::kB64) &&
+        t == FieldType::kStringList) {
+      *error = std::string("transformer ") + condition::TransformerName(*it) + "() needs a single string, '" +
+               ref.name + "' is a list";
       return nullptr;
     }
   }

@@ -20,8 +20,8 @@ enum class CmpOp : uint8_t {
 
 const char* CmpOpName(CmpOp op);
 
-// tolower(x), toupper(x), basename(x), len(x).
-enum class Transformer : uint8_t { kToLower, kToUpper, kBasename, kLen };
+// tolower(x), toupper(x), basename(x), len(x), b64(x) (base64-decodes, as Falco's b64).
+enum class Transformer : uint8_t { kToLower, kToUpper, kBasename, kLen, kB64 };
 
 const char* TransformerName(Transformer t);
 

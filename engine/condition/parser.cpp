@@ -27,6 +27,7 @@ bool TransformerFromName(std::string_view name, Transformer* out) {
   if (name == "toupper") return *out = Transformer::kToUpper, true;
   if (name == "basename") return *out = Transformer::kBasename, true;
   if (name == "len") return *out = Transformer::kLen, true;
+  if (name == "b64") return *out = Transformer::kB64, true;
   return false;
 }
 
@@ -48,6 +49,7 @@ const char* TransformerName(Transformer t) {
     case Transformer::kToUpper: return "toupper";
     case Transformer::kBasename: return "basename";
     case Transformer::kLen: return "len";
+    case Transformer::kB64: return "b64";
   }
   return "?";
 }

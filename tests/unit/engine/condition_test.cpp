@@ -161,6 +161,37 @@ TEST_CASE("network fields and address comparisons", "[unit]") {
   }
 }
 
+// Falco 0.38+ b64(): base64-decodes a string field (libsinsp's
+// sinsp_filter_transformer_base64, padding optional); a value that does not
+// decode has no value, so a check on it is false.
+TEST_CASE("b64() decodes as Falco's transformer does", "[unit]") {
+  struct B64Row {
+    const char* arg;
+    const char* condition;
+    bool expect;
+  };
+  const B64Row rows[] = {
+      {"ZWNobyBoaQ==", "b64(proc.argv[2]) = 'echo hi'", true},
+      {"ZWNobyBoaQ", "b64(proc.argv[2]) = 'echo hi'", true},  // no padding
+      {"ZWNobyBoaQ==", "toupper(b64(proc.argv[2])) = 'ECHO HI'", true},
+      {"ZWNobyBoaQ==", "len(b64(proc.argv[2])) = 7", true},
+      {"ZWNobyBoaQ==", "b64(proc.argv[2]) contains curl", false},
+      {"Echo Hi", "b64(proc.argv[2]) exists", false},  // not base64
+      {"Echo Hi", "not b64(proc.argv[2]) = x", true},
+  };
+  for (const auto& row : rows) {
+    OwnedAncestors anc;
+    Event e = vigil::testing::MakeExec(&anc);
+    e.proc.argv[2] = row.arg;
+    auto c = CompileText(row.condition);
+    INFO(row.condition << "\n" << c.error);
+    REQUIRE(c.check != nullptr);
+    vigil::HostInfo host;
+    vigil::FieldContext ctx{&e, &host, 1};
+    CHECK(c.check->Eval(ctx) == row.expect);
+  }
+}
+
 TEST_CASE("transformers and val()", "[unit]") {
   const Row rows[] = {
       {"tolower(proc.cmdline) contains 'echo hi'", kExec, true},
@@ -380,6 +411,8 @@ TEST_CASE("compile errors: unknown fields, types, regexes, macros, lists", "[uni
       {"undefined_macro_x", "cond:1:1: error: rule 't': condition: undefined macro 'undefined_macro_x'"},
       {"proc.name in nosuch_list", "undefined list 'nosuch_list'"},
       {"len(proc.pid) = 1", "transformer len() needs a string field"},
+      {"b64(proc.pid) = 1", "transformer b64() needs a string field"},
+      {"b64(proc.aname) = x", "transformer b64() needs a single string, 'proc.aname' is a list"},
       {"proc.aname[x] = a", "expected an index 0..64"},
       {"proc.name[1] = a", "takes no argument"},
       {"fd.rip = notanip", "is not an IP address"},
