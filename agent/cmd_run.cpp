@@ -22,7 +22,10 @@
 #include "bpf/enforce/self_protect.h"
 #include "bpf/sensor.h"
 #include "engine/policy/policy.h"
+#include "agent/container_hold.h"
 #include "engine/rule_engine.h"
+#include "engine/state/container_meta.h"
+#include "runtime/container_watcher.h"
 #include "outputs/fanout.h"
 #include "outputs/outputs.h"
 
@@ -168,6 +171,46 @@ MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor& sensor, co
   return m;
 }
 
+struct Containers {
+  std::shared_ptr<ContainerMetaCache> cache;
+  std::unique_ptr<runtime::ContainerWatcher> watcher;
+};
+
+Containers StartContainers(const ContainersConfig& cc) {
+  Containers c;
+  if (!cc.enabled) {
+    spdlog::info("containers: metadata disabled (containers.enabled: false); container fields beyond the id are <NA>");
+    return c;
+  }
+  runtime::ContainerWatcherOptions wo;
+  if (!cc.docker_socket.empty()) wo.runtimes.push_back({"docker", cc.docker_socket});
+  if (!cc.podman_socket.empty()) wo.runtimes.push_back({"podman", cc.podman_socket});
+  if (wo.runtimes.empty()) {
+    spdlog::info("containers: no runtime socket configured; container fields beyond the id are <NA>");
+    return c;
+  }
+  wo.timeout = std::chrono::milliseconds(cc.timeout_ms);
+  wo.list_interval = std::chrono::milliseconds(cc.list_interval_ms);
+  c.cache = std::make_shared<ContainerMetaCache>(static_cast<std::size_t>(cc.cache_size));
+  c.watcher = std::make_unique<runtime::ContainerWatcher>(c.cache, wo);
+  c.watcher->Start();
+  return c;
+}
+
+void AddContainerMetrics(const Containers& c, const ContainerHoldStats& h, MetricsSnapshot* m) {
+  if (!c.cache) return;
+  const ContainerMetaStats s = c.cache->Stats();
+  m->container_meta = {{"size", s.size},         {"ready", s.ready},       {"lookups", s.lookups},
+                       {"hits", s.hits},         {"requests", s.requests}, {"queue_drops", s.queue_drops},
+                       {"fetched", s.fetched},   {"failed", s.failed},     {"evictions", s.evictions},
+                       {"erased", s.erased},     {"held", h.held},         {"held_timeouts", h.timeouts},
+                       {"held_drops", h.drops}};
+  for (const auto& r : c.watcher->Stats().runtimes) {
+    m->container_runtime_up.emplace_back(r.socket, r.reachable ? 1 : 0);
+    m->container_runtime_errors.emplace_back(r.socket, r.errors);
+  }
+}
+
 int Run(const RunOptions& o) {
   InstallSignalHandlers();
   auto loaded = LoadAll(o);
@@ -190,6 +233,11 @@ int Run(const RunOptions& o) {
   if (fanout.size() == 0) spdlog::warn("outputs: no sink is enabled; alerts are counted but go nowhere");
   fanout.Start();
 
+  // Container metadata: the watcher thread asks the runtimes; the sensor
+  // attaches what it has to each event; ContainerHold delays a new
+  // container's first events until it arrives (or hold_ms passes).
+  auto containers = StartContainers(loaded->config.containers);
+  loaded->config.capture.containers = containers.cache;
   std::string error;
   auto sensor = capture::Sensor::Open(loaded->config.capture, &error);
   if (!sensor) {
@@ -324,9 +372,8 @@ int Run(const RunOptions& o) {
     ++hot.alerts;
     ++hot.by_rule["vigil self-protection"];
   };
-  auto on_event = [&](const Event& ev) {
-    ++hot.events;
-    ++hot.by_type[static_cast<std::size_t>(ev.type)];
+  ContainerHold hold(containers.cache, std::chrono::milliseconds(loaded->config.containers.hold_ms), 16384);
+  auto evaluate = [&](const Event& ev) {
     if (ev.type == EventType::bpf && self_monitor.ForeignAccess(ev, self_pid)) self_access_alert(ev);
     engine->Match(ev, &fired);
     std::string enforced;
@@ -343,6 +390,11 @@ int Run(const RunOptions& o) {
       ++hot.alerts;
       ++hot.by_rule[rule->name];
     }
+  };
+  auto on_event = [&](const Event& ev) {
+    ++hot.events;
+    ++hot.by_type[static_cast<std::size_t>(ev.type)];
+    if (!hold.MaybeHold(ev)) evaluate(ev);
   };
 
   Notify("READY=1");
@@ -394,7 +446,8 @@ int Run(const RunOptions& o) {
         refusals[r.tid] = PendingRefusal{r, r.rule, 0};
       });
     }
-    int n = sensor->Poll(100, on_event);
+    int n = sensor->Poll(hold.empty() ? 100 : 10, on_event);
+    hold.Release(evaluate);
     if (n < 0 && n != -EINTR) {
       spdlog::error("capture: ring buffer poll failed: {}", std::strerror(-n));
       rc = 1;
@@ -446,7 +499,9 @@ int Run(const RunOptions& o) {
       next_integrity = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (metrics && std::chrono::steady_clock::now() >= next_publish) {
-      metrics->Publish(Snapshot(hot, *sensor, fanout, *engine, enforcer.get()));
+      MetricsSnapshot snap = Snapshot(hot, *sensor, fanout, *engine, enforcer.get());
+      AddContainerMetrics(containers, hold.stats(), &snap);
+      metrics->Publish(std::move(snap));
       next_publish = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (loaded->config.stats_interval_s > 0 && std::chrono::steady_clock::now() >= next_stats) {
@@ -455,6 +510,8 @@ int Run(const RunOptions& o) {
     }
   }
   Notify("STOPPING=1");
+  hold.Release(evaluate, /*all=*/true);
+  if (containers.watcher) containers.watcher->Stop();
   spdlog::info("stopping: flushing outputs");
   metrics.reset();
   // The final counters after the sinks closed: alerts they could not deliver

@@ -30,6 +30,11 @@ TEST_CASE("container id from cgroup paths captured from real runtimes", "[unit][
       // docker.io 20.10.24 (dockerd started by hand, cgroupfs driver).
       {"docker", "/docker/01662cea920033f73f2a8497642d98f411d27853171dd8b21c678ddfbb849950",
        "01662cea920033f73f2a8497642d98f411d27853171dd8b21c678ddfbb849950"},
+      // containerd 1.6.20 through ctr, cgroupfs: `ctr -n <namespace> run <image> <id>` (ids chosen by the caller).
+      {"containerd", "/default/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+      {"containerd", "/k8s.io/fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
+       "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"},
   };
   for (const Case& c : cases) {
     INFO(c.runtime << ": " << c.path);
