@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `vigil probe` and `vigil events`: what this kernel supports, and the live
 // event stream as JSON lines.
 #include <signal.h>
@@ -189,8 +190,8 @@ void RegisterCaptureCommands(CLI::App& app, int* exit_code) {
   events->add_option("--ringbuf-mb", opts->ringbuf_mb, "Ring buffer size in MiB (power of two)")
       ->check(CLI::IsMember({1, 2, 4, 8, 16, 32, 64, 128, 256}));
   events->add_option("--bpf-build", opts->bpf_build,
-                     "Which build of the BPF programs to load: auto (typed where the kernel allows), typed, compat")
-      ->check(CLI::IsMember({"auto", "typed", "compat"}));
+                     "Which build of the BPF programs to load: auto (typed where the kernel allows, legacy without bpf_loop), typed, compat, legacy")
+      ->check(CLI::IsMember({"auto", "typed", "compat", "legacy"}));
   events->callback([exit_code, opts] { *exit_code = RunEvents(*opts); });
 }
 

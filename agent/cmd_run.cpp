@@ -1,5 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
 // `vigil run`: the agent. Capture -> process state -> rules -> outputs, on one
 // hot thread; sinks on their own threads behind bounded queues (outputs/fanout.h).
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
@@ -12,6 +15,7 @@
 #include <optional>
 #include <unordered_map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "agent/commands.h"
@@ -80,7 +84,9 @@ std::unique_ptr<Loaded> LoadAll(const RunOptions& o) {
   }
   out->config = std::move(cfg.config);
   Diagnostics diags;
-  out->engine = RuleEngine::Load(out->config.rules_paths, &diags);
+  rules::LoadOptions load_opts;
+  load_opts.sigma_fields = out->config.sigma_fields;
+  out->engine = RuleEngine::Load(out->config.rules_paths, &diags, HostInfo::FromSystem(), load_opts);
   LogLines(diags.HasErrors() ? spdlog::level::err : spdlog::level::warn, diags.ToString());
   if (diags.HasErrors() || out->engine == nullptr) {
     spdlog::error("rules: {} error(s) in {}; refusing this ruleset", diags.ErrorCount(),
@@ -101,6 +107,9 @@ std::unique_ptr<Loaded> LoadAll(const RunOptions& o) {
   const auto& st = out->engine->stats();
   spdlog::info("config: {}; rules: {} loaded, {} enabled from {}", out->config.source, st.rules_loaded,
                st.rules_enabled, fmt::format("{}", fmt::join(out->config.rules_paths, ", ")));
+  if (st.sigma_rules > 0)
+    spdlog::info("sigma: {} rule(s) read, {} translated, {} unsupported (each logged above with its reason)",
+                 st.sigma_rules, st.sigma_rules - st.sigma_unsupported, st.sigma_unsupported);
   return out;
 }
 
@@ -120,12 +129,17 @@ Alert SelfAlert(const std::string& rule, Priority priority, const std::string& o
   return a;
 }
 
-void LogStats(const capture::Sensor& sensor, const outputs::FanOut& fanout, uint64_t events, uint64_t alerts) {
+// `sensor` is null when vigil runs without capture (enforcement only).
+void LogStats(const capture::Sensor* sensor, const outputs::FanOut& fanout, uint64_t events, uint64_t alerts) {
   std::string line = fmt::format("stats: events={} alerts={}", events, alerts);
-  for (const auto& c : sensor.ReadCounters())
-    if (c.value != 0) line += fmt::format(" kernel.{}={}", c.name, c.value);
-  const auto ts = sensor.table_stats();
-  line += fmt::format(" proc_table={} evictions={}", ts.size, ts.evictions);
+  if (sensor) {
+    for (const auto& c : sensor->ReadCounters())
+      if (c.value != 0) line += fmt::format(" kernel.{}={}", c.name, c.value);
+    const auto ts = sensor->table_stats();
+    line += fmt::format(" proc_table={} evictions={}", ts.size, ts.evictions);
+  } else {
+    line += " capture=off";
+  }
   for (const auto& s : fanout.Stats())
     line += fmt::format(" {}.sent={} {}.failed={} {}.spooled={} {}.dropped={}", s.name, s.sent, s.name, s.failed,
                         s.name, s.spooled, s.name, s.dropped);
@@ -141,33 +155,38 @@ struct HotCounters {
   uint64_t reloads_ok = 0, reloads_failed = 0;
 };
 
-MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor& sensor, const outputs::FanOut& fanout,
+MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor* sensor, const outputs::FanOut& fanout,
                          const RuleEngine& engine, const enforce::EnforcementManager* enforcer) {
   MetricsSnapshot m;
   m.events_total = h.events;
   for (std::size_t i = 0; i < kEventTypeCount; ++i)
     if (h.by_type[i] != 0) m.events_by_type.emplace_back(EventTypeName(static_cast<EventType>(i)), h.by_type[i]);
-  for (const auto& c : sensor.ReadCounters()) m.kernel_counters.emplace_back(std::string(c.name), c.value);
+  if (sensor)
+    for (const auto& c : sensor->ReadCounters()) m.kernel_counters.emplace_back(std::string(c.name), c.value);
   if (enforcer != nullptr) {
     m.kernel_counters.emplace_back("enforce_refusal_records_dropped", enforcer->DroppedRecords());
     m.kernel_counters.emplace_back("enforce_helper_scan_failed", enforcer->HelperScanFailures());
   }
-  const auto& ds = sensor.decode_stats();
-  for (std::size_t i = 0; i < ds.rejected.size(); ++i)
-    if (ds.rejected[i] != 0)
-      m.decoder_rejects.emplace_back(std::string(capture::DecodeStatusName(static_cast<capture::DecodeStatus>(i))),
-                                     ds.rejected[i]);
+  if (sensor) {
+    const auto& ds = sensor->decode_stats();
+    for (std::size_t i = 0; i < ds.rejected.size(); ++i)
+      if (ds.rejected[i] != 0)
+        m.decoder_rejects.emplace_back(std::string(capture::DecodeStatusName(static_cast<capture::DecodeStatus>(i))),
+                                       ds.rejected[i]);
+  }
   for (const auto& [rule, n] : h.by_rule) m.rule_matches.emplace_back(rule, n);
   for (const auto& st : fanout.Stats())
     m.sinks.push_back({st.name, st.sent, st.failed, st.spooled, st.dropped, st.queued, st.failing,
                        st.failing_for_ms / 1000, st.last_errno != 0 ? std::strerror(st.last_errno) : ""});
-  const auto ts = sensor.table_stats();
-  m.process_table_size = ts.size;
-  m.process_table_evictions = ts.evictions;
+  if (sensor) {
+    const auto ts = sensor->table_stats();
+    m.process_table_size = ts.size;
+    m.process_table_evictions = ts.evictions;
+  }
   m.rules_loaded = engine.stats().rules_loaded;
   m.reloads_ok = h.reloads_ok;
   m.reloads_failed = h.reloads_failed;
-  m.bpf_programs_attached = sensor.attached().size();
+  m.bpf_programs_attached = sensor ? sensor->attached().size() : 0;
   return m;
 }
 
@@ -240,20 +259,30 @@ int Run(const RunOptions& o) {
   loaded->config.capture.containers = containers.cache;
   std::string error;
   auto sensor = capture::Sensor::Open(loaded->config.capture, &error);
-  if (!sensor) {
-    spdlog::error("capture: {}", error);
-    fanout.Stop();
-    return 1;
+  if (sensor) {
+    for (const auto& d : sensor->disabled()) spdlog::warn("capture: {} not loaded: {}", d.name, d.reason);
+    spdlog::info("capture: {} programs attached ({} BPF build), {} processes seeded from /proc",
+                 sensor->attached().size(), capture::BpfBuildName(sensor->build()), sensor->seeded());
   }
-  for (const auto& d : sensor->disabled()) spdlog::warn("capture: {} not loaded: {}", d.name, d.reason);
-  spdlog::info("capture: {} programs attached ({} BPF build), {} processes seeded from /proc",
-               sensor->attached().size(), capture::BpfBuildName(sensor->build()), sensor->seeded());
+
+  // Enforcement does not depend on capture: a kernel that cannot capture may
+  // still enforce (BPF LSM), so vigil then runs to enforce only, loudly.
+  const bool lsm_self_protection = enforce::BpfLsmUsable();
+  if (!sensor) {
+    if (loaded->policy.rules.empty() && !lsm_self_protection) {
+      spdlog::error("capture: {}", error);
+      fanout.Stop();
+      return 1;
+    }
+    spdlog::error("capture: {}; running without capture: enforcement only, no events and no rule alerts", error);
+    fanout.Submit(SelfAlert("vigil capture unavailable", Priority::kCritical,
+                            "vigil runs without capture (enforcement only): " + error));
+  }
 
   // Enforcement is loaded when some rule asks for it, and under BPF LSM always
   // (its bpf hook refuses other processes access to vigil's own objects); a rule
   // that asks and cannot be enforced as configured is reported per rule at start.
   std::unique_ptr<enforce::EnforcementManager> enforcer;
-  const bool lsm_self_protection = enforce::BpfLsmUsable();
   auto install_policy = [&](const policy::PolicySpec& spec) -> bool {
     if (spec.rules.empty() && !enforcer && !lsm_self_protection) return true;
     if (!enforcer) {
@@ -288,7 +317,7 @@ int Run(const RunOptions& o) {
   enforce::SelfMonitor self_monitor;
   const uint32_t self_pid = static_cast<uint32_t>(getpid());
   auto protect_self = [&] {
-    const auto cap = sensor->ObjectIds();
+    const auto cap = sensor ? sensor->ObjectIds() : capture::OwnObjectIds{};
     const enforce::SelfIds capture_ids{cap.progs, cap.maps, cap.links};
     if (enforcer) {
       if (auto err = enforcer->RegisterSelfIds(capture_ids))
@@ -446,7 +475,11 @@ int Run(const RunOptions& o) {
         refusals[r.tid] = PendingRefusal{r, r.rule, 0};
       });
     }
-    int n = sensor->Poll(hold.empty() ? 100 : 10, on_event);
+    int n = 0;
+    if (sensor)
+      n = sensor->Poll(hold.empty() ? 100 : 10, on_event);
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     hold.Release(evaluate);
     if (n < 0 && n != -EINTR) {
       spdlog::error("capture: ring buffer poll failed: {}", std::strerror(-n));
@@ -476,6 +509,9 @@ int Run(const RunOptions& o) {
       } else {
         spdlog::error("reload: the new configuration or ruleset is broken; the previous one stays active");
         ++hot.reloads_failed;
+        // The refused ruleset's memory goes back to the system, not only to
+        // the allocator's free lists (a large refused set kept RSS up).
+        ::malloc_trim(0);
         fanout.Submit(SelfAlert("vigil rules reload failed", Priority::kError,
                                 "vigil kept its previous ruleset: the new configuration or rules have errors "
                                 "(see the agent log)"));
@@ -499,13 +535,13 @@ int Run(const RunOptions& o) {
       next_integrity = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (metrics && std::chrono::steady_clock::now() >= next_publish) {
-      MetricsSnapshot snap = Snapshot(hot, *sensor, fanout, *engine, enforcer.get());
+      MetricsSnapshot snap = Snapshot(hot, sensor.get(), fanout, *engine, enforcer.get());
       AddContainerMetrics(containers, hold.stats(), &snap);
       metrics->Publish(std::move(snap));
       next_publish = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (loaded->config.stats_interval_s > 0 && std::chrono::steady_clock::now() >= next_stats) {
-      LogStats(*sensor, fanout, hot.events, hot.alerts);
+      LogStats(sensor.get(), fanout, hot.events, hot.alerts);
       next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(loaded->config.stats_interval_s);
     }
   }
@@ -517,7 +553,7 @@ int Run(const RunOptions& o) {
   // The final counters after the sinks closed: alerts they could not deliver
   // by then are counted as dropped in this line.
   fanout.Stop(5000);
-  LogStats(*sensor, fanout, hot.events, hot.alerts);
+  LogStats(sensor.get(), fanout, hot.events, hot.alerts);
   sensor.reset();
   for (const auto& s : fanout.Stats())
     if (s.queued != 0 || s.dropped != 0)

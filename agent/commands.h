@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sub-command registration for the `vigil` executable. Each family lives in
 // its own file and adds its sub-commands to the root app; a sub-command's
 // callback stores its process exit status in *exit_code.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "agent/config.h"
 
 #include <fcntl.h>
@@ -9,6 +10,8 @@
 #include <set>
 
 #include <yaml-cpp/yaml.h>
+
+#include "engine/fields/field_table.h"
 
 namespace vigil::agent {
 namespace {
@@ -110,7 +113,7 @@ void ParseCapture(const YAML::Node& cap, const std::string& source, AgentConfig*
     } else if (key == "bpf_build") {
       const std::string t = kv.second.IsScalar() ? kv.second.Scalar() : "";
       if (!capture::ParseBpfBuild(t, &c->capture.build))
-        r->errors.push_back(Where(source, kv.second) + ": capture.bpf_build: expected auto, typed or compat");
+        r->errors.push_back(Where(source, kv.second) + ": capture.bpf_build: expected auto, typed, compat or legacy");
     } else if (key == "process_table_size") {
       if (ReadInt(kv.second, "capture.process_table_size", source, 1024, 4 << 20, &v, &r->errors))
         c->capture.process_table_capacity = static_cast<std::size_t>(v);
@@ -250,6 +253,35 @@ void ParseContainers(const YAML::Node& m, const std::string& source, AgentConfig
   }
 }
 
+// sigma.fields: {SigmaField: vigil.field}, over the built-in mapping (docs/sigma.md).
+void ParseSigma(const YAML::Node& sg, const std::string& source, AgentConfig* c, ConfigLoad* r) {
+  if (!sg || sg.IsNull()) return;
+  if (!sg.IsMap()) {
+    r->errors.push_back(Where(source, sg) + ": sigma: expected a map with key fields");
+    return;
+  }
+  for (const auto& kv : sg) {
+    const auto key = kv.first.Scalar();
+    if (key != "fields") {
+      r->warnings.push_back(Where(source, kv.first) + ": unknown key 'sigma." + key + "' (ignored)");
+      continue;
+    }
+    if (!kv.second.IsMap()) {
+      r->errors.push_back(Where(source, kv.second) + ": sigma.fields: expected a map of SigmaField: vigil.field");
+      continue;
+    }
+    for (const auto& f : kv.second) {
+      const std::string vigil = f.second.IsScalar() ? f.second.Scalar() : "";
+      if (!f.first.IsScalar() || FindField(vigil.substr(0, vigil.find('['))) == nullptr) {
+        r->errors.push_back(Where(source, f.second) + ": sigma.fields: '" + vigil +
+                            "' is not a vigil field (vigil fields lists them)");
+        continue;
+      }
+      c->sigma_fields[f.first.Scalar()] = vigil;
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> DefaultRulesPaths() {
@@ -303,7 +335,7 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
   }
 
   static const std::set<std::string> kKnown = {"rules", "outputs", "capture", "metrics", "enforcement", "containers",
-                                               "stats_interval_s"};
+                                               "stats_interval_s", "sigma"};
   for (const auto& kv : root) {
     const auto key = kv.first.Scalar();
     if (!kKnown.count(key)) r.warnings.push_back(Where(c.source, kv.first) + ": unknown key '" + key + "' (ignored)");
@@ -314,11 +346,12 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
   ParseMetrics(doc["metrics"], c.source, &c, &r);
   ParseEnforcement(doc["enforcement"], c.source, &c, &r);
   ParseContainers(doc["containers"], c.source, &c, &r);
+  ParseSigma(doc["sigma"], c.source, &c, &r);
   if (const YAML::Node n = doc["stats_interval_s"]; n) {
     long v = 0;
     if (ReadInt(n, "stats_interval_s", c.source, 0, 86400, &v, &r.errors)) c.stats_interval_s = static_cast<int>(v);
   }
-  for (auto& e : outputs::ParseOutputsConfig(doc["outputs"], c.source, &c.outputs)) r.errors.push_back(std::move(e));
+  for (auto& e : outputs::ParseOutputsConfig(doc["outputs"], c.source, &c.outputs, &r.warnings)) r.errors.push_back(std::move(e));
   if (!rules_override.empty()) c.rules_paths = rules_override;
   if (c.rules_paths.empty()) r.errors.push_back(c.source + ": rules.paths: no rules files or directories given");
   return r;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // vigil.yaml: the agent's configuration file, and `-o key=value` overrides.
 //
 // Top-level keys:
@@ -5,10 +6,11 @@
 //   outputs.*                   alert sinks (outputs/config.h; docs/outputs.md)
 //   capture.ringbuf_mb          kernel ring buffer size (power of two, MiB)
 //   capture.process_table_size  processes tracked at most
-//   capture.bpf_build           auto | typed | compat (which BPF build to load)
+//   capture.bpf_build           auto | typed | compat | legacy (which BPF build to load)
 //   enforcement.degrade         what a `deny` rule becomes where the kernel cannot deny: alert | kill
 //   containers.*                runtime metadata (docs/configuration.md): enabled, docker_socket,
 //                               podman_socket, timeout_ms, list_interval_ms, cache_size, hold_ms
+//   sigma.fields                Sigma field -> vigil field, over the built-in table (docs/sigma.md)
 //   stats_interval_s            how often counters are logged (0 = never)
 //   metrics.enabled             serve /healthz and /metrics (default true)
 //   metrics.listen              host:port (default 127.0.0.1:9464; port 0 = any free port)
@@ -26,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +65,7 @@ struct AgentConfig {
   int metrics_port = 9464;
   bool degrade_to_kill = false;  // enforcement.degrade: kill
   ContainersConfig containers;
+  std::map<std::string, std::string> sigma_fields;  // sigma.fields
 };
 
 struct ConfigLoad {

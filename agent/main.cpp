@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // vigil: Linux runtime-security sensor. Entry point: parses the command line
 // and hands over to the sub-command.
 #include <CLI/CLI.hpp>

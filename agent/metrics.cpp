@@ -1,8 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "agent/metrics.h"
 
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
@@ -55,6 +59,61 @@ void SelfUsage(uint64_t* rss_bytes, double* cpu_seconds) {
   *cpu_seconds = (std::stod(fields[11]) + std::stod(fields[12])) / ticks;
   *rss_bytes = std::stoull(fields[21]) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
+
+// httplib's default pool has a few workers and an unbounded queue, so a few
+// hundred idle connections that never finish a request starve every scrape.
+// Here each connection gets a worker of its own, up to kMaxConnections at
+// once (more wait in order); with the 1 s read timeout an idle one lets go
+// of its worker within a second.
+class ConnectionPool : public httplib::TaskQueue {
+ public:
+  explicit ConnectionPool(std::size_t max_threads) : max_threads_(max_threads) {}
+
+  void enqueue(std::function<void()> fn) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs_.push_back(std::move(fn));
+    if (running_ < max_threads_ && idle_ == 0) {
+      ++running_;
+      std::thread([this] { Work(); }).detach();
+    } else {
+      cv_.notify_one();
+    }
+  }
+
+  void shutdown() override {
+    std::unique_lock<std::mutex> lock(mu_);
+    stopping_ = true;
+    cv_.notify_all();
+    done_cv_.wait(lock, [this] { return running_ == 0; });
+  }
+
+ private:
+  void Work() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      ++idle_;
+      // An idle worker lingers briefly for the next connection, then exits.
+      cv_.wait_for(lock, std::chrono::seconds(2), [this] { return stopping_ || !jobs_.empty(); });
+      --idle_;
+      if (jobs_.empty()) break;
+      auto fn = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      fn();
+      lock.lock();
+    }
+    if (--running_ == 0) done_cv_.notify_all();
+  }
+
+  const std::size_t max_threads_;
+  std::mutex mu_;
+  std::condition_variable cv_, done_cv_;
+  std::deque<std::function<void()>> jobs_;
+  std::size_t running_ = 0, idle_ = 0;
+  bool stopping_ = false;
+};
+
+constexpr std::size_t kMaxConnections = 512;
 
 }  // namespace
 
@@ -165,6 +224,12 @@ std::unique_ptr<MetricsServer> MetricsServer::Start(const std::string& host, int
     }
     res.set_content(RenderPrometheus(copy), "text/plain; version=0.0.4");
   });
+  // A client gets 1 s for each part of its request and its reply, and one
+  // request per connection: nothing idle holds a worker for long.
+  p->server.set_read_timeout(1, 0);
+  p->server.set_write_timeout(1, 0);
+  p->server.set_keep_alive_max_count(1);
+  p->server.new_task_queue = [] { return new ConnectionPool(kMaxConnections); };
   // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a
   // second process bind the same port and answer scrapes in our name.
   p->server.set_socket_options([](socket_t sock) {

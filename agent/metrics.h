@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Health and Prometheus metrics over HTTP (cpp-httplib), bound to 127.0.0.1 by default.
 //
 // Contract:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Process signals for the long-running commands. Handlers only set flags; the
 // hot thread reads them between polls (Poll returns -EINTR or times out).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // capture_bench: what kernel capture costs the programs it watches, and how
 // many events per second the pipeline carries before the kernel drops any.
 //

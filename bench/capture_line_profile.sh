@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # capture_line_profile.sh: where one capture program's time goes, by BPF
 # source line. Runs `VIGIL events -w /dev/null` on core 1 and an open+close
 # loop on core 0, samples core 0 with `perf record -g`, and charges each

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # capture_pinned_ab.sh: an open+close loop's cost with no sensor and under
 # each given `vigil events` or `vigil run` command, the sensor pinned to CPU 1 and the loop
 # to CPU 0, so the figure is the capture's cost on the loop's own CPU and not

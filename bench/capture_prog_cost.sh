@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # capture_prog_cost.sh: the in-kernel cost of vigil's openat capture, per
 # program run, from the kernel's own BPF run-time statistics
 # (kernel.bpf_stats_enabled), for one or more vigil binaries in the same run

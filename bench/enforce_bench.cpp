@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // enforce_bench: cost of in-kernel enforcement on the hot syscalls, as ratios to no enforcement
 // measured in the same run. Loops (in a worker process: the manager never enforces against its
 // own process): fork+exec /bin/true, open+close of a file, UDP connect to 127.0.0.1 (each connect

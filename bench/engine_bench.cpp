@@ -1,10 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
 // Engine alone: events/s on one core with Falco's stable rules plus vigil's
 // default rules, over a mix of exec/open/connect events, against an empty
 // ruleset measured in the same run. Prints figures; asserts nothing.
 //
 // Usage: engine_bench [SECONDS_PER_RUN] [EVENTS_FILE]
 //   EVENTS_FILE: JSON lines from `vigil events -w` (default: a built-in mix).
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -135,12 +138,28 @@ int main(int argc, char** argv) {
               argc > 2 ? argv[2] : "built-in 20% exec / 60% openat / 20% connect", seconds);
   std::printf("rulesets: falco stable %zu rules (%zu errors); + vigil defaults %zu rules (%zu errors)\n",
               falco->stats().rules_enabled, d1.ErrorCount(), both->stats().rules_enabled, d2.ErrorCount());
+  // ENGINE_BENCH_SIGMA: + Sigma rule directories (':'-separated), a fourth ruleset.
+  std::unique_ptr<vigil::RuleEngine> with_sigma;
+  if (const char* sigma = std::getenv("ENGINE_BENCH_SIGMA")) {
+    std::vector<std::string> paths = {VIGIL_FALCO_STABLE_RULES, VIGIL_DEFAULT_RULES_DIR};
+    std::string list = sigma;
+    for (std::size_t at = 0; at <= list.size();) {
+      std::size_t colon = std::min(list.find(':', at), list.size());
+      if (colon > at) paths.push_back(list.substr(at, colon - at));
+      at = colon + 1;
+    }
+    vigil::Diagnostics d3;
+    with_sigma = vigil::RuleEngine::Load(paths, &d3, host);
+    std::printf("+ sigma: %zu rules enabled in all (%zu errors)\n", with_sigma->stats().rules_enabled,
+                d3.ErrorCount());
+  }
+  const vigil::RuleEngine& largest = with_sigma ? *with_sigma : *both;
   if (std::getenv("ENGINE_BENCH_PER_RULE")) {  // ns per event for each rule, to find the costly ones
-    for (const auto& r : both->rules()) {
+    for (const auto& r : largest.rules()) {
       auto t0 = std::chrono::steady_clock::now();
       uint64_t hits = 0;
       for (int k = 0; k < 20; ++k)
-        for (const auto& e : rec.events) hits += both->Matches(*r, e);
+        for (const auto& e : rec.events) hits += largest.Matches(*r, e);
       double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() /
                   (20.0 * static_cast<double>(rec.events.size()));
       std::printf("%8.1f ns/event  %s\n", ns, r->name.c_str());
@@ -164,5 +183,10 @@ int main(int argc, char** argv) {
   line("empty (baseline)", base, base.events_per_s * seconds);
   line("falco stable", f, f.events_per_s * seconds);
   line("falco stable + vigil defaults", b, b.events_per_s * seconds);
+  if (with_sigma) {
+    Run(*with_sigma, rec, 0.2);
+    Result sg = Run(*with_sigma, rec, seconds);
+    line("falco stable + defaults + sigma", sg, sg.events_per_s * seconds);
+  }
   return 0;
 }

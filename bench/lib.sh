@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # bench/lib.sh: what the capture benchmark scripts share (sourced, bash).
 #
 #   bench_init NAME TOOL...   root and each TOOL checked; $work made; on exit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* openloop N [small]: N open+close calls of /etc/hostname; prints ns per
  * call. With "small", first closes every descriptor above 2 and forks, so
  * the loop runs in a fresh 64-slot fd table (as a systemd service has;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // outputs_bench: alert throughput through the outputs. Prints figures and
 // ratios against a baseline measured in the same run (Falco JSON encoding
 // alone); never asserts timings.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* The floor of a sensor built on syscall tracepoints: programs that do
  * nothing, attached where vigil's openat capture attaches (sys_exit_openat)
  * plus one sys_enter tracepoint (with any sys_enter program attached, every

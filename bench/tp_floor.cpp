@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tp_floor: loads and attaches bench/tp_floor.bpf.c's empty tracepoint
 // programs, says "capturing with N programs (tracepoint floor)" on stderr
 // (what the capture bench scripts wait for) and holds them until SIGINT or

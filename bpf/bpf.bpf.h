@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* bpf() family: which command, and for program loads what the program is
  * (type, name, attach type, size, license, flags) and which helpers it calls,
  * found by scanning its instructions; map creation; attach and link commands
@@ -75,8 +76,7 @@ struct vg_scan_ctx {
 };
 
 /* One chunk of the helper scan (bpf_loop callback). */
-static long vg_scan_chunk(__u32 chunk, void *arg) {
-  struct vg_scan_ctx *c = arg;
+static __always_inline long vg_scan_chunk_do(__u32 chunk, struct vg_scan_ctx *c) {
   __u32 zero = 0;
   struct vg_insn_buf *buf = bpf_map_lookup_elem(&vg_insns, &zero);
   if (!buf) return 1;
@@ -101,6 +101,34 @@ static long vg_scan_chunk(__u32 chunk, void *arg) {
   }
   return 0;
 }
+
+#ifdef VG_LEGACY
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct vg_scan_ctx);
+} vg_scan_state SEC(".maps");
+
+/* A chunk as a global function (checked once, like the bpf_loop callback;
+ * the 5.10 verifier refused the whole scan inlined: "The sequence of 8193
+ * jumps is too complex"). The record is the scratch one; the rest of the
+ * scan's state is in vg_scan_state. */
+__attribute__((noinline)) int vg_scan_chunk_legacy(__u32 chunk) {
+  __u32 zero = 0;
+  struct vg_scan_ctx *st = bpf_map_lookup_elem(&vg_scan_state, &zero);
+  union vg_record *r = bpf_map_lookup_elem(&vg_scratch, &zero);
+  if (!st || !r) return 1;
+  struct vg_scan_ctx c = {.rec = &r->bpf, .insns = st->insns, .insn_cnt = st->insn_cnt};
+  long done = vg_scan_chunk_do(chunk, &c);
+  if (c.failed) st->failed = 1;
+  return done != 0;
+}
+#else
+static long vg_scan_chunk(__u32 chunk, void *arg) {
+  return vg_scan_chunk_do(chunk, arg);
+}
+#endif
 
 SEC("tracepoint/syscalls/sys_enter_bpf")
 int vg_enter_bpf(struct trace_event_raw_sys_enter *ctx) {
@@ -142,7 +170,21 @@ VG_SYS_EXIT(bpf, VG_T_BPF, 0) {
         b->license[0] = 0;
       struct vg_scan_ctx sc = {.rec = b, .insns = attr->insns, .insn_cnt = attr->insn_cnt};
       if (sc.insns && sc.insn_cnt) {
+#ifdef VG_LEGACY
+        struct vg_scan_ctx *st = bpf_map_lookup_elem(&vg_scan_state, &zero);
+        if (st) {
+          st->insns = sc.insns;
+          st->insn_cnt = sc.insn_cnt;
+          st->failed = 0;
+          for (__u32 chunk = 0; chunk < VG_INSN_CHUNKS; chunk++)
+            if (vg_scan_chunk_legacy(chunk)) break;
+          sc.failed = st->failed;
+        } else {
+          sc.failed = 1;
+        }
+#else
         bpf_loop(VG_INSN_CHUNKS, vg_scan_chunk, &sc, 0);
+#endif
         if (sc.failed) vg_count(VG_C_READ_BPF_INSNS);
         if (!sc.failed && sc.insn_cnt <= VG_INSN_CHUNK * VG_INSN_CHUNKS) b->flags |= VG_BPF_HELPERS_COMPLETE;
       }

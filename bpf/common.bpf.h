@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Shared BPF-side pieces: maps (ring buffer, counters, enter/exit pairing),
  * the common record header, dentry-chain walks and socket readers.
  * Included once, by vigil.bpf.c. */
@@ -20,11 +21,26 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* Two builds of this object (bpf/CMakeLists.txt). VG_RDONLY_CAST: Linux 6.2+,
+/* Three builds of this object (bpf/CMakeLists.txt). VG_RDONLY_CAST: Linux 6.2+,
  * whose bpf_rdonly_cast kfunc (inlined by the verifier to a register move)
  * types any address as a read-only BTF pointer, so a descriptor in a grown fd
  * table and the parents of a mount are reached by direct loads. Without it
- * (the compat build, for 5.17-6.1), those go through helper reads. */
+ * (the compat build, for 5.17-6.1), those go through helper reads.
+ * VG_LEGACY (the legacy build, 5.8-5.16): no bpf_loop (5.17), no
+ * bpf_get_current_task_btf (5.11), no task-local storage (5.11), no
+ * bpf_task_pt_regs (5.15). Every kernel read is a helper read (VG_LD), walks
+ * are bounded loops, paired calls use a hash keyed by thread, and a call's
+ * saved registers are found from the task's stack. */
+#ifdef VG_LEGACY
+#define VG_TASK() ((struct task_struct *)bpf_get_current_task())
+/* `VG_LD(p, a, b)` is p->a->b: a helper read per step here, a direct load in
+ * the BTF-typed builds */
+#define VG_LD(...) BPF_CORE_READ(__VA_ARGS__)
+#else
+#define VG_TASK() bpf_get_current_task_btf()
+#define VG_LD(...) (___arrow(__VA_ARGS__))
+#endif
+
 #ifdef VG_RDONLY_CAST
 extern void *bpf_rdonly_cast(void *obj, __u32 btf_id) __ksym;
 #define VG_CAST(type, addr) ((type *)bpf_rdonly_cast((void *)(addr), bpf_core_type_id_kernel(type)))
@@ -54,12 +70,23 @@ struct vg_args {
   __u64 a[6];
 };
 
+#ifdef VG_LEGACY
+/* before 5.11 (no task storage): keyed by pid_tgid, taken out at sys_exit and
+ * at thread exit; LRU so a thread that died mid-call cannot fill it */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u64);
+  __type(value, struct vg_args);
+} vg_pending SEC(".maps");
+#else
 struct {
   __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
   __uint(map_flags, BPF_F_NO_PREALLOC);
   __type(key, int);
   __type(value, struct vg_args);
 } vg_pending SEC(".maps");
+#endif
 
 /* Scratch large enough for any record but exec. */
 union vg_record {
@@ -154,8 +181,18 @@ static __always_inline void vg_emit_file(struct vg_file *f, __u32 tail_used) {
  * the call's own arguments, and attaching a program that reads past it fails
  * with EACCES (max_ctx_offset). */
 static __always_inline void vg_enter(__u16 type, struct trace_event_raw_sys_enter *ctx, int nargs) {
+#ifdef VG_LEGACY
+  __u64 id = bpf_get_current_pid_tgid();
+  struct vg_args *a = bpf_map_lookup_elem(&vg_pending, &id);
+  if (!a) {
+    struct vg_args zero = {};
+    bpf_map_update_elem(&vg_pending, &id, &zero, BPF_NOEXIST);
+    a = bpf_map_lookup_elem(&vg_pending, &id);
+  }
+#else
   struct vg_args *a =
       bpf_task_storage_get(&vg_pending, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+#endif
   if (!a) {
     vg_count(VG_C_PENDING_FULL);
     return;
@@ -173,7 +210,12 @@ static __always_inline void vg_enter(__u16 type, struct trace_event_raw_sys_ente
 /* sys_exit half: takes this thread's in-flight call of `type` into *out.
  * False when there is none (vigil started mid-call, or no storage). */
 static __always_inline int vg_exit_take(__u16 type, struct vg_args *out, int count_missing) {
+#ifdef VG_LEGACY
+  __u64 id = bpf_get_current_pid_tgid();
+  struct vg_args *p = bpf_map_lookup_elem(&vg_pending, &id);
+#else
   struct vg_args *p = bpf_task_storage_get(&vg_pending, bpf_get_current_task_btf(), 0, 0);
+#endif
   if (!p || p->type == 0) {
     if (count_missing) vg_count(VG_C_EXIT_UNPAIRED);
     return 0;
@@ -182,6 +224,9 @@ static __always_inline int vg_exit_take(__u16 type, struct vg_args *out, int cou
   if (ok) __builtin_memcpy(out, p, sizeof(*out));
   else vg_count(VG_C_EXIT_UNPAIRED); /* stale entry from a call whose exit we never saw */
   p->type = 0;
+#ifdef VG_LEGACY
+  bpf_map_delete_elem(&vg_pending, &id);
+#endif
   return ok;
 }
 
@@ -199,7 +244,7 @@ static __always_inline __u64 vg_read_caps(const kernel_cap_t *cap) {
  * fault-safe) loads instead of one bpf_probe_read_kernel call each: this runs
  * for every record, and the helper calls were most of its cost. */
 static __always_inline void vg_fill_hdr(struct vg_hdr *h, __u16 kind, __u16 type, __u32 size) {
-  struct task_struct *t = bpf_get_current_task_btf();
+  struct task_struct *t = VG_TASK();
 
   h->size = size;
   h->kind = kind;
@@ -207,37 +252,37 @@ static __always_inline void vg_fill_hdr(struct vg_hdr *h, __u16 kind, __u16 type
   h->ts_ns = bpf_ktime_get_boot_ns();
   /* what bpf_get_current_pid_tgid/uid_gid/comm return, by direct loads: the
    * ids in the initial namespaces are the kernel's own (kuid_t.val) */
-  h->pid = t->tgid;
-  h->tid = t->pid;
+  h->pid = VG_LD(t, tgid);
+  h->tid = VG_LD(t, pid);
   h->abi_version = VG_ABI_VERSION;
-  h->ppid = t->real_parent->tgid;
+  h->ppid = VG_LD(t, real_parent, tgid);
 
-  const struct cred *cred = t->cred;
-  h->uid = cred->uid.val;
-  h->gid = cred->gid.val;
-  h->euid = cred->euid.val;
-  h->egid = cred->egid.val;
+  const struct cred *cred = VG_LD(t, cred);
+  h->uid = VG_LD(cred, uid.val);
+  h->gid = VG_LD(cred, gid.val);
+  h->euid = VG_LD(cred, euid.val);
+  h->egid = VG_LD(cred, egid.val);
   if (bpf_core_field_exists(cred->cap_effective.val)) { /* 6.3+: a u64, read directly */
-    h->cap_effective = cred->cap_effective.val;
-    h->cap_permitted = cred->cap_permitted.val;
+    h->cap_effective = VG_LD(cred, cap_effective.val);
+    h->cap_permitted = VG_LD(cred, cap_permitted.val);
   } else {
     h->cap_effective = vg_read_caps(&cred->cap_effective);
     h->cap_permitted = vg_read_caps(&cred->cap_permitted);
   }
-  h->ns_user = cred->user_ns->ns.inum;
+  h->ns_user = VG_LD(cred, user_ns, ns.inum);
   if (bpf_core_field_exists(t->loginuid))
-    h->loginuid = t->loginuid.val;
+    h->loginuid = VG_LD(t, loginuid.val);
   else
     h->loginuid = 0xffffffffu;
 
-  struct task_struct *leader = t->group_leader;
-  h->start_ns = leader->start_boottime;
-  struct pid *tp = leader->thread_pid;
-  unsigned int level = tp->level;
+  struct task_struct *leader = VG_LD(t, group_leader);
+  h->start_ns = VG_LD(leader, start_boottime);
+  struct pid *tp = VG_LD(leader, thread_pid);
+  unsigned int level = VG_LD(tp, level);
   h->pidns_level = level;
   if (level == 0) { /* the initial pid namespace: a constant index, direct loads */
-    h->vpid = tp->numbers[0].nr;
-    h->ns_pid = tp->numbers[0].ns->ns.inum;
+    h->vpid = VG_LD(tp, numbers[0].nr);
+    h->ns_pid = VG_LD(tp, numbers[0].ns, ns.inum);
   } else {
     struct upid up = {};
     bpf_probe_read_kernel(&up, sizeof(up), &tp->numbers[level & 31]); /* variable index: not a direct load */
@@ -245,37 +290,41 @@ static __always_inline void vg_fill_hdr(struct vg_hdr *h, __u16 kind, __u16 type
     h->ns_pid = BPF_CORE_READ(up.ns, ns.inum);
   }
 
-  struct nsproxy *nsp = t->nsproxy;
+  struct nsproxy *nsp = VG_LD(t, nsproxy);
   if (nsp) {
-    h->ns_mnt = nsp->mnt_ns->ns.inum;
-    h->ns_net = nsp->net_ns->ns.inum;
-    h->ns_uts = nsp->uts_ns->ns.inum;
-    h->ns_ipc = nsp->ipc_ns->ns.inum;
-    h->ns_cgroup = nsp->cgroup_ns->ns.inum;
+    h->ns_mnt = VG_LD(nsp, mnt_ns, ns.inum);
+    h->ns_net = VG_LD(nsp, net_ns, ns.inum);
+    h->ns_uts = VG_LD(nsp, uts_ns, ns.inum);
+    h->ns_ipc = VG_LD(nsp, ipc_ns, ns.inum);
+    h->ns_cgroup = VG_LD(nsp, cgroup_ns, ns.inum);
   } else {
     /* exiting task: nsproxy already released */
     h->ns_mnt = h->ns_net = h->ns_uts = h->ns_ipc = h->ns_cgroup = 0;
   }
   /* what bpf_get_current_cgroup_id() returns (the cgroup v2 id), by direct loads */
-  struct cgroup *cg = t->cgroups->dfl_cgrp;
-  h->cgroup_id = cg ? cg->kn->id : 0;
+  struct cgroup *cg = VG_LD(t, cgroups, dfl_cgrp);
+  h->cgroup_id = cg ? VG_LD(cg, kn, id) : 0;
+#ifdef VG_LEGACY
+  bpf_get_current_comm(h->comm, sizeof(h->comm));
+#else
   /* comm as two 8-byte loads (a concurrent rename may tear it; the decoder
    * bounds it by its size, NUL or not) */
   __u64 comm0 = *(const __u64 *)&t->comm[0];
   __u64 comm1 = *(const __u64 *)&t->comm[8];
   __builtin_memcpy(&h->comm[0], &comm0, 8);
   __builtin_memcpy(&h->comm[8], &comm1, 8);
+#endif
 
   /* controlling terminal, encoded like tty_nr in /proc/PID/stat (Falco's
    * proc.tty): device MKDEV(driver major, minor_start + index) in the kernel's
    * new_encode_dev() form */
   h->tty = 0;
   h->pad = 0;
-  struct tty_struct *tty = t->signal->tty;
+  struct tty_struct *tty = VG_LD(t, signal, tty);
   if (tty) {
-    struct tty_driver *drv = tty->driver;
-    __u32 major = drv->major;
-    __u32 minor = drv->minor_start + tty->index;
+    struct tty_driver *drv = VG_LD(tty, driver);
+    __u32 major = VG_LD(drv, major);
+    __u32 minor = VG_LD(drv, minor_start) + VG_LD(tty, index);
     h->tty = (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
   }
 }
@@ -309,6 +358,10 @@ struct vg_walk_ctx {
   struct vfsmount *vfs;   /* typed */
   struct vfsmount *stop;  /* the process's root mount (typed; NULL: none) */
   __u64 rd, rroot, rmnt;  /* raw: dentry, its mount's mnt_root, the struct mount */
+#ifdef VG_LEGACY
+  __u32 buf;  /* where `names` is: VG_BUF_FILE (vg_scratch's file tail) or VG_BUF_EXEC (vg_exec_scratch) */
+  __u32 base; /* and at which byte of that */
+#endif
 };
 
 /* The walk's end at the top of a mount: done (1) when the mount is the
@@ -490,11 +543,18 @@ static __always_inline long vg_walk_step_raw(struct vg_walk_ctx *w) {
     len = win[1] >> 32; /* hash_len: the hash, then the length */
     name = win[2];
     __u32 i = ((o_inl - o_parent) >> 3) & 7;
-    if (i > VG_DENTRY_WIN / 8 - 4) return 1; /* cannot happen (checked above); bounds the reads */
-    if (name == d + o_inl && len < VG_DNAME_INLINE)
-      ok = vg_walk_put_inline(w, win[i], win[i + 1], win[i + 2], win[i + 3], len);
-    else
+    if (name == d + o_inl && len < VG_DNAME_INLINE) {
+      /* constant indexes: verifiers before 5.12 refuse a variable offset
+       * into the stack (i is 3 to 5, a constant per kernel, checked above) */
+      switch (i) {
+        case 3: ok = vg_walk_put_inline(w, win[3], win[4], win[5], win[6], len); break;
+        case 4: ok = vg_walk_put_inline(w, win[4], win[5], win[6], win[7], len); break;
+        case 5: ok = vg_walk_put_inline(w, win[5], win[6], win[7], win[8], len); break;
+        default: return 1; /* cannot happen (checked above) */
+      }
+    } else {
       ok = vg_walk_put_ext(w, name, len);
+    }
   } else {
     parent = (__u64)BPF_CORE_READ((struct dentry *)d, d_parent);
     name = (__u64)BPF_CORE_READ((struct dentry *)d, d_name.name);
@@ -510,6 +570,61 @@ static __always_inline long vg_walk_step_raw(struct vg_walk_ctx *w) {
   return 0;
 }
 
+#ifdef VG_LEGACY
+#define VG_BUF_FILE 0
+#define VG_BUF_EXEC 1
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct vg_walk_ctx);
+} vg_walk_state SEC(".maps");
+
+/* One raw step of a legacy walk, whose state is in vg_walk_state and whose
+ * names go to `buf` at the state's base. A global function: the verifier
+ * checks it once per program, as it checks a bpf_loop callback, instead of
+ * once per step of every walk (a file program's two walks, inlined into a
+ * bounded loop, went past its 1M instructions). Before 5.12 a global
+ * function takes only numbers, hence the state in a map and the buffer by
+ * name. Nonzero: the walk is over. */
+__attribute__((noinline)) int vg_walk_step_legacy(__u32 buf) {
+  __u32 zero = 0;
+  struct vg_walk_ctx *st = bpf_map_lookup_elem(&vg_walk_state, &zero);
+  if (!st) return 1;
+  __u64 base = st->base;
+  char *names;
+  if (buf == VG_BUF_FILE) {
+    union vg_record *r = bpf_map_lookup_elem(&vg_scratch, &zero);
+    if (!r) return 1;
+    VG_CLAMP(base, VG_FILE_TAIL_MAX - VG_NAMES_MAX);
+    names = &r->file.tail[base];
+  } else {
+    struct vg_exec *e = bpf_map_lookup_elem(&vg_exec_scratch, &zero);
+    if (!e) return 1;
+    VG_CLAMP(base, sizeof(struct vg_exec) - VG_NAMES_MAX);
+    names = (char *)e + base;
+  }
+  struct vg_walk_ctx w;
+  __builtin_memset(&w, 0, sizeof(w));
+  w.names = names;
+  w.off = st->off;
+  w.stride = st->stride;
+  w.depth = st->depth;
+  w.flags = st->flags;
+  w.stop = st->stop;
+  w.rd = st->rd;
+  w.rroot = st->rroot;
+  w.rmnt = st->rmnt;
+  int done = vg_walk_step_raw(&w) != 0;
+  st->off = w.off;
+  st->depth = w.depth;
+  st->flags = w.flags;
+  st->rd = w.rd;
+  st->rroot = w.rroot;
+  st->rmnt = w.rmnt;
+  return done;
+}
+#else
 /* The walk's steps, as bpf_loop callbacks (so the verifier checks a step
  * once rather than once per unrolled step): one for the typed part, one for
  * the raw part, so each is checked in one mode only. */
@@ -519,6 +634,7 @@ static long vg_walk_step_t(__u32 i, void *arg) {
 static long vg_walk_step_r(__u32 i, void *arg) {
   return vg_walk_step_raw(arg);
 }
+#endif
 
 /* A walk writing its names from `names` (fixed `stride`-byte slots, or
  * packed when 0), to stop at the current process's root mount. */
@@ -526,16 +642,24 @@ static __always_inline void vg_walk_init(struct vg_walk_ctx *w, char *names, __u
   __builtin_memset(w, 0, sizeof(*w));
   w->names = names;
   w->stride = stride;
-  struct task_struct *t = bpf_get_current_task_btf();
-  struct fs_struct *fs = t->fs;
-  if (fs) w->stop = fs->root.mnt;
+  struct task_struct *t = VG_TASK();
+  struct fs_struct *fs = VG_LD(t, fs);
+  if (fs) w->stop = VG_LD(fs, root.mnt);
 }
 
 /* mount crossings take a step each, hence the slack over the depth */
 #define VG_WALK_STEPS (VG_CHAIN_DEPTH + 8)
 
-/* Runs the walk from a typed struct path (NULL: none). */
+static __always_inline void vg_walk_raw(struct vg_walk_ctx *w, __u64 path);
+
+
+/* Runs the walk from a typed struct path (NULL: none); in the legacy build
+ * the pointer is not typed and the walk reads it with helpers. */
 static __always_inline void vg_walk_typed(struct vg_walk_ctx *w, const struct path *p) {
+#ifdef VG_LEGACY
+  vg_walk_raw(w, (__u64)p);
+}
+#else
   if (!p) return;
   struct dentry *d = p->dentry;
   struct vfsmount *vfs = p->mnt;
@@ -548,6 +672,7 @@ static __always_inline void vg_walk_typed(struct vg_walk_ctx *w, const struct pa
    * step each, so the raw part gets its own budget; depth bounds the names) */
   if (w->raw) bpf_loop(VG_WALK_STEPS, vg_walk_step_r, w, 0);
 }
+#endif
 
 /* Runs the walk from the address of a struct path (0: none), read with helpers. */
 static __always_inline void vg_walk_raw(struct vg_walk_ctx *w, __u64 path) {
@@ -559,7 +684,28 @@ static __always_inline void vg_walk_raw(struct vg_walk_ctx *w, __u64 path) {
   w->rd = (__u64)p.dentry;
   w->rmnt = (__u64)p.mnt - bpf_core_field_offset(struct mount, mnt);
   w->rroot = (__u64)BPF_CORE_READ(p.mnt, mnt_root);
+#ifdef VG_LEGACY
+  /* a bounded loop (5.3+) of calls to a global step */
+  __u32 zero = 0;
+  struct vg_walk_ctx *st = bpf_map_lookup_elem(&vg_walk_state, &zero);
+  if (!st) return;
+  st->off = w->off;
+  st->stride = w->stride;
+  st->depth = w->depth;
+  st->flags = w->flags;
+  st->stop = w->stop;
+  st->rd = w->rd;
+  st->rroot = w->rroot;
+  st->rmnt = w->rmnt;
+  st->base = w->base;
+  for (int i = 0; i < VG_WALK_STEPS; i++)
+    if (vg_walk_step_legacy(w->buf)) break;
+  w->off = st->off;
+  w->depth = st->depth;
+  w->flags = st->flags;
+#else
   bpf_loop(VG_WALK_STEPS, vg_walk_step_r, w, 0);
+#endif
 }
 
 /* The address of descriptor `fd`'s slot in the current task's fd table
@@ -568,12 +714,12 @@ static __always_inline void vg_walk_raw(struct vg_walk_ctx *w, __u64 path) {
  * (the verifier does not type fdt->fd's elements). */
 static __always_inline __u64 vg_fd_slot(int fd) {
   if (fd < 0) return 0;
-  struct task_struct *t = bpf_get_current_task_btf();
-  struct files_struct *files = t->files;
+  struct task_struct *t = VG_TASK();
+  struct files_struct *files = VG_LD(t, files);
   if (!files) return 0;
-  struct fdtable *fdt = files->fdt;
-  if (!fdt || (unsigned int)fd >= fdt->max_fds) return 0;
-  return (__u64)fdt->fd + (__u64)(unsigned int)fd * sizeof(struct file *);
+  struct fdtable *fdt = VG_LD(files, fdt);
+  if (!fdt || (unsigned int)fd >= VG_LD(fdt, max_fds)) return 0;
+  return (__u64)VG_LD(fdt, fd) + (__u64)(unsigned int)fd * sizeof(struct file *);
 }
 
 #ifdef VG_RDONLY_CAST
@@ -598,8 +744,11 @@ static __always_inline struct file *vg_fd_typed(int fd) {
 static __always_inline void vg_fd_lookup(int fd, struct file **typed, __u64 *raw) {
   *typed = 0;
   *raw = 0;
-#ifdef VG_RDONLY_CAST
+#if defined(VG_RDONLY_CAST)
   *typed = vg_fd_typed(fd);
+#elif defined(VG_LEGACY)
+  __u64 slot = vg_fd_slot(fd);
+  if (slot) bpf_probe_read_kernel(raw, sizeof(*raw), (const void *)slot);
 #else
   if (fd < 0) return;
   struct task_struct *t = bpf_get_current_task_btf();
@@ -644,22 +793,29 @@ static __always_inline void vg_walk_fd(struct vg_walk_ctx *w, int fd) {
 }
 
 static __always_inline const struct path *vg_cwd_path(void) {
-  struct task_struct *t = bpf_get_current_task_btf();
-  struct fs_struct *fs = t->fs;
+  struct task_struct *t = VG_TASK();
+  struct fs_struct *fs = VG_LD(t, fs);
   return fs ? &fs->pwd : 0;
 }
 
 /* Into a fixed-slot chain (exec records): the cwd, or a typed file. */
-static __always_inline void vg_walk_chain(struct vg_chain *c, const struct path *p) {
+static __always_inline void vg_walk_chain(struct vg_chain *c, const struct path *p, __u32 at) {
   struct vg_walk_ctx w;
   vg_walk_init(&w, c->comp[0], VG_NAME_LEN);
+#ifdef VG_LEGACY
+  w.buf = VG_BUF_EXEC;
+  w.base = at;
+#endif
   vg_walk_typed(&w, p);
   c->depth = w.depth;
   c->flags = w.flags;
 }
 
-static __always_inline void vg_walk_cwd(struct vg_chain *c) {
-  vg_walk_chain(c, vg_cwd_path());
+/* `at`: where c's names are in struct vg_exec (VG_EXEC_AT_*) */
+#define VG_EXEC_AT_EXE __builtin_offsetof(struct vg_exec, exe.comp)
+#define VG_EXEC_AT_CWD __builtin_offsetof(struct vg_exec, cwd.comp)
+static __always_inline void vg_walk_cwd(struct vg_chain *c, __u32 at) {
+  vg_walk_chain(c, vg_cwd_path(), at);
 }
 
 /* Packed names into a file record's tail at *off (see struct vg_file): the
@@ -675,6 +831,10 @@ static __always_inline void vg_tail_walk(struct vg_file *f, __u32 *off, struct v
   if ((!p && fd < 0) || o > VG_FILE_TAIL_MAX - VG_NAMES_MAX) return;
   struct vg_walk_ctx w;
   vg_walk_init(&w, &f->tail[o], 0);
+#ifdef VG_LEGACY
+  w.buf = VG_BUF_FILE;
+  w.base = o;
+#endif
   if (p)
     vg_walk_typed(&w, p);
   else
@@ -830,7 +990,48 @@ static __always_inline void vg_zero_sock(struct vg_sock *s) {
  * not write these registers back during a call; execve replaces them, which
  * is why exec pairs its enter and exit halves instead. Compat (32-bit)
  * syscalls do not fire the syscalls/ tracepoints on x86-64 at all. */
-static __always_inline void vg_regs_args(struct vg_args *a, int nargs) {
+#ifdef VG_LEGACY
+/* The kernel stack's size (THREAD_SIZE; x86-64: 16 KiB, 32 KiB with KASAN),
+ * set by the loader from the kernel's config. */
+const volatile __u32 vg_thread_size = 16384;
+
+/* The registers at the top of the kernel stack (task_pt_regs), read with one
+ * helper call (bpf_task_pt_regs is 5.15+). The top is padded by 16 bytes on
+ * kernels built with FRED (6.9+), so a second place is tried when the first
+ * does not hold this call's number: the registers are checked against the
+ * tracepoint's syscall number (orig_ax), so a wrong guess gives zero
+ * arguments and a counted failure (read_task), never another call's values. */
+static __always_inline void vg_regs_args_legacy(struct vg_args *a, long id) {
+  __u64 stack = (__u64)BPF_CORE_READ(VG_TASK(), stack);
+  __u64 regs = stack + vg_thread_size - bpf_core_type_size(struct pt_regs);
+  __u32 o_r10 = bpf_core_field_offset(struct pt_regs, r10);
+  __u32 o_orig = bpf_core_field_offset(struct pt_regs, orig_ax);
+  __u64 win[9] = {}; /* r10 r9 r8 ax cx dx si di orig_ax: the x86-64 layout */
+  __builtin_memset(a, 0, sizeof(*a));
+  if (!stack || o_orig != o_r10 + 64) {
+    vg_count(VG_C_READ_TASK);
+    return;
+  }
+  if (bpf_probe_read_kernel(win, sizeof(win), (const void *)(regs + o_r10)) < 0 || (long)win[8] != id) {
+    if (bpf_probe_read_kernel(win, sizeof(win), (const void *)(regs - 16 + o_r10)) < 0 || (long)win[8] != id) {
+      vg_count(VG_C_READ_TASK);
+      return;
+    }
+  }
+  a->a[0] = win[7];
+  a->a[1] = win[6];
+  a->a[2] = win[5];
+  a->a[3] = win[0];
+  a->a[4] = win[2];
+  a->a[5] = win[1];
+}
+#endif
+
+static __always_inline void vg_regs_args(struct vg_args *a, int nargs, long id) {
+#ifdef VG_LEGACY
+  vg_regs_args_legacy(a, id);
+  return;
+#endif
   struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
   a->type = 0;
   a->a[0] = nargs > 0 ? r->di : 0;
@@ -851,7 +1052,7 @@ static __always_inline void vg_regs_args(struct vg_args *a, int nargs) {
   SEC("tracepoint/syscalls/sys_exit_" #name)                               \
   int vg_exit_##name(struct trace_event_raw_sys_exit *ctx) {               \
     struct vg_args a;                                                      \
-    vg_regs_args(&a, NARGS);                                               \
+    vg_regs_args(&a, NARGS, ctx->id);                                      \
     vg_on_##name(&a, ctx->ret);                                            \
     return 0;                                                              \
   }                                                                        \

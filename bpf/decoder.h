@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // Ring-buffer record decoder: the only reader of the raw kernel ABI
 // (bpf/vigil_abi.h). Turns one record into a vigil::Event.
 //

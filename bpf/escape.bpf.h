@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Escape and privilege indicators: setns, unshare, ptrace, init_module /
  * finit_module, memfd_create, the set*id family, capset, process_vm_writev,
  * and dup/dup2/dup3 onto fds 0-2 (filtered in the kernel) with the old fd's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "bpf/features.h"
 
 #include <bpf/bpf.h>
@@ -294,6 +295,10 @@ Features ProbeFeatures() {
   f.rdonly_cast = ProbeRdonlyCast(&f.rdonly_cast_note);
   f.cgroup_sock_addr = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, nullptr) == 1;
   f.tp_btf = f.btf && ProbeTpBtf();
+  // KASAN doubles x86-64's kernel stack (KASAN_STACK_ORDER); the legacy BPF
+  // build finds a syscall's saved registers at the stack's top.
+  std::string from;
+  if (HasLine(ReadKernelConfig(f.kernel_release, &from), "CONFIG_KASAN=y")) f.thread_size = 32768;
   return f;
 }
 

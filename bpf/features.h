@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // Kernel feature probes: what this kernel offers the sensor, decided before
 // the BPF object is loaded, so programs for missing hooks are switched off
 // (bpf_program__set_autoload(false)) and reported by name instead of failing
@@ -44,6 +45,7 @@ struct Features {
   std::string tracefs;         // mount point of tracefs ("" = none)
   std::string lsm_list;        // contents of /sys/kernel/security/lsm
   std::string kernel_release;  // uname -r
+  unsigned thread_size = 16384;  // the kernel stack's size (x86-64 THREAD_SIZE: 32 KiB with CONFIG_KASAN)
 };
 
 Features ProbeFeatures();

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* File family: open/openat/openat2/creat, unlink*, rename*, chmod*, chown*,
  * link*, symlink*, mkdir*, mount, umount2, truncate/ftruncate, and the calls
  * that set a file's times (utimensat, futimesat, utimes, utime). One sys_exit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Network family: socket, connect, accept/accept4, bind, listen, and
  * setsockopt attaching a socket filter (SO_ATTACH_FILTER / SO_ATTACH_BPF). */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Process family: exec (sched_process_exec + sys_enter/exit_execve*), fork
  * (tp_btf sched_process_fork, tracepoint fallback), exit (sched_process_exit). */
 #pragma once
@@ -73,9 +74,9 @@ int vg_sched_exec(void *ctx) {
 
   /* the new image's mm, typed: argv bounds and exe by direct loads, and the
    * exe walk starts typed */
-  struct mm_struct *mm = bpf_get_current_task_btf()->mm;
-  unsigned long start = mm ? mm->arg_start : 0;
-  unsigned long end = mm ? mm->arg_end : 0;
+  struct mm_struct *mm = VG_LD(VG_TASK(), mm);
+  unsigned long start = mm ? VG_LD(mm, arg_start) : 0;
+  unsigned long end = mm ? VG_LD(mm, arg_end) : 0;
   unsigned long len = end - start;
   if (end < start) len = 0;
   if (len > VG_ARGV_LEN) {
@@ -92,10 +93,10 @@ int vg_sched_exec(void *ctx) {
   /* A 32-bit image (i386 or x32 ELF) gets a 4 GiB address space at exec
    * (x86-64: TASK_SIZE is IA32_PAGE_OFFSET when TIF_ADDR32 is set): its
    * syscalls take the compat entry, which skips the syscalls/ tracepoints. */
-  if (mm && mm->task_size <= 0x100000000ull) e->flags |= VG_EXEC_ADDR32;
-  struct file *exe = mm ? mm->exe_file : 0;
-  vg_walk_chain(&e->exe, exe ? &exe->f_path : 0);
-  vg_walk_cwd(&e->cwd);
+  if (mm && VG_LD(mm, task_size) <= 0x100000000ull) e->flags |= VG_EXEC_ADDR32;
+  struct file *exe = mm ? VG_LD(mm, exe_file) : 0;
+  vg_walk_chain(&e->exe, exe ? &exe->f_path : 0, VG_EXEC_AT_EXE);
+  vg_walk_cwd(&e->cwd, VG_EXEC_AT_CWD);
   vg_emit(e, sizeof(*e));
   return 0;
 }
@@ -114,7 +115,7 @@ static __always_inline void vg_exec_exit(long ret) {
   e->argv_len = 0;
   e->exe.depth = 0;
   e->exe.flags = 0;
-  vg_walk_cwd(&e->cwd);
+  vg_walk_cwd(&e->cwd, VG_EXEC_AT_CWD);
   vg_emit(e, sizeof(*e));
 }
 
@@ -261,6 +262,9 @@ int vg_sched_exit(void *ctx) {
   /* drop anything this thread left in flight */
   __u64 id = bpf_get_current_pid_tgid();
   bpf_map_delete_elem(&vg_exec_pending, &id); /* vg_pending is task storage: freed with the task */
+#ifdef VG_LEGACY
+  bpf_map_delete_elem(&vg_pending, &id); /* a hash there */
+#endif
   bpf_map_delete_elem(&vg_clone_pending, &id);
   /* Report the process once, when its last thread goes. */
   struct signal_struct *sig = BPF_CORE_READ(t, signal);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // Reader of a BPF ring buffer map (BPF_MAP_TYPE_RINGBUF) for the one hot
 // thread. Same record format and mapping as libbpf's ring_buffer, with three
 // differences that matter at hundreds of thousands of records a second:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "bpf/sensor.h"
 
 #include "engine/state/container.h"
@@ -17,6 +18,7 @@
 #include "bpf/vigil_abi.h"
 #include "vigil_bpf.skel.h"
 #include "vigil_compat_bpf.skel.h"
+#include "vigil_legacy_bpf.skel.h"
 
 namespace vigil::capture {
 namespace {
@@ -45,9 +47,10 @@ struct Skeleton {
 };
 
 template <class S>
-std::unique_ptr<Skeleton> OpenSkeleton() {
+std::unique_ptr<Skeleton> OpenSkeleton(const Features& f) {
   S* s = S::open();
   if (!s) return nullptr;
+  if constexpr (requires { s->rodata->vg_thread_size; }) s->rodata->vg_thread_size = f.thread_size;
   auto k = std::make_unique<Skeleton>();
   k->obj = s->obj;
   k->events = s->maps.vg_events;
@@ -168,6 +171,7 @@ bool ParseBpfBuild(std::string_view s, BpfBuild* out) {
   if (s == "auto") *out = BpfBuild::kAuto;
   else if (s == "typed") *out = BpfBuild::kTyped;
   else if (s == "compat") *out = BpfBuild::kCompat;
+  else if (s == "legacy") *out = BpfBuild::kLegacy;
   else return false;
   return true;
 }
@@ -177,6 +181,7 @@ std::string_view BpfBuildName(BpfBuild b) {
     case BpfBuild::kAuto: return "auto";
     case BpfBuild::kTyped: return "typed";
     case BpfBuild::kCompat: return "compat";
+    case BpfBuild::kLegacy: return "legacy";
   }
   return "?";
 }
@@ -245,17 +250,20 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
     *error = "this kernel has no BPF ring buffer (Linux 5.8 or newer is needed)";
     return nullptr;
   }
-  if (!f.bpf_loop) {
-    *error = "this kernel has no bpf_loop helper (Linux 5.17 or newer is needed)";
-    return nullptr;
-  }
   if (f.tracefs.empty()) {
     *error = "tracefs is not mounted and could not be mounted at /sys/kernel/tracing";
     return nullptr;
   }
 
   BpfBuild build = options.build;
-  if (build == BpfBuild::kAuto) build = f.rdonly_cast ? BpfBuild::kTyped : BpfBuild::kCompat;
+  if (build == BpfBuild::kAuto)
+    build = f.rdonly_cast ? BpfBuild::kTyped : f.bpf_loop ? BpfBuild::kCompat : BpfBuild::kLegacy;
+  if ((build == BpfBuild::kTyped || build == BpfBuild::kCompat) && !f.bpf_loop) {
+    *error = "the " + std::string(BpfBuildName(build)) +
+             " BPF build needs the bpf_loop helper (Linux 5.17 or newer); this kernel has no bpf_loop helper (the "
+             "auto choice loads the legacy build here)";
+    return nullptr;
+  }
   if (build == BpfBuild::kTyped && !f.rdonly_cast) {
     *error = "the typed BPF build needs the bpf_rdonly_cast kfunc callable from tracepoint programs (Linux 6.2 or "
              "newer); this kernel does not offer it (" +
@@ -273,7 +281,9 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
   for (int attempt = 0; attempt < 128; ++attempt) {
     impl->disabled.clear();
     impl->skel.reset();  // the previous attempt's object, before the next is opened
-    impl->skel = build == BpfBuild::kTyped ? OpenSkeleton<vigil_bpf>() : OpenSkeleton<vigil_compat_bpf>();
+    impl->skel = build == BpfBuild::kTyped    ? OpenSkeleton<vigil_bpf>(f)
+                 : build == BpfBuild::kCompat ? OpenSkeleton<vigil_compat_bpf>(f)
+                                              : OpenSkeleton<vigil_legacy_bpf>(f);
     if (!impl->skel) {
       *error = std::string("opening the BPF object failed: ") + strerror(errno);
       g_libbpf_log = nullptr;

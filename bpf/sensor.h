@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // The capture sensor: loads vigil's BPF object, attaches what this kernel
 // supports, and turns ring-buffer records into enriched vigil::Events on one
 // hot thread (poll -> decode -> cgroup/container -> process table -> callback).
@@ -32,11 +33,13 @@ namespace vigil::capture {
 
 // Which build of the BPF object to load (bpf/CMakeLists.txt): kTyped uses the
 // bpf_rdonly_cast kfunc (Linux 6.2+) for direct loads where the compat build
-// reads with helpers. kAuto takes kTyped when this kernel lets a tracepoint
-// program call the kfunc (Features::rdonly_cast), else kCompat.
-enum class BpfBuild { kAuto, kTyped, kCompat };
+// reads with helpers; kLegacy (no bpf_loop: 5.8-5.16) reads everything with
+// helpers and walks paths in bounded loops. kAuto takes kTyped when this
+// kernel lets a tracepoint program call the kfunc (Features::rdonly_cast),
+// else kCompat when it has bpf_loop, else kLegacy.
+enum class BpfBuild { kAuto, kTyped, kCompat, kLegacy };
 
-// "auto", "typed", "compat"; false for anything else.
+// "auto", "typed", "compat", "legacy"; false for anything else.
 bool ParseBpfBuild(std::string_view s, BpfBuild* out);
 std::string_view BpfBuildName(BpfBuild b);
 
@@ -92,7 +95,7 @@ class Sensor {
   int Poll(int timeout_ms, const Callback& callback);
 
   const Features& features() const;
-  // The build that was loaded (kTyped or kCompat).
+  // The build that was loaded (kTyped, kCompat or kLegacy).
   BpfBuild build() const;
   const std::vector<DisabledProgram>& disabled() const;
   // Names of the programs loaded and attached.

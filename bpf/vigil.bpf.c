@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* vigil's kernel programs: one BPF object holding every probe family.
  *
  * One object (not one skeleton per family): all families share the ring

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR Apache-2.0 */
 /* vigil kernel/user ABI: the records the BPF programs write into the ring
  * buffer and the counters they keep. Plain C (linux/types.h only, no
  * vmlinux.h) so that clang -target bpf and g++ include the same definitions.

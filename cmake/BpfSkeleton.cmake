@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # bpf_skeleton(<name> SOURCES <file.bpf.c> [INCLUDES dir...] [DEFINES NAME...])
 #
 # Compiles one BPF object (each DEFINES name passed as -D<name>) with clang -target bpf (CO-RE, BTF), generates

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # vigil_test(<name> SOURCES ... [LIBS ...] [LABELS ...] [TIMEOUT s])
 #
 # One Catch2 (v2) executable registered as one CTest test. Labels follow the

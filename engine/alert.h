@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An alert: what the rules engine produces when a rule fires, and what every
 // output sink consumes. It owns all its data (it crosses to sink threads), and
 // carries no reference to the Event that caused it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Load-time diagnostics shared by every engine stage (rules, condition,
 // compile). A load collects all of them instead of stopping at the first, so
 // an author fixes a file in one pass.

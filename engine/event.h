@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The engine's event model: one `Event` per captured kernel action.
 //
 // Contract:

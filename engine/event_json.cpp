@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JSON lines for events (see event_json.h). One table of keys drives both
 // directions so the writer and the reader cannot disagree: a key added to the
 // writer is read back by construction, and the round-trip test checks every

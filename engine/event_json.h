@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // JSON lines for events: what `vigil events` prints and `-w FILE` records, and
 // what `vigil replay` reads back. Keys are the field names rules use (Falco's
 // where Falco has one: `evt.type`, `proc.pid`, `fd.name`, ...; `bpf.*` for

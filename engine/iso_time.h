@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ISO 8601 UTC time with nanoseconds, as every vigil output writes it:
 // "2026-11-24T12:25:54.123456789Z". One implementation for event lines,
 // alerts and `vigil rules test`, fast enough for the per-event path.

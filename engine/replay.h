@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Replay: runs a recorded event file (JSON lines from `vigil events -w`)
 // through the rules and yields the alerts the live sensor would have raised.
 #pragma once

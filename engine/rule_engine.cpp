@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "engine/rule_engine.h"
 
 #include <functional>
@@ -85,6 +86,7 @@ void ResolveLists(const rules::RuleDocument& doc, std::map<std::string, ListEntr
   std::map<std::string, const rules::ListDef*> defs;
   for (const auto& l : doc.lists) defs[l.name] = &l;
   std::map<std::string, int> state;  // 1 resolving, 2 done
+  std::set<std::string> too_big;     // past kMaxListItems (reported)
   std::function<void(const std::string&, int)> resolve = [&](const std::string& name, int depth) {
     const auto* def = defs[name];
     state[name] = 1;
@@ -107,6 +109,16 @@ void ResolveLists(const rules::RuleDocument& doc, std::map<std::string, ListEntr
       if (state[item] != 2) resolve(item, depth + 1);
       auto& sub = (*out)[item];
       sub.used = true;
+      if (too_big.count(item) || e.items.size() + sub.items.size() > compile::kMaxListItems) {
+        // Nested lists double at each level: a 500-byte file reached 6.6 GB.
+        // Reported once, at the first list too big; those using it say nothing more.
+        if (!too_big.count(item))
+          diags->Error(loc, "list", name, "items",
+                       "expands to more than " + std::to_string(compile::kMaxListItems) + " items (at list '" +
+                           item + "')");
+        too_big.insert(name);
+        break;
+      }
       e.items.insert(e.items.end(), sub.items.begin(), sub.items.end());
     }
     bool used = (*out)[name].used;
@@ -131,15 +143,16 @@ ItemContext MakeContext(std::string kind, std::string name, std::string key, std
 
 }  // namespace
 
-std::unique_ptr<RuleEngine> RuleEngine::Load(const std::vector<std::string>& paths, Diagnostics* diags, HostInfo host) {
+std::unique_ptr<RuleEngine> RuleEngine::Load(const std::vector<std::string>& paths, Diagnostics* diags, HostInfo host,
+                                             const rules::LoadOptions& opts) {
   auto files = rules::ExpandRulesPaths(paths, diags);
-  return FromDocument(rules::LoadRulesFiles(files, diags), diags, std::move(host));
+  return FromDocument(rules::LoadRulesFiles(files, diags, opts), diags, std::move(host));
 }
 
 std::unique_ptr<RuleEngine> RuleEngine::LoadTexts(const std::vector<std::pair<std::string, std::string>>& files,
-                                                  Diagnostics* diags, HostInfo host) {
+                                                  Diagnostics* diags, HostInfo host, const rules::LoadOptions& opts) {
   rules::RuleDocument doc;
-  for (const auto& [name, text] : files) rules::LoadRulesText(name, text, &doc, diags);
+  for (const auto& [name, text] : files) rules::LoadRulesText(name, text, &doc, diags, opts);
   return FromDocument(std::move(doc), diags, std::move(host));
 }
 
@@ -166,6 +179,9 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
 
   compile::Compiler compiler(&macros, &lists, diags);
   eng->stats_.rules_defined = d.rules.size();
+  eng->stats_.sigma_rules = d.sigma_rules;
+  eng->stats_.sigma_unsupported = d.sigma_unsupported;
+  eng->stats_.rules_skipped = d.sigma_unsupported;
   for (const auto& r : d.rules) {
     if (r.source != "syscall") {
       diags->Warning(r.loc, "rule", r.name, "source",

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The rules engine facade: load rules files, compile them once, evaluate
 // events, build alerts.
 //
@@ -54,7 +55,9 @@ struct EngineStats {
   std::size_t rules_enabled = 0;   // loaded and enabled (evaluated per event)
   std::size_t rules_with_na = 0;   // loaded rules referencing fields that are <NA> here
   std::size_t rules_with_na_condition = 0;  // ... in their condition (not only the output)
-  std::size_t rules_skipped = 0;   // other sources, skip-if-unknown-filter
+  std::size_t rules_skipped = 0;   // other sources, skip-if-unknown-filter, unsupported Sigma rules
+  std::size_t sigma_rules = 0;     // Sigma rules read
+  std::size_t sigma_unsupported = 0;  // ... that vigil cannot express (in rules_skipped; each has a warning)
   std::size_t macros = 0, lists = 0;
 };
 
@@ -67,10 +70,12 @@ class RuleEngine {
  public:
   // `paths`: files and directories, in order (see rules::ExpandRulesPaths).
   static std::unique_ptr<RuleEngine> Load(const std::vector<std::string>& paths, Diagnostics* diags,
-                                          HostInfo host = HostInfo::FromSystem());
+                                          HostInfo host = HostInfo::FromSystem(),
+                                          const rules::LoadOptions& opts = {});
   // In-memory files (name, text), for tests and fuzzing.
   static std::unique_ptr<RuleEngine> LoadTexts(const std::vector<std::pair<std::string, std::string>>& files,
-                                               Diagnostics* diags, HostInfo host = HostInfo{});
+                                               Diagnostics* diags, HostInfo host = HostInfo{},
+                                               const rules::LoadOptions& opts = {});
   static std::unique_ptr<RuleEngine> FromDocument(rules::RuleDocument doc, Diagnostics* diags, HostInfo host);
 
   // Appends every enabled rule that matches `event` to *fired (cleared first).

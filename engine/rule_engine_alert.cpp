@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Alert construction: runs only for rules that fired.
 #include "engine/rule_engine.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Inline rule tests (`tests:` on a rule, a vigil extension): each case
 // describes an event by field values and says whether the rule must match.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "outputs/config.h"
 
 #include <limits>
@@ -159,7 +160,7 @@ constexpr int64_t kMaxMs = 24ll * 3600 * 1000;
 }  // namespace
 
 std::vector<std::string> ParseOutputsConfig(const YAML::Node& outputs, std::string_view source,
-                                            OutputsConfig* out) {
+                                            OutputsConfig* out, std::vector<std::string>* warnings) {
   std::vector<std::string> errors;
   Section top(outputs, "outputs", source, &errors);
   if (!top.IsMapOrNull()) return errors;
@@ -205,6 +206,16 @@ std::vector<std::string> ParseOutputsConfig(const YAML::Node& outputs, std::stri
     ka.StringMap("properties", &k.properties);
     if (k.enabled && k.brokers.empty())
       errors.push_back(std::string(source) + ": outputs.kafka.brokers: required when outputs.kafka.enabled is true");
+    // Brokers and a topic set while the sink stays off is an easy mistake
+    // whose only symptom is a SIEM that never receives anything.
+    if (!k.enabled && warnings) {
+      std::string given;
+      for (auto key : {"brokers", "topic", "properties"})
+        if (ka.Get(key)) given += (given.empty() ? "" : ", ") + std::string(key);
+      if (!given.empty())
+        warnings->push_back(std::string(source) + ": outputs.kafka: " + given +
+                            " given but outputs.kafka.enabled is not true: no alert goes to Kafka");
+    }
   }
   return errors;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The `outputs:` section of vigil.yaml and `-o key=value` overrides.
 //
 // Keys (all optional; defaults in the structs below; docs/outputs.md lists them):
@@ -70,9 +71,11 @@ struct OutputsConfig {
 
 // Parses the value of the `outputs:` key (a map, or null for all defaults).
 // `source` names the file in locations. Returns the errors (empty = valid);
-// `out` holds defaults for anything missing or wrong.
+// `out` holds defaults for anything missing or wrong. Settings that are valid
+// but have no effect (Kafka brokers while the Kafka sink is disabled) are
+// appended to `warnings` when given.
 std::vector<std::string> ParseOutputsConfig(const YAML::Node& outputs, std::string_view source,
-                                            OutputsConfig* out);
+                                            OutputsConfig* out, std::vector<std::string>* warnings = nullptr);
 
 // Applies one `-o a.b.c=value` to the document `root` (a map, created when
 // null). The value is kept as a string scalar and typed when parsed. A path

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Alert encodings: Falco-compatible JSON and OCSF 1.1 Detection Finding.
 //
 // Contract:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fan-out of alerts to sinks: one thread and one bounded queue per sink.
 //
 // Contract:

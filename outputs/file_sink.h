@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File and stdout sinks: one encoded alert per line (JSON lines).
 //
 // Contract:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kafka sink: librdkafka producer behind a write-ahead disk spool.
 //
 // Contract:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Building the configured sinks: what the agent calls at start-up.
 //
 // Contract: BuildOutputs() adds one sink per enabled output of `config` to

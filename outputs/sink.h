@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The sink interface and the per-sink counters the metrics endpoint reads.
 //
 // Contract:

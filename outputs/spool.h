@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A crash-safe, bounded, ordered disk spool (write-ahead log) for the Kafka sink.
 //
 // Layout: DIR/seg-<first seq, 20 digits>.vsp segment files of records (see

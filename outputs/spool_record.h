@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The on-disk record format of the Kafka spool, as pure functions so the
 // decoder can be fuzzed without files.
 //

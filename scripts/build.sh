@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Configures and builds vigil into a build directory.
 # Usage: scripts/build.sh [BUILD_DIR] [extra cmake args...]
 set -euo pipefail

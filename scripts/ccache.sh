@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by the build scripts: compile through ccache when it is installed, so
 # rebuilds (the ASan and fuzz trees, CI on a machine that built before) reuse
 # objects. Paths are taken relative to the checkout, so two clones share hits.

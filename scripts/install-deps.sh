@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs everything vigil needs to build, run and test, from Debian 12's archive.
 # Idempotent; run as root.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The README's first command: install dependencies, build, and run the sensor
 # as root with its defaults. Ctrl-C stops it.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The README's second command: install dependencies, build, and pass every test.
 #   1. release build, every CTest test (unit, root integration on this kernel, kafka, vm);
 #   2. ASan+UBSan build, the unprivileged tests;

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* vigil's enforcement programs: one CO-RE object. BPF LSM hooks refuse with -EPERM (kill rules
  * also get SIGKILL); where the kernel has no BPF LSM the loader switches those off
  * (bpf_program__set_autoload(false)) and uses the fallback programs instead: SIGKILL from the

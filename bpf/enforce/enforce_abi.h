@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR Apache-2.0 */
 /* The ABI between enforce.bpf.c and its loader enforcement.cpp (plain C types, no vmlinux.h, so
  * both compilers include it).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // EnforcementManager: skeleton lifecycle, per-rule mechanism choice, policy
 // encoding into the generation-keyed maps, and refusal records.
 #include "bpf/enforce/enforcement.h"

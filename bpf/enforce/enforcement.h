@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // EnforcementManager: loads bpf/enforce/enforce.bpf.c, writes a compiled
 // policy (engine/policy) into its maps, swaps policies atomically, and turns
 // the kernel's refusal records into attributable values for the agent.

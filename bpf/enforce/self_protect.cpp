@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SelfMonitor: built-in detection of access to vigil's own BPF objects and of
 // changes to its links (see self_protect.h for what is and is not covered).
 #include "bpf/enforce/self_protect.h"

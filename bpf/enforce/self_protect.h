@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // SelfMonitor: the parts of self-protection that work on every kernel, with or
 // without BPF LSM (where the LSM `bpf` hook refuses access outright, see
 // EnforcementManager::RegisterSelfIds).

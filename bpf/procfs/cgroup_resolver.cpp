@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "bpf/procfs/cgroup_resolver.h"
 
 #include <dirent.h>

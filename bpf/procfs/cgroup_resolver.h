@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // Cgroup resolver: turns the kernel's cgroup v2 id (bpf_get_current_cgroup_id,
 // == inode number of the cgroup's directory in cgroupfs) into the cgroup path
 // and the container id it encodes, so the loader can fill Event::proc.cgroup

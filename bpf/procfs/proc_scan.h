@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 // /proc scanner: the processes that existed before the sensor started, as
 // ProcessInfo values, so the process table can be seeded (exe, argv, parent of
 // everything already running) before the first ring-buffer event.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The evaluator: a tree of Check objects built once by the compiler.
 //
 // Contract:

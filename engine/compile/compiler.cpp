@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "engine/compile/compiler.h"
 
 #include <algorithm>
@@ -77,6 +78,9 @@ CompileResult Compiler::Compile(const Node& root, const ItemContext& ctx, bool u
   result_ = &r;
   unknown_is_warning_ = unknown_is_warning;
   macro_stack_.clear();
+  root_ctx_ = &ctx;
+  nodes_ = 0;
+  over_budget_ = false;
   Sub sub;
   r.ok = CompileNode(root, ctx, ctx.text, &sub);
   if (r.ok) {
@@ -84,10 +88,25 @@ CompileResult Compiler::Compile(const Node& root, const ItemContext& ctx, bool u
     r.types = sub.types;
   }
   result_ = nullptr;
+  root_ctx_ = nullptr;
   return r;
 }
 
+bool Compiler::Budget() {
+  if (over_budget_) return false;
+  if (++nodes_ <= kMaxConditionNodes) return true;
+  over_budget_ = true;
+  std::string chain;
+  for (const auto& m : macro_stack_) chain += (chain.empty() ? "" : " > ") + m;
+  Report(*root_ctx_, 0,
+         "condition expands to more than " + std::to_string(kMaxConditionNodes) + " nodes through its macros" +
+             (chain.empty() ? std::string() : " (expanding " + chain + ")") +
+             "; a macro used several times in another doubles it at each level");
+  return false;
+}
+
 bool Compiler::CompileNode(const Node& n, const ItemContext& ctx, std::string_view text, Sub* out) {
+  if (!Budget()) return false;
   switch (n.kind) {
     case Node::Kind::kAnd:
     case Node::Kind::kOr: {
@@ -99,6 +118,7 @@ bool Compiler::CompileNode(const Node& n, const ItemContext& ctx, std::string_vi
         Sub s;
         if (!CompileNode(*c, ctx, text, &s)) {
           ok = false;  // keep going: report every problem of the condition
+          if (over_budget_) break;
           continue;
         }
         types = is_and ? (types & s.types) : (types | s.types);
@@ -152,7 +172,7 @@ bool Compiler::CompileNode(const Node& n, const ItemContext& ctx, std::string_vi
       bool ok = CompileNode(*m.ast, m.ctx, m.ctx.text, &s);
       macro_stack_.pop_back();
       if (!ok) {
-        Report(ctx, n.offset, "macro '" + n.name + "' has errors (reported at its definition)");
+        if (!over_budget_) Report(ctx, n.offset, "macro '" + n.name + "' has errors (reported at its definition)");
         return false;
       }
       *out = std::move(s);
@@ -185,6 +205,12 @@ bool Compiler::ExpandValues(const Node& n, const ItemContext& ctx, std::vector<s
       auto it = lists_->find(v.text);
       if (it != lists_->end()) {
         it->second.used = true;
+        if (out->size() + it->second.items.size() > kMaxListItems) {
+          Report(ctx, v.offset,
+                 "the values of this comparison expand to more than " + std::to_string(kMaxListItems) +
+                     " list items (at list '" + v.text + "')");
+          return false;
+        }
         out->insert(out->end(), it->second.items.begin(), it->second.items.end());
         continue;
       }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compiler: condition AST -> Check tree, once per rule at load.
 //
 // It expands macros (inlining their parsed bodies) and list names, resolves
@@ -8,6 +9,11 @@
 // Contract: Compile() reports each problem to Diagnostics with the location
 // of the item (rule or macro) whose text holds it, reports a problem inside a
 // shared macro once, and returns ok=false if the condition cannot run.
+// Expansion is bounded: a condition whose macros inline to more than
+// kMaxConditionNodes nodes, or a comparison whose lists expand to more than
+// kMaxListItems values, is an error (a few self-doubling macros in a 2 KB
+// file would otherwise take gigabytes and minutes), found after at most that
+// much work.
 #pragma once
 
 #include <functional>
@@ -22,6 +28,9 @@
 #include "engine/diagnostics.h"
 
 namespace vigil::compile {
+
+inline constexpr std::size_t kMaxConditionNodes = 100000;
+inline constexpr std::size_t kMaxListItems = 100000;
 
 // Which item a piece of condition text belongs to, and how to locate a byte
 // offset of that text in its file.
@@ -72,6 +81,7 @@ class Compiler {
     EventTypeSet types;
     bool exact = false;  // truth depends on the event type only
   };
+  bool Budget();  // counts one node; false (reported once) past kMaxConditionNodes
   bool CompileNode(const condition::Node& n, const ItemContext& ctx, std::string_view text, Sub* out);
   bool CompileCompare(const condition::Node& n, const ItemContext& ctx, Sub* out);
   bool ExpandValues(const condition::Node& n, const ItemContext& ctx, std::vector<std::string>* out);
@@ -83,6 +93,9 @@ class Compiler {
   std::set<std::string> reported_;
   std::map<std::string, int> slots_;
   std::vector<std::string> macro_stack_;
+  const ItemContext* root_ctx_ = nullptr;
+  std::size_t nodes_ = 0;      // nodes compiled for the current condition
+  bool over_budget_ = false;   // kMaxConditionNodes exceeded: stop at once
   CompileResult* result_ = nullptr;
   bool unknown_is_warning_ = false;
 };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // String matchers built once at load and used per event without allocation:
 // glob (Falco's: '*' also crosses '/'), case-insensitive search, a path
 // prefix tree for pmatch, and a transparent hash set for in/intersects.

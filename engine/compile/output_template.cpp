@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "engine/compile/output_template.h"
 
 #include "engine/condition/parser.h"

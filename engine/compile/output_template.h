@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Output templates: "%proc.name opened %fd.name" is split once at load into
 // literal text and resolved fields; Render() runs only when a rule fires.
 #pragma once

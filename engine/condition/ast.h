@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The condition AST: what the parser produces and the compiler consumes.
 // Positions are byte offsets into the condition text; the rules loader maps
 // them to file:line:col for diagnostics.

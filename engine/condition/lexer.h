@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Character-level scanner for conditions. The condition language is
 // context-sensitive (a bare word is a field, a macro, an operator or a value
 // depending on where it appears), so the parser asks for the token kind it

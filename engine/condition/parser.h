@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Condition parser (Falco's filter grammar).
 //
 //   Condition   = OrExpr EOF ;

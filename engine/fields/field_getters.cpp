@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The field table and its getters/setters. Getters are captureless lambdas
 // (plain function pointers) so a compiled check calls them directly.
 #include <charconv>
@@ -77,7 +78,7 @@ void AppendIp(std::string* s, const IpAddr& a, uint16_t family) {
 }
 
 // Process attributes, shared by proc.X (level 0), proc.pX (level 1) and proc.aX[N].
-enum ProcAttr { kName, kExepath, kExe, kCmdline, kArgs, kPid };
+enum ProcAttr { kName, kExepath, kExe, kCmdline, kArgs, kPid, kArgv };
 
 bool GetProcAttr(const ProcessInfo& p, int attr, Scratch& s, FieldValueRef* o) {
   switch (attr) {
@@ -95,6 +96,15 @@ bool GetProcAttr(const ProcessInfo& p, int attr, Scratch& s, FieldValueRef* o) {
       return Str(o, s.buf);
     }
     case kPid: return Num(o, p.pid);
+    case kArgv: {
+      if (p.argv.empty()) return Str(o, p.exepath);
+      s.buf.clear();
+      for (const auto& a : p.argv) {
+        if (!s.buf.empty()) s.buf.push_back(' ');
+        s.buf += a;
+      }
+      return Str(o, s.buf);
+    }
   }
   return false;
 }
@@ -103,6 +113,14 @@ bool GetProcAttr(const ProcessInfo& p, int attr, Scratch& s, FieldValueRef* o) {
 bool GetProcLevel(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratch& s, FieldValueRef* o) {
   const ProcessInfo* p = Ancestor(c, d.param / 16);
   return p != nullptr && GetProcAttr(*p, d.param % 16, s, o);
+}
+
+// proc.argv[N]: one argument; without an index, every argument joined (GetProcAttr kArgv).
+bool GetProcArgv(const FieldDef&, const FieldContext& c, const FieldArg& a, Scratch& s, FieldValueRef* o) {
+  const ProcessInfo& p = c.event->proc;
+  if (!a.present) return GetProcAttr(p, kArgv, s, o);
+  if (a.index < 0 || static_cast<std::size_t>(a.index) >= p.argv.size()) return false;
+  return Str(o, p.argv[static_cast<std::size_t>(a.index)]);
 }
 
 // proc.aX[N]; without an index, the list over every ancestor (for proc.aname, proc.apid...).
@@ -455,6 +473,18 @@ std::string SetProcAttr(ProcessInfo* p, int attr, std::string_view t) {
       p->argv.insert(p->argv.end(), words.begin(), words.end());
       return "";
     }
+    case kArgv: {
+      p->argv.clear();
+      std::size_t i = 0;
+      while (i < t.size()) {
+        while (i < t.size() && t[i] == ' ') ++i;
+        std::size_t j = i;
+        while (j < t.size() && t[j] != ' ') ++j;
+        if (j > i) p->argv.emplace_back(t.substr(i, j - i));
+        i = j;
+      }
+      return "";
+    }
     case kPid: {
       int64_t v;
       if (!ParseI64(t, &v) || v < 0) return "expected a pid";
@@ -483,7 +513,17 @@ VIGIL_PROC_SETTER(SetPName, 16 + kName)
 VIGIL_PROC_SETTER(SetPExepath, 16 + kExepath)
 VIGIL_PROC_SETTER(SetPExe, 16 + kExe)
 VIGIL_PROC_SETTER(SetPCmdline, 16 + kCmdline)
+VIGIL_PROC_SETTER(SetPArgv, 16 + kArgv)
 #undef VIGIL_PROC_SETTER
+
+// proc.argv in a test: every argument (split on spaces), or with [N] the Nth.
+std::string SetProcArgv(Event& e, OwnedAncestors&, const FieldArg& g, std::string_view t) {
+  if (!g.present) return SetProcAttr(&e.proc, kArgv, t);
+  if (g.index < 0 || g.index > 4096) return "expected an index from 0 to 4096";
+  if (e.proc.argv.size() <= static_cast<std::size_t>(g.index)) e.proc.argv.resize(static_cast<std::size_t>(g.index) + 1);
+  e.proc.argv[static_cast<std::size_t>(g.index)] = std::string(t);
+  return "";
+}
 
 #define VIGIL_ANC_SETTER(NAME, ATTR)                                                                 \
   std::string NAME(Event& e, OwnedAncestors& a, const FieldArg& g, std::string_view t) {             \
@@ -777,10 +817,15 @@ const std::vector<FieldDef>& AllFields() {
         {"proc.cmdline", T::kString, A::kNone, true, "Name and arguments (\"name arg1 arg2\").", GetProcLevel, SetProcCmdline, kCmdline},
         {"proc.args", T::kString, A::kNone, true, "Arguments after argv[0], space-separated.", GetProcLevel, SetProcArgs, kArgs},
         {"proc.pid", T::kNumber, A::kNone, true, "Process id (tgid, host view).", GetProcLevel, SetProcPid, kPid},
+        {"proc.argv", T::kString, A::kOptionalIndex, true,
+         "vigil: the command line as exec'd: every argument from argv[0], space-separated; [N] argument N alone.",
+         GetProcArgv, SetProcArgv, 0},
         {"proc.pname", T::kString, A::kNone, true, "Parent process name.", GetProcLevel, SetPName, 16 + kName},
         {"proc.pexepath", T::kString, A::kNone, true, "Parent executable path.", GetProcLevel, SetPExepath, 16 + kExepath},
         {"proc.pexe", T::kString, A::kNone, true, "Parent argv[0].", GetProcLevel, SetPExe, 16 + kExe},
         {"proc.pcmdline", T::kString, A::kNone, true, "Parent name and arguments.", GetProcLevel, SetPCmdline, 16 + kCmdline},
+        {"proc.pargv", T::kString, A::kNone, true, "vigil: the parent's command line as exec'd (as proc.argv).",
+         GetProcLevel, SetPArgv, 16 + kArgv},
         {"proc.aname", T::kStringList, A::kOptionalIndex, true,
          "Ancestor name: [N] the Nth (1 parent, 2 grandparent, 0 self); without index, any ancestor.",
          GetProcAncestor, SetAName, kName},

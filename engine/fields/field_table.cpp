@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Field table support: lookup, argument parsing, host facts and the renderers
 // (capabilities, open flags, errno names) shared by getters and outputs.
 // The getters and the table itself are in field_getters.cpp.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The field table: every name a condition or output template can use, its
 // type, a description (what `vigil fields` and docs/fields.md print), and how
 // to read it from a vigil::Event (and, for rule tests, how to set it).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The remaining field families: event time and flags, process scalars,
 // thread, user/group, container, socket extras, fs.*, ns.*, bpf.*, and the
 // fields that need a plugin vigil does not have (always <NA>).

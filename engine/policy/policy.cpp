@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CompilePolicy: walk each enforcing rule's condition AST (macros and lists
 // expanded from the engine's RuleDocument) and map every check to one kernel
 // dimension, or report the check that has none.

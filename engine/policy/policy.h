@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kernel policy: the enforcing rules (`action: deny|kill`) of a loaded
 // RuleEngine, compiled to plain data the BPF enforcement programs can decide
 // on their own (bpf/enforce/ writes it into policy maps).

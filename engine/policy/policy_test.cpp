@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Table-driven tests of CompilePolicy: what compiles to which kernel
 // dimensions, and the located error for everything the kernel cannot decide.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `- rule:` items: new rules, append/override of earlier ones, enable-only
 // items, exceptions and vigil's `action:` / `tests:` keys.
 #include <yaml-cpp/yaml.h>

@@ -1,4 +1,7 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "engine/rules/rules_file.h"
+
+#include "engine/sigma/sigma.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -16,8 +19,8 @@ namespace fs = std::filesystem;
 
 class FileLoader {
  public:
-  FileLoader(std::shared_ptr<const FileText> file, RuleDocument* doc, Diagnostics* diags)
-      : file_(std::move(file)), doc_(doc), diags_(diags) {
+  FileLoader(std::shared_ptr<const FileText> file, const LoadOptions& opts, RuleDocument* doc, Diagnostics* diags)
+      : file_(std::move(file)), opts_(opts), doc_(doc), diags_(diags) {
     for (std::size_t i = 0; i < doc_->lists.size(); ++i) lists_[doc_->lists[i].name] = i;
     for (std::size_t i = 0; i < doc_->macros.size(); ++i) macros_[doc_->macros[i].name] = i;
     for (std::size_t i = 0; i < doc_->rules.size(); ++i) rules_[doc_->rules[i].name] = i;
@@ -83,6 +86,7 @@ class FileLoader {
   bool CheckNewName(const YAML::Node& item, const std::string& kind, const std::string& name);
 
   std::shared_ptr<const FileText> file_;
+  const LoadOptions& opts_;
   RuleDocument* doc_;
   Diagnostics* diags_;
   std::unordered_map<std::string, std::size_t> lists_, macros_, rules_;
@@ -124,6 +128,7 @@ void FileLoader::Load() {
     return;
   }
   if (root.IsNull()) return;  // empty file
+  if (sigma::IsSigmaDocument(root)) return sigma::LoadSigmaFile(file_, opts_, doc_, diags_);
   if (!root.IsSequence()) {
     diags_->Error(Loc(root), "", "", "", "expected a list of items (- rule: ..., - macro: ..., - list: ...)");
     return;
@@ -340,17 +345,18 @@ std::vector<std::string> ExpandRulesPaths(const std::vector<std::string>& paths,
   return out;
 }
 
-void LoadRulesText(const std::string& name, std::string text, RuleDocument* doc, Diagnostics* diags) {
+void LoadRulesText(const std::string& name, std::string text, RuleDocument* doc, Diagnostics* diags,
+                   const LoadOptions& opts) {
   doc->files.push_back(name);
   if (text.size() > kMaxRulesFileBytes) {
     diags->Error({name, 0, 0}, "", "", "", "file is larger than " + std::to_string(kMaxRulesFileBytes) + " bytes");
     return;
   }
   auto file = std::make_shared<FileText>(FileText{name, std::move(text)});
-  FileLoader(file, doc, diags).Load();
+  FileLoader(file, opts, doc, diags).Load();
 }
 
-RuleDocument LoadRulesFiles(const std::vector<std::string>& files, Diagnostics* diags) {
+RuleDocument LoadRulesFiles(const std::vector<std::string>& files, Diagnostics* diags, const LoadOptions& opts) {
   RuleDocument doc;
   for (const auto& f : files) {
     std::ifstream in(f, std::ios::binary);
@@ -367,7 +373,7 @@ RuleDocument LoadRulesFiles(const std::vector<std::string>& files, Diagnostics* 
     in.seekg(0);
     std::string text(size, '\0');
     in.read(text.data(), static_cast<std::streamsize>(size));
-    LoadRulesText(f, std::move(text), &doc, diags);
+    LoadRulesText(f, std::move(text), &doc, diags, opts);
   }
   return doc;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rules files: YAML -> items (rule / macro / list / required_engine_version /
 // required_plugin_versions), merged in load order with Falco's semantics:
 // a later definition of a name replaces the earlier one, `append: true` and
@@ -86,6 +87,8 @@ struct PluginRequirement {
 
 struct RuleDocument {
   std::vector<std::string> files;  // in load order
+  std::size_t sigma_rules = 0;        // Sigma rules read (engine/sigma)
+  std::size_t sigma_unsupported = 0;  // ... of which vigil cannot express (each reported by a warning)
   std::vector<std::string> required_engine_versions;
   std::vector<PluginRequirement> required_plugins;
   std::vector<ListDef> lists;    // final definitions, first-definition order
@@ -93,13 +96,21 @@ struct RuleDocument {
   std::vector<RuleDef> rules;
 };
 
+// How files are read. sigma_fields: Sigma field name -> vigil field, over
+// the built-in table (the agent config's sigma.fields).
+struct LoadOptions {
+  std::map<std::string, std::string> sigma_fields;
+};
+
 // Expands paths: a directory contributes its regular *.yaml / *.yml files
 // (sorted, not recursive); a file is taken as given. Missing paths are errors.
 std::vector<std::string> ExpandRulesPaths(const std::vector<std::string>& paths, Diagnostics* diags);
 
-// Loads files in order into one document.
-RuleDocument LoadRulesFiles(const std::vector<std::string>& files, Diagnostics* diags);
+// Loads files in order into one document. A file whose YAML is a map with
+// `detection`/`logsource` is a Sigma rule file (engine/sigma), else Falco's format.
+RuleDocument LoadRulesFiles(const std::vector<std::string>& files, Diagnostics* diags, const LoadOptions& opts = {});
 // Loads one in-memory text (tests, fuzzing) as if it were a file named `name`.
-void LoadRulesText(const std::string& name, std::string text, RuleDocument* doc, Diagnostics* diags);
+void LoadRulesText(const std::string& name, std::string text, RuleDocument* doc, Diagnostics* diags,
+                   const LoadOptions& opts = {});
 
 }  // namespace vigil::rules

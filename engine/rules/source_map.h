@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Maps a byte offset inside a YAML scalar's value back to file:line:col.
 //
 // yaml-cpp gives the position where a scalar starts, not where each of its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Container identity: which container (if any) a process belongs to, decided
 // from its cgroup v2 path as seen from the host, and from its namespaces.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Process state: a bounded table of live processes, keyed by tgid, that gives
 // every event its parent and ancestor chain and the process context the kernel
 // record did not carry (argv, cwd and exe of processes seen exec'ing before).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # vigil %post ($1: number of vigil packages installed after this step; 1 on a
 # first install, 2 or more on an upgrade). Enables the unit on a first install
 # and starts it when systemd is running; an upgrade's restart happens in the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # vigil %postun ($1: packages left; 1 or more on upgrade). Reloads systemd's
 # view of the unit; on upgrade restarts the sensor if it was running, so the new
 # binary takes over.

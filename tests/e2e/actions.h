@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The real actions the end-to-end test performs, each in a form that cannot
 // damage the host:
 // - files are written only in a scratch directory, or in a child's private

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End to end, as root: the real `vigil run` binary with the default ruleset
 // (rules/), real actions on this host in safe forms (tests/e2e/actions.h), and
 // the alerts read back from its file sink. Alerts are attributed to this test
@@ -34,51 +35,10 @@ std::string Subst(std::string text, const Scratch& s) {
   return text;
 }
 
-constexpr const char* kSentinelRule = "E2E Sentinel";
-
-std::string SentinelPath(const Scratch& s) { return s.dir + "/sentinel"; }
-
 // The default rules as shipped (vigil under test runs from the build tree,
 // not /usr/bin/vigil: its own start-up must stay quiet through
-// proc.is_vigil_self, see OwnAlerts), plus the sentinel rule: a NOTICE on
-// opening <dir>/sentinel, which a test opens after its steps (see
-// AwaitSentinel).
-std::vector<std::string> RulesPaths(const Scratch& s) {
-  const std::string extra = s.dir + "/e2e-extra.yaml";
-  std::ofstream(extra) << "- rule: " << kSentinelRule << "\n"
-                       << "  desc: the e2e test opened its sentinel file; every earlier event has been handled\n"
-                       << "  condition: evt.type in (open, openat) and fd.name = " << SentinelPath(s) << "\n"
-                       << "  output: e2e sentinel opened (file=%fd.name)\n"
-                       << "  priority: NOTICE\n";
-  return {VIGIL_RULES_DIR, extra};
-}
-
-// Opens the sentinel file from this process and waits (up to `timeout`) until
-// its alert is in both sinks, attributed to this pid. The ring buffer is
-// ordered and vigil handles events in order, so by then every event the steps
-// caused has been handled and its alerts submitted (Stop() flushes them); a
-// fixed sleep instead lost the last events on a busy host. The open is
-// repeated every few seconds in case one sentinel record was dropped.
-// Returns "" when the sentinel arrived, else what went wrong.
-std::string AwaitSentinel(const VigilProcess& vigil, const Scratch& s,
-                          std::chrono::seconds timeout = std::chrono::seconds(60)) {
-  const uint32_t me = static_cast<uint32_t>(getpid());
-  const auto start = std::chrono::steady_clock::now();
-  auto next_open = start;
-  while (std::chrono::steady_clock::now() < start + timeout) {
-    if (std::chrono::steady_clock::now() >= next_open) {
-      int fd = open(SentinelPath(s).c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
-      if (fd < 0) return "cannot open the sentinel " + SentinelPath(s) + ": " + std::strerror(errno);
-      close(fd);
-      next_open = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    }
-    for (const auto& a : vigil.Alerts())
-      if (a.rule == kSentinelRule && a.pid == me) return "";
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return "the sentinel alert did not arrive within " + std::to_string(timeout.count()) +
-         " s: vigil is behind or lost events";
-}
+// proc.is_vigil_self, see OwnAlerts), plus the sentinel rule (AwaitSentinel).
+std::vector<std::string> RulesPaths(const Scratch& s) { return {VIGIL_RULES_DIR, WriteSentinelRule(s.dir)}; }
 
 struct Step {
   const char* name;
@@ -230,7 +190,7 @@ TEST_CASE("vigil run alerts on real malicious actions done safely", "[root][e2e]
       std::string note = step.action(s);
       std::printf("  %-45s %s\n", step.name, note.empty() ? "ok" : note.c_str());
     }
-    const std::string sentinel = AwaitSentinel(vigil, s);
+    const std::string sentinel = AwaitSentinel(vigil, s.dir);
     INFO(vigil.LogTail());
     CHECK(sentinel == "");
     CHECK(vigil.Stop() == "");
@@ -306,7 +266,7 @@ TEST_CASE("vigil run stays quiet (nothing at WARNING or above) on a benign workl
       _exit(127);
     }
     waitpid(runner, &status, 0);
-    const std::string sentinel = AwaitSentinel(vigil, s);
+    const std::string sentinel = AwaitSentinel(vigil, s.dir);
     INFO(vigil.LogTail());
     CHECK(sentinel == "");
     CHECK(vigil.Stop() == "");

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "vigil_harness.h"
 
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #ifndef VIGIL_BINARY
 #error "VIGIL_BINARY must name the vigil executable under test"
@@ -65,6 +67,36 @@ bool SeenAlert::WarningOrAbove() const {
   for (const char* s : kSevere)
     if (priority == s) return true;
   return false;
+}
+
+std::string WriteSentinelRule(const std::string& dir) {
+  const std::string path = dir + "/e2e-sentinel.yaml";
+  std::ofstream(path) << "- rule: " << kSentinelRule << "\n"
+                      << "  desc: the e2e test opened its sentinel file; every earlier event has been handled\n"
+                      << "  condition: evt.type in (open, openat) and fd.name = " << dir << "/sentinel\n"
+                      << "  output: e2e sentinel opened (file=%fd.name)\n"
+                      << "  priority: NOTICE\n";
+  return path;
+}
+
+std::string AwaitSentinel(const VigilProcess& vigil, const std::string& dir, std::chrono::seconds timeout) {
+  const uint32_t me = static_cast<uint32_t>(getpid());
+  const std::string sentinel = dir + "/sentinel";
+  const auto start = std::chrono::steady_clock::now();
+  auto next_open = start;
+  while (std::chrono::steady_clock::now() < start + timeout) {
+    if (std::chrono::steady_clock::now() >= next_open) {
+      int fd = open(sentinel.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+      if (fd < 0) return "cannot open the sentinel " + sentinel + ": " + std::strerror(errno);
+      close(fd);
+      next_open = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    }
+    for (const auto& a : vigil.Alerts())
+      if (a.rule == kSentinelRule && a.pid == me) return "";
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return "the sentinel alert did not arrive within " + std::to_string(timeout.count()) +
+         " s: vigil is behind or lost events";
 }
 
 VigilProcess::VigilProcess(std::string dir, std::vector<std::string> rules_paths)

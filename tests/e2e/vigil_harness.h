@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End-to-end harness: the real `vigil run` binary as a child process, its
 // alerts read back from the file sink (Falco JSON) joined with the stdout sink
 // (OCSF, which carries the acting pid), and a fork tracker (the kernel's proc
@@ -8,6 +9,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <set>
@@ -63,6 +65,22 @@ class VigilProcess {
   std::vector<std::string> rules_paths_;
   pid_t pid_ = -1;
 };
+
+// The sentinel: a NOTICE rule on opening <dir>/sentinel. WriteSentinelRule
+// writes it to <dir>/e2e-sentinel.yaml and returns that path (give it to
+// VigilProcess with the rules under test).
+inline constexpr const char* kSentinelRule = "E2E Sentinel";
+std::string WriteSentinelRule(const std::string& dir);
+
+// Opens <dir>/sentinel from this process and waits (up to `timeout`) until
+// its alert is in both sinks, attributed to this pid. The ring buffer is
+// ordered and vigil handles events in order, so by then every event the steps
+// caused has been handled and its alerts submitted (Stop() flushes them); a
+// fixed sleep instead lost the last events on a busy host. The open is
+// repeated every few seconds in case one sentinel record was dropped.
+// Returns "" when the sentinel arrived, else what went wrong.
+std::string AwaitSentinel(const VigilProcess& vigil, const std::string& dir,
+                          std::chrono::seconds timeout = std::chrono::seconds(60));
 
 // Records every fork on the host (proc connector, NETLINK_CONNECTOR) while it
 // lives, so that Descendants(root) is exact even for processes that lived a

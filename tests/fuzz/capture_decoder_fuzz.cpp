@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes the ring-buffer record decoder (bpf/decoder.h): any bytes, as they
 // come and with the header repaired (right ABI version and size) so the
 // mutations reach the family decoders; the decoded event is then written as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer: arbitrary bytes as a condition: parse, compile against a few
 // lists/macros, evaluate on a fixed event, explain. Never crash or hang.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes the event-line reader (engine/event_json.h: what `vigil replay` and
 // `vigil rules test` read from recorded files) and, through it, the writer:
 // any bytes as a line must parse or be refused with a message, never crash;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes the outputs: configuration: lines starting with "-o " are command
 // line overrides, the rest is the YAML document. Parsing must report errors,
 // never crash or throw.

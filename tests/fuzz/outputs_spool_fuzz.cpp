@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzzes the Kafka spool's record reader: the input is the content of a
 // segment file found on disk at start-up (torn, corrupted or hostile). Both
 // the pure decoder and the Spool's recovery + replay path must never crash,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer: arbitrary bytes as a rules file through the whole load
 // (YAML, items, conditions, compile, outputs, tests). Must never crash, hang
 // or grow without bound; every problem is a diagnostic.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds every libFuzzer target with clang + ASan + UBSan and runs each for a
 # bounded time (FUZZ_SECONDS, default 60) over its seed corpus. A crash, leak,
 # sanitizer report or timeout fails the run.

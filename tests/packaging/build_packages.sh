@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Packaging test 1: builds the .deb and .rpm with CPack from the build tree
 # (release version and a version-bumped copy for the upgrade tests), then checks
 # their contents, configuration-file marking, metadata and dependencies, and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Packaging test 2: the .deb in a clean Debian 12 chroot. Installs it with apt
 # (dependencies resolved from the archive), runs the binary, verifies the unit
 # with systemd-analyze, upgrades over an edited vigil.yaml (same default, then a

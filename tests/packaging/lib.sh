@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Helpers shared by the packaging tests (sourced, not run).
 # Every check prints what it compared; the first failure ends the test with
 # status 1 after printing its context.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds (once) a tarball of a clean Debian 12 system (debootstrap minbase plus
 # systemd, not running) for the package install tests, with apt package lists
 # already fetched, and caches it.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Measures the smallest capability bounding set `vigil events` works with, the
 # way systemd's CapabilityBoundingSet= applies to a root service: capsh --drop
 # removes capabilities from the bounding set, and a root process that execs gets

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Packaging test 3: the .rpm's scriptlets and %config(noreplace) handling, run
 # by the real rpm into a clean Debian 12 root (rpm --root). The libraries are
 # named the RPM way (libspdlog.so.1.10()(64bit)) and the Debian root has no rpm

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Stand-in for systemctl inside the test chroot, placed first in PATH. Requests
 # to a running systemd (start, stop, restart, daemon-reload, ...) are recorded
 # in /var/log/systemctl-shim.log and succeed, so the tests can see what the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Packaging test 4: the shipped unit under a running systemd. This host's PID 1
 # is not systemd, so the test chroot with the .deb installed is booted as a
 # systemd-nspawn container (Debian 12's systemd 252 as its PID 1) and the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # elf32_pause: a static i386 program for the tests (built with binutils' `as --32` and
 # `ld -m elf_i386`; no multilib needed). With no argument it exits 7; with any argument it
 # waits in pause() until a signal ends it. Everything goes through `int $0x80`, the 32-bit

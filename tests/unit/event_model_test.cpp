@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The shared event and alert contracts: names, reuse, priorities, uuids.
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # fetch_kernel.sh CACHE_DIR VERSION
 #
 # Makes sure CACHE_DIR/<VERSION>/vmlinuz exists (a Debian cloud kernel with BPF LSM and BTF) and

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /* A self-contained BPF LSM program that proves the VM harness: it denies, with -EPERM, exec of
  * the files marked for LSM_PROBE_HOOK_EXEC and open of the files marked for LSM_PROBE_HOOK_OPEN,
  * and counts each denial per hook so the driver can tell which hook refused. Files are marked by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The ABI between lsm_probe.bpf.c and its driver lsm_probe_driver.cpp (plain C types, no
  * vmlinux.h, so both compilers include it). */
 #ifndef VIGIL_TESTS_VM_LSM_PROBE_H_

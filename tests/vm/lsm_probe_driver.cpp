@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // lsm_probe_driver: loads lsm_probe.bpf.c, attaches its two BPF LSM hooks, and checks, with real
 // syscalls, that exec and open of the marked files fail with EPERM (refused by the expected hook,
 // seen in the per-hook denial counter) while their unmarked twins still work.

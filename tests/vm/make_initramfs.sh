@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # make_initramfs.sh OUT.cpio [--file HOST[:GUEST]]... -- CMD [ARGS...] [--- CMD [ARGS...]]...
 #
 # A command written as `@bg CMD ARGS...` starts in the background (e.g. a daemon the next

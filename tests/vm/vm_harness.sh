@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # vm_harness.sh [options] -- CMD [ARGS...] [--- CMD [ARGS...]]...
 #
 # Boots Debian cloud kernels with BPF LSM under QEMU (TCG), runs the given commands inside an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `vigil` as a child process for the agent integration tests: started with
 // arguments, its stderr (the log) collected by a reader thread, waited for by
 // text, signalled, and killed if the test ends first.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `vigil run` end to end on this kernel: the real binary, real BPF capture, real
 // files and HTTP. Covers alert delivery, /metrics, SIGHUP with a broken and a
 // good ruleset, --dry-run, and a clean SIGTERM.

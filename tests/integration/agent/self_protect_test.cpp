@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Self-protection of `vigil run` on this kernel (no BPF LSM: alerted, not refused).
 // The real binary and real BPF: a test process opens vigil's own maps, programs
 // and links by id, detaches one of its links and rewrites its policy config;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bpf() family on the real kernel: a socket-filter program calling
 // bpf_get_prandom_u32 (helper 7) loaded with the raw syscall, a map created,
 // a program too long to scan fully, and a raw tracepoint open.

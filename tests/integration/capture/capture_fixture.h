@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared by the capture integration tests: one real Sensor (the BPF object
 // loaded and attached on this kernel, as root) per test binary, and a way to
 // wait for the event a test caused.
@@ -26,7 +27,7 @@ inline SensorOptions TestSensorOptions() {
   SensorOptions o;
   o.ringbuf_bytes = 16u << 20;
   if (const char* b = std::getenv("VIGIL_TEST_BPF_BUILD")) {
-    if (!ParseBpfBuild(b, &o.build)) FAIL("VIGIL_TEST_BPF_BUILD=" << b << ": expected auto, typed or compat");
+    if (!ParseBpfBuild(b, &o.build)) FAIL("VIGIL_TEST_BPF_BUILD=" << b << ": expected auto, typed, compat or legacy");
   }
   return o;
 }

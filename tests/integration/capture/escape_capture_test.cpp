@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Escape and privilege indicators on the real kernel: unshare, setns,
 // memfd_create + execveat(AT_EMPTY_PATH), ptrace attach, dup2 of a connected
 // socket onto stdout, setuid, init_module with garbage.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File family on the real kernel: each call made by the test (raw syscalls,
 // so the traced syscall is the one named), the event asserted with its path
 // as given, the absolute path, flags, mode and result.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Network family on the real kernel: a loopback TCP listener and client
 // (socket, bind, listen, connect, accept), IPv6, a unix socket, and a
 // setsockopt(SO_ATTACH_FILTER), each asserted with addresses and ports.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Process family on the real kernel: fork, exec with arguments, failed exec,
 // exit code and signal, as events from the loaded sensor.
 #include <fcntl.h>

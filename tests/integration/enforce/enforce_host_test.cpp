@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Host fallback enforcement end to end (label root): the real enforcement BPF object on this
 // kernel (no BPF LSM here), policies compiled from YAML rules, real execs and connects in child
 // processes (the manager never enforces against its own process).

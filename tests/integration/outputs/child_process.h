@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A child process with its stdin and stdout on pipes, for tests that drive
 // helper executables (mock broker, producing agent) and external tools (kcat).
 #pragma once

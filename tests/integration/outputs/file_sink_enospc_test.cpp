@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File sink on a full filesystem: a small tmpfs in a private mount namespace
 // (needs root). Writes fail with ENOSPC, the error is logged, alerts are kept,
 // and once space returns every alert is in the file exactly once, in order,

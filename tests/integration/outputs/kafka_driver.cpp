@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // kafka_driver: a stand-in for the agent's output path in Kafka tests. It
 // submits alerts numbered FROM..TO-1 through the fan-out to a Kafka sink with
 // a disk spool, reporting progress on stdout so a test can take the broker

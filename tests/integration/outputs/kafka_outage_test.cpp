@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // No alert lost through a broker outage and an agent SIGKILL + restart:
 // 10,000 alerts are produced by a driver process while the broker goes down;
 // the driver is killed midway and restarted on the same spool; the broker

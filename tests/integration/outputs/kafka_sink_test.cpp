@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kafka sink against a real Kafka protocol broker (librdkafka's mock cluster
 // in a separate process), consumed with kcat.
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared pieces of the Kafka integration tests: the mock broker process and
 // consuming a topic with kcat (an independent Kafka client).
 #pragma once

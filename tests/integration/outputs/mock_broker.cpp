@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // mock_broker: keeps a librdkafka mock cluster (a Kafka protocol broker on
 // loopback) alive in its own process, so a producing process can be killed
 // and restarted against the same broker and its data.

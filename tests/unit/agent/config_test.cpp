@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // vigil.yaml loading: defaults, overrides, and located diagnostics.
 #include <catch2/catch.hpp>
 
@@ -6,6 +7,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <string>
 
 #include "agent/config.h"
@@ -77,7 +79,7 @@ TEST_CASE("bad values and unknown keys are located", "[unit]") {
   const Case cases[] = {
       {"capture:\n  ringbuf_mb: 3\n", true, ":2:15", "capture.ringbuf_mb: expected a power of two"},
       {"capture:\n  ringbuf_mb: lots\n", true, ":2:15", "capture.ringbuf_mb: expected an integer"},
-      {"capture:\n  bpf_build: fast\n", true, ":2:14", "capture.bpf_build: expected auto, typed or compat"},
+      {"capture:\n  bpf_build: fast\n", true, ":2:14", "capture.bpf_build: expected auto, typed, compat or legacy"},
       {"capture:\n  ringbuff_mb: 8\n", false, ":2:3", "unknown key 'capture.ringbuff_mb'"},
       {"metrics:\n  listen: localhost\n", true, ":2:11", "metrics.listen: expected host:port"},
       {"metrics:\n  enabled: maybe\n", true, ":2:12", "metrics.enabled: expected true or false"},
@@ -159,4 +161,21 @@ TEST_CASE("-c takes only a regular file of bounded size", "[unit]") {
   std::remove(fifo.c_str());
   std::remove(big.c_str());
   rmdir(dir.c_str());
+}
+
+TEST_CASE("sigma.fields maps Sigma fields to vigil fields; a bad one is a located error", "[unit]") {
+  TempFile good("sigma:\n  fields:\n    Hostname: evt.hostname\n    CommandLine: proc.cmdline\n    A1: proc.argv[1]\n");
+  auto r = vigil::agent::LoadAgentConfig(good.path, {}, {});
+  INFO((r.errors.empty() ? "" : r.errors[0]));
+  REQUIRE(r.ok());
+  CHECK(r.warnings.empty());
+  CHECK(r.config.sigma_fields == std::map<std::string, std::string>{
+                                     {"A1", "proc.argv[1]"}, {"CommandLine", "proc.cmdline"}, {"Hostname", "evt.hostname"}});
+  TempFile bad("sigma:\n  fields:\n    Image: proc.nosuch\n  other: 1\n");
+  auto b = vigil::agent::LoadAgentConfig(bad.path, {}, {});
+  CHECK(AnyContains(b.errors, bad.path + ":3:12: sigma.fields: 'proc.nosuch' is not a vigil field"));
+  CHECK(AnyContains(b.warnings, bad.path + ":4:3: unknown key 'sigma.other'"));
+  TempFile not_map("sigma:\n  fields: [a, b]\n");
+  auto n = vigil::agent::LoadAgentConfig(not_map.path, {}, {});
+  CHECK(AnyContains(n.errors, not_map.path + ":2:11: sigma.fields: expected a map"));
 }

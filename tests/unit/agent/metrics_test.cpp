@@ -1,10 +1,19 @@
+// SPDX-License-Identifier: Apache-2.0
 // The metrics endpoint over real HTTP on loopback: health states and the Prometheus text.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include <httplib.h>
 
+#include <chrono>
 #include <regex>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "agent/metrics.h"
 
@@ -99,4 +108,39 @@ TEST_CASE("a port in use is an error, not a crash", "[unit]") {
   auto second = vigil::agent::MetricsServer::Start("127.0.0.1", first->port(), 10, &err);
   CHECK(second == nullptr);
   CHECK(err.find("cannot listen on 127.0.0.1:") != std::string::npos);
+}
+
+// Issue 24 item 9: ~700 idle connections that sent half a request made
+// /healthz and /metrics time out: each held one of httplib's few workers for
+// its 5 s read timeout, and the rest queued behind them. Now a connection
+// gets its own worker (up to kMaxConnections at once) and 1 s to send each
+// part of its request.
+TEST_CASE("healthz answers while many idle half-sent connections are open", "[unit]") {
+  std::string err;
+  auto server = vigil::agent::MetricsServer::Start("127.0.0.1", 0, 10, &err);
+  REQUIRE(server != nullptr);
+  std::vector<int> idle;
+  for (int i = 0; i < 200; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(server->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    const char half[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n";  // never finished
+    REQUIRE(write(fd, half, sizeof half - 1) > 0);
+    idle.push_back(fd);
+  }
+  server->Publish({});
+  httplib::Client client("127.0.0.1", server->port());
+  client.set_read_timeout(10, 0);
+  const auto start = std::chrono::steady_clock::now();
+  auto h = client.Get("/healthz");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (int fd : idle) close(fd);
+  INFO("healthz took " << seconds << " s behind 200 idle connections");
+  REQUIRE(h);
+  CHECK(h->status == 200);
+  CHECK(seconds < 2.5);
 }

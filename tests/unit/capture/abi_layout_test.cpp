@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Layout of every struct crossing the kernel/user boundary (bpf/vigil_abi.h):
 // fixed sizes and offsets as the C++ compiler sees them (static_assert), and
 // the same members as the BPF compiler laid them out, read back from the BTF

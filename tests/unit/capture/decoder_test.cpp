@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Record decoder (bpf/decoder.h) on synthetic ring-buffer records: each family
 // decoded into the Event fields, malformed records rejected and counted, and
 // the path helpers.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ia32 (int 0x80) probe: what `vigil probe` and every start report about
 // 32-bit syscalls, which the syscalls/ tracepoints never see. No root needed.
 #include <linux/audit.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A corpus of broken rules files, each paired with the exact located
 // diagnostics a load must report (tests/unit/engine/broken/NAME.expected),
 // plus generated inputs too large to keep as files.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Condition language: every operator, transformer, escape and precedence
 // rule, field arguments, <NA> semantics, parse and compile errors, and the
 // event types derived from a condition.
@@ -197,6 +198,10 @@ TEST_CASE("field arguments and ancestors", "[unit]") {
       {"proc.pname = sshd and proc.pexepath = /usr/sbin/sshd", kExec, true},
       {"proc.pcmdline = 'sshd -D'", kExec, true},
       {"proc.args = '-c Echo Hi'", kExec, true},
+      {"proc.argv = 'bash -c Echo Hi'", kExec, true},
+      {"proc.argv[0] = bash and proc.argv[1] = -c and proc.argv[2] = 'Echo Hi'", kExec, true},
+      {"proc.argv[3] exists", kExec, false},
+      {"proc.pargv = 'sshd -D'", kExec, true},
       {"user.name = root and user.loginname = alice", kExec, true},
       {"thread.cap_effective contains CAP_SYS_ADMIN", kExec, true},
       {"thread.cap_effective icontains sys_module", kExec, false},

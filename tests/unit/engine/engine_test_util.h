@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by the engine unit tests: a few fixed events and a way to
 // compile one condition without a rules file.
 #pragma once

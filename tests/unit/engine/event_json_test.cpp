@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Event JSON lines (engine/event_json.h): lossless round trip on every Event
 // member, hand-written subsets, and located errors on bad lines.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Event reuse on the hot path: after Event::Reset(), filling argv again (from
 // the process table or the decoder) reuses the released string buffers, so a
 // process with long arguments does not cost an allocation per argument per

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Falco's own rules files (shared/corpus/falco-rules, beside the repository)
 // load with zero errors. Also prints the compatibility figures.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // docs/fields.md is generated from the field table; this test fails when the
 // two drift. Regenerate with: VIGIL_UPDATE_DOCS=1 fields_doc_test (or
 // `vigil fields --markdown > docs/fields.md`).

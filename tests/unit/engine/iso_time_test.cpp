@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one ISO 8601 formatter every output uses (event lines, alerts,
 // `vigil rules test`): exact text, and agreement with the C library's
 // calendar for times across the whole uint64_t range, in and out of order

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The outputs: section of vigil.yaml and -o overrides.
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -108,6 +109,35 @@ TEST_CASE("Bad keys and values are reported with key, location and expected type
     INFO(c.yaml);
     for (const auto& e : errors) INFO(e);
     CHECK(Contains(errors, c.expect));
+  }
+}
+
+// Issue 22: brokers and a topic set with the Kafka sink left disabled gave no
+// alert to Kafka and no word about it.
+TEST_CASE("Kafka settings given while the Kafka sink is disabled are warned about", "[unit]") {
+  struct Case {
+    const char* yaml;
+    const char* warning;  // nullptr: no warning expected
+  };
+  const Case cases[] = {
+      {"outputs:\n  kafka:\n    brokers: k:9092\n    topic: t\n",
+       "vigil.yaml: outputs.kafka: brokers, topic given but outputs.kafka.enabled is not true"},
+      {"outputs:\n  kafka:\n    enabled: false\n    properties: {acks: all}\n", "outputs.kafka: properties given"},
+      {"outputs:\n  kafka:\n    enabled: true\n    brokers: k:9092\n", nullptr},
+      {"outputs:\n  kafka:\n    enabled: false\n", nullptr},
+      {"outputs:\n  file:\n    enabled: true\n", nullptr},
+  };
+  for (const auto& c : cases) {
+    INFO(c.yaml);
+    out::OutputsConfig cfg;
+    std::vector<std::string> warnings;
+    CHECK(out::ParseOutputsConfig(YAML::Load(c.yaml)["outputs"], "vigil.yaml", &cfg, &warnings).empty());
+    if (c.warning) {
+      REQUIRE(warnings.size() == 1);
+      CHECK(warnings[0].find(c.warning) != std::string::npos);
+    } else {
+      CHECK(warnings.empty());
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Alert encodings: Falco-compatible JSON and OCSF Detection Finding.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

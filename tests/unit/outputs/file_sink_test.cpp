@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // File sink (JSON lines, rotation, reopen, mode) and the fan-out.
 #include <sys/stat.h>
 #include <unistd.h>

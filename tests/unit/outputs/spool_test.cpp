@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Disk spool: ordering, acknowledgement, restart, corruption, bounds.
 #include <fcntl.h>
 #include <sys/stat.h>

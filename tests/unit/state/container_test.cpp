@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Container id from cgroup v2 paths: every runtime pattern, and near misses.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The /proc scanner and cgroup resolver on this host: a child with known argv
 // and cwd must be found with the right fields.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Process table: a process-tree fixture drives fork/exec/exit sequences and
 // checks ancestry, enrichment, bounds, pid reuse and cycle safety.
 #include <catch2/catch.hpp>

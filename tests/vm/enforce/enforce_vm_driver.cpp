@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // enforce_vm_driver: the enforcement suite inside a VM booted by vm_harness.sh. It compiles the
 // YAML rules file given as argv[1] with the real rules engine and policy compiler, installs it
 // with EnforcementManager (BPF LSM path), and performs each denied action and its allowed twin

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // self_protect_vm_check: runs in a VM next to a background `vigil run` (BPF LSM kernel) and
 // checks self-protection end to end: another process opening vigil's capture map, capture
 // program, capture link and enforcement (LSM) link by id gets EPERM, an unrelated map opens,
