@@ -24,18 +24,27 @@ using G = const FieldArg&;
 
 bool Str(FieldValueRef* o, std::string_view v) { return o->str = v, true; }
 
-// The mount a bracket argument names: an index ("[0]") or a glob on the
-// destination ("[/proc*]", "[/var/run/docker.sock]"); the first that matches.
-const ContainerMount* MountFor(const ContainerMeta& m, G a) {
+// The mount a bracket argument names: an index ("[0]") or, as in Falco, a
+// glob on the *other* end: container.mount.source[/host/proc] names the mount
+// by its destination, every other container.mount* field by its source
+// (container.mount.dest[/proc*]: where the host's /proc is mounted). The first
+// that matches.
+const ContainerMount* MountFor(const ContainerMeta& m, G a, bool key_is_dest) {
   if (!a.present) return m.mounts.empty() ? nullptr : &m.mounts.front();
   std::size_t index = 0;
   auto r = std::from_chars(a.key.data(), a.key.data() + a.key.size(), index);
   if (r.ec == std::errc() && r.ptr == a.key.data() + a.key.size())
     return index < m.mounts.size() ? &m.mounts[index] : nullptr;
   for (const ContainerMount& mt : m.mounts) {
-    if (fnmatch(a.key.c_str(), mt.dest.c_str(), 0) == 0) return &mt;
+    const std::string& end = key_is_dest ? mt.dest : mt.source;
+    if (fnmatch(a.key.c_str(), end.c_str(), 0) == 0) return &mt;
   }
   return nullptr;
+}
+
+// A path glob argument (not an index).
+bool IsGlobKey(G a) {
+  return a.present && !a.key.empty() && a.key.find_first_not_of("0123456789") != std::string::npos;
 }
 
 void MountText(const ContainerMount& mt, std::string* out) {
@@ -55,9 +64,14 @@ enum MountPart { kSource, kDest, kMode, kRdwr, kPropagation, kWhole };
 
 bool GetMountPart(const FieldDef& d, C c, G a, Scratch& s, FieldValueRef* o) {
   const ContainerMeta* m = c.event->container.get();
-  if (m == nullptr) return false;
-  const ContainerMount* mt = MountFor(*m, a);
-  if (mt == nullptr) return false;
+  const ContainerMount* mt = m == nullptr ? nullptr : MountFor(*m, a, d.param == kSource);
+  // No mount at that path (or no metadata) is the text "<NA>", as Falco's
+  // container plugin gives it: its sensitive_mount idiom is
+  // `not container.mount.dest[/proc*] in ("<NA>","N/A")`, which an absent
+  // value (a false check, negated) would make true for every container
+  // (Launch Sensitive Mount Container fired on a privileged container
+  // without mounts; container_podman_test).
+  if (mt == nullptr) return IsGlobKey(a) ? Str(o, "<NA>") : false;
   switch (d.param) {
     case kSource: return Str(o, mt->source);
     case kDest: return Str(o, mt->dest);
@@ -144,18 +158,18 @@ void AppendContainerFields(std::vector<FieldDef>* v) {
          return Str(o, s.buf);
        }, nullptr, 0},
       {"container.mount", T::kString, A::kAny, true,
-       "One mount (source:dest:mode:rdwr:propagation), by [index] or [destination glob].", GetMountPart, nullptr,
+       "One mount (source:dest:mode:rdwr:propagation), by [index] or [source glob]; no such mount: \"<NA>\".", GetMountPart, nullptr,
        kWhole},
-      {"container.mount.source", T::kString, A::kAny, true, "Mount source, by [index] or [destination glob].",
+      {"container.mount.source", T::kString, A::kAny, true, "Mount source, by [index] or [destination glob]; no such mount: \"<NA>\".",
        GetMountPart, nullptr, kSource},
-      {"container.mount.dest", T::kString, A::kAny, true, "Mount destination, by [index] or [destination glob].",
+      {"container.mount.dest", T::kString, A::kAny, true, "Mount destination, by [index] or [source glob]; no such mount: \"<NA>\".",
        GetMountPart, nullptr, kDest},
-      {"container.mount.mode", T::kString, A::kAny, true, "Mount mode string, by [index] or [destination glob].",
+      {"container.mount.mode", T::kString, A::kAny, true, "Mount mode string, by [index] or [source glob]; no such mount: \"<NA>\".",
        GetMountPart, nullptr, kMode},
-      {"container.mount.rdwr", T::kString, A::kAny, true, "true for a read-write mount, by [index] or [destination glob].",
+      {"container.mount.rdwr", T::kString, A::kAny, true, "true for a read-write mount, by [index] or [source glob]; no such mount: \"<NA>\".",
        GetMountPart, nullptr, kRdwr},
       {"container.mount.propagation", T::kString, A::kAny, true,
-       "Mount propagation, by [index] or [destination glob].", GetMountPart, nullptr, kPropagation},
+       "Mount propagation, by [index] or [source glob]; no such mount: \"<NA>\".", GetMountPart, nullptr, kPropagation},
       {"container.label", T::kString, A::kAny, true, "Container label [NAME].",
        META_GETTER {
          UNUSED_DAS;

@@ -209,11 +209,17 @@ TEST_CASE("container and k8s fields from metadata", "[unit][container]") {
       {"container.privileged = false", false, false},
       {"container.start_ts = 1796460682957671109", true, false},
       {"container.mounts contains /etc:/host/etc::true:rprivate", true, false},
-      {"container.mount.dest[/proc*] = /host/proc", false, false},
-      {"container.mount.dest[/host/pro*] = /host/proc", true, false},
-      // Falco's sensitive_mount idiom. Without metadata the field is <NA>, a check on it is false
-      // and `not` makes it true: known gap, Launch Sensitive Mount Container needs the metadata held.
-      {"not container.mount.dest[/host/proc*] in (\"<NA>\", \"N/A\")", true, true},
+      // As in Falco, mount.dest[X] names the mount by its source, mount.source[X] by its destination.
+      {"container.mount.dest[/proc*] = /host/proc", true, false},
+      {"container.mount.dest[/host/pro*] = /host/proc", false, false},
+      {"container.mount.source[/host/proc] = /proc", true, false},
+      {"container.mount.rdwr[/proc] = false", true, false},
+      // Falco's sensitive_mount idiom. Regression: no such mount (or no metadata) was an absent
+      // value, `not` made the idiom true, and Launch Sensitive Mount Container fired for every
+      // container; now it is the text "<NA>".
+      {"not container.mount.dest[/proc*] in (\"<NA>\", \"N/A\")", true, false},
+      {"not container.mount.dest[/var/run/docker.sock] in (\"<NA>\", \"N/A\")", false, false},
+      {"container.mount.dest[/var/run/docker.sock] = \"<NA>\"", true, true},
       {"container.mount.source[1] = /proc", true, false},
       {"container.mount.rdwr[1] = false", true, false},
       {"container.mount[0] = /etc:/host/etc::true:rprivate", true, false},
