@@ -13,6 +13,7 @@
 #include <array>
 #include <map>
 #include <optional>
+#include <random>
 #include <unordered_map>
 #include <string>
 #include <thread>
@@ -20,7 +21,9 @@
 
 #include "agent/commands.h"
 #include "agent/config.h"
+#include "agent/heartbeat.h"
 #include "agent/metrics.h"
+#include "agent/self_alerts.h"
 #include "agent/signals.h"
 #include "bpf/enforce/enforcement.h"
 #include "bpf/enforce/self_protect.h"
@@ -70,16 +73,37 @@ struct Loaded {
   AgentConfig config;
   std::unique_ptr<RuleEngine> engine;
   policy::PolicySpec policy;  // the rules with action deny|kill, compiled for the kernel
-  std::string problems;  // the errors, for the reload-failure alert
 };
 
-std::unique_ptr<Loaded> LoadAll(const RunOptions& o) {
+// The errors of a refused load, for the reload-failure alert: the first few,
+// bounded, the rest counted (every one is in the log).
+std::string Summarise(const std::vector<std::string>& errors) {
+  std::string out;
+  std::size_t shown = 0;
+  for (const auto& e : errors) {
+    if (shown == 3 || out.size() > 800) break;
+    out += (out.empty() ? "" : "; ") + e;
+    ++shown;
+  }
+  if (shown < errors.size()) out += fmt::format("; and {} more", errors.size() - shown);
+  return out;
+}
+
+std::vector<std::string> ErrorLines(const Diagnostics& d) {
+  std::vector<std::string> out;
+  for (const auto& item : d.items())
+    if (item.severity == Severity::kError) out.push_back(item.ToString());
+  return out;
+}
+
+// Null on any error; `problems` then says which (Summarise).
+std::unique_ptr<Loaded> LoadAll(const RunOptions& o, std::string* problems = nullptr) {
   auto cfg = LoadAgentConfig(o.config, o.overrides, o.rules);
   for (const auto& w : cfg.warnings) spdlog::warn("config: {}", w);
   for (const auto& e : cfg.errors) spdlog::error("config: {}", e);
   auto out = std::make_unique<Loaded>();
   if (!cfg.ok()) {
-    for (const auto& e : cfg.errors) out->problems += e + "\n";
+    if (problems) *problems = Summarise(cfg.errors);
     return nullptr;
   }
   out->config = std::move(cfg.config);
@@ -91,6 +115,7 @@ std::unique_ptr<Loaded> LoadAll(const RunOptions& o) {
   if (diags.HasErrors() || out->engine == nullptr) {
     spdlog::error("rules: {} error(s) in {}; refusing this ruleset", diags.ErrorCount(),
                   fmt::format("{}", fmt::join(out->config.rules_paths, ", ")));
+    if (problems) *problems = diags.HasErrors() ? Summarise(ErrorLines(diags)) : "the rules could not be loaded";
     return nullptr;
   }
   Diagnostics pdiags;
@@ -99,6 +124,7 @@ std::unique_ptr<Loaded> LoadAll(const RunOptions& o) {
   if (!spec) {
     spdlog::error("enforcement: {} rule(s) with action deny|kill cannot be decided in the kernel; refusing this "
                   "ruleset", pdiags.ErrorCount());
+    if (problems) *problems = Summarise(ErrorLines(pdiags));
     return nullptr;
   }
   out->policy = std::move(*spec);
@@ -111,22 +137,6 @@ std::unique_ptr<Loaded> LoadAll(const RunOptions& o) {
     spdlog::info("sigma: {} rule(s) read, {} translated, {} unsupported (each logged above with its reason)",
                  st.sigma_rules, st.sigma_rules - st.sigma_unsupported, st.sigma_unsupported);
   return out;
-}
-
-// An alert about vigil itself (reload failures): reaches the same sinks.
-Alert SelfAlert(const std::string& rule, Priority priority, const std::string& output) {
-  Alert a;
-  a.uuid = NewUuid();
-  a.time_ns = static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
-  a.rule = rule;
-  a.priority = priority;
-  a.output = output;
-  a.source = "vigil";
-  a.tags = {"vigil"};
-  a.container_id = "host";
-  return a;
 }
 
 // `sensor` is null when vigil runs without capture (enforcement only).
@@ -152,6 +162,7 @@ struct HotCounters {
   uint64_t alerts = 0;
   std::array<uint64_t, kEventTypeCount> by_type{};
   std::map<std::string, uint64_t> by_rule;  // touched only when a rule fires
+  std::map<std::string, uint64_t> throttled_by_rule;  // alerts the throttle held back
   uint64_t reloads_ok = 0, reloads_failed = 0;
 };
 
@@ -175,6 +186,7 @@ MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor* sensor, co
                                        ds.rejected[i]);
   }
   for (const auto& [rule, n] : h.by_rule) m.rule_matches.emplace_back(rule, n);
+  for (const auto& [rule, n] : h.throttled_by_rule) m.alerts_throttled.emplace_back(rule, n);
   for (const auto& st : fanout.Stats())
     m.sinks.push_back({st.name, st.sent, st.failed, st.spooled, st.dropped, st.queued, st.failing,
                        st.failing_for_ms / 1000, st.last_errno != 0 ? std::strerror(st.last_errno) : ""});
@@ -345,6 +357,16 @@ int Run(const RunOptions& o) {
   }
 
   HotCounters hot;
+  auto submit_self = [&](Alert a) {
+    spdlog::error("{}: {}", a.rule, a.output);
+    ++hot.alerts;
+    ++hot.by_rule[a.rule];
+    fanout.Submit(std::move(a));
+  };
+  // Events lost in the kernel (ring buffer full, no pairing slot), at most one
+  // alert per 10 s with the counts summed; counters that go down are tampering.
+  CaptureLossMonitor loss_monitor({"ringbuf_drop", "pending_full"}, std::chrono::seconds(10));
+  auto next_loss_check = std::chrono::steady_clock::now();
   // Kernel refusals by thread, waiting for the event that shows them (the
   // syscall's EPERM, or the exec a kill interrupted). A refusal no alert claims
   // by the next poll round becomes an alert of its own: the kernel can match
@@ -391,7 +413,8 @@ int Run(const RunOptions& o) {
                                                : std::string()));
     suppressed = 0;
     a.source = "syscall";
-    a.action = "deny";
+    // Only under BPF LSM does vigil ask the kernel to refuse these calls.
+    a.action = enforcer && enforcer->lsm() ? "deny" : "alert";
     a.enforcement = enforced;
     FillAlertContext(ev, &a);
     a.output_fields = {{"proc.pid", uint64_t{ev.proc.pid}}, {"proc.name", ev.proc.name},
@@ -400,6 +423,25 @@ int Run(const RunOptions& o) {
     fanout.Submit(std::move(a));
     ++hot.alerts;
     ++hot.by_rule["vigil self-protection"];
+  };
+  // End-to-end proof that events still arrive (agent/heartbeat.h). The
+  // directory does not exist; the nonce keeps the name unguessable.
+  std::unique_ptr<CaptureHeartbeat> heartbeat;
+  if (sensor) {
+    std::random_device rd;
+    heartbeat = std::make_unique<CaptureHeartbeat>(
+        fmt::format("/nonexistent-vigil-heartbeat-{:08x}{:08x}/", rd(), rd()), std::chrono::seconds(1),
+        std::chrono::seconds(10));
+  }
+  // Alert storms: a token bucket per (rule, executable); what it holds back is
+  // counted and summarised in one alert per key and interval.
+  AlertThrottle throttle(loaded->config.throttle);
+  auto submit_summaries = [&](std::vector<Alert> summaries) {
+    for (auto& a : summaries) {
+      ++hot.alerts;
+      ++hot.by_rule[a.rule];
+      fanout.Submit(std::move(a));
+    }
   };
   ContainerHold hold(containers.cache, std::chrono::milliseconds(loaded->config.containers.hold_ms), 16384);
   auto evaluate = [&](const Event& ev) {
@@ -415,17 +457,25 @@ int Run(const RunOptions& o) {
     for (const CompiledRule* rule : fired) {
       Alert alert = engine->MakeAlert(*rule, ev);
       if (!enforced.empty() && rule->action != "alert") alert.enforcement = enforced;
+      ++hot.by_rule[rule->name];
+      if (!throttle.Admit(alert, std::chrono::steady_clock::now())) {
+        ++hot.throttled_by_rule[rule->name];
+        continue;
+      }
       fanout.Submit(std::move(alert));
       ++hot.alerts;
-      ++hot.by_rule[rule->name];
     }
   };
   auto on_event = [&](const Event& ev) {
     ++hot.events;
     ++hot.by_type[static_cast<std::size_t>(ev.type)];
+    if (heartbeat && ev.proc.pid == self_pid && (ev.type == EventType::openat || ev.type == EventType::open) &&
+        heartbeat->OnEvent(ev.file.path))
+      return;
     if (!hold.MaybeHold(ev)) evaluate(ev);
   };
 
+  if (heartbeat) heartbeat->Start();
   Notify("READY=1");
   spdlog::info("vigil running (pid {})", getpid());
   auto next_stats = std::chrono::steady_clock::now() + std::chrono::seconds(loaded->config.stats_interval_s);
@@ -491,17 +541,18 @@ int Run(const RunOptions& o) {
       Notify("RELOADING=1");
       fanout.Reopen();
       spdlog::info("reload: SIGHUP received; re-reading configuration and rules");
-      auto next = LoadAll(o);
+      std::string problems;
+      auto next = LoadAll(o, &problems);
       if (next && !install_policy(next->policy)) {
         spdlog::error("reload: the new enforcement policy could not be installed; the previous one stays");
+        problems = "the new enforcement policy could not be installed in the kernel";
         next.reset();
       }
       protect_self();  // the enforcement object may be new (first enforcing rule)
       if (next) {
-        if (next->config.outputs.file.path != loaded->config.outputs.file.path ||
-            next->config.outputs.kafka.brokers != loaded->config.outputs.kafka.brokers ||
-            next->config.outputs.kafka.topic != loaded->config.outputs.kafka.topic)
-          spdlog::warn("reload: output settings changed; they take effect when vigil restarts");
+        if (auto keys = RestartOnlyChanges(loaded->config, next->config); !keys.empty())
+          spdlog::warn("reload: changed, but applied only when vigil restarts (the running values stay): {}",
+                       fmt::format("{}", fmt::join(keys, ", ")));
         loaded = std::move(next);
         engine = loaded->engine.get();
         ++hot.reloads_ok;
@@ -512,11 +563,22 @@ int Run(const RunOptions& o) {
         // The refused ruleset's memory goes back to the system, not only to
         // the allocator's free lists (a large refused set kept RSS up).
         ::malloc_trim(0);
-        fanout.Submit(SelfAlert("vigil rules reload failed", Priority::kError,
-                                "vigil kept its previous ruleset: the new configuration or rules have errors "
-                                "(see the agent log)"));
+        Alert a = SelfAlert("vigil rules reload failed", Priority::kError,
+                            "vigil kept its previous ruleset: the new configuration or rules have errors: " + problems);
+        a.output_fields = {{"vigil.reload.errors", problems}};
+        fanout.Submit(std::move(a));
       }
       Notify("READY=1");
+    }
+    if (sensor && std::chrono::steady_clock::now() >= next_loss_check) {
+      // A gap in capture is an alert, not only a metric: rules saw nothing of that window.
+      CaptureLossMonitor::Counters now_counters;
+      for (const auto& c : sensor->ReadCounters()) now_counters.emplace_back(std::string(c.name), c.value);
+      for (auto& a : loss_monitor.Observe(now_counters, std::chrono::steady_clock::now())) submit_self(std::move(a));
+      if (heartbeat)
+        for (auto& a : heartbeat->Check(std::chrono::steady_clock::now())) submit_self(std::move(a));
+      submit_summaries(throttle.Flush(std::chrono::steady_clock::now()));
+      next_loss_check = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
     }
     if (std::chrono::steady_clock::now() >= next_integrity) {
       // vigil's links still attached to what they were, its policy maps as written.
@@ -548,6 +610,9 @@ int Run(const RunOptions& o) {
   Notify("STOPPING=1");
   hold.Release(evaluate, /*all=*/true);
   if (containers.watcher) containers.watcher->Stop();
+  if (heartbeat) heartbeat->Stop();
+  for (auto& a : loss_monitor.Flush()) submit_self(std::move(a));
+  submit_summaries(throttle.Flush(std::chrono::steady_clock::now(), /*all=*/true));
   spdlog::info("stopping: flushing outputs");
   metrics.reset();
   // The final counters after the sinks closed: alerts they could not deliver

@@ -12,6 +12,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "engine/fields/field_table.h"
+#include "engine/yaml_text.h"
 
 namespace vigil::agent {
 namespace {
@@ -34,9 +35,11 @@ bool Exists(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0;
 }
 
+// A node without a mark was not read from a file: it came from `-o` (the
+// built-in defaults are always valid), as the outputs section says too.
 std::string Where(const std::string& source, const YAML::Node& n) {
   const auto m = n.Mark();
-  if (m.is_null()) return source;
+  if (m.is_null() || m.line < 0) return "-o (command line)";
   return source + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
 }
 
@@ -78,6 +81,8 @@ void ParseRules(const YAML::Node& rules, const std::string& source, AgentConfig*
     const auto& v = kv.second;
     if (v.IsScalar()) {
       c->rules_paths = {v.Scalar()};
+      if (v.Scalar().find('\0') != std::string::npos)
+        r->errors.push_back(Where(source, v) + ": rules.paths: a path contains a NUL byte");
     } else if (v.IsSequence()) {
       c->rules_paths.clear();
       for (const auto& item : v) {
@@ -85,6 +90,8 @@ void ParseRules(const YAML::Node& rules, const std::string& source, AgentConfig*
           r->errors.push_back(Where(source, item) + ": rules.paths: expected a list of file or directory paths");
           continue;
         }
+        if (item.Scalar().find('\0') != std::string::npos)
+          r->errors.push_back(Where(source, item) + ": rules.paths: a path contains a NUL byte");
         c->rules_paths.push_back(item.Scalar());
       }
     } else {
@@ -178,6 +185,47 @@ void ParseEnforcement(const YAML::Node& e, const std::string& source, AgentConfi
     if (v == "alert") c->degrade_to_kill = false;
     else if (v == "kill") c->degrade_to_kill = true;
     else r->errors.push_back(Where(source, kv.second) + ": enforcement.degrade: expected alert or kill");
+  }
+}
+
+void ParseThrottle(const YAML::Node& t, const std::string& source, AgentConfig* c, ConfigLoad* r) {
+  if (!t || t.IsNull()) return;
+  if (!t.IsMap()) {
+    r->errors.push_back(Where(source, t) + ": throttle: expected a map with keys enabled, rate_per_s, burst, "
+                                           "summary_interval_s");
+    return;
+  }
+  for (const auto& kv : t) {
+    const auto key = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    long n = 0;
+    if (key == "enabled") {
+      const std::string b = v.IsScalar() ? v.Scalar() : "";
+      if (b == "true") c->throttle.enabled = true;
+      else if (b == "false") c->throttle.enabled = false;
+      else r->errors.push_back(Where(source, v) + ": throttle.enabled: expected true or false");
+    } else if (key == "rate_per_s") {
+      double d = 0;
+      bool ok = v.IsScalar();
+      if (ok) {
+        try {
+          std::size_t used = 0;
+          d = std::stod(v.Scalar(), &used);
+          ok = used == v.Scalar().size() && d >= 0.001 && d <= 1e6;
+        } catch (const std::exception&) {
+          ok = false;
+        }
+      }
+      if (ok) c->throttle.rate_per_s = d;
+      else r->errors.push_back(Where(source, v) + ": throttle.rate_per_s: expected a number from 0.001 to 1000000");
+    } else if (key == "burst") {
+      if (ReadInt(v, "throttle.burst", source, 1, 1000000, &n, &r->errors)) c->throttle.burst = static_cast<double>(n);
+    } else if (key == "summary_interval_s") {
+      if (ReadInt(v, "throttle.summary_interval_s", source, 1, 3600, &n, &r->errors))
+        c->throttle.summary_interval = std::chrono::seconds(n);
+    } else {
+      r->warnings.push_back(Where(source, kv.first) + ": unknown key 'throttle." + key + "' (ignored)");
+    }
   }
 }
 
@@ -314,9 +362,16 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
       root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
       r.errors.push_back(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                         ": invalid YAML: " + e.msg);
+                         ": invalid YAML: " + YamlErrorText(e));
       return r;
     }
+    std::vector<DuplicateKey> dups;
+    FindDuplicateKeys(root, &dups);
+    for (const auto& d : dups)
+      r.errors.push_back(file + ":" + std::to_string(d.at.line + 1) + ":" + std::to_string(d.at.column + 1) +
+                         ": duplicate key '" + d.key + "' (first given at line " + std::to_string(d.first.line + 1) +
+                         "; YAML keeps only one)");
+    if (!dups.empty()) return r;
     c.source = file;
     if (!root.IsNull() && !root.IsMap()) {
       r.errors.push_back(Where(file, root) + ": expected a map of settings at the top level");
@@ -331,11 +386,11 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
   }
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   for (const auto& o : overrides) {
-    if (auto err = outputs::ApplyOverride(root, o)) r.errors.push_back("-o " + o + ": " + *err);
+    if (auto err = outputs::ApplyOverride(root, o)) r.errors.push_back(*err);
   }
 
-  static const std::set<std::string> kKnown = {"rules", "outputs", "capture", "metrics", "enforcement", "containers",
-                                               "stats_interval_s", "sigma"};
+  static const std::set<std::string> kKnown = {"rules",   "outputs",          "capture", "metrics", "enforcement",
+                                               "containers", "stats_interval_s", "sigma",   "throttle"};
   for (const auto& kv : root) {
     const auto key = kv.first.Scalar();
     if (!kKnown.count(key)) r.warnings.push_back(Where(c.source, kv.first) + ": unknown key '" + key + "' (ignored)");
@@ -347,6 +402,7 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
   ParseEnforcement(doc["enforcement"], c.source, &c, &r);
   ParseContainers(doc["containers"], c.source, &c, &r);
   ParseSigma(doc["sigma"], c.source, &c, &r);
+  ParseThrottle(doc["throttle"], c.source, &c, &r);
   if (const YAML::Node n = doc["stats_interval_s"]; n) {
     long v = 0;
     if (ReadInt(n, "stats_interval_s", c.source, 0, 86400, &v, &r.errors)) c.stats_interval_s = static_cast<int>(v);
@@ -355,6 +411,46 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
   if (!rules_override.empty()) c.rules_paths = rules_override;
   if (c.rules_paths.empty()) r.errors.push_back(c.source + ": rules.paths: no rules files or directories given");
   return r;
+}
+
+std::vector<std::string> RestartOnlyChanges(const AgentConfig& a, const AgentConfig& b) {
+  std::vector<std::string> out;
+  auto diff = [&](const char* key, bool differs) {
+    if (differs) out.emplace_back(key);
+  };
+  const auto &oa = a.outputs, &ob = b.outputs;
+  diff("outputs.queue_capacity", oa.queue_capacity != ob.queue_capacity);
+  diff("outputs.stdout.enabled", oa.stdout_sink.enabled != ob.stdout_sink.enabled);
+  diff("outputs.stdout.format", oa.stdout_sink.format != ob.stdout_sink.format);
+  diff("outputs.stdout.min_priority", oa.stdout_sink.min_priority != ob.stdout_sink.min_priority);
+  diff("outputs.file.enabled", oa.file.enabled != ob.file.enabled);
+  diff("outputs.file.path", oa.file.path != ob.file.path);
+  diff("outputs.file.format", oa.file.format != ob.file.format);
+  diff("outputs.file.min_priority", oa.file.min_priority != ob.file.min_priority);
+  diff("outputs.file.max_size_mb", oa.file.max_size_mb != ob.file.max_size_mb);
+  diff("outputs.file.backups", oa.file.backups != ob.file.backups);
+  diff("outputs.file.fsync_interval_ms", oa.file.fsync_interval_ms != ob.file.fsync_interval_ms);
+  diff("outputs.kafka.enabled", oa.kafka.enabled != ob.kafka.enabled);
+  diff("outputs.kafka.brokers", oa.kafka.brokers != ob.kafka.brokers);
+  diff("outputs.kafka.topic", oa.kafka.topic != ob.kafka.topic);
+  diff("outputs.kafka.format", oa.kafka.format != ob.kafka.format);
+  diff("outputs.kafka.key", oa.kafka.key != ob.kafka.key);
+  diff("outputs.kafka.min_priority", oa.kafka.min_priority != ob.kafka.min_priority);
+  diff("outputs.kafka.spool_dir", oa.kafka.spool_dir != ob.kafka.spool_dir);
+  diff("outputs.kafka.spool_max_mb", oa.kafka.spool_max_mb != ob.kafka.spool_max_mb);
+  diff("outputs.kafka.spool_fsync_interval_ms", oa.kafka.spool_fsync_interval_ms != ob.kafka.spool_fsync_interval_ms);
+  diff("outputs.kafka.max_in_flight", oa.kafka.max_in_flight != ob.kafka.max_in_flight);
+  diff("outputs.kafka.properties", oa.kafka.properties != ob.kafka.properties);
+  diff("capture.ringbuf_mb", a.capture.ringbuf_bytes != b.capture.ringbuf_bytes);
+  diff("capture.process_table_size", a.capture.process_table_capacity != b.capture.process_table_capacity);
+  diff("capture.bpf_build", a.capture.build != b.capture.build);
+  diff("enforcement.degrade", a.degrade_to_kill != b.degrade_to_kill);
+  diff("throttle", a.throttle.enabled != b.throttle.enabled || a.throttle.rate_per_s != b.throttle.rate_per_s ||
+                       a.throttle.burst != b.throttle.burst ||
+                       a.throttle.summary_interval != b.throttle.summary_interval);
+  diff("metrics.enabled", a.metrics_enabled != b.metrics_enabled);
+  diff("metrics.listen", a.metrics_host != b.metrics_host || a.metrics_port != b.metrics_port);
+  return out;
 }
 
 }  // namespace vigil::agent

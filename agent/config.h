@@ -12,6 +12,7 @@
 //                               podman_socket, timeout_ms, list_interval_ms, cache_size, hold_ms
 //   sigma.fields                Sigma field -> vigil field, over the built-in table (docs/sigma.md)
 //   stats_interval_s            how often counters are logged (0 = never)
+//   throttle.*                  per-rule, per-program alert throttling (agent/alert_throttle.h)
 //   metrics.enabled             serve /healthz and /metrics (default true)
 //   metrics.listen              host:port (default 127.0.0.1:9464; port 0 = any free port)
 //
@@ -33,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/alert_throttle.h"
 #include "bpf/sensor.h"
 #include "outputs/config.h"
 
@@ -66,6 +68,7 @@ struct AgentConfig {
   bool degrade_to_kill = false;  // enforcement.degrade: kill
   ContainersConfig containers;
   std::map<std::string, std::string> sigma_fields;  // sigma.fields
+  ThrottleOptions throttle;                          // throttle.*
 };
 
 struct ConfigLoad {
@@ -80,6 +83,12 @@ struct ConfigLoad {
 // paths; when non-empty they replace rules.paths.
 ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::string>& overrides,
                            const std::vector<std::string>& rules_override);
+
+// The keys whose value differs between `before` and `after` and that only a
+// restart applies (outputs.*, capture.*, metrics.*, enforcement.degrade,
+// throttle): a
+// SIGHUP reload keeps the running value and says so, naming each.
+std::vector<std::string> RestartOnlyChanges(const AgentConfig& before, const AgentConfig& after);
 
 // The default rules paths: the installed ruleset (/usr/share/vigil/rules, or
 // under the cmake install prefix) and /etc/vigil/rules.d when installed; else

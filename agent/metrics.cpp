@@ -130,6 +130,9 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
   Labeled(o, "vigil_decoder_rejects_total", "reason", s.decoder_rejects);
   Header(o, "vigil_rule_matches_total", "counter", "Alerts raised, by rule.");
   Labeled(o, "vigil_rule_matches_total", "rule", s.rule_matches);
+  Header(o, "vigil_alerts_throttled_total", "counter",
+         "Alerts held back by the throttle, by rule (each summarised in a 'vigil alerts throttled' alert).");
+  Labeled(o, "vigil_alerts_throttled_total", "rule", s.alerts_throttled);
   const struct {
     const char* name;
     const char* help;

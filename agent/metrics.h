@@ -25,6 +25,7 @@ struct MetricsSnapshot {
   std::vector<std::pair<std::string, uint64_t>> kernel_counters;  // site -> count
   std::vector<std::pair<std::string, uint64_t>> decoder_rejects;  // reason -> count
   std::vector<std::pair<std::string, uint64_t>> rule_matches;     // rule -> count
+  std::vector<std::pair<std::string, uint64_t>> alerts_throttled;  // rule -> alerts held back
   struct Sink {
     std::string name;
     uint64_t sent = 0, failed = 0, spooled = 0, dropped = 0, queued = 0;

@@ -121,7 +121,7 @@ enum vg_type {
 enum vg_counter {
   VG_C_RINGBUF_DROP = 0,   /* ring buffer full: record lost */
   VG_C_PENDING_FULL,       /* enter/exit pairing slot not allocated: event lost */
-  VG_C_EXIT_UNPAIRED,      /* paired call: sys_exit without a stored sys_enter (vigil started mid-call) */
+  VG_C_EXIT_UNPAIRED,      /* paired call: the stored sys_enter was another call's, whose exit was never seen */
   VG_C_READ_ARGV,          /* argv could not be read (exec) */
   VG_C_READ_PATH,          /* user path string could not be read */
   VG_C_READ_SOCKADDR,      /* user sockaddr could not be read */

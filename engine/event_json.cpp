@@ -639,8 +639,20 @@ void AppendEventJson(const Event& event, std::string* out) {
 std::optional<std::string> ParseEventJson(std::string_view line, Event* event, OwnedAncestors* ancestors) {
   event->Reset();
   if (ancestors != nullptr) ancestors->chain.clear();
-  Json j = Json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return std::string("not a JSON object (syntax error)");
+  Json j;
+  try {
+    j = Json::parse(line.begin(), line.end());
+  } catch (const Json::parse_error& e) {
+    // nlohmann's text: "[json.exception.parse_error.101] parse error at line
+    // 1, column 18: syntax error while parsing value - invalid string:
+    // ill-formed UTF-8 byte; last read: '...'". Keep the reason; drop the
+    // echo of the input, which can hold the very bytes that are invalid.
+    std::string what = e.what();
+    if (auto col = what.find("column "); col != std::string::npos)
+      if (auto colon = what.find(": ", col); colon != std::string::npos) what = what.substr(colon + 2);
+    if (auto last = what.find("; last read:"); last != std::string::npos) what.resize(last);
+    return "not valid JSON at byte " + std::to_string(e.byte) + ": " + what;
+  }
   if (!j.is_object()) return std::string("not a JSON object");
   std::string err;
   std::string type;

@@ -258,7 +258,9 @@ std::optional<std::string> ApplyOverride(YAML::Node& root, std::string_view key_
       }
       cur.reset(next);
     }
-    cur[parts.back()] = value;
+    // A new node, not the file's node re-valued: it must not keep the file's
+    // position, or an error in the -o value would be located in the file.
+    cur[parts.back()] = YAML::Node(value);
   } catch (const YAML::Exception& e) {
     return "-o " + std::string(key) + ": " + e.what();
   }

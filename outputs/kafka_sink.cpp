@@ -106,6 +106,68 @@ bool KafkaSink::UnpackMessage(std::string_view p, Message* m) {
   return true;
 }
 
+// The producer configuration: vigil's defaults, then the user's properties.
+// Null + *error on a property librdkafka refuses.
+::rd_kafka_conf_s* KafkaSink::BuildConf(const KafkaSinkOptions& options, std::string* compression, bool log,
+                                      std::string* error) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  *compression = "zstd";
+  if (!HasFeature(conf, "zstd")) {
+    *compression = "lz4";
+    if (log) spdlog::warn("kafka: this librdkafka was built without zstd; compressing with lz4 instead");
+  }
+  const std::pair<const char*, std::string> defaults[] = {
+      {"bootstrap.servers", options.brokers},
+      {"enable.idempotence", "true"},
+      {"acks", "all"},
+      {"compression.type", *compression},
+      {"message.timeout.ms", "0"},
+      {"linger.ms", "5"},
+      {"client.id", "vigil"},
+  };
+  for (const auto& [k, v] : defaults)
+    if (!SetConf(conf, k, v, error)) {
+      rd_kafka_conf_destroy(conf);
+      return nullptr;
+    }
+  for (const auto& [k, v] : options.properties) {
+    if (log && k == "enable.idempotence" && v != "true")
+      spdlog::warn("kafka: enable.idempotence={} weakens ordering and de-duplication guarantees", v);
+    if (k == "compression.type" || k == "compression.codec") *compression = v;
+    if (!SetConf(conf, k, v, error)) {
+      rd_kafka_conf_destroy(conf);
+      return nullptr;
+    }
+  }
+  return conf;
+}
+
+std::optional<std::string> KafkaSink::CheckConfig(const KafkaSinkOptions& options) {
+  if (options.brokers.empty()) return "kafka: no brokers configured";
+  if (options.topic.empty()) return "kafka: no topic configured";
+  std::string error, compression;
+  rd_kafka_conf_t* conf = BuildConf(options, &compression, /*log=*/false, &error);
+  if (conf == nullptr) return error;
+  // Some settings are only checked together, when the producer is created
+  // (e.g. message.timeout.ms below linger.ms). A producer with nothing to
+  // send is created and destroyed at once.
+  // It must not connect: no brokers, and nothing it would log.
+  char err[512];
+  if (rd_kafka_conf_set(conf, "bootstrap.servers", "", err, sizeof err) != RD_KAFKA_CONF_OK) {
+    rd_kafka_conf_destroy(conf);
+    return std::string("kafka: ") + err;
+  }
+  rd_kafka_conf_set_log_cb(conf, [](const rd_kafka_t*, int, const char*, const char*) {});
+  rd_kafka_conf_set_error_cb(conf, [](rd_kafka_t*, int, const char*, void*) {});
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return std::string("kafka: cannot create producer: ") + err;
+  }
+  rd_kafka_destroy(rk);
+  return std::nullopt;
+}
+
 KafkaSink::KafkaSink(KafkaSinkOptions options) : options_(std::move(options)) {}
 
 std::unique_ptr<KafkaSink> KafkaSink::Create(KafkaSinkOptions options, std::string* error) {
@@ -128,35 +190,8 @@ bool KafkaSink::Init(std::string* error) {
   if (!spool_) return false;
   counters_.corrupt.store(spool_->corrupt(), std::memory_order_relaxed);
 
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  compression_ = "zstd";
-  if (!HasFeature(conf, "zstd")) {
-    compression_ = "lz4";
-    spdlog::warn("kafka: this librdkafka was built without zstd; compressing with lz4 instead");
-  }
-  const std::pair<const char*, std::string> defaults[] = {
-      {"bootstrap.servers", options_.brokers},
-      {"enable.idempotence", "true"},
-      {"acks", "all"},
-      {"compression.type", compression_},
-      {"message.timeout.ms", "0"},
-      {"linger.ms", "5"},
-      {"client.id", "vigil"},
-  };
-  for (const auto& [k, v] : defaults)
-    if (!SetConf(conf, k, v, error)) {
-      rd_kafka_conf_destroy(conf);
-      return false;
-    }
-  for (const auto& [k, v] : options_.properties) {
-    if (k == "enable.idempotence" && v != "true")
-      spdlog::warn("kafka: enable.idempotence={} weakens ordering and de-duplication guarantees", v);
-    if (k == "compression.type" || k == "compression.codec") compression_ = v;
-    if (!SetConf(conf, k, v, error)) {
-      rd_kafka_conf_destroy(conf);
-      return false;
-    }
-  }
+  rd_kafka_conf_t* conf = BuildConf(options_, &compression_, /*log=*/true, error);
+  if (conf == nullptr) return false;
   rd_kafka_conf_set_opaque(conf, this);
   rd_kafka_conf_set_dr_msg_cb(conf, &KafkaSink::OnDelivery);
   rd_kafka_conf_set_log_cb(conf, LogCallback);

@@ -27,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "outputs/encode.h"
@@ -34,6 +35,7 @@
 #include "outputs/spool.h"
 
 struct rd_kafka_s;
+struct rd_kafka_conf_s;
 struct rd_kafka_message_s;
 
 namespace vigil::outputs {
@@ -65,6 +67,10 @@ class KafkaSink : public Sink {
   // Configures the producer and opens the spool; nullptr + *error on a bad
   // property, an unusable spool directory or a librdkafka failure.
   static std::unique_ptr<KafkaSink> Create(KafkaSinkOptions options, std::string* error);
+  // What Create() would refuse in the producer configuration (brokers, topic,
+  // every property, and the checks librdkafka makes when a producer is
+  // created), without opening the spool or sending anything: `--dry-run`.
+  static std::optional<std::string> CheckConfig(const KafkaSinkOptions& options);
   ~KafkaSink() override;
 
   std::string_view Name() const override { return "kafka"; }
@@ -93,6 +99,8 @@ class KafkaSink : public Sink {
  private:
   explicit KafkaSink(KafkaSinkOptions options);
   bool Init(std::string* error);
+  static ::rd_kafka_conf_s* BuildConf(const KafkaSinkOptions& options, std::string* compression, bool log,
+                                    std::string* error);
   void Pump();
   void Append(const Message& m);
   void ReportOverflow(uint64_t dropped);

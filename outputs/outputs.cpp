@@ -9,6 +9,24 @@
 
 namespace vigil::outputs {
 
+namespace {
+
+KafkaSinkOptions KafkaOptions(const KafkaOutputConfig& k) {
+  KafkaSinkOptions o;
+  o.brokers = k.brokers;
+  o.topic = k.topic;
+  o.format = k.format;
+  o.key = k.key;
+  o.spool.dir = k.spool_dir;
+  o.spool.max_bytes = k.spool_max_mb << 20;
+  o.spool.fsync_interval_ms = static_cast<int>(k.spool_fsync_interval_ms);
+  o.max_in_flight = k.max_in_flight;
+  o.properties = k.properties;
+  return o;
+}
+
+}  // namespace
+
 std::optional<std::string> BuildOutputs(const OutputsConfig& config, FanOut* fanout) {
   const std::size_t capacity = config.queue_capacity;
   if (config.stdout_sink.enabled) {
@@ -29,16 +47,7 @@ std::optional<std::string> BuildOutputs(const OutputsConfig& config, FanOut* fan
     fanout->AddSink(std::move(sink), capacity, config.file.min_priority);
   }
   if (config.kafka.enabled) {
-    KafkaSinkOptions o;
-    o.brokers = config.kafka.brokers;
-    o.topic = config.kafka.topic;
-    o.format = config.kafka.format;
-    o.key = config.kafka.key;
-    o.spool.dir = config.kafka.spool_dir;
-    o.spool.max_bytes = config.kafka.spool_max_mb << 20;
-    o.spool.fsync_interval_ms = static_cast<int>(config.kafka.spool_fsync_interval_ms);
-    o.max_in_flight = config.kafka.max_in_flight;
-    o.properties = config.kafka.properties;
+    KafkaSinkOptions o = KafkaOptions(config.kafka);
     // The overflow alert goes to the other sinks too (the Kafka sink spools its own copy).
     auto self = std::make_shared<const Sink*>(nullptr);
     o.on_internal_alert = [fanout, self](const Alert& a) {
@@ -64,6 +73,7 @@ std::vector<std::string> CheckOutputs(const OutputsConfig& config) {
       problems.push_back("outputs.kafka.spool_dir: spool: refusing " + *err);
     else if (auto werr = CheckWritable(config.kafka.spool_dir, true))
       problems.push_back("outputs.kafka.spool_dir: " + *werr);
+    if (auto err = KafkaSink::CheckConfig(KafkaOptions(config.kafka))) problems.push_back("outputs.kafka: " + *err);
   }
   return problems;
 }

@@ -20,7 +20,8 @@ std::optional<std::string> BuildOutputs(const OutputsConfig& config, FanOut* fan
 
 // What BuildOutputs() and the first writes would trip over, found without
 // creating or changing anything (`vigil run --dry-run`): a file sink path or
-// a spool directory that cannot be created or written. One message per
+// a spool directory that cannot be created or written, a Kafka producer
+// configuration librdkafka refuses. One message per
 // problem, naming the key and the path.
 std::vector<std::string> CheckOutputs(const OutputsConfig& config);
 

@@ -18,8 +18,8 @@ fi
 step "dependencies"
 bash scripts/install-deps.sh
 
-step "release build"
-bash scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+step "release build (-O3, warnings are errors)"
+bash scripts/build.sh build -DCMAKE_BUILD_TYPE=Release -DVIGIL_WERROR=ON
 
 step "all tests"
 ctest --test-dir build --output-on-failure --timeout 900
@@ -27,7 +27,7 @@ ctest --test-dir build --output-on-failure --timeout 900
 step "sanitizer build (ASan+UBSan) of what the unprivileged tests run"
 # shellcheck source=scripts/ccache.sh
 . scripts/ccache.sh
-cmake -S . -B build-asan -G Ninja "${CCACHE_ARGS[@]}" -DCMAKE_BUILD_TYPE=Debug -DVIGIL_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -G Ninja "${CCACHE_ARGS[@]}" -DCMAKE_BUILD_TYPE=Debug -DVIGIL_SANITIZE=ON -DVIGIL_WERROR=ON >/dev/null
 # Only the executables the unprivileged tests run (not benchmarks or root-only tests).
 # vigil_test() names each test after its executable target; before the build, ctest
 # cannot resolve their commands, so the name stands for the target. Tests that run

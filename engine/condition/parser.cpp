@@ -96,12 +96,9 @@ ParseResult Parser::Parse() {
   return r;
 }
 
+// Nesting is counted where the author nests: each '(', 'not' and transformer
+// is one level (kMaxDepth of them), which also bounds the recursion.
 std::unique_ptr<Node> Parser::ParseOrExpr() {
-  DepthGuard guard(depth_, kMaxDepth);
-  if (!guard.ok()) {
-    Fail(lex_.pos(), "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
-    return nullptr;
-  }
   uint32_t start = lex_.pos();
   auto left = ParseAndExpr();
   if (!left) return nullptr;
@@ -138,14 +135,14 @@ std::unique_ptr<Node> Parser::ParseAndExpr() {
 }
 
 std::unique_ptr<Node> Parser::ParseNotExpr() {
-  DepthGuard guard(depth_, kMaxDepth);
-  if (!guard.ok()) {
-    Fail(lex_.pos(), "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
-    return nullptr;
-  }
   lex_.SkipSpace();
   uint32_t start = lex_.pos();
   if (lex_.AcceptKeyword("not")) {
+    DepthGuard guard(depth_, kMaxDepth);
+    if (!guard.ok()) {
+      Fail(start, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+      return nullptr;
+    }
     auto child = ParseNotExpr();
     if (!child) return nullptr;
     auto node = std::make_unique<Node>();
@@ -162,6 +159,11 @@ std::unique_ptr<Node> Parser::ParsePrimary() {
   lex_.SkipSpace();
   uint32_t start = lex_.pos();
   if (lex_.Accept('(')) {
+    DepthGuard guard(depth_, kMaxDepth);
+    if (!guard.ok()) {
+      Fail(start, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+      return nullptr;
+    }
     auto inner = ParseOrExpr();
     if (!inner) return nullptr;
     if (!lex_.Accept(')')) {
@@ -208,8 +210,6 @@ std::unique_ptr<Node> Parser::ParsePrimary() {
 }
 
 bool Parser::ParseFieldExpr(FieldRef* out) {
-  DepthGuard guard(depth_, kMaxDepth);
-  if (!guard.ok()) return Fail(lex_.pos(), "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
   lex_.SkipSpace();
   uint32_t start = lex_.pos();
   std::string name, arg;
@@ -221,6 +221,8 @@ bool Parser::ParseFieldExpr(FieldRef* out) {
   }
   Transformer t;
   if (!has_arg && TransformerFromName(name, &t) && lex_.Peek() == '(') {
+    DepthGuard guard(depth_, kMaxDepth);
+    if (!guard.ok()) return Fail(start, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
     lex_.Accept('(');
     if (!ParseFieldExpr(out)) return Fail(lex_.pos(), "expected a field inside " + name + "(...)");
     if (!lex_.Accept(')')) return Fail(lex_.pos(), "expected ')' to close " + name + "(");

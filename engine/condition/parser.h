@@ -29,8 +29,8 @@
 // substitutes it (Falco's list expansion).
 //
 // Contract: Parse() never throws, allocates in proportion to the input, and
-// caps nesting at kMaxDepth (a deeper condition is an error, not a stack
-// overflow). Conditions longer than kMaxConditionBytes are rejected up front.
+// caps nesting at kMaxDepth levels, where each '(', 'not' and transformer
+// is one level (a deeper condition is an error, not a stack overflow). Conditions longer than kMaxConditionBytes are rejected up front.
 #pragma once
 
 #include <memory>

@@ -548,6 +548,17 @@ std::string SetNumber(std::string_view t, F assign) {
   std::string NAME(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {                  \
     return SetNumber(t, [&](int64_t v) { EXPR; });                                                     \
   }
+// evt.arg.mode is shown in octal ("04755"); a test gives it the same way.
+std::string SetArgMode(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  uint32_t mode = 0;
+  if (t.empty() || t.size() > 7) return "expected an octal mode such as 04755, got '" + std::string(t) + "'";
+  for (char ch : t) {
+    if (ch < '0' || ch > '7') return "expected an octal mode such as 04755, got '" + std::string(t) + "'";
+    mode = mode * 8 + static_cast<uint32_t>(ch - '0');
+  }
+  e.file.mode = mode;
+  return "";
+}
 VIGIL_NUM_SETTER(SetPpid, e.proc.ppid = static_cast<uint32_t>(v))
 VIGIL_NUM_SETTER(SetVpid, e.proc.vpid = static_cast<uint32_t>(v))
 VIGIL_NUM_SETTER(SetTid, e.proc.tid = static_cast<uint32_t>(v))
@@ -798,7 +809,7 @@ const std::vector<FieldDef>& AllFields() {
          GetEvtArg, nullptr, kArgUid},
         {"evt.arg.gid", T::kString, A::kNone, true, "setgid family: the gid (group name when known); chown: group.",
          GetEvtArg, nullptr, kArgGid},
-        {"evt.arg.mode", T::kString, A::kNone, true, "Mode argument in octal (open/creat/mkdir/chmod).", GetEvtArg, nullptr, kArgMode},
+        {"evt.arg.mode", T::kString, A::kNone, true, "Mode argument in octal (open/creat/mkdir/chmod).", GetEvtArg, SetArgMode, kArgMode},
         {"evt.arg.request", T::kString, A::kNone, true, "ptrace request name (PTRACE_ATTACH, ...).", GetEvtArg, SetPtraceReq, kArgRequest},
         {"evt.arg.cmd", T::kString, A::kNone, true, "bpf command name (BPF_PROG_LOAD, ...).", GetEvtArg, SetBpfCmd, kArgCmd},
         {"evt.arg.fd", T::kString, A::kNone, true, "File descriptor argument.", GetEvtArg, SetFdNum, kArgFd},
@@ -893,7 +904,7 @@ FieldSetter SetterFor(std::string_view name) {
       {"ns.user", SetNsUser}, {"ns.pid_level", SetPidnsLevel}, {"proc.memfd_name", SetArgName},
       {"fs.path.name", SetFdName}, {"fs.path.nameraw", SetFdNameRaw}, {"fs.path.target", SetTarget},
       {"fs.atime", SetAtime}, {"fs.mtime", SetMtime}, {"evt.rawtime", SetRawTime},
-      {"proc.is_exe_32bit", SetExe32},
+      {"proc.is_exe_32bit", SetExe32}, {"proc.pre_exec_name", SetArgName},
   };
   for (const auto& [n, s] : kSetters)
     if (name == n) return s;

@@ -4,14 +4,13 @@
 // dimension, or report the check that has none.
 #include "engine/policy/policy.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <charconv>
 #include <map>
 #include <set>
 
 #include "engine/condition/parser.h"
+#include "engine/fields/field_table.h"
 
 namespace vigil::policy {
 namespace {
@@ -318,26 +317,14 @@ const char* HookClassName(HookClass c) {
 }
 
 bool ParseCidr(const std::string& text, Cidr* out) {
-  std::string addr = text;
-  int len = -1;
-  if (auto slash = text.find('/'); slash != std::string::npos) {
-    addr = text.substr(0, slash);
-    std::string l = text.substr(slash + 1);
-    auto r = std::from_chars(l.data(), l.data() + l.size(), len);
-    if (l.empty() || r.ec != std::errc() || r.ptr != l.data() + l.size()) return false;
-  }
+  // One address syntax for rules and policy: the condition compiler's parser.
+  IpAddr ip;
+  uint16_t family = 0;
+  int len = 0;
+  if (!vigil::ParseCidr(text, &ip, &family, &len)) return false;
   Cidr c;
-  if (inet_pton(AF_INET, addr.c_str(), c.addr.data()) == 1) {
-    c.v6 = false;
-    if (len < 0) len = 32;
-    if (len > 32) return false;
-  } else if (inet_pton(AF_INET6, addr.c_str(), c.addr.data()) == 1) {
-    c.v6 = true;
-    if (len < 0) len = 128;
-    if (len > 128) return false;
-  } else {
-    return false;
-  }
+  c.v6 = family == 10;
+  c.addr = ip.bytes;
   c.prefix_len = static_cast<uint8_t>(len);
   // Zero host bits so equal networks compare equal.
   for (int bit = len; bit < 128; ++bit) c.addr[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));

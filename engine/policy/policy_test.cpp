@@ -3,6 +3,7 @@
 // dimensions, and the located error for everything the kernel cannot decide.
 #include <catch2/catch.hpp>
 
+#include "engine/fields/field_table.h"
 #include "engine/policy/policy.h"
 
 namespace vigil::policy {
@@ -211,6 +212,28 @@ TEST_CASE("ParseCidr", "[unit]") {
     if (row.ok) {
       CHECK(c.v6 == row.v6);
       CHECK(c.prefix_len == row.len);
+    }
+  }
+}
+
+// Issue 22: the policy compiler and the condition compiler had two address
+// parsers; an address in a rule must mean the same to both.
+TEST_CASE("ParseCidr accepts exactly what the condition compiler accepts", "[unit]") {
+  const char* texts[] = {"1.2.3.4",   "10.0.0.0/8", "::1",          "::1/128", "fd00::/8",        "::ffff:1.2.3.4",
+                         "0.0.0.0/0", "::/0",       "1.2.3.4/",     "1.2.3/8", "::/129",          "1.2.3.4/33",
+                         "x",         "",           "/8",           "1.2.3.4/-1", "1.2.3.4/ 8",   "10.0.0.0/8/8",
+                         " 1.2.3.4",  "1.2.3.4 ",   "fe80::1%eth0", "1.2.3.04"};
+  for (const char* t : texts) {
+    INFO(t);
+    Cidr c;
+    IpAddr ip;
+    uint16_t family = 0;
+    int len = 0;
+    const bool cond = vigil::ParseCidr(t, &ip, &family, &len);
+    REQUIRE(ParseCidr(t, &c) == cond);
+    if (cond) {
+      CHECK(c.v6 == (family == 10));
+      CHECK(c.prefix_len == len);
     }
   }
 }

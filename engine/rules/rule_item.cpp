@@ -78,7 +78,8 @@ bool RuleLoader::ReadKeys(const YAML::Node& item, const std::set<std::string>& k
       else r->output_src.Append(&r->output, "", Src(v));
     } else if (key == "priority") {
       std::string p;
-      if (Str(v, key, &p) && !ParsePriority(p, &r->priority))
+      if (!Str(v, key, &p)) ok = false;
+      else if (!ParsePriority(p, &r->priority))
         ok = Error(v, key, "expected one of emergency, alert, critical, error, warning, notice, informational, "
                            "debug; got '" + p + "'");
     } else if (key == "tags") ok &= StrList(v, key, &r->tags);
@@ -259,9 +260,13 @@ void LoadRuleItem(const YAML::Node& item, const std::shared_ptr<const FileText>&
                   std::unordered_map<std::string, std::size_t>* index, std::set<std::string>* defined_here,
                   Diagnostics* diags) {
   RuleLoader L(file, diags);
-  if (!L.Str(item["rule"], "rule", &L.name_)) return;
-  if (L.name_.empty()) {
-    L.Error(item, "rule", "expected a non-empty rule name");
+  const bool named = L.Str(item["rule"], "rule", &L.name_);
+  if (named && L.name_.empty()) L.Error(item, "rule", "expected a non-empty rule name");
+  if (!named || L.name_.empty()) {
+    // The item is not loaded, but its other keys are still checked, so one
+    // pass over the file shows every error.
+    RuleDef unused;
+    L.ReadKeys(item, kRuleKeys, &unused);
     return;
   }
   for (const auto& kv : item) {

@@ -2,6 +2,7 @@
 #include "engine/rules/rules_file.h"
 
 #include "engine/sigma/sigma.h"
+#include "engine/yaml_text.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -124,9 +125,16 @@ void FileLoader::Load() {
     // yaml-cpp's mark is 0-based; report it 1-based like every other location.
     SourceLoc loc{file_->path, static_cast<uint32_t>(e.mark.line + 1), static_cast<uint32_t>(e.mark.column + 1)};
     if (e.mark.is_null()) loc.line = loc.col = 0;
-    diags_->Error(loc, "", "", "", "invalid YAML: " + e.msg);
+    diags_->Error(loc, "", "", "", "invalid YAML: " + YamlErrorText(e));
     return;
   }
+  std::vector<DuplicateKey> dups;
+  FindDuplicateKeys(root, &dups);
+  for (const auto& d : dups)
+    diags_->Error({file_->path, static_cast<uint32_t>(d.at.line + 1), static_cast<uint32_t>(d.at.column + 1)}, "", "",
+                  "", "duplicate key '" + d.key + "' (first given at line " + std::to_string(d.first.line + 1) +
+                          "; YAML keeps only one)");
+  if (!dups.empty()) return;
   if (root.IsNull()) return;  // empty file
   if (sigma::IsSigmaDocument(root)) return sigma::LoadSigmaFile(file_, opts_, doc_, diags_);
   if (!root.IsSequence()) {
@@ -220,7 +228,12 @@ bool FileLoader::ParseOverride(const YAML::Node& item, const std::string& kind, 
 
 void FileLoader::LoadList(const YAML::Node& item) {
   std::string name;
-  if (!GetString(item["list"], "list", "", "list", &name)) return;
+  if (!GetString(item["list"], "list", "", "list", &name)) {
+    // Not loaded, but the items are still checked: every error in one pass.
+    std::vector<std::string> unused;
+    if (item["items"]) GetStringList(item["items"], "list", name, "items", &unused);
+    return;
+  }
   std::vector<std::string> items;
   bool append = false;
   if (item["append"] && !GetBool(item["append"], "list", name, "append", &append)) return;
@@ -260,7 +273,12 @@ void FileLoader::LoadList(const YAML::Node& item) {
 
 void FileLoader::LoadMacro(const YAML::Node& item) {
   std::string name;
-  if (!GetString(item["macro"], "macro", "", "macro", &name)) return;
+  if (!GetString(item["macro"], "macro", "", "macro", &name)) {
+    // Not loaded, but the condition is still checked: every error in one pass.
+    if (item["condition"] && !item["condition"].IsScalar())
+      Error(item["condition"], "macro", name, "condition", "expected a string");
+    return;
+  }
   bool append = false;
   if (item["append"] && !GetBool(item["append"], "macro", name, "append", &append)) return;
   std::map<std::string, std::string> ov;
@@ -324,6 +342,12 @@ void FileLoader::LoadRule(const YAML::Node& item) { LoadRuleItem(item, file_, do
 std::vector<std::string> ExpandRulesPaths(const std::vector<std::string>& paths, Diagnostics* diags) {
   std::vector<std::string> out;
   for (const auto& p : paths) {
+    // A NUL would cut the name short at the system call: another file or
+    // directory would be read.
+    if (p.find('\0') != std::string::npos) {
+      diags->Error({p, 0, 0}, "", "", "", "path contains a NUL byte");
+      continue;
+    }
     std::error_code ec;
     auto st = fs::status(p, ec);
     if (ec || !fs::exists(st)) {
@@ -337,6 +361,7 @@ std::vector<std::string> ExpandRulesPaths(const std::vector<std::string>& paths,
         if (e.is_regular_file(ec) && (ext == ".yaml" || ext == ".yml")) files.push_back(e.path().string());
       }
       std::sort(files.begin(), files.end());
+      if (files.empty()) diags->Warning({p, 0, 0}, "", "", "", "directory has no *.yaml or *.yml files: no rules from it");
       out.insert(out.end(), files.begin(), files.end());
     } else {
       out.push_back(p);
@@ -359,6 +384,19 @@ void LoadRulesText(const std::string& name, std::string text, RuleDocument* doc,
 RuleDocument LoadRulesFiles(const std::vector<std::string>& files, Diagnostics* diags, const LoadOptions& opts) {
   RuleDocument doc;
   for (const auto& f : files) {
+    if (f.find('\0') != std::string::npos) {  // see ExpandRulesPaths
+      diags->Error({f, 0, 0}, "", "", "", "path contains a NUL byte");
+      continue;
+    }
+    // Only regular files: a FIFO or a device (/dev/zero) would block or never end.
+    std::error_code ec;
+    const auto st = std::filesystem::status(f, ec);
+    if (!ec && st.type() != std::filesystem::file_type::regular) {
+      diags->Error({f, 0, 0}, "", "", "",
+                   st.type() == std::filesystem::file_type::directory ? "is a directory, expected a rules file"
+                                                                      : "not a regular file");
+      continue;
+    }
     std::ifstream in(f, std::ios::binary);
     if (!in) {
       diags->Error({f, 0, 0}, "", "", "", "cannot open file");

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -118,7 +119,9 @@ long LoadProg(uint32_t type, const std::vector<bpf_insn>& insns, const char* nam
   attr.insn_cnt = static_cast<uint32_t>(insns.size());
   attr.insns = reinterpret_cast<uint64_t>(insns.data());
   attr.license = reinterpret_cast<uint64_t>(kLicense);
-  std::strncpy(attr.prog_name, name, sizeof(attr.prog_name) - 1);
+  // attr is zeroed, so the name stays NUL-terminated (memcpy: GCC 12 at -O3
+  // flags strncpy's possible truncation).
+  std::memcpy(attr.prog_name, name, std::min(std::strlen(name), sizeof(attr.prog_name) - 1));
   long fd = Bpf(BPF_PROG_LOAD, &attr);
   return fd < 0 ? -errno : fd;
 }
@@ -673,6 +676,16 @@ std::string ContainerMetadataConnect(const Scratch& s) {
       return Fail(3, "connect should be ENETUNREACH");
     }
     return 0;
+  });
+}
+
+bool g_no_gcore = false;
+
+std::string TechniqueActions(const Scratch& s) {
+  g_no_gcore = access("/usr/bin/gcore", X_OK) != 0;
+  return InChild([&]() {
+    execl("/bin/sh", "sh", VIGIL_TECHNIQUE_ACTIONS, s.dir.c_str(), s.tag.c_str(), static_cast<char*>(nullptr));
+    return Fail(99, "execl technique_actions.sh");
   });
 }
 

@@ -78,6 +78,11 @@ std::string MemfdExec(const Scratch& s);
 std::string DevShmExec(const Scratch& s);
 std::string ReverseShellDup2(const Scratch& s);
 std::string MinerCommandLine(const Scratch& s);
+
+// --- issue 17 techniques: tests/e2e/technique_actions.sh DIR TAG, run as a whole ---
+std::string TechniqueActions(const Scratch& s);
+// Set by TechniqueActions when gdb's gcore is not installed (its step is skipped).
+extern bool g_no_gcore;
 std::string ConnectsInEmptyNetns(const Scratch& s);  // miner port, AF_PACKET
 std::string ContainerMetadataConnect(const Scratch& s);
 

@@ -38,7 +38,12 @@ unshare -m sh -eu -c '
 # --- a package built here, installed and purged with dpkg and apt
 say "local .deb install and purge"
 pkg=vigil-e2e-benign
-if dpkg -s "$pkg" >/dev/null 2>&1; then echo "benign: $pkg is already installed" >&2; exit 3; fi
+# The package exists only for this test: one found installed was left by an
+# interrupted run, and is removed rather than failing every run after it.
+if dpkg -s "$pkg" >/dev/null 2>&1; then
+  echo "benign: $pkg left installed by an interrupted run: purging it first" >&2
+  dpkg --purge "$pkg" >/dev/null
+fi
 mkdir -p deb/DEBIAN deb/usr/share/doc/$pkg
 printf 'Package: %s\nVersion: 1.0\nArchitecture: all\nMaintainer: vigil e2e <e2e@localhost>\nDescription: vigil e2e benign workload\n' \
   "$pkg" > deb/DEBIAN/control

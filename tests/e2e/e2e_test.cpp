@@ -91,6 +91,7 @@ const std::vector<Step> kSteps = {
     {"miner command line", MinerCommandLine},
     {"miner port, AF_PACKET in empty netns", ConnectsInEmptyNetns},
     {"container: metadata connect in empty netns", ContainerMetadataConnect},
+    {"issue 17 techniques (technique_actions.sh)", TechniqueActions},
 };
 
 const std::vector<Expect> kExpected = {
@@ -151,6 +152,53 @@ const std::vector<Expect> kExpected = {
     // counted dup/dup2/dup3 as socket events.
     {"Reverse Shell", "Critical", {{"fd.rip", "127.0.0.1"}}},
     {"Cloud Metadata Service Contacted From Container", "Warning", {{"fd.rip", "169.254.169.254"}}, true},
+    // issue 17 (tests/e2e/technique_actions.sh): execution
+    {"Remote Script Piped to Shell", "Warning", {{"proc.pcmdline", "curl -fsS"}, {"proc.pcmdline", "e2e-{tag}.sh | sh"}}},
+    {"Remote Script Piped to Shell", "Warning", {{"proc.pcmdline", "wget -q"}, {"proc.pcmdline", "e2e-{tag}.sh | bash"}}},
+    {"Decoded Payload Piped to Shell", "Warning", {{"proc.pcmdline", "e2e-{tag}; echo dHJ1ZQo= | base64 -d | sh"}}},
+    {"Interactive Shell Spawned by Interpreter", "Warning", {{"proc.pre_exec_name", "python3"}}},
+    {"Interactive Shell Spawned by Interpreter", "Warning", {{"proc.pre_exec_name", "perl"}}},
+    {"Interactive Shell Spawned by Interpreter", "Warning", {{"proc.aname[2]", "awk"}}},
+    {"Shell Spawned Under script", "Notice", {{"proc.pname", "script"}}},
+    {"Reverse Shell Command Line", "Critical", {{"proc.cmdline", "/dev/tcp/127.0.0.1/4444 0>&1 # e2e-{tag}"}}},
+    {"Reverse Shell Command Line", "Critical", {{"proc.cmdline", "busybox nc 127.0.0.1 4444 -e /bin/sh"}}},
+    {"Reverse Shell Command Line", "Critical", {{"proc.cmdline", "os.dup2(s.fileno(),0)"}, {"proc.cmdline", "e2e-{tag}"}}},
+    {"Reverse Shell Command Line", "Critical", {{"proc.cmdline", "mkfifo f-{tag}"}}},
+    {"Reverse Shell Command Line", "Critical", {{"proc.cmdline", "exec:/bin/sh,pty,stderr # e2e-{tag}"}}},
+    {"Reverse Shell", "Critical", {{"proc.cmdline", "busybox nc 127.0.0.1 4444 -e /bin/sh"}}},
+    {"Reverse Shell", "Critical", {{"proc.cmdline", "bash -i"}, {"fd.rport", "4444"}}},
+    // command and control
+    {"Network Connection From Shell", "Notice", {{"fd.rip", "192.0.2.7"}, {"proc.cmdline", "e2e-{tag}"}}},
+    {"Interpreter Connection to Non-Standard Port", "Notice", {{"fd.rip", "192.0.2.7"}, {"proc.name", "python3"}}},
+    {"Tunneling Tool Run", "Warning", {{"proc.cmdline", "client 192.0.2.7:8000 R:socks e2e-{tag}"}}},
+    {"Tunneling Tool Run", "Warning", {{"proc.cmdline", "-R 2222:localhost:22 e2e-{tag}@192.0.2.7"}}},
+    // persistence
+    {"Crontab Edited", "Notice", {{"proc.cmdline", "{dir}/e2e-{tag}.cron"}}},
+    {"Systemd Unit Linked From Outside Unit Directories", "Warning",
+     {{"fs.path.target", "/etc/systemd/system/e2e-{tag}.service"}}},
+    {"Systemd Unit Linked From Outside Unit Directories", "Warning", {{"proc.cmdline", "link /opt/e2e-{tag}.service"}}},
+    {"Shell Configuration File Modified", "Warning", {{"fd.name", "/root/.bashrc"}}},
+    {"PAM Configuration or Module Modified", "Warning", {{"fd.name", "/etc/pam.d/e2e-{tag}"}}},
+    {"Root Certificate Added to Trust Store", "Warning", {{"fd.name", "/usr/local/share/ca-certificates/e2e-{tag}.crt"}}},
+    // evasion
+    {"Shell History Cleared", "Warning", {{"fd.name", "/root/.bash_history"}, {"proc.name", "truncate"}}},
+    {"Shell History Cleared", "Warning", {{"fs.path.target", "/root/.bash_history"}, {"proc.name", "ln"}}},
+    {"Log File Cleared", "Warning", {{"fd.name", "/var/log/e2e-{tag}.log"}, {"proc.name", "truncate"}}},
+    {"Log File Cleared", "Warning", {{"fd.name", "/var/mail/e2e-{tag}"}}},
+    {"Setuid or Setgid Bit Set", "Warning", {{"fd.name", "{dir}/sgid-{tag}"}, {"evt.arg.mode", "2755"}}},
+    {"File Shredded", "Warning", {{"proc.cmdline", "shred-{tag}.log"}}},
+    {"ASLR Disabled", "Warning", {{"fd.name", "/proc/sys/kernel/randomize_va_space"}}},
+    {"ASLR Disabled", "Warning", {{"proc.cmdline", "-R /bin/echo e2e-{tag}"}}},
+    {"Security Logging or Firewall Disabled", "Warning", {{"proc.cmdline", "iptables -F"}}},
+    {"Security Logging or Firewall Disabled", "Warning", {{"proc.cmdline", "nft flush ruleset"}}},
+    {"Security Logging or Firewall Disabled", "Warning", {{"proc.cmdline", "auditctl -D"}}},
+    {"Security Logging or Firewall Disabled", "Warning", {{"proc.cmdline", "stop auditd e2e-{tag}"}}},
+    {"Kernel Module Load Tool Run", "Warning", {{"proc.cmdline", "{dir}/e2e-{tag}.ko"}}},
+    {"Kernel Module File Opened", "Notice", {{"fd.name", "{dir}/e2e-{tag}.ko"}}},
+    // credential access
+    {"Process Memory Read From Another Process", "Warning", {{"fd.name", "/maps"}, {"proc.cmdline", "e2e-{tag}"}}},
+    {"Process Memory Read From Another Process", "Warning", {{"fd.name", "/mem"}, {"proc.cmdline", "e2e-{tag}"}}},
+    {"Process Memory Dump Tool Run", "Warning", {{"proc.cmdline", "gcore -o {dir}/core-{tag}"}}, false, &g_no_gcore},
 };
 
 std::string Describe(const SeenAlert& a) {

@@ -10,7 +10,7 @@ build_dir=${1:-build-fuzz}
 seconds=${FUZZ_SECONDS:-60}
 # shellcheck source=scripts/ccache.sh
 . scripts/ccache.sh
-cmake -S . -B "$build_dir" -G Ninja "${CCACHE_ARGS[@]}" -DVIGIL_FUZZ=ON -DVIGIL_SANITIZE=ON \
+cmake -S . -B "$build_dir" -G Ninja "${CCACHE_ARGS[@]}" -DVIGIL_FUZZ=ON -DVIGIL_SANITIZE=ON -DVIGIL_WERROR=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
 targets=$(sed -n 's/^vigil_fuzzer(\([a-z0-9_]*\).*/\1/p' tests/fuzz/CMakeLists.txt)
 if [ -z "$targets" ]; then

@@ -114,6 +114,26 @@ TEST_CASE("overrides apply after the file, -r replaces rules.paths", "[unit]") {
   auto bad = vigil::agent::LoadAgentConfig(f.path, {"outputs.file.enabled"}, {});
   CHECK_FALSE(bad.ok());
   CHECK(AnyContains(bad.errors, "-o outputs.file.enabled"));
+  // Issue 24 item 12: the prefix was printed twice ("-o x: -o x: ...").
+  REQUIRE(bad.errors.size() == 1);
+  CHECK(bad.errors[0] == "-o outputs.file.enabled: expected key=value (e.g. -o outputs.kafka.topic=alerts)");
+}
+
+// Issue 24 item 12: a bad -o value was attributed to "built-in defaults" (or
+// to the file), and a deeply nested file said only "bad file".
+TEST_CASE("bad values from -o are attributed to the command line; deep nesting is named", "[unit]") {
+  auto none = vigil::agent::LoadAgentConfig("", {"capture.ringbuf_mb=abc", "metrics.enabled=maybe"}, {});
+  CHECK_FALSE(none.ok());
+  CHECK(AnyContains(none.errors, "-o (command line): capture.ringbuf_mb: expected an integer"));
+  CHECK(AnyContains(none.errors, "-o (command line): metrics.enabled: expected true or false"));
+  TempFile f("capture:\n  ringbuf_mb: 8\n");
+  auto file = vigil::agent::LoadAgentConfig(f.path, {"capture.ringbuf_mb=3"}, {});
+  CHECK(AnyContains(file.errors, "-o (command line): capture.ringbuf_mb: expected a power of two"));
+  TempFile deep("a: " + std::string(100000, '['));
+  auto nested = vigil::agent::LoadAgentConfig(deep.path, {}, {});
+  REQUIRE(nested.errors.size() == 1);
+  CHECK(nested.errors[0].find("invalid YAML: nested") != std::string::npos);
+  CHECK(nested.errors[0].find("more than the YAML parser accepts") != std::string::npos);
 }
 
 TEST_CASE("a missing -c file is an error; no file at all means the built-in defaults", "[unit]") {
@@ -178,4 +198,49 @@ TEST_CASE("sigma.fields maps Sigma fields to vigil fields; a bad one is a locate
   TempFile not_map("sigma:\n  fields: [a, b]\n");
   auto n = vigil::agent::LoadAgentConfig(not_map.path, {}, {});
   CHECK(AnyContains(n.errors, not_map.path + ":2:11: sigma.fields: expected a map"));
+}
+
+// Issue 24 item 11: a duplicate key was first-wins without a word, and a
+// reload said only "output settings changed".
+TEST_CASE("a key given twice in the configuration is an error", "[unit]") {
+  TempFile f("capture:\n  ringbuf_mb: 8\n  ringbuf_mb: 64\nstats_interval_s: 5\n");
+  auto r = vigil::agent::LoadAgentConfig(f.path, {}, {});
+  REQUIRE(r.errors.size() == 1);
+  CHECK(r.errors[0] == f.path + ":3:3: duplicate key 'ringbuf_mb' (first given at line 2; YAML keeps only one)");
+}
+
+TEST_CASE("RestartOnlyChanges names each changed key a reload cannot apply", "[unit]") {
+  vigil::agent::AgentConfig a, b;
+  CHECK(vigil::agent::RestartOnlyChanges(a, b).empty());
+  b.rules_paths = {"/other"};  // applied by the reload itself
+  b.stats_interval_s = 5;
+  CHECK(vigil::agent::RestartOnlyChanges(a, b).empty());
+  b.outputs.file.format = vigil::outputs::Format::kOcsf;
+  b.metrics_port = 1;
+  b.capture.ringbuf_bytes = 1u << 20;
+  b.outputs.kafka.properties["acks"] = "1";
+  b.degrade_to_kill = true;
+  CHECK(vigil::agent::RestartOnlyChanges(a, b) ==
+        std::vector<std::string>{"outputs.file.format", "outputs.kafka.properties", "capture.ringbuf_mb",
+                                 "enforcement.degrade", "metrics.listen"});
+}
+
+TEST_CASE("throttle: settings and their located errors", "[unit]") {
+  TempFile good("throttle:\n  enabled: false\n  rate_per_s: 0.5\n  burst: 3\n  summary_interval_s: 30\n");
+  auto r = vigil::agent::LoadAgentConfig(good.path, {}, {});
+  REQUIRE(r.ok());
+  CHECK_FALSE(r.config.throttle.enabled);
+  CHECK(r.config.throttle.rate_per_s == 0.5);
+  CHECK(r.config.throttle.burst == 3);
+  CHECK(r.config.throttle.summary_interval == std::chrono::seconds(30));
+  auto defaults = vigil::agent::LoadAgentConfig("", {}, {});
+  CHECK(defaults.config.throttle.enabled);  // on by default
+  TempFile bad("throttle:\n  enabled: maybe\n  rate_per_s: fast\n  burst: 0\n  summary_interval_s: 99999\n  x: 1\n");
+  auto b = vigil::agent::LoadAgentConfig(bad.path, {}, {});
+  CHECK(b.errors.size() == 4);
+  CHECK(AnyContains(b.errors, ":2:12: throttle.enabled: expected true or false"));
+  CHECK(AnyContains(b.errors, ":3:15: throttle.rate_per_s: expected a number"));
+  CHECK(AnyContains(b.errors, ":4:10: throttle.burst: expected an integer from 1 to 1000000"));
+  CHECK(AnyContains(b.errors, "throttle.summary_interval_s: expected an integer from 1 to 3600"));
+  CHECK(AnyContains(b.warnings, "unknown key 'throttle.x'"));
 }

@@ -307,6 +307,7 @@ TEST_CASE("parse errors say what was expected and where", "[unit]") {
       {"proc.name = a b", "expected 'and', 'or' or the end", 14},
       {"tolower(proc.name = a", "expected ')' to close tolower(", 18},
       {std::string(10000, '(') + "proc.name = a" + std::string(10000, ')'), "nesting deeper than", 0},
+      {std::string(201, '(') + "proc.name = a" + std::string(201, ')'), "nesting deeper than 200 levels", 200},
       {std::string(1 << 20, ' ') + "proc.name = a", "the limit is", 0},
   };
   for (const auto& row : rows) {
@@ -316,6 +317,21 @@ TEST_CASE("parse errors say what was expected and where", "[unit]") {
     CHECK_THAT(c.error, Catch::Contains(row.message));
     if (row.offset) CHECK(c.error_offset == row.offset);
   }
+}
+
+// Issue 24 item 12: 198 parentheses were refused as "deeper than 200": every
+// '(' counted twice. The limit is in the author's terms now.
+TEST_CASE("nesting: 200 levels of '(', 'not' and transformers compile, 201 do not", "[unit]") {
+  auto parens = [](int n) { return std::string(n, '(') + "proc.name = a" + std::string(n, ')'); };
+  CHECK(CompileText(parens(198)).check != nullptr);
+  CHECK(CompileText(parens(200)).check != nullptr);
+  CHECK(CompileText(parens(201)).check == nullptr);
+  std::string nots;
+  for (int i = 0; i < 200; ++i) nots += "not ";
+  CHECK(CompileText(nots + "proc.name = a").check != nullptr);
+  CHECK_THAT(CompileText("not " + nots + "proc.name = a").error, Catch::Contains("nesting deeper than 200 levels"));
+  CHECK(CompileText(std::string(100, '(') + nots.substr(0, 400) + "proc.name = a" + std::string(100, ')')).check !=
+        nullptr);
 }
 
 TEST_CASE("compile errors: unknown fields, types, regexes, macros, lists", "[unit]") {

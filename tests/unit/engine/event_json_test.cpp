@@ -291,8 +291,10 @@ TEST_CASE("event JSON errors name the key", "[unit]") {
     const char* expect;
   };
   const Case cases[] = {
-      {"{", "syntax"},
+      {"{", "not valid JSON at byte 2: syntax error while parsing object key - unexpected end of input"},
       {"[1]", "not a JSON object"},
+      // Issue 24 item 12: invalid UTF-8 said only "syntax error".
+      {"{\"evt.type\": \"\xff\xfe\"}", "not valid JSON at byte 15: syntax error while parsing value - invalid string: ill-formed UTF-8 byte"},
       {R"({"proc.name":"x"})", "evt.type"},
       {R"({"evt.type":"nosuch"})", "unknown event type 'nosuch'"},
       {R"({"evt.type":"execve","proc.pid":"12"})", "proc.pid"},

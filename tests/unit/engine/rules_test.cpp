@@ -4,6 +4,8 @@
 // runner; replay.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -287,6 +289,25 @@ TEST_CASE("files and directories load in order", "[unit]") {
   fs::remove(rule);
 }
 
+// Issue 24 item 12: a path with a NUL byte read another file (the name cut at
+// the NUL) or, when that was a directory, said "larger than 16777216 bytes";
+// a FIFO or /dev/zero would block or never end.
+TEST_CASE("rules paths: NUL bytes, FIFOs and devices are located errors", "[unit]") {
+  namespace fs = std::filesystem;
+  fs::path fifo = fs::temp_directory_path() / ("vigil_rules_fifo_" + std::to_string(::getpid()));
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const std::string with_nul = std::string("/tmp\0/x.yaml", 13);
+  Diagnostics diags;
+  auto eng = RuleEngine::Load({with_nul, fifo.string(), "/dev/zero"}, &diags, vigil::HostInfo{});
+  const std::string text = diags.ToString();
+  INFO(text);
+  CHECK(diags.ErrorCount() == 3);
+  CHECK_THAT(text, Catch::Contains("error: path contains a NUL byte"));
+  CHECK_THAT(text, Catch::Contains(fifo.string() + ": error: not a regular file"));
+  CHECK_THAT(text, Catch::Contains("/dev/zero: error: not a regular file"));
+  fs::remove(fifo);
+}
+
 TEST_CASE("warnings: unused macros and lists, all event types, unknown keys", "[unit]") {
   auto l = Load({{"w.yaml", R"(
 - list: never_used
@@ -477,6 +498,41 @@ TEST_CASE("vigil extensions: action validation and tests: runner", "[unit]") {
   CHECK_THAT(all, Catch::Contains("u.yaml:9:15: error: rule 'r': tests: expected 'expect: match' or 'expect: no_match'"));
 }
 
+TEST_CASE("inline tests set evt.arg.mode in octal and proc.pre_exec_name on an exec", "[unit]") {
+  // Issue 17: the setgid-only regression test (02755) and the perl-exec shell test needed both.
+  auto l = Load({{"m.yaml", R"(
+- macro: spawned_process
+  condition: (evt.type in (execve, execveat) and evt.rawres = 0)
+- rule: r
+  desc: d
+  condition: evt.type = fchmodat and evt.arg.mode glob "0[2-7]???"
+  output: o
+  priority: info
+  tests:
+    - {name: setgid, event: {evt.type: fchmodat, evt.arg.mode: "02755"}, expect: match}
+    - {name: sticky, event: {evt.type: fchmodat, evt.arg.mode: "01777"}, expect: no_match}
+    - {name: not octal, event: {evt.type: fchmodat, evt.arg.mode: "0x1ed"}, expect: match}
+    - {name: too long, event: {evt.type: fchmodat, evt.arg.mode: "012345670"}, expect: match}
+- rule: s
+  desc: d
+  condition: spawned_process and proc.pre_exec_name = perl
+  output: o
+  priority: info
+  tests:
+    - {name: perl exec, event: {evt.type: execve, proc.pre_exec_name: perl}, expect: match}
+    - {name: python exec, event: {evt.type: execve, proc.pre_exec_name: python3}, expect: no_match}
+    - {name: not an exec, event: {evt.type: openat, proc.pre_exec_name: perl}, expect: no_match}
+)"}});
+  INFO(l->diags.ToString());
+  REQUIRE(l->diags.ErrorCount() == 0);
+  auto report = vigil::RunRuleTests(*l->engine);
+  REQUIRE(report.results.size() == 7);
+  CHECK(report.passed == 5);
+  CHECK(report.failed == 2);
+  CHECK(report.results[2].detail == "field 'evt.arg.mode': expected an octal mode such as 04755, got '0x1ed'");
+  CHECK(report.results[3].detail == "field 'evt.arg.mode': expected an octal mode such as 04755, got '012345670'");
+}
+
 TEST_CASE("proc.is_vigil_self: the live agent's own process, never a recorded or unknown one", "[unit]") {
   const char* rule = R"(
 - rule: not vigil
@@ -577,6 +633,30 @@ TEST_CASE("replay: recorded JSON lines in, the live sensor's alerts out", "[unit
   CHECK(alerts[0].output == "shell bash parent=sshd image=<NA> pid=100");
   CHECK(alerts[0].process.parent_name == "sshd");  // ancestors travel in the line
   CHECK(alerts[0].uuid != alerts[1].uuid);
+}
+
+// Issue 24 item 14: a 200 MB line was read whole (2.5 GB RSS). A line over
+// the cap is a located bad line, the lines around it still replay, and a last
+// line without a newline is still read.
+TEST_CASE("replay: an over-long line is a located bad line, not held whole", "[unit]") {
+  auto l = Load({{"a.yaml", std::string("- list: shell_binaries\n  items: [bash]\n") + kRuleHead}});
+  REQUIRE(l->diags.ErrorCount() == 0);
+  OwnedAncestors anc;
+  std::string event;
+  vigil::AppendEventJson(vigil::testing::MakeExec(&anc), &event);
+  std::string text = event + "\n{\"evt.type\": \"" + std::string(vigil::kMaxReplayLineBytes + 10, 'x') + "\"}\n" + event;
+  std::istringstream in(text);
+  std::vector<std::string> bad;
+  std::size_t alerts = 0;
+  auto stats = vigil::Replay(
+      in, *l->engine, [&](const vigil::Alert&) { ++alerts; },
+      [&](uint64_t n, const std::string& m) { bad.push_back(std::to_string(n) + ": " + m); });
+  CHECK(stats.lines == 3);
+  CHECK(stats.events == 2);
+  CHECK(alerts == 2);
+  REQUIRE(bad.size() == 1);
+  CHECK(bad[0] == "2: line of " + std::to_string(vigil::kMaxReplayLineBytes + 26) +
+                      " bytes, longer than the 1048576 an event can take: skipped");
 }
 
 // Issue 24 item 4: macro and list expansion was unbounded: 40 self-doubling

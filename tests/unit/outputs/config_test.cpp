@@ -192,6 +192,7 @@ TEST_CASE("CheckOutputs reports sink paths that cannot be created, creating noth
   cfg.file.enabled = true;
   cfg.file.path = dir + "/log/vigil/alerts.json";  // missing: would be created
   cfg.kafka.enabled = true;
+  cfg.kafka.brokers = "127.0.0.1:9092";
   cfg.kafka.spool_dir = dir + "/lib/spool";
   CHECK(out::CheckOutputs(cfg).empty());
   CHECK_FALSE(std::filesystem::exists(dir + "/log"));  // nothing created
@@ -203,5 +204,18 @@ TEST_CASE("CheckOutputs reports sink paths that cannot be created, creating noth
   CHECK(problems[0] == "outputs.file.path: " + dir + "/file/alerts.json: cannot be created: " + dir +
                            "/file is not a directory");
   CHECK(problems[1] == "outputs.kafka.spool_dir: spool: refusing " + dir + "/file: not a directory");
+  // Issue 24 item 10: what librdkafka refuses, `run` refused and --dry-run did not.
+  cfg.file.enabled = false;
+  cfg.kafka.spool_dir = dir + "/lib/spool";
+  cfg.kafka.properties = {{"no.such.property", "1"}};
+  problems = out::CheckOutputs(cfg);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].find("outputs.kafka: kafka: property 'no.such.property'") == 0);
+  cfg.kafka.properties = {{"message.timeout.ms", "1"}};
+  problems = out::CheckOutputs(cfg);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].find("`message.timeout.ms` must be greater than `linger.ms`") != std::string::npos);
+  cfg.kafka.brokers.clear();
+  CHECK(out::CheckOutputs(cfg).size() == 1);
   std::filesystem::remove_all(dir);
 }

