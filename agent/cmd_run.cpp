@@ -29,7 +29,10 @@
 #include "bpf/enforce/self_protect.h"
 #include "bpf/sensor.h"
 #include "engine/policy/policy.h"
+#include "agent/container_hold.h"
 #include "engine/rule_engine.h"
+#include "engine/state/container_meta.h"
+#include "runtime/container_watcher.h"
 #include "outputs/fanout.h"
 #include "outputs/outputs.h"
 
@@ -199,6 +202,46 @@ MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor* sensor, co
   return m;
 }
 
+struct Containers {
+  std::shared_ptr<ContainerMetaCache> cache;
+  std::unique_ptr<runtime::ContainerWatcher> watcher;
+};
+
+Containers StartContainers(const ContainersConfig& cc) {
+  Containers c;
+  if (!cc.enabled) {
+    spdlog::info("containers: metadata disabled (containers.enabled: false); container fields beyond the id are <NA>");
+    return c;
+  }
+  runtime::ContainerWatcherOptions wo;
+  if (!cc.docker_socket.empty()) wo.runtimes.push_back({"docker", cc.docker_socket});
+  if (!cc.podman_socket.empty()) wo.runtimes.push_back({"podman", cc.podman_socket});
+  if (wo.runtimes.empty()) {
+    spdlog::info("containers: no runtime socket configured; container fields beyond the id are <NA>");
+    return c;
+  }
+  wo.timeout = std::chrono::milliseconds(cc.timeout_ms);
+  wo.list_interval = std::chrono::milliseconds(cc.list_interval_ms);
+  c.cache = std::make_shared<ContainerMetaCache>(static_cast<std::size_t>(cc.cache_size));
+  c.watcher = std::make_unique<runtime::ContainerWatcher>(c.cache, wo);
+  c.watcher->Start();
+  return c;
+}
+
+void AddContainerMetrics(const Containers& c, const ContainerHoldStats& h, MetricsSnapshot* m) {
+  if (!c.cache) return;
+  const ContainerMetaStats s = c.cache->Stats();
+  m->container_meta = {{"size", s.size},         {"ready", s.ready},       {"lookups", s.lookups},
+                       {"hits", s.hits},         {"requests", s.requests}, {"queue_drops", s.queue_drops},
+                       {"fetched", s.fetched},   {"failed", s.failed},     {"evictions", s.evictions},
+                       {"erased", s.erased},     {"held", h.held},         {"held_timeouts", h.timeouts},
+                       {"held_drops", h.drops}};
+  for (const auto& r : c.watcher->Stats().runtimes) {
+    m->container_runtime_up.emplace_back(r.socket, r.reachable ? 1 : 0);
+    m->container_runtime_errors.emplace_back(r.socket, r.errors);
+  }
+}
+
 int Run(const RunOptions& o) {
   InstallSignalHandlers();
   auto loaded = LoadAll(o);
@@ -221,6 +264,11 @@ int Run(const RunOptions& o) {
   if (fanout.size() == 0) spdlog::warn("outputs: no sink is enabled; alerts are counted but go nowhere");
   fanout.Start();
 
+  // Container metadata: the watcher thread asks the runtimes; the sensor
+  // attaches what it has to each event; ContainerHold delays a new
+  // container's first events until it arrives (or hold_ms passes).
+  auto containers = StartContainers(loaded->config.containers);
+  loaded->config.capture.containers = containers.cache;
   std::string error;
   auto sensor = capture::Sensor::Open(loaded->config.capture, &error);
   if (sensor) {
@@ -395,12 +443,8 @@ int Run(const RunOptions& o) {
       fanout.Submit(std::move(a));
     }
   };
-  auto on_event = [&](const Event& ev) {
-    ++hot.events;
-    ++hot.by_type[static_cast<std::size_t>(ev.type)];
-    if (heartbeat && ev.proc.pid == self_pid && (ev.type == EventType::openat || ev.type == EventType::open) &&
-        heartbeat->OnEvent(ev.file.path))
-      return;
+  ContainerHold hold(containers.cache, std::chrono::milliseconds(loaded->config.containers.hold_ms), 16384);
+  auto evaluate = [&](const Event& ev) {
     if (ev.type == EventType::bpf && self_monitor.ForeignAccess(ev, self_pid)) self_access_alert(ev);
     engine->Match(ev, &fired);
     std::string enforced;
@@ -421,6 +465,14 @@ int Run(const RunOptions& o) {
       fanout.Submit(std::move(alert));
       ++hot.alerts;
     }
+  };
+  auto on_event = [&](const Event& ev) {
+    ++hot.events;
+    ++hot.by_type[static_cast<std::size_t>(ev.type)];
+    if (heartbeat && ev.proc.pid == self_pid && (ev.type == EventType::openat || ev.type == EventType::open) &&
+        heartbeat->OnEvent(ev.file.path))
+      return;
+    if (!hold.MaybeHold(ev)) evaluate(ev);
   };
 
   if (heartbeat) heartbeat->Start();
@@ -475,9 +527,10 @@ int Run(const RunOptions& o) {
     }
     int n = 0;
     if (sensor)
-      n = sensor->Poll(100, on_event);
+      n = sensor->Poll(hold.empty() ? 100 : 10, on_event);
     else
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    hold.Release(evaluate);
     if (n < 0 && n != -EINTR) {
       spdlog::error("capture: ring buffer poll failed: {}", std::strerror(-n));
       rc = 1;
@@ -544,7 +597,9 @@ int Run(const RunOptions& o) {
       next_integrity = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (metrics && std::chrono::steady_clock::now() >= next_publish) {
-      metrics->Publish(Snapshot(hot, sensor.get(), fanout, *engine, enforcer.get()));
+      MetricsSnapshot snap = Snapshot(hot, sensor.get(), fanout, *engine, enforcer.get());
+      AddContainerMetrics(containers, hold.stats(), &snap);
+      metrics->Publish(std::move(snap));
       next_publish = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
     if (loaded->config.stats_interval_s > 0 && std::chrono::steady_clock::now() >= next_stats) {
@@ -553,6 +608,8 @@ int Run(const RunOptions& o) {
     }
   }
   Notify("STOPPING=1");
+  hold.Release(evaluate, /*all=*/true);
+  if (containers.watcher) containers.watcher->Stop();
   if (heartbeat) heartbeat->Stop();
   for (auto& a : loss_monitor.Flush()) submit_self(std::move(a));
   submit_summaries(throttle.Flush(std::chrono::steady_clock::now(), /*all=*/true));

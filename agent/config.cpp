@@ -265,6 +265,42 @@ std::optional<std::string> ReadConfigText(const std::string& file, std::string* 
   return err;
 }
 
+void ParseContainers(const YAML::Node& m, const std::string& source, AgentConfig* c, ConfigLoad* r) {
+  if (!m || m.IsNull()) return;
+  if (!m.IsMap()) {
+    r->errors.push_back(Where(source, m) + ": containers: expected a map");
+    return;
+  }
+  ContainersConfig& cc = c->containers;
+  for (const auto& kv : m) {
+    const auto key = kv.first.Scalar();
+    const auto& v = kv.second;
+    const std::string name = "containers." + key;
+    long n = 0;
+    if (key == "enabled") {
+      const std::string t = v.IsScalar() ? v.Scalar() : "";
+      if (t == "true" || t == "false") cc.enabled = t == "true";
+      else r->errors.push_back(Where(source, v) + ": containers.enabled: expected true or false");
+    } else if (key == "docker_socket" || key == "podman_socket") {
+      if (!v.IsScalar() && !v.IsNull()) {
+        r->errors.push_back(Where(source, v) + ": " + name + ": expected a unix socket path, or \"\" for none");
+        continue;
+      }
+      (key == "docker_socket" ? cc.docker_socket : cc.podman_socket) = v.IsNull() ? "" : v.Scalar();
+    } else if (key == "timeout_ms") {
+      if (ReadInt(v, name, source, 10, 60000, &n, &r->errors)) cc.timeout_ms = static_cast<int>(n);
+    } else if (key == "list_interval_ms") {
+      if (ReadInt(v, name, source, 100, 3600000, &n, &r->errors)) cc.list_interval_ms = static_cast<int>(n);
+    } else if (key == "cache_size") {
+      if (ReadInt(v, name, source, 16, 1 << 20, &n, &r->errors)) cc.cache_size = static_cast<int>(n);
+    } else if (key == "hold_ms") {
+      if (ReadInt(v, name, source, 0, 5000, &n, &r->errors)) cc.hold_ms = static_cast<int>(n);
+    } else {
+      r->warnings.push_back(Where(source, kv.first) + ": unknown key '" + name + "' (ignored)");
+    }
+  }
+}
+
 // sigma.fields: {SigmaField: vigil.field}, over the built-in mapping (docs/sigma.md).
 void ParseSigma(const YAML::Node& sg, const std::string& source, AgentConfig* c, ConfigLoad* r) {
   if (!sg || sg.IsNull()) return;
@@ -353,8 +389,8 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
     if (auto err = outputs::ApplyOverride(root, o)) r.errors.push_back(*err);
   }
 
-  static const std::set<std::string> kKnown = {"rules", "outputs", "capture", "metrics", "enforcement",
-                                                "stats_interval_s", "sigma", "throttle"};
+  static const std::set<std::string> kKnown = {"rules",   "outputs",          "capture", "metrics", "enforcement",
+                                               "containers", "stats_interval_s", "sigma",   "throttle"};
   for (const auto& kv : root) {
     const auto key = kv.first.Scalar();
     if (!kKnown.count(key)) r.warnings.push_back(Where(c.source, kv.first) + ": unknown key '" + key + "' (ignored)");
@@ -364,6 +400,7 @@ ConfigLoad LoadAgentConfig(const std::string& path, const std::vector<std::strin
   ParseCapture(doc["capture"], c.source, &c, &r);
   ParseMetrics(doc["metrics"], c.source, &c, &r);
   ParseEnforcement(doc["enforcement"], c.source, &c, &r);
+  ParseContainers(doc["containers"], c.source, &c, &r);
   ParseSigma(doc["sigma"], c.source, &c, &r);
   ParseThrottle(doc["throttle"], c.source, &c, &r);
   if (const YAML::Node n = doc["stats_interval_s"]; n) {

@@ -8,6 +8,8 @@
 //   capture.process_table_size  processes tracked at most
 //   capture.bpf_build           auto | typed | compat | legacy (which BPF build to load)
 //   enforcement.degrade         what a `deny` rule becomes where the kernel cannot deny: alert | kill
+//   containers.*                runtime metadata (docs/configuration.md): enabled, docker_socket,
+//                               podman_socket, timeout_ms, list_interval_ms, cache_size, hold_ms
 //   sigma.fields                Sigma field -> vigil field, over the built-in table (docs/sigma.md)
 //   stats_interval_s            how often counters are logged (0 = never)
 //   throttle.*                  per-rule, per-program alert throttling (agent/alert_throttle.h)
@@ -42,6 +44,18 @@ inline constexpr const char* kDefaultConfigPath = "/etc/vigil/vigil.yaml";
 // A configuration file larger than this is refused (vigil.yaml is a few KiB).
 inline constexpr uint64_t kMaxConfigBytes = 1u << 20;
 
+// containers: where the runtimes' APIs are, and how long an event of a new
+// container may wait for its metadata before rules see it without.
+struct ContainersConfig {
+  bool enabled = true;
+  std::string docker_socket = "/var/run/docker.sock";      // "" = do not ask dockerd
+  std::string podman_socket = "/run/podman/podman.sock";   // "" = do not ask podman's service
+  int timeout_ms = 1000;
+  int list_interval_ms = 2000;
+  int cache_size = 4096;
+  int hold_ms = 300;  // 0 = never hold
+};
+
 struct AgentConfig {
   std::string source;  // the file read, or "built-in defaults"
   std::vector<std::string> rules_paths;
@@ -52,6 +66,7 @@ struct AgentConfig {
   std::string metrics_host = "127.0.0.1";
   int metrics_port = 9464;
   bool degrade_to_kill = false;  // enforcement.degrade: kill
+  ContainersConfig containers;
   std::map<std::string, std::string> sigma_fields;  // sigma.fields
   ThrottleOptions throttle;                          // throttle.*
 };

@@ -155,6 +155,14 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
   o << "vigil_process_table_size " << s.process_table_size << '\n';
   Header(o, "vigil_process_table_evictions_total", "counter", "Processes evicted from the full table.");
   o << "vigil_process_table_evictions_total " << s.process_table_evictions << '\n';
+  Header(o, "vigil_container_meta_total", "counter",
+         "Container metadata cache: lookups, hits, requests, queue_drops, fetched, failed, evictions, erased, held, "
+         "held_timeouts, held_drops; size and ready are gauges.");
+  Labeled(o, "vigil_container_meta_total", "what", s.container_meta);
+  Header(o, "vigil_container_runtime_up", "gauge", "1 when the container runtime's API answers, by socket.");
+  Labeled(o, "vigil_container_runtime_up", "socket", s.container_runtime_up);
+  Header(o, "vigil_container_runtime_errors_total", "counter", "Runtime API calls without a valid answer, by socket.");
+  Labeled(o, "vigil_container_runtime_errors_total", "socket", s.container_runtime_errors);
   Header(o, "vigil_rules_loaded", "gauge", "Rules loaded in the active ruleset.");
   o << "vigil_rules_loaded " << s.rules_loaded << '\n';
   Header(o, "vigil_reloads_total", "counter", "Configuration and rules reloads, by result.");

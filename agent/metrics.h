@@ -42,6 +42,11 @@ struct MetricsSnapshot {
   uint64_t reloads_ok = 0;
   uint64_t reloads_failed = 0;
   uint64_t bpf_programs_attached = 0;
+  // Container metadata: cache counters by name (lookups, hits, fetched, ...),
+  // and per runtime API (its socket) 1 when it answers, 0 when not.
+  std::vector<std::pair<std::string, uint64_t>> container_meta;
+  std::vector<std::pair<std::string, uint64_t>> container_runtime_up;
+  std::vector<std::pair<std::string, uint64_t>> container_runtime_errors;
 };
 
 class MetricsServer {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "bpf/sensor.h"
 
+#include "engine/state/container.h"
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
@@ -204,7 +206,9 @@ struct Sensor::Impl {
   std::size_t seeded = 0;
   int ncpus = 1;
 
-  explicit Impl(const SensorOptions& o) : table(o.process_table_capacity) {}
+  std::shared_ptr<ContainerMetaCache> containers;
+
+  explicit Impl(const SensorOptions& o) : table(o.process_table_capacity), containers(o.containers) {}
   ~Impl() {
     ring.reset();
     for (bpf_link* l : links) bpf_link__destroy(l);
@@ -221,6 +225,8 @@ struct Sensor::Impl {
       }
     }
     table.Apply(event);
+    if (containers && !event.proc.container_id.empty() && event.proc.container_id != kHostContainerId)
+      event.container = containers->Lookup(event.proc.container_id);
     if (callback) (*callback)(event);
   }
 };

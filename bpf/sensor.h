@@ -26,6 +26,7 @@
 #include "bpf/features.h"
 #include "bpf/procfs/cgroup_resolver.h"
 #include "engine/event.h"
+#include "engine/state/container_meta.h"
 #include "engine/state/process_table.h"
 
 namespace vigil::capture {
@@ -52,6 +53,10 @@ struct SensorOptions {
   // maps is given a size the kernel refuses), so that the auto choice's fall
   // back to the compat build runs for real on a kernel that loads both.
   bool fail_typed_load = false;
+  // Container metadata (agent: filled by runtime/ContainerWatcher): each event
+  // of a container gets its entry (Event::container); an unknown id is queued
+  // for the fetcher. Null: no metadata, container fields beyond the id are <NA>.
+  std::shared_ptr<ContainerMetaCache> containers;
 };
 
 // A program that was not loaded, and why.

@@ -145,6 +145,7 @@ void Event::Reset() {
   res = 0;
   ResetProcess(proc);
   ancestors = nullptr;
+  container.reset();
   ResetFile(file);
   ResetNet(net);
   ResetBpf(bpf);

@@ -16,11 +16,14 @@
 #include <array>
 #include <climits>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace vigil {
+
+struct ContainerMeta;
 
 // Every event type the sensor can emit. The name is the `evt.type` string
 // (Falco's name where Falco has one: syscall names, `procexit`).
@@ -274,6 +277,9 @@ struct Event {
   int64_t res = 0;       // syscall result: >= 0 success, < 0 is -errno
   ProcessInfo proc;
   const AncestorView* ancestors = nullptr;
+  // The runtime's metadata of proc.container_id (engine/state/container_meta.h),
+  // or null: not a container, or not fetched yet. Shared and immutable.
+  std::shared_ptr<const ContainerMeta> container;
   FileArgs file;
   NetArgs net;
   BpfArgs bpf;

@@ -13,6 +13,10 @@ packages=(
   build-essential cmake ninja-build pkg-config git ccache
   clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
   libre2-dev libyaml-cpp-dev librdkafka-dev libspdlog-dev libfmt-dev catch2
+  # container runtimes for the container tests (podman with runc: crun refuses cgroup v1 hybrid);
+  # rootful podman with --network none needs none of its recommends (uidmap, slirp4netns,
+  # fuse-overlayfs are for rootless use)
+  podman runc busybox-static
   nlohmann-json3-dev rapidjson-dev libcli11-dev libcpp-httplib-dev libsystemd-dev
   # tests, benchmarks, packaging
   kcat libbpf-tools stress-ng iproute2 util-linux procps

@@ -25,22 +25,38 @@ std::string_view Wrapped(std::string_view component, std::string_view prefix, st
   return IsLowerHex(id) ? id : std::string_view{};
 }
 
+// Parents under which the cgroupfs drivers place a container's cgroup named by
+// its bare id: docker (/docker/<id>), containerd's namespaces as used by ctr,
+// nerdctl and the CRI plugin without kubelet (/default/<id>, /k8s.io/<id>,
+// /moby/<id>). A 64-hex name under any other parent is not taken for a
+// container (a systemd unit or a user's cgroup may be named by a hash).
+bool IsBareIdParent(std::string_view parent) {
+  static constexpr std::array<std::string_view, 5> kParents = {"docker", "default", "k8s.io", "moby", "nerdctl"};
+  for (std::string_view p : kParents) {
+    if (parent == p) return true;
+  }
+  return false;
+}
+
 // The id one path component encodes, given the component before it; "" if none.
 // The conmon monitors of CRI-O and podman (`crio-conmon-<id>`,
 // `libpod-conmon-<id>.scope`) fail the hex check after the prefix, so they are
 // not containers, as intended: they run on the host side of the runtime.
 std::string_view IdInComponent(std::string_view component, std::string_view previous, bool under_kubepods) {
-  // cgroupfs driver: /docker/<id>; containerd/k8s cgroupfs driver: /kubepods/.../<id>.
-  if (IsFullId(component) && (previous == "docker" || under_kubepods)) return component;
+  // cgroupfs driver: a bare id under its runtime's parent cgroup, or anywhere
+  // under kubelet's kubepods tree.
+  if (IsFullId(component) && (under_kubepods || IsBareIdParent(previous))) return component;
   struct Form {
     std::string_view prefix, suffix;
   };
-  static constexpr std::array<Form, 6> kForms = {{
+  static constexpr std::array<Form, 8> kForms = {{
       {"docker-", ".scope"},
       {"cri-containerd-", ".scope"},
       {"crio-", ".scope"},
       {"crio-", ""},
       {"libpod-", ".scope"},
+      {"libpod-", ""},  // podman, cgroupfs manager: /libpod_parent/libpod-<id>
+      {"libpod-payload-", ""},  // podman --cgroups=split
       {"nerdctl-", ".scope"},
   }};
   for (const Form& form : kForms) {

@@ -21,16 +21,20 @@ namespace vigil {
 inline constexpr std::string_view kHostContainerId = "host";
 inline constexpr std::size_t kContainerIdLength = 12;  // short id shown for a 64-hex id
 
-// The container runtime id encoded in a cgroup v2 path, shortened to its first
+// The container runtime id encoded in a cgroup path (v2, or a v1 hierarchy's), shortened to its first
 // 12 hex characters, or "host" when no runtime pattern matches. Recognised (the
 // id is 64 lower-case hex characters; the last matching path component wins, so
 // a nested cgroup such as podman's `libpod-<id>.scope/container` resolves):
-//   /docker/<id>                      (cgroupfs driver)
+//   /docker/<id>                      (docker, cgroupfs driver)
+//   /default/<id>, /k8s.io/<id>, /moby/<id>, /nerdctl/<id>
+//                                     (containerd namespaces, cgroupfs driver: ctr, nerdctl)
 //   docker-<id>.scope                 (systemd driver)
 //   cri-containerd-<id>.scope         (containerd, systemd driver)
 //   ...:cri-containerd:<id>           (containerd, cgroupfs driver path form)
 //   crio-<id> / crio-<id>.scope       (CRI-O; `crio-conmon-<id>` is the monitor: not a container)
-//   libpod-<id>.scope                 (podman; `libpod-conmon-<id>` is the monitor: not a container)
+//   libpod-<id>.scope                 (podman, systemd manager; `libpod-conmon-<id>` is the monitor: not a container)
+//   libpod-<id>                       (podman, cgroupfs manager: /libpod_parent/libpod-<id>)
+//   libpod-payload-<id>               (podman --cgroups=split)
 //   nerdctl-<id>.scope                (nerdctl)
 std::string ContainerIdFromCgroup(std::string_view cgroup_path);
 

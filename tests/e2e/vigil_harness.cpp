@@ -126,7 +126,8 @@ std::string VigilProcess::Start(int timeout_s) {
          "    fsync_interval_ms: 0\n"
          "  stdout:\n"
          "    enabled: true\n"
-         "    format: ocsf\n";
+         "    format: ocsf\n"
+      << extra_config_;
   }
   std::vector<std::string> args = {VIGIL_BINARY, "run", "-c", config};
   for (const auto& r : rules_paths_) {

@@ -59,9 +59,13 @@ class VigilProcess {
   std::string LogTail(std::size_t bytes = 4000) const;
   const std::string& dir() const { return dir_; }
   pid_t pid() const { return pid_; }  // -1 before Start() and after Stop()
+  // YAML appended to the generated configuration (top-level keys the harness
+  // does not write, e.g. containers:); set before Start().
+  void set_extra_config(std::string yaml) { extra_config_ = std::move(yaml); }
 
  private:
   std::string dir_;
+  std::string extra_config_;
   std::vector<std::string> rules_paths_;
   pid_t pid_ = -1;
 };

@@ -10,6 +10,7 @@
 
 #include "engine/alert.h"
 #include "engine/event.h"
+#include "engine/state/container_meta.h"
 
 using vigil::Event;
 using vigil::EventType;
@@ -66,7 +67,7 @@ static_assert(sizeof(vigil::FileArgs) == 240, "FileArgs changed: update ResetFil
 static_assert(sizeof(vigil::NetArgs) == 104, "NetArgs changed: update ResetNet and this test");
 static_assert(sizeof(vigil::BpfArgs) == 208, "BpfArgs changed: update ResetBpf and this test");
 static_assert(sizeof(vigil::ProcArgs) == 112, "ProcArgs changed: update ResetArgs and this test");
-static_assert(sizeof(vigil::Event) == 1072, "Event changed: update Event::Reset and this test");
+static_assert(sizeof(vigil::Event) == 1088, "Event changed: update Event::Reset and this test");
 
 TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   vigil::OwnedAncestors anc;
@@ -86,6 +87,7 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   p.ns = {1, 2, 3, 4, 5, 6, 7};
   p.tty = 9;
   e.ancestors = &anc;
+  e.container = std::make_shared<vigil::ContainerMeta>();
   auto& f = e.file;
   f.fd = 3;
   f.path = f.abspath = f.target = f.target_abs = f.fstype = f.source = "y";
@@ -126,6 +128,7 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   CHECK(e.wall_ns == d.wall_ns);
   CHECK(e.res == d.res);
   CHECK(e.ancestors == nullptr);
+  CHECK(e.container == nullptr);
   CHECK(e.enforcement == d.enforcement);
   const auto &q = d.proc;
   CHECK(std::tie(p.pid, p.tid, p.ppid, p.vpid, p.pidns_level, p.uid, p.gid, p.euid, p.egid, p.loginuid) ==

@@ -36,7 +36,9 @@ TEST_CASE("field table: unique names, every field resolvable, descriptions prese
     if (std::string(f.name).find('*') == std::string::npos) CHECK(vigil::FindField(f.name) == &f);
   }
   CHECK(vigil::FindField("k8s.pod.name") != nullptr);
-  CHECK_FALSE(vigil::FindField("k8s.pod.name")->available);
+  CHECK(vigil::FindField("k8s.pod.name")->available);  // from the runtime's io.kubernetes.* labels
+  REQUIRE(vigil::FindField("k8s.deployment.name") != nullptr);
+  CHECK_FALSE(vigil::FindField("k8s.deployment.name")->available);
   CHECK(vigil::FindField("container.image.tag") != nullptr);
   CHECK(vigil::FindField("proc.nosuch") == nullptr);
 }

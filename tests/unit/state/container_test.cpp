@@ -13,6 +13,36 @@ const std::string kId = "3f5a9c1be2d47e8a0b6c9d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7
 const std::string kShort = kId.substr(0, 12);
 const std::string kOther = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
+// Paths read from /proc/<pid>/cgroup of real containers on the development
+// host (Debian 12, cgroup v1 hybrid: every v1 hierarchy and the unified one
+// show the same path), with the id the runtime printed for the container.
+TEST_CASE("container id from cgroup paths captured from real runtimes", "[unit][container]") {
+  struct Case {
+    const char* runtime;
+    std::string path;
+    std::string full_id;  // what `podman run -d` / `docker run -d` printed
+  };
+  const Case cases[] = {
+      // podman 4.3.1 + runc, cgroupfs manager (issue 19: this was "host").
+      {"podman", "/libpod_parent/libpod-43855d4630758f7bf71b7251f02c39bd28d99e0a771a72feaa4f395b888c0674",
+       "43855d4630758f7bf71b7251f02c39bd28d99e0a771a72feaa4f395b888c0674"},
+      {"podman", "/libpod_parent/libpod-7380791d1acba99183d0de891ddb47cf443913329667bec1bd07aa9141a7a1f1",
+       "7380791d1acba99183d0de891ddb47cf443913329667bec1bd07aa9141a7a1f1"},
+      // docker.io 20.10.24 (dockerd started by hand, cgroupfs driver).
+      {"docker", "/docker/01662cea920033f73f2a8497642d98f411d27853171dd8b21c678ddfbb849950",
+       "01662cea920033f73f2a8497642d98f411d27853171dd8b21c678ddfbb849950"},
+      // containerd 1.6.20 through ctr, cgroupfs: `ctr -n <namespace> run <image> <id>` (ids chosen by the caller).
+      {"containerd", "/default/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+      {"containerd", "/k8s.io/fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
+       "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.runtime << ": " << c.path);
+    CHECK(ContainerIdFromCgroup(c.path) == c.full_id.substr(0, 12));
+  }
+}
+
 TEST_CASE("container id from cgroup path", "[unit][container]") {
   struct Case {
     std::string path;
@@ -35,8 +65,17 @@ TEST_CASE("container id from cgroup path", "[unit][container]") {
       // CRI-O.
       {"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podabc.slice/crio-" + kId + ".scope", kShort},
       {"/machine.slice/crio-" + kId, kShort},
-      // Podman: the scope itself and its nested 'container' cgroup.
+      // Podman, cgroupfs manager (v1 and v2), also in a pod, and --cgroups=split.
+      {"/libpod_parent/libpod-" + kId, kShort},
+      {"/libpod_parent/" + kOther + "/libpod-" + kId, kShort},
+      {"/system.slice/podman.service/libpod-payload-" + kId, kShort},
+      // containerd namespaces with the cgroupfs driver (ctr, nerdctl, CRI without kubelet).
+      {"/default/" + kId, kShort},
+      {"/k8s.io/" + kId, kShort},
+      {"/nerdctl/" + kId, kShort},
+      // Podman, systemd manager: the scope itself and its nested 'container' cgroup.
       {"/machine.slice/libpod-" + kId + ".scope", kShort},
+      {"/machine.slice/machine-libpod_pod_" + kOther + ".slice/libpod-" + kId + ".scope", kShort},
       {"/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" + kId + ".scope/container", kShort},
       // nerdctl.
       {"/system.slice/nerdctl-" + kId + ".scope", kShort},
@@ -64,6 +103,9 @@ TEST_CASE("container id from cgroup path", "[unit][container]") {
       {"/notdocker/" + kId, "host"},
       {"/slice:cri-containerd:" + kId.substr(0, 63), "host"},
       {"/machine.slice/libpod-" + kId + ".scopex", "host"},
+      {"/libpod_parent/libpod-conmon-" + kId, "host"},
+      {"/libpod_parent/conmon", "host"},
+      {"/system.slice/default/" + kId.substr(0, 63), "host"},
   };
   for (const Case& c : cases) {
     INFO("path: " << c.path);

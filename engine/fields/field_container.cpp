@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: Apache-2.0
+// Container and Kubernetes fields, read from the runtime's metadata the event
+// carries (Event::container, engine/state/container_meta.h). No metadata (a
+// host process, a runtime vigil cannot reach, or not fetched yet) is <NA>, as
+// in Falco before its container plugin has the container.
+
+#include <fnmatch.h>
+
+#include <charconv>
+
+#include "engine/fields/field_table.h"
+#include "engine/state/container_meta.h"
+
+namespace vigil {
+namespace {
+
+using T = FieldType;
+using A = ArgKind;
+using C = const FieldContext&;
+using G = const FieldArg&;
+
+#define META_GETTER [](const FieldDef& d, C c, G a, Scratch& s, FieldValueRef* o) -> bool
+#define UNUSED_DAS (void)d, (void)a, (void)s
+
+bool Str(FieldValueRef* o, std::string_view v) { return o->str = v, true; }
+
+// The mount a bracket argument names: an index ("[0]") or, as in Falco, a
+// glob on the *other* end: container.mount.source[/host/proc] names the mount
+// by its destination, every other container.mount* field by its source
+// (container.mount.dest[/proc*]: where the host's /proc is mounted). The first
+// that matches.
+const ContainerMount* MountFor(const ContainerMeta& m, G a, bool key_is_dest) {
+  if (!a.present) return m.mounts.empty() ? nullptr : &m.mounts.front();
+  std::size_t index = 0;
+  auto r = std::from_chars(a.key.data(), a.key.data() + a.key.size(), index);
+  if (r.ec == std::errc() && r.ptr == a.key.data() + a.key.size())
+    return index < m.mounts.size() ? &m.mounts[index] : nullptr;
+  for (const ContainerMount& mt : m.mounts) {
+    const std::string& end = key_is_dest ? mt.dest : mt.source;
+    if (fnmatch(a.key.c_str(), end.c_str(), 0) == 0) return &mt;
+  }
+  return nullptr;
+}
+
+// A path glob argument (not an index).
+bool IsGlobKey(G a) {
+  return a.present && !a.key.empty() && a.key.find_first_not_of("0123456789") != std::string::npos;
+}
+
+void MountText(const ContainerMount& mt, std::string* out) {
+  *out += mt.source;
+  *out += ':';
+  *out += mt.dest;
+  *out += ':';
+  *out += mt.mode;
+  *out += ':';
+  *out += mt.rw ? "true" : "false";
+  *out += ':';
+  *out += mt.propagation;
+}
+
+// Per mount part, the param of container.mount.*.
+enum MountPart { kSource, kDest, kMode, kRdwr, kPropagation, kWhole };
+
+bool GetMountPart(const FieldDef& d, C c, G a, Scratch& s, FieldValueRef* o) {
+  const ContainerMeta* m = c.event->container.get();
+  const ContainerMount* mt = m == nullptr ? nullptr : MountFor(*m, a, d.param == kSource);
+  // No mount at that path (or no metadata) is the text "<NA>", as Falco's
+  // container plugin gives it: its sensitive_mount idiom is
+  // `not container.mount.dest[/proc*] in ("<NA>","N/A")`, which an absent
+  // value (a false check, negated) would make true for every container
+  // (Launch Sensitive Mount Container fired on a privileged container
+  // without mounts; container_podman_test).
+  if (mt == nullptr) return IsGlobKey(a) ? Str(o, "<NA>") : false;
+  switch (d.param) {
+    case kSource: return Str(o, mt->source);
+    case kDest: return Str(o, mt->dest);
+    case kMode: return Str(o, mt->mode);
+    case kRdwr: return Str(o, mt->rw ? "true" : "false");
+    case kPropagation: return Str(o, mt->propagation);
+    default:
+      s.buf.clear();
+      MountText(*mt, &s.buf);
+      return Str(o, s.buf);
+  }
+}
+
+// "k1:v1,k2:v2" (sorted by key).
+bool LabelsText(const ContainerMeta& m, std::string_view prefix, Scratch& s, FieldValueRef* o) {
+  s.buf.clear();
+  for (const auto& [k, v] : m.labels) {
+    if (!k.starts_with(prefix)) continue;
+    if (!s.buf.empty()) s.buf += ',';
+    s.buf += k;
+    s.buf += ':';
+    s.buf += v;
+  }
+  return Str(o, s.buf);
+}
+
+const ContainerMeta* Meta(C c) { return c.event->container.get(); }
+
+#define STR_FIELD(name, member, desc)                                          \
+  {name, T::kString, A::kNone, true, desc,                                     \
+   META_GETTER {                                                               \
+     UNUSED_DAS;                                                               \
+     const ContainerMeta* m = Meta(c);                                         \
+     return m != nullptr && !m->member.empty() && Str(o, m->member);           \
+   },                                                                          \
+   nullptr, 0}
+
+}  // namespace
+
+void AppendContainerFields(std::vector<FieldDef>* v) {
+  const FieldDef defs[] = {
+      STR_FIELD("container.name", name, "Container name, from the runtime's API."),
+      STR_FIELD("container.type", type, "Runtime that reported the container: docker or podman."),
+      STR_FIELD("container.image", image, "Image as the container was created from (repository:tag)."),
+      STR_FIELD("container.image.repository", image_repository, "Image repository (the image without tag or digest)."),
+      STR_FIELD("container.image.tag", image_tag, "Image tag (latest when the reference named none)."),
+      STR_FIELD("container.image.digest", image_digest, "Image digest, when the reference had one."),
+      {"container.image.id", T::kString, A::kNone, true, "Image id, first 12 hex characters.",
+       META_GETTER {
+         UNUSED_DAS;
+         const ContainerMeta* m = Meta(c);
+         return m != nullptr && !m->image_id.empty() && Str(o, std::string_view(m->image_id).substr(0, 12));
+       }, nullptr, 0},
+      {"container.privileged", T::kBool, A::kNone, true, "Container runs privileged (--privileged).",
+       META_GETTER {
+         UNUSED_DAS;
+         const ContainerMeta* m = Meta(c);
+         return m != nullptr && (o->boolean = m->privileged, true);
+       }, nullptr, 0},
+      {"container.start_ts", T::kNumber, A::kNone, true, "Container start, ns since the epoch.",
+       META_GETTER {
+         UNUSED_DAS;
+         const ContainerMeta* m = Meta(c);
+         return m != nullptr && m->start_ns > 0 && (o->num = m->start_ns, true);
+       }, nullptr, 0},
+      {"container.duration", T::kNumber, A::kNone, true, "ns from the container's start to the event.",
+       META_GETTER {
+         UNUSED_DAS;
+         const ContainerMeta* m = Meta(c);
+         return m != nullptr && m->start_ns > 0 &&
+                (o->num = static_cast<int64_t>(c.event->wall_ns) - m->start_ns, true);
+       }, nullptr, 0},
+      {"container.mounts", T::kString, A::kNone, true,
+       "Mounts, comma-separated, each source:dest:mode:rdwr:propagation.",
+       META_GETTER {
+         UNUSED_DAS;
+         const ContainerMeta* m = Meta(c);
+         if (m == nullptr) return false;
+         s.buf.clear();
+         for (const ContainerMount& mt : m->mounts) {
+           if (!s.buf.empty()) s.buf += ',';
+           MountText(mt, &s.buf);
+         }
+         return Str(o, s.buf);
+       }, nullptr, 0},
+      {"container.mount", T::kString, A::kAny, true,
+       "One mount (source:dest:mode:rdwr:propagation), by [index] or [source glob]; no such mount: \"<NA>\".", GetMountPart, nullptr,
+       kWhole},
+      {"container.mount.source", T::kString, A::kAny, true, "Mount source, by [index] or [destination glob]; no such mount: \"<NA>\".",
+       GetMountPart, nullptr, kSource},
+      {"container.mount.dest", T::kString, A::kAny, true, "Mount destination, by [index] or [source glob]; no such mount: \"<NA>\".",
+       GetMountPart, nullptr, kDest},
+      {"container.mount.mode", T::kString, A::kAny, true, "Mount mode string, by [index] or [source glob]; no such mount: \"<NA>\".",
+       GetMountPart, nullptr, kMode},
+      {"container.mount.rdwr", T::kString, A::kAny, true, "true for a read-write mount, by [index] or [source glob]; no such mount: \"<NA>\".",
+       GetMountPart, nullptr, kRdwr},
+      {"container.mount.propagation", T::kString, A::kAny, true,
+       "Mount propagation, by [index] or [source glob]; no such mount: \"<NA>\".", GetMountPart, nullptr, kPropagation},
+      {"container.label", T::kString, A::kAny, true, "Container label [NAME].",
+       META_GETTER {
+         UNUSED_DAS;
+         const ContainerMeta* m = Meta(c);
+         const std::string* val = m != nullptr && a.present ? m->Label(a.key) : nullptr;
+         return val != nullptr && Str(o, *val);
+       }, nullptr, 0},
+      {"container.labels", T::kString, A::kNone, true, "Container labels, comma-separated key:value.",
+       META_GETTER {
+         (void)d, (void)a;
+         const ContainerMeta* m = Meta(c);
+         return m != nullptr && LabelsText(*m, "", s, o);
+       }, nullptr, 0},
+      STR_FIELD("k8s.pod.name", k8s_pod_name, "Kubernetes pod name (the io.kubernetes.pod.name label)."),
+      STR_FIELD("k8s.ns.name", k8s_ns_name, "Kubernetes namespace (the io.kubernetes.pod.namespace label)."),
+      STR_FIELD("k8s.pod.uid", k8s_pod_uid, "Kubernetes pod uid (the io.kubernetes.pod.uid label)."),
+      {"k8s.pod.label", T::kString, A::kAny, true,
+       "Label [NAME] of the pod's container (the runtime's container labels; pod labels the runtime does not copy are <NA>).",
+       META_GETTER {
+         UNUSED_DAS;
+         const ContainerMeta* m = Meta(c);
+         const std::string* val = m != nullptr && a.present && !m->k8s_pod_name.empty() ? m->Label(a.key) : nullptr;
+         return val != nullptr && Str(o, *val);
+       }, nullptr, 0},
+  };
+  for (const FieldDef& f : defs) v->push_back(f);
+}
+
+}  // namespace vigil

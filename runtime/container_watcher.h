@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+// The fetcher thread that fills a ContainerMetaCache from the container
+// runtimes' APIs: it inspects each container id the hot thread asks about,
+// and every `list_interval` lists the running containers of each runtime to
+// forget the ones that exited (and to learn new ones before their first
+// event asks).
+//
+// Contract:
+// - All runtime I/O happens on the watcher's own thread; the hot thread only
+//   touches the cache (engine/state/container_meta.h).
+// - A runtime whose socket is missing or does not answer is a warning (logged
+//   when its state changes, not per request) and a counter, never a failure;
+//   it is tried again at the next request or listing.
+// - Stop() (or the destructor) joins the thread within about one timeout.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/state/container_meta.h"
+
+namespace vigil::runtime {
+
+struct RuntimeEndpoint {
+  std::string type;    // "docker" or "podman" (both speak the Docker Engine API)
+  std::string socket;  // unix socket path
+};
+
+struct ContainerWatcherOptions {
+  std::vector<RuntimeEndpoint> runtimes;
+  std::chrono::milliseconds timeout{1000};        // per API call
+  std::chrono::milliseconds list_interval{2000};  // exited containers are forgotten within this
+};
+
+struct RuntimeStatus {
+  std::string type, socket;
+  bool reachable = false;
+  bool contacted = false;  // tried at least once
+  uint64_t errors = 0;  // calls that got no (valid) answer
+};
+
+struct ContainerWatcherStats {
+  std::vector<RuntimeStatus> runtimes;
+  uint64_t inspects = 0;    // inspect calls made
+  uint64_t not_found = 0;   // ids no runtime knew
+  uint64_t listings = 0;    // listing rounds
+  uint64_t exited = 0;      // cache entries erased because the container was gone
+};
+
+class ContainerWatcher {
+ public:
+  ContainerWatcher(std::shared_ptr<ContainerMetaCache> cache, ContainerWatcherOptions options);
+  ~ContainerWatcher();
+  ContainerWatcher(const ContainerWatcher&) = delete;
+  ContainerWatcher& operator=(const ContainerWatcher&) = delete;
+
+  void Start();
+  void Stop();
+  ContainerWatcherStats Stats() const;
+
+ private:
+  void Run();
+  void Fetch(const std::string& id);
+  void ListAll();
+  void Note(std::size_t runtime, bool ok, const std::string& error);
+
+  std::shared_ptr<ContainerMetaCache> cache_;
+  ContainerWatcherOptions options_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  mutable std::mutex mu_;  // guards stats_
+  ContainerWatcherStats stats_;
+};
+
+}  // namespace vigil::runtime

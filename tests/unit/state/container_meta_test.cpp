@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: Apache-2.0
+// Container metadata: the bounded cache, the Docker Engine API parsers (fed an
+// answer podman 4.3's compatible service gave on the development host), the
+// chunked-body decoder, and the container.* / k8s.* fields read from it.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "engine/fields/field_table.h"
+#include "engine/state/container_meta.h"
+#include "runtime/docker_api.h"
+#include "runtime/unix_http.h"
+#include "tests/unit/engine/engine_test_util.h"
+
+namespace vigil {
+namespace {
+
+// GET /v1.41/containers/1bcf83c91f3d/json from `podman system service`, for
+// `podman run --privileged -v /etc:/host/etc -l app=vigil-test --name vigil-meta-podman
+// localhost/vigil-busybox:test sleep 30`, trimmed to the keys vigil reads.
+const char* kPodmanInspect = R"({"Id": "1bcf83c91f3d3b00f1fbbb124edcc0e368f98f8274e524655c8ec5fa754919ba", "Created": "2026-12-05T08:51:22.2362946Z", "State": {"Status": "running", "Running": true, "Pid": 26588, "StartedAt": "2026-12-05T08:51:22.957671109Z"}, "Image": "sha256:5922a97e92816a0902ed828e735dd65f9bd92b28c20767dd4bed15fc0148ec13", "Name": "/vigil-meta-podman", "HostConfig": {"Binds": ["/etc:/host/etc:rw,rprivate,rbind"], "Privileged": true}, "Mounts": [{"Type": "bind", "Source": "/etc", "Destination": "/host/etc", "Mode": "", "RW": true, "Propagation": "rprivate"}], "Config": {"Hostname": "1bcf83c91f3d", "Image": "localhost/vigil-busybox:test", "Labels": {"app": "vigil-test"}}})";
+
+std::shared_ptr<ContainerMeta> Meta(std::string id) {
+  auto m = std::make_shared<ContainerMeta>();
+  m->id = std::move(id);
+  return m;
+}
+
+TEST_CASE("container meta cache: lookup queues once, put publishes, erase forgets", "[unit][container]") {
+  ContainerMetaCache cache(8);
+  CHECK(cache.Lookup("host") == nullptr);
+  CHECK(cache.Lookup("") == nullptr);
+  CHECK(cache.Stats().requests == 0);
+  CHECK(cache.Lookup("aaaaaaaaaaaa") == nullptr);
+  CHECK(cache.Lookup("aaaaaaaaaaaa") == nullptr);  // pending: not queued twice
+  CHECK(cache.Pending("aaaaaaaaaaaa"));
+  CHECK(cache.Stats().requests == 1);
+  auto id = cache.NextRequest(std::chrono::milliseconds(0));
+  REQUIRE(id);
+  CHECK(*id == "aaaaaaaaaaaa");
+  CHECK_FALSE(cache.NextRequest(std::chrono::milliseconds(0)));
+  cache.Put(Meta("aaaaaaaaaaaa"));
+  CHECK_FALSE(cache.Pending("aaaaaaaaaaaa"));
+  auto m = cache.Lookup("aaaaaaaaaaaa");
+  REQUIRE(m);
+  CHECK(m->id == "aaaaaaaaaaaa");
+  CHECK(cache.Erase("aaaaaaaaaaaa"));
+  CHECK(m->id == "aaaaaaaaaaaa");  // an event's copy outlives the entry
+  CHECK_FALSE(cache.Erase("aaaaaaaaaaaa"));
+  auto s = cache.Stats();
+  CHECK(s.size == 0);
+  CHECK(s.erased == 1);
+  CHECK(s.hits == 1);
+}
+
+TEST_CASE("container meta cache: a failed id is not asked again at once", "[unit][container]") {
+  ContainerMetaCache cache(8);
+  cache.Lookup("bbbbbbbbbbbb");
+  REQUIRE(cache.NextRequest(std::chrono::milliseconds(0)));
+  cache.Fail("bbbbbbbbbbbb");
+  CHECK_FALSE(cache.Pending("bbbbbbbbbbbb"));
+  CHECK(cache.Lookup("bbbbbbbbbbbb") == nullptr);
+  CHECK_FALSE(cache.NextRequest(std::chrono::milliseconds(0)));  // within kRetryAfter
+  CHECK(cache.Stats().failed == 1);
+}
+
+TEST_CASE("container meta cache: bounded, least recently used goes first", "[unit][container]") {
+  ContainerMetaCache cache(4);
+  for (int i = 0; i < 4; ++i) cache.Put(Meta("c" + std::to_string(i)));
+  cache.Lookup("c0");  // c1 is now the least recently used
+  cache.Put(Meta("c4"));
+  CHECK(cache.Lookup("c0") != nullptr);
+  CHECK(cache.Lookup("c1") == nullptr);  // evicted (and queued again)
+  auto s = cache.Stats();
+  CHECK(s.size == 4);
+  CHECK(s.evictions >= 1);
+  // Thousands of containers leave it at its bound.
+  for (int i = 0; i < 5000; ++i) cache.Put(Meta("x" + std::to_string(i)));
+  CHECK(cache.Stats().size == 4);
+}
+
+TEST_CASE("container meta cache: the request queue is bounded", "[unit][container]") {
+  ContainerMetaCache cache(ContainerMetaCache::kQueueCapacity * 2);
+  for (std::size_t i = 0; i < ContainerMetaCache::kQueueCapacity + 10; ++i) cache.Lookup("q" + std::to_string(i));
+  auto s = cache.Stats();
+  CHECK(s.requests == ContainerMetaCache::kQueueCapacity);
+  CHECK(s.queue_drops == 10);
+}
+
+TEST_CASE("image references split into repository, tag and digest", "[unit][container]") {
+  struct Case {
+    std::string ref, repo, tag, digest;
+  };
+  const Case cases[] = {
+      {"localhost/vigil-busybox:test", "localhost/vigil-busybox", "test", ""},
+      {"busybox", "busybox", "latest", ""},
+      {"docker.io/library/nginx:1.25", "docker.io/library/nginx", "1.25", ""},
+      {"registry:5000/team/app:2.0", "registry:5000/team/app", "2.0", ""},
+      {"registry:5000/team/app", "registry:5000/team/app", "latest", ""},
+      {"quay.io/a/b@sha256:0123", "quay.io/a/b", "", "sha256:0123"},
+      {"quay.io/a/b:1@sha256:0123", "quay.io/a/b", "1", "sha256:0123"},
+      {"", "", "", ""},
+  };
+  for (const Case& c : cases) {
+    INFO(c.ref);
+    std::string repo, tag, digest;
+    SplitImageRef(c.ref, &repo, &tag, &digest);
+    CHECK(repo == c.repo);
+    CHECK(tag == c.tag);
+    CHECK(digest == c.digest);
+  }
+}
+
+TEST_CASE("docker API: a real podman inspect answer", "[unit][container]") {
+  std::string error;
+  auto m = runtime::ParseDockerInspect(kPodmanInspect, "podman", &error);
+  REQUIRE(m);
+  CHECK(m->id == "1bcf83c91f3d");
+  CHECK(m->name == "vigil-meta-podman");
+  CHECK(m->type == "podman");
+  CHECK(m->image == "localhost/vigil-busybox:test");
+  CHECK(m->image_repository == "localhost/vigil-busybox");
+  CHECK(m->image_tag == "test");
+  CHECK(m->image_id == "5922a97e92816a0902ed828e735dd65f9bd92b28c20767dd4bed15fc0148ec13");
+  CHECK(m->privileged);
+  REQUIRE(m->mounts.size() == 1);
+  CHECK(m->mounts[0].source == "/etc");
+  CHECK(m->mounts[0].dest == "/host/etc");
+  CHECK(m->mounts[0].rw);
+  CHECK(m->mounts[0].propagation == "rprivate");
+  REQUIRE(m->Label("app"));
+  CHECK(*m->Label("app") == "vigil-test");
+  CHECK(m->Label("nope") == nullptr);
+  CHECK(m->start_ns == 1796460682957671109);  // 2026-12-05T08:51:22.957671109Z
+}
+
+TEST_CASE("docker API: bad answers are errors, not crashes", "[unit][container]") {
+  const char* bad[] = {"", "[]", "{", "{\"Id\": 5}", "{\"Id\": \"abc\"}", "null"};
+  for (const char* b : bad) {
+    INFO(b);
+    std::string error;
+    CHECK(runtime::ParseDockerInspect(b, "docker", &error) == nullptr);
+    CHECK_FALSE(error.empty());
+  }
+  std::string error;
+  // Wrong types inside are ignored, not fatal.
+  auto m = runtime::ParseDockerInspect(
+      R"({"Id":"0123456789abcdef","HostConfig":{"Privileged":"yes"},"Mounts":[1,{"Destination":7}],"Config":{"Labels":{"a":1}}})",
+      "docker", &error);
+  REQUIRE(m);
+  CHECK_FALSE(m->privileged);
+  CHECK(m->mounts.size() == 1);
+  CHECK(m->labels.empty());
+  auto list = runtime::ParseDockerList(R"([{"Id":"1bcf83c91f3d3b00f1"},{"Names":["x"]}])", &error);
+  REQUIRE(list);
+  CHECK(*list == std::vector<std::string>{"1bcf83c91f3d"});
+  CHECK_FALSE(runtime::ParseDockerList("{}", &error));
+}
+
+TEST_CASE("RFC 3339 times", "[unit][container]") {
+  CHECK(runtime::ParseRfc3339Ns("1970-01-01T00:00:01Z") == 1000000000);
+  CHECK(runtime::ParseRfc3339Ns("1970-01-01T00:00:01.5Z") == 1500000000);
+  CHECK(runtime::ParseRfc3339Ns("1970-01-01T01:00:00+01:00") == 0);
+  CHECK(runtime::ParseRfc3339Ns("0001-01-01T00:00:00Z") == 0);  // Go's zero time: not started
+  CHECK(runtime::ParseRfc3339Ns("garbage") == 0);
+}
+
+TEST_CASE("chunked bodies", "[unit][container]") {
+  std::string out;
+  CHECK(runtime::DecodeChunked("4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n", &out));
+  CHECK(out == "Wikipedia");
+  CHECK(runtime::DecodeChunked("a;ext=1\r\n0123456789\r\n0\r\n\r\n", &out));
+  CHECK(out == "0123456789");
+  CHECK_FALSE(runtime::DecodeChunked("5\r\nabc", &out));
+  CHECK_FALSE(runtime::DecodeChunked("zz\r\n", &out));
+  CHECK_FALSE(runtime::DecodeChunked("ffffffffffffffff\r\nab\r\n", &out));
+}
+
+TEST_CASE("a missing runtime socket is an error answer, not a failure", "[unit][container]") {
+  auto r = runtime::UnixHttpGet("/nonexistent/vigil.sock", "/containers/json", std::chrono::milliseconds(100));
+  CHECK(r.status == 0);
+  CHECK(r.error.find("/nonexistent/vigil.sock") != std::string::npos);
+}
+
+// The fields, evaluated as rule conditions on an event carrying the metadata.
+TEST_CASE("container and k8s fields from metadata", "[unit][container]") {
+  std::string error;
+  auto meta = runtime::ParseDockerInspect(kPodmanInspect, "podman", &error);
+  REQUIRE(meta);
+  meta->mounts.push_back({"/proc", "/host/proc", "ro", "rprivate", false});
+  meta->labels = {{"app", "vigil-test"},
+                  {"io.kubernetes.container.name", "web"},
+                  {"io.kubernetes.pod.name", "web-7d4b9"},
+                  {"io.kubernetes.pod.namespace", "prod"},
+                  {"io.kubernetes.pod.uid", "1b2c-3d4e"}};
+  FillK8sFromLabels(meta.get());
+  struct Row {
+    std::string condition;
+    bool with_meta, without_meta;
+  };
+  const Row rows[] = {
+      {"container.name = vigil-meta-podman", true, false},
+      {"container.type = podman", true, false},
+      {"container.image = localhost/vigil-busybox:test", true, false},
+      {"container.image.repository = localhost/vigil-busybox", true, false},
+      {"container.image.tag = test", true, false},
+      {"container.image.id = 5922a97e9281", true, false},
+      {"container.privileged = true", true, false},
+      {"container.privileged = false", false, false},
+      {"container.start_ts = 1796460682957671109", true, false},
+      {"container.mounts contains /etc:/host/etc::true:rprivate", true, false},
+      // As in Falco, mount.dest[X] names the mount by its source, mount.source[X] by its destination.
+      {"container.mount.dest[/proc*] = /host/proc", true, false},
+      {"container.mount.dest[/host/pro*] = /host/proc", false, false},
+      {"container.mount.source[/host/proc] = /proc", true, false},
+      {"container.mount.rdwr[/proc] = false", true, false},
+      // Falco's sensitive_mount idiom. Regression: no such mount (or no metadata) was an absent
+      // value, `not` made the idiom true, and Launch Sensitive Mount Container fired for every
+      // container; now it is the text "<NA>".
+      {"not container.mount.dest[/proc*] in (\"<NA>\", \"N/A\")", true, false},
+      {"not container.mount.dest[/var/run/docker.sock] in (\"<NA>\", \"N/A\")", false, false},
+      {"container.mount.dest[/var/run/docker.sock] = \"<NA>\"", true, true},
+      {"container.mount.source[1] = /proc", true, false},
+      {"container.mount.rdwr[1] = false", true, false},
+      {"container.mount[0] = /etc:/host/etc::true:rprivate", true, false},
+      {"container.mount.dest[5] exists", false, false},
+      {"container.label[app] = vigil-test", true, false},
+      {"container.labels contains app:vigil-test", true, false},
+      {"k8s.pod.name = web-7d4b9", true, false},
+      {"k8s.ns.name = prod", true, false},
+      {"k8s.pod.uid = 1b2c-3d4e", true, false},
+      {"k8s.pod.label[app] = vigil-test", true, false},
+      {"container.image.repository exists", true, false},
+  };
+  for (const Row& row : rows) {
+    INFO(row.condition);
+    auto c = testing::CompileText(row.condition);
+    INFO(c.error);
+    REQUIRE(c.check != nullptr);
+    OwnedAncestors anc;
+    Event e = testing::MakeExec(&anc);
+    e.proc.container_id = "1bcf83c91f3d";
+    HostInfo host;
+    FieldContext without{&e, &host, 1};
+    CHECK(c.check->Eval(without) == row.without_meta);
+    e.container = meta;
+    FieldContext with{&e, &host, 2};
+    CHECK(c.check->Eval(with) == row.with_meta);
+  }
+}
+
+}  // namespace
+}  // namespace vigil
