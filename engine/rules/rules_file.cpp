@@ -341,6 +341,7 @@ void FileLoader::LoadRule(const YAML::Node& item) { LoadRuleItem(item, file_, do
 
 std::vector<std::string> ExpandRulesPaths(const std::vector<std::string>& paths, Diagnostics* diags) {
   std::vector<std::string> out;
+  std::vector<std::string> empty_dirs;
   for (const auto& p : paths) {
     // A NUL would cut the name short at the system call: another file or
     // directory would be read.
@@ -361,11 +362,18 @@ std::vector<std::string> ExpandRulesPaths(const std::vector<std::string>& paths,
         if (e.is_regular_file(ec) && (ext == ".yaml" || ext == ".yml")) files.push_back(e.path().string());
       }
       std::sort(files.begin(), files.end());
-      if (files.empty()) diags->Warning({p, 0, 0}, "", "", "", "directory has no *.yaml or *.yml files: no rules from it");
+      if (files.empty()) empty_dirs.push_back(p);
       out.insert(out.end(), files.begin(), files.end());
     } else {
       out.push_back(p);
     }
+  }
+  // An empty drop-in directory next to one that has rules is the packaged
+  // default (/etc/vigil/rules.d); it is only worth a warning when no path
+  // gave a single rules file.
+  if (out.empty()) {
+    for (const auto& d : empty_dirs)
+      diags->Warning({d, 0, 0}, "", "", "", "directory has no *.yaml or *.yml files: no rules from it");
   }
   return out;
 }

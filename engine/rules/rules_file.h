@@ -104,6 +104,9 @@ struct LoadOptions {
 
 // Expands paths: a directory contributes its regular *.yaml / *.yml files
 // (sorted, not recursive); a file is taken as given. Missing paths are errors.
+// Directories without rules files are warned about only when no path gave
+// any file at all (an empty drop-in directory beside the packaged rules is
+// normal).
 std::vector<std::string> ExpandRulesPaths(const std::vector<std::string>& paths, Diagnostics* diags);
 
 // Loads files in order into one document. A file whose YAML is a map with

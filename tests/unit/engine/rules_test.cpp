@@ -702,3 +702,25 @@ TEST_CASE("macro and list expansion is bounded, with a located error", "[unit]")
   CHECK(pd.find("the values of this comparison expand to more than 100000 list items (at list 'l15')") !=
         std::string::npos);
 }
+
+TEST_CASE("rules paths: an empty directory warns only when no path gives a file", "[unit]") {
+  char tmpl[] = "/tmp/vigil-rules-paths-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl;
+  std::filesystem::create_directories(dir + "/pkg");
+  std::filesystem::create_directories(dir + "/dropin");
+  std::ofstream(dir + "/pkg/a.yaml") << "- list: x\n  items: []\n";
+
+  Diagnostics both;
+  const auto files = vigil::rules::ExpandRulesPaths({dir + "/pkg", dir + "/dropin"}, &both);
+  CHECK(files == std::vector<std::string>{dir + "/pkg/a.yaml"});
+  INFO(both.ToString());
+  CHECK(both.WarningCount() == 0);
+  CHECK(both.ErrorCount() == 0);
+
+  Diagnostics only_empty;
+  CHECK(vigil::rules::ExpandRulesPaths({dir + "/dropin"}, &only_empty).empty());
+  CHECK(only_empty.WarningCount() == 1);
+  CHECK(only_empty.ToString().find("dropin: warning: directory has no *.yaml or *.yml files") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
