@@ -330,7 +330,7 @@ int Run(const RunOptions& o) {
   const uint32_t self_pid = static_cast<uint32_t>(getpid());
   auto protect_self = [&] {
     const auto cap = sensor ? sensor->ObjectIds() : capture::OwnObjectIds{};
-    const enforce::SelfIds capture_ids{cap.progs, cap.maps, cap.links};
+    const enforce::SelfIds capture_ids{cap.progs, cap.maps, cap.links, cap.link_fds};
     if (enforcer) {
       if (auto err = enforcer->RegisterSelfIds(capture_ids))
         spdlog::error("self-protection: capture ids not registered with the kernel: {}", *err);

@@ -446,7 +446,10 @@ OwnObjectIds Sensor::ObjectIds() const {
   for (bpf_link* l : impl_->links) {
     bpf_link_info info{};
     uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(bpf_link__fd(l), &info, &len) == 0) ids.links.push_back(info.id);
+    if (bpf_obj_get_info_by_fd(bpf_link__fd(l), &info, &len) == 0) {
+      ids.links.push_back(info.id);
+      ids.link_fds.push_back(bpf_link__fd(l));
+    }
   }
   return ids;
 }

@@ -71,6 +71,7 @@ struct OwnObjectIds {
   std::vector<uint32_t> progs;  // loaded programs
   std::vector<uint32_t> maps;   // maps of the object (incl. .rodata/.bss)
   std::vector<uint32_t> links;  // attachments
+  std::vector<int> link_fds;    // the sensor's fds of `links` (same order; borrowed)
 };
 
 struct KernelCounter {

@@ -77,6 +77,10 @@ struct SelfIds {
   std::vector<uint32_t> progs;
   std::vector<uint32_t> maps;
   std::vector<uint32_t> links;
+  // The owner's fds of those links, same order as `links` (borrowed: valid
+  // while the owner lives). The monitor dups them: getting a link's fd by id
+  // needs CAP_SYS_ADMIN, which the shipped unit does not grant.
+  std::vector<int> link_fds;
 };
 
 // `vigil probe`: one line per capability (hook class x action) with the mechanism this kernel

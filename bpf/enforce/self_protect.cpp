@@ -6,6 +6,8 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
+#include <spdlog/fmt/ranges.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -58,14 +60,18 @@ SelfMonitor::~SelfMonitor() = default;
 void SelfMonitor::Watch(const SelfIds& ids) {
   AddSorted(&progs_, ids.progs);
   AddSorted(&maps_, ids.maps);
-  for (uint32_t id : ids.links) {
+  std::vector<uint32_t> failed;
+  std::string why;
+  for (std::size_t i = 0; i < ids.links.size(); ++i) {
+    const uint32_t id = ids.links[i];
     if (std::any_of(watched_.begin(), watched_.end(), [&](const auto& l) { return l->id == id; })) continue;
     auto l = std::make_unique<Link>();
     l->id = id;
-    l->fd = bpf_link_get_fd_by_id(id);
+    l->fd = i < ids.link_fds.size() ? fcntl(ids.link_fds[i], F_DUPFD_CLOEXEC, 0) : bpf_link_get_fd_by_id(id);
     bpf_link_info info;
     if (l->fd < 0 || !ReadLinkInfo(l->fd, &info)) {
-      spdlog::warn("self-protection: cannot watch link {}: {}", id, std::strerror(errno));
+      why = std::strerror(errno);
+      failed.push_back(id);
       continue;
     }
     l->type = info.type;
@@ -73,6 +79,10 @@ void SelfMonitor::Watch(const SelfIds& ids) {
     if (info.type == BPF_LINK_TYPE_CGROUP) l->cgroup_id = info.cgroup.cgroup_id;
     watched_.push_back(std::move(l));
   }
+  // One line, not one per link: a sandbox that refuses one refuses them all.
+  if (!failed.empty())
+    spdlog::warn("self-protection: {} of {} links cannot be watched for replacement or detachment ({}); ids {}",
+                 failed.size(), ids.links.size(), why, fmt::join(failed, ","));
   AddSorted(&links_, ids.links);
 }
 

@@ -398,7 +398,7 @@ int Run(const std::string& rules_path) {
     vigil::enforce::SelfIds cap;
     if (sensor) {
       auto ids = sensor->ObjectIds();
-      cap = {ids.progs, ids.maps, ids.links};
+      cap = {ids.progs, ids.maps, ids.links, ids.link_fds};
     }
     auto reg_err = sensor ? m->RegisterSelfIds(cap) : std::optional<std::string>(serr);
     const auto own = m->OwnIds();
