@@ -65,9 +65,12 @@ int RunProbe() {
   cap("network capture", has("vg_exit_connect"), "tracepoints syscalls/sys_exit_<call> (arguments from saved registers)");
   cap("bpf capture", has("vg_exit_bpf"), "tracepoints syscalls/sys_{enter,exit}_bpf (insn scan for helper ids)");
   cap("escape capture", has("vg_exit_unshare"), "tracepoints syscalls/sys_exit_<call> (dup2/dup3 paired per task)");
+  const bool compat = has("vg_compat_exit");
   std::printf("%-20s %s\n", "32-bit syscalls",
               f.ia32 == capture::Ia32Syscalls::kOff
                   ? "none to capture: this kernel refuses them"
+                  : compat ? "tp_btf sys_enter/sys_exit, compat calls only (exec, open family, unlink, socket calls "
+                             "incl. socketcall, ptrace, set*id, modules, memfd, unshare, setns, bpf; evt.is_compat)"
                   : f.ia32 == capture::Ia32Syscalls::kOn
                         ? "NOT captured: this kernel runs them and they skip the syscalls/ tracepoints "
                           "(boot with ia32_emulation=0 to refuse them)"

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* openloop N [small]: N open+close calls of /etc/hostname; prints ns per
- * call. With "small", first closes every descriptor above 2 and forks, so
+/* openloop N [small|getpid]: N open+close calls of /etc/hostname; prints ns
+ * per call. With "small", first closes every descriptor above 2 and forks, so
  * the loop runs in a fresh 64-slot fd table (as a systemd service has;
  * vigil reads an opened file's path by direct loads only in such a table).
- * Built and run by bench/capture_prog_cost.sh and capture_line_profile.sh. */
+ * With "getpid", N getpid calls instead (a call vigil does not capture: what
+ * it pays is the programs every syscall passes, e.g. the compat check).
+ * Built and run by bench/capture_prog_cost.sh, capture_line_profile.sh and
+ * compat_cost.sh. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +35,13 @@ int main(int argc, char **argv) {
       return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
     }
   }
+  int getpid_loop = argc > 2 && strcmp(argv[2], "getpid") == 0;
   struct timespec a, b;
   clock_gettime(CLOCK_MONOTONIC, &a);
-  for (long i = 0; i < n; i++) close(open("/etc/hostname", O_RDONLY));
+  if (getpid_loop)
+    for (long i = 0; i < n; i++) syscall(SYS_getpid);
+  else
+    for (long i = 0; i < n; i++) close(open("/etc/hostname", O_RDONLY));
   clock_gettime(CLOCK_MONOTONIC, &b);
   printf("%.0f\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n);
   return 0;

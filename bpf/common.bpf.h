@@ -99,7 +99,7 @@ union vg_record {
 
 struct vg_exec_enter {
   __u16 type;
-  __u16 pad;
+  __u16 hflags; /* VG_HF_COMPAT / VG_HF_ADDR32 of the execve call */
   __s32 dirfd;
   __u32 at_flags;
   __u32 pad2;
@@ -239,6 +239,26 @@ static __always_inline __u64 vg_read_caps(const kernel_cap_t *cap) {
   return v;
 }
 
+/* x86-64: thread_info.status bit the ia32 syscall entry sets for the call
+ * (arch/x86/include/asm/thread_info.h; cleared on the way back to user mode,
+ * after the sys_exit tracepoint). in_ia32_syscall() tests it. */
+#define VG_TS_COMPAT 0x0002
+
+/* True while the current task is in a 32-bit (compat) syscall. A kernel
+ * without thread_info.status (not x86-64) never is. */
+static __always_inline int vg_in_compat(struct task_struct *t) {
+  if (!bpf_core_field_exists(t->thread_info.status)) return 0;
+  return (VG_LD(t, thread_info.status) & VG_TS_COMPAT) != 0;
+}
+
+/* hdr.flags for a record made in the current call: VG_HF_COMPAT (and
+ * VG_HF_ADDR32 for an i386 image, 4 GiB address space) in a compat call. */
+static __always_inline __u32 vg_compat_hflags(struct task_struct *t) {
+  if (!vg_in_compat(t)) return 0;
+  struct mm_struct *mm = VG_LD(t, mm);
+  return VG_HF_COMPAT | (mm && VG_LD(mm, task_size) <= 0x100000000ull ? VG_HF_ADDR32 : 0);
+}
+
 /* Fills the common header from the current task. The task comes from
  * bpf_get_current_task_btf(), so its fields are read by direct (BTF-typed,
  * fault-safe) loads instead of one bpf_probe_read_kernel call each: this runs
@@ -255,6 +275,7 @@ static __always_inline void vg_fill_hdr(struct vg_hdr *h, __u16 kind, __u16 type
   h->pid = VG_LD(t, tgid);
   h->tid = VG_LD(t, pid);
   h->abi_version = VG_ABI_VERSION;
+  h->flags = vg_compat_hflags(t);
   h->ppid = VG_LD(t, real_parent, tgid);
 
   const struct cred *cred = VG_LD(t, cred);

@@ -132,6 +132,11 @@ void DecodeHeader(const vg_hdr& h, int64_t boot_to_wall, Event* e) {
   p.ns.cgroup = h.ns_cgroup;
   p.tty = h.tty;
   p.name.assign(Str(h.comm));
+  e->compat = (h.flags & VG_HF_COMPAT) != 0;
+  e->compat_from_64bit = e->compat && !(h.flags & VG_HF_ADDR32);
+  // Any other compat call's record was made by the running image, whose
+  // address space says what it is (an exec's ADDR32 is the caller's).
+  if (e->compat && (h.flags & VG_HF_ADDR32) && h.kind != VG_KIND_EXEC) p.exe_32bit = true;
 }
 
 void DecodeSock(const vg_sock& s, NetArgs* n) {

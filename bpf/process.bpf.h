@@ -5,9 +5,11 @@
 
 #include "common.bpf.h"
 
-static __always_inline void vg_exec_enter(__u16 type, int dirfd, const char *filename, __u32 at_flags) {
+static __always_inline void vg_exec_enter(__u16 type, int dirfd, const char *filename, __u32 at_flags,
+                                          __u16 hflags) {
   struct vg_exec_enter e = {};
   e.type = type;
+  e.hflags = hflags;
   e.dirfd = dirfd;
   e.at_flags = at_flags;
   e.filename_ptr = (__u64)filename;
@@ -21,13 +23,13 @@ static __always_inline void vg_exec_enter(__u16 type, int dirfd, const char *fil
 
 SEC("tracepoint/syscalls/sys_enter_execve")
 int vg_enter_execve(struct trace_event_raw_sys_enter *ctx) {
-  vg_exec_enter(VG_T_EXECVE, VG_AT_FDCWD, (const char *)ctx->args[0], 0);
+  vg_exec_enter(VG_T_EXECVE, VG_AT_FDCWD, (const char *)ctx->args[0], 0, 0);
   return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_execveat")
 int vg_enter_execveat(struct trace_event_raw_sys_enter *ctx) {
-  vg_exec_enter(VG_T_EXECVEAT, (int)ctx->args[0], (const char *)ctx->args[1], (__u32)ctx->args[4]);
+  vg_exec_enter(VG_T_EXECVEAT, (int)ctx->args[0], (const char *)ctx->args[1], (__u32)ctx->args[4], 0);
   return 0;
 }
 
@@ -38,8 +40,10 @@ static __always_inline struct vg_exec *vg_exec_scratch_get(void) {
   return e;
 }
 
-/* Copies the pending sys_enter half (if any) into the record; deletes it. */
-static __always_inline void vg_exec_take_enter(struct vg_exec *e, int reread) {
+/* Copies the pending sys_enter half (if any) into the record; deletes it.
+ * Returns the call's hdr flags (VG_HF_COMPAT: a 32-bit execve): at
+ * sched_process_exec the task's compat state is the new image's. */
+static __always_inline __u32 vg_exec_take_enter(struct vg_exec *e, int reread) {
   __u64 id = bpf_get_current_pid_tgid();
   struct vg_exec_enter *p = bpf_map_lookup_elem(&vg_exec_pending, &id);
   e->flags = 0;
@@ -48,7 +52,8 @@ static __always_inline void vg_exec_take_enter(struct vg_exec *e, int reread) {
   e->old_comm[0] = 0;
   e->filename[0] = 0;
   e->hdr.type = VG_T_EXECVE;
-  if (!p) return;
+  if (!p) return 0;
+  __u32 hflags = p->hflags;
   e->hdr.type = p->type;
   e->dirfd = p->dirfd;
   e->at_flags = p->at_flags;
@@ -61,16 +66,17 @@ static __always_inline void vg_exec_take_enter(struct vg_exec *e, int reread) {
   }
   e->flags |= VG_EXEC_HAVE_ENTER;
   bpf_map_delete_elem(&vg_exec_pending, &id);
+  return hflags;
 }
 
 SEC("tracepoint/sched/sched_process_exec")
 int vg_sched_exec(void *ctx) {
   struct vg_exec *e = vg_exec_scratch_get();
   if (!e) return 0;
-  vg_exec_take_enter(e, 0); /* the old mm is gone: no re-read of user memory */
+  __u32 hflags = vg_exec_take_enter(e, 0); /* the old mm is gone: no re-read of user memory */
   vg_fill_hdr(&e->hdr, VG_KIND_EXEC, e->hdr.type, sizeof(*e));
   e->hdr.res = 0;
-  e->hdr.flags = (e->flags & VG_EXEC_HAVE_ENTER) ? 0 : VG_HF_NO_ENTER;
+  e->hdr.flags = hflags | ((e->flags & VG_EXEC_HAVE_ENTER) ? 0 : VG_HF_NO_ENTER);
 
   /* the new image's mm, typed: argv bounds and exe by direct loads, and the
    * exe walk starts typed */
@@ -109,8 +115,9 @@ static __always_inline void vg_exec_exit(long ret) {
   if (!bpf_map_lookup_elem(&vg_exec_pending, &id)) return;
   struct vg_exec *e = vg_exec_scratch_get();
   if (!e) return;
-  vg_exec_take_enter(e, 1);
+  __u32 hflags = vg_exec_take_enter(e, 1);
   vg_fill_hdr(&e->hdr, VG_KIND_EXEC, e->hdr.type, sizeof(*e));
+  e->hdr.flags = hflags;
   e->hdr.res = ret;
   e->argv_len = 0;
   e->exe.depth = 0;

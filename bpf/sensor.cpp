@@ -393,7 +393,16 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
     return nullptr;
   }
   // A blind spot the operator can close: say so at every start.
-  if (f.ia32 == Ia32Syscalls::kOn)
+  const bool compat_on =
+      std::find(impl->attached.begin(), impl->attached.end(), "vg_compat_exit") != impl->attached.end();
+  if (f.ia32 == Ia32Syscalls::kOn && compat_on)
+    spdlog::warn("this kernel runs 32-bit (int 0x80) syscalls ({}); they do not fire the syscalls/ tracepoints: the "
+                 "compat program captures exec, the open family, unlink, socket calls (socketcall too), ptrace, "
+                 "set*id, modules, memfd_create, unshare, setns and bpf made through them (evt.is_compat), other "
+                 "calls are not captured. Boot with ia32_emulation=0 (Linux 6.7+) or without CONFIG_IA32_EMULATION "
+                 "to refuse them (docs/capture.md)",
+                 f.ia32_note);
+  else if (f.ia32 == Ia32Syscalls::kOn)
     spdlog::warn("this kernel runs 32-bit (int 0x80) syscalls ({}); they do not fire the syscalls/ tracepoints, so "
                  "files, sockets, bpf() and privilege changes made through them are not captured (exec, fork and "
                  "exit are). Boot with ia32_emulation=0 (Linux 6.7+) or without CONFIG_IA32_EMULATION to refuse "

@@ -12,3 +12,4 @@
 #include "net.bpf.h"
 #include "bpf.bpf.h"
 #include "escape.bpf.h"
+#include "compat.bpf.h"

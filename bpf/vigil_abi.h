@@ -136,6 +136,14 @@ enum vg_counter {
 
 /* hdr.flags */
 #define VG_HF_NO_ENTER (1u << 0) /* the sys_enter half was not seen (args missing) */
+/* The call came through the 32-bit (ia32: int 0x80, sysenter, 32-bit syscall)
+ * entry of an x86-64 kernel: hdr.type is the call, its arguments were read
+ * from the ia32 registers. */
+#define VG_HF_COMPAT (1u << 1)
+/* With VG_HF_COMPAT: the calling image has a 32-bit address space (an i386
+ * ELF, whose every call is a compat one). Without it, a 64-bit program made
+ * the 32-bit call. For an exec, both describe the image that called execve. */
+#define VG_HF_ADDR32 (1u << 2)
 
 struct vg_hdr {
   __u32 size; /* bytes in the whole record */

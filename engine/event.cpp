@@ -151,6 +151,7 @@ void Event::Reset() {
   ResetBpf(bpf);
   ResetArgs(args);
   enforcement.clear();
+  compat = compat_from_64bit = false;
 }
 
 }  // namespace vigil

@@ -286,6 +286,12 @@ struct Event {
   ProcArgs args;
   // An enforcing action the kernel took on this event ("" none, "deny", "kill").
   std::string enforcement;
+  // The call came through the 32-bit (ia32) syscall entry of an x86-64 kernel
+  // (int 0x80, sysenter): evt.is_compat. compat_from_64bit: the image that
+  // made it is a 64-bit one (an i386 program makes all its calls this way; a
+  // 64-bit one has no need to): evt.is_compat_from_64bit.
+  bool compat = false;
+  bool compat_from_64bit = false;
 
   // Clear every field for reuse; keeps string and vector capacity (argv's
   // element buffers go to a per-thread pool that AssignArgv/AppendArgv reuse).

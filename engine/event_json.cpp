@@ -535,6 +535,14 @@ void AppendEventJson(const Event& event, std::string* out) {
   w.KeyNum("evt.ts", event.ts_ns);
   w.KeyNum("evt.res", event.res);
   if (!event.enforcement.empty()) w.KeyStr("evt.enforcement", event.enforcement);
+  if (event.compat) {
+    w.Key("evt.is_compat");
+    w.B(true);
+  }
+  if (event.compat_from_64bit) {
+    w.Key("evt.is_compat_from_64bit");
+    w.B(true);
+  }
   WriteProcess(w, argv, event.proc);
 
   // Argument blocks: only members that differ from their defaults, so a line
@@ -668,7 +676,9 @@ std::optional<std::string> ParseEventJson(std::string_view line, Event* event, O
       return "key 'evt.time': expected an ISO 8601 UTC time, got '" + iso + "'";
   }
   if (!ReadNumber(j, "evt.ts", &event->ts_ns, &err) || !ReadNumber(j, "evt.res", &event->res, &err) ||
-      !ReadString(j, "evt.enforcement", &event->enforcement, &err) || !ReadProcess(j, &event->proc, &err))
+      !ReadString(j, "evt.enforcement", &event->enforcement, &err) ||
+      !ReadBool(j, "evt.is_compat", &event->compat, &err) ||
+      !ReadBool(j, "evt.is_compat_from_64bit", &event->compat_from_64bit, &err) || !ReadProcess(j, &event->proc, &err))
     return err;
 
   FileArgs& f = event->file;

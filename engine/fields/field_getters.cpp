@@ -633,6 +633,14 @@ std::string SetExe32(Event& e, OwnedAncestors&, const FieldArg&, std::string_vie
   return SetBool(t, &e.proc.exe_32bit);
 }
 
+std::string SetCompat(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  return SetBool(t, &e.compat);
+}
+
+std::string SetCompat64(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  return SetBool(t, &e.compat_from_64bit);
+}
+
 #define VIGIL_STR_SETTER(NAME, EXPR)                                                                  \
   std::string NAME(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {                  \
     EXPR = std::string(t);                                                                             \
@@ -924,6 +932,7 @@ FieldSetter SetterFor(std::string_view name) {
       {"fs.path.name", SetFdName}, {"fs.path.nameraw", SetFdNameRaw}, {"fs.path.target", SetTarget},
       {"fs.atime", SetAtime}, {"fs.mtime", SetMtime}, {"evt.rawtime", SetRawTime},
       {"proc.is_exe_32bit", SetExe32}, {"proc.pre_exec_name", SetArgName},
+      {"evt.is_compat", SetCompat}, {"evt.is_compat_from_64bit", SetCompat64},
   };
   for (const auto& [n, s] : kSetters)
     if (name == n) return s;

@@ -116,6 +116,14 @@ void AppendMoreFields(std::vector<FieldDef>* v) {
        GETTER { UNUSED_DS; return IsOpen(c.event->type) && Bool(o, (c.event->file.flags & 3u) != 0u); }, nullptr, 0});
   add({"evt.enforcement", T::kString, A::kNone, true, "vigil: the action the kernel took (deny, kill, or empty).",
        GETTER { UNUSED_DS; return Str(o, c.event->enforcement); }, nullptr, 0});
+  add({"evt.is_compat", T::kBool, A::kNone, true,
+       "vigil: the call came through the 32-bit (ia32) syscall entry of an x86-64 kernel (int 0x80, sysenter): an i386 "
+       "program's calls, or a 64-bit program's 32-bit ones. For an exec, the execve call (not the new image).",
+       GETTER { UNUSED_DS; return Bool(o, c.event->compat); }, nullptr, 0});
+  add({"evt.is_compat_from_64bit", T::kBool, A::kNone, true,
+       "vigil: a 32-bit (ia32) syscall made by a 64-bit program (its image has a 64-bit address space): the int 0x80 "
+       "way past syscall tracepoints. False for an i386 program's calls and for every 64-bit call.",
+       GETTER { UNUSED_DS; return Bool(o, c.event->compat_from_64bit); }, nullptr, 0});
 
   add({"proc.ppid", T::kNumber, A::kNone, true, "Parent process id.",
        GETTER { UNUSED_DS; return Num(o, c.event->proc.ppid); }, nullptr, 0});
@@ -133,8 +141,8 @@ void AppendMoreFields(std::vector<FieldDef>* v) {
                 Num(o, static_cast<int64_t>(e.ts_ns - e.proc.start_ns));
        }, nullptr, 0});
   add({"proc.is_exe_32bit", T::kBool, A::kNone, true,
-       "vigil: the executable is 32-bit (i386 or x32 ELF). Its syscalls are not captured, only its exec, forks and "
-       "exit (docs/capture.md).",
+       "vigil: the executable is 32-bit (i386 or x32 ELF). Its syscalls take the compat entry: the compat program "
+       "captures the main ones (evt.is_compat), the per-call tracepoints none (docs/capture.md).",
        GETTER { UNUSED_DS; return Bool(o, c.event->proc.exe_32bit); }, nullptr, 0});
   add({"proc.is_exe_from_memfd", T::kBool, A::kNone, true, "Executable is a memfd (fileless execution).",
        GETTER { UNUSED_DS; return Bool(o, c.event->proc.exepath.rfind("/memfd:", 0) == 0 ||

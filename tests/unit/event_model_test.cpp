@@ -40,6 +40,7 @@ TEST_CASE("Event::Reset clears fields and keeps capacity", "[unit]") {
   e.bpf.AddHelper(36);
   e.args.target_pid = 7;
   e.enforcement = "kill";
+  e.compat = e.compat_from_64bit = true;
   const auto exe_cap = e.proc.exepath.capacity();
   const auto path_cap = e.file.path.capacity();
 
@@ -55,6 +56,8 @@ TEST_CASE("Event::Reset clears fields and keeps capacity", "[unit]") {
   CHECK_FALSE(e.bpf.HasHelper(36));
   CHECK(e.args.target_pid == 0);
   CHECK(e.enforcement.empty());
+  CHECK_FALSE(e.compat);
+  CHECK_FALSE(e.compat_from_64bit);
   CHECK(e.proc.exepath.capacity() == exe_cap);
   CHECK(e.file.path.capacity() == path_cap);
 }
@@ -67,7 +70,7 @@ static_assert(sizeof(vigil::FileArgs) == 240, "FileArgs changed: update ResetFil
 static_assert(sizeof(vigil::NetArgs) == 104, "NetArgs changed: update ResetNet and this test");
 static_assert(sizeof(vigil::BpfArgs) == 208, "BpfArgs changed: update ResetBpf and this test");
 static_assert(sizeof(vigil::ProcArgs) == 112, "ProcArgs changed: update ResetArgs and this test");
-static_assert(sizeof(vigil::Event) == 1088, "Event changed: update Event::Reset and this test");
+static_assert(sizeof(vigil::Event) == 1096, "Event changed: update Event::Reset and this test");
 
 TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   vigil::OwnedAncestors anc;

@@ -441,6 +441,48 @@ TEST_CASE("proc records: fork child, exit code and signal, dup of a socket", "[u
   CHECK(e.net.fd == 4);
 }
 
+TEST_CASE("header flags: a compat call, from a 64-bit or an i386 image", "[unit]") {
+  struct Row {
+    const char* what;
+    uint16_t kind;
+    uint32_t hflags;
+    uint32_t exec_flags;
+    bool compat, from64, exe32;
+  } rows[] = {
+      {"a 64-bit call", VG_KIND_PROC, 0, 0, false, false, false},
+      {"int 0x80 from a 64-bit image", VG_KIND_PROC, VG_HF_COMPAT, 0, true, true, false},
+      {"an i386 program's call: the record says its image is 32-bit", VG_KIND_PROC, VG_HF_COMPAT | VG_HF_ADDR32, 0,
+       true, false, true},
+      {"ADDR32 without COMPAT means nothing", VG_KIND_PROC, VG_HF_ADDR32, 0, false, false, false},
+      {"NO_ENTER alone", VG_KIND_PROC, VG_HF_NO_ENTER, 0, false, false, false},
+      // an exec: the flags describe the caller, proc.is_exe_32bit the new image
+      {"i386 program execs a 64-bit one", VG_KIND_EXEC, VG_HF_COMPAT | VG_HF_ADDR32, 0, true, false, false},
+      {"64-bit program execs through int 0x80", VG_KIND_EXEC, VG_HF_COMPAT, VG_EXEC_ADDR32, true, true, true},
+  };
+  Decoder d;
+  Event e;
+  for (const auto& r : rows) {
+    INFO(r.what);
+    DecodeStatus st;
+    if (r.kind == VG_KIND_EXEC) {
+      auto x = Make<vg_exec>(VG_KIND_EXEC, VG_T_EXECVE);
+      x.hdr.flags = r.hflags;
+      x.flags = r.exec_flags;
+      SetChain(&x.exe, {"true", "bin"});
+      SetChain(&x.cwd, {});
+      st = Decode(d, x, &e);
+    } else {
+      auto p = Make<vg_proc>(VG_KIND_PROC, VG_T_SETUID);
+      p.hdr.flags = r.hflags;
+      st = Decode(d, p, &e);
+    }
+    REQUIRE(st == DecodeStatus::kOk);
+    CHECK(e.compat == r.compat);
+    CHECK(e.compat_from_64bit == r.from64);
+    CHECK(e.proc.exe_32bit == r.exe32);
+  }
+}
+
 TEST_CASE("malformed records are rejected, counted, and leave a reset event", "[unit]") {
   auto good = Make<vg_net>(VG_KIND_NET, VG_T_SOCKET);
   struct Case {

@@ -152,6 +152,8 @@ void CheckEventEqual(const Event& a, const Event& b) {
   CHECK(a.args.exit_code == b.args.exit_code);
   CHECK(a.args.exit_signal == b.args.exit_signal);
   CHECK(a.enforcement == b.enforcement);
+  CHECK(a.compat == b.compat);
+  CHECK(a.compat_from_64bit == b.compat_from_64bit);
   REQUIRE((a.ancestors == nullptr) == (b.ancestors == nullptr));
   if (a.ancestors != nullptr) {
     for (int level = 1; level <= 10; ++level) {
@@ -226,6 +228,8 @@ TEST_CASE("event JSON round-trips every field", "[unit]") {
   e.args.exit_code = 3;
   e.args.exit_signal = 9;
   e.enforcement = "kill";
+  e.compat = true;
+  e.compat_from_64bit = true;
 
   std::string line;
   vigil::AppendEventJson(e, &line);

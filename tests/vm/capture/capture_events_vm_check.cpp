@@ -7,7 +7,10 @@
 // takes ~35 s under TCG; `vigil run` in the VM is vm_agent_self_protect's.)
 //
 // Protocol (docs/testing-vm.md): VM-RESULT case lines; exit 0 iff every case passed.
-// Usage: capture_events_vm_check VIGIL RULES_DIR
+// With INT80_ACTIONS, the same kinds of actions made as 32-bit syscalls (int 0x80) by a 64-bit
+// program: their events must carry evt.is_compat / evt.is_compat_from_64bit, and the default rule
+// 32-bit Syscall From 64-bit Program must alert.
+// Usage: capture_events_vm_check VIGIL RULES_DIR [INT80_ACTIONS]
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -27,6 +30,8 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -101,6 +106,9 @@ struct Actions {
   int port = 0;           // the loopback listener the "reverse shell" connected to
   pid_t traced = 0;       // the child ptrace attached to
   std::string tmp_file;   // a file created under /tmp (a tmpfs: the path walk crosses a mount)
+  int port32 = 0;         // the listener int80_actions connected to
+  pid_t traced32 = 0;     // the child int80_actions attached to
+  pid_t exec32 = 0;       // the child int80_actions exec'd /bin/true in
 };
 
 // A socket filter that calls bpf_get_prandom_u32 (helper 7), named vm_filter. Before 5.11 BPF
@@ -182,6 +190,48 @@ Actions Act() {
   return a;
 }
 
+// int80_actions: the same kinds of actions as 32-bit syscalls (int 0x80) of a 64-bit program.
+// Its "int80 <action> <result> <detail>" lines go to `log`; each action must have succeeded
+// (init_module and finit_module must fail: the image is not a module, the fd not an ELF).
+void Act32(const std::string& int80, Actions* a) {
+  const std::string log = "/tmp/vm-int80.log";
+  int srv = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof sa;
+  bool listening = srv >= 0 && bind(srv, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 && listen(srv, 4) == 0 &&
+                   getsockname(srv, reinterpret_cast<sockaddr*>(&sa), &len) == 0;
+  a->port32 = ntohs(sa.sin_port);
+  auto t0 = std::chrono::steady_clock::now();
+  pid_t pid = Spawn({int80, std::to_string(a->port32)}, log);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (srv >= 0) close(srv);
+  std::string out = ReadAll(log);
+  Case("act32_ran", listening && WIFEXITED(st) && WEXITSTATUS(st) == 0 && out.find("int80 done") != std::string::npos,
+       "status " + std::to_string(st) + " in " + std::to_string(secs) + " s");
+  std::map<std::string, std::pair<long, long>> got;
+  std::istringstream in(out);
+  for (std::string tag, what; in >> tag >> what;) {
+    if (what == "done") break;
+    long r = 0, d = 0;
+    in >> r >> d;
+    got[what] = {r, d};
+  }
+  for (const char* ok : {"open", "openat", "connect_direct", "connect_socketcall", "ptrace_attach", "setuid32",
+                         "setreuid16", "setuid16", "setresgid32", "bpf_prog_load", "execve"}) {
+    bool pass = got.count(ok) && got[ok].first >= 0;
+    Case(std::string("act32_") + ok, pass, got.count(ok) ? "result " + std::to_string(got[ok].first) : "no line");
+  }
+  for (const char* fails : {"init_module", "finit_module"})
+    Case(std::string("act32_") + fails, got.count(fails) && got[fails].first < 0,
+         got.count(fails) ? "result " + std::to_string(got[fails].first) : "no line");
+  a->traced32 = static_cast<pid_t>(got["ptrace_attach"].second);
+  a->exec32 = static_cast<pid_t>(got["execve"].second);
+}
+
 std::vector<json> ReadLines(const std::string& path) {
   std::vector<json> out;
   std::ifstream in(path);
@@ -256,14 +306,67 @@ void CheckEvents(const std::vector<json>& events, const Actions& a) {
   }
 }
 
+// The 32-bit calls of int80_actions: each kind of event, marked as a compat call made by a 64-bit
+// program; and no 64-bit call of anyone marked so.
+void CheckEvents32(const std::vector<json>& events, const Actions& a) {
+  auto compat64 = [](const json& e, const char* type) {
+    return Str(e, "evt.type") == type && Str(e, "evt.is_compat") == "true" &&
+           Str(e, "evt.is_compat_from_64bit") == "true";
+  };
+  const std::string port = std::to_string(a.port32);
+  const EventCase cases[] = {
+      {"open_etc_shadow", [&](const json& e) { return compat64(e, "open") && Str(e, "fd.name") == "/etc/shadow"; }},
+      {"openat_tmp_across_mount",
+       [&](const json& e) { return compat64(e, "openat") && Str(e, "fd.name") == "/tmp/int80-openat"; }},
+      {"socket", [&](const json& e) { return compat64(e, "socket") && Str(e, "proc.name") == "int80_actions"; }},
+      {"ptrace_attach",
+       [&](const json& e) {
+         return compat64(e, "ptrace") && Str(e, "arg.request") == "16" &&
+                Str(e, "arg.target_pid") == std::to_string(a.traced32);
+       }},
+      {"setuid32", [&](const json& e) { return compat64(e, "setuid") && Str(e, "arg.ids") == "[0,4294967295,4294967295]"; }},
+      {"setreuid16_keep_is_minus_one",
+       [&](const json& e) { return compat64(e, "setreuid") && Str(e, "arg.ids") == "[4294967295,0,4294967295]"; }},
+      {"setresgid32", [&](const json& e) { return compat64(e, "setresgid") && Str(e, "arg.ids") == "[4294967295,0,4294967295]"; }},
+      {"init_module_params",
+       [&](const json& e) { return compat64(e, "init_module") && Str(e, "evt.res") != "0"; }},
+      {"finit_module", [&](const json& e) { return compat64(e, "finit_module"); }},
+      {"bpf_prog_load_name",
+       [&](const json& e) {
+         return compat64(e, "bpf") && Str(e, "bpf.prog.name") == "int80_filter" &&
+                Str(e, "bpf.prog.helpers").find("7") != std::string::npos;
+       }},
+      {"execve_argv_exepath",
+       [&](const json& e) {
+         return compat64(e, "execve") && Str(e, "proc.pid") == std::to_string(a.exec32) &&
+                Str(e, "proc.argv").find("int80-exec-marker") != std::string::npos &&
+                Str(e, "proc.exepath") == "/bin/busybox";
+       }},
+  };
+  for (const auto& c : cases) {
+    bool found = false;
+    for (const auto& e : events) found = found || c.match(e);
+    Case(std::string("event32_") + c.name, found);
+  }
+  int connects = 0, marked_others = 0;  // the direct connect and the one through socketcall
+  for (const auto& e : events) {
+    connects += compat64(e, "connect") && Str(e, "fd.rip") == "127.0.0.1" && Str(e, "fd.rport") == port &&
+                Str(e, "evt.res") == "0";
+    marked_others += Str(e, "evt.is_compat") == "true" && Str(e, "proc.name") != "int80_actions" &&
+                     Str(e, "proc.pid") != std::to_string(a.exec32);
+  }
+  Case("event32_connect_direct_and_socketcall", connects == 2, std::to_string(connects) + " connect events");
+  Case("event32_no_native_call_marked", marked_others == 0, std::to_string(marked_others) + " marked");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: capture_events_vm_check VIGIL RULES_DIR\n");
+  if (argc != 3 && argc != 4) {
+    std::fprintf(stderr, "usage: capture_events_vm_check VIGIL RULES_DIR [INT80_ACTIONS]\n");
     return 2;
   }
-  const std::string vigil = argv[1], rules = argv[2];
+  const std::string vigil = argv[1], rules = argv[2], int80 = argc == 4 ? argv[3] : "";
   const std::string events_file = "/tmp/vm-events.json", alerts_file = "/tmp/vm-alerts.json";
   {
     std::ofstream shadow("/etc/shadow");
@@ -275,14 +378,18 @@ int main(int argc, char** argv) {
   double up_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   Case("vigil_events_started", ev_up, (ev_up ? "" : ReadAll("/tmp/vm-events.log")) + " (" + std::to_string(up_s) + " s)");
   if (!ev_up) return 1;
+  // what the loader said (programs this kernel refused are named here)
+  std::printf("vigil events log:\n%s\n", ReadAll("/tmp/vm-events.log").c_str());
 
   Actions a = Act();
+  if (!int80.empty()) Act32(int80, &a);
   std::this_thread::sleep_for(1500ms);  // the consumer polls every 100 ms
   kill(ev, SIGINT);
   waitpid(ev, nullptr, 0);
   std::vector<json> events = ReadLines(events_file);
   Case("events_recorded", !events.empty(), std::to_string(events.size()) + " events");
   CheckEvents(events, a);
+  if (!int80.empty()) CheckEvents32(events, a);
 
   // The default rules over the recorded events.
   pid_t rp = Spawn({vigil, "replay", "-r", rules, events_file}, alerts_file);
@@ -290,8 +397,9 @@ int main(int argc, char** argv) {
   waitpid(rp, &st, 0);
   Case("replay_ran", WIFEXITED(st) && WEXITSTATUS(st) == 0, "status " + std::to_string(st));
   std::vector<json> alerts = ReadLines(alerts_file);
-  const char* want[] = {"Cryptocurrency Miner Command Line", "Sensitive Credential File Read", "Reverse Shell",
-                        "BPF Program Loaded by Unexpected Process"};
+  std::vector<const char*> want = {"Cryptocurrency Miner Command Line", "Sensitive Credential File Read",
+                                   "Reverse Shell", "BPF Program Loaded by Unexpected Process"};
+  if (!int80.empty()) want.push_back("32-bit Syscall From 64-bit Program");
   for (const char* w : want) {
     std::string out;
     for (const auto& al : alerts)
