@@ -764,3 +764,59 @@ TEST_CASE("rules that can never fire are warned about, located", "[unit]") {
   }
   CHECK(eng->stats().rules_never_fire == 3);
 }
+
+// Issue 18: exceptions may name transformed fields, as Falco 0.38+ allows
+// (`fields: [tolower(proc.name)]`); a name that is no transformer is an error
+// located at the exception.
+TEST_CASE("exceptions with transformers", "[unit]") {
+  auto l = Load({{"e.yaml", R"(- rule: r
+  desc: d
+  condition: evt.type = execve and proc.name startswith b
+  output: o
+  priority: WARNING
+  exceptions:
+    - name: lowered
+      fields: [tolower(proc.name), basename(proc.exepath)]
+      comps: [=, =]
+      values:
+        - [bash, bash]
+    - name: upper
+      fields: toupper(proc.pname)
+      values: [SSHD]
+  tests:
+    - name: both cells hold
+      event: {proc.name: BASH, proc.exepath: /usr/bin/bash}
+      expect: no_match
+    - name: one cell fails
+      event: {proc.name: bash, proc.exepath: /usr/bin/other}
+      expect: match
+    - name: single-field form
+      event: {proc.name: bin, proc.pname: sshd}
+      expect: no_match
+    - name: no exception
+      event: {proc.name: bin, proc.pname: cron}
+      expect: match
+)"}});
+  INFO(l->diags.ToString());
+  REQUIRE(l->diags.ErrorCount() == 0);
+  auto report = vigil::RunRuleTests(*l->engine);
+  CHECK(report.results.size() == 4);
+  CHECK(report.failed == 0);
+  for (const auto& r : report.results) {
+    INFO(r.name << ": " << r.detail);
+    CHECK(r.passed);
+  }
+  auto bad = Load({{"b.yaml", R"(- rule: r
+  desc: d
+  condition: evt.type = execve
+  output: o
+  priority: WARNING
+  exceptions:
+    - name: bad
+      fields: [lower(proc.name)]
+      comps: [=]
+      values: [[a]]
+)"}});
+  CHECK_THAT(bad->diags.ToString(),
+             Catch::Contains("b.yaml:7:7: error: rule 'r': exceptions: invalid exception: unknown transformer 'lower'"));
+}
