@@ -81,9 +81,9 @@ int RunValidate(const std::vector<std::string>& files, bool quiet) {
   auto engine = LoadAndReport(files, quiet, &diags);
   const auto& s = engine->stats();
   std::printf("%zu error(s), %zu warning(s); rules: %zu defined, %zu loaded, %zu enabled, %zu use <NA> fields "
-              "(%zu in the condition), %zu skipped; %zu macros, %zu lists\n",
+              "(%zu in the condition), %zu can never fire here, %zu skipped; %zu macros, %zu lists\n",
               diags.ErrorCount(), diags.WarningCount(), s.rules_defined, s.rules_loaded, s.rules_enabled,
-              s.rules_with_na, s.rules_with_na_condition, s.rules_skipped, s.macros, s.lists);
+              s.rules_with_na, s.rules_with_na_condition, s.rules_never_fire, s.rules_skipped, s.macros, s.lists);
   if (s.sigma_rules > 0)
     std::printf("sigma: %zu rule(s) read, %zu translated, %zu unsupported (each named above)\n", s.sigma_rules,
                 s.sigma_rules - s.sigma_unsupported, s.sigma_unsupported);

@@ -141,6 +141,22 @@ ItemContext MakeContext(std::string kind, std::string name, std::string key, std
   return c;
 }
 
+std::string JoinReasons(const std::vector<std::string>& reasons) {
+  std::string s;
+  for (const auto& r : reasons) s += (s.empty() ? "" : "; ") + r;
+  return s;
+}
+
+// Why a rule (condition and not exceptions) is false for every event vigil
+// captures, or "" when it may fire.
+std::string NeverFiresReason(const compile::KonstInfo& cond, const compile::KonstInfo& exc,
+                             const compile::EventTypeSet& types) {
+  if (cond.konst == compile::Konst::kFalse) return JoinReasons(cond.reasons);
+  if (exc.konst == compile::Konst::kTrue) return "its exceptions hold for every event: " + JoinReasons(exc.reasons);
+  if (types.none()) return "its condition allows no event type vigil captures";
+  return "";
+}
+
 }  // namespace
 
 std::unique_ptr<RuleEngine> RuleEngine::Load(const std::vector<std::string>& paths, Diagnostics* diags, HostInfo host,
@@ -207,6 +223,7 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
     std::unique_ptr<compile::Check> cond_check = std::move(res.check);
     std::unique_ptr<compile::Check> exc_check;
     rule->types = res.types;
+    compile::KonstInfo exc_konst;
 
     std::string exc_text = ExceptionsText(r.exceptions, lists);
     if (!exc_text.empty()) {
@@ -222,6 +239,7 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
           ok = false;
         } else {
           rule->na_fields.insert(eres.na_fields.begin(), eres.na_fields.end());
+          exc_konst = std::move(eres.konst);
           exc_check = std::move(eres.check);
           exc_check->text = "exceptions: " + exc_check->text;
         }
@@ -252,6 +270,11 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
     if (rule->types.all() && r.warn_evttypes)
       diags->Warning(r.loc, "rule", r.name, "condition",
                      "condition matches every event type: add an evt.type check so it is not evaluated for every event");
+    rule->never_fires = NeverFiresReason(res.konst, exc_konst, rule->types);
+    if (!rule->never_fires.empty() && r.enabled) {
+      diags->Warning(r.loc, "rule", r.name, "condition", "rule can never fire in vigil: " + rule->never_fires);
+      ++eng->stats_.rules_never_fire;
+    }
     rule->name = r.name;
     rule->desc = r.desc;
     rule->priority = r.priority;

@@ -46,6 +46,10 @@ struct CompiledRule {
   compile::EventTypeSet types;
   std::set<std::string> na_fields;  // fields referenced (condition or output) that are <NA> here
   std::set<std::string> na_condition_fields;  // the subset used by the condition/exceptions
+  // Non-empty when the rule can never fire in vigil, whatever the event: why
+  // ("'fd.name_changed' is always <NA> in vigil; evt.type recvfrom is never
+  // captured by vigil"). Load warns about each enabled such rule.
+  std::string never_fires;
   std::vector<rules::RuleTestCase> tests;
 };
 
@@ -55,6 +59,7 @@ struct EngineStats {
   std::size_t rules_enabled = 0;   // loaded and enabled (evaluated per event)
   std::size_t rules_with_na = 0;   // loaded rules referencing fields that are <NA> here
   std::size_t rules_with_na_condition = 0;  // ... in their condition (not only the output)
+  std::size_t rules_never_fire = 0;  // enabled rules that can never fire here (CompiledRule::never_fires)
   std::size_t rules_skipped = 0;   // other sources, skip-if-unknown-filter, unsupported Sigma rules
   std::size_t sigma_rules = 0;     // Sigma rules read
   std::size_t sigma_unsupported = 0;  // ... that vigil cannot express (in rules_skipped; each has a warning)

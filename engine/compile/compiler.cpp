@@ -23,6 +23,31 @@ std::string Excerpt(std::string_view text, uint32_t begin, uint32_t end) {
   return s;
 }
 
+void AddReasons(const std::vector<std::string>& from, std::vector<std::string>* to) {
+  for (const auto& r : from)
+    if (std::find(to->begin(), to->end(), r) == to->end()) to->push_back(r);
+}
+
+// and/or of children whose constness is known: and is false when one child
+// is (those children say why) and true when all are; or the other way round.
+KonstInfo CombineKonst(bool is_and, const std::vector<KonstInfo>& kids) {
+  KonstInfo out;
+  Konst absorbing = is_and ? Konst::kFalse : Konst::kTrue;
+  Konst neutral = is_and ? Konst::kTrue : Konst::kFalse;
+  bool all_neutral = !kids.empty();
+  for (const auto& k : kids) {
+    if (k.konst == absorbing) {
+      out.konst = absorbing;
+      AddReasons(k.reasons, &out.reasons);
+    }
+    all_neutral = all_neutral && k.konst == neutral;
+  }
+  if (out.konst == absorbing || !all_neutral) return out;
+  out.konst = neutral;
+  for (const auto& k : kids) AddReasons(k.reasons, &out.reasons);
+  return out;
+}
+
 }  // namespace
 
 void Compiler::Report(const ItemContext& ctx, uint32_t offset, std::string message, bool warning) {
@@ -88,6 +113,7 @@ CompileResult Compiler::Compile(const Node& root, const ItemContext& ctx, bool u
   if (r.ok) {
     r.check = std::move(sub.check);
     r.types = sub.types;
+    r.konst = std::move(sub.konst);
   }
   result_ = nullptr;
   root_ctx_ = nullptr;
@@ -116,6 +142,7 @@ bool Compiler::CompileNode(const Node& n, const ItemContext& ctx, std::string_vi
       std::vector<std::unique_ptr<Check>> children;
       EventTypeSet types = is_and ? AllTypes() : EventTypeSet();
       bool exact = true, ok = true;
+      std::vector<KonstInfo> kids;
       for (const auto& c : n.children) {
         Sub s;
         if (!CompileNode(*c, ctx, text, &s)) {
@@ -125,6 +152,7 @@ bool Compiler::CompileNode(const Node& n, const ItemContext& ctx, std::string_vi
         }
         types = is_and ? (types & s.types) : (types | s.types);
         exact = exact && s.exact;
+        kids.push_back(std::move(s.konst));
         // a and (b and c) -> one node of three: fewer virtual hops per event.
         if (auto flat = FlattenInto(s.check.get(), is_and)) {
           for (auto& g : *flat) children.push_back(std::move(g));
@@ -136,6 +164,7 @@ bool Compiler::CompileNode(const Node& n, const ItemContext& ctx, std::string_vi
       out->check = is_and ? MakeAnd(std::move(children)) : MakeOr(std::move(children));
       out->types = types;
       out->exact = exact;
+      out->konst = CombineKonst(is_and, kids);
       break;
     }
     case Node::Kind::kNot: {
@@ -144,6 +173,9 @@ bool Compiler::CompileNode(const Node& n, const ItemContext& ctx, std::string_vi
       out->types = s.exact ? ~s.types : AllTypes();
       out->exact = s.exact;
       out->check = MakeNot(std::move(s.check));
+      out->konst = std::move(s.konst);
+      if (out->konst.konst != Konst::kDepends)
+        out->konst.konst = out->konst.konst == Konst::kFalse ? Konst::kTrue : Konst::kFalse;
       break;
     }
     case Node::Kind::kMacro: {
@@ -238,6 +270,14 @@ bool Compiler::CompileCompare(const Node& n, const ItemContext& ctx, Sub* out) {
   }
   out->types = AllTypes();
   out->exact = false;
+  // A check on a field that is <NA> for every event is false for every event.
+  auto always_na = [&](const FieldAccessor& f, const condition::FieldRef& ref) {
+    if (f.def->available) return false;
+    out->konst.konst = Konst::kFalse;
+    AddReasons({"'" + ref.name + "' is always <NA> in vigil"}, &out->konst.reasons);
+    return true;
+  };
+  always_na(*field, n.field);
   // Falco accepts `intersects` on a single-valued field (Falco's own incubating
   // rules do: `proc.args intersects (...)`) and compares the whole value, as
   // `in` does: kept for compatibility, but said, since the author likely meant
@@ -257,6 +297,7 @@ bool Compiler::CompileCompare(const Node& n, const ItemContext& ctx, Sub* out) {
       Report(ctx, n.rhs_field->offset, error);
       return false;
     }
+    always_na(*rhs, *n.rhs_field);
     auto c = MakeFieldCompare(std::move(field), n.op, std::move(rhs), &error);
     if (!c) {
       Report(ctx, n.offset, error);
@@ -273,12 +314,22 @@ bool Compiler::CompileCompare(const Node& n, const ItemContext& ctx, Sub* out) {
   if (field->def->name == std::string_view("evt.type") && field->transformers.empty() &&
       (n.op == CmpOp::kEq || n.op == CmpOp::kNe || n.op == CmpOp::kIn || n.op == CmpOp::kIntersects)) {
     EventTypeSet set;
+    std::string uncaptured;
     for (const auto& v : values) {
       EventType t;
       // Syscalls vigil does not capture simply never match (Falco rules name many).
       if (EventTypeFromName(v, &t)) set.set(static_cast<std::size_t>(t));
+      else if (uncaptured.find(" " + v + ",") == std::string::npos) uncaptured += " " + v + ",";
     }
     if (n.op == CmpOp::kNe) set = ~set;
+    // The types vigil has are exactly the ones its capture produces (every
+    // EventType is decoded from a kernel record), so an empty set never matches.
+    if (set.none() || set.all()) {
+      out->konst.konst = set.none() ? Konst::kFalse : Konst::kTrue;
+      if (!uncaptured.empty()) uncaptured.pop_back();
+      out->konst.reasons.push_back(uncaptured.empty() ? "evt.type is compared with no event type"
+                                                      : "evt.type" + uncaptured + " is never captured by vigil");
+    }
     out->check = MakeEventTypeCheck(set);
     out->types = set;
     out->exact = true;

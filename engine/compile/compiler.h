@@ -54,9 +54,23 @@ struct ListEntry {
   bool used = false;
 };
 
+// What the compiler can tell about a condition without an event: it depends
+// on the event, or it is the same for every event vigil can capture (a check
+// on a field that is always <NA> here is false; an evt.type check naming only
+// syscalls vigil never captures is false).
+enum class Konst : uint8_t { kDepends, kFalse, kTrue };
+
+struct KonstInfo {
+  Konst konst = Konst::kDepends;
+  // When not kDepends: why, one phrase per check that decides it
+  // ("'fd.name_changed' is always <NA> in vigil", ...), in condition order.
+  std::vector<std::string> reasons;
+};
+
 struct CompileResult {
   std::unique_ptr<Check> check;
   EventTypeSet types;
+  KonstInfo konst;
   bool ok = false;
   bool unknown_field = false;          // at least one unknown field (skip-if-unknown-filter)
   std::set<std::string> na_fields;     // referenced fields that are always <NA> here
@@ -80,6 +94,7 @@ class Compiler {
     std::unique_ptr<Check> check;
     EventTypeSet types;
     bool exact = false;  // truth depends on the event type only
+    KonstInfo konst;
   };
   bool Budget();  // counts one node; false (reported once) past kMaxConditionNodes
   bool CompileNode(const condition::Node& n, const ItemContext& ctx, std::string_view text, Sub* out);

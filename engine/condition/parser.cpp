@@ -199,6 +199,11 @@ std::unique_ptr<Node> Parser::ParsePrimary() {
       is_op = true;
       lex_.set_pos(after);
     }
+    if (!is_op && lex_.Peek() == '(') {
+      Fail(start, "unknown transformer '" + field.name +
+                      "': expected one of tolower, toupper, basename, len, b64 (or val on the right)");
+      return nullptr;
+    }
     if (!is_op) {
       auto node = std::make_unique<Node>();
       node->kind = Node::Kind::kMacro;
@@ -288,6 +293,16 @@ bool Parser::ParseRightValue(Node* check, const std::string& op_text) {
     FieldRef rhs;
     if (!ParseFieldExpr(&rhs)) return Fail(lex_.pos(), "expected a field inside val(...)");
     if (!lex_.Accept(')')) return Fail(lex_.pos(), "expected ')' to close val(");
+    check->rhs_field = std::move(rhs);
+    return true;
+  }
+  // Falco also takes a transformed field on the right without val():
+  // `proc.name = tolower(proc.pname)`.
+  Transformer t;
+  if (!has_arg && TransformerFromName(name, &t) && lex_.Peek() == '(') {
+    lex_.set_pos(start);
+    FieldRef rhs;
+    if (!ParseFieldExpr(&rhs)) return false;
     check->rhs_field = std::move(rhs);
     return true;
   }

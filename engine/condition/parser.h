@@ -12,13 +12,13 @@
 //                           | ListOp ListValue ) ;
 //   FieldExpr   = Transformer "(" FieldExpr ")" | Field ;
 //   Field       = Identifier [ "[" Argument "]" ] ;
-//   Transformer = "tolower" | "toupper" | "basename" | "len" ;
+//   Transformer = "tolower" | "toupper" | "basename" | "len" | "b64" ;
 //   UnaryOp     = "exists" ;
 //   CompareOp   = "=" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "contains" | "icontains"
 //               | "bcontains" | "startswith" | "bstartswith" | "endswith" | "glob" | "iglob"
 //               | "regex" ;
 //   ListOp      = "in" | "intersects" | "pmatch" ;
-//   RightValue  = "val" "(" FieldExpr ")" | Scalar ;
+//   RightValue  = "val" "(" FieldExpr ")" | Transformer "(" FieldExpr ")" | Scalar ;
 //   ListValue   = "(" [ Scalar { "," Scalar } ] ")" | Identifier ;   (* a list name *)
 //   Scalar      = Quoted | Bare ;
 //   Quoted      = '"' ... '"' | "'" ... "'" ;         (* escapes: \\ \" \' \n \t \r \xHH *)

@@ -207,6 +207,12 @@ TEST_CASE("transformers and val()", "[unit]") {
       {"proc.pname = val(proc.aname[1])", kExec, true},
       {"proc.pid > val(proc.ppid)", kExec, true},
       {"proc.exepath endswith val(proc.name)", kExec, true},
+      // Falco's FieldTransformerOrVal: a transformed field on the right, without val().
+      {"proc.name = basename(proc.exepath)", kExec, true},
+      {"toupper(proc.name) = toupper(basename(proc.exepath))", kExec, true},
+      {"proc.name = toupper(proc.name)", kExec, false},
+      {"len(proc.name) = len(proc.exepath)", kExec, false},
+      {"len(proc.name) < len(proc.exepath)", kExec, true},
   };
   for (const auto& row : rows) {
     INFO(row.condition);
@@ -369,6 +375,8 @@ TEST_CASE("parse errors say what was expected and where", "[unit]") {
       {"proc.name = '\\xZZ'", "two hex digits", 13},
       {"proc.name = a b", "expected 'and', 'or' or the end", 14},
       {"tolower(proc.name = a", "expected ')' to close tolower(", 18},
+      {"proc.name = a and lower(proc.name) = a", "unknown transformer 'lower'", 18},
+      {"proc.name = tolower(proc.pname", "expected ')' to close tolower(", 30},
       {std::string(10000, '(') + "proc.name = a" + std::string(10000, ')'), "nesting deeper than", 0},
       {std::string(201, '(') + "proc.name = a" + std::string(201, ')'), "nesting deeper than 200 levels", 200},
       {std::string(1 << 20, ' ') + "proc.name = a", "the limit is", 0},

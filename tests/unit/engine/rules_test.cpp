@@ -724,3 +724,99 @@ TEST_CASE("rules paths: an empty directory warns only when no path gives a file"
   CHECK(only_empty.ToString().find("dropin: warning: directory has no *.yaml or *.yml files") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+// Issue 18: a rule that can never fire in vigil (only uncaptured syscalls,
+// or a decision resting on a field that is always <NA>) is a located warning
+// saying why; rules that can fire, and disabled rules, get none.
+TEST_CASE("rules that can never fire are warned about, located", "[unit]") {
+  std::string path = std::string(VIGIL_FIXTURES_DIR) + "/never_fire.yaml";
+  vigil::Diagnostics diags;
+  auto eng = vigil::RuleEngine::Load({path}, &diags, vigil::HostInfo{});
+  REQUIRE(eng != nullptr);
+  CHECK(diags.ErrorCount() == 0);
+  struct Row {
+    const char* rule;
+    int line;
+    const char* why;  // "" = may fire, no warning
+  };
+  const Row rows[] = {
+      {"recv only", 4, "evt.type recvfrom, recvmsg is never captured by vigil"},
+      {"na field only", 9, "'fd.name_changed' is always <NA> in vigil"},
+      {"both branches dead", 14,
+       "evt.type rmdir is never captured by vigil; 'proc.env' is always <NA> in vigil"},
+      {"mixed types", 19, ""},
+      {"na under not", 24, ""},
+      {"disabled dead rule", 29, ""},  // never_fires is set, but not warned
+  };
+  std::string all = diags.ToString();
+  for (const auto& row : rows) {
+    INFO(row.rule << "\n" << all);
+    const vigil::CompiledRule* r = eng->FindRule(row.rule);
+    REQUIRE(r != nullptr);
+    std::string warning = path + ":" + std::to_string(row.line) + ":3: warning: rule '" + row.rule +
+                          "': condition: rule can never fire in vigil: " + row.why;
+    if (*row.why != '\0') {
+      CHECK(r->never_fires == row.why);
+      CHECK_THAT(all, Catch::Contains(warning));
+    } else {
+      CHECK_THAT(all, !Catch::Contains("rule '" + std::string(row.rule) + "': condition: rule can never fire"));
+    }
+  }
+  CHECK(eng->stats().rules_never_fire == 3);
+}
+
+// Issue 18: exceptions may name transformed fields, as Falco 0.38+ allows
+// (`fields: [tolower(proc.name)]`); a name that is no transformer is an error
+// located at the exception.
+TEST_CASE("exceptions with transformers", "[unit]") {
+  auto l = Load({{"e.yaml", R"(- rule: r
+  desc: d
+  condition: evt.type = execve and proc.name startswith b
+  output: o
+  priority: WARNING
+  exceptions:
+    - name: lowered
+      fields: [tolower(proc.name), basename(proc.exepath)]
+      comps: [=, =]
+      values:
+        - [bash, bash]
+    - name: upper
+      fields: toupper(proc.pname)
+      values: [SSHD]
+  tests:
+    - name: both cells hold
+      event: {proc.name: BASH, proc.exepath: /usr/bin/bash}
+      expect: no_match
+    - name: one cell fails
+      event: {proc.name: bash, proc.exepath: /usr/bin/other}
+      expect: match
+    - name: single-field form
+      event: {proc.name: bin, proc.pname: sshd}
+      expect: no_match
+    - name: no exception
+      event: {proc.name: bin, proc.pname: cron}
+      expect: match
+)"}});
+  INFO(l->diags.ToString());
+  REQUIRE(l->diags.ErrorCount() == 0);
+  auto report = vigil::RunRuleTests(*l->engine);
+  CHECK(report.results.size() == 4);
+  CHECK(report.failed == 0);
+  for (const auto& r : report.results) {
+    INFO(r.name << ": " << r.detail);
+    CHECK(r.passed);
+  }
+  auto bad = Load({{"b.yaml", R"(- rule: r
+  desc: d
+  condition: evt.type = execve
+  output: o
+  priority: WARNING
+  exceptions:
+    - name: bad
+      fields: [lower(proc.name)]
+      comps: [=]
+      values: [[a]]
+)"}});
+  CHECK_THAT(bad->diags.ToString(),
+             Catch::Contains("b.yaml:7:7: error: rule 'r': exceptions: invalid exception: unknown transformer 'lower'"));
+}
