@@ -7,6 +7,7 @@
 #include "agent_process.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -114,6 +115,18 @@ TEST_CASE("vigil run: opens no rule uses stay in the kernel; execs still alert; 
     while (CountLines(alerts, marker) < 1 && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(100ms);
     CHECK(CountLines(alerts, "\"rule\":\"Marker exec\"") == 1);
+
+    // SIGHUP with a rule on opens: the new mask is in place once the reload is.
+    Write(rules, "- rule: Marker open\n  desc: test\n  condition: evt.type = openat and fd.name = " + file +
+                     "\n  output: marker open %fd.name\n  priority: WARNING\n");
+    agent.Signal(SIGHUP);
+    REQUIRE(agent.WaitFor("reload: new ruleset active", 30s));
+    CHECK(agent.Log().find("capture filter: 20 of 64 event types sent") != std::string::npos);
+    std::this_thread::sleep_for(1500ms);  // /metrics is republished once a second: no count from before the reload
+    const Seen after = OpenAndRead(std::stoi(m[1]), file, kOpens, marker);
+    INFO("after reload: openat sent " << after.sent << ", filtered " << after.filtered);
+    CHECK(after.sent >= kOpens);
+    CHECK(after.filtered == 0);
   }
 
   SECTION("default rules") {
