@@ -17,6 +17,7 @@
 #include "engine/event_json.h"
 #include "engine/iso_time.h"
 #include "engine/replay.h"
+#include "engine/interest.h"
 #include "engine/rule_engine.h"
 #include "engine/rule_tests.h"
 #include "engine/sigma/sigma.h"
@@ -87,6 +88,12 @@ int RunValidate(const std::vector<std::string>& files, bool quiet) {
   if (s.sigma_rules > 0)
     std::printf("sigma: %zu rule(s) read, %zu translated, %zu unsupported (each named above)\n", s.sigma_rules,
                 s.sigma_rules - s.sigma_unsupported, s.sigma_unsupported);
+  // What `vigil run` would leave in the kernel with these rules (docs/capture.md).
+  const Interest in = DeriveInterest(*engine);
+  compile::EventTypeSet sent = in.types;
+  sent.set(static_cast<std::size_t>(EventType::bpf));  // self-protection, as the agent adds it
+  std::printf("capture filter: %zu of %zu event types sent; left in the kernel: %s\n", sent.count(),
+              kEventTypeCount, sent.all() ? "none" : EventTypeNames(~sent).c_str());
   return diags.HasErrors() ? 1 : 0;
 }
 

@@ -30,6 +30,7 @@
 #include "bpf/sensor.h"
 #include "engine/policy/policy.h"
 #include "agent/container_hold.h"
+#include "engine/interest.h"
 #include "engine/rule_engine.h"
 #include "engine/state/container_meta.h"
 #include "runtime/container_watcher.h"
@@ -172,8 +173,14 @@ MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor* sensor, co
   m.events_total = h.events;
   for (std::size_t i = 0; i < kEventTypeCount; ++i)
     if (h.by_type[i] != 0) m.events_by_type.emplace_back(EventTypeName(static_cast<EventType>(i)), h.by_type[i]);
-  if (sensor)
+  if (sensor) {
     for (const auto& c : sensor->ReadCounters()) m.kernel_counters.emplace_back(std::string(c.name), c.value);
+    for (const auto& c : sensor->ReadFilterCounts()) {
+      const std::string type(EventTypeName(c.type));
+      m.kernel_sent_by_type.emplace_back(type, c.sent);
+      m.kernel_filtered_by_type.emplace_back(type, c.filtered);
+    }
+  }
   if (enforcer != nullptr) {
     m.kernel_counters.emplace_back("enforce_refusal_records_dropped", enforcer->DroppedRecords());
     m.kernel_counters.emplace_back("enforce_helper_scan_failed", enforcer->HelperScanFailures());
@@ -200,6 +207,24 @@ MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor* sensor, co
   m.reloads_failed = h.reloads_failed;
   m.bpf_programs_attached = sensor ? sensor->attached().size() : 0;
   return m;
+}
+
+// Narrows what the kernel sends to what the loaded rules, the process table
+// and vigil's own checks can use (engine/interest.h), and says what is left
+// out and why in one line.
+void ApplyInterest(capture::Sensor* sensor, const RuleEngine& engine) {
+  const Interest in = DeriveInterest(engine);
+  compile::EventTypeSet types = in.types;
+  types.set(static_cast<std::size_t>(EventType::bpf));  // built-in self-protection reads every bpf() event
+  sensor->SetInterest(types, static_cast<uint32_t>(getpid()));
+  if (types.all())
+    spdlog::info("capture filter: every event type is sent{}",
+                 in.unrestricted_rule.empty() ? std::string()
+                                              : " (rule '" + in.unrestricted_rule + "' does not restrict evt.type)");
+  else
+    spdlog::info("capture filter: {} of {} event types sent; left in the kernel (no enabled rule uses them, nor "
+                 "the process table or self-protection): {}",
+                 types.count(), kEventTypeCount, EventTypeNames(~types));
 }
 
 struct Containers {
@@ -275,6 +300,7 @@ int Run(const RunOptions& o) {
     for (const auto& d : sensor->disabled()) spdlog::warn("capture: {} not loaded: {}", d.name, d.reason);
     spdlog::info("capture: {} programs attached ({} BPF build), {} processes seeded from /proc",
                  sensor->attached().size(), capture::BpfBuildName(sensor->build()), sensor->seeded());
+    ApplyInterest(sensor.get(), *loaded->engine);
   }
 
   // Enforcement does not depend on capture: a kernel that cannot capture may
@@ -555,6 +581,7 @@ int Run(const RunOptions& o) {
                        fmt::format("{}", fmt::join(keys, ", ")));
         loaded = std::move(next);
         engine = loaded->engine.get();
+        if (sensor) ApplyInterest(sensor.get(), *engine);
         ++hot.reloads_ok;
         spdlog::info("reload: new ruleset active");
       } else {

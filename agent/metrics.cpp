@@ -123,6 +123,12 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
   o << "vigil_events_total " << s.events_total << '\n';
   Header(o, "vigil_events_by_type_total", "counter", "Events received, by evt.type.");
   Labeled(o, "vigil_events_by_type_total", "type", s.events_by_type);
+  Header(o, "vigil_kernel_events_sent_total", "counter",
+         "Events the kernel's interest filter passed to the ring buffer, by evt.type.");
+  Labeled(o, "vigil_kernel_events_sent_total", "type", s.kernel_sent_by_type);
+  Header(o, "vigil_kernel_events_filtered_total", "counter",
+         "Events left in the kernel because no enabled rule can use their evt.type.");
+  Labeled(o, "vigil_kernel_events_filtered_total", "type", s.kernel_filtered_by_type);
   Header(o, "vigil_kernel_errors_total", "counter",
          "Kernel-side losses and read failures by site (ringbuf_drop = events lost).");
   Labeled(o, "vigil_kernel_errors_total", "site", s.kernel_counters);

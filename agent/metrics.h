@@ -23,6 +23,9 @@ struct MetricsSnapshot {
   uint64_t events_total = 0;
   std::vector<std::pair<std::string, uint64_t>> events_by_type;  // evt.type -> count
   std::vector<std::pair<std::string, uint64_t>> kernel_counters;  // site -> count
+  // Interest filter, per evt.type: events the kernel sent / left in the kernel.
+  std::vector<std::pair<std::string, uint64_t>> kernel_sent_by_type;
+  std::vector<std::pair<std::string, uint64_t>> kernel_filtered_by_type;
   std::vector<std::pair<std::string, uint64_t>> decoder_rejects;  // reason -> count
   std::vector<std::pair<std::string, uint64_t>> rule_matches;     // rule -> count
   std::vector<std::pair<std::string, uint64_t>> alerts_throttled;  // rule -> alerts held back

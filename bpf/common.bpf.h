@@ -136,6 +136,47 @@ static __always_inline void vg_count(__u32 site) {
   if (v) *v += 1;
 }
 
+/* Interest filter (engine/interest.h, docs/capture.md): bit (type - 1) of
+ * vg_interest set = events of that vg_type are sent. Every bit is set at load,
+ * so `vigil events` and any sensor nobody narrows send everything. The loader
+ * narrows it with one aligned 64-bit store into this object's mmapped .data,
+ * so a program sees the previous mask or the new one, never a mix. It is
+ * checked at the top of each capture program, before the arguments, user
+ * strings and dentry names are read and before the ring buffer write. */
+volatile __u64 vg_interest = ~0ull;
+/* The agent's own tgid: its events pass whatever the mask (its capture
+ * heartbeat opens a path no rule needs to see). 0: none. */
+volatile __u32 vg_self_tgid = 0;
+
+/* Per type (index = enum vg_type): events that passed the filter (sent to
+ * the ring buffer; a full ring still counts in ringbuf_drop) and events it
+ * left in the kernel. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, VG_T_MAX);
+  __type(key, __u32);
+  __type(value, struct vg_filter_count);
+} vg_filter_counts SEC(".maps");
+
+static __always_inline int vg_interested(__u16 type) {
+  int want = (vg_interest >> ((type - 1) & 63)) & 1;
+  if (!want && vg_self_tgid != 0 && (__u32)(bpf_get_current_pid_tgid() >> 32) == vg_self_tgid) want = 1;
+  __u32 key = type;
+  struct vg_filter_count *c = bpf_map_lookup_elem(&vg_filter_counts, &key);
+  if (c) {
+    if (want)
+      c->sent += 1;
+    else
+      c->filtered += 1;
+  }
+  return want;
+}
+
+/* dup, dup2, dup3 are filtered on their result first (only new fds 0-2 are
+ * events at all): vg_dup asks vg_interested() after that, so the counts are
+ * of events that would have been sent. */
+#define VG_FILTER_AT_TOP(TYPE) ((TYPE) != VG_T_DUP && (TYPE) != VG_T_DUP2 && (TYPE) != VG_T_DUP3)
+
 static __always_inline union vg_record *vg_scratch_get(void) {
   __u32 zero = 0;
   union vg_record *p = bpf_map_lookup_elem(&vg_scratch, &zero);
@@ -1073,6 +1114,7 @@ static __always_inline void vg_regs_args(struct vg_args *a, int nargs, long id) 
   SEC("tracepoint/syscalls/sys_exit_" #name)                               \
   int vg_exit_##name(struct trace_event_raw_sys_exit *ctx) {               \
     struct vg_args a;                                                      \
+    if (VG_FILTER_AT_TOP(TYPE) && !vg_interested(TYPE)) return 0;          \
     vg_regs_args(&a, NARGS, ctx->id);                                      \
     vg_on_##name(&a, ctx->ret);                                            \
     return 0;                                                              \
@@ -1088,6 +1130,7 @@ static __always_inline void vg_regs_args(struct vg_args *a, int nargs, long id) 
   int vg_exit_##name(struct trace_event_raw_sys_exit *ctx) {               \
     struct vg_args a;                                                      \
     if (!vg_exit_take(TYPE, &a, COUNT_MISSING)) return 0;                                 \
+    if (VG_FILTER_AT_TOP(TYPE) && !vg_interested(TYPE)) return 0;          \
     vg_on_##name(&a, ctx->ret);                                            \
     return 0;                                                              \
   }                                                                        \

@@ -86,6 +86,7 @@ constexpr std::array<TypeInfo, VG_T_MAX> BuildTypeTable() {
   return t;
 }
 constexpr auto kTypes = BuildTypeTable();
+static_assert(VG_T_MAX - 1 <= 64, "the interest mask (vg_interest) holds one bit per type");
 
 std::size_t KindSize(uint16_t kind) {
   switch (kind) {
@@ -515,6 +516,12 @@ void SplitArgv(std::string_view bytes, std::vector<std::string>* argv) {
     AppendArgv(argv, bytes.substr(i, j - i));
     i = j + 1;
   }
+}
+
+bool EventTypeOfAbi(uint32_t abi, EventType* out) {
+  if (abi >= VG_T_MAX || kTypes[abi].kind == 0) return false;
+  *out = kTypes[abi].type;
+  return true;
 }
 
 }  // namespace vigil::capture

@@ -64,6 +64,10 @@ class Decoder {
   std::string scratch_;  // base directory of a relative path, reused
 };
 
+// The EventType of ABI type number `abi` (enum vg_type); false for a number
+// that is no type.
+bool EventTypeOfAbi(uint32_t abi, EventType* out);
+
 // A dentry chain's names, leaf first (views into a record).
 struct ChainView {
   uint16_t depth = 0;

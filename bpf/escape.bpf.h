@@ -119,6 +119,7 @@ VG_SYSCALL(capset, VG_T_CAPSET, 2) {
 /* dup*: only new fds 0-2 are interesting (stdin/stdout/stderr redirected). */
 static __always_inline void vg_dup(__u16 type, long ret, int oldfd, int newfd) {
   if (ret < 0 || ret > 2) return;
+  if (!vg_interested(type)) return;
   struct vg_proc *p = vg_proc_begin(type, ret);
   if (!p) return;
   p->oldfd = oldfd;

@@ -74,6 +74,7 @@ int vg_sched_exec(void *ctx) {
   struct vg_exec *e = vg_exec_scratch_get();
   if (!e) return 0;
   __u32 hflags = vg_exec_take_enter(e, 0); /* the old mm is gone: no re-read of user memory */
+  if (!vg_interested(e->hdr.type)) return 0;
   vg_fill_hdr(&e->hdr, VG_KIND_EXEC, e->hdr.type, sizeof(*e));
   e->hdr.res = 0;
   e->hdr.flags = hflags | ((e->flags & VG_EXEC_HAVE_ENTER) ? 0 : VG_HF_NO_ENTER);
@@ -116,6 +117,7 @@ static __always_inline void vg_exec_exit(long ret) {
   struct vg_exec *e = vg_exec_scratch_get();
   if (!e) return;
   __u32 hflags = vg_exec_take_enter(e, 1);
+  if (!vg_interested(e->hdr.type)) return;
   vg_fill_hdr(&e->hdr, VG_KIND_EXEC, e->hdr.type, sizeof(*e));
   e->hdr.flags = hflags;
   e->hdr.res = ret;
@@ -216,17 +218,16 @@ static __always_inline void vg_fork(struct task_struct *child) {
   __u32 child_tgid = BPF_CORE_READ(child, tgid);
   __u32 child_pid = BPF_CORE_READ(child, pid);
   if (child_tgid != child_pid) return; /* a new thread, not a process */
+  __u16 type = VG_T_CLONE;
+  __u64 id = bpf_get_current_pid_tgid();
+  struct vg_clone_enter *c = bpf_map_lookup_elem(&vg_clone_pending, &id);
+  if (c) type = c->type;
+  if (!vg_interested(type)) return;
   union vg_record *s = vg_scratch_get();
   if (!s) return;
   struct vg_proc *p = &s->proc;
   __builtin_memset(p, 0, sizeof(*p));
-  __u16 type = VG_T_CLONE;
-  __u64 id = bpf_get_current_pid_tgid();
-  struct vg_clone_enter *c = bpf_map_lookup_elem(&vg_clone_pending, &id);
-  if (c) {
-    type = c->type;
-    p->flags = c->flags;
-  }
+  if (c) p->flags = c->flags;
   vg_fill_hdr(&p->hdr, VG_KIND_PROC, type, sizeof(*p));
   if (!c) p->hdr.flags |= VG_HF_NO_ENTER;
   p->hdr.res = child_tgid;
@@ -248,6 +249,7 @@ SEC("tracepoint/sched/sched_process_fork")
 int vg_fork_tp(struct trace_event_raw_sched_process_fork *ctx) {
   __u32 child_pid = BPF_CORE_READ(ctx, child_pid);
   struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+  if (!vg_interested(VG_T_CLONE)) return 0;
   union vg_record *s = vg_scratch_get();
   if (!s) return 0;
   struct vg_proc *p = &s->proc;
@@ -277,6 +279,7 @@ int vg_sched_exit(void *ctx) {
   struct signal_struct *sig = BPF_CORE_READ(t, signal);
   int live = BPF_CORE_READ(sig, live.counter);
   if (live != 0) return 0;
+  if (!vg_interested(VG_T_EXIT)) return 0;
   union vg_record *s = vg_scratch_get();
   if (!s) return 0;
   struct vg_proc *p = &s->proc;

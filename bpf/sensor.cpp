@@ -36,6 +36,12 @@ struct Skeleton {
   bpf_map* events = nullptr;
   bpf_map* counters = nullptr;
   bpf_program* fork_tp = nullptr;
+  bpf_map* filter_counts = nullptr;
+  // The interest mask and the agent's tgid in the object's mmapped .data and
+  // .bss
+  // (valid after load).
+  std::function<volatile uint64_t*()> interest;
+  std::function<volatile uint32_t*()> self_tgid;
   std::function<int()> load;
   std::function<void()> destroy;
   Skeleton() = default;
@@ -56,6 +62,9 @@ std::unique_ptr<Skeleton> OpenSkeleton(const Features& f) {
   k->events = s->maps.vg_events;
   k->counters = s->maps.vg_counters;
   k->fork_tp = s->progs.vg_fork_tp;
+  k->filter_counts = s->maps.vg_filter_counts;
+  k->interest = [s] { return reinterpret_cast<volatile uint64_t*>(&s->data->vg_interest); };
+  k->self_tgid = [s] { return reinterpret_cast<volatile uint32_t*>(&s->bss->vg_self_tgid); };
   k->load = [s] { return S::load(s); };
   k->destroy = [s] { S::destroy(s); };
   return k;
@@ -461,6 +470,34 @@ OwnObjectIds Sensor::ObjectIds() const {
     }
   }
   return ids;
+}
+
+void Sensor::SetInterest(const std::bitset<kEventTypeCount>& types, uint32_t self_tgid) {
+  uint64_t mask = 0;
+  for (uint32_t abi = 1; abi < VG_T_MAX; ++abi) {
+    EventType t;
+    if (EventTypeOfAbi(abi, &t) && types.test(static_cast<std::size_t>(t))) mask |= uint64_t{1} << (abi - 1);
+  }
+  __atomic_store_n(impl_->skel->self_tgid(), self_tgid, __ATOMIC_RELEASE);
+  // One aligned 64-bit store: a program reads the old mask or this one.
+  __atomic_store_n(impl_->skel->interest(), mask, __ATOMIC_RELEASE);
+}
+
+std::vector<FilterCount> Sensor::ReadFilterCounts() const {
+  std::vector<FilterCount> out;
+  std::vector<vg_filter_count> values(static_cast<std::size_t>(impl_->ncpus));
+  int fd = bpf_map__fd(impl_->skel->filter_counts);
+  for (uint32_t abi = 1; abi < VG_T_MAX; ++abi) {
+    EventType t;
+    if (!EventTypeOfAbi(abi, &t) || bpf_map_lookup_elem(fd, &abi, values.data()) != 0) continue;
+    FilterCount c{t, 0, 0};
+    for (const auto& v : values) {
+      c.sent += v.sent;
+      c.filtered += v.filtered;
+    }
+    out.push_back(c);
+  }
+  return out;
 }
 
 std::vector<KernelCounter> Sensor::ReadCounters() const {

@@ -15,6 +15,7 @@
 //   decoder rejects in decode_stats(), process-table evictions in table_stats().
 #pragma once
 
+#include <bitset>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -79,6 +80,13 @@ struct KernelCounter {
   uint64_t value = 0;
 };
 
+// Events of one type the interest filter passed (sent) and left in the kernel.
+struct FilterCount {
+  EventType type;
+  uint64_t sent = 0;
+  uint64_t filtered = 0;
+};
+
 class Sensor {
  public:
   using Callback = std::function<void(const Event&)>;
@@ -101,6 +109,13 @@ class Sensor {
   const std::vector<DisabledProgram>& disabled() const;
   // Names of the programs loaded and attached.
   const std::vector<std::string>& attached() const;
+  // The interest filter: only events of `types` leave the kernel, and every
+  // event of `self_tgid` (the agent, whose heartbeat opens a path no rule
+  // reads; 0: none). Until called everything is sent (`vigil events`). Takes
+  // effect atomically for all types at once; safe to call again on reload.
+  void SetInterest(const std::bitset<kEventTypeCount>& types, uint32_t self_tgid);
+  // Per event type: sent and filtered counts summed over CPUs.
+  std::vector<FilterCount> ReadFilterCounts() const;
   // Per-site kernel counters summed over CPUs (enum vg_counter order).
   std::vector<KernelCounter> ReadCounters() const;
   const DecodeStats& decode_stats() const;

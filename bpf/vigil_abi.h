@@ -134,6 +134,13 @@ enum vg_counter {
   VG_C_MAX
 };
 
+/* Interest filter counts per event type (map vg_filter_counts, index = enum
+ * vg_type; bit type - 1 of the filter mask, so at most 64 types). */
+struct vg_filter_count {
+  __u64 sent;     /* passed the filter */
+  __u64 filtered; /* left in the kernel: no loaded rule can use it */
+};
+
 /* hdr.flags */
 #define VG_HF_NO_ENTER (1u << 0) /* the sys_enter half was not seen (args missing) */
 /* The call came through the 32-bit (ia32: int 0x80, sysenter, 32-bit syscall)

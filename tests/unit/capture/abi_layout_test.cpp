@@ -77,6 +77,7 @@ static_assert(offsetof(vg_bpf, helpers) == 232);
 static_assert(offsetof(vg_bpf, prog_name) == 264);
 static_assert(offsetof(vg_bpf, license) == 296);
 static_assert(offsetof(vg_bpf, target) == 360);
+static_assert(sizeof(vg_filter_count) == 16 && offsetof(vg_filter_count, filtered) == 8);
 
 namespace {
 

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "engine/interest.h"
+
+namespace vigil {
+
+compile::EventTypeSet StateEventTypes() {
+  compile::EventTypeSet s;
+  for (EventType t : {EventType::execve, EventType::execveat, EventType::clone, EventType::clone3, EventType::fork,
+                      EventType::vfork, EventType::procexit, EventType::setuid, EventType::setgid, EventType::setreuid,
+                      EventType::setregid, EventType::setresuid, EventType::setresgid, EventType::setfsuid,
+                      EventType::setfsgid, EventType::capset, EventType::setns, EventType::unshare})
+    s.set(static_cast<std::size_t>(t));
+  return s;
+}
+
+Interest DeriveInterest(const RuleEngine& engine) {
+  Interest in;
+  in.state_types = StateEventTypes();
+  for (const auto& r : engine.rules()) {
+    if (!r->enabled) continue;
+    in.rule_types |= r->types;
+    if (r->types.all() && in.unrestricted_rule.empty()) in.unrestricted_rule = r->name;
+  }
+  in.types = in.rule_types | in.state_types;
+  return in;
+}
+
+std::string EventTypeNames(const compile::EventTypeSet& set) {
+  std::string out;
+  for (std::size_t i = 0; i < kEventTypeCount; ++i) {
+    if (!set.test(i)) continue;
+    if (!out.empty()) out += ", ";
+    out += EventTypeName(static_cast<EventType>(i));
+  }
+  return out;
+}
+
+}  // namespace vigil

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+// DeriveInterest: which event types a ruleset can use (engine/interest.h).
+#include <catch2/catch.hpp>
+
+#include "engine/interest.h"
+
+namespace {
+
+using vigil::EventType;
+
+bool Has(const vigil::Interest& in, EventType t) { return in.types.test(static_cast<std::size_t>(t)); }
+
+std::unique_ptr<vigil::RuleEngine> LoadText(const std::string& text) {
+  vigil::Diagnostics diags;
+  auto eng = vigil::RuleEngine::LoadTexts({{"t.yaml", text}}, &diags);
+  INFO(diags.ToString());
+  REQUIRE(diags.ErrorCount() == 0);
+  REQUIRE(eng != nullptr);
+  return eng;
+}
+
+}  // namespace
+
+TEST_CASE("interest: derived from the enabled rules, state types always", "[unit]") {
+  const std::string exec_rule =
+      "- rule: shell\n  desc: d\n  condition: evt.type in (execve, execveat) and proc.name = bash\n"
+      "  output: o\n  priority: WARNING\n";
+  const std::string open_rule =
+      "- rule: shadow\n  desc: d\n  condition: evt.type = openat and fd.name = /etc/shadow\n"
+      "  output: o\n  priority: WARNING\n";
+  const std::string any_rule =
+      "- rule: any\n  desc: d\n  condition: proc.name = nc\n  output: o\n  priority: WARNING\n";
+  const std::string not_rule =  // `not` of an exact evt.type check: every other type
+      "- rule: notopen\n  desc: d\n  condition: not evt.type = openat and proc.name = nc\n"
+      "  output: o\n  priority: WARNING\n";
+  const std::string disabled_open = open_rule + "  enabled: false\n";
+  const std::string exc_rule =  // exceptions never widen or narrow the set
+      "- rule: conn\n  desc: d\n  condition: evt.type = connect\n  output: o\n  priority: WARNING\n"
+      "  exceptions:\n  - name: e\n    fields: [evt.type]\n    values: [[openat]]\n";
+  struct Row {
+    const char* name;
+    std::string text;
+    std::vector<EventType> in;
+    std::vector<EventType> out;
+    bool unrestricted;
+  };
+  const std::vector<Row> rows = {
+      {"exec only", exec_rule, {EventType::execve, EventType::clone, EventType::procexit, EventType::setuid,
+                                EventType::capset, EventType::setns, EventType::unshare},
+       {EventType::openat, EventType::open, EventType::connect, EventType::bpf, EventType::dup2}, false},
+      {"exec + open", exec_rule + open_rule, {EventType::execve, EventType::openat},
+       {EventType::open, EventType::openat2, EventType::connect}, false},
+      {"no evt.type: everything", exec_rule + any_rule, {EventType::openat, EventType::connect, EventType::bpf,
+                                                          EventType::utime, EventType::dup3}, {}, true},
+      {"not evt.type = openat", not_rule, {EventType::open, EventType::connect}, {EventType::openat}, false},
+      {"disabled rule adds nothing", exec_rule + disabled_open, {EventType::execve}, {EventType::openat}, false},
+      {"exceptions do not widen", exc_rule, {EventType::connect}, {EventType::openat}, false},
+  };
+  for (const auto& row : rows) {
+    INFO(row.name);
+    auto eng = LoadText(row.text);
+    const vigil::Interest in = vigil::DeriveInterest(*eng);
+    INFO("sent: " << vigil::EventTypeNames(in.types));
+    for (EventType t : row.in) CHECK(Has(in, t));
+    for (EventType t : row.out) CHECK_FALSE(Has(in, t));
+    CHECK((in.state_types & ~in.types).none());
+    CHECK(in.unrestricted_rule.empty() != row.unrestricted);
+  }
+}
+
+TEST_CASE("interest: every enabled rule's types are sent (default and Falco rules)", "[unit]") {
+  const std::vector<std::string> sets = {
+      std::string(VIGIL_RULES_DIR),
+      std::string(VIGIL_FALCO_RULES_DIR) + "/falco_rules.yaml",
+      std::string(VIGIL_FALCO_RULES_DIR) + "/falco-incubating_rules.yaml",
+      std::string(VIGIL_FALCO_RULES_DIR) + "/falco-sandbox_rules.yaml",
+  };
+  for (const auto& path : sets) {
+    vigil::Diagnostics diags;
+    auto eng = vigil::RuleEngine::Load({path}, &diags, vigil::HostInfo{});
+    INFO(path << "\n" << diags.ToString());
+    REQUIRE(eng != nullptr);
+    const vigil::Interest in = vigil::DeriveInterest(*eng);
+    std::size_t enabled = 0;
+    for (const auto& r : eng->rules()) {
+      if (!r->enabled) continue;
+      ++enabled;
+      INFO(r->name);
+      CHECK((r->types & ~in.types).none());
+    }
+    CHECK(enabled > 0);
+    std::printf("interest: %s: %zu of %zu event types sent; left in the kernel: %s\n", path.c_str(),
+                in.types.count(), vigil::kEventTypeCount, vigil::EventTypeNames(~in.types).c_str());
+  }
+}
