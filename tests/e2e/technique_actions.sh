@@ -31,7 +31,11 @@ say "interactive shells from interpreters"
 run "$py" -c "import os; os.execv('/bin/sh', ['sh'])  # e2e-$t"
 run perl -e "exec '/bin/sh'; # e2e-$t"
 run awk "BEGIN { system(\"/bin/sh\") } # e2e-$t"
-run script -qc /bin/sh /dev/null
+# script(1) runs the command through $SHELL -c: bash execs a lone command in
+# place (the shell's parent is script), dash forks it (parent sh); CI's
+# environment may have no SHELL (then /bin/sh). Pin it so the alert's parent
+# is script wherever this runs; the sh -c form is an inline rule test.
+run env SHELL=/bin/bash script -qc /bin/sh /dev/null
 
 say "reverse shells in a private network namespace (loopback only)"
 cat > listener.py <<'EOF'
