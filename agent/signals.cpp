@@ -5,6 +5,10 @@
 
 #include <atomic>
 
+#ifdef VIGIL_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
 namespace vigil::agent {
 namespace {
 
@@ -44,5 +48,13 @@ void InstallSignalHandlers() {
 bool StopRequested() { return g_stop.load(); }
 bool TakeReloadRequest() { return g_reload.exchange(false); }
 bool TakeReopenRequest() { return g_reopen.exchange(false); }
+
+void NotifyServiceManager(const char* state) {
+#ifdef VIGIL_HAVE_SYSTEMD
+  sd_notify(0, state);
+#else
+  (void)state;
+#endif
+}
 
 }  // namespace vigil::agent

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Process signals for the long-running commands. Handlers only set flags; the
-// hot thread reads them between polls (Poll returns -EINTR or times out).
+// Process signals for the long-running commands, and the service manager's
+// notifications. Handlers only set flags; the hot thread reads them between
+// polls (Poll returns -EINTR or times out).
 #pragma once
 
 namespace vigil::agent {
@@ -12,5 +13,9 @@ bool StopRequested();
 bool TakeReloadRequest();
 // True once per SIGUSR1 received since the last call.
 bool TakeReopenRequest();
+
+// sd_notify(3) `state` ("READY=1", "RELOADING=1", "STOPPING=1") when built
+// with libsystemd and run under a Type=notify unit; otherwise nothing.
+void NotifyServiceManager(const char* state);
 
 }  // namespace vigil::agent

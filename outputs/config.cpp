@@ -36,6 +36,9 @@ class Section {
   }
 
   // An undefined node when the key is absent (const lookup: never inserts).
+  // file:line:col of `key`'s value, or "-o (command line)" when an override set it.
+  std::string Where(std::string_view key) const { return Location(Get(key)); }
+
   YAML::Node Get(std::string_view key) const {
     if (!node_ || !node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
     const YAML::Node& map = node_;
@@ -209,11 +212,14 @@ std::vector<std::string> ParseOutputsConfig(const YAML::Node& outputs, std::stri
     // Brokers and a topic set while the sink stays off is an easy mistake
     // whose only symptom is a SIEM that never receives anything.
     if (!k.enabled && warnings) {
-      std::string given;
-      for (auto key : {"brokers", "topic", "properties"})
-        if (ka.Get(key)) given += (given.empty() ? "" : ", ") + std::string(key);
+      std::string given, where;
+      for (auto key : {"brokers", "topic", "properties"}) {
+        if (!ka.Get(key)) continue;
+        if (where.empty()) where = ka.Where(key);  // located at the first one given
+        given += (given.empty() ? "" : ", ") + std::string(key);
+      }
       if (!given.empty())
-        warnings->push_back(std::string(source) + ": outputs.kafka: " + given +
+        warnings->push_back(where + ": outputs.kafka: " + given +
                             " given but outputs.kafka.enabled is not true: no alert goes to Kafka");
     }
   }

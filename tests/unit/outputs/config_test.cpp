@@ -113,7 +113,8 @@ TEST_CASE("Bad keys and values are reported with key, location and expected type
 }
 
 // Issue 22: brokers and a topic set with the Kafka sink left disabled gave no
-// alert to Kafka and no word about it.
+// alert to Kafka and no word about it. The warning is located at the first
+// key given (file:line:col), like the other configuration diagnostics.
 TEST_CASE("Kafka settings given while the Kafka sink is disabled are warned about", "[unit]") {
   struct Case {
     const char* yaml;
@@ -121,8 +122,9 @@ TEST_CASE("Kafka settings given while the Kafka sink is disabled are warned abou
   };
   const Case cases[] = {
       {"outputs:\n  kafka:\n    brokers: k:9092\n    topic: t\n",
-       "vigil.yaml: outputs.kafka: brokers, topic given but outputs.kafka.enabled is not true"},
-      {"outputs:\n  kafka:\n    enabled: false\n    properties: {acks: all}\n", "outputs.kafka: properties given"},
+       "vigil.yaml:3:14: outputs.kafka: brokers, topic given but outputs.kafka.enabled is not true"},
+      {"outputs:\n  kafka:\n    enabled: false\n    properties: {acks: all}\n",
+       "vigil.yaml:4:17: outputs.kafka: properties given"},
       {"outputs:\n  kafka:\n    enabled: true\n    brokers: k:9092\n", nullptr},
       {"outputs:\n  kafka:\n    enabled: false\n", nullptr},
       {"outputs:\n  file:\n    enabled: true\n", nullptr},

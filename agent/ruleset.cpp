@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "agent/ruleset.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "bpf/sensor.h"
+#include "engine/interest.h"
+
+namespace vigil::agent {
+namespace {
+
+void LogLines(spdlog::level::level_enum level, const std::string& text) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) spdlog::log(level, "{}", text.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
+std::vector<std::string> ErrorLines(const Diagnostics& d) {
+  std::vector<std::string> out;
+  for (const auto& item : d.items())
+    if (item.severity == Severity::kError) out.push_back(item.ToString());
+  return out;
+}
+
+void LogLoaded(const Loaded& l) {
+  if (l.engine->host().host_ns_source != "/proc/1/ns")
+    spdlog::info("host namespaces: {}", l.engine->host().host_ns_source);
+  const auto& st = l.engine->stats();
+  spdlog::info("config: {}; rules: {} loaded, {} enabled from {}", l.config.source, st.rules_loaded,
+               st.rules_enabled, fmt::format("{}", fmt::join(l.config.rules_paths, ", ")));
+  if (st.sigma_rules > 0)
+    spdlog::info("sigma: {} rule(s) read, {} translated, {} unsupported (each logged above with its reason)",
+                 st.sigma_rules, st.sigma_rules - st.sigma_unsupported, st.sigma_unsupported);
+}
+
+}  // namespace
+
+std::string SummariseErrors(const std::vector<std::string>& errors) {
+  std::string out;
+  std::size_t shown = 0;
+  for (const auto& e : errors) {
+    if (shown == 3 || out.size() > 800) break;
+    out += (out.empty() ? "" : "; ") + e;
+    ++shown;
+  }
+  if (shown < errors.size()) out += fmt::format("; and {} more", errors.size() - shown);
+  return out;
+}
+
+std::unique_ptr<Loaded> LoadAll(const RunOptions& o, std::string* problems) {
+  auto cfg = LoadAgentConfig(o.config, o.overrides, o.rules);
+  for (const auto& w : cfg.warnings) spdlog::warn("config: {}", w);
+  for (const auto& e : cfg.errors) spdlog::error("config: {}", e);
+  if (!cfg.ok()) {
+    if (problems) *problems = SummariseErrors(cfg.errors);
+    return nullptr;
+  }
+  auto out = std::make_unique<Loaded>();
+  out->config = std::move(cfg.config);
+  Diagnostics diags;
+  rules::LoadOptions load_opts;
+  load_opts.sigma_fields = out->config.sigma_fields;
+  out->engine = RuleEngine::Load(out->config.rules_paths, &diags, HostInfo::FromSystem(), load_opts);
+  LogLines(diags.HasErrors() ? spdlog::level::err : spdlog::level::warn, diags.ToString());
+  if (diags.HasErrors() || out->engine == nullptr) {
+    spdlog::error("rules: {} error(s) in {}; refusing this ruleset", diags.ErrorCount(),
+                  fmt::format("{}", fmt::join(out->config.rules_paths, ", ")));
+    if (problems)
+      *problems = diags.HasErrors() ? SummariseErrors(ErrorLines(diags)) : "the rules could not be loaded";
+    return nullptr;
+  }
+  Diagnostics pdiags;
+  auto spec = policy::CompilePolicy(*out->engine, &pdiags);
+  LogLines(pdiags.HasErrors() ? spdlog::level::err : spdlog::level::warn, pdiags.ToString());
+  if (!spec) {
+    spdlog::error("enforcement: {} rule(s) with action deny|kill cannot be decided in the kernel; refusing this "
+                  "ruleset", pdiags.ErrorCount());
+    if (problems) *problems = SummariseErrors(ErrorLines(pdiags));
+    return nullptr;
+  }
+  out->policy = std::move(*spec);
+  LogLoaded(*out);
+  return out;
+}
+
+void ApplyInterest(capture::Sensor* sensor, const RuleEngine& engine) {
+  const Interest in = DeriveInterest(engine);
+  compile::EventTypeSet types = in.types;
+  types.set(static_cast<std::size_t>(EventType::bpf));  // built-in self-protection reads every bpf() event
+  sensor->SetInterest(types, static_cast<uint32_t>(getpid()));
+  if (types.all())
+    spdlog::info("capture filter: every event type is sent{}",
+                 in.unrestricted_rule.empty() ? std::string()
+                                              : " (rule '" + in.unrestricted_rule + "' does not restrict evt.type)");
+  else
+    spdlog::info("capture filter: {} of {} event types sent; left in the kernel (no enabled rule uses them, nor "
+                 "the process table or self-protection): {}",
+                 types.count(), kEventTypeCount, EventTypeNames(~types));
+}
+
+}  // namespace vigil::agent
