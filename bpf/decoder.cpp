@@ -321,7 +321,13 @@ void DecodeFile(const vg_file& r, const FileTail& t, std::string* scratch, Event
   bool base_is_file = (r.file_flags & VG_FF_BASE_IS_FILE) != 0;
   AbsFromChain(t.base, base_is_file, f.path, scratch, &f.abspath);
   if (IsXattrType(r.hdr.type)) {
-    f.xattr_name.assign(t.target);  // a name, not a path
+    // a name, not a path; fsetxattr's rides in `path` (vigil_abi.h)
+    if (r.hdr.type == VG_T_FSETXATTR) {
+      f.xattr_name.assign(t.path);
+      f.path.clear();
+    } else {
+      f.xattr_name.assign(t.target);
+    }
   } else if (r.hdr.type == VG_T_MOUNT) {
     f.source.assign(t.target);
     f.fstype.assign(t.fstype);

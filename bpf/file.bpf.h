@@ -135,10 +135,17 @@ static __always_inline void vg_file_xattr(__u16 type, long ret, int fd, __u64 up
   f->flags = flags;
   f->length = size;
   __u32 off = 0;
-  if (fd >= 0)
+  if (fd >= 0) {
+    /* fsetxattr: the name goes in `path` (the call has none), read before
+     * the fd's walk: a string read after that walk was refused by 5.10's
+     * and 6.1's verifiers ("math between map_value pointer and register
+     * with unbounded min value"), as the open family reads its path first. */
+    f->path_len = vg_tail_user_str(f, &off, (const void *)uname);
     vg_file_of_fd(f, &off, fd);
-  else
-    vg_file_path(f, &off, VG_AT_FDCWD, upath);
+    vg_emit_file(f, off);
+    return;
+  }
+  vg_file_path(f, &off, VG_AT_FDCWD, upath);
   f->target_len = vg_tail_user_str(f, &off, (const void *)uname);
   vg_emit_file(f, off);
 }

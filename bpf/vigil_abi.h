@@ -116,7 +116,7 @@ enum vg_type {
   VG_T_UTIME,
   VG_T_SETXATTR,  /* file record: target = the attribute name, length = value size, flags */
   VG_T_LSETXATTR,
-  VG_T_FSETXATTR, /* the fd's file (VG_FF_BASE_IS_FILE) */
+  VG_T_FSETXATTR, /* the fd's file (VG_FF_BASE_IS_FILE); the name in `path`, not `target` */
   VG_T_RMDIR,
   VG_T_SENDTO,    /* net records: the fd's socket, overlaid with the address argument; size */
   VG_T_SENDMSG,

@@ -614,12 +614,13 @@ TEST_CASE("setxattr family, rmdir, send/recv and userfaultfd records (issues 17,
   fx.head.fd = 3;
   fx.head.file_flags = VG_FF_BASE_IS_FILE;
   fx.base = {"f", "tmp"};
-  fx.target = "user.x";
+  fx.path = "user.x";  // fsetxattr: the name rides in `path`
   REQUIRE(Decode(d, fx, &e) == DecodeStatus::kOk);
   CHECK(e.type == EventType::fsetxattr);
   CHECK(e.file.abspath == "/tmp/f");
   CHECK(e.file.fd == 3);
   CHECK(e.file.xattr_name == "user.x");
+  CHECK(e.file.path.empty());
 
   FileRec rd(VG_T_RMDIR);
   rd.path = "/tmp/d";
