@@ -11,13 +11,15 @@
 # decoding and writing each event costs the consumer). Asserts nothing.
 # Needs root, 2+ CPUs, a C compiler and python3.
 #
-#   sudo bench/capture_pinned_ab.sh [-r ROUNDS] [-n CALLS] [-s] [-b] [-t TP_FLOOR] "LABEL|VIGIL ARGS..." ...
+#   sudo bench/capture_pinned_ab.sh [-r ROUNDS] [-n CALLS] [-s] [-b] [-m sendto] [-t TP_FLOOR] "LABEL|VIGIL ARGS..." ...
 #
 # e.g. "typed|build/agent/vigil events --bpf-build typed" (an `events`
 # command gets `-w /dev/null` appended) or "agent|build/agent/vigil run -c
 # FILE" (as given: its config says where alerts go). -r: rounds
 # (default 8); -n: open+close calls per run (default 200,000); -s: run the
-# loop in a fresh 64-slot fd table (openloop.c); -t: also measure the
+# loop in a fresh 64-slot fd table (openloop.c); -m sendto: the loop makes
+# one-byte UDP sendto calls on loopback instead of open+close (openloop.c;
+# not with -s); -t: also measure the
 # tracepoints alone ("tracepoints" row), with TP_FLOOR the build's
 # bench/tp_floor (empty programs on sys_exit_openat and on one sys_enter
 # tracepoint, which puts every syscall's entry through the same hook vigil's
@@ -34,14 +36,16 @@ rounds=8
 calls=200000
 small=0
 busy=0
+mode=
 floor=
-usage() { echo "usage: $0 [-r ROUNDS] [-n CALLS] [-s] [-b] [-t TP_FLOOR] \"LABEL|VIGIL ARGS...\" ..." >&2; exit 2; }
-while getopts "r:n:sbt:" opt; do
+usage() { echo "usage: $0 [-r ROUNDS] [-n CALLS] [-s] [-b] [-m sendto] [-t TP_FLOOR] \"LABEL|VIGIL ARGS...\" ..." >&2; exit 2; }
+while getopts "r:n:sbm:t:" opt; do
   case $opt in
     r) rounds=$OPTARG ;;
     n) calls=$OPTARG ;;
     s) small=1 ;;
     b) busy=1 ;;
+    m) [ "$OPTARG" = sendto ] || usage; mode=$OPTARG ;;
     t) floor=$OPTARG ;;
     *) usage ;;
   esac
@@ -53,7 +57,9 @@ shift $((OPTIND - 1))
 bench_init pinned cc python3 taskset
 bench_openloop
 loop_args=("$calls")
+[ $small = 1 ] && [ -n "$mode" ] && usage
 [ $small = 1 ] && loop_args+=(small)
+[ -n "$mode" ] && loop_args+=("$mode")
 loop() { taskset -c 0 "$work/openloop" "${loop_args[@]}"; }
 
 labels=(bare)
@@ -63,7 +69,7 @@ if [ -n "$floor" ]; then
   labels+=(tracepoints)
 fi
 for spec in "$@"; do labels+=("${spec%%|*}"); done
-echo "pinned A/B: $rounds rounds, $calls open+close per run, fd table $([ $small = 1 ] && echo 'small (64)' || echo 'inherited')"
+echo "pinned A/B: $rounds rounds, $calls ${mode:-open+close} per run, fd table $([ $small = 1 ] && echo 'small (64)' || echo 'inherited')"
 for r in $(seq "$rounds"); do
   echo "bare $(loop)" >>"$work/runs"
   if [ $busy = 1 ]; then

@@ -136,14 +136,17 @@ static __always_inline void vg_count(__u32 site) {
   if (v) *v += 1;
 }
 
-/* Interest filter (engine/interest.h, docs/capture.md): bit (type - 1) of
- * vg_interest set = events of that vg_type are sent. Every bit is set at load,
- * so `vigil events` and any sensor nobody narrows send everything. The loader
- * narrows it with one aligned 64-bit store into this object's mmapped .data,
- * so a program sees the previous mask or the new one, never a mix. It is
- * checked at the top of each capture program, before the arguments, user
- * strings and dentry names are read and before the ring buffer write. */
-volatile __u64 vg_interest = ~0ull;
+/* Interest filter (engine/interest.h, docs/capture.md): bit (type - 1) % 64
+ * of word (type - 1) / 64 of vg_interest set = events of that vg_type are
+ * sent. Every bit is set at load, so `vigil events` and any sensor nobody
+ * narrows send everything. The loader narrows it with one aligned 64-bit
+ * store per word into this object's mmapped .data (first the union of the
+ * old and new sets, then the new set, so no type both need is ever off). It
+ * is checked at the top of each capture program, before the arguments, user
+ * strings and dentry names are read and before the ring buffer write: the
+ * type is a constant there, so the word is one load at a fixed offset. */
+volatile __u64 vg_interest[VG_INTEREST_WORDS] = {~0ull, ~0ull};
+_Static_assert(VG_T_MAX - 1 <= 64 * VG_INTEREST_WORDS, "vg_interest holds one bit per event type");
 /* The agent's own tgid: its events pass whatever the mask (its capture
  * heartbeat opens a path no rule needs to see). 0: none. */
 volatile __u32 vg_self_tgid = 0;
@@ -159,7 +162,7 @@ struct {
 } vg_filter_counts SEC(".maps");
 
 static __always_inline int vg_interested(__u16 type) {
-  int want = (vg_interest >> ((type - 1) & 63)) & 1;
+  int want = (vg_interest[((__u32)(type - 1) >> 6) & (VG_INTEREST_WORDS - 1)] >> ((type - 1) & 63)) & 1;
   if (!want && vg_self_tgid != 0 && (__u32)(bpf_get_current_pid_tgid() >> 32) == vg_self_tgid) want = 1;
   __u32 key = type;
   struct vg_filter_count *c = bpf_map_lookup_elem(&vg_filter_counts, &key);

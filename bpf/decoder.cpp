@@ -83,10 +83,20 @@ constexpr std::array<TypeInfo, VG_T_MAX> BuildTypeTable() {
   set(VG_T_DUP, VG_KIND_PROC, EventType::dup);
   set(VG_T_DUP2, VG_KIND_PROC, EventType::dup2);
   set(VG_T_DUP3, VG_KIND_PROC, EventType::dup3);
+  set(VG_T_SETXATTR, VG_KIND_FILE, EventType::setxattr);
+  set(VG_T_LSETXATTR, VG_KIND_FILE, EventType::lsetxattr);
+  set(VG_T_FSETXATTR, VG_KIND_FILE, EventType::fsetxattr);
+  set(VG_T_RMDIR, VG_KIND_FILE, EventType::rmdir);
+  set(VG_T_SENDTO, VG_KIND_NET, EventType::sendto);
+  set(VG_T_SENDMSG, VG_KIND_NET, EventType::sendmsg);
+  set(VG_T_RECVFROM, VG_KIND_NET, EventType::recvfrom);
+  set(VG_T_RECVMSG, VG_KIND_NET, EventType::recvmsg);
+  set(VG_T_USERFAULTFD, VG_KIND_PROC, EventType::userfaultfd);
   return t;
 }
 constexpr auto kTypes = BuildTypeTable();
-static_assert(VG_T_MAX - 1 <= 64, "the interest mask (vg_interest) holds one bit per type");
+static_assert(VG_T_MAX - 1 <= 64 * VG_INTEREST_WORDS, "the interest mask (vg_interest) holds one bit per type");
+static_assert(VG_T_MAX - 1 == kEventTypeCount, "every vg_type is an EventType and back");
 
 std::size_t KindSize(uint16_t kind) {
   switch (kind) {
@@ -290,6 +300,10 @@ bool IsTimesType(uint16_t type) {
   return type == VG_T_UTIMENSAT || type == VG_T_FUTIMESAT || type == VG_T_UTIMES || type == VG_T_UTIME;
 }
 
+bool IsXattrType(uint16_t type) {
+  return type == VG_T_SETXATTR || type == VG_T_LSETXATTR || type == VG_T_FSETXATTR;
+}
+
 void DecodeFile(const vg_file& r, const FileTail& t, std::string* scratch, Event* e) {
   FileArgs& f = e->file;
   f.fd = r.fd;
@@ -306,7 +320,15 @@ void DecodeFile(const vg_file& r, const FileTail& t, std::string* scratch, Event
   f.path.assign(t.path);
   bool base_is_file = (r.file_flags & VG_FF_BASE_IS_FILE) != 0;
   AbsFromChain(t.base, base_is_file, f.path, scratch, &f.abspath);
-  if (r.hdr.type == VG_T_MOUNT) {
+  if (IsXattrType(r.hdr.type)) {
+    // a name, not a path; fsetxattr's rides in `path` (vigil_abi.h)
+    if (r.hdr.type == VG_T_FSETXATTR) {
+      f.xattr_name.assign(t.path);
+      f.path.clear();
+    } else {
+      f.xattr_name.assign(t.target);
+    }
+  } else if (r.hdr.type == VG_T_MOUNT) {
     f.source.assign(t.target);
     f.fstype.assign(t.fstype);
     f.target = f.path;
@@ -323,6 +345,7 @@ void DecodeNet(const vg_net& r, Event* e) {
   e->net.backlog = r.backlog;
   e->net.sockopt_level = r.sockopt_level;
   e->net.sockopt_name = r.sockopt_name;
+  e->net.size = r.size;
 }
 
 void DecodeBpf(const vg_bpf& r, Event* e) {
@@ -516,6 +539,17 @@ void SplitArgv(std::string_view bytes, std::vector<std::string>* argv) {
     AppendArgv(argv, bytes.substr(i, j - i));
     i = j + 1;
   }
+}
+
+std::array<uint64_t, kInterestWords> InterestWords(const std::bitset<kEventTypeCount>& types) {
+  static_assert(kInterestWords == VG_INTEREST_WORDS);
+  std::array<uint64_t, kInterestWords> mask{};
+  for (uint32_t abi = 1; abi < VG_T_MAX; ++abi) {
+    EventType t;
+    if (EventTypeOfAbi(abi, &t) && types.test(static_cast<std::size_t>(t)))
+      mask[(abi - 1) / 64] |= uint64_t{1} << ((abi - 1) % 64);
+  }
+  return mask;
 }
 
 bool EventTypeOfAbi(uint32_t abi, EventType* out) {

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <array>
+#include <bitset>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -67,6 +68,12 @@ class Decoder {
 // The EventType of ABI type number `abi` (enum vg_type); false for a number
 // that is no type.
 bool EventTypeOfAbi(uint32_t abi, EventType* out);
+
+// The interest filter's words (vg_interest in the BPF object) for the event
+// types `types`: bit (abi - 1) % 64 of word (abi - 1) / 64 for each ABI type
+// number whose EventType is in `types`.
+inline constexpr std::size_t kInterestWords = 2;  // VG_INTEREST_WORDS (checked in decoder.cpp)
+std::array<uint64_t, kInterestWords> InterestWords(const std::bitset<kEventTypeCount>& types);
 
 // A dentry chain's names, leaf first (views into a record).
 struct ChainView {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Escape and privilege indicators: setns, unshare, ptrace, init_module /
- * finit_module, memfd_create, the set*id family, capset, process_vm_writev,
+ * finit_module, memfd_create, userfaultfd, the set*id family, capset,
+ * process_vm_writev,
  * and dup/dup2/dup3 onto fds 0-2 (filtered in the kernel) with the old fd's
  * socket endpoints when it is a socket (a reverse shell's tell). */
 #pragma once
@@ -80,6 +81,16 @@ VG_SYSCALL(memfd_create, VG_T_MEMFD_CREATE, 2) {
   p->flags = a->a[1];
   p->fd = ret >= 0 ? (int)ret : -1;
   vg_read_user_path(p->name, (const void *)a->a[0]);
+  vg_emit(p, sizeof(*p));
+}
+
+/* userfaultfd: page faults handled by user space, an exploitation primitive
+ * (a race window held open at will); flags as given, the new fd as result. */
+VG_SYSCALL(userfaultfd, VG_T_USERFAULTFD, 1) {
+  struct vg_proc *p = vg_proc_begin(VG_T_USERFAULTFD, ret);
+  if (!p) return;
+  p->flags = (__u32)a->a[0];
+  p->fd = ret >= 0 ? (int)ret : -1;
   vg_emit(p, sizeof(*p));
 }
 

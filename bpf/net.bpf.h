@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Network family: socket, connect, accept/accept4, bind, listen, and
- * setsockopt attaching a socket filter (SO_ATTACH_FILTER / SO_ATTACH_BPF). */
+/* Network family: socket, connect, accept/accept4, bind, listen, setsockopt
+ * attaching a socket filter (SO_ATTACH_FILTER / SO_ATTACH_BPF), and the data
+ * calls sendto, sendmsg, recvfrom, recvmsg. The data calls are the hottest
+ * syscalls of a busy host: the interest filter leaves them in the kernel
+ * unless a loaded rule names them (no default rule does). */
 #pragma once
 
 #include "common.bpf.h"
@@ -19,6 +22,7 @@ static __always_inline struct vg_net *vg_net_begin(__u16 type, long ret, int fd)
   n->backlog = 0;
   n->sockopt_level = 0;
   n->sockopt_name = 0;
+  n->size = 0;
   vg_zero_sock(&n->sock);
   return n;
 }
@@ -92,3 +96,57 @@ VG_SYS_EXIT(setsockopt, VG_T_SETSOCKOPT, 0) {
   vg_net_from_fd(n, (int)a->a[0]);
   vg_emit(n, sizeof(*n));
 }
+
+/* sendto/recvfrom/sendmsg/recvmsg: the fd's socket (both ends, as the kernel
+ * holds them), the length asked for, and the peer address the call names
+ * when it names one (an unconnected datagram socket: sendto's dest_addr,
+ * recvfrom's src_addr as the kernel filled it, a msghdr's msg_name). */
+static __always_inline struct vg_net *vg_net_data(__u16 type, long ret, int fd, __u64 size) {
+  struct vg_net *n = vg_net_begin(type, ret, fd);
+  if (!n) return 0;
+  n->size = size;
+  vg_net_from_fd(n, fd);
+  return n;
+}
+
+VG_SYSCALL(sendto, VG_T_SENDTO, 6) {
+  struct vg_net *n = vg_net_data(VG_T_SENDTO, ret, (int)a->a[0], a->a[2]);
+  if (!n) return;
+  vg_read_user_sockaddr(&n->sock, (const void *)a->a[4], (int)a->a[5], 1);
+  vg_emit(n, sizeof(*n));
+}
+
+VG_SYSCALL(recvfrom, VG_T_RECVFROM, 6) {
+  struct vg_net *n = vg_net_data(VG_T_RECVFROM, ret, (int)a->a[0], a->a[2]);
+  if (!n) return;
+  if (ret >= 0 && a->a[4] && a->a[5]) {
+    int len = 0;
+    if (bpf_probe_read_user(&len, sizeof(len), (const void *)a->a[5]) == 0)
+      vg_read_user_sockaddr(&n->sock, (const void *)a->a[4], len, 1);
+    else
+      vg_count(VG_C_READ_SOCKADDR);
+  }
+  vg_emit(n, sizeof(*n));
+}
+
+/* The head of struct user_msghdr: the name and its length. */
+struct vg_msghdr_head {
+  __u64 name;
+  __s32 namelen;
+  __s32 pad;
+};
+
+static __always_inline void vg_net_msg(__u16 type, const struct vg_args *a, long ret, int filled) {
+  struct vg_net *n = vg_net_data(type, ret, (int)a->a[0], 0);
+  if (!n) return;
+  struct vg_msghdr_head h = {};
+  if (a->a[1] && (!filled || ret >= 0)) {
+    if (bpf_probe_read_user(&h, sizeof(h), (const void *)a->a[1]) == 0)
+      vg_read_user_sockaddr(&n->sock, (const void *)h.name, h.namelen, 1);
+    else
+      vg_count(VG_C_READ_SOCKADDR);
+  }
+  vg_emit(n, sizeof(*n));
+}
+VG_SYSCALL(sendmsg, VG_T_SENDMSG, 3) { vg_net_msg(VG_T_SENDMSG, a, ret, 0); }
+VG_SYSCALL(recvmsg, VG_T_RECVMSG, 3) { vg_net_msg(VG_T_RECVMSG, a, ret, 1); }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -63,7 +64,7 @@ std::unique_ptr<Skeleton> OpenSkeleton(const Features& f) {
   k->counters = s->maps.vg_counters;
   k->fork_tp = s->progs.vg_fork_tp;
   k->filter_counts = s->maps.vg_filter_counts;
-  k->interest = [s] { return reinterpret_cast<volatile uint64_t*>(&s->data->vg_interest); };
+  k->interest = [s] { return reinterpret_cast<volatile uint64_t*>(&s->data->vg_interest[0]); };
   k->self_tgid = [s] { return reinterpret_cast<volatile uint32_t*>(&s->bss->vg_self_tgid); };
   k->load = [s] { return S::load(s); };
   k->destroy = [s] { S::destroy(s); };
@@ -473,14 +474,15 @@ OwnObjectIds Sensor::ObjectIds() const {
 }
 
 void Sensor::SetInterest(const std::bitset<kEventTypeCount>& types, uint32_t self_tgid) {
-  uint64_t mask = 0;
-  for (uint32_t abi = 1; abi < VG_T_MAX; ++abi) {
-    EventType t;
-    if (EventTypeOfAbi(abi, &t) && types.test(static_cast<std::size_t>(t))) mask |= uint64_t{1} << (abi - 1);
-  }
+  const auto mask = InterestWords(types);
   __atomic_store_n(impl_->skel->self_tgid(), self_tgid, __ATOMIC_RELEASE);
-  // One aligned 64-bit store: a program reads the old mask or this one.
-  __atomic_store_n(impl_->skel->interest(), mask, __ATOMIC_RELEASE);
+  // One aligned 64-bit store per word: a program reads each word old or new.
+  // The union goes in first, so while the words change no type that the old
+  // and the new set both send is ever off.
+  volatile uint64_t* words = impl_->skel->interest();
+  for (std::size_t i = 0; i < mask.size(); ++i)
+    __atomic_store_n(&words[i], __atomic_load_n(&words[i], __ATOMIC_ACQUIRE) | mask[i], __ATOMIC_RELEASE);
+  for (std::size_t i = 0; i < mask.size(); ++i) __atomic_store_n(&words[i], mask[i], __ATOMIC_RELEASE);
 }
 
 std::vector<FilterCount> Sensor::ReadFilterCounts() const {

@@ -28,7 +28,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 5
+#define VG_ABI_VERSION 6
 
 #define VG_COMM_LEN 16
 #define VG_PATH_LEN 256   /* a path as the caller gave it */
@@ -114,8 +114,20 @@ enum vg_type {
   VG_T_FUTIMESAT,
   VG_T_UTIMES,
   VG_T_UTIME,
+  VG_T_SETXATTR,  /* file record: target = the attribute name, length = value size, flags */
+  VG_T_LSETXATTR,
+  VG_T_FSETXATTR, /* the fd's file (VG_FF_BASE_IS_FILE); the name in `path`, not `target` */
+  VG_T_RMDIR,
+  VG_T_SENDTO,    /* net records: the fd's socket, overlaid with the address argument; size */
+  VG_T_SENDMSG,
+  VG_T_RECVFROM,
+  VG_T_RECVMSG,
+  VG_T_USERFAULTFD, /* proc record: flags */
   VG_T_MAX
 };
+
+/* The interest filter's mask: bit (type - 1) % 64 of word (type - 1) / 64. */
+#define VG_INTEREST_WORDS 2
 
 /* Per-CPU counters by site (map vg_counters, index = enum vg_counter). */
 enum vg_counter {
@@ -135,7 +147,8 @@ enum vg_counter {
 };
 
 /* Interest filter counts per event type (map vg_filter_counts, index = enum
- * vg_type; bit type - 1 of the filter mask, so at most 64 types). */
+ * vg_type; bit type - 1 of the filter mask, so at most 64 * VG_INTEREST_WORDS
+ * types). */
 struct vg_filter_count {
   __u64 sent;     /* passed the filter */
   __u64 filtered; /* left in the kernel: no loaded rule can use it */
@@ -312,6 +325,7 @@ struct vg_net {
   __s32 sockopt_level;
   __s32 sockopt_name;
   struct vg_sock sock;
+  __u64 size; /* send/recv family: the length argument */
 };
 
 /* bpf.flags */

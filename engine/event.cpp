@@ -62,6 +62,7 @@ void ResetFile(FileArgs& f) {
   f.fstype.clear();
   f.source.clear();
   f.length = 0;
+  f.xattr_name.clear();
   f.atime = f.mtime = kFileTimeUnset;
 }
 
@@ -75,6 +76,7 @@ void ResetNet(NetArgs& n) {
   n.remote_port = 0;
   n.unix_path.clear();
   n.backlog = n.sockopt_level = n.sockopt_name = 0;
+  n.size = 0;
 }
 
 void ResetBpf(BpfArgs& b) {

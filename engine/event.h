@@ -91,7 +91,16 @@ struct ContainerMeta;
   X(utimensat)               \
   X(futimesat)               \
   X(utimes)                  \
-  X(utime)
+  X(utime)                   \
+  X(setxattr)                \
+  X(lsetxattr)               \
+  X(fsetxattr)               \
+  X(rmdir)                   \
+  X(sendto)                  \
+  X(sendmsg)                 \
+  X(recvfrom)                \
+  X(recvmsg)                 \
+  X(userfaultfd)
 
 enum class EventType : uint16_t {
 #define VIGIL_X(name) name,
@@ -191,9 +200,9 @@ inline constexpr int64_t kFileTimeMin = INT64_MIN + 3;   // the earliest real ti
 // O_F_CREATED; the kernel's FMODE_CREATED). No open flag uses bit 31.
 inline constexpr uint32_t kOpenFlagCreated = 1u << 31;
 
-// File-system arguments (open family, unlink, rename, chmod, chown, link,
-// symlink, mkdir, mount, umount, truncate, utimensat family, memfd, module
-// load by fd).
+// File-system arguments (open family, unlink, rmdir, rename, chmod, chown,
+// link, symlink, mkdir, mount, umount, truncate, utimensat family, setxattr
+// family, memfd, module load by fd).
 struct FileArgs {
   int32_t fd = -1;         // fd used or returned (dirfd/fd argument, or result of open)
   std::string path;        // as given by the caller
@@ -206,12 +215,14 @@ struct FileArgs {
   uint32_t owner_gid = 0xffffffffu;
   std::string fstype;      // mount
   std::string source;      // mount: device or source
-  uint64_t length = 0;     // truncate
+  uint64_t length = 0;     // truncate; setxattr family: the value's size
+  std::string xattr_name;  // setxattr family: the attribute (security.capability, user.x, ...)
   int64_t atime = kFileTimeUnset;  // utimensat family: the access time set
   int64_t mtime = kFileTimeUnset;  // utimensat family: the modification time set
 };
 
-// Socket arguments (socket, connect, accept, bind, listen, setsockopt, dup*).
+// Socket arguments (socket, connect, accept, bind, listen, setsockopt, dup*,
+// sendto/sendmsg/recvfrom/recvmsg).
 struct NetArgs {
   int32_t fd = -1;
   uint16_t family = 0;  // AF_INET=2, AF_INET6=10, AF_UNIX=1, ...
@@ -225,6 +236,7 @@ struct NetArgs {
   int32_t backlog = 0;       // listen
   int32_t sockopt_level = 0;  // setsockopt
   int32_t sockopt_name = 0;
+  uint64_t size = 0;          // sendto/sendmsg/recvfrom/recvmsg: the length argument (msg calls: 0)
 };
 
 // bpf(2) detail.
@@ -257,7 +269,7 @@ struct BpfArgs {
 
 // Arguments of process, credential and namespace events.
 struct ProcArgs {
-  uint64_t flags = 0;       // clone/unshare flags, setns nstype, memfd flags, module flags
+  uint64_t flags = 0;       // clone/unshare flags, setns nstype, memfd/userfaultfd flags, module flags
   int32_t target_pid = 0;   // ptrace, process_vm_writev; clone/fork: child pid
   int64_t request = 0;      // ptrace request
   int32_t fd = -1;          // setns fd, finit_module fd

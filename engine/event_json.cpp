@@ -561,6 +561,7 @@ void AppendEventJson(const Event& event, std::string* out) {
   if (!f.fstype.empty()) w.KeyStr("fs.fstype", f.fstype);
   if (!f.source.empty()) w.KeyStr("fs.source", f.source);
   if (f.length) w.KeyNum("fs.length", f.length);
+  if (!f.xattr_name.empty()) w.KeyStr("fs.xattr", f.xattr_name);
   WriteFileTime(w, "fs.atime", f.atime);
   WriteFileTime(w, "fs.mtime", f.mtime);
 
@@ -578,6 +579,7 @@ void AppendEventJson(const Event& event, std::string* out) {
   if (n.backlog) w.KeyNum("net.backlog", n.backlog);
   if (n.sockopt_level) w.KeyNum("net.sockopt_level", n.sockopt_level);
   if (n.sockopt_name) w.KeyNum("net.sockopt_name", n.sockopt_name);
+  if (n.size) w.KeyNum("net.size", n.size);
 
   const BpfArgs& b = event.bpf;
   static const BpfArgs bd0;
@@ -688,6 +690,7 @@ std::optional<std::string> ParseEventJson(std::string_view line, Event* event, O
       !ReadNumber(j, "fs.mode", &f.mode, &err) || !ReadNumber(j, "fs.uid", &f.owner_uid, &err) ||
       !ReadNumber(j, "fs.gid", &f.owner_gid, &err) || !ReadString(j, "fs.fstype", &f.fstype, &err) ||
       !ReadString(j, "fs.source", &f.source, &err) || !ReadNumber(j, "fs.length", &f.length, &err) ||
+      !ReadString(j, "fs.xattr", &f.xattr_name, &err) ||
       !ReadFileTime(j, "fs.atime", &f.atime, &err) || !ReadFileTime(j, "fs.mtime", &f.mtime, &err))
     return err;
 
@@ -698,7 +701,7 @@ std::optional<std::string> ParseEventJson(std::string_view line, Event* event, O
       !ReadIp(j, "fd.rip", &n.remote_addr, &err) || !ReadNumber(j, "fd.rport", &n.remote_port, &err) ||
       !ReadString(j, "net.unix_path", &n.unix_path, &err) || !ReadNumber(j, "net.backlog", &n.backlog, &err) ||
       !ReadNumber(j, "net.sockopt_level", &n.sockopt_level, &err) ||
-      !ReadNumber(j, "net.sockopt_name", &n.sockopt_name, &err))
+      !ReadNumber(j, "net.sockopt_name", &n.sockopt_name, &err) || !ReadNumber(j, "net.size", &n.size, &err))
     return err;
   // A hand-written line may give an IPv6 peer without net.family.
   if (n.family == 0) {

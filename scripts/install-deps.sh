@@ -22,8 +22,8 @@ packages=(
   kcat libbpf-tools stress-ng iproute2 util-linux procps
   # the e2e benign workload (everyday administration that must not alert)
   passwd logrotate openssh-client iputils-ping python3
-  # the e2e technique actions (issue 17: downloads piped to a shell, firewall flush, gcore)
-  curl wget gdb iptables nftables
+  # the e2e technique actions (issue 17: downloads piped to a shell, firewall flush, gcore, setcap)
+  curl wget gdb iptables nftables libcap2-bin
   rpm lintian rpmlint debootstrap dpkg-dev file systemd-container
   qemu-system-x86 busybox-static cpio
 )

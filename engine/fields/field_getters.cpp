@@ -24,6 +24,7 @@ bool IsFileEvent(EventType t) {
     case EventType::mkdir: case EventType::mkdirat: case EventType::mount: case EventType::umount2:
     case EventType::truncate: case EventType::ftruncate: case EventType::utimensat:
     case EventType::futimesat: case EventType::utimes: case EventType::utime:
+    case EventType::setxattr: case EventType::lsetxattr: case EventType::fsetxattr: case EventType::rmdir:
       return true;
     default:
       return false;
@@ -36,8 +37,23 @@ bool IsOpenEvent(EventType t) {
 
 bool IsExecEvent(EventType t) { return t == EventType::execve || t == EventType::execveat; }
 
-// The server side of a socket is the remote end for connect, the local end otherwise.
-bool ServerIsRemote(EventType t) { return t == EventType::connect; }
+bool IsXattrEvent(EventType t) {
+  return t == EventType::setxattr || t == EventType::lsetxattr || t == EventType::fsetxattr;
+}
+
+bool IsDataEvent(EventType t) {
+  return t == EventType::sendto || t == EventType::sendmsg || t == EventType::recvfrom || t == EventType::recvmsg;
+}
+
+// The server side of a socket is the remote end for connect, the local end
+// for accept, bind, listen. A send or receive does not say which end its
+// socket was: the end with the lower port is taken as the server (a client's
+// port is an ephemeral one, 32768+ on Linux), as for Falco's fd.sport on a
+// socket whose connect or accept it did not see.
+bool ServerIsRemote(const Event& e) {
+  if (IsDataEvent(e.type)) return e.net.remote_port != 0 && e.net.remote_port < e.net.local_port;
+  return e.type == EventType::connect;
+}
 
 bool IsIp(const NetArgs& n) { return n.family == 2 || n.family == 10; }
 
@@ -205,7 +221,7 @@ bool GetFdType(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratc
   bool typechar = d.param == 1;
   if (IsFileEvent(e.type)) {
     bool dir = (IsOpenEvent(e.type) && (e.file.flags & 0200000)) || e.type == EventType::mkdir ||
-               e.type == EventType::mkdirat;
+               e.type == EventType::mkdirat || e.type == EventType::rmdir;
     return Str(o, dir ? (typechar ? "d" : "directory") : (typechar ? "f" : "file"));
   }
   if (!IsNetEvent(e.type)) return false;
@@ -234,8 +250,8 @@ bool PickSide(const Event& e, int param, bool* remote) {
   switch (param) {
     case 0: *remote = false; return true;
     case 1: *remote = true; return true;
-    case 2: *remote = ServerIsRemote(e.type); return true;
-    case 3: *remote = !ServerIsRemote(e.type); return true;
+    case 2: *remote = ServerIsRemote(e); return true;
+    case 3: *remote = !ServerIsRemote(e); return true;
     default: *remote = true; return true;
   }
 }
@@ -308,7 +324,7 @@ std::string_view FamilyName(uint16_t f) {
 // evt.arg.<name>: Falco's syscall argument names mapped onto vigil's blocks.
 enum ArgName { kArgFlags, kArgPath, kArgName, kArgOldpath, kArgNewpath, kArgUid, kArgGid, kArgMode, kArgRequest,
                kArgCmd, kArgTarget, kArgFilename, kArgFd, kArgRes, kArgLinkpath, kArgDomain, kArgPid,
-               kArgDev, kArgDir, kArgType };
+               kArgDev, kArgDir, kArgType, kArgSize, kArgTuple };
 
 bool GetEvtArg(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratch& s, FieldValueRef* o) {
   const Event& e = *c.event;
@@ -323,8 +339,10 @@ bool GetEvtArg(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratc
       if (file) AppendNum(&s.buf, e.file.flags);
       else AppendNum(&s.buf, static_cast<int64_t>(e.args.flags));
       return Str(o, s.buf);
-    case kArgPath:
     case kArgName:
+      if (IsXattrEvent(e.type)) return !e.file.xattr_name.empty() && Str(o, e.file.xattr_name);
+      [[fallthrough]];
+    case kArgPath:
     case kArgOldpath:
     case kArgFilename:
     case kArgTarget:
@@ -399,6 +417,13 @@ bool GetEvtArg(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratc
       AppendNum(&s.buf, e.net.family);
       return Str(o, s.buf);
     }
+    case kArgSize:
+      if (IsDataEvent(e.type)) AppendNum(&s.buf, static_cast<int64_t>(e.net.size));
+      else if (IsXattrEvent(e.type)) AppendNum(&s.buf, static_cast<int64_t>(e.file.length));
+      else return false;
+      return Str(o, s.buf);
+    case kArgTuple:
+      return IsNetEvent(e.type) && GetFdName(d, c, FieldArg{}, s, o);
     case kArgPid:
       if (e.args.target_pid == 0) return false;
       AppendNum(&s.buf, e.args.target_pid);
@@ -416,6 +441,10 @@ bool GetEvtArgs(const FieldDef&, const FieldContext& c, const FieldArg&, Scratch
   if (IsFileEvent(e.type)) {
     s.buf += " path=" + e.file.path;
     if (!e.file.target.empty()) s.buf += " target=" + e.file.target;
+    if (IsXattrEvent(e.type)) {
+      s.buf += " name=" + e.file.xattr_name + " size=";
+      AppendNum(&s.buf, static_cast<int64_t>(e.file.length));
+    }
     if (IsOpenEvent(e.type)) {
       s.buf += " flags=";
       RenderOpenFlags(e.file.flags, &s.buf);
@@ -434,6 +463,10 @@ bool GetEvtArgs(const FieldDef&, const FieldContext& c, const FieldArg&, Scratch
     FieldValueRef v;
     Scratch inner;
     if (GetFdName(FieldDef{}, c, FieldArg{}, inner, &v)) s.buf += " tuple=" + std::string(v.str);
+    if (IsDataEvent(e.type)) {
+      s.buf += " size=";
+      AppendNum(&s.buf, static_cast<int64_t>(e.net.size));
+    }
   } else if (IsExecEvent(e.type)) {
     s.buf += " filename=" + e.proc.exepath;
   } else if (!e.args.name.empty()) {
@@ -650,6 +683,20 @@ VIGIL_STR_SETTER(SetCwd, e.proc.cwd)
 VIGIL_STR_SETTER(SetContainerId, e.proc.container_id)
 VIGIL_STR_SETTER(SetFdName, e.file.abspath)
 VIGIL_STR_SETTER(SetFdNameRaw, e.file.path)
+// evt.arg.name in a test event: the setxattr family's attribute name, the
+// path of file events (the getter picks by evt.type, which a test may set
+// after this field).
+std::string SetEvtArgName(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  e.file.path.assign(t);
+  e.file.xattr_name.assign(t);
+  return "";
+}
+std::string SetArgSize(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  return SetNumber(t, [&](int64_t v) {
+    e.net.size = static_cast<uint64_t>(v);
+    e.file.length = static_cast<uint64_t>(v);
+  });
+}
 VIGIL_STR_SETTER(SetTarget, e.file.target)
 VIGIL_STR_SETTER(SetArgName, e.args.name)
 VIGIL_STR_SETTER(SetBpfProgName, e.bpf.prog_name)
@@ -765,6 +812,7 @@ bool IsNetEvent(EventType t) {
     case EventType::socket: case EventType::connect: case EventType::accept: case EventType::accept4:
     case EventType::bind: case EventType::listen: case EventType::setsockopt:
     case EventType::dup: case EventType::dup2: case EventType::dup3:
+    case EventType::sendto: case EventType::sendmsg: case EventType::recvfrom: case EventType::recvmsg:
       return true;
     default:
       return false;
@@ -815,8 +863,14 @@ const std::vector<FieldDef>& AllFields() {
          GetEvtArg, SetOpenFlags, kArgFlags},
         {"evt.arg.path", T::kString, A::kNone, true, "Path argument as given (file events); exe path for exec.",
          GetEvtArg, SetFdNameRaw, kArgPath},
-        {"evt.arg.name", T::kString, A::kNone, true, "Name argument: the path of open family events, memfd or module name.",
-         GetEvtArg, SetFdNameRaw, kArgName},
+        {"evt.arg.name", T::kString, A::kNone, true,
+         "Name argument: the path of open family events, memfd or module name, the attribute of the setxattr "
+         "family (security.capability, ...).",
+         GetEvtArg, SetEvtArgName, kArgName},
+        {"evt.arg.size", T::kString, A::kNone, true,
+         "sendto/recvfrom: the length argument; setxattr family: the value's size.", GetEvtArg, SetArgSize, kArgSize},
+        {"evt.arg.tuple", T::kString, A::kNone, true, "Socket events: the socket's endpoints (as fd.name).",
+         GetEvtArg, nullptr, kArgTuple},
         {"evt.arg.filename", T::kString, A::kNone, true, "File name argument (chmod family; exe path for exec).",
          GetEvtArg, SetFdNameRaw, kArgFilename},
         {"evt.arg.oldpath", T::kString, A::kNone, true, "rename/link: the source path.", GetEvtArg, SetFdNameRaw, kArgOldpath},

@@ -210,13 +210,16 @@ void AppendMoreFields(std::vector<FieldDef>* v) {
          uint16_t f = c.event->net.family;
          return (f == 2 || f == 10) ? Str(o, "ip") : f == 1 ? Str(o, "unix") : false;
        }, nullptr, 0});
-  add({"fd.connected", T::kBool, A::kNone, true, "Socket connected (connect/accept that succeeded).",
+  add({"fd.connected", T::kBool, A::kNone, true, "Socket connected (connect/accept that succeeded; send/recv on a stream socket with a peer).",
        GETTER {
          UNUSED_DS;
          auto t = c.event->type;
          if (!IsNetEvent(t)) return false;
          bool conn = (t == EventType::connect || t == EventType::accept || t == EventType::accept4) &&
                      c.event->res >= 0;
+         // A send or receive on a stream socket that has a peer.
+         if (t == EventType::sendto || t == EventType::sendmsg || t == EventType::recvfrom || t == EventType::recvmsg)
+           conn = c.event->net.type == 1 && c.event->net.remote_port != 0;
          return Bool(o, conn);
        }, nullptr, 0});
   add({"fd.unix_path", T::kString, A::kNone, true, "vigil: AF_UNIX socket path ('@' = abstract).",

@@ -15,6 +15,7 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
@@ -553,6 +554,18 @@ std::string ChmodSetuid(const Scratch& s) {
   const std::string f = s.dir + "/suid-" + s.tag;
   if (!WriteFile(f, "")) return Err("create");
   return chmod(f.c_str(), 04755) == 0 ? "" : Err("chmod");
+}
+
+// `setcap cap_net_raw+ep` for real (libcap2-bin) on a scratch copy of a
+// binary: the security.capability extended attribute (issue 17, T1548).
+std::string SetcapOnCopy(const Scratch& s) {
+  const std::string f = s.dir + "/capped-" + s.tag;
+  if (!CopyFile("/bin/true", f, 0755)) return "copy of /bin/true failed";
+  std::string r = RunQuiet({"/usr/sbin/setcap", "cap_net_raw+ep", f});
+  if (!r.empty()) return "setcap: " + r;
+  char buf[64];
+  ssize_t n = getxattr(f.c_str(), "security.capability", buf, sizeof(buf));
+  return n >= 20 ? "" : "setcap left no security.capability attribute";
 }
 
 // touch -d 2019-01-01 on a new file: a dropped tool made to look years old

@@ -66,6 +66,7 @@ std::string KubeTokenRead(const Scratch& s);
 std::string LogTruncate(const Scratch& s);
 std::string HistoryTruncate(const Scratch& s);
 std::string ChmodSetuid(const Scratch& s);
+std::string SetcapOnCopy(const Scratch& s);  // setcap cap_net_raw+ep on <dir>/capped-<tag>, a copy of /bin/true
 std::string Timestomp(const Scratch& s);  // touch -d 2019-01-01 on a new file
 std::string Run32BitProgram(const Scratch& s);  // a static i386 program copied to <dir>/agent32, run
 // Set by Run32BitProgram when the kernel refused the i386 exec (no ia32 emulation).

@@ -6,6 +6,9 @@
 // tells which pids descend from us), so other work on the host neither makes
 // nor breaks the assertions.
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +21,7 @@
 #include <thread>
 #include <set>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -81,6 +85,7 @@ const std::vector<Step> kSteps = {
     {"truncate log in private /var/log", LogTruncate},
     {"truncate .bash_history", HistoryTruncate},
     {"chmod 4755", ChmodSetuid},
+    {"setcap cap_net_raw+ep on a copy", SetcapOnCopy},
     {"touch -d 2019-01-01", Timestomp},
     {"run a 32-bit (i386) program", Run32BitProgram},
     {"hidden dir in /tmp", HiddenDirInTmp},
@@ -137,6 +142,8 @@ const std::vector<Expect> kExpected = {
     {"Log File Cleared", "Warning", {{"fd.name", "/var/log/e2e-{tag}.log"}}},
     {"Shell History Cleared", "Warning", {{"fd.name", "{dir}/.bash_history"}}},
     {"Setuid or Setgid Bit Set", "Warning", {{"fd.name", "{dir}/suid-{tag}"}, {"evt.arg.mode", "S_ISUID"}}},
+    {"File Capabilities Set", "Warning",
+     {{"fd.name", "{dir}/capped-{tag}"}, {"evt.arg.name", "security.capability"}, {"proc.name", "setcap"}}},
     {"Hidden File Created in Temporary Directory", "Notice", {{"fd.name", "/tmp/.e2e-{tag}"}}},
     {"File Timestamp Set Into the Past", "Warning", {{"fd.name", "{dir}/stomped-{tag}"}, {"proc.name", "touch"}}},
     {"32-bit Executable Run", "Warning", {{"proc.exepath", "{dir}/agent32"}}, false, &g_kernel_refuses_32bit},
@@ -347,4 +354,61 @@ TEST_CASE("vigil run stays quiet (nothing at WARNING or above) on a benign workl
               from_workload, severe);
   CHECK(control);
   CHECK(severe == 0);
+}
+
+// `vigil events` records an rmdir (issue 18: Falco rules name it) with the
+// directory's path, a setxattr with the attribute's name, and keeps the hot
+// data calls (`vigil events` sends every type: its mask is all ones).
+TEST_CASE("vigil events shows rmdir and setxattr events", "[root][e2e]") {
+  REQUIRE(geteuid() == 0);
+  char tmpl[] = "/tmp/vigil-e2e-events-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl, out = dir + "/events.json", log = dir + "/stderr";
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0) dup2(fd, 2);
+    execl(VIGIL_BINARY, "vigil", "events", "-w", out.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  auto read = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (read(log).find("capturing with") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  INFO(read(log));
+  REQUIRE(read(log).find("capturing with") != std::string::npos);
+  const std::string gone = dir + "/gone-" + std::to_string(getpid());
+  REQUIRE(mkdir(gone.c_str(), 0700) == 0);
+  REQUIRE(rmdir(gone.c_str()) == 0);
+  const std::string file = dir + "/attr";
+  std::ofstream(file) << "x";
+  const long set = setxattr(file.c_str(), "user.vigil_e2e", "1", 1, 0);  // -1 where /tmp has no user.* attributes
+  bool rmdir_seen = false, xattr_seen = false;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((!rmdir_seen || !xattr_seen) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::ifstream in(out);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.find("\"evt.type\":\"rmdir\"") != std::string::npos &&
+          line.find("\"fd.name\":\"" + gone + "\"") != std::string::npos && line.find("\"evt.res\":0") != std::string::npos)
+        rmdir_seen = true;
+      if (line.find("\"evt.type\":\"setxattr\"") != std::string::npos &&
+          line.find("\"fd.name\":\"" + file + "\"") != std::string::npos &&
+          line.find("\"fs.xattr\":\"user.vigil_e2e\"") != std::string::npos)
+        xattr_seen = true;
+    }
+  }
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  INFO("setxattr returned " << set);
+  CHECK(rmdir_seen);
+  CHECK(xattr_seen);
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  std::system(("rm -rf " + dir).c_str());
 }

@@ -66,11 +66,11 @@ TEST_CASE("Event::Reset clears fields and keeps capacity", "[unit]") {
 // one of these structs changes its size and stops this file from compiling
 // until it is cleared there, set below and compared below.
 static_assert(sizeof(vigil::ProcessInfo) == 336, "ProcessInfo changed: update ResetProcess and this test");
-static_assert(sizeof(vigil::FileArgs) == 240, "FileArgs changed: update ResetFile and this test");
-static_assert(sizeof(vigil::NetArgs) == 104, "NetArgs changed: update ResetNet and this test");
+static_assert(sizeof(vigil::FileArgs) == 272, "FileArgs changed: update ResetFile and this test");
+static_assert(sizeof(vigil::NetArgs) == 112, "NetArgs changed: update ResetNet and this test");
 static_assert(sizeof(vigil::BpfArgs) == 208, "BpfArgs changed: update ResetBpf and this test");
 static_assert(sizeof(vigil::ProcArgs) == 112, "ProcArgs changed: update ResetArgs and this test");
-static_assert(sizeof(vigil::Event) == 1096, "Event changed: update Event::Reset and this test");
+static_assert(sizeof(vigil::Event) == 1136, "Event changed: update Event::Reset and this test");
 
 TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   vigil::OwnedAncestors anc;
@@ -93,7 +93,7 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   e.container = std::make_shared<vigil::ContainerMeta>();
   auto& f = e.file;
   f.fd = 3;
-  f.path = f.abspath = f.target = f.target_abs = f.fstype = f.source = "y";
+  f.path = f.abspath = f.target = f.target_abs = f.fstype = f.source = f.xattr_name = "y";
   f.flags = f.mode = f.owner_uid = f.owner_gid = 1;
   f.length = 1;
   f.atime = f.mtime = 1;
@@ -105,6 +105,7 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   n.local_port = n.remote_port = 1;
   n.unix_path = "z";
   n.backlog = n.sockopt_level = n.sockopt_name = 1;
+  n.size = 1;
   auto& b = e.bpf;
   b.cmd = 5;
   b.prog_type = b.expected_attach_type = b.attach_type = b.insn_cnt = b.prog_flags = b.attach_btf_id = 1;
@@ -146,14 +147,14 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
         std::tie(q.ns.pid, q.ns.mnt, q.ns.net, q.ns.user, q.ns.uts, q.ns.ipc, q.ns.cgroup));
   const auto& g = d.file;
   CHECK(std::tie(f.fd, f.path, f.abspath, f.target, f.target_abs, f.flags, f.mode, f.owner_uid, f.owner_gid,
-                 f.fstype, f.source, f.length, f.atime, f.mtime) ==
+                 f.fstype, f.source, f.length, f.xattr_name, f.atime, f.mtime) ==
         std::tie(g.fd, g.path, g.abspath, g.target, g.target_abs, g.flags, g.mode, g.owner_uid, g.owner_gid, g.fstype,
-                 g.source, g.length, g.atime, g.mtime));
+                 g.source, g.length, g.xattr_name, g.atime, g.mtime));
   const auto& m = d.net;
   CHECK(std::tie(n.fd, n.family, n.type, n.protocol, n.local_addr.bytes, n.local_port, n.remote_addr.bytes,
-                 n.remote_port, n.unix_path, n.backlog, n.sockopt_level, n.sockopt_name) ==
+                 n.remote_port, n.unix_path, n.backlog, n.sockopt_level, n.sockopt_name, n.size) ==
         std::tie(m.fd, m.family, m.type, m.protocol, m.local_addr.bytes, m.local_port, m.remote_addr.bytes,
-                 m.remote_port, m.unix_path, m.backlog, m.sockopt_level, m.sockopt_name));
+                 m.remote_port, m.unix_path, m.backlog, m.sockopt_level, m.sockopt_name, m.size));
   const auto& c = d.bpf;
   CHECK(std::tie(b.cmd, b.prog_type, b.expected_attach_type, b.attach_type, b.insn_cnt, b.prog_flags,
                  b.attach_btf_id, b.prog_name, b.license, b.helpers, b.helpers_complete, b.map_type, b.map_name,

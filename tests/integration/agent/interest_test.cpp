@@ -6,8 +6,11 @@
 
 #include "agent_process.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,6 +87,39 @@ Seen OpenAndRead(int port, const std::string& file, int n, const std::string& ma
   return {now.sent - before.sent, now.filtered - before.filtered};
 }
 
+// Sends n UDP datagrams to a closed port on 127.0.0.1 and waits for the
+// metrics to count at least n sendto events (sent + filtered) after `before`.
+// sendto is past the 64th type: its bit is in the interest mask's second word.
+Seen SendAndRead(int port, int n) {
+  httplib::Client http("127.0.0.1", port);
+  auto read = [&] {
+    Seen s;
+    if (auto r = http.Get("/metrics")) {
+      s.sent = Metric(r->body, "vigil_kernel_events_sent_total", "sendto");
+      s.filtered = Metric(r->body, "vigil_kernel_events_filtered_total", "sendto");
+    }
+    return s;
+  };
+  const Seen before = read();
+  REQUIRE(before.sent >= 0);
+  REQUIRE(before.filtered >= 0);
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(9);  // discard: nothing listens, the datagram is dropped
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int i = 0; i < n; ++i) sendto(fd, "x", 1, 0, reinterpret_cast<const sockaddr*>(&to), sizeof(to));
+  close(fd);
+  Seen now = before;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while ((now.sent - before.sent) + (now.filtered - before.filtered) < n && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+    now = read();
+  }
+  return {now.sent - before.sent, now.filtered - before.filtered};
+}
+
 }  // namespace
 
 TEST_CASE("vigil run: opens no rule uses stay in the kernel; execs still alert; default rules get opens", "[root]") {
@@ -105,13 +141,18 @@ TEST_CASE("vigil run: opens no rule uses stay in the kernel; execs still alert; 
     REQUIRE(agent.WaitFor("vigil running", 60s));
     const auto started = std::chrono::steady_clock::now();
     const std::string log = agent.Log();
-    CHECK(log.find("capture filter: 19 of 64 event types sent; left in the kernel") != std::string::npos);
+    CHECK(log.find("capture filter: 19 of 73 event types sent; left in the kernel") != std::string::npos);
     std::smatch m;
     REQUIRE(std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/metrics)")));
     const Seen d = OpenAndRead(std::stoi(m[1]), file, kOpens, marker);
     INFO("openat sent " << d.sent << ", filtered " << d.filtered);
     // Our opens were all filtered (others on the host may add to both).
     CHECK(d.filtered >= kOpens);
+    // So were our datagrams: the hot data calls stay in the kernel.
+    constexpr int kSends = 500;
+    const Seen ds = SendAndRead(std::stoi(m[1]), kSends);
+    INFO("sendto sent " << ds.sent << ", filtered " << ds.filtered);
+    CHECK(ds.filtered >= kSends);
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     while (CountLines(alerts, marker) < 1 && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(100ms);
@@ -125,15 +166,21 @@ TEST_CASE("vigil run: opens no rule uses stay in the kernel; execs still alert; 
 
     // SIGHUP with a rule on opens: the new mask is in place once the reload is.
     Write(rules, "- rule: Marker open\n  desc: test\n  condition: evt.type = openat and fd.name = " + file +
-                     "\n  output: marker open %fd.name\n  priority: WARNING\n");
+                     "\n  output: marker open %fd.name\n  priority: WARNING\n"
+                     "- rule: Marker send\n  desc: test\n  condition: evt.type = sendto and fd.rport = 1\n"
+                     "  output: marker send %fd.name\n  priority: WARNING\n");
     agent.Signal(SIGHUP);
     REQUIRE(agent.WaitFor("reload: new ruleset active", 30s));
-    CHECK(agent.Log().find("capture filter: 20 of 64 event types sent") != std::string::npos);
+    CHECK(agent.Log().find("capture filter: 21 of 73 event types sent") != std::string::npos);
     std::this_thread::sleep_for(1500ms);  // /metrics is republished once a second: no count from before the reload
     const Seen after = OpenAndRead(std::stoi(m[1]), file, kOpens, marker);
     INFO("after reload: openat sent " << after.sent << ", filtered " << after.filtered);
     CHECK(after.sent >= kOpens);
     CHECK(after.filtered == 0);
+    const Seen sends = SendAndRead(std::stoi(m[1]), kSends);
+    INFO("after reload: sendto sent " << sends.sent << ", filtered " << sends.filtered);
+    CHECK(sends.sent >= kSends);
+    CHECK(sends.filtered == 0);
   }
 
   SECTION("default rules") {

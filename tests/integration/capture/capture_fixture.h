@@ -17,6 +17,7 @@
 
 #include "bpf/sensor.h"
 #include "engine/event.h"
+#include "engine/rule_engine.h"
 
 namespace vigil::capture::testing {
 
@@ -126,6 +127,23 @@ inline void Drain() {
   while (TheSensor().Poll(0, cb) > 0) {
   }
   Backlog().clear();
+}
+
+// The fields of a captured event as a rule sees them: a rule with `condition`
+// and `output` loaded into a real engine; the rendered output when it matches
+// the event, "" when it does not.
+inline std::string RuleOutput(const Event& event, const std::string& condition, const std::string& output) {
+  Diagnostics diags;
+  auto eng = RuleEngine::LoadTexts(
+      {{"t.yaml", "- rule: t\n  desc: d\n  condition: " + condition + "\n  output: \"" + output +
+                      "\"\n  priority: WARNING\n"}},
+      &diags);
+  INFO(diags.ToString());
+  REQUIRE(eng != nullptr);
+  std::vector<const CompiledRule*> fired;
+  eng->Match(event, &fired);
+  if (fired.empty()) return "";
+  return eng->MakeAlert(*fired[0], event).output;
 }
 
 }  // namespace vigil::capture::testing

@@ -6,6 +6,7 @@
 #include <linux/filter.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 #include <cstring>
@@ -172,4 +173,130 @@ TEST_CASE("setsockopt SO_ATTACH_FILTER is captured, other options are not", "[ro
       std::chrono::milliseconds(300));
   CHECK_FALSE(none);
   close(s);
+}
+
+// sendto/recvfrom/sendmsg/recvmsg (issue 18: Falco rules name them): the fd's
+// socket with both ends, the length asked for, and the peer address the call
+// names (an unconnected UDP socket), in the fields Falco rules read.
+TEST_CASE("UDP over IPv4 loopback: sendto, recvfrom, sendmsg, recvmsg with the socket tuple", "[root]") {
+  TheSensor();
+  uint16_t port = FreePort();
+  Drain();
+  int srv = socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(srv >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  REQUIRE(bind(srv, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  int cli = socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(cli >= 0);
+  REQUIRE(sendto(cli, "hello", 5, 0, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 5);
+  sockaddr_in cl{};
+  socklen_t cl_len = sizeof(cl);
+  getsockname(cli, reinterpret_cast<sockaddr*>(&cl), &cl_len);
+  const uint16_t cport = ntohs(cl.sin_port);
+  char buf[64];
+  sockaddr_in from{};
+  socklen_t from_len = sizeof(from);
+  REQUIRE(recvfrom(srv, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &from_len) == 5);
+
+  // sendmsg with msg_name (the msghdr's address) and recvmsg filling one
+  iovec iov{const_cast<char*>("ping!!"), 6};
+  msghdr m{};
+  m.msg_name = &a;
+  m.msg_namelen = sizeof(a);
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  REQUIRE(sendmsg(cli, &m, 0) == 6);
+  sockaddr_in from2{};
+  iovec riov{buf, sizeof(buf)};
+  msghdr rm{};
+  rm.msg_name = &from2;
+  rm.msg_namelen = sizeof(from2);
+  rm.msg_iov = &riov;
+  rm.msg_iovlen = 1;
+  REQUIRE(recvmsg(srv, &rm, 0) == 6);
+
+  auto st = WaitNet(EventType::sendto, cli);
+  REQUIRE(st);
+  CHECK(st->event.res == 5);
+  CHECK(st->event.net.size == 5);
+  CHECK(st->event.net.family == AF_INET);
+  CHECK(st->event.net.type == SOCK_DGRAM);
+  CHECK(IsLoopback4(st->event.net.remote_addr));
+  CHECK(st->event.net.remote_port == port);
+  CHECK(st->event.net.local_port == cport);
+  // The client never bound nor connected: the kernel bound it to the
+  // wildcard address on the first send, which is what its socket holds.
+  const std::string tuple = "0.0.0.0:" + std::to_string(cport) + "->127.0.0.1:" + std::to_string(port);
+  CHECK(RuleOutput(st->event, "evt.type = sendto and fd.l4proto = udp",
+                   "%evt.type %fd.name %evt.arg.size %evt.res %fd.type %evt.arg.fd") ==
+        "sendto " + tuple + " 5 SUCCESS ipv4 " + std::to_string(cli));
+
+  auto rf = WaitNet(EventType::recvfrom, srv);
+  REQUIRE(rf);
+  CHECK(rf->event.res == 5);
+  CHECK(rf->event.net.size == sizeof(buf));
+  CHECK(rf->event.net.local_port == port);
+  CHECK(rf->event.net.remote_port == cport);  // from src_addr, as the kernel filled it
+  CHECK(IsLoopback4(rf->event.net.remote_addr));
+  CHECK(RuleOutput(rf->event, "evt.type = recvfrom", "%fd.name %fd.lport %fd.rport") ==
+        "127.0.0.1:" + std::to_string(port) + "->127.0.0.1:" + std::to_string(cport) + " " + std::to_string(port) +
+            " " + std::to_string(cport));
+
+  auto sm = WaitNet(EventType::sendmsg, cli);
+  REQUIRE(sm);
+  CHECK(sm->event.res == 6);
+  CHECK(sm->event.net.remote_port == port);  // from msg_name
+  CHECK(IsLoopback4(sm->event.net.remote_addr));
+  CHECK(RuleOutput(sm->event, "evt.type in (sendto, sendmsg) and fd.rport = " + std::to_string(port), "%fd.name") ==
+        tuple);
+
+  auto rm2 = WaitNet(EventType::recvmsg, srv);
+  REQUIRE(rm2);
+  CHECK(rm2->event.res == 6);
+  CHECK(rm2->event.net.remote_port == cport);
+  CHECK(rm2->event.net.local_port == port);
+  close(cli);
+  close(srv);
+}
+
+TEST_CASE("TCP send and recv: the connected socket's ends, no address argument", "[root]") {
+  TheSensor();
+  uint16_t port = FreePort();
+  Drain();
+  int srv = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(srv >= 0);
+  int one = 1;
+  setsockopt(srv, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  REQUIRE(bind(srv, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  REQUIRE(listen(srv, 1) == 0);
+  int cli = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(connect(cli, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  int acc = accept(srv, nullptr, nullptr);
+  REQUIRE(acc >= 0);
+  REQUIRE(send(cli, "abc", 3, 0) == 3);  // glibc: sendto(fd, buf, 3, 0, NULL, 0)
+  char buf[8];
+  REQUIRE(recv(acc, buf, sizeof(buf), 0) == 3);  // glibc: recvfrom(fd, buf, 8, 0, NULL, NULL)
+
+  auto st = WaitNet(EventType::sendto, cli);
+  REQUIRE(st);
+  CHECK(st->event.net.type == SOCK_STREAM);
+  CHECK(st->event.net.remote_port == port);
+  CHECK(st->event.net.size == 3);
+  CHECK(RuleOutput(st->event, "evt.type = sendto", "%fd.connected %fd.l4proto %fd.rport") ==
+        "true tcp " + std::to_string(port));
+  auto rf = WaitNet(EventType::recvfrom, acc);
+  REQUIRE(rf);
+  CHECK(rf->event.res == 3);
+  CHECK(rf->event.net.local_port == port);
+  CHECK(rf->event.net.remote_port == st->event.net.local_port);
+  close(acc);
+  close(cli);
+  close(srv);
 }

@@ -3,6 +3,8 @@
 // decoded into the Event fields, malformed records rejected and counted, and
 // the path helpers.
 #include <catch2/catch.hpp>
+#include <array>
+#include <bitset>
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
@@ -587,4 +589,100 @@ TEST_CASE("every decoder fuzz seed is a valid record of this ABI", "[unit]") {
     ++seen;
   }
   CHECK(seen >= 15);
+}
+
+TEST_CASE("setxattr family, rmdir, send/recv and userfaultfd records (issues 17, 18)", "[unit]") {
+  Decoder d;
+  Event e;
+  // setxattr: the attribute name rides in `target` and is a name, not a path
+  // (no target_abs); the value's size in `length`.
+  FileRec x(VG_T_SETXATTR);
+  x.path = "bin/ping";
+  x.base = {"tmp"};
+  x.target = "security.capability";
+  x.head.length = 20;
+  x.head.flags = 0;
+  REQUIRE(Decode(d, x, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::setxattr);
+  CHECK(e.file.abspath == "/tmp/bin/ping");
+  CHECK(e.file.xattr_name == "security.capability");
+  CHECK(e.file.target.empty());
+  CHECK(e.file.target_abs.empty());
+  CHECK(e.file.length == 20);
+
+  FileRec fx(VG_T_FSETXATTR);
+  fx.head.fd = 3;
+  fx.head.file_flags = VG_FF_BASE_IS_FILE;
+  fx.base = {"f", "tmp"};
+  fx.path = "user.x";  // fsetxattr: the name rides in `path`
+  REQUIRE(Decode(d, fx, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::fsetxattr);
+  CHECK(e.file.abspath == "/tmp/f");
+  CHECK(e.file.fd == 3);
+  CHECK(e.file.xattr_name == "user.x");
+  CHECK(e.file.path.empty());
+
+  FileRec rd(VG_T_RMDIR);
+  rd.path = "/tmp/d";
+  REQUIRE(Decode(d, rd, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::rmdir);
+  CHECK(e.file.abspath == "/tmp/d");
+  CHECK(e.file.xattr_name.empty());
+
+  struct NetRow {
+    uint16_t abi;
+    EventType type;
+  };
+  for (const NetRow& row : {NetRow{VG_T_SENDTO, EventType::sendto}, NetRow{VG_T_SENDMSG, EventType::sendmsg},
+                            NetRow{VG_T_RECVFROM, EventType::recvfrom}, NetRow{VG_T_RECVMSG, EventType::recvmsg}}) {
+    auto n = Make<vg_net>(VG_KIND_NET, row.abi);
+    n.fd = 4;
+    n.size = 512;
+    n.sock.family = 2;
+    n.sock.type = 2;
+    n.sock.rport = 53;
+    n.sock.lport = 41000;
+    REQUIRE(Decode(d, n, &e) == DecodeStatus::kOk);
+    CHECK(e.type == row.type);
+    CHECK(e.net.fd == 4);
+    CHECK(e.net.size == 512);
+    CHECK(e.net.remote_port == 53);
+  }
+
+  auto u = Make<vg_proc>(VG_KIND_PROC, VG_T_USERFAULTFD);
+  u.flags = 02000000;  // O_CLOEXEC
+  u.fd = 5;
+  u.hdr.res = 5;
+  REQUIRE(Decode(d, u, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::userfaultfd);
+  CHECK(e.args.flags == 02000000);
+  CHECK(e.res == 5);
+}
+
+TEST_CASE("interest words: one bit per ABI type across both words", "[unit]") {
+  using vigil::capture::InterestWords;
+  std::bitset<vigil::kEventTypeCount> none;
+  CHECK(InterestWords(none) == std::array<uint64_t, 2>{0, 0});
+  struct Row {
+    EventType type;
+    uint32_t abi;
+  };
+  // The first type, the last one of word 0, the first of word 1 and the last.
+  for (const Row& row : {Row{EventType::execve, VG_T_EXECVE}, Row{EventType::utime, VG_T_UTIME},
+                         Row{EventType::setxattr, VG_T_SETXATTR}, Row{EventType::userfaultfd, VG_T_USERFAULTFD},
+                         Row{EventType::sendto, VG_T_SENDTO}}) {
+    INFO(vigil::EventTypeName(row.type));
+    std::bitset<vigil::kEventTypeCount> one;
+    one.set(static_cast<std::size_t>(row.type));
+    auto w = InterestWords(one);
+    std::array<uint64_t, 2> want{};
+    want[(row.abi - 1) / 64] = uint64_t{1} << ((row.abi - 1) % 64);
+    CHECK(w == want);
+  }
+  CHECK(VG_T_UTIME == 64);  // the types added after it need the second word
+  std::bitset<vigil::kEventTypeCount> all;
+  all.set();
+  auto w = InterestWords(all);
+  CHECK(w[0] == ~uint64_t{0});
+  CHECK(w[1] == (uint64_t{1} << (VG_T_MAX - 1 - 64)) - 1);
 }

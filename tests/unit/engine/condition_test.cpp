@@ -505,3 +505,65 @@ TEST_CASE("evt.arg.mode renders chmod modes as libsinsp does", "[unit]") {
     CHECK(c.check->Eval(ctx) == row.expect);
   }
 }
+
+// Fields of the event types captured for issues 17 and 18: the setxattr
+// family's attribute name and size, rmdir's directory, the send/receive calls'
+// socket (the server end taken as the lower port) and size, userfaultfd.
+TEST_CASE("fields of setxattr, rmdir, send/recv and userfaultfd events", "[unit]") {
+  struct NewRow {
+    const char* condition;
+    const char* base;  // "xattr", "rmdir", "sendto", "recvfrom-server", "uffd"
+    bool expect;
+  };
+  auto make = [](std::string_view base, OwnedAncestors* anc) {
+    Event e;
+    if (base == "xattr" || base == "rmdir") {
+      e = vigil::testing::MakeOpen(anc);
+      e.type = base == "xattr" ? vigil::EventType::setxattr : vigil::EventType::rmdir;
+      e.res = 0;
+      e.file.path = "/tmp/x";
+      e.file.abspath = "/tmp/x";
+      if (base == "xattr") {
+        e.file.xattr_name = "security.capability";
+        e.file.length = 20;
+      }
+    } else if (base == "uffd") {
+      e = vigil::testing::MakeExec(anc);
+      e.type = vigil::EventType::userfaultfd;
+      e.args.flags = 02000000;
+      e.res = 3;
+    } else {
+      e = vigil::testing::MakeConnect(anc);  // 192.168.0.5:40000 -> 10.1.2.3:443, TCP
+      e.type = base == "sendto" ? vigil::EventType::sendto : vigil::EventType::recvfrom;
+      e.net.size = 100;
+      if (base == "recvfrom-server") std::swap(e.net.local_port, e.net.remote_port);  // :443 <- :40000
+    }
+    return e;
+  };
+  const NewRow rows[] = {
+      {"evt.type = setxattr and evt.arg.name = security.capability", "xattr", true},
+      {"evt.arg.path = security.capability", "xattr", false},  // the path is the file's
+      {"evt.arg.path = /tmp/x and fd.name = /tmp/x", "xattr", true},
+      {"evt.arg.size = 20", "xattr", true},
+      {"evt.args contains 'name=security.capability size=20'", "xattr", true},
+      {"fd.type = directory and evt.arg.path = /tmp/x", "rmdir", true},
+      {"fd.type = file", "xattr", true},
+      {"fd.name = '192.168.0.5:40000->10.1.2.3:443'", "sendto", true},
+      {"evt.arg.tuple = '192.168.0.5:40000->10.1.2.3:443'", "sendto", true},
+      {"fd.sport = 443 and fd.cport = 40000 and fd.sip = 10.1.2.3", "sendto", true},
+      {"fd.sport = 443 and fd.cport = 40000 and fd.sip = 192.168.0.5", "recvfrom-server", true},
+      {"fd.l4proto = tcp and fd.connected = true and evt.arg.size = 100", "sendto", true},
+      {"fd.net = 10.0.0.0/8", "sendto", true},
+      {"evt.type = userfaultfd and evt.arg.flags = 524288 and evt.rawres >= 0", "uffd", true},
+  };
+  for (const auto& row : rows) {
+    OwnedAncestors anc;
+    Event e = make(row.base, &anc);
+    auto c = CompileText(row.condition);
+    INFO(row.condition << " on " << row.base << "\n" << c.error);
+    REQUIRE(c.check != nullptr);
+    vigil::HostInfo host;
+    vigil::FieldContext ctx{&e, &host, 1};
+    CHECK(c.check->Eval(ctx) == row.expect);
+  }
+}

@@ -44,6 +44,9 @@ TEST_CASE("interest: derived from the enabled rules, state types always", "[unit
     std::vector<EventType> out;
     bool unrestricted;
   };
+  const std::string send_rule =  // types past the 64th (the interest mask's second word)
+      "- rule: send\n  desc: d\n  condition: evt.type in (sendto, sendmsg) and fd.sport = 3333\n"
+      "  output: o\n  priority: WARNING\n";
   const std::vector<Row> rows = {
       {"exec only", exec_rule, {EventType::execve, EventType::clone, EventType::procexit, EventType::setuid,
                                 EventType::capset, EventType::setns, EventType::unshare},
@@ -55,6 +58,10 @@ TEST_CASE("interest: derived from the enabled rules, state types always", "[unit
       {"not evt.type = openat", not_rule, {EventType::open, EventType::connect}, {EventType::openat}, false},
       {"disabled rule adds nothing", exec_rule + disabled_open, {EventType::execve}, {EventType::openat}, false},
       {"exceptions do not widen", exc_rule, {EventType::connect}, {EventType::openat}, false},
+      {"send calls named: sent, receives not", send_rule, {EventType::sendto, EventType::sendmsg, EventType::execve},
+       {EventType::recvfrom, EventType::recvmsg, EventType::openat, EventType::rmdir}, false},
+      {"no evt.type: the new types too", any_rule, {EventType::sendto, EventType::recvmsg, EventType::userfaultfd,
+                                                    EventType::setxattr}, {}, true},
   };
   for (const auto& row : rows) {
     INFO(row.name);
@@ -92,4 +99,23 @@ TEST_CASE("interest: every enabled rule's types are sent (default and Falco rule
     std::printf("interest: %s: %zu of %zu event types sent; left in the kernel: %s\n", path.c_str(),
                 in.types.count(), vigil::kEventTypeCount, vigil::EventTypeNames(~in.types).c_str());
   }
+}
+
+// The data calls (sendto, sendmsg, recvfrom, recvmsg) are the hottest syscalls
+// of a busy host: the default rules must leave them in the kernel, and the
+// setxattr family (the setcap rule) must be sent.
+TEST_CASE("interest: default rules leave the data calls in the kernel", "[unit]") {
+  vigil::Diagnostics diags;
+  auto eng = vigil::RuleEngine::Load({std::string(VIGIL_RULES_DIR)}, &diags, vigil::HostInfo{});
+  INFO(diags.ToString());
+  REQUIRE(eng != nullptr);
+  const vigil::Interest in = vigil::DeriveInterest(*eng);
+  CHECK(in.unrestricted_rule.empty());
+  for (EventType t : {EventType::sendto, EventType::sendmsg, EventType::recvfrom, EventType::recvmsg}) {
+    INFO(vigil::EventTypeName(t));
+    CHECK_FALSE(Has(in, t));
+  }
+  CHECK(Has(in, EventType::setxattr));
+  CHECK(Has(in, EventType::lsetxattr));
+  CHECK(Has(in, EventType::fsetxattr));
 }

@@ -21,8 +21,10 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -109,6 +111,8 @@ struct Actions {
   int port32 = 0;         // the listener int80_actions connected to
   pid_t traced32 = 0;     // the child int80_actions attached to
   pid_t exec32 = 0;       // the child int80_actions exec'd /bin/true in
+  std::string gone_dir;   // a directory made and removed (rmdir)
+  int udp_port = 0;       // the loopback UDP socket a datagram was sent to (sendto)
 };
 
 // A socket filter that calls bpf_get_prandom_u32 (helper 7), named vm_filter. Before 5.11 BPF
@@ -187,6 +191,28 @@ Actions Act() {
   kill(victim, SIGKILL);
   waitpid(victim, nullptr, 0);
   Case("act_ptrace", attached);
+  // issues 17/18: rmdir, setxattr (what setcap writes; the event comes whatever the result),
+  // sendto on loopback UDP, userfaultfd (the call may be refused: the event comes either way)
+  a.gone_dir = "/tmp/vm-gone-" + std::to_string(getpid());
+  Case("act_rmdir", mkdir(a.gone_dir.c_str(), 0700) == 0 && rmdir(a.gone_dir.c_str()) == 0);
+  const uint32_t cap[5] = {0x02000001u, 1u << 13, 0, 0, 0};  // cap_net_raw+ep
+  long xr = setxattr(a.tmp_file.c_str(), "security.capability", cap, sizeof cap, 0);
+  Case("act_setxattr", true, xr == 0 ? "ok" : std::strerror(errno));
+  int rx = socket(AF_INET, SOCK_DGRAM, 0), tx = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in ua{};
+  ua.sin_family = AF_INET;
+  ua.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t ulen = sizeof ua;
+  bool sent = rx >= 0 && tx >= 0 && bind(rx, reinterpret_cast<sockaddr*>(&ua), sizeof ua) == 0 &&
+              getsockname(rx, reinterpret_cast<sockaddr*>(&ua), &ulen) == 0 &&
+              sendto(tx, "x", 1, 0, reinterpret_cast<sockaddr*>(&ua), sizeof ua) == 1;
+  a.udp_port = ntohs(ua.sin_port);
+  Case("act_sendto", sent, "port " + std::to_string(a.udp_port));
+  if (rx >= 0) close(rx);
+  if (tx >= 0) close(tx);
+  long uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+  Case("act_userfaultfd", true, uffd >= 0 ? "ok" : std::strerror(errno));
+  if (uffd >= 0) close(static_cast<int>(uffd));
   return a;
 }
 
@@ -298,6 +324,22 @@ void CheckEvents(const std::vector<json>& events, const Actions& a) {
          return Str(e, "evt.type") == "ptrace" && Str(e, "arg.request") == "16" &&
                 Str(e, "arg.target_pid") == std::to_string(a.traced);
        }},
+      {"file_rmdir",
+       [&](const json& e) {
+         return Str(e, "evt.type") == "rmdir" && Str(e, "fd.name") == a.gone_dir && Str(e, "evt.res") == "0";
+       }},
+      {"file_setxattr_capability",
+       [&](const json& e) {
+         return Str(e, "evt.type") == "setxattr" && Str(e, "fd.name") == a.tmp_file &&
+                Str(e, "fs.xattr") == "security.capability" && Str(e, "fs.length") == "20";
+       }},
+      {"net_sendto_udp",
+       [&](const json& e) {
+         return Str(e, "evt.type") == "sendto" && Str(e, "fd.rport") == std::to_string(a.udp_port) &&
+                Str(e, "net.size") == "1" && Str(e, "proc.pid") == me;
+       }},
+      {"escape_userfaultfd",
+       [&](const json& e) { return Str(e, "evt.type") == "userfaultfd" && Str(e, "proc.pid") == me; }},
   };
   for (const auto& c : cases) {
     bool found = false;
