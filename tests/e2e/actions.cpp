@@ -366,7 +366,8 @@ std::string ContainerMountProc(const Scratch& s) {
 
 // Issue 17: a refused mount of a host disk still alerts. The child drops
 // every capability (setresuid to nobody) before mount(2), so the kernel
-// refuses it with EPERM before it looks at the device: nothing is mounted.
+// refuses it (EPERM, or EACCES when the source's lookup as nobody fails
+// first, as on 6.18): nothing is mounted.
 std::string ContainerMountRefused(const Scratch& s) {
   const std::string target = s.dir + "/refusedmnt";
   mkdir(target.c_str(), 0777);
