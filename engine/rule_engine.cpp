@@ -289,7 +289,12 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
     const rules::PiecedSource* osrc = &r.output_src;
     auto octx = MakeContext("rule", r.name, "output", r.output, [osrc](uint32_t o) { return osrc->Locate(o); });
     ok = rule->output.Build(r.output, &compiler, octx, diags, &rule->na_fields) && ok;
-    if (r.correlate) {
+    if (r.correlate && r.action != "alert") {
+      // The kernel decides on one event; a burst is only known in user space.
+      diags->Error(r.correlate->loc, "rule", r.name, "correlate",
+                   "a rule with correlate: can only alert (action: " + r.action + " cannot be enforced per event)");
+      ok = false;
+    } else if (r.correlate) {
       rule->correlate = CompileCorrelation(r, &compiler, diags, &rule->na_fields);
       ok = rule->correlate != nullptr && ok;
     }
