@@ -139,6 +139,11 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
   Header(o, "vigil_alerts_throttled_total", "counter",
          "Alerts held back by the throttle, by rule (each summarised in a 'vigil alerts throttled' alert).");
   Labeled(o, "vigil_alerts_throttled_total", "rule", s.alerts_throttled);
+  Header(o, "vigil_correlation_keys", "gauge", "Keys a correlate: rule holds (process trees being counted), by rule.");
+  Labeled(o, "vigil_correlation_keys", "rule", s.correlation_keys);
+  Header(o, "vigil_correlation_keys_evicted_total", "counter",
+         "Live keys a correlate: rule forgot because its max_keys was reached (a burst may be missed), by rule.");
+  Labeled(o, "vigil_correlation_keys_evicted_total", "rule", s.correlation_evicted);
   const struct {
     const char* name;
     const char* help;

@@ -29,6 +29,10 @@ struct MetricsSnapshot {
   std::vector<std::pair<std::string, uint64_t>> decoder_rejects;  // reason -> count
   std::vector<std::pair<std::string, uint64_t>> rule_matches;     // rule -> count
   std::vector<std::pair<std::string, uint64_t>> alerts_throttled;  // rule -> alerts held back
+  // Rules with `correlate:`: keys held now, and keys forgotten while live
+  // because the rule's max_keys was reached (a burst may have been missed).
+  std::vector<std::pair<std::string, uint64_t>> correlation_keys;
+  std::vector<std::pair<std::string, uint64_t>> correlation_evicted;
   struct Sink {
     std::string name;
     uint64_t sent = 0, failed = 0, spooled = 0, dropped = 0, queued = 0;

@@ -52,6 +52,10 @@ MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor* sensor, co
   if (sensor) AddSensorState(*sensor, &m);
   for (const auto& [rule, n] : h.by_rule) m.rule_matches.emplace_back(rule, n);
   for (const auto& [rule, n] : h.throttled_by_rule) m.alerts_throttled.emplace_back(rule, n);
+  for (const auto& c : engine.correlation_stats()) {
+    m.correlation_keys.emplace_back(c.rule, c.keys);
+    m.correlation_evicted.emplace_back(c.rule, c.evicted_pressure);
+  }
   for (const auto& st : fanout.Stats())
     m.sinks.push_back({st.name, st.sent, st.failed, st.spooled, st.dropped, st.queued, st.failing,
                        st.failing_for_ms / 1000, st.last_errno != 0 ? std::strerror(st.last_errno) : ""});

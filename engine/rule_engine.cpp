@@ -141,6 +141,46 @@ ItemContext MakeContext(std::string kind, std::string name, std::string key, std
   return c;
 }
 
+// "proc.apid[2]" -> name and argument, as a condition would spell it.
+condition::FieldRef FieldRefFromText(const std::string& text) {
+  condition::FieldRef ref;
+  const auto open = text.find('[');
+  ref.name = text.substr(0, open);
+  if (open != std::string::npos && text.back() == ']') {
+    ref.has_arg = true;
+    ref.arg = text.substr(open + 1, text.size() - open - 2);
+  }
+  return ref;
+}
+
+// Resolves the fields of a rule's `correlate:` key; each unknown one is a
+// located error.
+std::unique_ptr<CompiledRule::Correlation> CompileCorrelation(const rules::RuleDef& r, compile::Compiler* compiler,
+                                                             Diagnostics* diags, std::set<std::string>* na_fields) {
+  const rules::CorrelateDef& c = *r.correlate;
+  auto out = std::make_unique<CompiledRule::Correlation>();
+  bool ok = true;
+  auto resolve = [&](const std::string& text, const SourceLoc& loc) -> std::unique_ptr<compile::FieldAccessor> {
+    std::string error;
+    bool unknown = false;
+    auto acc = compiler->ResolveField(FieldRefFromText(text), &error, &unknown);
+    if (!acc) {
+      diags->Error(loc, "rule", r.name, "correlate", error);
+      ok = false;
+    } else if (!acc->def->available) {
+      na_fields->insert(text);
+    }
+    return acc;
+  };
+  for (std::size_t i = 0; i < c.by.size(); ++i) out->by.push_back(resolve(c.by[i], c.by_locs[i]));
+  out->distinct = resolve(c.distinct, c.distinct_loc);
+  if (!ok) return nullptr;
+  out->count = c.count;
+  out->window_ns = c.window_ns;
+  out->state = std::make_unique<Correlator>(c.count, c.window_ns, c.max_keys);
+  return out;
+}
+
 std::string JoinReasons(const std::vector<std::string>& reasons) {
   std::string s;
   for (const auto& r : reasons) s += (s.empty() ? "" : "; ") + r;
@@ -249,21 +289,35 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
     const rules::PiecedSource* osrc = &r.output_src;
     auto octx = MakeContext("rule", r.name, "output", r.output, [osrc](uint32_t o) { return osrc->Locate(o); });
     ok = rule->output.Build(r.output, &compiler, octx, diags, &rule->na_fields) && ok;
+    if (r.correlate && r.action != "alert") {
+      // The kernel decides on one event; a burst is only known in user space.
+      diags->Error(r.correlate->loc, "rule", r.name, "correlate",
+                   "a rule with correlate: can only alert (action: " + r.action + " cannot be enforced per event)");
+      ok = false;
+    } else if (r.correlate) {
+      rule->correlate = CompileCorrelation(r, &compiler, diags, &rule->na_fields);
+      ok = rule->correlate != nullptr && ok;
+    }
     // Test cases must name fields a test can set.
-    for (const auto& t : r.tests) {
-      for (std::size_t i = 0; i < t.fields.size(); ++i) {
-        const std::string& f = t.fields[i].first;
+    auto check_test_fields = [&](const rules::RuleTestCase& t, const std::vector<std::pair<std::string, std::string>>& fs,
+                                 const std::vector<SourceLoc>& locs) {
+      for (std::size_t i = 0; i < fs.size(); ++i) {
+        const std::string& f = fs[i].first;
         std::string base = f.substr(0, f.find('['));
         const FieldDef* def = FindField(base);
         if (def == nullptr) {
-          diags->Error(t.field_locs[i], "rule", r.name, "tests", "test '" + t.name + "': unknown field '" + f + "'");
+          diags->Error(locs[i], "rule", r.name, "tests", "test '" + t.name + "': unknown field '" + f + "'");
           ok = false;
         } else if (def->set == nullptr && !IsHostFactTestField(base)) {
-          diags->Error(t.field_locs[i], "rule", r.name, "tests",
+          diags->Error(locs[i], "rule", r.name, "tests",
                        "test '" + t.name + "': field '" + f + "' cannot be set in a test");
           ok = false;
         }
       }
+    };
+    for (const auto& t : r.tests) {
+      check_test_fields(t, t.fields, t.field_locs);
+      for (const auto& st : t.sequence) check_test_fields(t, st.fields, st.field_locs);
     }
     if (!ok) continue;
 
@@ -334,7 +388,46 @@ void RuleEngine::Match(const Event& event, std::vector<const CompiledRule*>* fir
   fired->clear();
   FieldContext ctx{&event, &host_, ++event_num_, cache_.data()};
   for (const CompiledRule* r : index_[static_cast<std::size_t>(event.type)])
-    if (r->check->Eval(ctx)) fired->push_back(r);
+    if (r->check->Eval(ctx) && (!r->correlate || Correlate(*r, ctx))) fired->push_back(r);
+}
+
+bool RuleEngine::Correlate(const CompiledRule& rule, const FieldContext& ctx) const {
+  const CompiledRule::Correlation& c = *rule.correlate;
+  std::string& key = correlate_key_;
+  key.clear();
+  FieldValueRef v;
+  for (const auto& f : c.by) {
+    if (!f->Get(ctx, &v)) return false;  // an event with no key is not counted
+    RenderFieldValue(f->type, v, &key);
+    key.push_back('\x1f');
+  }
+  if (!c.distinct->Get(ctx, &v)) return false;
+  correlate_value_.clear();
+  RenderFieldValue(c.distinct->type, v, &correlate_value_);
+  const Event& e = *ctx.event;
+  const uint64_t t = e.wall_ns != 0 ? e.wall_ns : e.ts_ns;
+  return c.state->Observe(key, correlate_value_, static_cast<int64_t>(t));
+}
+
+bool RuleEngine::Fires(const CompiledRule& rule, const Event& event) const {
+  FieldContext ctx{&event, &host_, ++event_num_, cache_.data()};
+  if (!rule.types.test(static_cast<std::size_t>(event.type)) || !rule.check->Eval(ctx)) return false;
+  return !rule.correlate || Correlate(rule, ctx);
+}
+
+void RuleEngine::ResetCorrelation() const {
+  for (const auto& r : rules_)
+    if (r->correlate) r->correlate->state->Clear();
+}
+
+std::vector<CorrelationStats> RuleEngine::correlation_stats() const {
+  std::vector<CorrelationStats> out;
+  for (const auto& r : rules_) {
+    if (!r->correlate) continue;
+    const Correlator& c = *r->correlate->state;
+    out.push_back({r->name, c.keys(), c.evicted_expired(), c.evicted_pressure()});
+  }
+  return out;
 }
 
 bool RuleEngine::Matches(const CompiledRule& rule, const Event& event) const {

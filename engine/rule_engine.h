@@ -7,9 +7,12 @@
 //   `diags` (errors and warnings, located) and keeps the rules that compiled.
 //   Callers that must refuse a bad ruleset check diags->HasErrors().
 // - Match() is the hot path: it does not throw, allocate (beyond `fired`
-//   growing to the largest number of rules one event fires) or look names up.
-//   It evaluates only the enabled rules indexed under the event's type, and
-//   reports every rule that matches (not just the first).
+//   growing to the largest number of rules one event fires, and the keys of
+//   rules with `correlate:`) or look names up. It evaluates only the enabled
+//   rules indexed under the event's type, and reports every rule that fires
+//   (not just the first). A rule with `correlate:` fires only on the event
+//   that completes a burst (engine/correlate.h); its state lives in the
+//   engine and is dropped with it (a reload starts afresh).
 // - One RuleEngine is evaluated by one thread at a time (compiled checks own
 //   scratch buffers). Alerts are built only for rules that fired.
 #pragma once
@@ -23,6 +26,7 @@
 #include "engine/alert.h"
 #include "engine/compile/checks.h"
 #include "engine/compile/output_template.h"
+#include "engine/correlate.h"
 #include "engine/diagnostics.h"
 #include "engine/fields/field_table.h"
 #include "engine/rules/rules_file.h"
@@ -51,6 +55,24 @@ struct CompiledRule {
   // captured by vigil"). Load warns about each enabled such rule.
   std::string never_fires;
   std::vector<rules::RuleTestCase> tests;
+  // `correlate:` (null when the rule has none): the key and value fields and
+  // the burst state. The state is changed through a const rule by Match():
+  // one engine is evaluated by one thread.
+  struct Correlation {
+    std::vector<std::unique_ptr<compile::FieldAccessor>> by;
+    std::unique_ptr<compile::FieldAccessor> distinct;
+    std::unique_ptr<Correlator> state;
+    uint32_t count = 0;
+    int64_t window_ns = 0;
+  };
+  std::unique_ptr<Correlation> correlate;
+};
+
+// Correlation state of one rule with `correlate:`, for metrics.
+struct CorrelationStats {
+  std::string rule;
+  std::size_t keys = 0;
+  uint64_t evicted_expired = 0, evicted_pressure = 0;
 };
 
 struct EngineStats {
@@ -85,8 +107,16 @@ class RuleEngine {
 
   // Appends every enabled rule that matches `event` to *fired (cleared first).
   void Match(const Event& event, std::vector<const CompiledRule*>* fired) const;
-  // Evaluates one rule regardless of its event-type index or enabled flag.
+  // Evaluates one rule's condition regardless of its event-type index or
+  // enabled flag (no correlation: explain and single-event tests).
   bool Matches(const CompiledRule& rule, const Event& event) const;
+  // Matches(), then for a rule with `correlate:` whether this event completes
+  // a burst (updating the rule's state). What Match() does per rule.
+  bool Fires(const CompiledRule& rule, const Event& event) const;
+  // Forgets every rule's correlation state (inline tests, replays of
+  // separate streams through one engine).
+  void ResetCorrelation() const;
+  std::vector<CorrelationStats> correlation_stats() const;
   Alert MakeAlert(const CompiledRule& rule, const Event& event) const;
   // Which sub-conditions were true or false for `event`, one per line.
   std::string Explain(const CompiledRule& rule, const Event& event) const;
@@ -99,13 +129,15 @@ class RuleEngine {
 
  private:
   RuleEngine() = default;
+  bool Correlate(const CompiledRule& rule, const FieldContext& ctx) const;
   HostInfo host_;
   rules::RuleDocument doc_;
   std::vector<std::unique_ptr<CompiledRule>> rules_;
   std::array<std::vector<const CompiledRule*>, kEventTypeCount> index_;
   EngineStats stats_;
   mutable uint64_t event_num_ = 0;
-  mutable std::vector<FieldCacheSlot> cache_;  // one slot per distinct field; see FieldCacheSlot
+  mutable std::vector<FieldCacheSlot> cache_;
+  mutable std::string correlate_key_, correlate_value_;  // scratch, reused  // one slot per distinct field; see FieldCacheSlot
 };
 
 }  // namespace vigil

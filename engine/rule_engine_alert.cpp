@@ -58,6 +58,14 @@ Alert RuleEngine::MakeAlert(const CompiledRule& rule, const Event& e) const {
   // A fresh event number: the cache may hold values of another event.
   FieldContext ctx{&e, &host_, ++event_num_, cache_.data()};
   rule.output.Render(ctx, &a.output, &a.output_fields);
+  // A burst's alert names what made it: the distinct values, first seen first.
+  if (rule.correlate && !rule.correlate->state->last_burst().empty()) {
+    std::string seen;
+    for (const auto& v : rule.correlate->state->last_burst()) seen += (seen.empty() ? "" : ",") + v;
+    a.output += " (" + std::to_string(rule.correlate->state->last_burst().size()) + " distinct " +
+                rule.correlate->distinct->text + " in the window: " + seen + ")";
+    a.output_fields.emplace_back("correlate.values", rule.correlate->state->last_burst());
+  }
   a.tags = rule.tags;
   a.hostname = host_.hostname;
   a.source = rule.source;

@@ -64,6 +64,31 @@ std::string BuildTestEvent(const CompiledRule& rule, const rules::RuleTestCase& 
   return "";
 }
 
+namespace {
+
+// Runs a `sequence:` case through a fresh correlation state: how many steps fired.
+std::string RunSequence(const RuleEngine& engine, const CompiledRule& rule, const rules::RuleTestCase& tc,
+                        Event* event, OwnedAncestors* ancestors, int* fired, std::string* trace) {
+  engine.ResetCorrelation();
+  *fired = 0;
+  rules::RuleTestCase step_case;
+  for (std::size_t i = 0; i < tc.sequence.size(); ++i) {
+    step_case.fields = tc.fields;
+    const auto& st = tc.sequence[i];
+    step_case.fields.insert(step_case.fields.end(), st.fields.begin(), st.fields.end());
+    std::string err = BuildTestEvent(rule, step_case, engine.host(), event, ancestors);
+    if (!err.empty()) return "step " + std::to_string(i + 1) + ": " + err;
+    const bool hit = engine.Fires(rule, *event);
+    *fired += hit;
+    *trace += "  step " + std::to_string(i + 1) + ": condition " + (engine.Matches(rule, *event) ? "true" : "false") +
+              (hit ? ", fired" : "") + "\n";
+  }
+  engine.ResetCorrelation();
+  return "";
+}
+
+}  // namespace
+
 RuleTestReport RunRuleTests(const RuleEngine& engine) {
   RuleTestReport report;
   Event event;
@@ -74,10 +99,29 @@ RuleTestReport RunRuleTests(const RuleEngine& engine) {
       r.rule = rule->name;
       r.name = tc.name;
       r.loc = tc.loc;
+      if (!tc.sequence.empty()) {
+        int fired = 0;
+        std::string trace;
+        std::string err = RunSequence(engine, *rule, tc, &event, &ancestors, &fired, &trace);
+        if (!err.empty()) {
+          r.detail = err;
+        } else {
+          r.passed = (fired > 0) == tc.expect_match && (tc.alerts < 0 || fired == tc.alerts);
+          if (!r.passed)
+            r.detail = std::string("expected ") + (tc.expect_match ? "match" : "no match") +
+                       (tc.alerts >= 0 ? " with " + std::to_string(tc.alerts) + " alerts" : std::string()) +
+                       ", the rule fired " + std::to_string(fired) + " times over " +
+                       std::to_string(tc.sequence.size()) + " events\n" + trace;
+        }
+        (r.passed ? report.passed : report.failed)++;
+        report.results.push_back(std::move(r));
+        continue;
+      }
       std::string err = BuildTestEvent(*rule, tc, engine.host(), &event, &ancestors);
       if (!err.empty()) {
         r.detail = err;
       } else {
+        // A single event tests the condition (which events a correlation counts).
         bool matched = engine.Matches(*rule, event);
         r.passed = matched == tc.expect_match;
         if (!r.passed)

@@ -705,6 +705,7 @@ VIGIL_STR_SETTER(SetBpfMapName, e.bpf.map_name)
 VIGIL_STR_SETTER(SetBpfTarget, e.bpf.target)
 VIGIL_STR_SETTER(SetCgroup, e.proc.cgroup)
 VIGIL_STR_SETTER(SetMountType, e.file.fstype)
+VIGIL_STR_SETTER(SetMountSource, e.file.source)
 #undef VIGIL_STR_SETTER
 
 std::string SetUnixPath(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
@@ -877,7 +878,7 @@ const std::vector<FieldDef>& AllFields() {
         {"evt.arg.newpath", T::kString, A::kNone, true, "rename/link: the new path.", GetEvtArg, SetTarget, kArgNewpath},
         {"evt.arg.target", T::kString, A::kNone, true, "symlink: what the link points to.", GetEvtArg, SetFdNameRaw, kArgTarget},
         {"evt.arg.linkpath", T::kString, A::kNone, true, "symlink: the link created.", GetEvtArg, SetTarget, kArgLinkpath},
-        {"evt.arg.dev", T::kString, A::kNone, true, "mount: the device or source.", GetEvtArg, nullptr, kArgDev},
+        {"evt.arg.dev", T::kString, A::kNone, true, "mount: the device or source.", GetEvtArg, SetMountSource, kArgDev},
         {"evt.arg.dir", T::kString, A::kNone, true, "mount/umount: the mount point.", GetEvtArg, SetTarget, kArgDir},
         {"evt.arg.type", T::kString, A::kNone, true, "mount: file-system type; socket: socket type.", GetEvtArg, SetMountType, kArgType},
         {"evt.arg.uid", T::kString, A::kNone, true, "setuid family: the uid (user name when known); chown: owner.",

@@ -267,6 +267,17 @@ void AppendMoreFields(std::vector<FieldDef>* v) {
          const int64_t m_secs = m / 1000000000 - (m % 1000000000 < 0);  // floor
          return Num(o, static_cast<int64_t>(c.event->wall_ns / 1000000000u) - m_secs);
        }, nullptr, 0});
+  add({"fs.atime.age", T::kNumber, A::kNone, true,
+       "vigil: seconds between the access time set and the event (evt.rawtime - fs.atime; negative: a time in "
+       "the future); <NA> as fs.atime.",
+       GETTER {
+         UNUSED_DS;
+         const int64_t m = c.event->file.atime;
+         if (m < kFileTimeMin) return false;
+         // In seconds first: the difference of two ns values can overflow.
+         const int64_t m_secs = m / 1000000000 - (m % 1000000000 < 0);  // floor
+         return Num(o, static_cast<int64_t>(c.event->wall_ns / 1000000000u) - m_secs);
+       }, nullptr, 0});
 
   static constexpr const char* kNsNames[] = {"ns.pid", "ns.mnt", "ns.net", "ns.user", "ns.uts", "ns.ipc", "ns.cgroup"};
   for (int i = 0; i < 7; ++i) {

@@ -13,11 +13,12 @@ namespace {
 
 const std::set<std::string> kRuleKeys = {"rule", "desc", "condition", "output", "priority", "tags", "enabled",
                                          "exceptions", "source", "warn_evttypes", "skip-if-unknown-filter",
-                                         "append", "override", "action", "tests", "required_engine_version"};
+                                         "append", "override", "action", "tests", "required_engine_version",
+                                         "correlate"};
 const std::set<std::string> kAppendable = {"condition", "output", "desc", "tags", "exceptions"};
 const std::set<std::string> kReplaceable = {"condition", "output", "desc", "priority", "tags", "exceptions",
                                             "enabled", "warn_evttypes", "skip-if-unknown-filter", "action",
-                                            "tests", "source"};
+                                            "tests", "source", "correlate"};
 const std::set<std::string> kComps = {"=", "==", "!=", "<", "<=", ">", ">=", "contains", "icontains", "bcontains",
                                       "startswith", "bstartswith", "endswith", "glob", "iglob", "regex", "in",
                                       "intersects", "pmatch"};
@@ -57,6 +58,9 @@ class RuleLoader {
   bool ReadKeys(const YAML::Node& item, const std::set<std::string>& keys, RuleDef* r);
   bool Exceptions(const YAML::Node& n, std::vector<ExceptionDef>* out);
   bool Tests(const YAML::Node& n, std::vector<RuleTestCase>* out);
+  bool TestFields(const YAML::Node& ev, bool skip_case_keys, std::vector<std::pair<std::string, std::string>>* fields,
+                  std::vector<SourceLoc>* locs);
+  bool Correlate(const YAML::Node& n, std::optional<CorrelateDef>* out);
 
   std::shared_ptr<const FileText> file_;
   Diagnostics* d_;
@@ -92,6 +96,7 @@ bool RuleLoader::ReadKeys(const YAML::Node& item, const std::set<std::string>& k
       if (Str(v, key, &r->action) && r->action != "alert" && r->action != "deny" && r->action != "kill")
         ok = Error(v, key, "expected alert, deny or kill; got '" + r->action + "'");
     } else if (key == "tests") ok &= Tests(v, &r->tests);
+    else if (key == "correlate") ok &= Correlate(v, &r->correlate);
   }
   return ok;
 }
@@ -224,34 +229,147 @@ bool RuleLoader::Tests(const YAML::Node& n, std::vector<RuleTestCase>* out) {
       ok = Error(expect ? expect : t, "tests", "expected 'expect: match' or 'expect: no_match'");
       continue;
     }
-    const YAML::Node& ev = t["event"] ? t["event"] : t;
+    const bool has_event = static_cast<bool>(t["event"]);
+    const YAML::Node& ev = has_event ? t["event"] : t;
     if (!ev.IsMap()) {
       ok = Error(ev, "tests", "expected 'event:' to be a map of field: value");
       continue;
     }
-    bool bad = false;
-    for (const auto& kv : ev) {
-      std::string k = kv.first.Scalar();
-      if (&ev == &t && (k == "name" || k == "expect")) continue;
-      std::string value;
-      if (kv.second.IsScalar()) {
-        value = kv.second.Scalar();
-      } else if (kv.second.IsSequence()) {
-        for (const auto& i : kv.second) value += (value.empty() ? "" : " ") + (i.IsScalar() ? i.Scalar() : "");
-      } else {
-        bad = !Error(kv.second, "tests", "field '" + k + "': expected a value");
-        continue;
-      }
-      c.fields.emplace_back(k, value);
-      c.field_locs.push_back(Loc(kv.first));
-    }
-    if (bad) {
+    if (!TestFields(ev, !has_event, &c.fields, &c.field_locs)) {
       ok = false;
       continue;
+    }
+    if (const auto& seq = t["sequence"]) {
+      if (!seq.IsSequence() || seq.size() == 0) {
+        ok = Error(seq, "tests", "'sequence:' expects a non-empty list of events (maps of field: value)");
+        continue;
+      }
+      bool bad = false;
+      for (const auto& step : seq) {
+        RuleTestCase::Step st;
+        if (!step.IsMap()) bad = !Error(step, "tests", "a sequence step must be a map of field: value");
+        else if (!TestFields(step, false, &st.fields, &st.field_locs)) bad = true;
+        c.sequence.push_back(std::move(st));
+      }
+      if (bad) {
+        ok = false;
+        continue;
+      }
+    }
+    if (const auto& al = t["alerts"]) {
+      int n = -1;
+      if (al.IsScalar()) {
+        try {
+          n = std::stoi(al.Scalar());
+        } catch (...) {
+        }
+      }
+      if (n < 0 || c.sequence.empty() || n > static_cast<int>(c.sequence.size())) {
+        ok = Error(al, "tests", c.sequence.empty() ? "'alerts:' needs a 'sequence:'"
+                                                   : "'alerts:' expects a number from 0 to the sequence's length");
+        continue;
+      }
+      c.alerts = n;
     }
     out->push_back(std::move(c));
   }
   return ok;
+}
+
+bool RuleLoader::TestFields(const YAML::Node& ev, bool skip_case_keys,
+                            std::vector<std::pair<std::string, std::string>>* fields, std::vector<SourceLoc>* locs) {
+  bool ok = true;
+  for (const auto& kv : ev) {
+    std::string k = kv.first.Scalar();
+    if (skip_case_keys && (k == "name" || k == "expect" || k == "sequence" || k == "alerts")) continue;
+    std::string value;
+    if (kv.second.IsScalar()) {
+      value = kv.second.Scalar();
+    } else if (kv.second.IsSequence()) {
+      for (const auto& i : kv.second) value += (value.empty() ? "" : " ") + (i.IsScalar() ? i.Scalar() : "");
+    } else {
+      ok = Error(kv.second, "tests", "field '" + k + "': expected a value");
+      continue;
+    }
+    fields->emplace_back(k, value);
+    locs->push_back(Loc(kv.first));
+  }
+  return ok;
+}
+
+// "60s", "500ms", "2m", "1h" -> ns; false when not a positive duration.
+bool ParseDuration(const std::string& s, int64_t* ns) {
+  std::size_t i = 0;
+  int64_t v = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9' && v < kMaxCorrelateWindowNs) v = v * 10 + (s[i++] - '0');
+  if (i == 0) return false;
+  const std::string unit = s.substr(i);
+  int64_t mul = 0;
+  if (unit == "ms") mul = 1000000;
+  else if (unit == "s") mul = 1000000000;
+  else if (unit == "m") mul = int64_t{60} * 1000000000;
+  else if (unit == "h") mul = int64_t{3600} * 1000000000;
+  else return false;
+  if (v <= 0 || v > kMaxCorrelateWindowNs / mul) return false;
+  *ns = v * mul;
+  return true;
+}
+
+bool RuleLoader::Correlate(const YAML::Node& n, std::optional<CorrelateDef>* out) {
+  if (!n.IsMap())
+    return Error(n, "correlate", "expected a map {by: FIELD or [FIELDS], distinct: FIELD, count: N, window: DURATION}");
+  CorrelateDef c;
+  c.loc = Loc(n);
+  bool ok = true;
+  for (const auto& kv : n) {
+    const std::string k = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    if (k == "by") {
+      if (v.IsScalar()) {
+        c.by.push_back(v.Scalar());
+        c.by_locs.push_back(Loc(v));
+      } else if (v.IsSequence() && v.size() > 0 && v.size() <= 8) {
+        for (const auto& f : v) {
+          if (!f.IsScalar()) ok = Error(f, "correlate", "by: expected a field name");
+          else c.by.push_back(f.Scalar()), c.by_locs.push_back(Loc(f));
+        }
+      } else {
+        ok = Error(v, "correlate", "by: expected a field or a list of 1 to 8 fields");
+      }
+    } else if (k == "distinct") {
+      if (!v.IsScalar()) ok = Error(v, "correlate", "distinct: expected a field name");
+      else c.distinct = v.Scalar(), c.distinct_loc = Loc(v);
+    } else if (k == "count" || k == "max_keys") {
+      const uint64_t hi = k == "count" ? kMaxCorrelateCount : kMaxCorrelateKeys;
+      const uint64_t lo = k == "count" ? 2 : 1;
+      uint64_t x = 0;
+      const std::string t = v.IsScalar() ? v.Scalar() : "";
+      bool num = !t.empty() && t.size() <= 9 && t.find_first_not_of("0123456789") == std::string::npos;
+      if (num) x = std::stoull(t);
+      if (!num || x < lo || x > hi) {
+        ok = Error(v, "correlate", k + ": expected a whole number from " + std::to_string(lo) + " to " +
+                                       std::to_string(hi) + ", got '" + t + "'");
+      } else if (k == "count") {
+        c.count = static_cast<uint32_t>(x);
+      } else {
+        c.max_keys = static_cast<std::size_t>(x);
+      }
+    } else if (k == "window") {
+      if (!v.IsScalar() || !ParseDuration(v.Scalar(), &c.window_ns))
+        ok = Error(v, "correlate", "window: expected a duration from 1ms to 1h such as 500ms, 60s, 5m or 1h, got '" +
+                                       (v.IsScalar() ? v.Scalar() : std::string()) + "'");
+    } else {
+      ok = Error(kv.first, "correlate", "unknown key '" + k + "' (by, distinct, count, window, max_keys)");
+    }
+  }
+  if (!ok) return false;
+  for (const char* req : {"by", "distinct", "count", "window"}) {
+    const std::string key(req);
+    if (!n[key]) ok = Error(n, "correlate", "expected key '" + key + "'");
+  }
+  if (!ok) return false;
+  *out = std::move(c);
+  return true;
 }
 
 }  // namespace
@@ -365,6 +483,7 @@ void LoadRuleItem(const YAML::Node& item, const std::shared_ptr<const FileText>&
       else if (k == "skip-if-unknown-filter") r.skip_if_unknown_filter = patch.skip_if_unknown_filter;
       else if (k == "action") r.action = patch.action;
       else if (k == "tests") r.tests = std::move(patch.tests);
+      else if (k == "correlate") r.correlate = std::move(patch.correlate);
       else if (k == "source") r.source = patch.source;
     }
     return;

@@ -10,6 +10,7 @@
 // Files larger than kMaxRulesFileBytes are refused (bounded memory).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -51,12 +52,39 @@ struct ExceptionDef {
   SourceLoc loc;
 };
 
-// A `tests:` case: field values and whether the rule must match.
+// A `tests:` case: field values and whether the rule must match. With
+// `sequence:` the case is several events (each step's fields over the
+// `event:` fields), run in order through a fresh correlation state: `expect:
+// match` then means some step fired, and `alerts: N` (optional) that exactly
+// N steps did.
 struct RuleTestCase {
   std::string name;
   std::vector<std::pair<std::string, std::string>> fields;  // field -> value text
   std::vector<SourceLoc> field_locs;
+  struct Step {
+    std::vector<std::pair<std::string, std::string>> fields;
+    std::vector<SourceLoc> field_locs;
+  };
+  std::vector<Step> sequence;
+  int alerts = -1;  // -1: not given
   bool expect_match = true;
+  SourceLoc loc;
+};
+
+// vigil's `correlate:` key: the rule fires once when its condition matched
+// events with `count` distinct values of `distinct` under one `by` key within
+// `window` (engine/correlate.h).
+inline constexpr uint32_t kMaxCorrelateCount = 64;
+inline constexpr int64_t kMaxCorrelateWindowNs = int64_t{3600} * 1000000000;
+inline constexpr std::size_t kMaxCorrelateKeys = 1000000;
+struct CorrelateDef {
+  std::vector<std::string> by;  // field names, as written (`proc.apid[2]`)
+  std::vector<SourceLoc> by_locs;
+  std::string distinct;
+  SourceLoc distinct_loc;
+  uint32_t count = 0;
+  int64_t window_ns = 0;
+  std::size_t max_keys = 4096;
   SourceLoc loc;
 };
 
@@ -76,6 +104,7 @@ struct RuleDef {
   bool skip_if_unknown_filter = false;
   std::string action = "alert";  // vigil: alert | deny | kill
   std::vector<RuleTestCase> tests;
+  std::optional<CorrelateDef> correlate;
   SourceLoc loc;
 };
 

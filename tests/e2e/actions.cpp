@@ -365,6 +365,23 @@ std::string ContainerMountProc(const Scratch& s) {
   });
 }
 
+// Issue 17: a refused mount of a host disk still alerts. The child drops
+// every capability (setresuid to nobody) before mount(2), so the kernel
+// refuses it (EPERM, or EACCES when the source's lookup as nobody fails
+// first, as on 6.18): nothing is mounted.
+std::string ContainerMountRefused(const Scratch& s) {
+  const std::string target = s.dir + "/refusedmnt";
+  mkdir(target.c_str(), 0777);
+  return InChild([&]() {
+    if (!EnterContainer(s)) return Fail(1, "enter container cgroup");
+    if (!PrivateMounts()) return Fail(2, "private mounts");
+    if (setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) return Fail(3, "drop to nobody");
+    if (mount("/dev/sda1", target.c_str(), "ext4", MS_RDONLY, nullptr) == 0) return Fail(4, "mount succeeded");
+    if (errno != EPERM && errno != EACCES) return Fail(5, "mount failed, but not with EPERM/EACCES");
+    return 0;
+  });
+}
+
 std::string OpenDevMem(const Scratch&) {
   // A tmpfs over /dev in a private mount namespace holds our own /dev/mem node.
   // Where the kernel has no /dev/mem driver the node cannot be opened; a plain

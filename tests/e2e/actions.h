@@ -50,6 +50,8 @@ std::string ReleaseAgentWrite(const Scratch& s);
 std::string CorePatternOpenForWrite(const Scratch& s);
 std::string ContainerSysctlAndNamespaces(const Scratch& s);
 std::string ContainerMountProc(const Scratch& s);
+// mount(2) of /dev/sda1 by a process without capabilities in the cgroup: refused (EPERM/EACCES).
+std::string ContainerMountRefused(const Scratch& s);
 std::string OpenDevMem(const Scratch& s);
 std::string ContainerOpensBlockDevice(const Scratch& s);
 std::string ContainerRuntimeSocket(const Scratch& s);

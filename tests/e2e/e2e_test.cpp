@@ -72,6 +72,7 @@ const std::vector<Step> kSteps = {
     {"open core_pattern for write", CorePatternOpenForWrite},
     {"container: unshare net, sysctl open", ContainerSysctlAndNamespaces},
     {"container: mount proc", ContainerMountProc},
+    {"container: mount disk refused (EPERM/EACCES)", ContainerMountRefused},
     {"open /dev/mem", OpenDevMem},
     {"container: open disk", ContainerOpensBlockDevice},
     {"container: docker.sock", ContainerRuntimeSocket},
@@ -121,6 +122,9 @@ const std::vector<Expect> kExpected = {
     {"Sysctl Written From Container", "Warning", {{"fd.name", "/proc/sys/net/ipv4/ip_forward"}}, true},
     {"Namespace Change From Container", "Warning", {}, true},
     {"Host Device or Procfs Mounted in Container", "Critical", {{"fs.path.target", "{dir}/procmnt"}}, true},
+    // issue 17: the refused mount alerts too (the step checks it failed with EPERM or EACCES; 6.18 says EACCES)
+    {"Host Device or Procfs Mounted in Container", "Critical",
+     {{"fs.path.target", "{dir}/refusedmnt"}, {"evt.arg.dev", "/dev/sda1"}}, true},
     {"Raw Kernel Memory Device Opened", "Critical", {{"fd.name", "/dev/mem"}}},
     {"Container Runtime Socket Accessed From Container", "Critical", {{"fd.unix_path", "/run/docker.sock"}}, true},
     {"Process Memory Written by Ptrace", "Warning", {{"evt.arg.request", "PTRACE_ATTACH"}}},
@@ -206,6 +210,14 @@ const std::vector<Expect> kExpected = {
     {"Process Memory Read From Another Process", "Warning", {{"fd.name", "/maps"}, {"proc.cmdline", "e2e-{tag}"}}},
     {"Process Memory Read From Another Process", "Warning", {{"fd.name", "/mem"}, {"proc.cmdline", "e2e-{tag}"}}},
     {"Process Memory Dump Tool Run", "Warning", {{"proc.cmdline", "gcore -o {dir}/core-{tag}"}}, false, &g_no_gcore},
+    // issue 17, second part (technique_actions.sh): discovery, exfiltration, hiding, atime
+    {"Discovery Burst", "Notice", {{"proc.pcmdline", "discover-{tag}.sh"}}},
+    {"File Uploaded by Command-Line HTTP Client", "Notice",
+     {{"proc.cmdline", "-T {dir}/exfil-{tag}.txt http://192.0.2.10:8080/"}}},
+    {"File Uploaded by Command-Line HTTP Client", "Notice",
+     {{"proc.cmdline", "--post-file={dir}/exfil-{tag}.txt http://192.0.2.10:8080/"}}},
+    {"Mount Over Process Directory", "Warning", {{"fs.path.target", "/proc/"}, {"proc.cmdline", "{dir}/hide-{tag}"}}},
+    {"File Timestamp Set Into the Past", "Warning", {{"fd.name", "{dir}/atime-{tag}"}, {"fs.mtime.iso8601", "omit"}}},
 };
 
 std::string Describe(const SeenAlert& a) {
@@ -281,6 +293,12 @@ TEST_CASE("vigil run alerts on real malicious actions done safely", "[root][e2e]
     INFO("expected alert: " << want.rule << " (" << want.priority << ")");
     CHECK(hit);
   }
+  // One burst, one alert: technique_actions.sh's discover-TAG.sh runs eleven
+  // discovery commands (ten distinct) from one shell within seconds.
+  const auto bursts = std::count_if(alerts.begin(), alerts.end(), [&](const SeenAlert& a) {
+    return a.rule == "Discovery Burst" && ours.count(a.pid) && a.Field("proc.pcmdline").find(s.tag) != std::string::npos;
+  });
+  CHECK(bursts == 1);
   std::printf("e2e: %zu of %zu expected alerts arrived (%zu alerts from this test, %zu in the file)\n", found,
               expected,
               static_cast<std::size_t>(std::count_if(alerts.begin(), alerts.end(),

