@@ -29,6 +29,7 @@
 #include "bpf/enforce/self_protect.h"
 #include "bpf/sensor.h"
 #include "engine/policy/policy.h"
+#include "agent/container_events.h"
 #include "agent/container_hold.h"
 #include "engine/interest.h"
 #include "engine/rule_engine.h"
@@ -214,17 +215,18 @@ MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor* sensor, co
 // out and why in one line.
 void ApplyInterest(capture::Sensor* sensor, const RuleEngine& engine) {
   const Interest in = DeriveInterest(engine);
-  compile::EventTypeSet types = in.types;
+  const compile::EventTypeSet kernel = KernelEventTypes();
+  compile::EventTypeSet types = in.types & kernel;
   types.set(static_cast<std::size_t>(EventType::bpf));  // built-in self-protection reads every bpf() event
   sensor->SetInterest(types, static_cast<uint32_t>(getpid()));
-  if (types.all())
+  if (types == kernel)
     spdlog::info("capture filter: every event type is sent{}",
                  in.unrestricted_rule.empty() ? std::string()
                                               : " (rule '" + in.unrestricted_rule + "' does not restrict evt.type)");
   else
     spdlog::info("capture filter: {} of {} event types sent; left in the kernel (no enabled rule uses them, nor "
                  "the process table or self-protection): {}",
-                 types.count(), kEventTypeCount, EventTypeNames(~types));
+                 types.count(), kKernelEventTypeCount, EventTypeNames(kernel & ~types));
 }
 
 struct Containers {
@@ -253,14 +255,20 @@ Containers StartContainers(const ContainersConfig& cc) {
   return c;
 }
 
-void AddContainerMetrics(const Containers& c, const ContainerHoldStats& h, MetricsSnapshot* m) {
+void AddContainerMetrics(const Containers& c, const ContainerHoldStats& h, const ContainerEventStats& e,
+                         MetricsSnapshot* m) {
+  m->container_meta = {{"container_events", e.started},
+                       {"container_events_reemitted", e.reemitted},
+                       {"container_events_incomplete", e.incomplete},
+                       {"container_events_gave_up", e.gave_up}};
   if (!c.cache) return;
   const ContainerMetaStats s = c.cache->Stats();
-  m->container_meta = {{"size", s.size},         {"ready", s.ready},       {"lookups", s.lookups},
-                       {"hits", s.hits},         {"requests", s.requests}, {"queue_drops", s.queue_drops},
-                       {"fetched", s.fetched},   {"failed", s.failed},     {"evictions", s.evictions},
-                       {"erased", s.erased},     {"held", h.held},         {"held_timeouts", h.timeouts},
-                       {"held_drops", h.drops}};
+  m->container_meta.insert(m->container_meta.begin(),
+                           {{"size", s.size},         {"ready", s.ready},       {"lookups", s.lookups},
+                            {"hits", s.hits},         {"requests", s.requests}, {"queue_drops", s.queue_drops},
+                            {"fetched", s.fetched},   {"failed", s.failed},     {"evictions", s.evictions},
+                            {"erased", s.erased},     {"held", h.held},         {"held_timeouts", h.timeouts},
+                            {"held_drops", h.drops}});
   for (const auto& r : c.watcher->Stats().runtimes) {
     m->container_runtime_up.emplace_back(r.socket, r.reachable ? 1 : 0);
     m->container_runtime_errors.emplace_back(r.socket, r.errors);
@@ -470,7 +478,13 @@ int Run(const RunOptions& o) {
     }
   };
   ContainerHold hold(containers.cache, std::chrono::milliseconds(loaded->config.containers.hold_ms), 16384);
+  // Falco's evt.type = container: one synthesized event when a container is
+  // first seen, through the hold like its trigger, re-emitted if its
+  // metadata comes only after the hold let it go.
+  ContainerEvents container_events(containers.cache);
+  Event container_event;
   auto evaluate = [&](const Event& ev) {
+    if (ev.type == EventType::container) container_events.Evaluated(ev);
     if (ev.type == EventType::bpf && self_monitor.ForeignAccess(ev, self_pid)) self_access_alert(ev);
     engine->Match(ev, &fired);
     std::string enforced;
@@ -498,7 +512,15 @@ int Run(const RunOptions& o) {
     if (heartbeat && ev.proc.pid == self_pid && (ev.type == EventType::openat || ev.type == EventType::open) &&
         heartbeat->OnEvent(ev.file.path))
       return;
+    if (container_events.OnEvent(ev, &container_event)) {
+      ++hot.by_type[static_cast<std::size_t>(EventType::container)];
+      if (!hold.MaybeHold(container_event)) evaluate(container_event);
+    }
     if (!hold.MaybeHold(ev)) evaluate(ev);
+  };
+  auto reemit = [&](const Event& ev) {
+    ++hot.by_type[static_cast<std::size_t>(EventType::container)];
+    evaluate(ev);
   };
 
   if (heartbeat) heartbeat->Start();
@@ -557,6 +579,7 @@ int Run(const RunOptions& o) {
     else
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     hold.Release(evaluate);
+    container_events.Poll(reemit);
     if (n < 0 && n != -EINTR) {
       spdlog::error("capture: ring buffer poll failed: {}", std::strerror(-n));
       rc = 1;
@@ -625,7 +648,7 @@ int Run(const RunOptions& o) {
     }
     if (metrics && std::chrono::steady_clock::now() >= next_publish) {
       MetricsSnapshot snap = Snapshot(hot, sensor.get(), fanout, *engine, enforcer.get());
-      AddContainerMetrics(containers, hold.stats(), &snap);
+      AddContainerMetrics(containers, hold.stats(), container_events.stats(), &snap);
       metrics->Publish(std::move(snap));
       next_publish = std::chrono::steady_clock::now() + std::chrono::seconds(1);
     }
