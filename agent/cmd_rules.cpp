@@ -90,10 +90,11 @@ int RunValidate(const std::vector<std::string>& files, bool quiet) {
                 s.sigma_rules - s.sigma_unsupported, s.sigma_unsupported);
   // What `vigil run` would leave in the kernel with these rules (docs/capture.md).
   const Interest in = DeriveInterest(*engine);
-  compile::EventTypeSet sent = in.types;
+  const compile::EventTypeSet kernel = KernelEventTypes();
+  compile::EventTypeSet sent = in.types & kernel;
   sent.set(static_cast<std::size_t>(EventType::bpf));  // self-protection, as the agent adds it
   std::printf("capture filter: %zu of %zu event types sent; left in the kernel: %s\n", sent.count(),
-              kEventTypeCount, sent.all() ? "none" : EventTypeNames(~sent).c_str());
+              kKernelEventTypeCount, sent == kernel ? "none" : EventTypeNames(kernel & ~sent).c_str());
   return diags.HasErrors() ? 1 : 0;
 }
 

@@ -37,6 +37,7 @@ EventLoop::EventLoop(LoopParts parts, std::unique_ptr<Loaded> loaded)
       heartbeat_(p_.sensor ? MakeHeartbeat() : nullptr),
       throttle_(loaded_->config.throttle),
       hold_(p_.container_cache, std::chrono::milliseconds(loaded_->config.containers.hold_ms), kMaxHeldEvents),
+      container_events_(p_.container_cache),
       self_pid_(static_cast<uint32_t>(getpid())) {}
 
 int EventLoop::Run() {
@@ -56,6 +57,10 @@ int EventLoop::Run() {
     else
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     hold_.Release([this](const Event& ev) { Evaluate(ev); });
+    container_events_.Poll([this](const Event& ev) {
+      ++hot_.by_type[static_cast<std::size_t>(EventType::container)];
+      Evaluate(ev);
+    });
     if (n < 0 && n != -EINTR) {
       spdlog::error("capture: ring buffer poll failed: {}", std::strerror(-n));
       return 1;
@@ -81,10 +86,15 @@ void EventLoop::OnEvent(const Event& ev) {
   if (heartbeat_ && ev.proc.pid == self_pid_ &&
       (ev.type == EventType::openat || ev.type == EventType::open) && heartbeat_->OnEvent(ev.file.path))
     return;
+  if (container_events_.OnEvent(ev, &container_event_)) {
+    ++hot_.by_type[static_cast<std::size_t>(EventType::container)];
+    if (!hold_.MaybeHold(container_event_)) Evaluate(container_event_);
+  }
   if (!hold_.MaybeHold(ev)) Evaluate(ev);
 }
 
 void EventLoop::Evaluate(const Event& ev) {
+  if (ev.type == EventType::container) container_events_.Evaluated(ev);
   if (ev.type == EventType::bpf && p_.self->ForeignAccess(ev)) OnSelfAccess(ev);
   engine_->Match(ev, &fired_);
   const std::string enforced = fired_.empty() ? std::string() : refusals_.ClaimForRule(ev.proc.tid);
@@ -175,7 +185,7 @@ void EventLoop::CheckIntegrity() {
 
 void EventLoop::Publish() {
   MetricsSnapshot snap = Snapshot(hot_, p_.sensor, *p_.fanout, *engine_, p_.enforcement->manager());
-  AddContainerMetrics(p_.container_cache.get(), p_.container_watcher, hold_.stats(), &snap);
+  AddContainerMetrics(p_.container_cache.get(), p_.container_watcher, hold_.stats(), container_events_.stats(), &snap);
   p_.metrics->Publish(std::move(snap));
 }
 

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "agent/alert_throttle.h"
+#include "agent/container_events.h"
 #include "agent/container_hold.h"
 #include "agent/heartbeat.h"
 #include "agent/refusal_correlator.h"
@@ -105,6 +106,11 @@ class EventLoop {
   std::unique_ptr<CaptureHeartbeat> heartbeat_;  // with capture only
   AlertThrottle throttle_;
   ContainerHold hold_;
+  // Falco's evt.type = container: one synthesized event when a container is
+  // first seen, through the hold like its trigger, re-emitted if its
+  // metadata comes only after the hold let it go.
+  ContainerEvents container_events_;
+  Event container_event_;
   std::vector<const CompiledRule*> fired_;
   const uint32_t self_pid_;
   Clock::time_point next_loss_check_, next_integrity_, next_publish_, next_stats_;

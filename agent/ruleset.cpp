@@ -90,17 +90,18 @@ std::unique_ptr<Loaded> LoadAll(const RunOptions& o, std::string* problems) {
 
 void ApplyInterest(capture::Sensor* sensor, const RuleEngine& engine) {
   const Interest in = DeriveInterest(engine);
-  compile::EventTypeSet types = in.types;
+  const compile::EventTypeSet kernel = KernelEventTypes();
+  compile::EventTypeSet types = in.types & kernel;
   types.set(static_cast<std::size_t>(EventType::bpf));  // built-in self-protection reads every bpf() event
   sensor->SetInterest(types, static_cast<uint32_t>(getpid()));
-  if (types.all())
+  if (types == kernel)
     spdlog::info("capture filter: every event type is sent{}",
                  in.unrestricted_rule.empty() ? std::string()
                                               : " (rule '" + in.unrestricted_rule + "' does not restrict evt.type)");
   else
     spdlog::info("capture filter: {} of {} event types sent; left in the kernel (no enabled rule uses them, nor "
                  "the process table or self-protection): {}",
-                 types.count(), kEventTypeCount, EventTypeNames(~types));
+                 types.count(), kKernelEventTypeCount, EventTypeNames(kernel & ~types));
 }
 
 }  // namespace vigil::agent

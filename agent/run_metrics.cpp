@@ -66,14 +66,19 @@ MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor* sensor, co
 }
 
 void AddContainerMetrics(const ContainerMetaCache* cache, const runtime::ContainerWatcher* watcher,
-                         const ContainerHoldStats& h, MetricsSnapshot* m) {
+                         const ContainerHoldStats& h, const ContainerEventStats& e, MetricsSnapshot* m) {
+  m->container_meta = {{"container_events", e.started},
+                       {"container_events_reemitted", e.reemitted},
+                       {"container_events_incomplete", e.incomplete},
+                       {"container_events_gave_up", e.gave_up}};
   if (!cache) return;
   const ContainerMetaStats s = cache->Stats();
-  m->container_meta = {{"size", s.size},         {"ready", s.ready},       {"lookups", s.lookups},
-                       {"hits", s.hits},         {"requests", s.requests}, {"queue_drops", s.queue_drops},
-                       {"fetched", s.fetched},   {"failed", s.failed},     {"evictions", s.evictions},
-                       {"erased", s.erased},     {"held", h.held},         {"held_timeouts", h.timeouts},
-                       {"held_drops", h.drops}};
+  m->container_meta.insert(m->container_meta.begin(),
+                           {{"size", s.size},         {"ready", s.ready},       {"lookups", s.lookups},
+                            {"hits", s.hits},         {"requests", s.requests}, {"queue_drops", s.queue_drops},
+                            {"fetched", s.fetched},   {"failed", s.failed},     {"evictions", s.evictions},
+                            {"erased", s.erased},     {"held", h.held},         {"held_timeouts", h.timeouts},
+                            {"held_drops", h.drops}});
   if (!watcher) return;
   for (const auto& r : watcher->Stats().runtimes) {
     m->container_runtime_up.emplace_back(r.socket, r.reachable ? 1 : 0);

@@ -14,6 +14,7 @@
 #include <map>
 #include <string>
 
+#include "agent/container_events.h"
 #include "agent/container_hold.h"
 #include "agent/metrics.h"
 #include "engine/event.h"
@@ -52,7 +53,8 @@ MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor* sensor, co
 // Adds the container metadata cache's and runtimes' counters and the hold's;
 // nothing when metadata is off (`cache` null).
 void AddContainerMetrics(const ContainerMetaCache* cache, const runtime::ContainerWatcher* watcher,
-                         const ContainerHoldStats& hold, MetricsSnapshot* m);
+                         const ContainerHoldStats& hold, const ContainerEventStats& events,
+                         MetricsSnapshot* m);
 
 // "stats: events=N alerts=N kernel.<counter>=N ... <sink>.sent=N ...": the
 // kernel counters that are not zero, the process table, every sink.

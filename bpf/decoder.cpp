@@ -96,7 +96,7 @@ constexpr std::array<TypeInfo, VG_T_MAX> BuildTypeTable() {
 }
 constexpr auto kTypes = BuildTypeTable();
 static_assert(VG_T_MAX - 1 <= 64 * VG_INTEREST_WORDS, "the interest mask (vg_interest) holds one bit per type");
-static_assert(VG_T_MAX - 1 == kEventTypeCount, "every vg_type is an EventType and back");
+static_assert(VG_T_MAX - 1 == kKernelEventTypeCount, "every vg_type is an EventType and back");
 
 std::size_t KindSize(uint16_t kind) {
   switch (kind) {

@@ -9,6 +9,7 @@ namespace {
 constexpr std::string_view kEventTypeNames[] = {
 #define VIGIL_X(name) #name,
     VIGIL_EVENT_TYPES(VIGIL_X)
+    VIGIL_SYNTHESIZED_EVENT_TYPES(VIGIL_X)
 #undef VIGIL_X
 };
 static_assert(std::size(kEventTypeNames) == kEventTypeCount);

@@ -102,17 +102,33 @@ struct ContainerMeta;
   X(recvmsg)                 \
   X(userfaultfd)
 
+// Event types vigil makes itself, from no kernel record; they follow the
+// kernel's in EventType, so the capture's interest mask never names them.
+// `container`: a container seen for the first time (Falco's evt.type =
+// container; agent/container_events.h).
+#define VIGIL_SYNTHESIZED_EVENT_TYPES(X) X(container)
+
 enum class EventType : uint16_t {
 #define VIGIL_X(name) name,
   VIGIL_EVENT_TYPES(VIGIL_X)
+  VIGIL_SYNTHESIZED_EVENT_TYPES(VIGIL_X)
 #undef VIGIL_X
 };
 
-inline constexpr std::size_t kEventTypeCount = 0
+// Types a kernel record can carry: EventType values below this.
+inline constexpr std::size_t kKernelEventTypeCount = 0
 #define VIGIL_X(name) +1
     VIGIL_EVENT_TYPES(VIGIL_X)
 #undef VIGIL_X
     ;
+
+inline constexpr std::size_t kEventTypeCount = kKernelEventTypeCount
+#define VIGIL_X(name) +1
+    VIGIL_SYNTHESIZED_EVENT_TYPES(VIGIL_X)
+#undef VIGIL_X
+    ;
+
+inline constexpr bool IsKernelEventType(EventType t) { return static_cast<std::size_t>(t) < kKernelEventTypeCount; }
 
 // The `evt.type` string of `type`.
 std::string_view EventTypeName(EventType type);

@@ -13,6 +13,12 @@ compile::EventTypeSet StateEventTypes() {
   return s;
 }
 
+compile::EventTypeSet KernelEventTypes() {
+  compile::EventTypeSet s;
+  for (std::size_t i = 0; i < kKernelEventTypeCount; ++i) s.set(i);
+  return s;
+}
+
 Interest DeriveInterest(const RuleEngine& engine) {
   Interest in;
   in.state_types = StateEventTypes();

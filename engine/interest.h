@@ -28,6 +28,10 @@ namespace vigil {
 // are reported by no later event of their own.
 compile::EventTypeSet StateEventTypes();
 
+// The types a kernel record can carry (the synthesized ones, such as
+// `container`, never reach the capture's mask: engine/event.h).
+compile::EventTypeSet KernelEventTypes();
+
 struct Interest {
   compile::EventTypeSet types;       // sent: rules | state
   compile::EventTypeSet rule_types;  // the union of the enabled rules' event types

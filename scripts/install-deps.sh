@@ -17,6 +17,9 @@ packages=(
   # rootful podman with --network none needs none of its recommends (uidmap, slirp4netns,
   # fuse-overlayfs are for rootless use)
   podman runc busybox-static
+  # docker.io (dockerd with containerd and ctr) for container_docker_test, which starts its own
+  # dockerd on private paths; none of its recommends (git, xz-utils, apparmor...) is needed
+  docker.io
   nlohmann-json3-dev rapidjson-dev libcli11-dev libcpp-httplib-dev libsystemd-dev
   # tests, benchmarks, packaging
   kcat libbpf-tools stress-ng iproute2 util-linux procps

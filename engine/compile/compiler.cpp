@@ -322,8 +322,8 @@ bool Compiler::CompileCompare(const Node& n, const ItemContext& ctx, Sub* out) {
       else if (uncaptured.find(" " + v + ",") == std::string::npos) uncaptured += " " + v + ",";
     }
     if (n.op == CmpOp::kNe) set = ~set;
-    // The types vigil has are exactly the ones its capture produces (every
-    // EventType is decoded from a kernel record), so an empty set never matches.
+    // The types vigil has are exactly the ones it produces (decoded from a
+    // kernel record, or synthesized as `container`), so an empty set never matches.
     if (set.none() || set.all()) {
       out->konst.konst = set.none() ? Konst::kFalse : Konst::kTrue;
       if (!uncaptured.empty()) uncaptured.pop_back();

@@ -93,6 +93,12 @@ std::shared_ptr<const ContainerMeta> ContainerMetaCache::Lookup(std::string_view
   return nullptr;
 }
 
+std::shared_ptr<const ContainerMeta> ContainerMetaCache::Peek(std::string_view id) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(std::string(id));
+  return it != entries_.end() && it->second.state == State::kReady ? it->second.meta : nullptr;
+}
+
 bool ContainerMetaCache::Pending(std::string_view id) const {
   std::lock_guard lock(mu_);
   auto it = entries_.find(std::string(id));

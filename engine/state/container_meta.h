@@ -96,6 +96,9 @@ class ContainerMetaCache {
   // is none yet (queued for the fetcher), the fetch failed, or `id` is empty
   // or "host".
   std::shared_ptr<const ContainerMeta> Lookup(std::string_view id);
+  // The metadata of `id` when it is ready, else nullptr; unlike Lookup()
+  // it neither queues a fetch nor counts nor touches the LRU order.
+  std::shared_ptr<const ContainerMeta> Peek(std::string_view id) const;
   // True while `id`'s fetch is queued or running (not ready, not failed).
   bool Pending(std::string_view id) const;
 

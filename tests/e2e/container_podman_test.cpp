@@ -5,8 +5,10 @@
 // A privileged container and one with host bind mounts each exec a marked
 // command; the alerts must carry the container's id, name, image, privileged
 // flag and mounts, and Falco's Launch Privileged Container / Launch Sensitive
-// Mount Container must fire on each container's first exec (its init), which
-// only has the metadata because vigil held it until the metadata arrived.
+// Mount Container must fire on each container's `container` event (vigil's
+// synthesized start event, with Falco's container_started of the time when it
+// used that event type) and on its init's exec; both only have the metadata
+// because vigil held them until it arrived.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -22,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/e2e/container_support.h"
 #include "tests/e2e/vigil_harness.h"
 
 #ifndef VIGIL_FALCO_RULES_DIR
@@ -30,21 +33,10 @@
 
 namespace {
 
+using vigil::e2e::FindContainerAlert;
 using vigil::e2e::SeenAlert;
+using vigil::e2e::Sh;
 using vigil::e2e::VigilProcess;
-
-// Runs a shell command; returns its stdout (trailing newline cut) and exit code.
-std::pair<std::string, int> Sh(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return {"", -1};
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int st = pclose(p);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return {out, WIFEXITED(st) ? WEXITSTATUS(st) : -1};
-}
 
 // Everything the test creates outside its directory goes away here, also when
 // a REQUIRE fails: the containers, the image, the API service.
@@ -80,12 +72,6 @@ struct PodmanFixture {
   }
 };
 
-const SeenAlert* Find(const std::vector<SeenAlert>& alerts, const std::string& rule, const std::string& short_id) {
-  for (const auto& a : alerts)
-    if (a.rule == rule && (a.Field("container.id") == short_id || a.container.rfind(short_id, 0) == 0)) return &a;
-  return nullptr;
-}
-
 }  // namespace
 
 TEST_CASE("podman containers: id, name, image, privileged and mounts on alerts; Falco's container rules fire",
@@ -99,31 +85,18 @@ TEST_CASE("podman containers: id, name, image, privileged and mounts on alerts; 
   const std::string tag = std::to_string(getpid());
   const std::string repo = "localhost/vigil-ctr-test";
 
-  // The image: busybox-static and three names for it; vigilctrmark is the
-  // marked command (busybox knows no such applet; the exec is what counts).
   const std::string rootfs = fx.dir + "/rootfs";
-  REQUIRE(Sh("mkdir -p " + rootfs + "/bin " + rootfs + "/proc " + rootfs + "/sys " + rootfs + "/dev && cp " +
-             "/bin/busybox " + rootfs + "/bin/busybox && ln -s busybox " + rootfs + "/bin/sh && ln -s busybox " +
-             rootfs + "/bin/vigilctrmark")
-              .second == 0);
+  REQUIRE(vigil::e2e::MakeBusyboxRootfs(rootfs) == "");
   fx.image = repo + ":" + tag;
   auto imported = Sh("tar -C " + rootfs + " -c . | podman import - " + fx.image + " 2>&1");
   INFO(imported.first);
   REQUIRE(imported.second == 0);
   REQUIRE(fx.StartService() == "");
 
-  const std::string marker_rules = fx.dir + "/marker.yaml";
-  std::ofstream(marker_rules)
-      << "- rule: Container Marker\n"
-         "  desc: the container test's marked command\n"
-         "  condition: evt.type in (execve, execveat) and proc.name = vigilctrmark\n"
-         "  output: marker (id=%container.id name=%container.name image=%container.image "
-         "repo=%container.image.repository tag=%container.image.tag priv=%container.privileged "
-         "mounts=%container.mounts)\n"
-         "  priority: NOTICE\n";
-  VigilProcess vigil(fx.dir, {vigil::e2e::WriteSentinelRule(fx.dir), marker_rules,
+  VigilProcess vigil(fx.dir, {vigil::e2e::WriteSentinelRule(fx.dir), vigil::e2e::WriteMarkerRule(fx.dir),
                               std::string(VIGIL_FALCO_RULES_DIR) + "/falco-incubating_rules.yaml",
-                              std::string(VIGIL_FALCO_RULES_DIR) + "/falco-sandbox_rules.yaml"});
+                              std::string(VIGIL_FALCO_RULES_DIR) + "/falco-sandbox_rules.yaml",
+                              vigil::e2e::WriteEventContainerStarted(fx.dir)});
   vigil.set_extra_config("containers:\n  docker_socket: \"\"\n  podman_socket: " + fx.sock + "\n");
   const std::string started = vigil.Start();
   INFO(started);
@@ -167,7 +140,7 @@ TEST_CASE("podman containers: id, name, image, privileged and mounts on alerts; 
   for (const auto& c : cases) {
     const std::string short_id = c.id.substr(0, 12);
     INFO(c.name << " " << short_id);
-    const SeenAlert* m = Find(alerts, "Container Marker", short_id);
+    const SeenAlert* m = FindContainerAlert(alerts, vigil::e2e::kMarkerRule, short_id);
     REQUIRE(m != nullptr);
     CHECK(m->Field("container.id") == short_id);
     CHECK(m->Field("container.name") == c.name);
@@ -178,10 +151,15 @@ TEST_CASE("podman containers: id, name, image, privileged and mounts on alerts; 
     INFO("container.mounts=" << m->Field("container.mounts"));
     if (!c.mounts.empty()) CHECK(m->Field("container.mounts").find(c.mounts) != std::string::npos);
   }
-  // The init's exec is each container's first event: these fire only because
-  // it was held until the metadata arrived (containers.hold_ms).
-  CHECK(Find(alerts, "Launch Privileged Container", priv_id.substr(0, 12)) != nullptr);
-  CHECK(Find(alerts, "Launch Privileged Container", mnt_id.substr(0, 12)) == nullptr);
-  CHECK(Find(alerts, "Launch Sensitive Mount Container", mnt_id.substr(0, 12)) != nullptr);
-  CHECK(Find(alerts, "Launch Sensitive Mount Container", priv_id.substr(0, 12)) == nullptr);
+  // The container event and the init's exec come with the container's first
+  // events: these fire only because they were held until the metadata arrived
+  // (containers.hold_ms).
+  const std::string p12 = priv_id.substr(0, 12), m12 = mnt_id.substr(0, 12);
+  for (const char* type : {"container", "execve"}) {
+    INFO("evt.type " << type);
+    CHECK(FindContainerAlert(alerts, "Launch Privileged Container", p12, type) != nullptr);
+    CHECK(FindContainerAlert(alerts, "Launch Sensitive Mount Container", m12, type) != nullptr);
+  }
+  CHECK(FindContainerAlert(alerts, "Launch Privileged Container", m12) == nullptr);
+  CHECK(FindContainerAlert(alerts, "Launch Sensitive Mount Container", p12) == nullptr);
 }

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the real-runtime container tests share (container_podman_test,
+// container_docker_test): a shell helper, the busybox-static rootfs their
+// images are imported from (nothing is pulled), the rules they load, and
+// finding a container's alert.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tests/e2e/vigil_harness.h"
+
+namespace vigil::e2e {
+
+// Runs `cmd` with /bin/sh; returns its stdout (trailing newlines cut) and its
+// exit code (-1 when it did not exit normally).
+std::pair<std::string, int> Sh(const std::string& cmd);
+
+// A rootfs in `dir` for `docker import`/`podman import`: /bin/busybox (from
+// busybox-static), /bin/sh, and /bin/vigilctrmark, the marked command (busybox
+// knows no such applet and exits 127; the exec is what counts). "" or why not.
+std::string MakeBusyboxRootfs(const std::string& dir);
+
+// The marker rule: the marked exec with the container fields in its output;
+// and kContainerEventRule: every `container` event, with the same fields.
+// Writes <dir>/marker.yaml and returns its path.
+inline constexpr const char* kMarkerRule = "Container Marker";
+inline constexpr const char* kContainerEventRule = "Container Event";
+std::string WriteMarkerRule(const std::string& dir);
+
+// Falco's container_started macro as Falco wrote it while it had the
+// `container` event type (a container event or a container init's exec, with
+// the image known), to be loaded after Falco's rule files so that Launch
+// Privileged Container and Launch Sensitive Mount Container use it. Writes
+// <dir>/container_started.yaml and returns its path.
+std::string WriteEventContainerStarted(const std::string& dir);
+
+// The first alert of `rule` whose container id is `short_id` (12 hex), or null;
+// with `evt_type`, only an alert of that event type.
+const SeenAlert* FindContainerAlert(const std::vector<SeenAlert>& alerts, const std::string& rule,
+                                    const std::string& short_id, const std::string& evt_type = "");
+
+}  // namespace vigil::e2e
