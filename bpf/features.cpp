@@ -212,6 +212,9 @@ Ia32Syscalls ProbeIa32Syscalls(std::string* note) {
     return Ia32Syscalls::kUnknown;
   }
   if (pid == 0) {
+    // A refused int 0x80 is a SIGSEGV; handlers inherited from the parent
+    // (ASan's, a test framework's) would turn it into an exit status.
+    signal(SIGSEGV, SIG_DFL);
     // ia32 getpid is 20; the 32-bit entry clobbers r8-r11.
     long r;
     __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory", "r8", "r9", "r10", "r11");
