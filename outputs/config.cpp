@@ -167,8 +167,15 @@ std::vector<std::string> ParseOutputsConfig(const YAML::Node& outputs, std::stri
   std::vector<std::string> errors;
   Section top(outputs, "outputs", source, &errors);
   if (!top.IsMapOrNull()) return errors;
-  top.CheckKnown({"queue_capacity", "stdout", "file", "kafka"});
+  top.CheckKnown({"queue_capacity", "falco_json", "stdout", "file", "kafka"});
   top.Int<uint64_t>("queue_capacity", &out->queue_capacity, 1, 1u << 24);
+
+  Section fj(top.Get("falco_json"), "outputs.falco_json", source, &errors);
+  if (fj.IsMapOrNull()) {
+    fj.CheckKnown({"output_prefix", "time_format_iso_8601"});
+    fj.Bool("output_prefix", &out->falco_json.output_prefix);
+    fj.Bool("time_format_iso_8601", &out->falco_json.time_iso8601);
+  }
 
   Section so(top.Get("stdout"), "outputs.stdout", source, &errors);
   if (so.IsMapOrNull()) {

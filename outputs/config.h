@@ -3,6 +3,7 @@
 //
 // Keys (all optional; defaults in the structs below; docs/outputs.md lists them):
 //   outputs.queue_capacity
+//   outputs.falco_json.{output_prefix, time_format_iso_8601}
 //   outputs.stdout.{enabled, format, min_priority}
 //   outputs.file.{enabled, path, format, min_priority, max_size_mb, backups, fsync_interval_ms}
 //   outputs.kafka.{enabled, brokers, topic, format, key, min_priority, spool_dir, spool_max_mb,
@@ -64,6 +65,7 @@ struct KafkaOutputConfig {
 
 struct OutputsConfig {
   uint64_t queue_capacity = 65536;
+  FalcoJsonOptions falco_json;  // how every sink with format falco writes `output`
   StdoutOutputConfig stdout_sink;
   FileOutputConfig file;
   KafkaOutputConfig kafka;

@@ -2,6 +2,8 @@
 #include "outputs/encode.h"
 
 #include <array>
+#include <cstdio>
+#include <ctime>
 
 #include <nlohmann/json.hpp>
 
@@ -32,6 +34,19 @@ json FieldToJson(const FieldValue& v) {
         }
       },
       v);
+}
+
+// The time of Falco's output prefix: ISO 8601 UTC, or the local time of day
+// with nanoseconds ("22:13:20.123456789"), Falco's default.
+std::string PrefixTime(uint64_t time_ns, bool iso8601) {
+  if (iso8601) return IsoTimeString(time_ns);
+  const time_t secs = static_cast<time_t>(time_ns / 1000000000ull);
+  struct tm tm {};
+  localtime_r(&secs, &tm);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d.%09llu", tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<unsigned long long>(time_ns % 1000000000ull));
+  return buf;
 }
 
 struct Tactic {
@@ -160,15 +175,27 @@ int OcsfSeverityId(Priority p) {
   return 0;  // Unknown
 }
 
-std::string EncodeFalcoJson(const Alert& alert) {
+std::string EncodeFalcoJson(const Alert& alert, const FalcoJsonOptions& options) {
   json fields = json::object();
   for (const auto& [name, value] : alert.output_fields) fields[name] = FieldToJson(value);
+  std::string output;
+  if (options.output_prefix) {
+    // Falco's "%evt.time: %priority " (or "%evt.time.iso8601: ...") before the
+    // rule's text, and the time field among output_fields as Falco reports it.
+    std::string time = PrefixTime(alert.time_ns, options.time_iso8601);
+    if (options.time_iso8601) fields["evt.time.iso8601"] = time;
+    else fields["evt.time"] = alert.time_ns;
+    output.reserve(time.size() + 16 + alert.output.size());
+    output.append(time).append(": ").append(PriorityName(alert.priority)).append(" ").append(alert.output);
+  } else {
+    output = alert.output;
+  }
   json j = {
       {"uuid", alert.uuid},
       {"time", IsoTimeString(alert.time_ns)},
       {"rule", alert.rule},
       {"priority", PriorityName(alert.priority)},
-      {"output", alert.output},
+      {"output", std::move(output)},
       {"output_fields", std::move(fields)},
       {"tags", alert.tags},
       {"hostname", alert.hostname},
@@ -250,8 +277,8 @@ std::string EncodeOcsf(const Alert& alert) {
   return Dump(j);
 }
 
-std::string Encode(const Alert& alert, Format format) {
-  return format == Format::kOcsf ? EncodeOcsf(alert) : EncodeFalcoJson(alert);
+std::string Encode(const Alert& alert, Format format, const FalcoJsonOptions& falco) {
+  return format == Format::kOcsf ? EncodeOcsf(alert) : EncodeFalcoJson(alert, falco);
 }
 
 }  // namespace vigil::outputs

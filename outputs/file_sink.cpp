@@ -109,7 +109,7 @@ void FileSink::Rotate() {
   EnsureOpen();
 }
 
-void FileSink::Write(const Alert& alert) { WriteLine(Encode(alert, options_.format)); }
+void FileSink::Write(const Alert& alert) { WriteLine(Encode(alert, options_.format, options_.falco_json)); }
 
 void FileSink::WriteLine(std::string line) {
   line.push_back('\n');

@@ -44,6 +44,7 @@ struct FileSinkOptions {
   std::string path;                 // empty: write to `fd` (stdout sink)
   int fd = -1;                      // used when path is empty; not closed
   Format format = Format::kFalco;
+  FalcoJsonOptions falco_json;  // used when format is falco
   uint64_t max_size_bytes = 100ull << 20;  // 0 = never rotate
   int backups = 5;
   int fsync_interval_ms = 1000;

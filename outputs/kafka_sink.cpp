@@ -288,7 +288,7 @@ void KafkaSink::RaiseOverflowAlert(bool force) {
   ::gethostname(host, sizeof host - 1);
   a.hostname = host;
   a.source = "internal";
-  std::string value = Encode(a, options_.format);
+  std::string value = Encode(a, options_.format, options_.falco_json);
   std::string_view key = options_.key == KafkaKey::kNone ? std::string_view() : options_.host_id;
   uint64_t again = 0;
   const uint64_t refused_before = spool_->refused_full();
@@ -306,7 +306,7 @@ void KafkaSink::RaiseOverflowAlert(bool force) {
 }
 
 void KafkaSink::Write(const Alert& alert) {
-  std::string value = Encode(alert, options_.format);
+  std::string value = Encode(alert, options_.format, options_.falco_json);
   std::string_view key;
   switch (options_.key) {
     case KafkaKey::kHostId: key = options_.host_id; break;

@@ -47,6 +47,7 @@ struct KafkaSinkOptions {
   std::string brokers;
   std::string topic = "vigil-alerts";
   Format format = Format::kFalco;
+  FalcoJsonOptions falco_json;  // used when format is falco
   KafkaKey key = KafkaKey::kHostId;
   std::string host_id;  // empty: /etc/machine-id, else the hostname
   SpoolOptions spool;

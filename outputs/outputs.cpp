@@ -11,8 +11,9 @@ namespace vigil::outputs {
 
 namespace {
 
-KafkaSinkOptions KafkaOptions(const KafkaOutputConfig& k) {
+KafkaSinkOptions KafkaOptions(const KafkaOutputConfig& k, const FalcoJsonOptions& falco_json) {
   KafkaSinkOptions o;
+  o.falco_json = falco_json;
   o.brokers = k.brokers;
   o.topic = k.topic;
   o.format = k.format;
@@ -33,6 +34,7 @@ std::optional<std::string> BuildOutputs(const OutputsConfig& config, FanOut* fan
     FileSinkOptions o;
     o.fd = STDOUT_FILENO;
     o.format = config.stdout_sink.format;
+    o.falco_json = config.falco_json;
     fanout->AddSink(std::make_unique<FileSink>(o), capacity, config.stdout_sink.min_priority);
   }
   if (config.file.enabled) {
@@ -40,6 +42,7 @@ std::optional<std::string> BuildOutputs(const OutputsConfig& config, FanOut* fan
     FileSinkOptions o;
     o.path = config.file.path;
     o.format = config.file.format;
+    o.falco_json = config.falco_json;
     o.max_size_bytes = config.file.max_size_mb << 20;
     o.backups = static_cast<int>(config.file.backups);
     o.fsync_interval_ms = static_cast<int>(config.file.fsync_interval_ms);
@@ -47,7 +50,7 @@ std::optional<std::string> BuildOutputs(const OutputsConfig& config, FanOut* fan
     fanout->AddSink(std::move(sink), capacity, config.file.min_priority);
   }
   if (config.kafka.enabled) {
-    KafkaSinkOptions o = KafkaOptions(config.kafka);
+    KafkaSinkOptions o = KafkaOptions(config.kafka, config.falco_json);
     // The overflow alert goes to the other sinks too (the Kafka sink spools its own copy).
     auto self = std::make_shared<const Sink*>(nullptr);
     o.on_internal_alert = [fanout, self](const Alert& a) {
@@ -73,7 +76,7 @@ std::vector<std::string> CheckOutputs(const OutputsConfig& config) {
       problems.push_back("outputs.kafka.spool_dir: spool: refusing " + *err);
     else if (auto werr = CheckWritable(config.kafka.spool_dir, true))
       problems.push_back("outputs.kafka.spool_dir: " + *werr);
-    if (auto err = KafkaSink::CheckConfig(KafkaOptions(config.kafka))) problems.push_back("outputs.kafka: " + *err);
+    if (auto err = KafkaSink::CheckConfig(KafkaOptions(config.kafka, config.falco_json))) problems.push_back("outputs.kafka: " + *err);
   }
   return problems;
 }

@@ -35,6 +35,10 @@ FieldValue ToFieldValue(FieldType t, const FieldValueRef& v) {
 
 bool OutputTemplate::Build(std::string_view text, Compiler* compiler, const ItemContext& ctx, Diagnostics* diags,
                            std::set<std::string>* na_fields) {
+  // A folded or literal YAML scalar (`output: >`) ends in a newline; Falco
+  // trims it, and an alert's text never ends in whitespace.
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\t' || text.back() == '\r'))
+    text.remove_suffix(1);
   bool ok = true;
   std::string literal;
   std::size_t i = 0;

@@ -125,6 +125,15 @@ TEST_CASE("vigil run: alerts, metrics, reload keeps the old ruleset on errors, c
     while (CountLines(alerts, "\"rule\":\"Marker A\"") < 1 && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(100ms);
     REQUIRE(CountLines(alerts, "\"rule\":\"Marker A\"") == 1);
+    {
+      // Falco's output prefix ("%evt.time: %priority ") and its evt.time field.
+      std::ifstream in(alerts);
+      std::string line;
+      std::getline(in, line);
+      INFO(line);
+      CHECK(std::regex_search(line, std::regex(R"("output":"\d\d:\d\d:\d\d\.\d{9}: Warning marker opened by agent_run_test \()")));
+      CHECK(std::regex_search(line, std::regex(R"("evt\.time":\d{19}[,}])")));
+    }
 
     // /metrics counts the match and the delivery (published once a second).
     // The file sink counts a delivery after its write, so a snapshot can show

@@ -375,6 +375,19 @@ TEST_CASE("intersects on a single-valued field is a located warning; on a list f
   CHECK(Fired(*l->engine, e).empty());
 }
 
+TEST_CASE("a folded output scalar renders without its trailing newline, as Falco trims it", "[unit]") {
+  auto l = Load({{"a.yaml", "- rule: folded\n  desc: d\n  condition: evt.type = execve\n"
+                            "  output: >\n    ran %proc.name\n    (pid=%proc.pid)\n  priority: NOTICE\n"}});
+  INFO(l->diags.ToString());
+  REQUIRE(l->diags.ErrorCount() == 0);
+  OwnedAncestors anc;
+  Event e = vigil::testing::MakeExec(&anc);
+  std::vector<const vigil::CompiledRule*> fired;
+  l->engine->Match(e, &fired);
+  REQUIRE(fired.size() == 1);
+  CHECK(l->engine->MakeAlert(*fired[0], e).output == "ran bash (pid=100)");
+}
+
 TEST_CASE("alerts carry rendered output, typed fields and context", "[unit]") {
   auto l = Load({{"a.yaml", std::string("- list: shell_binaries\n  items: [bash]\n") + kRuleHead +
                                 "  action: kill\n"}});

@@ -35,6 +35,7 @@ TEST_CASE("A full outputs section parses into the config", "[unit]") {
   auto errors = Parse(R"(
 outputs:
   queue_capacity: 1000
+  falco_json: {output_prefix: false, time_format_iso_8601: true}
   stdout: {enabled: true, format: ocsf}
   file:
     enabled: true
@@ -59,6 +60,8 @@ outputs:
                       &cfg);
   CHECK(errors.empty());
   CHECK(cfg.queue_capacity == 1000);
+  CHECK_FALSE(cfg.falco_json.output_prefix);
+  CHECK(cfg.falco_json.time_iso8601);
   CHECK(cfg.stdout_sink.enabled);
   CHECK(cfg.stdout_sink.format == out::Format::kOcsf);
   CHECK(cfg.file.path == "/tmp/a.json");
@@ -81,6 +84,8 @@ TEST_CASE("A missing outputs section gives the defaults", "[unit]") {
   CHECK_FALSE(cfg.kafka.enabled);
   CHECK(cfg.kafka.topic == "vigil-alerts");
   CHECK(cfg.file.backups == 5);
+  CHECK(cfg.falco_json.output_prefix);  // Falco's form unless switched off
+  CHECK_FALSE(cfg.falco_json.time_iso8601);
 }
 
 TEST_CASE("Bad keys and values are reported with key, location and expected type", "[unit]") {
@@ -102,6 +107,8 @@ TEST_CASE("Bad keys and values are reported with key, location and expected type
       {"outputs:\n  kafka:\n    enabled: true\n", "outputs.kafka.brokers: required"},
       {"outputs:\n  kafka:\n    topic: [x]\n", "outputs.kafka.topic: expected a non-empty string, got a list"},
       {"outputs: 3\n", "outputs: expected a map"},
+      {"outputs:\n  falco_json:\n    prefix: no\n", "vigil.yaml:3:5: outputs.falco_json.prefix: unknown key"},
+      {"outputs:\n  falco_json:\n    output_prefix: sometimes\n", "outputs.falco_json.output_prefix: expected a boolean"},
   };
   for (const auto& c : cases) {
     out::OutputsConfig cfg;

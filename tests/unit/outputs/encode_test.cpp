@@ -3,6 +3,11 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+
 #include "outputs/encode.h"
 
 using nlohmann::json;
@@ -39,6 +44,18 @@ Alert SampleAlert() {
   return a;
 }
 
+// HH:MM:SS.nnnnnnnnn of `ns` in the local time zone, computed independently
+// of the encoder with strftime.
+std::string LocalPrefix(uint64_t ns) {
+  time_t secs = static_cast<time_t>(ns / 1000000000ull);
+  struct tm tm {};
+  localtime_r(&secs, &tm);
+  char hms[16];
+  std::strftime(hms, sizeof hms, "%H:%M:%S", &tm);
+  std::string frac = std::to_string(ns % 1000000000ull);
+  return std::string(hms) + "." + std::string(9 - frac.size(), '0') + frac;
+}
+
 // Follows a dotted path; nullptr when any part is missing.
 const json* At(const json& j, const std::string& path) {
   const json* cur = &j;
@@ -61,7 +78,8 @@ TEST_CASE("Falco JSON carries Falco's keys with typed output_fields", "[unit]") 
   CHECK(j["time"] == "2023-11-14T22:13:20.123456789Z");
   CHECK(j["rule"] == "Shell spawned by web server");
   CHECK(j["priority"] == "Critical");
-  CHECK(j["output"] == "Shell spawned (proc.name=bash parent=nginx)");
+  // Falco's own prefix: "%evt.time: %priority ", the time of day in local time.
+  CHECK(j["output"] == LocalPrefix(1700000000123456789ull) + ": Critical Shell spawned (proc.name=bash parent=nginx)");
   CHECK(j["hostname"] == "web-1");
   CHECK(j["source"] == "syscall");
   CHECK(j["uuid"] == "0b7c3f43-8f53-4b7e-9d0c-2f1c5d6a7e81");
@@ -75,7 +93,44 @@ TEST_CASE("Falco JSON carries Falco's keys with typed output_fields", "[unit]") 
   CHECK(f["ratio"] == 0.5);
   CHECK(f["proc.args"] == json({"-c", "id"}));
   CHECK(f["container.image"].is_null());
+  CHECK(f["evt.time"] == 1700000000123456789ull);  // the prefix's field, a number as Falco writes it
   CHECK_FALSE(j.contains("action"));  // plain alerts look exactly like Falco's
+}
+
+TEST_CASE("Falco JSON output prefix: ISO 8601 time, or none", "[unit]") {
+  out::FalcoJsonOptions iso;
+  iso.time_iso8601 = true;
+  json j = json::parse(out::EncodeFalcoJson(SampleAlert(), iso));
+  CHECK(j["output"] == "2023-11-14T22:13:20.123456789Z: Critical Shell spawned (proc.name=bash parent=nginx)");
+  CHECK(j["output_fields"]["evt.time.iso8601"] == "2023-11-14T22:13:20.123456789Z");
+  CHECK_FALSE(j["output_fields"].contains("evt.time"));
+
+  out::FalcoJsonOptions none;
+  none.output_prefix = false;
+  j = json::parse(out::Encode(SampleAlert(), out::Format::kFalco, none));
+  CHECK(j["output"] == "Shell spawned (proc.name=bash parent=nginx)");
+  CHECK_FALSE(j["output_fields"].contains("evt.time"));
+
+  // OCSF's message is the rendered text alone whatever the Falco options.
+  j = json::parse(out::Encode(SampleAlert(), out::Format::kOcsf, iso));
+  CHECK(j["message"] == "Shell spawned (proc.name=bash parent=nginx)");
+}
+
+TEST_CASE("Falco JSON local-time prefix follows TZ", "[unit]") {
+  const char* old = std::getenv("TZ");
+  std::string saved = old ? old : "";
+  setenv("TZ", "UTC", 1);
+  tzset();
+  json utc = json::parse(out::EncodeFalcoJson(SampleAlert()));
+  setenv("TZ", "Asia/Kolkata", 1);  // +05:30, no daylight saving; falls back to UTC without tzdata
+  tzset();
+  json ist = json::parse(out::EncodeFalcoJson(SampleAlert()));
+  if (old) setenv("TZ", saved.c_str(), 1);
+  else unsetenv("TZ");
+  tzset();
+  CHECK(utc["output"] == "22:13:20.123456789: Critical Shell spawned (proc.name=bash parent=nginx)");
+  if (access("/usr/share/zoneinfo/Asia/Kolkata", R_OK) == 0)
+    CHECK(ist["output"] == "03:43:20.123456789: Critical Shell spawned (proc.name=bash parent=nginx)");
 }
 
 TEST_CASE("Enforcing alerts add action and enforcement", "[unit]") {
