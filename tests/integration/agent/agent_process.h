@@ -20,8 +20,9 @@ namespace vigil::testing {
 
 class AgentProcess {
  public:
-  // Runs VIGIL_BIN (a compile definition of the test) with `args`.
-  explicit AgentProcess(const std::vector<std::string>& args) {
+  // Runs VIGIL_BIN (a compile definition of the test), or a copy of it at
+  // `binary`, with `args`.
+  explicit AgentProcess(const std::vector<std::string>& args, const std::string& binary = VIGIL_BIN) {
     int fds[2];
     REQUIRE(pipe(fds) == 0);
     pid_ = fork();
@@ -30,10 +31,10 @@ class AgentProcess {
       dup2(fds[1], 2);
       close(fds[0]);
       close(fds[1]);
-      std::vector<char*> argv{const_cast<char*>(VIGIL_BIN)};
+      std::vector<char*> argv{const_cast<char*>(binary.c_str())};
       for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
       argv.push_back(nullptr);
-      execv(VIGIL_BIN, argv.data());
+      execv(binary.c_str(), argv.data());
       _exit(127);
     }
     close(fds[1]);
