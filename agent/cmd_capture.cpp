@@ -115,12 +115,14 @@ struct EventsOptions {
   int stats_interval_s = 10;
   uint32_t ringbuf_mb = 16;
   std::string bpf_build = "auto";
+  std::string ia32_programs = "auto";
 };
 
 int RunEvents(const EventsOptions& o) {
   capture::SensorOptions opts;
   opts.ringbuf_bytes = o.ringbuf_mb << 20;
   capture::ParseBpfBuild(o.bpf_build, &opts.build);  // checked by the option's validator
+  capture::ParseIa32Programs(o.ia32_programs, &opts.ia32_programs);
   std::string error;
   auto sensor = capture::Sensor::Open(opts, &error);
   if (!sensor) {
@@ -195,6 +197,9 @@ void RegisterCaptureCommands(CLI::App& app, int* exit_code) {
   events->add_option("--bpf-build", opts->bpf_build,
                      "Which build of the BPF programs to load: auto (typed where the kernel allows, legacy without bpf_loop), typed, compat, legacy")
       ->check(CLI::IsMember({"auto", "typed", "compat", "legacy"}));
+  events->add_option("--ia32-programs", opts->ia32_programs,
+                     "The 32-bit (int 0x80) syscall programs: auto (unless this kernel refuses 32-bit calls), on, off")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
   events->callback([exit_code, opts] { *exit_code = RunEvents(*opts); });
 }
 

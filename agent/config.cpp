@@ -121,6 +121,10 @@ void ParseCapture(const YAML::Node& cap, const std::string& source, AgentConfig*
       const std::string t = kv.second.IsScalar() ? kv.second.Scalar() : "";
       if (!capture::ParseBpfBuild(t, &c->capture.build))
         r->errors.push_back(Where(source, kv.second) + ": capture.bpf_build: expected auto, typed, compat or legacy");
+    } else if (key == "ia32_programs") {
+      const std::string t = kv.second.IsScalar() ? kv.second.Scalar() : "";
+      if (!capture::ParseIa32Programs(t, &c->capture.ia32_programs))
+        r->errors.push_back(Where(source, kv.second) + ": capture.ia32_programs: expected auto, on or off");
     } else if (key == "process_table_size") {
       if (ReadInt(kv.second, "capture.process_table_size", source, 1024, 4 << 20, &v, &r->errors))
         c->capture.process_table_capacity = static_cast<std::size_t>(v);
@@ -444,6 +448,7 @@ std::vector<std::string> RestartOnlyChanges(const AgentConfig& a, const AgentCon
   diff("capture.ringbuf_mb", a.capture.ringbuf_bytes != b.capture.ringbuf_bytes);
   diff("capture.process_table_size", a.capture.process_table_capacity != b.capture.process_table_capacity);
   diff("capture.bpf_build", a.capture.build != b.capture.build);
+  diff("capture.ia32_programs", a.capture.ia32_programs != b.capture.ia32_programs);
   diff("enforcement.degrade", a.degrade_to_kill != b.degrade_to_kill);
   diff("throttle", a.throttle.enabled != b.throttle.enabled || a.throttle.rate_per_s != b.throttle.rate_per_s ||
                        a.throttle.burst != b.throttle.burst ||

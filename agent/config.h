@@ -7,6 +7,7 @@
 //   capture.ringbuf_mb          kernel ring buffer size (power of two, MiB)
 //   capture.process_table_size  processes tracked at most
 //   capture.bpf_build           auto | typed | compat | legacy (which BPF build to load)
+//   capture.ia32_programs       auto | on | off (the 32-bit syscall programs; auto: unless refused)
 //   enforcement.degrade         what a `deny` rule becomes where the kernel cannot deny: alert | kill
 //   containers.*                runtime metadata (docs/configuration.md): enabled, docker_socket,
 //                               podman_socket, timeout_ms, list_interval_ms, cache_size, hold_ms

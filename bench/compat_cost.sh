@@ -11,7 +11,10 @@
 # run of each compat program over both loops again (runs: how often it ran). Prints figures;
 # asserts nothing. Needs root, bpftool and a C compiler.
 #
-#   sudo bench/compat_cost.sh [-n CALLS] [-r ROUNDS] VIGIL [VIGIL...]
+#   sudo bench/compat_cost.sh [-n CALLS] [-r ROUNDS] VIGIL[,ARG...] [VIGIL[,ARG...]...]
+#
+# Arguments after a comma go to that binary's `vigil events`, e.g.
+# build/agent/vigil,--ia32-programs=on beside build/agent/vigil (auto).
 set -euo pipefail
 calls=1000000
 rounds=3
@@ -68,7 +71,8 @@ for r in $(seq "$rounds"); do
   bare_pid=$("$work/openloop" "$calls" getpid)
   printf "%-44s %5s %9s %7s %9s %7s %20s %20s\n" "none" "$r" "$bare_open" "1.000" "$bare_pid" "1.000" "-" "-"
   for v in "$@"; do
-    bench_start "$v" events -w /dev/null --stats-interval 3600
+    IFS=, read -r -a spec <<<"$v"
+    bench_start "${spec[@]:0:1}" events -w /dev/null --stats-interval 3600 "${spec[@]:1}"
     sleep 0.5
     open_ns=$("$work/openloop" "$calls")
     pid_ns=$("$work/openloop" "$calls" getpid)

@@ -175,7 +175,23 @@ std::string MissingHook(const bpf_program* prog, const Features& f) {
   return {};
 }
 
+// Why the 32-bit syscall programs stay unloaded, or "" to load them.
+std::string Ia32ProgramsOff(Ia32Programs choice, const Features& f) {
+  if (choice == Ia32Programs::kOff) return "capture.ia32_programs is off";
+  if (choice == Ia32Programs::kAuto && f.ia32 == Ia32Syscalls::kOff)
+    return "this kernel refuses 32-bit syscalls (" + f.ia32_note + "): nothing for it to capture";
+  return {};
+}
+
 }  // namespace
+
+bool ParseIa32Programs(std::string_view s, Ia32Programs* out) {
+  if (s == "auto") *out = Ia32Programs::kAuto;
+  else if (s == "on") *out = Ia32Programs::kOn;
+  else if (s == "off") *out = Ia32Programs::kOff;
+  else return false;
+  return true;
+}
 
 bool ParseBpfBuild(std::string_view s, BpfBuild* out) {
   if (s == "auto") *out = BpfBuild::kAuto;
@@ -309,6 +325,7 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
       std::string why = MissingHook(prog, f);
       if (why.empty() && std::find(options.disable.begin(), options.disable.end(), name) != options.disable.end())
         why = "disabled by option";
+      if (why.empty() && name.rfind("vg_compat_", 0) == 0) why = Ia32ProgramsOff(options.ia32_programs, f);
       if (why.empty() && std::find(load_failed.begin(), load_failed.end(), name) != load_failed.end())
         why = "refused by this kernel's verifier";
       if (why.empty() && name == "vg_fork_btf") fork_btf = true;

@@ -44,12 +44,20 @@ enum class BpfBuild { kAuto, kTyped, kCompat, kLegacy };
 bool ParseBpfBuild(std::string_view s, BpfBuild* out);
 std::string_view BpfBuildName(BpfBuild b);
 
+// The two programs on every syscall's raw entry and exit that capture 32-bit
+// (int 0x80) calls (bpf/compat.bpf.h). kAuto loads them unless the kernel
+// refuses 32-bit syscalls (Features::ia32 is kOff: nothing for them to see,
+// and they would still run on every call).
+enum class Ia32Programs { kAuto, kOn, kOff };
+bool ParseIa32Programs(std::string_view s, Ia32Programs* out);  // "auto" | "on" | "off
+
 struct SensorOptions {
   uint32_t ringbuf_bytes = 16u << 20;  // power of two
   std::size_t process_table_capacity = 65536;
   bool seed_from_proc = true;           // ScanProcesses() into the table at start
   std::vector<std::string> disable;     // program names not to load (tests, operators)
   BpfBuild build = BpfBuild::kAuto;
+  Ia32Programs ia32_programs = Ia32Programs::kAuto;
   // Fault injection for tests: every load of the typed build fails (one of its
   // maps is given a size the kernel refuses), so that the auto choice's fall
   // back to the compat build runs for real on a kernel that loads both.

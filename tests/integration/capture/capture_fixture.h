@@ -27,6 +27,10 @@ namespace vigil::capture::testing {
 inline SensorOptions TestSensorOptions() {
   SensorOptions o;
   o.ringbuf_bytes = 16u << 20;
+  // The 32-bit syscall programs load even where the kernel refuses 32-bit
+  // calls (auto would leave them off there), so this kernel's verifier checks
+  // them in every build.
+  o.ia32_programs = Ia32Programs::kOn;
   if (const char* b = std::getenv("VIGIL_TEST_BPF_BUILD")) {
     if (!ParseBpfBuild(b, &o.build)) FAIL("VIGIL_TEST_BPF_BUILD=" << b << ": expected auto, typed, compat or legacy");
   }

@@ -261,6 +261,25 @@ TEST_CASE("compat programs load; 64-bit calls are unmarked; an int 0x80 open is 
   CHECK_FALSE(exec->event.compat);
   unlink(path.c_str());
 
+  if (TheSensor().features().ia32 == capture::Ia32Syscalls::kOff) {
+    // Here the default (auto) leaves both programs unloaded, saying why:
+    // they would run on every syscall with nothing to see.
+    capture::SensorOptions o = TestSensorOptions();
+    o.ia32_programs = capture::Ia32Programs::kAuto;
+    o.seed_from_proc = false;
+    std::string error;
+    auto sensor = capture::Sensor::Open(o, &error);
+    REQUIRE(sensor);
+    for (const char* prog : {"vg_compat_enter", "vg_compat_exit"}) {
+      INFO(prog);
+      const auto& att = sensor->attached();
+      CHECK(std::find(att.begin(), att.end(), prog) == att.end());
+      bool said = false;
+      for (const auto& d : sensor->disabled())
+        if (d.name == prog) said = d.reason.find("this kernel refuses 32-bit syscalls") != std::string::npos;
+      CHECK(said);
+    }
+  }
   if (TheSensor().features().ia32 != capture::Ia32Syscalls::kOn) {
     WARN("this kernel does not run 32-bit syscalls (" << TheSensor().features().ia32_note
                                                        << "): the int 0x80 half is the VM suite's");
