@@ -374,6 +374,115 @@ bool RuleLoader::Correlate(const YAML::Node& n, std::optional<CorrelateDef>* out
 
 }  // namespace
 
+namespace {
+
+// The keys an `append: true` or `override:` item changes, each with its mode
+// ("append" | "replace"); false (after a located error) when the item asks
+// for a key that cannot be changed that way, or lists one it does not give.
+bool PatchModes(RuleLoader& L, const YAML::Node& item, bool append, std::map<std::string, std::string>* modes) {
+  if (append) {
+    for (const auto& kv : item) {
+      std::string k = kv.first.Scalar();
+      if (k == "rule" || k == "append") continue;
+      if (!kAppendable.count(k))
+        return L.Error(kv.first, "append", "key '" + k + "' cannot be appended (condition, output, desc, tags, exceptions)");
+      (*modes)[k] = "append";
+    }
+    return true;
+  }
+  const auto& ov = item["override"];
+  if (!ov.IsMap()) return L.Error(ov, "override", "expected a map of key: append|replace");
+  for (const auto& kv : ov) {
+    std::string k = kv.first.Scalar(), m = kv.second.IsScalar() ? kv.second.Scalar() : "";
+    if (m != "append" && m != "replace")
+      return L.Error(kv.second, "override", "key '" + k + "': expected append or replace");
+    if (!(m == "append" ? kAppendable : kReplaceable).count(k))
+      return L.Error(kv.first, "override", "key '" + k + "' cannot be overridden with " + m);
+    if (!item[k]) return L.Error(kv.first, "override", "key '" + k + "' is overridden but not given");
+    (*modes)[k] = m;
+  }
+  for (const auto& kv : item) {
+    std::string k = kv.first.Scalar();
+    if (k != "rule" && k != "override" && !modes->count(k))
+      return L.Error(kv.first, "override", "key '" + k + "' is given but not listed in override");
+  }
+  return true;
+}
+
+// Exceptions of a patch into the rule's: appended rows join the exception of
+// the same name (which must have the same fields); others are added.
+void MergeExceptions(std::vector<ExceptionDef>* into, std::vector<ExceptionDef>&& from, bool app,
+                     const std::string& rule, Diagnostics* diags) {
+  if (!app) into->clear();
+  for (auto& x : from) {
+    ExceptionDef* same = nullptr;
+    for (auto& y : *into)
+      if (y.name == x.name) same = &y;
+    if (same != nullptr && app) {
+      if (!x.fields.empty() && x.fields != same->fields) {
+        diags->Error(x.loc, "rule", rule, "exceptions", "exception '" + x.name + "' is appended with different fields");
+        continue;
+      }
+      same->rows.insert(same->rows.end(), x.rows.begin(), x.rows.end());
+    } else {
+      into->push_back(std::move(x));
+    }
+  }
+}
+
+// Applies each key of `patch` to the rule `r` in its mode.
+void ApplyPatch(const std::map<std::string, std::string>& modes, RuleDef&& patch, RuleDef& r, Diagnostics* diags) {
+  for (const auto& [k, m] : modes) {
+    bool app = m == "append";
+    if (k == "condition") {
+      if (!app) r.condition.clear(), r.condition_src = {};
+      for (const auto& p : patch.condition_src.pieces) r.condition_src.Append(&r.condition, app ? " " : "", p);
+    } else if (k == "output") {
+      if (!app) r.output.clear(), r.output_src = {};
+      for (const auto& p : patch.output_src.pieces) r.output_src.Append(&r.output, app ? " " : "", p);
+    } else if (k == "desc") {
+      r.desc = app ? r.desc + " " + patch.desc : patch.desc;
+    } else if (k == "tags") {
+      if (!app) r.tags.clear();
+      r.tags.insert(r.tags.end(), patch.tags.begin(), patch.tags.end());
+    } else if (k == "exceptions") {
+      MergeExceptions(&r.exceptions, std::move(patch.exceptions), app, r.name, diags);
+    } else if (k == "priority") r.priority = patch.priority;
+    else if (k == "enabled") r.enabled = patch.enabled;
+    else if (k == "warn_evttypes") r.warn_evttypes = patch.warn_evttypes;
+    else if (k == "skip-if-unknown-filter") r.skip_if_unknown_filter = patch.skip_if_unknown_filter;
+    else if (k == "action") r.action = patch.action;
+    else if (k == "tests") r.tests = std::move(patch.tests);
+    else if (k == "correlate") r.correlate = std::move(patch.correlate);
+    else if (k == "source") r.source = patch.source;
+  }
+}
+
+// A new rule (or a later file's redefinition of one).
+void DefineRule(RuleLoader& L, const YAML::Node& item, RuleDef* existing, RuleDocument* doc,
+                std::unordered_map<std::string, std::size_t>* index, std::set<std::string>* defined_here) {
+  if (!defined_here->insert("rule/" + L.name_).second) {
+    L.Error(item, "", "duplicate rule name in this file (use append: true or override: to extend it)");
+    return;
+  }
+  RuleDef r;
+  r.name = L.name_;
+  r.loc = L.Loc(item);
+  bool ok = L.ReadKeys(item, kRuleKeys, &r);
+  for (const char* req : {"condition", "output", "priority", "desc"}) {
+    if (!item[req]) ok = L.Error(item, req, std::string("expected key '") + req + "'");
+  }
+  if (!ok) return;
+  if (existing != nullptr) {
+    *existing = std::move(r);  // a later file redefines the rule
+  } else {
+    (*index)[r.name] = doc->rules.size();
+    doc->rules.push_back(std::move(r));
+  }
+}
+
+}  // namespace
+
 void LoadRuleItem(const YAML::Node& item, const std::shared_ptr<const FileText>& file, RuleDocument* doc,
                   std::unordered_map<std::string, std::size_t>* index, std::set<std::string>* defined_here,
                   Diagnostics* diags) {
@@ -402,116 +511,20 @@ void LoadRuleItem(const YAML::Node& item, const std::shared_ptr<const FileText>&
       return;
     }
     std::map<std::string, std::string> modes;
-    if (append) {
-      for (const auto& kv : item) {
-        std::string k = kv.first.Scalar();
-        if (k == "rule" || k == "append") continue;
-        if (!kAppendable.count(k)) {
-          L.Error(kv.first, "append", "key '" + k + "' cannot be appended (condition, output, desc, tags, exceptions)");
-          return;
-        }
-        modes[k] = "append";
-      }
-    } else {
-      const auto& ov = item["override"];
-      if (!ov.IsMap()) {
-        L.Error(ov, "override", "expected a map of key: append|replace");
-        return;
-      }
-      for (const auto& kv : ov) {
-        std::string k = kv.first.Scalar(), m = kv.second.IsScalar() ? kv.second.Scalar() : "";
-        if (m != "append" && m != "replace") {
-          L.Error(kv.second, "override", "key '" + k + "': expected append or replace");
-          return;
-        }
-        if (!(m == "append" ? kAppendable : kReplaceable).count(k)) {
-          L.Error(kv.first, "override", "key '" + k + "' cannot be overridden with " + m);
-          return;
-        }
-        if (!item[k]) {
-          L.Error(kv.first, "override", "key '" + k + "' is overridden but not given");
-          return;
-        }
-        modes[k] = m;
-      }
-      for (const auto& kv : item) {
-        std::string k = kv.first.Scalar();
-        if (k != "rule" && k != "override" && !modes.count(k)) {
-          L.Error(kv.first, "override", "key '" + k + "' is given but not listed in override");
-          return;
-        }
-      }
-    }
+    if (!PatchModes(L, item, append, &modes)) return;
     RuleDef patch;
     std::set<std::string> keys;
     for (const auto& [k, _] : modes) keys.insert(k);
     if (!L.ReadKeys(item, keys, &patch)) return;
-    RuleDef& r = *existing;
-    for (const auto& [k, m] : modes) {
-      bool app = m == "append";
-      if (k == "condition") {
-        if (!app) r.condition.clear(), r.condition_src = {};
-        for (const auto& p : patch.condition_src.pieces) r.condition_src.Append(&r.condition, app ? " " : "", p);
-      } else if (k == "output") {
-        if (!app) r.output.clear(), r.output_src = {};
-        for (const auto& p : patch.output_src.pieces) r.output_src.Append(&r.output, app ? " " : "", p);
-      } else if (k == "desc") {
-        r.desc = app ? r.desc + " " + patch.desc : patch.desc;
-      } else if (k == "tags") {
-        if (!app) r.tags.clear();
-        r.tags.insert(r.tags.end(), patch.tags.begin(), patch.tags.end());
-      } else if (k == "exceptions") {
-        if (!app) r.exceptions.clear();
-        for (auto& x : patch.exceptions) {
-          ExceptionDef* same = nullptr;
-          for (auto& y : r.exceptions)
-            if (y.name == x.name) same = &y;
-          if (same != nullptr && app) {
-            if (!x.fields.empty() && x.fields != same->fields) {
-              diags->Error(x.loc, "rule", L.name_, "exceptions",
-                           "exception '" + x.name + "' is appended with different fields");
-              continue;
-            }
-            same->rows.insert(same->rows.end(), x.rows.begin(), x.rows.end());
-          } else {
-            r.exceptions.push_back(std::move(x));
-          }
-        }
-      } else if (k == "priority") r.priority = patch.priority;
-      else if (k == "enabled") r.enabled = patch.enabled;
-      else if (k == "warn_evttypes") r.warn_evttypes = patch.warn_evttypes;
-      else if (k == "skip-if-unknown-filter") r.skip_if_unknown_filter = patch.skip_if_unknown_filter;
-      else if (k == "action") r.action = patch.action;
-      else if (k == "tests") r.tests = std::move(patch.tests);
-      else if (k == "correlate") r.correlate = std::move(patch.correlate);
-      else if (k == "source") r.source = patch.source;
-    }
+    ApplyPatch(modes, std::move(patch), *existing, diags);
     return;
   }
-
   // `- rule: X / enabled: false` alone toggles an existing rule (Falco's legacy form).
   if (existing != nullptr && item.size() == 2 && item["enabled"]) {
     L.Bool(item["enabled"], "enabled", &existing->enabled);
     return;
   }
-  if (!defined_here->insert("rule/" + L.name_).second) {
-    L.Error(item, "", "duplicate rule name in this file (use append: true or override: to extend it)");
-    return;
-  }
-  RuleDef r;
-  r.name = L.name_;
-  r.loc = L.Loc(item);
-  bool ok = L.ReadKeys(item, kRuleKeys, &r);
-  for (const char* req : {"condition", "output", "priority", "desc"}) {
-    if (!item[req]) ok = L.Error(item, req, std::string("expected key '") + req + "'");
-  }
-  if (!ok) return;
-  if (existing != nullptr) {
-    *existing = std::move(r);  // a later file redefines the rule
-  } else {
-    (*index)[r.name] = doc->rules.size();
-    doc->rules.push_back(std::move(r));
-  }
+  DefineRule(L, item, existing, doc, index, defined_here);
 }
 
 }  // namespace vigil::rules
