@@ -57,6 +57,8 @@ class RuleLoader {
   // Reads the keys present in `item` into `r` (only those in `keys`).
   bool ReadKeys(const YAML::Node& item, const std::set<std::string>& keys, RuleDef* r);
   bool Exceptions(const YAML::Node& n, std::vector<ExceptionDef>* out);
+  bool ExceptionShape(const YAML::Node& e, ExceptionDef* x);  // fields and comps
+  bool ExceptionRow(const YAML::Node& row, const ExceptionDef& x, std::vector<ExceptionDef::Cell>* cells);
   bool Tests(const YAML::Node& n, std::vector<RuleTestCase>* out);
   bool TestFields(const YAML::Node& ev, bool skip_case_keys, std::vector<std::pair<std::string, std::string>>* fields,
                   std::vector<SourceLoc>* locs);
@@ -101,6 +103,66 @@ bool RuleLoader::ReadKeys(const YAML::Node& item, const std::set<std::string>& k
   return ok;
 }
 
+// An exception's `fields` (a list, or one field: Falco's single form) and
+// `comps` (default `=` per field, `in` for the single form), checked.
+bool RuleLoader::ExceptionShape(const YAML::Node& e, ExceptionDef* x) {
+  const auto& fields = e["fields"];
+  if (fields) {
+    if (fields.IsScalar()) {
+      x->single_form = true;
+      x->fields.push_back(fields.Scalar());
+    } else if (!StrList(fields, "exceptions", &x->fields)) {
+      return false;
+    }
+  }
+  const auto& comps = e["comps"];
+  if (comps) {
+    if (comps.IsScalar()) x->comps.push_back(comps.Scalar());
+    else if (!StrList(comps, "exceptions", &x->comps)) return false;
+  }
+  if (x->fields.empty()) return true;
+  if (x->comps.empty()) x->comps.assign(x->fields.size(), x->single_form ? "in" : "=");
+  if (x->comps.size() != x->fields.size())
+    return Error(comps, "exceptions", "exception '" + x->name + "': " + std::to_string(x->fields.size()) +
+                                          " fields but " + std::to_string(x->comps.size()) + " comps");
+  bool ok = true;
+  for (const auto& c : x->comps)
+    if (!kComps.count(c)) ok = Error(comps, "exceptions", "exception '" + x->name + "': unknown comparison '" + c + "'");
+  return ok;
+}
+
+// One row of `values`: a value (single form), or a list with one value or
+// list of values per field. Every problem of the row is reported.
+bool RuleLoader::ExceptionRow(const YAML::Node& row, const ExceptionDef& x, std::vector<ExceptionDef::Cell>* cells) {
+  const std::string who = "exception '" + x.name + "': ";
+  if (x.single_form || row.IsScalar()) {
+    if (!row.IsScalar()) return Error(row, "exceptions", who + "expected a value");
+    cells->push_back({{row.Scalar()}, false});
+    return true;
+  }
+  if (!row.IsSequence()) return Error(row, "exceptions", who + "expected a list of values per row");
+  bool ok = true;
+  for (const auto& cell : row) {
+    if (cell.IsScalar()) {
+      cells->push_back({{cell.Scalar()}, false});
+    } else if (cell.IsSequence()) {
+      ExceptionDef::Cell c;
+      c.is_list = true;
+      for (const auto& i : cell) {
+        if (i.IsScalar()) c.items.push_back(i.Scalar());
+        else ok = Error(i, "exceptions", who + "expected a value");
+      }
+      cells->push_back(std::move(c));
+    } else {
+      ok = Error(cell, "exceptions", who + "expected a value or a list");
+    }
+  }
+  if (!x.fields.empty() && cells->size() != x.fields.size())
+    return Error(row, "exceptions", who + "a row has " + std::to_string(cells->size()) + " values for " +
+                                        std::to_string(x.fields.size()) + " fields");
+  return ok;
+}
+
 bool RuleLoader::Exceptions(const YAML::Node& n, std::vector<ExceptionDef>* out) {
   if (n.IsNull()) return true;
   if (!n.IsSequence()) return Error(n, "exceptions", "expected a list of exceptions");
@@ -122,39 +184,9 @@ bool RuleLoader::Exceptions(const YAML::Node& n, std::vector<ExceptionDef>* out)
       ok = Error(e, "exceptions", "duplicate exception name '" + x.name + "'");
       continue;
     }
-    const auto& fields = e["fields"];
-    if (fields) {
-      if (fields.IsScalar()) {
-        x.single_form = true;
-        x.fields.push_back(fields.Scalar());
-      } else if (!StrList(fields, "exceptions", &x.fields)) {
-        ok = false;
-        continue;
-      }
-    }
-    const auto& comps = e["comps"];
-    if (comps) {
-      if (comps.IsScalar()) x.comps.push_back(comps.Scalar());
-      else if (!StrList(comps, "exceptions", &x.comps)) {
-        ok = false;
-        continue;
-      }
-    }
-    if (!x.fields.empty()) {
-      if (x.comps.empty()) x.comps.assign(x.fields.size(), x.single_form ? "in" : "=");
-      if (x.comps.size() != x.fields.size()) {
-        ok = Error(comps, "exceptions", "exception '" + x.name + "': " + std::to_string(x.fields.size()) +
-                                             " fields but " + std::to_string(x.comps.size()) + " comps");
-        continue;
-      }
-      bool bad = false;
-      for (const auto& c : x.comps) {
-        if (!kComps.count(c)) {
-          ok = Error(comps, "exceptions", "exception '" + x.name + "': unknown comparison '" + c + "'");
-          bad = true;
-        }
-      }
-      if (bad) continue;
+    if (!ExceptionShape(e, &x)) {
+      ok = false;
+      continue;
     }
     const auto& values = e["values"];
     if (values && !values.IsNull()) {
@@ -162,43 +194,13 @@ bool RuleLoader::Exceptions(const YAML::Node& n, std::vector<ExceptionDef>* out)
         ok = Error(values, "exceptions", "exception '" + x.name + "': expected a list of values");
         continue;
       }
-      bool bad = false;
+      bool rows_ok = true;
       for (const auto& row : values) {
         std::vector<ExceptionDef::Cell> cells;
-        if (x.single_form || row.IsScalar()) {
-          if (!row.IsScalar()) {
-            bad = !Error(row, "exceptions", "exception '" + x.name + "': expected a value");
-            continue;
-          }
-          cells.push_back({{row.Scalar()}, false});
-        } else if (row.IsSequence()) {
-          for (const auto& cell : row) {
-            if (cell.IsScalar()) {
-              cells.push_back({{cell.Scalar()}, false});
-            } else if (cell.IsSequence()) {
-              ExceptionDef::Cell c;
-              c.is_list = true;
-              for (const auto& i : cell) {
-                if (i.IsScalar()) c.items.push_back(i.Scalar());
-                else bad = !Error(i, "exceptions", "exception '" + x.name + "': expected a value");
-              }
-              cells.push_back(std::move(c));
-            } else {
-              bad = !Error(cell, "exceptions", "exception '" + x.name + "': expected a value or a list");
-            }
-          }
-          if (!x.fields.empty() && cells.size() != x.fields.size()) {
-            bad = !Error(row, "exceptions", "exception '" + x.name + "': a row has " + std::to_string(cells.size()) +
-                                                " values for " + std::to_string(x.fields.size()) + " fields");
-            continue;
-          }
-        } else {
-          bad = !Error(row, "exceptions", "exception '" + x.name + "': expected a list of values per row");
-          continue;
-        }
-        x.rows.push_back(std::move(cells));
+        if (ExceptionRow(row, x, &cells)) x.rows.push_back(std::move(cells));
+        else rows_ok = false;
       }
-      if (bad) {
+      if (!rows_ok) {
         ok = false;
         continue;
       }
