@@ -40,6 +40,17 @@ constexpr const char* kLsmHookNames[] = {"bprm_check_security", "file_open", "so
                                          "kernel_read_file",    "kernel_load_data", "sb_mount",
                                          "ptrace_access_check", "task_fix_setuid"};
 
+// The BPF LSM programs, in kLsmHookNames order, and the class each enforces.
+template <class Progs>
+std::array<bpf_program*, 9> LsmPrograms(const Progs& p) {
+  return {p.ve_lsm_exec,      p.ve_lsm_open,      p.ve_lsm_connect, p.ve_lsm_bpf,   p.ve_lsm_read_file,
+          p.ve_lsm_load_data, p.ve_lsm_mount,     p.ve_lsm_ptrace,  p.ve_lsm_setuid};
+}
+constexpr HookClass kLsmClass[] = {HookClass::kExec,   HookClass::kOpen,   HookClass::kConnect,
+                                   HookClass::kBpf,    HookClass::kModule, HookClass::kModule,
+                                   HookClass::kMount,  HookClass::kPtrace, HookClass::kSetuid};
+static_assert(std::size(kLsmClass) == std::size(kLsmHookNames));
+
 std::string Errno(int e) { return std::strerror(e < 0 ? -e : e); }
 
 uint32_t GenOf(const ve_comm_key& k) { return k.gen; }
@@ -225,13 +236,7 @@ std::unique_ptr<EnforcementManager> EnforcementManager::Create(const EnforceOpti
     return nullptr;
   }
   auto& p = im.skel->progs;
-  bpf_program* lsm_progs[] = {p.ve_lsm_exec,      p.ve_lsm_open,  p.ve_lsm_connect, p.ve_lsm_bpf,
-                              p.ve_lsm_read_file, p.ve_lsm_load_data, p.ve_lsm_mount, p.ve_lsm_ptrace,
-                              p.ve_lsm_setuid};
-  const HookClass lsm_class[] = {HookClass::kExec,   HookClass::kOpen,   HookClass::kConnect,
-                                 HookClass::kBpf,    HookClass::kModule, HookClass::kModule,
-                                 HookClass::kMount,  HookClass::kPtrace, HookClass::kSetuid};
-  for (bpf_program* prog : lsm_progs) bpf_program__set_autoload(prog, m->lsm_);
+  for (bpf_program* prog : LsmPrograms(p)) bpf_program__set_autoload(prog, m->lsm_);
   // The helper scan needs bpf_loop (5.17+); without it bpf.prog.helpers rules are not enforced.
   // Where the kernel has the bpf_prog_load LSM hook (6.9+) the scan reads the kernel's copy of the
   // instructions there; otherwise the loader's memory from the bpf hook.
@@ -254,57 +259,8 @@ std::unique_ptr<EnforcementManager> EnforcementManager::Create(const EnforceOpti
     return nullptr;
   }
   im.written_config = cfg;
-  if (m->lsm_) {
-    std::set<HookClass> failed;
-    for (std::size_t i = 0; i < std::size(lsm_progs); ++i) {
-      bpf_link* l = bpf_program__attach(lsm_progs[i]);
-      if (l == nullptr) {
-        spdlog::warn("enforce: LSM hook {} did not attach: {}", kLsmHookNames[i], Errno(errno));
-        failed.insert(lsm_class[i]);
-        continue;
-      }
-      im.links.push_back(l);
-      m->hooks_.push_back(kLsmHookNames[i]);
-      im.lsm_hooks_ok.insert(lsm_class[i]);
-    }
-    for (HookClass h : failed) im.lsm_hooks_ok.erase(h);  // a class is enforced only if all its hooks are
-    if (have_loop) {
-      bpf_program* scan = have_prog_load_hook ? p.ve_lsm_prog_load : p.ve_lsm_bpf_helpers;
-      if (bpf_link* l = bpf_program__attach(scan)) {
-        im.links.push_back(l);
-        m->hooks_.push_back(have_prog_load_hook ? "bpf_prog_load" : "bpf_helper_scan");
-        im.helper_scan_ok = true;
-      } else {
-        im.helper_scan_why = "the helper-scan program on the bpf hook did not attach: " + Errno(errno);
-        spdlog::warn("enforce: {}", im.helper_scan_why);
-      }
-    }
-    std::string attached;
-    for (const auto& h : m->hooks_) attached += (attached.empty() ? "" : ",") + h;
-    spdlog::info("enforce: BPF LSM hooks attached: {}", attached.empty() ? "none" : attached);
-  } else {
-    if (bpf_link* l = bpf_program__attach(p.ve_tp_exec)) {
-      im.links.push_back(l);
-      im.tp_ok = true;
-    } else {
-      spdlog::warn("enforce: sched_process_exec tracepoint did not attach: {}", Errno(errno));
-    }
-    const std::string root = options.cgroup_root.empty() ? FindCgroup2Root() : options.cgroup_root;
-    im.cgroup_fd = root.empty() ? -1 : open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (im.cgroup_fd >= 0) {
-      bpf_link* l4 = bpf_program__attach_cgroup(p.ve_cg_connect4, im.cgroup_fd);
-      bpf_link* l6 = l4 ? bpf_program__attach_cgroup(p.ve_cg_connect6, im.cgroup_fd) : nullptr;
-      if (l4) im.links.push_back(l4);
-      if (l6) im.links.push_back(l6);
-      im.cgroup_ok = l4 && l6;
-      if (!im.cgroup_ok) spdlog::warn("enforce: cgroup connect4/6 did not attach: {}", Errno(errno));
-    } else {
-      spdlog::warn("enforce: no cgroup v2 root for connect enforcement ({})", root.empty() ? "none mounted" : root);
-    }
-    spdlog::info("enforce: no BPF LSM (active LSMs: {}); fallback: exec kill by tracepoint{}, connect deny by cgroup{}",
-                 lsm_list.empty() ? "unknown" : lsm_list, im.tp_ok ? "" : " (unavailable)",
-                 im.cgroup_ok ? "" : " (unavailable)");
-  }
+  if (m->lsm_) m->AttachLsm(have_loop, have_prog_load_hook);
+  else m->AttachFallback(options, lsm_list);
   // Self-protection ids: every program, map and link of this object.
   if (auto err = m->RegisterSelfIds(m->OwnIds())) {
     *error = "self-protection ids: " + *err;
@@ -317,6 +273,65 @@ std::unique_ptr<EnforcementManager> EnforcementManager::Create(const EnforceOpti
   }
   m->options_degrade_ = options.degrade;
   return m;
+}
+
+void EnforcementManager::AttachLsm(bool have_loop, bool have_prog_load_hook) {
+  Impl& im = *impl_;
+  auto& p = im.skel->progs;
+  const auto lsm_progs = LsmPrograms(p);
+  std::set<HookClass> failed;
+  for (std::size_t i = 0; i < lsm_progs.size(); ++i) {
+    bpf_link* l = bpf_program__attach(lsm_progs[i]);
+    if (l == nullptr) {
+      spdlog::warn("enforce: LSM hook {} did not attach: {}", kLsmHookNames[i], Errno(errno));
+      failed.insert(kLsmClass[i]);
+      continue;
+    }
+    im.links.push_back(l);
+    hooks_.push_back(kLsmHookNames[i]);
+    im.lsm_hooks_ok.insert(kLsmClass[i]);
+  }
+  for (HookClass h : failed) im.lsm_hooks_ok.erase(h);  // a class is enforced only if all its hooks are
+  if (have_loop) {
+    bpf_program* scan = have_prog_load_hook ? p.ve_lsm_prog_load : p.ve_lsm_bpf_helpers;
+    if (bpf_link* l = bpf_program__attach(scan)) {
+      im.links.push_back(l);
+      hooks_.push_back(have_prog_load_hook ? "bpf_prog_load" : "bpf_helper_scan");
+      im.helper_scan_ok = true;
+    } else {
+      im.helper_scan_why = "the helper-scan program on the bpf hook did not attach: " + Errno(errno);
+      spdlog::warn("enforce: {}", im.helper_scan_why);
+    }
+  }
+  std::string attached;
+  for (const auto& h : hooks_) attached += (attached.empty() ? "" : ",") + h;
+  spdlog::info("enforce: BPF LSM hooks attached: {}", attached.empty() ? "none" : attached);
+}
+
+void EnforcementManager::AttachFallback(const EnforceOptions& options, const std::string& lsm_list) {
+  Impl& im = *impl_;
+  auto& p = im.skel->progs;
+  if (bpf_link* l = bpf_program__attach(p.ve_tp_exec)) {
+    im.links.push_back(l);
+    im.tp_ok = true;
+  } else {
+    spdlog::warn("enforce: sched_process_exec tracepoint did not attach: {}", Errno(errno));
+  }
+  const std::string root = options.cgroup_root.empty() ? FindCgroup2Root() : options.cgroup_root;
+  im.cgroup_fd = root.empty() ? -1 : open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (im.cgroup_fd >= 0) {
+    bpf_link* l4 = bpf_program__attach_cgroup(p.ve_cg_connect4, im.cgroup_fd);
+    bpf_link* l6 = l4 ? bpf_program__attach_cgroup(p.ve_cg_connect6, im.cgroup_fd) : nullptr;
+    if (l4) im.links.push_back(l4);
+    if (l6) im.links.push_back(l6);
+    im.cgroup_ok = l4 && l6;
+    if (!im.cgroup_ok) spdlog::warn("enforce: cgroup connect4/6 did not attach: {}", Errno(errno));
+  } else {
+    spdlog::warn("enforce: no cgroup v2 root for connect enforcement ({})", root.empty() ? "none mounted" : root);
+  }
+  spdlog::info("enforce: no BPF LSM (active LSMs: {}); fallback: exec kill by tracepoint{}, connect deny by cgroup{}",
+               lsm_list.empty() ? "unknown" : lsm_list, im.tp_ok ? "" : " (unavailable)",
+               im.cgroup_ok ? "" : " (unavailable)");
 }
 
 EnforcementManager::~EnforcementManager() = default;
@@ -451,20 +466,13 @@ void FoldPrefixes(Encoded* enc) {
 
 }  // namespace
 
-std::optional<std::string> EnforcementManager::Install(const policy::PolicySpec& spec) {
-  Impl& im = *impl_;
-  auto& maps = im.skel->maps;
-  if (spec.rules.size() > VE_MAX_RULES)
-    return "policy has " + std::to_string(spec.rules.size()) + " rules; the kernel holds " + std::to_string(VE_MAX_RULES);
-  std::vector<RuleEnforcement> report;
-  Encoded enc;
-  for (const auto& r : spec.rules) {
-    if (r.id >= VE_MAX_RULES) return "rule '" + r.name + "' has id " + std::to_string(r.id) + " out of range";
-    report.push_back(Decide(r));
-    EncodeRule(r, report.back(), &enc);
-  }
-  FoldPrefixes(&enc);
-  // Capacity per generation: half of each map (the other half holds the active policy).
+namespace {
+
+std::string WriteFailed(const char* what, int err) { return std::string("write ") + what + ": " + Errno(err); }
+
+// Capacity per generation: half of each map (the other half holds the active policy).
+template <class Maps>
+std::optional<std::string> CheckCapacity(const Maps& maps, const Encoded& enc) {
   struct Cap {
     const char* what;
     std::size_t need;
@@ -480,49 +488,59 @@ std::optional<std::string> EnforcementManager::Install(const policy::PolicySpec&
       return std::string("policy needs ") + std::to_string(c.need) + " " + c.what + " entries; the kernel map holds " +
              std::to_string(cap) + " per policy";
   }
-  const uint32_t gen = im.armed ? (im.active_gen ^ 1u) : 0u;
-  auto fail = [](const char* what, int err) { return std::string("write ") + what + ": " + Errno(err); };
-  // 1. Clear the inactive generation (the policy before the active one).
-  if (int e = ClearGeneration<ve_comm_key>(bpf_map__fd(maps.ve_comms), gen))
-    return fail("process names", e);
-  if (int e = ClearGeneration<ve_num_key>(bpf_map__fd(maps.ve_nums), gen))
-    return fail("numbers", e);
-  if (int e = ClearGeneration<ve_inode_key>(bpf_map__fd(maps.ve_inodes), gen))
-    return fail("file identities", e);
-  if (int e = ClearGeneration<ve_path_key>(bpf_map__fd(maps.ve_paths), gen))
-    return fail("paths", e);
-  if (int e = ClearGeneration<ve_cidr_key>(bpf_map__fd(maps.ve_cidrs), gen))
-    return fail("networks", e);
-  // 2. Write the new policy into it.
+  return std::nullopt;
+}
+
+// Empties generation `gen` of every keyed map (the policy before the active one).
+template <class Maps>
+std::optional<std::string> ClearInactive(const Maps& maps, uint32_t gen) {
+  if (int e = ClearGeneration<ve_comm_key>(bpf_map__fd(maps.ve_comms), gen)) return WriteFailed("process names", e);
+  if (int e = ClearGeneration<ve_num_key>(bpf_map__fd(maps.ve_nums), gen)) return WriteFailed("numbers", e);
+  if (int e = ClearGeneration<ve_inode_key>(bpf_map__fd(maps.ve_inodes), gen)) return WriteFailed("file identities", e);
+  if (int e = ClearGeneration<ve_path_key>(bpf_map__fd(maps.ve_paths), gen)) return WriteFailed("paths", e);
+  if (int e = ClearGeneration<ve_cidr_key>(bpf_map__fd(maps.ve_cidrs), gen)) return WriteFailed("networks", e);
+  return std::nullopt;
+}
+
+// Generation `gen` of the array maps: hook classes, rules, helper ids.
+template <class Maps>
+std::optional<std::string> WriteArrays(const Maps& maps, const Encoded& enc, uint32_t gen) {
   for (uint32_t h = 0; h < VE_HOOK_COUNT; ++h) {
     uint32_t k = gen * VE_HOOK_COUNT + h;
     if (bpf_map__update_elem(maps.ve_classes, &k, sizeof(k), &enc.classes[h], sizeof(ve_class), BPF_ANY) != 0)
-      return fail("hook classes", errno);
+      return WriteFailed("hook classes", errno);
   }
   for (uint32_t i = 0; i < VE_MAX_RULES; ++i) {
     uint32_t k = gen * VE_MAX_RULES + i;
     if (bpf_map__update_elem(maps.ve_rules, &k, sizeof(k), &enc.rules[i], sizeof(ve_rule), BPF_ANY) != 0)
-      return fail("rules", errno);
+      return WriteFailed("rules", errno);
   }
   for (uint32_t h = 0; h < VE_MAX_HELPERS; ++h) {
     uint32_t k = gen * VE_MAX_HELPERS + h;
     if (bpf_map__update_elem(maps.ve_helpers, &k, sizeof(k), &enc.helpers[h], sizeof(uint64_t), BPF_ANY) != 0)
-      return fail("helper ids", errno);
+      return WriteFailed("helper ids", errno);
   }
+  return std::nullopt;
+}
+
+// Generation `gen` of the hash maps: process names, numbers, file identities.
+template <class Maps>
+std::optional<std::string> WriteHashes(const Maps& maps, const Encoded& enc, uint32_t gen) {
   for (const auto& [key, mask] : enc.comms) {
     ve_comm_key k{};
     k.gen = gen;
     k.dim = key.first;
     std::memcpy(k.comm, key.second.data(), std::min<std::size_t>(key.second.size(), 15));
     if (bpf_map__update_elem(maps.ve_comms, &k, sizeof(k), &mask, sizeof(mask), BPF_ANY) != 0)
-      return fail("process names", errno);
+      return WriteFailed("process names", errno);
   }
   for (const auto& [key, mask] : enc.nums) {
     ve_num_key k{};
     k.gen = gen;
     k.dim = key.first;
     k.value = key.second;
-    if (bpf_map__update_elem(maps.ve_nums, &k, sizeof(k), &mask, sizeof(mask), BPF_ANY) != 0) return fail("numbers", errno);
+    if (bpf_map__update_elem(maps.ve_nums, &k, sizeof(k), &mask, sizeof(mask), BPF_ANY) != 0)
+      return WriteFailed("numbers", errno);
   }
   for (const auto& [key, mask] : enc.inodes) {
     ve_inode_key k{};
@@ -531,8 +549,14 @@ std::optional<std::string> EnforcementManager::Install(const policy::PolicySpec&
     k.dev = std::get<1>(key);
     k.ino = std::get<2>(key);
     if (bpf_map__update_elem(maps.ve_inodes, &k, sizeof(k), &mask, sizeof(mask), BPF_ANY) != 0)
-      return fail("file identities", errno);
+      return WriteFailed("file identities", errno);
   }
+  return std::nullopt;
+}
+
+// Generation `gen` of the longest-prefix maps: paths and networks.
+template <class Maps>
+std::optional<std::string> WritePrefixes(const Maps& maps, const Encoded& enc, uint32_t gen) {
   for (const auto& [bytes, slot] : enc.paths) {
     ve_path_key k{};
     if (bytes.size() > VE_LPM_DATA - 1) return "path too long for the kernel key: " + bytes;
@@ -540,7 +564,7 @@ std::optional<std::string> EnforcementManager::Install(const policy::PolicySpec&
     std::memcpy(&k.data[1], bytes.data(), bytes.size());
     k.prefixlen = static_cast<uint32_t>(8 * (1 + bytes.size()));
     if (bpf_map__update_elem(maps.ve_paths, &k, sizeof(k), &slot.second, sizeof(uint64_t), BPF_ANY) != 0)
-      return fail("paths", errno);
+      return WriteFailed("paths", errno);
   }
   for (const auto& [key, mask] : enc.cidrs) {
     ve_cidr_key k{};
@@ -550,8 +574,33 @@ std::optional<std::string> EnforcementManager::Install(const policy::PolicySpec&
     std::memcpy(&k.data[2], addr.data(), family == 4 ? 4 : 16);
     k.prefixlen = 16u + len;
     if (bpf_map__update_elem(maps.ve_cidrs, &k, sizeof(k), &mask, sizeof(mask), BPF_ANY) != 0)
-      return fail("networks", errno);
+      return WriteFailed("networks", errno);
   }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> EnforcementManager::Install(const policy::PolicySpec& spec) {
+  Impl& im = *impl_;
+  auto& maps = im.skel->maps;
+  if (spec.rules.size() > VE_MAX_RULES)
+    return "policy has " + std::to_string(spec.rules.size()) + " rules; the kernel holds " + std::to_string(VE_MAX_RULES);
+  std::vector<RuleEnforcement> report;
+  Encoded enc;
+  for (const auto& r : spec.rules) {
+    if (r.id >= VE_MAX_RULES) return "rule '" + r.name + "' has id " + std::to_string(r.id) + " out of range";
+    report.push_back(Decide(r));
+    EncodeRule(r, report.back(), &enc);
+  }
+  FoldPrefixes(&enc);
+  if (auto err = CheckCapacity(maps, enc)) return err;
+  const uint32_t gen = im.armed ? (im.active_gen ^ 1u) : 0u;
+  // 1. Clear the inactive generation; 2. write the new policy into it.
+  if (auto err = ClearInactive(maps, gen)) return err;
+  if (auto err = WriteArrays(maps, enc, gen)) return err;
+  if (auto err = WriteHashes(maps, enc, gen)) return err;
+  if (auto err = WritePrefixes(maps, enc, gen)) return err;
   im.names[gen].clear();
   for (const auto& r : spec.rules) im.names[gen].push_back(r.name);
   // 3. Flip: one array-element write the programs read once per decision.
@@ -561,7 +610,7 @@ std::optional<std::string> EnforcementManager::Install(const policy::PolicySpec&
   cfg.self_tgid = static_cast<uint32_t>(getpid());
   uint32_t zero = 0;
   if (bpf_map__update_elem(maps.ve_config, &zero, sizeof(zero), &cfg, sizeof(cfg), BPF_ANY) != 0)
-    return fail("active generation", errno);
+    return WriteFailed("active generation", errno);
   im.active_gen = gen;
   im.armed = true;
   im.written_config = cfg;

@@ -144,6 +144,10 @@ class EnforcementManager {
   Degrade options_degrade_ = Degrade::kAlert;
 
   RuleEnforcement Decide(const policy::PolicyRule& rule) const;
+  // Create()'s two attach paths: the BPF LSM hooks (and the helper scan), or
+  // the fallback (exec tracepoint + SIGKILL, cgroup connect hooks).
+  void AttachLsm(bool have_loop, bool have_prog_load_hook);
+  void AttachFallback(const EnforceOptions& options, const std::string& lsm_list);
 };
 
 }  // namespace vigil::enforce
