@@ -95,6 +95,8 @@ int RunValidate(const std::vector<std::string>& files, bool quiet) {
   sent.set(static_cast<std::size_t>(EventType::bpf));  // self-protection, as the agent adds it
   std::printf("capture filter: %zu of %zu event types sent; left in the kernel: %s\n", sent.count(),
               kKernelEventTypeCount, sent == kernel ? "none" : EventTypeNames(kernel & ~sent).c_str());
+  std::printf("capture filter: environment at exec: %s\n",
+              in.env ? ("captured (rule '" + in.env_rule + "' reads proc.env)").c_str() : "not captured");
   return diags.HasErrors() ? 1 : 0;
 }
 

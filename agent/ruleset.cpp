@@ -93,7 +93,11 @@ void ApplyInterest(capture::Sensor* sensor, const RuleEngine& engine) {
   const compile::EventTypeSet kernel = KernelEventTypes();
   compile::EventTypeSet types = in.types & kernel;
   types.set(static_cast<std::size_t>(EventType::bpf));  // built-in self-protection reads every bpf() event
-  sensor->SetInterest(types, static_cast<uint32_t>(getpid()));
+  sensor->SetInterest(types, static_cast<uint32_t>(getpid()), in.env);
+  if (in.env)
+    spdlog::info("capture filter: exec records carry the environment (rule '{}' reads proc.env)", in.env_rule);
+  else
+    spdlog::info("capture filter: environments stay in the kernel (no enabled rule reads proc.env)");
   if (types == kernel)
     spdlog::info("capture filter: every event type is sent{}",
                  in.unrestricted_rule.empty() ? std::string()

@@ -11,7 +11,7 @@
 # decoding and writing each event costs the consumer). Asserts nothing.
 # Needs root, 2+ CPUs, a C compiler and python3.
 #
-#   sudo bench/capture_pinned_ab.sh [-r ROUNDS] [-n CALLS] [-s] [-b] [-m sendto] [-t TP_FLOOR] "LABEL|VIGIL ARGS..." ...
+#   sudo bench/capture_pinned_ab.sh [-r ROUNDS] [-n CALLS] [-s] [-b] [-m sendto|exec] [-t TP_FLOOR] "LABEL|VIGIL ARGS..." ...
 #
 # e.g. "typed|build/agent/vigil events --bpf-build typed" (an `events`
 # command gets `-w /dev/null` appended) or "agent|build/agent/vigil run -c
@@ -19,7 +19,8 @@
 # (default 8); -n: open+close calls per run (default 200,000); -s: run the
 # loop in a fresh 64-slot fd table (openloop.c); -m sendto: the loop makes
 # one-byte UDP sendto calls on loopback instead of open+close (openloop.c;
-# not with -s); -t: also measure the
+# not with -s); -m exec: fork + execve("/bin/true") + waitpid rounds (-n is
+# then the number of execs; not with -s); -t: also measure the
 # tracepoints alone ("tracepoints" row), with TP_FLOOR the build's
 # bench/tp_floor (empty programs on sys_exit_openat and on one sys_enter
 # tracepoint, which puts every syscall's entry through the same hook vigil's
@@ -38,14 +39,14 @@ small=0
 busy=0
 mode=
 floor=
-usage() { echo "usage: $0 [-r ROUNDS] [-n CALLS] [-s] [-b] [-m sendto] [-t TP_FLOOR] \"LABEL|VIGIL ARGS...\" ..." >&2; exit 2; }
+usage() { echo "usage: $0 [-r ROUNDS] [-n CALLS] [-s] [-b] [-m sendto|exec] [-t TP_FLOOR] \"LABEL|VIGIL ARGS...\" ..." >&2; exit 2; }
 while getopts "r:n:sbm:t:" opt; do
   case $opt in
     r) rounds=$OPTARG ;;
     n) calls=$OPTARG ;;
     s) small=1 ;;
     b) busy=1 ;;
-    m) [ "$OPTARG" = sendto ] || usage; mode=$OPTARG ;;
+    m) [ "$OPTARG" = sendto ] || [ "$OPTARG" = exec ] || usage; mode=$OPTARG ;;
     t) floor=$OPTARG ;;
     *) usage ;;
   esac

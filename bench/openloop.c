@@ -8,6 +8,10 @@
  * With "sendto", N one-byte sendto calls on a UDP socket connected to a
  * loopback socket nobody reads (once its buffer is full the kernel drops
  * the datagrams: a cheap call, the data path of a busy host).
+ * With "exec", N fork + execve("/bin/true") + waitpid rounds (what a
+ * sensor pays per exec: the exec record, its argv, exe and cwd walks, and
+ * the environment when it captures that); the child inherits this process's
+ * environment.
  * Built and run by bench/capture_prog_cost.sh, capture_line_profile.sh and
  * compat_cost.sh. */
 #include <arpa/inet.h>
@@ -21,6 +25,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 int main(int argc, char **argv) {
   if (argc < 2) {
@@ -43,6 +49,7 @@ int main(int argc, char **argv) {
   }
   int getpid_loop = argc > 2 && strcmp(argv[2], "getpid") == 0;
   int sendto_loop = argc > 2 && strcmp(argv[2], "sendto") == 0;
+  int exec_loop = argc > 2 && strcmp(argv[2], "exec") == 0;
   int tx = -1;
   if (sendto_loop) {
     struct sockaddr_in a;
@@ -64,6 +71,20 @@ int main(int argc, char **argv) {
     for (long i = 0; i < n; i++) syscall(SYS_getpid);
   else if (sendto_loop)
     for (long i = 0; i < n; i++) syscall(SYS_sendto, tx, "x", 1, 0, NULL, 0);
+  else if (exec_loop)
+    for (long i = 0; i < n; i++) {
+      pid_t p = fork();
+      if (p == 0) {
+        char *args[] = {"/bin/true", NULL};
+        execve("/bin/true", args, environ);
+        _exit(127);
+      }
+      int st = 0;
+      if (p < 0 || waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "exec round %ld failed\n", i);
+        return 1;
+      }
+    }
   else
     for (long i = 0; i < n; i++) close(open("/etc/hostname", O_RDONLY));
   clock_gettime(CLOCK_MONOTONIC, &b);

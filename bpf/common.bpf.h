@@ -147,6 +147,12 @@ static __always_inline void vg_count(__u32 site) {
  * type is a constant there, so the word is one load at a fixed offset. */
 volatile __u64 vg_interest[VG_INTEREST_WORDS] = {~0ull, ~0ull};
 _Static_assert(VG_T_MAX - 1 <= 64 * VG_INTEREST_WORDS, "vg_interest holds one bit per event type");
+/* Environment capture at exec (proc.env): 1 = an exec record carries the new
+ * image's environment (VG_ENV_LEN bytes at most). On at load, so `vigil
+ * events` records it; the loader turns it off unless a loaded rule or output
+ * reads proc.env (engine/interest.h). One aligned 32-bit word, read once per
+ * exec. */
+volatile __u32 vg_want_env = 1;
 /* The agent's own tgid: its events pass whatever the mask (its capture
  * heartbeat opens a path no rule needs to see). 0: none. */
 volatile __u32 vg_self_tgid = 0;

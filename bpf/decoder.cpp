@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "bpf/decoder.h"
 
+#include <cstddef>
 #include <cstring>
 
 #include "bpf/vigil_abi.h"
@@ -179,6 +180,11 @@ void DecodeExec(const vg_exec& r, Event* e) {
   SplitArgv(std::string_view(r.argv, argv_len), &p.argv);
   p.argv_truncated = (r.flags & VG_EXEC_ARGV_TRUNC) != 0;
   p.exe_32bit = (r.flags & VG_EXEC_ADDR32) != 0;
+  if (r.flags & VG_EXEC_ENV) {
+    // env_len was checked against the record's size before decoding.
+    p.env = MakeEnv(std::string_view(r.env, r.env_len), (r.flags & VG_EXEC_ENV_TRUNC) != 0);
+    p.env_truncated = (r.flags & VG_EXEC_ENV_TRUNC) != 0;
+  }
   e->args.name.assign(Str(r.old_comm));
   e->file.path.assign(Str(r.filename));
   ResolvePath(p.cwd, e->file.path, &e->file.abspath);
@@ -405,9 +411,12 @@ DecodeStatus Decoder::Decode(const void* data, std::size_t len, Event* event) {
   if (h.abi_version != VG_ABI_VERSION) return reject(DecodeStatus::kBadVersion);
   std::size_t want = KindSize(h.kind);
   if (want == 0) return reject(DecodeStatus::kBadKind);
-  // A file record is a head and a packed tail of strings (vigil_abi.h).
+  // A file record is a head and a packed tail of strings, an exec record a
+  // head and the used part of env (vigil_abi.h).
   bool file = h.kind == VG_KIND_FILE;
-  if (h.size != len || len < (file ? VG_FILE_HEAD_SIZE : want) || len > want) return reject(DecodeStatus::kBadSize);
+  bool exec = h.kind == VG_KIND_EXEC;
+  std::size_t min = file ? VG_FILE_HEAD_SIZE : exec ? VG_EXEC_HEAD_SIZE : want;
+  if (h.size != len || len < min || len > want) return reject(DecodeStatus::kBadSize);
   if (h.type == 0 || h.type >= VG_T_MAX || kTypes[h.type].kind != h.kind) return reject(DecodeStatus::kBadType);
 
   // Every check before any field is filled: a rejected record leaves the
@@ -418,6 +427,10 @@ DecodeStatus Decoder::Decode(const void* data, std::size_t len, Event* event) {
     std::memcpy(&head, data, VG_FILE_HEAD_SIZE);
     std::string_view bytes(static_cast<const char*>(data) + VG_FILE_HEAD_SIZE, len - VG_FILE_HEAD_SIZE);
     if (!SplitFileTail(head, bytes, &tail)) return reject(DecodeStatus::kBadTail);
+  } else if (exec) {
+    uint32_t env_len;
+    std::memcpy(&env_len, static_cast<const char*>(data) + offsetof(vg_exec, env_len), sizeof(env_len));
+    if (env_len != len - VG_EXEC_HEAD_SIZE) return reject(DecodeStatus::kBadSize);
   } else if (len != want) {
     return reject(DecodeStatus::kBadSize);
   }
@@ -429,7 +442,7 @@ DecodeStatus Decoder::Decode(const void* data, std::size_t len, Event* event) {
   static_assert(sizeof(copy) >= sizeof(vg_proc) && sizeof(copy) >= sizeof(vg_bpf) && sizeof(copy) >= sizeof(vg_net));
   const void* rec = data;
   if (!file && reinterpret_cast<uintptr_t>(data) % alignof(vg_hdr) != 0) {
-    std::memcpy(copy, data, want);
+    std::memcpy(copy, data, len);
     rec = copy;
   }
   switch (h.kind) {

@@ -69,6 +69,36 @@ static __always_inline __u32 vg_exec_take_enter(struct vg_exec *e, int reread) {
   return hflags;
 }
 
+/* The new image's environment (mm->env_start..env_end, NAME=value strings,
+ * NUL-separated) into e->env, its first VG_ENV_LEN bytes when longer (flagged
+ * VG_EXEC_ENV_TRUNC). Returns the bytes used. */
+static __always_inline __u32 vg_exec_env(struct vg_exec *e, struct mm_struct *mm) {
+  unsigned long start = mm ? VG_LD(mm, env_start) : 0;
+  unsigned long end = mm ? VG_LD(mm, env_end) : 0;
+  __u64 len = end - start;
+  if (end < start) len = 0;
+  e->flags |= VG_EXEC_ENV;
+  if (len > VG_ENV_LEN) e->flags |= VG_EXEC_ENV_TRUNC;
+  VG_CLAMP(len, VG_ENV_LEN);
+  if (len == 0) return 0;
+  if (bpf_probe_read_user(e->env, len, (const void *)start) != 0) {
+    vg_count(VG_C_READ_ENV);
+    e->flags &= ~VG_EXEC_ENV;
+    return 0;
+  }
+  return (__u32)len;
+}
+
+/* An exec record: its head and the used part of env (vigil_abi.h). */
+static __always_inline void vg_emit_exec(struct vg_exec *e, __u32 env_len) {
+  __u64 size = (__u64)env_len + VG_EXEC_HEAD_SIZE;
+  VG_CLAMP(size, sizeof(struct vg_exec));
+  e->env_len = env_len;
+  e->pad2 = 0;
+  e->hdr.size = size;
+  vg_emit(e, size);
+}
+
 SEC("tracepoint/sched/sched_process_exec")
 int vg_sched_exec(void *ctx) {
   struct vg_exec *e = vg_exec_scratch_get();
@@ -97,6 +127,7 @@ int vg_sched_exec(void *ctx) {
     else
       vg_count(VG_C_READ_ARGV);
   }
+  __u32 env_len = vg_want_env ? vg_exec_env(e, mm) : 0;
   /* A 32-bit image (i386 or x32 ELF) gets a 4 GiB address space at exec
    * (x86-64: TASK_SIZE is IA32_PAGE_OFFSET when TIF_ADDR32 is set): its
    * syscalls take the compat entry, which skips the syscalls/ tracepoints. */
@@ -104,7 +135,7 @@ int vg_sched_exec(void *ctx) {
   struct file *exe = mm ? VG_LD(mm, exe_file) : 0;
   vg_walk_chain(&e->exe, exe ? &exe->f_path : 0, VG_EXEC_AT_EXE);
   vg_walk_cwd(&e->cwd, VG_EXEC_AT_CWD);
-  vg_emit(e, sizeof(*e));
+  vg_emit_exec(e, env_len);
   return 0;
 }
 
@@ -125,7 +156,7 @@ static __always_inline void vg_exec_exit(long ret) {
   e->exe.depth = 0;
   e->exe.flags = 0;
   vg_walk_cwd(&e->cwd, VG_EXEC_AT_CWD);
-  vg_emit(e, sizeof(*e));
+  vg_emit_exec(e, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_execve")

@@ -121,7 +121,9 @@ class Sensor {
   // event of `self_tgid` (the agent, whose heartbeat opens a path no rule
   // reads; 0: none). Until called everything is sent (`vigil events`). Takes
   // effect atomically for all types at once; safe to call again on reload.
-  void SetInterest(const std::bitset<kEventTypeCount>& types, uint32_t self_tgid);
+  // `env`: exec records carry the new image's environment (proc.env); until
+  // called they do.
+  void SetInterest(const std::bitset<kEventTypeCount>& types, uint32_t self_tgid, bool env);
   // Per event type: sent and filtered counts summed over CPUs.
   std::vector<FilterCount> ReadFilterCounts() const;
   // Per-site kernel counters summed over CPUs (enum vg_counter order).

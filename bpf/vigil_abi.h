@@ -28,13 +28,14 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 6
+#define VG_ABI_VERSION 7
 
 #define VG_COMM_LEN 16
 #define VG_PATH_LEN 256   /* a path as the caller gave it */
 #define VG_NAME_LEN 64    /* one dentry name in a chain (longer ones are cut, flagged) */
 #define VG_CHAIN_DEPTH 16 /* dentries walked from a file towards the root */
 #define VG_ARGV_LEN 1024  /* argv bytes (NUL-separated) kept for an exec */
+#define VG_ENV_LEN 4096   /* environment bytes (NUL-separated NAME=value) kept for an exec */
 #define VG_UNIX_PATH_LEN 108
 #define VG_INSN_CHUNK 64   /* bpf() insns read per step of the helper scan */
 #define VG_INSN_CHUNKS 128 /* steps: VG_INSN_CHUNK * VG_INSN_CHUNKS insns scanned at most */
@@ -143,6 +144,7 @@ enum vg_counter {
   VG_C_READ_DENTRY,        /* dentry chain walk read failure */
   VG_C_SCRATCH,            /* per-CPU scratch lookup failed (should not happen) */
   VG_C_READ_TIMES,         /* utimensat family: the user times array could not be read */
+  VG_C_READ_ENV,           /* exec: the environment could not be read (the record says none was captured) */
   VG_C_MAX
 };
 
@@ -206,6 +208,8 @@ struct vg_chain {
 #define VG_EXEC_ARGV_TRUNC (1u << 0) /* argv longer than VG_ARGV_LEN */
 #define VG_EXEC_HAVE_ENTER (1u << 1) /* old_comm/filename come from sys_enter_execve* */
 #define VG_EXEC_ADDR32 (1u << 2)     /* the new image has a 32-bit address space (an i386 or x32 ELF) */
+#define VG_EXEC_ENV_TRUNC (1u << 3)  /* the environment was longer than VG_ENV_LEN: env holds its first bytes */
+#define VG_EXEC_ENV (1u << 4)        /* the environment was captured (env_len bytes; 0 = an empty one) */
 
 struct vg_exec {
   struct vg_hdr hdr;
@@ -218,7 +222,15 @@ struct vg_exec {
   struct vg_chain exe;
   struct vg_chain cwd;
   char argv[VG_ARGV_LEN];
+  __u32 env_len; /* bytes used in env: the record ends there */
+  __u32 pad2;
+  /* Only while env capture is on (vg_want_env): a rule or an output needs
+   * proc.env, or nobody narrowed the capture (`vigil events`). The record is
+   * VG_EXEC_HEAD_SIZE + env_len bytes, so an exec without it costs what it
+   * did before. */
+  char env[VG_ENV_LEN];
 };
+#define VG_EXEC_HEAD_SIZE __builtin_offsetof(struct vg_exec, env)
 
 /* Socket endpoints. Addresses in network order, ports in host order. */
 struct vg_sock {

@@ -43,6 +43,8 @@ void ResetProcess(ProcessInfo& p) {
   p.exepath.clear();
   ReleaseArgv(p.argv);
   p.argv_truncated = false;
+  p.env.reset();
+  p.env_truncated = false;
   p.exe_32bit = false;
   p.cwd.clear();
   p.cgroup_id = 0;
@@ -155,6 +157,45 @@ void Event::Reset() {
   ResetArgs(args);
   enforcement.clear();
   compat = compat_from_64bit = false;
+}
+
+void JoinEnv(std::string_view env, std::string* out) {
+  out->clear();
+  std::size_t i = 0;
+  while (i < env.size()) {
+    std::size_t end = env.find('\0', i);
+    if (end == std::string_view::npos) end = env.size();
+    if (end > i) {
+      if (!out->empty()) out->push_back(' ');
+      out->append(env.substr(i, end - i));
+    }
+    i = end + 1;
+  }
+}
+
+bool FindEnv(std::string_view env, std::string_view name, std::string_view* value) {
+  std::size_t i = 0;
+  while (i < env.size()) {
+    std::size_t end = env.find('\0', i);
+    if (end == std::string_view::npos) end = env.size();
+    std::string_view entry = env.substr(i, end - i);
+    if (entry.size() > name.size() && entry[name.size()] == '=' && entry.substr(0, name.size()) == name) {
+      *value = entry.substr(name.size() + 1);
+      return true;
+    }
+    i = end + 1;
+  }
+  return false;
+}
+
+std::shared_ptr<const std::string> MakeEnv(std::string_view bytes, bool truncated) {
+  if (truncated) {
+    std::size_t last = bytes.rfind('\0');
+    bytes = last == std::string_view::npos ? std::string_view() : bytes.substr(0, last + 1);
+  }
+  auto env = std::make_shared<std::string>(bytes);
+  if (!env->empty() && env->back() != '\0') env->push_back('\0');
+  return env;
 }
 
 }  // namespace vigil

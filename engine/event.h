@@ -166,6 +166,14 @@ struct ProcessInfo {
   std::string exepath;    // absolute path of the executable
   std::vector<std::string> argv;  // argv[0..], bounded by the capture
   bool argv_truncated = false;
+  // The environment the image was exec'd with: NAME=value entries, each
+  // NUL-terminated (as /proc/PID/environ), bounded by the capture. Null when
+  // it was not captured (no loaded rule or output reads proc.env, or the
+  // process predates the sensor); shared by every event and table entry of
+  // the image, never changed once built. env_truncated: the capture kept only
+  // the first entries (a cut entry is dropped, never passed on as whole).
+  std::shared_ptr<const std::string> env;
+  bool env_truncated = false;
   // The image is 32-bit (an i386 or x32 ELF: a 4 GiB address space). Its
   // syscalls take the compat entry, which the syscalls/ tracepoints do not
   // see: only its exec, forks and exit are captured (docs/capture.md).
@@ -325,6 +333,16 @@ struct Event {
   // element buffers go to a per-thread pool that AssignArgv/AppendArgv reuse).
   void Reset();
 };
+
+// An environment's entries as libsinsp renders proc.env: space-separated
+// ("HOME=/root PATH=/usr/bin").
+void JoinEnv(std::string_view env, std::string* out);
+// The value of NAME in `env` (first entry "NAME=..."): false when absent.
+bool FindEnv(std::string_view env, std::string_view name, std::string_view* value);
+// Bytes as captured (NUL-separated entries, maybe without the last NUL) into
+// the stored form: every entry NUL-terminated; when `truncated`, the bytes
+// after the last NUL (an entry the bound cut) are dropped.
+std::shared_ptr<const std::string> MakeEnv(std::string_view bytes, bool truncated);
 
 // Fill a process's argv without allocating once warm: the strings reuse the
 // buffers that Event::Reset() released on this thread. AssignArgv replaces

@@ -91,6 +91,26 @@ bool ReadStringArray(const Json& j, const char* key, std::vector<std::string>* o
   return true;
 }
 
+// proc.env: an array of "NAME=value" entries (absent: not captured). An entry
+// may not hold a NUL: the stored form separates entries by NUL.
+bool ReadEnv(const Json& j, ProcessInfo* p, std::string* err) {
+  if (j.find("proc.env") == j.end()) return true;
+  std::vector<std::string> entries;
+  if (!ReadStringArray(j, "proc.env", &entries, err)) return false;
+  if (j.at("proc.env").is_null()) return true;
+  std::string env;
+  for (const auto& v : entries) {
+    if (v.find('\0') != std::string::npos) {
+      *err = "key 'proc.env': an entry holds a NUL character";
+      return false;
+    }
+    if (v.empty()) continue;
+    env.append(v).push_back('\0');
+  }
+  p->env = std::make_shared<const std::string>(std::move(env));
+  return ReadBool(j, "proc.env_truncated", &p->env_truncated, err);
+}
+
 // fs.atime / fs.mtime: ns since the epoch, or "now" / "omit".
 bool ReadFileTime(const Json& j, const char* key, int64_t* out, std::string* err) {
   auto it = j.find(key);
@@ -361,6 +381,27 @@ void WriteArgv(LineWriter& w, ArgvCache& cache, const ProcessInfo& p) {
   }
 }
 
+// proc.env as an array of its entries (values may hold spaces); absent when
+// the environment was not captured.
+void WriteEnv(LineWriter& w, const ProcessInfo& p) {
+  if (!p.env) return;
+  w.Key("proc.env");
+  w.BeginArray();
+  std::string_view env = *p.env;
+  std::size_t i = 0;
+  while (i < env.size()) {
+    std::size_t end = env.find('\0', i);
+    if (end == std::string_view::npos) end = env.size();
+    if (end > i) w.Str(env.substr(i, end - i));
+    i = end + 1;
+  }
+  w.EndArray();
+  if (p.env_truncated) {
+    w.Key("proc.env_truncated");
+    w.B(true);
+  }
+}
+
 void WriteProcess(LineWriter& w, ArgvCache& argv, const ProcessInfo& p) {
   w.KeyNum("proc.pid", p.pid);
   w.KeyNum("thread.tid", p.tid);
@@ -374,6 +415,7 @@ void WriteProcess(LineWriter& w, ArgvCache& argv, const ProcessInfo& p) {
     w.B(true);
   }
   WriteArgv(w, argv, p);
+  WriteEnv(w, p);
   w.KeyStr("proc.cwd", p.cwd);
   w.KeyNum("user.uid", p.uid);
   w.KeyNum("group.gid", p.gid);
@@ -419,7 +461,8 @@ bool ReadProcess(const Json& j, ProcessInfo* p, std::string* e) {
          ReadNumber(j, "proc.pidns_level", &p->pidns_level, e) && ReadString(j, "proc.name", &p->name, e) &&
          ReadString(j, "proc.exepath", &p->exepath, e) && ReadBool(j, "proc.is_exe_32bit", &p->exe_32bit, e) &&
          ReadStringArray(j, "proc.argv", &p->argv, e) &&
-         ReadBool(j, "proc.argv_truncated", &p->argv_truncated, e) && ReadString(j, "proc.cwd", &p->cwd, e) &&
+         ReadBool(j, "proc.argv_truncated", &p->argv_truncated, e) && ReadEnv(j, p, e) &&
+         ReadString(j, "proc.cwd", &p->cwd, e) &&
          ReadNumber(j, "user.uid", &p->uid, e) && ReadNumber(j, "group.gid", &p->gid, e) &&
          ReadNumber(j, "user.euid", &p->euid, e) && ReadNumber(j, "group.egid", &p->egid, e) &&
          ReadNumber(j, "user.loginuid", &p->loginuid, e) &&

@@ -26,6 +26,10 @@ Interest DeriveInterest(const RuleEngine& engine) {
     if (!r->enabled) continue;
     in.rule_types |= r->types;
     if (r->types.all() && in.unrestricted_rule.empty()) in.unrestricted_rule = r->name;
+    if (r->needs_env && !in.env) {
+      in.env = true;
+      in.env_rule = r->name;
+    }
   }
   in.types = in.rule_types | in.state_types;
   return in;

@@ -39,6 +39,10 @@ struct Interest {
   // An enabled rule whose condition does not restrict evt.type (it needs every
   // event; first one found), or "" when there is none.
   std::string unrestricted_rule;
+  // Exec records carry the environment: an enabled rule reads proc.env (its
+  // condition, exceptions or output); env_rule is the first such rule.
+  bool env = false;
+  std::string env_rule;
 };
 
 Interest DeriveInterest(const RuleEngine& engine);

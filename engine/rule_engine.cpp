@@ -253,6 +253,7 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
       continue;
     }
     auto rule = std::make_unique<CompiledRule>();
+    const std::size_t env_refs_before = compiler.env_refs();
     auto res = compiler.Compile(*parsed.root, ctx, r.skip_if_unknown_filter);
     if (!res.ok && res.unknown_field && r.skip_if_unknown_filter) {
       ++eng->stats_.rules_skipped;
@@ -298,6 +299,7 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
       rule->correlate = CompileCorrelation(r, &compiler, diags, &rule->na_fields);
       ok = rule->correlate != nullptr && ok;
     }
+    rule->needs_env = compiler.env_refs() != env_refs_before;
     // Test cases must name fields a test can set.
     auto check_test_fields = [&](const rules::RuleTestCase& t, const std::vector<std::pair<std::string, std::string>>& fs,
                                  const std::vector<SourceLoc>& locs) {

@@ -50,6 +50,10 @@ struct CompiledRule {
   compile::EventTypeSet types;
   std::set<std::string> na_fields;  // fields referenced (condition or output) that are <NA> here
   std::set<std::string> na_condition_fields;  // the subset used by the condition/exceptions
+  // The condition, exceptions, output or correlation reads proc.env (or
+  // proc.aenv, proc.env_truncated): the capture copies environments at exec
+  // while such a rule is enabled (engine/interest.h).
+  bool needs_env = false;
   // Non-empty when the rule can never fire in vigil, whatever the event: why
   // ("'fd.name_changed' is always <NA> in vigil; evt.type recvfrom is never
   // captured by vigil"). Load warns about each enabled such rule.

@@ -97,6 +97,7 @@ std::unique_ptr<FieldAccessor> Compiler::ResolveField(const condition::FieldRef&
   auto slot = slots_.emplace(key, static_cast<int>(slots_.size())).first;
   acc->cache_slot = slot->second;
   if (!def->available && result_ != nullptr) result_->na_fields.insert(ref.name);
+  if (FieldNeedsEnv(*def)) ++env_refs_;
   return acc;
 }
 

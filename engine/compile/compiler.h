@@ -88,6 +88,9 @@ class Compiler {
   std::unique_ptr<FieldAccessor> ResolveField(const condition::FieldRef& ref, std::string* error, bool* unknown);
   // Number of distinct (field, argument) pairs: the size of the per-event value cache.
   std::size_t cache_slots() const { return slots_.size(); }
+  // Field references resolved so far that need the environment captured
+  // (FieldNeedsEnv): a rule needs it when this grew while compiling it.
+  std::size_t env_refs() const { return env_refs_; }
 
  private:
   struct Sub {
@@ -112,6 +115,7 @@ class Compiler {
   std::size_t nodes_ = 0;      // nodes compiled for the current condition
   bool over_budget_ = false;   // kMaxConditionNodes exceeded: stop at once
   CompileResult* result_ = nullptr;
+  std::size_t env_refs_ = 0;
   bool unknown_is_warning_ = false;
 };
 

@@ -836,6 +836,7 @@ void RenderFileTime(int64_t t, std::string* out) {
 // Defined in field_values.cpp (the getters for the remaining families).
 void AppendMoreFields(std::vector<FieldDef>* out);
 void AppendContainerFields(std::vector<FieldDef>* out);
+void AppendEnvFields(std::vector<FieldDef>* out);
 
 const std::vector<FieldDef>& AllFields() {
   static const std::vector<FieldDef> table = [] {
@@ -959,6 +960,7 @@ const std::vector<FieldDef>& AllFields() {
     v.push_back({"fd.sport", T::kNumber, A::kNone, true, "Server port.", GetFdPort, nullptr, 2});
     v.push_back({"fd.cport", T::kNumber, A::kNone, true, "Client port.", GetFdPort, nullptr, 3});
     v.push_back({"fd.port", T::kNumber, A::kNone, true, "Either end's port.", GetFdPort, nullptr, 4});
+    AppendEnvFields(&v);  // proc.env and its kin: field_env.cpp
     AppendMoreFields(&v);  // the other families: field_values.cpp
     AppendContainerFields(&v);  // container.* and k8s.* from runtime metadata: field_container.cpp
     return v;

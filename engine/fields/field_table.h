@@ -135,6 +135,10 @@ FieldType EffectiveType(const FieldDef& def, const FieldArg& arg);
 // (bpf.prog.helpers) keep libsinsp's list semantics: `in` needs every element.
 bool ComparesEachAncestor(const FieldDef& def, const FieldArg& arg);
 
+// proc.env, proc.aenv, proc.env_truncated: a rule or output reading one needs
+// the capture to copy the environment at exec (engine/interest.h).
+bool FieldNeedsEnv(const FieldDef& def);
+
 // Every field, in documentation order.
 const std::vector<FieldDef>& AllFields();
 

@@ -63,7 +63,6 @@ constexpr const char* kUnavailable[][2] = {
     {"proc.exe_ino.mtime", "Executable inode mtime (not captured)."},
     {"proc.exe_ino.ctime_duration_proc_start", "Executable ctime vs process start (not captured)."},
     {"proc.exe_ino.ctime_duration_pidns_start", "Executable ctime vs pidns start (not captured)."},
-    {"proc.env", "Environment (not captured)."},
     {"proc.is_container_healthcheck", "Container health check (needs a container runtime plugin)."},
     {"proc.is_container_liveness_probe", "Container probe (needs a container runtime plugin)."},
     {"proc.is_container_readiness_probe", "Container probe (needs a container runtime plugin)."},

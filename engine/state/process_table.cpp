@@ -308,6 +308,10 @@ struct ProcessTable::Impl {
     SetIfDiffers(t.exepath, p.exepath);
     t.argv = p.argv;
     t.argv_truncated = p.argv_truncated;
+    // A new image's environment is the one its exec record carries; none
+    // captured (env capture off) leaves it unknown, not the old image's.
+    t.env = p.env;
+    t.env_truncated = p.env_truncated;
     t.exe_32bit = p.exe_32bit;
     t.exec_ns = p.exec_ns != 0 ? p.exec_ns : ev.ts_ns;
   }
@@ -324,6 +328,10 @@ struct ProcessTable::Impl {
       if (p.argv.empty() && !t.argv.empty()) {
         AssignArgv(&p.argv, t.argv);  // reuses string buffers: no allocation per event
         p.argv_truncated = t.argv_truncated;
+      }
+      if (!p.env && t.env) {
+        p.env = t.env;  // shared, not copied
+        p.env_truncated = t.env_truncated;
       }
     }
     if (p.cwd.empty()) p.cwd = t.cwd;

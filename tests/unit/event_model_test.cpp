@@ -65,12 +65,12 @@ TEST_CASE("Event::Reset clears fields and keeps capacity", "[unit]") {
 // Event::Reset clears member by member (engine/event.cpp). A member added to
 // one of these structs changes its size and stops this file from compiling
 // until it is cleared there, set below and compared below.
-static_assert(sizeof(vigil::ProcessInfo) == 336, "ProcessInfo changed: update ResetProcess and this test");
+static_assert(sizeof(vigil::ProcessInfo) == 360, "ProcessInfo changed: update ResetProcess and this test");
 static_assert(sizeof(vigil::FileArgs) == 272, "FileArgs changed: update ResetFile and this test");
 static_assert(sizeof(vigil::NetArgs) == 112, "NetArgs changed: update ResetNet and this test");
 static_assert(sizeof(vigil::BpfArgs) == 208, "BpfArgs changed: update ResetBpf and this test");
 static_assert(sizeof(vigil::ProcArgs) == 112, "ProcArgs changed: update ResetArgs and this test");
-static_assert(sizeof(vigil::Event) == 1136, "Event changed: update Event::Reset and this test");
+static_assert(sizeof(vigil::Event) == 1160, "Event changed: update Event::Reset and this test");
 
 TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   vigil::OwnedAncestors anc;
@@ -85,6 +85,8 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   p.name = p.exepath = p.cwd = p.cgroup = p.container_id = "x";
   p.argv = {"a"};
   p.argv_truncated = true;
+  p.env = std::make_shared<const std::string>("A=1");
+  p.env_truncated = true;
   p.exe_32bit = true;
   p.cgroup_id = 9;
   p.ns = {1, 2, 3, 4, 5, 6, 7};
@@ -141,6 +143,8 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
                  p.exe_32bit) ==
         std::tie(q.cap_effective, q.cap_permitted, q.start_ns, q.exec_ns, q.cgroup_id, q.tty, q.argv_truncated,
                  q.exe_32bit));
+  CHECK(p.env == nullptr);
+  CHECK_FALSE(p.env_truncated);
   CHECK(std::tie(p.name, p.exepath, p.cwd, p.cgroup, p.container_id, p.argv) ==
         std::tie(q.name, q.exepath, q.cwd, q.cgroup, q.container_id, q.argv));
   CHECK(std::tie(p.ns.pid, p.ns.mnt, p.ns.net, p.ns.user, p.ns.uts, p.ns.ipc, p.ns.cgroup) ==

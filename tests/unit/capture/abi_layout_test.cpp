@@ -17,7 +17,7 @@
 static_assert(sizeof(vg_hdr) == 184);
 static_assert(sizeof(vg_chain) == 1032);
 static_assert(sizeof(vg_sock) == 160);
-static_assert(sizeof(vg_exec) == 3560);
+static_assert(sizeof(vg_exec) == 3568 + VG_ENV_LEN);
 static_assert(sizeof(vg_proc) == 688);
 static_assert(sizeof(vg_names) == 8);
 static_assert(sizeof(vg_file) == 2864);
@@ -45,6 +45,9 @@ static_assert(offsetof(vg_exec, filename) == 216);
 static_assert(offsetof(vg_exec, exe) == 472);
 static_assert(offsetof(vg_exec, cwd) == 1504);
 static_assert(offsetof(vg_exec, argv) == 2536);
+static_assert(offsetof(vg_exec, env_len) == 3560);
+static_assert(offsetof(vg_exec, env) == 3568);
+static_assert(VG_EXEC_HEAD_SIZE == 3568);
 static_assert(offsetof(vg_sock, type) == 8);
 static_assert(offsetof(vg_sock, laddr) == 16);
 static_assert(offsetof(vg_sock, raddr) == 32);
@@ -107,6 +110,7 @@ const Member kMembers[] = {
     VG_M(vg_exec, flags),        VG_M(vg_exec, argv_len),     VG_M(vg_exec, dirfd),
     VG_M(vg_exec, at_flags),     VG_M(vg_exec, old_comm),     VG_M(vg_exec, filename),
     VG_M(vg_exec, exe),          VG_M(vg_exec, cwd),          VG_M(vg_exec, argv),
+    VG_M(vg_exec, env_len),      VG_M(vg_exec, env),
     VG_M(vg_sock, family),       VG_M(vg_sock, lport),        VG_M(vg_sock, rport),
     VG_M(vg_sock, unix_len),     VG_M(vg_sock, type),         VG_M(vg_sock, protocol),
     VG_M(vg_sock, laddr),        VG_M(vg_sock, raddr),        VG_M(vg_sock, unix_path),

@@ -28,7 +28,8 @@ template <typename T>
 T Make(uint16_t kind, uint16_t type) {
   T r;
   std::memset(&r, 0, sizeof(r));
-  r.hdr.size = sizeof(T);
+  // An exec record ends after the env bytes it uses (none here).
+  r.hdr.size = kind == VG_KIND_EXEC ? VG_EXEC_HEAD_SIZE : sizeof(T);
   r.hdr.kind = kind;
   r.hdr.type = type;
   r.hdr.abi_version = VG_ABI_VERSION;
@@ -55,9 +56,10 @@ void SetChain(vg_chain* c, std::vector<const char*> leaf_first, bool complete = 
   for (std::size_t i = 0; i < leaf_first.size(); ++i) std::strcpy(c->comp[i], leaf_first[i]);
 }
 
+// `len` 0: the record's own hdr.size.
 template <typename T>
-DecodeStatus Decode(Decoder& d, const T& r, Event* e, std::size_t len = sizeof(T)) {
-  return d.Decode(&r, len, e);
+DecodeStatus Decode(Decoder& d, const T& r, Event* e, std::size_t len = 0) {
+  return d.Decode(&r, len == 0 ? r.hdr.size : len, e);
 }
 
 // A file record as the kernel writes it: the head, then the strings packed in
@@ -148,6 +150,56 @@ TEST_CASE("exec record: header, argv, exe, cwd, pre-exec comm", "[unit]") {
   CHECK_FALSE(e.proc.exe_32bit);
   CHECK_FALSE(e.proc.argv_truncated);
   CHECK(e.file.abspath == "/home/work/ls");
+}
+
+// proc.env: the record ends after env_len bytes; a cut last entry (the
+// capture's bound) is dropped, not passed on as a whole variable.
+TEST_CASE("exec record: environment, whole and truncated; a length that disagrees is rejected", "[unit]") {
+  auto r = Make<vg_exec>(VG_KIND_EXEC, VG_T_EXECVE);
+  SetChain(&r.exe, {"id", "bin", "usr"});
+  SetChain(&r.cwd, {});
+  Decoder d;
+  Event e;
+  REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+  CHECK(e.proc.env == nullptr);  // not captured: <NA>, not empty
+
+  static const char kEnv[] = "HOME=/root\0LD_PRELOAD=/tmp/x.so\0PATH=/usr/bin";  // last NUL added by the literal
+  std::memcpy(r.env, kEnv, sizeof(kEnv));
+  r.env_len = sizeof(kEnv);
+  r.flags = VG_EXEC_ENV;
+  r.hdr.size = static_cast<uint32_t>(VG_EXEC_HEAD_SIZE + sizeof(kEnv));
+  REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+  REQUIRE(e.proc.env != nullptr);
+  CHECK(*e.proc.env == std::string(kEnv, sizeof(kEnv)));
+  CHECK_FALSE(e.proc.env_truncated);
+  std::string joined;
+  vigil::JoinEnv(*e.proc.env, &joined);
+  CHECK(joined == "HOME=/root LD_PRELOAD=/tmp/x.so PATH=/usr/bin");
+
+  // the bound cut "PATH=/usr/bin" after "PATH=/us": that entry is dropped
+  r.env_len = static_cast<uint32_t>(sizeof(kEnv) - 6);
+  r.flags = VG_EXEC_ENV | VG_EXEC_ENV_TRUNC;
+  r.hdr.size = static_cast<uint32_t>(VG_EXEC_HEAD_SIZE + r.env_len);
+  REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+  REQUIRE(e.proc.env != nullptr);
+  CHECK(e.proc.env_truncated);
+  vigil::JoinEnv(*e.proc.env, &joined);
+  CHECK(joined == "HOME=/root LD_PRELOAD=/tmp/x.so");
+
+  // and from an unaligned buffer
+  std::vector<unsigned char> buf(r.hdr.size + 1);
+  std::memcpy(buf.data() + 1, &r, r.hdr.size);
+  REQUIRE(d.Decode(buf.data() + 1, r.hdr.size, &e) == DecodeStatus::kOk);
+  vigil::JoinEnv(*e.proc.env, &joined);
+  CHECK(joined == "HOME=/root LD_PRELOAD=/tmp/x.so");
+
+  // env_len must be exactly the bytes after the head
+  r.env_len += 1;
+  CHECK(Decode(d, r, &e) == DecodeStatus::kBadSize);
+  r.env_len = VG_ENV_LEN + 1;
+  r.hdr.size = static_cast<uint32_t>(sizeof(vg_exec));
+  CHECK(Decode(d, r, &e) == DecodeStatus::kBadSize);
+  CHECK(Decode(d, r, &e, VG_EXEC_HEAD_SIZE - 1) == DecodeStatus::kBadSize);
 }
 
 TEST_CASE("failed exec keeps the image and reports the path", "[unit]") {

@@ -343,7 +343,7 @@ TEST_CASE("fields a host cannot know evaluate to <NA>, not errors", "[unit]") {
       {"container.image.repository != nginx", kExec, false},
       {"k8s.ns.name exists", kExec, false},
       {"container.mount.dest[/var/run/docker.sock] = /var/run/docker.sock", kExec, false},
-      {"proc.env icontains HTTP_PROXY", kExec, false},
+      {"proc.env icontains HTTP_PROXY", kExec, false},  // the test event has no captured environment
       {"evt.arg.nosuchargument = x", kExec, false},
   };
   for (const auto& row : rows) {
@@ -566,4 +566,65 @@ TEST_CASE("fields of setxattr, rmdir, send/recv and userfaultfd events", "[unit]
     vigil::FieldContext ctx{&e, &host, 1};
     CHECK(c.check->Eval(ctx) == row.expect);
   }
+}
+
+// proc.env as libsinsp renders it ("NAME=value NAME=value"), proc.env[NAME]
+// from the process's own environment, proc.aenv[NAME] from the nearest
+// ancestor that has it (libsinsp's own unit test uses this lineage: the
+// parent's HOME differs, SHELL is the process's only), proc.aenv[N] a level.
+// Not captured: <NA>, so neither `=` nor `!=` holds.
+TEST_CASE("proc.env, proc.env[NAME], proc.aenv and proc.env_truncated", "[unit]") {
+  OwnedAncestors anc;
+  Event e = vigil::testing::MakeExec(&anc);
+  static const char kEnv[] = "SHELL=/bin/bash\0SHELL_NEW=/bin/sh\0PWD=/home/user\0HOME=/home/user";
+  static const char kParent[] = "TEST_ENV_PARENT_LINEAGE=secret\0HOME=/home/user/parent";
+  e.proc.env = std::make_shared<const std::string>(kEnv, sizeof(kEnv));
+  anc.chain[0].env = std::make_shared<const std::string>(kParent, sizeof(kParent));
+  vigil::HostInfo host;
+  vigil::FieldContext ctx{&e, &host, 1};
+  auto value = [&](const char* name, const char* arg) -> std::string {
+    const vigil::FieldDef* def = vigil::FindField(name);
+    REQUIRE(def != nullptr);
+    vigil::FieldArg a;
+    REQUIRE(vigil::ParseFieldArg(*def, arg ? arg : "", arg != nullptr, &a) == "");
+    vigil::Scratch s;
+    vigil::FieldValueRef v;
+    if (!def->get(*def, ctx, a, s, &v)) return "<NA>";
+    if (def->type == vigil::FieldType::kBool) return v.boolean ? "true" : "false";
+    return std::string(v.str);
+  };
+  CHECK(value("proc.env", nullptr) == "SHELL=/bin/bash SHELL_NEW=/bin/sh PWD=/home/user HOME=/home/user");
+  CHECK(value("proc.env", "HOME") == "/home/user");
+  CHECK(value("proc.env", "SHELL") == "/bin/bash");
+  CHECK(value("proc.env", "SHELL_NEW") == "/bin/sh");  // not a prefix match
+  CHECK(value("proc.env", "SHEL") == "");
+  CHECK(value("proc.env", "TEST_ENV_PARENT_LINEAGE") == "");  // own environment only
+  CHECK(value("proc.aenv", "HOME") == "/home/user/parent");
+  CHECK(value("proc.aenv", "TEST_ENV_PARENT_LINEAGE") == "secret");
+  CHECK(value("proc.aenv", "SHELL") == "");
+  CHECK(value("proc.aenv", "0") == value("proc.env", nullptr));
+  CHECK(value("proc.aenv", "1") == "TEST_ENV_PARENT_LINEAGE=secret HOME=/home/user/parent");
+  CHECK(value("proc.aenv", "2") == "<NA>");  // systemd's environment was not captured
+  CHECK(value("proc.aenv", nullptr) == "<NA>");
+  CHECK(value("proc.env_truncated", nullptr) == "false");
+
+  auto eval = [&](const char* cond) {
+    auto c = CompileText(cond);
+    INFO(cond << "\n" << c.error);
+    REQUIRE(c.check != nullptr);
+    return c.check->Eval(ctx);
+  };
+  CHECK(eval("proc.env icontains shell_new"));
+  CHECK(eval("proc.env[HOME] = /home/user"));
+  CHECK(eval("proc.env[LD_PRELOAD] = ''"));
+  CHECK_FALSE(eval("proc.env[LD_PRELOAD] != ''"));
+  CHECK(eval("proc.aenv[HOME] startswith /home/user/"));
+
+  e.proc.env.reset();
+  CHECK(value("proc.env", nullptr) == "<NA>");
+  CHECK(value("proc.env", "HOME") == "<NA>");
+  CHECK(value("proc.env_truncated", nullptr) == "<NA>");
+  CHECK_FALSE(eval("proc.env[HOME] = /home/user"));
+  CHECK_FALSE(eval("proc.env[HOME] != /home/user"));
+  CHECK_FALSE(eval("proc.env icontains HOME"));
 }

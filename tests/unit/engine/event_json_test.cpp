@@ -39,6 +39,11 @@ ProcessInfo MakeProcess(uint32_t seed) {
   p.container_id = "0123456789ab";
   p.ns = {1, 2, 3, 4, 5, 6, 7 + seed};
   p.tty = 34816;
+  if (seed == 0) {  // the acting process: ancestors' environments are not written
+    static const char kEnv[] = "HOME=/root\0GREETING=hello world\0LD_PRELOAD=/tmp/x.so\0\xce\xbb=\xe2\x82\xac";
+    p.env = std::make_shared<const std::string>(kEnv, sizeof(kEnv));
+    p.env_truncated = true;
+  }
   return p;
 }
 
@@ -58,6 +63,9 @@ void CheckAncestorEqual(const ProcessInfo& a, const ProcessInfo& b) {
 
 void CheckProcessEqual(const ProcessInfo& a, const ProcessInfo& b) {
   CHECK(a.pid == b.pid);
+  CHECK((a.env == nullptr) == (b.env == nullptr));
+  if (a.env && b.env) CHECK(*a.env == *b.env);
+  CHECK(a.env_truncated == b.env_truncated);
   CHECK(a.tid == b.tid);
   CHECK(a.ppid == b.ppid);
   CHECK(a.vpid == b.vpid);
@@ -272,6 +280,26 @@ TEST_CASE("event JSON round-trips every field", "[unit]") {
   CheckEventEqual(e, back);
 }
 
+// proc.env: absent (not captured) stays <NA>; an empty array is an empty
+// environment; a value with spaces survives (JSON array, not the joined text).
+TEST_CASE("event JSON: proc.env absent, empty, and with spaces in values", "[unit]") {
+  Event e;
+  OwnedAncestors chain;
+  REQUIRE_FALSE(vigil::ParseEventJson(R"({"evt.type":"execve"})", &e, &chain).has_value());
+  CHECK(e.proc.env == nullptr);
+  REQUIRE_FALSE(vigil::ParseEventJson(R"({"evt.type":"execve","proc.env":[]})", &e, &chain).has_value());
+  REQUIRE(e.proc.env != nullptr);
+  CHECK(e.proc.env->empty());
+  REQUIRE_FALSE(
+      vigil::ParseEventJson(R"({"evt.type":"execve","proc.env":["A=x y","B="]})", &e, &chain).has_value());
+  REQUIRE(e.proc.env != nullptr);
+  CHECK(*e.proc.env == std::string("A=x y\0B=\0", 9));
+  std::string line;
+  vigil::AppendEventJson(e, &line);
+  CHECK(line.find(R"("proc.env":["A=x y","B="])") != std::string::npos);
+  CHECK(line.find("proc.env_truncated") == std::string::npos);
+}
+
 TEST_CASE("event JSON reads a hand-written subset", "[unit]") {
   Event e;
   OwnedAncestors chain;
@@ -306,6 +334,10 @@ TEST_CASE("event JSON errors name the key", "[unit]") {
       {R"({"evt.type":"execve","proc.pid":"12"})", "proc.pid"},
       {R"({"evt.type":"execve","proc.pid":-1})", "proc.pid"},
       {R"({"evt.type":"execve","proc.argv":"ls"})", "proc.argv"},
+      {R"({"evt.type":"execve","proc.env":"A=1"})", "key 'proc.env': expected an array of strings"},
+      {R"({"evt.type":"execve","proc.env":["A=1",2]})", "key 'proc.env': expected an array of strings"},
+      {R"({"evt.type":"execve","proc.env":["A=\u0000B"]})", "key 'proc.env': an entry holds a NUL character"},
+      {R"({"evt.type":"execve","proc.env":["A=1"],"proc.env_truncated":1})", "key 'proc.env_truncated'"},
       {R"({"evt.type":"connect","fd.rip":"1.2.3"})", "fd.rip"},
       {R"({"evt.type":"execve","evt.time":"yesterday"})", "evt.time"},
       {R"({"evt.type":"bpf","bpf.prog.helpers":[300]})", "bpf.prog.helpers"},

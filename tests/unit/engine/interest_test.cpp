@@ -119,3 +119,49 @@ TEST_CASE("interest: default rules leave the data calls in the kernel", "[unit]"
   CHECK(Has(in, EventType::lsetxattr));
   CHECK(Has(in, EventType::fsetxattr));
 }
+
+// The environment is copied at exec only while an enabled rule reads it: in
+// its condition, its exceptions or its output (vigil's capture switch, like
+// the data calls' types). The default rules read it (T1574.006), and so do
+// Falco's incubating rules; Falco's stable rules do not.
+TEST_CASE("interest: environment capture follows the rules that read proc.env", "[unit]") {
+  const std::string head = "- rule: r\n  desc: d\n  priority: WARNING\n";
+  struct Row {
+    const char* name;
+    std::string text;
+    bool env;
+  };
+  const std::vector<Row> rows = {
+      {"no env field", head + "  condition: evt.type = execve and proc.name = id\n  output: o %proc.cmdline\n", false},
+      {"condition", head + "  condition: evt.type = execve and proc.env[LD_PRELOAD] != ''\n  output: o\n", true},
+      {"output only", head + "  condition: evt.type = execve\n  output: o %proc.env\n", true},
+      {"proc.aenv", head + "  condition: evt.type = execve and proc.aenv[HOME] = /root\n  output: o\n", true},
+      {"through a macro", "- macro: m\n  condition: proc.env icontains GLIBC_TUNABLES\n" + head +
+                              "  condition: evt.type = execve and m\n  output: o\n", true},
+      {"exceptions", head + "  condition: evt.type = execve\n  output: o\n  exceptions:\n  - name: e\n"
+                            "    fields: [proc.env_truncated]\n    values: [[true]]\n", true},
+      {"disabled", head + "  condition: evt.type = execve and proc.env contains X\n  output: o\n  enabled: false\n",
+       false},
+  };
+  for (const auto& row : rows) {
+    INFO(row.name);
+    auto eng = LoadText(row.text);
+    const vigil::Interest in = vigil::DeriveInterest(*eng);
+    CHECK(in.env == row.env);
+    CHECK(in.env_rule == (row.env ? "r" : ""));
+  }
+  const std::vector<std::pair<std::string, bool>> sets = {
+      {std::string(VIGIL_RULES_DIR), true},
+      {std::string(VIGIL_FALCO_RULES_DIR) + "/falco_rules.yaml", false},
+  };
+  for (const auto& [path, want] : sets) {
+    vigil::Diagnostics diags;
+    auto eng = vigil::RuleEngine::Load({path}, &diags, vigil::HostInfo{});
+    INFO(path << "\n" << diags.ToString());
+    REQUIRE(eng != nullptr);
+    const vigil::Interest in = vigil::DeriveInterest(*eng);
+    CHECK(in.env == want);
+    std::printf("interest: %s: environment %s%s\n", path.c_str(), in.env ? "captured, first rule: " : "not captured",
+                in.env_rule.c_str());
+  }
+}

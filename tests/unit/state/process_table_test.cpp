@@ -193,6 +193,39 @@ TEST_CASE("a 32-bit image: set by its exec, carried to later events and forks, c
   CHECK_FALSE(t.Open(600).proc.exe_32bit);
 }
 
+// proc.env: an exec record's environment is the image's; later events of the
+// process share it (one string, not a copy per event), a fork child inherits
+// it, and an exec without one (env capture off) leaves it unknown rather than
+// the old image's.
+TEST_CASE("the environment: set by exec, shared with later events and forks, replaced by the next exec",
+          "[unit][state]") {
+  Tree t;
+  t.Seed(1, 0, "/usr/lib/systemd/systemd", {"/sbin/init"});
+  t.Seed(600, 1, "/usr/bin/bash", {"-bash"});
+  t.Fork(600, 700);
+  t.ChildStart(700, 600, 200 * kSec);
+  t.Make(EventType::execve, 700);
+  t.event.proc.exepath = "/usr/bin/id";
+  static const char kEnv[] = "LD_PRELOAD=/tmp/x.so\0HOME=/root";
+  t.event.proc.env = std::make_shared<const std::string>(kEnv, sizeof(kEnv));
+  t.event.proc.env_truncated = true;
+  t.table.Apply(t.event);
+  const auto stored = t.table.Find(700)->env;
+  REQUIRE(stored != nullptr);
+  CHECK(*stored == std::string(kEnv, sizeof(kEnv)));
+
+  Event& o = t.Open(700);
+  CHECK(o.proc.env == stored);  // the same string
+  CHECK(o.proc.env_truncated);
+  t.Fork(700, 701);
+  REQUIRE(t.table.Find(701) != nullptr);
+  CHECK(t.table.Find(701)->env == stored);
+  CHECK(t.Exec(701, "/usr/bin/true", {"true"}).proc.env == nullptr);  // not captured for this exec
+  CHECK(t.Open(701).proc.env == nullptr);
+  CHECK_FALSE(t.Open(701).proc.env_truncated);
+  CHECK(t.Open(600).proc.env == nullptr);  // the parent never had one captured
+}
+
 TEST_CASE("enrichment fills only what the record left empty", "[unit][state]") {
   struct Case {
     const char* what;
