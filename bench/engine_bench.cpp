@@ -188,8 +188,11 @@ int main(int argc, char** argv) {
   for (auto& s : sets) {
     vigil::Diagnostics d;
     s.engine = vigil::RuleEngine::Load(s.paths, &d, host);
-    std::printf("ruleset %-36s %4zu rules enabled (%zu load errors)\n", s.name, s.engine->stats().rules_enabled,
-                d.ErrorCount());
+    const auto& prog = s.engine->program();
+    std::printf("ruleset %-36s %4zu rules enabled (%zu load errors); program: %zu nodes, %zu shared; "
+                "rules run per openat %zu, per execve %zu\n",
+                s.name, s.engine->stats().rules_enabled, d.ErrorCount(), prog.node_count(), prog.shared_count(),
+                prog.entries(vigil::EventType::openat).size(), prog.entries(vigil::EventType::execve).size());
   }
   vigil::Diagnostics d0;
   auto empty = vigil::RuleEngine::LoadTexts({}, &d0, host);

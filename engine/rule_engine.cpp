@@ -407,7 +407,7 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
     if (rule->enabled) {
       ++stats.rules_enabled;
       for (std::size_t t = 0; t < kEventTypeCount; ++t)
-        if (rule->types.test(t)) eng->index_[t].push_back(rule.get());
+        if (rule->types.test(t)) eng->program_.Add(static_cast<EventType>(t), *rule->check, rule.get());
     }
     eng->rules_.push_back(std::move(rule));
   }
@@ -427,8 +427,10 @@ const CompiledRule* RuleEngine::FindRule(std::string_view name) const {
 void RuleEngine::Match(const Event& event, std::vector<const CompiledRule*>* fired) const {
   fired->clear();
   FieldContext ctx{&event, &host_, ++event_num_, cache_.data()};
-  for (const CompiledRule* r : index_[static_cast<std::size_t>(event.type)])
-    if (r->check->Eval(ctx) && (!r->correlate || Correlate(*r, ctx))) fired->push_back(r);
+  for (const compile::Program::Entry& e : program_.entries(event.type)) {
+    const auto* r = static_cast<const CompiledRule*>(e.rule);
+    if (program_.Eval(e.root, ctx) && (!r->correlate || Correlate(*r, ctx))) fired->push_back(r);
+  }
 }
 
 bool RuleEngine::Correlate(const CompiledRule& rule, const FieldContext& ctx) const {
