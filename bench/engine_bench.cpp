@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
-// Engine alone: events/s on one core with Falco's stable rules plus vigil's
-// default rules, over a mix of exec/open/connect events, against an empty
+// Engine alone: events/s on one core for each ruleset (Falco stable; all of
+// Falco's rules: stable, incubating, sandbox; vigil's default rules; all
+// Falco + defaults), over recorded or built-in events, against an empty
 // ruleset measured in the same run. Prints figures; asserts nothing.
 //
 // Usage: engine_bench [SECONDS_PER_RUN] [EVENTS_FILE]
-//   EVENTS_FILE: JSON lines from `vigil events -w` (default: a built-in mix).
+//   EVENTS_FILE: JSON lines from `vigil events -w`, plain or gzip-compressed
+//   (bench/data/host-stream.jsonl.gz is a committed recording); default: a
+//   built-in mix.
 #include <algorithm>
 #include <chrono>
 #include <memory>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <vector>
+
+#include <zlib.h>
 
 #include "engine/event_json.h"
 #include "engine/rule_engine.h"
@@ -83,18 +87,41 @@ Recorded BuiltinMix() {
   return r;
 }
 
+// gzread reads a plain file as it is, so one reader serves both.
+bool ReadLine(gzFile f, std::string* line) {
+  line->clear();
+  char buf[8192];
+  while (gzgets(f, buf, sizeof buf) != nullptr) {
+    line->append(buf);
+    if (!line->empty() && line->back() == '\n') {
+      line->pop_back();
+      return true;
+    }
+  }
+  return !line->empty();
+}
+
 Recorded FromFile(const char* path) {
   Recorded r;
-  std::ifstream in(path);
+  gzFile in = gzopen(path, "rb");
+  if (in == nullptr) return r;
   std::string line;
-  while (std::getline(in, line)) {
+  std::size_t lineno = 0, bad = 0;
+  while (ReadLine(in, &line)) {
+    ++lineno;
+    if (line.empty()) continue;
     auto chain = std::make_unique<vigil::OwnedAncestors>();
     vigil::Event e;
-    if (vigil::ParseEventJson(line, &e, chain.get())) continue;
+    if (auto err = vigil::ParseEventJson(line, &e, chain.get())) {
+      if (bad++ < 5) std::fprintf(stderr, "%s:%zu: %s\n", path, lineno, err->c_str());
+      continue;
+    }
     if (e.ancestors) e.ancestors = chain.get();
     r.events.push_back(std::move(e));
     r.chains.push_back(std::move(chain));
   }
+  gzclose(in);
+  if (bad) std::fprintf(stderr, "%s: %zu lines not parsed (skipped)\n", path, bad);
   return r;
 }
 
@@ -130,30 +157,46 @@ int main(int argc, char** argv) {
     return 1;
   }
   vigil::HostInfo host = vigil::HostInfo::FromSystem();
-  vigil::Diagnostics d0, d1, d2;
-  auto empty = vigil::RuleEngine::LoadTexts({}, &d0, host);
-  auto falco = vigil::RuleEngine::Load({VIGIL_FALCO_STABLE_RULES}, &d1, host);
-  auto both = vigil::RuleEngine::Load({VIGIL_FALCO_STABLE_RULES, VIGIL_DEFAULT_RULES_DIR}, &d2, host);
-  std::printf("engine_bench: %zu recorded events (%s), %.1f s per run, 1 thread\n", rec.events.size(),
-              argc > 2 ? argv[2] : "built-in 20% exec / 60% openat / 20% connect", seconds);
-  std::printf("rulesets: falco stable %zu rules (%zu errors); + vigil defaults %zu rules (%zu errors)\n",
-              falco->stats().rules_enabled, d1.ErrorCount(), both->stats().rules_enabled, d2.ErrorCount());
-  // ENGINE_BENCH_SIGMA: + Sigma rule directories (':'-separated), a fourth ruleset.
-  std::unique_ptr<vigil::RuleEngine> with_sigma;
+  const std::string stable = VIGIL_FALCO_RULES_DIR "/falco_rules.yaml";
+  const std::vector<std::string> all_falco = {stable, VIGIL_FALCO_RULES_DIR "/falco-incubating_rules.yaml",
+                                              VIGIL_FALCO_RULES_DIR "/falco-sandbox_rules.yaml"};
+  std::vector<std::string> everything = all_falco;
+  everything.push_back(VIGIL_DEFAULT_RULES_DIR);
+  struct Set {
+    const char* name;
+    std::vector<std::string> paths;
+    std::unique_ptr<vigil::RuleEngine> engine;
+  };
+  std::vector<Set> sets;
+  sets.push_back({"falco stable", {stable}, nullptr});
+  sets.push_back({"falco all (stable+incub.+sandbox)", all_falco, nullptr});
+  sets.push_back({"vigil defaults", {VIGIL_DEFAULT_RULES_DIR}, nullptr});
+  sets.push_back({"falco all + vigil defaults", everything, nullptr});
+  // ENGINE_BENCH_SIGMA: + Sigma rule directories (':'-separated), a fifth ruleset.
   if (const char* sigma = std::getenv("ENGINE_BENCH_SIGMA")) {
-    std::vector<std::string> paths = {VIGIL_FALCO_STABLE_RULES, VIGIL_DEFAULT_RULES_DIR};
+    Set s{"falco all + defaults + sigma", everything, nullptr};
     std::string list = sigma;
     for (std::size_t at = 0; at <= list.size();) {
       std::size_t colon = std::min(list.find(':', at), list.size());
-      if (colon > at) paths.push_back(list.substr(at, colon - at));
+      if (colon > at) s.paths.push_back(list.substr(at, colon - at));
       at = colon + 1;
     }
-    vigil::Diagnostics d3;
-    with_sigma = vigil::RuleEngine::Load(paths, &d3, host);
-    std::printf("+ sigma: %zu rules enabled in all (%zu errors)\n", with_sigma->stats().rules_enabled,
-                d3.ErrorCount());
+    sets.push_back(std::move(s));
   }
-  const vigil::RuleEngine& largest = with_sigma ? *with_sigma : *both;
+  std::printf("engine_bench: %zu recorded events (%s), %.1f s per run, 1 thread\n", rec.events.size(),
+              argc > 2 ? argv[2] : "built-in 20% exec / 60% openat / 20% connect", seconds);
+  for (auto& s : sets) {
+    vigil::Diagnostics d;
+    s.engine = vigil::RuleEngine::Load(s.paths, &d, host);
+    const auto& prog = s.engine->program();
+    std::printf("ruleset %-36s %4zu rules enabled (%zu load errors); program: %zu nodes, %zu shared; "
+                "rules run per openat %zu, per execve %zu\n",
+                s.name, s.engine->stats().rules_enabled, d.ErrorCount(), prog.node_count(), prog.shared_count(),
+                prog.entries(vigil::EventType::openat).size(), prog.entries(vigil::EventType::execve).size());
+  }
+  vigil::Diagnostics d0;
+  auto empty = vigil::RuleEngine::LoadTexts({}, &d0, host);
+  const vigil::RuleEngine& largest = *sets.back().engine;
   if (std::getenv("ENGINE_BENCH_PER_RULE")) {  // ns per event for each rule, to find the costly ones
     for (const auto& r : largest.rules()) {
       auto t0 = std::chrono::steady_clock::now();
@@ -166,27 +209,22 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  if (const char* only = std::getenv("ENGINE_BENCH_PROFILE")) {  // one ruleset only, for perf record
-    auto r = Run(std::string(only) == "falco" ? *falco : *both, rec, seconds);
-    std::printf("%s: %.0f events/s\n", only, r.events_per_s);
+  if (const char* only = std::getenv("ENGINE_BENCH_PROFILE")) {  // one ruleset only (index into sets), for perf
+    const Set& s = sets[std::min<std::size_t>(std::strtoul(only, nullptr, 10), sets.size() - 1)];
+    auto r = Run(*s.engine, rec, seconds);
+    std::printf("%s: %.0f events/s\n", s.name, r.events_per_s);
     return 0;
   }
-  Run(*both, rec, 0.2);  // warm the scratch buffers and caches
   Result base = Run(*empty, rec, seconds);
-  Result f = Run(*falco, rec, seconds);
-  Result b = Run(*both, rec, seconds);
-  std::printf("%-32s %14s %10s %14s\n", "ruleset", "events/s", "vs empty", "alerts/event");
-  auto line = [&](const char* name, const Result& r, double events) {
-    std::printf("%-32s %14.0f %9.3fx %14.4f\n", name, r.events_per_s, r.events_per_s / base.events_per_s,
-                static_cast<double>(r.fired) / events);
+  std::printf("%-36s %14s %10s %14s\n", "ruleset", "events/s", "vs empty", "alerts/event");
+  auto line = [&](const char* name, const Result& r) {
+    std::printf("%-36s %14.0f %9.3fx %14.4f\n", name, r.events_per_s, r.events_per_s / base.events_per_s,
+                static_cast<double>(r.fired) / (r.events_per_s * seconds));
   };
-  line("empty (baseline)", base, base.events_per_s * seconds);
-  line("falco stable", f, f.events_per_s * seconds);
-  line("falco stable + vigil defaults", b, b.events_per_s * seconds);
-  if (with_sigma) {
-    Run(*with_sigma, rec, 0.2);
-    Result sg = Run(*with_sigma, rec, seconds);
-    line("falco stable + defaults + sigma", sg, sg.events_per_s * seconds);
+  line("empty (baseline)", base);
+  for (const auto& s : sets) {
+    Run(*s.engine, rec, 0.2);  // warm the scratch buffers and caches
+    line(s.name, Run(*s.engine, rec, seconds));
   }
   return 0;
 }

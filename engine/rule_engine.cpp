@@ -212,14 +212,9 @@ std::unique_ptr<RuleEngine> RuleEngine::LoadTexts(const std::vector<std::pair<st
   return FromDocument(std::move(doc), diags, std::move(host));
 }
 
-std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Diagnostics* diags, HostInfo host) {
-  std::unique_ptr<RuleEngine> eng(new RuleEngine());
-  eng->host_ = std::move(host);
-  eng->doc_ = std::move(doc);
-  const auto& d = eng->doc_;
+namespace {
 
-  std::map<std::string, ListEntry> lists;
-  ResolveLists(d, &lists, diags);
+std::map<std::string, MacroEntry> ParseMacros(const rules::RuleDocument& d, Diagnostics* diags) {
   std::map<std::string, MacroEntry> macros;
   for (const auto& m : d.macros) {
     MacroEntry e;
@@ -230,138 +225,144 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
     e.ast = std::move(parsed.root);
     macros[m.name] = std::move(e);
   }
-  std::set<std::string> missing_plugins;
-  for (const auto& p : d.required_plugins) missing_plugins.insert(p.name);
+  return macros;
+}
 
-  compile::Compiler compiler(&macros, &lists, diags);
-  eng->stats_.rules_defined = d.rules.size();
-  eng->stats_.sigma_rules = d.sigma_rules;
-  eng->stats_.sigma_unsupported = d.sigma_unsupported;
-  eng->stats_.rules_skipped = d.sigma_unsupported;
-  for (const auto& r : d.rules) {
-    if (r.source != "syscall") {
-      diags->Warning(r.loc, "rule", r.name, "source",
-                     "source '" + r.source + "' is not an event source vigil has; rule skipped");
-      ++eng->stats_.rules_skipped;
-      continue;
-    }
-    const rules::PiecedSource* csrc = &r.condition_src;
-    auto ctx = MakeContext("rule", r.name, "condition", r.condition, [csrc](uint32_t o) { return csrc->Locate(o); });
-    auto parsed = condition::ParseCondition(r.condition);
-    if (!parsed.root) {
-      diags->Error(csrc->Locate(parsed.error_offset), "rule", r.name, "condition", parsed.error);
-      continue;
-    }
-    auto rule = std::make_unique<CompiledRule>();
-    const std::size_t env_refs_before = compiler.env_refs();
-    auto res = compiler.Compile(*parsed.root, ctx, r.skip_if_unknown_filter);
-    if (!res.ok && res.unknown_field && r.skip_if_unknown_filter) {
-      ++eng->stats_.rules_skipped;
-      continue;
-    }
-    bool ok = res.ok;  // keep going: the exceptions, output and tests get checked too
-    rule->na_fields = res.na_fields;
-    std::unique_ptr<compile::Check> cond_check = std::move(res.check);
-    std::unique_ptr<compile::Check> exc_check;
-    rule->types = res.types;
-    compile::KonstInfo exc_konst;
-
-    std::string exc_text = ExceptionsText(r.exceptions, lists);
-    if (!exc_text.empty()) {
-      SourceLoc exc_loc = r.exceptions.empty() ? r.loc : r.exceptions.front().loc;
-      auto ectx = MakeContext("rule", r.name, "exceptions", exc_text, [exc_loc](uint32_t) { return exc_loc; });
-      auto eparsed = condition::ParseCondition(exc_text);
-      if (!eparsed.root) {
-        diags->Error(exc_loc, "rule", r.name, "exceptions", "invalid exception: " + eparsed.error);
-        ok = false;
-      } else {
-        auto eres = compiler.Compile(*eparsed.root, ectx);
-        if (!eres.ok) {
-          ok = false;
-        } else {
-          rule->na_fields.insert(eres.na_fields.begin(), eres.na_fields.end());
-          exc_konst = std::move(eres.konst);
-          exc_check = std::move(eres.check);
-          exc_check->text = "exceptions: " + exc_check->text;
-        }
-      }
-    }
-    rule->na_condition_fields = rule->na_fields;
-    const rules::PiecedSource* osrc = &r.output_src;
-    auto octx = MakeContext("rule", r.name, "output", r.output, [osrc](uint32_t o) { return osrc->Locate(o); });
-    ok = rule->output.Build(r.output, &compiler, octx, diags, &rule->na_fields) && ok;
-    if (r.correlate && r.action != "alert") {
-      // The kernel decides on one event; a burst is only known in user space.
-      diags->Error(r.correlate->loc, "rule", r.name, "correlate",
-                   "a rule with correlate: can only alert (action: " + r.action + " cannot be enforced per event)");
-      ok = false;
-    } else if (r.correlate) {
-      rule->correlate = CompileCorrelation(r, &compiler, diags, &rule->na_fields);
-      ok = rule->correlate != nullptr && ok;
-    }
-    rule->needs_env = compiler.env_refs() != env_refs_before;
-    // Test cases must name fields a test can set.
-    auto check_test_fields = [&](const rules::RuleTestCase& t, const std::vector<std::pair<std::string, std::string>>& fs,
-                                 const std::vector<SourceLoc>& locs) {
-      for (std::size_t i = 0; i < fs.size(); ++i) {
-        const std::string& f = fs[i].first;
-        std::string base = f.substr(0, f.find('['));
-        const FieldDef* def = FindField(base);
-        if (def == nullptr) {
-          diags->Error(locs[i], "rule", r.name, "tests", "test '" + t.name + "': unknown field '" + f + "'");
-          ok = false;
-        } else if (def->set == nullptr && !IsHostFactTestField(base)) {
-          diags->Error(locs[i], "rule", r.name, "tests",
-                       "test '" + t.name + "': field '" + f + "' cannot be set in a test");
-          ok = false;
-        }
-      }
-    };
-    for (const auto& t : r.tests) {
-      check_test_fields(t, t.fields, t.field_locs);
-      for (const auto& st : t.sequence) check_test_fields(t, st.fields, st.field_locs);
-    }
-    if (!ok) continue;
-
-    if (rule->types.all() && r.warn_evttypes)
-      diags->Warning(r.loc, "rule", r.name, "condition",
-                     "condition matches every event type: add an evt.type check so it is not evaluated for every event");
-    rule->never_fires = NeverFiresReason(res.konst, exc_konst, rule->types);
-    if (!rule->never_fires.empty() && r.enabled) {
-      diags->Warning(r.loc, "rule", r.name, "condition", "rule can never fire in vigil: " + rule->never_fires);
-      ++eng->stats_.rules_never_fire;
-    }
-    rule->name = r.name;
-    rule->desc = r.desc;
-    rule->priority = r.priority;
-    rule->tags = r.tags;
-    rule->source = r.source;
-    rule->action = r.action;
-    rule->enabled = r.enabled;
-    rule->loc = r.loc;
-    rule->condition = r.condition;
-    rule->tests = r.tests;
-    rule->condition_check = cond_check.get();
-    rule->exceptions_check = exc_check.get();
-    if (exc_check) {
-      std::vector<std::unique_ptr<compile::Check>> both;
-      both.push_back(std::move(cond_check));
-      both.push_back(compile::MakeNot(std::move(exc_check)));
-      rule->check = compile::MakeAnd(std::move(both));
-    } else {
-      rule->check = std::move(cond_check);
-    }
-    ++eng->stats_.rules_loaded;
-    if (!rule->na_fields.empty()) ++eng->stats_.rules_with_na;
-    if (!rule->na_condition_fields.empty()) ++eng->stats_.rules_with_na_condition;
-    if (rule->enabled) {
-      ++eng->stats_.rules_enabled;
-      for (std::size_t t = 0; t < kEventTypeCount; ++t)
-        if (rule->types.test(t)) eng->index_[t].push_back(rule.get());
-    }
-    eng->rules_.push_back(std::move(rule));
+// Compiles a rule's exceptions into *check (left null when it has none);
+// false when they have errors (reported).
+bool CompileExceptions(const rules::RuleDef& r, const std::map<std::string, ListEntry>& lists,
+                       compile::Compiler* compiler, Diagnostics* diags, CompiledRule* rule,
+                       std::unique_ptr<compile::Check>* check, compile::KonstInfo* konst) {
+  std::string exc_text = ExceptionsText(r.exceptions, lists);
+  if (exc_text.empty()) return true;
+  SourceLoc exc_loc = r.exceptions.empty() ? r.loc : r.exceptions.front().loc;
+  auto ectx = MakeContext("rule", r.name, "exceptions", exc_text, [exc_loc](uint32_t) { return exc_loc; });
+  auto eparsed = condition::ParseCondition(exc_text);
+  if (!eparsed.root) {
+    diags->Error(exc_loc, "rule", r.name, "exceptions", "invalid exception: " + eparsed.error);
+    return false;
   }
+  auto eres = compiler->Compile(*eparsed.root, ectx);
+  if (!eres.ok) return false;
+  rule->na_fields.insert(eres.na_fields.begin(), eres.na_fields.end());
+  *konst = std::move(eres.konst);
+  *check = std::move(eres.check);
+  (*check)->text = "exceptions: " + (*check)->text;
+  return true;
+}
 
+// Test cases must name fields a test can set; false (reported) otherwise.
+bool CheckTestFields(const rules::RuleDef& r, Diagnostics* diags) {
+  bool ok = true;
+  auto check = [&](const rules::RuleTestCase& t, const std::vector<std::pair<std::string, std::string>>& fs,
+                   const std::vector<SourceLoc>& locs) {
+    for (std::size_t i = 0; i < fs.size(); ++i) {
+      const std::string& f = fs[i].first;
+      std::string base = f.substr(0, f.find('['));
+      const FieldDef* def = FindField(base);
+      if (def == nullptr) {
+        diags->Error(locs[i], "rule", r.name, "tests", "test '" + t.name + "': unknown field '" + f + "'");
+        ok = false;
+      } else if (def->set == nullptr && !IsHostFactTestField(base)) {
+        diags->Error(locs[i], "rule", r.name, "tests", "test '" + t.name + "': field '" + f + "' cannot be set in a test");
+        ok = false;
+      }
+    }
+  };
+  for (const auto& t : r.tests) {
+    check(t, t.fields, t.field_locs);
+    for (const auto& st : t.sequence) check(t, st.fields, st.field_locs);
+  }
+  return ok;
+}
+
+// The output template and `correlate:` of a rule; false when either has errors (reported).
+bool CompileOutputAndCorrelation(const rules::RuleDef& r, compile::Compiler* compiler, Diagnostics* diags,
+                                 CompiledRule* rule) {
+  const rules::PiecedSource* osrc = &r.output_src;
+  auto octx = MakeContext("rule", r.name, "output", r.output, [osrc](uint32_t o) { return osrc->Locate(o); });
+  bool ok = rule->output.Build(r.output, compiler, octx, diags, &rule->na_fields);
+  if (r.correlate && r.action != "alert") {
+    // The kernel decides on one event; a burst is only known in user space.
+    diags->Error(r.correlate->loc, "rule", r.name, "correlate",
+                 "a rule with correlate: can only alert (action: " + r.action + " cannot be enforced per event)");
+    ok = false;
+  } else if (r.correlate) {
+    rule->correlate = CompileCorrelation(r, compiler, diags, &rule->na_fields);
+    ok = rule->correlate != nullptr && ok;
+  }
+  return ok;
+}
+
+// The rule's identity and checks: `check` is condition and not exceptions.
+void FinishRule(const rules::RuleDef& r, std::unique_ptr<compile::Check> cond_check,
+                std::unique_ptr<compile::Check> exc_check, CompiledRule* rule) {
+  rule->name = r.name;
+  rule->desc = r.desc;
+  rule->priority = r.priority;
+  rule->tags = r.tags;
+  rule->source = r.source;
+  rule->action = r.action;
+  rule->enabled = r.enabled;
+  rule->loc = r.loc;
+  rule->condition = r.condition;
+  rule->tests = r.tests;
+  rule->condition_check = cond_check.get();
+  rule->exceptions_check = exc_check.get();
+  if (!exc_check) {
+    rule->check = std::move(cond_check);
+    return;
+  }
+  std::vector<std::unique_ptr<compile::Check>> both;
+  both.push_back(std::move(cond_check));
+  both.push_back(compile::MakeNot(std::move(exc_check)));
+  rule->check = compile::MakeAnd(std::move(both));
+}
+
+// Compiles one syscall rule: nullptr when it has errors (reported) or is
+// skipped (skip-if-unknown-filter: counted in stats->rules_skipped).
+std::unique_ptr<CompiledRule> CompileRule(const rules::RuleDef& r, const std::map<std::string, ListEntry>& lists,
+                                          compile::Compiler* compiler, Diagnostics* diags, EngineStats* stats) {
+  const rules::PiecedSource* csrc = &r.condition_src;
+  auto ctx = MakeContext("rule", r.name, "condition", r.condition, [csrc](uint32_t o) { return csrc->Locate(o); });
+  auto parsed = condition::ParseCondition(r.condition);
+  if (!parsed.root) {
+    diags->Error(csrc->Locate(parsed.error_offset), "rule", r.name, "condition", parsed.error);
+    return nullptr;
+  }
+  auto rule = std::make_unique<CompiledRule>();
+  const std::size_t env_refs_before = compiler->env_refs();
+  auto res = compiler->Compile(*parsed.root, ctx, r.skip_if_unknown_filter);
+  if (!res.ok && res.unknown_field && r.skip_if_unknown_filter) {
+    ++stats->rules_skipped;
+    return nullptr;
+  }
+  bool ok = res.ok;  // keep going: the exceptions, output and tests get checked too
+  rule->na_fields = res.na_fields;
+  rule->types = res.types;
+  std::unique_ptr<compile::Check> exc_check;
+  compile::KonstInfo exc_konst;
+  ok = CompileExceptions(r, lists, compiler, diags, rule.get(), &exc_check, &exc_konst) && ok;
+  rule->na_condition_fields = rule->na_fields;
+  ok = CompileOutputAndCorrelation(r, compiler, diags, rule.get()) && ok;
+  rule->needs_env = compiler->env_refs() != env_refs_before;  // condition, exceptions, output, correlate
+  ok = CheckTestFields(r, diags) && ok;
+  if (!ok) return nullptr;
+
+  if (rule->types.all() && r.warn_evttypes)
+    diags->Warning(r.loc, "rule", r.name, "condition",
+                   "condition matches every event type: add an evt.type check so it is not evaluated for every event");
+  rule->never_fires = NeverFiresReason(res.konst, exc_konst, rule->types);
+  if (!rule->never_fires.empty() && r.enabled) {
+    diags->Warning(r.loc, "rule", r.name, "condition", "rule can never fire in vigil: " + rule->never_fires);
+    ++stats->rules_never_fire;
+  }
+  FinishRule(r, std::move(res.check), std::move(exc_check), rule.get());
+  return rule;
+}
+
+void WarnUnused(const rules::RuleDocument& d, const std::map<std::string, MacroEntry>& macros,
+                const std::map<std::string, ListEntry>& lists, Diagnostics* diags) {
   for (const auto& [name, m] : macros) {
     if (!m.used && m.ast) {
       for (const auto& def : d.macros)
@@ -374,9 +375,48 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
         if (def.name == name) diags->Warning(def.loc, "list", name, "", "list is never used");
     }
   }
+}
+
+}  // namespace
+
+std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Diagnostics* diags, HostInfo host) {
+  std::unique_ptr<RuleEngine> eng(new RuleEngine());
+  eng->host_ = std::move(host);
+  eng->doc_ = std::move(doc);
+  const auto& d = eng->doc_;
+
+  std::map<std::string, ListEntry> lists;
+  ResolveLists(d, &lists, diags);
+  std::map<std::string, MacroEntry> macros = ParseMacros(d, diags);
+  compile::Compiler compiler(&macros, &lists, diags);
+  EngineStats& stats = eng->stats_;
+  stats.rules_defined = d.rules.size();
+  stats.sigma_rules = d.sigma_rules;
+  stats.sigma_unsupported = d.sigma_unsupported;
+  stats.rules_skipped = d.sigma_unsupported;
+  for (const auto& r : d.rules) {
+    if (r.source != "syscall") {
+      diags->Warning(r.loc, "rule", r.name, "source",
+                     "source '" + r.source + "' is not an event source vigil has; rule skipped");
+      ++stats.rules_skipped;
+      continue;
+    }
+    auto rule = CompileRule(r, lists, &compiler, diags, &stats);
+    if (!rule) continue;
+    ++stats.rules_loaded;
+    if (!rule->na_fields.empty()) ++stats.rules_with_na;
+    if (!rule->na_condition_fields.empty()) ++stats.rules_with_na_condition;
+    if (rule->enabled) {
+      ++stats.rules_enabled;
+      for (std::size_t t = 0; t < kEventTypeCount; ++t)
+        if (rule->types.test(t)) eng->program_.Add(static_cast<EventType>(t), *rule->check, rule.get());
+    }
+    eng->rules_.push_back(std::move(rule));
+  }
+  WarnUnused(d, macros, lists, diags);
   eng->cache_.resize(compiler.cache_slots());
-  eng->stats_.macros = d.macros.size();
-  eng->stats_.lists = d.lists.size();
+  stats.macros = d.macros.size();
+  stats.lists = d.lists.size();
   return eng;
 }
 
@@ -389,8 +429,10 @@ const CompiledRule* RuleEngine::FindRule(std::string_view name) const {
 void RuleEngine::Match(const Event& event, std::vector<const CompiledRule*>* fired) const {
   fired->clear();
   FieldContext ctx{&event, &host_, ++event_num_, cache_.data()};
-  for (const CompiledRule* r : index_[static_cast<std::size_t>(event.type)])
-    if (r->check->Eval(ctx) && (!r->correlate || Correlate(*r, ctx))) fired->push_back(r);
+  for (const compile::Program::Entry& e : program_.entries(event.type)) {
+    const auto* r = static_cast<const CompiledRule*>(e.rule);
+    if (program_.Eval(e.root, ctx) && (!r->correlate || Correlate(*r, ctx))) fired->push_back(r);
+  }
 }
 
 bool RuleEngine::Correlate(const CompiledRule& rule, const FieldContext& ctx) const {

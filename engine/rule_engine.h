@@ -9,8 +9,10 @@
 // - Match() is the hot path: it does not throw, allocate (beyond `fired`
 //   growing to the largest number of rules one event fires, and the keys of
 //   rules with `correlate:`) or look names up. It evaluates only the enabled
-//   rules indexed under the event's type, and reports every rule that fires
-//   (not just the first). A rule with `correlate:` fires only on the event
+//   rules that can match the event's type, each as a program specialised for
+//   that type with the subtrees rules share evaluated once per event
+//   (engine/compile/program.h), and reports every rule that fires (not just
+//   the first), in rule order. A rule with `correlate:` fires only on the event
 //   that completes a burst (engine/correlate.h); its state lives in the
 //   engine and is dropped with it (a reload starts afresh).
 // - One RuleEngine is evaluated by one thread at a time (compiled checks own
@@ -26,6 +28,7 @@
 #include "engine/alert.h"
 #include "engine/compile/checks.h"
 #include "engine/compile/output_template.h"
+#include "engine/compile/program.h"
 #include "engine/correlate.h"
 #include "engine/diagnostics.h"
 #include "engine/fields/field_table.h"
@@ -128,6 +131,7 @@ class RuleEngine {
   const std::vector<std::unique_ptr<CompiledRule>>& rules() const { return rules_; }
   const CompiledRule* FindRule(std::string_view name) const;
   const EngineStats& stats() const { return stats_; }
+  const compile::Program& program() const { return program_; }
   const rules::RuleDocument& document() const { return doc_; }
   const HostInfo& host() const { return host_; }
 
@@ -137,7 +141,8 @@ class RuleEngine {
   HostInfo host_;
   rules::RuleDocument doc_;
   std::vector<std::unique_ptr<CompiledRule>> rules_;
-  std::array<std::vector<const CompiledRule*>, kEventTypeCount> index_;
+  // Per event type, the enabled rules that can match it, as programs (engine/compile/program.h).
+  compile::Program program_;
   EngineStats stats_;
   mutable uint64_t event_num_ = 0;
   mutable std::vector<FieldCacheSlot> cache_;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <unordered_set>
 
 #include "engine/compile/matchers.h"
@@ -49,7 +50,26 @@ bool DecodeBase64(std::string_view in, std::string* out) {
   return bits < 6;
 }
 
+// The first byte inline, then memcmp: most compares on the hot path differ
+// at the first byte, and a memcmp call costs more than the compare.
+bool SameBytes(const char* p, std::string_view v) {
+  return v.empty() || (p[0] == v[0] && std::memcmp(p + 1, v.data() + 1, v.size() - 1) == 0);
+}
+
+// glibc's memmem (two-way search) instead of string_view::find, which calls
+// memcmp at every occurrence of the needle's first byte ('/' in a path).
+bool Contains(std::string_view haystack, std::string_view needle) {
+  return needle.empty() || memmem(haystack.data(), haystack.size(), needle.data(), needle.size()) != nullptr;
+}
+
 void Indent(int n, std::string* out) { out->append(static_cast<std::size_t>(n) * 2, ' '); }
+
+std::vector<const Check*> Raw(const std::vector<std::unique_ptr<Check>>& v) {
+  std::vector<const Check*> out;
+  out.reserve(v.size());
+  for (const auto& c : v) out.push_back(c.get());
+  return out;
+}
 
 }  // namespace
 
@@ -123,6 +143,8 @@ class AndCheck final : public Check {
       if (!c->Eval(ctx)) return false;
     return true;
   }
+  Kind kind() const override { return Kind::kAnd; }
+  std::vector<const Check*> Children() const override { return Raw(children_); }
   void Explain(const FieldContext& ctx, int indent, std::string* out) const override {
     Check::Explain(ctx, indent, out);
     for (const auto& c : children_) c->Explain(ctx, indent + 1, out);
@@ -141,6 +163,8 @@ class OrCheck final : public Check {
       if (c->Eval(ctx)) return true;
     return false;
   }
+  Kind kind() const override { return Kind::kOr; }
+  std::vector<const Check*> Children() const override { return Raw(children_); }
   void Explain(const FieldContext& ctx, int indent, std::string* out) const override {
     Check::Explain(ctx, indent, out);
     for (const auto& c : children_) c->Explain(ctx, indent + 1, out);
@@ -154,6 +178,8 @@ class NotCheck final : public Check {
  public:
   explicit NotCheck(std::unique_ptr<Check> c) : child_(std::move(c)) {}
   bool Eval(const FieldContext& ctx) const override { return !child_->Eval(ctx); }
+  Kind kind() const override { return Kind::kNot; }
+  std::vector<const Check*> Children() const override { return {child_.get()}; }
   void Explain(const FieldContext& ctx, int indent, std::string* out) const override {
     Check::Explain(ctx, indent, out);
     child_->Explain(ctx, indent + 1, out);
@@ -167,6 +193,8 @@ class ConstCheck final : public Check {
  public:
   explicit ConstCheck(bool v) : value_(v) {}
   bool Eval(const FieldContext&) const override { return value_; }
+  Kind kind() const override { return Kind::kConst; }
+  bool ValueFor(EventType) const override { return value_; }
 
  private:
   bool value_;
@@ -178,6 +206,8 @@ class EventTypeCheck final : public Check {
   bool Eval(const FieldContext& ctx) const override {
     return types_.test(static_cast<std::size_t>(ctx.event->type));
   }
+  Kind kind() const override { return Kind::kEventType; }
+  bool ValueFor(EventType t) const override { return types_.test(static_cast<std::size_t>(t)); }
 
  private:
   EventTypeSet types_;
@@ -254,14 +284,14 @@ class StringCheck final : public LeafCheck {
  private:
   bool One(CmpOp op, std::string_view s) const {
     switch (op) {
-      case CmpOp::kEq: return s == value_;
-      case CmpOp::kNe: return s != value_;
+      case CmpOp::kEq: return s.size() == value_.size() && SameBytes(s.data(), value_);
+      case CmpOp::kNe: return s.size() != value_.size() || !SameBytes(s.data(), value_);
       case CmpOp::kContains:
-      case CmpOp::kBContains: return s.find(value_) != std::string_view::npos;
+      case CmpOp::kBContains: return Contains(s, value_);
       case CmpOp::kIContains: return IContains(s, value_);
       case CmpOp::kStartsWith:
-      case CmpOp::kBStartsWith: return s.substr(0, value_.size()) == value_;
-      case CmpOp::kEndsWith: return s.size() >= value_.size() && s.substr(s.size() - value_.size()) == value_;
+      case CmpOp::kBStartsWith: return s.size() >= value_.size() && SameBytes(s.data(), value_);
+      case CmpOp::kEndsWith: return s.size() >= value_.size() && SameBytes(s.data() + s.size() - value_.size(), value_);
       case CmpOp::kGlob: return GlobMatch(value_, s, false);
       case CmpOp::kIGlob: return GlobMatch(value_, s, true);
       case CmpOp::kRegex: return RE2::FullMatch(re2::StringPiece(s.data(), s.size()), *re_);
@@ -477,8 +507,41 @@ std::unique_ptr<Check> MakeNot(std::unique_ptr<Check> c) { return std::make_uniq
 std::unique_ptr<Check> MakeConst(bool v) { return std::make_unique<ConstCheck>(v); }
 std::unique_ptr<Check> MakeEventTypeCheck(EventTypeSet t) { return std::make_unique<EventTypeCheck>(t); }
 
+namespace {
+
+std::unique_ptr<Check> MakeCompareUnkeyed(std::unique_ptr<FieldAccessor> f, CmpOp op,
+                                          const std::vector<std::string>& values, std::string* error, int* error_value);
+
+// Field as written (name, argument, transformers), operator and values: the
+// same key gives the same check. Values are length-prefixed, so no value's
+// bytes can pass for a separator.
+std::string CompareKey(const FieldAccessor& f, CmpOp op, const std::vector<std::string>& values) {
+  std::string key = f.text;
+  key += '\x1f';
+  key += condition::CmpOpName(op);
+  for (const auto& v : values) {
+    key += '\x1e';
+    key += std::to_string(v.size());
+    key += ':';
+    key += v;
+  }
+  return key;
+}
+
+}  // namespace
+
 std::unique_ptr<Check> MakeCompare(std::unique_ptr<FieldAccessor> f, CmpOp op, const std::vector<std::string>& values,
                                    std::string* error, int* error_value) {
+  std::string key = CompareKey(*f, op, values);
+  auto c = MakeCompareUnkeyed(std::move(f), op, values, error, error_value);
+  if (c) c->key = std::move(key);
+  return c;
+}
+
+namespace {
+
+std::unique_ptr<Check> MakeCompareUnkeyed(std::unique_ptr<FieldAccessor> f, CmpOp op,
+                                          const std::vector<std::string>& values, std::string* error, int* error_value) {
   *error_value = -1;
   const std::string fname = "'" + f->text + "'";
   const FieldType type = f->type;
@@ -579,6 +642,8 @@ std::unique_ptr<Check> MakeCompare(std::unique_ptr<FieldAccessor> f, CmpOp op, c
   return nullptr;
 }
 
+}  // namespace
+
 std::unique_ptr<Check> MakeFieldCompare(std::unique_ptr<FieldAccessor> lhs, CmpOp op, std::unique_ptr<FieldAccessor> rhs,
                                         std::string* error) {
   auto scalar = [](FieldType t) { return t == FieldType::kString || t == FieldType::kNumber || t == FieldType::kBool; };
@@ -601,7 +666,10 @@ std::unique_ptr<Check> MakeFieldCompare(std::unique_ptr<FieldAccessor> lhs, CmpO
              rhs->text + ")";
     return nullptr;
   }
-  return std::make_unique<FieldCompareCheck>(std::move(lhs), op, std::move(rhs));
+  std::string key = CompareKey(*lhs, op, {"val(" + rhs->text + ")"});
+  auto c = std::make_unique<FieldCompareCheck>(std::move(lhs), op, std::move(rhs));
+  c->key = "\x1d" + key;  // apart from a compare with the constant text "val(...)"
+  return c;
 }
 
 }  // namespace vigil::compile

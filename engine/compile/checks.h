@@ -43,12 +43,23 @@ struct FieldAccessor {
 
 class Check {
  public:
+  // What the program builder (engine/compile/program.h) needs to see of a
+  // check: the boolean structure, and leaves as opaque evaluators.
+  enum class Kind : uint8_t { kLeaf, kAnd, kOr, kNot, kConst, kEventType };
   virtual ~Check() = default;
   virtual bool Eval(const FieldContext& ctx) const = 0;
   // For `vigil rules explain`: prints this check and, recursively, each
   // sub-check's result for the event.
   virtual void Explain(const FieldContext& ctx, int indent, std::string* out) const;
+  virtual Kind kind() const { return Kind::kLeaf; }
+  // kAnd/kOr: the children; kNot: one child. Empty for other kinds.
+  virtual std::vector<const Check*> Children() const { return {}; }
+  // kConst: its value. kEventType: whether `t` is in its set.
+  virtual bool ValueFor(EventType /*t*/) const { return false; }
   std::string text;  // the source text of this check (condition excerpt)
+  // A leaf's identity: two leaves with the same non-empty key give the same
+  // result for every event (field as written, operator, values).
+  std::string key;
 };
 
 std::unique_ptr<Check> MakeAnd(std::vector<std::unique_ptr<Check>> children);

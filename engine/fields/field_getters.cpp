@@ -150,7 +150,9 @@ bool GetProcAncestor(const FieldDef& d, const FieldContext& c, const FieldArg& a
   for (int level = 1; level <= 64; ++level) {
     const ProcessInfo* p = Ancestor(c, level);
     if (p == nullptr) break;
-    Scratch inner;
+    // One scratch per thread, reused: a fresh one per level allocated for every
+    // ancestor whose value passes 15 bytes (proc.acmdline), on every event.
+    static thread_local Scratch inner;
     FieldValueRef v;
     if (d.param == kPid) {
       s.owned[static_cast<std::size_t>(level - 1)].clear();
@@ -439,10 +441,10 @@ bool GetEvtArgs(const FieldDef&, const FieldContext& c, const FieldArg&, Scratch
   s.buf += "res=";
   AppendNum(&s.buf, e.res);
   if (IsFileEvent(e.type)) {
-    s.buf += " path=" + e.file.path;
-    if (!e.file.target.empty()) s.buf += " target=" + e.file.target;
+    s.buf.append(" path=").append(e.file.path);
+    if (!e.file.target.empty()) s.buf.append(" target=").append(e.file.target);
     if (IsXattrEvent(e.type)) {
-      s.buf += " name=" + e.file.xattr_name + " size=";
+      s.buf.append(" name=").append(e.file.xattr_name).append(" size=");
       AppendNum(&s.buf, static_cast<int64_t>(e.file.length));
     }
     if (IsOpenEvent(e.type)) {
@@ -461,16 +463,19 @@ bool GetEvtArgs(const FieldDef&, const FieldContext& c, const FieldArg&, Scratch
     }
   } else if (IsNetEvent(e.type)) {
     FieldValueRef v;
-    Scratch inner;
-    if (GetFdName(FieldDef{}, c, FieldArg{}, inner, &v)) s.buf += " tuple=" + std::string(v.str);
+    static thread_local Scratch inner;  // reused: no allocation per event once warm
+    if (GetFdName(FieldDef{}, c, FieldArg{}, inner, &v)) {
+      s.buf += " tuple=";
+      s.buf.append(v.str);
+    }
     if (IsDataEvent(e.type)) {
       s.buf += " size=";
       AppendNum(&s.buf, static_cast<int64_t>(e.net.size));
     }
   } else if (IsExecEvent(e.type)) {
-    s.buf += " filename=" + e.proc.exepath;
+    s.buf.append(" filename=").append(e.proc.exepath);
   } else if (!e.args.name.empty()) {
-    s.buf += " name=" + e.args.name;
+    s.buf.append(" name=").append(e.args.name);
   }
   return Str(o, s.buf);
 }

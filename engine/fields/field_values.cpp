@@ -90,13 +90,17 @@ constexpr const char* kUnavailable[][2] = {
     {"ka.*", "Kubernetes audit (another event source)."},
 };
 
-}  // namespace
-
-void AppendMoreFields(std::vector<FieldDef>* v) {
-  auto add = [v](FieldDef d) {
+// Adds a row to the table, with the rule-test setter the name has when the row names none.
+struct FieldAdder {
+  std::vector<FieldDef>* v;
+  void operator()(FieldDef d) const {
     if (d.set == nullptr) d.set = SetterFor(d.name);
     v->push_back(d);
-  };
+  }
+};
+
+// evt.*: time, host, direction, open kind, enforcement, 32-bit calls.
+void AddEvtFields(const FieldAdder& add) {
   add({"evt.time", T::kString, A::kNone, true, "Event time of day, UTC (HH:MM:SS.nnnnnnnnn).",
        GETTER { UNUSED_DS; AppendTime(c.event->wall_ns, false, &s.buf); return Str(o, s.buf); }, nullptr, 0});
   add({"evt.time.iso8601", T::kString, A::kNone, true, "Event time, ISO 8601 UTC.",
@@ -123,7 +127,10 @@ void AppendMoreFields(std::vector<FieldDef>* v) {
        "vigil: a 32-bit (ia32) syscall made by a 64-bit program (its image has a 64-bit address space): the int 0x80 "
        "way past syscall tracepoints. False for an i386 program's calls and for every 64-bit call.",
        GETTER { UNUSED_DS; return Bool(o, c.event->compat_from_64bit); }, nullptr, 0});
+}
 
+// proc.*, thread.*, user.* and group.* read from the event's process.
+void AddProcUserFields(const FieldAdder& add) {
   add({"proc.ppid", T::kNumber, A::kNone, true, "Parent process id.",
        GETTER { UNUSED_DS; return Num(o, c.event->proc.ppid); }, nullptr, 0});
   add({"proc.vpid", T::kNumber, A::kNone, true, "Process id inside its pid namespace.",
@@ -194,7 +201,10 @@ void AppendMoreFields(std::vector<FieldDef>* v) {
          const std::string* n = c.host->GroupName(c.event->proc.gid);
          return n != nullptr && Str(o, *n);
        }, nullptr, 0});
+}
 
+// container.id and the fd.* socket fields.
+void AddContainerFdFields(const FieldAdder& add) {
   add({"container.id", T::kString, A::kNone, true, "Container id (12 hex), or \"host\".",
        GETTER {
          UNUSED_DS;
@@ -224,7 +234,10 @@ void AppendMoreFields(std::vector<FieldDef>* v) {
   add({"fd.unix_path", T::kString, A::kNone, true, "vigil: AF_UNIX socket path ('@' = abstract).",
        GETTER { UNUSED_DS; return IsNetEvent(c.event->type) && c.event->net.family == 1 && Str(o, c.event->net.unix_path); },
        nullptr, 0});
+}
 
+// fs.path.* and the utimensat-family times.
+void AddFsFields(const FieldAdder& add) {
   add({"fs.path.name", T::kString, A::kNone, true, "Absolute path of the file an event acts on.",
        GETTER { UNUSED_DS; return !c.event->file.abspath.empty() && Str(o, c.event->file.abspath); }, nullptr, 0});
   add({"fs.path.nameraw", T::kString, A::kNone, true, "Path as given by the process.",
@@ -277,7 +290,10 @@ void AppendMoreFields(std::vector<FieldDef>* v) {
          const int64_t m_secs = m / 1000000000 - (m % 1000000000 < 0);  // floor
          return Num(o, static_cast<int64_t>(c.event->wall_ns / 1000000000u) - m_secs);
        }, nullptr, 0});
+}
 
+// ns.* (namespace inodes, host namespaces, depth) and proc.is_vigil_self.
+void AddNsFields(const FieldAdder& add) {
   static constexpr const char* kNsNames[] = {"ns.pid", "ns.mnt", "ns.net", "ns.user", "ns.uts", "ns.ipc", "ns.cgroup"};
   for (int i = 0; i < 7; ++i) {
     add({kNsNames[i], T::kNumber, A::kNone, true, "vigil: namespace inode (0 unknown).",
@@ -317,7 +333,10 @@ void AppendMoreFields(std::vector<FieldDef>* v) {
        }, nullptr, 0});
   add({"ns.pid_level", T::kNumber, A::kNone, true, "vigil: depth of the process's pid namespace (0 host).",
        GETTER { UNUSED_DS; return Num(o, c.event->proc.pidns_level); }, nullptr, 0});
+}
 
+// bpf(2) detail.
+void AddBpfFields(const FieldAdder& add) {
   // bpf(2) detail.
   struct BpfNum {
     const char* name;
@@ -373,7 +392,18 @@ void AppendMoreFields(std::vector<FieldDef>* v) {
        }, nullptr, 0});
   add({"bpf.prog.helpers_complete", T::kBool, A::kNone, true, "All instructions were scanned for helper calls.",
        GETTER { UNUSED_DS; return c.event->type == EventType::bpf && Bool(o, c.event->bpf.helpers_complete); }, nullptr, 0});
+}
 
+}  // namespace
+
+void AppendMoreFields(std::vector<FieldDef>* v) {
+  const FieldAdder add{v};
+  AddEvtFields(add);
+  AddProcUserFields(add);
+  AddContainerFdFields(add);
+  AddFsFields(add);
+  AddNsFields(add);
+  AddBpfFields(add);
   for (const auto& [name, desc] : kUnavailable)
     v->push_back({name, T::kString, A::kAny, false, desc, NotAvailableGetter(), nullptr, 0});
 }
