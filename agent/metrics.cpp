@@ -154,6 +154,8 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
       {"vigil_alerts_spooled_total", "Alerts written to a sink's disk spool.", &MetricsSnapshot::Sink::spooled},
       {"vigil_alerts_dropped_total", "Alerts a sink dropped (queue or spool full).", &MetricsSnapshot::Sink::dropped},
       {"vigil_alerts_queued", "Alerts waiting in a sink's queue.", &MetricsSnapshot::Sink::queued},
+      {"vigil_alerts_pending", "Alerts kept for delivery and not yet confirmed (kafka: the spool's backlog).",
+       &MetricsSnapshot::Sink::pending},
   };
   for (const auto& m : kSink) {
     Header(o, m.name, std::string_view(m.name).ends_with("_total") ? "counter" : "gauge", m.help);

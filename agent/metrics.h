@@ -41,6 +41,7 @@ struct MetricsSnapshot {
     bool failing = false;
     uint64_t failing_for_s = 0;
     std::string problem;
+    uint64_t pending = 0;  // kept for delivery, not yet confirmed (kafka: spool backlog)
   };
   std::vector<Sink> sinks;
   uint64_t process_table_size = 0;

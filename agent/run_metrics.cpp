@@ -56,9 +56,11 @@ MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor* sensor, co
     m.correlation_keys.emplace_back(c.rule, c.keys);
     m.correlation_evicted.emplace_back(c.rule, c.evicted_pressure);
   }
-  for (const auto& st : fanout.Stats())
+  for (const auto& st : fanout.Stats()) {
     m.sinks.push_back({st.name, st.sent, st.failed, st.spooled, st.dropped, st.queued, st.failing,
                        st.failing_for_ms / 1000, st.last_errno != 0 ? std::strerror(st.last_errno) : ""});
+    m.sinks.back().pending = st.pending;
+  }
   m.rules_loaded = engine.stats().rules_loaded;
   m.reloads_ok = h.reloads_ok;
   m.reloads_failed = h.reloads_failed;

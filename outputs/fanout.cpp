@@ -120,6 +120,7 @@ std::vector<SinkStats> FanOut::Stats() const {
     s.spooled = c.spooled.load(std::memory_order_relaxed);
     s.dropped = c.dropped.load(std::memory_order_relaxed);
     s.corrupt = c.corrupt.load(std::memory_order_relaxed);
+    s.pending = c.pending.load(std::memory_order_relaxed);
     if (const int64_t since = c.failing_since_ns.load(std::memory_order_relaxed); since != 0) {
       const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
       s.failing = true;

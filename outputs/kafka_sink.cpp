@@ -189,6 +189,7 @@ bool KafkaSink::Init(std::string* error) {
   spool_ = Spool::Open(options_.spool, error);
   if (!spool_) return false;
   counters_.corrupt.store(spool_->corrupt(), std::memory_order_relaxed);
+  counters_.pending.store(spool_->pending(), std::memory_order_relaxed);
 
   rd_kafka_conf_t* conf = BuildConf(options_, &compression_, /*log=*/true, error);
   if (conf == nullptr) return false;
@@ -361,7 +362,7 @@ void KafkaSink::Pump() {
     ++outstanding_;
   }
   rd_kafka_poll(rk_, 0);
-  pending_snapshot_.store(spool_->pending(), std::memory_order_relaxed);
+  counters_.pending.store(spool_->pending(), std::memory_order_relaxed);
 }
 
 void KafkaSink::Tick() {
@@ -369,7 +370,7 @@ void KafkaSink::Tick() {
   Pump();
   spool_->Maintain();
   const uint64_t pending = spool_->pending();
-  pending_snapshot_.store(pending, std::memory_order_relaxed);
+  counters_.pending.store(pending, std::memory_order_relaxed);
   CheckProgress(pending);
 }
 

@@ -82,7 +82,7 @@ class KafkaSink : public Sink {
   // Spool state for tests, the benchmark and metrics (sink thread only).
   uint64_t spool_pending() const;
   // Records not yet delivered as of the last Write()/Tick(); any thread.
-  uint64_t pending_snapshot() const { return pending_snapshot_.load(std::memory_order_relaxed); }
+  uint64_t pending_snapshot() const { return counters_.pending.load(std::memory_order_relaxed); }
   uint64_t spool_bytes() const;
   // Which compression codec the producer uses (zstd unless unavailable).
   const std::string& compression() const { return compression_; }
@@ -124,7 +124,6 @@ class KafkaSink : public Sink {
   uint64_t overflow_unreported_ = 0;  // dropped, not yet in an overflow alert
   std::chrono::steady_clock::time_point last_overflow_alert_{};
   std::string payload_;  // reused read buffer
-  std::atomic<uint64_t> pending_snapshot_{0};
 };
 
 }  // namespace vigil::outputs

@@ -28,6 +28,8 @@ namespace vigil::outputs {
 //   spooled  alerts appended to the disk spool (kafka) or held in memory for retry
 //   dropped  alerts lost for good: queue full, retry buffer or spool full
 //   corrupt  spool records found corrupt on read and skipped
+//   pending  (a gauge) alerts kept for delivery, not yet confirmed: kafka's
+//            spool backlog (0 once the spool has drained)
 // and the sink's health: since when it has not been able to deliver (file:
 // cannot open or write; kafka: alerts pending and none delivered for a while),
 // with the last errno when there is one. /healthz fails while any sink does.
@@ -37,6 +39,7 @@ struct SinkCounters {
   std::atomic<uint64_t> spooled{0};
   std::atomic<uint64_t> dropped{0};
   std::atomic<uint64_t> corrupt{0};
+  std::atomic<uint64_t> pending{0};
   std::atomic<int64_t> failing_since_ns{0};  // steady clock; 0 = delivering
   std::atomic<int> last_errno{0};
 
@@ -58,6 +61,7 @@ struct SinkStats {
   uint64_t dropped = 0;
   uint64_t corrupt = 0;
   uint64_t queued = 0;  // alerts waiting in the sink's fan-out queue
+  uint64_t pending = 0;  // kept for delivery, not yet confirmed (kafka: in the spool)
   bool failing = false;  // cannot deliver (see SinkCounters)
   uint64_t failing_for_ms = 0;
   int last_errno = 0;

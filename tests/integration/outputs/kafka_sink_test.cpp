@@ -172,6 +172,9 @@ TEST_CASE("A full spool drops the oldest alerts not in flight, counts them and s
   CHECK(sink->spool_bytes() <= 256u << 10);
   REQUIRE_FALSE(internal.empty());
   CHECK(internal.front().rule == "vigil spool overflow");
+  // the pending gauge (vigil_alerts_pending) is the spool's backlog
+  CHECK(sink->counters().pending.load() == sink->spool_pending());
+  CHECK(sink->counters().pending.load() > 0);
 
   broker.Command("up");
   // a deadline in time, not in iterations: each Tick() may take a while on a
@@ -183,6 +186,7 @@ TEST_CASE("A full spool drops the oldest alerts not in flight, counts them and s
   }
   INFO("spool not drained within 30 s of the broker coming back");
   REQUIRE(sink->spool_pending() == 0);
+  CHECK(sink->counters().pending.load() == 0);
   sink->Close(5000);
 
   auto records = ConsumeAll(broker.bootstrap, "overflow");

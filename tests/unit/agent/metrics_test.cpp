@@ -33,6 +33,7 @@ TEST_CASE("healthz reports starting, ok; metrics parse as Prometheus text", "[un
   s.events_by_type = {{"openat", 40}, {"execve", 2}};
   s.rule_matches = {{"Rule with \"quotes\"", 3}};
   s.sinks = {{"file", 3, 0, 0, 1, 0, false, 0, ""}};
+  s.sinks[0].pending = 7;
   s.kernel_counters = {{"ringbuf_drop", 0}};
   server->Publish(s);
 
@@ -56,6 +57,7 @@ TEST_CASE("healthz reports starting, ok; metrics parse as Prometheus text", "[un
   }
   CHECK(samples > 10);
   CHECK(m->body.find("vigil_events_total 42\n") != std::string::npos);
+  CHECK(m->body.find("vigil_alerts_pending{sink=\"file\"} 7\n") != std::string::npos);
   CHECK(m->body.find("vigil_events_by_type_total{type=\"openat\"} 40\n") != std::string::npos);
   CHECK(m->body.find("vigil_rule_matches_total{rule=\"Rule with \\\"quotes\\\"\"} 3\n") != std::string::npos);
   CHECK(m->body.find("vigil_alerts_dropped_total{sink=\"file\"} 1\n") != std::string::npos);
