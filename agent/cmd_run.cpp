@@ -68,6 +68,8 @@ Containers StartContainers(const ContainersConfig& cc) {
   runtime::ContainerWatcherOptions wo;
   if (!cc.docker_socket.empty()) wo.runtimes.push_back({"docker", cc.docker_socket});
   if (!cc.podman_socket.empty()) wo.runtimes.push_back({"podman", cc.podman_socket});
+  if (!cc.containerd_socket.empty()) wo.runtimes.push_back({"containerd", cc.containerd_socket});
+  if (!cc.crio_socket.empty()) wo.runtimes.push_back({"cri-o", cc.crio_socket});
   if (wo.runtimes.empty()) {
     spdlog::info("containers: no runtime socket configured; container fields beyond the id are <NA>");
     return c;

@@ -285,12 +285,16 @@ void ParseContainers(const YAML::Node& m, const std::string& source, AgentConfig
       const std::string t = v.IsScalar() ? v.Scalar() : "";
       if (t == "true" || t == "false") cc.enabled = t == "true";
       else r->errors.push_back(Where(source, v) + ": containers.enabled: expected true or false");
-    } else if (key == "docker_socket" || key == "podman_socket") {
+    } else if (std::string* socket = key == "docker_socket"       ? &cc.docker_socket
+                                     : key == "podman_socket"     ? &cc.podman_socket
+                                     : key == "containerd_socket" ? &cc.containerd_socket
+                                     : key == "crio_socket"       ? &cc.crio_socket
+                                                                  : nullptr) {
       if (!v.IsScalar() && !v.IsNull()) {
         r->errors.push_back(Where(source, v) + ": " + name + ": expected a unix socket path, or \"\" for none");
         continue;
       }
-      (key == "docker_socket" ? cc.docker_socket : cc.podman_socket) = v.IsNull() ? "" : v.Scalar();
+      *socket = v.IsNull() ? "" : v.Scalar();
     } else if (key == "timeout_ms") {
       if (ReadInt(v, name, source, 10, 60000, &n, &r->errors)) cc.timeout_ms = static_cast<int>(n);
     } else if (key == "list_interval_ms") {

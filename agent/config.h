@@ -10,7 +10,8 @@
 //   capture.ia32_programs       auto | on | off (the 32-bit syscall programs; auto: unless refused)
 //   enforcement.degrade         what a `deny` rule becomes where the kernel cannot deny: alert | kill
 //   containers.*                runtime metadata (docs/configuration.md): enabled, docker_socket,
-//                               podman_socket, timeout_ms, list_interval_ms, cache_size, hold_ms
+//                               podman_socket, containerd_socket, crio_socket, timeout_ms,
+//                               list_interval_ms, cache_size, hold_ms
 //   sigma.fields                Sigma field -> vigil field, over the built-in table (docs/sigma.md)
 //   stats_interval_s            how often counters are logged (0 = never)
 //   throttle.*                  per-rule, per-program alert throttling (agent/alert_throttle.h)
@@ -51,6 +52,8 @@ struct ContainersConfig {
   bool enabled = true;
   std::string docker_socket = "/var/run/docker.sock";      // "" = do not ask dockerd
   std::string podman_socket = "/run/podman/podman.sock";   // "" = do not ask podman's service
+  std::string containerd_socket = "/run/containerd/containerd.sock";  // CRI over gRPC; "" = do not ask
+  std::string crio_socket = "/run/crio/crio.sock";                    // CRI over gRPC; "" = do not ask
   int timeout_ms = 1000;
   int list_interval_ms = 2000;
   int cache_size = 4096;

@@ -5,13 +5,23 @@
 
 #include <unordered_set>
 
+#include "runtime/cri_api.h"
 #include "runtime/docker_api.h"
 
 namespace vigil::runtime {
 
+std::unique_ptr<RuntimeClient> MakeRuntimeClient(const RuntimeEndpoint& endpoint, std::chrono::milliseconds timeout) {
+  if (endpoint.type == "containerd" || endpoint.type == "cri-o")
+    return std::make_unique<CriClient>(endpoint.socket, endpoint.type, timeout);
+  return std::make_unique<DockerClient>(endpoint.socket, endpoint.type, timeout);
+}
+
 ContainerWatcher::ContainerWatcher(std::shared_ptr<ContainerMetaCache> cache, ContainerWatcherOptions options)
     : cache_(std::move(cache)), options_(std::move(options)) {
-  for (const RuntimeEndpoint& r : options_.runtimes) stats_.runtimes.push_back({r.type, r.socket, false, false, 0});
+  for (const RuntimeEndpoint& r : options_.runtimes) {
+    stats_.runtimes.push_back({r.type, r.socket, false, false, 0});
+    clients_.push_back(MakeRuntimeClient(r, options_.timeout));
+  }
 }
 
 ContainerWatcher::~ContainerWatcher() { Stop(); }
@@ -52,22 +62,20 @@ void ContainerWatcher::Note(std::size_t i, bool ok, const std::string& error) {
 void ContainerWatcher::Fetch(const std::string& id) {
   bool any_unreachable = false;
   for (std::size_t i = 0; i < options_.runtimes.size(); ++i) {
-    const RuntimeEndpoint& rt = options_.runtimes[i];
-    DockerClient client(rt.socket, rt.type, options_.timeout);
     std::shared_ptr<ContainerMeta> meta;
     std::string error;
-    auto result = client.Inspect(id, &meta, &error);
+    ApiResult result = clients_[i]->Inspect(id, &meta, &error);
     {
       std::lock_guard lock(mu_);
       ++stats_.inspects;
     }
-    Note(i, result == DockerClient::Result::kOk || result == DockerClient::Result::kNotFound, error);
-    if (result == DockerClient::Result::kOk) {
+    Note(i, result == ApiResult::kOk || result == ApiResult::kNotFound, error);
+    if (result == ApiResult::kOk) {
       cache_->Put(std::move(meta));
       return;
     }
-    if (result == DockerClient::Result::kBadAnswer) spdlog::warn("containers: {}", error);
-    any_unreachable |= result == DockerClient::Result::kUnreachable;
+    if (result == ApiResult::kBadAnswer) spdlog::warn("containers: {}", error);
+    any_unreachable |= result == ApiResult::kUnreachable;
   }
   if (!any_unreachable) {
     std::lock_guard lock(mu_);
@@ -80,11 +88,9 @@ void ContainerWatcher::ListAll() {
   std::unordered_set<std::string> running;
   bool all_answered = true;
   for (std::size_t i = 0; i < options_.runtimes.size(); ++i) {
-    const RuntimeEndpoint& rt = options_.runtimes[i];
-    DockerClient client(rt.socket, rt.type, options_.timeout);
     std::vector<std::string> ids;
     std::string error;
-    bool ok = client.ListRunning(&ids, &error) == DockerClient::Result::kOk;
+    bool ok = clients_[i]->ListRunning(&ids, &error) == ApiResult::kOk;
     Note(i, ok, error);
     all_answered &= ok;
     running.insert(ids.begin(), ids.end());

@@ -23,13 +23,19 @@
 #include <vector>
 
 #include "engine/state/container_meta.h"
+#include "runtime/runtime_client.h"
 
 namespace vigil::runtime {
 
 struct RuntimeEndpoint {
-  std::string type;    // "docker" or "podman" (both speak the Docker Engine API)
+  // "docker" or "podman" (both speak the Docker Engine API), "containerd" or
+  // "cri-o" (both speak CRI v1 over gRPC: runtime/cri_api.h).
+  std::string type;
   std::string socket;  // unix socket path
 };
+
+// The client for an endpoint's type (unknown types: the Docker Engine API).
+std::unique_ptr<RuntimeClient> MakeRuntimeClient(const RuntimeEndpoint& endpoint, std::chrono::milliseconds timeout);
 
 struct ContainerWatcherOptions {
   std::vector<RuntimeEndpoint> runtimes;
@@ -71,6 +77,7 @@ class ContainerWatcher {
 
   std::shared_ptr<ContainerMetaCache> cache_;
   ContainerWatcherOptions options_;
+  std::vector<std::unique_ptr<RuntimeClient>> clients_;  // one per options_.runtimes, same order
   std::atomic<bool> stop_{false};
   std::thread thread_;
   mutable std::mutex mu_;  // guards stats_

@@ -119,7 +119,7 @@ DockerClient::DockerClient(std::string socket_path, std::string type, std::chron
     : socket_path_(std::move(socket_path)), type_(std::move(type)), timeout_(timeout) {}
 
 DockerClient::Result DockerClient::Inspect(const std::string& id, std::shared_ptr<ContainerMeta>* out,
-                                           std::string* error) const {
+                                           std::string* error) {
   HttpResponse r = UnixHttpGet(socket_path_, "/containers/" + id + "/json", timeout_);
   if (r.status == 0) {
     *error = r.error;
@@ -134,7 +134,7 @@ DockerClient::Result DockerClient::Inspect(const std::string& id, std::shared_pt
   return *out ? Result::kOk : Result::kBadAnswer;
 }
 
-DockerClient::Result DockerClient::ListRunning(std::vector<std::string>* ids, std::string* error) const {
+DockerClient::Result DockerClient::ListRunning(std::vector<std::string>* ids, std::string* error) {
   HttpResponse r = UnixHttpGet(socket_path_, "/containers/json", timeout_);
   if (r.status == 0) {
     *error = r.error;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/state/container_meta.h"
+#include "runtime/runtime_client.h"
 
 namespace vigil::runtime {
 
@@ -29,16 +30,16 @@ std::optional<std::vector<std::string>> ParseDockerList(const std::string& json,
 // also "+hh:mm" offsets) -> ns since the epoch; 0 for Go's zero time or bad input.
 int64_t ParseRfc3339Ns(const std::string& text);
 
-class DockerClient {
+class DockerClient : public RuntimeClient {
  public:
   DockerClient(std::string socket_path, std::string type, std::chrono::milliseconds timeout);
   const std::string& socket_path() const { return socket_path_; }
   const std::string& type() const { return type_; }
 
-  enum class Result { kOk, kNotFound, kUnreachable, kBadAnswer };
+  using Result = ApiResult;
   // The container `id` (12 hex: the API resolves a unique prefix).
-  Result Inspect(const std::string& id, std::shared_ptr<ContainerMeta>* out, std::string* error) const;
-  Result ListRunning(std::vector<std::string>* ids, std::string* error) const;
+  Result Inspect(const std::string& id, std::shared_ptr<ContainerMeta>* out, std::string* error) override;
+  Result ListRunning(std::vector<std::string>* ids, std::string* error) override;
 
  private:
   std::string socket_path_, type_;

@@ -18,9 +18,12 @@ packages=(
   # fuse-overlayfs are for rootless use)
   podman runc busybox-static
   # docker.io (dockerd with containerd and ctr) for container_docker_test, which starts its own
-  # dockerd on private paths; none of its recommends (git, xz-utils, apparmor...) is needed
-  docker.io
+  # dockerd on private paths; none of its recommends (git, xz-utils, apparmor...) is needed;
+  # container_cri_test starts its own containerd (with the CRI plugin) from the same package
+  docker.io containerd
   nlohmann-json3-dev rapidjson-dev libcli11-dev libcpp-httplib-dev libsystemd-dev
+  # the CRI v1 client (containerd, CRI-O): protoc, the gRPC C++ plugin and libraries
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   # tests, benchmarks, packaging
   kcat libbpf-tools stress-ng iproute2 util-linux procps
   # the e2e benign workload (everyday administration that must not alert)

@@ -183,15 +183,15 @@ void AppendContainerFields(std::vector<FieldDef>* v) {
          const ContainerMeta* m = Meta(c);
          return m != nullptr && LabelsText(*m, "", s, o);
        }, nullptr, 0},
-      STR_FIELD("k8s.pod.name", k8s_pod_name, "Kubernetes pod name (the io.kubernetes.pod.name label)."),
-      STR_FIELD("k8s.ns.name", k8s_ns_name, "Kubernetes namespace (the io.kubernetes.pod.namespace label)."),
-      STR_FIELD("k8s.pod.uid", k8s_pod_uid, "Kubernetes pod uid (the io.kubernetes.pod.uid label)."),
+      STR_FIELD("k8s.pod.name", k8s_pod_name, "Kubernetes pod name (CRI: the pod sandbox's; else the io.kubernetes.pod.name label)."),
+      STR_FIELD("k8s.ns.name", k8s_ns_name, "Kubernetes namespace (CRI: the pod sandbox's; else the io.kubernetes.pod.namespace label)."),
+      STR_FIELD("k8s.pod.uid", k8s_pod_uid, "Kubernetes pod uid (CRI: the pod sandbox's; else the io.kubernetes.pod.uid label)."),
       {"k8s.pod.label", T::kString, A::kAny, true,
-       "Label [NAME] of the pod's container (the runtime's container labels; pod labels the runtime does not copy are <NA>).",
+       "Pod label [NAME] (CRI: the pod's labels; docker/podman: the container's labels, as pod labels are not copied).",
        META_GETTER {
          UNUSED_DAS;
          const ContainerMeta* m = Meta(c);
-         const std::string* val = m != nullptr && a.present && !m->k8s_pod_name.empty() ? m->Label(a.key) : nullptr;
+         const std::string* val = m != nullptr && a.present ? m->PodLabel(a.key) : nullptr;
          return val != nullptr && Str(o, *val);
        }, nullptr, 0},
   };

@@ -38,6 +38,26 @@ bool IsBareIdParent(std::string_view parent) {
   return false;
 }
 
+// A containerd identifier (containerd's identifiers.Validate): 1 to 76
+// characters, letters and digits in runs joined by single '.', '_' or '-'.
+bool IsContainerdId(std::string_view s) {
+  constexpr std::size_t kMaxLength = 76;
+  if (s.empty() || s.size() > kMaxLength) return false;
+  bool after_separator = true;  // the first character must be alphanumeric
+  for (char c : s) {
+    bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (alnum) {
+      after_separator = false;
+    } else if (c == '.' || c == '_' || c == '-') {
+      if (after_separator) return false;
+      after_separator = true;
+    } else {
+      return false;
+    }
+  }
+  return !after_separator;
+}
+
 // The id one path component encodes, given the component before it; "" if none.
 // The conmon monitors of CRI-O and podman (`crio-conmon-<id>`,
 // `libpod-conmon-<id>.scope`) fail the hex check after the prefix, so they are
@@ -46,6 +66,9 @@ std::string_view IdInComponent(std::string_view component, std::string_view prev
   // cgroupfs driver: a bare id under its runtime's parent cgroup, or anywhere
   // under kubelet's kubepods tree.
   if (IsFullId(component) && (under_kubepods || IsBareIdParent(previous))) return component;
+  // containerd's CRI namespace names a container's cgroup by its id, which
+  // need not be hex when the container was made with ctr or nerdctl there.
+  if (previous == "k8s.io" && IsContainerdId(component)) return component;
   struct Form {
     std::string_view prefix, suffix;
   };
@@ -100,7 +123,12 @@ std::string_view FindId(std::string_view path) {
 std::string ContainerIdFromCgroup(std::string_view cgroup_path) {
   std::string_view id = FindId(cgroup_path);
   if (id.empty()) return std::string(kHostContainerId);
-  return std::string(id.substr(0, kContainerIdLength));
+  return ShortContainerId(id);
+}
+
+std::string ShortContainerId(std::string_view full_id) {
+  if (IsFullId(full_id)) return std::string(full_id.substr(0, kContainerIdLength));
+  return std::string(full_id);
 }
 
 bool IsContainerCgroup(std::string_view cgroup_path) { return !FindId(cgroup_path).empty(); }

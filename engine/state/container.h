@@ -4,8 +4,9 @@
 //
 // Contract:
 // - Pure functions, no file I/O, no locks: callable from any thread.
-// - ContainerIdFromCgroup() does not allocate (the 12-char result fits the
-//   std::string small buffer) and never throws.
+// - ContainerIdFromCgroup() never throws and does not allocate for a 64-hex
+//   id (the 12-char result fits the std::string small buffer); a longer
+//   non-hex containerd id (/k8s.io/<name>) is copied whole.
 // - The host's namespaces (PID 1's) are read once at start by the caller
 //   (bpf/procfs/proc_scan.h: ReadHostNamespaces) and passed in.
 #pragma once
@@ -28,6 +29,8 @@ inline constexpr std::size_t kContainerIdLength = 12;  // short id shown for a 6
 //   /docker/<id>                      (docker, cgroupfs driver)
 //   /default/<id>, /k8s.io/<id>, /moby/<id>, /nerdctl/<id>
 //                                     (containerd namespaces, cgroupfs driver: ctr, nerdctl)
+//   /k8s.io/<name>                    (containerd's CRI namespace: any valid containerd id,
+//                                     e.g. `ctr -n k8s.io run img web-1`; kept whole, see ShortContainerId)
 //   docker-<id>.scope                 (systemd driver)
 //   cri-containerd-<id>.scope         (containerd, systemd driver)
 //   ...:cri-containerd:<id>           (containerd, cgroupfs driver path form)
@@ -37,6 +40,10 @@ inline constexpr std::size_t kContainerIdLength = 12;  // short id shown for a 6
 //   libpod-payload-<id>               (podman --cgroups=split)
 //   nerdctl-<id>.scope                (nerdctl)
 std::string ContainerIdFromCgroup(std::string_view cgroup_path);
+
+// The id vigil shows and keys metadata by: a 64-hex runtime id's first 12
+// characters; any other id (a containerd id such as "web-1") whole.
+std::string ShortContainerId(std::string_view full_id);
 
 // True when `cgroup_path` matches one of the runtime patterns above.
 bool IsContainerCgroup(std::string_view cgroup_path);

@@ -7,10 +7,21 @@
 
 namespace vigil {
 
-const std::string* ContainerMeta::Label(std::string_view key) const {
+namespace {
+
+const std::string* FindLabel(const std::vector<std::pair<std::string, std::string>>& labels, std::string_view key) {
   auto it = std::lower_bound(labels.begin(), labels.end(), key,
                              [](const auto& kv, std::string_view k) { return kv.first < k; });
   return it != labels.end() && it->first == key ? &it->second : nullptr;
+}
+
+}  // namespace
+
+const std::string* ContainerMeta::Label(std::string_view key) const { return FindLabel(labels, key); }
+
+const std::string* ContainerMeta::PodLabel(std::string_view key) const {
+  if (k8s_pod_name.empty()) return nullptr;
+  return FindLabel(has_pod_labels ? pod_labels : labels, key);
 }
 
 void SplitImageRef(std::string_view ref, std::string* repository, std::string* tag, std::string* digest) {

@@ -57,9 +57,17 @@ struct ContainerMeta {
   int64_t start_ns = 0;  // container start, ns since the epoch (0 unknown)
   std::vector<std::pair<std::string, std::string>> labels;  // sorted by key
   std::string k8s_pod_name, k8s_ns_name, k8s_pod_uid, k8s_container_name;
+  // The pod's own labels, when the runtime reports the pod (CRI's
+  // PodSandboxStatus): sorted by key. Without it (docker, podman) pod labels
+  // are looked up among the container's labels.
+  bool has_pod_labels = false;
+  std::vector<std::pair<std::string, std::string>> pod_labels;
 
   // The value of label `key`, or nullptr.
   const std::string* Label(std::string_view key) const;
+  // The value of the pod's label `key` (see pod_labels), or nullptr; nullptr
+  // for a container that is not in a Kubernetes pod.
+  const std::string* PodLabel(std::string_view key) const;
 };
 
 // Splits an image reference into repository, tag and digest: "reg:5000/a/b:1.2"

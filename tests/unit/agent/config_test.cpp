@@ -244,3 +244,24 @@ TEST_CASE("throttle: settings and their located errors", "[unit]") {
   CHECK(AnyContains(b.errors, "throttle.summary_interval_s: expected an integer from 1 to 3600"));
   CHECK(AnyContains(b.warnings, "unknown key 'throttle.x'"));
 }
+
+TEST_CASE("containers: the runtime socket keys, \"\" turns one off, a map is a located error", "[unit]") {
+  TempFile f("containers:\n  docker_socket: \"\"\n  containerd_socket: /run/k3s/containerd/containerd.sock\n"
+             "  crio_socket: \"\"\n");
+  auto r = vigil::agent::LoadAgentConfig(f.path, {}, {});
+  INFO((r.errors.empty() ? "" : r.errors[0]));
+  REQUIRE(r.ok());
+  CHECK(r.warnings.empty());
+  CHECK(r.config.containers.docker_socket.empty());
+  CHECK(r.config.containers.podman_socket == "/run/podman/podman.sock");  // default kept
+  CHECK(r.config.containers.containerd_socket == "/run/k3s/containerd/containerd.sock");
+  CHECK(r.config.containers.crio_socket.empty());
+  vigil::agent::AgentConfig defaults;
+  CHECK(defaults.containers.containerd_socket == "/run/containerd/containerd.sock");
+  CHECK(defaults.containers.crio_socket == "/run/crio/crio.sock");
+
+  TempFile bad("containers:\n  crio_socket: {a: 1}\n");
+  auto rb = vigil::agent::LoadAgentConfig(bad.path, {}, {});
+  REQUIRE_FALSE(rb.ok());
+  CHECK(AnyContains(rb.errors, ":2:16: containers.crio_socket: expected a unix socket path"));
+}

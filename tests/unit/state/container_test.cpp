@@ -73,6 +73,13 @@ TEST_CASE("container id from cgroup path", "[unit][container]") {
       {"/default/" + kId, kShort},
       {"/k8s.io/" + kId, kShort},
       {"/nerdctl/" + kId, kShort},
+      // containerd's CRI namespace: any containerd id, kept whole when not 64 hex
+      // (`ctr -n k8s.io run <image> web-1`).
+      {"/k8s.io/web-1", "web-1"},
+      {"/k8s.io/nginx.v2_a", "nginx.v2_a"},
+      {"/k8s.io/" + kId.substr(0, 12), kShort},
+      {"/k8s.io/" + kId.substr(0, 63), kId.substr(0, 63)},
+      {"/k8s.io/web-1/sub", "web-1"},  // a cgroup the container made inside its own
       // Podman, systemd manager: the scope itself and its nested 'container' cgroup.
       {"/machine.slice/libpod-" + kId + ".scope", kShort},
       {"/machine.slice/machine-libpod_pod_" + kOther + ".slice/libpod-" + kId + ".scope", kShort},
@@ -106,6 +113,14 @@ TEST_CASE("container id from cgroup path", "[unit][container]") {
       {"/libpod_parent/libpod-conmon-" + kId, "host"},
       {"/libpod_parent/conmon", "host"},
       {"/system.slice/default/" + kId.substr(0, 63), "host"},
+      // Not containerd ids, or not under k8s.io.
+      {"/default/web-1", "host"},
+      {"/k8s.io", "host"},
+      {"/k8s.io/-web", "host"},
+      {"/k8s.io/web-", "host"},
+      {"/k8s.io/web--1", "host"},
+      {"/k8s.io/web 1", "host"},
+      {"/k8s.io/" + std::string(77, 'a'), "host"},
   };
   for (const Case& c : cases) {
     INFO("path: " << c.path);
