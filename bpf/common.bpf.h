@@ -483,10 +483,14 @@ static __always_inline __u32 vg_first_nul(__u64 a0, __u64 a1, __u64 a2, __u64 a3
   return base + (__u32)((((z & -z) >> 7) * 0x0001020304050607ULL) >> 56);
 }
 
-/* Takes a name slot: its destination, or NULL when the chain is full. */
+/* Takes a name slot: its destination, or NULL (the chain marked cut) when
+ * the chain is full. */
 static __always_inline char *vg_walk_slot(struct vg_walk_ctx *w) {
   __u32 off = w->off;
-  if (w->depth >= VG_CHAIN_DEPTH || off > VG_NAMES_MAX - VG_NAME_LEN) return 0;
+  if (w->depth >= VG_CHAIN_DEPTH || off > VG_NAMES_MAX - VG_NAME_LEN) {
+    w->flags |= VG_CHAIN_CUT;
+    return 0;
+  }
   return w->names + off;
 }
 
@@ -939,7 +943,7 @@ static __always_inline void vg_tail_walk_base(struct vg_file *f, __u32 *off, str
   }
 }
 
-/* A user string (at most VG_PATH_LEN bytes with its NUL) appended to the
+/* A user string (at most VG_FILE_PATH_LEN bytes with its NUL) appended to the
  * tail at *off; returns its length with the NUL, 0 when absent (NULL) or
  * unreadable (counted). The mount fstype is read inline in file.bpf.h:
  * with the size made a parameter so the fstype could use this helper too,
@@ -947,9 +951,9 @@ static __always_inline void vg_tail_walk_base(struct vg_file *f, __u32 *off, str
  * the host's 6.18 accepted them). */
 static __always_inline __u16 vg_tail_user_str(struct vg_file *f, __u32 *off, const void *src) {
   __u32 o = *off;
-  if (!src || o > VG_FILE_TAIL_MAX - VG_PATH_LEN) return 0;
-  long n = bpf_probe_read_user_str(&f->tail[o], VG_PATH_LEN, src);
-  if (n <= 0 || n > VG_PATH_LEN) {
+  if (!src || o > VG_FILE_TAIL_MAX - VG_FILE_PATH_LEN) return 0;
+  long n = bpf_probe_read_user_str(&f->tail[o], VG_FILE_PATH_LEN, src);
+  if (n <= 0 || n > VG_FILE_PATH_LEN) {
     vg_count(VG_C_READ_PATH);
     return 0;
   }

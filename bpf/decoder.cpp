@@ -187,7 +187,12 @@ void DecodeExec(const vg_exec& r, Event* e) {
   }
   e->args.name.assign(Str(r.old_comm));
   e->file.path.assign(Str(r.filename));
-  ResolvePath(p.cwd, e->file.path, &e->file.abspath);
+  // a filename filling its slot may have been cut: no absolute form then
+  // (fs.path keeps what was read; docs/capture.md "Limits")
+  if (e->file.path.size() < VG_PATH_LEN - 1)
+    ResolvePath(p.cwd, e->file.path, &e->file.abspath);
+  else
+    e->file.abspath.clear();
   if (r.hdr.type == VG_T_EXECVEAT) {
     e->file.fd = r.dirfd;
     e->file.flags = r.at_flags;
@@ -236,7 +241,7 @@ void AbsFromChain(const ChainView& base, bool base_is_file, std::string_view pat
     return;
   }
   if (path.empty()) return;
-  if (base.depth == 0 && !(base.flags & VG_CHAIN_COMPLETE)) return;
+  if (base.depth == 0 && !(base.flags & (VG_CHAIN_COMPLETE | VG_CHAIN_CUT))) return;
   if (!JoinNames(base, scratch)) return;
   ResolvePath(*scratch, path, out);
 }
@@ -279,10 +284,10 @@ bool TakeNames(std::string_view* tail, const vg_names& h, ChainView* out) {
 }
 
 bool SplitFileTail(const vg_file& r, std::string_view tail, FileTail* t) {
-  if (!TakeString(&tail, r.path_len, VG_PATH_LEN, &t->path)) return false;
+  if (!TakeString(&tail, r.path_len, VG_FILE_PATH_LEN, &t->path)) return false;
   if (!TakeNames(&tail, r.base, &t->base)) return false;
   if (!TakeString(&tail, r.fstype_len, VG_FSTYPE_LEN, &t->fstype)) return false;
-  if (!TakeString(&tail, r.target_len, VG_PATH_LEN, &t->target)) return false;
+  if (!TakeString(&tail, r.target_len, VG_FILE_PATH_LEN, &t->target)) return false;
   if (!TakeNames(&tail, r.target_base, &t->target_base)) return false;
   return tail.empty();
 }
@@ -459,8 +464,13 @@ DecodeStatus Decoder::Decode(const void* data, std::size_t len, Event* event) {
 
 bool JoinNames(const ChainView& chain, std::string* out) {
   out->clear();
-  if (!(chain.flags & VG_CHAIN_COMPLETE)) return false;
+  // a cut name would spell another file: no path at all
+  if (chain.flags & VG_CHAIN_NAME_CUT) return false;
+  bool cut = !(chain.flags & VG_CHAIN_COMPLETE);
+  if (cut && !(chain.flags & VG_CHAIN_CUT)) return false;  // the walk failed: nothing known
   std::size_t depth = chain.depth < VG_CHAIN_DEPTH ? chain.depth : VG_CHAIN_DEPTH;
+  if (cut && depth == 0) return false;
+  if (cut) out->append(kTruncatedPathPrefix);
   if (depth == 0) {
     out->push_back('/');
     return true;
@@ -484,7 +494,8 @@ bool JoinChain(const vg_chain& chain, std::string* out) {
   return JoinNames(v, out);
 }
 
-void ResolvePath(std::string_view base, std::string_view path, std::string* out) {
+namespace {
+void ResolveAbsolute(std::string_view base, std::string_view path, std::string* out) {
   out->clear();
   if (path.empty()) return;
   if (path[0] != '/') {
@@ -541,6 +552,20 @@ void ResolvePath(std::string_view base, std::string_view path, std::string* out)
     i = j;
   }
   if (out->empty()) out->push_back('/');
+}
+
+}  // namespace
+
+void ResolvePath(std::string_view base, std::string_view path, std::string* out) {
+  // A base that lost its leading directories (kTruncatedPathPrefix + "/..."):
+  // resolved below the marker, which ".." cannot climb past, and marked again.
+  std::string_view marker = kTruncatedPathPrefix;
+  if (!path.empty() && path[0] != '/' && base.substr(0, marker.size()) == marker) {
+    ResolveAbsolute(base.substr(marker.size()), path, out);
+    if (!out->empty()) out->insert(0, marker);
+    return;
+  }
+  ResolveAbsolute(base, path, out);
 }
 
 void SplitArgv(std::string_view bytes, std::vector<std::string>* argv) {

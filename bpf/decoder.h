@@ -82,8 +82,15 @@ struct ChainView {
   std::array<std::string_view, 16> names{};  // VG_CHAIN_DEPTH (checked in decoder.cpp)
 };
 
-// Joins a dentry chain (leaf first) into "/a/b/c" in `out`. False (and `out`
-// cleared) when the chain did not reach the root, so the path would be a lie.
+// What a path starts with when its leading directories did not fit in the
+// walk (VG_CHAIN_CUT): "..." then the part that did, "/a/b". It never starts
+// with '/', so no rule on an absolute path mistakes it for one.
+inline constexpr std::string_view kTruncatedPathPrefix = "...";
+
+// Joins a dentry chain (leaf first) into "/a/b/c" in `out`; a chain that ran
+// out of room (VG_CHAIN_CUT) into kTruncatedPathPrefix + "/b/c". False (and
+// `out` cleared) when the walk failed otherwise or a name was cut, so the
+// path would be a lie.
 bool JoinNames(const ChainView& chain, std::string* out);
 // The same for a fixed-slot chain (exec records).
 bool JoinChain(const vg_chain& chain, std::string* out);
@@ -91,7 +98,8 @@ bool JoinChain(const vg_chain& chain, std::string* out);
 // `path` made absolute: itself when it starts with '/', else `base` + "/" +
 // path; then "." and ".." and repeated slashes are removed lexically (the
 // kernel's view may differ across symlinks). A relative path with an empty or
-// relative `base` gives an empty result.
+// relative `base` gives an empty result; one with a truncated base
+// (kTruncatedPathPrefix) a truncated result, ".." stopping at the marker.
 void ResolvePath(std::string_view base, std::string_view path, std::string* out);
 
 // Splits NUL-separated argv bytes into `argv` (a trailing NUL is optional).

@@ -28,11 +28,12 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 7
+#define VG_ABI_VERSION 8
 
 #define VG_COMM_LEN 16
-#define VG_PATH_LEN 256   /* a path as the caller gave it */
-#define VG_NAME_LEN 64    /* one dentry name in a chain (longer ones are cut, flagged) */
+#define VG_PATH_LEN 256   /* a path as the caller gave it, in fixed-size records (exec, proc, bpf) */
+#define VG_FILE_PATH_LEN 4096 /* a file record's path as given: PATH_MAX, the longest the kernel accepts */
+#define VG_NAME_LEN 256   /* one dentry name in a chain: NAME_MAX + its NUL (longer ones are cut, flagged) */
 #define VG_CHAIN_DEPTH 16 /* dentries walked from a file towards the root */
 #define VG_ARGV_LEN 1024  /* argv bytes (NUL-separated) kept for an exec */
 #define VG_ENV_LEN 4096   /* environment bytes (NUL-separated NAME=value) kept for an exec */
@@ -194,6 +195,7 @@ struct vg_hdr {
 /* chain.flags */
 #define VG_CHAIN_COMPLETE (1u << 0) /* reached the root: the chain is the full path */
 #define VG_CHAIN_NAME_CUT (1u << 1) /* a name was longer than VG_NAME_LEN - 1 */
+#define VG_CHAIN_CUT (1u << 2)      /* out of names (VG_CHAIN_DEPTH) or bytes: the names are the leaf end of a longer path */
 
 /* A path as dentry names from the file up towards the root (comp[0] = leaf),
  * crossing mount points; joined in userspace. */
@@ -277,8 +279,7 @@ struct vg_proc {
 #define VG_NSEC_INVALID 0xffffffffu /* out of range: the kernel refuses the call (EINVAL) */
 
 /* The names of a dentry chain packed in a file record's tail: `depth` names,
- * leaf first, each NUL-terminated, in `len` bytes (at most
- * VG_CHAIN_DEPTH * VG_NAME_LEN). */
+ * leaf first, each NUL-terminated, in `len` bytes (at most VG_NAMES_MAX). */
 struct vg_names {
   __u16 depth;
   __u16 flags; /* VG_CHAIN_* */
@@ -287,8 +288,11 @@ struct vg_names {
 };
 
 #define VG_FSTYPE_LEN 32
-#define VG_NAMES_MAX (VG_CHAIN_DEPTH * VG_NAME_LEN)
-#define VG_FILE_TAIL_MAX (2 * VG_PATH_LEN + VG_FSTYPE_LEN + 2 * VG_NAMES_MAX)
+/* Packed names take as many bytes as the path they spell ("/a/b" and "b\0a\0"
+ * are both 4), so a path shorter than PATH_MAX fits; the walk takes a name
+ * only while a whole VG_NAME_LEN slot is left, hence the extra slot. */
+#define VG_NAMES_MAX (4096 + VG_NAME_LEN)
+#define VG_FILE_TAIL_MAX (2 * VG_FILE_PATH_LEN + VG_FSTYPE_LEN + 2 * VG_NAMES_MAX)
 
 /* A file record is the head below (up to `tail`) followed by its strings,
  * packed in this order, each NUL-terminated and counted with its NUL (a

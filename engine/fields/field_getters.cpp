@@ -911,7 +911,7 @@ const std::vector<FieldDef>& AllFields() {
          NotAvailable, nullptr, 0},
         // ---- proc.* (process, parent, ancestors)
         {"proc.name", T::kString, A::kNone, true, "Process name (comm, at most 15 bytes).", GetProcLevel, SetProcName, kName},
-        {"proc.exepath", T::kString, A::kNone, true, "Full path of the executable.", GetProcLevel, SetProcExepath, kExepath},
+        {"proc.exepath", T::kString, A::kNone, true, "Full path of the executable (a path deeper than 16 names: `...` and its last 16 names, docs/capture.md \"Limits\").", GetProcLevel, SetProcExepath, kExepath},
         {"proc.exe", T::kString, A::kNone, true, "argv[0] as the process was started.", GetProcLevel, SetProcExe, kExe},
         {"proc.cmdline", T::kString, A::kNone, true, "Name and arguments (\"name arg1 arg2\").", GetProcLevel, SetProcCmdline, kCmdline},
         {"proc.args", T::kString, A::kNone, true, "Arguments after argv[0], space-separated.", GetProcLevel, SetProcArgs, kArgs},
@@ -938,7 +938,7 @@ const std::vector<FieldDef>& AllFields() {
          GetProcAncestor, SetAPid, kPid},
     };
     v.push_back({"fd.name", T::kString, A::kNone, true,
-                 "File: absolute path; socket: \"lip:lport->rip:rport\" (IP) or the unix path.", GetFdName, SetFdName, 0});
+                 "File: absolute path (a path deeper than 16 names: `...` and its last 16 names, never starting with `/`; docs/capture.md \"Limits\"); socket: \"lip:lport->rip:rport\" (IP) or the unix path.", GetFdName, SetFdName, 0});
     v.push_back({"fd.nameraw", T::kString, A::kNone, true, "File path as the process gave it.", nullptr, SetFdNameRaw, 0});
     v.back().get = [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
       return IsFileEvent(c.event->type) && !c.event->file.path.empty() && Str(o, c.event->file.path);

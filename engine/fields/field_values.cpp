@@ -137,7 +137,7 @@ void AddProcUserFields(const FieldAdder& add) {
        GETTER { UNUSED_DS; return Num(o, c.event->proc.vpid); }, nullptr, 0});
   add({"proc.tty", T::kNumber, A::kNone, true, "Controlling terminal (0: none).",
        GETTER { UNUSED_DS; return Num(o, c.event->proc.tty); }, nullptr, 0});
-  add({"proc.cwd", T::kString, A::kNone, true, "Current working directory.",
+  add({"proc.cwd", T::kString, A::kNone, true, "Current working directory (truncated as fd.name is).",
        GETTER { UNUSED_DS; return !c.event->proc.cwd.empty() && Str(o, c.event->proc.cwd); }, nullptr, 0});
   add({"proc.duration", T::kNumber, A::kNone, true, "ns since the process started.",
        GETTER {

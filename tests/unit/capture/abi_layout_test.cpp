@@ -15,12 +15,12 @@
 
 // Sizes: a change here is an ABI change (bump VG_ABI_VERSION).
 static_assert(sizeof(vg_hdr) == 184);
-static_assert(sizeof(vg_chain) == 1032);
+static_assert(sizeof(vg_chain) == 4104);
 static_assert(sizeof(vg_sock) == 160);
-static_assert(sizeof(vg_exec) == 3568 + VG_ENV_LEN);
+static_assert(sizeof(vg_exec) == 9712 + VG_ENV_LEN);
 static_assert(sizeof(vg_proc) == 688);
 static_assert(sizeof(vg_names) == 8);
-static_assert(sizeof(vg_file) == 2864);
+static_assert(sizeof(vg_file) == 17200);
 static_assert(sizeof(vg_net) == 368);
 static_assert(sizeof(vg_bpf) == 616);
 
@@ -43,11 +43,11 @@ static_assert(offsetof(vg_exec, flags) == 184);
 static_assert(offsetof(vg_exec, old_comm) == 200);
 static_assert(offsetof(vg_exec, filename) == 216);
 static_assert(offsetof(vg_exec, exe) == 472);
-static_assert(offsetof(vg_exec, cwd) == 1504);
-static_assert(offsetof(vg_exec, argv) == 2536);
-static_assert(offsetof(vg_exec, env_len) == 3560);
-static_assert(offsetof(vg_exec, env) == 3568);
-static_assert(VG_EXEC_HEAD_SIZE == 3568);
+static_assert(offsetof(vg_exec, cwd) == 4576);
+static_assert(offsetof(vg_exec, argv) == 8680);
+static_assert(offsetof(vg_exec, env_len) == 9704);
+static_assert(offsetof(vg_exec, env) == 9712);
+static_assert(VG_EXEC_HEAD_SIZE == 9712);
 static_assert(offsetof(vg_sock, type) == 8);
 static_assert(offsetof(vg_sock, laddr) == 16);
 static_assert(offsetof(vg_sock, raddr) == 32);
@@ -71,7 +71,7 @@ static_assert(offsetof(vg_file, target_len) == 248);
 static_assert(offsetof(vg_file, base) == 256);
 static_assert(offsetof(vg_file, target_base) == 264);
 static_assert(offsetof(vg_file, tail) == 272 && VG_FILE_HEAD_SIZE == 272);
-static_assert(VG_FILE_TAIL_MAX == 2592);
+static_assert(VG_FILE_TAIL_MAX == 16928);
 static_assert(offsetof(vg_names, len) == 4);
 static_assert(offsetof(vg_net, fd) == 184);
 static_assert(offsetof(vg_net, sock) == 200);

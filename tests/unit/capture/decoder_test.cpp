@@ -378,7 +378,7 @@ TEST_CASE("file record tail: packed strings decoded; a tail that disagrees with 
       {"a byte past the last string", [&](auto& b) { resize(b, b.size() + 1); }, DecodeStatus::kBadTail},
       {"path length without its NUL", [&](auto& b) { u16_at(b, path_len, 8); }, DecodeStatus::kBadTail},
       {"NUL inside the path", [&](auto& b) { b[tail + 3] = 0; }, DecodeStatus::kBadTail},
-      {"path longer than VG_PATH_LEN", [&](auto& b) { u16_at(b, path_len, VG_PATH_LEN + 1); }, DecodeStatus::kBadTail},
+      {"path longer than VG_FILE_PATH_LEN", [&](auto& b) { u16_at(b, path_len, VG_FILE_PATH_LEN + 1); }, DecodeStatus::kBadTail},
       {"depth says 2 names, tail holds 1", [&](auto& b) { u16_at(b, base_depth, 2); }, DecodeStatus::kBadTail},
       {"depth 0 with names left over", [&](auto& b) { u16_at(b, base_depth, 0); }, DecodeStatus::kBadTail},
       {"depth past VG_CHAIN_DEPTH", [&](auto& b) { u16_at(b, base_depth, VG_CHAIN_DEPTH + 1); }, DecodeStatus::kBadTail},
@@ -600,6 +600,11 @@ TEST_CASE("ResolvePath normalises lexically", "[unit]") {
       {"/a", "", ""},
       {"/a", "..", "/"},
       {"/a/b/../c", "d", "/a/c/d"},
+      // a base that lost its leading directories stays marked; ".." stops at the marker
+      {".../d5/d6", "x", ".../d5/d6/x"},
+      {".../d5/d6", "../../../x", ".../x"},
+      {".../d5", "/etc/passwd", "/etc/passwd"},
+      {"/...", "x", "/.../x"},  // a directory really named "..." is no marker
   };
   for (const Case& c : cases) {
     INFO(c.base << " + " << c.path);
@@ -624,6 +629,59 @@ TEST_CASE("JoinChain refuses an incomplete chain and bounds the depth", "[unit]"
   SetChain(&c, {"x"});
   c.depth = 60000;  // lies: bounded by VG_CHAIN_DEPTH
   CHECK(vigil::capture::JoinChain(c, &out));
+}
+
+// Issue 18: names were cut at 63 bytes and the path came out wrong, unmarked.
+TEST_CASE("JoinChain: names up to NAME_MAX whole; a cut chain marked, a cut name refused", "[unit]") {
+  vg_chain c;
+  std::string n64(64, 'a'), n255(255, 'b');
+  SetChain(&c, {n255.c_str(), n64.c_str(), "tmp"});
+  std::string out;
+  CHECK(vigil::capture::JoinChain(c, &out));
+  CHECK(out == "/tmp/" + n64 + "/" + n255);
+  // out of depth: the leaf end, after the marker
+  SetChain(&c, {"leaf", "d19", "d18"}, false);
+  c.flags = VG_CHAIN_CUT;
+  CHECK(vigil::capture::JoinChain(c, &out));
+  CHECK(out == std::string(vigil::capture::kTruncatedPathPrefix) + "/d18/d19/leaf");
+  // a cut name would name another file: no path, even with the chain complete
+  SetChain(&c, {"leaf", "tmp"});
+  c.flags = VG_CHAIN_COMPLETE | VG_CHAIN_NAME_CUT;
+  CHECK_FALSE(vigil::capture::JoinChain(c, &out));
+  CHECK(out.empty());
+  // cut with no name at all: nothing known
+  SetChain(&c, {}, false);
+  c.flags = VG_CHAIN_CUT;
+  CHECK_FALSE(vigil::capture::JoinChain(c, &out));
+}
+
+TEST_CASE("file record: a PATH_MAX-long path and a cut base decode as such", "[unit]") {
+  Decoder d;
+  Event e;
+  FileRec r(VG_T_OPENAT);
+  std::string dir;
+  std::vector<std::string> leaf_first;
+  for (int i = 0; i < 15; ++i) leaf_first.insert(leaf_first.begin(), std::string(255, static_cast<char>('a' + i)));
+  for (auto it = leaf_first.rbegin(); it != leaf_first.rend(); ++it) dir += "/" + *it;
+  r.path = dir + "/f";
+  REQUIRE(r.path.size() + 1 <= VG_FILE_PATH_LEN);
+  REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+  CHECK(e.file.path == r.path);
+  CHECK(e.file.abspath == r.path);
+  // relative to a base the walk cut: marked, joined
+  FileRec rel(VG_T_OPENAT);
+  rel.path = "x/../y";
+  rel.base = {"d19", "d18"};
+  rel.base_complete = false;
+  auto b = rel.Pack();
+  vg_names* nh = reinterpret_cast<vg_names*>(b.data() + offsetof(vg_file, base));
+  nh->flags = VG_CHAIN_CUT;
+  REQUIRE(d.Decode(b.data(), b.size(), &e) == DecodeStatus::kOk);
+  CHECK(e.file.abspath == std::string(vigil::capture::kTruncatedPathPrefix) + "/d18/d19/y");
+  // an incomplete base that is not marked cut (a failed read): no absolute path
+  nh->flags = 0;
+  REQUIRE(d.Decode(b.data(), b.size(), &e) == DecodeStatus::kOk);
+  CHECK(e.file.abspath.empty());
 }
 
 // The fuzzer's seeds are records of the current ABI (a stale seed would only
