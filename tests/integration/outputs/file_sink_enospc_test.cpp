@@ -27,7 +27,7 @@ TEST_CASE("File sink on a full tmpfs loses nothing once space returns", "[root]"
   REQUIRE(::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0);
   char tmpl[] = "/tmp/vigil-enospc-XXXXXX";
   fs::path dir = ::mkdtemp(tmpl);
-  REQUIRE(::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=256k,mode=0700") == 0);
+  REQUIRE(::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=512k,mode=0700") == 0);
 
   // Fill the filesystem, then give back a little room: the sink's writes
   // succeed for a while, then one stops mid-line.
@@ -50,7 +50,7 @@ TEST_CASE("File sink on a full tmpfs loses nothing once space returns", "[root]"
   o.fsync_interval_ms = -1;
   o.retry_interval_ms = 1;
   out::FileSink sink(o);
-  constexpr int kAlerts = 1000;  // ~150 KiB of JSON: far more than the room left
+  constexpr int kAlerts = 1000;  // ~260 KiB of JSON (Falco prefix included): far more than the room left, less than the tmpfs
   for (int i = 0; i < kAlerts; ++i) {
     vigil::Alert a;
     a.uuid = "uuid-" + std::to_string(i);
