@@ -272,107 +272,145 @@ std::optional<ValueProblem> ParseModifiers(const std::vector<std::string>& names
   return std::nullopt;
 }
 
-std::optional<ValueProblem> BuildFieldCheck(const TargetField& field, const Modifiers& mods,
-                                            const std::vector<SigmaValue>& values, std::string* out) {
-  const std::string& f = field.name;
-  if (values.empty()) return Error("expected at least one value");
-  std::vector<std::string> parts;
-  // OR'd exact matches, gathered per left-hand side into one `in` (a hash set at compile).
+namespace {
+
+// Builds one field's check from its values. OR'd exact matches are gathered per left-hand side
+// into one `in` (a hash set at compile); OR'd prefix/suffix/substring matches of four or more
+// values become one RE2 alternation.
+class FieldCheckBuilder {
+ public:
+  FieldCheckBuilder(const TargetField& field, const Modifiers& mods)
+      : field_(field), mods_(mods), f_(field.name), cased_(mods.cased || field.name == "evt.type") {}
+
+  std::optional<ValueProblem> Add(const SigmaValue& sv) {
+    if (mods_.exists) return AddExists(sv);
+    if (sv.is_null) {
+      parts_.push_back(field_.type == FieldType::kString ? "(not " + f_ + " exists or " + f_ + " = \"\")"
+                                                          : "not " + f_ + " exists");
+      return std::nullopt;
+    }
+    std::string v = f_ == "evt.type" ? Lower(sv.text) : sv.text;
+    if (field_.type != FieldType::kString && field_.type != FieldType::kStringList) return AddNonString(v);
+    if (!mods_.compare.empty()) return Error("gt/gte/lt/lte need a number field; " + f_ + " is not one");
+    if (mods_.cidr) return Error("'cidr' needs an IP address field; " + f_ + " is not one");
+    if (mods_.re) {
+      std::string c;
+      if (auto p = RegexCheck(field_, mods_, v, &c)) return p;
+      parts_.push_back(c);
+      return std::nullopt;
+    }
+    AddString(v);
+    return std::nullopt;
+  }
+
+  std::string Finish() {
+    if (simple_.size() >= kRegexListMin) {
+      std::string re = std::string("(?s") + (cased_ ? "" : "i") + ":";
+      for (std::size_t i = 0; i < simple_.size(); ++i) re += (i ? "|" : "") + simple_[i].second;
+      parts_.push_back(f_ + " regex " + QuoteValue(re + ")"));
+    } else {
+      for (const auto& sc : simple_) parts_.push_back(sc.first);
+    }
+    std::vector<std::string> pooled;
+    for (const auto& p : pools_) {
+      if (p.values.size() == 1 && !p.as_list) {
+        pooled.push_back(p.lhs + " = " + p.values[0]);
+        continue;
+      }
+      std::string in = p.lhs + " in (";
+      for (std::size_t i = 0; i < p.values.size(); ++i) in += (i ? ", " : "") + p.values[i];
+      pooled.push_back(in + ")");
+    }
+    parts_.insert(parts_.begin(), pooled.begin(), pooled.end());
+    return Join(parts_, mods_.all ? "and" : "or");
+  }
+
+ private:
   struct Pool {
     std::string lhs;
     std::vector<std::string> values;
     bool as_list;  // networks: `in` even for one
   };
-  std::vector<Pool> pools;
-  auto pool = [&](const std::string& lhs, const std::string& v, bool as_list = false) {
-    for (auto& p : pools)
+
+  void Pooled(const std::string& lhs, const std::string& v, bool as_list = false) {
+    for (auto& p : pools_)
       if (p.lhs == lhs) return p.values.push_back(v);
-    pools.push_back({lhs, {v}, as_list});
-  };
-  bool cased = mods.cased || f == "evt.type";
-  std::vector<std::pair<std::string, std::string>> simple;  // OR'd prefix/suffix/substring: (check, RE2 alternative)
-  for (const auto& sv : values) {
-    if (mods.exists) {
-      std::string l = Lower(sv.text);
-      if (sv.is_null || (l != "true" && l != "false" && l != "yes" && l != "no"))
-        return Error("'exists' takes true or false");
-      parts.push_back(l == "true" || l == "yes" ? f + " exists" : "not " + f + " exists");
-      continue;
-    }
-    if (sv.is_null) {
-      parts.push_back(field.type == FieldType::kString ? "(not " + f + " exists or " + f + " = \"\")"
-                                                        : "not " + f + " exists");
-      continue;
-    }
-    std::string v = f == "evt.type" ? Lower(sv.text) : sv.text;
-    if (field.type != FieldType::kString && field.type != FieldType::kStringList) {
-      std::string c;
-      if (auto p = NonStringCheck(field, mods, v, &c)) return p;
-      std::size_t eq = c.find(" = ");
-      std::size_t in = c.find(" in (");
-      if (!mods.all && eq != std::string::npos && mods.compare.empty()) pool(c.substr(0, eq), c.substr(eq + 3));
-      else if (!mods.all && in != std::string::npos) pool(c.substr(0, in), c.substr(in + 5, c.size() - in - 6), true);
-      else parts.push_back(c);
-      continue;
-    }
-    if (!mods.compare.empty()) return Error("gt/gte/lt/lte need a number field; " + f + " is not one");
-    if (mods.cidr) return Error("'cidr' needs an IP address field; " + f + " is not one");
-    if (mods.re) {
-      std::string c;
-      if (auto p = RegexCheck(field, mods, v, &c)) return p;
-      parts.push_back(c);
-      continue;
-    }
-    std::vector<std::string> variants = mods.windash ? WindashVariants(v) : std::vector<std::string>{v};
-    bool encoded = mods.base64 || mods.base64offset;
-    if (encoded) {
-      std::vector<std::string> enc;
-      for (const auto& x : variants) {
-        if (mods.base64offset) {
-          for (auto& e : Base64Offsets(x)) enc.push_back(std::move(e));
-        } else {
-          enc.push_back(Base64(x));
-        }
-      }
-      variants = std::move(enc);
-    }
-    // Encoded text is compared as it is: its letters' case is part of the encoding.
-    bool value_cased = cased || encoded;
-    std::string lf = value_cased ? f : "tolower(" + f + ")";
-    std::vector<std::string> alts;  // the variants of this one value: any may match
+    pools_.push_back({lhs, {v}, as_list});
+  }
+
+  std::optional<ValueProblem> AddExists(const SigmaValue& sv) {
+    std::string l = Lower(sv.text);
+    if (sv.is_null || (l != "true" && l != "false" && l != "yes" && l != "no"))
+      return Error("'exists' takes true or false");
+    parts_.push_back(l == "true" || l == "yes" ? f_ + " exists" : "not " + f_ + " exists");
+    return std::nullopt;
+  }
+
+  std::optional<ValueProblem> AddNonString(const std::string& v) {
+    std::string c;
+    if (auto p = NonStringCheck(field_, mods_, v, &c)) return p;
+    std::size_t eq = c.find(" = ");
+    std::size_t in = c.find(" in (");
+    if (!mods_.all && eq != std::string::npos && mods_.compare.empty()) Pooled(c.substr(0, eq), c.substr(eq + 3));
+    else if (!mods_.all && in != std::string::npos) Pooled(c.substr(0, in), c.substr(in + 5, c.size() - in - 6), true);
+    else parts_.push_back(c);
+    return std::nullopt;
+  }
+
+  // The value with windash and base64 applied: any of the variants may match.
+  std::vector<std::string> Variants(const std::string& v) const {
+    std::vector<std::string> variants = mods_.windash ? WindashVariants(v) : std::vector<std::string>{v};
+    if (!mods_.base64 && !mods_.base64offset) return variants;
+    std::vector<std::string> enc;
     for (const auto& x : variants) {
+      if (mods_.base64offset) {
+        for (auto& e : Base64Offsets(x)) enc.push_back(std::move(e));
+      } else {
+        enc.push_back(Base64(x));
+      }
+    }
+    return enc;
+  }
+
+  void AddString(const std::string& v) {
+    bool encoded = mods_.base64 || mods_.base64offset;
+    // Encoded text is compared as it is: its letters' case is part of the encoding.
+    bool value_cased = cased_ || encoded;
+    std::string lf = value_cased ? f_ : "tolower(" + f_ + ")";
+    std::vector<std::string> alts;  // the variants of this one value: any may match
+    for (const auto& x : Variants(v)) {
       auto toks = ParsePattern(x, !encoded);
-      if (mods.contains || mods.endswith) toks.insert(toks.begin(), {Token::kStar, ""});
-      if (mods.contains || mods.startswith) toks.push_back({Token::kStar, ""});
+      if (mods_.contains || mods_.endswith) toks.insert(toks.begin(), {Token::kStar, ""});
+      if (mods_.contains || mods_.startswith) toks.push_back({Token::kStar, ""});
       std::string exact, re_alt;
-      std::string c = StringCheck(f, std::move(toks), value_cased, &exact, &re_alt);
-      if (!re_alt.empty() && !mods.all && value_cased == cased) simple.push_back({c, re_alt});
+      std::string c = StringCheck(f_, std::move(toks), value_cased, &exact, &re_alt);
+      if (!re_alt.empty() && !mods_.all && value_cased == cased_) simple_.push_back({c, re_alt});
       else if (!c.empty()) alts.push_back(c);
-      else if (mods.all) alts.push_back(lf + " = " + QuoteValue(exact));
-      else pool(lf, QuoteValue(exact));
+      else if (mods_.all) alts.push_back(lf + " = " + QuoteValue(exact));
+      else Pooled(lf, QuoteValue(exact));
     }
-    if (mods.all) parts.push_back(Join(alts, "or"));
-    else parts.insert(parts.end(), alts.begin(), alts.end());
+    if (mods_.all) parts_.push_back(Join(alts, "or"));
+    else parts_.insert(parts_.end(), alts.begin(), alts.end());
   }
-  if (simple.size() >= kRegexListMin) {
-    std::string re = std::string("(?s") + (cased ? "" : "i") + ":";
-    for (std::size_t i = 0; i < simple.size(); ++i) re += (i ? "|" : "") + simple[i].second;
-    parts.push_back(f + " regex " + QuoteValue(re + ")"));
-  } else {
-    for (const auto& sc : simple) parts.push_back(sc.first);
-  }
-  std::vector<std::string> pooled;
-  for (const auto& p : pools) {
-    if (p.values.size() == 1 && !p.as_list) {
-      pooled.push_back(p.lhs + " = " + p.values[0]);
-      continue;
-    }
-    std::string in = p.lhs + " in (";
-    for (std::size_t i = 0; i < p.values.size(); ++i) in += (i ? ", " : "") + p.values[i];
-    pooled.push_back(in + ")");
-  }
-  parts.insert(parts.begin(), pooled.begin(), pooled.end());
-  *out = Join(parts, mods.all ? "and" : "or");
+
+  const TargetField& field_;
+  const Modifiers& mods_;
+  const std::string& f_;
+  bool cased_;
+  std::vector<std::string> parts_;
+  std::vector<Pool> pools_;
+  std::vector<std::pair<std::string, std::string>> simple_;  // OR'd prefix/suffix/substring: (check, RE2 alternative)
+};
+
+}  // namespace
+
+std::optional<ValueProblem> BuildFieldCheck(const TargetField& field, const Modifiers& mods,
+                                            const std::vector<SigmaValue>& values, std::string* out) {
+  if (values.empty()) return Error("expected at least one value");
+  FieldCheckBuilder b(field, mods);
+  for (const auto& sv : values)
+    if (auto p = b.Add(sv)) return p;
+  *out = b.Finish();
   return std::nullopt;
 }
 
