@@ -540,103 +540,118 @@ std::unique_ptr<Check> MakeCompare(std::unique_ptr<FieldAccessor> f, CmpOp op, c
 
 namespace {
 
+std::unique_ptr<Check> MakeStringCompare(std::unique_ptr<FieldAccessor> f, CmpOp op, const std::vector<std::string>& values,
+                                         std::string* error, int* error_value) {
+  const std::string fname = "'" + f->text + "'";
+  const FieldType type = f->type;
+  if (op == CmpOp::kLt || op == CmpOp::kLe || op == CmpOp::kGt || op == CmpOp::kGe) {
+    *error = std::string("type mismatch: operator '") + condition::CmpOpName(op) + "' needs a number, " +
+             fname + " is a " + std::string(FieldTypeName(type));
+    return nullptr;
+  }
+  if (op == CmpOp::kPmatch) return std::make_unique<PmatchCheck>(std::move(f), values);
+  if (op == CmpOp::kIn || op == CmpOp::kIntersects) return std::make_unique<StringSetCheck>(std::move(f), op, values);
+  std::string v = values[0];
+  if (op == CmpOp::kBContains || op == CmpOp::kBStartsWith) {
+    std::string raw;
+    if (!HexDecode(v, &raw)) {
+      *error = std::string("operator '") + condition::CmpOpName(op) + "' expects hex bytes, got '" + v + "'";
+      *error_value = 0;
+      return nullptr;
+    }
+    v = raw;
+  }
+  auto c = std::make_unique<StringCheck>(std::move(f), op, v);
+  if (!c->Init(error)) {
+    *error_value = 0;
+    return nullptr;
+  }
+  return c;
+}
+
+std::unique_ptr<Check> MakeNumberCompare(std::unique_ptr<FieldAccessor> f, CmpOp op, const std::vector<std::string>& values,
+                                         std::string* error, int* error_value) {
+  const std::string fname = "'" + f->text + "'";
+  switch (op) {
+    case CmpOp::kEq: case CmpOp::kNe: case CmpOp::kLt: case CmpOp::kLe: case CmpOp::kGt: case CmpOp::kGe:
+    case CmpOp::kIn: case CmpOp::kIntersects: break;
+    default:
+      *error = std::string("type mismatch: operator '") + condition::CmpOpName(op) + "' needs a string, " + fname +
+               " is a number";
+      return nullptr;
+  }
+  std::vector<int64_t> nums;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    int64_t n;
+    if (!ParseNumber(values[i], &n)) {
+      *error = "type mismatch: " + fname + " is a number, '" + values[i] + "' is not";
+      *error_value = static_cast<int>(i);
+      return nullptr;
+    }
+    nums.push_back(n);
+  }
+  return std::make_unique<NumberCheck>(std::move(f), op, std::move(nums));
+}
+
+std::unique_ptr<Check> MakeBoolCompare(std::unique_ptr<FieldAccessor> f, CmpOp op, const std::vector<std::string>& values,
+                                       std::string* error, int* error_value) {
+  const std::string fname = "'" + f->text + "'";
+  if (op != CmpOp::kEq && op != CmpOp::kNe) {
+    *error = std::string("type mismatch: operator '") + condition::CmpOpName(op) + "' on bool field " + fname;
+    return nullptr;
+  }
+  bool b;
+  if (values[0] == "true") b = true;
+  else if (values[0] == "false") b = false;
+  else {
+    *error = "type mismatch: " + fname + " is a bool, expected true or false, got '" + values[0] + "'";
+    *error_value = 0;
+    return nullptr;
+  }
+  return std::make_unique<BoolCheck>(std::move(f), op == CmpOp::kEq, b);
+}
+
+std::unique_ptr<Check> MakeIpCompare(std::unique_ptr<FieldAccessor> f, CmpOp op, const std::vector<std::string>& values,
+                                     std::string* error, int* error_value) {
+  const std::string fname = "'" + f->text + "'";
+  const FieldType type = f->type;
+  if (op != CmpOp::kEq && op != CmpOp::kNe && op != CmpOp::kIn && op != CmpOp::kIntersects) {
+    *error = std::string("type mismatch: operator '") + condition::CmpOpName(op) + "' on address field " + fname;
+    return nullptr;
+  }
+  std::vector<Net> nets;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    Net n{};
+    bool ok = type == FieldType::kIpNet ? ParseCidr(values[i], &n.addr, &n.family, &n.prefix)
+                                        : ParseIpText(values[i], &n.addr, &n.family);
+    if (type == FieldType::kIpAddr) n.prefix = n.family == 2 ? 32 : 128;
+    if (!ok) {
+      *error = "type mismatch: " + fname + " is an " + std::string(FieldTypeName(type)) + ", '" + values[i] +
+               "' is not " + (type == FieldType::kIpNet ? "a network (a.b.c.d/len)" : "an IP address");
+      *error_value = static_cast<int>(i);
+      return nullptr;
+    }
+    nets.push_back(n);
+  }
+  return std::make_unique<IpCheck>(std::move(f), op == CmpOp::kNe, std::move(nets));
+}
+
 std::unique_ptr<Check> MakeCompareUnkeyed(std::unique_ptr<FieldAccessor> f, CmpOp op,
                                           const std::vector<std::string>& values, std::string* error, int* error_value) {
   *error_value = -1;
-  const std::string fname = "'" + f->text + "'";
-  const FieldType type = f->type;
   if (op == CmpOp::kExists) return std::make_unique<ExistsCheck>(std::move(f));
   if (!IsListOp(op) && values.size() != 1) {
     *error = "expected one value";
     return nullptr;
   }
   if (IsListOp(op) && values.empty()) return MakeConst(false);  // `x in ()` never holds
-
-  switch (type) {
+  switch (f->type) {
     case FieldType::kString:
-    case FieldType::kStringList: {
-      if (op == CmpOp::kLt || op == CmpOp::kLe || op == CmpOp::kGt || op == CmpOp::kGe) {
-        *error = std::string("type mismatch: operator '") + condition::CmpOpName(op) + "' needs a number, " +
-                 fname + " is a " + std::string(FieldTypeName(type));
-        return nullptr;
-      }
-      if (op == CmpOp::kPmatch) return std::make_unique<PmatchCheck>(std::move(f), values);
-      if (op == CmpOp::kIn || op == CmpOp::kIntersects) return std::make_unique<StringSetCheck>(std::move(f), op, values);
-      std::string v = values[0];
-      if (op == CmpOp::kBContains || op == CmpOp::kBStartsWith) {
-        std::string raw;
-        if (!HexDecode(v, &raw)) {
-          *error = std::string("operator '") + condition::CmpOpName(op) + "' expects hex bytes, got '" + v + "'";
-          *error_value = 0;
-          return nullptr;
-        }
-        v = raw;
-      }
-      auto c = std::make_unique<StringCheck>(std::move(f), op, v);
-      if (!c->Init(error)) {
-        *error_value = 0;
-        return nullptr;
-      }
-      return c;
-    }
-    case FieldType::kNumber: {
-      switch (op) {
-        case CmpOp::kEq: case CmpOp::kNe: case CmpOp::kLt: case CmpOp::kLe: case CmpOp::kGt: case CmpOp::kGe:
-        case CmpOp::kIn: case CmpOp::kIntersects: break;
-        default:
-          *error = std::string("type mismatch: operator '") + condition::CmpOpName(op) + "' needs a string, " + fname +
-                   " is a number";
-          return nullptr;
-      }
-      std::vector<int64_t> nums;
-      for (std::size_t i = 0; i < values.size(); ++i) {
-        int64_t n;
-        if (!ParseNumber(values[i], &n)) {
-          *error = "type mismatch: " + fname + " is a number, '" + values[i] + "' is not";
-          *error_value = static_cast<int>(i);
-          return nullptr;
-        }
-        nums.push_back(n);
-      }
-      return std::make_unique<NumberCheck>(std::move(f), op, std::move(nums));
-    }
-    case FieldType::kBool: {
-      if (op != CmpOp::kEq && op != CmpOp::kNe) {
-        *error = std::string("type mismatch: operator '") + condition::CmpOpName(op) + "' on bool field " + fname;
-        return nullptr;
-      }
-      bool b;
-      if (values[0] == "true") b = true;
-      else if (values[0] == "false") b = false;
-      else {
-        *error = "type mismatch: " + fname + " is a bool, expected true or false, got '" + values[0] + "'";
-        *error_value = 0;
-        return nullptr;
-      }
-      return std::make_unique<BoolCheck>(std::move(f), op == CmpOp::kEq, b);
-    }
+    case FieldType::kStringList: return MakeStringCompare(std::move(f), op, values, error, error_value);
+    case FieldType::kNumber: return MakeNumberCompare(std::move(f), op, values, error, error_value);
+    case FieldType::kBool: return MakeBoolCompare(std::move(f), op, values, error, error_value);
     case FieldType::kIpAddr:
-    case FieldType::kIpNet: {
-      if (op != CmpOp::kEq && op != CmpOp::kNe && op != CmpOp::kIn && op != CmpOp::kIntersects) {
-        *error = std::string("type mismatch: operator '") + condition::CmpOpName(op) + "' on address field " + fname;
-        return nullptr;
-      }
-      std::vector<Net> nets;
-      for (std::size_t i = 0; i < values.size(); ++i) {
-        Net n{};
-        bool ok = type == FieldType::kIpNet ? ParseCidr(values[i], &n.addr, &n.family, &n.prefix)
-                                            : ParseIpText(values[i], &n.addr, &n.family);
-        if (type == FieldType::kIpAddr) n.prefix = n.family == 2 ? 32 : 128;
-        if (!ok) {
-          *error = "type mismatch: " + fname + " is an " + std::string(FieldTypeName(type)) + ", '" + values[i] +
-                   "' is not " + (type == FieldType::kIpNet ? "a network (a.b.c.d/len)" : "an IP address");
-          *error_value = static_cast<int>(i);
-          return nullptr;
-        }
-        nets.push_back(n);
-      }
-      return std::make_unique<IpCheck>(std::move(f), op == CmpOp::kNe, std::move(nets));
-    }
+    case FieldType::kIpNet: return MakeIpCompare(std::move(f), op, values, error, error_value);
   }
   *error = "unsupported field type";
   return nullptr;
