@@ -134,40 +134,79 @@ bool Compiler::Budget() {
   return false;
 }
 
+bool Compiler::CompileAndOr(const Node& n, const ItemContext& ctx, std::string_view text, Sub* out) {
+  bool is_and = n.kind == Node::Kind::kAnd;
+  std::vector<std::unique_ptr<Check>> children;
+  EventTypeSet types = is_and ? AllTypes() : EventTypeSet();
+  bool exact = true, ok = true;
+  std::vector<KonstInfo> kids;
+  for (const auto& c : n.children) {
+    Sub s;
+    if (!CompileNode(*c, ctx, text, &s)) {
+      ok = false;  // keep going: report every problem of the condition
+      if (over_budget_) break;
+      continue;
+    }
+    types = is_and ? (types & s.types) : (types | s.types);
+    exact = exact && s.exact;
+    kids.push_back(std::move(s.konst));
+    // a and (b and c) -> one node of three: fewer virtual hops per event.
+    if (auto flat = FlattenInto(s.check.get(), is_and)) {
+      for (auto& g : *flat) children.push_back(std::move(g));
+    } else {
+      children.push_back(std::move(s.check));
+    }
+  }
+  if (!ok) return false;
+  out->check = is_and ? MakeAnd(std::move(children)) : MakeOr(std::move(children));
+  out->types = types;
+  out->exact = exact;
+  out->konst = CombineKonst(is_and, kids);
+  return true;
+}
+
+bool Compiler::CompileMacro(const Node& n, const ItemContext& ctx, Sub* out) {
+  auto it = macros_->find(n.name);
+  if (it == macros_->end()) {
+    if (lists_->count(n.name))
+      Report(ctx, n.offset, "'" + n.name + "' is a list, not a macro: use it as '... in (" + n.name + ")'");
+    else
+      Report(ctx, n.offset, "undefined macro '" + n.name + "'");
+    return false;
+  }
+  MacroEntry& m = it->second;
+  m.used = true;
+  if (!m.ast) {
+    Report(ctx, n.offset, "macro '" + n.name + "' has errors (reported at its definition)");
+    return false;
+  }
+  if (std::find(macro_stack_.begin(), macro_stack_.end(), n.name) != macro_stack_.end()) {
+    Report(ctx, n.offset, "macro '" + n.name + "' refers to itself (through " + macro_stack_.back() + ")");
+    return false;
+  }
+  if (macro_stack_.size() >= 64) {
+    Report(ctx, n.offset, "macros nested deeper than 64 levels");
+    return false;
+  }
+  macro_stack_.push_back(n.name);
+  Sub s;
+  bool ok = CompileNode(*m.ast, m.ctx, m.ctx.text, &s);
+  macro_stack_.pop_back();
+  if (!ok) {
+    if (!over_budget_) Report(ctx, n.offset, "macro '" + n.name + "' has errors (reported at its definition)");
+    return false;
+  }
+  *out = std::move(s);
+  return true;
+}
+
 bool Compiler::CompileNode(const Node& n, const ItemContext& ctx, std::string_view text, Sub* out) {
   if (!Budget()) return false;
   switch (n.kind) {
     case Node::Kind::kAnd:
-    case Node::Kind::kOr: {
-      bool is_and = n.kind == Node::Kind::kAnd;
-      std::vector<std::unique_ptr<Check>> children;
-      EventTypeSet types = is_and ? AllTypes() : EventTypeSet();
-      bool exact = true, ok = true;
-      std::vector<KonstInfo> kids;
-      for (const auto& c : n.children) {
-        Sub s;
-        if (!CompileNode(*c, ctx, text, &s)) {
-          ok = false;  // keep going: report every problem of the condition
-          if (over_budget_) break;
-          continue;
-        }
-        types = is_and ? (types & s.types) : (types | s.types);
-        exact = exact && s.exact;
-        kids.push_back(std::move(s.konst));
-        // a and (b and c) -> one node of three: fewer virtual hops per event.
-        if (auto flat = FlattenInto(s.check.get(), is_and)) {
-          for (auto& g : *flat) children.push_back(std::move(g));
-        } else {
-          children.push_back(std::move(s.check));
-        }
-      }
-      if (!ok) return false;
-      out->check = is_and ? MakeAnd(std::move(children)) : MakeOr(std::move(children));
-      out->types = types;
-      out->exact = exact;
-      out->konst = CombineKonst(is_and, kids);
+    case Node::Kind::kOr:
+      if (!CompileAndOr(n, ctx, text, out)) return false;
       break;
-    }
     case Node::Kind::kNot: {
       Sub s;
       if (!CompileNode(*n.children[0], ctx, text, &s)) return false;
@@ -179,40 +218,8 @@ bool Compiler::CompileNode(const Node& n, const ItemContext& ctx, std::string_vi
         out->konst.konst = out->konst.konst == Konst::kFalse ? Konst::kTrue : Konst::kFalse;
       break;
     }
-    case Node::Kind::kMacro: {
-      auto it = macros_->find(n.name);
-      if (it == macros_->end()) {
-        if (lists_->count(n.name))
-          Report(ctx, n.offset, "'" + n.name + "' is a list, not a macro: use it as '... in (" + n.name + ")'");
-        else
-          Report(ctx, n.offset, "undefined macro '" + n.name + "'");
-        return false;
-      }
-      MacroEntry& m = it->second;
-      m.used = true;
-      if (!m.ast) {
-        Report(ctx, n.offset, "macro '" + n.name + "' has errors (reported at its definition)");
-        return false;
-      }
-      if (std::find(macro_stack_.begin(), macro_stack_.end(), n.name) != macro_stack_.end()) {
-        Report(ctx, n.offset, "macro '" + n.name + "' refers to itself (through " + macro_stack_.back() + ")");
-        return false;
-      }
-      if (macro_stack_.size() >= 64) {
-        Report(ctx, n.offset, "macros nested deeper than 64 levels");
-        return false;
-      }
-      macro_stack_.push_back(n.name);
-      Sub s;
-      bool ok = CompileNode(*m.ast, m.ctx, m.ctx.text, &s);
-      macro_stack_.pop_back();
-      if (!ok) {
-        if (!over_budget_) Report(ctx, n.offset, "macro '" + n.name + "' has errors (reported at its definition)");
-        return false;
-      }
-      *out = std::move(s);
-      return true;  // the body keeps its own text for `rules explain`
-    }
+    case Node::Kind::kMacro:
+      return CompileMacro(n, ctx, out);  // the body keeps its own text for `rules explain`
     case Node::Kind::kCompare:
       if (!CompileCompare(n, ctx, out)) return false;
       break;
@@ -255,6 +262,56 @@ bool Compiler::ExpandValues(const Node& n, const ItemContext& ctx, std::vector<s
   return true;
 }
 
+// A check on a field that is <NA> for every event is false for every event.
+void Compiler::MarkAlwaysNa(const FieldAccessor& f, const condition::FieldRef& ref, Sub* out) {
+  if (f.def->available) return;
+  out->konst.konst = Konst::kFalse;
+  AddReasons({"'" + ref.name + "' is always <NA> in vigil"}, &out->konst.reasons);
+}
+
+// `field op other.field`: both sides read from the same event.
+bool Compiler::CompileFieldCompare(const Node& n, const ItemContext& ctx, std::unique_ptr<FieldAccessor> field,
+                                   Sub* out) {
+  std::string error;
+  bool rhs_unknown = false;
+  auto rhs = ResolveField(*n.rhs_field, &error, &rhs_unknown);
+  if (!rhs) {
+    Report(ctx, n.rhs_field->offset, error);
+    return false;
+  }
+  MarkAlwaysNa(*rhs, *n.rhs_field, out);
+  auto c = MakeFieldCompare(std::move(field), n.op, std::move(rhs), &error);
+  if (!c) {
+    Report(ctx, n.offset, error);
+    return false;
+  }
+  out->check = std::move(c);
+  return true;
+}
+
+void Compiler::CompileEventTypes(const Node& n, const std::vector<std::string>& values, Sub* out) {
+  EventTypeSet set;
+  std::string uncaptured;
+  for (const auto& v : values) {
+    EventType t;
+    // Syscalls vigil does not capture simply never match (Falco rules name many).
+    if (EventTypeFromName(v, &t)) set.set(static_cast<std::size_t>(t));
+    else if (uncaptured.find(" " + v + ",") == std::string::npos) uncaptured += " " + v + ",";
+  }
+  if (n.op == CmpOp::kNe) set = ~set;
+  // The types vigil has are exactly the ones it produces (decoded from a
+  // kernel record, or synthesized as `container`), so an empty set never matches.
+  if (set.none() || set.all()) {
+    out->konst.konst = set.none() ? Konst::kFalse : Konst::kTrue;
+    if (!uncaptured.empty()) uncaptured.pop_back();
+    out->konst.reasons.push_back(uncaptured.empty() ? "evt.type is compared with no event type"
+                                                    : "evt.type" + uncaptured + " is never captured by vigil");
+  }
+  out->check = MakeEventTypeCheck(set);
+  out->types = set;
+  out->exact = true;
+}
+
 bool Compiler::CompileCompare(const Node& n, const ItemContext& ctx, Sub* out) {
   std::string error;
   bool unknown = false;
@@ -271,14 +328,7 @@ bool Compiler::CompileCompare(const Node& n, const ItemContext& ctx, Sub* out) {
   }
   out->types = AllTypes();
   out->exact = false;
-  // A check on a field that is <NA> for every event is false for every event.
-  auto always_na = [&](const FieldAccessor& f, const condition::FieldRef& ref) {
-    if (f.def->available) return false;
-    out->konst.konst = Konst::kFalse;
-    AddReasons({"'" + ref.name + "' is always <NA> in vigil"}, &out->konst.reasons);
-    return true;
-  };
-  always_na(*field, n.field);
+  MarkAlwaysNa(*field, n.field, out);
   // Falco accepts `intersects` on a single-valued field (Falco's own incubating
   // rules do: `proc.args intersects (...)`) and compares the whole value, as
   // `in` does: kept for compatibility, but said, since the author likely meant
@@ -291,22 +341,7 @@ bool Compiler::CompileCompare(const Node& n, const ItemContext& ctx, Sub* out) {
            true);
   }
 
-  if (n.rhs_field) {
-    bool rhs_unknown = false;
-    auto rhs = ResolveField(*n.rhs_field, &error, &rhs_unknown);
-    if (!rhs) {
-      Report(ctx, n.rhs_field->offset, error);
-      return false;
-    }
-    always_na(*rhs, *n.rhs_field);
-    auto c = MakeFieldCompare(std::move(field), n.op, std::move(rhs), &error);
-    if (!c) {
-      Report(ctx, n.offset, error);
-      return false;
-    }
-    out->check = std::move(c);
-    return true;
-  }
+  if (n.rhs_field) return CompileFieldCompare(n, ctx, std::move(field), out);
 
   std::vector<std::string> values;
   if (!ExpandValues(n, ctx, &values)) return false;
@@ -314,26 +349,7 @@ bool Compiler::CompileCompare(const Node& n, const ItemContext& ctx, Sub* out) {
   // evt.type: a bit set, and the source of the rule's event-type index.
   if (field->def->name == std::string_view("evt.type") && field->transformers.empty() &&
       (n.op == CmpOp::kEq || n.op == CmpOp::kNe || n.op == CmpOp::kIn || n.op == CmpOp::kIntersects)) {
-    EventTypeSet set;
-    std::string uncaptured;
-    for (const auto& v : values) {
-      EventType t;
-      // Syscalls vigil does not capture simply never match (Falco rules name many).
-      if (EventTypeFromName(v, &t)) set.set(static_cast<std::size_t>(t));
-      else if (uncaptured.find(" " + v + ",") == std::string::npos) uncaptured += " " + v + ",";
-    }
-    if (n.op == CmpOp::kNe) set = ~set;
-    // The types vigil has are exactly the ones it produces (decoded from a
-    // kernel record, or synthesized as `container`), so an empty set never matches.
-    if (set.none() || set.all()) {
-      out->konst.konst = set.none() ? Konst::kFalse : Konst::kTrue;
-      if (!uncaptured.empty()) uncaptured.pop_back();
-      out->konst.reasons.push_back(uncaptured.empty() ? "evt.type is compared with no event type"
-                                                      : "evt.type" + uncaptured + " is never captured by vigil");
-    }
-    out->check = MakeEventTypeCheck(set);
-    out->types = set;
-    out->exact = true;
+    CompileEventTypes(n, values, out);
     return true;
   }
 

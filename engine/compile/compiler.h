@@ -101,7 +101,13 @@ class Compiler {
   };
   bool Budget();  // counts one node; false (reported once) past kMaxConditionNodes
   bool CompileNode(const condition::Node& n, const ItemContext& ctx, std::string_view text, Sub* out);
+  bool CompileAndOr(const condition::Node& n, const ItemContext& ctx, std::string_view text, Sub* out);
+  bool CompileMacro(const condition::Node& n, const ItemContext& ctx, Sub* out);
   bool CompileCompare(const condition::Node& n, const ItemContext& ctx, Sub* out);
+  bool CompileFieldCompare(const condition::Node& n, const ItemContext& ctx, std::unique_ptr<FieldAccessor> field,
+                           Sub* out);
+  static void MarkAlwaysNa(const FieldAccessor& f, const condition::FieldRef& ref, Sub* out);
+  void CompileEventTypes(const condition::Node& n, const std::vector<std::string>& values, Sub* out);
   bool ExpandValues(const condition::Node& n, const ItemContext& ctx, std::vector<std::string>* out);
   void Report(const ItemContext& ctx, uint32_t offset, std::string message, bool warning = false);
 
