@@ -385,9 +385,10 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
   eng->doc_ = std::move(doc);
   const auto& d = eng->doc_;
 
-  std::map<std::string, ListEntry> lists;
+  auto& lists = eng->lists_;
   ResolveLists(d, &lists, diags);
-  std::map<std::string, MacroEntry> macros = ParseMacros(d, diags);
+  auto& macros = eng->macros_;
+  macros = ParseMacros(d, diags);
   compile::Compiler compiler(&macros, &lists, diags);
   EngineStats& stats = eng->stats_;
   stats.rules_defined = d.rules.size();

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <array>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -27,6 +28,7 @@
 
 #include "engine/alert.h"
 #include "engine/compile/checks.h"
+#include "engine/compile/compiler.h"
 #include "engine/compile/output_template.h"
 #include "engine/compile/program.h"
 #include "engine/correlate.h"
@@ -133,6 +135,10 @@ class RuleEngine {
   const EngineStats& stats() const { return stats_; }
   const compile::Program& program() const { return program_; }
   const rules::RuleDocument& document() const { return doc_; }
+  // The macros parsed and the lists resolved once at load, for every
+  // compiler of these rules (the enforcement policy compiler reads them too).
+  const std::map<std::string, compile::MacroEntry>& macros() const { return macros_; }
+  const std::map<std::string, compile::ListEntry>& lists() const { return lists_; }
   const HostInfo& host() const { return host_; }
 
  private:
@@ -140,6 +146,8 @@ class RuleEngine {
   bool Correlate(const CompiledRule& rule, const FieldContext& ctx) const;
   HostInfo host_;
   rules::RuleDocument doc_;
+  std::map<std::string, compile::MacroEntry> macros_;  // locate into doc_
+  std::map<std::string, compile::ListEntry> lists_;
   std::vector<std::unique_ptr<CompiledRule>> rules_;
   // Per event type, the enabled rules that can match it, as programs (engine/compile/program.h).
   compile::Program program_;

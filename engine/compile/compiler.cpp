@@ -228,14 +228,16 @@ bool Compiler::CompileNode(const Node& n, const ItemContext& ctx, std::string_vi
   return true;
 }
 
-bool Compiler::ExpandValues(const Node& n, const ItemContext& ctx, std::vector<std::string>* out) {
+bool ExpandValues(const Node& n, const std::map<std::string, ListEntry>& lists, std::vector<std::string>* out,
+                  std::string* error, uint32_t* error_offset) {
   bool list_op = n.op == CmpOp::kIn || n.op == CmpOp::kIntersects || n.op == CmpOp::kPmatch;
   if (list_op && !n.list_syntax) {
     // `x in list_name`: the name must be a list.
     const auto& v = n.values[0];
-    auto it = lists_->find(v.text);
-    if (it == lists_->end()) {
-      Report(ctx, v.offset, "undefined list '" + v.text + "'");
+    auto it = lists.find(v.text);
+    if (it == lists.end()) {
+      *error = "undefined list '" + v.text + "'";
+      *error_offset = v.offset;
       return false;
     }
     it->second.used = true;
@@ -244,13 +246,13 @@ bool Compiler::ExpandValues(const Node& n, const ItemContext& ctx, std::vector<s
   }
   for (const auto& v : n.values) {
     if (list_op && !v.quoted) {
-      auto it = lists_->find(v.text);
-      if (it != lists_->end()) {
+      auto it = lists.find(v.text);
+      if (it != lists.end()) {
         it->second.used = true;
         if (out->size() + it->second.items.size() > kMaxListItems) {
-          Report(ctx, v.offset,
-                 "the values of this comparison expand to more than " + std::to_string(kMaxListItems) +
-                     " list items (at list '" + v.text + "')");
+          *error = "the values of this comparison expand to more than " + std::to_string(kMaxListItems) +
+                   " list items (at list '" + v.text + "')";
+          *error_offset = v.offset;
           return false;
         }
         out->insert(out->end(), it->second.items.begin(), it->second.items.end());
@@ -344,7 +346,12 @@ bool Compiler::CompileCompare(const Node& n, const ItemContext& ctx, Sub* out) {
   if (n.rhs_field) return CompileFieldCompare(n, ctx, std::move(field), out);
 
   std::vector<std::string> values;
-  if (!ExpandValues(n, ctx, &values)) return false;
+  std::string expand_error;
+  uint32_t expand_offset = 0;
+  if (!ExpandValues(n, *lists_, &values, &expand_error, &expand_offset)) {
+    Report(ctx, expand_offset, expand_error);
+    return false;
+  }
 
   // evt.type: a bit set, and the source of the rule's event-type index.
   if (field->def->name == std::string_view("evt.type") && field->transformers.empty() &&

@@ -51,8 +51,18 @@ struct MacroEntry {
 struct ListEntry {
   std::vector<std::string> items;  // resolved (nested lists expanded)
   ItemContext ctx;
-  bool used = false;
+  mutable bool used = false;  // set by ExpandValues; unused lists are warned about
 };
+
+// The values of comparison `n` with list names expanded, the one expansion
+// both the rules compiler and the enforcement policy compiler use: under a
+// list operator (in, intersects, pmatch) an unquoted value naming a list
+// stands for its items, and `x in name` without parentheses must name a list;
+// other operators take their values as written. False with *error and
+// *error_offset (into the condition text) on an undefined list or more than
+// kMaxListItems values.
+bool ExpandValues(const condition::Node& n, const std::map<std::string, ListEntry>& lists,
+                  std::vector<std::string>* out, std::string* error, uint32_t* error_offset);
 
 // What the compiler can tell about a condition without an event: it depends
 // on the event, or it is the same for every event vigil can capture (a check
@@ -108,7 +118,6 @@ class Compiler {
                            Sub* out);
   static void MarkAlwaysNa(const FieldAccessor& f, const condition::FieldRef& ref, Sub* out);
   void CompileEventTypes(const condition::Node& n, const std::vector<std::string>& values, Sub* out);
-  bool ExpandValues(const condition::Node& n, const ItemContext& ctx, std::vector<std::string>* out);
   void Report(const ItemContext& ctx, uint32_t offset, std::string message, bool warning = false);
 
   std::map<std::string, MacroEntry>* macros_;

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// CompilePolicy: walk each enforcing rule's condition AST (macros and lists
-// expanded from the engine's RuleDocument) and map every check to one kernel
-// dimension, or report the check that has none.
+// CompilePolicy: walk each enforcing rule's condition AST (macros and lists as
+// the rules engine parsed and resolved them at load, so both compilers read one
+// expansion) and map every check to one kernel dimension, or report the check
+// that has none.
 #include "engine/policy/policy.h"
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -20,9 +22,9 @@ using condition::Node;
 
 // Where a piece of condition text lives: the rule's condition or a macro body.
 struct TextCtx {
-  const rules::PiecedSource* src = nullptr;
-  std::string where;
-  const std::string* text = nullptr;  // "" for the rule itself, "in macro 'm': " otherwise
+  std::function<SourceLoc(uint32_t)> locate;
+  std::string where;                  // "" for the rule itself, "in macro 'm': " otherwise
+  const std::string* text = nullptr;  // the condition text offsets refer to
 };
 
 struct HookNames {
@@ -40,10 +42,7 @@ constexpr HookNames kTypeHooks[] = {
 class RuleCompiler {
  public:
   RuleCompiler(const RuleEngine& engine, const rules::RuleDef& def, Diagnostics* diags, const PolicyLimits& limits)
-      : engine_(engine), def_(def), diags_(diags), limits_(limits) {
-    for (const auto& l : engine.document().lists) lists_[l.name] = &l;
-    for (const auto& m : engine.document().macros) macros_[m.name] = &m;
-  }
+      : engine_(engine), def_(def), diags_(diags), limits_(limits) {}
 
   bool Compile(PolicyRule* out) {
     out_ = out;
@@ -58,7 +57,8 @@ class RuleCompiler {
     }
     auto parsed = condition::ParseCondition(def_.condition);
     if (!parsed.root) return false;  // the engine already reported it
-    TextCtx ctx{&def_.condition_src, "", &def_.condition};
+    const rules::PiecedSource* src = &def_.condition_src;
+    TextCtx ctx{[src](uint32_t off) { return src->Locate(off); }, "", &def_.condition};
     bool ok = Walk(*parsed.root, ctx);
     if (ok && !have_hook_) {
       diags_->Error(def_.loc, "rule", def_.name, "condition",
@@ -72,7 +72,7 @@ class RuleCompiler {
 
  private:
   bool Fail(const TextCtx& ctx, uint32_t offset, const std::string& message) {
-    diags_->Error(ctx.src->Locate(offset), "rule", def_.name, "condition",
+    diags_->Error(ctx.locate(offset), "rule", def_.name, "condition",
                   "action " + def_.action + ": " + ctx.where + message);
     return false;
   }
@@ -101,13 +101,12 @@ class RuleCompiler {
       case Node::Kind::kNot:
         return Fail(ctx, n.offset, "'not' cannot be decided in the kernel");
       case Node::Kind::kMacro: {
-        auto it = macros_.find(n.name);
-        if (it == macros_.end()) return Fail(ctx, n.offset, "unknown macro '" + n.name + "'");
+        auto it = engine_.macros().find(n.name);
+        if (it == engine_.macros().end()) return Fail(ctx, n.offset, "unknown macro '" + n.name + "'");
+        if (!it->second.ast) return Fail(ctx, n.offset, "macro '" + n.name + "' has errors");
         if (!expanding_.insert(n.name).second) return Fail(ctx, n.offset, "macro '" + n.name + "' refers to itself");
-        auto parsed = condition::ParseCondition(it->second->condition);
-        bool ok = false;
-        if (parsed.root) ok = Walk(*parsed.root, TextCtx{&it->second->condition_src, "in macro '" + n.name + "': ",
-                                              &it->second->condition});
+        const compile::ItemContext& body = it->second.ctx;
+        bool ok = Walk(*it->second.ast, TextCtx{body.locate, "in macro '" + n.name + "': ", &body.text});
         expanding_.erase(n.name);
         return ok;
       }
@@ -117,21 +116,11 @@ class RuleCompiler {
     return false;
   }
 
-  // Values of a check, with list names expanded (recursively).
+  // Values of a check, with list names expanded as the rules compiler expands them.
   bool Values(const Node& n, const TextCtx& ctx, std::vector<std::string>* out) {
-    std::function<bool(const std::string&, int)> add = [&](const std::string& v, int depth) {
-      auto it = lists_.find(v);
-      if (it == lists_.end() || depth > 16) {
-        out->push_back(v);
-        return true;
-      }
-      for (const auto& item : it->second->items) add(item, depth + 1);
-      return true;
-    };
-    for (const auto& v : n.values) {
-      if (v.quoted) out->push_back(v.text);
-      else add(v.text, 0);
-    }
+    std::string error;
+    uint32_t offset = 0;
+    if (!compile::ExpandValues(n, engine_.lists(), out, &error, &offset)) return Fail(ctx, offset, error);
     if (out->empty() && n.op != CmpOp::kIn) return Fail(ctx, n.offset, "check has no value");
     return true;
   }
@@ -281,8 +270,6 @@ class RuleCompiler {
   const rules::RuleDef& def_;
   Diagnostics* diags_;
   const PolicyLimits& limits_;
-  std::map<std::string, const rules::ListDef*> lists_;
-  std::map<std::string, const rules::MacroDef*> macros_;
   std::set<std::string> expanding_;
   PolicyRule* out_ = nullptr;
   int depth_ = 0;

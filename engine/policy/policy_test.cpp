@@ -126,6 +126,27 @@ TEST_CASE("bpf.prog.helpers compiles to helper ids", "[unit]") {
   CHECK(over.diags.ToString().find("need 3 bpf command/program-type/helper entries") != std::string::npos);
 }
 
+TEST_CASE("the policy compiler reads the lists and macros the rules engine expanded", "[unit]") {
+  const std::string lists =
+      "- list: inner\n  items: [bash]\n- list: outer\n  items: [inner, sh, \"zsh\"]\n"
+      "- macro: spawned_shell\n  condition: evt.type = execve and proc.name in (outer)\n";
+  auto rule = [](const std::string& cond) {
+    return "- rule: r\n  desc: d\n  condition: " + cond + "\n  output: o\n  priority: WARNING\n  action: deny\n";
+  };
+  // A nested list through a macro: the three names the rules compiler matches, in its order.
+  Compiled c = CompileText(lists + rule("spawned_shell"));
+  REQUIRE(c.spec);
+  CHECK(c.spec->rules[0].comms == std::vector<std::string>{"bash", "sh", "zsh"});
+  // Outside a list operator a list's name is a plain value, for both compilers.
+  Compiled eq = CompileText(lists + rule("evt.type = execve and proc.name = outer"));
+  REQUIRE(eq.spec);
+  CHECK(eq.spec->rules[0].comms == std::vector<std::string>{"outer"});
+  // `in name` without parentheses must name a list: the same error as the rules compiler's.
+  Diagnostics diags;
+  auto engine = RuleEngine::LoadTexts({{"t.yaml", lists + rule("evt.type = execve and proc.name in nolist")}}, &diags);
+  CHECK(diags.ToString().find("undefined list 'nolist'") != std::string::npos);
+}
+
 TEST_CASE("alert rules are not part of the policy", "[unit]") {
   Compiled c = CompileText(RuleYaml("proc.name = x or fd.name contains y", "alert"));
   REQUIRE(c.spec);
