@@ -125,97 +125,121 @@ class RuleCompiler {
     return true;
   }
 
-  bool Compare(const Node& n, const TextCtx& ctx) {
-    const std::string& f = n.field.name;
-    const std::string desc = "'" + n.field.ToString() + " " + condition::CmpOpName(n.op) + "'";
-    if (!n.field.transformers.empty() || n.field.has_arg || n.rhs_field)
-      return Fail(ctx, n.offset, desc + ": transformers, field arguments and val() cannot be decided in the kernel");
-    const bool set_op = n.op == CmpOp::kEq || n.op == CmpOp::kIn;
+  // One comparison being mapped to a kernel dimension: the node, where its
+  // text is, how errors name it, and its values with lists expanded.
+  struct Cmp {
+    const Node& n;
+    const TextCtx& ctx;
+    const std::string& f;  // the field's name
+    std::string desc;      // "'field op'" for error messages
     std::vector<std::string> vals;
-    if (!Values(n, ctx, &vals)) return false;
-    auto unsupported_op = [&](const char* allowed) {
-      return Fail(ctx, n.offset, desc + ": the kernel decides " + f + " only with " + allowed);
-    };
-    if (f == "evt.type") {
-      if (!set_op) return unsupported_op("'=' or 'in'");
-      return Hook(n, ctx, vals);
-    }
-    if (f == "proc.name" || f == "proc.pname") {
-      if (!set_op) return unsupported_op("'=' or 'in'");
-      auto& dst = f == "proc.name" ? out_->comms : out_->parent_comms;
-      for (auto& v : vals) {
-        if (v.empty() || v.size() > 15) return Fail(ctx, n.offset, desc + ": '" + v + "' is not a task name (1..15 bytes)");
-        dst.push_back(v);
-      }
-      return Intersect(ctx, n, f == "proc.name" ? seen_comm_ : seen_pcomm_);
-    }
+    bool set_op = false;  // '=' or 'in'
+  };
+
+  bool Fail(const Cmp& c, const std::string& message) { return Fail(c.ctx, c.n.offset, c.desc + ": " + message); }
+  bool Unsupported(const Cmp& c, const char* allowed) {
+    return Fail(c, "the kernel decides " + c.f + " only with " + allowed);
+  }
+
+  bool Compare(const Node& n, const TextCtx& ctx) {
+    Cmp c{n, ctx, n.field.name, "'" + n.field.ToString() + " " + condition::CmpOpName(n.op) + "'", {},
+          n.op == CmpOp::kEq || n.op == CmpOp::kIn};
+    if (!n.field.transformers.empty() || n.field.has_arg || n.rhs_field)
+      return Fail(c, "transformers, field arguments and val() cannot be decided in the kernel");
+    if (!Values(n, ctx, &c.vals)) return false;
+    const std::string& f = c.f;
+    if (f == "evt.type") return c.set_op ? Hook(n, ctx, c.vals) : Unsupported(c, "'=' or 'in'");
+    if (f == "proc.name" || f == "proc.pname") return CompareComm(c);
     if (f == "proc.exepath" || f == "proc.exe" || f == "fd.name" || f == "evt.arg.filename" || f == "fs.path.name" ||
-        f == "evt.arg.path" || f == "fd.directory") {
-      bool prefix = n.op == CmpOp::kStartsWith || f == "fd.directory";
-      if (!set_op && !prefix) return unsupported_op("'=', 'in' or 'startswith'");
-      if (f == "proc.exepath" || f == "proc.exe") path_is_exe_ = true;
-      else path_is_file_ = true;
-      for (auto& v : vals) {
-        if (v.empty() || v[0] != '/') return Fail(ctx, n.offset, desc + ": '" + v + "' is not an absolute path");
-        if (v.size() > limits_.max_path_bytes)
-          return Fail(ctx, n.offset, desc + ": path longer than " + std::to_string(limits_.max_path_bytes) + " bytes");
-        std::string p = v;
-        if (f == "fd.directory" && p.back() != '/') p += '/';
-        out_->paths.push_back({p, prefix});
-      }
-      return Intersect(ctx, n, seen_path_);
-    }
+        f == "evt.arg.path" || f == "fd.directory")
+      return ComparePath(c);
     if (f == "evt.is_open_write" || f == "evt.is_open_read") {
-      if (n.op != CmpOp::kEq || vals.size() != 1 || vals[0] != "true") return unsupported_op("'= true'");
+      if (n.op != CmpOp::kEq || c.vals.size() != 1 || c.vals[0] != "true") return Unsupported(c, "'= true'");
       out_->access |= f == "evt.is_open_write" ? kAccessWrite : kAccessRead;
       return true;
     }
-    if (f == "container.id") {
-      if ((n.op != CmpOp::kEq && n.op != CmpOp::kNe) || vals.size() != 1 || vals[0] != "host")
-        return unsupported_op("'= host' or '!= host'");
-      Placement p = n.op == CmpOp::kEq ? Placement::kHost : Placement::kContainer;
-      if (out_->placement != Placement::kAny && out_->placement != p)
-        return Fail(ctx, n.offset, desc + ": contradicts an earlier container.id check");
-      out_->placement = p;
-      return true;
+    if (f == "container.id") return ComparePlacement(c);
+    if (f == "user.uid" || f == "fd.rport" || f == "fd.sport" || f == "bpf.cmd" || f == "bpf.prog.type")
+      return CompareNumber(c);
+    if (f == "bpf.prog.helpers") return CompareHelpers(c);
+    if (f == "fd.rip" || f == "fd.sip" || f == "fd.rnet" || f == "fd.snet" || f == "fd.net") return CompareCidr(c);
+    return Fail(c, "field " + f + " cannot be decided in the kernel");
+  }
+
+  bool CompareComm(const Cmp& c) {
+    if (!c.set_op) return Unsupported(c, "'=' or 'in'");
+    const bool self = c.f == "proc.name";
+    auto& dst = self ? out_->comms : out_->parent_comms;
+    for (const auto& v : c.vals) {
+      if (v.empty() || v.size() > 15) return Fail(c, "'" + v + "' is not a task name (1..15 bytes)");
+      dst.push_back(v);
     }
-    if (f == "user.uid" || f == "fd.rport" || f == "fd.sport" || f == "bpf.cmd" || f == "bpf.prog.type") {
-      if (!set_op) return unsupported_op("'=' or 'in'");
-      for (auto& v : vals) {
-        uint64_t x = 0;
-        auto r = std::from_chars(v.data(), v.data() + v.size(), x);
-        uint64_t max = (f == "fd.rport" || f == "fd.sport") ? 65535 : 0xffffffffu;
-        if (r.ec != std::errc() || r.ptr != v.data() + v.size() || x > max)
-          return Fail(ctx, n.offset, desc + ": '" + v + "' is not a number in range");
-        if (f == "user.uid") out_->uids.push_back(static_cast<uint32_t>(x));
-        else if (f == "bpf.cmd") out_->bpf_cmds.push_back(static_cast<uint32_t>(x));
-        else if (f == "bpf.prog.type") out_->prog_types.push_back(static_cast<uint32_t>(x));
-        else out_->ports.push_back(static_cast<uint16_t>(x));
-      }
-      return Intersect(ctx, n, seen_num_[f]);
+    return Intersect(c.ctx, c.n, self ? seen_comm_ : seen_pcomm_);
+  }
+
+  bool ComparePath(const Cmp& c) {
+    const bool prefix = c.n.op == CmpOp::kStartsWith || c.f == "fd.directory";
+    if (!c.set_op && !prefix) return Unsupported(c, "'=', 'in' or 'startswith'");
+    if (c.f == "proc.exepath" || c.f == "proc.exe") path_is_exe_ = true;
+    else path_is_file_ = true;
+    for (const auto& v : c.vals) {
+      if (v.empty() || v[0] != '/') return Fail(c, "'" + v + "' is not an absolute path");
+      if (v.size() > limits_.max_path_bytes)
+        return Fail(c, "path longer than " + std::to_string(limits_.max_path_bytes) + " bytes");
+      std::string p = v;
+      if (c.f == "fd.directory" && p.back() != '/') p += '/';
+      out_->paths.push_back({p, prefix});
     }
-    if (f == "bpf.prog.helpers") {
-      // A list field: the rule matches a program that calls at least one listed helper.
-      if (n.op != CmpOp::kIntersects && n.op != CmpOp::kContains) return unsupported_op("'intersects' or 'contains'");
-      for (auto& v : vals) {
-        uint32_t x = 0;
-        auto r = std::from_chars(v.data(), v.data() + v.size(), x);
-        if (r.ec != std::errc() || r.ptr != v.data() + v.size() || x >= kMaxHelperId)
-          return Fail(ctx, n.offset, desc + ": '" + v + "' is not a helper id (0.." + std::to_string(kMaxHelperId - 1) + ")");
-        out_->helpers.push_back(x);
-      }
-      return Intersect(ctx, n, seen_num_[f]);
+    return Intersect(c.ctx, c.n, seen_path_);
+  }
+
+  bool ComparePlacement(const Cmp& c) {
+    if ((c.n.op != CmpOp::kEq && c.n.op != CmpOp::kNe) || c.vals.size() != 1 || c.vals[0] != "host")
+      return Unsupported(c, "'= host' or '!= host'");
+    Placement p = c.n.op == CmpOp::kEq ? Placement::kHost : Placement::kContainer;
+    if (out_->placement != Placement::kAny && out_->placement != p)
+      return Fail(c, "contradicts an earlier container.id check");
+    out_->placement = p;
+    return true;
+  }
+
+  bool CompareNumber(const Cmp& c) {
+    if (!c.set_op) return Unsupported(c, "'=' or 'in'");
+    const bool port = c.f == "fd.rport" || c.f == "fd.sport";
+    for (const auto& v : c.vals) {
+      uint64_t x = 0;
+      auto r = std::from_chars(v.data(), v.data() + v.size(), x);
+      if (r.ec != std::errc() || r.ptr != v.data() + v.size() || x > (port ? 65535 : 0xffffffffu))
+        return Fail(c, "'" + v + "' is not a number in range");
+      if (c.f == "user.uid") out_->uids.push_back(static_cast<uint32_t>(x));
+      else if (c.f == "bpf.cmd") out_->bpf_cmds.push_back(static_cast<uint32_t>(x));
+      else if (c.f == "bpf.prog.type") out_->prog_types.push_back(static_cast<uint32_t>(x));
+      else out_->ports.push_back(static_cast<uint16_t>(x));
     }
-    if (f == "fd.rip" || f == "fd.sip" || f == "fd.rnet" || f == "fd.snet" || f == "fd.net") {
-      if (!set_op) return unsupported_op("'=' or 'in'");
-      for (auto& v : vals) {
-        Cidr c;
-        if (!ParseCidr(v, &c)) return Fail(ctx, n.offset, desc + ": '" + v + "' is not an address or CIDR");
-        out_->cidrs.push_back(c);
-      }
-      return Intersect(ctx, n, seen_cidr_);
+    return Intersect(c.ctx, c.n, seen_num_[c.f]);
+  }
+
+  // A list field: the rule matches a program that calls at least one listed helper.
+  bool CompareHelpers(const Cmp& c) {
+    if (c.n.op != CmpOp::kIntersects && c.n.op != CmpOp::kContains) return Unsupported(c, "'intersects' or 'contains'");
+    for (const auto& v : c.vals) {
+      uint32_t x = 0;
+      auto r = std::from_chars(v.data(), v.data() + v.size(), x);
+      if (r.ec != std::errc() || r.ptr != v.data() + v.size() || x >= kMaxHelperId)
+        return Fail(c, "'" + v + "' is not a helper id (0.." + std::to_string(kMaxHelperId - 1) + ")");
+      out_->helpers.push_back(x);
     }
-    return Fail(ctx, n.offset, desc + ": field " + f + " cannot be decided in the kernel");
+    return Intersect(c.ctx, c.n, seen_num_[c.f]);
+  }
+
+  bool CompareCidr(const Cmp& c) {
+    if (!c.set_op) return Unsupported(c, "'=' or 'in'");
+    for (const auto& v : c.vals) {
+      Cidr cidr;
+      if (!ParseCidr(v, &cidr)) return Fail(c, "'" + v + "' is not an address or CIDR");
+      out_->cidrs.push_back(cidr);
+    }
+    return Intersect(c.ctx, c.n, seen_cidr_);
   }
 
   // Two checks on the same dimension would need an intersection of sets; refuse it.
