@@ -116,40 +116,37 @@ void Spool::ScanSegment(Segment* seg, bool newest) {
   seg->bytes = data.size();
 }
 
-bool Spool::Recover(std::string* error) {
-  const std::string& dir = options_.dir;
-  // A fresh machine has no /var/lib/vigil yet: create the missing parents too.
-  if (auto err = MakeDirs(dir, 0700)) {
-    *error = "spool: " + *err;
-    return false;
-  }
-  if (auto err = CheckOwnedPath(dir, PathKind::kPrivateDir)) {
-    *error = "spool: refusing " + *err;
-    return false;
-  }
-  std::string ack_path = dir + "/ack";
+// The delivery cursor in <dir>/ack (opened and kept as ack_fd_): 0 when
+// absent, and 0 (replay everything, counted as corrupt) when it fails its checksum.
+bool Spool::ReadCursor(uint64_t* cursor, std::string* error) {
+  std::string ack_path = options_.dir + "/ack";
   ack_fd_ = ::open(ack_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (ack_fd_ < 0) {
     *error = "spool: cannot open " + ack_path + ": " + std::strerror(errno);
     return false;
   }
   uint8_t ack[12];
-  uint64_t cursor = 0;
+  *cursor = 0;
   ssize_t n = ::pread(ack_fd_, ack, sizeof ack, 0);
   if (n == static_cast<ssize_t>(sizeof ack)) {
     uint32_t crc;
-    std::memcpy(&cursor, ack, 8);
+    std::memcpy(cursor, ack, 8);
     std::memcpy(&crc, ack + 8, 4);
     if (Crc32c(0, ack, 8) != crc) {
       spdlog::warn("spool: {}: cursor checksum mismatch; replaying every spooled record", ack_path);
-      cursor = 0;
+      *cursor = 0;
       ++corrupt_;
     }
   } else if (n > 0) {
     spdlog::warn("spool: {}: short cursor ({} bytes); replaying every spooled record", ack_path, n);
     ++corrupt_;
   }
+  return true;
+}
 
+// The segment files in the directory, by first sequence number (not yet scanned).
+bool Spool::ListSegments(std::string* error) {
+  const std::string& dir = options_.dir;
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) {
     *error = "spool: cannot list " + dir + ": " + std::strerror(errno);
@@ -164,10 +161,11 @@ bool Spool::Recover(std::string* error) {
     segments_.emplace(first, std::move(seg));
   }
   ::closedir(d);
+  return true;
+}
 
-  for (auto it = segments_.begin(); it != segments_.end(); ++it)
-    ScanSegment(&it->second, std::next(it) == segments_.end());
-  // Segments already delivered (or empty, unless the newest) are removed.
+// Segments already delivered (or empty, unless the newest) are removed.
+void Spool::DropDelivered(uint64_t cursor) {
   for (auto it = segments_.begin(); it != segments_.end();) {
     bool newest = std::next(it) == segments_.end();
     if (!newest && (it->second.end_seq <= cursor || it->second.records == 0)) {
@@ -177,12 +175,10 @@ bool Spool::Recover(std::string* error) {
       ++it;
     }
   }
-  for (const auto& [first, seg] : segments_) total_bytes_ += seg.bytes;
-  next_seq_ = std::max<uint64_t>(1, cursor);
-  if (!segments_.empty()) next_seq_ = std::max(next_seq_, segments_.rbegin()->second.end_seq);
-  read_seq_ = std::max<uint64_t>(1, cursor);
-  persisted_cursor_ = cursor;
+}
 
+// Appends go to the newest segment while it has room, else to a new one.
+bool Spool::OpenNewestForAppend(std::string* error) {
   if (!segments_.empty() && segments_.rbegin()->second.bytes < options_.segment_bytes) {
     const Segment& newest = segments_.rbegin()->second;
     write_fd_ = ::open(newest.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
@@ -191,9 +187,34 @@ bool Spool::Recover(std::string* error) {
       return false;
     }
   } else if (!OpenWriter(next_seq_)) {
-    *error = "spool: cannot create a segment in " + dir + ": " + std::strerror(errno);
+    *error = "spool: cannot create a segment in " + options_.dir + ": " + std::strerror(errno);
     return false;
   }
+  return true;
+}
+
+bool Spool::Recover(std::string* error) {
+  const std::string& dir = options_.dir;
+  // A fresh machine has no /var/lib/vigil yet: create the missing parents too.
+  if (auto err = MakeDirs(dir, 0700)) {
+    *error = "spool: " + *err;
+    return false;
+  }
+  if (auto err = CheckOwnedPath(dir, PathKind::kPrivateDir)) {
+    *error = "spool: refusing " + *err;
+    return false;
+  }
+  uint64_t cursor = 0;
+  if (!ReadCursor(&cursor, error) || !ListSegments(error)) return false;
+  for (auto it = segments_.begin(); it != segments_.end(); ++it)
+    ScanSegment(&it->second, std::next(it) == segments_.end());
+  DropDelivered(cursor);
+  for (const auto& [first, seg] : segments_) total_bytes_ += seg.bytes;
+  next_seq_ = std::max<uint64_t>(1, cursor);
+  if (!segments_.empty()) next_seq_ = std::max(next_seq_, segments_.rbegin()->second.end_seq);
+  read_seq_ = std::max<uint64_t>(1, cursor);
+  persisted_cursor_ = cursor;
+  if (!OpenNewestForAppend(error)) return false;
   if (pending() > 0)
     spdlog::info("spool: {}: {} records to replay from sequence {} ({} bytes)", dir, pending(), read_seq_,
                  total_bytes_);

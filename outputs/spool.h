@@ -108,6 +108,10 @@ class Spool {
 
   explicit Spool(SpoolOptions options);
   bool Recover(std::string* error);
+  bool ReadCursor(uint64_t* cursor, std::string* error);
+  bool ListSegments(std::string* error);
+  void DropDelivered(uint64_t cursor);
+  bool OpenNewestForAppend(std::string* error);
   void ScanSegment(Segment* seg, bool newest);
   bool OpenWriter(uint64_t first_seq);
   bool Droppable(const Segment& seg) const;
