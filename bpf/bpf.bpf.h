@@ -8,6 +8,7 @@
 #pragma once
 
 #include "common.bpf.h"
+#include "lib/insn.bpf.h"
 
 #define VG_BPF_MAP_CREATE 0
 #define VG_BPF_PROG_LOAD 5
@@ -23,8 +24,6 @@
 #define VG_BPF_LINK_CREATE 28
 #define VG_BPF_LINK_UPDATE 29
 #define VG_BPF_LINK_GET_FD_BY_ID 30
-
-#define VG_INSN_CALL 0x85 /* BPF_JMP | BPF_CALL */
 
 static __always_inline int vg_bpf_interesting(int cmd) {
   switch (cmd) {
@@ -92,12 +91,8 @@ static __always_inline long vg_scan_chunk_do(__u32 chunk, struct vg_scan_ctx *c)
   struct vg_bpf *rec = c->rec;
   for (__u32 i = 0; i < VG_INSN_CHUNK; i++) {
     if (i >= n) break;
-    __u64 v = buf->insn[i];
-    __u8 code = v & 0xff;
-    __u8 src = (v >> 12) & 0xf;
-    __u32 imm = v >> 32;
-    /* src_reg 0: a helper (1 is a bpf-to-bpf call, 2 a kfunc) */
-    if (code == VG_INSN_CALL && src == 0 && imm < 256) rec->helpers[(imm >> 6) & 3] |= 1ULL << (imm & 63);
+    int id = vg_insn_helper_id(buf->insn[i], 256);
+    if (id >= 0) rec->helpers[(id >> 6) & 3] |= 1ULL << (id & 63);
   }
   return 0;
 }

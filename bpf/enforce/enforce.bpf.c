@@ -14,6 +14,7 @@
 // clang-format on
 
 #include "enforce_abi.h"
+#include "lib/insn.bpf.h"
 
 #define EPERM 1
 #define SIGKILL 9
@@ -21,7 +22,6 @@
 #define AF_INET6 10
 #define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
-#define VE_INSN_CALL 0x85 /* BPF_JMP | BPF_CALL */
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -410,8 +410,7 @@ struct ve_scan_ctx {
   __u32 kernel; /* insns is kernel memory */
 };
 
-/* One chunk of the helper scan (bpf_loop callback): BPF_JMP|BPF_CALL with src_reg 0 is a helper
- * call (1: bpf-to-bpf call, 2: kfunc); imm is the helper id. */
+/* One chunk of the helper scan (bpf_loop callback); lib/insn.bpf.h decodes the calls. */
 static long ve_scan_chunk(__u32 chunk, void* arg) {
   struct ve_scan_ctx* c = arg;
   __u32 zero = 0;
@@ -433,12 +432,9 @@ static long ve_scan_chunk(__u32 chunk, void* arg) {
   }
   for (__u32 i = 0; i < VE_INSN_CHUNK; i++) {
     if (i >= n) break;
-    __u64 v = buf->insn[i];
-    __u8 code = v & 0xff;
-    __u8 src = (v >> 12) & 0xf;
-    __u32 imm = v >> 32;
-    if (code == VE_INSN_CALL && src == 0 && imm < VE_MAX_HELPERS) {
-      __u32 k = c->gen * VE_MAX_HELPERS + imm;
+    int id = vg_insn_helper_id(buf->insn[i], VE_MAX_HELPERS);
+    if (id >= 0) {
+      __u32 k = c->gen * VE_MAX_HELPERS + id;
       __u64* m = bpf_map_lookup_elem(&ve_helpers, &k);
       if (m) c->mask |= *m;
     }
