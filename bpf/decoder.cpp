@@ -180,6 +180,11 @@ void DecodeExec(const vg_exec& r, Event* e) {
   SplitArgv(std::string_view(r.argv, argv_len), &p.argv);
   p.argv_truncated = (r.flags & VG_EXEC_ARGV_TRUNC) != 0;
   p.exe_32bit = (r.flags & VG_EXEC_ADDR32) != 0;
+  p.sid = r.sid;
+  p.pgid = r.pgid;
+  p.vsid = r.vsid;
+  p.vpgid = r.vpgid;
+  p.session_known = true;
   if (r.flags & VG_EXEC_ENV) {
     // env_len was checked against the record's size before decoding.
     p.env = MakeEnv(std::string_view(r.env, r.env_len), (r.flags & VG_EXEC_ENV_TRUNC) != 0);

@@ -89,6 +89,47 @@ static __always_inline __u32 vg_exec_env(struct vg_exec *e, struct mm_struct *mm
   return (__u32)len;
 }
 
+/* A struct pid's number in the pid namespace `ns` at depth `level`, as the
+ * kernel's pid_nr_ns() finds it: 0 when the pid was made in a namespace that
+ * does not see it (a session begun outside the task's container). */
+static __always_inline __u32 vg_pid_nr_ns(struct pid *p, unsigned int level, struct pid_namespace *ns) {
+  if (!p) return 0;
+  if (level == 0) return VG_LD(p, numbers[0].nr);
+  if (VG_LD(p, level) < level) return 0;
+  struct upid up = {};
+  if (bpf_probe_read_kernel(&up, sizeof(up), &p->numbers[level & 31]) != 0) { /* variable index: not a direct load */
+    vg_count(VG_C_READ_TASK);
+    return 0;
+  }
+  return up.ns == ns ? up.nr : 0;
+}
+
+/* The task's session and process group (signal->pids[], there since 4.19,
+ * commit 2c4704756cab "pids: Move the pgrp and session pid pointers from
+ * task_struct to signal_struct"): host numbers, and the task's own pid
+ * namespace's (hdr.pidns_level deep, filled before). Direct loads in the
+ * typed builds but for the namespace view of a nested task (one helper read
+ * per id, plus one for the namespace). */
+static __always_inline void vg_exec_session(struct vg_exec *e) {
+  struct task_struct *t = VG_TASK();
+  struct signal_struct *sig = VG_LD(t, signal);
+  struct pid *sid = sig ? VG_LD(sig, pids[PIDTYPE_SID]) : 0;
+  struct pid *pgid = sig ? VG_LD(sig, pids[PIDTYPE_PGID]) : 0;
+  e->sid = vg_pid_nr_ns(sid, 0, 0);
+  e->pgid = vg_pid_nr_ns(pgid, 0, 0);
+  unsigned int level = e->hdr.pidns_level;
+  if (level == 0) {
+    e->vsid = e->sid;
+    e->vpgid = e->pgid;
+    return;
+  }
+  struct pid *tp = VG_LD(t, group_leader, thread_pid);
+  struct upid own = {};
+  if (bpf_probe_read_kernel(&own, sizeof(own), &tp->numbers[level & 31]) != 0) vg_count(VG_C_READ_TASK);
+  e->vsid = vg_pid_nr_ns(sid, level, own.ns);
+  e->vpgid = vg_pid_nr_ns(pgid, level, own.ns);
+}
+
 /* An exec record: its head and the used part of env (vigil_abi.h). */
 static __always_inline void vg_emit_exec(struct vg_exec *e, __u32 env_len) {
   __u64 size = (__u64)env_len + VG_EXEC_HEAD_SIZE;
@@ -108,6 +149,7 @@ int vg_sched_exec(void *ctx) {
   vg_fill_hdr(&e->hdr, VG_KIND_EXEC, e->hdr.type, sizeof(*e));
   e->hdr.res = 0;
   e->hdr.flags = hflags | ((e->flags & VG_EXEC_HAVE_ENTER) ? 0 : VG_HF_NO_ENTER);
+  vg_exec_session(e);
 
   /* the new image's mm, typed: argv bounds and exe by direct loads, and the
    * exe walk starts typed */
@@ -152,6 +194,7 @@ static __always_inline void vg_exec_exit(long ret) {
   vg_fill_hdr(&e->hdr, VG_KIND_EXEC, e->hdr.type, sizeof(*e));
   e->hdr.flags = hflags;
   e->hdr.res = ret;
+  vg_exec_session(e);
   e->argv_len = 0;
   e->exe.depth = 0;
   e->exe.flags = 0;

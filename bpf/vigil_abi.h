@@ -28,7 +28,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 8
+#define VG_ABI_VERSION 9
 
 #define VG_COMM_LEN 16
 #define VG_PATH_LEN 256   /* a path as the caller gave it, in fixed-size records (exec, proc, bpf) */
@@ -225,6 +225,16 @@ struct vg_exec {
   struct vg_chain cwd;
   char argv[VG_ARGV_LEN];
   __u32 env_len; /* bytes used in env: the record ends there */
+  /* Session and process group (signal->pids[PIDTYPE_SID/PGID]) when the
+   * record was made: the ids in the initial pid namespace, and as the task's
+   * own pid namespace numbers them (pid_nr_ns(): 0 when the session or group
+   * leader is outside that namespace). They change only through setsid() and
+   * setpgid(), which are not captured: a process that calls one keeps its
+   * exec-time ids in vigil's state until its next exec (docs/capture.md). */
+  __u32 sid;
+  __u32 pgid;
+  __u32 vsid;
+  __u32 vpgid;
   __u32 pad2;
   /* Only while env capture is on (vg_want_env): a rule or an output needs
    * proc.env, or nobody narrowed the capture (`vigil events`). The record is

@@ -52,6 +52,8 @@ void ResetProcess(ProcessInfo& p) {
   p.container_id.clear();
   p.ns = Namespaces{};
   p.tty = 0;
+  p.sid = p.pgid = p.vsid = p.vpgid = 0;
+  p.session_known = false;
 }
 
 void ResetFile(FileArgs& f) {

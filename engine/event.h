@@ -184,6 +184,14 @@ struct ProcessInfo {
   std::string container_id;  // 12 hex chars, or "host"
   Namespaces ns;
   uint32_t tty = 0;
+  // Session and process group: ids in the initial pid namespace (sid, pgid)
+  // and in the process's own (vsid, vpgid; 0 when the leader is outside it).
+  // session_known: they were read (an exec record, the /proc scan, inherited
+  // at fork); false for a process known only from other records or from JSON
+  // that lacks them, whose ids then read as <NA>. Taken at exec: a setsid()
+  // or setpgid() without a later exec is not seen (docs/capture.md).
+  uint32_t sid = 0, pgid = 0, vsid = 0, vpgid = 0;
+  bool session_known = false;
 
   // Process identity that survives pid reuse: "<pid>:<start_ns>".
   std::string ExecId() const;

@@ -402,6 +402,27 @@ void WriteEnv(LineWriter& w, const ProcessInfo& p) {
   }
 }
 
+// Session and process group, when known: "proc.sid" and "proc.vpgid" as the
+// fields read them (the process's own pid namespace), the host's numbers
+// beside them. A line without them reads as unknown (<NA>).
+void WriteSession(LineWriter& w, const ProcessInfo& p) {
+  if (!p.session_known) return;
+  w.KeyNum("proc.sid", p.vsid);
+  w.KeyNum("proc.vpgid", p.vpgid);
+  w.KeyNum("proc.sid_host", p.sid);
+  w.KeyNum("proc.pgid_host", p.pgid);
+}
+
+bool ReadSession(const Json& j, ProcessInfo* p, std::string* e) {
+  for (const char* key : {"proc.sid", "proc.vpgid", "proc.sid_host", "proc.pgid_host"})
+    if (auto it = j.find(key); it != j.end() && !it->is_null()) p->session_known = true;
+  if (!ReadNumber(j, "proc.sid", &p->vsid, e) || !ReadNumber(j, "proc.vpgid", &p->vpgid, e)) return false;
+  // A line made by hand may give only the namespace view: on the host both are one.
+  p->sid = p->vsid;
+  p->pgid = p->vpgid;
+  return ReadNumber(j, "proc.sid_host", &p->sid, e) && ReadNumber(j, "proc.pgid_host", &p->pgid, e);
+}
+
 void WriteProcess(LineWriter& w, ArgvCache& argv, const ProcessInfo& p) {
   w.KeyNum("proc.pid", p.pid);
   w.KeyNum("thread.tid", p.tid);
@@ -427,6 +448,7 @@ void WriteProcess(LineWriter& w, ArgvCache& argv, const ProcessInfo& p) {
   w.KeyNum("proc.start_ns", p.start_ns);
   w.KeyNum("proc.exec_ns", p.exec_ns);
   w.KeyNum("proc.tty", p.tty);
+  WriteSession(w, p);
   w.KeyNum("proc.cgroup_id", p.cgroup_id);
   w.KeyStr("proc.cgroup", p.cgroup);
   w.KeyStr("container.id", p.container_id);
@@ -440,7 +462,8 @@ void WriteProcess(LineWriter& w, ArgvCache& argv, const ProcessInfo& p) {
 }
 
 // An ancestor carries what rules can ask of an ancestor (proc.pX, proc.aX[N]:
-// pid, name, exe path, argv) plus its identity (uid, start and exec times), so
+// pid, name, exe path, argv; its session and group for proc.sname and
+// proc.vpgid.name) plus its identity (uid, start and exec times), so
 // a recorded line replays alone without repeating every ancestor in full.
 void WriteAncestor(LineWriter& w, ArgvCache& argv, const ProcessInfo& p) {
   w.BeginObject();
@@ -452,6 +475,7 @@ void WriteAncestor(LineWriter& w, ArgvCache& argv, const ProcessInfo& p) {
   w.KeyNum("user.uid", p.uid);
   w.KeyNum("proc.start_ns", p.start_ns);
   w.KeyNum("proc.exec_ns", p.exec_ns);
+  WriteSession(w, p);
   w.EndObject();
 }
 
@@ -469,7 +493,8 @@ bool ReadProcess(const Json& j, ProcessInfo* p, std::string* e) {
          ReadNumber(j, "thread.cap_effective", &p->cap_effective, e) &&
          ReadNumber(j, "thread.cap_permitted", &p->cap_permitted, e) &&
          ReadNumber(j, "proc.start_ns", &p->start_ns, e) && ReadNumber(j, "proc.exec_ns", &p->exec_ns, e) &&
-         ReadNumber(j, "proc.tty", &p->tty, e) && ReadNumber(j, "proc.cgroup_id", &p->cgroup_id, e) &&
+         ReadNumber(j, "proc.tty", &p->tty, e) && ReadSession(j, p, e) &&
+         ReadNumber(j, "proc.cgroup_id", &p->cgroup_id, e) &&
          ReadString(j, "proc.cgroup", &p->cgroup, e) && ReadString(j, "container.id", &p->container_id, e) &&
          ReadNumber(j, "ns.pid", &p->ns.pid, e) && ReadNumber(j, "ns.mnt", &p->ns.mnt, e) &&
          ReadNumber(j, "ns.net", &p->ns.net, e) && ReadNumber(j, "ns.user", &p->ns.user, e) &&

@@ -101,6 +101,12 @@ bool ParseStat(std::string_view stat, ProcessInfo* p, uint32_t* pf_flags) {
       !ParseNumber(f[22 - 3], &ticks)) {
     return false;
   }
+  // pgrp and session as this /proc's pid namespace numbers them (the host's
+  // for the agent); the namespace view comes from status (NSpgid, NSsid),
+  // and is the same where there is no such line (a process on the host).
+  p->session_known = ParseNumber(f[5 - 3], &p->pgid) && ParseNumber(f[6 - 3], &p->sid);
+  p->vpgid = p->pgid;
+  p->vsid = p->sid;
   p->tty = static_cast<uint32_t>(tty);
   p->start_ns = ticks * NsPerClockTick();
   return true;
@@ -139,6 +145,11 @@ bool ParseStatus(std::string_view status, ProcessInfo* p) {
         ParseNumber(f[n - 1], &p->vpid);
         p->pidns_level = static_cast<uint32_t>(n - 1);
       }
+    } else if (key == "NSpgid" || key == "NSsid") {
+      // One number per namespace level, the process's own last (0: its
+      // group or session leader is outside that namespace).
+      std::size_t n = SplitFields(value, &f);
+      if (n >= 1) ParseNumber(f[n - 1], key == "NSpgid" ? &p->vpgid : &p->vsid);
     }
   }
   return have_uid;

@@ -842,6 +842,7 @@ void RenderFileTime(int64_t t, std::string* out) {
 void AppendMoreFields(std::vector<FieldDef>* out);
 void AppendContainerFields(std::vector<FieldDef>* out);
 void AppendEnvFields(std::vector<FieldDef>* out);
+void AppendSessionFields(std::vector<FieldDef>* out);  // field_session.cpp
 
 const std::vector<FieldDef>& AllFields() {
   static const std::vector<FieldDef> table = [] {
@@ -966,6 +967,7 @@ const std::vector<FieldDef>& AllFields() {
     v.push_back({"fd.cport", T::kNumber, A::kNone, true, "Client port.", GetFdPort, nullptr, 3});
     v.push_back({"fd.port", T::kNumber, A::kNone, true, "Either end's port.", GetFdPort, nullptr, 4});
     AppendEnvFields(&v);  // proc.env and its kin: field_env.cpp
+    AppendSessionFields(&v);  // proc.sid, proc.sname, proc.vpgid and kin: field_session.cpp
     AppendMoreFields(&v);  // the other families: field_values.cpp
     AppendContainerFields(&v);  // container.* and k8s.* from runtime metadata: field_container.cpp
     return v;

@@ -49,12 +49,6 @@ void AppendTime(uint64_t ns, bool iso, std::string* out) {
 constexpr const char* kUnavailable[][2] = {
     {"evt.buffer", "I/O buffer contents (not captured)."},
     {"evt.is_open_exec", "Open of a file created executable (not captured)."},
-    {"proc.sname", "Session leader name (not tracked)."},
-    {"proc.sid", "Session id (not tracked)."},
-    {"proc.vpgid", "Process group id (not tracked)."},
-    {"proc.vpgid.name", "Process group leader name (not tracked)."},
-    {"proc.vpgid.exe", "Process group leader argv[0] (not tracked)."},
-    {"proc.is_vpgid_leader", "Process group leader flag (not tracked)."},
     {"proc.ppid.duration", "Parent's age (not tracked)."},
     {"proc.is_exe_upper_layer", "Executable in an overlayfs upper layer (not captured)."},
     {"proc.is_exe_writable", "Executable writable by the process (not captured)."},

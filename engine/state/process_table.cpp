@@ -220,6 +220,17 @@ struct ProcessTable::Impl {
     if (!p.container_id.empty()) SetIfDiffers(t.container_id, p.container_id);
     if (!NamespacesUnset(p.ns)) t.ns = p.ns;
     if (p.tty != 0) t.tty = p.tty;
+    if (p.session_known) CopySession(t, p);
+  }
+
+  // Session and process group travel together: an exec record and the /proc
+  // scan carry all four ids, other records none (vigil_abi.h).
+  static void CopySession(ProcessInfo& to, const ProcessInfo& from) {
+    to.sid = from.sid;
+    to.pgid = from.pgid;
+    to.vsid = from.vsid;
+    to.vpgid = from.vpgid;
+    to.session_known = true;
   }
 
   // A new entry for the process an event describes. A fork child with nothing
@@ -342,6 +353,7 @@ struct ProcessTable::Impl {
     if (p.exec_ns == 0) p.exec_ns = t.exec_ns;
     if (NamespacesUnset(p.ns)) p.ns = t.ns;
     if (p.tty == 0) p.tty = t.tty;
+    if (!p.session_known && t.session_known) CopySession(p, t);
   }
 
   void Apply(Event& ev) {

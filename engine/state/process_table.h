@@ -71,7 +71,10 @@ class ProcessTable {
   // - Any event of an unknown pid adds it from event.proc (counted as a miss).
   // Enrichment fills, when empty/0 in the event: ppid, name, exepath, argv
   // and env (not for a successful exec; env is shared, not copied), cwd, cgroup, cgroup_id, container_id,
-  // start_ns, exec_ns, namespaces. Strings are copied into the event's own
+  // start_ns, exec_ns, namespaces, and session/process group (sid, pgid,
+  // vsid, vpgid) when the event has none (session_known). A fork child gets
+  // its parent's session and group, an exec or Upsert the ids it carries.
+  // Strings are copied into the event's own
   // (reused) buffers; argv elements longer than 15 bytes allocate, because
   // Event::Reset() does not keep their capacity.
   void Apply(Event& event);

@@ -213,6 +213,8 @@ const std::vector<Expect> kExpected = {
     {"Process Memory Dump Tool Run", "Warning", {{"proc.cmdline", "gcore -o {dir}/core-{tag}"}}, false, &g_no_gcore},
     // issue 17, second part (technique_actions.sh): discovery, exfiltration, hiding, atime
     {"Discovery Burst", "Notice", {{"proc.pcmdline", "discover-{tag}.sh"}}},
+    // issue 17: the same through a new `sh -c` per command, one session
+    {"Discovery Burst", "Notice", {{"proc.pcmdline", "e2e-{tag}-shc"}, {"proc.sname", "sh"}}},
     {"File Uploaded by Command-Line HTTP Client", "Notice",
      {{"proc.cmdline", "-T {dir}/exfil-{tag}.txt http://192.0.2.10:8080/"}}},
     {"File Uploaded by Command-Line HTTP Client", "Notice",
@@ -298,11 +300,16 @@ TEST_CASE("vigil run alerts on real malicious actions done safely", "[root][e2e]
     CHECK(hit);
   }
   // One burst, one alert: technique_actions.sh's discover-TAG.sh runs eleven
-  // discovery commands (ten distinct) from one shell within seconds.
-  const auto bursts = std::count_if(alerts.begin(), alerts.end(), [&](const SeenAlert& a) {
-    return a.rule == "Discovery Burst" && ours.count(a.pid) && a.Field("proc.pcmdline").find(s.tag) != std::string::npos;
-  });
-  CHECK(bursts == 1);
+  // discovery commands (ten distinct) from one shell within seconds; its
+  // harness-TAG.sh runs seven, each through its own `sh -c` (issue 17: seven
+  // parents, one session).
+  auto bursts = [&](const std::string& mark) {
+    return std::count_if(alerts.begin(), alerts.end(), [&](const SeenAlert& a) {
+      return a.rule == "Discovery Burst" && ours.count(a.pid) && a.Field("proc.pcmdline").find(mark) != std::string::npos;
+    });
+  };
+  CHECK(bursts("discover-" + s.tag + ".sh") == 1);
+  CHECK(bursts("e2e-" + s.tag + "-shc") == 1);
   std::printf("e2e: %zu of %zu expected alerts arrived (%zu alerts from this test, %zu in the file)\n", found,
               expected,
               static_cast<std::size_t>(std::count_if(alerts.begin(), alerts.end(),

@@ -136,6 +136,8 @@ else
   say "cc failed: no preload step"
 fi
 
+# Each burst runs in a session of its own (setsid): Discovery Burst counts
+# per session, and this test's own session runs other commands.
 say "discovery burst: one script, eleven discovery commands"
 cat > "discover-$t.sh" <<'EOF'
 uname -a
@@ -150,7 +152,18 @@ groups
 uptime
 w
 EOF
-run sh "$d/discover-$t.sh"
+run setsid sh "$d/discover-$t.sh"
+
+# Issue 17: an ATT&CK-style harness runs each command through its own shell,
+# so every command has another parent (the `:` after the command keeps dash
+# from exec'ing it in place: the shell forks it and stays its parent).
+say "discovery burst: a harness runs seven commands, each through its own sh -c"
+cat > "harness-$t.sh" <<EOF
+for c in 'uname -a' id whoami hostname 'cat /etc/passwd' 'ps aux' uptime; do
+  sh -c "\$c; : e2e-$t-shc"
+done
+EOF
+run setsid sh "$d/harness-$t.sh"
 
 say "exfiltration: curl -T and wget --post-file to a listener in a private netns"
 echo "e2e-$t secret" > "exfil-$t.txt"

@@ -65,12 +65,12 @@ TEST_CASE("Event::Reset clears fields and keeps capacity", "[unit]") {
 // Event::Reset clears member by member (engine/event.cpp). A member added to
 // one of these structs changes its size and stops this file from compiling
 // until it is cleared there, set below and compared below.
-static_assert(sizeof(vigil::ProcessInfo) == 360, "ProcessInfo changed: update ResetProcess and this test");
+static_assert(sizeof(vigil::ProcessInfo) == 376, "ProcessInfo changed: update ResetProcess and this test");
 static_assert(sizeof(vigil::FileArgs) == 272, "FileArgs changed: update ResetFile and this test");
 static_assert(sizeof(vigil::NetArgs) == 112, "NetArgs changed: update ResetNet and this test");
 static_assert(sizeof(vigil::BpfArgs) == 208, "BpfArgs changed: update ResetBpf and this test");
 static_assert(sizeof(vigil::ProcArgs) == 112, "ProcArgs changed: update ResetArgs and this test");
-static_assert(sizeof(vigil::Event) == 1160, "Event changed: update Event::Reset and this test");
+static_assert(sizeof(vigil::Event) == 1176, "Event changed: update Event::Reset and this test");
 
 TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   vigil::OwnedAncestors anc;
@@ -91,6 +91,8 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   p.cgroup_id = 9;
   p.ns = {1, 2, 3, 4, 5, 6, 7};
   p.tty = 9;
+  p.sid = p.pgid = p.vsid = p.vpgid = 9;
+  p.session_known = true;
   e.ancestors = &anc;
   e.container = std::make_shared<vigil::ContainerMeta>();
   auto& f = e.file;
@@ -143,6 +145,8 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
                  p.exe_32bit) ==
         std::tie(q.cap_effective, q.cap_permitted, q.start_ns, q.exec_ns, q.cgroup_id, q.tty, q.argv_truncated,
                  q.exe_32bit));
+  CHECK(std::tie(p.sid, p.pgid, p.vsid, p.vpgid, p.session_known) ==
+        std::tie(q.sid, q.pgid, q.vsid, q.vpgid, q.session_known));
   CHECK(p.env == nullptr);
   CHECK_FALSE(p.env_truncated);
   CHECK(std::tie(p.name, p.exepath, p.cwd, p.cgroup, p.container_id, p.argv) ==

@@ -2,11 +2,13 @@
 // Process family on the real kernel: fork, exec with arguments, failed exec,
 // exit code and signal, as events from the loaded sensor.
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -170,6 +172,13 @@ TEST_CASE("fork + exec with arguments: exec event carries argv, exe, cwd, parent
   CHECK(e.proc.ns.mnt != 0);
   CHECK(e.proc.ns.pid != 0);
   CHECK(e.proc.vpid == uint32_t(child));
+  // issue 18: the child's session and group are ours (it neither setsid()s
+  // nor setpgid()s); on the host both views are the same
+  CHECK(e.proc.session_known);
+  CHECK(e.proc.sid == static_cast<uint32_t>(getsid(0)));
+  CHECK(e.proc.pgid == static_cast<uint32_t>(getpgid(0)));
+  CHECK(e.proc.vsid == e.proc.sid);
+  CHECK(e.proc.vpgid == e.proc.pgid);
   CHECK(e.proc.cap_effective != 0);
   CHECK(e.wall_ns > 1'600'000'000'000'000'000ull);
   CHECK(exec->parent_pid == static_cast<uint32_t>(getpid()));
@@ -203,6 +212,9 @@ TEST_CASE("controlling terminal: proc.tty on events of a process with a pty", "[
   auto exec = WaitFor([&](const Event& e) { return e.type == EventType::execve && e.proc.pid == uint32_t(child); });
   REQUIRE(exec);
   CHECK(exec->event.proc.tty == want);
+  // setsid() before the exec: the exec record has the new session and group
+  CHECK(exec->event.proc.sid == uint32_t(child));
+  CHECK(exec->event.proc.pgid == uint32_t(child));
   // the forking process: whatever terminal it has (none under CTest)
   auto mine = WaitFor([&](const Event& e) {
     return (e.type == EventType::clone || e.type == EventType::fork || e.type == EventType::clone3) &&
@@ -215,6 +227,59 @@ TEST_CASE("controlling terminal: proc.tty on events of a process with a pty", "[
   std::string state, ppid, pgrp, session, tty_nr;
   rest >> state >> ppid >> pgrp >> session >> tty_nr;
   CHECK(mine->event.proc.tty == static_cast<uint32_t>(std::stoul(tty_nr)));
+}
+
+// Issue 18: session and group as the task's own pid namespace numbers them.
+// In a new pid namespace, pid 1 forks a child that keeps the test's session
+// (its leader is outside the namespace: 0), then setsid()s and execs itself
+// (session and group 1 inside, its host pid outside).
+TEST_CASE("session and process group in a child pid namespace", "[root]") {
+  Drain();
+  auto [child, status] = InChild([] {
+    if (unshare(CLONE_NEWPID) != 0) return 1;
+    pid_t init = fork();
+    if (init < 0) return 2;
+    if (init == 0) {
+      pid_t inner = fork();
+      if (inner == 0) {
+        execl("/bin/true", "true", "vg-sess-nested", static_cast<char*>(nullptr));
+        _exit(127);
+      }
+      int st = 0;
+      waitpid(inner, &st, 0);
+      if (setsid() < 0) _exit(3);
+      execl("/bin/true", "true", "vg-sess-leader", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    int st = 0;
+    waitpid(init, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 4;
+  });
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  auto with_arg = [](const char* arg) {
+    return [arg](const Event& e) {
+      return e.type == EventType::execve && e.proc.argv.size() == 2 && e.proc.argv[1] == arg;
+    };
+  };
+  auto nested = WaitFor(with_arg("vg-sess-nested"));
+  REQUIRE(nested);
+  const auto& n = nested->event.proc;
+  CHECK(n.pidns_level == 1);
+  CHECK(n.vpid == 2);
+  CHECK(n.session_known);
+  CHECK(n.sid == static_cast<uint32_t>(getsid(0)));
+  CHECK(n.vsid == 0);  // the test's session began outside the namespace
+  CHECK(n.vpgid == 0);
+  auto leader = WaitFor(with_arg("vg-sess-leader"));
+  REQUIRE(leader);
+  const auto& l = leader->event.proc;
+  CHECK(l.vpid == 1);
+  CHECK(l.vsid == 1);
+  CHECK(l.vpgid == 1);
+  CHECK(l.sid == l.pid);
+  CHECK(l.pgid == l.pid);
+  CHECK(l.ppid == uint32_t(child));
 }
 
 TEST_CASE("long argv is bounded and flagged truncated", "[root]") {

@@ -17,7 +17,7 @@
 static_assert(sizeof(vg_hdr) == 184);
 static_assert(sizeof(vg_chain) == 4104);
 static_assert(sizeof(vg_sock) == 160);
-static_assert(sizeof(vg_exec) == 9712 + VG_ENV_LEN);
+static_assert(sizeof(vg_exec) == 9728 + VG_ENV_LEN);
 static_assert(sizeof(vg_proc) == 688);
 static_assert(sizeof(vg_names) == 8);
 static_assert(sizeof(vg_file) == 17200);
@@ -46,8 +46,12 @@ static_assert(offsetof(vg_exec, exe) == 472);
 static_assert(offsetof(vg_exec, cwd) == 4576);
 static_assert(offsetof(vg_exec, argv) == 8680);
 static_assert(offsetof(vg_exec, env_len) == 9704);
-static_assert(offsetof(vg_exec, env) == 9712);
-static_assert(VG_EXEC_HEAD_SIZE == 9712);
+static_assert(offsetof(vg_exec, sid) == 9708);
+static_assert(offsetof(vg_exec, pgid) == 9712);
+static_assert(offsetof(vg_exec, vsid) == 9716);
+static_assert(offsetof(vg_exec, vpgid) == 9720);
+static_assert(offsetof(vg_exec, env) == 9728);
+static_assert(VG_EXEC_HEAD_SIZE == 9728);
 static_assert(offsetof(vg_sock, type) == 8);
 static_assert(offsetof(vg_sock, laddr) == 16);
 static_assert(offsetof(vg_sock, raddr) == 32);
@@ -110,7 +114,8 @@ const Member kMembers[] = {
     VG_M(vg_exec, flags),        VG_M(vg_exec, argv_len),     VG_M(vg_exec, dirfd),
     VG_M(vg_exec, at_flags),     VG_M(vg_exec, old_comm),     VG_M(vg_exec, filename),
     VG_M(vg_exec, exe),          VG_M(vg_exec, cwd),          VG_M(vg_exec, argv),
-    VG_M(vg_exec, env_len),      VG_M(vg_exec, env),
+    VG_M(vg_exec, env_len),      VG_M(vg_exec, sid),          VG_M(vg_exec, pgid),
+    VG_M(vg_exec, vsid),         VG_M(vg_exec, vpgid),        VG_M(vg_exec, env),
     VG_M(vg_sock, family),       VG_M(vg_sock, lport),        VG_M(vg_sock, rport),
     VG_M(vg_sock, unix_len),     VG_M(vg_sock, type),         VG_M(vg_sock, protocol),
     VG_M(vg_sock, laddr),        VG_M(vg_sock, raddr),        VG_M(vg_sock, unix_path),

@@ -12,6 +12,7 @@
 #include <functional>
 #include <iterator>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "bpf/decoder.h"
@@ -121,10 +122,17 @@ TEST_CASE("exec record: header, argv, exe, cwd, pre-exec comm", "[unit]") {
   std::strcpy(r.filename, "ls");
   SetChain(&r.exe, {"ls", "bin", "usr"});
   SetChain(&r.cwd, {"work", "home"});
+  r.sid = 40;
+  r.pgid = 41;
+  r.vsid = 4;
+  r.vpgid = 0;  // the group leader is outside the task's pid namespace
   Decoder d(5000);
   Event e;
   REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
   CHECK(e.type == EventType::execve);
+  // issue 18: session and process group, both views
+  CHECK(e.proc.session_known);
+  CHECK(std::tie(e.proc.sid, e.proc.pgid, e.proc.vsid, e.proc.vpgid) == std::make_tuple(40u, 41u, 4u, 0u));
   CHECK(e.ts_ns == 1000);
   CHECK(e.wall_ns == 6000);
   CHECK(e.proc.pid == 42);

@@ -628,3 +628,74 @@ TEST_CASE("proc.env, proc.env[NAME], proc.aenv and proc.env_truncated", "[unit]"
   CHECK_FALSE(eval("proc.env[HOME] != /home/user"));
   CHECK_FALSE(eval("proc.env icontains HOME"));
 }
+
+// Issue 18: session and process group fields, with libsinsp's leader rule
+// (the process whose pid is the id, else the eldest ancestor with the same id).
+// A login shell 600 leads its session; `setsid harness` made 700 lead a new
+// one; harness's `sh -c` 710 runs `uname` 720 in 700's group. Unknown ids
+// (a process known from no exec or scan) are <NA>.
+TEST_CASE("proc.sid, proc.sname, proc.vpgid.name and the leader flags", "[unit]") {
+  OwnedAncestors anc;
+  Event e;
+  e.type = vigil::EventType::execve;
+  auto proc = [](uint32_t pid, uint32_t sid, uint32_t pgid, const char* name, const char* exe) {
+    vigil::ProcessInfo p;
+    p.pid = p.vpid = pid;
+    p.sid = p.vsid = sid;
+    p.pgid = p.vpgid = pgid;
+    p.session_known = true;
+    p.name = name;
+    p.exepath = exe;
+    p.argv = {name};
+    return p;
+  };
+  e.proc = proc(720, 700, 700, "uname", "/usr/bin/uname");
+  anc.chain = {proc(710, 700, 700, "sh", "/usr/bin/dash"), proc(700, 700, 700, "harness", "/opt/harness"),
+               proc(650, 600, 650, "setsid", "/usr/bin/setsid"), proc(600, 600, 600, "bash", "/usr/bin/bash")};
+  e.ancestors = &anc;
+  vigil::HostInfo host;
+  vigil::FieldContext ctx{&e, &host, 1};
+  auto value = [&](const char* name) -> std::string {
+    const vigil::FieldDef* def = vigil::FindField(name);
+    REQUIRE(def != nullptr);
+    CHECK(def->available);
+    vigil::FieldArg a;
+    vigil::Scratch s;
+    vigil::FieldValueRef v;
+    if (!def->get(*def, ctx, a, s, &v)) return "<NA>";
+    if (def->type == vigil::FieldType::kBool) return v.boolean ? "true" : "false";
+    if (def->type == vigil::FieldType::kNumber) return std::to_string(v.num);
+    return std::string(v.str);
+  };
+  CHECK(value("proc.sid") == "700");
+  CHECK(value("proc.sname") == "harness");
+  CHECK(value("proc.sid.exe") == "harness");
+  CHECK(value("proc.sid.exepath") == "/opt/harness");
+  CHECK(value("proc.vpgid") == "700");
+  CHECK(value("proc.vpgid.name") == "harness");
+  CHECK(value("proc.vpgid.exepath") == "/opt/harness");
+  CHECK(value("proc.is_sid_leader") == "false");
+  CHECK(value("proc.is_vpgid_leader") == "false");
+
+  // the leader itself
+  e.proc = anc.chain[1];
+  anc.chain.erase(anc.chain.begin(), anc.chain.begin() + 2);
+  CHECK(value("proc.sname") == "harness");
+  CHECK(value("proc.is_sid_leader") == "true");
+  CHECK(value("proc.is_vpgid_leader") == "true");
+
+  // a leader not in the chain (exited, or before the table knew it): the
+  // eldest ancestor with the same id
+  e.proc = proc(730, 600, 730, "id", "/usr/bin/id");
+  anc.chain = {proc(650, 600, 650, "setsid", "/usr/bin/setsid"), proc(640, 600, 640, "tmux", "/usr/bin/tmux"),
+               proc(1, 1, 1, "systemd", "/usr/lib/systemd/systemd")};
+  CHECK(value("proc.sname") == "tmux");
+  CHECK(value("proc.vpgid.name") == "id");  // leads its own group
+  CHECK(value("proc.is_vpgid_leader") == "true");
+
+  // not known: every one <NA>
+  e.proc.session_known = false;
+  for (const char* f : {"proc.sid", "proc.sname", "proc.sid.exe", "proc.sid.exepath", "proc.vpgid", "proc.vpgid.name",
+                        "proc.vpgid.exe", "proc.vpgid.exepath", "proc.is_sid_leader", "proc.is_vpgid_leader"})
+    CHECK(value(f) == "<NA>");
+}

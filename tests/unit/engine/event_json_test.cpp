@@ -2,6 +2,7 @@
 // Event JSON lines (engine/event_json.h): lossless round trip on every Event
 // member, hand-written subsets, and located errors on bad lines.
 #include <catch2/catch.hpp>
+#include <tuple>
 
 #include "engine/event_json.h"
 
@@ -39,6 +40,11 @@ ProcessInfo MakeProcess(uint32_t seed) {
   p.container_id = "0123456789ab";
   p.ns = {1, 2, 3, 4, 5, 6, 7 + seed};
   p.tty = 34816;
+  p.sid = 600 + seed;
+  p.pgid = 700 + seed;
+  p.vsid = 6 + seed;
+  p.vpgid = 7 + seed;
+  p.session_known = seed != 300;  // the eldest ancestor: not known, nothing written
   if (seed == 0) {  // the acting process: ancestors' environments are not written
     static const char kEnv[] = "HOME=/root\0GREETING=hello world\0LD_PRELOAD=/tmp/x.so\0\xce\xbb=\xe2\x82\xac";
     p.env = std::make_shared<const std::string>(kEnv, sizeof(kEnv));
@@ -58,6 +64,10 @@ void CheckAncestorEqual(const ProcessInfo& a, const ProcessInfo& b) {
   CHECK(a.uid == b.uid);
   CHECK(a.start_ns == b.start_ns);
   CHECK(a.exec_ns == b.exec_ns);
+  CHECK(a.session_known == b.session_known);
+  if (b.session_known) {
+    CHECK(std::tie(a.sid, a.pgid, a.vsid, a.vpgid) == std::tie(b.sid, b.pgid, b.vsid, b.vpgid));
+  }
   CHECK(b.cwd.empty());  // not carried for ancestors
 }
 
@@ -96,6 +106,8 @@ void CheckProcessEqual(const ProcessInfo& a, const ProcessInfo& b) {
   CHECK(a.ns.ipc == b.ns.ipc);
   CHECK(a.ns.cgroup == b.ns.cgroup);
   CHECK(a.tty == b.tty);
+  CHECK(std::tie(a.sid, a.pgid, a.vsid, a.vpgid, a.session_known) ==
+        std::tie(b.sid, b.pgid, b.vsid, b.vpgid, b.session_known));
 }
 
 void CheckEventEqual(const Event& a, const Event& b) {
@@ -315,6 +327,13 @@ TEST_CASE("event JSON reads a hand-written subset", "[unit]") {
   REQUIRE(e.ancestors != nullptr);
   CHECK(e.ancestors->Ancestor(2)->name == "sshd");
   CHECK(e.ancestors->Ancestor(3) == nullptr);
+  CHECK_FALSE(e.proc.session_known);  // no session keys: unknown, <NA>
+
+  // only the namespace view given (a hand-written line): the host ids are the same
+  err = vigil::ParseEventJson(R"({"evt.type":"execve","proc.pid":9,"proc.sid":5,"proc.vpgid":9})", &e, &chain);
+  REQUIRE_FALSE(err.has_value());
+  CHECK(e.proc.session_known);
+  CHECK(std::tie(e.proc.sid, e.proc.vsid, e.proc.pgid, e.proc.vpgid) == std::make_tuple(5u, 5u, 9u, 9u));
 }
 
 TEST_CASE("event JSON errors name the key", "[unit]") {

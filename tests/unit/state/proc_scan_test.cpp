@@ -160,10 +160,11 @@ TEST_CASE("a fake /proc tree: odd comm, missing files, non-numeric entries", "[u
   ::mkdir((root + "/self").c_str(), 0755);
   ::mkdir((root + "/4243").c_str(), 0755);  // empty: vanished
   // comm with a space and ')' inside; starttime 1234 ticks.
-  write("4242/stat", "4242 (we) ird) S 77 4242 4242 34816 4242 4194560 1 0 0 0 0 0 0 0 20 0 1 0 1234 1000 100 "
+  write("4242/stat", "4242 (we) ird) S 77 4240 4200 34816 4242 4194560 1 0 0 0 0 0 0 0 20 0 1 0 1234 1000 100 "
                      "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n");
   write("4242/status", "Name:\twe) ird\nUid:\t1000\t1001\t1000\t1000\nGid:\t100\t101\t100\t100\n"
-                       "CapPrm:\t00000000000000ff\nCapEff:\t0000000000000003\nNSpid:\t4242\t7\n");
+                       "CapPrm:\t00000000000000ff\nCapEff:\t0000000000000003\nNSpid:\t4242\t7\n"
+                       "NSpgid:\t4240\t5\nNSsid:\t4200\t0\n");
   write("4242/cmdline", std::string("prog\0--flag\0value\0", 18));
   write("4242/loginuid", "1000");
   write("4242/cgroup", "0::/system.slice/docker-" + std::string(64, 'c') + ".scope\n");
@@ -188,6 +189,13 @@ TEST_CASE("a fake /proc tree: odd comm, missing files, non-numeric entries", "[u
   CHECK(p.cap_effective == 3);
   CHECK(p.vpid == 7);
   CHECK(p.pidns_level == 1);
+  // issue 18: group and session, host view from stat, own view from status
+  // (the session leader outside the namespace: 0)
+  CHECK(p.session_known);
+  CHECK(p.pgid == 4240);
+  CHECK(p.sid == 4200);
+  CHECK(p.vpgid == 5);
+  CHECK(p.vsid == 0);
   CHECK(p.loginuid == 1000);
   CHECK(p.argv == std::vector<std::string>{"prog", "--flag", "value"});
   CHECK(p.container_id == "cccccccccccc");

@@ -455,5 +455,42 @@ TEST_CASE("the common path (known process, short strings) does not allocate", "[
   CHECK(t.event.proc.exepath == "/usr/bin/cat");
 }
 
+// Issue 18: the session and group ids come from exec records and the /proc
+// scan; a fork child inherits its parent's, records without them (every
+// other kind) are enriched from the table, and the next exec replaces them.
+TEST_CASE("session and process group: from the scan and exec, inherited at fork", "[unit][state]") {
+  Tree t;
+  ProcessInfo shell;
+  shell.pid = shell.tid = 600;
+  shell.ppid = 1;
+  shell.name = "bash";
+  shell.start_ns = 600 * kSec / 1000;
+  shell.sid = shell.vsid = shell.pgid = shell.vpgid = 600;
+  shell.session_known = true;
+  t.table.Upsert(shell);
+
+  t.Fork(600, 700);
+  REQUIRE(t.table.Find(700) != nullptr);
+  CHECK(t.table.Find(700)->session_known);
+  CHECK(t.table.Find(700)->sid == 600);
+  // `setsid harness`: the exec record carries the new session
+  t.Make(EventType::execve, 700);
+  t.event.proc.exepath = "/opt/harness";
+  t.event.proc.sid = t.event.proc.vsid = t.event.proc.pgid = t.event.proc.vpgid = 700;
+  t.event.proc.session_known = true;
+  t.table.Apply(t.event);
+  CHECK(t.Open(700).proc.sid == 700);
+  CHECK(t.event.proc.pgid == 700);
+  t.Fork(700, 710);
+  const Event& open = t.Open(710);
+  CHECK(open.proc.session_known);
+  CHECK(open.proc.sid == 700);
+  CHECK(open.proc.vpgid == 700);
+  CHECK(t.Open(600).proc.sid == 600);  // the parent's own stay
+
+  // a process known from nothing that carries them: unknown
+  CHECK_FALSE(t.Open(9999).proc.session_known);
+}
+
 }  // namespace
 }  // namespace vigil
