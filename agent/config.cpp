@@ -100,6 +100,38 @@ void ParseRules(const YAML::Node& rules, const std::string& source, AgentConfig*
   }
 }
 
+// capture.priority_paths: a list of absolute paths (an empty list: only the
+// record types of the lane take it).
+void ParsePriorityPaths(const YAML::Node& v, const std::string& source, AgentConfig* c, ConfigLoad* r) {
+  if (v.IsNull()) {
+    c->capture.priority_paths.clear();
+    return;
+  }
+  if (!v.IsSequence()) {
+    r->errors.push_back(Where(source, v) + ": capture.priority_paths: expected a list of absolute paths");
+    return;
+  }
+  if (v.size() > capture::kMaxPriorityPaths) {
+    r->errors.push_back(Where(source, v) + ": capture.priority_paths: at most " + std::to_string(capture::kMaxPriorityPaths) +
+                        " paths (got " + std::to_string(v.size()) + ")");
+    return;
+  }
+  std::vector<std::string> paths;
+  for (const auto& item : v) {
+    if (!item.IsScalar()) {
+      r->errors.push_back(Where(source, item) + ": capture.priority_paths: expected a list of absolute paths");
+      continue;
+    }
+    std::string why = capture::PriorityPathProblem(item.Scalar());
+    if (!why.empty()) {
+      r->errors.push_back(Where(source, item) + ": capture.priority_paths: '" + item.Scalar() + "': " + why);
+      continue;
+    }
+    paths.push_back(item.Scalar());
+  }
+  c->capture.priority_paths = std::move(paths);
+}
+
 void ParseCapture(const YAML::Node& cap, const std::string& source, AgentConfig* c, ConfigLoad* r) {
   if (!cap || cap.IsNull()) return;
   if (!cap.IsMap()) {
@@ -128,6 +160,16 @@ void ParseCapture(const YAML::Node& cap, const std::string& source, AgentConfig*
     } else if (key == "process_table_size") {
       if (ReadInt(kv.second, "capture.process_table_size", source, 1024, 4 << 20, &v, &r->errors))
         c->capture.process_table_capacity = static_cast<std::size_t>(v);
+    } else if (key == "priority_ringbuf_kb") {
+      if (ReadInt(kv.second, "capture.priority_ringbuf_kb", source, 0, 65536, &v, &r->errors)) {
+        if (v != 0 && ((v & (v - 1)) != 0 || v < 4))
+          r->errors.push_back(Where(source, kv.second) +
+                              ": capture.priority_ringbuf_kb: expected 0 (lane off) or a power of two of at least 4");
+        else
+          c->capture.priority_ringbuf_bytes = static_cast<uint32_t>(v) << 10;
+      }
+    } else if (key == "priority_paths") {
+      ParsePriorityPaths(kv.second, source, c, r);
     } else {
       r->warnings.push_back(Where(source, kv.first) + ": unknown key 'capture." + key + "' (ignored)");
     }
@@ -453,6 +495,8 @@ std::vector<std::string> RestartOnlyChanges(const AgentConfig& a, const AgentCon
   diff("capture.process_table_size", a.capture.process_table_capacity != b.capture.process_table_capacity);
   diff("capture.bpf_build", a.capture.build != b.capture.build);
   diff("capture.ia32_programs", a.capture.ia32_programs != b.capture.ia32_programs);
+  diff("capture.priority_ringbuf_kb", a.capture.priority_ringbuf_bytes != b.capture.priority_ringbuf_bytes);
+  diff("capture.priority_paths", a.capture.priority_paths != b.capture.priority_paths);
   diff("enforcement.degrade", a.degrade_to_kill != b.degrade_to_kill);
   diff("throttle", a.throttle.enabled != b.throttle.enabled || a.throttle.rate_per_s != b.throttle.rate_per_s ||
                        a.throttle.burst != b.throttle.burst ||

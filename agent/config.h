@@ -8,6 +8,8 @@
 //   capture.process_table_size  processes tracked at most
 //   capture.bpf_build           auto | typed | compat | legacy (which BPF build to load)
 //   capture.ia32_programs       auto | on | off (the 32-bit syscall programs; auto: unless refused)
+//   capture.priority_ringbuf_kb priority lane ring size (0 = off, else a power of two, 4-65536 KiB)
+//   capture.priority_paths      opens of these take the priority lane (exact, or a prefix ending in '/')
 //   enforcement.degrade         what a `deny` rule becomes where the kernel cannot deny: alert | kill
 //   containers.*                runtime metadata (docs/configuration.md): enabled, docker_socket,
 //                               podman_socket, containerd_socket, crio_socket, timeout_ms,

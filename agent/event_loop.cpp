@@ -33,7 +33,7 @@ EventLoop::EventLoop(LoopParts parts, std::unique_ptr<Loaded> loaded)
     : p_(std::move(parts)),
       loaded_(std::move(loaded)),
       engine_(loaded_->engine.get()),
-      loss_monitor_({"ringbuf_drop", "pending_full"}, std::chrono::seconds(10)),
+      loss_monitor_({"ringbuf_drop", "priority_ringbuf_drop", "pending_full"}, std::chrono::seconds(10)),
       heartbeat_(p_.sensor ? MakeHeartbeat() : nullptr),
       throttle_(loaded_->config.throttle),
       hold_(p_.container_cache, std::chrono::milliseconds(loaded_->config.containers.hold_ms), kMaxHeldEvents),

@@ -132,6 +132,16 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
   Header(o, "vigil_kernel_errors_total", "counter",
          "Kernel-side losses and read failures by site (ringbuf_drop = events lost).");
   Labeled(o, "vigil_kernel_errors_total", "site", s.kernel_counters);
+  Header(o, "vigil_priority_lane_enabled", "gauge",
+         "1 when security-relevant records have a ring of their own (capture.priority_ringbuf_kb).");
+  o << "vigil_priority_lane_enabled " << (s.priority_lane ? 1 : 0) << '\n';
+  Header(o, "vigil_priority_lane_received_total", "counter",
+         "Records the kernel wrote to the priority lane's ring (exec, fork, exit, bpf, modules, ptrace, set*id, "
+         "mount, namespaces, opens of capture.priority_paths).");
+  o << "vigil_priority_lane_received_total " << s.priority_lane_received << '\n';
+  Header(o, "vigil_priority_lane_dropped_total", "counter",
+         "Records lost because the priority lane's ring was full.");
+  o << "vigil_priority_lane_dropped_total " << s.priority_lane_dropped << '\n';
   Header(o, "vigil_decoder_rejects_total", "counter", "Ring-buffer records the decoder rejected, by reason.");
   Labeled(o, "vigil_decoder_rejects_total", "reason", s.decoder_rejects);
   Header(o, "vigil_rule_matches_total", "counter", "Alerts raised, by rule.");

@@ -23,6 +23,12 @@ struct MetricsSnapshot {
   uint64_t events_total = 0;
   std::vector<std::pair<std::string, uint64_t>> events_by_type;  // evt.type -> count
   std::vector<std::pair<std::string, uint64_t>> kernel_counters;  // site -> count
+  // The priority lane (docs/capture.md): on or off, records the kernel wrote
+  // to its ring, and records it lost there (also the kernel error site
+  // priority_ringbuf_drop).
+  bool priority_lane = false;
+  uint64_t priority_lane_received = 0;
+  uint64_t priority_lane_dropped = 0;
   // Interest filter, per evt.type: events the kernel sent / left in the kernel.
   std::vector<std::pair<std::string, uint64_t>> kernel_sent_by_type;
   std::vector<std::pair<std::string, uint64_t>> kernel_filtered_by_type;

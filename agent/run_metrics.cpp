@@ -16,7 +16,12 @@ namespace vigil::agent {
 namespace {
 
 void AddSensorCounters(const capture::Sensor& sensor, MetricsSnapshot* m) {
-  for (const auto& c : sensor.ReadCounters()) m->kernel_counters.emplace_back(std::string(c.name), c.value);
+  for (const auto& c : sensor.ReadCounters()) {
+    m->kernel_counters.emplace_back(std::string(c.name), c.value);
+    if (c.name == "priority_ringbuf_drop") m->priority_lane_dropped = c.value;
+  }
+  m->priority_lane = sensor.priority_lane();
+  m->priority_lane_received = sensor.ReadPriorityReceived();
   for (const auto& c : sensor.ReadFilterCounts()) {
     const std::string type(EventTypeName(c.type));
     m->kernel_sent_by_type.emplace_back(type, c.sent);

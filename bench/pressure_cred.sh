@@ -3,7 +3,7 @@
 # pressure_cred.sh: do credential-file reads still alert while unprivileged
 # open loops overflow the ring buffer? (issue 24, point 3). Not in CI.
 #
-#   sudo bench/pressure_cred.sh [-p PROCS] [-n READS] [-m RINGBUF_MB] [-b BUILD_DIR]
+#   sudo bench/pressure_cred.sh [-p PROCS] [-n READS] [-m RINGBUF_MB] [-l PRIORITY_KB] [-b BUILD_DIR]
 #
 # `vigil run` with the default rules (rules/), the file sink only, throttle
 # off, a ring buffer of RINGBUF_MB (default 16, the default). PROCS (default
@@ -11,20 +11,25 @@
 # /etc/hostname (bench/openloop.c); meanwhile root runs `cat /etc/shadow`
 # READS times (default 40), 4 a second. Prints the reads, how many raised
 # "Sensitive Credential File Read", the kernel's ringbuf_drop count, and the
-# "vigil events lost" alerts (their vigil.events.lost summed). Needs root,
-# setpriv, curl, jq and a C compiler. Asserts nothing.
+# "vigil events lost" alerts (their vigil.events.lost summed), and the
+# priority lane's records received and dropped. PRIORITY_KB is
+# capture.priority_ringbuf_kb (default 512, the default; 0: the lane off,
+# every record in the one ring). Needs root, setpriv, curl, jq and a C
+# compiler. Asserts nothing.
 set -euo pipefail
 procs=12
 reads=40
 ringbuf=16
+priority=512
 build=build
-while getopts "p:n:m:b:" opt; do
+while getopts "p:n:m:l:b:" opt; do
   case $opt in
     p) procs=$OPTARG ;;
     n) reads=$OPTARG ;;
     m) ringbuf=$OPTARG ;;
+    l) priority=$OPTARG ;;
     b) build=$OPTARG ;;
-    *) sed -n '3,16p' "$0" >&2; exit 2 ;;
+    *) sed -n '3,19p' "$0" >&2; exit 2 ;;
   esac
 done
 # shellcheck source=bench/lib.sh
@@ -48,6 +53,7 @@ cat >"$work/vigil.yaml" <<EOF
 stats_interval_s: 0
 capture:
   ringbuf_mb: $ringbuf
+  priority_ringbuf_kb: $priority
 metrics:
   listen: 127.0.0.1:$port
 containers:
@@ -62,11 +68,13 @@ outputs:
     path: $work/alerts.json
 EOF
 bench_start "$vigil" run -c "$work/vigil.yaml" -r "$rules"
-drops() {
-  curl -s --max-time 5 "http://127.0.0.1:$port/metrics" |
-    awk '$1 == "vigil_kernel_errors_total{site=\"ringbuf_drop\"}" { print $2 }'
+metric() {
+  curl -s --max-time 5 "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m { print $2 }'
 }
+drops() { metric 'vigil_kernel_errors_total{site="ringbuf_drop"}'; }
 d0=$(drops)
+pr0=$(metric vigil_priority_lane_received_total)
+pd0=$(metric vigil_priority_lane_dropped_total)
 for _ in $(seq "$procs"); do
   setpriv --reuid=65534 --regid=65534 --clear-groups "$work/openloop" 4000000000 >/dev/null &
   loops+=($!)
@@ -78,6 +86,8 @@ for _ in $(seq "$reads"); do
 done
 sleep 1
 d1=$(drops)
+pr1=$(metric vigil_priority_lane_received_total)
+pd1=$(metric vigil_priority_lane_dropped_total)
 for p in "${loops[@]}"; do kill "$p" 2>/dev/null || true; done
 wait "${loops[@]}" 2>/dev/null || true
 loops=()
@@ -87,8 +97,9 @@ alerted=$(jq -r 'select(.rule == "Sensitive Credential File Read" and .output_fi
   and .output_fields["fd.name"] == "/etc/shadow") | .uuid' "$work/alerts.json" | wc -l)
 lost_alerts=$(jq -r 'select(.rule == "vigil events lost") | .uuid' "$work/alerts.json" | wc -l)
 lost_sum=$(jq -s '[.[] | select(.rule == "vigil events lost") | .output_fields["vigil.events.lost"] // 0 | tonumber] | add // 0' "$work/alerts.json")
-echo "pressure_cred: $procs nobody open loops, ring buffer $ringbuf MiB, $reads reads of /etc/shadow by root"
+echo "pressure_cred: $procs nobody open loops, ring buffer $ringbuf MiB, priority lane $priority KiB, $reads reads of /etc/shadow by root"
 printf '  %-48s %s\n' \
   "credential reads alerted" "$alerted / $reads" \
   "ringbuf_drop during the reads (kernel counter)" "$((d1 - d0))" \
-  "'vigil events lost' alerts (events summed)" "$lost_alerts ($lost_sum)"
+  "'vigil events lost' alerts (events summed)" "$lost_alerts ($lost_sum)" \
+  "priority lane received / dropped (kernel)" "$((pr1 - pr0)) / $((pd1 - pd0))"

@@ -59,6 +59,45 @@ struct {
   __type(value, __u64);
 } vg_counters SEC(".maps");
 
+/* The priority lane (docs/capture.md): security-relevant records (process
+ * lifecycle, bpf(), modules, ptrace, the set*id family, mount and namespace
+ * changes, opens of a priority path) go to a ring of their own, so a flood of
+ * bulk opens that fills vg_events cannot make them drop. Sized by the loader
+ * (capture.priority_ringbuf_kb); vg_lane_on is 0 when that is 0 (the ring is
+ * then left at its smallest and never written: the verifier prunes the
+ * branch). */
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 512 * 1024);
+} vg_events_hi SEC(".maps");
+
+const volatile __u32 vg_lane_on = 1;
+
+/* capture.priority_paths, filled by the loader (struct vg_prio_key). */
+struct {
+  __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+  __uint(max_entries, VG_PRIO_PATHS_MAX);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, struct vg_prio_key);
+  __type(value, __u8);
+} vg_prio_paths SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, VG_L_MAX);
+  __type(key, __u32);
+  __type(value, __u64);
+} vg_lane_counts SEC(".maps");
+
+/* The lookup key, built per CPU (68 bytes: kept off the 512-byte stack that
+ * the callers already use for their own scratch pointers and arguments). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct vg_prio_key);
+} vg_prio_scratch SEC(".maps");
+
 /* One in-flight syscall per thread: its type and raw arguments, from
  * sys_enter to sys_exit. User memory is read at exit, when the kernel has
  * faulted the pages in (a read at enter fails on a page not yet touched).
@@ -206,11 +245,51 @@ static __always_inline union vg_record *vg_scratch_get(void) {
  * an openat's capture cost. Producers on other CPUs may race on the same
  * crossing (an extra wakeup, or none for this one: the next crossing wakes,
  * and the consumer's poll timeout bounds the wait either way). */
-static __always_inline void vg_emit(void *rec, __u64 size) {
+/* The priority ring wakes its consumer sooner: it is small, and what it
+ * carries is what an alert waits for. */
+#define VG_WAKEUP_BYTES_HI (64 * 1024)
+
+/* Record types that always take the priority lane: the process lifecycle
+ * (the engine's process table is built from them), bpf(), modules, ptrace
+ * and process_vm_writev, the set*id family and capset, mount, namespace
+ * changes, memfd_create (fileless exec). */
+static __always_inline int vg_prio_type(__u16 type) {
+  switch (type) {
+    case VG_T_EXECVE: case VG_T_EXECVEAT: case VG_T_CLONE: case VG_T_CLONE3: case VG_T_FORK:
+    case VG_T_VFORK: case VG_T_EXIT: case VG_T_BPF: case VG_T_INIT_MODULE: case VG_T_FINIT_MODULE:
+    case VG_T_PTRACE: case VG_T_PROCESS_VM_WRITEV: case VG_T_SETUID: case VG_T_SETGID: case VG_T_SETREUID:
+    case VG_T_SETREGID: case VG_T_SETRESUID: case VG_T_SETRESGID: case VG_T_SETFSUID: case VG_T_SETFSGID:
+    case VG_T_CAPSET: case VG_T_MOUNT: case VG_T_UMOUNT2: case VG_T_SETNS: case VG_T_UNSHARE:
+    case VG_T_MEMFD_CREATE:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+static __always_inline void vg_emit_lane(void *rec, __u64 size, int hi) {
+  if (vg_lane_on && hi) {
+    __u64 before = bpf_ringbuf_query(&vg_events_hi, BPF_RB_AVAIL_DATA);
+    __u64 after = before + size + VG_RINGBUF_HDR;
+    __u64 flags = before / VG_WAKEUP_BYTES_HI != after / VG_WAKEUP_BYTES_HI ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+    if (bpf_ringbuf_output(&vg_events_hi, rec, size, flags) != 0) {
+      vg_count(VG_C_PRIO_DROP);
+    } else {
+      __u32 key = VG_L_PRIO_RECEIVED;
+      __u64 *v = bpf_map_lookup_elem(&vg_lane_counts, &key);
+      if (v) *v += 1;
+    }
+    return;
+  }
   __u64 before = bpf_ringbuf_query(&vg_events, BPF_RB_AVAIL_DATA);
   __u64 after = before + size + VG_RINGBUF_HDR;
   __u64 flags = before / VG_WAKEUP_BYTES != after / VG_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
   if (bpf_ringbuf_output(&vg_events, rec, size, flags) != 0) vg_count(VG_C_RINGBUF_DROP);
+}
+
+/* A record whose lane follows from its type alone. */
+static __always_inline void vg_emit(void *rec, __u64 size) {
+  vg_emit_lane(rec, size, vg_prio_type(((struct vg_hdr *)rec)->type));
 }
 
 /* `v` (a 64-bit variable) made at most `max`, with the compare and the use
@@ -219,11 +298,27 @@ static __always_inline void vg_emit(void *rec, __u64 size) {
 #define VG_CLAMP(v, max) asm volatile("if %0 <= %1 goto +1; %0 = %1" : "+r"(v) : "i"(max))
 
 /* A file record: its head and the used part of its tail (vigil_abi.h). */
+/* An open of a priority path (capture.priority_paths): the path as given,
+ * its first VG_PRIO_PATH_LEN bytes looked up in the LPM trie (exact entries
+ * carry their NUL, so bytes after it never matter; a relative path does not
+ * match). */
+static __always_inline int vg_prio_open(struct vg_file *f) {
+  __u16 t = f->hdr.type;
+  if (t != VG_T_OPEN && t != VG_T_OPENAT && t != VG_T_OPENAT2 && t != VG_T_CREAT) return 0;
+  if (f->path_len == 0 || f->tail[0] != '/') return 0;
+  __u32 zero = 0;
+  struct vg_prio_key *k = bpf_map_lookup_elem(&vg_prio_scratch, &zero);
+  if (!k) return 0;
+  k->prefixlen = VG_PRIO_PATH_LEN * 8;
+  __builtin_memcpy(k->path, f->tail, VG_PRIO_PATH_LEN);
+  return bpf_map_lookup_elem(&vg_prio_paths, k) != 0;
+}
+
 static __always_inline void vg_emit_file(struct vg_file *f, __u32 tail_used) {
   __u64 size = (__u64)tail_used + VG_FILE_HEAD_SIZE;
   VG_CLAMP(size, sizeof(struct vg_file));
   f->hdr.size = size;
-  vg_emit(f, size);
+  vg_emit_lane(f, size, vg_lane_on && (vg_prio_type(f->hdr.type) || vg_prio_open(f)));
 }
 
 /* sys_enter half: remembers the call's type and arguments. */

@@ -52,8 +52,34 @@ class RingReader {
 
   static constexpr uint64_t kPublishBytes = 64 * 1024;
 
+  // Record-at-a-time access, for merging two rings (MergedReader). Begin()
+  // reads the producer position; Peek() looks at the next record without
+  // consuming it (discarded records are skipped), re-reading the producer
+  // position when `refresh` and the snapshot is used up; Next() consumes the
+  // record Peek() returned; End() publishes the consumer position. Same
+  // thread rule as Consume().
+  enum class PeekResult { kRecord, kEmpty, kBusy, kBad };
+  void Begin();
+  PeekResult Peek(bool refresh, const unsigned char** data, std::size_t* len);
+  void Next();
+  void End();
+  // Bytes between the consumer position and the producer position read at
+  // Begin() (what Begin() saw waiting).
+  uint64_t pending_at_begin() const { return prod_ - begin_cons_; }
+  // Position of the next record (bytes since the ring was made).
+  uint64_t position() const { return cons_; }
+  // The epoll descriptor watching this ring (edge-triggered).
+  int epoll_fd() const { return epoll_fd_; }
+  int map_fd() const { return map_fd_; }
+
  private:
   RingReader() = default;
+  int map_fd_ = -1;
+  uint64_t cons_ = 0;        // Begin..End: the next record
+  uint64_t published_ = 0;   // consumer position last stored
+  uint64_t prod_ = 0;        // producer position last read
+  uint64_t begin_cons_ = 0;  // cons_ at Begin()
+  uint64_t next_len_ = 0;    // bytes of the record Peek() returned, header and padding included
   int epoll_fd_ = -1;
   std::size_t page_size_ = 0;
   uint64_t mask_ = 0;
@@ -61,6 +87,43 @@ class RingReader {
   void* producer_map_ = nullptr;   // ro: producer page + data mapped twice
   std::size_t producer_map_size_ = 0;
   const unsigned char* data_ = nullptr;
+};
+
+// Reader of the two rings of the priority lane (docs/capture.md): the
+// priority ring (vg_events_hi) and the bulk ring (vg_events), merged by the
+// kernel timestamp in the record header (struct vg_hdr.ts_ns).
+//
+// Contract: records reach the callback in timestamp order as far as both
+// rings show them, and in program order for any one thread: a record is
+// handed on only when the other ring's next committed record is newer, or
+// that ring was seen empty after this record was seen committed (so a record
+// the same thread made earlier, in the other ring, is already visible). An
+// exec in the priority ring therefore never overtakes the opens its old
+// image made before it, nor an open of the new image the exec. A record
+// still being written in either ring stops the batch (both wait for the next
+// call). Same one-thread rule as RingReader; both readers are borrowed.
+class MergedReader {
+ public:
+  static std::unique_ptr<MergedReader> Open(RingReader* hi, RingReader* bulk, std::string* error);
+  ~MergedReader();
+  MergedReader(const MergedReader&) = delete;
+  MergedReader& operator=(const MergedReader&) = delete;
+
+  // As RingReader::Poll, over both rings: a wakeup of either ends the wait.
+  int Poll(int timeout_ms, RingReader::RecordFn fn, void* ctx);
+  // Handles the records committed to either ring before the call (and those
+  // committed since that sort before them). Returns how many, or -EBADMSG.
+  int Consume(RingReader::RecordFn fn, void* ctx);
+
+  // Records handed on from the priority ring (for tests and metrics).
+  uint64_t hi_records() const { return hi_records_; }
+
+ private:
+  MergedReader() = default;
+  RingReader* hi_ = nullptr;
+  RingReader* bulk_ = nullptr;
+  int epoll_fd_ = -1;
+  uint64_t hi_records_ = 0;
 };
 
 }  // namespace vigil::capture

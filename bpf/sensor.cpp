@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -27,7 +28,7 @@ namespace {
 constexpr std::string_view kCounterNames[VG_C_MAX] = {
     "ringbuf_drop",     "pending_full",   "exit_unpaired",  "read_argv",  "read_path",  "read_sockaddr",
     "read_bpf_attr",    "read_bpf_insns", "read_task",      "read_dentry", "scratch",
-    "read_times",       "read_env",
+    "read_times",       "read_env",       "priority_ringbuf_drop",
 };
 
 // One build's skeleton, opened: its object and what the loader touches by
@@ -35,6 +36,9 @@ constexpr std::string_view kCounterNames[VG_C_MAX] = {
 struct Skeleton {
   bpf_object* obj = nullptr;
   bpf_map* events = nullptr;
+  bpf_map* events_hi = nullptr;
+  bpf_map* prio_paths = nullptr;
+  bpf_map* lane_counts = nullptr;
   bpf_map* counters = nullptr;
   bpf_program* fork_tp = nullptr;
   bpf_map* filter_counts = nullptr;
@@ -44,6 +48,7 @@ struct Skeleton {
   std::function<volatile uint64_t*()> interest;
   std::function<volatile uint32_t*()> self_tgid;
   std::function<volatile uint32_t*()> want_env;
+  std::function<void(bool)> set_lane_on;  // before load
   std::function<int()> load;
   std::function<void()> destroy;
   Skeleton() = default;
@@ -62,6 +67,10 @@ std::unique_ptr<Skeleton> OpenSkeleton(const Features& f) {
   auto k = std::make_unique<Skeleton>();
   k->obj = s->obj;
   k->events = s->maps.vg_events;
+  k->events_hi = s->maps.vg_events_hi;
+  k->prio_paths = s->maps.vg_prio_paths;
+  k->lane_counts = s->maps.vg_lane_counts;
+  k->set_lane_on = [s](bool on) { s->rodata->vg_lane_on = on ? 1 : 0; };
   k->counters = s->maps.vg_counters;
   k->fork_tp = s->progs.vg_fork_tp;
   k->filter_counts = s->maps.vg_filter_counts;
@@ -185,7 +194,45 @@ std::string Ia32ProgramsOff(Ia32Programs choice, const Features& f) {
   return {};
 }
 
+// capture.priority_paths as LPM trie keys: an exact path with its NUL, a
+// directory prefix (ending in '/') without.
+bool PriorityKeys(const std::vector<std::string>& paths, std::vector<vg_prio_key>* out, std::string* error) {
+  if (paths.size() > VG_PRIO_PATHS_MAX) {
+    *error = "too many priority paths (" + std::to_string(paths.size()) + "; at most " +
+             std::to_string(VG_PRIO_PATHS_MAX) + ")";
+    return false;
+  }
+  for (const std::string& p : paths) {
+    std::string why = PriorityPathProblem(p);
+    if (!why.empty()) {
+      *error = "priority path '" + p + "': " + why;
+      return false;
+    }
+    vg_prio_key k{};
+    std::memcpy(k.path, p.data(), p.size());
+    const bool prefix = p.back() == '/';
+    k.prefixlen = static_cast<uint32_t>((p.size() + (prefix ? 0 : 1)) * 8);
+    out->push_back(k);
+  }
+  return true;
+}
+
 }  // namespace
+
+static_assert(kMaxPriorityPaths == VG_PRIO_PATHS_MAX);
+
+std::string PriorityPathProblem(const std::string& p) {
+  if (p.empty() || p[0] != '/') return "expected an absolute path";
+  if (p.find('\0') != std::string::npos) return "contains a NUL byte";
+  if (p.size() > VG_PRIO_PATH_LEN - 1)
+    return "longer than " + std::to_string(VG_PRIO_PATH_LEN - 1) + " bytes (the kernel compares that many)";
+  return {};
+}
+
+std::vector<std::string> DefaultPriorityPaths() {
+  return {"/etc/shadow",  "/etc/shadow-", "/etc/gshadow",   "/etc/gshadow-", "/etc/sudoers",
+          "/etc/sudoers.d/", "/etc/pam.d/",  "/etc/security/", "/root/.ssh/",   "/etc/ssh/sshd_config"};
+}
 
 bool ParseIa32Programs(std::string_view s, Ia32Programs* out) {
   if (s == "auto") *out = Ia32Programs::kAuto;
@@ -226,6 +273,9 @@ struct Sensor::Impl {
   BpfBuild build = BpfBuild::kCompat;
   std::vector<bpf_link*> links;
   std::unique_ptr<RingReader> ring;
+  bool lane_on = false;
+  std::unique_ptr<RingReader> ring_hi;     // lane on
+  std::unique_ptr<MergedReader> merged;   // lane on: reads ring_hi and ring
   Decoder decoder{0};
   ProcessTable table;
   CgroupResolver cgroups;
@@ -238,6 +288,8 @@ struct Sensor::Impl {
 
   explicit Impl(const SensorOptions& o) : table(o.process_table_capacity), containers(o.containers) {}
   ~Impl() {
+    merged.reset();
+    ring_hi.reset();
     ring.reset();
     for (bpf_link* l : links) bpf_link__destroy(l);
   }
@@ -299,6 +351,17 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
     return nullptr;
   }
   impl->build = build;
+  impl->lane_on = options.priority_ringbuf_bytes != 0;
+  std::vector<vg_prio_key> prio_keys;
+  if (impl->lane_on) {
+    if (!PriorityKeys(options.priority_paths, &prio_keys, error)) return nullptr;
+    const uint32_t b = options.priority_ringbuf_bytes;
+    if ((b & (b - 1)) != 0 || b < static_cast<uint32_t>(getpagesize())) {
+      *error = "the priority ring buffer size must be a power of two of at least a page (got " + std::to_string(b) +
+               " bytes)";
+      return nullptr;
+    }
+  }
 
   std::string log;
   g_libbpf_log = &log;
@@ -318,6 +381,10 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
       return nullptr;
     }
     bpf_map__set_max_entries(impl->skel->events, options.ringbuf_bytes);
+    // lane off: the ring stays (the programs name it) at its smallest, unused
+    bpf_map__set_max_entries(impl->skel->events_hi,
+                             impl->lane_on ? options.priority_ringbuf_bytes : static_cast<uint32_t>(getpagesize()));
+    impl->skel->set_lane_on(impl->lane_on);
     if (options.fail_typed_load && build == BpfBuild::kTyped)
       bpf_map__set_max_entries(bpf_object__find_map_by_name(impl->skel->obj, "vg_exec_pending"), 0);
     bool fork_btf = false;
@@ -421,6 +488,22 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
     *error = "creating the ring buffer reader failed: " + ring_error;
     return nullptr;
   }
+  if (impl->lane_on) {
+    const int paths_fd = bpf_map__fd(impl->skel->prio_paths);
+    const uint8_t one = 1;
+    for (const vg_prio_key& k : prio_keys) {
+      if (bpf_map_update_elem(paths_fd, &k, &one, BPF_ANY) != 0) {
+        *error = std::string("filling the priority path map failed: ") + strerror(errno);
+        return nullptr;
+      }
+    }
+    impl->ring_hi = RingReader::Open(bpf_map__fd(impl->skel->events_hi), &ring_error);
+    if (impl->ring_hi) impl->merged = MergedReader::Open(impl->ring_hi.get(), impl->ring.get(), &ring_error);
+    if (!impl->merged) {
+      *error = "creating the priority ring buffer reader failed: " + ring_error;
+      return nullptr;
+    }
+  }
   // A blind spot the operator can close: say so at every start.
   const bool compat_on =
       std::find(impl->attached.begin(), impl->attached.end(), "vg_compat_exit") != impl->attached.end();
@@ -449,7 +532,8 @@ int Sensor::Poll(int timeout_ms, const Callback& callback) {
   // The kernel side wakes the consumer per VG_WAKEUP_BYTES of waiting data
   // (BPF_RB_NO_WAKEUP otherwise), so a poll that times out still consumes
   // what a quiet host produced: latency is bounded by timeout_ms.
-  int n = impl_->ring->Poll(timeout_ms, &Impl::OnRecord, impl_.get());
+  int n = impl_->merged ? impl_->merged->Poll(timeout_ms, &Impl::OnRecord, impl_.get())
+                        : impl_->ring->Poll(timeout_ms, &Impl::OnRecord, impl_.get());
   impl_->callback = nullptr;
   return n;
 }
@@ -520,6 +604,17 @@ std::vector<FilterCount> Sensor::ReadFilterCounts() const {
     out.push_back(c);
   }
   return out;
+}
+
+bool Sensor::priority_lane() const { return impl_->lane_on; }
+
+uint64_t Sensor::ReadPriorityReceived() const {
+  std::vector<uint64_t> values(static_cast<std::size_t>(impl_->ncpus));
+  uint32_t key = VG_L_PRIO_RECEIVED;
+  uint64_t sum = 0;
+  if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->lane_counts), &key, values.data()) == 0)
+    for (uint64_t v : values) sum += v;
+  return sum;
 }
 
 std::vector<KernelCounter> Sensor::ReadCounters() const {

@@ -51,8 +51,27 @@ std::string_view BpfBuildName(BpfBuild b);
 enum class Ia32Programs { kAuto, kOn, kOff };
 bool ParseIa32Programs(std::string_view s, Ia32Programs* out);  // "auto" | "on" | "off
 
+// At most this many priority paths (VG_PRIO_PATHS_MAX).
+inline constexpr std::size_t kMaxPriorityPaths = 64;
+
+// Why `p` cannot be a priority path ("" when it can): not absolute, a NUL,
+// longer than the kernel compares.
+std::string PriorityPathProblem(const std::string& p);
+
+// capture.priority_paths by default: credential and authentication files.
+std::vector<std::string> DefaultPriorityPaths();
+
 struct SensorOptions {
   uint32_t ringbuf_bytes = 16u << 20;  // power of two
+  // The priority lane (docs/capture.md): a second ring of this many bytes
+  // (a power of two, at least a page) for security-relevant records; 0: off,
+  // every record goes to the one ring.
+  uint32_t priority_ringbuf_bytes = 512u << 10;
+  // Opens of these paths take the priority lane: an absolute path matched
+  // exactly, or a directory prefix when it ends in '/'. Each at most
+  // VG_PRIO_PATH_LEN - 1 bytes (63), at most VG_PRIO_PATHS_MAX (64) of them
+  // (Open() fails otherwise).
+  std::vector<std::string> priority_paths = DefaultPriorityPaths();
   std::size_t process_table_capacity = 65536;
   bool seed_from_proc = true;           // ScanProcesses() into the table at start
   std::vector<std::string> disable;     // program names not to load (tests, operators)
@@ -128,6 +147,10 @@ class Sensor {
   std::vector<FilterCount> ReadFilterCounts() const;
   // Per-site kernel counters summed over CPUs (enum vg_counter order).
   std::vector<KernelCounter> ReadCounters() const;
+  // Whether the priority lane is on, and the records the kernel wrote to its
+  // ring (its losses are the "priority_ringbuf_drop" kernel counter).
+  bool priority_lane() const;
+  uint64_t ReadPriorityReceived() const;
   const DecodeStats& decode_stats() const;
   ProcessTableStats table_stats() const;
   CgroupResolverStats cgroup_stats() const;

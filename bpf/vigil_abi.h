@@ -146,6 +146,7 @@ enum vg_counter {
   VG_C_SCRATCH,            /* per-CPU scratch lookup failed (should not happen) */
   VG_C_READ_TIMES,         /* utimensat family: the user times array could not be read */
   VG_C_READ_ENV,           /* exec: the environment could not be read (the record says none was captured) */
+  VG_C_PRIO_DROP,          /* priority lane (vg_events_hi) full: a security-relevant record lost */
   VG_C_MAX
 };
 
@@ -376,6 +377,25 @@ struct vg_bpf {
   char map_name[16];
   char license[64];
   char target[VG_PATH_LEN]; /* raw tracepoint name, pin path */
+};
+
+/* Priority lane (docs/capture.md): the key of vg_prio_paths, an LPM trie
+ * the loader fills from capture.priority_paths. An exact path is stored with
+ * its NUL (prefixlen covers it), a directory prefix ending in '/' without.
+ * The kernel looks up the first VG_PRIO_PATH_LEN bytes of an open's path as
+ * given, so a priority path is at most VG_PRIO_PATH_LEN - 1 bytes. */
+#define VG_PRIO_PATH_LEN 64
+#define VG_PRIO_PATHS_MAX 64
+struct vg_prio_key {
+  __u32 prefixlen; /* bits */
+  char path[VG_PRIO_PATH_LEN];
+};
+
+/* Priority lane counters (map vg_lane_counts, per CPU): records written to
+ * the priority ring (received); its losses are VG_C_PRIO_DROP. */
+enum vg_lane_counter {
+  VG_L_PRIO_RECEIVED = 0,
+  VG_L_MAX
 };
 
 #endif /* VIGIL_BPF_VIGIL_ABI_H_ */

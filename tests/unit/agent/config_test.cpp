@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // vigil.yaml loading: defaults, overrides, and located diagnostics.
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -81,6 +82,21 @@ TEST_CASE("bad values and unknown keys are located", "[unit]") {
       {"capture:\n  ringbuf_mb: lots\n", true, ":2:15", "capture.ringbuf_mb: expected an integer"},
       {"capture:\n  bpf_build: fast\n", true, ":2:14", "capture.bpf_build: expected auto, typed, compat or legacy"},
       {"capture:\n  ringbuff_mb: 8\n", false, ":2:3", "unknown key 'capture.ringbuff_mb'"},
+      // issue 24 defect 3: the priority lane's keys
+      {"capture:\n  priority_ringbuf_kb: 1000\n", true, ":2:24",
+       "capture.priority_ringbuf_kb: expected 0 (lane off) or a power of two of at least 4"},
+      {"capture:\n  priority_ringbuf_kb: 2\n", true, ":2:24", "a power of two of at least 4"},
+      {"capture:\n  priority_ringbuf_kb: 131072\n", true, ":2:24",
+       "capture.priority_ringbuf_kb: expected an integer from 0 to 65536"},
+      {"capture:\n  priority_ringbuf_kb: big\n", true, ":2:24", "capture.priority_ringbuf_kb: expected an integer"},
+      {"capture:\n  priority_paths: /etc/shadow\n", true, ":2:19",
+       "capture.priority_paths: expected a list of absolute paths"},
+      {"capture:\n  priority_paths:\n    - /etc/shadow\n    - etc/sudoers\n", true, ":4:7",
+       "capture.priority_paths: 'etc/sudoers': expected an absolute path"},
+      {"capture:\n  priority_paths: [/etc/a, [/x]]\n", true, ":2:28",
+       "capture.priority_paths: expected a list of absolute paths"},
+      {"capture:\n  priority_paths: [/0123456789012345678901234567890123456789012345678901234567890123]\n", true,
+       ":2:20", "longer than 63 bytes (the kernel compares that many)"},
       {"metrics:\n  listen: localhost\n", true, ":2:11", "metrics.listen: expected host:port"},
       {"metrics:\n  enabled: maybe\n", true, ":2:12", "metrics.enabled: expected true or false"},
       {"rules:\n  paths: {a: b}\n", true, ":2:10", "rules.paths: expected a list"},
@@ -99,6 +115,41 @@ TEST_CASE("bad values and unknown keys are located", "[unit]") {
     CHECK(AnyContains(bucket, f.path + c.located));
     CHECK(AnyContains(bucket, c.says));
   }
+}
+
+TEST_CASE("the priority lane: on with credential paths by default, sized and listed by capture.*", "[unit]") {
+  auto d = vigil::agent::LoadAgentConfig("", {}, {});
+  REQUIRE(d.ok());
+  CHECK(d.config.capture.priority_ringbuf_bytes == 512u << 10);
+  CHECK(std::find(d.config.capture.priority_paths.begin(), d.config.capture.priority_paths.end(), "/etc/shadow") !=
+        d.config.capture.priority_paths.end());
+  CHECK(std::find(d.config.capture.priority_paths.begin(), d.config.capture.priority_paths.end(),
+                  "/etc/sudoers.d/") != d.config.capture.priority_paths.end());
+
+  TempFile f("capture:\n  priority_ringbuf_kb: 2048\n  priority_paths: [/etc/shadow, /srv/keys/]\n");
+  auto r = vigil::agent::LoadAgentConfig(f.path, {}, {});
+  INFO((r.errors.empty() ? "" : r.errors[0]));
+  REQUIRE(r.ok());
+  CHECK(r.warnings.empty());
+  CHECK(r.config.capture.priority_ringbuf_bytes == 2048u << 10);
+  CHECK(r.config.capture.priority_paths == std::vector<std::string>{"/etc/shadow", "/srv/keys/"});
+
+  TempFile off("capture:\n  priority_ringbuf_kb: 0\n  priority_paths: []\n");
+  auto o = vigil::agent::LoadAgentConfig(off.path, {}, {});
+  REQUIRE(o.ok());
+  CHECK(o.config.capture.priority_ringbuf_bytes == 0);
+  CHECK(o.config.capture.priority_paths.empty());
+
+  auto ov = vigil::agent::LoadAgentConfig("", {"capture.priority_ringbuf_kb=0"}, {});
+  REQUIRE(ov.ok());
+  CHECK(ov.config.capture.priority_ringbuf_bytes == 0);
+
+  std::string many = "capture:\n  priority_paths:\n";
+  for (int i = 0; i < 65; ++i) many += "    - /p" + std::to_string(i) + "\n";
+  TempFile too_many(many);
+  auto m = vigil::agent::LoadAgentConfig(too_many.path, {}, {});
+  CHECK_FALSE(m.ok());
+  CHECK(AnyContains(m.errors, too_many.path + ":3:5: capture.priority_paths: at most 64 paths (got 65)"));
 }
 
 TEST_CASE("overrides apply after the file, -r replaces rules.paths", "[unit]") {

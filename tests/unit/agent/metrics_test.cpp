@@ -34,7 +34,10 @@ TEST_CASE("healthz reports starting, ok; metrics parse as Prometheus text", "[un
   s.rule_matches = {{"Rule with \"quotes\"", 3}};
   s.sinks = {{"file", 3, 0, 0, 1, 0, false, 0, ""}};
   s.sinks[0].pending = 7;
-  s.kernel_counters = {{"ringbuf_drop", 0}};
+  s.kernel_counters = {{"ringbuf_drop", 0}, {"priority_ringbuf_drop", 2}};
+  s.priority_lane = true;
+  s.priority_lane_received = 9;
+  s.priority_lane_dropped = 2;
   server->Publish(s);
 
   h = client.Get("/healthz");
@@ -58,6 +61,9 @@ TEST_CASE("healthz reports starting, ok; metrics parse as Prometheus text", "[un
   CHECK(samples > 10);
   CHECK(m->body.find("vigil_events_total 42\n") != std::string::npos);
   CHECK(m->body.find("vigil_alerts_pending{sink=\"file\"} 7\n") != std::string::npos);
+  CHECK(m->body.find("vigil_priority_lane_enabled 1\n") != std::string::npos);
+  CHECK(m->body.find("vigil_priority_lane_received_total 9\n") != std::string::npos);
+  CHECK(m->body.find("vigil_priority_lane_dropped_total 2\n") != std::string::npos);
   CHECK(m->body.find("vigil_events_by_type_total{type=\"openat\"} 40\n") != std::string::npos);
   CHECK(m->body.find("vigil_rule_matches_total{rule=\"Rule with \\\"quotes\\\"\"} 3\n") != std::string::npos);
   CHECK(m->body.find("vigil_alerts_dropped_total{sink=\"file\"} 1\n") != std::string::npos);
