@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <unordered_set>
 
 #include "runtime/cri_api.h"
@@ -59,7 +60,7 @@ void ContainerWatcher::Note(std::size_t i, bool ok, const std::string& error) {
   s.contacted = true;
 }
 
-void ContainerWatcher::Fetch(const std::string& id) {
+void ContainerWatcher::Fetch(const std::string& id, int attempt) {
   bool any_unreachable = false;
   for (std::size_t i = 0; i < options_.runtimes.size(); ++i) {
     std::shared_ptr<ContainerMeta> meta;
@@ -78,6 +79,14 @@ void ContainerWatcher::Fetch(const std::string& id) {
     any_unreachable |= result == ApiResult::kUnreachable;
   }
   if (!any_unreachable) {
+    // Not known yet is not unknown: a just-made container (a pod sandbox in
+    // containerd 1.6) may be registered a moment after its first process runs.
+    if (attempt < kNotFoundRetries && retries_.size() < kMaxRetries) {
+      retries_.push_back({id, attempt + 1, std::chrono::steady_clock::now() + kNotFoundRetryEvery});
+      std::lock_guard lock(mu_);
+      ++stats_.retries;
+      return;  // still pending in the cache
+    }
     std::lock_guard lock(mu_);
     ++stats_.not_found;
   }
@@ -99,6 +108,8 @@ void ContainerWatcher::ListAll() {
   // A runtime that did not answer may still run the container: forget only
   // when every runtime answered (entries stay bounded by the cache's capacity).
   if (all_answered) {
+    // An id waiting for a retry is not listed yet either: it is not gone.
+    for (const Retry& r : retries_) running.insert(r.id);
     for (const std::string& id : cache_->Ids()) {
       if (!running.contains(id) && cache_->Erase(id)) ++erased;
     }
@@ -117,8 +128,16 @@ void ContainerWatcher::Run() {
       next_list = std::chrono::steady_clock::now() + options_.list_interval;
       continue;
     }
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_list - now);
-    if (auto id = cache_->NextRequest(wait)) Fetch(*id);
+    if (!retries_.empty() && now >= retries_.front().due) {
+      Retry r = std::move(retries_.front());
+      retries_.pop_front();
+      Fetch(r.id, r.attempt);
+      continue;
+    }
+    auto until = next_list;
+    if (!retries_.empty()) until = std::min(until, retries_.front().due);
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(until - now);
+    if (auto id = cache_->NextRequest(wait)) Fetch(*id, 0);
   }
 }
 

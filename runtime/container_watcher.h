@@ -11,11 +11,18 @@
 // - A runtime whose socket is missing or does not answer is a warning (logged
 //   when its state changes, not per request) and a counter, never a failure;
 //   it is tried again at the next request or listing.
+// - An id no runtime knows yet is asked again kNotFoundRetries times,
+//   kNotFoundRetryEvery apart (containerd registers a pod sandbox only after
+//   its pause process runs, so its first event often asks too early), and
+//   only then marked failed; meanwhile it stays pending, so the hold keeps its
+//   events (agent/container_hold.h). At most kMaxRetries ids wait at once;
+//   beyond that an unknown id fails at once.
 // - Stop() (or the destructor) joins the thread within about one timeout.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -53,13 +60,18 @@ struct RuntimeStatus {
 struct ContainerWatcherStats {
   std::vector<RuntimeStatus> runtimes;
   uint64_t inspects = 0;    // inspect calls made
-  uint64_t not_found = 0;   // ids no runtime knew
+  uint64_t not_found = 0;   // ids no runtime knew (after the retries)
+  uint64_t retries = 0;     // inspects repeated because no runtime knew the id yet
   uint64_t listings = 0;    // listing rounds
   uint64_t exited = 0;      // cache entries erased because the container was gone
 };
 
 class ContainerWatcher {
  public:
+  static constexpr int kNotFoundRetries = 4;
+  static constexpr std::chrono::milliseconds kNotFoundRetryEvery{250};
+  static constexpr std::size_t kMaxRetries = 256;
+
   ContainerWatcher(std::shared_ptr<ContainerMetaCache> cache, ContainerWatcherOptions options);
   ~ContainerWatcher();
   ContainerWatcher(const ContainerWatcher&) = delete;
@@ -71,13 +83,20 @@ class ContainerWatcher {
 
  private:
   void Run();
-  void Fetch(const std::string& id);
+  // `attempt`: 0 for the first ask, n for the n-th retry.
+  void Fetch(const std::string& id, int attempt);
   void ListAll();
   void Note(std::size_t runtime, bool ok, const std::string& error);
 
   std::shared_ptr<ContainerMetaCache> cache_;
   ContainerWatcherOptions options_;
   std::vector<std::unique_ptr<RuntimeClient>> clients_;  // one per options_.runtimes, same order
+  struct Retry {
+    std::string id;
+    int attempt;
+    std::chrono::steady_clock::time_point due;
+  };
+  std::deque<Retry> retries_;  // watcher thread only; due times in order (one fixed delay)
   std::atomic<bool> stop_{false};
   std::thread thread_;
   mutable std::mutex mu_;  // guards stats_

@@ -3,6 +3,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 
 #include "cri/api.grpc.pb.h"
@@ -84,6 +86,22 @@ std::shared_ptr<ContainerMeta> CriToMeta(const cri::ContainerStatus& c, const cr
   if (m->k8s_container_name.empty()) m->k8s_container_name = m->name;
   if (pod != nullptr) FillPod(*pod, m.get());  // the pod's own word over labels
   return m;
+}
+
+bool CriInfoPrivileged(std::string_view info_json) {
+  const nlohmann::json j = nlohmann::json::parse(info_json, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return false;
+  // CRI-O: {"sandboxID":..., "pid":..., "privileged":true, "runtimeSpec":...}
+  if (auto it = j.find("privileged"); it != j.end() && it->is_boolean() && it->get<bool>()) return true;
+  // containerd: {"sandboxID":..., "config":{<the CRI ContainerConfig>}, "runtimeSpec":...}
+  const nlohmann::json* v = &j;
+  for (const char* key : {"config", "linux", "security_context", "privileged"}) {
+    if (!v->is_object()) return false;
+    auto it = v->find(key);
+    if (it == v->end()) return false;
+    v = &*it;
+  }
+  return v->is_boolean() && v->get<bool>();
 }
 
 std::shared_ptr<ContainerMeta> CriSandboxToMeta(const cri::PodSandboxStatus& pod, const std::string& type,
@@ -170,7 +188,9 @@ ApiResult CriClient::Impl::Container(const std::string& id, std::shared_ptr<Cont
   }
   cri::ContainerStatusRequest req;
   req.set_container_id(found->id());
-  req.set_verbose(false);
+  // Verbose: the only place CRI says whether the container is privileged
+  // (its info also holds the OCI spec, a few KiB, once per container).
+  req.set_verbose(true);
   cri::ContainerStatusResponse status;
   grpc::ClientContext ctx;
   Deadline(&ctx);
@@ -180,8 +200,11 @@ ApiResult CriClient::Impl::Container(const std::string& id, std::shared_ptr<Cont
   std::string pod_error;
   // Without its pod (removed meanwhile, or refused) the container's own labels still say what they say.
   bool have_pod = Sandbox(found->pod_sandbox_id(), &pod, &pod_error) == ApiResult::kOk;
-  *out = CriToMeta(status.status(), have_pod ? &pod.status() : nullptr, type, error);
-  return *out ? ApiResult::kOk : ApiResult::kBadAnswer;
+  std::shared_ptr<ContainerMeta> meta = CriToMeta(status.status(), have_pod ? &pod.status() : nullptr, type, error);
+  if (!meta) return ApiResult::kBadAnswer;
+  if (auto it = status.info().find("info"); it != status.info().end()) meta->privileged = CriInfoPrivileged(it->second);
+  *out = std::move(meta);
+  return ApiResult::kOk;
 }
 
 CriClient::CriClient(std::string socket_path, std::string type, std::chrono::milliseconds timeout)

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Kubernetes Container Runtime Interface (CRI v1, runtime/cri/api.proto)
 // over gRPC on a unix socket, as containerd's CRI plugin and CRI-O serve it:
-// one container's metadata (ListContainers by id, ContainerStatus without
-// verbose info, PodSandboxStatus of its pod) and the ids of the containers
-// and pod sandboxes that are not exited.
+// one container's metadata (ListContainers by id, verbose ContainerStatus,
+// PodSandboxStatus of its pod) and the ids of the containers and pod
+// sandboxes that are not exited.
 //
 // Contract:
 // - CriToMeta()/CriSandboxToMeta() are pure (no I/O) and never throw.
@@ -12,13 +12,14 @@
 //   itself (backoff at most 5 s) when the runtime comes back.
 // - A socket that does not serve the CRI v1 API (containerd with its CRI
 //   plugin disabled answers UNIMPLEMENTED) is kUnreachable, with that reason.
-// - CRI reports no privileged flag without verbose info: container.privileged
-//   stays false for CRI containers.
+// - CRI's status has no privileged flag; the verbose status's `info` (JSON
+//   the runtime chooses) has it: CriInfoPrivileged() reads it.
 #pragma once
 
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/state/container_meta.h"
@@ -40,6 +41,12 @@ std::shared_ptr<ContainerMeta> CriToMeta(const ::runtime::v1::ContainerStatus& s
 // the pod's name as container name, its labels, no image.
 std::shared_ptr<ContainerMeta> CriSandboxToMeta(const ::runtime::v1::PodSandboxStatus& pod, const std::string& type,
                                                 std::string* error);
+
+// The privileged flag in a verbose ContainerStatus's info["info"] JSON:
+// containerd's `config.linux.security_context.privileged` (the CRI config it
+// was created with), CRI-O's top-level `privileged`. False when neither is
+// there or the text is not JSON (never throws).
+bool CriInfoPrivileged(std::string_view info_json);
 
 class CriClient : public RuntimeClient {
  public:

@@ -7,7 +7,11 @@
 // "exit <code>" lines; exit status 0 when every call succeeded, else 1 with
 // the failing call on stderr.
 //
-// Usage: cri_test_client SOCKET IMAGE POD NAMESPACE UID LABEL=VALUE CONTAINER LOGDIR CMD [ARG...]
+// With --privileged first, the pod and the container are privileged (CRI's
+// security context; containerd refuses a privileged container in a pod that
+// is not).
+//
+// Usage: cri_test_client [--privileged] SOCKET IMAGE POD NAMESPACE UID LABEL=VALUE CONTAINER LOGDIR CMD [ARG...]
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
@@ -25,6 +29,7 @@ namespace cri = ::runtime::v1;
 struct Args {
   std::string socket, image, pod, ns, uid, label_key, label_value, container, log_dir;
   std::vector<std::string> command;
+  bool privileged = false;
 };
 
 bool Check(const grpc::Status& s, const char* what) {
@@ -48,6 +53,7 @@ cri::PodSandboxConfig SandboxConfig(const Args& a) {
   c.mutable_metadata()->set_attempt(0);
   c.set_log_directory(a.log_dir);
   (*c.mutable_labels())[a.label_key] = a.label_value;
+  c.mutable_linux()->mutable_security_context()->set_privileged(a.privileged);
   auto* ns = c.mutable_linux()->mutable_security_context()->mutable_namespace_options();
   // The host's network (and so its UTS namespace: no hostname is set): no CNI plugin is asked.
   ns->set_network(cri::NODE);
@@ -89,7 +95,7 @@ int Run(const Args& a) {
   cc->mutable_image()->set_image(a.image);
   for (const auto& arg : a.command) cc->add_command(arg);
   cc->set_log_path(a.container + ".log");
-  cc->mutable_linux();
+  cc->mutable_linux()->mutable_security_context()->set_privileged(a.privileged);
   cri::CreateContainerResponse created;
   if (Check(stub->CreateContainer(Ctx(30).get(), create_req, &created), "CreateContainer")) {
     std::printf("container %s\n", created.container_id().c_str());
@@ -124,9 +130,16 @@ int Run(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bool privileged = false;
+  if (argc > 1 && std::string(argv[1]) == "--privileged") {
+    privileged = true;
+    --argc;
+    ++argv;
+  }
   if (argc < 10) {
     std::fprintf(stderr,
-                 "usage: cri_test_client SOCKET IMAGE POD NAMESPACE UID LABEL=VALUE CONTAINER LOGDIR CMD [ARG...]\n");
+                 "usage: cri_test_client [--privileged] SOCKET IMAGE POD NAMESPACE UID LABEL=VALUE CONTAINER LOGDIR CMD "
+                 "[ARG...]\n");
     return 2;
   }
   Args a{argv[1], argv[2], argv[3], argv[4], argv[5], "", "", argv[7], argv[8], {}};
@@ -139,5 +152,6 @@ int main(int argc, char** argv) {
   a.label_key = label.substr(0, eq);
   a.label_value = label.substr(eq + 1);
   for (int i = 9; i < argc; ++i) a.command.emplace_back(argv[i]);
+  a.privileged = privileged;
   return Run(a);
 }

@@ -152,3 +152,41 @@ TEST_CASE("container events: bounded; a forgotten container is announced again",
   CHECK(ce.stats().incomplete == 1);
   CHECK(ce.stats().gave_up == 0);
 }
+
+TEST_CASE("container events: a container that exited gets one container_removed event, then is announced anew",
+          "[unit]") {
+  auto cache = std::make_shared<ContainerMetaCache>(8);
+  ContainerEvents ce(cache);
+  std::vector<Event> emitted;
+  auto emit = [&](const Event& e) { emitted.push_back(e); };
+  Event out;
+  REQUIRE(ce.OnEvent(Ev(EventType::execve, kA, 10), &out));
+  REQUIRE(ce.OnEvent(Ev(EventType::execve, kB, 20), &out));
+  cache->Put(Meta(kA, "web"));
+  cache->Lookup(kB);  // pending: no metadata to announce with
+  ce.PollExited(emit);
+  CHECK(emitted.empty());
+
+  // The watcher's listing no longer has them: it erases both.
+  REQUIRE(cache->Erase(kA));
+  REQUIRE(cache->Erase(kB));
+  ce.PollExited(emit);
+  REQUIRE(emitted.size() == 1);
+  const Event& r = emitted[0];
+  CHECK(r.type == EventType::container_removed);
+  CHECK(vigil::EventTypeName(r.type) == "container_removed");
+  CHECK(r.proc.container_id == kA);
+  CHECK(r.proc.pid == 0);  // no process
+  REQUIRE(r.container != nullptr);
+  CHECK(r.container->name == "web");
+  CHECK(r.container->image_repository == "localhost/img");
+  CHECK(r.ts_ns > 0);
+  CHECK(r.wall_ns > 0);
+  CHECK(ce.stats().removed == 1);
+  ce.PollExited(emit);
+  CHECK(emitted.size() == 1);  // once
+  // A is forgotten: started again (same id), it is announced again; B was not forgotten.
+  CHECK(ce.OnEvent(Ev(EventType::execve, kA, 11), &out));
+  CHECK_FALSE(ce.OnEvent(Ev(EventType::execve, kB, 21), &out));
+  CHECK(ce.known() == 2);
+}

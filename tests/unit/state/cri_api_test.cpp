@@ -71,7 +71,7 @@ TEST_CASE("CRI container and pod status to metadata", "[unit][container]") {
   CHECK(m->image_tag == "1.36");
   CHECK(m->image_id == "ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12");
   CHECK(m->start_ns == 1765000000123456789);
-  CHECK_FALSE(m->privileged);  // not in CRI's non-verbose status
+  CHECK_FALSE(m->privileged);  // not in CRI's status; the verbose info says (below)
   REQUIRE(m->mounts.size() == 1);
   CHECK(m->mounts[0].source == "/etc");
   CHECK(m->mounts[0].dest == "/host-etc");
@@ -119,6 +119,33 @@ TEST_CASE("CRI status without its pod: kubelet's labels, and image references", 
   cri::ContainerStatus empty;
   CHECK(runtime::CriToMeta(empty, nullptr, "containerd", &error) == nullptr);
   CHECK(error.find("no id") != std::string::npos);
+}
+
+TEST_CASE("CRI verbose info: the privileged flag", "[unit][container]") {
+  struct Case {
+    const char* info;
+    bool privileged;
+  };
+  const Case cases[] = {
+      // containerd 1.6: the CRI ContainerConfig it was created with, Go's JSON field names.
+      {R"({"sandboxID":"9e8d","pid":4242,"removing":false,"config":{"metadata":{"name":"web"},)"
+       R"("linux":{"security_context":{"privileged":true,"namespace_options":{"network":2}}}},"runtimeSpec":{}})",
+       true},
+      {R"({"sandboxID":"9e8d","config":{"linux":{"security_context":{"namespace_options":{}}}}})", false},
+      {R"({"sandboxID":"9e8d","config":{"linux":{}}})", false},
+      {R"({"config":{"linux":{"security_context":{"privileged":"true"}}}})", false},  // not a bool
+      // CRI-O: a top-level flag.
+      {R"({"sandboxID":"9e8d","pid":4242,"privileged":true,"runtimeSpec":{}})", true},
+      {R"({"sandboxID":"9e8d","pid":4242,"privileged":false})", false},
+      {R"({"config":[1,2]})", false},
+      {R"([true])", false},
+      {"", false},
+      {"{not json", false},
+  };
+  for (const Case& c : cases) {
+    INFO(c.info);
+    CHECK(runtime::CriInfoPrivileged(c.info) == c.privileged);
+  }
 }
 
 TEST_CASE("CRI pod sandbox to metadata (the pause container's cgroup)", "[unit][container]") {
