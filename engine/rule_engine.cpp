@@ -430,6 +430,7 @@ void RuleEngine::Match(const Event& event, std::vector<const CompiledRule*>* fir
   fired->clear();
   FieldContext ctx{&event, &host_, ++event_num_, cache_.data()};
   for (const compile::Program::Entry& e : program_.entries(event.type)) {
+    if (!program_.Candidate(event.type, e, ctx)) continue;
     const auto* r = static_cast<const CompiledRule*>(e.rule);
     if (program_.Eval(e.root, ctx) && (!r->correlate || Correlate(*r, ctx))) fired->push_back(r);
   }

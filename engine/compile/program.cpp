@@ -92,8 +92,138 @@ bool Program::Add(EventType type, const Check& check, const void* rule) {
   building_ = static_cast<uint8_t>(type);
   const uint32_t root = Build(type, check);
   if (nodes_[root].op == Op::kFalse) return false;
-  entries_[static_cast<std::size_t>(type)].push_back({rule, root});
+  Entry e{rule, root};
+  Guard g;
+  if (GuardOf(root, &g) && g.Shortest() > 0 && g.Shortest() != SIZE_MAX) {
+    const auto slot = static_cast<uint32_t>(marks_.size());
+    e.fields = AddToIndex(type, g, slot);
+    if (e.fields != 0) {
+      e.slot = slot;
+      marks_.push_back(0);
+      Node& r = nodes_[root];
+      if (r.op == Op::kAnd) {
+        e.first = kids_[r.first];
+        nodes_[e.first].shared = true;  // the tree reads it again: once per event
+      }
+    }
+  }
+  entries_[static_cast<std::size_t>(type)].push_back(e);
   return true;
+}
+
+std::size_t Program::Guard::Shortest() const {
+  std::size_t n = SIZE_MAX;
+  for (const Term& t : terms)
+    for (const auto& p : t.prefixes) n = std::min(n, p.size());
+  return n;
+}
+
+std::size_t Program::Guard::FieldCount() const {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    bool seen = false;
+    for (std::size_t j = 0; j < i && !seen; ++j) seen = terms[j].field->text == terms[i].field->text;
+    n += !seen;
+  }
+  return n;
+}
+
+bool Program::GuardOf(uint32_t node, Guard* out) const {
+  const Node& n = nodes_[node];
+  switch (n.op) {
+    case Op::kLeaf: {
+      Term t;
+      if (!n.leaf->PrefixGuard(&t.field, &t.prefixes)) return false;
+      out->terms = {std::move(t)};
+      return true;
+    }
+    case Op::kAnd: {  // each child is necessary: the best bound of any
+      bool found = false;
+      for (uint32_t i = n.first; i < n.first + n.count; ++i) {
+        Guard g;
+        if (!GuardOf(kids_[i], &g)) continue;
+        // Fewer fields to read first, then the longer shortest prefix.
+        const auto rank = [](const Guard& x) { return std::pair{SIZE_MAX - x.FieldCount(), x.Shortest()}; };
+        if (!found || rank(g) > rank(*out)) *out = std::move(g);
+        found = true;
+      }
+      return found;
+    }
+    case Op::kOr:  // bounded only if every child is: the union of their bounds
+      for (uint32_t i = n.first; i < n.first + n.count; ++i) {
+        Guard g;
+        if (!GuardOf(kids_[i], &g)) return false;
+        for (Term& t : g.terms) out->terms.push_back(std::move(t));
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+uint32_t Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
+  auto& indexes = index_[static_cast<std::size_t>(type)];
+  uint32_t bits = 0;
+  for (const Term& t : g.terms) {
+    auto it = std::find_if(indexes.begin(), indexes.end(),
+                           [&](const FieldIndex& f) { return f.field->text == t.field->text; });
+    if (it == indexes.end() && indexes.size() == 32) return 0;  // (slot stays unused: left unguarded)
+    if (it == indexes.end()) {
+      indexes.push_back({t.field, std::vector<TrieNode>(1)});
+      it = indexes.end() - 1;
+    }
+    bits |= 1u << (it - indexes.begin());
+    std::vector<TrieNode>& trie = it->trie;
+    for (const std::string& p : t.prefixes) {
+      uint32_t at = 0;
+      for (char c : p) {
+        auto& kids = trie[at].kids;
+        auto k = std::find_if(kids.begin(), kids.end(), [c](const auto& kv) { return kv.first == c; });
+        if (k != kids.end()) {
+          at = k->second;
+          continue;
+        }
+        const auto next = static_cast<uint32_t>(trie.size());
+        trie[at].kids.emplace_back(c, next);
+        trie.emplace_back();
+        at = next;
+      }
+      auto& slots = trie[at].slots;
+      if (std::find(slots.begin(), slots.end(), slot) == slots.end()) slots.push_back(slot);
+    }
+  }
+  return bits;
+}
+
+bool Program::Allowed(EventType type, const Entry& e, const FieldContext& ctx) const {
+  if (e.first != kUnguarded && !Eval(e.first, ctx)) return false;
+  const std::vector<FieldIndex>& indexes = index_[static_cast<std::size_t>(type)];
+  for (uint32_t bits = e.fields; bits != 0; bits &= bits - 1) {
+    const FieldIndex& f = indexes[static_cast<std::size_t>(__builtin_ctz(bits))];
+    if (f.walked == ctx.event_num) continue;
+    f.walked = ctx.event_num;
+    FieldValueRef v;
+    if (!f.field->Get(ctx, &v)) continue;  // <NA>: every bounded check on it is false
+    const TrieNode* at = f.trie.data();
+    for (char c : v.str) {
+      const TrieNode* next = nullptr;
+      for (const auto& [kc, k] : at->kids)
+        if (kc == c) {
+          next = &f.trie[k];
+          break;
+        }
+      if (next == nullptr) break;
+      at = next;
+      for (uint32_t s : at->slots) marks_[s] = ctx.event_num;
+    }
+  }
+  return marks_[e.slot] == ctx.event_num;
+}
+
+std::size_t Program::guarded_count(EventType type) const {
+  const auto& es = entries_[static_cast<std::size_t>(type)];
+  return static_cast<std::size_t>(
+      std::count_if(es.begin(), es.end(), [](const Entry& e) { return e.slot != kUnguarded; }));
 }
 
 std::size_t Program::shared_count() const {

@@ -16,9 +16,25 @@
 //   slower on the recorded stream, since authors put the selective check
 //   first and the cheap ones (fd.num >= 0) are nearly always true.
 //
+// - a prefilter index: for each entry, a necessary condition found through
+//   its ands (an and holds only if each child does; an or of bounded children
+//   is bounded by their union) of the form "this string field starts with one
+//   of these prefixes" (from `=`, `in`, `startswith`, `pmatch` on fd.name,
+//   proc.name, fd.directory...). Per event type and field, a byte trie of the
+//   prefixes maps the event's value to the entries it allows; an entry not
+//   allowed is skipped without walking its tree. Of several bounds the one on
+//   the fewest fields wins, then the longest shortest-prefix (a longer
+//   prefix is rarer). The index is consulted
+//   lazily: an entry's first conjunct (often a cheap flag test such as
+//   evt.is_open_write, false for most events) runs first, and a field's trie
+//   is walked at most once per event, when the first entry needing it gets
+//   that far, so a rule rejected by its first check costs no field reads.
+//
 // Contract: the result of Eval(root) for an event of the program's type is the
-// result of the rule's Check::Eval for that event. Eval does not allocate.
-// One thread at a time (node results are kept per event).
+// result of the rule's Check::Eval for that event; an entry for which
+// Candidate() is false has Eval(root) false. Eval and Candidate do not
+// allocate. One thread at a time (node results and the index's marks are kept
+// per event).
 #pragma once
 
 #include <cstdint>
@@ -32,9 +48,13 @@ namespace vigil::compile {
 
 class Program {
  public:
+  static constexpr uint32_t kUnguarded = 0xffffffff;
   struct Entry {
     const void* rule;  // the caller's rule (RuleEngine: a CompiledRule)
     uint32_t root;     // node index
+    uint32_t slot = kUnguarded;  // guarded: its mark in marks_
+    uint32_t first = kUnguarded;  // guarded and the root an and: its first child (run before the index)
+    uint32_t fields = 0;          // guarded: bit i set when index_[type][i] bounds it
   };
 
   // Adds `check` (a rule's whole check) specialised for `type`: false when it
@@ -42,8 +62,17 @@ class Program {
   bool Add(EventType type, const Check& check, const void* rule);
   const std::vector<Entry>& entries(EventType type) const { return entries_[static_cast<std::size_t>(type)]; }
   bool Eval(uint32_t node, const FieldContext& ctx) const;
+  // Whether `e`, an entry of `type`, may hold for the event: false only if
+  // Eval(e.root) is false.
+  bool Candidate(EventType type, const Entry& e, const FieldContext& ctx) const {
+    return e.slot == kUnguarded || !index_enabled_ || Allowed(type, e, ctx);
+  }
+  // Turns the index off (every entry is a candidate): tests compare both ways.
+  void set_index_enabled(bool on) { index_enabled_ = on; }
   std::size_t node_count() const { return nodes_.size(); }
   std::size_t shared_count() const;
+  // Entries of `type` the index can skip.
+  std::size_t guarded_count(EventType type) const;
 
  private:
   enum class Op : uint8_t { kLeaf, kAnd, kOr, kNot, kTrue, kFalse };
@@ -67,12 +96,41 @@ class Program {
   uint32_t Intern(std::string key, Node node, const std::vector<uint32_t>& kids);
   bool EvalNode(const Node& n, const FieldContext& ctx) const;
 
+  // A necessary condition of a node: one of the terms holds, a term being
+  // "this field starts with one of these prefixes".
+  struct Term {
+    const FieldAccessor* field = nullptr;
+    std::vector<std::string> prefixes;
+  };
+  struct Guard {
+    std::vector<Term> terms;
+    std::size_t Shortest() const;  // of all prefixes: how selective (0: not at all)
+    std::size_t FieldCount() const;  // distinct fields: how many values to read
+  };
+  bool GuardOf(uint32_t node, Guard* out) const;
+  // Bits of the field indexes of `type` that now hold g's terms; 0 when over 32.
+  uint32_t AddToIndex(EventType type, const Guard& g, uint32_t slot);
+  bool Allowed(EventType type, const Entry& e, const FieldContext& ctx) const;
+  // One field's trie for one event type. Node 0 is the empty prefix.
+  struct TrieNode {
+    std::vector<std::pair<char, uint32_t>> kids;
+    std::vector<uint32_t> slots;  // entries allowed by a value with this prefix
+  };
+  struct FieldIndex {
+    const FieldAccessor* field;
+    std::vector<TrieNode> trie;
+    mutable uint64_t walked = 0;  // the event_num whose value last marked its entries
+  };
+
   std::vector<Node> nodes_;
   std::vector<uint32_t> kids_;
   mutable std::vector<Memo> memo_;  // per node
   std::map<std::string, uint32_t> interned_;  // structure -> node; load time only
   uint8_t building_ = 0;                      // the event type being built
   std::vector<Entry> entries_[kEventTypeCount];
+  std::vector<FieldIndex> index_[kEventTypeCount];
+  mutable std::vector<uint64_t> marks_;  // per guarded entry: the event_num that allowed it
+  bool index_enabled_ = true;
 };
 
 }  // namespace vigil::compile
