@@ -92,20 +92,17 @@ bool Program::Add(EventType type, const Check& check, const void* rule) {
   building_ = static_cast<uint8_t>(type);
   const uint32_t root = Build(type, check);
   if (nodes_[root].op == Op::kFalse) return false;
+  const auto t = static_cast<std::size_t>(type);
   Entry e{rule, root};
+  const auto i = static_cast<uint32_t>(entries_[t].size());
+  base_[t].resize(i / 64 + 1, 0);
+  cand_.resize(std::max(cand_.size(), base_[t].size()), 0);
   Guard g;
   if (GuardOf(root, &g) && g.Shortest() > 0 && g.Shortest() != SIZE_MAX) {
-    const auto slot = static_cast<uint32_t>(marks_.size());
-    e.fields = AddToIndex(type, g, slot);
-    if (e.fields != 0) {
-      e.slot = slot;
-      marks_.push_back(0);
-      Node& r = nodes_[root];
-      if (r.op == Op::kAnd) {
-        e.first = kids_[r.first];
-        nodes_[e.first].shared = true;  // the tree reads it again: once per event
-      }
-    }
+    e.slot = i;
+    AddToIndex(type, g, i);
+  } else {
+    base_[t][i / 64] |= uint64_t{1} << (i % 64);
   }
   entries_[static_cast<std::size_t>(type)].push_back(e);
   return true;
@@ -161,18 +158,15 @@ bool Program::GuardOf(uint32_t node, Guard* out) const {
   }
 }
 
-uint32_t Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
+void Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
   auto& indexes = index_[static_cast<std::size_t>(type)];
-  uint32_t bits = 0;
   for (const Term& t : g.terms) {
     auto it = std::find_if(indexes.begin(), indexes.end(),
                            [&](const FieldIndex& f) { return f.field->text == t.field->text; });
-    if (it == indexes.end() && indexes.size() == 32) return 0;  // (slot stays unused: left unguarded)
     if (it == indexes.end()) {
       indexes.push_back({t.field, std::vector<TrieNode>(1)});
       it = indexes.end() - 1;
     }
-    bits |= 1u << (it - indexes.begin());
     std::vector<TrieNode>& trie = it->trie;
     for (const std::string& p : t.prefixes) {
       uint32_t at = 0;
@@ -184,7 +178,12 @@ uint32_t Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
           continue;
         }
         const auto next = static_cast<uint32_t>(trie.size());
-        trie[at].kids.emplace_back(c, next);
+        TrieNode& node = trie[at];
+        node.kids.emplace_back(c, next);
+        if (node.kids.size() >= kDenseKids) {
+          node.dense.assign(256, 0);
+          for (const auto& [kc, k] : node.kids) node.dense[static_cast<unsigned char>(kc)] = k;
+        }
         trie.emplace_back();
         at = next;
       }
@@ -192,32 +191,29 @@ uint32_t Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
       if (std::find(slots.begin(), slots.end(), slot) == slots.end()) slots.push_back(slot);
     }
   }
-  return bits;
 }
 
-bool Program::Allowed(EventType type, const Entry& e, const FieldContext& ctx) const {
-  if (e.first != kUnguarded && !Eval(e.first, ctx)) return false;
-  const std::vector<FieldIndex>& indexes = index_[static_cast<std::size_t>(type)];
-  for (uint32_t bits = e.fields; bits != 0; bits &= bits - 1) {
-    const FieldIndex& f = indexes[static_cast<std::size_t>(__builtin_ctz(bits))];
-    if (f.walked == ctx.event_num) continue;
-    f.walked = ctx.event_num;
+void Program::Walk(EventType type, const FieldContext& ctx) const {
+  for (const FieldIndex& f : index_[static_cast<std::size_t>(type)]) {
     FieldValueRef v;
     if (!f.field->Get(ctx, &v)) continue;  // <NA>: every bounded check on it is false
     const TrieNode* at = f.trie.data();
     for (char c : v.str) {
-      const TrieNode* next = nullptr;
-      for (const auto& [kc, k] : at->kids)
-        if (kc == c) {
-          next = &f.trie[k];
-          break;
-        }
-      if (next == nullptr) break;
-      at = next;
-      for (uint32_t s : at->slots) marks_[s] = ctx.event_num;
+      uint32_t next = 0;
+      if (!at->dense.empty()) {
+        next = at->dense[static_cast<unsigned char>(c)];
+      } else {
+        for (const auto& [kc, k] : at->kids)
+          if (kc == c) {
+            next = k;
+            break;
+          }
+      }
+      if (next == 0) break;
+      at = &f.trie[next];
+      for (uint32_t s : at->slots) cand_[s / 64] |= uint64_t{1} << (s % 64);
     }
   }
-  return marks_[e.slot] == ctx.event_num;
 }
 
 std::size_t Program::guarded_count(EventType type) const {

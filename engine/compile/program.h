@@ -21,22 +21,21 @@
 //   is bounded by their union) of the form "this string field starts with one
 //   of these prefixes" (from `=`, `in`, `startswith`, `pmatch` on fd.name,
 //   proc.name, fd.directory...). Per event type and field, a byte trie of the
-//   prefixes maps the event's value to the entries it allows; an entry not
-//   allowed is skipped without walking its tree. Of several bounds the one on
-//   the fewest fields wins, then the longest shortest-prefix (a longer
-//   prefix is rarer). The index is consulted
-//   lazily: an entry's first conjunct (often a cheap flag test such as
-//   evt.is_open_write, false for most events) runs first, and a field's trie
-//   is walked at most once per event, when the first entry needing it gets
-//   that far, so a rule rejected by its first check costs no field reads.
+//   prefixes maps the event's value to the entries it allows. Per event, the
+//   fields' values are read and walked through their tries once, giving a
+//   bitmask of the guarded entries allowed; with the unguarded entries' mask
+//   that is the list of entries run, in their order, and the rest are never
+//   visited. Of several bounds the one on the fewest fields wins, then the
+//   longest shortest-prefix (a longer prefix is rarer).
 //
 // Contract: the result of Eval(root) for an event of the program's type is the
-// result of the rule's Check::Eval for that event; an entry for which
-// Candidate() is false has Eval(root) false. Eval and Candidate do not
-// allocate. One thread at a time (node results and the index's marks are kept
-// per event).
+// result of the rule's Check::Eval for that event; an entry ForEachCandidate()
+// leaves out has Eval(root) false. Eval and ForEachCandidate do not allocate.
+// One thread at a time (node results and the candidate mask are kept per
+// event).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -52,9 +51,7 @@ class Program {
   struct Entry {
     const void* rule;  // the caller's rule (RuleEngine: a CompiledRule)
     uint32_t root;     // node index
-    uint32_t slot = kUnguarded;  // guarded: its mark in marks_
-    uint32_t first = kUnguarded;  // guarded and the root an and: its first child (run before the index)
-    uint32_t fields = 0;          // guarded: bit i set when index_[type][i] bounds it
+    uint32_t slot = kUnguarded;  // guarded: its index among its type's entries
   };
 
   // Adds `check` (a rule's whole check) specialised for `type`: false when it
@@ -62,10 +59,22 @@ class Program {
   bool Add(EventType type, const Check& check, const void* rule);
   const std::vector<Entry>& entries(EventType type) const { return entries_[static_cast<std::size_t>(type)]; }
   bool Eval(uint32_t node, const FieldContext& ctx) const;
-  // Whether `e`, an entry of `type`, may hold for the event: false only if
-  // Eval(e.root) is false.
-  bool Candidate(EventType type, const Entry& e, const FieldContext& ctx) const {
-    return e.slot == kUnguarded || !index_enabled_ || Allowed(type, e, ctx);
+  // Calls f(entry) for each entry of `type`, in order, that may hold for the
+  // event: every entry whose Eval(root) is true is among them. f must not
+  // call ForEachCandidate.
+  template <class F>
+  void ForEachCandidate(EventType type, const FieldContext& ctx, F&& f) const {
+    const auto t = static_cast<std::size_t>(type);
+    const std::vector<Entry>& es = entries_[t];
+    if (!index_enabled_) {
+      for (const Entry& e : es) f(e);
+      return;
+    }
+    std::copy(base_[t].begin(), base_[t].end(), cand_.begin());
+    Walk(type, ctx);
+    for (std::size_t w = 0; w < base_[t].size(); ++w)
+      for (uint64_t bits = cand_[w]; bits != 0; bits &= bits - 1)
+        f(es[w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits))]);
   }
   // Turns the index off (every entry is a candidate): tests compare both ways.
   void set_index_enabled(bool on) { index_enabled_ = on; }
@@ -108,18 +117,19 @@ class Program {
     std::size_t FieldCount() const;  // distinct fields: how many values to read
   };
   bool GuardOf(uint32_t node, Guard* out) const;
-  // Bits of the field indexes of `type` that now hold g's terms; 0 when over 32.
-  uint32_t AddToIndex(EventType type, const Guard& g, uint32_t slot);
-  bool Allowed(EventType type, const Entry& e, const FieldContext& ctx) const;
+  void AddToIndex(EventType type, const Guard& g, uint32_t slot);
+  // Sets in cand_ the guarded entries of `type` the event's values allow.
+  void Walk(EventType type, const FieldContext& ctx) const;
   // One field's trie for one event type. Node 0 is the empty prefix.
   struct TrieNode {
     std::vector<std::pair<char, uint32_t>> kids;
+    std::vector<uint32_t> dense;  // with many kids: kid by byte (0: none; node 0 is never a kid)
     std::vector<uint32_t> slots;  // entries allowed by a value with this prefix
   };
+  static constexpr std::size_t kDenseKids = 8;
   struct FieldIndex {
     const FieldAccessor* field;
     std::vector<TrieNode> trie;
-    mutable uint64_t walked = 0;  // the event_num whose value last marked its entries
   };
 
   std::vector<Node> nodes_;
@@ -129,7 +139,8 @@ class Program {
   uint8_t building_ = 0;                      // the event type being built
   std::vector<Entry> entries_[kEventTypeCount];
   std::vector<FieldIndex> index_[kEventTypeCount];
-  mutable std::vector<uint64_t> marks_;  // per guarded entry: the event_num that allowed it
+  std::vector<uint64_t> base_[kEventTypeCount];  // per type: a bit per unguarded entry
+  mutable std::vector<uint64_t> cand_;            // the event's candidates (as wide as the widest base_)
   bool index_enabled_ = true;
 };
 
