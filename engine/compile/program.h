@@ -49,8 +49,8 @@ class Program {
  public:
   static constexpr uint32_t kUnguarded = 0xffffffff;
   struct Entry {
-    const void* rule;  // the caller's rule (RuleEngine: a CompiledRule)
-    uint32_t root;     // node index
+    const void* rule;            // the caller's rule (RuleEngine: a CompiledRule)
+    uint32_t root;               // node index
     uint32_t slot = kUnguarded;  // guarded: its index among its type's entries
   };
 
@@ -66,18 +66,12 @@ class Program {
   void ForEachCandidate(EventType type, const FieldContext& ctx, F&& f) const {
     const auto t = static_cast<std::size_t>(type);
     const std::vector<Entry>& es = entries_[t];
-    if (!index_enabled_) {
-      for (const Entry& e : es) f(e);
-      return;
-    }
     std::copy(base_[t].begin(), base_[t].end(), cand_.begin());
     Walk(type, ctx);
     for (std::size_t w = 0; w < base_[t].size(); ++w)
       for (uint64_t bits = cand_[w]; bits != 0; bits &= bits - 1)
         f(es[w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits))]);
   }
-  // Turns the index off (every entry is a candidate): tests compare both ways.
-  void set_index_enabled(bool on) { index_enabled_ = on; }
   std::size_t node_count() const { return nodes_.size(); }
   std::size_t shared_count() const;
   // Entries of `type` the index can skip.
@@ -113,7 +107,7 @@ class Program {
   };
   struct Guard {
     std::vector<Term> terms;
-    std::size_t Shortest() const;  // of all prefixes: how selective (0: not at all)
+    std::size_t Shortest() const;    // of all prefixes: how selective (0: not at all)
     std::size_t FieldCount() const;  // distinct fields: how many values to read
   };
   bool GuardOf(uint32_t node, Guard* out) const;
@@ -141,7 +135,6 @@ class Program {
   std::vector<FieldIndex> index_[kEventTypeCount];
   std::vector<uint64_t> base_[kEventTypeCount];  // per type: a bit per unguarded entry
   mutable std::vector<uint64_t> cand_;            // the event's candidates (as wide as the widest base_)
-  bool index_enabled_ = true;
 };
 
 }  // namespace vigil::compile
