@@ -430,10 +430,10 @@ const CompiledRule* RuleEngine::FindRule(std::string_view name) const {
 void RuleEngine::Match(const Event& event, std::vector<const CompiledRule*>* fired) const {
   fired->clear();
   FieldContext ctx{&event, &host_, ++event_num_, cache_.data()};
-  for (const compile::Program::Entry& e : program_.entries(event.type)) {
+  program_.ForEachCandidate(event.type, ctx, [&](const compile::Program::Entry& e) {
     const auto* r = static_cast<const CompiledRule*>(e.rule);
     if (program_.Eval(e.root, ctx) && (!r->correlate || Correlate(*r, ctx))) fired->push_back(r);
-  }
+  });
 }
 
 bool RuleEngine::Correlate(const CompiledRule& rule, const FieldContext& ctx) const {

@@ -86,6 +86,7 @@ bool FieldAccessor::Get(const FieldContext& ctx, FieldValueRef* out) const {
   } else if (!def->get(*def, ctx, arg, scratch, out)) {
     return false;
   }
+  if (transformers.empty()) return true;  // the common case: no type to work out
   FieldType t = EffectiveType(*def, arg);
   for (auto it = transformers.rbegin(); it != transformers.rend(); ++it) {
     switch (*it) {
@@ -217,6 +218,8 @@ class EventTypeCheck final : public Check {
 class LeafCheck : public Check {
  public:
   explicit LeafCheck(std::unique_ptr<FieldAccessor> f) : field_(std::move(f)) {}
+  // The field as the prefilter index can read it: one plain string, as is.
+  bool PlainString() const { return field_->type == FieldType::kString && field_->transformers.empty(); }
   void Explain(const FieldContext& ctx, int indent, std::string* out) const override {
     Indent(indent, out);
     bool r = Eval(ctx);
@@ -265,6 +268,29 @@ class StringCheck final : public LeafCheck {
     }
     return true;
   }
+  bool PrefixGuard(const FieldAccessor** field, std::vector<std::string>* prefixes) const override {
+    if (!PlainString()) return false;
+    *field = field_.get();
+    switch (op_) {
+      case CmpOp::kEq:
+      case CmpOp::kStartsWith:
+      case CmpOp::kBStartsWith:
+        *prefixes = {value_};
+        return true;
+      case CmpOp::kGlob:  // the literal text before the first wildcard, class or escape
+        *prefixes = {value_.substr(0, value_.find_first_of("*?[\\"))};
+        return true;
+      case CmpOp::kRegex: {  // every match lies in [lo, hi], so starts with their common prefix
+        std::string lo, hi;
+        if (!re_->PossibleMatchRange(&lo, &hi, 64)) return false;
+        const auto diff = std::mismatch(lo.begin(), lo.end(), hi.begin(), hi.end()).first;
+        *prefixes = {std::string(lo.begin(), diff)};
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
   bool Eval(const FieldContext& ctx) const override {
     FieldValueRef v;
     if (!field_->Get(ctx, &v)) return false;
@@ -307,6 +333,12 @@ class StringSetCheck final : public LeafCheck {
  public:
   StringSetCheck(std::unique_ptr<FieldAccessor> f, CmpOp op, const std::vector<std::string>& values)
       : LeafCheck(std::move(f)), op_(op), set_(values.begin(), values.end()) {}
+  bool PrefixGuard(const FieldAccessor** field, std::vector<std::string>* prefixes) const override {
+    if (!PlainString()) return false;  // a plain string is looked up whole, whatever the operator
+    *field = field_.get();
+    prefixes->assign(set_.begin(), set_.end());
+    return true;
+  }
   bool Eval(const FieldContext& ctx) const override {
     FieldValueRef v;
     if (!field_->Get(ctx, &v)) return false;
@@ -332,6 +364,12 @@ class PmatchCheck final : public LeafCheck {
  public:
   PmatchCheck(std::unique_ptr<FieldAccessor> f, const std::vector<std::string>& values) : LeafCheck(std::move(f)) {
     for (const auto& v : values) tree_.Add(v);
+  }
+  bool PrefixGuard(const FieldAccessor** field, std::vector<std::string>* prefixes) const override {
+    if (!PlainString()) return false;
+    *field = field_.get();
+    *prefixes = tree_.Prefixes();
+    return true;
   }
   bool Eval(const FieldContext& ctx) const override {
     FieldValueRef v;

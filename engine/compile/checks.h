@@ -56,6 +56,13 @@ class Check {
   virtual std::vector<const Check*> Children() const { return {}; }
   // kConst: its value. kEventType: whether `t` is in its set.
   virtual bool ValueFor(EventType /*t*/) const { return false; }
+  // For the program's prefilter index (engine/compile/program.h): true when
+  // Eval() true implies that the value *field gets (a plain string field, no
+  // transformers) starts with one of *prefixes (an `=` value counts as its
+  // own prefix). False when the check gives no such bound. Load time only.
+  virtual bool PrefixGuard(const FieldAccessor** /*field*/, std::vector<std::string>* /*prefixes*/) const {
+    return false;
+  }
   std::string text;  // the source text of this check (condition excerpt)
   // A leaf's identity: two leaves with the same non-empty key give the same
   // result for every event (field as written, operator, values).

@@ -92,6 +92,12 @@ void PrefixTree::Add(std::string_view prefix) {
   prefixes_.emplace(prefix);
 }
 
+std::vector<std::string> PrefixTree::Prefixes() const {
+  std::vector<std::string> out(prefixes_.begin(), prefixes_.end());
+  if (root_) out.emplace_back("/");
+  return out;
+}
+
 bool PrefixTree::Match(std::string_view path) const {
   if (root_ && !path.empty() && path[0] == '/') return true;
   if (prefixes_.empty()) return false;

@@ -36,6 +36,8 @@ class PrefixTree {
  public:
   void Add(std::string_view prefix);
   bool Match(std::string_view path) const;
+  // Every path Match() accepts starts with one of these (load time).
+  std::vector<std::string> Prefixes() const;
 
  private:
   StringSet prefixes_;

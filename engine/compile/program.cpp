@@ -92,8 +92,134 @@ bool Program::Add(EventType type, const Check& check, const void* rule) {
   building_ = static_cast<uint8_t>(type);
   const uint32_t root = Build(type, check);
   if (nodes_[root].op == Op::kFalse) return false;
-  entries_[static_cast<std::size_t>(type)].push_back({rule, root});
+  const auto t = static_cast<std::size_t>(type);
+  Entry e{rule, root};
+  const auto i = static_cast<uint32_t>(entries_[t].size());
+  base_[t].resize(i / 64 + 1, 0);
+  cand_.resize(std::max(cand_.size(), base_[t].size()), 0);
+  Guard g;
+  if (GuardOf(root, &g) && g.Shortest() > 0 && g.Shortest() != SIZE_MAX) {
+    e.slot = i;
+    AddToIndex(type, g, i);
+  } else {
+    base_[t][i / 64] |= uint64_t{1} << (i % 64);
+  }
+  entries_[static_cast<std::size_t>(type)].push_back(e);
   return true;
+}
+
+std::size_t Program::Guard::Shortest() const {
+  std::size_t n = SIZE_MAX;
+  for (const Term& t : terms)
+    for (const auto& p : t.prefixes) n = std::min(n, p.size());
+  return n;
+}
+
+std::size_t Program::Guard::FieldCount() const {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    bool seen = false;
+    for (std::size_t j = 0; j < i && !seen; ++j) seen = terms[j].field->text == terms[i].field->text;
+    n += !seen;
+  }
+  return n;
+}
+
+bool Program::GuardOf(uint32_t node, Guard* out) const {
+  const Node& n = nodes_[node];
+  switch (n.op) {
+    case Op::kLeaf: {
+      Term t;
+      if (!n.leaf->PrefixGuard(&t.field, &t.prefixes)) return false;
+      out->terms = {std::move(t)};
+      return true;
+    }
+    case Op::kAnd: {  // each child is necessary: the best bound of any
+      bool found = false;
+      for (uint32_t i = n.first; i < n.first + n.count; ++i) {
+        Guard g;
+        if (!GuardOf(kids_[i], &g)) continue;
+        // Fewer fields to read first, then the longer shortest prefix.
+        const auto rank = [](const Guard& x) { return std::pair{SIZE_MAX - x.FieldCount(), x.Shortest()}; };
+        if (!found || rank(g) > rank(*out)) *out = std::move(g);
+        found = true;
+      }
+      return found;
+    }
+    case Op::kOr:  // bounded only if every child is: the union of their bounds
+      for (uint32_t i = n.first; i < n.first + n.count; ++i) {
+        Guard g;
+        if (!GuardOf(kids_[i], &g)) return false;
+        for (Term& t : g.terms) out->terms.push_back(std::move(t));
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+void Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
+  auto& indexes = index_[static_cast<std::size_t>(type)];
+  for (const Term& t : g.terms) {
+    auto it = std::find_if(indexes.begin(), indexes.end(),
+                           [&](const FieldIndex& f) { return f.field->text == t.field->text; });
+    if (it == indexes.end()) {
+      indexes.push_back({t.field, std::vector<TrieNode>(1)});
+      it = indexes.end() - 1;
+    }
+    std::vector<TrieNode>& trie = it->trie;
+    for (const std::string& p : t.prefixes) {
+      uint32_t at = 0;
+      for (char c : p) {
+        auto& kids = trie[at].kids;
+        auto k = std::find_if(kids.begin(), kids.end(), [c](const auto& kv) { return kv.first == c; });
+        if (k != kids.end()) {
+          at = k->second;
+          continue;
+        }
+        const auto next = static_cast<uint32_t>(trie.size());
+        TrieNode& node = trie[at];
+        node.kids.emplace_back(c, next);
+        if (node.kids.size() >= kDenseKids) {
+          node.dense.assign(256, 0);
+          for (const auto& [kc, k] : node.kids) node.dense[static_cast<unsigned char>(kc)] = k;
+        }
+        trie.emplace_back();
+        at = next;
+      }
+      auto& slots = trie[at].slots;
+      if (std::find(slots.begin(), slots.end(), slot) == slots.end()) slots.push_back(slot);
+    }
+  }
+}
+
+void Program::Walk(EventType type, const FieldContext& ctx) const {
+  for (const FieldIndex& f : index_[static_cast<std::size_t>(type)]) {
+    FieldValueRef v;
+    if (!f.field->Get(ctx, &v)) continue;  // <NA>: every bounded check on it is false
+    const TrieNode* at = f.trie.data();
+    for (char c : v.str) {
+      uint32_t next = 0;
+      if (!at->dense.empty()) {
+        next = at->dense[static_cast<unsigned char>(c)];
+      } else {
+        for (const auto& [kc, k] : at->kids)
+          if (kc == c) {
+            next = k;
+            break;
+          }
+      }
+      if (next == 0) break;
+      at = &f.trie[next];
+      for (uint32_t s : at->slots) cand_[s / 64] |= uint64_t{1} << (s % 64);
+    }
+  }
+}
+
+std::size_t Program::guarded_count(EventType type) const {
+  const auto& es = entries_[static_cast<std::size_t>(type)];
+  return static_cast<std::size_t>(
+      std::count_if(es.begin(), es.end(), [](const Entry& e) { return e.slot != kUnguarded; }));
 }
 
 std::size_t Program::shared_count() const {

@@ -16,11 +16,26 @@
 //   slower on the recorded stream, since authors put the selective check
 //   first and the cheap ones (fd.num >= 0) are nearly always true.
 //
+// - a prefilter index: for each entry, a necessary condition found through
+//   its ands (an and holds only if each child does; an or of bounded children
+//   is bounded by their union) of the form "this string field starts with one
+//   of these prefixes" (from `=`, `in`, `startswith`, `pmatch` on fd.name,
+//   proc.name, fd.directory...). Per event type and field, a byte trie of the
+//   prefixes maps the event's value to the entries it allows. Per event, the
+//   fields' values are read and walked through their tries once, giving a
+//   bitmask of the guarded entries allowed; with the unguarded entries' mask
+//   that is the list of entries run, in their order, and the rest are never
+//   visited. Of several bounds the one on the fewest fields wins, then the
+//   longest shortest-prefix (a longer prefix is rarer).
+//
 // Contract: the result of Eval(root) for an event of the program's type is the
-// result of the rule's Check::Eval for that event. Eval does not allocate.
-// One thread at a time (node results are kept per event).
+// result of the rule's Check::Eval for that event; an entry ForEachCandidate()
+// leaves out has Eval(root) false. Eval and ForEachCandidate do not allocate.
+// One thread at a time (node results and the candidate mask are kept per
+// event).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -32,9 +47,11 @@ namespace vigil::compile {
 
 class Program {
  public:
+  static constexpr uint32_t kUnguarded = 0xffffffff;
   struct Entry {
-    const void* rule;  // the caller's rule (RuleEngine: a CompiledRule)
-    uint32_t root;     // node index
+    const void* rule;            // the caller's rule (RuleEngine: a CompiledRule)
+    uint32_t root;               // node index
+    uint32_t slot = kUnguarded;  // guarded: its index among its type's entries
   };
 
   // Adds `check` (a rule's whole check) specialised for `type`: false when it
@@ -42,8 +59,23 @@ class Program {
   bool Add(EventType type, const Check& check, const void* rule);
   const std::vector<Entry>& entries(EventType type) const { return entries_[static_cast<std::size_t>(type)]; }
   bool Eval(uint32_t node, const FieldContext& ctx) const;
+  // Calls f(entry) for each entry of `type`, in order, that may hold for the
+  // event: every entry whose Eval(root) is true is among them. f must not
+  // call ForEachCandidate.
+  template <class F>
+  void ForEachCandidate(EventType type, const FieldContext& ctx, F&& f) const {
+    const auto t = static_cast<std::size_t>(type);
+    const std::vector<Entry>& es = entries_[t];
+    std::copy(base_[t].begin(), base_[t].end(), cand_.begin());
+    Walk(type, ctx);
+    for (std::size_t w = 0; w < base_[t].size(); ++w)
+      for (uint64_t bits = cand_[w]; bits != 0; bits &= bits - 1)
+        f(es[w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits))]);
+  }
   std::size_t node_count() const { return nodes_.size(); }
   std::size_t shared_count() const;
+  // Entries of `type` the index can skip.
+  std::size_t guarded_count(EventType type) const;
 
  private:
   enum class Op : uint8_t { kLeaf, kAnd, kOr, kNot, kTrue, kFalse };
@@ -67,12 +99,42 @@ class Program {
   uint32_t Intern(std::string key, Node node, const std::vector<uint32_t>& kids);
   bool EvalNode(const Node& n, const FieldContext& ctx) const;
 
+  // A necessary condition of a node: one of the terms holds, a term being
+  // "this field starts with one of these prefixes".
+  struct Term {
+    const FieldAccessor* field = nullptr;
+    std::vector<std::string> prefixes;
+  };
+  struct Guard {
+    std::vector<Term> terms;
+    std::size_t Shortest() const;    // of all prefixes: how selective (0: not at all)
+    std::size_t FieldCount() const;  // distinct fields: how many values to read
+  };
+  bool GuardOf(uint32_t node, Guard* out) const;
+  void AddToIndex(EventType type, const Guard& g, uint32_t slot);
+  // Sets in cand_ the guarded entries of `type` the event's values allow.
+  void Walk(EventType type, const FieldContext& ctx) const;
+  // One field's trie for one event type. Node 0 is the empty prefix.
+  struct TrieNode {
+    std::vector<std::pair<char, uint32_t>> kids;
+    std::vector<uint32_t> dense;  // with many kids: kid by byte (0: none; node 0 is never a kid)
+    std::vector<uint32_t> slots;  // entries allowed by a value with this prefix
+  };
+  static constexpr std::size_t kDenseKids = 8;
+  struct FieldIndex {
+    const FieldAccessor* field;
+    std::vector<TrieNode> trie;
+  };
+
   std::vector<Node> nodes_;
   std::vector<uint32_t> kids_;
   mutable std::vector<Memo> memo_;  // per node
   std::map<std::string, uint32_t> interned_;  // structure -> node; load time only
   uint8_t building_ = 0;                      // the event type being built
   std::vector<Entry> entries_[kEventTypeCount];
+  std::vector<FieldIndex> index_[kEventTypeCount];
+  std::vector<uint64_t> base_[kEventTypeCount];  // per type: a bit per unguarded entry
+  mutable std::vector<uint64_t> cand_;            // the event's candidates (as wide as the widest base_)
 };
 
 }  // namespace vigil::compile
