@@ -80,6 +80,24 @@ std::vector<std::string> ReadGzLines(const std::string& path) {
   return lines;
 }
 
+// The recording's lines (bench/data), at least 10,000 of them.
+std::vector<std::string> RecordedLines() {
+  auto lines = ReadGzLines(std::string(VIGIL_BENCH_DATA_DIR) + "/host-stream.jsonl.gz");
+  REQUIRE(lines.size() > 10000);
+  return lines;
+}
+
+// All of Falco's rules files (stable, incubating, sandbox), and vigil's default rules unless `falco_only`.
+std::unique_ptr<vigil::RuleEngine> LoadAllRules(vigil::Diagnostics* diags, bool falco_only = false) {
+  const std::string falco = VIGIL_FALCO_RULES_DIR;
+  std::vector<std::string> paths = {falco + "/falco_rules.yaml", falco + "/falco-incubating_rules.yaml",
+                                    falco + "/falco-sandbox_rules.yaml"};
+  if (!falco_only) paths.push_back(VIGIL_RULES_DIR);
+  auto eng = vigil::RuleEngine::Load(paths, diags, vigil::HostInfo{});
+  REQUIRE(eng != nullptr);
+  return eng;
+}
+
 // "LINE RULE" per alert, in stream order, then "LINE disabled RULE" for each
 // rule loaded disabled whose condition (and not exceptions) holds for the
 // line's event: more of the compiled conditions are compared than the few
@@ -107,14 +125,9 @@ std::vector<std::string> Alerts(const vigil::RuleEngine& eng, const std::vector<
 // shared subtrees evaluated once (engine/compile/program.h); Matches() walks
 // the rule's own check tree. They must agree for every rule and event.
 TEST_CASE("recorded stream: Match's programs agree with each rule's check tree", "[unit]") {
-  const auto lines = ReadGzLines(std::string(VIGIL_BENCH_DATA_DIR) + "/host-stream.jsonl.gz");
-  REQUIRE(lines.size() > 10000);
+  const auto lines = RecordedLines();
   vigil::Diagnostics diags;
-  const std::string falco = VIGIL_FALCO_RULES_DIR;
-  auto eng = vigil::RuleEngine::Load({falco + "/falco_rules.yaml", falco + "/falco-incubating_rules.yaml",
-                                      falco + "/falco-sandbox_rules.yaml", VIGIL_RULES_DIR},
-                                     &diags, vigil::HostInfo{});
-  REQUIRE(eng != nullptr);
+  auto eng = LoadAllRules(&diags);
   std::vector<const vigil::CompiledRule*> fired;
   vigil::Event event;
   vigil::OwnedAncestors ancestors;
@@ -145,14 +158,9 @@ TEST_CASE("recorded stream: Match's programs agree with each rule's check tree",
 // replaced by values the rules look for, and every rule's result in Match()
 // is compared with its own check tree (which has no index).
 TEST_CASE("recorded stream: the prefilter index skips no rule that holds", "[unit]") {
-  const auto lines = ReadGzLines(std::string(VIGIL_BENCH_DATA_DIR) + "/host-stream.jsonl.gz");
-  REQUIRE(lines.size() > 10000);
+  const auto lines = RecordedLines();
   vigil::Diagnostics diags;
-  const std::string falco = VIGIL_FALCO_RULES_DIR;
-  auto eng = vigil::RuleEngine::Load({falco + "/falco_rules.yaml", falco + "/falco-incubating_rules.yaml",
-                                      falco + "/falco-sandbox_rules.yaml", VIGIL_RULES_DIR},
-                                     &diags, vigil::HostInfo{});
-  REQUIRE(eng != nullptr);
+  auto eng = LoadAllRules(&diags);
   REQUIRE(eng->program().guarded_count(vigil::EventType::openat) > 0);
   const char* paths[] = {"/etc/shadow", "/etc/pam.d/sshd", "/etc/sudoers", "/etc/sudoers.d/x", "/root/.ssh/id_rsa",
                          "/home/u/.ssh/authorized_keys", "/root/.bashrc", "/etc/profile.d/x.sh", "/proc/1/mem",
@@ -202,8 +210,7 @@ TEST_CASE("recorded stream: the prefilter index skips no rule that holds", "[uni
 // parsed first, then run twice: the first pass grows the scratch buffers, the
 // second must allocate nothing.
 TEST_CASE("recorded stream: Match() does not allocate once warm", "[unit]") {
-  const auto lines = ReadGzLines(std::string(VIGIL_BENCH_DATA_DIR) + "/host-stream.jsonl.gz");
-  REQUIRE(lines.size() > 10000);
+  const auto lines = RecordedLines();
   std::vector<vigil::Event> events(lines.size());
   std::vector<vigil::OwnedAncestors> chains(lines.size());
   for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -211,11 +218,8 @@ TEST_CASE("recorded stream: Match() does not allocate once warm", "[unit]") {
     if (events[i].ancestors != nullptr) events[i].ancestors = &chains[i];
   }
   vigil::Diagnostics diags;
-  const std::string falco = VIGIL_FALCO_RULES_DIR;
   std::vector<std::unique_ptr<vigil::RuleEngine>> engines;
-  engines.push_back(vigil::RuleEngine::Load({falco + "/falco_rules.yaml", falco + "/falco-incubating_rules.yaml",
-                                             falco + "/falco-sandbox_rules.yaml"},
-                                            &diags, vigil::HostInfo{}));
+  engines.push_back(LoadAllRules(&diags, /*falco_only=*/true));
   // Every ancestor's command line (most pass 15 bytes) and the event's argument summary.
   engines.push_back(vigil::RuleEngine::LoadTexts(
       {{"anc.yaml", "- rule: ancestor command lines\n  desc: t\n  condition: evt.type in (openat, execve) and "
@@ -243,14 +247,9 @@ TEST_CASE("recorded stream: Match() does not allocate once warm", "[unit]") {
 
 TEST_CASE("recorded stream: all Falco + default rules raise the committed alerts", "[unit]") {
   const std::string data = VIGIL_BENCH_DATA_DIR;
-  const auto lines = ReadGzLines(data + "/host-stream.jsonl.gz");
-  REQUIRE(lines.size() > 10000);
+  const auto lines = RecordedLines();
   vigil::Diagnostics diags;
-  const std::string falco = VIGIL_FALCO_RULES_DIR;
-  auto eng = vigil::RuleEngine::Load({falco + "/falco_rules.yaml", falco + "/falco-incubating_rules.yaml",
-                                      falco + "/falco-sandbox_rules.yaml", VIGIL_RULES_DIR},
-                                     &diags, vigil::HostInfo{});
-  REQUIRE(eng != nullptr);
+  auto eng = LoadAllRules(&diags);
   REQUIRE_FALSE(diags.HasErrors());
   const auto got = Alerts(*eng, lines);
   const std::string expected_path = data + "/host-stream.alerts";
