@@ -3,8 +3,6 @@
 
 #include <time.h>
 
-#include <algorithm>
-
 namespace vigil::agent {
 
 namespace {
@@ -82,29 +80,6 @@ void ContainerEvents::Poll(const std::function<void(const Event&)>& emit) {
       ++stats_.gave_up;  // the fetch failed, or the container is gone
     }
     it = incomplete_.erase(it);
-  }
-}
-
-void ContainerEvents::Forget(const std::string& id) {
-  if (seen_.erase(id) == 0) return;
-  // Exits are rare next to events; a linear pass over at most `capacity_` ids is fine.
-  if (auto it = std::find(order_.begin(), order_.end(), id); it != order_.end()) order_.erase(it);
-}
-
-void ContainerEvents::PollExited(const std::function<void(const Event&)>& emit) {
-  if (!cache_) return;
-  while (std::shared_ptr<const ContainerMeta> meta = cache_->TakeExited()) {
-    Forget(meta->id);
-    incomplete_.remove_if([&](const Incomplete& inc) { return inc.event.proc.container_id == meta->id; });
-    removed_.Reset();
-    removed_.type = EventType::container_removed;
-    removed_.ts_ns = ClockNs(CLOCK_BOOTTIME);
-    removed_.wall_ns = ClockNs(CLOCK_REALTIME);
-    removed_.res = 0;
-    removed_.proc.container_id = meta->id;
-    removed_.container = std::move(meta);
-    ++stats_.removed;
-    emit(removed_);
   }
 }
 

@@ -18,12 +18,6 @@
 //   metadata arrives later is emitted once more, with it, by Poll(): the
 //   Falco macro needs container.image.repository (`!= incomplete`, and <NA>
 //   makes the check false). Waiting for that is bounded in count and time.
-// - Stops: PollExited() makes one event of type EventType::container_removed
-//   (the name of the Falco container plugin's removal event) per container
-//   the watcher found gone from its runtime's listing and evicted from the
-//   cache (ContainerMetaCache::TakeExited(); only containers whose metadata
-//   was fetched), with that metadata, the current time and no process but
-//   proc.container_id; the id is forgotten, so a restart is announced again.
 // - Bounded: at most `capacity` container ids are remembered (the oldest is
 //   forgotten first; a forgotten container that is seen again is announced
 //   again), at most kMaxIncomplete wait for re-emission, each at most
@@ -49,7 +43,6 @@ struct ContainerEventStats {
   uint64_t reemitted = 0;    // made again when the metadata came late
   uint64_t incomplete = 0;   // evaluated without metadata
   uint64_t gave_up = 0;      // no metadata came (failed, gone, or waited too long / too many)
-  uint64_t removed = 0;      // container_removed events made
 };
 
 class ContainerEvents {
@@ -70,9 +63,6 @@ class ContainerEvents {
   // Emits (calls `emit` with) the container events whose metadata arrived
   // since they were evaluated without it, stamped with the current time.
   void Poll(const std::function<void(const Event&)>& emit);
-  // Emits a container_removed event for each container the cache evicted
-  // because it exited (see the contract above).
-  void PollExited(const std::function<void(const Event&)>& emit);
 
   const ContainerEventStats& stats() const { return stats_; }
   std::size_t known() const { return seen_.size(); }
@@ -85,12 +75,9 @@ class ContainerEvents {
   };
   std::shared_ptr<ContainerMetaCache> cache_;
   std::size_t capacity_;
-  void Forget(const std::string& id);
-
   std::unordered_set<std::string> seen_;
   std::deque<std::string> order_;  // seen_ in first-seen order, for the bound
   std::list<Incomplete> incomplete_;  // list: an element's event points at its own ancestors
-  Event removed_;  // PollExited()'s event, reused
   ContainerEventStats stats_;
 };
 

@@ -148,25 +148,10 @@ bool ContainerMetaCache::Erase(std::string_view id) {
   std::lock_guard lock(mu_);
   auto it = entries_.find(std::string(id));
   if (it == entries_.end()) return false;
-  if (it->second.state == State::kReady) {
-    if (exited_.size() >= kExitedCapacity) {
-      exited_.pop_front();
-      ++stats_.exited_drops;
-    }
-    exited_.push_back(std::move(it->second.meta));
-  }
   lru_.erase(it->second.lru);
   entries_.erase(it);
   ++stats_.erased;
   return true;
-}
-
-std::shared_ptr<const ContainerMeta> ContainerMetaCache::TakeExited() {
-  std::lock_guard lock(mu_);
-  if (exited_.empty()) return nullptr;
-  std::shared_ptr<const ContainerMeta> meta = std::move(exited_.front());
-  exited_.pop_front();
-  return meta;
 }
 
 void ContainerMetaCache::Close() {

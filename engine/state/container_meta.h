@@ -13,9 +13,7 @@
 //   and nullptr is returned until the metadata is there.
 // - Bounded: at most `capacity` containers (ready, pending or failed); when
 //   full the least recently looked-up entry goes (counted). Erase() (the
-//   container exited) frees an entry at once; the metadata of an erased
-//   entry that had it is kept for TakeExited() (at most kExitedCapacity, the
-//   oldest dropped first, counted), so the hot thread can announce the stop.
+//   container exited) frees an entry at once.
 // - A ContainerMeta is immutable once published (shared_ptr<const>): an event
 //   keeps the one it was given even if the entry is replaced or erased.
 #pragma once
@@ -91,14 +89,12 @@ struct ContainerMetaStats {
   uint64_t failed = 0;        // Fail(): no runtime knew the id, or it was unreachable
   uint64_t evictions = 0;     // entries dropped because the cache was full
   uint64_t erased = 0;        // entries dropped because the container exited
-  uint64_t exited_drops = 0;  // exited containers' metadata dropped before TakeExited() took it
 };
 
 class ContainerMetaCache {
  public:
   static constexpr std::size_t kDefaultCapacity = 4096;
   static constexpr std::size_t kQueueCapacity = 1024;
-  static constexpr std::size_t kExitedCapacity = 1024;
   // A failed id is asked again after this long (the runtime may come back).
   static constexpr std::chrono::seconds kRetryAfter{30};
 
@@ -119,12 +115,8 @@ class ContainerMetaCache {
   std::optional<std::string> NextRequest(std::chrono::milliseconds timeout);
   void Put(std::shared_ptr<const ContainerMeta> meta);
   void Fail(std::string_view id);
-  // The container exited: forget it. Returns true when it was held. Its
-  // metadata, if it had some, waits for TakeExited().
+  // The container exited: forget it. Returns true when it was held.
   bool Erase(std::string_view id);
-  // Hot thread: the metadata of a container Erase() forgot (oldest first),
-  // or nullptr when there is none waiting.
-  std::shared_ptr<const ContainerMeta> TakeExited();
   // Wakes NextRequest() callers for good (shutdown).
   void Close();
   // Ids held, any state (the fetcher compares them with the running set).
@@ -150,7 +142,6 @@ class ContainerMetaCache {
   std::unordered_map<std::string, Entry> entries_;
   std::list<std::string> lru_;  // front: most recently used
   std::deque<std::string> queue_;
-  std::deque<std::shared_ptr<const ContainerMeta>> exited_;
   ContainerMetaStats stats_;
 };
 

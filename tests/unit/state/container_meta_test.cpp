@@ -53,54 +53,6 @@ TEST_CASE("container meta cache: lookup queues once, put publishes, erase forget
   CHECK(s.hits == 1);
 }
 
-TEST_CASE("container meta cache: an exited container is evicted and its metadata handed over once",
-          "[unit][container]") {
-  ContainerMetaCache cache(8);
-  cache.Lookup("aaaaaaaaaaaa");
-  cache.Lookup("bbbbbbbbbbbb");
-  cache.Lookup("cccccccccccc");
-  cache.Put(Meta("aaaaaaaaaaaa"));
-  cache.Put(Meta("cccccccccccc"));
-  CHECK(cache.TakeExited() == nullptr);
-  // The listing no longer has them: gone from the cache at once.
-  CHECK(cache.Erase("cccccccccccc"));
-  CHECK(cache.Erase("bbbbbbbbbbbb"));  // pending: erased, but there is no metadata to announce
-  CHECK(cache.Erase("aaaaaaaaaaaa"));
-  CHECK(cache.Stats().size == 0);
-  CHECK(cache.Ids().empty());
-  CHECK(cache.Peek("aaaaaaaaaaaa") == nullptr);
-  CHECK_FALSE(cache.Pending("bbbbbbbbbbbb"));
-  auto first = cache.TakeExited();
-  REQUIRE(first);
-  CHECK(first->id == "cccccccccccc");  // in the order they exited
-  auto second = cache.TakeExited();
-  REQUIRE(second);
-  CHECK(second->id == "aaaaaaaaaaaa");
-  CHECK(cache.TakeExited() == nullptr);
-  CHECK(cache.Stats().erased == 3);
-  // A container seen again after its exit (restarted with the same id) is fetched anew.
-  CHECK(cache.Lookup("aaaaaaaaaaaa") == nullptr);
-  CHECK(cache.Pending("aaaaaaaaaaaa"));
-}
-
-TEST_CASE("container meta cache: exited metadata waiting for the hot thread is bounded", "[unit][container]") {
-  const std::size_t n = ContainerMetaCache::kExitedCapacity + 5;
-  ContainerMetaCache cache(n);
-  auto Id = [](std::size_t i) {
-    std::string id = std::to_string(i);
-    return std::string(12 - id.size(), '0') + id;
-  };
-  for (std::size_t i = 0; i < n; ++i) cache.Put(Meta(Id(i)));
-  for (std::size_t i = 0; i < n; ++i) CHECK(cache.Erase(Id(i)));
-  CHECK(cache.Stats().exited_drops == 5);
-  auto oldest = cache.TakeExited();
-  REQUIRE(oldest);
-  CHECK(oldest->id == Id(5));  // the oldest went first
-  std::size_t taken = 1;
-  while (cache.TakeExited()) ++taken;
-  CHECK(taken == ContainerMetaCache::kExitedCapacity);
-}
-
 TEST_CASE("container meta cache: a failed id is not asked again at once", "[unit][container]") {
   ContainerMetaCache cache(8);
   cache.Lookup("bbbbbbbbbbbb");
@@ -203,14 +155,6 @@ TEST_CASE("docker API: bad answers are errors, not crashes", "[unit][container]"
   REQUIRE(list);
   CHECK(*list == std::vector<std::string>{"1bcf83c91f3d"});
   CHECK_FALSE(runtime::ParseDockerList("{}", &error));
-  // all=1: exited and dead containers are gone; created, running, paused ones are not.
-  list = runtime::ParseDockerList(
-      R"([{"Id":"aaaaaaaaaaaa11","State":"created"},{"Id":"bbbbbbbbbbbb22","State":"running"},)"
-      R"({"Id":"cccccccccccc33","State":"exited"},{"Id":"dddddddddddd44","State":"dead"},)"
-      R"({"Id":"eeeeeeeeeeee55","State":"paused"}])",
-      &error);
-  REQUIRE(list);
-  CHECK(*list == std::vector<std::string>{"aaaaaaaaaaaa", "bbbbbbbbbbbb", "eeeeeeeeeeee"});
 }
 
 TEST_CASE("RFC 3339 times", "[unit][container]") {
