@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# container_churn.sh: does the container metadata cache stay bounded while
+# many short-lived containers come and go? (issue 19). Not in CI.
+#
+#   sudo bench/container_churn.sh [-n CONTAINERS] [-s STEP] [-b BUILD_DIR]
+#
+# Starts `podman system service` on a private socket and `vigil run` (default
+# rules, file sink only, metadata from that socket only, listing every 500 ms),
+# then runs CONTAINERS (default 300) short containers one after another
+# (`podman run --rm` of an image imported from busybox-static, each runs
+# `true`). Every STEP containers (default 50), and again once every container
+# has exited and two listings have passed, it prints the agent's resident set
+# (VmRSS) and the metadata cache's entries (vigil_container_meta_total
+# {what="size"}). Needs root, podman, runc, curl. Asserts nothing.
+set -euo pipefail
+n=300
+step=50
+build=build
+while getopts "n:s:b:" opt; do
+  case $opt in
+    n) n=$OPTARG ;;
+    s) step=$OPTARG ;;
+    b) build=$OPTARG ;;
+    *) sed -n '3,15p' "$0" >&2; exit 2 ;;
+  esac
+done
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+vigil=$(readlink -f "$build/agent/vigil")
+rules=$(readlink -f "$bench_dir/../rules")
+[ -x "$vigil" ] || { echo "container_churn: build vigil in $build first" >&2; exit 1; }
+bench_init container_churn podman runc curl tar
+service=
+image="localhost/vigil-churn:$$"
+bench_on_exit() {
+  [ -n "$service" ] && kill "$service" 2>/dev/null && wait "$service" 2>/dev/null
+  podman rmi -f "$image" >/dev/null 2>&1 || true
+}
+
+mkdir -p "$work/rootfs/bin" "$work/rootfs/proc" "$work/rootfs/sys" "$work/rootfs/dev"
+cp /bin/busybox "$work/rootfs/bin/busybox"
+ln -s busybox "$work/rootfs/bin/sh"
+ln -s busybox "$work/rootfs/bin/true"
+tar -C "$work/rootfs" -c . | podman import - "$image" >/dev/null
+podman system service --time=0 "unix://$work/podman.sock" >/dev/null 2>&1 &
+service=$!
+for _ in $(seq 200); do [ -S "$work/podman.sock" ] && break; sleep 0.05; done
+[ -S "$work/podman.sock" ] || { echo "container_churn: podman system service did not start" >&2; exit 1; }
+
+port=$((20000 + RANDOM % 20000))
+cat >"$work/vigil.yaml" <<EOF
+stats_interval_s: 0
+metrics:
+  listen: 127.0.0.1:$port
+containers:
+  docker_socket: ""
+  podman_socket: $work/podman.sock
+  containerd_socket: ""
+  crio_socket: ""
+  list_interval_ms: 500
+outputs:
+  stdout:
+    enabled: false
+  file:
+    enabled: true
+    path: $work/alerts.json
+EOF
+bench_start "$vigil" run -c "$work/vigil.yaml" -r "$rules"
+metric() {
+  curl -s --max-time 5 "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m { print $2 }'
+}
+report() {
+  local rss
+  rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$vigil_pid/status")
+  printf '  %-22s %8s KiB   cache entries %s\n' "$1" "$rss" "$(metric 'vigil_container_meta_total{what="size"}')"
+}
+echo "container_churn: $n short podman containers (runc), one after another"
+report "before"
+run="podman run --rm --runtime runc --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
+start=$(date +%s)
+for i in $(seq "$n"); do
+  $run "$image" /bin/true >/dev/null
+  if [ $((i % step)) -eq 0 ]; then report "after $i"; fi
+done
+sleep 2
+report "all exited (+2 s)"
+echo "  $n containers in $(($(date +%s) - start)) s"
