@@ -78,6 +78,8 @@ void EventLoop::Drain() {
   if (heartbeat_) heartbeat_->Stop();
   for (auto& a : loss_monitor_.Flush()) EmitSelf(std::move(a));
   Emit(throttle_.Flush(Clock::now(), /*all=*/true));
+  alert_loss_monitor_.Observe(p_.fanout->Stats(), Clock::now());
+  for (auto& a : alert_loss_monitor_.Flush()) EmitSelf(std::move(a));
 }
 
 void EventLoop::OnEvent(const Event& ev) {
@@ -146,8 +148,9 @@ void EventLoop::Reload() {
 }
 
 void EventLoop::RunDueTicks() {
-  if (p_.sensor && Clock::now() >= next_loss_check_) {
-    CheckCapture();
+  if (Clock::now() >= next_loss_check_) {
+    if (p_.sensor) CheckCapture();
+    for (auto& a : alert_loss_monitor_.Observe(p_.fanout->Stats(), Clock::now())) EmitSelf(std::move(a));
     next_loss_check_ = Clock::now() + std::chrono::milliseconds(500);
   }
   if (Clock::now() >= next_integrity_) {

@@ -103,6 +103,7 @@ class EventLoop {
   // Events lost in the kernel (ring buffer full, no pairing slot), at most one
   // alert per 10 s with the counts summed; counters that go down are tampering.
   CaptureLossMonitor loss_monitor_;
+  AlertLossMonitor alert_loss_monitor_{std::chrono::seconds(10)};
   std::unique_ptr<CaptureHeartbeat> heartbeat_;  // with capture only
   AlertThrottle throttle_;
   ContainerHold hold_;

@@ -91,4 +91,44 @@ Alert CaptureLossMonitor::LossAlert() {
   return a;
 }
 
+std::vector<Alert> AlertLossMonitor::Observe(const std::vector<outputs::SinkStats>& sinks, Clock::time_point now) {
+  for (const auto& s : sinks) {
+    const uint64_t unannounced = s.dropped > s.dropped_reported ? s.dropped - s.dropped_reported : 0;
+    uint64_t& before = last_[s.name];
+    if (unannounced > before) {
+      unreported_[s.name] += unannounced - before;
+      total_ += unannounced - before;
+    }
+    before = std::max(before, unannounced);
+  }
+  if (unreported_.empty() || now < next_report_) return {};
+  next_report_ = now + min_interval_;
+  return {DropAlert()};
+}
+
+std::vector<Alert> AlertLossMonitor::Flush() {
+  if (unreported_.empty()) return {};
+  return {DropAlert()};
+}
+
+Alert AlertLossMonitor::DropAlert() {
+  uint64_t dropped = 0;
+  std::string parts;
+  for (const auto& [sink, n] : unreported_) {
+    dropped += n;
+    parts += (parts.empty() ? "" : ", ") + sink + "=" + std::to_string(n);
+  }
+  Alert a = SelfAlert("vigil alerts dropped", Priority::kError,
+                      "vigil dropped " + std::to_string(dropped) + " alerts (" + parts + "; " +
+                          std::to_string(total_) +
+                          " since start): a sink could not keep them (queue full, retry buffer full or write "
+                          "failure); see vigil_alerts_dropped_total{sink}");
+  a.output_fields.emplace_back("vigil.alerts.dropped", dropped);
+  a.output_fields.emplace_back("vigil.alerts.dropped_total", total_);
+  for (const auto& [sink, n] : unreported_) a.output_fields.emplace_back("vigil.dropped." + sink, n);
+  a.tags.push_back("data_loss");
+  unreported_.clear();
+  return a;
+}
+
 }  // namespace vigil::agent

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "engine/alert.h"
+#include "outputs/sink.h"
 
 namespace vigil::agent {
 
@@ -51,6 +52,34 @@ class CaptureLossMonitor {
   std::map<std::string, uint64_t> last_;
   std::map<std::string, uint64_t> unreported_;
   uint64_t total_lost_ = 0;
+  Clock::time_point next_report_{};
+};
+
+// Alerts a sink lost for good (its queue full, its retry buffer full, a spool
+// write that failed) are reported in a "vigil alerts dropped" alert, sent
+// through every sink (the one that dropped may drop this one too; the others
+// carry it). Every drop not already announced by the sink itself
+// (SinkStats::dropped_reported: Kafka's "vigil spool overflow") is in exactly
+// one such alert: increases within `min_interval` are summed into the next,
+// Flush() reports the rest before the sinks close.
+class AlertLossMonitor {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit AlertLossMonitor(std::chrono::milliseconds min_interval) : min_interval_(min_interval) {}
+
+  std::vector<Alert> Observe(const std::vector<outputs::SinkStats>& sinks, Clock::time_point now);
+  std::vector<Alert> Flush();
+
+  uint64_t total_dropped() const { return total_; }
+
+ private:
+  Alert DropAlert();
+
+  std::chrono::milliseconds min_interval_;
+  std::map<std::string, uint64_t> last_;  // sink -> unannounced drops seen so far
+  std::map<std::string, uint64_t> unreported_;
+  uint64_t total_ = 0;
   Clock::time_point next_report_{};
 };
 

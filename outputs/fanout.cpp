@@ -119,6 +119,7 @@ std::vector<SinkStats> FanOut::Stats() const {
     s.failed = c.failed.load(std::memory_order_relaxed);
     s.spooled = c.spooled.load(std::memory_order_relaxed);
     s.dropped = c.dropped.load(std::memory_order_relaxed);
+    s.dropped_reported = c.dropped_reported.load(std::memory_order_relaxed);
     s.corrupt = c.corrupt.load(std::memory_order_relaxed);
     s.pending = c.pending.load(std::memory_order_relaxed);
     if (const int64_t since = c.failing_since_ns.load(std::memory_order_relaxed); since != 0) {

@@ -256,6 +256,7 @@ void KafkaSink::Append(const Message& m) {
 
 void KafkaSink::ReportOverflow(uint64_t dropped) {
   counters_.dropped.fetch_add(dropped, std::memory_order_relaxed);
+  counters_.dropped_reported.fetch_add(dropped, std::memory_order_relaxed);
   overflow_unreported_ += dropped;
   RaiseOverflowAlert(false);
 }
@@ -302,6 +303,7 @@ void KafkaSink::RaiseOverflowAlert(bool force) {
   // next interval (or at Close).
   if (again > 0) {
     counters_.dropped.fetch_add(again, std::memory_order_relaxed);
+    counters_.dropped_reported.fetch_add(again, std::memory_order_relaxed);
     overflow_unreported_ += again;
   }
 }

@@ -27,6 +27,9 @@ namespace vigil::outputs {
 //            a failed alert is kept and retried, so failed does not mean lost
 //   spooled  alerts appended to the disk spool (kafka) or held in memory for retry
 //   dropped  alerts lost for good: queue full, retry buffer or spool full
+//   dropped_reported  the part of `dropped` the sink announced in an alert of
+//            its own (kafka: "vigil spool overflow"); the agent's drop
+//            monitor reports the rest as "vigil alerts dropped"
 //   corrupt  spool records found corrupt on read and skipped
 //   pending  (a gauge) alerts kept for delivery, not yet confirmed: kafka's
 //            spool backlog (0 once the spool has drained)
@@ -38,6 +41,7 @@ struct SinkCounters {
   std::atomic<uint64_t> failed{0};
   std::atomic<uint64_t> spooled{0};
   std::atomic<uint64_t> dropped{0};
+  std::atomic<uint64_t> dropped_reported{0};
   std::atomic<uint64_t> corrupt{0};
   std::atomic<uint64_t> pending{0};
   std::atomic<int64_t> failing_since_ns{0};  // steady clock; 0 = delivering
@@ -59,6 +63,7 @@ struct SinkStats {
   uint64_t failed = 0;
   uint64_t spooled = 0;
   uint64_t dropped = 0;
+  uint64_t dropped_reported = 0;  // announced by the sink itself (see SinkCounters)
   uint64_t corrupt = 0;
   uint64_t queued = 0;  // alerts waiting in the sink's fan-out queue
   uint64_t pending = 0;  // kept for delivery, not yet confirmed (kafka: in the spool)

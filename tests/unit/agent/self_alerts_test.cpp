@@ -104,3 +104,45 @@ TEST_CASE("A counter that goes down is tampering: a self-protection alert at onc
   REQUIRE(later.size() == 1);
   CHECK(FieldU64(later[0], "vigil.events.lost") == 8);
 }
+
+TEST_CASE("Alerts a sink dropped are each in exactly one 'vigil alerts dropped' alert", "[unit]") {
+  using namespace std::chrono_literals;
+  using vigil::agent::AlertLossMonitor;
+  using vigil::outputs::SinkStats;
+  auto stats = [](uint64_t file_dropped, uint64_t kafka_dropped, uint64_t kafka_reported) {
+    SinkStats f;
+    f.name = "file";
+    f.dropped = file_dropped;
+    SinkStats k;
+    k.name = "kafka";
+    k.dropped = kafka_dropped;
+    k.dropped_reported = kafka_reported;
+    return std::vector<SinkStats>{f, k};
+  };
+  AlertLossMonitor m(10s);
+  const auto t0 = AlertLossMonitor::Clock::now();
+  CHECK(m.Observe(stats(0, 0, 0), t0).empty());
+  // Kafka's spool overflow announced its own 40 drops: not reported again.
+  CHECK(m.Observe(stats(0, 40, 40), t0 + 1s).empty());
+  auto first = m.Observe(stats(7, 45, 40), t0 + 2s);
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].rule == "vigil alerts dropped");
+  CHECK(first[0].priority == Priority::kError);
+  CHECK(FieldU64(first[0], "vigil.alerts.dropped") == 12);
+  CHECK(FieldU64(first[0], "vigil.dropped.file") == 7);
+  CHECK(FieldU64(first[0], "vigil.dropped.kafka") == 5);
+  // Within the interval: counted, held back, summed into the next one.
+  CHECK(m.Observe(stats(10, 45, 40), t0 + 3s).empty());
+  CHECK(m.Observe(stats(13, 45, 40), t0 + 5s).empty());
+  auto second = m.Observe(stats(13, 45, 40), t0 + 12s);
+  REQUIRE(second.size() == 1);
+  CHECK(FieldU64(second[0], "vigil.alerts.dropped") == 6);
+  CHECK(FieldU64(second[0], "vigil.alerts.dropped_total") == 18);
+  // The rest at exit.
+  CHECK(m.Observe(stats(14, 45, 40), t0 + 13s).empty());
+  auto last = m.Flush();
+  REQUIRE(last.size() == 1);
+  CHECK(FieldU64(last[0], "vigil.alerts.dropped") == 1);
+  CHECK(m.Flush().empty());
+  CHECK(m.total_dropped() == 19);
+}
