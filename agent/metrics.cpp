@@ -117,8 +117,10 @@ constexpr std::size_t kMaxConnections = 512;
 
 }  // namespace
 
-std::string RenderPrometheus(const MetricsSnapshot& s) {
-  std::ostringstream o;
+namespace {
+
+// Events from the kernel: by type, filtered, lost, and the priority lane.
+void RenderCapture(const MetricsSnapshot& s, std::ostringstream& o) {
   Header(o, "vigil_events_total", "counter", "Events received from the kernel.");
   o << "vigil_events_total " << s.events_total << '\n';
   Header(o, "vigil_events_by_type_total", "counter", "Events received, by evt.type.");
@@ -144,6 +146,10 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
   o << "vigil_priority_lane_dropped_total " << s.priority_lane_dropped << '\n';
   Header(o, "vigil_decoder_rejects_total", "counter", "Ring-buffer records the decoder rejected, by reason.");
   Labeled(o, "vigil_decoder_rejects_total", "reason", s.decoder_rejects);
+}
+
+// What the rules made of the events.
+void RenderRules(const MetricsSnapshot& s, std::ostringstream& o) {
   Header(o, "vigil_rule_matches_total", "counter", "Alerts raised, by rule.");
   Labeled(o, "vigil_rule_matches_total", "rule", s.rule_matches);
   Header(o, "vigil_alerts_throttled_total", "counter",
@@ -154,6 +160,10 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
   Header(o, "vigil_correlation_keys_evicted_total", "counter",
          "Live keys a correlate: rule forgot because its max_keys was reached (a burst may be missed), by rule.");
   Labeled(o, "vigil_correlation_keys_evicted_total", "rule", s.correlation_evicted);
+}
+
+// Alert delivery, per sink.
+void RenderSinks(const MetricsSnapshot& s, std::ostringstream& o) {
   const struct {
     const char* name;
     const char* help;
@@ -174,6 +184,10 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
   Header(o, "vigil_sink_delivering", "gauge", "1 while a sink delivers, 0 while it cannot (see /healthz).");
   for (const auto& sink : s.sinks)
     o << "vigil_sink_delivering{sink=\"" << LabelValue(sink.name) << "\"} " << (sink.failing ? 0 : 1) << '\n';
+}
+
+// The process table and the container metadata cache.
+void RenderState(const MetricsSnapshot& s, std::ostringstream& o) {
   Header(o, "vigil_process_table_size", "gauge", "Processes tracked.");
   o << "vigil_process_table_size " << s.process_table_size << '\n';
   Header(o, "vigil_process_table_evictions_total", "counter", "Processes evicted from the full table.");
@@ -188,6 +202,10 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
   Labeled(o, "vigil_container_runtime_up", "socket", s.container_runtime_up);
   Header(o, "vigil_container_runtime_errors_total", "counter", "Runtime API calls without a valid answer, by socket.");
   Labeled(o, "vigil_container_runtime_errors_total", "socket", s.container_runtime_errors);
+}
+
+// The agent itself: ruleset, reloads, programs attached, memory and CPU.
+void RenderAgent(const MetricsSnapshot& s, std::ostringstream& o) {
   Header(o, "vigil_rules_loaded", "gauge", "Rules loaded in the active ruleset.");
   o << "vigil_rules_loaded " << s.rules_loaded << '\n';
   Header(o, "vigil_reloads_total", "counter", "Configuration and rules reloads, by result.");
@@ -202,6 +220,17 @@ std::string RenderPrometheus(const MetricsSnapshot& s) {
   o << "process_resident_memory_bytes " << rss << '\n';
   Header(o, "process_cpu_seconds_total", "counter", "CPU time of the agent (user + system).");
   o << "process_cpu_seconds_total " << cpu << '\n';
+}
+
+}  // namespace
+
+std::string RenderPrometheus(const MetricsSnapshot& s) {
+  std::ostringstream o;
+  RenderCapture(s, o);
+  RenderRules(s, o);
+  RenderSinks(s, o);
+  RenderState(s, o);
+  RenderAgent(s, o);
   return o.str();
 }
 

@@ -404,6 +404,93 @@ static __always_inline __u32 vg_compat_hflags(struct task_struct *t) {
   return VG_HF_COMPAT | (mm && VG_LD(mm, task_size) <= 0x100000000ull ? VG_HF_ADDR32 : 0);
 }
 
+/* The credentials: ids in the initial namespaces, capabilities, user
+ * namespace and login uid. */
+static __always_inline void vg_hdr_creds(struct vg_hdr *h, struct task_struct *t) {
+  const struct cred *cred = VG_LD(t, cred);
+  h->uid = VG_LD(cred, uid.val);
+  h->gid = VG_LD(cred, gid.val);
+  h->euid = VG_LD(cred, euid.val);
+  h->egid = VG_LD(cred, egid.val);
+  if (bpf_core_field_exists(cred->cap_effective.val)) { /* 6.3+: a u64, read directly */
+    h->cap_effective = VG_LD(cred, cap_effective.val);
+    h->cap_permitted = VG_LD(cred, cap_permitted.val);
+  } else {
+    h->cap_effective = vg_read_caps(&cred->cap_effective);
+    h->cap_permitted = vg_read_caps(&cred->cap_permitted);
+  }
+  h->ns_user = VG_LD(cred, user_ns, ns.inum);
+  if (bpf_core_field_exists(t->loginuid))
+    h->loginuid = VG_LD(t, loginuid.val);
+  else
+    h->loginuid = 0xffffffffu;
+}
+
+/* The process start time and its pid in its own pid namespace. */
+static __always_inline void vg_hdr_pidns(struct vg_hdr *h, struct task_struct *t) {
+  struct task_struct *leader = VG_LD(t, group_leader);
+  h->start_ns = VG_LD(leader, start_boottime);
+  struct pid *tp = VG_LD(leader, thread_pid);
+  unsigned int level = VG_LD(tp, level);
+  h->pidns_level = level;
+  if (level == 0) { /* the initial pid namespace: a constant index, direct loads */
+    h->vpid = VG_LD(tp, numbers[0].nr);
+    h->ns_pid = VG_LD(tp, numbers[0].ns, ns.inum);
+  } else {
+    struct upid up = {};
+    bpf_probe_read_kernel(&up, sizeof(up), &tp->numbers[level & 31]); /* variable index: not a direct load */
+    h->vpid = up.nr;
+    h->ns_pid = BPF_CORE_READ(up.ns, ns.inum);
+  }
+}
+
+/* The namespace inode numbers and the cgroup v2 id. */
+static __always_inline void vg_hdr_ns(struct vg_hdr *h, struct task_struct *t) {
+  struct nsproxy *nsp = VG_LD(t, nsproxy);
+  if (nsp) {
+    h->ns_mnt = VG_LD(nsp, mnt_ns, ns.inum);
+    h->ns_net = VG_LD(nsp, net_ns, ns.inum);
+    h->ns_uts = VG_LD(nsp, uts_ns, ns.inum);
+    h->ns_ipc = VG_LD(nsp, ipc_ns, ns.inum);
+    h->ns_cgroup = VG_LD(nsp, cgroup_ns, ns.inum);
+  } else {
+    /* exiting task: nsproxy already released */
+    h->ns_mnt = h->ns_net = h->ns_uts = h->ns_ipc = h->ns_cgroup = 0;
+  }
+  /* what bpf_get_current_cgroup_id() returns (the cgroup v2 id), by direct loads */
+  struct cgroup *cg = VG_LD(t, cgroups, dfl_cgrp);
+  h->cgroup_id = cg ? VG_LD(cg, kn, id) : 0;
+}
+
+static __always_inline void vg_hdr_comm(struct vg_hdr *h, struct task_struct *t) {
+#ifdef VG_LEGACY
+  (void)t;
+  bpf_get_current_comm(h->comm, sizeof(h->comm));
+#else
+  /* comm as two 8-byte loads (a concurrent rename may tear it; the decoder
+   * bounds it by its size, NUL or not) */
+  __u64 comm0 = *(const __u64 *)&t->comm[0];
+  __u64 comm1 = *(const __u64 *)&t->comm[8];
+  __builtin_memcpy(&h->comm[0], &comm0, 8);
+  __builtin_memcpy(&h->comm[8], &comm1, 8);
+#endif
+}
+
+/* The controlling terminal, encoded like tty_nr in /proc/PID/stat (Falco's
+ * proc.tty): device MKDEV(driver major, minor_start + index) in the kernel's
+ * new_encode_dev() form */
+static __always_inline void vg_hdr_tty(struct vg_hdr *h, struct task_struct *t) {
+  h->tty = 0;
+  h->pad = 0;
+  struct tty_struct *tty = VG_LD(t, signal, tty);
+  if (tty) {
+    struct tty_driver *drv = VG_LD(tty, driver);
+    __u32 major = VG_LD(drv, major);
+    __u32 minor = VG_LD(drv, minor_start) + VG_LD(tty, index);
+    h->tty = (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+  }
+}
+
 /* Fills the common header from the current task. The task comes from
  * bpf_get_current_task_btf(), so its fields are read by direct (BTF-typed,
  * fault-safe) loads instead of one bpf_probe_read_kernel call each: this runs
@@ -422,77 +509,11 @@ static __always_inline void vg_fill_hdr(struct vg_hdr *h, __u16 kind, __u16 type
   h->abi_version = VG_ABI_VERSION;
   h->flags = vg_compat_hflags(t);
   h->ppid = VG_LD(t, real_parent, tgid);
-
-  const struct cred *cred = VG_LD(t, cred);
-  h->uid = VG_LD(cred, uid.val);
-  h->gid = VG_LD(cred, gid.val);
-  h->euid = VG_LD(cred, euid.val);
-  h->egid = VG_LD(cred, egid.val);
-  if (bpf_core_field_exists(cred->cap_effective.val)) { /* 6.3+: a u64, read directly */
-    h->cap_effective = VG_LD(cred, cap_effective.val);
-    h->cap_permitted = VG_LD(cred, cap_permitted.val);
-  } else {
-    h->cap_effective = vg_read_caps(&cred->cap_effective);
-    h->cap_permitted = vg_read_caps(&cred->cap_permitted);
-  }
-  h->ns_user = VG_LD(cred, user_ns, ns.inum);
-  if (bpf_core_field_exists(t->loginuid))
-    h->loginuid = VG_LD(t, loginuid.val);
-  else
-    h->loginuid = 0xffffffffu;
-
-  struct task_struct *leader = VG_LD(t, group_leader);
-  h->start_ns = VG_LD(leader, start_boottime);
-  struct pid *tp = VG_LD(leader, thread_pid);
-  unsigned int level = VG_LD(tp, level);
-  h->pidns_level = level;
-  if (level == 0) { /* the initial pid namespace: a constant index, direct loads */
-    h->vpid = VG_LD(tp, numbers[0].nr);
-    h->ns_pid = VG_LD(tp, numbers[0].ns, ns.inum);
-  } else {
-    struct upid up = {};
-    bpf_probe_read_kernel(&up, sizeof(up), &tp->numbers[level & 31]); /* variable index: not a direct load */
-    h->vpid = up.nr;
-    h->ns_pid = BPF_CORE_READ(up.ns, ns.inum);
-  }
-
-  struct nsproxy *nsp = VG_LD(t, nsproxy);
-  if (nsp) {
-    h->ns_mnt = VG_LD(nsp, mnt_ns, ns.inum);
-    h->ns_net = VG_LD(nsp, net_ns, ns.inum);
-    h->ns_uts = VG_LD(nsp, uts_ns, ns.inum);
-    h->ns_ipc = VG_LD(nsp, ipc_ns, ns.inum);
-    h->ns_cgroup = VG_LD(nsp, cgroup_ns, ns.inum);
-  } else {
-    /* exiting task: nsproxy already released */
-    h->ns_mnt = h->ns_net = h->ns_uts = h->ns_ipc = h->ns_cgroup = 0;
-  }
-  /* what bpf_get_current_cgroup_id() returns (the cgroup v2 id), by direct loads */
-  struct cgroup *cg = VG_LD(t, cgroups, dfl_cgrp);
-  h->cgroup_id = cg ? VG_LD(cg, kn, id) : 0;
-#ifdef VG_LEGACY
-  bpf_get_current_comm(h->comm, sizeof(h->comm));
-#else
-  /* comm as two 8-byte loads (a concurrent rename may tear it; the decoder
-   * bounds it by its size, NUL or not) */
-  __u64 comm0 = *(const __u64 *)&t->comm[0];
-  __u64 comm1 = *(const __u64 *)&t->comm[8];
-  __builtin_memcpy(&h->comm[0], &comm0, 8);
-  __builtin_memcpy(&h->comm[8], &comm1, 8);
-#endif
-
-  /* controlling terminal, encoded like tty_nr in /proc/PID/stat (Falco's
-   * proc.tty): device MKDEV(driver major, minor_start + index) in the kernel's
-   * new_encode_dev() form */
-  h->tty = 0;
-  h->pad = 0;
-  struct tty_struct *tty = VG_LD(t, signal, tty);
-  if (tty) {
-    struct tty_driver *drv = VG_LD(tty, driver);
-    __u32 major = VG_LD(drv, major);
-    __u32 minor = VG_LD(drv, minor_start) + VG_LD(tty, index);
-    h->tty = (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
-  }
+  vg_hdr_creds(h, t);
+  vg_hdr_pidns(h, t);
+  vg_hdr_ns(h, t);
+  vg_hdr_comm(h, t);
+  vg_hdr_tty(h, t);
 }
 
 /* A dentry's inline name storage: d_iname until 6.14, d_shortname after.

@@ -217,6 +217,109 @@ bool PriorityKeys(const std::vector<std::string>& paths, std::vector<vg_prio_key
   return true;
 }
 
+// The kernel facilities every build needs; false with *error naming the
+// missing one.
+bool RequireFeatures(const Features& f, std::string* error) {
+  if (!f.is_root) {
+    *error = "vigil must run as root (loading BPF programs needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)";
+    return false;
+  }
+  if (!f.btf) {
+    *error = "this kernel has no BTF (/sys/kernel/btf/vmlinux missing; CONFIG_DEBUG_INFO_BTF=y is needed for CO-RE)";
+    return false;
+  }
+  if (!f.ringbuf) {
+    *error = "this kernel has no BPF ring buffer (Linux 5.8 or newer is needed)";
+    return false;
+  }
+  if (f.tracefs.empty()) {
+    *error = "tracefs is not mounted and could not be mounted at /sys/kernel/tracing";
+    return false;
+  }
+  return true;
+}
+
+// The build to load: `wanted`, or for kAuto the newest this kernel can run.
+// false when an explicitly chosen build needs what the kernel lacks.
+bool ChooseBuild(BpfBuild wanted, const Features& f, BpfBuild* out, std::string* error) {
+  BpfBuild build = wanted;
+  if (build == BpfBuild::kAuto)
+    build = f.rdonly_cast ? BpfBuild::kTyped : f.bpf_loop ? BpfBuild::kCompat : BpfBuild::kLegacy;
+  if ((build == BpfBuild::kTyped || build == BpfBuild::kCompat) && !f.bpf_loop) {
+    *error = "the " + std::string(BpfBuildName(build)) +
+             " BPF build needs the bpf_loop helper (Linux 5.17 or newer); this kernel has no bpf_loop helper (the "
+             "auto choice loads the legacy build here)";
+    return false;
+  }
+  if (build == BpfBuild::kTyped && !f.rdonly_cast) {
+    *error = "the typed BPF build needs the bpf_rdonly_cast kfunc callable from tracepoint programs (Linux 6.2 or "
+             "newer); this kernel does not offer it (" +
+             f.rdonly_cast_note + "; the auto choice loads the compat build here)";
+    return false;
+  }
+  *out = build;
+  return true;
+}
+
+// The priority lane's trie keys, after checking its paths and ring size.
+bool PriorityLaneKeys(const SensorOptions& options, std::vector<vg_prio_key>* keys, std::string* error) {
+  if (!PriorityKeys(options.priority_paths, keys, error)) return false;
+  const uint32_t b = options.priority_ringbuf_bytes;
+  if ((b & (b - 1)) != 0 || b < static_cast<uint32_t>(getpagesize())) {
+    *error = "the priority ring buffer size must be a power of two of at least a page (got " + std::to_string(b) +
+             " bytes)";
+    return false;
+  }
+  return true;
+}
+
+// Why program `name` stays unloaded, or "" to load it (the kernel's hooks,
+// the options, and the verifier's refusals of earlier attempts).
+std::string WhyOff(const bpf_program* prog, const std::string& name, const SensorOptions& options,
+                   const Features& f, const std::vector<std::string>& load_failed) {
+  std::string why = MissingHook(prog, f);
+  if (why.empty() && std::find(options.disable.begin(), options.disable.end(), name) != options.disable.end())
+    why = "disabled by option";
+  if (why.empty() && name.rfind("vg_compat_", 0) == 0) why = Ia32ProgramsOff(options.ia32_programs, f);
+  if (why.empty() && std::find(load_failed.begin(), load_failed.end(), name) != load_failed.end())
+    why = "refused by this kernel's verifier";
+  return why;
+}
+
+// The 32-bit syscall blind spot, as a warning at every start; `compat_on`
+// when the compat program is attached.
+void WarnIa32(const Features& f, bool compat_on) {
+  if (f.ia32 == Ia32Syscalls::kOn && compat_on)
+    spdlog::warn("this kernel runs 32-bit (int 0x80) syscalls ({}); they do not fire the syscalls/ tracepoints: the "
+                 "compat program captures exec, the open family, unlink, socket calls (socketcall too), ptrace, "
+                 "set*id, modules, memfd_create, unshare, setns and bpf made through them (evt.is_compat), other "
+                 "calls are not captured. Boot with ia32_emulation=0 (Linux 6.7+) or without CONFIG_IA32_EMULATION "
+                 "to refuse them (docs/capture.md)",
+                 f.ia32_note);
+  else if (f.ia32 == Ia32Syscalls::kOn)
+    spdlog::warn("this kernel runs 32-bit (int 0x80) syscalls ({}); they do not fire the syscalls/ tracepoints, so "
+                 "files, sockets, bpf() and privilege changes made through them are not captured (exec, fork and "
+                 "exit are). Boot with ia32_emulation=0 (Linux 6.7+) or without CONFIG_IA32_EMULATION to refuse "
+                 "them (docs/capture.md)",
+                 f.ia32_note);
+  else if (f.ia32 == Ia32Syscalls::kUnknown)
+    spdlog::warn("could not tell whether this kernel runs 32-bit (int 0x80) syscalls ({}); if it does, what is done "
+                 "through them is not captured (docs/capture.md)",
+                 f.ia32_note);
+}
+
+// Points libbpf's messages at a log for one scope.
+class LibbpfLogScope {
+ public:
+  explicit LibbpfLogScope(std::string* log) {
+    g_libbpf_log = log;
+    libbpf_set_print(LibbpfPrint);
+  }
+  ~LibbpfLogScope() { g_libbpf_log = nullptr; }
+  LibbpfLogScope(const LibbpfLogScope&) = delete;
+  LibbpfLogScope& operator=(const LibbpfLogScope&) = delete;
+};
+
 }  // namespace
 
 static_assert(kMaxPriorityPaths == VG_PRIO_PATHS_MAX);
@@ -309,6 +412,162 @@ struct Sensor::Impl {
       event.container = containers->Lookup(event.proc.container_id);
     if (callback) (*callback)(event);
   }
+
+  // The object of `build` opened and configured for one load attempt, its
+  // programs switched off as WhyOff says; false when it cannot be opened.
+  bool OpenAttempt(const SensorOptions& options, const std::vector<std::string>& load_failed, std::string* error) {
+    disabled.clear();
+    skel.reset();  // the previous attempt's object, before the next is opened
+    skel = build == BpfBuild::kTyped    ? OpenSkeleton<vigil_bpf>(features)
+           : build == BpfBuild::kCompat ? OpenSkeleton<vigil_compat_bpf>(features)
+                                        : OpenSkeleton<vigil_legacy_bpf>(features);
+    if (!skel) {
+      *error = std::string("opening the BPF object failed: ") + strerror(errno);
+      return false;
+    }
+    bpf_map__set_max_entries(skel->events, options.ringbuf_bytes);
+    // lane off: the ring stays (the programs name it) at its smallest, unused
+    bpf_map__set_max_entries(skel->events_hi,
+                             lane_on ? options.priority_ringbuf_bytes : static_cast<uint32_t>(getpagesize()));
+    skel->set_lane_on(lane_on);
+    if (options.fail_typed_load && build == BpfBuild::kTyped)
+      bpf_map__set_max_entries(bpf_object__find_map_by_name(skel->obj, "vg_exec_pending"), 0);
+    bool fork_btf = false;
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, skel->obj) {
+      std::string name = bpf_program__name(prog);
+      std::string why = WhyOff(prog, name, options, features, load_failed);
+      if (why.empty() && name == "vg_fork_btf") fork_btf = true;
+      if (!why.empty()) {
+        bpf_program__set_autoload(prog, false);
+        disabled.push_back({name, why});
+      }
+    }
+    // sched_process_fork: the tp_btf program supersedes the tracepoint one.
+    if (fork_btf) {
+      bpf_program__set_autoload(skel->fork_tp, false);
+      disabled.push_back({"vg_fork_tp", "superseded by vg_fork_btf (tp_btf)"});
+    }
+    return true;
+  }
+
+  // After load attempt failed with `err`: true to try again (the typed build
+  // gave way, or a program refused by the verifier is added to
+  // *load_failed), false with *error when nothing is left to switch off.
+  bool GiveWay(const SensorOptions& options, const std::string& log, int err, std::vector<std::string>* load_failed,
+               std::string* error) {
+    std::string failed = FailedProgram(log);
+    // Chosen automatically, the typed build gives way to the compat build
+    // (the same programs) before any program is given up.
+    if (options.build == BpfBuild::kAuto && build == BpfBuild::kTyped) {
+      spdlog::warn("the typed BPF build failed to load on this kernel ({}); loading the compat build instead",
+                   LoadFailure(log, err));
+      spdlog::debug("libbpf's log of that load:\n{}", log);
+      build = BpfBuild::kCompat;
+      return true;
+    }
+    if (failed.empty() || std::find(load_failed->begin(), load_failed->end(), failed) != load_failed->end()) {
+      *error = std::string("loading the BPF object failed: ") + strerror(-err) + "\n" +
+               log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
+      return false;
+    }
+    spdlog::warn("program {} failed to load on this kernel ({}); retrying without it", failed,
+                 VerifierVerdict(log));
+    spdlog::debug("libbpf's log of that load:\n{}", log);
+    load_failed->push_back(failed);
+    return true;
+  }
+
+  // Opens and loads the object. A program the verifier of this kernel
+  // refuses is switched off and the load retried, so the rest still runs;
+  // bounded by the number of programs.
+  bool Load(const SensorOptions& options, std::string* error) {
+    std::string log;
+    LibbpfLogScope scope(&log);
+    std::vector<std::string> load_failed;
+    for (int attempt = 0; attempt < 128; ++attempt) {
+      if (!OpenAttempt(options, load_failed, error)) return false;
+      log.clear();
+      int err = skel->load();
+      if (err == 0) break;
+      if (!GiveWay(options, log, err, &load_failed, error)) return false;
+    }
+    return true;
+  }
+
+  // Attaches every loaded program; one that does not attach is disabled.
+  void AttachAll() {
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, skel->obj) {
+      if (!bpf_program__autoload(prog)) continue;
+      bpf_link* link = bpf_program__attach(prog);
+      if (!link) {
+        disabled.push_back({bpf_program__name(prog), std::string("attach failed: ") + strerror(errno)});
+        continue;
+      }
+      links.push_back(link);
+      attached.emplace_back(bpf_program__name(prog));
+    }
+  }
+
+  // An enter/exit pair is useful only whole: when one half did not attach,
+  // detach the other (its events could never pair) and report both.
+  void DetachHalfPairs() {
+    for (std::size_t i = 0; i < attached.size();) {
+      const std::string& name = attached[i];
+      std::string partner;
+      if (name.rfind("vg_enter_", 0) == 0) partner = "vg_exit_" + name.substr(9);
+      if (name.rfind("vg_exit_", 0) == 0) partner = "vg_enter_" + name.substr(8);
+      bool partner_off = false;
+      if (!partner.empty() && bpf_object__find_program_by_name(skel->obj, partner.c_str()) != nullptr) {
+        for (const auto& d : disabled)
+          if (d.name == partner) partner_off = true;
+      }
+      if (partner_off) {
+        bpf_link__destroy(links[i]);
+        disabled.push_back({name, "its pair " + partner + " is off"});
+        links.erase(links.begin() + static_cast<std::ptrdiff_t>(i));
+        attached.erase(attached.begin() + static_cast<std::ptrdiff_t>(i));
+        continue;
+      }
+      ++i;
+    }
+  }
+
+  void SeedFromProc() {
+    ProcScanStats scan_stats;
+    for (const ProcessInfo& p : ScanProcesses({}, &scan_stats)) {
+      table.Upsert(p);
+      ++seeded;
+    }
+  }
+
+  // The ring readers; with the lane on, also the priority path map filled
+  // with `prio_keys` and the reader merging both rings.
+  bool OpenRings(const std::vector<vg_prio_key>& prio_keys, std::string* error) {
+    std::string ring_error;
+    ring = RingReader::Open(bpf_map__fd(skel->events), &ring_error);
+    if (!ring) {
+      *error = "creating the ring buffer reader failed: " + ring_error;
+      return false;
+    }
+    if (!lane_on) return true;
+    const int paths_fd = bpf_map__fd(skel->prio_paths);
+    const uint8_t one = 1;
+    for (const vg_prio_key& k : prio_keys) {
+      if (bpf_map_update_elem(paths_fd, &k, &one, BPF_ANY) != 0) {
+        *error = std::string("filling the priority path map failed: ") + strerror(errno);
+        return false;
+      }
+    }
+    ring_hi = RingReader::Open(bpf_map__fd(skel->events_hi), &ring_error);
+    if (ring_hi) merged = MergedReader::Open(ring_hi.get(), ring.get(), &ring_error);
+    if (!merged) {
+      *error = "creating the priority ring buffer reader failed: " + ring_error;
+      return false;
+    }
+    return true;
+  }
 };
 
 Sensor::Sensor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -318,154 +577,14 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
   auto impl = std::make_unique<Impl>(options);
   Features& f = impl->features;
   f = ProbeFeatures();
-  if (!f.is_root) {
-    *error = "vigil must run as root (loading BPF programs needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)";
-    return nullptr;
-  }
-  if (!f.btf) {
-    *error = "this kernel has no BTF (/sys/kernel/btf/vmlinux missing; CONFIG_DEBUG_INFO_BTF=y is needed for CO-RE)";
-    return nullptr;
-  }
-  if (!f.ringbuf) {
-    *error = "this kernel has no BPF ring buffer (Linux 5.8 or newer is needed)";
-    return nullptr;
-  }
-  if (f.tracefs.empty()) {
-    *error = "tracefs is not mounted and could not be mounted at /sys/kernel/tracing";
-    return nullptr;
-  }
-
-  BpfBuild build = options.build;
-  if (build == BpfBuild::kAuto)
-    build = f.rdonly_cast ? BpfBuild::kTyped : f.bpf_loop ? BpfBuild::kCompat : BpfBuild::kLegacy;
-  if ((build == BpfBuild::kTyped || build == BpfBuild::kCompat) && !f.bpf_loop) {
-    *error = "the " + std::string(BpfBuildName(build)) +
-             " BPF build needs the bpf_loop helper (Linux 5.17 or newer); this kernel has no bpf_loop helper (the "
-             "auto choice loads the legacy build here)";
-    return nullptr;
-  }
-  if (build == BpfBuild::kTyped && !f.rdonly_cast) {
-    *error = "the typed BPF build needs the bpf_rdonly_cast kfunc callable from tracepoint programs (Linux 6.2 or "
-             "newer); this kernel does not offer it (" +
-             f.rdonly_cast_note + "; the auto choice loads the compat build here)";
-    return nullptr;
-  }
-  impl->build = build;
+  if (!RequireFeatures(f, error)) return nullptr;
+  if (!ChooseBuild(options.build, f, &impl->build, error)) return nullptr;
   impl->lane_on = options.priority_ringbuf_bytes != 0;
   std::vector<vg_prio_key> prio_keys;
-  if (impl->lane_on) {
-    if (!PriorityKeys(options.priority_paths, &prio_keys, error)) return nullptr;
-    const uint32_t b = options.priority_ringbuf_bytes;
-    if ((b & (b - 1)) != 0 || b < static_cast<uint32_t>(getpagesize())) {
-      *error = "the priority ring buffer size must be a power of two of at least a page (got " + std::to_string(b) +
-               " bytes)";
-      return nullptr;
-    }
-  }
-
-  std::string log;
-  g_libbpf_log = &log;
-  libbpf_set_print(LibbpfPrint);
-  std::vector<std::string> load_failed;
-  // A program the verifier of this kernel refuses is switched off and the load
-  // retried, so the rest still runs; bounded by the number of programs.
-  for (int attempt = 0; attempt < 128; ++attempt) {
-    impl->disabled.clear();
-    impl->skel.reset();  // the previous attempt's object, before the next is opened
-    impl->skel = build == BpfBuild::kTyped    ? OpenSkeleton<vigil_bpf>(f)
-                 : build == BpfBuild::kCompat ? OpenSkeleton<vigil_compat_bpf>(f)
-                                              : OpenSkeleton<vigil_legacy_bpf>(f);
-    if (!impl->skel) {
-      *error = std::string("opening the BPF object failed: ") + strerror(errno);
-      g_libbpf_log = nullptr;
-      return nullptr;
-    }
-    bpf_map__set_max_entries(impl->skel->events, options.ringbuf_bytes);
-    // lane off: the ring stays (the programs name it) at its smallest, unused
-    bpf_map__set_max_entries(impl->skel->events_hi,
-                             impl->lane_on ? options.priority_ringbuf_bytes : static_cast<uint32_t>(getpagesize()));
-    impl->skel->set_lane_on(impl->lane_on);
-    if (options.fail_typed_load && build == BpfBuild::kTyped)
-      bpf_map__set_max_entries(bpf_object__find_map_by_name(impl->skel->obj, "vg_exec_pending"), 0);
-    bool fork_btf = false;
-    bpf_program* prog;
-    bpf_object__for_each_program(prog, impl->skel->obj) {
-      std::string name = bpf_program__name(prog);
-      std::string why = MissingHook(prog, f);
-      if (why.empty() && std::find(options.disable.begin(), options.disable.end(), name) != options.disable.end())
-        why = "disabled by option";
-      if (why.empty() && name.rfind("vg_compat_", 0) == 0) why = Ia32ProgramsOff(options.ia32_programs, f);
-      if (why.empty() && std::find(load_failed.begin(), load_failed.end(), name) != load_failed.end())
-        why = "refused by this kernel's verifier";
-      if (why.empty() && name == "vg_fork_btf") fork_btf = true;
-      if (!why.empty()) {
-        bpf_program__set_autoload(prog, false);
-        impl->disabled.push_back({name, why});
-      }
-    }
-    // sched_process_fork: the tp_btf program supersedes the tracepoint one.
-    if (fork_btf) {
-      bpf_program__set_autoload(impl->skel->fork_tp, false);
-      impl->disabled.push_back({"vg_fork_tp", "superseded by vg_fork_btf (tp_btf)"});
-    }
-    log.clear();
-    int err = impl->skel->load();
-    if (err == 0) break;
-    std::string failed = FailedProgram(log);
-    // Chosen automatically, the typed build gives way to the compat build
-    // (the same programs) before any program is given up.
-    if (options.build == BpfBuild::kAuto && build == BpfBuild::kTyped) {
-      spdlog::warn("the typed BPF build failed to load on this kernel ({}); loading the compat build instead",
-                   LoadFailure(log, err));
-      spdlog::debug("libbpf's log of that load:\n{}", log);
-      build = impl->build = BpfBuild::kCompat;
-      continue;
-    }
-    if (failed.empty() || std::find(load_failed.begin(), load_failed.end(), failed) != load_failed.end()) {
-      *error = std::string("loading the BPF object failed: ") + strerror(-err) + "\n" +
-               log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
-      g_libbpf_log = nullptr;
-      return nullptr;
-    }
-    spdlog::warn("program {} failed to load on this kernel ({}); retrying without it", failed,
-                 VerifierVerdict(log));
-    spdlog::debug("libbpf's log of that load:\n{}", log);
-    load_failed.push_back(failed);
-  }
-  g_libbpf_log = nullptr;
-
-  bpf_program* prog;
-  bpf_object__for_each_program(prog, impl->skel->obj) {
-    if (!bpf_program__autoload(prog)) continue;
-    bpf_link* link = bpf_program__attach(prog);
-    if (!link) {
-      impl->disabled.push_back({bpf_program__name(prog), std::string("attach failed: ") + strerror(errno)});
-      continue;
-    }
-    impl->links.push_back(link);
-    impl->attached.emplace_back(bpf_program__name(prog));
-  }
-  // An enter/exit pair is useful only whole: when one half did not attach,
-  // detach the other (its events could never pair) and report both.
-  for (std::size_t i = 0; i < impl->attached.size();) {
-    const std::string& name = impl->attached[i];
-    std::string partner;
-    if (name.rfind("vg_enter_", 0) == 0) partner = "vg_exit_" + name.substr(9);
-    if (name.rfind("vg_exit_", 0) == 0) partner = "vg_enter_" + name.substr(8);
-    bool partner_off = false;
-    if (!partner.empty() && bpf_object__find_program_by_name(impl->skel->obj, partner.c_str()) != nullptr) {
-      for (const auto& d : impl->disabled)
-        if (d.name == partner) partner_off = true;
-    }
-    if (partner_off) {
-      bpf_link__destroy(impl->links[i]);
-      impl->disabled.push_back({name, "its pair " + partner + " is off"});
-      impl->links.erase(impl->links.begin() + static_cast<std::ptrdiff_t>(i));
-      impl->attached.erase(impl->attached.begin() + static_cast<std::ptrdiff_t>(i));
-      continue;
-    }
-    ++i;
-  }
+  if (impl->lane_on && !PriorityLaneKeys(options, &prio_keys, error)) return nullptr;
+  if (!impl->Load(options, error)) return nullptr;
+  impl->AttachAll();
+  impl->DetachHalfPairs();
   if (impl->attached.empty()) {
     *error = "no BPF program could be attached on this kernel";
     return nullptr;
@@ -473,57 +592,10 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
   impl->ncpus = libbpf_num_possible_cpus();
   if (impl->ncpus <= 0) impl->ncpus = 1;
   impl->decoder = Decoder(BootToWallNs());
-
-  if (options.seed_from_proc) {
-    ProcScanStats scan_stats;
-    for (const ProcessInfo& p : ScanProcesses({}, &scan_stats)) {
-      impl->table.Upsert(p);
-      ++impl->seeded;
-    }
-  }
-
-  std::string ring_error;
-  impl->ring = RingReader::Open(bpf_map__fd(impl->skel->events), &ring_error);
-  if (!impl->ring) {
-    *error = "creating the ring buffer reader failed: " + ring_error;
-    return nullptr;
-  }
-  if (impl->lane_on) {
-    const int paths_fd = bpf_map__fd(impl->skel->prio_paths);
-    const uint8_t one = 1;
-    for (const vg_prio_key& k : prio_keys) {
-      if (bpf_map_update_elem(paths_fd, &k, &one, BPF_ANY) != 0) {
-        *error = std::string("filling the priority path map failed: ") + strerror(errno);
-        return nullptr;
-      }
-    }
-    impl->ring_hi = RingReader::Open(bpf_map__fd(impl->skel->events_hi), &ring_error);
-    if (impl->ring_hi) impl->merged = MergedReader::Open(impl->ring_hi.get(), impl->ring.get(), &ring_error);
-    if (!impl->merged) {
-      *error = "creating the priority ring buffer reader failed: " + ring_error;
-      return nullptr;
-    }
-  }
+  if (options.seed_from_proc) impl->SeedFromProc();
+  if (!impl->OpenRings(prio_keys, error)) return nullptr;
   // A blind spot the operator can close: say so at every start.
-  const bool compat_on =
-      std::find(impl->attached.begin(), impl->attached.end(), "vg_compat_exit") != impl->attached.end();
-  if (f.ia32 == Ia32Syscalls::kOn && compat_on)
-    spdlog::warn("this kernel runs 32-bit (int 0x80) syscalls ({}); they do not fire the syscalls/ tracepoints: the "
-                 "compat program captures exec, the open family, unlink, socket calls (socketcall too), ptrace, "
-                 "set*id, modules, memfd_create, unshare, setns and bpf made through them (evt.is_compat), other "
-                 "calls are not captured. Boot with ia32_emulation=0 (Linux 6.7+) or without CONFIG_IA32_EMULATION "
-                 "to refuse them (docs/capture.md)",
-                 f.ia32_note);
-  else if (f.ia32 == Ia32Syscalls::kOn)
-    spdlog::warn("this kernel runs 32-bit (int 0x80) syscalls ({}); they do not fire the syscalls/ tracepoints, so "
-                 "files, sockets, bpf() and privilege changes made through them are not captured (exec, fork and "
-                 "exit are). Boot with ia32_emulation=0 (Linux 6.7+) or without CONFIG_IA32_EMULATION to refuse "
-                 "them (docs/capture.md)",
-                 f.ia32_note);
-  else if (f.ia32 == Ia32Syscalls::kUnknown)
-    spdlog::warn("could not tell whether this kernel runs 32-bit (int 0x80) syscalls ({}); if it does, what is done "
-                 "through them is not captured (docs/capture.md)",
-                 f.ia32_note);
+  WarnIa32(f, std::find(impl->attached.begin(), impl->attached.end(), "vg_compat_exit") != impl->attached.end());
   return std::unique_ptr<Sensor>(new Sensor(std::move(impl)));
 }
 

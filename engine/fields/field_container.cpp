@@ -109,6 +109,54 @@ const ContainerMeta* Meta(C c) { return c.event->container.get(); }
    },                                                                          \
    nullptr, 0}
 
+bool GetImageId(const FieldDef&, C c, G, Scratch&, FieldValueRef* o) {
+  const ContainerMeta* m = Meta(c);
+  return m != nullptr && !m->image_id.empty() && Str(o, std::string_view(m->image_id).substr(0, 12));
+}
+
+bool GetPrivileged(const FieldDef&, C c, G, Scratch&, FieldValueRef* o) {
+  const ContainerMeta* m = Meta(c);
+  return m != nullptr && (o->boolean = m->privileged, true);
+}
+
+bool GetStartTs(const FieldDef&, C c, G, Scratch&, FieldValueRef* o) {
+  const ContainerMeta* m = Meta(c);
+  return m != nullptr && m->start_ns > 0 && (o->num = m->start_ns, true);
+}
+
+bool GetDuration(const FieldDef&, C c, G, Scratch&, FieldValueRef* o) {
+  const ContainerMeta* m = Meta(c);
+  return m != nullptr && m->start_ns > 0 && (o->num = static_cast<int64_t>(c.event->wall_ns) - m->start_ns, true);
+}
+
+bool GetMounts(const FieldDef&, C c, G, Scratch& s, FieldValueRef* o) {
+  const ContainerMeta* m = Meta(c);
+  if (m == nullptr) return false;
+  s.buf.clear();
+  for (const ContainerMount& mt : m->mounts) {
+    if (!s.buf.empty()) s.buf += ',';
+    MountText(mt, &s.buf);
+  }
+  return Str(o, s.buf);
+}
+
+bool GetLabel(const FieldDef&, C c, G a, Scratch&, FieldValueRef* o) {
+  const ContainerMeta* m = Meta(c);
+  const std::string* val = m != nullptr && a.present ? m->Label(a.key) : nullptr;
+  return val != nullptr && Str(o, *val);
+}
+
+bool GetLabels(const FieldDef&, C c, G, Scratch& s, FieldValueRef* o) {
+  const ContainerMeta* m = Meta(c);
+  return m != nullptr && LabelsText(*m, "", s, o);
+}
+
+bool GetPodLabel(const FieldDef&, C c, G a, Scratch&, FieldValueRef* o) {
+  const ContainerMeta* m = Meta(c);
+  const std::string* val = m != nullptr && a.present ? m->PodLabel(a.key) : nullptr;
+  return val != nullptr && Str(o, *val);
+}
+
 }  // namespace
 
 void AppendContainerFields(std::vector<FieldDef>* v) {
@@ -119,44 +167,15 @@ void AppendContainerFields(std::vector<FieldDef>* v) {
       STR_FIELD("container.image.repository", image_repository, "Image repository (the image without tag or digest)."),
       STR_FIELD("container.image.tag", image_tag, "Image tag (latest when the reference named none)."),
       STR_FIELD("container.image.digest", image_digest, "Image digest, when the reference had one."),
-      {"container.image.id", T::kString, A::kNone, true, "Image id, first 12 hex characters.",
-       META_GETTER {
-         UNUSED_DAS;
-         const ContainerMeta* m = Meta(c);
-         return m != nullptr && !m->image_id.empty() && Str(o, std::string_view(m->image_id).substr(0, 12));
-       }, nullptr, 0},
-      {"container.privileged", T::kBool, A::kNone, true, "Container runs privileged (--privileged).",
-       META_GETTER {
-         UNUSED_DAS;
-         const ContainerMeta* m = Meta(c);
-         return m != nullptr && (o->boolean = m->privileged, true);
-       }, nullptr, 0},
-      {"container.start_ts", T::kNumber, A::kNone, true, "Container start, ns since the epoch.",
-       META_GETTER {
-         UNUSED_DAS;
-         const ContainerMeta* m = Meta(c);
-         return m != nullptr && m->start_ns > 0 && (o->num = m->start_ns, true);
-       }, nullptr, 0},
-      {"container.duration", T::kNumber, A::kNone, true, "ns from the container's start to the event.",
-       META_GETTER {
-         UNUSED_DAS;
-         const ContainerMeta* m = Meta(c);
-         return m != nullptr && m->start_ns > 0 &&
-                (o->num = static_cast<int64_t>(c.event->wall_ns) - m->start_ns, true);
-       }, nullptr, 0},
+      {"container.image.id", T::kString, A::kNone, true, "Image id, first 12 hex characters.", GetImageId, nullptr, 0},
+      {"container.privileged", T::kBool, A::kNone, true, "Container runs privileged (--privileged).", GetPrivileged,
+       nullptr, 0},
+      {"container.start_ts", T::kNumber, A::kNone, true, "Container start, ns since the epoch.", GetStartTs, nullptr,
+       0},
+      {"container.duration", T::kNumber, A::kNone, true, "ns from the container's start to the event.", GetDuration,
+       nullptr, 0},
       {"container.mounts", T::kString, A::kNone, true,
-       "Mounts, comma-separated, each source:dest:mode:rdwr:propagation.",
-       META_GETTER {
-         UNUSED_DAS;
-         const ContainerMeta* m = Meta(c);
-         if (m == nullptr) return false;
-         s.buf.clear();
-         for (const ContainerMount& mt : m->mounts) {
-           if (!s.buf.empty()) s.buf += ',';
-           MountText(mt, &s.buf);
-         }
-         return Str(o, s.buf);
-       }, nullptr, 0},
+       "Mounts, comma-separated, each source:dest:mode:rdwr:propagation.", GetMounts, nullptr, 0},
       {"container.mount", T::kString, A::kAny, true,
        "One mount (source:dest:mode:rdwr:propagation), by [index] or [source glob]; no such mount: \"<NA>\".", GetMountPart, nullptr,
        kWhole},
@@ -170,30 +189,15 @@ void AppendContainerFields(std::vector<FieldDef>* v) {
        GetMountPart, nullptr, kRdwr},
       {"container.mount.propagation", T::kString, A::kAny, true,
        "Mount propagation, by [index] or [source glob]; no such mount: \"<NA>\".", GetMountPart, nullptr, kPropagation},
-      {"container.label", T::kString, A::kAny, true, "Container label [NAME].",
-       META_GETTER {
-         UNUSED_DAS;
-         const ContainerMeta* m = Meta(c);
-         const std::string* val = m != nullptr && a.present ? m->Label(a.key) : nullptr;
-         return val != nullptr && Str(o, *val);
-       }, nullptr, 0},
-      {"container.labels", T::kString, A::kNone, true, "Container labels, comma-separated key:value.",
-       META_GETTER {
-         (void)d, (void)a;
-         const ContainerMeta* m = Meta(c);
-         return m != nullptr && LabelsText(*m, "", s, o);
-       }, nullptr, 0},
+      {"container.label", T::kString, A::kAny, true, "Container label [NAME].", GetLabel, nullptr, 0},
+      {"container.labels", T::kString, A::kNone, true, "Container labels, comma-separated key:value.", GetLabels,
+       nullptr, 0},
       STR_FIELD("k8s.pod.name", k8s_pod_name, "Kubernetes pod name (CRI: the pod sandbox's; else the io.kubernetes.pod.name label)."),
       STR_FIELD("k8s.ns.name", k8s_ns_name, "Kubernetes namespace (CRI: the pod sandbox's; else the io.kubernetes.pod.namespace label)."),
       STR_FIELD("k8s.pod.uid", k8s_pod_uid, "Kubernetes pod uid (CRI: the pod sandbox's; else the io.kubernetes.pod.uid label)."),
       {"k8s.pod.label", T::kString, A::kAny, true,
        "Pod label [NAME] (CRI: the pod's labels; docker/podman: the container's labels, as pod labels are not copied).",
-       META_GETTER {
-         UNUSED_DAS;
-         const ContainerMeta* m = Meta(c);
-         const std::string* val = m != nullptr && a.present ? m->PodLabel(a.key) : nullptr;
-         return val != nullptr && Str(o, *val);
-       }, nullptr, 0},
+       GetPodLabel, nullptr, 0},
   };
   for (const FieldDef& f : defs) v->push_back(f);
 }

@@ -328,104 +328,110 @@ enum ArgName { kArgFlags, kArgPath, kArgName, kArgOldpath, kArgNewpath, kArgUid,
                kArgCmd, kArgTarget, kArgFilename, kArgFd, kArgRes, kArgLinkpath, kArgDomain, kArgPid,
                kArgDev, kArgDir, kArgType, kArgSize, kArgTuple };
 
+// A value's name when it has one, else its number.
+bool NameOrNum(std::string_view name, int64_t n, Scratch& s, FieldValueRef* o) {
+  if (!name.empty()) return Str(o, name);
+  AppendNum(&s.buf, n);
+  return Str(o, s.buf);
+}
+
+bool EvtArgFlags(const Event& e, bool file, Scratch& s, FieldValueRef* o) {
+  if (IsOpenEvent(e.type)) {
+    RenderOpenFlags(e.file.flags, &s.buf);
+    return Str(o, s.buf);
+  }
+  if (file) AppendNum(&s.buf, e.file.flags);
+  else AppendNum(&s.buf, static_cast<int64_t>(e.args.flags));
+  return Str(o, s.buf);
+}
+
+// name, path, oldpath, filename, target: the path of a file event, the exe
+// of an exec, the name of a memfd or module (name only).
+bool EvtArgPath(int param, const Event& e, bool file, FieldValueRef* o) {
+  if (param == kArgName && IsXattrEvent(e.type)) return !e.file.xattr_name.empty() && Str(o, e.file.xattr_name);
+  if (IsExecEvent(e.type) && (param == kArgFilename || param == kArgPath)) return Str(o, e.proc.exepath);
+  if (e.type == EventType::memfd_create || e.type == EventType::init_module || e.type == EventType::finit_module)
+    return param == kArgName && Str(o, e.args.name);
+  if (!file || e.file.path.empty()) return false;
+  return Str(o, e.file.path);
+}
+
+bool EvtArgType(const Event& e, Scratch& s, FieldValueRef* o) {
+  if (e.type == EventType::mount) return Str(o, e.file.fstype);
+  if (!IsNetEvent(e.type)) return false;
+  AppendNum(&s.buf, e.net.type);
+  return Str(o, s.buf);
+}
+
+// uid, gid: the user or group name when the host knows it, else the number.
+bool EvtArgId(int param, const FieldContext& c, bool file, Scratch& s, FieldValueRef* o) {
+  const Event& e = *c.event;
+  uint32_t id;
+  if (file) id = param == kArgUid ? e.file.owner_uid : e.file.owner_gid;
+  else id = e.args.ids[0];
+  if (id == 0xffffffffu) return false;
+  const std::string* name = param == kArgUid ? c.host->UserName(id) : c.host->GroupName(id);
+  if (name != nullptr) return Str(o, *name);
+  AppendNum(&s.buf, id);
+  return Str(o, s.buf);
+}
+
+bool EvtArgMode(const Event& e, bool file, Scratch& s, FieldValueRef* o) {
+  if (!file) return false;
+  if (e.type == EventType::chmod || e.type == EventType::fchmod || e.type == EventType::fchmodat) {
+    RenderChmodMode(e.file.mode, &s.buf);
+    return Str(o, s.buf);
+  }
+  char b[16];
+  int n = std::snprintf(b, sizeof b, "0%o", e.file.mode);
+  s.buf.assign(b, static_cast<std::size_t>(n));
+  return Str(o, s.buf);
+}
+
+bool EvtArgFd(const Event& e, bool file, Scratch& s, FieldValueRef* o) {
+  if (file) AppendNum(&s.buf, e.file.fd);
+  else if (IsNetEvent(e.type)) AppendNum(&s.buf, e.net.fd);
+  else if (e.args.fd >= 0) AppendNum(&s.buf, e.args.fd);
+  else return false;
+  return Str(o, s.buf);
+}
+
+bool EvtArgSize(const Event& e, Scratch& s, FieldValueRef* o) {
+  if (IsDataEvent(e.type)) AppendNum(&s.buf, static_cast<int64_t>(e.net.size));
+  else if (IsXattrEvent(e.type)) AppendNum(&s.buf, static_cast<int64_t>(e.file.length));
+  else return false;
+  return Str(o, s.buf);
+}
+
 bool GetEvtArg(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratch& s, FieldValueRef* o) {
   const Event& e = *c.event;
   const bool file = IsFileEvent(e.type);
   s.buf.clear();
   switch (d.param) {
-    case kArgFlags:
-      if (IsOpenEvent(e.type)) {
-        RenderOpenFlags(e.file.flags, &s.buf);
-        return Str(o, s.buf);
-      }
-      if (file) AppendNum(&s.buf, e.file.flags);
-      else AppendNum(&s.buf, static_cast<int64_t>(e.args.flags));
-      return Str(o, s.buf);
+    case kArgFlags: return EvtArgFlags(e, file, s, o);
     case kArgName:
-      if (IsXattrEvent(e.type)) return !e.file.xattr_name.empty() && Str(o, e.file.xattr_name);
-      [[fallthrough]];
     case kArgPath:
     case kArgOldpath:
     case kArgFilename:
-    case kArgTarget:
-      if (IsExecEvent(e.type) && (d.param == kArgFilename || d.param == kArgPath)) return Str(o, e.proc.exepath);
-      if (e.type == EventType::memfd_create || e.type == EventType::init_module ||
-          e.type == EventType::finit_module)
-        return d.param == kArgName && Str(o, e.args.name);
-      if (!file || e.file.path.empty()) return false;
-      return Str(o, e.file.path);
+    case kArgTarget: return EvtArgPath(d.param, e, file, o);
     case kArgNewpath:
     case kArgLinkpath:
-    case kArgDir:
-      return file && !e.file.target.empty() && Str(o, e.file.target);
-    case kArgDev:
-      return file && Str(o, e.file.source);
-    case kArgType:
-      if (e.type == EventType::mount) return Str(o, e.file.fstype);
-      if (IsNetEvent(e.type)) {
-        AppendNum(&s.buf, e.net.type);
-        return Str(o, s.buf);
-      }
-      return false;
+    case kArgDir: return file && !e.file.target.empty() && Str(o, e.file.target);
+    case kArgDev: return file && Str(o, e.file.source);
+    case kArgType: return EvtArgType(e, s, o);
     case kArgUid:
-    case kArgGid: {
-      uint32_t id;
-      if (file) id = d.param == kArgUid ? e.file.owner_uid : e.file.owner_gid;
-      else id = e.args.ids[0];
-      if (id == 0xffffffffu) return false;
-      const std::string* name = d.param == kArgUid ? c.host->UserName(id) : c.host->GroupName(id);
-      if (name != nullptr) return Str(o, *name);
-      AppendNum(&s.buf, id);
-      return Str(o, s.buf);
-    }
-    case kArgMode: {
-      if (!file) return false;
-      if (e.type == EventType::chmod || e.type == EventType::fchmod || e.type == EventType::fchmodat) {
-        RenderChmodMode(e.file.mode, &s.buf);
-        return Str(o, s.buf);
-      }
-      char b[16];
-      int n = std::snprintf(b, sizeof b, "0%o", e.file.mode);
-      s.buf.assign(b, static_cast<std::size_t>(n));
-      return file && Str(o, s.buf);
-    }
-    case kArgRequest: {
-      if (e.type != EventType::ptrace) return false;
-      auto name = PtraceRequestName(e.args.request);
-      if (!name.empty()) return Str(o, name);
-      AppendNum(&s.buf, e.args.request);
-      return Str(o, s.buf);
-    }
-    case kArgCmd: {
-      if (e.type != EventType::bpf) return false;
-      auto name = BpfCmdName(e.bpf.cmd);
-      if (!name.empty()) return Str(o, name);
-      AppendNum(&s.buf, e.bpf.cmd);
-      return Str(o, s.buf);
-    }
-    case kArgFd:
-      if (file) AppendNum(&s.buf, e.file.fd);
-      else if (IsNetEvent(e.type)) AppendNum(&s.buf, e.net.fd);
-      else if (e.args.fd >= 0) AppendNum(&s.buf, e.args.fd);
-      else return false;
-      return Str(o, s.buf);
+    case kArgGid: return EvtArgId(d.param, c, file, s, o);
+    case kArgMode: return EvtArgMode(e, file, s, o);
+    case kArgRequest:
+      return e.type == EventType::ptrace && NameOrNum(PtraceRequestName(e.args.request), e.args.request, s, o);
+    case kArgCmd: return e.type == EventType::bpf && NameOrNum(BpfCmdName(e.bpf.cmd), e.bpf.cmd, s, o);
+    case kArgFd: return EvtArgFd(e, file, s, o);
     case kArgRes:
       AppendNum(&s.buf, e.res);
       return Str(o, s.buf);
-    case kArgDomain: {
-      if (!IsNetEvent(e.type)) return false;
-      auto name = FamilyName(e.net.family);
-      if (!name.empty()) return Str(o, name);
-      AppendNum(&s.buf, e.net.family);
-      return Str(o, s.buf);
-    }
-    case kArgSize:
-      if (IsDataEvent(e.type)) AppendNum(&s.buf, static_cast<int64_t>(e.net.size));
-      else if (IsXattrEvent(e.type)) AppendNum(&s.buf, static_cast<int64_t>(e.file.length));
-      else return false;
-      return Str(o, s.buf);
-    case kArgTuple:
-      return IsNetEvent(e.type) && GetFdName(d, c, FieldArg{}, s, o);
+    case kArgDomain: return IsNetEvent(e.type) && NameOrNum(FamilyName(e.net.family), e.net.family, s, o);
+    case kArgSize: return EvtArgSize(e, s, o);
+    case kArgTuple: return IsNetEvent(e.type) && GetFdName(d, c, FieldArg{}, s, o);
     case kArgPid:
       if (e.args.target_pid == 0) return false;
       AppendNum(&s.buf, e.args.target_pid);
@@ -844,128 +850,151 @@ void AppendContainerFields(std::vector<FieldDef>* out);
 void AppendEnvFields(std::vector<FieldDef>* out);
 void AppendSessionFields(std::vector<FieldDef>* out);  // field_session.cpp
 
+namespace {
+
+// evt.*: the event, its result and its arguments.
+void AppendEvtFields(std::vector<FieldDef>* out) {
+  const FieldDef rows[] = {
+    {"evt.type", T::kString, A::kNone, true, "Event type (syscall name, procexit, or container: a container seen for the first time).",
+     [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+       return Str(o, EventTypeName(c.event->type));
+     }, SetEvtType, 0},
+    {"evt.res", T::kString, A::kNone, true, "Result: SUCCESS, or the errno name (ENOENT, EACCES, ...).",
+     [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch& s, FieldValueRef* o) {
+       return Str(o, ResultName(c.event->res, &s.buf));
+     }, SetEvtRes, 0},
+    {"evt.rawres", T::kNumber, A::kNone, true, "Result as a number (>= 0 success, < 0 is -errno).",
+     [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+       return Num(o, c.event->res);
+     }, SetRawRes, 0},
+    {"evt.failed", T::kBool, A::kNone, true, "True when the syscall returned an error.",
+     [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+       return Bool(o, c.event->res < 0);
+     }, nullptr, 0},
+    {"evt.args", T::kString, A::kNone, true, "All arguments as one name=value string.", GetEvtArgs, nullptr, 0},
+    {"evt.arg.flags", T::kString, A::kNone, true,
+     "Flags: open flags as names (O_WRONLY|O_CREAT|...; O_F_CREATED when the open created the file), else "
+     "the number (clone/unshare/mount flags).",
+     GetEvtArg, SetOpenFlags, kArgFlags},
+    {"evt.arg.path", T::kString, A::kNone, true, "Path argument as given (file events); exe path for exec.",
+     GetEvtArg, SetFdNameRaw, kArgPath},
+    {"evt.arg.name", T::kString, A::kNone, true,
+     "Name argument: the path of open family events, memfd or module name, the attribute of the setxattr "
+     "family (security.capability, ...).",
+     GetEvtArg, SetEvtArgName, kArgName},
+    {"evt.arg.size", T::kString, A::kNone, true,
+     "sendto/recvfrom: the length argument; setxattr family: the value's size.", GetEvtArg, SetArgSize, kArgSize},
+    {"evt.arg.tuple", T::kString, A::kNone, true, "Socket events: the socket's endpoints (as fd.name).",
+     GetEvtArg, nullptr, kArgTuple},
+    {"evt.arg.filename", T::kString, A::kNone, true, "File name argument (chmod family; exe path for exec).",
+     GetEvtArg, SetFdNameRaw, kArgFilename},
+    {"evt.arg.oldpath", T::kString, A::kNone, true, "rename/link: the source path.", GetEvtArg, SetFdNameRaw, kArgOldpath},
+    {"evt.arg.newpath", T::kString, A::kNone, true, "rename/link: the new path.", GetEvtArg, SetTarget, kArgNewpath},
+    {"evt.arg.target", T::kString, A::kNone, true, "symlink: what the link points to.", GetEvtArg, SetFdNameRaw, kArgTarget},
+    {"evt.arg.linkpath", T::kString, A::kNone, true, "symlink: the link created.", GetEvtArg, SetTarget, kArgLinkpath},
+    {"evt.arg.dev", T::kString, A::kNone, true, "mount: the device or source.", GetEvtArg, SetMountSource, kArgDev},
+    {"evt.arg.dir", T::kString, A::kNone, true, "mount/umount: the mount point.", GetEvtArg, SetTarget, kArgDir},
+    {"evt.arg.type", T::kString, A::kNone, true, "mount: file-system type; socket: socket type.", GetEvtArg, SetMountType, kArgType},
+    {"evt.arg.uid", T::kString, A::kNone, true, "setuid family: the uid (user name when known); chown: owner.",
+     GetEvtArg, nullptr, kArgUid},
+    {"evt.arg.gid", T::kString, A::kNone, true, "setgid family: the gid (group name when known); chown: group.",
+     GetEvtArg, nullptr, kArgGid},
+    {"evt.arg.mode", T::kString, A::kNone, true,
+     "Mode argument: chmod family as names (S_IXUSR|S_IRUSR|S_ISUID, as Falco); open/creat/mkdir in octal.",
+     GetEvtArg, SetArgMode, kArgMode},
+    {"evt.rawarg.mode", T::kNumber, A::kNone, true, "Mode argument as a number (file events).",
+     [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+       return IsFileEvent(c.event->type) && Num(o, c.event->file.mode);
+     }, nullptr, 0},
+    {"evt.arg.request", T::kString, A::kNone, true, "ptrace request name (PTRACE_ATTACH, ...).", GetEvtArg, SetPtraceReq, kArgRequest},
+    {"evt.arg.cmd", T::kString, A::kNone, true, "bpf command name (BPF_PROG_LOAD, ...).", GetEvtArg, SetBpfCmd, kArgCmd},
+    {"evt.arg.fd", T::kString, A::kNone, true, "File descriptor argument.", GetEvtArg, SetFdNum, kArgFd},
+    {"evt.arg.res", T::kString, A::kNone, true, "Result as a number string.", GetEvtArg, SetRawRes, kArgRes},
+    {"evt.arg.res_or_fd", T::kString, A::kNone, true, "Result (the new fd on success).", GetEvtArg, SetRawRes, kArgRes},
+    {"evt.arg.domain", T::kString, A::kNone, true, "socket: address family (AF_INET, AF_UNIX, ...).", GetEvtArg, nullptr, kArgDomain},
+    {"evt.arg.pid", T::kString, A::kNone, true, "Target pid (ptrace, process_vm_writev, clone child).", GetEvtArg, nullptr, kArgPid},
+    {"evt.arg.*", T::kString, A::kNone, false, "Other syscall arguments Falco names: not captured by vigil (<NA>).",
+     NotAvailable, nullptr, 0},
+    {"evt.rawarg.*", T::kNumber, A::kNone, false, "Raw syscall arguments: not captured by vigil (<NA>).",
+     NotAvailable, nullptr, 0},
+  };
+  out->insert(out->end(), std::begin(rows), std::end(rows));
+}
+
+// proc.*: the process, its parent and its ancestors.
+void AppendProcFields(std::vector<FieldDef>* out) {
+  const FieldDef rows[] = {
+    {"proc.name", T::kString, A::kNone, true, "Process name (comm, at most 15 bytes).", GetProcLevel, SetProcName, kName},
+    {"proc.exepath", T::kString, A::kNone, true, "Full path of the executable (a path deeper than 16 names: `...` and its last 16 names, docs/capture.md \"Limits\").", GetProcLevel, SetProcExepath, kExepath},
+    {"proc.exe", T::kString, A::kNone, true, "argv[0] as the process was started.", GetProcLevel, SetProcExe, kExe},
+    {"proc.cmdline", T::kString, A::kNone, true, "Name and arguments (\"name arg1 arg2\").", GetProcLevel, SetProcCmdline, kCmdline},
+    {"proc.args", T::kString, A::kNone, true, "Arguments after argv[0], space-separated.", GetProcLevel, SetProcArgs, kArgs},
+    {"proc.pid", T::kNumber, A::kNone, true, "Process id (tgid, host view).", GetProcLevel, SetProcPid, kPid},
+    {"proc.argv", T::kString, A::kOptionalIndex, true,
+     "vigil: the command line as exec'd: every argument from argv[0], space-separated; [N] argument N alone.",
+     GetProcArgv, SetProcArgv, 0},
+    {"proc.pname", T::kString, A::kNone, true, "Parent process name.", GetProcLevel, SetPName, 16 + kName},
+    {"proc.pexepath", T::kString, A::kNone, true, "Parent executable path.", GetProcLevel, SetPExepath, 16 + kExepath},
+    {"proc.pexe", T::kString, A::kNone, true, "Parent argv[0].", GetProcLevel, SetPExe, 16 + kExe},
+    {"proc.pcmdline", T::kString, A::kNone, true, "Parent name and arguments.", GetProcLevel, SetPCmdline, 16 + kCmdline},
+    {"proc.pargv", T::kString, A::kNone, true, "vigil: the parent's command line as exec'd (as proc.argv).",
+     GetProcLevel, SetPArgv, 16 + kArgv},
+    {"proc.aname", T::kStringList, A::kOptionalIndex, true,
+     "Ancestor name: [N] the Nth (1 parent, 2 grandparent, 0 self); without index, any ancestor.",
+     GetProcAncestor, SetAName, kName},
+    {"proc.aexepath", T::kStringList, A::kOptionalIndex, true, "Ancestor executable path ([N] as proc.aname).",
+     GetProcAncestor, SetAExepath, kExepath},
+    {"proc.aexe", T::kStringList, A::kOptionalIndex, true, "Ancestor argv[0] ([N] as proc.aname).",
+     GetProcAncestor, SetAExe, kExe},
+    {"proc.acmdline", T::kStringList, A::kOptionalIndex, true, "Ancestor command line ([N] as proc.aname).",
+     GetProcAncestor, nullptr, kCmdline},
+    {"proc.apid", T::kStringList, A::kOptionalIndex, true, "Ancestor pid ([N] as proc.aname).",
+     GetProcAncestor, SetAPid, kPid},
+  };
+  out->insert(out->end(), std::begin(rows), std::end(rows));
+}
+
+// fd.*: the file or socket an event acts on.
+void AppendFdFields(std::vector<FieldDef>* out) {
+  std::vector<FieldDef>& v = *out;
+  v.push_back({"fd.name", T::kString, A::kNone, true,
+               "File: absolute path (a path deeper than 16 names: `...` and its last 16 names, never starting with `/`; docs/capture.md \"Limits\"); socket: \"lip:lport->rip:rport\" (IP) or the unix path.", GetFdName, SetFdName, 0});
+  v.push_back({"fd.nameraw", T::kString, A::kNone, true, "File path as the process gave it.", nullptr, SetFdNameRaw, 0});
+  v.back().get = [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+    return IsFileEvent(c.event->type) && !c.event->file.path.empty() && Str(o, c.event->file.path);
+  };
+  v.push_back({"fd.directory", T::kString, A::kNone, true, "Directory of fd.name.", GetFdDirFile, nullptr, 0});
+  v.push_back({"fd.filename", T::kString, A::kNone, true, "Last component of fd.name.", GetFdDirFile, nullptr, 1});
+  v.push_back({"fd.type", T::kString, A::kNone, true, "file, directory, ipv4, ipv6, unix, netlink.", GetFdType, nullptr, 0});
+  v.push_back({"fd.typechar", T::kString, A::kNone, true, "f, d, 4, 6, u, n (as fd.type).", GetFdType, nullptr, 1});
+  v.push_back({"fd.num", T::kNumber, A::kNone, true, "File descriptor number.", GetFdNum, SetFdNum, 0});
+  v.push_back({"fd.l4proto", T::kString, A::kNone, true, "tcp, udp, icmp, raw.", GetL4Proto, SetL4Proto, 0});
+  v.push_back({"fd.lip", T::kIpAddr, A::kNone, true, "Local IP address.", GetFdIp, SetLip, 0});
+  v.push_back({"fd.rip", T::kIpAddr, A::kNone, true, "Remote IP address.", GetFdIp, SetRip, 1});
+  v.push_back({"fd.sip", T::kIpAddr, A::kNone, true, "Server IP (remote for connect, local for bind/accept/listen).",
+               GetFdIp, nullptr, 2});
+  v.push_back({"fd.cip", T::kIpAddr, A::kNone, true, "Client IP (the other end from fd.sip).", GetFdIp, nullptr, 3});
+  v.push_back({"fd.ip", T::kIpAddr, A::kNone, true, "Either end's IP (true if the check holds for one).", GetFdIp, nullptr, 4});
+  v.push_back({"fd.lnet", T::kIpNet, A::kNone, true, "Local IP, compared with networks (CIDR).", GetFdIp, nullptr, 0});
+  v.push_back({"fd.rnet", T::kIpNet, A::kNone, true, "Remote IP, compared with networks.", GetFdIp, nullptr, 1});
+  v.push_back({"fd.snet", T::kIpNet, A::kNone, true, "Server IP, compared with networks.", GetFdIp, nullptr, 2});
+  v.push_back({"fd.cnet", T::kIpNet, A::kNone, true, "Client IP, compared with networks.", GetFdIp, nullptr, 3});
+  v.push_back({"fd.net", T::kIpNet, A::kNone, true, "Either end's IP, compared with networks.", GetFdIp, nullptr, 4});
+  v.push_back({"fd.lport", T::kNumber, A::kNone, true, "Local port.", GetFdPort, SetLPort, 0});
+  v.push_back({"fd.rport", T::kNumber, A::kNone, true, "Remote port.", GetFdPort, SetRPort, 1});
+  v.push_back({"fd.sport", T::kNumber, A::kNone, true, "Server port.", GetFdPort, nullptr, 2});
+  v.push_back({"fd.cport", T::kNumber, A::kNone, true, "Client port.", GetFdPort, nullptr, 3});
+  v.push_back({"fd.port", T::kNumber, A::kNone, true, "Either end's port.", GetFdPort, nullptr, 4});
+}
+
+}  // namespace
+
 const std::vector<FieldDef>& AllFields() {
   static const std::vector<FieldDef> table = [] {
-    std::vector<FieldDef> v = {
-        // ---- evt.*
-        {"evt.type", T::kString, A::kNone, true, "Event type (syscall name, procexit, or container: a container seen for the first time).",
-         [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
-           return Str(o, EventTypeName(c.event->type));
-         }, SetEvtType, 0},
-        {"evt.res", T::kString, A::kNone, true, "Result: SUCCESS, or the errno name (ENOENT, EACCES, ...).",
-         [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch& s, FieldValueRef* o) {
-           return Str(o, ResultName(c.event->res, &s.buf));
-         }, SetEvtRes, 0},
-        {"evt.rawres", T::kNumber, A::kNone, true, "Result as a number (>= 0 success, < 0 is -errno).",
-         [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
-           return Num(o, c.event->res);
-         }, SetRawRes, 0},
-        {"evt.failed", T::kBool, A::kNone, true, "True when the syscall returned an error.",
-         [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
-           return Bool(o, c.event->res < 0);
-         }, nullptr, 0},
-        {"evt.args", T::kString, A::kNone, true, "All arguments as one name=value string.", GetEvtArgs, nullptr, 0},
-        {"evt.arg.flags", T::kString, A::kNone, true,
-         "Flags: open flags as names (O_WRONLY|O_CREAT|...; O_F_CREATED when the open created the file), else "
-         "the number (clone/unshare/mount flags).",
-         GetEvtArg, SetOpenFlags, kArgFlags},
-        {"evt.arg.path", T::kString, A::kNone, true, "Path argument as given (file events); exe path for exec.",
-         GetEvtArg, SetFdNameRaw, kArgPath},
-        {"evt.arg.name", T::kString, A::kNone, true,
-         "Name argument: the path of open family events, memfd or module name, the attribute of the setxattr "
-         "family (security.capability, ...).",
-         GetEvtArg, SetEvtArgName, kArgName},
-        {"evt.arg.size", T::kString, A::kNone, true,
-         "sendto/recvfrom: the length argument; setxattr family: the value's size.", GetEvtArg, SetArgSize, kArgSize},
-        {"evt.arg.tuple", T::kString, A::kNone, true, "Socket events: the socket's endpoints (as fd.name).",
-         GetEvtArg, nullptr, kArgTuple},
-        {"evt.arg.filename", T::kString, A::kNone, true, "File name argument (chmod family; exe path for exec).",
-         GetEvtArg, SetFdNameRaw, kArgFilename},
-        {"evt.arg.oldpath", T::kString, A::kNone, true, "rename/link: the source path.", GetEvtArg, SetFdNameRaw, kArgOldpath},
-        {"evt.arg.newpath", T::kString, A::kNone, true, "rename/link: the new path.", GetEvtArg, SetTarget, kArgNewpath},
-        {"evt.arg.target", T::kString, A::kNone, true, "symlink: what the link points to.", GetEvtArg, SetFdNameRaw, kArgTarget},
-        {"evt.arg.linkpath", T::kString, A::kNone, true, "symlink: the link created.", GetEvtArg, SetTarget, kArgLinkpath},
-        {"evt.arg.dev", T::kString, A::kNone, true, "mount: the device or source.", GetEvtArg, SetMountSource, kArgDev},
-        {"evt.arg.dir", T::kString, A::kNone, true, "mount/umount: the mount point.", GetEvtArg, SetTarget, kArgDir},
-        {"evt.arg.type", T::kString, A::kNone, true, "mount: file-system type; socket: socket type.", GetEvtArg, SetMountType, kArgType},
-        {"evt.arg.uid", T::kString, A::kNone, true, "setuid family: the uid (user name when known); chown: owner.",
-         GetEvtArg, nullptr, kArgUid},
-        {"evt.arg.gid", T::kString, A::kNone, true, "setgid family: the gid (group name when known); chown: group.",
-         GetEvtArg, nullptr, kArgGid},
-        {"evt.arg.mode", T::kString, A::kNone, true,
-         "Mode argument: chmod family as names (S_IXUSR|S_IRUSR|S_ISUID, as Falco); open/creat/mkdir in octal.",
-         GetEvtArg, SetArgMode, kArgMode},
-        {"evt.rawarg.mode", T::kNumber, A::kNone, true, "Mode argument as a number (file events).",
-         [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
-           return IsFileEvent(c.event->type) && Num(o, c.event->file.mode);
-         }, nullptr, 0},
-        {"evt.arg.request", T::kString, A::kNone, true, "ptrace request name (PTRACE_ATTACH, ...).", GetEvtArg, SetPtraceReq, kArgRequest},
-        {"evt.arg.cmd", T::kString, A::kNone, true, "bpf command name (BPF_PROG_LOAD, ...).", GetEvtArg, SetBpfCmd, kArgCmd},
-        {"evt.arg.fd", T::kString, A::kNone, true, "File descriptor argument.", GetEvtArg, SetFdNum, kArgFd},
-        {"evt.arg.res", T::kString, A::kNone, true, "Result as a number string.", GetEvtArg, SetRawRes, kArgRes},
-        {"evt.arg.res_or_fd", T::kString, A::kNone, true, "Result (the new fd on success).", GetEvtArg, SetRawRes, kArgRes},
-        {"evt.arg.domain", T::kString, A::kNone, true, "socket: address family (AF_INET, AF_UNIX, ...).", GetEvtArg, nullptr, kArgDomain},
-        {"evt.arg.pid", T::kString, A::kNone, true, "Target pid (ptrace, process_vm_writev, clone child).", GetEvtArg, nullptr, kArgPid},
-        {"evt.arg.*", T::kString, A::kNone, false, "Other syscall arguments Falco names: not captured by vigil (<NA>).",
-         NotAvailable, nullptr, 0},
-        {"evt.rawarg.*", T::kNumber, A::kNone, false, "Raw syscall arguments: not captured by vigil (<NA>).",
-         NotAvailable, nullptr, 0},
-        // ---- proc.* (process, parent, ancestors)
-        {"proc.name", T::kString, A::kNone, true, "Process name (comm, at most 15 bytes).", GetProcLevel, SetProcName, kName},
-        {"proc.exepath", T::kString, A::kNone, true, "Full path of the executable (a path deeper than 16 names: `...` and its last 16 names, docs/capture.md \"Limits\").", GetProcLevel, SetProcExepath, kExepath},
-        {"proc.exe", T::kString, A::kNone, true, "argv[0] as the process was started.", GetProcLevel, SetProcExe, kExe},
-        {"proc.cmdline", T::kString, A::kNone, true, "Name and arguments (\"name arg1 arg2\").", GetProcLevel, SetProcCmdline, kCmdline},
-        {"proc.args", T::kString, A::kNone, true, "Arguments after argv[0], space-separated.", GetProcLevel, SetProcArgs, kArgs},
-        {"proc.pid", T::kNumber, A::kNone, true, "Process id (tgid, host view).", GetProcLevel, SetProcPid, kPid},
-        {"proc.argv", T::kString, A::kOptionalIndex, true,
-         "vigil: the command line as exec'd: every argument from argv[0], space-separated; [N] argument N alone.",
-         GetProcArgv, SetProcArgv, 0},
-        {"proc.pname", T::kString, A::kNone, true, "Parent process name.", GetProcLevel, SetPName, 16 + kName},
-        {"proc.pexepath", T::kString, A::kNone, true, "Parent executable path.", GetProcLevel, SetPExepath, 16 + kExepath},
-        {"proc.pexe", T::kString, A::kNone, true, "Parent argv[0].", GetProcLevel, SetPExe, 16 + kExe},
-        {"proc.pcmdline", T::kString, A::kNone, true, "Parent name and arguments.", GetProcLevel, SetPCmdline, 16 + kCmdline},
-        {"proc.pargv", T::kString, A::kNone, true, "vigil: the parent's command line as exec'd (as proc.argv).",
-         GetProcLevel, SetPArgv, 16 + kArgv},
-        {"proc.aname", T::kStringList, A::kOptionalIndex, true,
-         "Ancestor name: [N] the Nth (1 parent, 2 grandparent, 0 self); without index, any ancestor.",
-         GetProcAncestor, SetAName, kName},
-        {"proc.aexepath", T::kStringList, A::kOptionalIndex, true, "Ancestor executable path ([N] as proc.aname).",
-         GetProcAncestor, SetAExepath, kExepath},
-        {"proc.aexe", T::kStringList, A::kOptionalIndex, true, "Ancestor argv[0] ([N] as proc.aname).",
-         GetProcAncestor, SetAExe, kExe},
-        {"proc.acmdline", T::kStringList, A::kOptionalIndex, true, "Ancestor command line ([N] as proc.aname).",
-         GetProcAncestor, nullptr, kCmdline},
-        {"proc.apid", T::kStringList, A::kOptionalIndex, true, "Ancestor pid ([N] as proc.aname).",
-         GetProcAncestor, SetAPid, kPid},
-    };
-    v.push_back({"fd.name", T::kString, A::kNone, true,
-                 "File: absolute path (a path deeper than 16 names: `...` and its last 16 names, never starting with `/`; docs/capture.md \"Limits\"); socket: \"lip:lport->rip:rport\" (IP) or the unix path.", GetFdName, SetFdName, 0});
-    v.push_back({"fd.nameraw", T::kString, A::kNone, true, "File path as the process gave it.", nullptr, SetFdNameRaw, 0});
-    v.back().get = [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
-      return IsFileEvent(c.event->type) && !c.event->file.path.empty() && Str(o, c.event->file.path);
-    };
-    v.push_back({"fd.directory", T::kString, A::kNone, true, "Directory of fd.name.", GetFdDirFile, nullptr, 0});
-    v.push_back({"fd.filename", T::kString, A::kNone, true, "Last component of fd.name.", GetFdDirFile, nullptr, 1});
-    v.push_back({"fd.type", T::kString, A::kNone, true, "file, directory, ipv4, ipv6, unix, netlink.", GetFdType, nullptr, 0});
-    v.push_back({"fd.typechar", T::kString, A::kNone, true, "f, d, 4, 6, u, n (as fd.type).", GetFdType, nullptr, 1});
-    v.push_back({"fd.num", T::kNumber, A::kNone, true, "File descriptor number.", GetFdNum, SetFdNum, 0});
-    v.push_back({"fd.l4proto", T::kString, A::kNone, true, "tcp, udp, icmp, raw.", GetL4Proto, SetL4Proto, 0});
-    v.push_back({"fd.lip", T::kIpAddr, A::kNone, true, "Local IP address.", GetFdIp, SetLip, 0});
-    v.push_back({"fd.rip", T::kIpAddr, A::kNone, true, "Remote IP address.", GetFdIp, SetRip, 1});
-    v.push_back({"fd.sip", T::kIpAddr, A::kNone, true, "Server IP (remote for connect, local for bind/accept/listen).",
-                 GetFdIp, nullptr, 2});
-    v.push_back({"fd.cip", T::kIpAddr, A::kNone, true, "Client IP (the other end from fd.sip).", GetFdIp, nullptr, 3});
-    v.push_back({"fd.ip", T::kIpAddr, A::kNone, true, "Either end's IP (true if the check holds for one).", GetFdIp, nullptr, 4});
-    v.push_back({"fd.lnet", T::kIpNet, A::kNone, true, "Local IP, compared with networks (CIDR).", GetFdIp, nullptr, 0});
-    v.push_back({"fd.rnet", T::kIpNet, A::kNone, true, "Remote IP, compared with networks.", GetFdIp, nullptr, 1});
-    v.push_back({"fd.snet", T::kIpNet, A::kNone, true, "Server IP, compared with networks.", GetFdIp, nullptr, 2});
-    v.push_back({"fd.cnet", T::kIpNet, A::kNone, true, "Client IP, compared with networks.", GetFdIp, nullptr, 3});
-    v.push_back({"fd.net", T::kIpNet, A::kNone, true, "Either end's IP, compared with networks.", GetFdIp, nullptr, 4});
-    v.push_back({"fd.lport", T::kNumber, A::kNone, true, "Local port.", GetFdPort, SetLPort, 0});
-    v.push_back({"fd.rport", T::kNumber, A::kNone, true, "Remote port.", GetFdPort, SetRPort, 1});
-    v.push_back({"fd.sport", T::kNumber, A::kNone, true, "Server port.", GetFdPort, nullptr, 2});
-    v.push_back({"fd.cport", T::kNumber, A::kNone, true, "Client port.", GetFdPort, nullptr, 3});
-    v.push_back({"fd.port", T::kNumber, A::kNone, true, "Either end's port.", GetFdPort, nullptr, 4});
+    std::vector<FieldDef> v;
+    AppendEvtFields(&v);
+    AppendProcFields(&v);
+    AppendFdFields(&v);
     AppendEnvFields(&v);  // proc.env and its kin: field_env.cpp
     AppendSessionFields(&v);  // proc.sid, proc.sname, proc.vpgid and kin: field_session.cpp
     AppendMoreFields(&v);  // the other families: field_values.cpp

@@ -4,7 +4,14 @@
 // chunked-body decoder, and the container.* / k8s.* fields read from it.
 #include <catch2/catch.hpp>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
 #include <string>
+#include <thread>
 
 #include "engine/fields/field_table.h"
 #include "engine/state/container_meta.h"
@@ -180,6 +187,112 @@ TEST_CASE("a missing runtime socket is an error answer, not a failure", "[unit][
   auto r = runtime::UnixHttpGet("/nonexistent/vigil.sock", "/containers/json", std::chrono::milliseconds(100));
   CHECK(r.status == 0);
   CHECK(r.error.find("/nonexistent/vigil.sock") != std::string::npos);
+}
+
+// A one-connection HTTP server on a unix socket: reads the request head,
+// writes `answer`, then closes, or (hold_open) keeps the connection open
+// until the client goes, as a keep-alive server does.
+class OneShotServer {
+ public:
+  OneShotServer(std::string answer, bool hold_open) {
+    path_ = "/tmp/vigil-unix-http-" + std::to_string(getpid()) + ".sock";
+    unlink(path_.c_str());
+    listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path_.data(), path_.size());
+    REQUIRE(bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+    REQUIRE(listen(listen_fd_, 1) == 0);
+    thread_ = std::thread([this, answer = std::move(answer), hold_open] {
+      int c = accept(listen_fd_, nullptr, nullptr);
+      if (c < 0) return;
+      char buf[4096];
+      while (request_.find("\r\n\r\n") == std::string::npos) {
+        ssize_t n = read(c, buf, sizeof buf);
+        if (n <= 0) break;
+        request_.append(buf, static_cast<std::size_t>(n));
+      }
+      for (std::size_t off = 0; off < answer.size();) {
+        // the client may stop reading (an answer too large): no SIGPIPE
+        ssize_t n = send(c, answer.data() + off, answer.size() - off, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        off += static_cast<std::size_t>(n);
+      }
+      if (hold_open)
+        while (read(c, buf, sizeof buf) > 0) {
+        }
+      close(c);
+    });
+  }
+  ~OneShotServer() {
+    shutdown(listen_fd_, SHUT_RDWR);
+    thread_.join();
+    close(listen_fd_);
+    unlink(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  const std::string& request() const { return request_; }  // after the client is done
+
+ private:
+  std::string path_;
+  int listen_fd_ = -1;
+  std::string request_;
+  std::thread thread_;
+};
+
+TEST_CASE("UnixHttpGet against a real unix socket server", "[unit][container]") {
+  struct Row {
+    const char* what;
+    std::string answer;
+    bool hold_open;
+    int status;
+    std::string body;
+    std::string error_part;  // "" when no error
+  };
+  const std::string big(200000, 'x');
+  const Row rows[] = {
+      // Content-Length reached: the answer is complete without the close
+      // (the server holds the connection; waiting for the close would time out).
+      {"content-length, kept open", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", true, 200, "hello", ""},
+      {"lower-case content-length, extra bytes cut", "HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nabcdef", false, 200,
+       "abc", ""},
+      {"chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n", false,
+       200, "Wikipedia", ""},
+      {"body until close", "HTTP/1.1 404 Not Found\r\n\r\nno such container", false, 404, "no such container", ""},
+      {"malformed chunks", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", false, 0, "",
+       "malformed chunked answer"},
+      {"not HTTP", "SSH-2.0-OpenSSH\r\n\r\n", false, 0, "", "not an HTTP answer"},
+      {"too large", "HTTP/1.1 200 OK\r\n\r\n" + big, false, 0, "", "answer larger than 1000 bytes"},
+      {"no answer", "", true, 0, "", "timed out"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.what);
+    runtime::HttpResponse r;
+    {
+      OneShotServer server(row.answer, row.hold_open);
+      // the client's socket is closed when the call returns: the server's thread ends
+      r = runtime::UnixHttpGet(server.path(), "/v1.41/containers/json", std::chrono::milliseconds(500), 1000);
+    }
+    if (!row.error_part.empty()) CHECK(r.error.find(row.error_part) != std::string::npos);
+    CHECK(r.status == row.status);
+    if (row.error_part.empty()) {
+      CHECK(r.error.empty());
+      CHECK(r.body == row.body);
+    }
+  }
+}
+
+TEST_CASE("UnixHttpGet sends one GET with Host and Connection: close", "[unit][container]") {
+  std::string request;
+  {
+    OneShotServer server("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", false);
+    auto r = runtime::UnixHttpGet(server.path(), "/version", std::chrono::milliseconds(500));
+    CHECK(r.status == 200);
+    CHECK(r.body == "{}");
+    // the server read the whole head before it answered
+    request = server.request();
+  }
+  CHECK(request == "GET /version HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
 }
 
 // The fields, evaluated as rule conditions on an event carrying the metadata.
