@@ -848,7 +848,8 @@ const std::vector<FieldDef>& AllFields() {
   static const std::vector<FieldDef> table = [] {
     std::vector<FieldDef> v = {
         // ---- evt.*
-        {"evt.type", T::kString, A::kNone, true, "Event type (syscall name, procexit, or container: a container seen for the first time).",
+        {"evt.type", T::kString, A::kNone, true, "Event type (syscall name, procexit, container: a container seen for the first time, or container_removed: "
+         "a container that exited).",
          [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
            return Str(o, EventTypeName(c.event->type));
          }, SetEvtType, 0},
