@@ -3,6 +3,8 @@
 
 #include <time.h>
 
+#include <algorithm>
+
 namespace vigil::agent {
 
 namespace {
@@ -21,7 +23,12 @@ ContainerEvents::ContainerEvents(std::shared_ptr<ContainerMetaCache> cache, std:
 bool ContainerEvents::OnEvent(const Event& ev, Event* out) {
   const std::string& id = ev.proc.container_id;
   if (id.empty() || id == "host" || ev.type == EventType::container) return false;
-  if (!seen_.insert(id).second) return false;
+  if (seen_.contains(id)) return false;
+  if (cache_ && cache_->Gone(id)) {
+    ++stats_.late;  // its removal was announced: a late event, not a new start
+    return false;
+  }
+  seen_.insert(id);
   order_.push_back(id);
   if (order_.size() > capacity_) {
     seen_.erase(order_.front());
@@ -80,6 +87,54 @@ void ContainerEvents::Poll(const std::function<void(const Event&)>& emit) {
       ++stats_.gave_up;  // the fetch failed, or the container is gone
     }
     it = incomplete_.erase(it);
+  }
+}
+
+void ContainerEvents::Forget(const std::string& id) {
+  if (seen_.erase(id) == 0) return;
+  // Exits are rare next to events; a linear pass over at most `capacity_` ids is fine.
+  if (auto it = std::find(order_.begin(), order_.end(), id); it != order_.end()) order_.erase(it);
+}
+
+void ContainerEvents::PollExited(const std::function<bool(const std::string&)>& held,
+                                 const std::function<void(const Event&)>& emit) {
+  if (!cache_) return;
+  while (std::optional<ExitedContainer> x = cache_->TakeExited()) {
+    if (exiting_.size() >= kExitedCapacity) {
+      exiting_.pop_front();
+      ++stats_.removed_drops;
+    }
+    exiting_.push_back(std::move(*x));
+  }
+  for (auto x = exiting_.begin(); x != exiting_.end();) {
+    if (held(x->id)) {
+      ++x;  // its start (or other events) not evaluated yet: the removal waits
+      continue;
+    }
+    Forget(x->id);
+    // A start event that went out without metadata gets it now, before the stop.
+    for (auto it = incomplete_.begin(); it != incomplete_.end();) {
+      if (it->event.proc.container_id != x->id) {
+        ++it;
+        continue;
+      }
+      it->event.container = x->meta;
+      it->event.ts_ns = ClockNs(CLOCK_BOOTTIME);
+      it->event.wall_ns = ClockNs(CLOCK_REALTIME);
+      ++stats_.reemitted;
+      emit(it->event);
+      it = incomplete_.erase(it);
+    }
+    removed_.Reset();
+    removed_.type = EventType::container_removed;
+    removed_.ts_ns = ClockNs(CLOCK_BOOTTIME);
+    removed_.wall_ns = ClockNs(CLOCK_REALTIME);
+    removed_.res = 0;
+    removed_.proc.container_id = x->id;
+    removed_.container = std::move(x->meta);
+    ++stats_.removed;
+    emit(removed_);
+    x = exiting_.erase(x);
   }
 }
 

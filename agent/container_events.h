@@ -18,6 +18,19 @@
 //   metadata arrives later is emitted once more, with it, by Poll(): the
 //   Falco macro needs container.image.repository (`!= incomplete`, and <NA>
 //   makes the check false). Waiting for that is bounded in count and time.
+// - Stops: PollExited() makes one event of type EventType::container_removed
+//   (the name of the Falco container plugin's removal event) per container
+//   the watcher found gone from its runtime's listing
+//   (ContainerMetaCache::TakeExited(), once per exit; only containers whose
+//   metadata was fetched), with that metadata, the current time and no
+//   process but
+//   proc.container_id. It comes after the container's start event: while
+//   the hold still keeps events of that container the removal waits (at
+//   most kExitedCapacity wait; more are dropped, counted), and a start event
+//   still waiting for its metadata is re-emitted with it first. The id is
+//   forgotten, but a late event of it (the cache says it is gone) is not a
+//   new start; once the listing has the id again (a restart,
+//   ContainerMetaCache::Revive()) its next event is announced anew.
 // - Bounded: at most `capacity` container ids are remembered (the oldest is
 //   forgotten first; a forgotten container that is seen again is announced
 //   again), at most kMaxIncomplete wait for re-emission, each at most
@@ -43,6 +56,9 @@ struct ContainerEventStats {
   uint64_t reemitted = 0;    // made again when the metadata came late
   uint64_t incomplete = 0;   // evaluated without metadata
   uint64_t gave_up = 0;      // no metadata came (failed, gone, or waited too long / too many)
+  uint64_t removed = 0;      // container_removed events made
+  uint64_t removed_drops = 0;  // exits not announced: too many waited for the hold
+  uint64_t late = 0;         // events of a container already announced removed (no new start)
 };
 
 class ContainerEvents {
@@ -63,6 +79,14 @@ class ContainerEvents {
   // Emits (calls `emit` with) the container events whose metadata arrived
   // since they were evaluated without it, stamped with the current time.
   void Poll(const std::function<void(const Event&)>& emit);
+  static constexpr std::size_t kExitedCapacity = ContainerMetaCache::kExitedCapacity;
+  // Emits a container_removed event for each container the cache evicted
+  // because it exited (see the contract above), except those for which
+  // `held(id)` is true (events of it still wait in the hold): they are
+  // emitted by a later call. A start event re-emitted with its metadata
+  // first goes to `emit` too (type container).
+  void PollExited(const std::function<bool(const std::string&)>& held,
+                  const std::function<void(const Event&)>& emit);
 
   const ContainerEventStats& stats() const { return stats_; }
   std::size_t known() const { return seen_.size(); }
@@ -75,9 +99,13 @@ class ContainerEvents {
   };
   std::shared_ptr<ContainerMetaCache> cache_;
   std::size_t capacity_;
+  void Forget(const std::string& id);
+
   std::unordered_set<std::string> seen_;
   std::deque<std::string> order_;  // seen_ in first-seen order, for the bound
   std::list<Incomplete> incomplete_;  // list: an element's event points at its own ancestors
+  std::deque<ExitedContainer> exiting_;  // taken from the cache, waiting for the hold
+  Event removed_;  // PollExited()'s event, reused
   ContainerEventStats stats_;
 };
 

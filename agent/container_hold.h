@@ -45,6 +45,8 @@ class ContainerHold {
   // up, in arrival order; with `all`, for every held event (shutdown, reload).
   void Release(const std::function<void(const Event&)>& eval, bool all = false);
   bool empty() const { return held_.empty(); }
+  // True while an event of container `id` waits here.
+  bool Holds(const std::string& id) const { return per_container_.contains(id); }
   const ContainerHoldStats& stats() const { return stats_; }
 
  private:

@@ -61,6 +61,11 @@ int EventLoop::Run() {
       ++hot_.by_type[static_cast<std::size_t>(EventType::container)];
       Evaluate(ev);
     });
+    container_events_.PollExited([this](const std::string& id) { return hold_.Holds(id); },
+                                 [this](const Event& ev) {
+                                   ++hot_.by_type[static_cast<std::size_t>(ev.type)];
+                                   Evaluate(ev);
+                                 });
     if (n < 0 && n != -EINTR) {
       spdlog::error("capture: ring buffer poll failed: {}", std::strerror(-n));
       return 1;

@@ -194,9 +194,12 @@ void RenderState(const MetricsSnapshot& s, std::ostringstream& o) {
   o << "vigil_process_table_evictions_total " << s.process_table_evictions << '\n';
   Header(o, "vigil_container_meta_total", "counter",
          "Container metadata cache: lookups, hits, requests, queue_drops, fetched, failed, evictions, erased, held, "
-         "held_timeouts, held_drops; size and ready are gauges; container_events (synthesized on a container's first "
+         "held_timeouts, held_drops; size, ready and gone (exited ids remembered for late events) are gauges; "
+         "gone_lookups (late events of an exited container); container_events (synthesized on a container's first "
          "event), container_events_reemitted (again with metadata that came late), container_events_incomplete "
-         "(evaluated without metadata), container_events_gave_up (no metadata came).");
+         "(evaluated without metadata), container_events_gave_up (no metadata came), container_events_late (events "
+         "of a container already announced removed), container_removed_events (made when a container exited), "
+         "exited_drops and container_removed_drops (exits not announced: too many waiting).");
   Labeled(o, "vigil_container_meta_total", "what", s.container_meta);
   Header(o, "vigil_container_runtime_up", "gauge", "1 when the container runtime's API answers, by socket.");
   Labeled(o, "vigil_container_runtime_up", "socket", s.container_runtime_up);

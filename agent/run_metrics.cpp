@@ -77,7 +77,10 @@ void AddContainerMetrics(const ContainerMetaCache* cache, const runtime::Contain
   m->container_meta = {{"container_events", e.started},
                        {"container_events_reemitted", e.reemitted},
                        {"container_events_incomplete", e.incomplete},
-                       {"container_events_gave_up", e.gave_up}};
+                       {"container_events_gave_up", e.gave_up},
+                       {"container_removed_events", e.removed},
+                       {"container_removed_drops", e.removed_drops},
+                       {"container_events_late", e.late}};
   if (!cache) return;
   const ContainerMetaStats s = cache->Stats();
   m->container_meta.insert(m->container_meta.begin(),
@@ -85,7 +88,8 @@ void AddContainerMetrics(const ContainerMetaCache* cache, const runtime::Contain
                             {"hits", s.hits},         {"requests", s.requests}, {"queue_drops", s.queue_drops},
                             {"fetched", s.fetched},   {"failed", s.failed},     {"evictions", s.evictions},
                             {"erased", s.erased},     {"held", h.held},         {"held_timeouts", h.timeouts},
-                            {"held_drops", h.drops}});
+                            {"held_drops", h.drops},  {"exited_drops", s.exited_drops},
+                            {"gone", s.gone},         {"gone_lookups", s.gone_lookups}});
   if (!watcher) return;
   for (const auto& r : watcher->Stats().runtimes) {
     m->container_runtime_up.emplace_back(r.socket, r.reachable ? 1 : 0);

@@ -11,8 +11,12 @@
 # (`podman run --rm` of an image imported from busybox-static, each runs
 # `true`). Every STEP containers (default 50), and again once every container
 # has exited and two listings have passed, it prints the agent's resident set
-# (VmRSS) and the metadata cache's entries (vigil_container_meta_total
-# {what="size"}). Needs root, podman, runc, curl. Asserts nothing.
+# (VmRSS) and, from vigil_container_meta_total, the metadata cache's entries
+# (size), the exited ids it remembers for late events (gone), the fetches that
+# succeeded and failed (a --rm container may be gone before it is inspected),
+# and the container / container_removed events made. Needs root (run it under
+# `flock -o /tmp/vigil-root.lock` where other root tests share the host),
+# podman, runc, curl. Asserts nothing.
 set -euo pipefail
 n=300
 step=50
@@ -22,7 +26,7 @@ while getopts "n:s:b:" opt; do
     n) n=$OPTARG ;;
     s) step=$OPTARG ;;
     b) build=$OPTARG ;;
-    *) sed -n '3,15p' "$0" >&2; exit 2 ;;
+    *) sed -n '3,19p' "$0" >&2; exit 2 ;;
   esac
 done
 # shellcheck source=bench/lib.sh
@@ -42,7 +46,7 @@ mkdir -p "$work/rootfs/bin" "$work/rootfs/proc" "$work/rootfs/sys" "$work/rootfs
 cp /bin/busybox "$work/rootfs/bin/busybox"
 ln -s busybox "$work/rootfs/bin/sh"
 ln -s busybox "$work/rootfs/bin/true"
-tar -C "$work/rootfs" -c . | podman import - "$image" >/dev/null
+tar -C "$work/rootfs" -c . | podman import - "$image" >/dev/null 2>&1
 podman system service --time=0 "unix://$work/podman.sock" >/dev/null 2>&1 &
 service=$!
 for _ in $(seq 200); do [ -S "$work/podman.sock" ] && break; sleep 0.05; done
@@ -67,13 +71,14 @@ outputs:
     path: $work/alerts.json
 EOF
 bench_start "$vigil" run -c "$work/vigil.yaml" -r "$rules"
-metric() {
-  curl -s --max-time 5 "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m { print $2 }'
-}
 report() {
-  local rss
+  local rss m
   rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$vigil_pid/status")
-  printf '  %-22s %8s KiB   cache entries %s\n' "$1" "$rss" "$(metric 'vigil_container_meta_total{what="size"}')"
+  m=$(curl -s --max-time 5 "http://127.0.0.1:$port/metrics")
+  meta() { awk -v m="vigil_container_meta_total{what=\"$1\"}" '$1 == m { print $2 }' <<<"$m"; }
+  printf '  %-20s VmRSS %6s KiB  cache entries %4s  exited ids %4s  fetched %4s  failed %4s  starts %4s  removed %4s\n' \
+    "$1" "$rss" "$(meta size)" "$(meta gone)" "$(meta fetched)" "$(meta failed)" "$(meta container_events)" \
+    "$(meta container_removed_events)"
 }
 echo "container_churn: $n short podman containers (runc), one after another"
 report "before"

@@ -105,8 +105,10 @@ struct ContainerMeta;
 // Event types vigil makes itself, from no kernel record; they follow the
 // kernel's in EventType, so the capture's interest mask never names them.
 // `container`: a container seen for the first time (Falco's evt.type =
-// container; agent/container_events.h).
-#define VIGIL_SYNTHESIZED_EVENT_TYPES(X) X(container)
+// container; agent/container_events.h). `container_removed`: a container the
+// runtime no longer lists (the name of the Falco container plugin's removal
+// event).
+#define VIGIL_SYNTHESIZED_EVENT_TYPES(X) X(container) X(container_removed)
 
 enum class EventType : uint16_t {
 #define VIGIL_X(name) name,

@@ -94,6 +94,10 @@ void ContainerWatcher::Fetch(const std::string& id, int attempt) {
 }
 
 void ContainerWatcher::ListAll() {
+  // Only entries that existed before the listing was asked for can be judged
+  // by it: one made while the answer was on its way may be a container the
+  // answer predates.
+  const std::vector<std::string> before = cache_->Ids();
   std::unordered_set<std::string> running;
   bool all_answered = true;
   for (std::size_t i = 0; i < options_.runtimes.size(); ++i) {
@@ -104,19 +108,24 @@ void ContainerWatcher::ListAll() {
     all_answered &= ok;
     running.insert(ids.begin(), ids.end());
   }
-  uint64_t erased = 0;
+  uint64_t erased = 0, revived = 0;
+  // A container listed again after it exited was restarted (same id).
+  for (const std::string& id : cache_->GoneIds()) {
+    if (running.contains(id) && cache_->Revive(id)) ++revived;
+  }
   // A runtime that did not answer may still run the container: forget only
   // when every runtime answered (entries stay bounded by the cache's capacity).
   if (all_answered) {
     // An id waiting for a retry is not listed yet either: it is not gone.
     for (const Retry& r : retries_) running.insert(r.id);
-    for (const std::string& id : cache_->Ids()) {
+    for (const std::string& id : before) {
       if (!running.contains(id) && cache_->Erase(id)) ++erased;
     }
   }
   std::lock_guard lock(mu_);
   ++stats_.listings;
   stats_.exited += erased;
+  stats_.revived += revived;
 }
 
 void ContainerWatcher::Run() {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The fetcher thread that fills a ContainerMetaCache from the container
 // runtimes' APIs: it inspects each container id the hot thread asks about,
-// and every `list_interval` lists the running containers of each runtime to
-// forget the ones that exited (and to learn new ones before their first
-// event asks).
+// and every `list_interval` lists the containers of each runtime to forget
+// the ones that exited (ContainerMetaCache::Erase(): each is announced once)
+// and to notice a restarted one (ContainerMetaCache::Revive()).
 //
 // Contract:
 // - All runtime I/O happens on the watcher's own thread; the hot thread only
@@ -17,6 +17,8 @@
 //   only then marked failed; meanwhile it stays pending, so the hold keeps its
 //   events (agent/container_hold.h). At most kMaxRetries ids wait at once;
 //   beyond that an unknown id fails at once.
+// - A listing judges only the entries that were in the cache before it was
+//   asked for, and erases nothing unless every runtime answered it.
 // - Stop() (or the destructor) joins the thread within about one timeout.
 #pragma once
 
@@ -64,6 +66,7 @@ struct ContainerWatcherStats {
   uint64_t retries = 0;     // inspects repeated because no runtime knew the id yet
   uint64_t listings = 0;    // listing rounds
   uint64_t exited = 0;      // cache entries erased because the container was gone
+  uint64_t revived = 0;     // exited containers listed again (restarted)
 };
 
 class ContainerWatcher {

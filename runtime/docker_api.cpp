@@ -109,7 +109,13 @@ std::optional<std::vector<std::string>> ParseDockerList(const std::string& text,
   }
   std::vector<std::string> ids;
   for (const json& c : j) {
-    std::string id = c.is_object() ? Str(c, "Id") : std::string();
+    if (!c.is_object()) continue;
+    // all=1 lists every container; a created one already has its first
+    // process (runc init), so only an exited or dead one is gone ("stopped":
+    // libpod's word for exited, should a podman say it).
+    const std::string state = Str(c, "State");
+    if (state == "exited" || state == "dead" || state == "stopped") continue;
+    std::string id = Str(c, "Id");
     if (id.size() >= kContainerIdLength) ids.push_back(id.substr(0, kContainerIdLength));
   }
   return ids;
@@ -135,7 +141,7 @@ DockerClient::Result DockerClient::Inspect(const std::string& id, std::shared_pt
 }
 
 DockerClient::Result DockerClient::ListRunning(std::vector<std::string>* ids, std::string* error) {
-  HttpResponse r = UnixHttpGet(socket_path_, "/containers/json", timeout_);
+  HttpResponse r = UnixHttpGet(socket_path_, "/containers/json?all=1", timeout_);
   if (r.status == 0) {
     *error = r.error;
     return Result::kUnreachable;

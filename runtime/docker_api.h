@@ -23,7 +23,10 @@ namespace vigil::runtime {
 // ("docker", "podman"). nullptr and *error on a malformed answer.
 std::shared_ptr<ContainerMeta> ParseDockerInspect(const std::string& json, const std::string& type, std::string* error);
 
-// GET /containers/json's answer -> the running containers' 12-hex ids.
+// GET /containers/json?all=1's answer -> the 12-hex ids of the containers
+// that are not exited or dead (created ones count: their runc init runs
+// before the start; listing only the running ones forgot a container that
+// was still starting, and announced its stop early).
 std::optional<std::vector<std::string>> ParseDockerList(const std::string& json, std::string* error);
 
 // RFC 3339 with up to 9 fraction digits ("2026-12-05T08:51:22.957671109Z",

@@ -855,7 +855,8 @@ namespace {
 // evt.*: the event, its result and its arguments.
 void AppendEvtFields(std::vector<FieldDef>* out) {
   const FieldDef rows[] = {
-    {"evt.type", T::kString, A::kNone, true, "Event type (syscall name, procexit, or container: a container seen for the first time).",
+    {"evt.type", T::kString, A::kNone, true, "Event type (syscall name, procexit, container: a container seen for the first time, or container_removed: "
+     "a container that exited).",
      [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
        return Str(o, EventTypeName(c.event->type));
      }, SetEvtType, 0},

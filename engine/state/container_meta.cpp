@@ -71,6 +71,27 @@ void ContainerMetaCache::Touch(Entry& e) {
   if (e.lru != lru_.begin()) lru_.splice(lru_.begin(), lru_, e.lru);
 }
 
+const ContainerMetaCache::GoneRecord* ContainerMetaCache::FindGone(const std::string& id,
+                                                            std::chrono::steady_clock::time_point now) const {
+  if (gone_.empty()) return nullptr;
+  auto it = gone_.find(id);
+  if (it == gone_.end() || now - it->second.at >= kGoneFor) return nullptr;
+  return &it->second;
+}
+
+void ContainerMetaCache::ExpireGone(std::chrono::steady_clock::time_point now) {
+  while (!gone_order_.empty()) {
+    const auto& [id, at] = gone_order_.front();
+    auto it = gone_.find(id);
+    const bool current = it != gone_.end() && it->second.at == at;  // else revived (and maybe gone again later)
+    if (current && now - at < kGoneFor && gone_.size() <= kExitedCapacity &&
+        gone_order_.size() <= 2 * kExitedCapacity)
+      break;
+    if (current) gone_.erase(it);
+    gone_order_.pop_front();
+  }
+}
+
 std::shared_ptr<const ContainerMeta> ContainerMetaCache::Lookup(std::string_view id) {
   if (id.empty() || id == kHostContainerId) return nullptr;
   std::lock_guard lock(mu_);
@@ -78,6 +99,14 @@ std::shared_ptr<const ContainerMeta> ContainerMetaCache::Lookup(std::string_view
   // Heterogeneous lookup needs C++20 transparent hashing; ids are 12 bytes (SSO), so a copy is cheap.
   std::string key(id);
   auto it = entries_.find(key);
+  if (it == entries_.end() && !gone_.empty()) {
+    // A late event of a container that exited: its last metadata, no new entry.
+    if (const GoneRecord* g = FindGone(key, std::chrono::steady_clock::now())) {
+      ++stats_.gone_lookups;
+      if (g->meta) ++stats_.hits;
+      return g->meta;
+    }
+  }
   if (it != entries_.end()) {
     Entry& e = it->second;
     Touch(e);
@@ -106,8 +135,16 @@ std::shared_ptr<const ContainerMeta> ContainerMetaCache::Lookup(std::string_view
 
 std::shared_ptr<const ContainerMeta> ContainerMetaCache::Peek(std::string_view id) const {
   std::lock_guard lock(mu_);
-  auto it = entries_.find(std::string(id));
-  return it != entries_.end() && it->second.state == State::kReady ? it->second.meta : nullptr;
+  const std::string key(id);
+  auto it = entries_.find(key);
+  if (it != entries_.end()) return it->second.state == State::kReady ? it->second.meta : nullptr;
+  const GoneRecord* g = FindGone(key, std::chrono::steady_clock::now());
+  return g ? g->meta : nullptr;
+}
+
+bool ContainerMetaCache::Gone(std::string_view id) const {
+  std::lock_guard lock(mu_);
+  return FindGone(std::string(id), std::chrono::steady_clock::now()) != nullptr;
 }
 
 bool ContainerMetaCache::Pending(std::string_view id) const {
@@ -129,6 +166,7 @@ void ContainerMetaCache::Put(std::shared_ptr<const ContainerMeta> meta) {
   if (!meta || meta->id.empty()) return;
   std::lock_guard lock(mu_);
   auto it = entries_.find(meta->id);
+  if (it == entries_.end() && FindGone(meta->id, std::chrono::steady_clock::now())) return;  // a stale request
   Entry& e = it != entries_.end() ? it->second : Insert(meta->id);
   e.state = State::kReady;
   e.meta = std::move(meta);
@@ -146,12 +184,54 @@ void ContainerMetaCache::Fail(std::string_view id) {
 
 bool ContainerMetaCache::Erase(std::string_view id) {
   std::lock_guard lock(mu_);
-  auto it = entries_.find(std::string(id));
-  if (it == entries_.end()) return false;
+  std::string key(id);
+  auto it = entries_.find(key);
+  // A pending entry stays: erased now, its fetch's answer would re-create it
+  // (and its held events would go out without metadata); it is erased by the
+  // first listing after the answer.
+  if (it == entries_.end() || it->second.state == State::kPending) return false;
+  if (it->second.state == State::kFailed) {
+    // No runtime knew it: the listing's silence says nothing (a ctr
+    // container outside CRI runs on), so it is forgotten, not announced.
+    lru_.erase(it->second.lru);
+    entries_.erase(it);
+    ++stats_.erased;
+    return true;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  if (exited_.size() >= kExitedCapacity) {
+    exited_.pop_front();
+    ++stats_.exited_drops;
+  }
+  exited_.push_back({key, it->second.meta});
+  gone_[key] = {std::move(it->second.meta), now};
+  gone_order_.emplace_back(key, now);
   lru_.erase(it->second.lru);
   entries_.erase(it);
   ++stats_.erased;
+  ExpireGone(now);
   return true;
+}
+
+bool ContainerMetaCache::Revive(std::string_view id) {
+  std::lock_guard lock(mu_);
+  return gone_.erase(std::string(id)) > 0;  // its gone_order_ record is skipped when reached
+}
+
+std::optional<ExitedContainer> ContainerMetaCache::TakeExited() {
+  std::lock_guard lock(mu_);
+  if (exited_.empty()) return std::nullopt;
+  ExitedContainer x = std::move(exited_.front());
+  exited_.pop_front();
+  return x;
+}
+
+std::vector<std::string> ContainerMetaCache::GoneIds() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> ids;
+  ids.reserve(gone_.size());
+  for (const auto& [id, g] : gone_) ids.push_back(id);
+  return ids;
 }
 
 void ContainerMetaCache::Close() {
@@ -171,6 +251,7 @@ ContainerMetaStats ContainerMetaCache::Stats() const {
   std::lock_guard lock(mu_);
   ContainerMetaStats s = stats_;
   s.size = entries_.size();
+  s.gone = gone_.size();  // expired ones too, until the next Erase() prunes them
   s.ready = 0;
   for (const auto& [id, e] : entries_) s.ready += e.state == State::kReady;
   return s;

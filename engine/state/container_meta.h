@@ -13,7 +13,18 @@
 //   and nullptr is returned until the metadata is there.
 // - Bounded: at most `capacity` containers (ready, pending or failed); when
 //   full the least recently looked-up entry goes (counted). Erase() (the
-//   container exited) frees an entry at once.
+//   container exited) frees an entry at once, unless its fetch is still
+//   pending (the fetch decides first; the next listing erases it).
+// - Exits: an erased container that had its metadata is handed to
+//   TakeExited() once (at most kExitedCapacity wait, the oldest dropped
+//   first, counted), so the hot thread can announce the stop exactly once;
+//   a failed one is only forgotten. Its id is remembered as
+//   exited ("gone", with its metadata) for kGoneFor, at most kExitedCapacity
+//   ids: a late event of the container (still in the ring buffer or the hold
+//   when the listing missed it) gets that metadata from Lookup() and neither
+//   queues a fetch nor re-creates the entry, so it can not be announced gone
+//   a second time. Revive() (the listing has the id again: a restart)
+//   forgets the gone id, and the next Lookup() fetches anew.
 // - A ContainerMeta is immutable once published (shared_ptr<const>): an event
 //   keeps the one it was given even if the entry is replaced or erased.
 #pragma once
@@ -89,12 +100,24 @@ struct ContainerMetaStats {
   uint64_t failed = 0;        // Fail(): no runtime knew the id, or it was unreachable
   uint64_t evictions = 0;     // entries dropped because the cache was full
   uint64_t erased = 0;        // entries dropped because the container exited
+  uint64_t exited_drops = 0;  // exited containers dropped before TakeExited() took them
+  std::size_t gone = 0;       // exited ids remembered (gauge; expired ones until pruned)
+  uint64_t gone_lookups = 0;  // lookups of an exited container (late events), answered without a fetch
+};
+
+// A container the listing found gone: handed to the hot thread once.
+struct ExitedContainer {
+  std::string id;                              // 12 hex
+  std::shared_ptr<const ContainerMeta> meta;  // never null
 };
 
 class ContainerMetaCache {
  public:
   static constexpr std::size_t kDefaultCapacity = 4096;
   static constexpr std::size_t kQueueCapacity = 1024;
+  static constexpr std::size_t kExitedCapacity = 1024;
+  // How long an exited id is remembered (late events; see the contract).
+  static constexpr std::chrono::seconds kGoneFor{60};
   // A failed id is asked again after this long (the runtime may come back).
   static constexpr std::chrono::seconds kRetryAfter{30};
 
@@ -104,19 +127,36 @@ class ContainerMetaCache {
   // is none yet (queued for the fetcher), the fetch failed, or `id` is empty
   // or "host".
   std::shared_ptr<const ContainerMeta> Lookup(std::string_view id);
-  // The metadata of `id` when it is ready, else nullptr; unlike Lookup()
-  // it neither queues a fetch nor counts nor touches the LRU order.
+  // The metadata of `id` when it is ready (or `id` exited and had it), else
+  // nullptr; unlike Lookup() it neither queues a fetch nor counts nor
+  // touches the LRU order.
   std::shared_ptr<const ContainerMeta> Peek(std::string_view id) const;
   // True while `id`'s fetch is queued or running (not ready, not failed).
   bool Pending(std::string_view id) const;
+  // True while `id` is remembered as exited (Erase(), not yet revived or
+  // expired).
+  bool Gone(std::string_view id) const;
 
   // Fetcher thread: the next id to fetch; waits up to `timeout`. nullopt on
   // timeout or after Close().
   std::optional<std::string> NextRequest(std::chrono::milliseconds timeout);
+  // A fetch's answer. One for an id that is neither held nor pending but
+  // gone (a request queued before the container exited) is dropped.
   void Put(std::shared_ptr<const ContainerMeta> meta);
   void Fail(std::string_view id);
-  // The container exited: forget it. Returns true when it was held.
+  // The container exited: forget it. One with metadata is remembered as gone
+  // and waits for TakeExited(); a failed one is only forgotten (no runtime
+  // knew it, so its absence from a listing proves nothing). Returns true
+  // when it was erased; false when it was not held, or its fetch is pending
+  // (kept: the next listing after the answer decides).
   bool Erase(std::string_view id);
+  // The listing has `id` again (a container restarted with the same id):
+  // forget that it exited. True when it was gone.
+  bool Revive(std::string_view id);
+  // Hot thread: the next container Erase() forgot (oldest first), or nullopt.
+  std::optional<ExitedContainer> TakeExited();
+  // Ids remembered as exited (the watcher revives the ones listed again).
+  std::vector<std::string> GoneIds() const;
   // Wakes NextRequest() callers for good (shutdown).
   void Close();
   // Ids held, any state (the fetcher compares them with the running set).
@@ -132,8 +172,16 @@ class ContainerMetaCache {
     std::chrono::steady_clock::time_point failed_at;
     std::list<std::string>::iterator lru;
   };
+  struct GoneRecord {
+    std::shared_ptr<const ContainerMeta> meta;
+    std::chrono::steady_clock::time_point at;
+  };
   Entry& Insert(const std::string& id);  // new entry at the LRU front; evicts when full
   void Touch(Entry& e);
+  // The gone record of `id` when there is one that has not expired; mu_ held.
+  const GoneRecord* FindGone(const std::string& id, std::chrono::steady_clock::time_point now) const;
+  // Drops expired gone records, and the oldest beyond kExitedCapacity; mu_ held.
+  void ExpireGone(std::chrono::steady_clock::time_point now);
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -142,6 +190,11 @@ class ContainerMetaCache {
   std::unordered_map<std::string, Entry> entries_;
   std::list<std::string> lru_;  // front: most recently used
   std::deque<std::string> queue_;
+  std::deque<ExitedContainer> exited_;
+  std::unordered_map<std::string, GoneRecord> gone_;
+  // gone_'s ids in the order they exited (for the bound and expiry); an id
+  // revived and gone again appears twice, the stale one is skipped.
+  std::deque<std::pair<std::string, std::chrono::steady_clock::time_point>> gone_order_;
   ContainerMetaStats stats_;
 };
 

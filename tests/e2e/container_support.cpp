@@ -40,6 +40,12 @@ std::string WriteMarkerRule(const std::string& dir) {
                          "  condition: evt.type = container\n"
                          "  output: container seen (id=%container.id name=%container.name image=%container.image "
                          "repo=%container.image.repository priv=%container.privileged proc=%proc.name)\n"
+                         "  priority: INFO\n"
+                      << "- rule: " << kContainerRemovedRule << "\n"
+                      << "  desc: vigil's container stop event\n"
+                         "  condition: evt.type = container_removed\n"
+                         "  output: container removed (id=%container.id name=%container.name "
+                         "image=%container.image priv=%container.privileged type=%evt.type)\n"
                          "  priority: INFO\n";
   return path;
 }

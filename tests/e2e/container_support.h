@@ -23,10 +23,12 @@ std::pair<std::string, int> Sh(const std::string& cmd);
 std::string MakeBusyboxRootfs(const std::string& dir);
 
 // The marker rule: the marked exec with the container fields in its output;
-// and kContainerEventRule: every `container` event, with the same fields.
+// kContainerEventRule: every `container` event, with the same fields; and
+// kContainerRemovedRule: every `container_removed` event (a container exited).
 // Writes <dir>/marker.yaml and returns its path.
 inline constexpr const char* kMarkerRule = "Container Marker";
 inline constexpr const char* kContainerEventRule = "Container Event";
+inline constexpr const char* kContainerRemovedRule = "Container Removed";
 std::string WriteMarkerRule(const std::string& dir);
 
 // Falco's container_started macro as Falco wrote it while it had the

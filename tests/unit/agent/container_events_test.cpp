@@ -152,3 +152,107 @@ TEST_CASE("container events: bounded; a forgotten container is announced again",
   CHECK(ce.stats().incomplete == 1);
   CHECK(ce.stats().gave_up == 0);
 }
+
+TEST_CASE("container events: a container that exited gets one container_removed event; late events are no new start",
+          "[unit]") {
+  auto cache = std::make_shared<ContainerMetaCache>(8);
+  ContainerEvents ce(cache);
+  std::vector<Event> emitted;
+  auto emit = [&](const Event& e) { emitted.push_back(e); };
+  auto none_held = [](const std::string&) { return false; };
+  Event out;
+  REQUIRE(ce.OnEvent(Ev(EventType::execve, kA, 10), &out));
+  REQUIRE(ce.OnEvent(Ev(EventType::execve, kB, 20), &out));
+  cache->Put(Meta(kA, "web"));
+  cache->Lookup(kB);  // pending
+  ce.PollExited(none_held, emit);
+  CHECK(emitted.empty());
+
+  // The watcher's listing no longer has them: A is erased; B's fetch is still
+  // pending, so B stays until its answer is in.
+  REQUIRE(cache->Erase(kA));
+  CHECK_FALSE(cache->Erase(kB));
+  ce.PollExited(none_held, emit);
+  REQUIRE(emitted.size() == 1);
+  const Event& r = emitted[0];
+  CHECK(r.type == EventType::container_removed);
+  CHECK(vigil::EventTypeName(r.type) == "container_removed");
+  CHECK(r.proc.container_id == kA);
+  CHECK(r.proc.pid == 0);  // no process
+  REQUIRE(r.container != nullptr);
+  CHECK(r.container->name == "web");
+  CHECK(r.container->image_repository == "localhost/img");
+  CHECK(r.ts_ns > 0);
+  CHECK(r.wall_ns > 0);
+  CHECK(ce.stats().removed == 1);
+  ce.PollExited(none_held, emit);
+  CHECK(emitted.size() == 1);  // once
+
+  // Regression (139edbe): late events of A (still in the ring buffer or the
+  // hold) announced A as a new container, and a second removal followed.
+  CHECK_FALSE(ce.OnEvent(Ev(EventType::procexit, kA, 10), &out));
+  CHECK_FALSE(ce.OnEvent(Ev(EventType::procexit, kA, 12), &out));
+  CHECK(ce.stats().late == 2);
+  CHECK(ce.stats().started == 2);
+  REQUIRE(cache->Lookup(kA));  // with A's last metadata
+  CHECK_FALSE(cache->Erase(kA));
+  ce.PollExited(none_held, emit);
+  CHECK(emitted.size() == 1);
+
+  // B's fetch failed (no runtime knew it); the next listing forgets it
+  // without announcing it: its absence from the listing proves nothing.
+  cache->Fail(kB);
+  REQUIRE(cache->Erase(kB));
+  ce.PollExited(none_held, emit);
+  CHECK(emitted.size() == 1);
+  CHECK_FALSE(ce.OnEvent(Ev(EventType::execve, kB, 22), &out));  // still known
+
+  // A restarted (listed again, same id): its next event announces it again.
+  REQUIRE(cache->Revive(kA));
+  CHECK(ce.OnEvent(Ev(EventType::execve, kA, 11), &out));
+  CHECK(ce.known() == 2);
+}
+
+TEST_CASE("container events: the removal comes after the container's start event", "[unit]") {
+  auto cache = std::make_shared<ContainerMetaCache>(8);
+  ContainerEvents ce(cache);
+  std::vector<Event> emitted;
+  auto emit = [&](const Event& e) { emitted.push_back(e); };
+  Event out;
+  REQUIRE(ce.OnEvent(Ev(EventType::execve, kA, 10), &out));
+  REQUIRE(ce.OnEvent(Ev(EventType::execve, kB, 20), &out));
+  cache->Lookup(kA);
+  cache->Lookup(kB);
+  while (cache->NextRequest(std::chrono::milliseconds(0))) {
+  }
+  cache->Put(Meta(kA, "held"));
+  cache->Put(Meta(kB, "late"));
+  REQUIRE(cache->Erase(kA));
+  REQUIRE(cache->Erase(kB));
+
+  // A's start event still waits in the hold (behind another container's
+  // events): its removal waits too.
+  bool a_held = true;
+  auto held = [&](const std::string& id) { return id == kA && a_held; };
+  // B's start event was evaluated without metadata (the hold timed out) and
+  // the metadata came in the same instant the listing found B gone: the start
+  // goes out again with it, then the removal.
+  out.container.reset();
+  ce.Evaluated(out);
+  ce.PollExited(held, emit);
+  REQUIRE(emitted.size() == 2);
+  CHECK(emitted[0].type == EventType::container);
+  CHECK(emitted[0].proc.container_id == kB);
+  REQUIRE(emitted[0].container);
+  CHECK(emitted[0].container->name == "late");
+  CHECK(emitted[1].type == EventType::container_removed);
+  CHECK(emitted[1].proc.container_id == kB);
+  CHECK(ce.stats().reemitted == 1);
+
+  a_held = false;  // the hold let A's events go
+  ce.PollExited(held, emit);
+  REQUIRE(emitted.size() == 3);
+  CHECK(emitted[2].type == EventType::container_removed);
+  CHECK(emitted[2].proc.container_id == kA);
+  CHECK(ce.stats().removed == 2);
+}

@@ -80,9 +80,11 @@ TEST_CASE("A snapshot carries the hot counters by type and rule, the sinks and t
   vigil::agent::MetricsSnapshot with_containers = m;
   vigil::agent::AddContainerMetrics(nullptr, nullptr, {}, {}, &with_containers);
   // Metadata off: only the container-event series (vigil makes container
-  // events from the cgroup id alone), none of the cache's.
-  REQUIRE(with_containers.container_meta.size() == 4);
+  // events from the cgroup id alone; container_removed ones need the cache,
+  // so that series stays 0), none of the cache's.
+  REQUIRE(with_containers.container_meta.size() == 7);
   CHECK(with_containers.container_meta[0].first == "container_events");
+  CHECK(with_containers.container_meta[4].first == "container_removed_events");
 
   CHECK(vigil::agent::StatsLine(nullptr, fanout, 12, 3) ==
         "stats: events=12 alerts=3 capture=off file.sent=0 file.failed=0 file.spooled=0 file.dropped=0");

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/fields/field_table.h"
 #include "engine/state/container_meta.h"
@@ -58,6 +59,137 @@ TEST_CASE("container meta cache: lookup queues once, put publishes, erase forget
   CHECK(s.size == 0);
   CHECK(s.erased == 1);
   CHECK(s.hits == 1);
+}
+
+TEST_CASE("container meta cache: an exited container is evicted and handed over once", "[unit][container]") {
+  ContainerMetaCache cache(8);
+  cache.Lookup("aaaaaaaaaaaa");
+  cache.Lookup("bbbbbbbbbbbb");
+  cache.Lookup("cccccccccccc");
+  cache.Lookup("dddddddddddd");
+  cache.Put(Meta("aaaaaaaaaaaa"));
+  cache.Put(Meta("cccccccccccc"));
+  cache.Fail("dddddddddddd");
+  CHECK_FALSE(cache.TakeExited());
+  // The listing no longer has them: gone from the cache at once.
+  CHECK(cache.Erase("cccccccccccc"));
+  CHECK(cache.Erase("dddddddddddd"));  // failed: forgotten, not announced (no runtime knew it)
+  CHECK(cache.Erase("aaaaaaaaaaaa"));
+  CHECK(cache.Stats().size == 1);  // b's fetch is pending: the fetch decides first
+  CHECK(cache.Ids() == std::vector<std::string>{"bbbbbbbbbbbb"});
+  CHECK(cache.Gone("aaaaaaaaaaaa"));
+  CHECK_FALSE(cache.Gone("bbbbbbbbbbbb"));
+  REQUIRE(cache.Peek("aaaaaaaaaaaa"));  // the last metadata, for a start event re-emitted late
+  CHECK(cache.Peek("aaaaaaaaaaaa")->id == "aaaaaaaaaaaa");
+  auto first = cache.TakeExited();
+  REQUIRE(first);
+  CHECK(first->id == "cccccccccccc");  // in the order they exited
+  REQUIRE(first->meta);
+  auto second = cache.TakeExited();
+  REQUIRE(second);
+  CHECK(second->id == "aaaaaaaaaaaa");
+  CHECK_FALSE(cache.TakeExited());
+  CHECK(cache.Stats().erased == 3);
+  CHECK(cache.Stats().gone == 2);
+  CHECK_FALSE(cache.Gone("dddddddddddd"));
+  CHECK(cache.Lookup("dddddddddddd") == nullptr);  // asked anew
+  CHECK(cache.Pending("dddddddddddd"));
+}
+
+// Regression (container_removed reverted in 139edbe): a short podman container
+// was announced removed twice. Its entry was erased while its fetch was
+// pending, or a late event's Lookup() re-created it after the erase; the
+// fetch's answer made a fresh entry, and the next listing erased (and
+// announced) it once more.
+TEST_CASE("container meta cache: late lookups and stale answers do not bring an exited container back",
+          "[unit][container]") {
+  ContainerMetaCache cache(8);
+  const std::string id = "aaaaaaaaaaaa";
+  cache.Lookup(id);
+  REQUIRE(cache.NextRequest(std::chrono::milliseconds(0)));
+  // A listing while the fetch runs: the container is not listed (already
+  // exited, or the listing predates it); the pending entry stays.
+  CHECK_FALSE(cache.Erase(id));
+  CHECK(cache.Pending(id));
+  cache.Put(Meta(id));
+  REQUIRE(cache.Erase(id));  // the next listing
+  const auto requests = cache.Stats().requests;
+  // Late events of the container (ring buffer, hold): its metadata, no fetch, no entry.
+  for (int i = 0; i < 3; ++i) {
+    auto m = cache.Lookup(id);
+    REQUIRE(m);
+    CHECK(m->id == id);
+  }
+  CHECK_FALSE(cache.Pending(id));
+  CHECK(cache.Stats().requests == requests);
+  CHECK(cache.Stats().gone_lookups == 3);
+  CHECK_FALSE(cache.NextRequest(std::chrono::milliseconds(0)));
+  // An answer to a request queued before the exit does not re-create it.
+  cache.Put(Meta(id));
+  CHECK(cache.Stats().size == 0);
+  // So no later listing finds it again: one exit, handed over once.
+  CHECK_FALSE(cache.Erase(id));
+  REQUIRE(cache.TakeExited());
+  CHECK_FALSE(cache.TakeExited());
+  // Listed again (restarted with the same id): fetched anew, and its next exit is a new one.
+  CHECK(cache.Revive(id));
+  CHECK_FALSE(cache.Gone(id));
+  CHECK(cache.Lookup(id) == nullptr);
+  CHECK(cache.Pending(id));
+  REQUIRE(cache.NextRequest(std::chrono::milliseconds(0)));
+  cache.Put(Meta(id));
+  CHECK(cache.Erase(id));
+  CHECK(cache.TakeExited());
+}
+
+TEST_CASE("container meta cache: exited containers waiting for the hot thread, and exited ids, are bounded",
+          "[unit][container]") {
+  const std::size_t n = ContainerMetaCache::kExitedCapacity + 5;
+  ContainerMetaCache cache(n);
+  auto Id = [](std::size_t i) {
+    std::string id = std::to_string(i);
+    return std::string(12 - id.size(), '0') + id;
+  };
+  for (std::size_t i = 0; i < n; ++i) cache.Put(Meta(Id(i)));
+  for (std::size_t i = 0; i < n; ++i) CHECK(cache.Erase(Id(i)));
+  CHECK(cache.Stats().exited_drops == 5);
+  CHECK(cache.Stats().gone == ContainerMetaCache::kExitedCapacity);
+  CHECK_FALSE(cache.Gone(Id(4)));  // the oldest forgotten first
+  CHECK(cache.Gone(Id(5)));
+  auto oldest = cache.TakeExited();
+  REQUIRE(oldest);
+  CHECK(oldest->id == Id(5));  // the oldest went first
+  std::size_t taken = 1;
+  while (cache.TakeExited()) ++taken;
+  CHECK(taken == ContainerMetaCache::kExitedCapacity);
+}
+
+// Issue 19: many short-lived containers keep the cache bounded. Each one is
+// looked up, fetched, exits (erased by a listing), has late events, and is
+// restarted now and then; entries, exited ids and waiting exits stay within
+// their bounds however many went by.
+TEST_CASE("container meta cache: a churn of short-lived containers stays bounded", "[unit][container]") {
+  ContainerMetaCache cache(64);
+  std::size_t announced = 0;
+  for (std::size_t i = 0; i < 20000; ++i) {
+    std::string id = std::to_string(i);
+    id = std::string(12 - id.size(), 'c') + id;
+    cache.Lookup(id);
+    while (auto req = cache.NextRequest(std::chrono::milliseconds(0))) cache.Put(Meta(*req));
+    REQUIRE(cache.Erase(id));
+    cache.Lookup(id);  // a late event
+    if (i % 7 == 0) cache.Revive(id);  // a restart now and then
+    if (i % 3 == 0)
+      while (cache.TakeExited()) ++announced;
+    const auto s = cache.Stats();
+    REQUIRE(s.size <= 64);
+    REQUIRE(s.gone <= ContainerMetaCache::kExitedCapacity);
+  }
+  while (cache.TakeExited()) ++announced;
+  const auto s = cache.Stats();
+  CHECK(announced + s.exited_drops == 20000);
+  CHECK(s.exited_drops == 0);
+  CHECK(s.erased == 20000);
 }
 
 TEST_CASE("container meta cache: a failed id is not asked again at once", "[unit][container]") {
@@ -162,6 +294,14 @@ TEST_CASE("docker API: bad answers are errors, not crashes", "[unit][container]"
   REQUIRE(list);
   CHECK(*list == std::vector<std::string>{"1bcf83c91f3d"});
   CHECK_FALSE(runtime::ParseDockerList("{}", &error));
+  // all=1: exited and dead containers are gone; created, running, paused ones are not.
+  list = runtime::ParseDockerList(
+      R"([{"Id":"aaaaaaaaaaaa11","State":"created"},{"Id":"bbbbbbbbbbbb22","State":"running"},)"
+      R"({"Id":"cccccccccccc33","State":"exited"},{"Id":"dddddddddddd44","State":"dead"},)"
+      R"({"Id":"eeeeeeeeeeee55","State":"paused"}])",
+      &error);
+  REQUIRE(list);
+  CHECK(*list == std::vector<std::string>{"aaaaaaaaaaaa", "bbbbbbbbbbbb", "eeeeeeeeeeee"});
 }
 
 TEST_CASE("RFC 3339 times", "[unit][container]") {
