@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
   pid_t vigil = 0;
   std::vector<Held> held;
   bool ready = false;
-  for (auto end = std::chrono::steady_clock::now() + 150s; !ready && std::chrono::steady_clock::now() < end;) {
+  for (auto end = std::chrono::steady_clock::now() + 330s; !ready && std::chrono::steady_clock::now() < end;) {
     std::this_thread::sleep_for(500ms);
     if (!vigil) vigil = FindVigil();
     if (!vigil) continue;
