@@ -376,7 +376,7 @@ TEST_CASE("vigil run alerts on another process taking its fds, tracing it or rea
       &quiet);
   REQUIRE(rc == 0);
   REQUIRE(WaitForAlert(alerts, "marker " + std::to_string(quiet), 10s));
-  CHECK(target_alerts().empty());
+  for (const auto& l : target_alerts()) FAIL_CHECK("unexpected alert: " << l);
 
   // vigil's ring buffer fd and a readable address of its memory.
   int ring_fd = -1;
@@ -424,8 +424,10 @@ TEST_CASE("vigil run alerts on another process taking its fds, tracing it or rea
   const auto lines = target_alerts();
   CHECK(lines.size() == 4);  // PTRACE_INTERRUPT and PTRACE_DETACH are not attaches
   for (const auto& l : lines) {
+    INFO(l);
     CHECK(l.find("\"priority\":\"Critical\"") != std::string::npos);
-    CHECK(l.find("\"action\":\"alert\"") != std::string::npos);
+    // action "alert" is the encoder's default and not written; no BPF LSM here, so never "deny"
+    CHECK(l.find("\"action\":") == std::string::npos);
   }
   CHECK(agent.Stop() == 0);
   CHECK(std::system(("rm -rf " + dir).c_str()) == 0);
