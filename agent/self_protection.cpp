@@ -17,8 +17,10 @@ namespace vigil::agent {
 
 namespace {
 
-// "/proc/<n>/<what>" or "/proc/<n>/task/<m>/<what>" with <what> one of mem,
-// environ, maps: the pid whose file it is (the thread's for task/), else -1.
+// "/proc/<n>/mem" or "/proc/<n>/task/<m>/mem": the pid whose memory it is
+// (the thread's for task/), else -1. Not environ or maps: procps-ng 4's
+// `ps aux` opens /proc/<pid>/environ of every process (strace on Debian 12),
+// and both are PTRACE_MODE_READ, which the LSM hook leaves alone too.
 int64_t ProcMemoryFilePid(std::string_view path, std::string_view* what) {
   auto number = [&path]() -> int64_t {
     int64_t n = -1;
@@ -36,7 +38,7 @@ int64_t ProcMemoryFilePid(std::string_view path, std::string_view* what) {
     pid = number();
     if (pid < 0) return -1;
   }
-  if (path != "mem" && path != "environ" && path != "maps") return -1;
+  if (path != "mem") return -1;
   *what = path;
   return pid;
 }

@@ -8,10 +8,10 @@
 //
 // Access to the process itself: another process that ptrace-attaches or
 // -seizes vigil, takes one of its fds with pidfd_getfd(2), reads or writes its
-// memory with process_vm_readv/writev(2), or opens /proc/<vigil>/mem,
-// environ or maps (when the capture sends opens) is a Critical alert on every
-// kernel; under BPF LSM the enforcement object's ptrace_access_check hook
-// refuses all but the opens of environ and maps (PTRACE_MODE_ATTACH) first.
+// memory with process_vm_readv/writev(2), or opens /proc/<vigil>/mem (when
+// the capture sends opens) is a Critical alert on every kernel; under BPF LSM
+// the enforcement object's ptrace_access_check hook refuses each of them
+// (PTRACE_MODE_ATTACH) first.
 //
 // Contract:
 // - Watch() is a start-up/reload call: it registers the capture's ids with the
@@ -65,7 +65,7 @@ class SelfProtection {
   // `ev` is another process's bpf() *_GET_FD_BY_ID naming one of vigil's ids.
   bool ForeignAccess(const Event& ev) const { return monitor_.ForeignAccess(ev, self_pid_); }
   // `ev` is another process's ptrace attach/seize, pidfd_getfd, process_vm_*
-  // or /proc/<pid>/{mem,environ,maps} open aimed at vigil (pid or thread).
+  // or /proc/<pid>/mem open aimed at vigil (pid or thread).
   bool TargetsSelf(const Event& ev) const;
   // The alert for such an event (rule "vigil self-protection", Critical);
   // nullopt while held back. `enforced`, `lsm`: as for AccessAlert().
