@@ -14,6 +14,7 @@
 
 #include "agent/commands.h"
 #include "agent/config.h"
+#include "agent/self_protection.h"
 #include "engine/event_json.h"
 #include "engine/iso_time.h"
 #include "engine/replay.h"
@@ -92,7 +93,7 @@ int RunValidate(const std::vector<std::string>& files, bool quiet) {
   const Interest in = DeriveInterest(*engine);
   const compile::EventTypeSet kernel = KernelEventTypes();
   compile::EventTypeSet sent = in.types & kernel;
-  sent.set(static_cast<std::size_t>(EventType::bpf));  // self-protection, as the agent adds it
+  sent |= SelfProtectionEventTypes() & kernel;  // self-protection, as the agent adds it
   std::printf("capture filter: %zu of %zu event types sent; left in the kernel: %s\n", sent.count(),
               kKernelEventTypeCount, sent == kernel ? "none" : EventTypeNames(kernel & ~sent).c_str());
   std::printf("capture filter: environment at exec: %s\n",

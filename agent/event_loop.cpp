@@ -103,6 +103,7 @@ void EventLoop::OnEvent(const Event& ev) {
 void EventLoop::Evaluate(const Event& ev) {
   if (ev.type == EventType::container) container_events_.Evaluated(ev);
   if (ev.type == EventType::bpf && p_.self->ForeignAccess(ev)) OnSelfAccess(ev);
+  else if (ev.type != EventType::bpf && p_.self->TargetsSelf(ev)) OnSelfTarget(ev);
   engine_->Match(ev, &fired_);
   const std::string enforced = fired_.empty() ? std::string() : refusals_.ClaimForRule(ev.proc.tid);
   for (const CompiledRule* rule : fired_) {
@@ -123,6 +124,17 @@ void EventLoop::OnSelfAccess(const Event& ev) {
   const bool lsm = enforcer && enforcer->lsm();
   const std::string enforced = refusals_.ClaimForSelfProtection(ev.proc.tid, lsm && ev.res == -EPERM);
   if (auto a = p_.self->AccessAlert(ev, enforced, lsm, Clock::now())) Emit(std::move(*a));
+}
+
+void EventLoop::OnSelfTarget(const Event& ev) {
+  const enforce::EnforcementManager* enforcer = p_.enforcement->manager();
+  const bool lsm = enforcer && enforcer->lsm();
+  // The LSM ptrace_access_check refusal: EPERM from ptrace, pidfd_getfd and
+  // process_vm_*; EACCES from an open of /proc/<pid>/mem.
+  const bool is_open = ev.type == EventType::open || ev.type == EventType::openat || ev.type == EventType::openat2;
+  const bool refused = lsm && ev.res == (is_open ? -EACCES : -EPERM);
+  const std::string enforced = refusals_.ClaimForSelfProtection(ev.proc.tid, refused);
+  if (auto a = p_.self->TargetAlert(ev, enforced, lsm, Clock::now())) Emit(std::move(*a));
 }
 
 void EventLoop::PollRefusals() {

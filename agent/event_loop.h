@@ -82,6 +82,7 @@ class EventLoop {
   void OnEvent(const Event& ev);
   void Evaluate(const Event& ev);
   void OnSelfAccess(const Event& ev);
+  void OnSelfTarget(const Event& ev);
   void PollRefusals();
   void HandleSignals();
   void Reload();

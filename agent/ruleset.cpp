@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include "agent/self_protection.h"
 #include "bpf/sensor.h"
 #include "engine/interest.h"
 
@@ -92,7 +93,7 @@ void ApplyInterest(capture::Sensor* sensor, const RuleEngine& engine) {
   const Interest in = DeriveInterest(engine);
   const compile::EventTypeSet kernel = KernelEventTypes();
   compile::EventTypeSet types = in.types & kernel;
-  types.set(static_cast<std::size_t>(EventType::bpf));  // built-in self-protection reads every bpf() event
+  types |= SelfProtectionEventTypes() & kernel;  // built-in self-protection reads these whatever the rules ask
   sensor->SetInterest(types, static_cast<uint32_t>(getpid()), in.env);
   if (in.env)
     spdlog::info("capture filter: exec records carry the environment (rule '{}' reads proc.env)", in.env_rule);

@@ -17,7 +17,7 @@
  *
  * Captured: execve/execveat, open/openat/openat2/creat, unlink/unlinkat,
  * socket/connect/bind/listen/accept4 (direct and through socketcall),
- * ptrace, setuid/setgid/setreuid/setregid/setresuid/setresgid/setfsuid/
+ * ptrace, process_vm_readv/writev, pidfd_getfd, setuid/setgid/setreuid/setregid/setresuid/setresgid/setfsuid/
  * setfsgid (the 16-bit ones and the *32 ones), init_module/finit_module,
  * memfd_create, unshare, setns, bpf. Forks and exits are seen without them
  * (sched tracepoints). */
@@ -59,6 +59,8 @@
 #define VG_NR32_UNSHARE 310
 #define VG_NR32_SETNS 346
 #define VG_NR32_FINIT_MODULE 350
+#define VG_NR32_PROCESS_VM_READV 347
+#define VG_NR32_PROCESS_VM_WRITEV 348
 #define VG_NR32_MEMFD_CREATE 356
 #define VG_NR32_BPF 357
 #define VG_NR32_EXECVEAT 358
@@ -68,6 +70,7 @@
 #define VG_NR32_LISTEN 363
 #define VG_NR32_ACCEPT4 364
 #define VG_NR32_OPENAT2 437
+#define VG_NR32_PIDFD_GETFD 438
 
 /* socketcall(call, args): the call numbers (linux/net.h) */
 #define VG_SYS_SOCKET 1
@@ -251,6 +254,9 @@ VG_CX_FN vg_cx_proc(VG_CX_PARAMS) {
     case VG_NR32_EXECVE:
     case VG_NR32_EXECVEAT: vg_exec_exit(ret); break;
     case VG_NR32_PTRACE: vg_on_ptrace(&a, ret); break;
+    case VG_NR32_PROCESS_VM_READV: vg_on_process_vm_readv(&a, ret); break;
+    case VG_NR32_PROCESS_VM_WRITEV: vg_on_process_vm_writev(&a, ret); break;
+    case VG_NR32_PIDFD_GETFD: vg_on_pidfd_getfd(&a, ret); break;
     case VG_NR32_INIT_MODULE: vg_on_init_module(&a, ret); break;
     case VG_NR32_FINIT_MODULE: vg_on_finit_module(&a, ret); break;
     case VG_NR32_MEMFD_CREATE: vg_on_memfd_create(&a, ret); break;

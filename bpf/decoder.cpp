@@ -93,6 +93,8 @@ constexpr std::array<TypeInfo, VG_T_MAX> BuildTypeTable() {
   set(VG_T_RECVFROM, VG_KIND_NET, EventType::recvfrom);
   set(VG_T_RECVMSG, VG_KIND_NET, EventType::recvmsg);
   set(VG_T_USERFAULTFD, VG_KIND_PROC, EventType::userfaultfd);
+  set(VG_T_PROCESS_VM_READV, VG_KIND_PROC, EventType::process_vm_readv);
+  set(VG_T_PIDFD_GETFD, VG_KIND_PROC, EventType::pidfd_getfd);
   return t;
 }
 constexpr auto kTypes = BuildTypeTable();

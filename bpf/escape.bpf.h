@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Escape and privilege indicators: setns, unshare, ptrace, init_module /
  * finit_module, memfd_create, userfaultfd, the set*id family, capset,
- * process_vm_writev,
+ * process_vm_readv/writev, pidfd_getfd (with the pidfd's process),
  * and dup/dup2/dup3 onto fds 0-2 (filtered in the kernel) with the old fd's
  * socket endpoints when it is a socket (a reverse shell's tell). */
 #pragma once
@@ -54,6 +54,53 @@ VG_SYSCALL(process_vm_writev, VG_T_PROCESS_VM_WRITEV, 1) {
   struct vg_proc *p = vg_proc_begin(VG_T_PROCESS_VM_WRITEV, ret);
   if (!p) return;
   p->target_pid = (int)a->a[0];
+  vg_emit(p, sizeof(*p));
+}
+
+VG_SYSCALL(process_vm_readv, VG_T_PROCESS_VM_READV, 1) {
+  struct vg_proc *p = vg_proc_begin(VG_T_PROCESS_VM_READV, ret);
+  if (!p) return;
+  p->target_pid = (int)a->a[0];
+  vg_emit(p, sizeof(*p));
+}
+
+/* The process a pidfd refers to (its pid number in the initial namespace), or
+ * 0 when `f` is not a pidfd. Since 6.9 (commit cb12fd8e0dab, "pidfd: add
+ * pidfs") a pidfd is a pidfs file and its struct pid hangs off the inode's
+ * i_private; before, an anon inode "[pidfd]" with the struct pid as the
+ * file's private_data. */
+#define VG_PIDFS_MAGIC 0x50494446
+#define VG_ANON_INODE_FS_MAGIC 0x09041934
+static __always_inline __s32 vg_pidfd_pid(struct file *f) {
+  if (!f) return 0;
+  unsigned long magic = BPF_CORE_READ(f, f_inode, i_sb, s_magic);
+  struct pid *pid = 0;
+  if (magic == VG_PIDFS_MAGIC) {
+    pid = BPF_CORE_READ(f, f_inode, i_private);
+  } else if (magic == VG_ANON_INODE_FS_MAGIC) {
+    char name[8] = {};
+    const unsigned char *n = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+    if (!n || bpf_probe_read_kernel(name, sizeof(name), n) != 0) return 0;
+    if (name[0] != '[' || name[1] != 'p' || name[2] != 'i' || name[3] != 'd' || name[4] != 'f' || name[5] != 'd' ||
+        name[6] != ']' || name[7] != 0)
+      return 0;
+    pid = BPF_CORE_READ(f, private_data);
+  }
+  if (!pid) return 0;
+  return BPF_CORE_READ(pid, numbers[0].nr);
+}
+
+/* pidfd_getfd(pidfd, targetfd, flags): a copy of another process's fd (an
+ * fd taken from vigil this way drained its ring buffer). The pidfd is still
+ * the caller's at exit, so its process is read from it here. */
+VG_SYSCALL(pidfd_getfd, VG_T_PIDFD_GETFD, 3) {
+  struct vg_proc *p = vg_proc_begin(VG_T_PIDFD_GETFD, ret);
+  if (!p) return;
+  p->fd = (int)a->a[0];
+  p->oldfd = (int)a->a[1];
+  p->newfd = ret >= 0 ? (int)ret : -1;
+  p->flags = (__u32)a->a[2];
+  p->target_pid = vg_pidfd_pid(vg_fd_file(p->fd));
   vg_emit(p, sizeof(*p));
 }
 

@@ -125,6 +125,9 @@ enum vg_type {
   VG_T_RECVFROM,
   VG_T_RECVMSG,
   VG_T_USERFAULTFD, /* proc record: flags */
+  VG_T_PROCESS_VM_READV, /* proc record: target_pid */
+  VG_T_PIDFD_GETFD, /* proc record: fd = the pidfd, oldfd = the fd in the target, newfd = the result,
+                     * target_pid = the pidfd's process (host pid; 0 when the fd is not a pidfd) */
   VG_T_MAX
 };
 
@@ -265,7 +268,7 @@ struct vg_proc {
   __s64 request;
   __u64 caps[3];          /* capset: effective, permitted, inheritable */
   __u64 child_start_ns;   /* fork: the child's start_boottime */
-  __s32 target_pid;       /* ptrace/process_vm_writev target; fork child tgid */
+  __s32 target_pid;       /* ptrace/process_vm_readv/writev target, pidfd_getfd's process; fork child tgid */
   __s32 fd;               /* setns/finit_module fd */
   __s32 oldfd;            /* dup* */
   __s32 newfd;            /* dup* */

@@ -100,7 +100,9 @@ struct ContainerMeta;
   X(sendmsg)                 \
   X(recvfrom)                \
   X(recvmsg)                 \
-  X(userfaultfd)
+  X(userfaultfd)             \
+  X(process_vm_readv)        \
+  X(pidfd_getfd)
 
 // Event types vigil makes itself, from no kernel record; they follow the
 // kernel's in EventType, so the capture's interest mask never names them.
@@ -304,11 +306,11 @@ struct BpfArgs {
 // Arguments of process, credential and namespace events.
 struct ProcArgs {
   uint64_t flags = 0;       // clone/unshare flags, setns nstype, memfd/userfaultfd flags, module flags
-  int32_t target_pid = 0;   // ptrace, process_vm_writev; clone/fork: child pid
+  int32_t target_pid = 0;   // ptrace, process_vm_readv/writev, pidfd_getfd's process; clone/fork: child pid
   int64_t request = 0;      // ptrace request
-  int32_t fd = -1;          // setns fd, finit_module fd
-  int32_t oldfd = -1;       // dup*
-  int32_t newfd = -1;       // dup*
+  int32_t fd = -1;          // setns fd, finit_module fd, pidfd_getfd's pidfd
+  int32_t oldfd = -1;       // dup*; pidfd_getfd: the fd number in the target
+  int32_t newfd = -1;       // dup*; pidfd_getfd: the caller's new fd
   uint32_t ids[3] = {0xffffffffu, 0xffffffffu, 0xffffffffu};  // set*id: real, effective, saved
   uint64_t caps[3] = {0, 0, 0};  // capset: effective, permitted, inheritable
   std::string name;          // memfd name, module name/params, pre-exec comm on exec

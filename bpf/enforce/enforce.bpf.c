@@ -536,9 +536,24 @@ int BPF_PROG(ve_lsm_mount, const char* dev_name, const struct path* path, const 
   return ve_task_only(VE_HOOK_MOUNT);
 }
 
+/* Self-protection: another process may not attach to vigil. PTRACE_MODE_ATTACH is the mode of
+ * ptrace(PTRACE_ATTACH/SEIZE), pidfd_getfd(2), process_vm_readv/writev(2) and opening
+ * /proc/<pid>/mem (an fd taken this way drained the capture's ring buffer). PTRACE_MODE_READ
+ * (ps, top, systemd reading /proc/<pid>/stat, status, maps, environ) stays allowed. */
+#define VE_PTRACE_MODE_ATTACH 0x02
+
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(ve_lsm_ptrace, struct task_struct* child, unsigned int mode, int ret) {
   if (ret) return ret;
+  if (mode & VE_PTRACE_MODE_ATTACH) {
+    __u32 zero = 0;
+    struct ve_config* cfg = bpf_map_lookup_elem(&ve_config, &zero);
+    if (cfg && cfg->self_tgid && (__u32)BPF_CORE_READ(child, tgid) == cfg->self_tgid &&
+        (bpf_get_current_pid_tgid() >> 32) != cfg->self_tgid) {
+      ve_refused(VE_HOOK_PTRACE, VE_SELF_RULE, cfg->active_gen & 1, VE_ACT_DENY);
+      return -EPERM;
+    }
+  }
   return ve_task_only(VE_HOOK_PTRACE);
 }
 

@@ -913,7 +913,7 @@ void AppendEvtFields(std::vector<FieldDef>* out) {
     {"evt.arg.res", T::kString, A::kNone, true, "Result as a number string.", GetEvtArg, SetRawRes, kArgRes},
     {"evt.arg.res_or_fd", T::kString, A::kNone, true, "Result (the new fd on success).", GetEvtArg, SetRawRes, kArgRes},
     {"evt.arg.domain", T::kString, A::kNone, true, "socket: address family (AF_INET, AF_UNIX, ...).", GetEvtArg, nullptr, kArgDomain},
-    {"evt.arg.pid", T::kString, A::kNone, true, "Target pid (ptrace, process_vm_writev, clone child).", GetEvtArg, nullptr, kArgPid},
+    {"evt.arg.pid", T::kString, A::kNone, true, "Target pid (ptrace, process_vm_readv/writev, pidfd_getfd's pidfd, clone child).", GetEvtArg, nullptr, kArgPid},
     {"evt.arg.*", T::kString, A::kNone, false, "Other syscall arguments Falco names: not captured by vigil (<NA>).",
      NotAvailable, nullptr, 0},
     {"evt.rawarg.*", T::kNumber, A::kNone, false, "Raw syscall arguments: not captured by vigil (<NA>).",

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -225,4 +226,53 @@ TEST_CASE("an unprivileged userfaultfd fires Falco's sandbox rule", "[root]") {
   for (const CompiledRule* r : fired)
     hit = hit || r->name == "Unprivileged Delegation of Page Faults Handling to a Userspace Process";
   CHECK(hit);
+}
+
+// Issue 24 item 2: pidfd_getfd took vigil's ring buffer fd. The record names
+// the pidfd's process, read in the kernel from the pidfd (pidfs or anon
+// inode), and the fd taken; an fd that is not a pidfd gives target 0.
+TEST_CASE("pidfd_getfd: the pidfd's process and the fd taken; process_vm_readv: its target", "[root]") {
+  TheSensor();
+  Drain();
+  pid_t sleeper = fork();
+  if (sleeper == 0) {
+    pause();
+    _exit(0);
+  }
+  const int pidfd = static_cast<int>(syscall(434 /* pidfd_open */, sleeper, 0));
+  REQUIRE(pidfd >= 0);
+  const int got = static_cast<int>(syscall(438 /* pidfd_getfd */, pidfd, 1, 0));
+  const int got_errno = errno;
+  const int devnull = open("/dev/null", O_RDONLY);
+  const long not_pidfd = syscall(438, devnull, 1, 0);  // EBADF: not a pidfd
+  char buf[8];
+  iovec local{buf, sizeof buf}, remote{reinterpret_cast<void*>(0x1000), sizeof buf};
+  const long pvr = syscall(SYS_process_vm_readv, sleeper, &local, 1, &remote, 1, 0);
+  kill(sleeper, SIGKILL);
+  waitpid(sleeper, nullptr, 0);
+  INFO("pidfd_getfd " << got << " " << std::strerror(got_errno) << ", process_vm_readv " << pvr);
+  REQUIRE(got >= 0);
+  CHECK(not_pidfd == -1);
+  auto g = WaitFor([&](const Event& e) {
+    return e.type == EventType::pidfd_getfd && e.proc.pid == uint32_t(getpid()) && e.args.fd == pidfd;
+  });
+  REQUIRE(g);
+  CHECK(g->event.args.target_pid == sleeper);
+  CHECK(g->event.args.oldfd == 1);
+  CHECK(g->event.args.newfd == got);
+  CHECK(g->event.res == got);
+  CHECK(RuleOutput(g->event, "evt.type = pidfd_getfd", "%evt.type %evt.arg.pid %evt.arg.fd") ==
+        "pidfd_getfd " + std::to_string(sleeper) + " " + std::to_string(pidfd));
+  auto n = WaitFor([&](const Event& e) {
+    return e.type == EventType::pidfd_getfd && e.proc.pid == uint32_t(getpid()) && e.args.fd == devnull;
+  });
+  REQUIRE(n);
+  CHECK(n->event.args.target_pid == 0);
+  CHECK(n->event.res == -EBADF);
+  auto r = WaitPid(EventType::process_vm_readv, getpid());
+  REQUIRE(r);
+  CHECK(r->event.args.target_pid == sleeper);
+  close(got);
+  close(devnull);
+  close(pidfd);
 }

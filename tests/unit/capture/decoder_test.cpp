@@ -777,6 +777,34 @@ TEST_CASE("setxattr family, rmdir, send/recv and userfaultfd records (issues 17,
   CHECK(e.res == 5);
 }
 
+// Issue 24 item 2: the means of taking vigil's fds or memory are events with
+// their target (self-protection alerts on them).
+TEST_CASE("pidfd_getfd and process_vm_readv records", "[unit]") {
+  Decoder d;
+  Event e;
+  auto g = Make<vg_proc>(VG_KIND_PROC, VG_T_PIDFD_GETFD);
+  g.fd = 3;
+  g.oldfd = 9;
+  g.newfd = 4;
+  g.target_pid = 812;
+  g.hdr.res = 4;
+  REQUIRE(Decode(d, g, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::pidfd_getfd);
+  CHECK(vigil::EventTypeName(e.type) == "pidfd_getfd");
+  CHECK(e.args.fd == 3);
+  CHECK(e.args.oldfd == 9);
+  CHECK(e.args.newfd == 4);
+  CHECK(e.args.target_pid == 812);
+
+  auto r = Make<vg_proc>(VG_KIND_PROC, VG_T_PROCESS_VM_READV);
+  r.target_pid = 77;
+  r.hdr.res = -1;
+  REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::process_vm_readv);
+  CHECK(e.args.target_pid == 77);
+  CHECK(e.res == -1);
+}
+
 TEST_CASE("interest words: one bit per ABI type across both words", "[unit]") {
   using vigil::capture::InterestWords;
   std::bitset<vigil::kEventTypeCount> none;
@@ -787,7 +815,7 @@ TEST_CASE("interest words: one bit per ABI type across both words", "[unit]") {
   };
   // The first type, the last one of word 0, the first of word 1 and the last.
   for (const Row& row : {Row{EventType::execve, VG_T_EXECVE}, Row{EventType::utime, VG_T_UTIME},
-                         Row{EventType::setxattr, VG_T_SETXATTR}, Row{EventType::userfaultfd, VG_T_USERFAULTFD},
+                         Row{EventType::setxattr, VG_T_SETXATTR}, Row{EventType::pidfd_getfd, VG_T_PIDFD_GETFD},
                          Row{EventType::sendto, VG_T_SENDTO}}) {
     INFO(vigil::EventTypeName(row.type));
     std::bitset<vigil::kEventTypeCount> one;

@@ -4,11 +4,18 @@
 // program, capture link and enforcement (LSM) link by id gets EPERM, an unrelated map opens,
 // and vigil's alert file gets a Critical "vigil self-protection" alert with
 // "enforcement":"deny" for the refusals. vigil's ids come from /proc/<vigil>/fdinfo.
+// Access to the process (issue 24 item 2): another process's ptrace(PTRACE_ATTACH) of vigil and
+// pidfd_getfd of one of vigil's fds get EPERM (LSM ptrace_access_check, PTRACE_MODE_ATTACH), each
+// a Critical alert naming the caller with "enforcement":"deny"; reading /proc/<vigil>/status
+// (PTRACE_MODE_READ) works and ptrace between two other processes still attaches.
 //
 // Protocol (docs/testing-vm.md): VM-RESULT case lines; exit 0 iff all passed.
 // Usage: self_protect_vm_check ALERTS.json
 #include <dirent.h>
 #include <linux/bpf.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +29,7 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -98,6 +106,19 @@ int GetFdByIdInChild(int cmd, uint32_t id) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 200;
 }
 
+// Runs `body` in a child process named `name`; its exit code (an errno, 0 = success) and pid.
+int InChild(const char* name, const std::function<int()>& body, pid_t* pid_out) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_NAME, name);
+    _exit(body());
+  }
+  *pid_out = pid;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 200;
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -116,7 +137,7 @@ int main(int argc, char** argv) {
   pid_t vigil = 0;
   std::vector<Held> held;
   bool ready = false;
-  for (auto end = std::chrono::steady_clock::now() + 150s; !ready && std::chrono::steady_clock::now() < end;) {
+  for (auto end = std::chrono::steady_clock::now() + 330s; !ready && std::chrono::steady_clock::now() < end;) {
     std::this_thread::sleep_for(500ms);
     if (!vigil) vigil = FindVigil();
     if (!vigil) continue;
@@ -194,7 +215,8 @@ int main(int argc, char** argv) {
     std::size_t eol = text.find('\n', bol);
     if (eol == std::string::npos) eol = text.size();
     const std::string line = text.substr(bol, eol - bol);
-    if (line.find("\"rule\":\"vigil self-protection\"") != std::string::npos) {
+    if (line.find("\"rule\":\"vigil self-protection\"") != std::string::npos &&
+        line.find("on vigil's own id ") != std::string::npos) {
       ++lines;
       if (line.find("\"priority\":\"Critical\"") != std::string::npos) ++critical;
       if (line.find("\"enforcement\":\"deny\"") != std::string::npos) ++enforced;
@@ -211,5 +233,70 @@ int main(int argc, char** argv) {
       got_info && text.find("bpf(BPF_MAP_GET_FD_BY_ID) on vigil's own id " + std::to_string(info.id) + " ") ==
                       std::string::npos;
   Case("no_alert_for_unrelated_map", no_unrelated, "map id " + std::to_string(info.id));
+
+  // Access to the vigil process itself.
+  const std::string vp = std::to_string(vigil);
+  pid_t reader = 0;
+  const int read_rc = InChild("selfprot-read", [&] {
+    std::ifstream in("/proc/" + vp + "/status");
+    std::string l;
+    return std::getline(in, l) && l.rfind("Name:", 0) == 0 ? 0 : 1;
+  }, &reader);
+  Case("status_readable", read_rc == 0, "rc " + std::to_string(read_rc) + " (PTRACE_MODE_READ stays allowed)");
+  pid_t getfd_pid = 0;
+  const int getfd_rc = InChild("selfprot-getfd", [&] {
+    const int pidfd = static_cast<int>(syscall(434 /* pidfd_open */, vigil, 0));
+    if (pidfd < 0) return 100;
+    return syscall(438 /* pidfd_getfd */, pidfd, 0, 0) >= 0 ? 0 : errno;
+  }, &getfd_pid);
+  Case("refused_pidfd_getfd", getfd_rc == EPERM, "errno " + std::to_string(getfd_rc) + " (expected EPERM)");
+  pid_t attach_pid = 0;
+  const int attach_rc = InChild("selfprot-attach", [&] {
+    return ptrace(PTRACE_ATTACH, vigil, nullptr, nullptr) == 0 ? 0 : errno;
+  }, &attach_pid);
+  Case("refused_ptrace_attach", attach_rc == EPERM, "errno " + std::to_string(attach_rc) + " (expected EPERM)");
+  pid_t other_pid = 0;
+  const int other_rc = InChild("selfprot-other", [] {
+    pid_t child = fork();
+    if (child == 0) {
+      pause();
+      _exit(0);
+    }
+    const int r = ptrace(PTRACE_ATTACH, child, nullptr, nullptr) == 0 ? 0 : errno;
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, __WALL);
+    return r;
+  }, &other_pid);
+  Case("ptrace_unrelated_attaches", other_rc == 0, "errno " + std::to_string(other_rc) + " (expected 0)");
+
+  auto alert_by = [&](pid_t pid, const std::string& what) {
+    std::size_t b = 0;
+    while (b < text.size()) {
+      std::size_t e = text.find('\n', b);
+      if (e == std::string::npos) e = text.size();
+      const std::string line = text.substr(b, e - b);
+      if (line.find(what) != std::string::npos && line.find(" by pid " + std::to_string(pid) + " (") != std::string::npos)
+        return line;
+      b = e + 1;
+    }
+    return std::string();
+  };
+  const std::string getfd_what = "pidfd_getfd of vigil's fd 0 (pid " + vp + ")";
+  const std::string attach_what = "ptrace(PTRACE_ATTACH) of vigil (pid " + vp + ")";
+  for (auto end = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < end;) {
+    text = ReadFile(alerts);
+    if (!alert_by(getfd_pid, getfd_what).empty() && !alert_by(attach_pid, attach_what).empty()) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  for (const auto& [name, pid, what] : {std::tuple<const char*, pid_t, std::string>{"alert_pidfd_getfd", getfd_pid, getfd_what},
+                                        {"alert_ptrace_attach", attach_pid, attach_what}}) {
+    const std::string line = alert_by(pid, what);
+    Case(name, line.find("\"priority\":\"Critical\"") != std::string::npos &&
+                   line.find("\"enforcement\":\"deny\"") != std::string::npos,
+         line.empty() ? "no alert '" + what + " by pid " + std::to_string(pid) + "'" : line.substr(0, 300));
+  }
+  Case("no_alert_status_or_unrelated_ptrace",
+       alert_by(reader, "vigil self-protection").empty() && alert_by(other_pid, "vigil self-protection").empty(),
+       "pids " + std::to_string(reader) + ", " + std::to_string(other_pid));
   return all_ok ? 0 : 1;
 }
