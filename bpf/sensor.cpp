@@ -476,7 +476,9 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
 
   if (options.seed_from_proc) {
     ProcScanStats scan_stats;
-    for (const ProcessInfo& p : ScanProcesses({}, &scan_stats)) {
+    ProcScanOptions scan;
+    scan.read_env = options.seed_env;
+    for (const ProcessInfo& p : ScanProcesses(scan, &scan_stats)) {
       impl->table.Upsert(p);
       ++impl->seeded;
     }

@@ -167,9 +167,11 @@ struct ProcessInfo {
   std::vector<std::string> argv;  // argv[0..], bounded by the capture
   bool argv_truncated = false;
   // The environment the image was exec'd with: NAME=value entries, each
-  // NUL-terminated (as /proc/PID/environ), bounded by the capture. Null when
-  // it was not captured (no loaded rule or output reads proc.env, or the
-  // process predates the sensor); shared by every event and table entry of
+  // NUL-terminated (as /proc/PID/environ), bounded by the capture. For a
+  // process that predates the sensor, its /proc/PID/environ at start, bounded
+  // the same (ProcScanOptions::read_env). Null when it was not captured (no
+  // loaded rule or output reads proc.env, or environ could not be read);
+  // shared by every event and table entry of
   // the image, never changed once built. env_truncated: the capture kept only
   // the first entries (a cut entry is dropped, never passed on as whole).
   std::shared_ptr<const std::string> env;
