@@ -336,6 +336,12 @@ void DecodeFile(const vg_file& r, const FileTail& t, std::string* scratch, Event
   f.path.assign(t.path);
   bool base_is_file = (r.file_flags & VG_FF_BASE_IS_FILE) != 0;
   AbsFromChain(t.base, base_is_file, f.path, scratch, &f.abspath);
+  if (base_is_file) f.resolved = f.abspath;
+  if (r.file_flags & VG_FF_OPENED_FILE) {
+    // a successful open: target_base is the opened file (vigil_abi.h)
+    JoinNames(t.target_base, &f.resolved);
+    return;
+  }
   if (IsXattrType(r.hdr.type)) {
     // a name, not a path; fsetxattr's rides in `path` (vigil_abi.h)
     if (r.hdr.type == VG_T_FSETXATTR) {

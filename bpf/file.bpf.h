@@ -63,8 +63,11 @@ static __always_inline void vg_file_of_fd(struct vg_file *f, __u32 *off, int fd)
   vg_tail_walk(f, off, &f->base, 0, fd);
 }
 
-/* open family: on success the path is the opened file's own (symlinks
- * resolved); on failure, the given path joined to its base. */
+/* open family: the path as given and the directory it is relative to (as
+ * for any path call: fd.name, libsinsp's meaning); on success also the
+ * opened file's own path (symlinks resolved: fd.name.resolved) as
+ * target_base, flagged VG_FF_OPENED_FILE. The second walk costs a relative
+ * open one more dentry walk; an absolute one walks nothing for its base. */
 static __always_inline void vg_file_open(__u16 type, long ret, int dirfd, __u64 upath, __u32 flags, __u32 mode) {
   struct vg_file *f = vg_file_begin(type, ret);
   if (!f) return;
@@ -79,8 +82,10 @@ static __always_inline void vg_file_open(__u16 type, long ret, int dirfd, __u64 
       struct file *file = vg_fd_file((int)ret);
       if (file && (BPF_CORE_READ(file, f_mode) & VG_FMODE_CREATED)) f->file_flags |= VG_FF_CREATED;
     }
-    f->path_len = vg_tail_user_str(f, &off, (const void *)upath);
-    vg_file_of_fd(f, &off, (int)ret);
+    f->fd = (int)ret;
+    vg_file_path(f, &off, dirfd, upath);
+    f->file_flags |= VG_FF_OPENED_FILE;
+    vg_tail_walk(f, &off, &f->target_base, 0, (int)ret);
   } else {
     f->fd = dirfd;
     vg_file_path(f, &off, dirfd, upath);

@@ -240,7 +240,14 @@ inline constexpr uint32_t kOpenFlagCreated = 1u << 31;
 struct FileArgs {
   int32_t fd = -1;         // fd used or returned (dirfd/fd argument, or result of open)
   std::string path;        // as given by the caller
-  std::string abspath;     // resolved to absolute where possible, else empty
+  // `path` made absolute against cwd or dirfd and normalised lexically (".",
+  // "..", "//"), symlinks not followed: libsinsp's fd.name; empty when it
+  // cannot be made absolute. fd-based calls: the file's own path.
+  std::string abspath;
+  // The file's own path as the kernel has it (symlinks resolved) where the
+  // capture knows it: a successful open, an fd-based call. Else empty
+  // (fd.name.resolved is then abspath).
+  std::string resolved;
   std::string target;      // rename/link: new path; symlink: link path; mount: dir
   std::string target_abs;  // `target` resolved to absolute, else empty
   uint32_t flags = 0;      // open flags (| kOpenFlagCreated), unlinkat/renameat2/linkat flags, mount flags (low bits), umount flags

@@ -205,6 +205,15 @@ bool GetFdName(const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&
   return Str(o, s.buf);
 }
 
+// fd.name.resolved (vigil): the kernel's path of the file where the capture
+// has it, else fd.name's file path.
+bool GetFdNameResolved(const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+  const Event& e = *c.event;
+  if (!IsFileEvent(e.type)) return false;
+  if (!e.file.resolved.empty()) return Str(o, e.file.resolved);
+  return !FilePath(e).empty() && Str(o, FilePath(e));
+}
+
 bool GetFdDirFile(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
   const Event& e = *c.event;
   if (!IsFileEvent(e.type)) return false;
@@ -688,6 +697,7 @@ VIGIL_STR_SETTER(SetCwd, e.proc.cwd)
 VIGIL_STR_SETTER(SetContainerId, e.proc.container_id)
 VIGIL_STR_SETTER(SetFdName, e.file.abspath)
 VIGIL_STR_SETTER(SetFdNameRaw, e.file.path)
+VIGIL_STR_SETTER(SetFdNameResolved, e.file.resolved)
 // evt.arg.name in a test event: the setxattr family's attribute name, the
 // path of file events (the getter picks by evt.type, which a test may set
 // after this field).
@@ -939,7 +949,10 @@ const std::vector<FieldDef>& AllFields() {
          GetProcAncestor, SetAPid, kPid},
     };
     v.push_back({"fd.name", T::kString, A::kNone, true,
-                 "File: absolute path (a path deeper than 16 names: `...` and its last 16 names, never starting with `/`; docs/capture.md \"Limits\"); socket: \"lip:lport->rip:rport\" (IP) or the unix path.", GetFdName, SetFdName, 0});
+                 "File: the path as the process gave it, made absolute against cwd or dirfd and normalised lexically (`.`, `..`, `//`), symlinks not followed (libsinsp's meaning: `/proc/self/fd/1` stays as written; the resolved path is fd.name.resolved); fd-based calls: the file's own path (a path deeper than 16 names: `...` and its last 16 names, never starting with `/`; docs/capture.md \"Limits\"); socket: \"lip:lport->rip:rport\" (IP) or the unix path.", GetFdName, SetFdName, 0});
+    v.push_back({"fd.name.resolved", T::kString, A::kNone, true,
+                 "vigil: file: the file's own path as the kernel has it, symlinks resolved (`/proc/self/fd/1` -> the file it names), for a successful open and fd-based calls; else as fd.name. Rules about a file's identity (credential files) match on it: fd.name follows the name given.",
+                 GetFdNameResolved, SetFdNameResolved, 0});
     v.push_back({"fd.nameraw", T::kString, A::kNone, true, "File path as the process gave it.", nullptr, SetFdNameRaw, 0});
     v.back().get = [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
       return IsFileEvent(c.event->type) && !c.event->file.path.empty() && Str(o, c.event->file.path);

@@ -282,6 +282,51 @@ TEST_CASE("file record: relative path joined to its base, target, fd-based call"
   CHECK(e.file.abspath.empty());
 }
 
+// issue 18: fd.name of an open is libsinsp's (the path as given, made
+// absolute against cwd/dirfd, lexically normalised, symlinks not followed);
+// the opened file's own path (ABI 10: target_base, VG_FF_OPENED_FILE) is
+// fd.name.resolved.
+TEST_CASE("open record: fd.name as given and absolute, the opened file's path as resolved", "[unit]") {
+  Decoder d;
+  Event e;
+  // open("../lnk//./shadow-link") in /home/u/sub, a symlink to /etc/shadow
+  FileRec r(VG_T_OPENAT);
+  r.head.hdr.res = 3;
+  r.head.fd = 3;
+  r.path = "../lnk//./shadow-link";
+  r.base = {"sub", "u", "home"};
+  r.head.file_flags = VG_FF_OPENED_FILE;
+  r.target_base = {"shadow", "etc"};
+  REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+  CHECK(e.file.path == "../lnk//./shadow-link");
+  CHECK(e.file.abspath == "/home/u/lnk/shadow-link");
+  CHECK(e.file.resolved == "/etc/shadow");
+  CHECK(e.file.target.empty());
+  CHECK(e.file.target_abs.empty());  // target_base is no rename target here
+  // /proc/self/fd/1: stays as written; resolved is what fd 1 is
+  FileRec p(VG_T_OPENAT);
+  p.path = "/proc/self/fd/1";
+  p.head.file_flags = VG_FF_OPENED_FILE;
+  p.target_base = {"0", "pts", "dev"};
+  REQUIRE(Decode(d, p, &e) == DecodeStatus::kOk);
+  CHECK(e.file.abspath == "/proc/self/fd/1");
+  CHECK(e.file.resolved == "/dev/pts/0");
+  // a failed open has no opened file
+  FileRec f(VG_T_OPENAT);
+  f.path = "missing";
+  f.base = {"tmp"};
+  REQUIRE(Decode(d, f, &e) == DecodeStatus::kOk);
+  CHECK(e.file.abspath == "/tmp/missing");
+  CHECK(e.file.resolved.empty());
+  // fd-based call: both are the file's own path
+  FileRec c(VG_T_FCHMOD);
+  c.head.file_flags = VG_FF_BASE_IS_FILE;
+  c.base = {"passwd", "etc"};
+  REQUIRE(Decode(d, c, &e) == DecodeStatus::kOk);
+  CHECK(e.file.abspath == "/etc/passwd");
+  CHECK(e.file.resolved == "/etc/passwd");
+}
+
 TEST_CASE("file record: the times a utimensat-family call set", "[unit]") {
   Decoder d;
   Event e;
