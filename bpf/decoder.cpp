@@ -93,6 +93,9 @@ constexpr std::array<TypeInfo, VG_T_MAX> BuildTypeTable() {
   set(VG_T_RECVFROM, VG_KIND_NET, EventType::recvfrom);
   set(VG_T_RECVMSG, VG_KIND_NET, EventType::recvmsg);
   set(VG_T_USERFAULTFD, VG_KIND_PROC, EventType::userfaultfd);
+  set(VG_T_REMOVEXATTR, VG_KIND_FILE, EventType::removexattr);
+  set(VG_T_LREMOVEXATTR, VG_KIND_FILE, EventType::lremovexattr);
+  set(VG_T_FREMOVEXATTR, VG_KIND_FILE, EventType::fremovexattr);
   return t;
 }
 constexpr auto kTypes = BuildTypeTable();
@@ -317,7 +320,8 @@ bool IsTimesType(uint16_t type) {
 }
 
 bool IsXattrType(uint16_t type) {
-  return type == VG_T_SETXATTR || type == VG_T_LSETXATTR || type == VG_T_FSETXATTR;
+  return type == VG_T_SETXATTR || type == VG_T_LSETXATTR || type == VG_T_FSETXATTR || type == VG_T_REMOVEXATTR ||
+         type == VG_T_LREMOVEXATTR || type == VG_T_FREMOVEXATTR;
 }
 
 void DecodeFile(const vg_file& r, const FileTail& t, std::string* scratch, Event* e) {
@@ -343,8 +347,8 @@ void DecodeFile(const vg_file& r, const FileTail& t, std::string* scratch, Event
     return;
   }
   if (IsXattrType(r.hdr.type)) {
-    // a name, not a path; fsetxattr's rides in `path` (vigil_abi.h)
-    if (r.hdr.type == VG_T_FSETXATTR) {
+    // a name, not a path; fsetxattr's and fremovexattr's ride in `path` (vigil_abi.h)
+    if (r.hdr.type == VG_T_FSETXATTR || r.hdr.type == VG_T_FREMOVEXATTR) {
       f.xattr_name.assign(t.path);
       f.path.clear();
     } else {

@@ -2,7 +2,8 @@
 /* File family: open/openat/openat2/creat, unlink*, rmdir, rename*, chmod*,
  * chown*, link*, symlink*, mkdir*, mount, umount2, truncate/ftruncate, the
  * calls that set a file's times (utimensat, futimesat, utimes, utime) and an
- * extended attribute (setxattr, lsetxattr, fsetxattr). One sys_exit
+ * extended attribute (setxattr, lsetxattr, fsetxattr) and remove one
+ * (removexattr, lremovexattr, fremovexattr). One sys_exit
  * program per call (VG_SYSCALL): arguments from the saved registers, user
  * strings and dentry names into the record's tail, one record with the
  * result. */
@@ -163,6 +164,10 @@ VG_SYSCALL(lsetxattr, VG_T_LSETXATTR, 5) {
 VG_SYSCALL(fsetxattr, VG_T_FSETXATTR, 5) {
   vg_file_xattr(VG_T_FSETXATTR, ret, (int)a->a[0], 0, a->a[1], a->a[3], (__u32)a->a[4]);
 }
+/* removexattr family (path or fd, name): the same record, no value. */
+VG_SYSCALL(removexattr, VG_T_REMOVEXATTR, 2) { vg_file_xattr(VG_T_REMOVEXATTR, ret, -1, a->a[0], a->a[1], 0, 0); }
+VG_SYSCALL(lremovexattr, VG_T_LREMOVEXATTR, 2) { vg_file_xattr(VG_T_LREMOVEXATTR, ret, -1, a->a[0], a->a[1], 0, 0); }
+VG_SYSCALL(fremovexattr, VG_T_FREMOVEXATTR, 2) { vg_file_xattr(VG_T_FREMOVEXATTR, ret, (int)a->a[0], 0, a->a[1], 0, 0); }
 
 /* rename/link: old path, new path (each with its own dirfd) and flags. */
 static __always_inline void vg_file_two(__u16 type, long ret, int olddfd, __u64 oldp, int newdfd, __u64 newp,

@@ -28,7 +28,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 10
+#define VG_ABI_VERSION 11
 
 #define VG_COMM_LEN 16
 #define VG_PATH_LEN 256   /* a path as the caller gave it, in fixed-size records (exec, proc, bpf) */
@@ -125,6 +125,9 @@ enum vg_type {
   VG_T_RECVFROM,
   VG_T_RECVMSG,
   VG_T_USERFAULTFD, /* proc record: flags */
+  VG_T_REMOVEXATTR, /* file record as setxattr's: target = the attribute name (ABI 11) */
+  VG_T_LREMOVEXATTR,
+  VG_T_FREMOVEXATTR, /* as fsetxattr: the fd's file, the name in `path` */
   VG_T_MAX
 };
 

@@ -100,7 +100,10 @@ struct ContainerMeta;
   X(sendmsg)                 \
   X(recvfrom)                \
   X(recvmsg)                 \
-  X(userfaultfd)
+  X(userfaultfd)             \
+  X(removexattr)             \
+  X(lremovexattr)            \
+  X(fremovexattr)
 
 // Event types vigil makes itself, from no kernel record; they follow the
 // kernel's in EventType, so the capture's interest mask never names them.

@@ -25,6 +25,7 @@ bool IsFileEvent(EventType t) {
     case EventType::truncate: case EventType::ftruncate: case EventType::utimensat:
     case EventType::futimesat: case EventType::utimes: case EventType::utime:
     case EventType::setxattr: case EventType::lsetxattr: case EventType::fsetxattr: case EventType::rmdir:
+    case EventType::removexattr: case EventType::lremovexattr: case EventType::fremovexattr:
       return true;
     default:
       return false;
@@ -38,7 +39,8 @@ bool IsOpenEvent(EventType t) {
 bool IsExecEvent(EventType t) { return t == EventType::execve || t == EventType::execveat; }
 
 bool IsXattrEvent(EventType t) {
-  return t == EventType::setxattr || t == EventType::lsetxattr || t == EventType::fsetxattr;
+  return t == EventType::setxattr || t == EventType::lsetxattr || t == EventType::fsetxattr ||
+         t == EventType::removexattr || t == EventType::lremovexattr || t == EventType::fremovexattr;
 }
 
 bool IsDataEvent(EventType t) {
@@ -430,7 +432,9 @@ bool GetEvtArg(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratc
     }
     case kArgSize:
       if (IsDataEvent(e.type)) AppendNum(&s.buf, static_cast<int64_t>(e.net.size));
-      else if (IsXattrEvent(e.type)) AppendNum(&s.buf, static_cast<int64_t>(e.file.length));
+      else if (IsXattrEvent(e.type) && e.type != EventType::removexattr && e.type != EventType::lremovexattr &&
+               e.type != EventType::fremovexattr)
+        AppendNum(&s.buf, static_cast<int64_t>(e.file.length));  // a removal has no value
       else return false;
       return Str(o, s.buf);
     case kArgTuple:
@@ -882,7 +886,7 @@ const std::vector<FieldDef>& AllFields() {
         {"evt.arg.path", T::kString, A::kNone, true, "Path argument as given (file events); exe path for exec.",
          GetEvtArg, SetFdNameRaw, kArgPath},
         {"evt.arg.name", T::kString, A::kNone, true,
-         "Name argument: the path of open family events, memfd or module name, the attribute of the setxattr "
+         "Name argument: the path of open family events, memfd or module name, the attribute of the setxattr and removexattr "
          "family (security.capability, ...).",
          GetEvtArg, SetEvtArgName, kArgName},
         {"evt.arg.size", T::kString, A::kNone, true,

@@ -710,3 +710,56 @@ TEST_CASE("setxattr family: the file and the attribute name; rmdir", "[root]") {
   REQUIRE(rd2);
   CHECK(rd2->event.res == -ENOENT);
 }
+
+// issue 18: the removexattr family (what `setcap -r` and `setfattr -x` call),
+// captured as the setxattr family is: the file and the attribute's name.
+TEST_CASE("removexattr, lremovexattr, fremovexattr: the file and the attribute name", "[root]") {
+  TheSensor();
+  Drain();
+  TempDir dir;
+  const std::string f = dir.path + "/bin";
+  { std::ofstream(f) << "x"; }
+  const uint32_t cap[5] = {0x02000001u, 1u << 13, 0, 0, 0};
+  const long set = syscall(SYS_setxattr, f.c_str(), "security.capability", cap, sizeof(cap), 0);
+  INFO("setxattr: " << set << " " << std::strerror(errno));
+  long r = syscall(SYS_removexattr, f.c_str(), "security.capability");
+  const long err = r == 0 ? 0 : -errno;
+  if (set == 0) CHECK(r == 0);  // what was set can be removed
+  auto rx = WaitMine(EventType::removexattr, f);
+  REQUIRE(rx);
+  CHECK(rx->event.res == err);
+  CHECK(rx->event.file.abspath == f);
+  CHECK(rx->event.file.xattr_name == "security.capability");
+  CHECK(RuleOutput(rx->event, "evt.type = removexattr and evt.arg.name = security.capability",
+                   "%evt.type %fd.name %evt.arg.name %evt.arg.size") ==
+        "removexattr " + f + " security.capability <NA>");
+
+  // relative to the cwd, an attribute that is not there: -ENODATA (or
+  // -EOPNOTSUPP where the file system has no user.* attributes)
+  const std::string cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path);
+  r = syscall(SYS_lremovexattr, "bin", "user.vigil_absent");
+  const long lerr = r == 0 ? 0 : -errno;
+  std::filesystem::current_path(cwd);
+  CHECK(r == -1);
+  auto lx = WaitMine(EventType::lremovexattr, "bin");
+  REQUIRE(lx);
+  CHECK(lx->event.res == lerr);
+  CHECK(lx->event.file.abspath == f);
+  CHECK(lx->event.file.xattr_name == "user.vigil_absent");
+
+  int fd = open(f.c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  syscall(SYS_fsetxattr, fd, "security.capability", cap, sizeof(cap), 0);
+  r = syscall(SYS_fremovexattr, fd, "security.capability");
+  const long ferr = r == 0 ? 0 : -errno;
+  auto fx = WaitFor([&](const Event& e) {
+    return e.type == EventType::fremovexattr && e.proc.pid == static_cast<uint32_t>(getpid()) && e.file.fd == fd;
+  });
+  close(fd);
+  REQUIRE(fx);
+  CHECK(fx->event.res == ferr);
+  CHECK(fx->event.file.abspath == f);  // the fd's own file
+  CHECK(fx->event.file.xattr_name == "security.capability");
+  CHECK(RuleOutput(fx->event, "evt.type = fremovexattr", "%fd.name %evt.arg.name") == f + " security.capability");
+}

@@ -785,6 +785,35 @@ TEST_CASE("setxattr family, rmdir, send/recv and userfaultfd records (issues 17,
   CHECK(e.file.xattr_name == "user.x");
   CHECK(e.file.path.empty());
 
+  // issue 18: the removexattr family, records as the setxattr family's
+  FileRec rx(VG_T_REMOVEXATTR);
+  rx.path = "bin/ping";
+  rx.base = {"tmp"};
+  rx.target = "security.capability";
+  REQUIRE(Decode(d, rx, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::removexattr);
+  CHECK(e.file.abspath == "/tmp/bin/ping");
+  CHECK(e.file.xattr_name == "security.capability");
+  CHECK(e.file.target.empty());
+  FileRec lrx(VG_T_LREMOVEXATTR);
+  lrx.path = "/tmp/lnk";
+  lrx.target = "user.y";
+  REQUIRE(Decode(d, lrx, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::lremovexattr);
+  CHECK(e.file.abspath == "/tmp/lnk");
+  CHECK(e.file.xattr_name == "user.y");
+  FileRec frx(VG_T_FREMOVEXATTR);
+  frx.head.fd = 4;
+  frx.head.file_flags = VG_FF_BASE_IS_FILE;
+  frx.base = {"f", "tmp"};
+  frx.path = "user.z";  // as fsetxattr: the name rides in `path`
+  REQUIRE(Decode(d, frx, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::fremovexattr);
+  CHECK(e.file.abspath == "/tmp/f");
+  CHECK(e.file.fd == 4);
+  CHECK(e.file.xattr_name == "user.z");
+  CHECK(e.file.path.empty());
+
   FileRec rd(VG_T_RMDIR);
   rd.path = "/tmp/d";
   REQUIRE(Decode(d, rd, &e) == DecodeStatus::kOk);
@@ -833,7 +862,7 @@ TEST_CASE("interest words: one bit per ABI type across both words", "[unit]") {
   // The first type, the last one of word 0, the first of word 1 and the last.
   for (const Row& row : {Row{EventType::execve, VG_T_EXECVE}, Row{EventType::utime, VG_T_UTIME},
                          Row{EventType::setxattr, VG_T_SETXATTR}, Row{EventType::userfaultfd, VG_T_USERFAULTFD},
-                         Row{EventType::sendto, VG_T_SENDTO}}) {
+                         Row{EventType::sendto, VG_T_SENDTO}, Row{EventType::fremovexattr, VG_T_FREMOVEXATTR}}) {
     INFO(vigil::EventTypeName(row.type));
     std::bitset<vigil::kEventTypeCount> one;
     one.set(static_cast<std::size_t>(row.type));
