@@ -26,6 +26,7 @@
 #include "agent/signals.h"
 #include "bpf/enforce/enforcement.h"
 #include "bpf/sensor.h"
+#include "engine/interest.h"
 #include "engine/state/container_meta.h"
 #include "outputs/fanout.h"
 #include "outputs/outputs.h"
@@ -83,7 +84,11 @@ Containers StartContainers(const ContainersConfig& cc) {
 }
 
 std::unique_ptr<capture::Sensor> OpenSensor(const Loaded& loaded, std::string* error) {
-  auto sensor = capture::Sensor::Open(loaded.config.capture, error);
+  capture::SensorOptions options = loaded.config.capture;
+  // Processes already running get their environment read from /proc only
+  // when a rule reads proc.env, as exec records carry it (ApplyInterest).
+  options.seed_env = DeriveInterest(*loaded.engine).env;
+  auto sensor = capture::Sensor::Open(options, error);
   if (!sensor) return nullptr;
   for (const auto& d : sensor->disabled()) spdlog::warn("capture: {} not loaded: {}", d.name, d.reason);
   spdlog::info("capture: {} programs attached ({} BPF build), {} processes seeded from /proc",

@@ -95,6 +95,9 @@ constexpr std::array<TypeInfo, VG_T_MAX> BuildTypeTable() {
   set(VG_T_USERFAULTFD, VG_KIND_PROC, EventType::userfaultfd);
   set(VG_T_PROCESS_VM_READV, VG_KIND_PROC, EventType::process_vm_readv);
   set(VG_T_PIDFD_GETFD, VG_KIND_PROC, EventType::pidfd_getfd);
+  set(VG_T_REMOVEXATTR, VG_KIND_FILE, EventType::removexattr);
+  set(VG_T_LREMOVEXATTR, VG_KIND_FILE, EventType::lremovexattr);
+  set(VG_T_FREMOVEXATTR, VG_KIND_FILE, EventType::fremovexattr);
   return t;
 }
 constexpr auto kTypes = BuildTypeTable();
@@ -319,7 +322,8 @@ bool IsTimesType(uint16_t type) {
 }
 
 bool IsXattrType(uint16_t type) {
-  return type == VG_T_SETXATTR || type == VG_T_LSETXATTR || type == VG_T_FSETXATTR;
+  return type == VG_T_SETXATTR || type == VG_T_LSETXATTR || type == VG_T_FSETXATTR || type == VG_T_REMOVEXATTR ||
+         type == VG_T_LREMOVEXATTR || type == VG_T_FREMOVEXATTR;
 }
 
 void DecodeFile(const vg_file& r, const FileTail& t, std::string* scratch, Event* e) {
@@ -338,9 +342,15 @@ void DecodeFile(const vg_file& r, const FileTail& t, std::string* scratch, Event
   f.path.assign(t.path);
   bool base_is_file = (r.file_flags & VG_FF_BASE_IS_FILE) != 0;
   AbsFromChain(t.base, base_is_file, f.path, scratch, &f.abspath);
+  if (base_is_file) f.resolved = f.abspath;
+  if (r.file_flags & VG_FF_OPENED_FILE) {
+    // a successful open: target_base is the opened file (vigil_abi.h)
+    JoinNames(t.target_base, &f.resolved);
+    return;
+  }
   if (IsXattrType(r.hdr.type)) {
-    // a name, not a path; fsetxattr's rides in `path` (vigil_abi.h)
-    if (r.hdr.type == VG_T_FSETXATTR) {
+    // a name, not a path; fsetxattr's and fremovexattr's ride in `path` (vigil_abi.h)
+    if (r.hdr.type == VG_T_FSETXATTR || r.hdr.type == VG_T_FREMOVEXATTR) {
       f.xattr_name.assign(t.path);
       f.path.clear();
     } else {

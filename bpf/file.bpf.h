@@ -2,7 +2,8 @@
 /* File family: open/openat/openat2/creat, unlink*, rmdir, rename*, chmod*,
  * chown*, link*, symlink*, mkdir*, mount, umount2, truncate/ftruncate, the
  * calls that set a file's times (utimensat, futimesat, utimes, utime) and an
- * extended attribute (setxattr, lsetxattr, fsetxattr). One sys_exit
+ * extended attribute (setxattr, lsetxattr, fsetxattr) and remove one
+ * (removexattr, lremovexattr, fremovexattr). One sys_exit
  * program per call (VG_SYSCALL): arguments from the saved registers, user
  * strings and dentry names into the record's tail, one record with the
  * result. */
@@ -63,8 +64,11 @@ static __always_inline void vg_file_of_fd(struct vg_file *f, __u32 *off, int fd)
   vg_tail_walk(f, off, &f->base, 0, fd);
 }
 
-/* open family: on success the path is the opened file's own (symlinks
- * resolved); on failure, the given path joined to its base. */
+/* open family: the path as given and the directory it is relative to (as
+ * for any path call: fd.name, libsinsp's meaning); on success also the
+ * opened file's own path (symlinks resolved: fd.name.resolved) as
+ * target_base, flagged VG_FF_OPENED_FILE. The second walk costs a relative
+ * open one more dentry walk; an absolute one walks nothing for its base. */
 static __always_inline void vg_file_open(__u16 type, long ret, int dirfd, __u64 upath, __u32 flags, __u32 mode) {
   struct vg_file *f = vg_file_begin(type, ret);
   if (!f) return;
@@ -79,8 +83,10 @@ static __always_inline void vg_file_open(__u16 type, long ret, int dirfd, __u64 
       struct file *file = vg_fd_file((int)ret);
       if (file && (BPF_CORE_READ(file, f_mode) & VG_FMODE_CREATED)) f->file_flags |= VG_FF_CREATED;
     }
-    f->path_len = vg_tail_user_str(f, &off, (const void *)upath);
-    vg_file_of_fd(f, &off, (int)ret);
+    f->fd = (int)ret;
+    vg_file_path(f, &off, dirfd, upath);
+    f->file_flags |= VG_FF_OPENED_FILE;
+    vg_tail_walk(f, &off, &f->target_base, 0, (int)ret);
   } else {
     f->fd = dirfd;
     vg_file_path(f, &off, dirfd, upath);
@@ -158,6 +164,10 @@ VG_SYSCALL(lsetxattr, VG_T_LSETXATTR, 5) {
 VG_SYSCALL(fsetxattr, VG_T_FSETXATTR, 5) {
   vg_file_xattr(VG_T_FSETXATTR, ret, (int)a->a[0], 0, a->a[1], a->a[3], (__u32)a->a[4]);
 }
+/* removexattr family (path or fd, name): the same record, no value. */
+VG_SYSCALL(removexattr, VG_T_REMOVEXATTR, 2) { vg_file_xattr(VG_T_REMOVEXATTR, ret, -1, a->a[0], a->a[1], 0, 0); }
+VG_SYSCALL(lremovexattr, VG_T_LREMOVEXATTR, 2) { vg_file_xattr(VG_T_LREMOVEXATTR, ret, -1, a->a[0], a->a[1], 0, 0); }
+VG_SYSCALL(fremovexattr, VG_T_FREMOVEXATTR, 2) { vg_file_xattr(VG_T_FREMOVEXATTR, ret, (int)a->a[0], 0, a->a[1], 0, 0); }
 
 /* rename/link: old path, new path (each with its own dirfd) and flags. */
 static __always_inline void vg_file_two(__u16 type, long ret, int olddfd, __u64 oldp, int newdfd, __u64 newp,

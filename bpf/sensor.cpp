@@ -534,9 +534,11 @@ struct Sensor::Impl {
     }
   }
 
-  void SeedFromProc() {
+  void SeedFromProc(bool read_env) {
     ProcScanStats scan_stats;
-    for (const ProcessInfo& p : ScanProcesses({}, &scan_stats)) {
+    ProcScanOptions scan;
+    scan.read_env = read_env;
+    for (const ProcessInfo& p : ScanProcesses(scan, &scan_stats)) {
       table.Upsert(p);
       ++seeded;
     }
@@ -592,7 +594,7 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
   impl->ncpus = libbpf_num_possible_cpus();
   if (impl->ncpus <= 0) impl->ncpus = 1;
   impl->decoder = Decoder(BootToWallNs());
-  if (options.seed_from_proc) impl->SeedFromProc();
+  if (options.seed_from_proc) impl->SeedFromProc(options.seed_env);
   if (!impl->OpenRings(prio_keys, error)) return nullptr;
   // A blind spot the operator can close: say so at every start.
   WarnIa32(f, std::find(impl->attached.begin(), impl->attached.end(), "vg_compat_exit") != impl->attached.end());

@@ -74,6 +74,10 @@ struct SensorOptions {
   std::vector<std::string> priority_paths = DefaultPriorityPaths();
   std::size_t process_table_capacity = 65536;
   bool seed_from_proc = true;           // ScanProcesses() into the table at start
+  // The seed reads each process's environment (/proc/<pid>/environ, bounded
+  // as an exec record's) so proc.env works on processes older than the
+  // sensor. The agent sets it as it will set SetInterest's `env`.
+  bool seed_env = true;
   std::vector<std::string> disable;     // program names not to load (tests, operators)
   BpfBuild build = BpfBuild::kAuto;
   Ia32Programs ia32_programs = Ia32Programs::kAuto;

@@ -28,7 +28,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 9
+#define VG_ABI_VERSION 11
 
 #define VG_COMM_LEN 16
 #define VG_PATH_LEN 256   /* a path as the caller gave it, in fixed-size records (exec, proc, bpf) */
@@ -128,6 +128,9 @@ enum vg_type {
   VG_T_PROCESS_VM_READV, /* proc record: target_pid */
   VG_T_PIDFD_GETFD, /* proc record: fd = the pidfd, oldfd = the fd in the target, newfd = the result,
                      * target_pid = the pidfd's process (host pid; 0 when the fd is not a pidfd) */
+  VG_T_REMOVEXATTR, /* file record as setxattr's: target = the attribute name (ABI 11) */
+  VG_T_LREMOVEXATTR,
+  VG_T_FREMOVEXATTR, /* as fsetxattr: the fd's file, the name in `path` */
   VG_T_MAX
 };
 
@@ -285,6 +288,10 @@ struct vg_proc {
 #define VG_FF_TIMES_NOW (1u << 1)    /* utimensat family: times argument NULL (both set to now) */
 #define VG_FF_TIMES_UNREAD (1u << 2) /* utimensat family: the times could not be read (counted) */
 #define VG_FF_CREATED (1u << 3)      /* open family: this call created the file (FMODE_CREATED) */
+/* open family, success: target_base is the opened file itself (its path,
+ * symlinks resolved); base is the given path's directory, as on failure.
+ * (ABI 10; before, a successful open's base was the file.) */
+#define VG_FF_OPENED_FILE (1u << 4)
 
 /* vg_file.atime_nsec / mtime_nsec besides 0..999999999 (the first two are
  * the kernel's UTIME_NOW and UTIME_OMIT) */
@@ -318,7 +325,8 @@ struct vg_names {
  *   fstype (fstype_len)       mount
  *   target (target_len)       rename/link: new path; symlink: the link;
  *                             mount: the source
- *   target_base names (target_base.len)
+ *   target_base names (target_base.len)   target's base; a successful
+ *                             open (VG_FF_OPENED_FILE): the opened file
  * hdr.size = VG_FILE_HEAD_SIZE + the five lengths. */
 struct vg_file {
   struct vg_hdr hdr;

@@ -60,6 +60,7 @@ void ResetFile(FileArgs& f) {
   f.fd = -1;
   f.path.clear();
   f.abspath.clear();
+  f.resolved.clear();
   f.target.clear();
   f.target_abs.clear();
   f.flags = f.mode = 0;

@@ -102,7 +102,10 @@ struct ContainerMeta;
   X(recvmsg)                 \
   X(userfaultfd)             \
   X(process_vm_readv)        \
-  X(pidfd_getfd)
+  X(pidfd_getfd)             \
+  X(removexattr)             \
+  X(lremovexattr)            \
+  X(fremovexattr)
 
 // Event types vigil makes itself, from no kernel record; they follow the
 // kernel's in EventType, so the capture's interest mask never names them.
@@ -171,9 +174,11 @@ struct ProcessInfo {
   std::vector<std::string> argv;  // argv[0..], bounded by the capture
   bool argv_truncated = false;
   // The environment the image was exec'd with: NAME=value entries, each
-  // NUL-terminated (as /proc/PID/environ), bounded by the capture. Null when
-  // it was not captured (no loaded rule or output reads proc.env, or the
-  // process predates the sensor); shared by every event and table entry of
+  // NUL-terminated (as /proc/PID/environ), bounded by the capture. For a
+  // process that predates the sensor, its /proc/PID/environ at start, bounded
+  // the same (ProcScanOptions::read_env). Null when it was not captured (no
+  // loaded rule or output reads proc.env, or environ could not be read);
+  // shared by every event and table entry of
   // the image, never changed once built. env_truncated: the capture kept only
   // the first entries (a cut entry is dropped, never passed on as whole).
   std::shared_ptr<const std::string> env;
@@ -242,7 +247,14 @@ inline constexpr uint32_t kOpenFlagCreated = 1u << 31;
 struct FileArgs {
   int32_t fd = -1;         // fd used or returned (dirfd/fd argument, or result of open)
   std::string path;        // as given by the caller
-  std::string abspath;     // resolved to absolute where possible, else empty
+  // `path` made absolute against cwd or dirfd and normalised lexically (".",
+  // "..", "//"), symlinks not followed: libsinsp's fd.name; empty when it
+  // cannot be made absolute. fd-based calls: the file's own path.
+  std::string abspath;
+  // The file's own path as the kernel has it (symlinks resolved) where the
+  // capture knows it: a successful open, an fd-based call. Else empty
+  // (fd.name.resolved is then abspath).
+  std::string resolved;
   std::string target;      // rename/link: new path; symlink: link path; mount: dir
   std::string target_abs;  // `target` resolved to absolute, else empty
   uint32_t flags = 0;      // open flags (| kOpenFlagCreated), unlinkat/renameat2/linkat flags, mount flags (low bits), umount flags

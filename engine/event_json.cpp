@@ -619,6 +619,7 @@ void AppendEventJson(const Event& event, std::string* out) {
   static const FileArgs fd0;
   if (f.fd != fd0.fd) w.KeyNum("fd.num", f.fd);
   if (!f.abspath.empty()) w.KeyStr("fd.name", f.abspath);
+  if (!f.resolved.empty()) w.KeyStr("fd.name.resolved", f.resolved);
   if (!f.path.empty()) w.KeyStr("fs.path", f.path);
   if (!f.target.empty()) w.KeyStr("fs.target", f.target);
   if (!f.target_abs.empty()) w.KeyStr("fs.target_abs", f.target_abs);
@@ -757,6 +758,7 @@ std::optional<std::string> ParseEventJson(std::string_view line, Event* event, O
 
   FileArgs& f = event->file;
   if (!ReadNumber(j, "fd.num", &f.fd, &err) || !ReadString(j, "fd.name", &f.abspath, &err) ||
+      !ReadString(j, "fd.name.resolved", &f.resolved, &err) ||
       !ReadString(j, "fs.path", &f.path, &err) || !ReadString(j, "fs.target", &f.target, &err) ||
       !ReadString(j, "fs.target_abs", &f.target_abs, &err) || !ReadNumber(j, "fs.flags", &f.flags, &err) ||
       !ReadNumber(j, "fs.mode", &f.mode, &err) || !ReadNumber(j, "fs.uid", &f.owner_uid, &err) ||

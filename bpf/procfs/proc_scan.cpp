@@ -16,9 +16,14 @@
 #include <cstring>
 #include <string_view>
 
+#include "bpf/vigil_abi.h"
 #include "engine/state/container.h"
 
 namespace vigil {
+
+// A seeded process's environment is bounded as an exec record's is.
+static_assert(ProcScanOptions{}.max_env_bytes == VG_ENV_LEN);
+
 namespace {
 
 // Reads a whole small file (at most `limit` bytes) with one open/read loop.
@@ -312,6 +317,15 @@ std::optional<ProcessInfo> ReadProcess(uint32_t pid, const ProcScanOptions& opti
     ParseCmdline(text, truncated, options.max_args, &p);
   } else {
     missing = true;
+  }
+  if (options.read_env) {
+    // No missing mark when it cannot be read: environ needs ptrace access
+    // (another user's process without CAP_SYS_PTRACE), which the rest does not.
+    bool env_cut = false;
+    if (ReadSmallFile(dir + "environ", options.max_env_bytes, &text, &env_cut)) {
+      p.env = MakeEnv(text, env_cut);
+      p.env_truncated = env_cut;
+    }
   }
   if (auto ns = ReadNamespaces(pid, options.proc_root)) {
     p.ns = *ns;

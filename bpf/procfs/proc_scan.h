@@ -21,6 +21,10 @@
 //     directory under the cgroup2 mount (== bpf_get_current_cgroup_id()).
 //   * ns.* are the namespace inode numbers (/proc/<pid>/ns/<type>).
 //   * exe_32bit is the ELF class of /proc/<pid>/exe (IsElf32).
+//   * env is /proc/<pid>/environ, bounded and marked as an exec record's
+//     (the environment area as the process has it now: a process that
+//     wrote over its own environ strings shows what it wrote, as libsinsp's
+//     /proc scan does; one it cannot read, EACCES, stays null).
 #pragma once
 
 #include <cstddef>
@@ -38,6 +42,13 @@ struct ProcScanOptions {
   std::string cgroup_root;                     // cgroup2 mount, for cgroup_id; "" = FindCgroup2Mount()
   std::size_t max_argv_bytes = 4096;           // cmdline bytes kept; more sets argv_truncated
   std::size_t max_args = 64;                   // argv entries kept; more sets argv_truncated
+  // /proc/<pid>/environ into ProcessInfo::env (proc.env), its first
+  // max_env_bytes when longer (env_truncated; a cut last entry is dropped),
+  // the bound and marking of an exec record's environment (VG_ENV_LEN, which
+  // proc_scan.cpp asserts equal). Off: env stays null (not captured), as for
+  // exec records while no rule reads proc.env.
+  bool read_env = true;
+  std::size_t max_env_bytes = 4096;
 };
 
 struct ProcScanStats {

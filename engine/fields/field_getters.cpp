@@ -25,6 +25,7 @@ bool IsFileEvent(EventType t) {
     case EventType::truncate: case EventType::ftruncate: case EventType::utimensat:
     case EventType::futimesat: case EventType::utimes: case EventType::utime:
     case EventType::setxattr: case EventType::lsetxattr: case EventType::fsetxattr: case EventType::rmdir:
+    case EventType::removexattr: case EventType::lremovexattr: case EventType::fremovexattr:
       return true;
     default:
       return false;
@@ -38,7 +39,8 @@ bool IsOpenEvent(EventType t) {
 bool IsExecEvent(EventType t) { return t == EventType::execve || t == EventType::execveat; }
 
 bool IsXattrEvent(EventType t) {
-  return t == EventType::setxattr || t == EventType::lsetxattr || t == EventType::fsetxattr;
+  return t == EventType::setxattr || t == EventType::lsetxattr || t == EventType::fsetxattr ||
+         t == EventType::removexattr || t == EventType::lremovexattr || t == EventType::fremovexattr;
 }
 
 bool IsDataEvent(EventType t) {
@@ -203,6 +205,15 @@ bool GetFdName(const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&
   s.buf.push_back(':');
   AppendNum(&s.buf, e.net.remote_port);
   return Str(o, s.buf);
+}
+
+// fd.name.resolved (vigil): the kernel's path of the file where the capture
+// has it, else fd.name's file path.
+bool GetFdNameResolved(const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+  const Event& e = *c.event;
+  if (!IsFileEvent(e.type)) return false;
+  if (!e.file.resolved.empty()) return Str(o, e.file.resolved);
+  return !FilePath(e).empty() && Str(o, FilePath(e));
 }
 
 bool GetFdDirFile(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
@@ -398,7 +409,9 @@ bool EvtArgFd(const Event& e, bool file, Scratch& s, FieldValueRef* o) {
 
 bool EvtArgSize(const Event& e, Scratch& s, FieldValueRef* o) {
   if (IsDataEvent(e.type)) AppendNum(&s.buf, static_cast<int64_t>(e.net.size));
-  else if (IsXattrEvent(e.type)) AppendNum(&s.buf, static_cast<int64_t>(e.file.length));
+  else if (IsXattrEvent(e.type) && e.type != EventType::removexattr && e.type != EventType::lremovexattr &&
+           e.type != EventType::fremovexattr)
+    AppendNum(&s.buf, static_cast<int64_t>(e.file.length));  // a removal has no value
   else return false;
   return Str(o, s.buf);
 }
@@ -694,6 +707,7 @@ VIGIL_STR_SETTER(SetCwd, e.proc.cwd)
 VIGIL_STR_SETTER(SetContainerId, e.proc.container_id)
 VIGIL_STR_SETTER(SetFdName, e.file.abspath)
 VIGIL_STR_SETTER(SetFdNameRaw, e.file.path)
+VIGIL_STR_SETTER(SetFdNameResolved, e.file.resolved)
 // evt.arg.name in a test event: the setxattr family's attribute name, the
 // path of file events (the getter picks by evt.type, which a test may set
 // after this field).
@@ -880,7 +894,7 @@ void AppendEvtFields(std::vector<FieldDef>* out) {
     {"evt.arg.path", T::kString, A::kNone, true, "Path argument as given (file events); exe path for exec.",
      GetEvtArg, SetFdNameRaw, kArgPath},
     {"evt.arg.name", T::kString, A::kNone, true,
-     "Name argument: the path of open family events, memfd or module name, the attribute of the setxattr "
+     "Name argument: the path of open family events, memfd or module name, the attribute of the setxattr and removexattr "
      "family (security.capability, ...).",
      GetEvtArg, SetEvtArgName, kArgName},
     {"evt.arg.size", T::kString, A::kNone, true,
@@ -959,7 +973,10 @@ void AppendProcFields(std::vector<FieldDef>* out) {
 void AppendFdFields(std::vector<FieldDef>* out) {
   std::vector<FieldDef>& v = *out;
   v.push_back({"fd.name", T::kString, A::kNone, true,
-               "File: absolute path (a path deeper than 16 names: `...` and its last 16 names, never starting with `/`; docs/capture.md \"Limits\"); socket: \"lip:lport->rip:rport\" (IP) or the unix path.", GetFdName, SetFdName, 0});
+               "File: the path as the process gave it, made absolute against cwd or dirfd and normalised lexically (`.`, `..`, `//`), symlinks not followed (libsinsp's meaning: `/proc/self/fd/1` stays as written; the resolved path is fd.name.resolved); fd-based calls: the file's own path (a path deeper than 16 names: `...` and its last 16 names, never starting with `/`; docs/capture.md \"Limits\"); socket: \"lip:lport->rip:rport\" (IP) or the unix path.", GetFdName, SetFdName, 0});
+  v.push_back({"fd.name.resolved", T::kString, A::kNone, true,
+               "vigil: file: the file's own path as the kernel has it, symlinks resolved (`/proc/self/fd/1` -> the file it names), for a successful open and fd-based calls; else as fd.name. Rules about a file's identity (credential files) match on it: fd.name follows the name given.",
+               GetFdNameResolved, SetFdNameResolved, 0});
   v.push_back({"fd.nameraw", T::kString, A::kNone, true, "File path as the process gave it.", nullptr, SetFdNameRaw, 0});
   v.back().get = [](const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
     return IsFileEvent(c.event->type) && !c.event->file.path.empty() && Str(o, c.event->file.path);

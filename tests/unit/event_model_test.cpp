@@ -66,11 +66,11 @@ TEST_CASE("Event::Reset clears fields and keeps capacity", "[unit]") {
 // one of these structs changes its size and stops this file from compiling
 // until it is cleared there, set below and compared below.
 static_assert(sizeof(vigil::ProcessInfo) == 376, "ProcessInfo changed: update ResetProcess and this test");
-static_assert(sizeof(vigil::FileArgs) == 272, "FileArgs changed: update ResetFile and this test");
+static_assert(sizeof(vigil::FileArgs) == 304, "FileArgs changed: update ResetFile and this test");
 static_assert(sizeof(vigil::NetArgs) == 112, "NetArgs changed: update ResetNet and this test");
 static_assert(sizeof(vigil::BpfArgs) == 208, "BpfArgs changed: update ResetBpf and this test");
 static_assert(sizeof(vigil::ProcArgs) == 112, "ProcArgs changed: update ResetArgs and this test");
-static_assert(sizeof(vigil::Event) == 1176, "Event changed: update Event::Reset and this test");
+static_assert(sizeof(vigil::Event) == 1208, "Event changed: update Event::Reset and this test");
 
 TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   vigil::OwnedAncestors anc;
@@ -97,7 +97,7 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   e.container = std::make_shared<vigil::ContainerMeta>();
   auto& f = e.file;
   f.fd = 3;
-  f.path = f.abspath = f.target = f.target_abs = f.fstype = f.source = f.xattr_name = "y";
+  f.path = f.abspath = f.resolved = f.target = f.target_abs = f.fstype = f.source = f.xattr_name = "y";
   f.flags = f.mode = f.owner_uid = f.owner_gid = 1;
   f.length = 1;
   f.atime = f.mtime = 1;
@@ -154,9 +154,9 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   CHECK(std::tie(p.ns.pid, p.ns.mnt, p.ns.net, p.ns.user, p.ns.uts, p.ns.ipc, p.ns.cgroup) ==
         std::tie(q.ns.pid, q.ns.mnt, q.ns.net, q.ns.user, q.ns.uts, q.ns.ipc, q.ns.cgroup));
   const auto& g = d.file;
-  CHECK(std::tie(f.fd, f.path, f.abspath, f.target, f.target_abs, f.flags, f.mode, f.owner_uid, f.owner_gid,
+  CHECK(std::tie(f.fd, f.path, f.abspath, f.resolved, f.target, f.target_abs, f.flags, f.mode, f.owner_uid, f.owner_gid,
                  f.fstype, f.source, f.length, f.xattr_name, f.atime, f.mtime) ==
-        std::tie(g.fd, g.path, g.abspath, g.target, g.target_abs, g.flags, g.mode, g.owner_uid, g.owner_gid, g.fstype,
+        std::tie(g.fd, g.path, g.abspath, g.resolved, g.target, g.target_abs, g.flags, g.mode, g.owner_uid, g.owner_gid, g.fstype,
                  g.source, g.length, g.xattr_name, g.atime, g.mtime));
   const auto& m = d.net;
   CHECK(std::tie(n.fd, n.family, n.type, n.protocol, n.local_addr.bytes, n.local_port, n.remote_addr.bytes,

@@ -3,6 +3,8 @@
 // so the traced syscall is the one named), the event asserted with its path
 // as given, the absolute path, flags, mode and result.
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -106,6 +108,81 @@ TEST_CASE("O_CREAT open: O_F_CREATED only when the call created the file", "[roo
   REQUIRE(existed);
   CHECK((existed->event.file.flags & kOpenFlagCreated) == 0);
   CHECK((existed->event.file.flags & static_cast<uint32_t>(flags)) == static_cast<uint32_t>(flags));
+}
+
+// issue 18: fd.name of an open is the path as given, made absolute against
+// cwd or the dirfd and normalised lexically, symlinks not followed (libsinsp);
+// /proc/self/fd/N and /proc/self/exe stay as written. The opened file's own
+// path (symlinks resolved) is fd.name.resolved, on which vigil's own rules
+// about a file's identity match: a credential file read through a symlink
+// still fires them.
+TEST_CASE("open through a symlink, /proc/self/fd and /proc/self/exe: fd.name as given, fd.name.resolved the file", "[root]") {
+  TheSensor();
+  Drain();
+  TempDir tmp;
+  char real[PATH_MAX];
+  REQUIRE(realpath(tmp.path.c_str(), real) != nullptr);
+  const std::string dir = real;
+  REQUIRE(realpath("/etc/shadow", real) != nullptr);
+  const std::string shadow = real;
+  REQUIRE(symlink("/etc/shadow", (dir + "/lnk").c_str()) == 0);
+  REQUIRE(mkdir((dir + "/sub").c_str(), 0755) == 0);
+  const std::string render = "%fd.name|%fd.name.resolved|%fd.nameraw";
+
+  // absolute path through a symlink
+  const std::string lnk = dir + "/lnk";
+  int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, lnk.c_str(), O_RDONLY));
+  REQUIRE(fd >= 0);
+  auto abs = WaitMine(EventType::openat, lnk);
+  REQUIRE(abs);
+  CHECK(abs->event.file.abspath == lnk);
+  CHECK(abs->event.file.resolved == shadow);
+  CHECK(RuleOutput(abs->event, "evt.type = openat", render) == lnk + "|" + shadow + "|" + lnk);
+  // a rule on the file's identity fires; one on the name given does not
+  CHECK(!RuleOutput(abs->event, "fd.name.resolved = /etc/shadow", "x").empty());
+  CHECK(RuleOutput(abs->event, "fd.name = /etc/shadow", "x").empty());
+
+  // relative to a dirfd, with "..", "." and "//": normalised, not resolved
+  int dfd = open((dir + "/sub").c_str(), O_RDONLY | O_DIRECTORY);
+  REQUIRE(dfd >= 0);
+  int fd2 = static_cast<int>(syscall(SYS_openat, dfd, "..//./lnk", O_RDONLY));
+  REQUIRE(fd2 >= 0);
+  auto rel = WaitMine(EventType::openat, "..//./lnk");
+  REQUIRE(rel);
+  CHECK(rel->event.file.abspath == lnk);
+  CHECK(rel->event.file.resolved == shadow);
+
+  // /proc/self/fd/N: stays as written; resolved is the file fd N is
+  const std::string via_fd = "/proc/self/fd/" + std::to_string(fd);
+  int fd3 = static_cast<int>(syscall(SYS_openat, AT_FDCWD, via_fd.c_str(), O_RDONLY));
+  REQUIRE(fd3 >= 0);
+  auto pfd = WaitMine(EventType::openat, via_fd);
+  REQUIRE(pfd);
+  CHECK(RuleOutput(pfd->event, "evt.type = openat", render) == via_fd + "|" + shadow + "|" + via_fd);
+
+  // /proc/self/exe: stays as written; resolved is this test's executable
+  REQUIRE(realpath("/proc/self/exe", real) != nullptr);
+  const std::string exe = real;
+  int fd4 = static_cast<int>(syscall(SYS_openat, AT_FDCWD, "/proc/self/exe", O_RDONLY));
+  REQUIRE(fd4 >= 0);
+  auto pexe = WaitMine(EventType::openat, "/proc/self/exe");
+  REQUIRE(pexe);
+  CHECK(pexe->event.file.abspath == "/proc/self/exe");
+  CHECK(pexe->event.file.resolved == exe);
+
+  // a failed open has no opened file: resolved is fd.name
+  const std::string missing = dir + "/sub/../nothing";
+  REQUIRE(syscall(SYS_openat, AT_FDCWD, missing.c_str(), O_RDONLY) < 0);
+  auto fail = WaitMine(EventType::openat, missing);
+  REQUIRE(fail);
+  CHECK(fail->event.file.resolved.empty());
+  CHECK(RuleOutput(fail->event, "evt.type = openat", render) ==
+        dir + "/nothing|" + dir + "/nothing|" + missing);
+  close(fd4);
+  close(fd3);
+  close(fd2);
+  close(dfd);
+  close(fd);
 }
 
 TEST_CASE("relative path with a dirfd is made absolute; failure carries -errno", "[root]") {
@@ -346,9 +423,12 @@ TEST_CASE("the path walk gives the same paths by direct loads and by helper read
     auto l = WaitFor([&](const Event& e) { return from_child(e, dir.path + "/" + longname); });
     REQUIRE(l);
     CHECK(l->event.file.abspath == dir.path + "/" + longname);
+    CHECK(l->event.file.resolved == dir.path + "/" + longname);  // the walk of the opened file
     auto p = WaitFor([&](const Event& e) { return from_child(e, "/proc/self/status"); });
     REQUIRE(p);
-    CHECK(p->event.file.abspath == "/proc/" + std::to_string(p->event.proc.pid) + "/status");
+    // fd.name as given (issue 18); the walk, which follows /proc/self, in fd.name.resolved
+    CHECK(p->event.file.abspath == "/proc/self/status");
+    CHECK(p->event.file.resolved == "/proc/" + std::to_string(p->event.proc.pid) + "/status");
     auto r = WaitFor([&](const Event& e) { return from_child(e, "missing-relative"); });
     REQUIRE(r);
     CHECK(r->event.res == -ENOENT);
@@ -393,12 +473,16 @@ TEST_CASE("paths are relative to a root that is a mount's root, whole otherwise"
     return e.type == EventType::openat && e.file.path == "/inside" && e.proc.pid == static_cast<uint32_t>(pid);
   });
   REQUIRE(in_mount);
+  // fd.name: the path as given (issue 18, libsinsp's); the walked path of
+  // the opened file is fd.name.resolved
   CHECK(in_mount->event.file.abspath == "/inside");
+  CHECK(in_mount->event.file.resolved == "/inside");
   auto in_plain = WaitFor([&, pid = pid](const Event& e) {
     return e.type == EventType::openat && e.file.path == "/inside" && e.proc.ppid == static_cast<uint32_t>(pid);
   });
   REQUIRE(in_plain);
-  CHECK(in_plain->event.file.abspath == plain + "/inside");
+  CHECK(in_plain->event.file.abspath == "/inside");
+  CHECK(in_plain->event.file.resolved == plain + "/inside");
 }
 
 TEST_CASE("mount and umount2 are captured with their result", "[root]") {
@@ -625,4 +709,57 @@ TEST_CASE("setxattr family: the file and the attribute name; rmdir", "[root]") {
   auto rd2 = WaitMine(EventType::rmdir, d);
   REQUIRE(rd2);
   CHECK(rd2->event.res == -ENOENT);
+}
+
+// issue 18: the removexattr family (what `setcap -r` and `setfattr -x` call),
+// captured as the setxattr family is: the file and the attribute's name.
+TEST_CASE("removexattr, lremovexattr, fremovexattr: the file and the attribute name", "[root]") {
+  TheSensor();
+  Drain();
+  TempDir dir;
+  const std::string f = dir.path + "/bin";
+  { std::ofstream(f) << "x"; }
+  const uint32_t cap[5] = {0x02000001u, 1u << 13, 0, 0, 0};
+  const long set = syscall(SYS_setxattr, f.c_str(), "security.capability", cap, sizeof(cap), 0);
+  INFO("setxattr: " << set << " " << std::strerror(errno));
+  long r = syscall(SYS_removexattr, f.c_str(), "security.capability");
+  const long err = r == 0 ? 0 : -errno;
+  if (set == 0) CHECK(r == 0);  // what was set can be removed
+  auto rx = WaitMine(EventType::removexattr, f);
+  REQUIRE(rx);
+  CHECK(rx->event.res == err);
+  CHECK(rx->event.file.abspath == f);
+  CHECK(rx->event.file.xattr_name == "security.capability");
+  CHECK(RuleOutput(rx->event, "evt.type = removexattr and evt.arg.name = security.capability",
+                   "%evt.type %fd.name %evt.arg.name %evt.arg.size") ==
+        "removexattr " + f + " security.capability <NA>");
+
+  // relative to the cwd, an attribute that is not there: -ENODATA (or
+  // -EOPNOTSUPP where the file system has no user.* attributes)
+  const std::string cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path);
+  r = syscall(SYS_lremovexattr, "bin", "user.vigil_absent");
+  const long lerr = r == 0 ? 0 : -errno;
+  std::filesystem::current_path(cwd);
+  CHECK(r == -1);
+  auto lx = WaitMine(EventType::lremovexattr, "bin");
+  REQUIRE(lx);
+  CHECK(lx->event.res == lerr);
+  CHECK(lx->event.file.abspath == f);
+  CHECK(lx->event.file.xattr_name == "user.vigil_absent");
+
+  int fd = open(f.c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  syscall(SYS_fsetxattr, fd, "security.capability", cap, sizeof(cap), 0);
+  r = syscall(SYS_fremovexattr, fd, "security.capability");
+  const long ferr = r == 0 ? 0 : -errno;
+  auto fx = WaitFor([&](const Event& e) {
+    return e.type == EventType::fremovexattr && e.proc.pid == static_cast<uint32_t>(getpid()) && e.file.fd == fd;
+  });
+  close(fd);
+  REQUIRE(fx);
+  CHECK(fx->event.res == ferr);
+  CHECK(fx->event.file.abspath == f);  // the fd's own file
+  CHECK(fx->event.file.xattr_name == "security.capability");
+  CHECK(RuleOutput(fx->event, "evt.type = fremovexattr", "%fd.name %evt.arg.name") == f + " security.capability");
 }

@@ -15,6 +15,8 @@
 #include <climits>
 #include <cstring>
 #include <fstream>
+#include <iterator>
+#include <memory>
 #include <sstream>
 
 #include "bpf/procfs/proc_scan.h"
@@ -426,6 +428,69 @@ TEST_CASE("a 32-bit (i386) program's exec and exit carry proc.is_exe_32bit; /pro
   auto me = ReadProcess(static_cast<uint32_t>(getpid()));
   REQUIRE(me);
   CHECK_FALSE(me->exe_32bit);
+}
+
+// issue 18: proc.env of a process that was running before the sensor
+// started: the /proc seed reads its environ, so an event of it carries the
+// environment as an exec'd process's does (it was <NA> before). The process
+// is a shell started before a fresh sensor opens; told to go on, it opens a
+// file itself (a builtin's redirection: no fork, no exec, no exec record).
+TEST_CASE("proc.env[NAME] of a process that predates the sensor, from /proc/PID/environ", "[root]") {
+  char tmpl[] = "/tmp/vigil-seedenv-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl;
+  const std::string marker = dir + "/opened-by-the-old-shell";
+  const std::string value = "before-the-sensor-" + std::to_string(getpid());
+  int go[2];
+  REQUIRE(pipe(go) == 0);
+  pid_t shell = fork();
+  REQUIRE(shell >= 0);
+  if (shell == 0) {
+    dup2(go[0], 0);
+    close(go[0]);
+    close(go[1]);
+    const std::string entry = "VIGIL_SEED_ENV=" + value;
+    const std::string script = "read x; : > " + marker;
+    char* const argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"), const_cast<char*>(script.c_str()), nullptr};
+    char* const envp[] = {const_cast<char*>("PATH=/usr/bin:/bin"), const_cast<char*>(entry.c_str()), nullptr};
+    execve("/bin/sh", argv, envp);
+    _exit(127);
+  }
+  close(go[0]);
+  // Wait until the shell runs (its exec done: the command line is the script).
+  bool running = false;
+  for (int i = 0; i < 1000 && !running; ++i) {
+    std::ifstream in("/proc/" + std::to_string(shell) + "/cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    running = cmdline.find("read x") != std::string::npos;
+    if (!running) usleep(10000);
+  }
+  std::string error;
+  std::unique_ptr<capture::Sensor> fresh = running ? capture::Sensor::Open(TestSensorOptions(), &error) : nullptr;
+  REQUIRE(write(go[1], "\n", 1) == 1);
+  close(go[1]);
+  int status = 0;
+  waitpid(shell, &status, 0);
+  REQUIRE(running);
+  INFO(error);
+  REQUIRE(fresh != nullptr);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  std::string env_value, env_all;
+  bool seen = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  capture::Sensor::Callback cb = [&](const Event& e) {
+    if (seen || e.proc.pid != uint32_t(shell) || e.file.path != marker) return;
+    if (e.type != EventType::open && e.type != EventType::openat) return;
+    seen = true;
+    env_value = RuleOutput(e, "evt.type in (open, openat)", "%proc.env[VIGIL_SEED_ENV]");
+    env_all = RuleOutput(e, "evt.type in (open, openat)", "%proc.env");
+  };
+  while (!seen && std::chrono::steady_clock::now() < deadline) fresh->Poll(100, cb);
+  std::system(("rm -rf " + dir).c_str());
+  REQUIRE(seen);
+  CHECK(env_value == value);
+  CHECK(env_all == "PATH=/usr/bin:/bin VIGIL_SEED_ENV=" + value);
 }
 
 TEST_CASE("failed exec is reported with its error and path", "[root]") {

@@ -282,6 +282,51 @@ TEST_CASE("file record: relative path joined to its base, target, fd-based call"
   CHECK(e.file.abspath.empty());
 }
 
+// issue 18: fd.name of an open is libsinsp's (the path as given, made
+// absolute against cwd/dirfd, lexically normalised, symlinks not followed);
+// the opened file's own path (ABI 10: target_base, VG_FF_OPENED_FILE) is
+// fd.name.resolved.
+TEST_CASE("open record: fd.name as given and absolute, the opened file's path as resolved", "[unit]") {
+  Decoder d;
+  Event e;
+  // open("../lnk//./shadow-link") in /home/u/sub, a symlink to /etc/shadow
+  FileRec r(VG_T_OPENAT);
+  r.head.hdr.res = 3;
+  r.head.fd = 3;
+  r.path = "../lnk//./shadow-link";
+  r.base = {"sub", "u", "home"};
+  r.head.file_flags = VG_FF_OPENED_FILE;
+  r.target_base = {"shadow", "etc"};
+  REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+  CHECK(e.file.path == "../lnk//./shadow-link");
+  CHECK(e.file.abspath == "/home/u/lnk/shadow-link");
+  CHECK(e.file.resolved == "/etc/shadow");
+  CHECK(e.file.target.empty());
+  CHECK(e.file.target_abs.empty());  // target_base is no rename target here
+  // /proc/self/fd/1: stays as written; resolved is what fd 1 is
+  FileRec p(VG_T_OPENAT);
+  p.path = "/proc/self/fd/1";
+  p.head.file_flags = VG_FF_OPENED_FILE;
+  p.target_base = {"0", "pts", "dev"};
+  REQUIRE(Decode(d, p, &e) == DecodeStatus::kOk);
+  CHECK(e.file.abspath == "/proc/self/fd/1");
+  CHECK(e.file.resolved == "/dev/pts/0");
+  // a failed open has no opened file
+  FileRec f(VG_T_OPENAT);
+  f.path = "missing";
+  f.base = {"tmp"};
+  REQUIRE(Decode(d, f, &e) == DecodeStatus::kOk);
+  CHECK(e.file.abspath == "/tmp/missing");
+  CHECK(e.file.resolved.empty());
+  // fd-based call: both are the file's own path
+  FileRec c(VG_T_FCHMOD);
+  c.head.file_flags = VG_FF_BASE_IS_FILE;
+  c.base = {"passwd", "etc"};
+  REQUIRE(Decode(d, c, &e) == DecodeStatus::kOk);
+  CHECK(e.file.abspath == "/etc/passwd");
+  CHECK(e.file.resolved == "/etc/passwd");
+}
+
 TEST_CASE("file record: the times a utimensat-family call set", "[unit]") {
   Decoder d;
   Event e;
@@ -740,6 +785,35 @@ TEST_CASE("setxattr family, rmdir, send/recv and userfaultfd records (issues 17,
   CHECK(e.file.xattr_name == "user.x");
   CHECK(e.file.path.empty());
 
+  // issue 18: the removexattr family, records as the setxattr family's
+  FileRec rx(VG_T_REMOVEXATTR);
+  rx.path = "bin/ping";
+  rx.base = {"tmp"};
+  rx.target = "security.capability";
+  REQUIRE(Decode(d, rx, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::removexattr);
+  CHECK(e.file.abspath == "/tmp/bin/ping");
+  CHECK(e.file.xattr_name == "security.capability");
+  CHECK(e.file.target.empty());
+  FileRec lrx(VG_T_LREMOVEXATTR);
+  lrx.path = "/tmp/lnk";
+  lrx.target = "user.y";
+  REQUIRE(Decode(d, lrx, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::lremovexattr);
+  CHECK(e.file.abspath == "/tmp/lnk");
+  CHECK(e.file.xattr_name == "user.y");
+  FileRec frx(VG_T_FREMOVEXATTR);
+  frx.head.fd = 4;
+  frx.head.file_flags = VG_FF_BASE_IS_FILE;
+  frx.base = {"f", "tmp"};
+  frx.path = "user.z";  // as fsetxattr: the name rides in `path`
+  REQUIRE(Decode(d, frx, &e) == DecodeStatus::kOk);
+  CHECK(e.type == EventType::fremovexattr);
+  CHECK(e.file.abspath == "/tmp/f");
+  CHECK(e.file.fd == 4);
+  CHECK(e.file.xattr_name == "user.z");
+  CHECK(e.file.path.empty());
+
   FileRec rd(VG_T_RMDIR);
   rd.path = "/tmp/d";
   REQUIRE(Decode(d, rd, &e) == DecodeStatus::kOk);
@@ -816,7 +890,8 @@ TEST_CASE("interest words: one bit per ABI type across both words", "[unit]") {
   // The first type, the last one of word 0, the first of word 1 and the last.
   for (const Row& row : {Row{EventType::execve, VG_T_EXECVE}, Row{EventType::utime, VG_T_UTIME},
                          Row{EventType::setxattr, VG_T_SETXATTR}, Row{EventType::pidfd_getfd, VG_T_PIDFD_GETFD},
-                         Row{EventType::sendto, VG_T_SENDTO}}) {
+                         Row{EventType::userfaultfd, VG_T_USERFAULTFD},
+                         Row{EventType::sendto, VG_T_SENDTO}, Row{EventType::fremovexattr, VG_T_FREMOVEXATTR}}) {
     INFO(vigil::EventTypeName(row.type));
     std::bitset<vigil::kEventTypeCount> one;
     one.set(static_cast<std::size_t>(row.type));

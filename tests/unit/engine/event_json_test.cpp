@@ -198,7 +198,7 @@ TEST_CASE("event JSON round-trips every field", "[unit]") {
   e.res = -13;
   e.proc = MakeProcess(0);
   e.ancestors = &chain;
-  e.file = {3, "rel/p", "/abs/p", "t", "/abs/t", 0x241, 0644, 1000, 1001, "ext4", "/dev/sda1", 4096, ""};
+  e.file = {3, "rel/p", "/abs/p", "/real/p", "t", "/abs/t", 0x241, 0644, 1000, 1001, "ext4", "/dev/sda1", 4096, ""};
   e.file.atime = -1;  // 1969-12-31T23:59:59.999999999Z
   e.file.mtime = vigil::kFileTimeOmit;
   e.net.fd = 5;

@@ -47,6 +47,9 @@ TEST_CASE("interest: derived from the enabled rules, state types always", "[unit
   const std::string send_rule =  // types past the 64th (the interest mask's second word)
       "- rule: send\n  desc: d\n  condition: evt.type in (sendto, sendmsg) and fd.sport = 3333\n"
       "  output: o\n  priority: WARNING\n";
+  const std::string rmx_rule =  // issue 18: the removexattr family, sent only when named
+      "- rule: rmx\n  desc: d\n  condition: evt.type in (removexattr, fremovexattr) and evt.arg.name = security.ima\n"
+      "  output: o\n  priority: WARNING\n";
   const std::vector<Row> rows = {
       {"exec only", exec_rule, {EventType::execve, EventType::clone, EventType::procexit, EventType::setuid,
                                 EventType::capset, EventType::setns, EventType::unshare},
@@ -61,7 +64,9 @@ TEST_CASE("interest: derived from the enabled rules, state types always", "[unit
       {"send calls named: sent, receives not", send_rule, {EventType::sendto, EventType::sendmsg, EventType::execve},
        {EventType::recvfrom, EventType::recvmsg, EventType::openat, EventType::rmdir}, false},
       {"no evt.type: the new types too", any_rule, {EventType::sendto, EventType::recvmsg, EventType::userfaultfd,
-                                                    EventType::setxattr}, {}, true},
+                                                    EventType::setxattr, EventType::lremovexattr}, {}, true},
+      {"removexattr named: sent, lremovexattr not", rmx_rule, {EventType::removexattr, EventType::fremovexattr},
+       {EventType::lremovexattr, EventType::setxattr, EventType::openat}, false},
   };
   for (const auto& row : rows) {
     INFO(row.name);
@@ -118,6 +123,11 @@ TEST_CASE("interest: default rules leave the data calls in the kernel", "[unit]"
   CHECK(Has(in, EventType::setxattr));
   CHECK(Has(in, EventType::lsetxattr));
   CHECK(Has(in, EventType::fsetxattr));
+  // no default rule names the removexattr family (issue 18): it stays in the kernel
+  for (EventType t : {EventType::removexattr, EventType::lremovexattr, EventType::fremovexattr}) {
+    INFO(vigil::EventTypeName(t));
+    CHECK_FALSE(Has(in, t));
+  }
 }
 
 // The environment is copied at exec only while an enabled rule reads it: in
@@ -131,6 +141,9 @@ TEST_CASE("interest: environment capture follows the rules that read proc.env", 
     std::string text;
     bool env;
   };
+  const std::string rmx_rule =  // issue 18: the removexattr family, sent only when named
+      "- rule: rmx\n  desc: d\n  condition: evt.type in (removexattr, fremovexattr) and evt.arg.name = security.ima\n"
+      "  output: o\n  priority: WARNING\n";
   const std::vector<Row> rows = {
       {"no env field", head + "  condition: evt.type = execve and proc.name = id\n  output: o %proc.cmdline\n", false},
       {"condition", head + "  condition: evt.type = execve and proc.env[LD_PRELOAD] != ''\n  output: o\n", true},

@@ -14,10 +14,12 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 
 #include "bpf/procfs/cgroup_resolver.h"
 #include "bpf/procfs/proc_scan.h"
+#include "bpf/vigil_abi.h"
 #include "engine/state/container.h"
 #include "engine/state/process_table.h"
 
@@ -201,6 +203,70 @@ TEST_CASE("a fake /proc tree: odd comm, missing files, non-numeric entries", "[u
   CHECK(p.container_id == "cccccccccccc");
   CHECK(p.exepath.empty());  // no exe link in the fake tree
   CHECK(stats.incomplete == 1);
+  std::system(("rm -rf " + root).c_str());
+}
+
+// issue 18: proc.env of a process that predates the sensor comes from
+// /proc/<pid>/environ, bounded and marked as an exec record's environment.
+TEST_CASE("a fake /proc tree: environ is read, bounded at VG_ENV_LEN and marked truncated", "[unit][procfs]") {
+  char tmpl[] = "/tmp/vigil-fakeenv-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::string root = tmpl;
+  auto make = [&](const std::string& pid, const std::optional<std::string>& environ) {
+    ::mkdir((root + "/" + pid).c_str(), 0755);
+    auto write = [&](const std::string& name, const std::string& text) {
+      std::ofstream(root + "/" + pid + "/" + name, std::ios::binary) << text;
+    };
+    write("stat", pid + " (p) S 1 1 1 0 1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 5 1000 100 0 0 0 0 0\n");
+    write("status", "Name:\tp\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n");
+    if (environ) write("environ", *environ);
+  };
+  make("10", std::string("HOME=/root\0VIGIL_SEED=one two\0", 30));
+  make("11", std::nullopt);  // unreadable environ: not captured
+  make("12", std::string());  // an empty environment: captured, empty
+  // 4096 bytes exactly: whole. 4097: cut, and the entry crossing the bound is dropped.
+  const std::string first = "A=" + std::string(4000, 'a') + '\0';  // 4003 bytes
+  const std::string exact = first + "B=" + std::string(4096 - first.size() - 3, 'b') + '\0';
+  REQUIRE(exact.size() == 4096);
+  make("13", exact);
+  make("14", exact + "C=c" + '\0');
+  make("15", first + "B=" + std::string(200, 'b') + '\0');
+  ProcScanOptions options;
+  options.proc_root = root;
+  auto env_of = [&](uint32_t pid, const ProcScanOptions& o) {
+    std::optional<ProcessInfo> p = ReadProcess(pid, o);
+    REQUIRE(p);
+    return *p;
+  };
+  ProcessInfo p10 = env_of(10, options);
+  REQUIRE(p10.env);
+  CHECK(*p10.env == std::string("HOME=/root\0VIGIL_SEED=one two\0", 30));
+  CHECK_FALSE(p10.env_truncated);
+  std::string_view value;
+  REQUIRE(FindEnv(*p10.env, "VIGIL_SEED", &value));
+  CHECK(value == "one two");
+  CHECK_FALSE(env_of(11, options).env);
+  ProcessInfo p12 = env_of(12, options);
+  REQUIRE(p12.env);
+  CHECK(p12.env->empty());
+  ProcessInfo p13 = env_of(13, options);
+  REQUIRE(p13.env);
+  CHECK(*p13.env == exact);
+  CHECK_FALSE(p13.env_truncated);
+  ProcessInfo p14 = env_of(14, options);
+  REQUIRE(p14.env);
+  CHECK(*p14.env == exact);  // the bytes past 4096 are gone and marked
+  CHECK(p14.env_truncated);
+  ProcessInfo p15 = env_of(15, options);
+  REQUIRE(p15.env);
+  CHECK(*p15.env == first);  // B=... crossed the bound: dropped, not passed on cut
+  CHECK(p15.env_truncated);
+  // The same bytes through the exec record's path give the same value.
+  CHECK(*MakeEnv(std::string_view(first + "B=" + std::string(200, 'b') + '\0').substr(0, VG_ENV_LEN), true) ==
+        *p15.env);
+  ProcScanOptions off = options;
+  off.read_env = false;
+  CHECK_FALSE(env_of(10, off).env);
   std::system(("rm -rf " + root).c_str());
 }
 
