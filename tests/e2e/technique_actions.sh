@@ -29,8 +29,13 @@ run sh -c ": e2e-$t; echo dHJ1ZQo= | base64 -d | sh"
 
 say "the same typed at a prompt: the two ends are siblings under one shell (a script file, so no"
 say "command line shows the pipe), seen through the pipe between them"
-printf 'echo e2e-%s\n' "$t" > "payload-$t.sh"
-printf 'echo e2e-%s\n' "$t" | base64 > "payload-$t.b64"
+# The payload is padded past a pipe's 64 KiB buffer so the writer is still
+# alive (blocked on the full pipe) when the shell execs: the peer fields need
+# both ends live, and a tiny file can be written and closed before the shell's
+# exec is seen (docs/detections.md, "not covered").
+{ printf 'echo e2e-%s\n' "$t"; i=0; while [ $i -lt 1200 ]; do
+    echo "# padding line $i ................................................"; i=$((i + 1)); done; } > "payload-$t.sh"
+base64 "payload-$t.sh" > "payload-$t.b64"
 printf 'curl -fsS --max-time 2 file://%s/payload-%s.sh | bash\n' "$d" "$t" > "prompt-dl-$t.sh"
 printf 'base64 -d %s/payload-%s.b64 | sh\n' "$d" "$t" > "prompt-b64-$t.sh"
 # benign pipelines that must stay quiet: a local file paged, a download filtered
