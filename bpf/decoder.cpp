@@ -102,6 +102,13 @@ constexpr std::array<TypeInfo, VG_T_MAX> BuildTypeTable() {
 }
 constexpr auto kTypes = BuildTypeTable();
 static_assert(VG_T_MAX - 1 <= 64 * VG_INTEREST_WORDS, "the interest mask (vg_interest) holds one bit per type");
+static_assert(static_cast<int>(StdioType::kNone) == VG_FD_NONE + 1 && static_cast<int>(StdioType::kFile) == VG_FD_FILE + 1 &&
+                  static_cast<int>(StdioType::kPipe) == VG_FD_PIPE + 1 &&
+                  static_cast<int>(StdioType::kSocket) == VG_FD_SOCK + 1 &&
+                  static_cast<int>(StdioType::kChar) == VG_FD_CHR + 1 && static_cast<int>(StdioType::kDir) == VG_FD_DIR + 1 &&
+                  static_cast<int>(StdioType::kBlock) == VG_FD_BLK + 1 &&
+                  static_cast<int>(StdioType::kOther) == VG_FD_OTHER + 1,
+              "vg_stdio.type + 1 is the StdioType");
 static_assert(VG_T_MAX - 1 == kKernelEventTypeCount, "every vg_type is an EventType and back");
 
 std::size_t KindSize(uint16_t kind) {
@@ -190,6 +197,14 @@ void DecodeExec(const vg_exec& r, Event* e) {
   p.vsid = r.vsid;
   p.vpgid = r.vpgid;
   p.session_known = true;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const vg_stdio& d = r.stdio[i];
+    // An out-of-range type from a newer or corrupt record reads as "other".
+    p.stdio[i].type = d.type <= VG_FD_OTHER ? static_cast<StdioType>(d.type + 1) : StdioType::kOther;
+    p.stdio[i].dev = d.dev;
+    p.stdio[i].ino = d.ino;
+  }
+  p.stdin_name.assign(Str(r.stdin_name));
   if (r.flags & VG_EXEC_ENV) {
     // env_len was checked against the record's size before decoding.
     p.env = MakeEnv(std::string_view(r.env, r.env_len), (r.flags & VG_EXEC_ENV_TRUNC) != 0);

@@ -130,6 +130,47 @@ static __always_inline void vg_exec_session(struct vg_exec *e) {
   e->vpgid = vg_pid_nr_ns(pgid, level, own.ns);
 }
 
+/* Descriptors 0-2 of the new image: type, device and inode of each (helper
+ * reads from the fd slot on: three per descriptor, plus the name of a regular
+ * file on fd 0). A descriptor the table does not have reads as VG_FD_NONE. */
+static __always_inline __u16 vg_stdio_type(umode_t mode) {
+  switch (mode & VG_S_IFMT) {
+    case 0100000: return VG_FD_FILE;
+    case 0010000: return VG_FD_PIPE;
+    case VG_S_IFSOCK: return VG_FD_SOCK;
+    case 0020000: return VG_FD_CHR;
+    case 0040000: return VG_FD_DIR;
+    case 0060000: return VG_FD_BLK;
+  }
+  return VG_FD_OTHER;
+}
+
+static __always_inline void vg_exec_stdio(struct vg_exec *e) {
+  e->stdin_name[0] = 0;
+#pragma unroll
+  for (int i = 0; i < 3; i++) {
+    struct vg_stdio *d = &e->stdio[i];
+    d->ino = 0;
+    d->dev = 0;
+    d->type = VG_FD_NONE;
+    d->pad = 0;
+    struct file *f = vg_fd_file(i);
+    if (!f) continue;
+    struct inode *ino = BPF_CORE_READ(f, f_inode);
+    if (!ino) continue;
+    d->type = vg_stdio_type(BPF_CORE_READ(ino, i_mode));
+    d->ino = BPF_CORE_READ(ino, i_ino);
+    d->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+    if (i == 0 && d->type == VG_FD_FILE) {
+      const unsigned char *name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+      if (name && bpf_probe_read_kernel_str(e->stdin_name, sizeof(e->stdin_name), name) < 0) {
+        e->stdin_name[0] = 0;
+        vg_count(VG_C_READ_DENTRY);
+      }
+    }
+  }
+}
+
 /* An exec record: its head and the used part of env (vigil_abi.h). */
 static __always_inline void vg_emit_exec(struct vg_exec *e, __u32 env_len) {
   __u64 size = (__u64)env_len + VG_EXEC_HEAD_SIZE;
@@ -177,6 +218,7 @@ int vg_sched_exec(void *ctx) {
   struct file *exe = mm ? VG_LD(mm, exe_file) : 0;
   vg_walk_chain(&e->exe, exe ? &exe->f_path : 0, VG_EXEC_AT_EXE);
   vg_walk_cwd(&e->cwd, VG_EXEC_AT_CWD);
+  vg_exec_stdio(e);
   vg_emit_exec(e, env_len);
   return 0;
 }
@@ -199,6 +241,7 @@ static __always_inline void vg_exec_exit(long ret) {
   e->exe.depth = 0;
   e->exe.flags = 0;
   vg_walk_cwd(&e->cwd, VG_EXEC_AT_CWD);
+  vg_exec_stdio(e);
   vg_emit_exec(e, 0);
 }
 

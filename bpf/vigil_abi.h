@@ -28,7 +28,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 11
+#define VG_ABI_VERSION 12
 
 #define VG_COMM_LEN 16
 #define VG_PATH_LEN 256   /* a path as the caller gave it, in fixed-size records (exec, proc, bpf) */
@@ -38,6 +38,7 @@
 #define VG_ARGV_LEN 1024  /* argv bytes (NUL-separated) kept for an exec */
 #define VG_ENV_LEN 4096   /* environment bytes (NUL-separated NAME=value) kept for an exec */
 #define VG_UNIX_PATH_LEN 108
+#define VG_STDIN_NAME_LEN 64 /* exec: the last path component of a regular file on fd 0 */
 #define VG_INSN_CHUNK 64   /* bpf() insns read per step of the helper scan */
 #define VG_INSN_CHUNKS 128 /* steps: VG_INSN_CHUNK * VG_INSN_CHUNKS insns scanned at most */
 
@@ -220,6 +221,25 @@ struct vg_chain {
 #define VG_EXEC_ENV_TRUNC (1u << 3)  /* the environment was longer than VG_ENV_LEN: env holds its first bytes */
 #define VG_EXEC_ENV (1u << 4)        /* the environment was captured (env_len bytes; 0 = an empty one) */
 
+/* vg_stdio.type: the file type (S_IFMT) of a descriptor's inode */
+enum vg_stdio_type {
+  VG_FD_NONE = 0, /* no such descriptor (closed), or unreadable */
+  VG_FD_FILE = 1, /* regular file */
+  VG_FD_PIPE = 2, /* pipe or FIFO */
+  VG_FD_SOCK = 3,
+  VG_FD_CHR = 4,  /* character device: a terminal, /dev/null */
+  VG_FD_DIR = 5,
+  VG_FD_BLK = 6,
+  VG_FD_OTHER = 7, /* symlink or an inode with no S_IFMT type (anon_inode: eventfd, epoll, ...) */
+};
+
+struct vg_stdio {
+  __u64 ino;   /* inode number */
+  __u32 dev;   /* the inode's superblock s_dev (kernel encoding: major << 20 | minor) */
+  __u16 type;  /* enum vg_stdio_type */
+  __u16 pad;
+};
+
 struct vg_exec {
   struct vg_hdr hdr;
   __u32 flags;
@@ -243,6 +263,13 @@ struct vg_exec {
   __u32 vsid;
   __u32 vpgid;
   __u32 pad2;
+  /* Descriptors 0, 1, 2 of the new image (fd->f_inode): what feeds the
+   * process and where its output goes. Pipes are matched to their other end
+   * in userspace by (dev, ino): `curl URL | bash` typed at a prompt makes two
+   * siblings whose only link is the pipe (docs/capture.md). */
+  struct vg_stdio stdio[3];
+  /* fd 0 on a regular file: its name (the dentry's, not the path); "" else */
+  char stdin_name[VG_STDIN_NAME_LEN];
   /* Only while env capture is on (vg_want_env): a rule or an output needs
    * proc.env, or nobody narrowed the capture (`vigil events`). The record is
    * VG_EXEC_HEAD_SIZE + env_len bytes, so an exec without it costs what it

@@ -28,6 +28,10 @@ void ReleaseArgv(std::vector<std::string>& argv) {
   argv.clear();
 }
 
+// StdioType's names, by value (StdioTypeName).
+constexpr std::string_view kStdioTypeNames[] = {"", "none", "file", "pipe", "socket", "char", "directory", "block",
+                                                "other"};
+
 // Every member back to its default, in place: a string or vector keeps its
 // capacity (argv's elements go to the pool). Assigning a fresh struct and
 // moving the buffers back in was an eighth of `vigil events`' time at a few
@@ -54,6 +58,8 @@ void ResetProcess(ProcessInfo& p) {
   p.tty = 0;
   p.sid = p.pgid = p.vsid = p.vpgid = 0;
   p.session_known = false;
+  p.stdio = {};
+  p.stdin_name.clear();
 }
 
 void ResetFile(FileArgs& f) {
@@ -111,6 +117,21 @@ void ResetArgs(ProcArgs& a) {
 }
 
 }  // namespace
+
+std::string_view StdioTypeName(StdioType t) {
+  auto i = static_cast<std::size_t>(t);
+  return i < std::size(kStdioTypeNames) ? kStdioTypeNames[i] : std::string_view();
+}
+
+bool StdioTypeFromName(std::string_view name, StdioType* t) {
+  for (std::size_t i = 1; i < std::size(kStdioTypeNames); ++i) {
+    if (kStdioTypeNames[i] == name) {
+      *t = static_cast<StdioType>(i);
+      return true;
+    }
+  }
+  return false;
+}
 
 std::string_view EventTypeName(EventType type) {
   auto i = static_cast<std::size_t>(type);

@@ -17,6 +17,7 @@
 #include <climits>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -155,6 +156,24 @@ struct Namespaces {
 
 inline constexpr uint32_t kNoLoginUid = 4294967295u;  // audit "unset"
 
+// What one of descriptors 0-2 of a process is (taken at exec and by the /proc
+// scan; a fork child inherits its parent's). kUnknown: not read (a process
+// known only from other records, or a line without them).
+enum class StdioType : uint8_t { kUnknown = 0, kNone, kFile, kPipe, kSocket, kChar, kDir, kBlock, kOther };
+
+struct StdioFd {
+  StdioType type = StdioType::kUnknown;
+  uint32_t dev = 0;  // the inode's device (kernel encoding, major << 20 | minor)
+  uint64_t ino = 0;
+  bool SamePipe(const StdioFd& o) const { return type == StdioType::kPipe && o.type == type && o.ino == ino && o.dev == dev; }
+};
+
+// Falco-like names: "file", "pipe", "socket", "char", "directory", "block",
+// "other", "none" (closed); "" for kUnknown.
+std::string_view StdioTypeName(StdioType t);
+// The inverse; false for an unknown name.
+bool StdioTypeFromName(std::string_view name, StdioType* t);
+
 // The acting process (thread group) as it is at the time of the event; for an
 // exec, the new image.
 struct ProcessInfo {
@@ -201,6 +220,11 @@ struct ProcessInfo {
   // or setpgid() without a later exec is not seen (docs/capture.md).
   uint32_t sid = 0, pgid = 0, vsid = 0, vpgid = 0;
   bool session_known = false;
+  // Descriptors 0, 1, 2 and, when fd 0 is a regular file, its name (the last
+  // path component). Taken at exec and by the /proc scan; a setup changed by
+  // dup2() without a later exec is not seen.
+  std::array<StdioFd, 3> stdio{};
+  std::string stdin_name;
 
   // Process identity that survives pid reuse: "<pid>:<start_ns>".
   std::string ExecId() const;
@@ -213,15 +237,26 @@ class AncestorView {
  public:
   virtual ~AncestorView() = default;
   virtual const ProcessInfo* Ancestor(int level) const = 0;
+  // The live process at the other end of a pipe: which = 0, one whose stdout
+  // is the pipe on our stdin (the writer feeding us); 1, one whose stdin is
+  // the pipe on our stdout (the reader we feed). nullptr when stdin/stdout is
+  // not a pipe or no other known live process holds its other end.
+  virtual const ProcessInfo* StdioPeer(int /*which*/) const { return nullptr; }
 };
 
 // Ancestors held by value (replay, rule tests, records that carry them).
 class OwnedAncestors final : public AncestorView {
  public:
   std::vector<ProcessInfo> chain;  // chain[0] = parent
+  // The pipe peers (StdioPeer): [0] writes our stdin, [1] reads our stdout.
+  std::array<std::optional<ProcessInfo>, 2> peers;
   const ProcessInfo* Ancestor(int level) const override {
     if (level < 1 || static_cast<std::size_t>(level) > chain.size()) return nullptr;
     return &chain[static_cast<std::size_t>(level - 1)];
+  }
+  const ProcessInfo* StdioPeer(int which) const override {
+    if (which < 0 || which > 1 || !peers[static_cast<std::size_t>(which)]) return nullptr;
+    return &*peers[static_cast<std::size_t>(which)];
   }
 };
 

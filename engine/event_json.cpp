@@ -423,6 +423,54 @@ bool ReadSession(const Json& j, ProcessInfo* p, std::string* e) {
   return ReadNumber(j, "proc.sid_host", &p->sid, e) && ReadNumber(j, "proc.pgid_host", &p->pgid, e);
 }
 
+// Descriptors 0-2, when known: "proc.stdio" as three objects {type, dev,
+// ino} (type as proc.stdin.type names it) and "proc.stdin.name".
+void WriteStdio(LineWriter& w, const ProcessInfo& p) {
+  bool known = false;
+  for (const StdioFd& d : p.stdio) known = known || d.type != StdioType::kUnknown;
+  if (!known) return;
+  w.Key("proc.stdio");
+  w.BeginArray();
+  for (const StdioFd& d : p.stdio) {
+    w.BeginObject();
+    w.KeyStr("type", StdioTypeName(d.type));
+    w.KeyNum("dev", d.dev);
+    w.KeyNum("ino", d.ino);
+    w.EndObject();
+  }
+  w.EndArray();
+  if (!p.stdin_name.empty()) w.KeyStr("proc.stdin.name", p.stdin_name);
+}
+
+bool ReadStdio(const Json& j, ProcessInfo* p, std::string* e) {
+  if (!ReadString(j, "proc.stdin.name", &p->stdin_name, e)) return false;
+  auto it = j.find("proc.stdio");
+  if (it == j.end() || it->is_null()) return true;
+  if (!it->is_array() || it->size() != 3) {
+    *e = "key 'proc.stdio': expected an array of 3 objects (fds 0, 1, 2)";
+    return false;
+  }
+  for (std::size_t i = 0; i < 3; ++i) {
+    const Json& d = (*it)[i];
+    std::string type;
+    std::string where = "key 'proc.stdio'[" + std::to_string(i) + "]";
+    if (!d.is_object()) {
+      *e = where + ": expected an object";
+      return false;
+    }
+    if (!ReadString(d, "type", &type, e) || !ReadNumber(d, "dev", &p->stdio[i].dev, e) ||
+        !ReadNumber(d, "ino", &p->stdio[i].ino, e)) {
+      *e = where + ": " + *e;
+      return false;
+    }
+    if (!type.empty() && !StdioTypeFromName(type, &p->stdio[i].type)) {
+      *e = where + ": unknown type '" + type + "'";
+      return false;
+    }
+  }
+  return true;
+}
+
 void WriteProcess(LineWriter& w, ArgvCache& argv, const ProcessInfo& p) {
   w.KeyNum("proc.pid", p.pid);
   w.KeyNum("thread.tid", p.tid);
@@ -449,6 +497,7 @@ void WriteProcess(LineWriter& w, ArgvCache& argv, const ProcessInfo& p) {
   w.KeyNum("proc.exec_ns", p.exec_ns);
   w.KeyNum("proc.tty", p.tty);
   WriteSession(w, p);
+  WriteStdio(w, p);
   w.KeyNum("proc.cgroup_id", p.cgroup_id);
   w.KeyStr("proc.cgroup", p.cgroup);
   w.KeyStr("container.id", p.container_id);
@@ -493,7 +542,7 @@ bool ReadProcess(const Json& j, ProcessInfo* p, std::string* e) {
          ReadNumber(j, "thread.cap_effective", &p->cap_effective, e) &&
          ReadNumber(j, "thread.cap_permitted", &p->cap_permitted, e) &&
          ReadNumber(j, "proc.start_ns", &p->start_ns, e) && ReadNumber(j, "proc.exec_ns", &p->exec_ns, e) &&
-         ReadNumber(j, "proc.tty", &p->tty, e) && ReadSession(j, p, e) &&
+         ReadNumber(j, "proc.tty", &p->tty, e) && ReadSession(j, p, e) && ReadStdio(j, p, e) &&
          ReadNumber(j, "proc.cgroup_id", &p->cgroup_id, e) &&
          ReadString(j, "proc.cgroup", &p->cgroup, e) && ReadString(j, "container.id", &p->container_id, e) &&
          ReadNumber(j, "ns.pid", &p->ns.pid, e) && ReadNumber(j, "ns.mnt", &p->ns.mnt, e) &&
@@ -712,12 +761,26 @@ void AppendEventJson(const Event& event, std::string* out) {
     }
     w.EndArray();
   }
+  // The pipe peers as ancestors are written (what their fields read).
+  if (event.ancestors != nullptr) {
+    if (const ProcessInfo* p = event.ancestors->StdioPeer(0)) {
+      w.Key("proc.stdin.peer");
+      WriteAncestor(w, argv, *p);
+    }
+    if (const ProcessInfo* p = event.ancestors->StdioPeer(1)) {
+      w.Key("proc.stdout.peer");
+      WriteAncestor(w, argv, *p);
+    }
+  }
   w.End(out);
 }
 
 std::optional<std::string> ParseEventJson(std::string_view line, Event* event, OwnedAncestors* ancestors) {
   event->Reset();
-  if (ancestors != nullptr) ancestors->chain.clear();
+  if (ancestors != nullptr) {
+    ancestors->chain.clear();
+    ancestors->peers = {};
+  }
   Json j;
   try {
     j = Json::parse(line.begin(), line.end());
@@ -829,6 +892,18 @@ std::optional<std::string> ParseEventJson(std::string_view line, Event* event, O
         ++i;
       }
       if (!ancestors->chain.empty()) event->ancestors = ancestors;
+    }
+  }
+  static constexpr const char* kPeerKeys[] = {"proc.stdin.peer", "proc.stdout.peer"};
+  for (std::size_t which = 0; which < 2; ++which) {
+    auto it = j.find(kPeerKeys[which]);
+    if (it == j.end() || it->is_null()) continue;
+    if (!it->is_object()) return std::string("key '") + kPeerKeys[which] + "': expected a process object";
+    ProcessInfo p;
+    if (!ReadProcess(*it, &p, &err)) return std::string("key '") + kPeerKeys[which] + "': " + err;
+    if (ancestors != nullptr) {
+      ancestors->peers[which] = std::move(p);
+      event->ancestors = ancestors;
     }
   }
   return std::nullopt;

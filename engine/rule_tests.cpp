@@ -12,6 +12,7 @@ std::string BuildTestEvent(const CompiledRule& rule, const rules::RuleTestCase& 
                            Event* event, OwnedAncestors* ancestors) {
   event->Reset();
   ancestors->chain.clear();
+  ancestors->peers = {};
   bool typed = false;
   for (const auto& [name, value] : tc.fields) typed = typed || name == "evt.type";
   if (!typed) {
@@ -60,7 +61,7 @@ std::string BuildTestEvent(const CompiledRule& rule, const rules::RuleTestCase& 
     if (err.empty()) err = def->set(*event, *ancestors, fa, value);
     if (!err.empty()) return "field '" + name + "': " + err;
   }
-  if (!ancestors->chain.empty()) event->ancestors = ancestors;
+  if (!ancestors->chain.empty() || ancestors->peers[0] || ancestors->peers[1]) event->ancestors = ancestors;
   return "";
 }
 

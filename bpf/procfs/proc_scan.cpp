@@ -5,6 +5,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -203,7 +204,45 @@ uint64_t NamespaceInode(const std::string& link) {
 
 constexpr uint32_t kPfKthread = 0x00200000;  // PF_KTHREAD in the stat flags field
 
+StdioType StdioTypeOfMode(mode_t mode) {
+  switch (mode & S_IFMT) {
+    case S_IFREG: return StdioType::kFile;
+    case S_IFIFO: return StdioType::kPipe;
+    case S_IFSOCK: return StdioType::kSocket;
+    case S_IFCHR: return StdioType::kChar;
+    case S_IFDIR: return StdioType::kDir;
+    case S_IFBLK: return StdioType::kBlock;
+    default: return StdioType::kOther;
+  }
+}
+
 }  // namespace
+
+void ReadStdio(const std::string& pid_dir, ProcessInfo* p) {
+  p->stdin_name.clear();
+  for (std::size_t i = 0; i < 3; ++i) {
+    StdioFd& d = p->stdio[i];
+    d = StdioFd{};
+    std::string fd_path = pid_dir + "fd/" + std::to_string(i);
+    struct stat st {};
+    if (::stat(fd_path.c_str(), &st) != 0) {
+      // ENOENT: the descriptor is closed. Anything else (EACCES without
+      // root): unknown, not "none".
+      if (errno == ENOENT) d.type = StdioType::kNone;
+      continue;
+    }
+    d.type = StdioTypeOfMode(st.st_mode);
+    // The kernel's encoding (major << 20 | minor), as the exec record has it.
+    d.dev = (static_cast<uint32_t>(major(st.st_dev)) << 20) | static_cast<uint32_t>(minor(st.st_dev));
+    d.ino = st.st_ino;
+    std::string link;
+    if (i == 0 && d.type == StdioType::kFile && ReadLink(fd_path, &link)) {
+      std::size_t slash = link.rfind('/');
+      p->stdin_name = slash == std::string::npos ? link : link.substr(slash + 1);
+      if (p->stdin_name.size() > kStdinNameMax) p->stdin_name.resize(kStdinNameMax);
+    }
+  }
+}
 
 uint64_t NsPerClockTick() {
   static const uint64_t ns = [] {
@@ -312,6 +351,7 @@ std::optional<ProcessInfo> ReadProcess(uint32_t pid, const ProcScanOptions& opti
   if (!ReadLink(dir + "exe", &p.exepath) && !kthread) missing = true;
   if (!kthread) p.exe_32bit = IsElf32(dir + "exe");
   if (!ReadLink(dir + "cwd", &p.cwd) && !kthread) missing = true;
+  if (!kthread) ReadStdio(dir, &p);
   bool truncated = false;
   if (ReadSmallFile(dir + "cmdline", options.max_argv_bytes, &text, &truncated)) {
     ParseCmdline(text, truncated, options.max_args, &p);

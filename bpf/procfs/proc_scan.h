@@ -61,6 +61,14 @@ struct ProcScanStats {
 // Nanoseconds per /proc clock tick (1e9 / sysconf(_SC_CLK_TCK)).
 uint64_t NsPerClockTick();
 
+// The bytes of fd 0's file name kept (the exec record's VG_STDIN_NAME_LEN - 1).
+inline constexpr std::size_t kStdinNameMax = 63;
+
+// Descriptors 0-2 of the process whose /proc directory is `pid_dir` (ending
+// in '/'): stat() of fd/N, so a pipe reads as the pipe's inode; closed ones as
+// StdioType::kNone, unreadable ones (no permission) as kUnknown.
+void ReadStdio(const std::string& pid_dir, ProcessInfo* p);
+
 // Reads /proc/<pid> (a thread group leader). nullopt when the process does not
 // exist or vanished while being read. `incomplete`, when given, is set to true
 // if a field other than exe/cwd of a kernel thread could not be read.

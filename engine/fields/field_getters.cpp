@@ -863,6 +863,12 @@ void AppendMoreFields(std::vector<FieldDef>* out);
 void AppendContainerFields(std::vector<FieldDef>* out);
 void AppendEnvFields(std::vector<FieldDef>* out);
 void AppendSessionFields(std::vector<FieldDef>* out);  // field_session.cpp
+void AppendStdioFields(std::vector<FieldDef>* out);    // field_stdio.cpp
+
+// The process attributes of proc.X for another process (field_stdio.cpp's
+// pipe peers): attr is 0 name, 1 exepath, 2 exe, 3 cmdline, 5 pid.
+bool GetProcessAttr(const ProcessInfo& p, int attr, Scratch& s, FieldValueRef* o) { return GetProcAttr(p, attr, s, o); }
+std::string SetProcessAttr(ProcessInfo* p, int attr, std::string_view t) { return SetProcAttr(p, attr, t); }
 
 namespace {
 
@@ -1015,6 +1021,7 @@ const std::vector<FieldDef>& AllFields() {
     AppendFdFields(&v);
     AppendEnvFields(&v);  // proc.env and its kin: field_env.cpp
     AppendSessionFields(&v);  // proc.sid, proc.sname, proc.vpgid and kin: field_session.cpp
+    AppendStdioFields(&v);  // proc.stdin.type, pipe peers and kin: field_stdio.cpp
     AppendMoreFields(&v);  // the other families: field_values.cpp
     AppendContainerFields(&v);  // container.* and k8s.* from runtime metadata: field_container.cpp
     return v;

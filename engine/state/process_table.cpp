@@ -3,6 +3,7 @@
 
 #include <array>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "engine/state/container.h"
@@ -30,6 +31,13 @@ bool DifferentStart(uint64_t a, uint64_t b) {
   return (a > b ? a - b : b - a) > kStartTimeToleranceNs;
 }
 
+bool StdioKnown(const ProcessInfo& p) {
+  return p.stdio[0].type != StdioType::kUnknown || p.stdio[1].type != StdioType::kUnknown ||
+         p.stdio[2].type != StdioType::kUnknown;
+}
+
+uint64_t PipeKey(const StdioFd& d) { return d.ino ^ (static_cast<uint64_t>(d.dev) << 40); }
+
 // Assigns only when different, so a steady state costs a compare, not a copy.
 void SetIfDiffers(std::string& to, const std::string& from) {
   if (to != from) to = from;
@@ -47,7 +55,12 @@ struct ProcessTable::Impl {
     bool exited = false;
     uint32_t prev = kNone;
     uint32_t next = kNone;
+    // The pipes this entry is indexed under (pipe_readers/pipe_writers), as
+    // they were when indexed: kUnknown when not.
+    StdioFd in_pipe;
+    StdioFd out_pipe;
   };
+  using PipeIndex = std::unordered_multimap<uint64_t, uint32_t>;
   struct List {
     uint32_t head = kNone;
     uint32_t tail = kNone;
@@ -64,6 +77,16 @@ struct ProcessTable::Impl {
       first_ppid_ = ppid;
       filled_ = 0;
       ended_ = false;
+      stdin_ = stdout_ = StdioFd{};
+    }
+    void SetStdio(const StdioFd& in, const StdioFd& out) {
+      stdin_ = in;
+      stdout_ = out;
+    }
+    const ProcessInfo* StdioPeer(int which) const override {
+      if (which == 0) return impl_->PipePeer(impl_->pipe_writers, stdin_, self_pid_, first_ppid_, 1);
+      if (which == 1) return impl_->PipePeer(impl_->pipe_readers, stdout_, self_pid_, first_ppid_, 0);
+      return nullptr;
     }
     const ProcessInfo* Ancestor(int level) const override {
       if (level < 1 || level > kMaxAncestorDepth) return nullptr;
@@ -90,6 +113,8 @@ struct ProcessTable::Impl {
     mutable std::array<const ProcessInfo*, kMaxAncestorDepth> chain_{};
     mutable int filled_ = 0;
     mutable bool ended_ = true;
+    StdioFd stdin_;
+    StdioFd stdout_;
   };
 
   explicit Impl(std::size_t cap) : capacity(cap < 2 ? 2 : cap), view(this) {
@@ -98,6 +123,8 @@ struct ProcessTable::Impl {
     slots.reserve(capacity);
     free_slots.reserve(capacity);
     index.reserve(capacity);
+    pipe_readers.reserve(capacity);
+    pipe_writers.reserve(capacity);
   }
 
   // ---- lookup and lists ----
@@ -110,6 +137,62 @@ struct ProcessTable::Impl {
     return s == kNone ? nullptr : &slots[s].info;
   }
   List& ListOf(const Entry& e) { return e.exited ? exited : live; }
+
+  // ---- pipe index: which live processes hold a pipe as stdin or stdout ----
+  // The live process other than `self` whose descriptor `fd` is the pipe
+  // `pipe`, or nullptr. When several are, a sibling of `self` (parent
+  // `ppid`: the two ends of `a | b` a shell started) before others (children
+  // that inherited the pipe), then the one exec'd last.
+  const ProcessInfo* PipePeer(const PipeIndex& idx, const StdioFd& pipe, uint32_t self, uint32_t ppid,
+                              int fd) const {
+    if (pipe.type != StdioType::kPipe) return nullptr;
+    const ProcessInfo* best = nullptr;
+    auto [b, e] = idx.equal_range(PipeKey(pipe));
+    for (auto it = b; it != e; ++it) {
+      const Entry& en = slots[it->second];
+      if (!en.used || en.exited || en.info.pid == self || !en.info.stdio[fd].SamePipe(pipe)) continue;
+      if (best == nullptr) {
+        best = &en.info;
+        continue;
+      }
+      bool sib = en.info.ppid == ppid, best_sib = best->ppid == ppid;
+      if (sib != best_sib ? sib : en.info.exec_ns > best->exec_ns) best = &en.info;
+    }
+    return best;
+  }
+  static void IndexOne(PipeIndex& idx, const StdioFd& d, uint32_t s, StdioFd* keep) {
+    *keep = StdioFd{};
+    if (d.type != StdioType::kPipe) return;
+    uint64_t key = PipeKey(d);
+    // Bounded per pipe: a reader forking many children that inherit its
+    // stdin would make every update of that pipe's entries slow.
+    if (idx.count(key) >= kMaxPipeHolders) return;
+    idx.emplace(key, s);
+    *keep = d;
+  }
+  static void UnindexOne(PipeIndex& idx, StdioFd* kept, uint32_t s) {
+    if (kept->type != StdioType::kPipe) return;
+    auto [b, e] = idx.equal_range(PipeKey(*kept));
+    for (auto it = b; it != e; ++it) {
+      if (it->second == s) {
+        idx.erase(it);
+        break;
+      }
+    }
+    *kept = StdioFd{};
+  }
+  void Unindex(uint32_t s) {
+    UnindexOne(pipe_readers, &slots[s].in_pipe, s);
+    UnindexOne(pipe_writers, &slots[s].out_pipe, s);
+  }
+  // (Re)indexes a live entry under its current stdin and stdout pipes.
+  void Index(uint32_t s) {
+    Unindex(s);
+    Entry& e = slots[s];
+    if (!e.used || e.exited) return;
+    IndexOne(pipe_readers, e.info.stdio[0], s, &e.in_pipe);
+    IndexOne(pipe_writers, e.info.stdio[1], s, &e.out_pipe);
+  }
 
   void Unlink(uint32_t s) {
     Entry& e = slots[s];
@@ -146,6 +229,7 @@ struct ProcessTable::Impl {
   // ---- slot lifetime ----
   void Free(uint32_t s) {
     Entry& e = slots[s];
+    Unindex(s);
     index.erase(e.info.pid);
     Unlink(s);
     e.used = false;
@@ -182,6 +266,7 @@ struct ProcessTable::Impl {
   void MarkExited(uint32_t s) {
     Entry& e = slots[s];
     if (e.exited) return;
+    Unindex(s);
     Unlink(s);
     e.exited = true;
     e.exit_ts = now;
@@ -232,6 +317,10 @@ struct ProcessTable::Impl {
     to.vpgid = from.vpgid;
     to.session_known = true;
   }
+  static void CopyStdio(ProcessInfo& to, const ProcessInfo& from) {
+    to.stdio = from.stdio;
+    if (to.stdin_name != from.stdin_name) to.stdin_name = from.stdin_name;
+  }
 
   // A new entry for the process an event describes. A fork child with nothing
   // but ids in its record inherits what it shares with its parent.
@@ -256,6 +345,7 @@ struct ProcessTable::Impl {
       t.tid = p.pid;
     }
     if (t.container_id.empty() && !t.cgroup.empty()) t.container_id = ContainerIdFromCgroup(t.cgroup);
+    Index(s);
     return s;
   }
 
@@ -312,10 +402,16 @@ struct ProcessTable::Impl {
     t.ppid = parent_pid;
     t.vpid = 0;
     t.start_ns = 0;  // learnt from the child's first own event
+    Index(s);
   }
 
-  void ReplaceImage(ProcessInfo& t, const Event& ev) {
+  void ReplaceImage(uint32_t s, const Event& ev) {
+    ProcessInfo& t = slots[s].info;
     const ProcessInfo& p = ev.proc;
+    if (StdioKnown(p)) {
+      CopyStdio(t, p);
+      Index(s);
+    }
     SetIfDiffers(t.exepath, p.exepath);
     t.argv = p.argv;
     t.argv_truncated = p.argv_truncated;
@@ -354,6 +450,7 @@ struct ProcessTable::Impl {
     if (NamespacesUnset(p.ns)) p.ns = t.ns;
     if (p.tty == 0) p.tty = t.tty;
     if (!p.session_known && t.session_known) CopySession(p, t);
+    if (!StdioKnown(p) && StdioKnown(t)) CopyStdio(p, t);
   }
 
   void Apply(Event& ev) {
@@ -367,7 +464,7 @@ struct ProcessTable::Impl {
     }
     bool successful_exec = IsExecType(ev.type) && ev.res == 0;
     uint32_t s = Adopt(ev);
-    if (successful_exec) ReplaceImage(slots[s].info, ev);
+    if (successful_exec) ReplaceImage(s, ev);
     if (IsForkType(ev.type) && ev.res > 0) {
       AddChild(ev);
       s = FindSlot(p.pid);
@@ -379,6 +476,7 @@ struct ProcessTable::Impl {
     uint32_t parent = FindSlot(p.ppid);
     if (parent != kNone) Touch(parent);  // a parent with busy children stays
     view.Reset(p.pid, p.ppid);
+    view.SetStdio(p.stdio[0], p.stdio[1]);
     ev.ancestors = &view;
   }
 
@@ -399,6 +497,7 @@ struct ProcessTable::Impl {
     t = info;
     if (t.tid == 0) t.tid = t.pid;
     if (t.container_id.empty() && !t.cgroup.empty()) t.container_id = ContainerIdFromCgroup(t.cgroup);
+    Index(s);
   }
 
   std::size_t capacity;
@@ -409,6 +508,8 @@ struct ProcessTable::Impl {
   List exited;
   uint64_t now = 0;  // latest event time seen (boot ns)
   ProcessTableStats stats;
+  PipeIndex pipe_readers;  // stdin pipe -> slot
+  PipeIndex pipe_writers;  // stdout pipe -> slot
   Ancestors view;
 };
 

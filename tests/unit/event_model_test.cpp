@@ -65,12 +65,12 @@ TEST_CASE("Event::Reset clears fields and keeps capacity", "[unit]") {
 // Event::Reset clears member by member (engine/event.cpp). A member added to
 // one of these structs changes its size and stops this file from compiling
 // until it is cleared there, set below and compared below.
-static_assert(sizeof(vigil::ProcessInfo) == 376, "ProcessInfo changed: update ResetProcess and this test");
+static_assert(sizeof(vigil::ProcessInfo) == 456, "ProcessInfo changed: update ResetProcess and this test");
 static_assert(sizeof(vigil::FileArgs) == 304, "FileArgs changed: update ResetFile and this test");
 static_assert(sizeof(vigil::NetArgs) == 112, "NetArgs changed: update ResetNet and this test");
 static_assert(sizeof(vigil::BpfArgs) == 208, "BpfArgs changed: update ResetBpf and this test");
 static_assert(sizeof(vigil::ProcArgs) == 112, "ProcArgs changed: update ResetArgs and this test");
-static_assert(sizeof(vigil::Event) == 1208, "Event changed: update Event::Reset and this test");
+static_assert(sizeof(vigil::Event) == 1288, "Event changed: update Event::Reset and this test");
 
 TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   vigil::OwnedAncestors anc;
@@ -93,6 +93,9 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   p.tty = 9;
   p.sid = p.pgid = p.vsid = p.vpgid = 9;
   p.session_known = true;
+  p.stdio[0] = {vigil::StdioType::kPipe, 13, 99};
+  p.stdio[2] = {vigil::StdioType::kFile, 8, 7};
+  p.stdin_name = "passwd";
   e.ancestors = &anc;
   e.container = std::make_shared<vigil::ContainerMeta>();
   auto& f = e.file;
@@ -147,6 +150,10 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
                  q.exe_32bit));
   CHECK(std::tie(p.sid, p.pgid, p.vsid, p.vpgid, p.session_known) ==
         std::tie(q.sid, q.pgid, q.vsid, q.vpgid, q.session_known));
+  for (std::size_t i = 0; i < 3; ++i)
+    CHECK(std::tie(p.stdio[i].type, p.stdio[i].dev, p.stdio[i].ino) ==
+          std::tie(q.stdio[i].type, q.stdio[i].dev, q.stdio[i].ino));
+  CHECK(p.stdin_name.empty());
   CHECK(p.env == nullptr);
   CHECK_FALSE(p.env_truncated);
   CHECK(std::tie(p.name, p.exepath, p.cwd, p.cgroup, p.container_id, p.argv) ==

@@ -284,6 +284,61 @@ TEST_CASE("session and process group in a child pid namespace", "[root]") {
   CHECK(l.ppid == uint32_t(child));
 }
 
+// Issue 17: fds 0-2 of the new image, read from the task's fd table at exec:
+// a regular file on stdin (with its name), a pipe on stdout, stderr closed;
+// then the pipe's other end on stdin of a second exec: the same inode and
+// device on both sides, which is what the pipe peer index matches on.
+TEST_CASE("exec records carry descriptors 0-2: file, pipe, closed; both ends of one pipe agree", "[root]") {
+  Drain();
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  struct stat pst {}, fst {};
+  REQUIRE(fstat(fds[0], &pst) == 0);
+  REQUIRE(stat("/etc/hostname", &fst) == 0);
+  auto [writer, ws] = InChild([&] {
+    int f = open("/etc/hostname", O_RDONLY);
+    if (f < 0 || dup2(f, 0) < 0 || dup2(fds[1], 1) < 0) return 126;
+    close(2);
+    execl("/bin/true", "true", "vg-stdio-writer", static_cast<char*>(nullptr));
+    return 127;
+  });
+  auto [reader, rs] = InChild([&] {
+    if (dup2(fds[0], 0) < 0) return 126;
+    execl("/bin/true", "true", "vg-stdio-reader", static_cast<char*>(nullptr));
+    return 127;
+  });
+  close(fds[0]);
+  close(fds[1]);
+  REQUIRE(WIFEXITED(ws));
+  REQUIRE(WEXITSTATUS(ws) == 0);
+  REQUIRE(WIFEXITED(rs));
+  auto with_arg = [](const char* arg) {
+    return [arg](const Event& e) {
+      return e.type == EventType::execve && e.proc.argv.size() == 2 && e.proc.argv[1] == arg;
+    };
+  };
+  auto w = WaitFor(with_arg("vg-stdio-writer"));
+  REQUIRE(w);
+  const ProcessInfo& wp = w->event.proc;
+  CHECK(wp.pid == uint32_t(writer));
+  CHECK(wp.stdio[0].type == StdioType::kFile);
+  CHECK(wp.stdio[0].ino == fst.st_ino);
+  CHECK(wp.stdio[0].dev == ((major(fst.st_dev) << 20) | minor(fst.st_dev)));
+  CHECK(wp.stdin_name == "hostname");
+  CHECK(wp.stdio[1].type == StdioType::kPipe);
+  CHECK(wp.stdio[1].ino == pst.st_ino);
+  CHECK(wp.stdio[1].dev == ((major(pst.st_dev) << 20) | minor(pst.st_dev)));
+  CHECK(wp.stdio[2].type == StdioType::kNone);
+  auto r = WaitFor(with_arg("vg-stdio-reader"));
+  REQUIRE(r);
+  const ProcessInfo& rp = r->event.proc;
+  CHECK(rp.pid == uint32_t(reader));
+  CHECK(rp.stdio[0].SamePipe(wp.stdio[1]));
+  CHECK(rp.stdin_name.empty());
+  CHECK(rp.stdio[2].type != StdioType::kNone);  // the test's own stderr, inherited
+  CHECK(rp.stdio[2].type != StdioType::kUnknown);
+}
+
 TEST_CASE("long argv is bounded and flagged truncated", "[root]") {
   Drain();
   std::string big(3000, 'x');

@@ -126,10 +126,21 @@ TEST_CASE("exec record: header, argv, exe, cwd, pre-exec comm", "[unit]") {
   r.pgid = 41;
   r.vsid = 4;
   r.vpgid = 0;  // the group leader is outside the task's pid namespace
+  r.stdio[0] = {4242, 13, VG_FD_PIPE, 0};
+  r.stdio[1] = {7, 5, VG_FD_FILE, 0};
+  r.stdio[2] = {0, 0, 99, 0};  // an unknown type from a newer kernel side
+  std::strcpy(r.stdin_name, "not-a-file-so-ignored");
   Decoder d(5000);
   Event e;
   REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
   CHECK(e.type == EventType::execve);
+  // issue 17: descriptors 0-2 (type + 1 is the StdioType; the name as sent)
+  CHECK(e.proc.stdio[0].type == vigil::StdioType::kPipe);
+  CHECK(e.proc.stdio[0].ino == 4242);
+  CHECK(e.proc.stdio[0].dev == 13);
+  CHECK(e.proc.stdio[1].type == vigil::StdioType::kFile);
+  CHECK(e.proc.stdio[2].type == vigil::StdioType::kOther);
+  CHECK(e.proc.stdin_name == "not-a-file-so-ignored");
   // issue 18: session and process group, both views
   CHECK(e.proc.session_known);
   CHECK(std::tie(e.proc.sid, e.proc.pgid, e.proc.vsid, e.proc.vpgid) == std::make_tuple(40u, 41u, 4u, 0u));
@@ -154,7 +165,11 @@ TEST_CASE("exec record: header, argv, exe, cwd, pre-exec comm", "[unit]") {
   CHECK(e.args.name == "sh");
   CHECK(e.file.path == "ls");
   r.flags = VG_EXEC_HAVE_ENTER;
+  r.stdio[0] = {0, 0, VG_FD_NONE, 0};
+  std::memset(r.stdin_name, 'x', sizeof(r.stdin_name));  // no NUL: bounded by the array
   REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+  CHECK(e.proc.stdio[0].type == vigil::StdioType::kNone);
+  CHECK(e.proc.stdin_name.size() == VG_STDIN_NAME_LEN);
   CHECK_FALSE(e.proc.exe_32bit);
   CHECK_FALSE(e.proc.argv_truncated);
   CHECK(e.file.abspath == "/home/work/ls");

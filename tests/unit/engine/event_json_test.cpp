@@ -45,6 +45,12 @@ ProcessInfo MakeProcess(uint32_t seed) {
   p.vsid = 6 + seed;
   p.vpgid = 7 + seed;
   p.session_known = seed != 300;  // the eldest ancestor: not known, nothing written
+  if (seed == 0) {  // issue 17: descriptors 0-2 (ancestors do not carry them)
+    p.stdio = {vigil::StdioFd{vigil::StdioType::kFile, 2049, 131074},
+               vigil::StdioFd{vigil::StdioType::kPipe, 13, 4026532000ull + seed},
+               vigil::StdioFd{vigil::StdioType::kNone, 0, 0}};
+    p.stdin_name = "passwd";
+  }
   if (seed == 0) {  // the acting process: ancestors' environments are not written
     static const char kEnv[] = "HOME=/root\0GREETING=hello world\0LD_PRELOAD=/tmp/x.so\0\xce\xbb=\xe2\x82\xac";
     p.env = std::make_shared<const std::string>(kEnv, sizeof(kEnv));
@@ -108,6 +114,10 @@ void CheckProcessEqual(const ProcessInfo& a, const ProcessInfo& b) {
   CHECK(a.tty == b.tty);
   CHECK(std::tie(a.sid, a.pgid, a.vsid, a.vpgid, a.session_known) ==
         std::tie(b.sid, b.pgid, b.vsid, b.vpgid, b.session_known));
+  for (std::size_t i = 0; i < 3; ++i)
+    CHECK(std::tie(a.stdio[i].type, a.stdio[i].dev, a.stdio[i].ino) ==
+          std::tie(b.stdio[i].type, b.stdio[i].dev, b.stdio[i].ino));
+  CHECK(a.stdin_name == b.stdin_name);
 }
 
 void CheckEventEqual(const Event& a, const Event& b) {
@@ -197,6 +207,8 @@ TEST_CASE("event JSON round-trips every field", "[unit]") {
   e.wall_ns = 1795000000123456789ull;
   e.res = -13;
   e.proc = MakeProcess(0);
+  chain.peers[0] = MakeProcess(400);  // issue 17: the pipe peers, as ancestors are written
+  chain.peers[0]->name = "curl";
   e.ancestors = &chain;
   e.file = {3, "rel/p", "/abs/p", "/real/p", "t", "/abs/t", 0x241, 0644, 1000, 1001, "ext4", "/dev/sda1", 4096, ""};
   e.file.atime = -1;  // 1969-12-31T23:59:59.999999999Z
@@ -260,6 +272,11 @@ TEST_CASE("event JSON round-trips every field", "[unit]") {
   auto err = vigil::ParseEventJson(line, &back, &back_chain);
   REQUIRE_FALSE(err.has_value());
   CheckEventEqual(e, back);
+  REQUIRE(back.ancestors != nullptr);
+  REQUIRE(back.ancestors->StdioPeer(0) != nullptr);
+  CheckAncestorEqual(*chain.peers[0], *back.ancestors->StdioPeer(0));
+  CHECK(back.ancestors->StdioPeer(1) == nullptr);
+  CHECK(line.find("\"proc.stdin.name\":\"passwd\"") != std::string::npos);
 
   // IPv4 and no ancestors.
   e.net.family = 2;
@@ -365,6 +382,11 @@ TEST_CASE("event JSON errors name the key", "[unit]") {
       {R"({"evt.type":"utimensat","fs.atime":9223372036854775808})", "key 'fs.atime'"},
       {R"({"evt.type":"utimensat","fs.mtime":1.5})", "key 'fs.mtime'"},
       {R"({"evt.type":"execve","proc.ancestors":[{"proc.pid":"x"}]})", "proc.ancestors'[0]"},
+      {R"({"evt.type":"execve","proc.stdio":[]})", "key 'proc.stdio': expected an array of 3 objects"},
+      {R"({"evt.type":"execve","proc.stdio":[1,2,3]})", "key 'proc.stdio'[0]: expected an object"},
+      {R"({"evt.type":"execve","proc.stdio":[{},{"type":"tube"},{}]})", "key 'proc.stdio'[1]: unknown type 'tube'"},
+      {R"({"evt.type":"execve","proc.stdio":[{},{},{"ino":-1}]})", "key 'proc.stdio'[2]: key 'ino'"},
+      {R"({"evt.type":"execve","proc.stdin.peer":[]})", "key 'proc.stdin.peer': expected a process object"},
   };
   for (const auto& c : cases) {
     Event e;

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -370,6 +371,49 @@ TEST_CASE("cgroup resolver stays within its capacity", "[unit][procfs]") {
   CgroupResolver resolver("", 2, CgroupResolver::Method::kScanOnly);
   for (uint64_t id = 1ull << 40; id < (1ull << 40) + 10; ++id) resolver.Lookup(id);
   CHECK(resolver.Stats().size <= 2);
+}
+
+// Issue 17: fds 0-2 from /proc/PID/fd (stat() follows the link to the pipe's
+// or file's inode; the device in the kernel's encoding, as the exec record).
+TEST_CASE("stdio of a live process: pipe, regular file, closed", "[unit]") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  char path[] = "/tmp/vigil-stdin-XXXXXX";
+  int file = ::mkstemp(path);
+  REQUIRE(file >= 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::dup2(fds[0], 0);  // stdin: the pipe
+    ::dup2(file, 1);    // stdout: the file
+    ::close(2);         // stderr: closed
+    ::pause();
+    ::_exit(0);
+  }
+  struct stat pst {}, fst {};
+  REQUIRE(::fstat(fds[0], &pst) == 0);
+  REQUIRE(::fstat(file, &fst) == 0);
+  // wait for the child's dup2s
+  ProcessInfo p;
+  std::string dir = "/proc/" + std::to_string(child) + "/";
+  for (int i = 0; i < 200; ++i) {
+    ReadStdio(dir, &p);
+    if (p.stdio[2].type == StdioType::kNone) break;
+    ::usleep(10'000);
+  }
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ::unlink(path);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  ::close(file);
+  CHECK(p.stdio[0].type == StdioType::kPipe);
+  CHECK(p.stdio[0].ino == pst.st_ino);
+  CHECK(p.stdio[0].dev == ((major(pst.st_dev) << 20) | minor(pst.st_dev)));
+  CHECK(p.stdio[1].type == StdioType::kFile);
+  CHECK(p.stdio[1].ino == fst.st_ino);
+  CHECK(p.stdio[2].type == StdioType::kNone);
+  CHECK(p.stdin_name.empty());  // only a regular file on fd 0 has a name
 }
 
 }  // namespace

@@ -492,5 +492,117 @@ TEST_CASE("session and process group: from the scan and exec, inherited at fork"
   CHECK_FALSE(t.Open(9999).proc.session_known);
 }
 
+// Issue 17: `curl URL | bash` typed at a prompt. The prompt's shell forks
+// both ends; they exec in either order with the pipe in place. The one that
+// execs second finds the other through the pipe index; the first finds
+// nothing. The reader's own children inherit the pipe but are not the
+// writer's siblings; an exited writer is no peer.
+StdioFd Pipe(uint64_t ino) { return {StdioType::kPipe, 13, ino}; }
+StdioFd Tty() { return {StdioType::kChar, 24, 3}; }
+
+Event& ExecWithStdio(Tree& t, uint32_t pid, const char* exe, StdioFd in, StdioFd out) {
+  t.Make(EventType::execve, pid);
+  t.event.proc.exepath = exe;
+  t.event.proc.name = std::string(exe).substr(std::string(exe).rfind('/') + 1);
+  t.event.proc.argv = {t.event.proc.name};
+  t.event.proc.stdio = {in, out, Tty()};
+  t.table.Apply(t.event);
+  return t.event;
+}
+
+std::string PeerName(const Event& e, int which) {
+  const ProcessInfo* p = e.ancestors != nullptr ? e.ancestors->StdioPeer(which) : nullptr;
+  return p == nullptr ? "<none>" : p->name;
+}
+
+TEST_CASE("pipe peers: the two ends of a pipeline typed at a prompt, either order", "[unit][state]") {
+  for (bool reader_first : {false, true}) {
+    Tree t;
+    t.Seed(500, 1, "/bin/bash", {"bash", "-i"});
+    t.Fork(500, 501);  // curl's side
+    t.Fork(500, 502);  // bash's side
+    const uint32_t first = reader_first ? 502 : 501;
+    const uint32_t second = reader_first ? 501 : 502;
+    auto exec = [&](uint32_t pid) -> Event& {
+      return pid == 501 ? ExecWithStdio(t, 501, "/usr/bin/curl", Tty(), Pipe(7001))
+                        : ExecWithStdio(t, 502, "/bin/bash", Pipe(7001), Tty());
+    };
+    INFO((reader_first ? "bash execs first" : "curl execs first"));
+    Event& e1 = exec(first);
+    CHECK(PeerName(e1, 0) == "<none>");  // the other end still has the prompt's tty
+    CHECK(PeerName(e1, 1) == "<none>");
+    Event& e2 = exec(second);
+    if (reader_first) {
+      CHECK(PeerName(e2, 1) == "bash");  // curl's stdout feeds bash
+      CHECK(PeerName(e2, 0) == "<none>");
+    } else {
+      CHECK(PeerName(e2, 0) == "curl");  // bash's stdin comes from curl
+      CHECK(e2.ancestors->StdioPeer(0)->ppid == 500);
+    }
+    // later events of either end see the peer too (stdio from the table)
+    CHECK(PeerName(t.Open(502), 0) == "curl");
+    CHECK(PeerName(t.Open(501), 1) == "bash");
+  }
+}
+
+TEST_CASE("pipe peers: inherited pipes, siblings first, exit and reuse", "[unit][state]") {
+  Tree t;
+  t.Seed(500, 1, "/bin/bash", {"bash", "-i"});
+  t.Fork(500, 501);
+  t.Fork(500, 502);
+  ExecWithStdio(t, 501, "/usr/bin/curl", Tty(), Pipe(7001));
+  ExecWithStdio(t, 502, "/bin/bash", Pipe(7001), Tty());
+  // bash runs the download: its child inherits stdin; a second writer (a
+  // child of bash's that writes into its own... same pipe) is not a sibling
+  t.Fork(502, 510);
+  Event& child = t.Open(510);
+  CHECK(PeerName(child, 0) == "curl");  // the writer, though not a sibling
+  CHECK(child.ancestors->StdioPeer(0)->ppid == 500);
+  // a second writer into the same pipe: a sibling of the reader wins
+  t.Fork(502, 511);
+  ExecWithStdio(t, 511, "/usr/bin/printf", Tty(), Pipe(7001));
+  CHECK(PeerName(t.Open(502), 0) == "curl");
+  // the writer exits: no live peer is curl any more; printf (not a sibling) is left
+  t.Exit(501);
+  CHECK(PeerName(t.Open(502), 0) == "printf");
+  t.Exit(511);
+  CHECK(PeerName(t.Open(502), 0) == "<none>");
+  // the reader's exec replaces its stdio: no pipe, no peer
+  ExecWithStdio(t, 502, "/bin/true", Tty(), Tty());
+  CHECK(PeerName(t.event, 0) == "<none>");
+  // a different pipe is not the same pipe (same inode on another device either)
+  t.Fork(500, 520);
+  t.Fork(500, 521);
+  ExecWithStdio(t, 520, "/usr/bin/cat", Tty(), StdioFd{StdioType::kPipe, 14, 7002});
+  ExecWithStdio(t, 521, "/usr/bin/less", Pipe(7002), Tty());
+  CHECK(PeerName(t.event, 0) == "<none>");
+  // a non-exec record carries no stdio and takes the table's
+  CHECK(t.Open(521).proc.stdio[0].type == StdioType::kPipe);
+  // Upsert (the /proc scan) indexes too
+  ProcessInfo w;
+  w.pid = w.tid = 530;
+  w.ppid = 500;
+  w.name = "wget";
+  w.start_ns = 530 * kSec / 1000;
+  w.stdio = {Tty(), Pipe(7002), Tty()};
+  t.table.Upsert(w);
+  CHECK(PeerName(t.Open(521), 0) == "wget");
+}
+
+TEST_CASE("pipe peers: the index is bounded per pipe", "[unit][state]") {
+  Tree t(4096);
+  t.Seed(500, 1, "/bin/bash", {"bash"});
+  for (uint32_t pid = 600; pid < 600 + 2 * kMaxPipeHolders; ++pid) {
+    t.Fork(500, pid);
+    ExecWithStdio(t, pid, "/usr/bin/yes", Tty(), Pipe(9000));
+  }
+  t.Fork(500, 900);
+  ExecWithStdio(t, 900, "/usr/bin/head", Pipe(9000), Tty());
+  // some writer is found (the first kMaxPipeHolders were indexed); no hang, no growth past the bound
+  CHECK(PeerName(t.event, 0) == "yes");
+  for (uint32_t pid = 600; pid < 600 + 2 * kMaxPipeHolders; ++pid) t.Exit(pid);
+  CHECK(PeerName(t.Open(900), 0) == "<none>");
+}
+
 }  // namespace
 }  // namespace vigil
