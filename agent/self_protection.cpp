@@ -49,6 +49,22 @@ const char* PtraceRequestName(int64_t request) {
   return request == kPtraceAttach ? "PTRACE_ATTACH" : request == kPtraceSeize ? "PTRACE_SEIZE" : "?";
 }
 
+// What every access alert says: `what` was done by the event's process; the
+// kernel refused it (`enforced`); calls held back since the last alert.
+Alert AccessAlertBase(const Event& ev, const std::string& what, const std::string& enforced, bool lsm,
+                      uint64_t suppressed) {
+  Alert a = SelfAlert(kSelfProtectionRule, Priority::kCritical,
+                      fmt::format("{} by pid {} ({}, {}){}{}", what, ev.proc.pid, ev.proc.name, ev.proc.exepath,
+                                  enforced.empty() ? "" : "; refused by the kernel",
+                                  suppressed ? fmt::format("; {} more such calls by this process before", suppressed)
+                                             : std::string()));
+  a.source = "syscall";
+  a.action = lsm ? "deny" : "alert";  // only under BPF LSM does vigil ask the kernel to refuse
+  a.enforcement = enforced;
+  FillAlertContext(ev, &a);
+  return a;
+}
+
 }  // namespace
 
 compile::EventTypeSet SelfProtectionEventTypes() {
@@ -125,15 +141,7 @@ std::optional<Alert> SelfProtection::TargetAlert(const Event& ev, const std::str
       what = fmt::format("open of {}", file);
       break;
   }
-  Alert a = SelfAlert(kSelfProtectionRule, Priority::kCritical,
-                      fmt::format("{} by pid {} ({}, {}){}{}", what, ev.proc.pid, ev.proc.name, ev.proc.exepath,
-                                  enforced.empty() ? "" : "; refused by the kernel",
-                                  suppressed ? fmt::format("; {} more such calls by this process before", suppressed)
-                                             : std::string()));
-  a.source = "syscall";
-  a.action = lsm ? "deny" : "alert";  // only under BPF LSM does vigil ask the kernel to refuse
-  a.enforcement = enforced;
-  FillAlertContext(ev, &a);
+  Alert a = AccessAlertBase(ev, what, enforced, lsm, suppressed);
   a.output_fields = {{"proc.pid", uint64_t{ev.proc.pid}},
                      {"proc.name", ev.proc.name},
                      {"proc.exepath", ev.proc.exepath},
@@ -166,16 +174,9 @@ std::optional<Alert> SelfProtection::AccessAlert(const Event& ev, const std::str
   const uint64_t key = (uint64_t{ev.proc.pid} << 32) | (static_cast<uint32_t>(ev.bpf.cmd) & 0xffffu);
   uint64_t suppressed = 0;
   if (HoldBack(key, now, &suppressed)) return std::nullopt;
-  Alert a = SelfAlert(kSelfProtectionRule, Priority::kCritical,
-                      fmt::format("bpf({}) on vigil's own id {} by pid {} ({}, {}){}{}",
-                                  enforce::GetFdByIdName(ev.bpf.cmd), ev.bpf.id, ev.proc.pid, ev.proc.name,
-                                  ev.proc.exepath, enforced.empty() ? "" : "; refused by the kernel",
-                                  suppressed ? fmt::format("; {} more such calls by this process before", suppressed)
-                                             : std::string()));
-  a.source = "syscall";
-  a.action = lsm ? "deny" : "alert";  // only under BPF LSM does vigil ask the kernel to refuse
-  a.enforcement = enforced;
-  FillAlertContext(ev, &a);
+  Alert a = AccessAlertBase(
+      ev, fmt::format("bpf({}) on vigil's own id {}", enforce::GetFdByIdName(ev.bpf.cmd), ev.bpf.id), enforced,
+      lsm, suppressed);
   a.output_fields = {{"proc.pid", uint64_t{ev.proc.pid}}, {"proc.name", ev.proc.name},
                      {"proc.exepath", ev.proc.exepath}, {"bpf.cmd", int64_t{ev.bpf.cmd}},
                      {"bpf.id", uint64_t{ev.bpf.id}},   {"evt.res", int64_t{ev.res}}};

@@ -138,27 +138,32 @@ struct ProcessTable::Impl {
   }
   List& ListOf(const Entry& e) { return e.exited ? exited : live; }
 
-  // ---- pipe index: which live processes hold a pipe as stdin or stdout ----
-  // The live process other than `self` whose descriptor `fd` is the pipe
-  // `pipe`, or nullptr. When several are, a sibling of `self` (parent
+  // ---- pipe index: which processes hold a pipe as stdin or stdout ----
+  // The process other than `self` whose descriptor `fd` is the pipe `pipe`,
+  // or nullptr. An exited process stays a candidate for its grace period
+  // (kExitedGraceNs): `base64 -d f | sh` can finish writing and exit before
+  // the shell's exec is seen. When several are, a sibling of `self` (parent
   // `ppid`: the two ends of `a | b` a shell started) before others (children
-  // that inherited the pipe), then the one exec'd last.
+  // that inherited the pipe), then a live one before an exited one, then the
+  // one exec'd last.
   const ProcessInfo* PipePeer(const PipeIndex& idx, const StdioFd& pipe, uint32_t self, uint32_t ppid,
                               int fd) const {
     if (pipe.type != StdioType::kPipe) return nullptr;
-    const ProcessInfo* best = nullptr;
+    const Entry* best = nullptr;
     auto [b, e] = idx.equal_range(PipeKey(pipe));
     for (auto it = b; it != e; ++it) {
       const Entry& en = slots[it->second];
-      if (!en.used || en.exited || en.info.pid == self || !en.info.stdio[fd].SamePipe(pipe)) continue;
+      if (!en.used || en.info.pid == self || !en.info.stdio[fd].SamePipe(pipe)) continue;
       if (best == nullptr) {
-        best = &en.info;
+        best = &en;
         continue;
       }
-      bool sib = en.info.ppid == ppid, best_sib = best->ppid == ppid;
-      if (sib != best_sib ? sib : en.info.exec_ns > best->exec_ns) best = &en.info;
+      const bool sib = en.info.ppid == ppid, best_sib = best->info.ppid == ppid;
+      if (sib != best_sib ? sib
+                          : en.exited != best->exited ? !en.exited : en.info.exec_ns > best->info.exec_ns)
+        best = &en;
     }
-    return best;
+    return best == nullptr ? nullptr : &best->info;
   }
   static void IndexOne(PipeIndex& idx, const StdioFd& d, uint32_t s, StdioFd* keep) {
     *keep = StdioFd{};
@@ -266,8 +271,7 @@ struct ProcessTable::Impl {
   void MarkExited(uint32_t s) {
     Entry& e = slots[s];
     if (e.exited) return;
-    Unindex(s);
-    Unlink(s);
+    Unlink(s);  // stays in the pipe index until freed (PipePeer)
     e.exited = true;
     e.exit_ts = now;
     PushBack(exited, s);

@@ -15,9 +15,11 @@
 //   the entry's by more than kStartTimeToleranceNs is a new process that reused
 //   the pid, and replaces the entry (/proc gives start times in 10 ms ticks,
 //   the kernel in ns; the tolerance makes both agree).
-// - The view also finds pipe peers (AncestorView::StdioPeer): live entries
-//   whose stdout (stdin) is the same pipe inode as the event's stdin
-//   (stdout). The index is kept on exec, fork, Upsert, exit and eviction, and
+// - The view also finds pipe peers (AncestorView::StdioPeer): entries whose
+//   stdout (stdin) is the same pipe inode as the event's stdin (stdout),
+//   live ones first; an exited one stays a peer until it is freed (its grace
+//   period), since a writer can finish before the reader's exec is seen. The
+//   index is kept on exec, fork, Upsert and when an entry is freed, and
 //   is bounded by the capacity (one stdin and one stdout key per entry).
 // - The ancestor view walks ppid links at most kMaxAncestorDepth levels and
 //   stops at a pid already on the chain (cycles from pid reuse or bad input).
@@ -34,8 +36,8 @@ namespace vigil {
 inline constexpr int kMaxAncestorDepth = 32;
 inline constexpr uint64_t kExitedGraceNs = 5'000'000'000;        // 5 s
 inline constexpr uint64_t kStartTimeToleranceNs = 20'000'000;    // two USER_HZ ticks
-// Live processes indexed per pipe and direction (stdin/stdout) for the pipe
-// peer fields (AncestorView::StdioPeer); more holders of one pipe are not
+// Processes (live, or exited within kExitedGraceNs) indexed per pipe and
+// direction (stdin/stdout) for the pipe peer fields (AncestorView::StdioPeer); more holders of one pipe are not
 // indexed, so a peer may then be missed.
 inline constexpr std::size_t kMaxPipeHolders = 32;
 

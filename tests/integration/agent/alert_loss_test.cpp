@@ -7,34 +7,22 @@
 #include <catch2/catch.hpp>
 
 #include "agent_process.h"
+#include "metrics_scrape.h"
 
 #include <fcntl.h>
 #include <unistd.h>
-
-#include <httplib.h>
 
 #include <atomic>
 #include <chrono>
 #include <fstream>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <thread>
 
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string MetricValue(int port, const std::string& prefix) {
-  httplib::Client http("127.0.0.1", port);
-  auto r = http.Get("/metrics");
-  if (!r) return "";
-  std::istringstream in(r->body);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
-  return "";
-}
+using vigil::testing::MetricValue;
 
 // Sum of `field` over the alert lines of `rule` in `path`, and how many there were.
 std::pair<uint64_t, int> SumField(const std::string& path, const std::string& rule, const std::string& field) {

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "agent_process.h"
+#include "metrics_scrape.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -264,17 +265,6 @@ TEST_CASE("vigil run enforces a kill rule before the program runs, and the alert
 
 namespace {
 
-std::string Metric(int port, const std::string& prefix) {
-  httplib::Client http("127.0.0.1", port);
-  auto r = http.Get("/metrics");
-  if (!r) return "";
-  std::istringstream in(r->body);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
-  return "";
-}
-
 std::string FirstLine(const std::string& path, const std::string& needle) {
   std::ifstream in(path);
   std::string line;
@@ -323,8 +313,8 @@ TEST_CASE("vigil run: lost events raise an alert; a rewritten counters map is ta
   deadline = std::chrono::steady_clock::now() + 5s;
   do {
     std::this_thread::sleep_for(200ms);
-    drops = std::stoull("0" + Metric(port, "vigil_kernel_errors_total{site=\"ringbuf_drop\"} "));
-    pending = std::stoull("0" + Metric(port, "vigil_kernel_errors_total{site=\"pending_full\"} "));
+    drops = std::stoull("0" + vigil::testing::MetricValue(port, "vigil_kernel_errors_total{site=\"ringbuf_drop\"} "));
+    pending = std::stoull("0" + vigil::testing::MetricValue(port, "vigil_kernel_errors_total{site=\"pending_full\"} "));
   } while (drops + pending != reported && std::chrono::steady_clock::now() < deadline);
   CHECK(reported == drops + pending);
 

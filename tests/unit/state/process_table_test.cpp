@@ -496,7 +496,7 @@ TEST_CASE("session and process group: from the scan and exec, inherited at fork"
 // both ends; they exec in either order with the pipe in place. The one that
 // execs second finds the other through the pipe index; the first finds
 // nothing. The reader's own children inherit the pipe but are not the
-// writer's siblings; an exited writer is no peer.
+// writer's siblings; an exited writer stays a peer for its grace period.
 StdioFd Pipe(uint64_t ino) { return {StdioType::kPipe, 13, ino}; }
 StdioFd Tty() { return {StdioType::kChar, 24, 3}; }
 
@@ -562,10 +562,14 @@ TEST_CASE("pipe peers: inherited pipes, siblings first, exit and reuse", "[unit]
   t.Fork(502, 511);
   ExecWithStdio(t, 511, "/usr/bin/printf", Tty(), Pipe(7001));
   CHECK(PeerName(t.Open(502), 0) == "curl");
-  // the writer exits: no live peer is curl any more; printf (not a sibling) is left
+  // the writer exits: a sibling still wins for its grace period (a writer can
+  // finish before the reader's exec is seen), live before exited otherwise
   t.Exit(501);
-  CHECK(PeerName(t.Open(502), 0) == "printf");
+  CHECK(PeerName(t.Open(502), 0) == "curl");
   t.Exit(511);
+  CHECK(PeerName(t.Open(502), 0) == "curl");
+  // once the grace period has passed, the exited writers are gone
+  t.Advance(kExitedGraceNs + kSec);
   CHECK(PeerName(t.Open(502), 0) == "<none>");
   // the reader's exec replaces its stdio: no pipe, no peer
   ExecWithStdio(t, 502, "/bin/true", Tty(), Tty());
@@ -589,6 +593,23 @@ TEST_CASE("pipe peers: inherited pipes, siblings first, exit and reuse", "[unit]
   CHECK(PeerName(t.Open(521), 0) == "wget");
 }
 
+// `base64 -d f | sh`: base64 wrote its few bytes and exited before the
+// shell's exec was seen; the shell still finds it (a live one first).
+TEST_CASE("pipe peers: a writer that exited before the reader exec'd", "[unit][state]") {
+  Tree t;
+  t.Seed(500, 1, "/bin/bash", {"bash", "-i"});
+  t.Fork(500, 501);
+  t.Fork(500, 502);
+  ExecWithStdio(t, 501, "/usr/bin/base64", Tty(), Pipe(7100));
+  t.Exit(501);
+  Event& sh = ExecWithStdio(t, 502, "/bin/sh", Pipe(7100), Tty());
+  CHECK(PeerName(sh, 0) == "base64");
+  // a live sibling writer on the same pipe is preferred to the exited one
+  t.Fork(500, 503);
+  ExecWithStdio(t, 503, "/usr/bin/curl", Tty(), Pipe(7100));
+  CHECK(PeerName(t.Open(502), 0) == "curl");
+}
+
 TEST_CASE("pipe peers: the index is bounded per pipe", "[unit][state]") {
   Tree t(4096);
   t.Seed(500, 1, "/bin/bash", {"bash"});
@@ -601,7 +622,9 @@ TEST_CASE("pipe peers: the index is bounded per pipe", "[unit][state]") {
   // some writer is found (the first kMaxPipeHolders were indexed); no hang, no growth past the bound
   CHECK(PeerName(t.event, 0) == "yes");
   for (uint32_t pid = 600; pid < 600 + 2 * kMaxPipeHolders; ++pid) t.Exit(pid);
-  CHECK(PeerName(t.Open(900), 0) == "<none>");
+  CHECK(PeerName(t.Open(900), 0) == "yes");  // exited, within the grace period
+  t.Advance(kExitedGraceNs + kSec);
+  CHECK(PeerName(t.Open(900), 0) == "<none>");  // freed: the index holds nothing of them
 }
 
 }  // namespace
