@@ -148,7 +148,16 @@ TEST_CASE("healthz answers while many idle half-sent connections are open", "[un
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   for (int fd : idle) close(fd);
   INFO("healthz took " << seconds << " s behind 200 idle connections");
+  // Before the fix no answer came within the client's 10 s. The bound is
+  // looser under ASan/UBSan: one CI run took 4.0 s there (0.002 s when run
+  // alone; cause not established: a dropped SYN retried at 1 s + 3 s would
+  // give that). A check of the behaviour, not a benchmark.
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr double kBound = 8.0;
+#else
+  constexpr double kBound = 2.5;
+#endif
   REQUIRE(h);
   CHECK(h->status == 200);
-  CHECK(seconds < 2.5);
+  CHECK(seconds < kBound);
 }
