@@ -358,6 +358,7 @@ std::unique_ptr<CompiledRule> CompileRule(const rules::RuleDef& r, const std::ma
     ++stats->rules_never_fire;
   }
   FinishRule(r, std::move(res.check), std::move(exc_check), rule.get());
+  rule->condition_ast = std::move(parsed.root);
   return rule;
 }
 

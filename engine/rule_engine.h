@@ -48,6 +48,10 @@ struct CompiledRule {
   bool enabled = true;
   SourceLoc loc;
   std::string condition;  // after appends, for `rules list` / explain
+  // The condition parsed once at load (macros are references into
+  // RuleEngine::macros(), lists not expanded): the kernel policy compiler
+  // (engine/policy) walks this tree rather than parsing the text again.
+  std::unique_ptr<condition::Node> condition_ast;
   std::unique_ptr<compile::Check> check;      // condition and not exceptions
   const compile::Check* condition_check = nullptr;   // explain: the condition part of `check`
   const compile::Check* exceptions_check = nullptr;  // explain: the exceptions part; null when none

@@ -11,7 +11,7 @@
 #include <map>
 #include <set>
 
-#include "engine/condition/parser.h"
+#include "engine/condition/parser.h"  // kMaxDepth
 #include "engine/fields/field_table.h"
 
 namespace vigil::policy {
@@ -41,8 +41,9 @@ constexpr HookNames kTypeHooks[] = {
 
 class RuleCompiler {
  public:
-  RuleCompiler(const RuleEngine& engine, const rules::RuleDef& def, Diagnostics* diags, const PolicyLimits& limits)
-      : engine_(engine), def_(def), diags_(diags), limits_(limits) {}
+  RuleCompiler(const RuleEngine& engine, const rules::RuleDef& def, const Node& condition, Diagnostics* diags,
+               const PolicyLimits& limits)
+      : engine_(engine), def_(def), condition_(condition), diags_(diags), limits_(limits) {}
 
   bool Compile(PolicyRule* out) {
     out_ = out;
@@ -55,11 +56,9 @@ class RuleCompiler {
                     "fold them into the condition or use action: alert");
       return false;
     }
-    auto parsed = condition::ParseCondition(def_.condition);
-    if (!parsed.root) return false;  // the engine already reported it
     const rules::PiecedSource* src = &def_.condition_src;
     TextCtx ctx{[src](uint32_t off) { return src->Locate(off); }, "", &def_.condition};
-    bool ok = Walk(*parsed.root, ctx);
+    bool ok = Walk(condition_, ctx);
     if (ok && !have_hook_) {
       diags_->Error(def_.loc, "rule", def_.name, "condition",
                     "action " + def_.action + ": the condition needs an evt.type check naming one of exec, open, "
@@ -292,6 +291,7 @@ class RuleCompiler {
 
   const RuleEngine& engine_;
   const rules::RuleDef& def_;
+  const Node& condition_;  // the rule's condition as the engine parsed it at load
   Diagnostics* diags_;
   const PolicyLimits& limits_;
   std::set<std::string> expanding_;
@@ -351,9 +351,9 @@ std::optional<PolicySpec> CompilePolicy(const RuleEngine& engine, Diagnostics* d
   for (const auto& rule : engine.rules()) {
     if (!rule->enabled || (rule->action != "deny" && rule->action != "kill")) continue;
     auto it = defs.find(rule->name);
-    if (it == defs.end()) continue;
+    if (it == defs.end() || !rule->condition_ast) continue;
     PolicyRule pr;
-    RuleCompiler rc(engine, *it->second, diags, limits);
+    RuleCompiler rc(engine, *it->second, *rule->condition_ast, diags, limits);
     if (!rc.Compile(&pr)) {
       ok = false;
       continue;
