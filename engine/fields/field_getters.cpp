@@ -269,10 +269,18 @@ bool PickSide(const Event& e, int param, bool* remote) {
   }
 }
 
+// A socket with no peer yet (bound, listening: no remote address, port 0) is
+// libsinsp's server socket (SCAP_FD_IPV4_SERVSOCK/IPV6_SERVSOCK): it has one
+// end, the local one, so fd.ip, fd.net and fd.port read only that end (the
+// all-zero remote end would make `fd.ip != "0.0.0.0"` false on a listen,
+// which silenced Falco's inbound macro, issue 18).
+bool NoPeer(const Event& e) { return e.net.remote_port == 0 && e.net.remote_addr.bytes == IpAddr{}.bytes; }
+
 bool GetFdIp(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
   const Event& e = *c.event;
   bool remote = false;
   if (!PickSide(e, d.param, &remote)) return false;
+  if (d.param == 4 && NoPeer(e)) return Ip(o, e.net.local_addr, e.net.family);
   Ip(o, remote ? e.net.remote_addr : e.net.local_addr, e.net.family);
   if (d.param == 4) {  // fd.ip / fd.net: either end
     o->has_second = true;
@@ -285,6 +293,7 @@ bool GetFdPort(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratc
   const Event& e = *c.event;
   bool remote = false;
   if (!PickSide(e, d.param, &remote)) return false;
+  if (d.param == 4 && NoPeer(e)) return Num(o, e.net.local_port);
   if (d.param == 4) {
     o->has_second = true;
     o->num2 = e.net.local_port;

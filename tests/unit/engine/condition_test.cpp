@@ -161,6 +161,40 @@ TEST_CASE("network fields and address comparisons", "[unit]") {
   }
 }
 
+// Regression (issue 18, event-generator's InterpretedProcsInboundNetworkActivity):
+// a listen on 192.0.2.80 has no peer; vigil compared fd.ip's all-zero remote
+// end too, so Falco's inbound macro (`fd.ip != "0.0.0.0"`) was false. libsinsp
+// makes a bound socket a server socket with one address, the bound one.
+TEST_CASE("fd.ip, fd.net and fd.port of a socket with no peer are its local end", "[unit]") {
+  const struct {
+    const char* condition;
+    bool expect;
+  } rows[] = {
+      {"fd.ip != \"0.0.0.0\"", true},
+      {"fd.ip = \"0.0.0.0\"", false},
+      {"fd.ip = 192.0.2.80", true},
+      {"fd.net != \"127.0.0.0/8\" and fd.net = \"192.0.2.0/24\"", true},
+      {"fd.port = 8080 and fd.port != 0", true},
+      {"fd.lip = 192.0.2.80 and fd.rip = 0.0.0.0", true},  // the sided fields keep both ends
+  };
+  for (const auto& row : rows) {
+    OwnedAncestors anc;
+    Event e = vigil::testing::MakeConnect(&anc);
+    e.type = vigil::EventType::listen;
+    e.net.local_addr = {};
+    e.net.local_addr.bytes[0] = 192, e.net.local_addr.bytes[2] = 2, e.net.local_addr.bytes[3] = 80;
+    e.net.local_port = 8080;
+    e.net.remote_addr = {};
+    e.net.remote_port = 0;
+    auto c = CompileText(row.condition);
+    INFO(row.condition << "\n" << c.error);
+    REQUIRE(c.check != nullptr);
+    vigil::HostInfo host;
+    vigil::FieldContext ctx{&e, &host, 1};
+    CHECK(c.check->Eval(ctx) == row.expect);
+  }
+}
+
 // Falco 0.38+ b64(): base64-decodes a string field (libsinsp's
 // sinsp_filter_transformer_base64, padding optional); a value that does not
 // decode has no value, so a check on it is false.
