@@ -214,6 +214,13 @@ int main(int argc, char** argv) {
   vigil::Diagnostics d0;
   auto empty = vigil::RuleEngine::LoadTexts({}, &d0, host);
   const vigil::RuleEngine& largest = *sets.back().engine;
+  if (std::getenv("ENGINE_BENCH_UNINDEXED")) {  // the openat/execve rules the prefilter index cannot skip
+    for (auto type : {vigil::EventType::openat, vigil::EventType::execve})
+      for (const auto& e : largest.program().entries(type))
+        if (e.slot == vigil::compile::Program::kUnguarded)
+          std::printf("unindexed %s: %s\n", type == vigil::EventType::openat ? "openat" : "execve",
+                      static_cast<const vigil::CompiledRule*>(e.rule)->name.c_str());
+  }
   if (std::getenv("ENGINE_BENCH_PER_RULE")) {  // ns per event for each rule, to find the costly ones
     for (const auto& r : largest.rules()) {
       auto t0 = std::chrono::steady_clock::now();

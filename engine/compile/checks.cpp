@@ -291,6 +291,25 @@ class StringCheck final : public LeafCheck {
         return false;
     }
   }
+  bool SuffixGuard(const FieldAccessor** field, std::vector<std::string>* suffixes) const override {
+    if (!PlainString()) return false;
+    *field = field_.get();
+    switch (op_) {
+      case CmpOp::kEq:
+      case CmpOp::kEndsWith:
+        *suffixes = {value_};
+        return true;
+      case CmpOp::kGlob: {  // the literal text after the last wildcard, class or escape
+        const auto last = value_.find_last_of("*?]\\");
+        *suffixes = {last == std::string::npos ? value_ : value_.substr(last + 1)};
+        return true;
+      }
+      case CmpOp::kRegex:
+        return RegexLiteralTails(value_, suffixes);
+      default:
+        return false;
+    }
+  }
   bool Eval(const FieldContext& ctx) const override {
     FieldValueRef v;
     if (!field_->Get(ctx, &v)) return false;

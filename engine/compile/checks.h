@@ -63,6 +63,11 @@ class Check {
   virtual bool PrefixGuard(const FieldAccessor** /*field*/, std::vector<std::string>* /*prefixes*/) const {
     return false;
   }
+  // The same for endings: Eval() true implies that the value ends with one of
+  // *suffixes (`endswith`, a glob's literal tail, a regex's literal endings).
+  virtual bool SuffixGuard(const FieldAccessor** /*field*/, std::vector<std::string>* /*suffixes*/) const {
+    return false;
+  }
   std::string text;  // the source text of this check (condition excerpt)
   // A leaf's identity: two leaves with the same non-empty key give the same
   // result for every event (field as written, operator, values).

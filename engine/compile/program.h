@@ -27,6 +27,10 @@
 //   that is the list of entries run, in their order, and the rest are never
 //   visited. Of several bounds the one on the fewest fields wins, then the
 //   longest shortest-prefix (a longer prefix is rarer).
+// - the same for endings ("this field ends with one of these": `endswith`, a
+//   glob's literal tail as in `*/.ssh/id_rsa`, a regex's literal endings as
+//   in `.*\.ko(\.(xz|gz))?`), in a second trie per field over the reversed
+//   strings, walked from the value's last byte.
 //
 // Contract: the result of Eval(root) for an event of the program's type is the
 // result of the rule's Check::Eval for that event; an entry ForEachCandidate()
@@ -101,9 +105,11 @@ class Program {
 
   // A necessary condition of a node: one of the terms holds, a term being
   // "this field starts with one of these prefixes".
+  // "this field ends with one of these", with the strings reversed.
   struct Term {
     const FieldAccessor* field = nullptr;
     std::vector<std::string> prefixes;
+    bool suffix = false;  // prefixes are endings, reversed
   };
   struct Guard {
     std::vector<Term> terms;
@@ -123,6 +129,7 @@ class Program {
   static constexpr std::size_t kDenseKids = 8;
   struct FieldIndex {
     const FieldAccessor* field;
+    bool suffix;  // the value is walked from its last byte back
     std::vector<TrieNode> trie;
   };
 
