@@ -12,6 +12,7 @@
 //   built-in mix.
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <cstdio>
 #include <cstdlib>
@@ -220,6 +221,19 @@ int main(int argc, char** argv) {
         if (e.slot == vigil::compile::Program::kUnguarded)
           std::printf("unindexed %s: %s\n", type == vigil::EventType::openat ? "openat" : "execve",
                       static_cast<const vigil::CompiledRule*>(e.rule)->name.c_str());
+    // How often each rule is run (a candidate after the index) over the recording.
+    std::map<std::string, uint64_t> runs;
+    uint64_t total = 0, num = 0;
+    for (const auto& e : rec.events) {
+      vigil::FieldContext ctx{&e, &host, ++num, nullptr};
+      largest.program().ForEachCandidate(e.type, ctx, [&](const vigil::compile::Program::Entry& en) {
+        ++runs[static_cast<const vigil::CompiledRule*>(en.rule)->name];
+        ++total;
+      });
+    }
+    std::printf("rules run per event after the index: %.2f\n", static_cast<double>(total) / static_cast<double>(rec.events.size()));
+    for (const auto& [name, n] : runs)
+      if (n * 20 >= rec.events.size()) std::printf("  %5.1f%% of events run %s\n", 100.0 * static_cast<double>(n) / static_cast<double>(rec.events.size()), name.c_str());
   }
   if (std::getenv("ENGINE_BENCH_PER_RULE")) {  // ns per event for each rule, to find the costly ones
     for (const auto& r : largest.rules()) {

@@ -73,14 +73,16 @@ std::vector<const Check*> Raw(const std::vector<std::unique_ptr<Check>>& v) {
 
 }  // namespace
 
+void FieldAccessor::Fill(const FieldContext& ctx, FieldCacheSlot& slot) const {
+  slot.value = FieldValueRef{};
+  slot.available = def->get(*def, ctx, arg, slot.scratch, &slot.value);
+  slot.event_num = ctx.event_num;
+}
+
 bool FieldAccessor::Get(const FieldContext& ctx, FieldValueRef* out) const {
   if (ctx.cache != nullptr && cache_slot >= 0) {
     FieldCacheSlot& slot = ctx.cache[cache_slot];
-    if (slot.event_num != ctx.event_num) {
-      slot.value = FieldValueRef{};
-      slot.available = def->get(*def, ctx, arg, slot.scratch, &slot.value);
-      slot.event_num = ctx.event_num;
-    }
+    if (slot.event_num != ctx.event_num) Fill(ctx, slot);
     if (!slot.available) return false;
     *out = slot.value;
   } else if (!def->get(*def, ctx, arg, scratch, out)) {
@@ -241,10 +243,7 @@ class LeafCheck : public Check {
 class ExistsCheck final : public LeafCheck {
  public:
   using LeafCheck::LeafCheck;
-  bool Eval(const FieldContext& ctx) const override {
-    FieldValueRef v;
-    return field_->Get(ctx, &v);
-  }
+  bool Eval(const FieldContext& ctx) const override { return field_->Ref(ctx) != nullptr; }
 };
 
 // ---- strings
@@ -311,8 +310,9 @@ class StringCheck final : public LeafCheck {
     }
   }
   bool Eval(const FieldContext& ctx) const override {
-    FieldValueRef v;
-    if (!field_->Get(ctx, &v)) return false;
+    const FieldValueRef* ref = field_->Ref(ctx);
+    if (ref == nullptr) return false;
+    const FieldValueRef& v = *ref;
     if (field_->type == FieldType::kStringList && ComparesEachAncestor(*field_->def, field_->arg)) {
       for (auto s : *v.list)
         if (One(op_, s)) return true;
@@ -359,8 +359,9 @@ class StringSetCheck final : public LeafCheck {
     return true;
   }
   bool Eval(const FieldContext& ctx) const override {
-    FieldValueRef v;
-    if (!field_->Get(ctx, &v)) return false;
+    const FieldValueRef* ref = field_->Ref(ctx);
+    if (ref == nullptr) return false;
+    const FieldValueRef& v = *ref;
     if (field_->type != FieldType::kStringList) return set_.find(v.str) != set_.end();
     if (op_ == CmpOp::kIntersects || ComparesEachAncestor(*field_->def, field_->arg)) {
       for (auto s : *v.list)
@@ -391,8 +392,9 @@ class PmatchCheck final : public LeafCheck {
     return true;
   }
   bool Eval(const FieldContext& ctx) const override {
-    FieldValueRef v;
-    if (!field_->Get(ctx, &v)) return false;
+    const FieldValueRef* ref = field_->Ref(ctx);
+    if (ref == nullptr) return false;
+    const FieldValueRef& v = *ref;
     if (field_->type == FieldType::kStringList) {
       for (auto s : *v.list)
         if (tree_.Match(s)) return true;
@@ -425,8 +427,9 @@ class NumberCheck final : public LeafCheck {
   NumberCheck(std::unique_ptr<FieldAccessor> f, CmpOp op, std::vector<int64_t> values)
       : LeafCheck(std::move(f)), op_(op), values_(std::move(values)) {}
   bool Eval(const FieldContext& ctx) const override {
-    FieldValueRef v;
-    if (!field_->Get(ctx, &v)) return false;
+    const FieldValueRef* ref = field_->Ref(ctx);
+    if (ref == nullptr) return false;
+    const FieldValueRef& v = *ref;
     return One(v.num) || (v.has_second && One(v.num2));
   }
 
@@ -450,8 +453,9 @@ class BoolCheck final : public LeafCheck {
  public:
   BoolCheck(std::unique_ptr<FieldAccessor> f, bool eq, bool value) : LeafCheck(std::move(f)), eq_(eq), value_(value) {}
   bool Eval(const FieldContext& ctx) const override {
-    FieldValueRef v;
-    if (!field_->Get(ctx, &v)) return false;
+    const FieldValueRef* ref = field_->Ref(ctx);
+    if (ref == nullptr) return false;
+    const FieldValueRef& v = *ref;
     return (v.boolean == value_) == eq_;
   }
 
@@ -480,8 +484,9 @@ class IpCheck final : public LeafCheck {
   IpCheck(std::unique_ptr<FieldAccessor> f, bool negate, std::vector<Net> nets)
       : LeafCheck(std::move(f)), negate_(negate), nets_(std::move(nets)) {}
   bool Eval(const FieldContext& ctx) const override {
-    FieldValueRef v;
-    if (!field_->Get(ctx, &v)) return false;
+    const FieldValueRef* ref = field_->Ref(ctx);
+    if (ref == nullptr) return false;
+    const FieldValueRef& v = *ref;
     bool hit = Any(v.ip, v.family) || (v.has_second && Any(v.ip2, v.family));
     return hit != negate_;
   }

@@ -39,6 +39,21 @@ struct FieldAccessor {
 
   // False when not available for this event.
   bool Get(const FieldContext& ctx, FieldValueRef* out) const;
+  // The same without the copy: the value (the event's cached one where there
+  // is a cache), or nullptr when not available. Valid until the next Ref() or
+  // Get() of this accessor or the next event.
+  const FieldValueRef* Ref(const FieldContext& ctx) const {
+    if (ctx.cache != nullptr && cache_slot >= 0 && transformers.empty()) {
+      FieldCacheSlot& slot = ctx.cache[cache_slot];
+      if (slot.event_num != ctx.event_num) Fill(ctx, slot);
+      return slot.available ? &slot.value : nullptr;
+    }
+    return Get(ctx, &own) ? &own : nullptr;
+  }
+
+ private:
+  void Fill(const FieldContext& ctx, FieldCacheSlot& slot) const;
+  mutable FieldValueRef own;  // Ref()'s value when it is not cached
 };
 
 class Check {
