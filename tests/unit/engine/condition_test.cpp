@@ -88,6 +88,17 @@ TEST_CASE("operators", "[unit]") {
       {"proc.pid = 0x64", kExec, true},
       {"proc.cmdline contains Echo", kExec, true},
       {"proc.cmdline contains ECHO", kExec, false},
+      // contains searches for the needle's least common byte (issue 21): at
+      // the start, at the end, the whole value, a near miss at the end
+      {"fd.name contains /etc", kOpen, true},
+      {"fd.name contains adow", kOpen, true},
+      {"fd.name contains /etc/shadow", kOpen, true},
+      {"fd.name contains /etc/shadow/", kOpen, false},
+      {"fd.name contains c/sh", kOpen, true},
+      {"fd.name contains c/sha_", kOpen, false},
+      {"fd.name contains w", kOpen, true},
+      {"fd.name contains x", kOpen, false},
+      {"fd.name contains _/", kOpen, false},
       {"proc.cmdline icontains ECHO", kExec, true},
       {"proc.name bcontains 6173", kExec, true},      // "as"
       {"proc.name bstartswith 6261", kExec, true},    // "ba"
