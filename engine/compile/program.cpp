@@ -263,15 +263,4 @@ bool Program::EvalNode(const Node& n, const FieldContext& ctx) const {
   return false;
 }
 
-bool Program::Eval(uint32_t node, const FieldContext& ctx) const {
-  const Node& n = nodes_[node];
-  if (!n.shared) return EvalNode(n, ctx);
-  Memo& m = memo_[node];
-  if (m.event_num != ctx.event_num) {
-    m.value = EvalNode(n, ctx);
-    m.event_num = ctx.event_num;
-  }
-  return m.value;
-}
-
 }  // namespace vigil::compile

@@ -62,7 +62,18 @@ class Program {
   // can never hold for that type (nothing added).
   bool Add(EventType type, const Check& check, const void* rule);
   const std::vector<Entry>& entries(EventType type) const { return entries_[static_cast<std::size_t>(type)]; }
-  bool Eval(uint32_t node, const FieldContext& ctx) const;
+  // Inline: an and/or's plain leaf children are called straight from its
+  // loop, without a call per child.
+  bool Eval(uint32_t node, const FieldContext& ctx) const {
+    const Node& n = nodes_[node];
+    if (!n.shared) return n.op == Op::kLeaf ? n.leaf->Eval(ctx) : EvalNode(n, ctx);
+    Memo& m = memo_[node];
+    if (m.event_num != ctx.event_num) {
+      m.value = EvalNode(n, ctx);
+      m.event_num = ctx.event_num;
+    }
+    return m.value;
+  }
   // Calls f(entry) for each entry of `type`, in order, that may hold for the
   // event: every entry whose Eval(root) is true is among them. f must not
   // call ForEachCandidate.
