@@ -12,6 +12,7 @@
 //   built-in mix.
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <cstdio>
 #include <cstdlib>
@@ -214,6 +215,26 @@ int main(int argc, char** argv) {
   vigil::Diagnostics d0;
   auto empty = vigil::RuleEngine::LoadTexts({}, &d0, host);
   const vigil::RuleEngine& largest = *sets.back().engine;
+  if (std::getenv("ENGINE_BENCH_UNINDEXED")) {  // the openat/execve rules the prefilter index cannot skip
+    for (auto type : {vigil::EventType::openat, vigil::EventType::execve})
+      for (const auto& e : largest.program().entries(type))
+        if (e.slot == vigil::compile::Program::kUnguarded)
+          std::printf("unindexed %s: %s\n", type == vigil::EventType::openat ? "openat" : "execve",
+                      static_cast<const vigil::CompiledRule*>(e.rule)->name.c_str());
+    // How often each rule is run (a candidate after the index) over the recording.
+    std::map<std::string, uint64_t> runs;
+    uint64_t total = 0, num = 0;
+    for (const auto& e : rec.events) {
+      vigil::FieldContext ctx{&e, &host, ++num, nullptr};
+      largest.program().ForEachCandidate(e.type, ctx, [&](const vigil::compile::Program::Entry& en) {
+        ++runs[static_cast<const vigil::CompiledRule*>(en.rule)->name];
+        ++total;
+      });
+    }
+    std::printf("rules run per event after the index: %.2f\n", static_cast<double>(total) / static_cast<double>(rec.events.size()));
+    for (const auto& [name, n] : runs)
+      if (n * 20 >= rec.events.size()) std::printf("  %5.1f%% of events run %s\n", 100.0 * static_cast<double>(n) / static_cast<double>(rec.events.size()), name.c_str());
+  }
   if (std::getenv("ENGINE_BENCH_PER_RULE")) {  // ns per event for each rule, to find the costly ones
     for (const auto& r : largest.rules()) {
       auto t0 = std::chrono::steady_clock::now();

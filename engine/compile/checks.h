@@ -39,6 +39,21 @@ struct FieldAccessor {
 
   // False when not available for this event.
   bool Get(const FieldContext& ctx, FieldValueRef* out) const;
+  // The same without the copy: the value (the event's cached one where there
+  // is a cache), or nullptr when not available. Valid until the next Ref() or
+  // Get() of this accessor or the next event.
+  const FieldValueRef* Ref(const FieldContext& ctx) const {
+    if (ctx.cache != nullptr && cache_slot >= 0 && transformers.empty()) {
+      FieldCacheSlot& slot = ctx.cache[cache_slot];
+      if (slot.event_num != ctx.event_num) Fill(ctx, slot);
+      return slot.available ? &slot.value : nullptr;
+    }
+    return Get(ctx, &own) ? &own : nullptr;
+  }
+
+ private:
+  void Fill(const FieldContext& ctx, FieldCacheSlot& slot) const;
+  mutable FieldValueRef own;  // Ref()'s value when it is not cached
 };
 
 class Check {
@@ -61,6 +76,11 @@ class Check {
   // transformers) starts with one of *prefixes (an `=` value counts as its
   // own prefix). False when the check gives no such bound. Load time only.
   virtual bool PrefixGuard(const FieldAccessor** /*field*/, std::vector<std::string>* /*prefixes*/) const {
+    return false;
+  }
+  // The same for endings: Eval() true implies that the value ends with one of
+  // *suffixes (`endswith`, a glob's literal tail, a regex's literal endings).
+  virtual bool SuffixGuard(const FieldAccessor** /*field*/, std::vector<std::string>* /*suffixes*/) const {
     return false;
   }
   std::string text;  // the source text of this check (condition excerpt)

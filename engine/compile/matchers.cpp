@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/compile/matchers.h"
 
+#include <algorithm>
+#include <cctype>
 
 namespace vigil::compile {
 namespace {
@@ -27,7 +29,181 @@ std::size_t MatchClass(std::string_view p, std::size_t i, char c, bool ignore_ca
   return i + 1;
 }
 
+// A regex piece's language, as far as RegexLiteralTails needs it: a small
+// finite set of strings, or "many" (any other language; only its being there
+// is known). Reading a pattern as a superset of its language is sound for
+// tails (every real match is still covered); reading it as a subset is not,
+// so anything unknown is "many" or makes the parse fail.
+struct Lang {
+  bool many = false;
+  std::vector<std::string> set;  // when !many
+};
+
+constexpr std::size_t kMaxTails = 64;
+
+class TailParser {
+ public:
+  explicit TailParser(std::string_view p) : p_(p) {}
+  // The whole pattern: the union of its branches' tails.
+  bool Run(std::vector<std::string>* tails) {
+    std::vector<std::string> out;
+    if (!Alternation(&out, nullptr) || i_ != p_.size()) return false;
+    for (const auto& t : out)
+      if (t.empty()) return false;  // a branch that may end with anything
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    *tails = std::move(out);
+    return true;
+  }
+
+ private:
+  // alt := concat ('|' concat)*. *tails: the union of the branches' tails;
+  // *whole (if asked): the language when every branch is finite.
+  bool Alternation(std::vector<std::string>* tails, Lang* whole) {
+    Lang all;
+    for (;;) {
+      std::vector<std::string> t;
+      Lang l;
+      if (!Concat(&t, &l)) return false;
+      tails->insert(tails->end(), t.begin(), t.end());
+      if (l.many) all.many = true;
+      else all.set.insert(all.set.end(), l.set.begin(), l.set.end());
+      if (all.set.size() > kMaxTails) all.many = true;
+      if (i_ < p_.size() && p_[i_] == '|') {
+        ++i_;
+        continue;
+      }
+      break;
+    }
+    if (whole != nullptr) *whole = all.many ? Lang{true, {}} : all;
+    return true;
+  }
+  // concat := piece*; the tails are the cross product of the last finite
+  // pieces' sets, back to the first piece with many strings.
+  bool Concat(std::vector<std::string>* tails, Lang* whole) {
+    std::vector<Lang> pieces;
+    while (i_ < p_.size() && p_[i_] != '|' && p_[i_] != ')') {
+      Lang l;
+      if (!Piece(&l)) return false;
+      pieces.push_back(std::move(l));
+    }
+    std::vector<std::string> acc = {""};
+    bool all_finite = true;
+    for (auto it = pieces.rbegin(); it != pieces.rend(); ++it) {
+      if (it->many || acc.size() * it->set.size() > kMaxTails) {
+        all_finite = false;
+        break;
+      }
+      std::vector<std::string> next;
+      for (const auto& head : it->set)
+        for (const auto& t : acc) next.push_back(head + t);
+      acc = std::move(next);
+    }
+    *tails = acc;
+    *whole = all_finite ? Lang{false, acc} : Lang{true, {}};
+    return true;
+  }
+  // piece := atom ('*' | '+' | '?')? '?'?
+  bool Piece(Lang* out) {
+    if (!Atom(out)) return false;
+    if (i_ < p_.size() && (p_[i_] == '*' || p_[i_] == '+' || p_[i_] == '?')) {
+      const char q = p_[i_++];
+      if (q == '?' && !out->many) out->set.emplace_back();  // zero or one
+      else *out = Lang{true, {}};
+      if (i_ < p_.size() && p_[i_] == '?') ++i_;  // non-greedy: same language
+    }
+    return i_ >= p_.size() || p_[i_] != '{';  // counted repeats are not read here
+  }
+  bool Atom(Lang* out) {
+    const char c = p_[i_];
+    if (static_cast<unsigned char>(c) >= 0x80) return false;  // a UTF-8 character is one unit to RE2
+    switch (c) {
+      case '(': {
+        ++i_;
+        if (i_ < p_.size() && p_[i_] == '?') {
+          if (i_ + 1 >= p_.size() || p_[i_ + 1] != ':') return false;  // flags, named groups
+          i_ += 2;
+        }
+        std::vector<std::string> ignored;
+        if (!Alternation(&ignored, out) || i_ >= p_.size() || p_[i_] != ')') return false;
+        ++i_;
+        return true;
+      }
+      case '[':
+        return Class(out);
+      case '.':
+        ++i_;
+        *out = Lang{true, {}};
+        return true;
+      case '^':
+      case '$':  // an anchor matches no byte: read as the empty string (a superset)
+        ++i_;
+        *out = Lang{false, {""}};
+        return true;
+      case '*': case '+': case '?': case '{': case '}': case ']':
+        return false;
+      case '\\':
+        return Escape(out);
+      default:
+        ++i_;
+        *out = Lang{false, {std::string(1, c)}};
+        return true;
+    }
+  }
+  bool Escape(Lang* out) {
+    if (i_ + 1 >= p_.size()) return false;
+    const char e = p_[i_ + 1];
+    i_ += 2;
+    if (static_cast<unsigned char>(e) >= 0x80) return false;
+    if (!std::isalnum(static_cast<unsigned char>(e))) {
+      *out = Lang{false, {std::string(1, e)}};
+      return true;
+    }
+    switch (e) {
+      case 'd': case 'D': case 'w': case 'W': case 's': case 'S':
+        *out = Lang{true, {}};
+        return true;
+      case 'b': case 'B': case 'A': case 'z':
+        *out = Lang{false, {""}};
+        return true;
+      case 'n': *out = Lang{false, {"\n"}}; return true;
+      case 't': *out = Lang{false, {"\t"}}; return true;
+      default:
+        return false;  // \x, \p, \Q, octal...: not read here
+    }
+  }
+  // A class of plain ASCII bytes (no range, negation or escape) is a small
+  // set; any other is "many".
+  bool Class(Lang* out) {
+    std::size_t j = i_ + 1;
+    bool plain = j < p_.size() && p_[j] != '^' && p_[j] != ']';
+    std::vector<std::string> set;
+    for (; j < p_.size() && p_[j] != ']'; ++j) {
+      const char c = p_[j];
+      if (c == '\\') {
+        plain = false;
+        if (++j >= p_.size()) return false;
+        continue;
+      }
+      if (c == '[' || static_cast<unsigned char>(c) >= 0x80) return false;  // [:alpha:], UTF-8
+      if (c == '-') plain = false;
+      set.emplace_back(1, c);
+    }
+    if (j >= p_.size()) return false;
+    i_ = j + 1;
+    *out = plain ? Lang{false, std::move(set)} : Lang{true, {}};
+    return true;
+  }
+
+  std::string_view p_;
+  std::size_t i_ = 0;
+};
+
 }  // namespace
+
+bool RegexLiteralTails(std::string_view pattern, std::vector<std::string>* tails) {
+  return TailParser(pattern).Run(tails);
+}
 
 bool GlobMatch(std::string_view p, std::string_view t, bool ignore_case) {
   // Iterative matcher with single-star backtracking: linear in practice, no recursion.

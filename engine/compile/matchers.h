@@ -18,6 +18,15 @@ bool GlobMatch(std::string_view pattern, std::string_view text, bool ignore_case
 // `needle` must already be lower-case (ASCII).
 bool IContains(std::string_view haystack, std::string_view lowered_needle);
 
+// For the prefilter index: the literal endings of an RE2 pattern under
+// FullMatch. True with *tails set when every string the pattern matches ends
+// with one of *tails (each at least one byte), found by reading the pattern's
+// last pieces back to the first one that is not a small finite set (`.*`, a
+// range class, a repeat); false when it cannot tell (a construct outside the
+// subset read here: flags, `\Q`, `{n}`, non-ASCII bytes...) or a match may
+// end with any byte. Load time only.
+bool RegexLiteralTails(std::string_view pattern, std::vector<std::string>* tails);
+
 struct StringHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }

@@ -119,7 +119,8 @@ std::size_t Program::Guard::FieldCount() const {
   std::size_t n = 0;
   for (std::size_t i = 0; i < terms.size(); ++i) {
     bool seen = false;
-    for (std::size_t j = 0; j < i && !seen; ++j) seen = terms[j].field->text == terms[i].field->text;
+    for (std::size_t j = 0; j < i && !seen; ++j)
+      seen = terms[j].field->text == terms[i].field->text && terms[j].suffix == terms[i].suffix;
     n += !seen;
   }
   return n;
@@ -129,9 +130,20 @@ bool Program::GuardOf(uint32_t node, Guard* out) const {
   const Node& n = nodes_[node];
   switch (n.op) {
     case Op::kLeaf: {
+      // The beginning or the ending, whichever is longer at its shortest
+      // (a glob `*/x` bounds its beginning by "").
+      Guard head, tail;
       Term t;
-      if (!n.leaf->PrefixGuard(&t.field, &t.prefixes)) return false;
-      out->terms = {std::move(t)};
+      if (n.leaf->PrefixGuard(&t.field, &t.prefixes)) head.terms = {std::move(t)};
+      t = Term{};
+      if (n.leaf->SuffixGuard(&t.field, &t.prefixes)) {
+        t.suffix = true;
+        for (std::string& p : t.prefixes) std::reverse(p.begin(), p.end());
+        tail.terms = {std::move(t)};
+      }
+      const auto usable = [](const Guard& g) { return !g.terms.empty() && g.Shortest() != SIZE_MAX ? g.Shortest() : 0; };
+      if (usable(head) == 0 && usable(tail) == 0) return false;
+      *out = usable(tail) > usable(head) ? std::move(tail) : std::move(head);
       return true;
     }
     case Op::kAnd: {  // each child is necessary: the best bound of any
@@ -162,9 +174,9 @@ void Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
   auto& indexes = index_[static_cast<std::size_t>(type)];
   for (const Term& t : g.terms) {
     auto it = std::find_if(indexes.begin(), indexes.end(),
-                           [&](const FieldIndex& f) { return f.field->text == t.field->text; });
+                           [&](const FieldIndex& f) { return f.field->text == t.field->text && f.suffix == t.suffix; });
     if (it == indexes.end()) {
-      indexes.push_back({t.field, std::vector<TrieNode>(1)});
+      indexes.push_back({t.field, t.suffix, std::vector<TrieNode>(1)});
       it = indexes.end() - 1;
     }
     std::vector<TrieNode>& trie = it->trie;
@@ -195,10 +207,13 @@ void Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
 
 void Program::Walk(EventType type, const FieldContext& ctx) const {
   for (const FieldIndex& f : index_[static_cast<std::size_t>(type)]) {
-    FieldValueRef v;
-    if (!f.field->Get(ctx, &v)) continue;  // <NA>: every bounded check on it is false
+    const FieldValueRef* ref = f.field->Ref(ctx);
+    if (ref == nullptr) continue;  // <NA>: every bounded check on it is false
+    const FieldValueRef& v = *ref;
     const TrieNode* at = f.trie.data();
-    for (char c : v.str) {
+    const std::size_t n = v.str.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      const char c = f.suffix ? v.str[n - 1 - i] : v.str[i];
       uint32_t next = 0;
       if (!at->dense.empty()) {
         next = at->dense[static_cast<unsigned char>(c)];
@@ -246,17 +261,6 @@ bool Program::EvalNode(const Node& n, const FieldContext& ctx) const {
       return false;
   }
   return false;
-}
-
-bool Program::Eval(uint32_t node, const FieldContext& ctx) const {
-  const Node& n = nodes_[node];
-  if (!n.shared) return EvalNode(n, ctx);
-  Memo& m = memo_[node];
-  if (m.event_num != ctx.event_num) {
-    m.value = EvalNode(n, ctx);
-    m.event_num = ctx.event_num;
-  }
-  return m.value;
 }
 
 }  // namespace vigil::compile

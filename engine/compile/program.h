@@ -27,6 +27,10 @@
 //   that is the list of entries run, in their order, and the rest are never
 //   visited. Of several bounds the one on the fewest fields wins, then the
 //   longest shortest-prefix (a longer prefix is rarer).
+// - the same for endings ("this field ends with one of these": `endswith`, a
+//   glob's literal tail as in `*/.ssh/id_rsa`, a regex's literal endings as
+//   in `.*\.ko(\.(xz|gz))?`), in a second trie per field over the reversed
+//   strings, walked from the value's last byte.
 //
 // Contract: the result of Eval(root) for an event of the program's type is the
 // result of the rule's Check::Eval for that event; an entry ForEachCandidate()
@@ -58,7 +62,18 @@ class Program {
   // can never hold for that type (nothing added).
   bool Add(EventType type, const Check& check, const void* rule);
   const std::vector<Entry>& entries(EventType type) const { return entries_[static_cast<std::size_t>(type)]; }
-  bool Eval(uint32_t node, const FieldContext& ctx) const;
+  // Inline: an and/or's plain leaf children are called straight from its
+  // loop, without a call per child.
+  bool Eval(uint32_t node, const FieldContext& ctx) const {
+    const Node& n = nodes_[node];
+    if (!n.shared) return n.op == Op::kLeaf ? n.leaf->Eval(ctx) : EvalNode(n, ctx);
+    Memo& m = memo_[node];
+    if (m.event_num != ctx.event_num) {
+      m.value = EvalNode(n, ctx);
+      m.event_num = ctx.event_num;
+    }
+    return m.value;
+  }
   // Calls f(entry) for each entry of `type`, in order, that may hold for the
   // event: every entry whose Eval(root) is true is among them. f must not
   // call ForEachCandidate.
@@ -101,9 +116,11 @@ class Program {
 
   // A necessary condition of a node: one of the terms holds, a term being
   // "this field starts with one of these prefixes".
+  // "this field ends with one of these", with the strings reversed.
   struct Term {
     const FieldAccessor* field = nullptr;
     std::vector<std::string> prefixes;
+    bool suffix = false;  // prefixes are endings, reversed
   };
   struct Guard {
     std::vector<Term> terms;
@@ -123,6 +140,7 @@ class Program {
   static constexpr std::size_t kDenseKids = 8;
   struct FieldIndex {
     const FieldAccessor* field;
+    bool suffix;  // the value is walked from its last byte back
     std::vector<TrieNode> trie;
   };
 

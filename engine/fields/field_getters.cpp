@@ -221,7 +221,10 @@ bool GetFdDirFile(const FieldDef& d, const FieldContext& c, const FieldArg&, Scr
   if (!IsFileEvent(e.type)) return false;
   std::string_view p = FilePath(e);
   if (p.empty()) return false;
-  auto slash = p.rfind('/');
+  // glibc's memrchr (vectorised) instead of rfind's byte loop: read for every open.
+  const void* last = memrchr(p.data(), '/', p.size());
+  const std::size_t slash = last == nullptr ? std::string_view::npos
+                                            : static_cast<std::size_t>(static_cast<const char*>(last) - p.data());
   if (d.param == 0) {  // directory
     if (slash == std::string_view::npos) return false;
     return Str(o, slash == 0 ? p.substr(0, 1) : p.substr(0, slash));

@@ -2,8 +2,14 @@
 // Condition language: every operator, transformer, escape and precedence
 // rule, field arguments, <NA> semantics, parse and compile errors, and the
 // event types derived from a condition.
+#include <re2/re2.h>
+
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
+#include "engine/compile/matchers.h"
+#include "engine/rule_engine.h"
 #include "engine_test_util.h"
 
 using vigil::Event;
@@ -82,6 +88,17 @@ TEST_CASE("operators", "[unit]") {
       {"proc.pid = 0x64", kExec, true},
       {"proc.cmdline contains Echo", kExec, true},
       {"proc.cmdline contains ECHO", kExec, false},
+      // contains searches for the needle's least common byte (issue 21): at
+      // the start, at the end, the whole value, a near miss at the end
+      {"fd.name contains /etc", kOpen, true},
+      {"fd.name contains adow", kOpen, true},
+      {"fd.name contains /etc/shadow", kOpen, true},
+      {"fd.name contains /etc/shadow/", kOpen, false},
+      {"fd.name contains c/sh", kOpen, true},
+      {"fd.name contains c/sha_", kOpen, false},
+      {"fd.name contains w", kOpen, true},
+      {"fd.name contains x", kOpen, false},
+      {"fd.name contains _/", kOpen, false},
       {"proc.cmdline icontains ECHO", kExec, true},
       {"proc.name bcontains 6173", kExec, true},      // "as"
       {"proc.name bstartswith 6261", kExec, true},    // "ba"
@@ -732,4 +749,87 @@ TEST_CASE("proc.sid, proc.sname, proc.vpgid.name and the leader flags", "[unit]"
   for (const char* f : {"proc.sid", "proc.sname", "proc.sid.exe", "proc.sid.exepath", "proc.vpgid", "proc.vpgid.name",
                         "proc.vpgid.exe", "proc.vpgid.exepath", "proc.is_sid_leader", "proc.is_vpgid_leader"})
     CHECK(value(f) == "<NA>");
+}
+
+// Issue 21: the prefilter index bounds a regex by its literal endings
+// (engine/compile/program.h). Each row: a pattern, the endings expected ("" =
+// no bound), and strings it matches (each must end with one of them).
+TEST_CASE("regex literal endings for the prefilter index", "[unit]") {
+  struct TailRow {
+    const char* pattern;
+    std::vector<std::string> tails;  // empty: no bound
+    std::vector<std::string> matches;
+  };
+  const TailRow rows[] = {
+      {R"(.*\.ko(\.(xz|zst|gz))?)", {".ko", ".ko.gz", ".ko.xz", ".ko.zst"}, {"/lib/a.ko", "x.ko.zst", ".ko"}},
+      {"/proc/[0-9]+/(task/[0-9]+/)?(mem|maps|smaps)", {"maps", "mem", "smaps"}, {"/proc/1/mem", "/proc/1/task/2/smaps"}},
+      {R"(.*/\.(bashrc|profile))", {"/.bashrc", "/.profile"}, {"/root/.bashrc", "/.profile"}},
+      {"(?:ab|cd)[xy]$", {"abx", "aby", "cdx", "cdy"}, {"aby", "cdx"}},
+      {"a.*b?", {}, {"a", "ab", "axyz"}},          // may end with any byte
+      {"(?i).*\\.ko", {}, {"x.KO"}},              // flags: not read
+      {".*x{2}", {}, {"axx"}},                    // counted repeat: not read
+      {".*[a-c]", {}, {"zb"}},                    // range class: any of many bytes
+      {".*(a|.*)", {}, {"zz"}},                   // a branch ends with anything
+      {"foo|bar", {"bar", "foo"}, {"foo", "bar"}},
+      {R"(.*\d\.so)", {".so"}, {"lib1.so"}},
+      {"", {}, {""}},
+  };
+  for (const auto& row : rows) {
+    INFO(row.pattern);
+    std::vector<std::string> tails;
+    const bool bounded = vigil::compile::RegexLiteralTails(row.pattern, &tails);
+    CHECK(bounded == !row.tails.empty());
+    if (bounded) CHECK(tails == row.tails);
+    RE2 re(row.pattern);
+    REQUIRE(re.ok());
+    for (const auto& m : row.matches) {
+      INFO(m);
+      REQUIRE(RE2::FullMatch(m, re));
+      if (!bounded) continue;
+      CHECK(std::any_of(tails.begin(), tails.end(), [&](const std::string& t) {
+        return m.size() >= t.size() && m.compare(m.size() - t.size(), t.size(), t) == 0;
+      }));
+    }
+  }
+}
+
+// Issue 21: a glob or endswith bounds its field's ending; Match() with the
+// suffix index gives what each rule's own tree gives.
+TEST_CASE("suffix-bounded checks through the prefilter index", "[unit]") {
+  vigil::Diagnostics d;
+  auto eng = vigil::RuleEngine::LoadTexts(
+      {{"s.yaml",
+        "- rule: token\n  desc: t\n  condition: evt.type = openat and fd.name glob \"*/secrets/x/token\"\n"
+        "  output: x\n  priority: WARNING\n"
+        "- rule: module\n  desc: t\n  condition: evt.type = openat and fd.name regex \".*\\\\.ko(\\\\.(xz|gz))?\"\n"
+        "  output: x\n  priority: WARNING\n"
+        "- rule: agent\n  desc: t\n  condition: evt.type = openat and (fd.name endswith /release_agent or "
+        "fd.filename = notify_on_release)\n  output: x\n  priority: WARNING\n"}},
+      &d, vigil::HostInfo{});
+  REQUIRE(eng != nullptr);
+  REQUIRE_FALSE(d.HasErrors());
+  CHECK(eng->program().guarded_count(vigil::EventType::openat) == 3);
+  struct PathRow {
+    const char* path;
+    std::vector<std::string> fire;
+  };
+  const PathRow rows[] = {
+      {"/run/secrets/x/token", {"token"}},     {"/run/secrets/x/token2", {}},
+      {"token", {}},                           {"/lib/modules/a.ko", {"module"}},
+      {"/lib/modules/a.ko.gz", {"module"}},    {"/lib/modules/a.ko.zst", {}},
+      {"/a.k", {}},                            {"/sys/fs/cgroup/release_agent", {"agent"}},
+      {"/sys/fs/cgroup/notify_on_release", {"agent"}}, {"", {}},
+  };
+  OwnedAncestors anc;
+  Event e = vigil::testing::MakeOpen(&anc);
+  std::vector<const vigil::CompiledRule*> fired;
+  for (const auto& row : rows) {
+    INFO(row.path);
+    e.file.abspath = e.file.path = row.path;
+    eng->Match(e, &fired);
+    std::vector<std::string> names;
+    for (const auto* r : fired) names.push_back(r->name);
+    CHECK(names == row.fire);
+    for (const auto& r : eng->rules()) CHECK(eng->Matches(*r, e) == (std::find(names.begin(), names.end(), r->name) != names.end()));
+  }
 }

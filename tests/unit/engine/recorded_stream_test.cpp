@@ -152,9 +152,10 @@ TEST_CASE("recorded stream: Match's programs agree with each rule's check tree",
 // Issue 21: Match() skips a rule when the prefilter index says a necessary
 // check on a string field (fd.name startswith, proc.name in, fd.directory
 // pmatch, a glob's or regex's literal prefix...) cannot hold for the event's
-// value (engine/compile/program.h). A skipped rule must be one whose tree is
+// value, or a check on its ending (endswith, a `*/...` glob's tail, a regex's
+// literal endings) on it (engine/compile/program.h). A skipped rule must be one whose tree is
 // false. The recording alone rarely reaches the indexed values, so each
-// sampled event is also run with fd.name, fs.path.target and proc.name
+// sampled event is also run with fd.name, fd.name.resolved, fs.path.target and proc.name
 // replaced by values the rules look for, and every rule's result in Match()
 // is compared with its own check tree (which has no index).
 TEST_CASE("recorded stream: the prefilter index skips no rule that holds", "[unit]") {
@@ -169,7 +170,12 @@ TEST_CASE("recorded stream: the prefilter index skips no rule that holds", "[uni
                          "/lib/modules/6.1/x.ko", "/etc/ld.so.preload", "/usr/bin/ls", "/usr/sbin/x", "/bin/sh",
                          "/etc/systemd/system/x.service", "/etc/init.d/x", "/var/log/auth.log", "/tmp/.hidden",
                          "/etc/ssl/certs/x.pem", "/var/lib/rpm/x", "/etc/passwd", "/sys/kernel/uevent_helper",
-                         "/host/etc/shadow", "/etc", "/", "", "relative/x"};
+                         "/host/etc/shadow", "/etc", "/", "", "relative/x",
+                         // ends the suffix index looks for (endswith, `*/...` globs, regex endings)
+                         "/var/run/secrets/kubernetes.io/serviceaccount/token", "/lib/modules/6.1/x.ko.zst",
+                         "/usr/lib/x.ko.gz", "/x.ko", "/sys/fs/cgroup/a/release_agent", "/a/notify_on_release",
+                         "/home/u/.zshrc", "/root/.bash_history", "/proc/2/task/3/smaps", "/x/token", "ko",
+                         "/home/u/.ssh/authorized_keys2", "/etc/x/.profile"};
   const char* names[] = {"bash", "sh", "sshd", "python3", "nc", "tar", "curl", "sudo", "cron", "runc", "docker",
                          "kubectl", "vim", "systemd", "dpkg", "apt", "insmod", "cat", "node"};
   std::vector<const vigil::CompiledRule*> fired;
@@ -196,6 +202,8 @@ TEST_CASE("recorded stream: the prefilter index skips no rule that holds", "[uni
     for (std::size_t k = 0; k < std::size(paths); ++k) {
       event.file.abspath = event.file.path = paths[k];
       event.file.target = event.file.target_abs = paths[(k + i) % std::size(paths)];
+      // fd.name.resolved: the kernel's path where there is one, else fd.name's
+      event.file.resolved = k % 3 == 0 ? paths[(k + 2 * i) % std::size(paths)] : "";
       event.proc.name = names[(k + i) % std::size(names)];
       compare(i + 1);
     }
