@@ -864,6 +864,7 @@ void AppendContainerFields(std::vector<FieldDef>* out);
 void AppendEnvFields(std::vector<FieldDef>* out);
 void AppendSessionFields(std::vector<FieldDef>* out);  // field_session.cpp
 void AppendStdioFields(std::vector<FieldDef>* out);    // field_stdio.cpp
+void AppendDnsFields(std::vector<FieldDef>* out);      // field_dns.cpp
 
 // The process attributes of proc.X for another process (field_stdio.cpp's
 // pipe peers): attr is 0 name, 1 exepath, 2 exe, 3 cmdline, 5 pid.
@@ -1019,6 +1020,7 @@ const std::vector<FieldDef>& AllFields() {
     AppendEvtFields(&v);
     AppendProcFields(&v);
     AppendFdFields(&v);
+    AppendDnsFields(&v);  // fd.sip.name and kin, after the address rows they read: field_dns.cpp
     AppendEnvFields(&v);  // proc.env and its kin: field_env.cpp
     AppendSessionFields(&v);  // proc.sid, proc.sname, proc.vpgid and kin: field_session.cpp
     AppendStdioFields(&v);  // proc.stdin.type, pipe peers and kin: field_stdio.cpp
