@@ -980,7 +980,7 @@ void AppendProcFields(std::vector<FieldDef>* out) {
 void AppendFdFields(std::vector<FieldDef>* out) {
   std::vector<FieldDef>& v = *out;
   v.push_back({"fd.name", T::kString, A::kNone, true,
-               "File: the path as the process gave it, made absolute against cwd or dirfd and normalised lexically (`.`, `..`, `//`), symlinks not followed (libsinsp's meaning: `/proc/self/fd/1` stays as written; the resolved path is fd.name.resolved); fd-based calls: the file's own path (a path deeper than 16 names: `...` and its last 16 names, never starting with `/`; docs/capture.md \"Limits\"); socket: \"lip:lport->rip:rport\" (IP) or the unix path.", GetFdName, SetFdName, 0});
+               "File: the path as the process gave it, made absolute against cwd or dirfd and normalised lexically (`.`, `..`, `//`), symlinks not followed (libsinsp's meaning: `/proc/self/fd/1` stays as written; the resolved path is fd.name.resolved); fd-based calls: the name the fd was opened with when vigil saw that open (docs/state.md \"Descriptors\"), else the file's own path (a path deeper than 16 names: `...` and its last 16 names, never starting with `/`; docs/capture.md \"Limits\"); socket: \"lip:lport->rip:rport\" (IP) or the unix path.", GetFdName, SetFdName, 0});
   v.push_back({"fd.name.resolved", T::kString, A::kNone, true,
                "vigil: file: the file's own path as the kernel has it, symlinks resolved (`/proc/self/fd/1` -> the file it names), for a successful open and fd-based calls; else as fd.name. Rules about a file's identity (credential files) match on it: fd.name follows the name given.",
                GetFdNameResolved, SetFdNameResolved, 0});

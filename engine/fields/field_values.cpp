@@ -64,7 +64,7 @@ constexpr const char* kUnavailable[][2] = {
     {"thread.vtid", "Thread id in its pid namespace (not captured)."},
     {"user.homedir", "Home directory (not resolved)."},
     {"user.shell", "Login shell (not resolved)."},
-    {"fd.name_changed", "fd name changed since open (not tracked)."},
+    {"fd.name_changed", "The event changed the fd's name (a UDP peer change): libsinsp's socket state, which vigil does not have (docs/rules.md)."},
     {"fd.types", "Types of all fds of the process (not tracked)."},
     {"fd.dev", "Device of the file (not captured)."},
     {"fd.ino", "Inode of the file (not captured)."},
