@@ -42,6 +42,7 @@ EventLoop::EventLoop(LoopParts parts, std::unique_ptr<Loaded> loaded)
 
 int EventLoop::Run() {
   if (heartbeat_) heartbeat_->Start();
+  StartDnsNames(*engine_, nullptr);
   NotifyServiceManager("READY=1");
   spdlog::info("vigil running (pid {})", getpid());
   const auto start = Clock::now();
@@ -152,6 +153,7 @@ void EventLoop::Reload() {
   p_.fanout->Reopen();
   ReloadOutcome r = p_.reloader->Reload(loaded_->config);
   if (r.next) {
+    StartDnsNames(*r.next->engine, engine_);
     loaded_ = std::move(r.next);
     engine_ = loaded_->engine.get();
     if (p_.sensor) ApplyInterest(p_.sensor, *engine_);

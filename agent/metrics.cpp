@@ -192,6 +192,22 @@ void RenderState(const MetricsSnapshot& s, std::ostringstream& o) {
   o << "vigil_process_table_size " << s.process_table_size << '\n';
   Header(o, "vigil_process_table_evictions_total", "counter", "Processes evicted from the full table.");
   o << "vigil_process_table_evictions_total " << s.process_table_evictions << '\n';
+  Header(o, "vigil_fd_table_size", "gauge", "Descriptors whose opened name is known (fd.name of fd-based calls).");
+  o << "vigil_fd_table_size " << s.fd_table_size << '\n';
+  Header(o, "vigil_fd_table_evictions_total", "counter",
+         "Descriptor entries dropped because a process (64) or the table was full.");
+  o << "vigil_fd_table_evictions_total " << s.fd_table_evictions << '\n';
+  Header(o, "vigil_fd_table_stale_total", "counter",
+         "Descriptor entries found to name another file than the call's (closed and reused unseen, or renamed).");
+  o << "vigil_fd_table_stale_total " << s.fd_table_stale << '\n';
+  Header(o, "vigil_dns_names", "gauge", "DNS names the rules compare fd.*ip.name with, and those resolved now.");
+  o << "vigil_dns_names{state=\"registered\"} " << s.dns_names << '\n';
+  o << "vigil_dns_names{state=\"resolved\"} " << s.dns_names_resolved << '\n';
+  Header(o, "vigil_dns_lookups_total", "counter", "DNS lookups of those names (getaddrinfo), by result.");
+  o << "vigil_dns_lookups_total{result=\"ok\"} " << (s.dns_lookups - s.dns_failures) << '\n';
+  o << "vigil_dns_lookups_total{result=\"failed\"} " << s.dns_failures << '\n';
+  Header(o, "vigil_dns_names_refused_total", "counter", "Names not resolved because 1024 were registered already.");
+  o << "vigil_dns_names_refused_total " << s.dns_refused << '\n';
   Header(o, "vigil_container_meta_total", "counter",
          "Container metadata cache: lookups, hits, requests, queue_drops, fetched, failed, evictions, erased, held, "
          "held_timeouts, held_drops; size, ready and gone (exited ids remembered for late events) are gauges; "

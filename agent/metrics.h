@@ -52,6 +52,10 @@ struct MetricsSnapshot {
   std::vector<Sink> sinks;
   uint64_t process_table_size = 0;
   uint64_t process_table_evictions = 0;
+  // The descriptor table (engine/state/fd_table.h).
+  uint64_t fd_table_size = 0, fd_table_evictions = 0, fd_table_stale = 0;
+  // DNS names of fd.*ip.name (engine/state/dns_cache.h).
+  uint64_t dns_names = 0, dns_names_resolved = 0, dns_lookups = 0, dns_failures = 0, dns_refused = 0;
   uint64_t rules_loaded = 0;
   uint64_t reloads_ok = 0;
   uint64_t reloads_failed = 0;

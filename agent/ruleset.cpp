@@ -7,6 +7,7 @@
 #include "agent/self_protection.h"
 #include "bpf/sensor.h"
 #include "engine/interest.h"
+#include "engine/state/dns_cache.h"
 
 namespace vigil::agent {
 namespace {
@@ -87,6 +88,17 @@ std::unique_ptr<Loaded> LoadAll(const RunOptions& o, std::string* problems) {
   out->policy = std::move(*spec);
   LogLoaded(*out);
   return out;
+}
+
+void StartDnsNames(const RuleEngine& engine, const RuleEngine* previous) {
+  DnsCache* dns = engine.host().dns.get();
+  if (dns == nullptr) return;
+  const std::vector<std::string> names = dns->Names();
+  if (names.empty()) return;
+  if (previous != nullptr && previous->host().dns != nullptr) dns->AdoptAddresses(*previous->host().dns);
+  spdlog::info("dns: resolving {} name(s) the rules compare fd.*ip.name with, in the background: {}", names.size(),
+               fmt::format("{}", fmt::join(names, ", ")));
+  dns->Start([](const std::string& line) { spdlog::warn("{}", line); });
 }
 
 void ApplyInterest(capture::Sensor* sensor, const RuleEngine& engine) {

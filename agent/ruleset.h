@@ -45,6 +45,12 @@ std::unique_ptr<Loaded> LoadAll(const RunOptions& options, std::string* problems
 // the rest counted ("; and 4 more").
 std::string SummariseErrors(const std::vector<std::string>& errors);
 
+// Starts resolving the DNS names `engine`'s rules compare fd.*ip.name with
+// (engine/state/dns_cache.h) on their own thread, first taking over what
+// `previous` (the ruleset a reload replaces, or null) knew of the same names;
+// logs the names, and each name's first failure to resolve (a warning).
+void StartDnsNames(const RuleEngine& engine, const RuleEngine* previous);
+
 // Narrows what the kernel sends to what `engine`'s rules, the process table
 // and vigil's own checks can use (engine/interest.h), and logs what is left
 // out and why in one line.

@@ -9,6 +9,7 @@
 #include "bpf/sensor.h"
 #include "engine/rule_engine.h"
 #include "engine/state/container_meta.h"
+#include "engine/state/dns_cache.h"
 #include "outputs/fanout.h"
 #include "runtime/container_watcher.h"
 
@@ -38,6 +39,9 @@ void AddSensorState(const capture::Sensor& sensor, MetricsSnapshot* m) {
   const auto ts = sensor.table_stats();
   m->process_table_size = ts.size;
   m->process_table_evictions = ts.evictions;
+  m->fd_table_size = ts.fds.size;
+  m->fd_table_evictions = ts.fds.evictions;
+  m->fd_table_stale = ts.fds.stale;
   m->bpf_programs_attached = sensor.attached().size();
 }
 
@@ -67,6 +71,14 @@ MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor* sensor, co
     m.sinks.back().pending = st.pending;
   }
   m.rules_loaded = engine.stats().rules_loaded;
+  if (const DnsCache* dns = engine.host().dns.get()) {
+    const DnsCacheStats d = dns->Stats();
+    m.dns_names = d.names;
+    m.dns_names_resolved = d.resolved;
+    m.dns_lookups = d.lookups;
+    m.dns_failures = d.failures;
+    m.dns_refused = d.refused;
+  }
   m.reloads_ok = h.reloads_ok;
   m.reloads_failed = h.reloads_failed;
   return m;

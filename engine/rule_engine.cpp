@@ -6,6 +6,7 @@
 #include "engine/compile/compiler.h"
 #include "engine/condition/parser.h"
 #include "engine/rule_tests.h"
+#include "engine/state/dns_cache.h"
 
 namespace vigil {
 
@@ -383,6 +384,7 @@ void WarnUnused(const rules::RuleDocument& d, const std::map<std::string, MacroE
 std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Diagnostics* diags, HostInfo host) {
   std::unique_ptr<RuleEngine> eng(new RuleEngine());
   eng->host_ = std::move(host);
+  if (eng->host_.dns == nullptr) eng->host_.dns = std::make_shared<DnsCache>(DnsCache::SystemResolver());
   eng->doc_ = std::move(doc);
   const auto& d = eng->doc_;
 
@@ -391,6 +393,7 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
   auto& macros = eng->macros_;
   macros = ParseMacros(d, diags);
   compile::Compiler compiler(&macros, &lists, diags);
+  compiler.set_dns(eng->host_.dns.get());
   EngineStats& stats = eng->stats_;
   stats.rules_defined = d.rules.size();
   stats.sigma_rules = d.sigma_rules;

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "engine/compile/dns_check.h"
+
 namespace vigil::compile {
 
 using condition::CmpOp;
@@ -357,6 +359,11 @@ bool Compiler::CompileCompare(const Node& n, const ItemContext& ctx, Sub* out) {
   if (field->def->name == std::string_view("evt.type") && field->transformers.empty() &&
       (n.op == CmpOp::kEq || n.op == CmpOp::kNe || n.op == CmpOp::kIn || n.op == CmpOp::kIntersects)) {
     CompileEventTypes(n, values, out);
+    return true;
+  }
+
+  if (dns_ != nullptr && IsDnsNameCompare(*field, n.op)) {
+    out->check = MakeDnsNameCheck(std::move(field), n.op, values, dns_);
     return true;
   }
 

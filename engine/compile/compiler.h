@@ -101,6 +101,9 @@ class Compiler {
   // Field references resolved so far that need the environment captured
   // (FieldNeedsEnv): a rule needs it when this grew while compiling it.
   std::size_t env_refs() const { return env_refs_; }
+  // Where `=`/`!=`/`in` on fd.*ip.name register their names (engine/compile/dns_check.h).
+  // Null: those compare the rendered name as text (no cache, so never true).
+  void set_dns(DnsCache* dns) { dns_ = dns; }
 
  private:
   struct Sub {
@@ -132,6 +135,7 @@ class Compiler {
   CompileResult* result_ = nullptr;
   std::size_t env_refs_ = 0;
   bool unknown_is_warning_ = false;
+  DnsCache* dns_ = nullptr;
 };
 
 }  // namespace vigil::compile

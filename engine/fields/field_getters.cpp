@@ -876,6 +876,7 @@ void AppendContainerFields(std::vector<FieldDef>* out);
 void AppendEnvFields(std::vector<FieldDef>* out);
 void AppendSessionFields(std::vector<FieldDef>* out);  // field_session.cpp
 void AppendStdioFields(std::vector<FieldDef>* out);    // field_stdio.cpp
+void AppendDnsFields(std::vector<FieldDef>* out);      // field_dns.cpp
 
 // The process attributes of proc.X for another process (field_stdio.cpp's
 // pipe peers): attr is 0 name, 1 exepath, 2 exe, 3 cmdline, 5 pid.
@@ -991,7 +992,7 @@ void AppendProcFields(std::vector<FieldDef>* out) {
 void AppendFdFields(std::vector<FieldDef>* out) {
   std::vector<FieldDef>& v = *out;
   v.push_back({"fd.name", T::kString, A::kNone, true,
-               "File: the path as the process gave it, made absolute against cwd or dirfd and normalised lexically (`.`, `..`, `//`), symlinks not followed (libsinsp's meaning: `/proc/self/fd/1` stays as written; the resolved path is fd.name.resolved); fd-based calls: the file's own path (a path deeper than 16 names: `...` and its last 16 names, never starting with `/`; docs/capture.md \"Limits\"); socket: \"lip:lport->rip:rport\" (IP) or the unix path.", GetFdName, SetFdName, 0});
+               "File: the path as the process gave it, made absolute against cwd or dirfd and normalised lexically (`.`, `..`, `//`), symlinks not followed (libsinsp's meaning: `/proc/self/fd/1` stays as written; the resolved path is fd.name.resolved); fd-based calls: the name the fd was opened with when vigil saw that open (docs/state.md \"Descriptors\"), else the file's own path (a path deeper than 16 names: `...` and its last 16 names, never starting with `/`; docs/capture.md \"Limits\"); socket: \"lip:lport->rip:rport\" (IP) or the unix path.", GetFdName, SetFdName, 0});
   v.push_back({"fd.name.resolved", T::kString, A::kNone, true,
                "vigil: file: the file's own path as the kernel has it, symlinks resolved (`/proc/self/fd/1` -> the file it names), for a successful open and fd-based calls; else as fd.name. Rules about a file's identity (credential files) match on it: fd.name follows the name given.",
                GetFdNameResolved, SetFdNameResolved, 0});
@@ -1031,6 +1032,7 @@ const std::vector<FieldDef>& AllFields() {
     AppendEvtFields(&v);
     AppendProcFields(&v);
     AppendFdFields(&v);
+    AppendDnsFields(&v);  // fd.sip.name and kin, after the address rows they read: field_dns.cpp
     AppendEnvFields(&v);  // proc.env and its kin: field_env.cpp
     AppendSessionFields(&v);  // proc.sid, proc.sname, proc.vpgid and kin: field_session.cpp
     AppendStdioFields(&v);  // proc.stdin.type, pipe peers and kin: field_stdio.cpp

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,8 @@
 #include "engine/event.h"
 
 namespace vigil {
+
+class DnsCache;  // engine/state/dns_cache.h
 
 enum class FieldType : uint8_t {
   kString,
@@ -55,6 +58,10 @@ struct HostInfo {
   // (feature probes, self-protection). 0 where the events were recorded by
   // another process (replay, explain of a recorded event): never true there.
   uint32_t sensor_pid = 0;
+  // The DNS names the rules compare fd.*ip.name with and their addresses
+  // (engine/fields/field_dns.h). RuleEngine::FromDocument makes one when
+  // null; it resolves only once started (`vigil run` starts it).
+  std::shared_ptr<DnsCache> dns;
 
   static HostInfo FromSystem();
   const std::string* UserName(uint32_t uid) const;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/state/container.h"
+#include "engine/state/fd_table.h"
 
 namespace vigil {
 namespace {
@@ -20,6 +21,39 @@ bool IsForkType(EventType t) {
 }
 
 bool IsExecType(EventType t) { return t == EventType::execve || t == EventType::execveat; }
+
+bool IsOpenType(EventType t) {
+  return t == EventType::open || t == EventType::openat || t == EventType::openat2 || t == EventType::creat;
+}
+
+bool IsDupType(EventType t) { return t == EventType::dup || t == EventType::dup2 || t == EventType::dup3; }
+
+// Calls whose result is a new descriptor that is not a file opened by name.
+bool MakesOtherFd(EventType t) {
+  switch (t) {
+    case EventType::socket: case EventType::accept: case EventType::accept4: case EventType::memfd_create:
+    case EventType::userfaultfd: case EventType::pidfd_getfd:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A file call acting on a descriptor rather than a path: the fd-only calls,
+// and the *at calls given an fd and an empty path (AT_EMPTY_PATH, or
+// utimensat/futimesat with a NULL path).
+bool ActsOnFd(const Event& ev) {
+  switch (ev.type) {
+    case EventType::fchmod: case EventType::fchown: case EventType::ftruncate: case EventType::fsetxattr:
+    case EventType::fremovexattr: case EventType::fchmodat: case EventType::fchownat: case EventType::utimensat:
+    case EventType::futimesat:
+      return ev.file.fd >= 0 && ev.file.path.empty() && !ev.file.resolved.empty();
+    default:
+      return false;
+  }
+}
+
+constexpr uint32_t kOCloexec = 02000000;
 
 bool NamespacesUnset(const Namespaces& ns) {
   return ns.pid == 0 && ns.mnt == 0 && ns.net == 0 && ns.user == 0 && ns.uts == 0 && ns.ipc == 0 && ns.cgroup == 0;
@@ -235,6 +269,7 @@ struct ProcessTable::Impl {
   void Free(uint32_t s) {
     Entry& e = slots[s];
     Unindex(s);
+    fds.DropProcess(e.info.pid);
     index.erase(e.info.pid);
     Unlink(s);
     e.used = false;
@@ -272,6 +307,7 @@ struct ProcessTable::Impl {
     Entry& e = slots[s];
     if (e.exited) return;
     Unlink(s);  // stays in the pipe index until freed (PipePeer)
+    fds.DropProcess(e.info.pid);  // no call of a dead process uses a descriptor
     e.exited = true;
     e.exit_ts = now;
     PushBack(exited, s);
@@ -344,6 +380,7 @@ struct ProcessTable::Impl {
         t.argv = p.argv;
         t.argv_truncated = p.argv_truncated;
       }
+      fds.Forked(p.ppid, p.pid);
     } else {
       t = p;
       t.tid = p.pid;
@@ -407,6 +444,7 @@ struct ProcessTable::Impl {
     t.vpid = 0;
     t.start_ns = 0;  // learnt from the child's first own event
     Index(s);
+    fds.Forked(p.pid, child);  // the caller's descriptors, whoever becomes the parent
   }
 
   void ReplaceImage(uint32_t s, const Event& ev) {
@@ -469,6 +507,7 @@ struct ProcessTable::Impl {
     bool successful_exec = IsExecType(ev.type) && ev.res == 0;
     uint32_t s = Adopt(ev);
     if (successful_exec) ReplaceImage(s, ev);
+    ApplyFds(ev, successful_exec);
     if (IsForkType(ev.type) && ev.res > 0) {
       AddChild(ev);
       s = FindSlot(p.pid);
@@ -484,10 +523,35 @@ struct ProcessTable::Impl {
     ev.ancestors = &view;
   }
 
+  // The descriptor table: opens, dups and other new descriptors update it; an
+  // fd-based file call whose open was seen gets the opened name as fd.name
+  // (FileArgs::abspath; FileArgs::resolved keeps the kernel's path).
+  void ApplyFds(Event& ev, bool successful_exec) {
+    const uint32_t pid = ev.proc.pid;
+    if (successful_exec) {
+      fds.Execed(pid);
+      return;
+    }
+    if (ev.res < 0) return;
+    const auto fd = static_cast<int32_t>(ev.res);
+    if (IsOpenType(ev.type)) {
+      fds.Opened(pid, fd, ev.file.abspath, ev.file.resolved, (ev.file.flags & kOCloexec) != 0);
+    } else if (IsDupType(ev.type)) {
+      fds.Duplicated(pid, ev.args.oldfd, fd);
+    } else if (MakesOtherFd(ev.type)) {
+      fds.Forget(pid, fd);
+    } else if (ActsOnFd(ev)) {
+      if (const std::string* name = fds.NameFor(pid, ev.file.fd, ev.file.resolved)) SetIfDiffers(ev.file.abspath, *name);
+    }
+  }
+
   void Upsert(const ProcessInfo& info) {
     if (info.pid == 0) return;
     uint32_t s = FindSlot(info.pid);
-    if (s != kNone && DifferentStart(slots[s].info.start_ns, info.start_ns)) ++stats.pid_reuses;
+    if (s != kNone && DifferentStart(slots[s].info.start_ns, info.start_ns)) {
+      ++stats.pid_reuses;
+      fds.DropProcess(info.pid);
+    }
     if (s == kNone) {
       s = Allocate(info.pid);
     } else if (slots[s].exited) {
@@ -514,6 +578,7 @@ struct ProcessTable::Impl {
   ProcessTableStats stats;
   PipeIndex pipe_readers;  // stdin pipe -> slot
   PipeIndex pipe_writers;  // stdout pipe -> slot
+  FdTable fds;             // descriptors opened by name (fd_table.h)
   Ancestors view;
 };
 
@@ -535,6 +600,7 @@ ProcessTableStats ProcessTable::Stats() const {
   ProcessTableStats s = impl_->stats;
   s.size = impl_->index.size();
   s.exited = impl_->exited.size;
+  s.fds = impl_->fds.Stats();
   return s;
 }
 

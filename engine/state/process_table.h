@@ -21,6 +21,14 @@
 //   period), since a writer can finish before the reader's exec is seen. The
 //   index is kept on exec, fork, Upsert and when an entry is freed, and
 //   is bounded by the capacity (one stdin and one stdout key per entry).
+// - Descriptors (FdTable, fd_table.h): opens, dup* and other calls returning
+//   a descriptor that user space sees keep a bounded (pid, fd) -> opened name
+//   table; a fork child copies its parent's, a successful exec drops the
+//   O_CLOEXEC ones, exit and eviction drop the process's. An fd-based file
+//   call (fchmod, fchown, ftruncate, fsetxattr, fremovexattr, and the *at
+//   calls on an fd with an empty path) whose open was seen, on the same file,
+//   gets the opened name in FileArgs::abspath (fd.name); FileArgs::resolved
+//   keeps the kernel's path (fd.name.resolved).
 // - The ancestor view walks ppid links at most kMaxAncestorDepth levels and
 //   stops at a pid already on the chain (cycles from pid reuse or bad input).
 #pragma once
@@ -30,6 +38,7 @@
 #include <memory>
 
 #include "engine/event.h"
+#include "engine/state/fd_table.h"
 
 namespace vigil {
 
@@ -49,6 +58,7 @@ struct ProcessTableStats {
   uint64_t reaped = 0;          // exited entries freed after the grace period
   uint64_t pid_reuses = 0;      // entries replaced by a new process with the same pid
   std::size_t exited = 0;       // exited entries still held
+  FdTableStats fds;             // the descriptor table (fd_table.h)
 };
 
 class ProcessTable {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/rule_engine.h"
+#include "engine/state/dns_cache.h"
 #include "engine_test_util.h"
 
 #ifndef VIGIL_FALCO_RULES_DIR
@@ -90,6 +91,50 @@ TEST_CASE("Falco chmod-mode rules fire as in libsinsp", "[unit]") {
     e.file.mode = mode;
     INFO(mode << "\n" << eng->Explain(*rule, e));
     CHECK(eng->Matches(*rule, e) == fires);
+  }
+}
+
+// Regression (issue 18): "Contact K8S API Server From Container" compares
+// fd.sip.name with kubernetes.default.svc.cluster.local; the field was always
+// <NA>, so the rule could never fire. With the name resolved (an injected
+// resolver here; getaddrinfo under `vigil run`), a container's connect to the
+// API server's address fires it, and a connect elsewhere or from the host does not.
+TEST_CASE("Falco's K8S API server rule fires on the resolved address", "[unit]") {
+  vigil::HostInfo host;
+  host.dns = std::make_shared<vigil::DnsCache>(
+      [](const std::string& name, std::vector<vigil::DnsAddress>* out, std::string* error) {
+        if (name != "kubernetes.default.svc.cluster.local") {
+          *error = "Name or service not known";
+          return false;
+        }
+        vigil::DnsAddress a;
+        a.family = 2;
+        a.addr.bytes[0] = 10, a.addr.bytes[1] = 96, a.addr.bytes[3] = 1;  // 10.96.0.1
+        out->push_back(a);
+        return true;
+      });
+  std::string path = std::string(VIGIL_FALCO_RULES_DIR) + "/falco_rules.yaml";
+  vigil::Diagnostics diags;
+  auto eng = vigil::RuleEngine::Load({path}, &diags, host);
+  REQUIRE(eng != nullptr);
+  const vigil::CompiledRule* rule = eng->FindRule("Contact K8S API Server From Container");
+  REQUIRE(rule != nullptr);
+  CHECK(rule->never_fires.empty());
+  host.dns->RefreshDue(1);
+  struct Row {
+    uint8_t last_octet;
+    const char* container;
+    bool fires;
+  };
+  const Row rows[] = {{1, "0123456789ab", true}, {2, "0123456789ab", false}, {1, "", false}};  // "": the host
+  for (const auto& row : rows) {
+    vigil::OwnedAncestors anc;
+    vigil::Event e = vigil::testing::MakeConnect(&anc);
+    e.net.remote_addr = vigil::IpAddr{};
+    e.net.remote_addr.bytes[0] = 10, e.net.remote_addr.bytes[1] = 96, e.net.remote_addr.bytes[3] = row.last_octet;
+    e.proc.container_id = row.container;
+    INFO(row.container << " 10.96.0." << int(row.last_octet) << "\n" << eng->Explain(*rule, e));
+    CHECK(eng->Matches(*rule, e) == row.fires);
   }
 }
 

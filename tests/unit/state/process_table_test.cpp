@@ -629,3 +629,152 @@ TEST_CASE("pipe peers: the index is bounded per pipe", "[unit][state]") {
 
 }  // namespace
 }  // namespace vigil
+
+// Issue 18: fd.name of an fd-based call is the name the fd was opened with
+// (libsinsp), not the kernel's resolved path, when the open was seen.
+namespace vigil {
+namespace {
+
+// An open of `name` (fd.name) whose file the kernel resolved to `resolved`.
+Event& OpenAs(Tree& t, uint32_t pid, int32_t fd, const std::string& name, const std::string& resolved,
+              uint32_t flags = 0) {
+  t.Make(EventType::openat, pid, fd);
+  t.event.file.path = name;
+  t.event.file.abspath = name;
+  t.event.file.resolved = resolved;
+  t.event.file.flags = flags;
+  t.table.Apply(t.event);
+  return t.event;
+}
+
+// An fd-based call as the capture decodes it: no path, the fd, and the
+// file's kernel path as both abspath and resolved.
+Event& OnFd(Tree& t, EventType type, uint32_t pid, int32_t fd, const std::string& kernel_path) {
+  t.Make(type, pid, 0);
+  t.event.file.fd = fd;
+  t.event.file.abspath = kernel_path;
+  t.event.file.resolved = kernel_path;
+  t.table.Apply(t.event);
+  return t.event;
+}
+
+Event& Dup(Tree& t, EventType type, uint32_t pid, int32_t oldfd, int32_t newfd) {
+  t.Make(type, pid, newfd);
+  t.event.args.oldfd = oldfd;
+  t.event.args.newfd = newfd;
+  t.table.Apply(t.event);
+  return t.event;
+}
+
+TEST_CASE("fd table: an fd-based call gets the name its fd was opened with", "[unit][state]") {
+  Tree t;
+  t.Seed(1, 0, "/sbin/init", {"init"});
+  t.Seed(300, 1, "/usr/bin/python3", {"python3"}, "/tmp");
+  OpenAs(t, 300, 5, "/tmp/link", "/srv/data/real");
+  for (EventType type : {EventType::fchmod, EventType::fchown, EventType::ftruncate, EventType::fsetxattr,
+                         EventType::fremovexattr}) {
+    Event& e = OnFd(t, type, 300, 5, "/srv/data/real");
+    INFO(std::string(EventTypeName(type)));
+    CHECK(e.file.abspath == "/tmp/link");          // fd.name (fd.filename, fd.directory follow it)
+    CHECK(e.file.resolved == "/srv/data/real");    // fd.name.resolved
+  }
+  // An fd whose open was not seen keeps the kernel's path.
+  CHECK(OnFd(t, EventType::fchmod, 300, 6, "/srv/other").file.abspath == "/srv/other");
+  // A path-based call is not touched.
+  t.Make(EventType::fchmodat, 300, 0);
+  t.event.file.fd = 5;
+  t.event.file.path = "x";
+  t.event.file.abspath = "/srv/data/x";
+  t.table.Apply(t.event);
+  CHECK(t.event.file.abspath == "/srv/data/x");
+  auto st = t.table.Stats().fds;
+  CHECK(st.hits == 5);
+  CHECK(st.misses == 1);
+  CHECK(st.size == 1);
+}
+
+TEST_CASE("fd table: stale entries (fd reused unseen, file renamed) are not used", "[unit][state]") {
+  Tree t;
+  t.Seed(1, 0, "/sbin/init", {"init"});
+  t.Seed(300, 1, "/usr/bin/app", {"app"});
+  OpenAs(t, 300, 5, "/tmp/a", "/tmp/a");
+  // fd 5 was closed and reused by an open the capture did not send.
+  CHECK(OnFd(t, EventType::fchmod, 300, 5, "/var/b").file.abspath == "/var/b");
+  CHECK(t.table.Stats().fds.stale == 1);
+  CHECK(t.table.Stats().fds.size == 0);  // dropped
+  // A socket (or any non-file descriptor) replaces what the number held.
+  OpenAs(t, 300, 7, "/tmp/c-link", "/tmp/c");
+  t.Make(EventType::socket, 300, 7);
+  t.table.Apply(t.event);
+  CHECK(t.table.Stats().fds.size == 0);
+}
+
+TEST_CASE("fd table: dup, fork, exec with O_CLOEXEC, exit", "[unit][state]") {
+  Tree t;
+  t.Seed(1, 0, "/sbin/init", {"init"});
+  t.Seed(300, 1, "/usr/bin/bash", {"bash"});
+  OpenAs(t, 300, 3, "/etc/link", "/etc/real");
+  OpenAs(t, 300, 4, "/etc/secret-link", "/etc/secret", 02000000);  // O_CLOEXEC
+  Dup(t, EventType::dup2, 300, 3, 9);
+  CHECK(OnFd(t, EventType::fchmod, 300, 9, "/etc/real").file.abspath == "/etc/link");
+  Dup(t, EventType::dup2, 300, 42, 9);  // an unknown fd onto 9: 9 is forgotten
+  CHECK(OnFd(t, EventType::fchmod, 300, 9, "/etc/real").file.abspath == "/etc/real");
+
+  t.Fork(300, 400);  // the child inherits the descriptors
+  CHECK(OnFd(t, EventType::fchown, 400, 3, "/etc/real").file.abspath == "/etc/link");
+  CHECK(OnFd(t, EventType::fchown, 400, 4, "/etc/secret").file.abspath == "/etc/secret-link");
+  t.Exec(400, "/usr/bin/chmod", {"chmod"});  // exec closes the O_CLOEXEC fd 4 only
+  CHECK(OnFd(t, EventType::fchown, 400, 4, "/etc/secret").file.abspath == "/etc/secret");
+  CHECK(OnFd(t, EventType::fchown, 400, 3, "/etc/real").file.abspath == "/etc/link");
+  // The parent's own table is untouched by the child's exec.
+  CHECK(OnFd(t, EventType::fchown, 300, 4, "/etc/secret").file.abspath == "/etc/secret-link");
+
+  const std::size_t before = t.table.Stats().fds.size;
+  t.Exit(400);
+  CHECK(t.table.Stats().fds.size == before - 1);  // the child's fd 3
+}
+
+TEST_CASE("fd table: bounded per process and in all; evictions counted", "[unit][state]") {
+  Tree t;
+  t.Seed(1, 0, "/sbin/init", {"init"});
+  t.Seed(300, 1, "/usr/bin/app", {"app"});
+  for (int fd = 3; fd < 3 + static_cast<int>(kMaxFdsPerProcess) + 10; ++fd)
+    OpenAs(t, 300, fd, "/tmp/f" + std::to_string(fd), "/tmp/f" + std::to_string(fd));
+  auto st = t.table.Stats().fds;
+  CHECK(st.size == kMaxFdsPerProcess);
+  CHECK(st.evictions == 10);
+  // The oldest went first.
+  CHECK(OnFd(t, EventType::fchmod, 300, 3, "/tmp/f3").file.abspath == "/tmp/f3");
+  CHECK(t.table.Stats().fds.misses == 1);
+  CHECK(t.table.Stats().fds.hits == 0);
+  CHECK(OnFd(t, EventType::fchmod, 300, 70, "/tmp/f70").file.abspath == "/tmp/f70");
+  CHECK(t.table.Stats().fds.hits == 1);
+
+  FdTable small(8);
+  for (uint32_t pid = 1; pid <= 20; ++pid) small.Opened(pid, 3, "/a", "/a", false);
+  CHECK(small.Stats().size == 8);
+  CHECK(small.Stats().evictions == 12);
+  CHECK(small.NameFor(20, 3, "/a") != nullptr);
+  CHECK(small.NameFor(1, 3, "/a") == nullptr);  // least recently used: evicted
+}
+
+TEST_CASE("fd table: reopening the same descriptor does not allocate", "[unit][state]") {
+  Tree t;
+  t.Seed(1, 0, "/sbin/init", {"init"});
+  t.Seed(300, 1, "/usr/bin/cat", {"cat"});
+  OpenAs(t, 300, 3, "/tmp/some/file/name", "/tmp/some/file/name");
+  OpenAs(t, 300, 3, "/tmp/some/file/name", "/tmp/some/file/name");
+  long before = g_allocations.load();
+  for (int i = 0; i < 1000; ++i) {
+    t.event.type = EventType::openat;
+    t.event.ts_ns = (t.now += 1000);
+    t.event.res = 3;
+    t.table.Apply(t.event);
+  }
+  long allocations = g_allocations.load() - before;
+  if (kCountsAllocations) CHECK(allocations == 0);
+  CHECK(t.table.Stats().fds.size == 1);
+}
+
+}  // namespace
+}  // namespace vigil
