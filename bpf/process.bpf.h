@@ -189,9 +189,13 @@ struct inode___ts_66 {
 #define VG_NSEC_PER_SEC 1000000000ll
 static __always_inline __s64 vg_ts_ns(__s64 sec, __s64 nsec) { return sec * VG_NSEC_PER_SEC + nsec; }
 
+/* Since 6.13 the top bit of i_ctime_nsec is I_CTIME_QUERIED (multigrain
+ * timestamps, commit 4e40eff0b573 "fs: add infrastructure for multigrain
+ * timestamps"): not part of the time. */
+#define VG_CTIME_NSEC_MASK 0x7fffffffu
 static __always_inline __s64 vg_inode_ctime_ns(struct inode *ino) {
   if (bpf_core_field_exists(ino->i_ctime_sec))
-    return vg_ts_ns(BPF_CORE_READ(ino, i_ctime_sec), BPF_CORE_READ(ino, i_ctime_nsec));
+    return vg_ts_ns(BPF_CORE_READ(ino, i_ctime_sec), BPF_CORE_READ(ino, i_ctime_nsec) & VG_CTIME_NSEC_MASK);
   struct inode___ts_66 *n = (void *)ino;
   if (bpf_core_field_exists(n->__i_ctime))
     return vg_ts_ns(BPF_CORE_READ(n, __i_ctime.tv_sec), BPF_CORE_READ(n, __i_ctime.tv_nsec));
