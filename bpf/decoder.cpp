@@ -205,6 +205,14 @@ void DecodeExec(const vg_exec& r, Event* e) {
     p.stdio[i].ino = d.ino;
   }
   p.stdin_name.assign(Str(r.stdin_name));
+  if (r.flags & VG_EXEC_EXE_INODE) {
+    p.exe_ino = r.exe_ino;
+    p.exe_ctime_ns = r.exe_ctime_ns;
+    p.exe_mtime_ns = r.exe_mtime_ns;
+  }
+  if (r.flags & VG_EXEC_LAYER_KNOWN)
+    p.exe_layer = (r.flags & VG_EXEC_UPPER_LAYER) ? ExeLayer::kUpper : ExeLayer::kNotUpper;
+  p.pidns_start_ns = r.pidns_start_ns;
   if (r.flags & VG_EXEC_ENV) {
     // env_len was checked against the record's size before decoding.
     p.env = MakeEnv(std::string_view(r.env, r.env_len), (r.flags & VG_EXEC_ENV_TRUNC) != 0);

@@ -171,6 +171,98 @@ static __always_inline void vg_exec_stdio(struct vg_exec *e) {
   }
 }
 
+/* struct inode's times moved twice: 6.6 renamed i_ctime to __i_ctime (commit
+ * 9b6304c1d537 "fs: add ctime accessors infrastructure"), 6.7 i_mtime to
+ * __i_mtime (12cd44023651 "fs: rename i_atime and i_mtime fields to __i_atime
+ * and __i_mtime"), and 6.11 split each into seconds and nanoseconds
+ * (3aa63a569c64 "fs: switch timespec64 fields in inode to discrete
+ * integers"), which vmlinux.h has. */
+struct inode___ts_old {
+  struct timespec64 i_ctime;
+  struct timespec64 i_mtime;
+} __attribute__((preserve_access_index));
+struct inode___ts_66 {
+  struct timespec64 __i_ctime;
+  struct timespec64 __i_mtime;
+} __attribute__((preserve_access_index));
+
+#define VG_NSEC_PER_SEC 1000000000ll
+static __always_inline __s64 vg_ts_ns(__s64 sec, __s64 nsec) { return sec * VG_NSEC_PER_SEC + nsec; }
+
+/* Since 6.13 the top bit of i_ctime_nsec is I_CTIME_QUERIED (multigrain
+ * timestamps, commit 4e40eff0b573 "fs: add infrastructure for multigrain
+ * timestamps"): not part of the time. */
+#define VG_CTIME_NSEC_MASK 0x7fffffffu
+static __always_inline __s64 vg_inode_ctime_ns(struct inode *ino) {
+  if (bpf_core_field_exists(ino->i_ctime_sec))
+    return vg_ts_ns(BPF_CORE_READ(ino, i_ctime_sec), BPF_CORE_READ(ino, i_ctime_nsec) & VG_CTIME_NSEC_MASK);
+  struct inode___ts_66 *n = (void *)ino;
+  if (bpf_core_field_exists(n->__i_ctime))
+    return vg_ts_ns(BPF_CORE_READ(n, __i_ctime.tv_sec), BPF_CORE_READ(n, __i_ctime.tv_nsec));
+  struct inode___ts_old *o = (void *)ino;
+  return vg_ts_ns(BPF_CORE_READ(o, i_ctime.tv_sec), BPF_CORE_READ(o, i_ctime.tv_nsec));
+}
+
+static __always_inline __s64 vg_inode_mtime_ns(struct inode *ino) {
+  if (bpf_core_field_exists(ino->i_mtime_sec))
+    return vg_ts_ns(BPF_CORE_READ(ino, i_mtime_sec), BPF_CORE_READ(ino, i_mtime_nsec));
+  struct inode___ts_66 *n = (void *)ino;
+  if (bpf_core_field_exists(n->__i_mtime))
+    return vg_ts_ns(BPF_CORE_READ(n, __i_mtime.tv_sec), BPF_CORE_READ(n, __i_mtime.tv_nsec));
+  struct inode___ts_old *o = (void *)ino;
+  return vg_ts_ns(BPF_CORE_READ(o, i_mtime.tv_sec), BPF_CORE_READ(o, i_mtime.tv_nsec));
+}
+
+#define VG_OVERLAYFS_SUPER_MAGIC 0x794c7630
+/* The executable's inode: number, times, and for an overlayfs file whether
+ * its overlay inode has an upper dentry (struct ovl_inode embeds the VFS
+ * inode; __upperdentry is set once the file exists in the upper layer: made
+ * or copied up in the container). struct ovl_inode lives in the overlay
+ * module's BTF on distribution kernels (libbpf searches module BTF for CO-RE
+ * candidates; a kernel without module BTF, 5.10, or overlay not loaded at
+ * load time has none): without it the layer stays unknown. Helper reads:
+ * five for the inode, two more for an overlay file. */
+static __always_inline void vg_exec_inode(struct vg_exec *e, struct file *exe) {
+  e->exe_ino = 0;
+  e->exe_ctime_ns = 0;
+  e->exe_mtime_ns = 0;
+  struct inode *ino = exe ? BPF_CORE_READ(exe, f_inode) : 0;
+  if (!ino) return;
+  e->exe_ino = BPF_CORE_READ(ino, i_ino);
+  e->exe_ctime_ns = vg_inode_ctime_ns(ino);
+  e->exe_mtime_ns = vg_inode_mtime_ns(ino);
+  e->flags |= VG_EXEC_EXE_INODE;
+  if (BPF_CORE_READ(ino, i_sb, s_magic) != VG_OVERLAYFS_SUPER_MAGIC) {
+    e->flags |= VG_EXEC_LAYER_KNOWN; /* not overlayfs: no upper layer */
+    return;
+  }
+  e->flags |= VG_EXEC_OVERLAY;
+  if (!bpf_core_type_exists(struct ovl_inode) || !bpf_core_field_exists(struct ovl_inode, __upperdentry)) return;
+  struct ovl_inode *oi = (void *)((char *)ino - bpf_core_field_offset(struct ovl_inode, vfs_inode));
+  struct dentry *upper = 0;
+  if (bpf_core_read(&upper, sizeof(upper), &oi->__upperdentry) != 0) {
+    vg_count(VG_C_READ_TASK);
+    return;
+  }
+  e->flags |= VG_EXEC_LAYER_KNOWN;
+  if (upper) e->flags |= VG_EXEC_UPPER_LAYER;
+}
+
+/* start_boottime of the init of the task's own pid namespace (child_reaper
+ * of the namespace at hdr.pidns_level): libsinsp's pidns_init_start_ts. */
+static __always_inline void vg_exec_pidns_start(struct vg_exec *e) {
+  e->pidns_start_ns = 0;
+  struct pid *tp = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), thread_pid);
+  if (!tp) return;
+  struct upid own = {};
+  if (bpf_probe_read_kernel(&own, sizeof(own), &tp->numbers[e->hdr.pidns_level & 31]) != 0 || !own.ns) {
+    vg_count(VG_C_READ_TASK);
+    return;
+  }
+  struct task_struct *reaper = BPF_CORE_READ(own.ns, child_reaper);
+  if (reaper) e->pidns_start_ns = BPF_CORE_READ(reaper, start_boottime);
+}
+
 /* An exec record: its head and the used part of env (vigil_abi.h). */
 static __always_inline void vg_emit_exec(struct vg_exec *e, __u32 env_len) {
   __u64 size = (__u64)env_len + VG_EXEC_HEAD_SIZE;
@@ -219,6 +311,8 @@ int vg_sched_exec(void *ctx) {
   vg_walk_chain(&e->exe, exe ? &exe->f_path : 0, VG_EXEC_AT_EXE);
   vg_walk_cwd(&e->cwd, VG_EXEC_AT_CWD);
   vg_exec_stdio(e);
+  vg_exec_inode(e, exe);
+  vg_exec_pidns_start(e);
   vg_emit_exec(e, env_len);
   return 0;
 }
@@ -242,6 +336,8 @@ static __always_inline void vg_exec_exit(long ret) {
   e->exe.flags = 0;
   vg_walk_cwd(&e->cwd, VG_EXEC_AT_CWD);
   vg_exec_stdio(e);
+  vg_exec_inode(e, 0);
+  vg_exec_pidns_start(e);
   vg_emit_exec(e, 0);
 }
 

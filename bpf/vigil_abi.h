@@ -28,7 +28,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 12
+#define VG_ABI_VERSION 13
 
 #define VG_COMM_LEN 16
 #define VG_PATH_LEN 256   /* a path as the caller gave it, in fixed-size records (exec, proc, bpf) */
@@ -220,6 +220,15 @@ struct vg_chain {
 #define VG_EXEC_ADDR32 (1u << 2)     /* the new image has a 32-bit address space (an i386 or x32 ELF) */
 #define VG_EXEC_ENV_TRUNC (1u << 3)  /* the environment was longer than VG_ENV_LEN: env holds its first bytes */
 #define VG_EXEC_ENV (1u << 4)        /* the environment was captured (env_len bytes; 0 = an empty one) */
+#define VG_EXEC_EXE_INODE (1u << 5)  /* exe_ino, exe_ctime_ns, exe_mtime_ns were read (ABI 13) */
+/* The executable is on overlayfs (s_magic OVERLAYFS_SUPER_MAGIC) and the
+ * kernel's BTF (vmlinux, or the overlay module's when it was loaded before
+ * vigil) has struct ovl_inode: VG_EXEC_UPPER_LAYER then says whether its
+ * overlay inode has an upper dentry (a file written or copied up in the
+ * container). Not set for an overlay file without that BTF: unknown. */
+#define VG_EXEC_LAYER_KNOWN (1u << 6)
+#define VG_EXEC_UPPER_LAYER (1u << 7)
+#define VG_EXEC_OVERLAY (1u << 8)    /* the executable is on overlayfs */
 
 /* vg_stdio.type: the file type (S_IFMT) of a descriptor's inode */
 enum vg_stdio_type {
@@ -270,6 +279,15 @@ struct vg_exec {
   struct vg_stdio stdio[3];
   /* fd 0 on a regular file: its name (the dentry's, not the path); "" else */
   char stdin_name[VG_STDIN_NAME_LEN];
+  /* The executable's inode (mm->exe_file->f_inode, the file exec'd; ABI 13),
+   * with VG_EXEC_EXE_INODE: its number and its ctime and mtime in ns since
+   * the epoch. */
+  __u64 exe_ino;
+  __s64 exe_ctime_ns;
+  __s64 exe_mtime_ns;
+  /* start_boottime of the init (child_reaper) of the task's own pid
+   * namespace; 0 = unread. */
+  __u64 pidns_start_ns;
   /* Only while env capture is on (vg_want_env): a rule or an output needs
    * proc.env, or nobody narrowed the capture (`vigil events`). The record is
    * VG_EXEC_HEAD_SIZE + env_len bytes, so an exec without it costs what it

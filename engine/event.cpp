@@ -60,6 +60,10 @@ void ResetProcess(ProcessInfo& p) {
   p.session_known = false;
   p.stdio = {};
   p.stdin_name.clear();
+  p.exe_ino = 0;
+  p.exe_ctime_ns = p.exe_mtime_ns = 0;
+  p.exe_layer = ExeLayer::kUnknown;
+  p.pidns_start_ns = 0;
 }
 
 void ResetFile(FileArgs& f) {

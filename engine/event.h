@@ -156,6 +156,9 @@ struct Namespaces {
 
 inline constexpr uint32_t kNoLoginUid = 4294967295u;  // audit "unset"
 
+// Whether the executable is in an overlayfs upper layer (proc.is_exe_upper_layer).
+enum class ExeLayer : uint8_t { kUnknown = 0, kNotUpper, kUpper };
+
 // What one of descriptors 0-2 of a process is (taken at exec and by the /proc
 // scan; a fork child inherits its parent's). kUnknown: not read (a process
 // known only from other records, or a line without them).
@@ -225,6 +228,18 @@ struct ProcessInfo {
   // dup2() without a later exec is not seen.
   std::array<StdioFd, 3> stdio{};
   std::string stdin_name;
+  // The executable's inode as the exec found it (mm->exe_file; the /proc
+  // scan stats /proc/PID/exe): its number (0: unknown), ctime and mtime in ns
+  // since the epoch. exe_layer: overlayfs upper layer or not; kUnknown when
+  // not read (the /proc scan, a failed exec) or when the capture lacks the
+  // overlay inode's BTF (docs/capture.md).
+  uint64_t exe_ino = 0;
+  int64_t exe_ctime_ns = 0;
+  int64_t exe_mtime_ns = 0;
+  ExeLayer exe_layer = ExeLayer::kUnknown;
+  // Boot-time ns when the init of its pid namespace started (libsinsp's
+  // pidns_init_start_ts, in boot time); 0 unknown. Taken at exec.
+  uint64_t pidns_start_ns = 0;
 
   // Process identity that survives pid reuse: "<pid>:<start_ns>".
   std::string ExecId() const;

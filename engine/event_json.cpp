@@ -471,6 +471,33 @@ bool ReadStdio(const Json& j, ProcessInfo* p, std::string* e) {
   return true;
 }
 
+// The executable's inode when known ("proc.exe_ino", its ctime and mtime in
+// ns since the epoch), "proc.is_exe_upper_layer" when known, and the pid
+// namespace's start ("proc.pidns_start_ns", boot-time ns) when read.
+void WriteExeInode(LineWriter& w, const ProcessInfo& p) {
+  if (p.exe_ino != 0) {
+    w.KeyNum("proc.exe_ino", p.exe_ino);
+    w.KeyNum("proc.exe_ino.ctime", p.exe_ctime_ns);
+    w.KeyNum("proc.exe_ino.mtime", p.exe_mtime_ns);
+  }
+  if (p.exe_layer != ExeLayer::kUnknown) {
+    w.Key("proc.is_exe_upper_layer");
+    w.B(p.exe_layer == ExeLayer::kUpper);
+  }
+  if (p.pidns_start_ns != 0) w.KeyNum("proc.pidns_start_ns", p.pidns_start_ns);
+}
+
+bool ReadExeInode(const Json& j, ProcessInfo* p, std::string* e) {
+  if (auto it = j.find("proc.is_exe_upper_layer"); it != j.end() && !it->is_null()) {
+    bool upper = false;
+    if (!ReadBool(j, "proc.is_exe_upper_layer", &upper, e)) return false;
+    p->exe_layer = upper ? ExeLayer::kUpper : ExeLayer::kNotUpper;
+  }
+  return ReadNumber(j, "proc.exe_ino", &p->exe_ino, e) && ReadNumber(j, "proc.exe_ino.ctime", &p->exe_ctime_ns, e) &&
+         ReadNumber(j, "proc.exe_ino.mtime", &p->exe_mtime_ns, e) &&
+         ReadNumber(j, "proc.pidns_start_ns", &p->pidns_start_ns, e);
+}
+
 void WriteProcess(LineWriter& w, ArgvCache& argv, const ProcessInfo& p) {
   w.KeyNum("proc.pid", p.pid);
   w.KeyNum("thread.tid", p.tid);
@@ -498,6 +525,7 @@ void WriteProcess(LineWriter& w, ArgvCache& argv, const ProcessInfo& p) {
   w.KeyNum("proc.tty", p.tty);
   WriteSession(w, p);
   WriteStdio(w, p);
+  WriteExeInode(w, p);
   w.KeyNum("proc.cgroup_id", p.cgroup_id);
   w.KeyStr("proc.cgroup", p.cgroup);
   w.KeyStr("container.id", p.container_id);
@@ -543,6 +571,7 @@ bool ReadProcess(const Json& j, ProcessInfo* p, std::string* e) {
          ReadNumber(j, "thread.cap_permitted", &p->cap_permitted, e) &&
          ReadNumber(j, "proc.start_ns", &p->start_ns, e) && ReadNumber(j, "proc.exec_ns", &p->exec_ns, e) &&
          ReadNumber(j, "proc.tty", &p->tty, e) && ReadSession(j, p, e) && ReadStdio(j, p, e) &&
+         ReadExeInode(j, p, e) &&
          ReadNumber(j, "proc.cgroup_id", &p->cgroup_id, e) &&
          ReadString(j, "proc.cgroup", &p->cgroup, e) && ReadString(j, "container.id", &p->container_id, e) &&
          ReadNumber(j, "ns.pid", &p->ns.pid, e) && ReadNumber(j, "ns.mnt", &p->ns.mnt, e) &&

@@ -350,6 +350,13 @@ std::optional<ProcessInfo> ReadProcess(uint32_t pid, const ProcScanOptions& opti
   }
   if (!ReadLink(dir + "exe", &p.exepath) && !kthread) missing = true;
   if (!kthread) p.exe_32bit = IsElf32(dir + "exe");
+  if (struct stat st{}; !kthread && stat((dir + "exe").c_str(), &st) == 0) {
+    // The executable's inode (proc.exe_ino*): the overlay layer is not
+    // visible from here, so exe_layer stays unknown.
+    p.exe_ino = st.st_ino;
+    p.exe_ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+    p.exe_mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  }
   if (!ReadLink(dir + "cwd", &p.cwd) && !kthread) missing = true;
   if (!kthread) ReadStdio(dir, &p);
   bool truncated = false;

@@ -702,6 +702,22 @@ std::string SetExe32(Event& e, OwnedAncestors&, const FieldArg&, std::string_vie
   return SetBool(t, &e.proc.exe_32bit);
 }
 
+std::string SetExeUpper(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  bool upper = false;
+  std::string err = SetBool(t, &upper);
+  if (err.empty()) e.proc.exe_layer = upper ? ExeLayer::kUpper : ExeLayer::kNotUpper;
+  return err;
+}
+std::string SetExeIno(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  return SetNumber(t, [&](int64_t v) { e.proc.exe_ino = static_cast<uint64_t>(v); });
+}
+std::string SetExeCtime(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  return SetNumber(t, [&](int64_t v) { e.proc.exe_ctime_ns = v; });
+}
+std::string SetExeMtime(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
+  return SetNumber(t, [&](int64_t v) { e.proc.exe_mtime_ns = v; });
+}
+
 std::string SetCompat(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
   return SetBool(t, &e.compat);
 }
@@ -1065,6 +1081,8 @@ FieldSetter SetterFor(std::string_view name) {
       {"fs.atime", SetAtime}, {"fs.mtime", SetMtime}, {"evt.rawtime", SetRawTime},
       {"proc.is_exe_32bit", SetExe32}, {"proc.pre_exec_name", SetArgName},
       {"evt.is_compat", SetCompat}, {"evt.is_compat_from_64bit", SetCompat64},
+      {"proc.is_exe_upper_layer", SetExeUpper}, {"proc.exe_ino", SetExeIno}, {"proc.exe_ino.ctime", SetExeCtime},
+      {"proc.exe_ino.mtime", SetExeMtime},
   };
   for (const auto& [n, s] : kSetters)
     if (name == n) return s;

@@ -36,6 +36,34 @@ bool IsOpen(EventType t) {
   return t == EventType::open || t == EventType::openat || t == EventType::openat2 || t == EventType::creat;
 }
 
+constexpr uint32_t kOCreat = 0100;            // O_CREAT
+constexpr uint32_t kOTmpfile = 020000000;     // __O_TMPFILE (O_TMPFILE without its O_DIRECTORY)
+constexpr uint32_t kExecBits = 0111;          // S_IXUSR | S_IXGRP | S_IXOTH
+
+// evt.is_open_create as libsinsp has it: an open of the open family (not
+// creat) that created the file (FMODE_CREATED), or a successful O_TMPFILE one.
+bool OpenCreated(const Event& e) {
+  if (e.type == EventType::creat) return false;
+  return (e.file.flags & kOpenFlagCreated) != 0 || ((e.file.flags & kOTmpfile) != 0 && e.res >= 0);
+}
+
+// evt.is_open_exec as libsinsp has it: creat, or an open asking for O_CREAT
+// or O_TMPFILE, with an execute bit in the mode argument (whether or not the
+// call created the file, or succeeded).
+bool OpenExec(const Event& e) {
+  if (e.type != EventType::creat && (e.file.flags & (kOCreat | kOTmpfile)) == 0) return false;
+  return (e.file.mode & kExecBits) != 0;
+}
+
+// A boot-time ns as ns since the epoch, with the event's own two clocks
+// (wall_ns - ts_ns is the boot offset when the event was decoded); false
+// when either clock or the time is missing.
+bool BootToEpoch(const Event& e, uint64_t boot_ns, int64_t* out) {
+  if (boot_ns == 0 || e.wall_ns == 0 || e.ts_ns == 0 || e.wall_ns < e.ts_ns) return false;
+  *out = static_cast<int64_t>(boot_ns + (e.wall_ns - e.ts_ns));
+  return true;
+}
+
 
 // evt.time ("HH:MM:SS.nnnnnnnnn") is the time-of-day part of the ISO form.
 void AppendTime(uint64_t ns, bool iso, std::string* out) {
@@ -48,15 +76,8 @@ void AppendTime(uint64_t ns, bool iso, std::string* out) {
 // Falco fields that need the container/k8s plugins or kernel data vigil does not capture.
 constexpr const char* kUnavailable[][2] = {
     {"evt.buffer", "I/O buffer contents (not captured)."},
-    {"evt.is_open_exec", "Open of a file created executable (not captured)."},
     {"proc.ppid.duration", "Parent's age (not tracked)."},
-    {"proc.is_exe_upper_layer", "Executable in an overlayfs upper layer (not captured)."},
     {"proc.is_exe_writable", "Executable writable by the process (not captured)."},
-    {"proc.exe_ino", "Executable inode (not captured)."},
-    {"proc.exe_ino.ctime", "Executable inode ctime (not captured)."},
-    {"proc.exe_ino.mtime", "Executable inode mtime (not captured)."},
-    {"proc.exe_ino.ctime_duration_proc_start", "Executable ctime vs process start (not captured)."},
-    {"proc.exe_ino.ctime_duration_pidns_start", "Executable ctime vs pidns start (not captured)."},
     {"proc.is_container_healthcheck", "Container health check (needs a container runtime plugin)."},
     {"proc.is_container_liveness_probe", "Container probe (needs a container runtime plugin)."},
     {"proc.is_container_readiness_probe", "Container probe (needs a container runtime plugin)."},
@@ -107,6 +128,13 @@ void AddEvtFields(const FieldAdder& add) {
        GETTER { UNUSED_DS; return IsOpen(c.event->type) && Bool(o, (c.event->file.flags & 3u) != 1u); }, nullptr, 0});
   add({"evt.is_open_write", T::kBool, A::kNone, true, "Open for writing (O_WRONLY or O_RDWR).",
        GETTER { UNUSED_DS; return IsOpen(c.event->type) && Bool(o, (c.event->file.flags & 3u) != 0u); }, nullptr, 0});
+  add({"evt.is_open_create", T::kBool, A::kNone, true,
+       "Open that created the file (FMODE_CREATED), or a successful O_TMPFILE open; false for creat, as libsinsp.",
+       GETTER { UNUSED_DS; return IsOpen(c.event->type) && Bool(o, OpenCreated(*c.event)); }, nullptr, 0});
+  add({"evt.is_open_exec", T::kBool, A::kNone, true,
+       "creat, or an open with O_CREAT or O_TMPFILE, whose mode has an execute bit (libsinsp's test: the flags asked "
+       "for, not whether the file was created).",
+       GETTER { UNUSED_DS; return IsOpen(c.event->type) && Bool(o, OpenExec(*c.event)); }, nullptr, 0});
   add({"evt.enforcement", T::kString, A::kNone, true, "vigil: the action the kernel took (deny, kill, or empty).",
        GETTER { UNUSED_DS; return Str(o, c.event->enforcement); }, nullptr, 0});
   add({"evt.is_compat", T::kBool, A::kNone, true,
@@ -143,6 +171,52 @@ void AddProcUserFields(const FieldAdder& add) {
   add({"proc.is_exe_from_memfd", T::kBool, A::kNone, true, "Executable is a memfd (fileless execution).",
        GETTER { UNUSED_DS; return Bool(o, c.event->proc.exepath.rfind("/memfd:", 0) == 0 ||
                                          c.event->proc.exepath.rfind("memfd:", 0) == 0); }, nullptr, 0});
+  add({"proc.exe_ino", T::kNumber, A::kNone, true,
+       "Inode number of the executable (the file exec'd; /proc/PID/exe for processes that predate vigil).",
+       GETTER { UNUSED_DS; return c.event->proc.exe_ino != 0 && Num(o, static_cast<int64_t>(c.event->proc.exe_ino)); },
+       nullptr, 0});
+  add({"proc.exe_ino.ctime", T::kNumber, A::kNone, true,
+       "Executable's last status change (inode ctime), ns since the epoch, as the exec found it.",
+       GETTER { UNUSED_DS; return c.event->proc.exe_ctime_ns != 0 && Num(o, c.event->proc.exe_ctime_ns); }, nullptr, 0});
+  add({"proc.exe_ino.mtime", T::kNumber, A::kNone, true,
+       "Executable's last modification (inode mtime), ns since the epoch, as the exec found it.",
+       GETTER { UNUSED_DS; return c.event->proc.exe_mtime_ns != 0 && Num(o, c.event->proc.exe_mtime_ns); }, nullptr, 0});
+  add({"proc.exe_ino.ctime_duration_proc_start", T::kNumber, A::kNone, true,
+       "ns from the executable's ctime to the process's start (fork); <NA> when the ctime is later (libsinsp's "
+       "unsigned difference wraps there).",
+       GETTER {
+         UNUSED_DS;
+         const auto& e = *c.event;
+         int64_t start = 0;
+         return e.proc.exe_ctime_ns != 0 && BootToEpoch(e, e.proc.start_ns, &start) && start > e.proc.exe_ctime_ns &&
+                Num(o, start - e.proc.exe_ctime_ns);
+       }, nullptr, 0});
+  add({"proc.exe_ino.ctime_duration_pidns_start", T::kNumber, A::kNone, true,
+       "ns from the start of the process's pid namespace (its init) to the executable's ctime, when the ctime is "
+       "later; else <NA>.",
+       GETTER {
+         UNUSED_DS;
+         const auto& e = *c.event;
+         int64_t ns_start = 0;
+         return e.proc.exe_ctime_ns != 0 && BootToEpoch(e, e.proc.pidns_start_ns, &ns_start) &&
+                e.proc.exe_ctime_ns > ns_start && Num(o, e.proc.exe_ctime_ns - ns_start);
+       }, nullptr, 0});
+  add({"proc.pidns_init_start_ts", T::kNumber, A::kNone, true,
+       "Start of the process's pid namespace (its init process), ns since the epoch; taken at exec.",
+       GETTER {
+         UNUSED_DS;
+         int64_t t = 0;
+         return BootToEpoch(*c.event, c.event->proc.pidns_start_ns, &t) && Num(o, t);
+       }, nullptr, 0});
+  add({"proc.is_exe_upper_layer", T::kBool, A::kNone, true,
+       "The executable is on overlayfs and in its upper layer (written or copied up in the container): false for any "
+       "other file; <NA> for an overlayfs file when the kernel's BTF lacks the overlay inode (docs/capture.md) and "
+       "for processes that predate vigil.",
+       GETTER {
+         UNUSED_DS;
+         ExeLayer l = c.event->proc.exe_layer;
+         return l != ExeLayer::kUnknown && Bool(o, l == ExeLayer::kUpper);
+       }, nullptr, 0});
   add({"proc.exec_id", T::kString, A::kNone, true, "vigil: \"pid:start_ns\", stable across pid reuse.",
        GETTER { UNUSED_DS; s.buf = c.event->proc.ExecId(); return Str(o, s.buf); }, nullptr, 0});
   add({"proc.cgroup", T::kString, A::kNone, true, "vigil: cgroup v2 path.",

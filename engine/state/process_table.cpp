@@ -357,6 +357,12 @@ struct ProcessTable::Impl {
     to.vpgid = from.vpgid;
     to.session_known = true;
   }
+  static void CopyExeInode(ProcessInfo& to, const ProcessInfo& from) {
+    to.exe_ino = from.exe_ino;
+    to.exe_ctime_ns = from.exe_ctime_ns;
+    to.exe_mtime_ns = from.exe_mtime_ns;
+    to.exe_layer = from.exe_layer;
+  }
   static void CopyStdio(ProcessInfo& to, const ProcessInfo& from) {
     to.stdio = from.stdio;
     if (to.stdin_name != from.stdin_name) to.stdin_name = from.stdin_name;
@@ -462,6 +468,8 @@ struct ProcessTable::Impl {
     t.env = p.env;
     t.env_truncated = p.env_truncated;
     t.exe_32bit = p.exe_32bit;
+    CopyExeInode(t, p);  // the new image's, unknown when the record lacks it
+    if (p.pidns_start_ns != 0) t.pidns_start_ns = p.pidns_start_ns;
     t.exec_ns = p.exec_ns != 0 ? p.exec_ns : ev.ts_ns;
   }
 
@@ -482,7 +490,9 @@ struct ProcessTable::Impl {
         p.env = t.env;  // shared, not copied
         p.env_truncated = t.env_truncated;
       }
+      if (p.exe_ino == 0 && p.exe_layer == ExeLayer::kUnknown) CopyExeInode(p, t);  // only an exec record says them
     }
+    if (p.pidns_start_ns == 0) p.pidns_start_ns = t.pidns_start_ns;
     if (p.cwd.empty()) p.cwd = t.cwd;
     if (p.cgroup.empty()) p.cgroup = t.cgroup;
     if (p.cgroup_id == 0) p.cgroup_id = t.cgroup_id;

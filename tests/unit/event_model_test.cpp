@@ -65,12 +65,12 @@ TEST_CASE("Event::Reset clears fields and keeps capacity", "[unit]") {
 // Event::Reset clears member by member (engine/event.cpp). A member added to
 // one of these structs changes its size and stops this file from compiling
 // until it is cleared there, set below and compared below.
-static_assert(sizeof(vigil::ProcessInfo) == 456, "ProcessInfo changed: update ResetProcess and this test");
+static_assert(sizeof(vigil::ProcessInfo) == 496, "ProcessInfo changed: update ResetProcess and this test");
 static_assert(sizeof(vigil::FileArgs) == 304, "FileArgs changed: update ResetFile and this test");
 static_assert(sizeof(vigil::NetArgs) == 112, "NetArgs changed: update ResetNet and this test");
 static_assert(sizeof(vigil::BpfArgs) == 208, "BpfArgs changed: update ResetBpf and this test");
 static_assert(sizeof(vigil::ProcArgs) == 112, "ProcArgs changed: update ResetArgs and this test");
-static_assert(sizeof(vigil::Event) == 1288, "Event changed: update Event::Reset and this test");
+static_assert(sizeof(vigil::Event) == 1328, "Event changed: update Event::Reset and this test");
 
 TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   vigil::OwnedAncestors anc;
@@ -96,6 +96,10 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   p.stdio[0] = {vigil::StdioType::kPipe, 13, 99};
   p.stdio[2] = {vigil::StdioType::kFile, 8, 7};
   p.stdin_name = "passwd";
+  p.exe_ino = 9;
+  p.exe_ctime_ns = p.exe_mtime_ns = 9;
+  p.exe_layer = vigil::ExeLayer::kUpper;
+  p.pidns_start_ns = 9;
   e.ancestors = &anc;
   e.container = std::make_shared<vigil::ContainerMeta>();
   auto& f = e.file;
@@ -154,6 +158,11 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
     CHECK(std::tie(p.stdio[i].type, p.stdio[i].dev, p.stdio[i].ino) ==
           std::tie(q.stdio[i].type, q.stdio[i].dev, q.stdio[i].ino));
   CHECK(p.stdin_name.empty());
+  CHECK(p.exe_ino == 0);
+  CHECK(p.exe_ctime_ns == 0);
+  CHECK(p.exe_mtime_ns == 0);
+  CHECK(p.exe_layer == vigil::ExeLayer::kUnknown);
+  CHECK(p.pidns_start_ns == 0);
   CHECK(p.env == nullptr);
   CHECK_FALSE(p.env_truncated);
   CHECK(std::tie(p.name, p.exepath, p.cwd, p.cgroup, p.container_id, p.argv) ==

@@ -763,3 +763,58 @@ TEST_CASE("removexattr, lremovexattr, fremovexattr: the file and the attribute n
   CHECK(fx->event.file.xattr_name == "security.capability");
   CHECK(RuleOutput(fx->event, "evt.type = fremovexattr", "%fd.name %evt.arg.name") == f + " security.capability");
 }
+
+// Issue 18: evt.is_open_exec and evt.is_open_create, as libsinsp computes
+// them, on real opens: is_open_create is the kernel's FMODE_CREATED (or a
+// successful O_TMPFILE), is_open_exec an O_CREAT/O_TMPFILE open or a creat
+// whose mode has an execute bit, created or not. Before, is_open_exec was
+// always <NA> and Falco's "Container Drift Detected (open+create)" never fired.
+TEST_CASE("evt.is_open_exec and evt.is_open_create on real open, openat, creat and O_TMPFILE calls", "[root]") {
+  TheSensor();
+  Drain();
+  TempDir dir;
+  const std::string out = "exec=%evt.is_open_exec create=%evt.is_open_create";
+  auto fields = [&](EventType type, const std::string& path) {
+    auto ev = WaitMine(type, path);
+    REQUIRE(ev);
+    return RuleOutput(ev->event, "evt.type in (open, openat, openat2, creat)", out);
+  };
+  const std::string exe = dir.path + "/new-exe";
+  int fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, exe.c_str(), O_WRONLY | O_CREAT, 0755));
+  REQUIRE(fd >= 0);
+  close(fd);
+  CHECK(fields(EventType::openat, exe) == "exec=true create=true");
+
+  // The same open of the file that now exists: not created; libsinsp's
+  // is_open_exec still holds (O_CREAT with an execute mode).
+  fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, exe.c_str(), O_WRONLY | O_CREAT, 0755));
+  REQUIRE(fd >= 0);
+  close(fd);
+  CHECK(fields(EventType::openat, exe) == "exec=true create=false");
+
+  const std::string data = dir.path + "/new-data";
+  fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, data.c_str(), O_WRONLY | O_CREAT, 0644));
+  REQUIRE(fd >= 0);
+  close(fd);
+  CHECK(fields(EventType::openat, data) == "exec=false create=true");
+
+  // A plain read open: neither, though the file is executable.
+  fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, exe.c_str(), O_RDONLY, 0755));
+  REQUIRE(fd >= 0);
+  close(fd);
+  CHECK(fields(EventType::openat, exe) == "exec=false create=false");
+
+  const std::string crt = dir.path + "/creat-exe";
+  fd = static_cast<int>(syscall(SYS_creat, crt.c_str(), 0700));
+  REQUIRE(fd >= 0);
+  close(fd);
+  CHECK(fields(EventType::creat, crt) == "exec=true create=false");  // libsinsp: creat is never is_open_create
+
+  fd = static_cast<int>(syscall(SYS_openat, AT_FDCWD, dir.path.c_str(), O_TMPFILE | O_RDWR, 0700));
+  if (fd < 0) {
+    WARN("O_TMPFILE refused on " << dir.path << " (errno " << errno << "): not checked");
+    return;
+  }
+  close(fd);
+  CHECK(fields(EventType::openat, dir.path) == "exec=true create=true");
+}

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -595,4 +596,120 @@ TEST_CASE("kernel counters are readable and nothing was lost so far", "[root]") 
     if (c.name == "pending_full" || c.name == "scratch") CHECK(c.value == 0);
   }
   CHECK(TheSensor().decode_stats().TotalRejected() == 0);
+}
+
+namespace {
+
+struct ExeDir {
+  std::string path;
+  ExeDir() {
+    char tmpl[] = "/tmp/vigil-exe-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~ExeDir() {
+    umount2((path + "/merged").c_str(), MNT_DETACH);
+    std::system(("rm -rf " + path).c_str());
+  }
+};
+
+bool CopyFile(const std::string& from, const std::string& to, mode_t mode) {
+  std::ifstream in(from, std::ios::binary);
+  std::ofstream out(to, std::ios::binary);
+  out << in.rdbuf();
+  out.close();
+  return in && out && chmod(to.c_str(), mode) == 0;
+}
+
+std::optional<Seen> RunAndWait(const std::string& path) {
+  auto [child, status] = InChild([&] {
+    execl(path.c_str(), "vg-exe-probe", static_cast<char*>(nullptr));
+    return 127;
+  });
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
+  return WaitFor([&](const Event& e) { return e.type == EventType::execve && e.proc.pid == uint32_t(child); });
+}
+
+int64_t Ns(const timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; }
+
+}  // namespace
+
+// Issue 18: proc.exe_ino and its times come from the exec'd file's inode,
+// read in the kernel at exec: they must equal what stat() says of the file.
+// The file's mtime is set to a known past time first; its ctime is then "now",
+// before the fork, so the ctime-to-start duration is small and positive.
+TEST_CASE("exec: proc.exe_ino, its ctime and mtime are the file's; not overlayfs, so not upper layer", "[root]") {
+  TheSensor();
+  Drain();
+  ExeDir dir;
+  const std::string bin = dir.path + "/vg-true";
+  REQUIRE(CopyFile("/bin/true", bin, 0755));
+  const timespec times[2] = {{1600000000, 123456789}, {1600000000, 987654321}};
+  REQUIRE(utimensat(AT_FDCWD, bin.c_str(), times, 0) == 0);
+  struct stat st {};
+  REQUIRE(stat(bin.c_str(), &st) == 0);
+  auto ev = RunAndWait(bin);
+  REQUIRE(ev);
+  const Event& e = ev->event;
+  CHECK(e.proc.exepath == bin);
+  CHECK(e.proc.exe_ino == st.st_ino);
+  CHECK(e.proc.exe_mtime_ns == 1600000000LL * 1000000000 + 987654321);
+  CHECK(e.proc.exe_ctime_ns == Ns(st.st_ctim));
+  CHECK(e.proc.exe_layer == ExeLayer::kNotUpper);
+  CHECK(e.proc.pidns_start_ns != 0);
+  CHECK(RuleOutput(e, "evt.type = execve", "%proc.exe_ino %proc.exe_ino.mtime %proc.is_exe_upper_layer") ==
+        std::to_string(st.st_ino) + " 1600000000987654321 false");
+  // The process forked after the file's ctime: seconds at most, never <NA>.
+  const std::string since = RuleOutput(e, "evt.type = execve", "%proc.exe_ino.ctime_duration_proc_start");
+  REQUIRE(since != "<NA>");
+  CHECK(std::stoll(since) > 0);
+  CHECK(std::stoll(since) < 60'000'000'000LL);
+  // The host's pid namespace began at boot: its init predates the file.
+  const std::string ns_since = RuleOutput(e, "evt.type = execve", "%proc.exe_ino.ctime_duration_pidns_start");
+  REQUIRE(ns_since != "<NA>");
+  CHECK(std::stoll(ns_since) > 0);
+}
+
+// Issue 18: on an overlay mount the test makes itself, a file of the upper
+// directory is in the upper layer, one of the lower directory is not until
+// it is copied up (a chmod through the mount copies it up).
+TEST_CASE("exec on overlayfs: upper-layer file true, lower-layer file false, copied-up file true", "[root]") {
+  TheSensor();
+  Drain();
+  ExeDir dir;
+  for (const char* d : {"/lower", "/upper", "/work", "/merged"}) REQUIRE(mkdir((dir.path + d).c_str(), 0755) == 0);
+  REQUIRE(CopyFile("/bin/true", dir.path + "/lower/low-true", 0755));
+  REQUIRE(CopyFile("/bin/true", dir.path + "/lower/copied-true", 0755));
+  REQUIRE(CopyFile("/bin/true", dir.path + "/upper/up-true", 0755));
+  const std::string opts = "lowerdir=" + dir.path + "/lower,upperdir=" + dir.path + "/upper,workdir=" + dir.path + "/work";
+  if (mount("overlay", (dir.path + "/merged").c_str(), "overlay", 0, opts.c_str()) != 0) {
+    FAIL("mount -t overlay failed: " << strerror(errno));
+  }
+  REQUIRE(chmod((dir.path + "/merged/copied-true").c_str(), 0750) == 0);  // copy-up
+
+  struct Case {
+    const char* name;
+    ExeLayer want;
+  };
+  auto probe = RunAndWait(dir.path + "/merged/low-true");
+  REQUIRE(probe);
+  const bool known = probe->event.proc.exe_layer != ExeLayer::kUnknown;
+  if (!known) {
+    WARN("this kernel's BTF has no struct ovl_inode: the layer is unknown (<NA>), as documented");
+  }
+  for (const Case& c : {Case{"low-true", ExeLayer::kNotUpper}, Case{"up-true", ExeLayer::kUpper},
+                        Case{"copied-true", ExeLayer::kUpper}}) {
+    INFO(c.name);
+    auto ev = RunAndWait(dir.path + "/merged/" + c.name);
+    REQUIRE(ev);
+    CHECK(ev->event.proc.exepath == dir.path + "/merged/" + c.name);
+    CHECK(ev->event.proc.exe_ino != 0);
+    if (!known) {
+      CHECK(ev->event.proc.exe_layer == ExeLayer::kUnknown);
+      CHECK(RuleOutput(ev->event, "evt.type = execve", "%proc.is_exe_upper_layer") == "<NA>");
+      continue;
+    }
+    CHECK(ev->event.proc.exe_layer == c.want);
+    CHECK(RuleOutput(ev->event, "evt.type = execve and proc.is_exe_upper_layer = true", "hit") ==
+          (c.want == ExeLayer::kUpper ? "hit" : ""));
+  }
 }

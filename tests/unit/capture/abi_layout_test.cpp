@@ -17,7 +17,7 @@
 static_assert(sizeof(vg_hdr) == 184);
 static_assert(sizeof(vg_chain) == 4104);
 static_assert(sizeof(vg_sock) == 160);
-static_assert(sizeof(vg_exec) == 9840 + VG_ENV_LEN);
+static_assert(sizeof(vg_exec) == 9872 + VG_ENV_LEN);
 static_assert(sizeof(vg_stdio) == 16);
 static_assert(sizeof(vg_proc) == 688);
 static_assert(sizeof(vg_names) == 8);
@@ -53,8 +53,12 @@ static_assert(offsetof(vg_exec, vsid) == 9716);
 static_assert(offsetof(vg_exec, vpgid) == 9720);
 static_assert(offsetof(vg_exec, stdio) == 9728);
 static_assert(offsetof(vg_exec, stdin_name) == 9776);
-static_assert(offsetof(vg_exec, env) == 9840);
-static_assert(VG_EXEC_HEAD_SIZE == 9840);
+static_assert(offsetof(vg_exec, exe_ino) == 9840);
+static_assert(offsetof(vg_exec, exe_ctime_ns) == 9848);
+static_assert(offsetof(vg_exec, exe_mtime_ns) == 9856);
+static_assert(offsetof(vg_exec, pidns_start_ns) == 9864);
+static_assert(offsetof(vg_exec, env) == 9872);
+static_assert(VG_EXEC_HEAD_SIZE == 9872);
 static_assert(offsetof(vg_stdio, dev) == 8);
 static_assert(offsetof(vg_stdio, type) == 12);
 static_assert(offsetof(vg_sock, type) == 8);
@@ -121,7 +125,8 @@ const Member kMembers[] = {
     VG_M(vg_exec, exe),          VG_M(vg_exec, cwd),          VG_M(vg_exec, argv),
     VG_M(vg_exec, env_len),      VG_M(vg_exec, sid),          VG_M(vg_exec, pgid),
     VG_M(vg_exec, vsid),         VG_M(vg_exec, vpgid),        VG_M(vg_exec, stdio),
-    VG_M(vg_exec, stdin_name),   VG_M(vg_exec, env),          VG_M(vg_stdio, ino),
+    VG_M(vg_exec, stdin_name),   VG_M(vg_exec, exe_ino),      VG_M(vg_exec, exe_ctime_ns),
+    VG_M(vg_exec, exe_mtime_ns), VG_M(vg_exec, pidns_start_ns), VG_M(vg_exec, env),   VG_M(vg_stdio, ino),
     VG_M(vg_stdio, dev),         VG_M(vg_stdio, type),
     VG_M(vg_sock, family),       VG_M(vg_sock, lport),        VG_M(vg_sock, rport),
     VG_M(vg_sock, unix_len),     VG_M(vg_sock, type),         VG_M(vg_sock, protocol),

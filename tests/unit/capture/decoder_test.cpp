@@ -225,6 +225,42 @@ TEST_CASE("exec record: environment, whole and truncated; a length that disagree
   CHECK(Decode(d, r, &e, VG_EXEC_HEAD_SIZE - 1) == DecodeStatus::kBadSize);
 }
 
+// Issue 18: the executable's inode, its times and overlay layer; the flags
+// say which parts the kernel read (an overlay file without the overlay
+// inode's BTF: layer unknown).
+TEST_CASE("exec record: executable inode, times, overlay layer and pid namespace start", "[unit]") {
+  auto r = Make<vg_exec>(VG_KIND_EXEC, VG_T_EXECVE);
+  SetChain(&r.exe, {"dropped", "tmp"});
+  SetChain(&r.cwd, {});
+  r.exe_ino = 4242;
+  r.exe_ctime_ns = 1700000000000000001ll;
+  r.exe_mtime_ns = 1600000000000000002ll;
+  r.pidns_start_ns = 99;
+  Decoder d;
+  Event e;
+  struct Row {
+    uint32_t flags;
+    uint64_t ino;
+    vigil::ExeLayer layer;
+  };
+  const Row rows[] = {
+      {0, 0, vigil::ExeLayer::kUnknown},  // not read: nothing taken from the record
+      {VG_EXEC_EXE_INODE | VG_EXEC_LAYER_KNOWN, 4242, vigil::ExeLayer::kNotUpper},
+      {VG_EXEC_EXE_INODE | VG_EXEC_OVERLAY | VG_EXEC_LAYER_KNOWN | VG_EXEC_UPPER_LAYER, 4242, vigil::ExeLayer::kUpper},
+      {VG_EXEC_EXE_INODE | VG_EXEC_OVERLAY, 4242, vigil::ExeLayer::kUnknown},  // overlay, no BTF for its inode
+  };
+  for (const auto& row : rows) {
+    INFO("flags " << row.flags);
+    r.flags = row.flags;
+    REQUIRE(Decode(d, r, &e) == DecodeStatus::kOk);
+    CHECK(e.proc.exe_ino == row.ino);
+    CHECK(e.proc.exe_ctime_ns == (row.ino ? 1700000000000000001ll : 0));
+    CHECK(e.proc.exe_mtime_ns == (row.ino ? 1600000000000000002ll : 0));
+    CHECK(e.proc.exe_layer == row.layer);
+    CHECK(e.proc.pidns_start_ns == 99);
+  }
+}
+
 TEST_CASE("failed exec keeps the image and reports the path", "[unit]") {
   auto r = Make<vg_exec>(VG_KIND_EXEC, VG_T_EXECVEAT);
   r.hdr.res = -2;

@@ -833,3 +833,92 @@ TEST_CASE("suffix-bounded checks through the prefilter index", "[unit]") {
     for (const auto& r : eng->rules()) CHECK(eng->Matches(*r, e) == (std::find(names.begin(), names.end(), r->name) != names.end()));
   }
 }
+
+// Issue 18: the executable's inode fields, the overlay layer, and libsinsp's
+// open-kind flags, computed as libsinsp does (sinsp_filter_check_thread and
+// sinsp_filter_check_event); unknown values are <NA>.
+TEST_CASE("proc.exe_ino*, proc.is_exe_upper_layer, proc.pidns_init_start_ts, evt.is_open_exec/create", "[unit]") {
+  Event e;
+  e.type = vigil::EventType::execve;
+  constexpr int64_t kBootOffset = 1'700'000'000'000'000'000;  // wall_ns - ts_ns: epoch ns at boot
+  e.ts_ns = 50'000'000'000;
+  e.wall_ns = static_cast<uint64_t>(kBootOffset) + e.ts_ns;
+  e.proc.start_ns = 40'000'000'000;  // forked 40 s after boot
+  e.proc.pidns_start_ns = 2'000'000'000;
+  e.proc.exe_ino = 1234;
+  e.proc.exe_ctime_ns = kBootOffset + 30'000'000'000;  // changed 10 s before the fork
+  e.proc.exe_mtime_ns = kBootOffset + 1'000'000'000;
+  vigil::HostInfo host;
+  vigil::FieldContext ctx{&e, &host, 1};
+  auto value = [&](const char* name) -> std::string {
+    const vigil::FieldDef* def = vigil::FindField(name);
+    REQUIRE(def != nullptr);
+    CHECK(def->available);
+    vigil::FieldArg a;
+    vigil::Scratch s;
+    vigil::FieldValueRef v;
+    if (!def->get(*def, ctx, a, s, &v)) return "<NA>";
+    if (def->type == vigil::FieldType::kBool) return v.boolean ? "true" : "false";
+    if (def->type == vigil::FieldType::kNumber) return std::to_string(v.num);
+    return std::string(v.str);
+  };
+  CHECK(value("proc.exe_ino") == "1234");
+  CHECK(value("proc.exe_ino.ctime") == std::to_string(kBootOffset + 30'000'000'000));
+  CHECK(value("proc.exe_ino.mtime") == std::to_string(kBootOffset + 1'000'000'000));
+  CHECK(value("proc.exe_ino.ctime_duration_proc_start") == "10000000000");
+  CHECK(value("proc.pidns_init_start_ts") == std::to_string(kBootOffset + 2'000'000'000));
+  CHECK(value("proc.exe_ino.ctime_duration_pidns_start") == "28000000000");
+  CHECK(value("proc.is_exe_upper_layer") == "<NA>");
+  e.proc.exe_layer = vigil::ExeLayer::kNotUpper;
+  CHECK(value("proc.is_exe_upper_layer") == "false");
+  e.proc.exe_layer = vigil::ExeLayer::kUpper;
+  CHECK(value("proc.is_exe_upper_layer") == "true");
+
+  // Changed after the fork (a file written by the process's parent after it
+  // forked): libsinsp's unsigned difference wraps, vigil says <NA>. Changed
+  // before its pid namespace began: <NA>, as libsinsp.
+  e.proc.exe_ctime_ns = kBootOffset + 45'000'000'000;
+  CHECK(value("proc.exe_ino.ctime_duration_proc_start") == "<NA>");
+  e.proc.exe_ctime_ns = kBootOffset + 1'000'000'000;
+  CHECK(value("proc.exe_ino.ctime_duration_pidns_start") == "<NA>");
+  // Nothing known: every one <NA>.
+  e.proc.exe_ino = 0;
+  e.proc.exe_ctime_ns = e.proc.exe_mtime_ns = 0;
+  e.proc.pidns_start_ns = 0;
+  for (const char* f : {"proc.exe_ino", "proc.exe_ino.ctime", "proc.exe_ino.mtime",
+                        "proc.exe_ino.ctime_duration_proc_start", "proc.exe_ino.ctime_duration_pidns_start",
+                        "proc.pidns_init_start_ts"})
+    CHECK(value(f) == "<NA>");
+
+  struct OpenRow {
+    vigil::EventType type;
+    uint32_t flags;
+    uint32_t mode;
+    int64_t res;
+    const char* exec;
+    const char* create;
+  };
+  constexpr uint32_t kCreat = 0100, kTmpfile = 020200000, kDirectory = 0200000, kCreated = vigil::kOpenFlagCreated;
+  const OpenRow rows[] = {
+      {vigil::EventType::openat, 01 | kCreat | kCreated, 0755, 3, "true", "true"},
+      {vigil::EventType::openat, 01 | kCreat, 0755, 3, "true", "false"},   // existed: libsinsp's exec still holds
+      {vigil::EventType::openat, 01 | kCreat, 0755, -13, "true", "false"}, // failed: the same
+      {vigil::EventType::openat, 01 | kCreat | kCreated, 0644, 3, "false", "true"},
+      {vigil::EventType::openat, 0, 0755, 3, "false", "false"},             // no O_CREAT: the mode is not used
+      {vigil::EventType::openat2, 02 | kTmpfile, 0700, 4, "true", "true"},
+      {vigil::EventType::openat2, 02 | kTmpfile, 0700, -95, "true", "false"},  // O_TMPFILE creates only on success
+      {vigil::EventType::open, kDirectory, 0, 3, "false", "false"},        // O_DIRECTORY alone is not O_TMPFILE
+      {vigil::EventType::creat, 01 | kCreat | kCreated, 0700, 3, "true", "false"},  // creat: never is_open_create
+      {vigil::EventType::creat, 01 | kCreat | kCreated, 0600, 3, "false", "false"},
+      {vigil::EventType::mkdir, 0, 0755, 0, "<NA>", "<NA>"},
+  };
+  for (const auto& r : rows) {
+    INFO(vigil::EventTypeName(r.type) << " flags " << r.flags << " mode " << r.mode << " res " << r.res);
+    e.type = r.type;
+    e.file.flags = r.flags;
+    e.file.mode = r.mode;
+    e.res = r.res;
+    CHECK(value("evt.is_open_exec") == r.exec);
+    CHECK(value("evt.is_open_create") == r.create);
+  }
+}

@@ -50,6 +50,12 @@ ProcessInfo MakeProcess(uint32_t seed) {
                vigil::StdioFd{vigil::StdioType::kPipe, 13, 4026532000ull + seed},
                vigil::StdioFd{vigil::StdioType::kNone, 0, 0}};
     p.stdin_name = "passwd";
+    // issue 18: the executable's inode, its layer, the pid namespace's start
+    p.exe_ino = 9000000000ull;
+    p.exe_ctime_ns = 1700000000123456789ll;
+    p.exe_mtime_ns = 1600000000987654321ll;
+    p.exe_layer = vigil::ExeLayer::kUpper;
+    p.pidns_start_ns = 12345;
   }
   if (seed == 0) {  // the acting process: ancestors' environments are not written
     static const char kEnv[] = "HOME=/root\0GREETING=hello world\0LD_PRELOAD=/tmp/x.so\0\xce\xbb=\xe2\x82\xac";
@@ -118,6 +124,8 @@ void CheckProcessEqual(const ProcessInfo& a, const ProcessInfo& b) {
     CHECK(std::tie(a.stdio[i].type, a.stdio[i].dev, a.stdio[i].ino) ==
           std::tie(b.stdio[i].type, b.stdio[i].dev, b.stdio[i].ino));
   CHECK(a.stdin_name == b.stdin_name);
+  CHECK(std::tie(a.exe_ino, a.exe_ctime_ns, a.exe_mtime_ns, a.exe_layer, a.pidns_start_ns) ==
+        std::tie(b.exe_ino, b.exe_ctime_ns, b.exe_mtime_ns, b.exe_layer, b.pidns_start_ns));
 }
 
 void CheckEventEqual(const Event& a, const Event& b) {

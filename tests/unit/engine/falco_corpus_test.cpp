@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/rule_engine.h"
 #include "engine/state/dns_cache.h"
@@ -135,6 +137,60 @@ TEST_CASE("Falco's K8S API server rule fires on the resolved address", "[unit]")
     e.proc.container_id = row.container;
     INFO(row.container << " 10.96.0." << int(row.last_octet) << "\n" << eng->Explain(*rule, e));
     CHECK(eng->Matches(*rule, e) == row.fires);
+  }
+}
+
+// Issue 18: Falco's "Drop and execute new binary in container" rests on
+// proc.is_exe_upper_layer, which was always <NA> (the rule could never fire).
+// A container exec from the overlay's upper layer fires it; from a lower
+// layer, from an unknown layer, or on the host it does not. The sandbox's
+// "Container Drift Detected (open+create)" rests on evt.is_open_exec.
+TEST_CASE("Falco drift rules fire on the upper layer and on executable creation", "[unit]") {
+  vigil::Diagnostics diags;
+  auto eng = vigil::RuleEngine::Load({std::string(VIGIL_FALCO_RULES_DIR) + "/falco_rules.yaml"}, &diags,
+                                     vigil::HostInfo{});
+  REQUIRE(eng != nullptr);
+  const vigil::CompiledRule* rule = eng->FindRule("Drop and execute new binary in container");
+  REQUIRE(rule != nullptr);
+  CHECK(rule->never_fires.empty());
+  struct Row {
+    vigil::ExeLayer layer;
+    const char* container;
+    bool fires;
+  };
+  const Row rows[] = {
+      {vigil::ExeLayer::kUpper, "0123456789ab", true},
+      {vigil::ExeLayer::kNotUpper, "0123456789ab", false},
+      {vigil::ExeLayer::kUnknown, "0123456789ab", false},
+      {vigil::ExeLayer::kUpper, "host", false},
+  };
+  for (const auto& row : rows) {
+    vigil::OwnedAncestors anc;
+    vigil::Event e = vigil::testing::MakeExec(&anc);
+    e.proc.exepath = "/tmp/dropped";
+    e.proc.container_id = row.container;
+    e.proc.exe_layer = row.layer;
+    INFO(static_cast<int>(row.layer) << " " << row.container << "\n" << eng->Explain(*rule, e));
+    CHECK(eng->Matches(*rule, e) == row.fires);
+  }
+
+  auto sandbox = vigil::RuleEngine::Load({std::string(VIGIL_FALCO_RULES_DIR) + "/falco-sandbox_rules.yaml"}, &diags,
+                                         vigil::HostInfo{});
+  REQUIRE(sandbox != nullptr);
+  const vigil::CompiledRule* drift = sandbox->FindRule("Container Drift Detected (open+create)");
+  REQUIRE(drift != nullptr);
+  CHECK(drift->never_fires.empty());
+  for (const auto& [mode, fires] : std::vector<std::pair<uint32_t, bool>>{{0755, true}, {0644, false}}) {
+    vigil::OwnedAncestors anc;
+    vigil::Event e = vigil::testing::MakeExec(&anc);
+    e.type = vigil::EventType::openat;
+    e.res = 3;
+    e.proc.container_id = "0123456789ab";
+    e.file.path = e.file.abspath = "/usr/local/bin/miner";
+    e.file.flags = 01 | 0100 | vigil::kOpenFlagCreated;  // O_WRONLY|O_CREAT, created
+    e.file.mode = mode;
+    INFO(mode << "\n" << sandbox->Explain(*drift, e));
+    CHECK(sandbox->Matches(*drift, e) == fires);
   }
 }
 
