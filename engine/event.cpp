@@ -7,8 +7,9 @@ namespace vigil {
 namespace {
 
 constexpr std::string_view kEventTypeNames[] = {
+#define VG_EVENT(num, TYPE, name, kind, hook, families) #name,
+#include "bpf/vigil_events.def"
 #define VIGIL_X(name) #name,
-    VIGIL_EVENT_TYPES(VIGIL_X)
     VIGIL_SYNTHESIZED_EVENT_TYPES(VIGIL_X)
 #undef VIGIL_X
 };

@@ -14,39 +14,6 @@ namespace {
 using T = FieldType;
 using A = ArgKind;
 
-bool IsFileEvent(EventType t) {
-  switch (t) {
-    case EventType::open: case EventType::openat: case EventType::openat2: case EventType::creat:
-    case EventType::unlink: case EventType::unlinkat: case EventType::rename: case EventType::renameat:
-    case EventType::renameat2: case EventType::chmod: case EventType::fchmod: case EventType::fchmodat:
-    case EventType::chown: case EventType::fchown: case EventType::fchownat: case EventType::lchown:
-    case EventType::link: case EventType::linkat: case EventType::symlink: case EventType::symlinkat:
-    case EventType::mkdir: case EventType::mkdirat: case EventType::mount: case EventType::umount2:
-    case EventType::truncate: case EventType::ftruncate: case EventType::utimensat:
-    case EventType::futimesat: case EventType::utimes: case EventType::utime:
-    case EventType::setxattr: case EventType::lsetxattr: case EventType::fsetxattr: case EventType::rmdir:
-    case EventType::removexattr: case EventType::lremovexattr: case EventType::fremovexattr:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool IsOpenEvent(EventType t) {
-  return t == EventType::open || t == EventType::openat || t == EventType::openat2 || t == EventType::creat;
-}
-
-bool IsExecEvent(EventType t) { return t == EventType::execve || t == EventType::execveat; }
-
-bool IsXattrEvent(EventType t) {
-  return t == EventType::setxattr || t == EventType::lsetxattr || t == EventType::fsetxattr ||
-         t == EventType::removexattr || t == EventType::lremovexattr || t == EventType::fremovexattr;
-}
-
-bool IsDataEvent(EventType t) {
-  return t == EventType::sendto || t == EventType::sendmsg || t == EventType::recvfrom || t == EventType::recvmsg;
-}
-
 // The server side of a socket is the remote end for connect, the local end
 // for accept, bind, listen. A send or receive does not say which end its
 // socket was: the end with the lower port is taken as the server (a client's
@@ -296,7 +263,7 @@ bool GetFdNum(const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&,
   const Event& e = *c.event;
   if (IsFileEvent(e.type)) return Num(o, e.file.fd);
   if (IsNetEvent(e.type)) return Num(o, e.net.fd);
-  if (e.type == EventType::dup || e.type == EventType::dup2 || e.type == EventType::dup3) return Num(o, e.args.newfd);
+  if (IsDupEvent(e.type)) return Num(o, e.args.newfd);
   return false;
 }
 
@@ -832,23 +799,6 @@ std::string SetHelpers(Event& e, OwnedAncestors&, const FieldArg&, std::string_v
 }
 
 }  // namespace
-
-bool IsNetEvent(EventType t) {
-  switch (t) {
-    case EventType::socket: case EventType::connect: case EventType::accept: case EventType::accept4:
-    case EventType::bind: case EventType::listen: case EventType::setsockopt:
-    case EventType::dup: case EventType::dup2: case EventType::dup3:
-    case EventType::sendto: case EventType::sendmsg: case EventType::recvfrom: case EventType::recvmsg:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool IsFileTimesEvent(EventType t) {
-  return t == EventType::utimensat || t == EventType::futimesat || t == EventType::utimes ||
-         t == EventType::utime;
-}
 
 void RenderFileTime(int64_t t, std::string* out) {
   if (t == kFileTimeUnset) return;

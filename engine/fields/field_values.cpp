@@ -32,10 +32,6 @@ bool FileTimeIso(int64_t t, std::string* buf, FieldValueRef* o) {
   return !buf->empty() && Str(o, *buf);
 }
 
-bool IsOpen(EventType t) {
-  return t == EventType::open || t == EventType::openat || t == EventType::openat2 || t == EventType::creat;
-}
-
 
 // evt.time ("HH:MM:SS.nnnnnnnnn") is the time-of-day part of the ISO form.
 void AppendTime(uint64_t ns, bool iso, std::string* out) {
@@ -108,9 +104,9 @@ void AddEvtFields(const FieldAdder& add) {
   add({"evt.dir", T::kString, A::kNone, true, "Direction: always '<' (vigil events carry the result).",
        GETTER { UNUSED_DS; (void)c; return Str(o, "<"); }, nullptr, 0});
   add({"evt.is_open_read", T::kBool, A::kNone, true, "Open for reading (O_RDONLY or O_RDWR).",
-       GETTER { UNUSED_DS; return IsOpen(c.event->type) && Bool(o, (c.event->file.flags & 3u) != 1u); }, nullptr, 0});
+       GETTER { UNUSED_DS; return IsOpenEvent(c.event->type) && Bool(o, (c.event->file.flags & 3u) != 1u); }, nullptr, 0});
   add({"evt.is_open_write", T::kBool, A::kNone, true, "Open for writing (O_WRONLY or O_RDWR).",
-       GETTER { UNUSED_DS; return IsOpen(c.event->type) && Bool(o, (c.event->file.flags & 3u) != 0u); }, nullptr, 0});
+       GETTER { UNUSED_DS; return IsOpenEvent(c.event->type) && Bool(o, (c.event->file.flags & 3u) != 0u); }, nullptr, 0});
   add({"evt.enforcement", T::kString, A::kNone, true, "vigil: the action the kernel took (deny, kill, or empty).",
        GETTER { UNUSED_DS; return Str(o, c.event->enforcement); }, nullptr, 0});
   add({"evt.is_compat", T::kBool, A::kNone, true,
@@ -156,8 +152,7 @@ void AddProcUserFields(const FieldAdder& add) {
   add({"proc.pre_exec_name", T::kString, A::kNone, true, "vigil: comm before exec (on execve events).",
        GETTER {
          UNUSED_DS;
-         return (c.event->type == EventType::execve || c.event->type == EventType::execveat) &&
-                !c.event->args.name.empty() && Str(o, c.event->args.name);
+         return IsExecEvent(c.event->type) && !c.event->args.name.empty() && Str(o, c.event->args.name);
        }, nullptr, 0});
 
   add({"thread.tid", T::kNumber, A::kNone, true, "Thread id.",
@@ -221,7 +216,7 @@ void AddContainerFdFields(const FieldAdder& add) {
          bool conn = (t == EventType::connect || t == EventType::accept || t == EventType::accept4) &&
                      c.event->res >= 0;
          // A send or receive on a stream socket that has a peer.
-         if (t == EventType::sendto || t == EventType::sendmsg || t == EventType::recvfrom || t == EventType::recvmsg)
+         if (IsDataEvent(t))
            conn = c.event->net.type == 1 && c.event->net.remote_port != 0;
          return Bool(o, conn);
        }, nullptr, 0});

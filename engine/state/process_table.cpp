@@ -15,12 +15,6 @@ constexpr uint32_t kNone = 0xffffffffu;
 constexpr uint64_t kCloneThread = 0x00010000;  // CLONE_THREAD: a thread, not a process
 constexpr uint64_t kCloneParent = 0x00008000;  // CLONE_PARENT: the caller's parent becomes the parent
 
-bool IsForkType(EventType t) {
-  return t == EventType::fork || t == EventType::vfork || t == EventType::clone || t == EventType::clone3;
-}
-
-bool IsExecType(EventType t) { return t == EventType::execve || t == EventType::execveat; }
-
 bool NamespacesUnset(const Namespaces& ns) {
   return ns.pid == 0 && ns.mnt == 0 && ns.net == 0 && ns.user == 0 && ns.uts == 0 && ns.ipc == 0 && ns.cgroup == 0;
 }
@@ -362,7 +356,7 @@ struct ProcessTable::Impl {
       Free(s);
       s = kNone;
     }
-    bool fork_child = IsForkType(ev.type) && ev.res == 0;
+    bool fork_child = IsForkEvent(ev.type) && ev.res == 0;
     if (s == kNone) {
       if (!fork_child) ++stats.misses;
       return AddFromEvent(p, fork_child);
@@ -466,10 +460,10 @@ struct ProcessTable::Impl {
       ev.ancestors = &view;
       return;
     }
-    bool successful_exec = IsExecType(ev.type) && ev.res == 0;
+    bool successful_exec = IsExecEvent(ev.type) && ev.res == 0;
     uint32_t s = Adopt(ev);
     if (successful_exec) ReplaceImage(s, ev);
-    if (IsForkType(ev.type) && ev.res > 0) {
+    if (IsForkEvent(ev.type) && ev.res > 0) {
       AddChild(ev);
       s = FindSlot(p.pid);
     }
