@@ -249,22 +249,25 @@ static __always_inline union vg_record *vg_scratch_get(void) {
  * carries is what an alert waits for. */
 #define VG_WAKEUP_BYTES_HI (64 * 1024)
 
-/* Record types that always take the priority lane: the process lifecycle
- * (the engine's process table is built from them), bpf(), modules, ptrace
- * and process_vm_writev, the set*id family and capset, mount, namespace
- * changes, memfd_create (fileless exec). */
+/* Record types that always take the priority lane: the rows of
+ * vigil_events.def with VG_EF_PRIO (the process lifecycle, which the engine's
+ * process table is built from; bpf(), modules, ptrace and process_vm_writev,
+ * the set*id family and capset, mount, namespace changes, memfd_create), as
+ * two constant words: bit (type - 1) % 64 of word (type - 1) / 64. */
+#define VG_PRIO_BIT(num, families, word) \
+  ((((families) & VG_EF_PRIO) && ((num) - 1) / 64 == (word)) ? 1ull << (((num) - 1) % 64) : 0ull)
 static __always_inline int vg_prio_type(__u16 type) {
-  switch (type) {
-    case VG_T_EXECVE: case VG_T_EXECVEAT: case VG_T_CLONE: case VG_T_CLONE3: case VG_T_FORK:
-    case VG_T_VFORK: case VG_T_EXIT: case VG_T_BPF: case VG_T_INIT_MODULE: case VG_T_FINIT_MODULE:
-    case VG_T_PTRACE: case VG_T_PROCESS_VM_WRITEV: case VG_T_SETUID: case VG_T_SETGID: case VG_T_SETREUID:
-    case VG_T_SETREGID: case VG_T_SETRESUID: case VG_T_SETRESGID: case VG_T_SETFSUID: case VG_T_SETFSGID:
-    case VG_T_CAPSET: case VG_T_MOUNT: case VG_T_UMOUNT2: case VG_T_SETNS: case VG_T_UNSHARE:
-    case VG_T_MEMFD_CREATE:
-      return 1;
-    default:
-      return 0;
-  }
+  const __u64 lo = 0
+#define VG_EVENT(num, TYPE, name, kind, hook, families) | VG_PRIO_BIT(num, families, 0)
+#include "vigil_events.def"
+      ;
+  const __u64 hi = 0
+#define VG_EVENT(num, TYPE, name, kind, hook, families) | VG_PRIO_BIT(num, families, 1)
+#include "vigil_events.def"
+      ;
+  __u32 bit = (__u32)type - 1;
+  if (type == 0 || bit >= 128) return 0;
+  return ((bit < 64 ? lo : hi) >> (bit & 63)) & 1;
 }
 
 static __always_inline void vg_emit_lane(void *rec, __u64 size, int hi) {

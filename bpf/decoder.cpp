@@ -16,91 +16,21 @@ struct TypeInfo {
   EventType type;
 };
 
-// vg_type -> (kind, EventType). Built once; indexed by the ABI number.
-constexpr std::array<TypeInfo, VG_T_MAX> BuildTypeTable() {
-  std::array<TypeInfo, VG_T_MAX> t{};
-  auto set = [&t](int abi, uint16_t kind, EventType type) { t[static_cast<std::size_t>(abi)] = {kind, type}; };
-  set(VG_T_EXECVE, VG_KIND_EXEC, EventType::execve);
-  set(VG_T_EXECVEAT, VG_KIND_EXEC, EventType::execveat);
-  set(VG_T_CLONE, VG_KIND_PROC, EventType::clone);
-  set(VG_T_CLONE3, VG_KIND_PROC, EventType::clone3);
-  set(VG_T_FORK, VG_KIND_PROC, EventType::fork);
-  set(VG_T_VFORK, VG_KIND_PROC, EventType::vfork);
-  set(VG_T_EXIT, VG_KIND_PROC, EventType::procexit);
-  set(VG_T_OPEN, VG_KIND_FILE, EventType::open);
-  set(VG_T_OPENAT, VG_KIND_FILE, EventType::openat);
-  set(VG_T_OPENAT2, VG_KIND_FILE, EventType::openat2);
-  set(VG_T_CREAT, VG_KIND_FILE, EventType::creat);
-  set(VG_T_UNLINK, VG_KIND_FILE, EventType::unlink);
-  set(VG_T_UNLINKAT, VG_KIND_FILE, EventType::unlinkat);
-  set(VG_T_RENAME, VG_KIND_FILE, EventType::rename);
-  set(VG_T_RENAMEAT, VG_KIND_FILE, EventType::renameat);
-  set(VG_T_RENAMEAT2, VG_KIND_FILE, EventType::renameat2);
-  set(VG_T_CHMOD, VG_KIND_FILE, EventType::chmod);
-  set(VG_T_FCHMOD, VG_KIND_FILE, EventType::fchmod);
-  set(VG_T_FCHMODAT, VG_KIND_FILE, EventType::fchmodat);
-  set(VG_T_CHOWN, VG_KIND_FILE, EventType::chown);
-  set(VG_T_FCHOWN, VG_KIND_FILE, EventType::fchown);
-  set(VG_T_FCHOWNAT, VG_KIND_FILE, EventType::fchownat);
-  set(VG_T_LCHOWN, VG_KIND_FILE, EventType::lchown);
-  set(VG_T_LINK, VG_KIND_FILE, EventType::link);
-  set(VG_T_LINKAT, VG_KIND_FILE, EventType::linkat);
-  set(VG_T_SYMLINK, VG_KIND_FILE, EventType::symlink);
-  set(VG_T_SYMLINKAT, VG_KIND_FILE, EventType::symlinkat);
-  set(VG_T_MKDIR, VG_KIND_FILE, EventType::mkdir);
-  set(VG_T_MKDIRAT, VG_KIND_FILE, EventType::mkdirat);
-  set(VG_T_MOUNT, VG_KIND_FILE, EventType::mount);
-  set(VG_T_UMOUNT2, VG_KIND_FILE, EventType::umount2);
-  set(VG_T_TRUNCATE, VG_KIND_FILE, EventType::truncate);
-  set(VG_T_FTRUNCATE, VG_KIND_FILE, EventType::ftruncate);
-  set(VG_T_UTIMENSAT, VG_KIND_FILE, EventType::utimensat);
-  set(VG_T_FUTIMESAT, VG_KIND_FILE, EventType::futimesat);
-  set(VG_T_UTIMES, VG_KIND_FILE, EventType::utimes);
-  set(VG_T_UTIME, VG_KIND_FILE, EventType::utime);
-  set(VG_T_SOCKET, VG_KIND_NET, EventType::socket);
-  set(VG_T_CONNECT, VG_KIND_NET, EventType::connect);
-  set(VG_T_ACCEPT, VG_KIND_NET, EventType::accept);
-  set(VG_T_ACCEPT4, VG_KIND_NET, EventType::accept4);
-  set(VG_T_BIND, VG_KIND_NET, EventType::bind);
-  set(VG_T_LISTEN, VG_KIND_NET, EventType::listen);
-  set(VG_T_SETSOCKOPT, VG_KIND_NET, EventType::setsockopt);
-  set(VG_T_BPF, VG_KIND_BPF, EventType::bpf);
-  set(VG_T_SETNS, VG_KIND_PROC, EventType::setns);
-  set(VG_T_UNSHARE, VG_KIND_PROC, EventType::unshare);
-  set(VG_T_PTRACE, VG_KIND_PROC, EventType::ptrace);
-  set(VG_T_INIT_MODULE, VG_KIND_PROC, EventType::init_module);
-  set(VG_T_FINIT_MODULE, VG_KIND_PROC, EventType::finit_module);
-  set(VG_T_MEMFD_CREATE, VG_KIND_PROC, EventType::memfd_create);
-  set(VG_T_SETUID, VG_KIND_PROC, EventType::setuid);
-  set(VG_T_SETGID, VG_KIND_PROC, EventType::setgid);
-  set(VG_T_SETREUID, VG_KIND_PROC, EventType::setreuid);
-  set(VG_T_SETREGID, VG_KIND_PROC, EventType::setregid);
-  set(VG_T_SETRESUID, VG_KIND_PROC, EventType::setresuid);
-  set(VG_T_SETRESGID, VG_KIND_PROC, EventType::setresgid);
-  set(VG_T_SETFSUID, VG_KIND_PROC, EventType::setfsuid);
-  set(VG_T_SETFSGID, VG_KIND_PROC, EventType::setfsgid);
-  set(VG_T_CAPSET, VG_KIND_PROC, EventType::capset);
-  set(VG_T_PROCESS_VM_WRITEV, VG_KIND_PROC, EventType::process_vm_writev);
-  set(VG_T_DUP, VG_KIND_PROC, EventType::dup);
-  set(VG_T_DUP2, VG_KIND_PROC, EventType::dup2);
-  set(VG_T_DUP3, VG_KIND_PROC, EventType::dup3);
-  set(VG_T_SETXATTR, VG_KIND_FILE, EventType::setxattr);
-  set(VG_T_LSETXATTR, VG_KIND_FILE, EventType::lsetxattr);
-  set(VG_T_FSETXATTR, VG_KIND_FILE, EventType::fsetxattr);
-  set(VG_T_RMDIR, VG_KIND_FILE, EventType::rmdir);
-  set(VG_T_SENDTO, VG_KIND_NET, EventType::sendto);
-  set(VG_T_SENDMSG, VG_KIND_NET, EventType::sendmsg);
-  set(VG_T_RECVFROM, VG_KIND_NET, EventType::recvfrom);
-  set(VG_T_RECVMSG, VG_KIND_NET, EventType::recvmsg);
-  set(VG_T_USERFAULTFD, VG_KIND_PROC, EventType::userfaultfd);
-  set(VG_T_PROCESS_VM_READV, VG_KIND_PROC, EventType::process_vm_readv);
-  set(VG_T_PIDFD_GETFD, VG_KIND_PROC, EventType::pidfd_getfd);
-  set(VG_T_REMOVEXATTR, VG_KIND_FILE, EventType::removexattr);
-  set(VG_T_LREMOVEXATTR, VG_KIND_FILE, EventType::lremovexattr);
-  set(VG_T_FREMOVEXATTR, VG_KIND_FILE, EventType::fremovexattr);
-  return t;
-}
-constexpr auto kTypes = BuildTypeTable();
+// vg_type -> (kind, EventType), from the table of types. Indexed by the ABI
+// number; 0 is no type.
+constexpr std::array<TypeInfo, VG_T_MAX> kTypes = {{
+    {0, EventType::execve},
+#define VG_EVENT(num, TYPE, name, kind, hook, families) {VG_KIND_##kind, EventType::name},
+#include "bpf/vigil_events.def"
+}};
+
+// The rows are in ABI-number order without gaps, so that the table above is
+// indexed by the number and EventType of a kernel type is its number - 1.
+// A row out of place breaks the ABI of recordings and of older kernels' objects.
+#define VG_EVENT(num, TYPE, name, kind, hook, families)                                  \
+  static_assert(VG_T_##TYPE == (num) && static_cast<int>(EventType::name) == (num) - 1, \
+                "vigil_events.def: row " #TYPE " is not in number order");
+#include "bpf/vigil_events.def"
 static_assert(VG_T_MAX - 1 <= 64 * VG_INTEREST_WORDS, "the interest mask (vg_interest) holds one bit per type");
 static_assert(static_cast<int>(StdioType::kNone) == VG_FD_NONE + 1 && static_cast<int>(StdioType::kFile) == VG_FD_FILE + 1 &&
                   static_cast<int>(StdioType::kPipe) == VG_FD_PIPE + 1 &&
@@ -341,12 +271,11 @@ int64_t FileTime(const vg_file& r, int64_t sec, uint32_t nsec) {
 }
 
 bool IsTimesType(uint16_t type) {
-  return type == VG_T_UTIMENSAT || type == VG_T_FUTIMESAT || type == VG_T_UTIMES || type == VG_T_UTIME;
+  return type < VG_T_MAX && kTypes[type].kind != 0 && IsFileTimesEvent(kTypes[type].type);
 }
 
 bool IsXattrType(uint16_t type) {
-  return type == VG_T_SETXATTR || type == VG_T_LSETXATTR || type == VG_T_FSETXATTR || type == VG_T_REMOVEXATTR ||
-         type == VG_T_LREMOVEXATTR || type == VG_T_FREMOVEXATTR;
+  return type < VG_T_MAX && kTypes[type].kind != 0 && IsXattrEvent(kTypes[type].type);
 }
 
 void DecodeFile(const vg_file& r, const FileTail& t, std::string* scratch, Event* e) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Network family: socket, connect, accept/accept4, bind, listen, setsockopt
  * attaching a socket filter (SO_ATTACH_FILTER / SO_ATTACH_BPF), and the data
- * calls sendto, sendmsg, recvfrom, recvmsg. The data calls are the hottest
+ * calls sendto, sendmsg, sendmmsg, recvfrom, recvmsg, recvmmsg. The data calls are the hottest
  * syscalls of a busy host: the interest filter leaves them in the kernel
  * unless a loaded rule names them (no default rule does). */
 #pragma once
@@ -150,3 +150,7 @@ static __always_inline void vg_net_msg(__u16 type, const struct vg_args *a, long
 }
 VG_SYSCALL(sendmsg, VG_T_SENDMSG, 3) { vg_net_msg(VG_T_SENDMSG, a, ret, 0); }
 VG_SYSCALL(recvmsg, VG_T_RECVMSG, 3) { vg_net_msg(VG_T_RECVMSG, a, ret, 1); }
+/* The vector calls: struct mmsghdr starts with its msghdr, so the first
+ * message's name is read as sendmsg's; ret is the number of messages. */
+VG_SYSCALL(sendmmsg, VG_T_SENDMMSG, 4) { vg_net_msg(VG_T_SENDMMSG, a, ret, 0); }
+VG_SYSCALL(recvmmsg, VG_T_RECVMMSG, 5) { vg_net_msg(VG_T_RECVMMSG, a, ret, 1); }

@@ -28,7 +28,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 13
+#define VG_ABI_VERSION 14
 
 #define VG_COMM_LEN 16
 #define VG_PATH_LEN 256   /* a path as the caller gave it, in fixed-size records (exec, proc, bpf) */
@@ -50,88 +50,12 @@ enum vg_kind {
   VG_KIND_BPF = 5,
 };
 
-/* Event types. Numbers are part of the ABI; the decoder maps them to
- * vigil::EventType. */
+/* Event types: VG_T_<TYPE> = its number, from the one table of types
+ * (vigil_events.def: numbers, record kinds, names). Numbers are part of the
+ * ABI; the decoder maps them to vigil::EventType. */
 enum vg_type {
-  VG_T_EXECVE = 1,
-  VG_T_EXECVEAT,
-  VG_T_CLONE,
-  VG_T_CLONE3,
-  VG_T_FORK,
-  VG_T_VFORK,
-  VG_T_EXIT,
-  VG_T_OPEN,
-  VG_T_OPENAT,
-  VG_T_OPENAT2,
-  VG_T_CREAT,
-  VG_T_UNLINK,
-  VG_T_UNLINKAT,
-  VG_T_RENAME,
-  VG_T_RENAMEAT,
-  VG_T_RENAMEAT2,
-  VG_T_CHMOD,
-  VG_T_FCHMOD,
-  VG_T_FCHMODAT,
-  VG_T_CHOWN,
-  VG_T_FCHOWN,
-  VG_T_FCHOWNAT,
-  VG_T_LCHOWN,
-  VG_T_LINK,
-  VG_T_LINKAT,
-  VG_T_SYMLINK,
-  VG_T_SYMLINKAT,
-  VG_T_MKDIR,
-  VG_T_MKDIRAT,
-  VG_T_MOUNT,
-  VG_T_UMOUNT2,
-  VG_T_TRUNCATE,
-  VG_T_FTRUNCATE,
-  VG_T_SOCKET,
-  VG_T_CONNECT,
-  VG_T_ACCEPT,
-  VG_T_ACCEPT4,
-  VG_T_BIND,
-  VG_T_LISTEN,
-  VG_T_SETSOCKOPT,
-  VG_T_BPF,
-  VG_T_SETNS,
-  VG_T_UNSHARE,
-  VG_T_PTRACE,
-  VG_T_INIT_MODULE,
-  VG_T_FINIT_MODULE,
-  VG_T_MEMFD_CREATE,
-  VG_T_SETUID,
-  VG_T_SETGID,
-  VG_T_SETREUID,
-  VG_T_SETREGID,
-  VG_T_SETRESUID,
-  VG_T_SETRESGID,
-  VG_T_SETFSUID,
-  VG_T_SETFSGID,
-  VG_T_CAPSET,
-  VG_T_PROCESS_VM_WRITEV,
-  VG_T_DUP,
-  VG_T_DUP2,
-  VG_T_DUP3,
-  VG_T_UTIMENSAT,
-  VG_T_FUTIMESAT,
-  VG_T_UTIMES,
-  VG_T_UTIME,
-  VG_T_SETXATTR,  /* file record: target = the attribute name, length = value size, flags */
-  VG_T_LSETXATTR,
-  VG_T_FSETXATTR, /* the fd's file (VG_FF_BASE_IS_FILE); the name in `path`, not `target` */
-  VG_T_RMDIR,
-  VG_T_SENDTO,    /* net records: the fd's socket, overlaid with the address argument; size */
-  VG_T_SENDMSG,
-  VG_T_RECVFROM,
-  VG_T_RECVMSG,
-  VG_T_USERFAULTFD, /* proc record: flags */
-  VG_T_PROCESS_VM_READV, /* proc record: target_pid */
-  VG_T_PIDFD_GETFD, /* proc record: fd = the pidfd, oldfd = the fd in the target, newfd = the result,
-                     * target_pid = the pidfd's process (host pid; 0 when the fd is not a pidfd) */
-  VG_T_REMOVEXATTR, /* file record as setxattr's: target = the attribute name (ABI 11) */
-  VG_T_LREMOVEXATTR,
-  VG_T_FREMOVEXATTR, /* as fsetxattr: the fd's file, the name in `path` */
+#define VG_EVENT(num, TYPE, name, kind, hook, families) VG_T_##TYPE = num,
+#include "vigil_events.def"
   VG_T_MAX
 };
 

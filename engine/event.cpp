@@ -3,12 +3,15 @@
 
 #include <algorithm>
 
+#include "engine/event_members.h"
+
 namespace vigil {
 namespace {
 
 constexpr std::string_view kEventTypeNames[] = {
+#define VG_EVENT(num, TYPE, name, kind, hook, families) #name,
+#include "bpf/vigil_events.def"
 #define VIGIL_X(name) #name,
-    VIGIL_EVENT_TYPES(VIGIL_X)
     VIGIL_SYNTHESIZED_EVENT_TYPES(VIGIL_X)
 #undef VIGIL_X
 };
@@ -32,93 +35,54 @@ void ReleaseArgv(std::vector<std::string>& argv) {
 constexpr std::string_view kStdioTypeNames[] = {"", "none", "file", "pipe", "socket", "char", "directory", "block",
                                                 "other"};
 
-// Every member back to its default, in place: a string or vector keeps its
-// capacity (argv's elements go to the pool). Assigning a fresh struct and
-// moving the buffers back in was an eighth of `vigil events`' time at a few
-// hundred thousand events per second. tests/unit/event_model_test.cpp fails
-// when a member is added to one of these structs and not cleared here.
-void ResetProcess(ProcessInfo& p) {
-  p.pid = p.tid = p.ppid = p.vpid = p.pidns_level = 0;
-  p.uid = p.gid = p.euid = p.egid = 0;
-  p.loginuid = kNoLoginUid;
-  p.cap_effective = p.cap_permitted = 0;
-  p.start_ns = p.exec_ns = 0;
-  p.name.clear();
-  p.exepath.clear();
-  ReleaseArgv(p.argv);
-  p.argv_truncated = false;
+// Every member back to its default, in place, by the table of members
+// (engine/event_members.h): a string or vector keeps its capacity (argv's
+// elements go to the pool). Assigning a fresh struct and moving the buffers
+// back in was an eighth of `vigil events`' time at a few hundred thousand
+// events per second. tests/unit/event_model_test.cpp fails when a member is
+// added to one of these structs and not to the table.
+template <typename T, typename C>
+void ClearNum(T& v, const T& d, C&) { v = d; }
+template <typename C>
+void ClearStr(std::string& v, const std::string& d, C&) { v.assign(d); }
+template <typename C>
+void ClearBool(bool& v, bool d, C&) { v = d; }
+template <typename C>
+void ClearIp(IpAddr& v, const IpAddr& d, C&) { v = d; }
+template <typename C>
+void ClearFileTime(int64_t& v, int64_t d, C&) { v = d; }
+template <typename T, std::size_t N, typename C>
+void ClearArray(T (&v)[N], const T (&d)[N], C&) { std::copy(d, d + N, v); }
+template <typename C>
+void ClearHelpers(std::array<uint64_t, 4>& v, const std::array<uint64_t, 4>& d, C&) { v = d; }
+void ClearArgv(std::vector<std::string>& v, const std::vector<std::string>&, ProcessInfo&) { ReleaseArgv(v); }
+template <typename T>
+void ClearEnv(T&, const T&, ProcessInfo& p) {
   p.env.reset();
   p.env_truncated = false;
-  p.exe_32bit = false;
-  p.cwd.clear();
-  p.cgroup_id = 0;
-  p.cgroup.clear();
-  p.container_id.clear();
-  p.ns = Namespaces{};
-  p.tty = 0;
+}
+template <typename T>
+void ClearSession(T&, const T&, ProcessInfo& p) {
   p.sid = p.pgid = p.vsid = p.vpgid = 0;
   p.session_known = false;
+}
+template <typename T>
+void ClearStdio(T&, const T&, ProcessInfo& p) {
   p.stdio = {};
   p.stdin_name.clear();
-  p.exe_ino = 0;
-  p.exe_ctime_ns = p.exe_mtime_ns = 0;
-  p.exe_layer = ExeLayer::kUnknown;
-  p.pidns_start_ns = 0;
 }
+template <typename C>
+void ClearExeLayer(ExeLayer& v, ExeLayer d, C&) { v = d; }
+void ClearType(EventType& v, EventType d, Event&) { v = d; }
+void ClearWallTime(uint64_t& v, uint64_t d, Event&) { v = d; }
 
-void ResetFile(FileArgs& f) {
-  f.fd = -1;
-  f.path.clear();
-  f.abspath.clear();
-  f.resolved.clear();
-  f.target.clear();
-  f.target_abs.clear();
-  f.flags = f.mode = 0;
-  f.owner_uid = f.owner_gid = 0xffffffffu;
-  f.fstype.clear();
-  f.source.clear();
-  f.length = 0;
-  f.xattr_name.clear();
-  f.atime = f.mtime = kFileTimeUnset;
+void ResetProcess(ProcessInfo& p) {
+  static const ProcessInfo d;
+#define VIGIL_CLEAR(key, m, codec, when, anc) Clear##codec(p.m, d.m, p);
+  VIGIL_PROCESS_MEMBERS(VIGIL_CLEAR)
+#undef VIGIL_CLEAR
 }
-
-void ResetNet(NetArgs& n) {
-  n.fd = -1;
-  n.family = 0;
-  n.type = n.protocol = 0;
-  n.local_addr = IpAddr{};
-  n.local_port = 0;
-  n.remote_addr = IpAddr{};
-  n.remote_port = 0;
-  n.unix_path.clear();
-  n.backlog = n.sockopt_level = n.sockopt_name = 0;
-  n.size = 0;
-}
-
-void ResetBpf(BpfArgs& b) {
-  b.cmd = -1;
-  b.prog_type = b.expected_attach_type = b.attach_type = b.insn_cnt = b.prog_flags = b.attach_btf_id = 0;
-  b.prog_name.clear();
-  b.license.clear();
-  b.helpers = {};
-  b.helpers_complete = false;
-  b.map_type = 0;
-  b.map_name.clear();
-  b.id = 0;
-  b.target_fd = -1;
-  b.target.clear();
-}
-
-void ResetArgs(ProcArgs& a) {
-  a.flags = 0;
-  a.target_pid = 0;
-  a.request = 0;
-  a.fd = a.oldfd = a.newfd = -1;
-  a.ids[0] = a.ids[1] = a.ids[2] = 0xffffffffu;
-  a.caps[0] = a.caps[1] = a.caps[2] = 0;
-  a.name.clear();
-  a.exit_code = a.exit_signal = 0;
-}
+void ClearProcess(ProcessInfo& v, const ProcessInfo&, Event&) { ResetProcess(v); }
 
 }  // namespace
 
@@ -173,18 +137,12 @@ std::string ProcessInfo::ExecId() const {
 }
 
 void Event::Reset() {
-  type = EventType::execve;
-  ts_ns = wall_ns = 0;
-  res = 0;
-  ResetProcess(proc);
-  ancestors = nullptr;
-  container.reset();
-  ResetFile(file);
-  ResetNet(net);
-  ResetBpf(bpf);
-  ResetArgs(args);
-  enforcement.clear();
-  compat = compat_from_64bit = false;
+  static const Event d;
+#define VIGIL_CLEAR(key, m, codec, when, anc) Clear##codec(m, d.m, *this);
+  VIGIL_EVENT_MEMBERS(VIGIL_CLEAR)
+#undef VIGIL_CLEAR
+  ancestors = nullptr;  // not written: the producer points it at the event's view
+  container.reset();    // not written: the runtime's metadata, looked up again on replay
 }
 
 void JoinEnv(std::string_view env, std::string* out) {

@@ -26,88 +26,11 @@ namespace vigil {
 
 struct ContainerMeta;
 
-// Every event type the sensor can emit. The name is the `evt.type` string
-// (Falco's name where Falco has one: syscall names, `procexit`).
-#define VIGIL_EVENT_TYPES(X) \
-  X(execve)                  \
-  X(execveat)                \
-  X(clone)                   \
-  X(clone3)                  \
-  X(fork)                    \
-  X(vfork)                   \
-  X(procexit)                \
-  X(open)                    \
-  X(openat)                  \
-  X(openat2)                 \
-  X(creat)                   \
-  X(unlink)                  \
-  X(unlinkat)                \
-  X(rename)                  \
-  X(renameat)                \
-  X(renameat2)               \
-  X(chmod)                   \
-  X(fchmod)                  \
-  X(fchmodat)                \
-  X(chown)                   \
-  X(fchown)                  \
-  X(fchownat)                \
-  X(lchown)                  \
-  X(link)                    \
-  X(linkat)                  \
-  X(symlink)                 \
-  X(symlinkat)               \
-  X(mkdir)                   \
-  X(mkdirat)                 \
-  X(mount)                   \
-  X(umount2)                 \
-  X(truncate)                \
-  X(ftruncate)               \
-  X(socket)                  \
-  X(connect)                 \
-  X(accept)                  \
-  X(accept4)                 \
-  X(bind)                    \
-  X(listen)                  \
-  X(setsockopt)              \
-  X(bpf)                     \
-  X(setns)                   \
-  X(unshare)                 \
-  X(ptrace)                  \
-  X(init_module)             \
-  X(finit_module)            \
-  X(memfd_create)            \
-  X(setuid)                  \
-  X(setgid)                  \
-  X(setreuid)                \
-  X(setregid)                \
-  X(setresuid)               \
-  X(setresgid)               \
-  X(setfsuid)                \
-  X(setfsgid)                \
-  X(capset)                  \
-  X(process_vm_writev)       \
-  X(dup)                     \
-  X(dup2)                    \
-  X(dup3)                    \
-  X(utimensat)               \
-  X(futimesat)               \
-  X(utimes)                  \
-  X(utime)                   \
-  X(setxattr)                \
-  X(lsetxattr)               \
-  X(fsetxattr)               \
-  X(rmdir)                   \
-  X(sendto)                  \
-  X(sendmsg)                 \
-  X(recvfrom)                \
-  X(recvmsg)                 \
-  X(userfaultfd)             \
-  X(process_vm_readv)        \
-  X(pidfd_getfd)             \
-  X(removexattr)             \
-  X(lremovexattr)            \
-  X(fremovexattr)
-
+// Every event type the sensor can emit comes from one table,
+// bpf/vigil_events.def (one row per type: ABI number, record kind, name,
+// enforcement hook, families). The name is the `evt.type` string (Falco's
+// name where Falco has one: syscall names, `procexit`); EventType of a kernel
+// type is its ABI number - 1.
 // Event types vigil makes itself, from no kernel record; they follow the
 // kernel's in EventType, so the capture's interest mask never names them.
 // `container`: a container seen for the first time (Falco's evt.type =
@@ -117,17 +40,17 @@ struct ContainerMeta;
 #define VIGIL_SYNTHESIZED_EVENT_TYPES(X) X(container) X(container_removed)
 
 enum class EventType : uint16_t {
+#define VG_EVENT(num, TYPE, name, kind, hook, families) name,
+#include "bpf/vigil_events.def"
 #define VIGIL_X(name) name,
-  VIGIL_EVENT_TYPES(VIGIL_X)
   VIGIL_SYNTHESIZED_EVENT_TYPES(VIGIL_X)
 #undef VIGIL_X
 };
 
 // Types a kernel record can carry: EventType values below this.
 inline constexpr std::size_t kKernelEventTypeCount = 0
-#define VIGIL_X(name) +1
-    VIGIL_EVENT_TYPES(VIGIL_X)
-#undef VIGIL_X
+#define VG_EVENT(num, TYPE, name, kind, hook, families) +1
+#include "bpf/vigil_events.def"
     ;
 
 inline constexpr std::size_t kEventTypeCount = kKernelEventTypeCount
@@ -137,6 +60,32 @@ inline constexpr std::size_t kEventTypeCount = kKernelEventTypeCount
     ;
 
 inline constexpr bool IsKernelEventType(EventType t) { return static_cast<std::size_t>(t) < kKernelEventTypeCount; }
+
+// The VG_EF_* family bits of each type (vigil_events.def); synthesized types
+// belong to none.
+inline constexpr uint32_t kEventTypeFamilies[] = {
+#define VG_EVENT(num, TYPE, name, kind, hook, families) (families),
+#include "bpf/vigil_events.def"
+#define VIGIL_X(name) 0u,
+    VIGIL_SYNTHESIZED_EVENT_TYPES(VIGIL_X)
+#undef VIGIL_X
+};
+static_assert(std::size(kEventTypeFamilies) == kEventTypeCount);
+
+inline constexpr bool InEventFamily(EventType t, uint32_t family) {
+  return (kEventTypeFamilies[static_cast<std::size_t>(t)] & family) != 0;
+}
+inline constexpr bool IsExecEvent(EventType t) { return InEventFamily(t, VG_EF_EXEC); }
+inline constexpr bool IsForkEvent(EventType t) { return InEventFamily(t, VG_EF_FORK); }
+inline constexpr bool IsOpenEvent(EventType t) { return InEventFamily(t, VG_EF_OPEN); }
+inline constexpr bool IsFileEvent(EventType t) { return InEventFamily(t, VG_EF_FILE); }
+inline constexpr bool IsNetEvent(EventType t) { return InEventFamily(t, VG_EF_NET); }
+inline constexpr bool IsDataEvent(EventType t) { return InEventFamily(t, VG_EF_DATA); }
+inline constexpr bool IsDupEvent(EventType t) { return InEventFamily(t, VG_EF_DUP); }
+inline constexpr bool IsFileTimesEvent(EventType t) { return InEventFamily(t, VG_EF_TIMES); }
+inline constexpr bool IsXattrEvent(EventType t) { return InEventFamily(t, VG_EF_XATTR); }
+// Types the process table is built from (captured whatever the rules name).
+inline constexpr bool IsStateEvent(EventType t) { return InEventFamily(t, VG_EF_STATE); }
 
 // The `evt.type` string of `type`.
 std::string_view EventTypeName(EventType type);
@@ -319,8 +268,8 @@ struct FileArgs {
   int64_t mtime = kFileTimeUnset;  // utimensat family: the modification time set
 };
 
-// Socket arguments (socket, connect, accept, bind, listen, setsockopt, dup*,
-// sendto/sendmsg/recvfrom/recvmsg).
+// Socket arguments (the types with VG_EF_NET in bpf/vigil_events.def: socket,
+// connect, accept, bind, listen, setsockopt, dup*, the send/recv family).
 struct NetArgs {
   int32_t fd = -1;
   uint16_t family = 0;  // AF_INET=2, AF_INET6=10, AF_UNIX=1, ...
@@ -334,7 +283,7 @@ struct NetArgs {
   int32_t backlog = 0;       // listen
   int32_t sockopt_level = 0;  // setsockopt
   int32_t sockopt_name = 0;
-  uint64_t size = 0;          // sendto/sendmsg/recvfrom/recvmsg: the length argument (msg calls: 0)
+  uint64_t size = 0;          // send/recv family: the length argument (msg and mmsg calls: 0)
 };
 
 // bpf(2) detail.

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// JSON lines for events (see event_json.h). One table of keys drives both
-// directions so the writer and the reader cannot disagree: a key added to the
-// writer is read back by construction, and the round-trip test checks every
-// Event member.
+// JSON lines for events (see event_json.h). One table of members
+// (engine/event_members.h) drives both directions so the writer and the
+// reader cannot disagree: a row added is written and read back by
+// construction, and the round-trip tests check every Event member.
 #include "engine/event_json.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -20,6 +21,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "engine/event_members.h"
 #include "engine/iso_time.h"
 
 namespace vigil {
@@ -372,14 +374,11 @@ class ArgvCache {
   std::string fixed_;
 };
 
-void WriteArgv(LineWriter& w, ArgvCache& cache, const ProcessInfo& p) {
-  w.Key("proc.argv");
-  w.Raw(cache.Get(p));
-  if (p.argv_truncated) {
-    w.Key("proc.argv_truncated");
-    w.B(true);
-  }
-}
+// What the writer keeps between lines: the line and the encoded argvs.
+struct Out {
+  LineWriter& w;
+  ArgvCache& argv;
+};
 
 // proc.env as an array of its entries (values may hold spaces); absent when
 // the environment was not captured.
@@ -471,115 +470,6 @@ bool ReadStdio(const Json& j, ProcessInfo* p, std::string* e) {
   return true;
 }
 
-// The executable's inode when known ("proc.exe_ino", its ctime and mtime in
-// ns since the epoch), "proc.is_exe_upper_layer" when known, and the pid
-// namespace's start ("proc.pidns_start_ns", boot-time ns) when read.
-void WriteExeInode(LineWriter& w, const ProcessInfo& p) {
-  if (p.exe_ino != 0) {
-    w.KeyNum("proc.exe_ino", p.exe_ino);
-    w.KeyNum("proc.exe_ino.ctime", p.exe_ctime_ns);
-    w.KeyNum("proc.exe_ino.mtime", p.exe_mtime_ns);
-  }
-  if (p.exe_layer != ExeLayer::kUnknown) {
-    w.Key("proc.is_exe_upper_layer");
-    w.B(p.exe_layer == ExeLayer::kUpper);
-  }
-  if (p.pidns_start_ns != 0) w.KeyNum("proc.pidns_start_ns", p.pidns_start_ns);
-}
-
-bool ReadExeInode(const Json& j, ProcessInfo* p, std::string* e) {
-  if (auto it = j.find("proc.is_exe_upper_layer"); it != j.end() && !it->is_null()) {
-    bool upper = false;
-    if (!ReadBool(j, "proc.is_exe_upper_layer", &upper, e)) return false;
-    p->exe_layer = upper ? ExeLayer::kUpper : ExeLayer::kNotUpper;
-  }
-  return ReadNumber(j, "proc.exe_ino", &p->exe_ino, e) && ReadNumber(j, "proc.exe_ino.ctime", &p->exe_ctime_ns, e) &&
-         ReadNumber(j, "proc.exe_ino.mtime", &p->exe_mtime_ns, e) &&
-         ReadNumber(j, "proc.pidns_start_ns", &p->pidns_start_ns, e);
-}
-
-void WriteProcess(LineWriter& w, ArgvCache& argv, const ProcessInfo& p) {
-  w.KeyNum("proc.pid", p.pid);
-  w.KeyNum("thread.tid", p.tid);
-  w.KeyNum("proc.ppid", p.ppid);
-  w.KeyNum("proc.vpid", p.vpid);
-  w.KeyNum("proc.pidns_level", p.pidns_level);
-  w.KeyStr("proc.name", p.name);
-  w.KeyStr("proc.exepath", p.exepath);
-  if (p.exe_32bit) {
-    w.Key("proc.is_exe_32bit");
-    w.B(true);
-  }
-  WriteArgv(w, argv, p);
-  WriteEnv(w, p);
-  w.KeyStr("proc.cwd", p.cwd);
-  w.KeyNum("user.uid", p.uid);
-  w.KeyNum("group.gid", p.gid);
-  w.KeyNum("user.euid", p.euid);
-  w.KeyNum("group.egid", p.egid);
-  w.KeyNum("user.loginuid", p.loginuid);
-  w.KeyNum("thread.cap_effective", p.cap_effective);
-  w.KeyNum("thread.cap_permitted", p.cap_permitted);
-  w.KeyNum("proc.start_ns", p.start_ns);
-  w.KeyNum("proc.exec_ns", p.exec_ns);
-  w.KeyNum("proc.tty", p.tty);
-  WriteSession(w, p);
-  WriteStdio(w, p);
-  WriteExeInode(w, p);
-  w.KeyNum("proc.cgroup_id", p.cgroup_id);
-  w.KeyStr("proc.cgroup", p.cgroup);
-  w.KeyStr("container.id", p.container_id);
-  w.KeyNum("ns.pid", p.ns.pid);
-  w.KeyNum("ns.mnt", p.ns.mnt);
-  w.KeyNum("ns.net", p.ns.net);
-  w.KeyNum("ns.user", p.ns.user);
-  w.KeyNum("ns.uts", p.ns.uts);
-  w.KeyNum("ns.ipc", p.ns.ipc);
-  w.KeyNum("ns.cgroup", p.ns.cgroup);
-}
-
-// An ancestor carries what rules can ask of an ancestor (proc.pX, proc.aX[N]:
-// pid, name, exe path, argv; its session and group for proc.sname and
-// proc.vpgid.name) plus its identity (uid, start and exec times), so
-// a recorded line replays alone without repeating every ancestor in full.
-void WriteAncestor(LineWriter& w, ArgvCache& argv, const ProcessInfo& p) {
-  w.BeginObject();
-  w.KeyNum("proc.pid", p.pid);
-  w.KeyNum("proc.ppid", p.ppid);
-  w.KeyStr("proc.name", p.name);
-  w.KeyStr("proc.exepath", p.exepath);
-  WriteArgv(w, argv, p);
-  w.KeyNum("user.uid", p.uid);
-  w.KeyNum("proc.start_ns", p.start_ns);
-  w.KeyNum("proc.exec_ns", p.exec_ns);
-  WriteSession(w, p);
-  w.EndObject();
-}
-
-bool ReadProcess(const Json& j, ProcessInfo* p, std::string* e) {
-  return ReadNumber(j, "proc.pid", &p->pid, e) && ReadNumber(j, "thread.tid", &p->tid, e) &&
-         ReadNumber(j, "proc.ppid", &p->ppid, e) && ReadNumber(j, "proc.vpid", &p->vpid, e) &&
-         ReadNumber(j, "proc.pidns_level", &p->pidns_level, e) && ReadString(j, "proc.name", &p->name, e) &&
-         ReadString(j, "proc.exepath", &p->exepath, e) && ReadBool(j, "proc.is_exe_32bit", &p->exe_32bit, e) &&
-         ReadStringArray(j, "proc.argv", &p->argv, e) &&
-         ReadBool(j, "proc.argv_truncated", &p->argv_truncated, e) && ReadEnv(j, p, e) &&
-         ReadString(j, "proc.cwd", &p->cwd, e) &&
-         ReadNumber(j, "user.uid", &p->uid, e) && ReadNumber(j, "group.gid", &p->gid, e) &&
-         ReadNumber(j, "user.euid", &p->euid, e) && ReadNumber(j, "group.egid", &p->egid, e) &&
-         ReadNumber(j, "user.loginuid", &p->loginuid, e) &&
-         ReadNumber(j, "thread.cap_effective", &p->cap_effective, e) &&
-         ReadNumber(j, "thread.cap_permitted", &p->cap_permitted, e) &&
-         ReadNumber(j, "proc.start_ns", &p->start_ns, e) && ReadNumber(j, "proc.exec_ns", &p->exec_ns, e) &&
-         ReadNumber(j, "proc.tty", &p->tty, e) && ReadSession(j, p, e) && ReadStdio(j, p, e) &&
-         ReadExeInode(j, p, e) &&
-         ReadNumber(j, "proc.cgroup_id", &p->cgroup_id, e) &&
-         ReadString(j, "proc.cgroup", &p->cgroup, e) && ReadString(j, "container.id", &p->container_id, e) &&
-         ReadNumber(j, "ns.pid", &p->ns.pid, e) && ReadNumber(j, "ns.mnt", &p->ns.mnt, e) &&
-         ReadNumber(j, "ns.net", &p->ns.net, e) && ReadNumber(j, "ns.user", &p->ns.user, e) &&
-         ReadNumber(j, "ns.uts", &p->ns.uts, e) && ReadNumber(j, "ns.ipc", &p->ns.ipc, e) &&
-         ReadNumber(j, "ns.cgroup", &p->ns.cgroup, e);
-}
-
 // ---- addresses
 
 std::string IpToString(const IpAddr& a, uint16_t family) {
@@ -668,247 +558,193 @@ void WriteFileTime(LineWriter& w, const char (&key)[N], int64_t t) {
   else w.KeyNum(key, t);
 }
 
-}  // namespace
 
-void AppendEventJson(const Event& event, std::string* out) {
-  thread_local LineWriter w;
-  thread_local ArgvCache argv;
-  w.Begin();
-  w.KeyStr("evt.type", EventTypeName(event.type));
-  char iso[kIsoTimeLen];
-  w.KeyStr("evt.time", std::string_view(iso, FormatIsoTime(event.wall_ns, iso)));
-  w.KeyNum("evt.rawtime", event.wall_ns);
-  w.KeyNum("evt.ts", event.ts_ns);
-  w.KeyNum("evt.res", event.res);
-  if (!event.enforcement.empty()) w.KeyStr("evt.enforcement", event.enforcement);
-  if (event.compat) {
-    w.Key("evt.is_compat");
-    w.B(true);
-  }
-  if (event.compat_from_64bit) {
-    w.Key("evt.is_compat_from_64bit");
-    w.B(true);
-  }
-  WriteProcess(w, argv, event.proc);
+// ---- codecs: how each row of the member tables (engine/event_members.h) is
+// written (Put*) and read (Get*). Put* is called only when the row is due
+// (Always, or IfSet and the member differs from its default); Get* leaves the
+// member as it is when the key is absent or null.
 
-  // Argument blocks: only members that differ from their defaults, so a line
-  // carries what the event type filled and stays short.
-  const FileArgs& f = event.file;
-  static const FileArgs fd0;
-  if (f.fd != fd0.fd) w.KeyNum("fd.num", f.fd);
-  if (!f.abspath.empty()) w.KeyStr("fd.name", f.abspath);
-  if (!f.resolved.empty()) w.KeyStr("fd.name.resolved", f.resolved);
-  if (!f.path.empty()) w.KeyStr("fs.path", f.path);
-  if (!f.target.empty()) w.KeyStr("fs.target", f.target);
-  if (!f.target_abs.empty()) w.KeyStr("fs.target_abs", f.target_abs);
-  if (f.flags) w.KeyNum("fs.flags", f.flags);
-  if (f.mode) w.KeyNum("fs.mode", f.mode);
-  if (f.owner_uid != fd0.owner_uid) w.KeyNum("fs.uid", f.owner_uid);
-  if (f.owner_gid != fd0.owner_gid) w.KeyNum("fs.gid", f.owner_gid);
-  if (!f.fstype.empty()) w.KeyStr("fs.fstype", f.fstype);
-  if (!f.source.empty()) w.KeyStr("fs.source", f.source);
-  if (f.length) w.KeyNum("fs.length", f.length);
-  if (!f.xattr_name.empty()) w.KeyStr("fs.xattr", f.xattr_name);
-  WriteFileTime(w, "fs.atime", f.atime);
-  WriteFileTime(w, "fs.mtime", f.mtime);
+enum When { kAlways, kIfSet };
+enum Anc { kOwn, kAnc };
 
-  const NetArgs& n = event.net;
-  static const NetArgs nd0;
-  if (n.fd != nd0.fd) w.KeyNum("net.fd", n.fd);
-  if (n.family) w.KeyNum("net.family", n.family);
-  if (n.type) w.KeyNum("net.type", n.type);
-  if (n.protocol) w.KeyNum("net.protocol", n.protocol);
-  if (n.local_addr.bytes != nd0.local_addr.bytes) w.KeyStr("fd.lip", IpToString(n.local_addr, n.family));
-  if (n.local_port) w.KeyNum("fd.lport", n.local_port);
-  if (n.remote_addr.bytes != nd0.remote_addr.bytes) w.KeyStr("fd.rip", IpToString(n.remote_addr, n.family));
-  if (n.remote_port) w.KeyNum("fd.rport", n.remote_port);
-  if (!n.unix_path.empty()) w.KeyStr("net.unix_path", n.unix_path);
-  if (n.backlog) w.KeyNum("net.backlog", n.backlog);
-  if (n.sockopt_level) w.KeyNum("net.sockopt_level", n.sockopt_level);
-  if (n.sockopt_name) w.KeyNum("net.sockopt_name", n.sockopt_name);
-  if (n.size) w.KeyNum("net.size", n.size);
-
-  const BpfArgs& b = event.bpf;
-  static const BpfArgs bd0;
-  if (b.cmd != bd0.cmd) w.KeyNum("bpf.cmd", b.cmd);
-  if (b.prog_type) w.KeyNum("bpf.prog.type", b.prog_type);
-  if (b.expected_attach_type) w.KeyNum("bpf.prog.expected_attach_type", b.expected_attach_type);
-  if (b.attach_type) w.KeyNum("bpf.attach_type", b.attach_type);
-  if (b.insn_cnt) w.KeyNum("bpf.prog.insn_cnt", b.insn_cnt);
-  if (b.prog_flags) w.KeyNum("bpf.prog.flags", b.prog_flags);
-  if (b.attach_btf_id) w.KeyNum("bpf.prog.attach_btf_id", b.attach_btf_id);
-  if (!b.prog_name.empty()) w.KeyStr("bpf.prog.name", b.prog_name);
-  if (!b.license.empty()) w.KeyStr("bpf.prog.license", b.license);
-  if (b.helpers != bd0.helpers) {
-    w.Key("bpf.prog.helpers");
-    w.BeginArray();
-    for (uint32_t id = 0; id < 256; ++id)
-      if (b.HasHelper(id)) w.U(id);
-    w.EndArray();
-  }
-  if (b.helpers_complete) {
-    w.Key("bpf.prog.helpers_complete");
-    w.B(true);
-  }
-  if (b.map_type) w.KeyNum("bpf.map.type", b.map_type);
-  if (!b.map_name.empty()) w.KeyStr("bpf.map.name", b.map_name);
-  if (b.id) w.KeyNum("bpf.id", b.id);
-  if (b.target_fd != bd0.target_fd) w.KeyNum("bpf.target_fd", b.target_fd);
-  if (!b.target.empty()) w.KeyStr("bpf.target", b.target);
-
-  const ProcArgs& a = event.args;
-  static const ProcArgs ad0;
-  if (a.flags) w.KeyNum("arg.flags", a.flags);
-  if (a.target_pid) w.KeyNum("arg.target_pid", a.target_pid);
-  if (a.request) w.KeyNum("arg.request", a.request);
-  if (a.fd != ad0.fd) w.KeyNum("arg.fd", a.fd);
-  if (a.oldfd != ad0.oldfd) w.KeyNum("arg.oldfd", a.oldfd);
-  if (a.newfd != ad0.newfd) w.KeyNum("arg.newfd", a.newfd);
-  if (a.ids[0] != ad0.ids[0] || a.ids[1] != ad0.ids[1] || a.ids[2] != ad0.ids[2]) {
-    w.Key("arg.ids");
-    w.BeginArray();
-    for (auto v : a.ids) w.U(v);
-    w.EndArray();
-  }
-  if (a.caps[0] || a.caps[1] || a.caps[2]) {
-    w.Key("arg.caps");
-    w.BeginArray();
-    for (auto v : a.caps) w.U(v);
-    w.EndArray();
-  }
-  if (!a.name.empty()) w.KeyStr("arg.name", a.name);
-  if (a.exit_code) w.KeyNum("arg.exit_code", a.exit_code);
-  if (a.exit_signal) w.KeyNum("arg.exit_signal", a.exit_signal);
-
-  if (event.ancestors != nullptr && event.ancestors->Ancestor(1) != nullptr) {
-    w.Key("proc.ancestors");
-    w.BeginArray();
-    for (int level = 1; level <= 64; ++level) {
-      const ProcessInfo* p = event.ancestors->Ancestor(level);
-      if (p == nullptr) break;
-      WriteAncestor(w, argv, *p);
-    }
-    w.EndArray();
-  }
-  // The pipe peers as ancestors are written (what their fields read).
-  if (event.ancestors != nullptr) {
-    if (const ProcessInfo* p = event.ancestors->StdioPeer(0)) {
-      w.Key("proc.stdin.peer");
-      WriteAncestor(w, argv, *p);
-    }
-    if (const ProcessInfo* p = event.ancestors->StdioPeer(1)) {
-      w.Key("proc.stdout.peer");
-      WriteAncestor(w, argv, *p);
-    }
-  }
-  w.End(out);
+template <typename T>
+bool Same(const T& a, const T& b) { return a == b; }
+template <typename T, std::size_t N>
+bool Same(const T (&a)[N], const T (&b)[N]) { return std::equal(a, a + N, b); }
+bool Same(const IpAddr& a, const IpAddr& b) { return a.bytes == b.bytes; }
+// Whether a row is written: Always, or IfSet and not at its default.
+template <When w, typename T>
+bool Due(const T& v, const T& d) {
+  if constexpr (w == kAlways) return true;
+  else return !Same(v, d);
 }
 
-std::optional<std::string> ParseEventJson(std::string_view line, Event* event, OwnedAncestors* ancestors) {
-  event->Reset();
-  if (ancestors != nullptr) {
-    ancestors->chain.clear();
-    ancestors->peers = {};
+template <std::size_t N, typename T, typename C>
+void PutNum(Out& o, const char (&k)[N], const T& v, const C&) { o.w.KeyNum(k, v); }
+template <std::size_t N, typename C>
+void PutStr(Out& o, const char (&k)[N], const std::string& v, const C&) { o.w.KeyStr(k, v); }
+template <std::size_t N, typename C>
+void PutBool(Out& o, const char (&k)[N], bool v, const C&) {
+  o.w.Key(k);
+  o.w.B(v);
+}
+template <std::size_t N>
+void PutIp(Out& o, const char (&k)[N], const IpAddr& v, const Event& e) { o.w.KeyStr(k, IpToString(v, e.net.family)); }
+template <std::size_t N, typename C>
+void PutFileTime(Out& o, const char (&k)[N], int64_t v, const C&) { WriteFileTime(o.w, k, v); }
+template <std::size_t N, typename T, std::size_t M, typename C>
+void PutArray(Out& o, const char (&k)[N], const T (&v)[M], const C&) {
+  o.w.Key(k);
+  o.w.BeginArray();
+  for (auto x : v) o.w.U(x);
+  o.w.EndArray();
+}
+template <std::size_t N>
+void PutHelpers(Out& o, const char (&k)[N], const std::array<uint64_t, 4>&, const Event& e) {
+  o.w.Key(k);
+  o.w.BeginArray();
+  for (uint32_t id = 0; id < 256; ++id)
+    if (e.bpf.HasHelper(id)) o.w.U(id);
+  o.w.EndArray();
+}
+template <std::size_t N>
+void PutArgv(Out& o, const char (&k)[N], const std::vector<std::string>&, const ProcessInfo& p) {
+  o.w.Key(k);
+  o.w.Raw(o.argv.Get(p));
+}
+template <std::size_t N, typename T>
+void PutEnv(Out& o, const char (&)[N], const T&, const ProcessInfo& p) { WriteEnv(o.w, p); }
+template <std::size_t N, typename T>
+void PutSession(Out& o, const char (&)[N], const T&, const ProcessInfo& p) { WriteSession(o.w, p); }
+template <std::size_t N, typename T>
+void PutStdio(Out& o, const char (&)[N], const T&, const ProcessInfo& p) { WriteStdio(o.w, p); }
+template <std::size_t N>
+void PutExeLayer(Out& o, const char (&k)[N], ExeLayer v, const ProcessInfo&) {
+  o.w.Key(k);
+  o.w.B(v == ExeLayer::kUpper);
+}
+template <std::size_t N>
+void PutType(Out& o, const char (&k)[N], EventType t, const Event&) { o.w.KeyStr(k, EventTypeName(t)); }
+template <std::size_t N>
+void PutWallTime(Out& o, const char (&k)[N], uint64_t wall_ns, const Event&) {
+  char iso[kIsoTimeLen];
+  o.w.KeyStr("evt.time", std::string_view(iso, FormatIsoTime(wall_ns, iso)));
+  o.w.KeyNum(k, wall_ns);
+}
+
+// The process block: every row, or (ancestors, pipe peers) the Anc rows.
+void WriteProcess(Out& o, const ProcessInfo& p, bool ancestor) {
+  static const ProcessInfo d;
+#define VIGIL_PUT(key, m, codec, when, anc) \
+  if ((!ancestor || k##anc == kAnc) && Due<k##when>(p.m, d.m)) Put##codec(o, key, p.m, p);
+  VIGIL_PROCESS_MEMBERS(VIGIL_PUT)
+#undef VIGIL_PUT
+}
+template <std::size_t N>
+void PutProcess(Out& o, const char (&)[N], const ProcessInfo& p, const Event&) { WriteProcess(o, p, false); }
+
+// An ancestor carries what rules can ask of an ancestor (proc.pX, proc.aX[N]:
+// pid, name, exe path, argv; its session and group for proc.sname and
+// proc.vpgid.name) plus its identity (uid, start and exec times), so
+// a recorded line replays alone without repeating every ancestor in full.
+void WriteAncestor(Out& o, const ProcessInfo& p) {
+  o.w.BeginObject();
+  WriteProcess(o, p, true);
+  o.w.EndObject();
+}
+
+template <typename T, typename C>
+bool GetNum(const Json& j, const char* k, T* v, C*, std::string* e) { return ReadNumber(j, k, v, e); }
+template <typename C>
+bool GetStr(const Json& j, const char* k, std::string* v, C*, std::string* e) { return ReadString(j, k, v, e); }
+template <typename C>
+bool GetBool(const Json& j, const char* k, bool* v, C*, std::string* e) { return ReadBool(j, k, v, e); }
+bool GetIp(const Json& j, const char* k, IpAddr* v, Event*, std::string* e) { return ReadIp(j, k, v, e); }
+template <typename C>
+bool GetFileTime(const Json& j, const char* k, int64_t* v, C*, std::string* e) { return ReadFileTime(j, k, v, e); }
+template <typename T, std::size_t M, typename C>
+bool GetArray(const Json& j, const char* k, T (*v)[M], C*, std::string* e) { return ReadNumberArray(j, k, *v, e); }
+bool GetHelpers(const Json& j, const char* k, std::array<uint64_t, 4>*, Event* ev, std::string* e) {
+  auto it = j.find(k);
+  if (it == j.end() || it->is_null()) return true;
+  if (!it->is_array()) return *e = std::string("key '") + k + "': expected an array of helper ids", false;
+  for (const auto& v : *it) {
+    if (!v.is_number_unsigned() || v.get<uint64_t>() > 255)
+      return *e = std::string("key '") + k + "': expected helper ids 0..255", false;
+    ev->bpf.AddHelper(static_cast<uint32_t>(v.get<uint64_t>()));
   }
-  Json j;
-  try {
-    j = Json::parse(line.begin(), line.end());
-  } catch (const Json::parse_error& e) {
-    // nlohmann's text: "[json.exception.parse_error.101] parse error at line
-    // 1, column 18: syntax error while parsing value - invalid string:
-    // ill-formed UTF-8 byte; last read: '...'". Keep the reason; drop the
-    // echo of the input, which can hold the very bytes that are invalid.
-    std::string what = e.what();
-    if (auto col = what.find("column "); col != std::string::npos)
-      if (auto colon = what.find(": ", col); colon != std::string::npos) what = what.substr(colon + 2);
-    if (auto last = what.find("; last read:"); last != std::string::npos) what.resize(last);
-    return "not valid JSON at byte " + std::to_string(e.byte) + ": " + what;
-  } catch (const Json::out_of_range& e) {
-    // A number beyond double's range (4E26531833) is out_of_range.406, not a
-    // parse_error: uncaught it aborted vigil replay (found by event_json_fuzz).
-    return std::string("a number out of range: ") + e.what();
-  }
-  if (!j.is_object()) return std::string("not a JSON object");
-  std::string err;
+  return true;
+}
+bool GetArgv(const Json& j, const char* k, std::vector<std::string>* v, ProcessInfo*, std::string* e) {
+  return ReadStringArray(j, k, v, e);
+}
+template <typename T>
+bool GetEnv(const Json& j, const char*, T*, ProcessInfo* p, std::string* e) { return ReadEnv(j, p, e); }
+template <typename T>
+bool GetSession(const Json& j, const char*, T*, ProcessInfo* p, std::string* e) { return ReadSession(j, p, e); }
+template <typename T>
+bool GetStdio(const Json& j, const char*, T*, ProcessInfo* p, std::string* e) { return ReadStdio(j, p, e); }
+bool GetExeLayer(const Json& j, const char* k, ExeLayer* v, ProcessInfo*, std::string* e) {
+  auto it = j.find(k);
+  if (it == j.end() || it->is_null()) return true;
+  bool upper = false;
+  if (!ReadBool(j, k, &upper, e)) return false;
+  *v = upper ? ExeLayer::kUpper : ExeLayer::kNotUpper;
+  return true;
+}
+bool GetType(const Json& j, const char* k, EventType* t, Event*, std::string* e) {
   std::string type;
-  if (!ReadString(j, "evt.type", &type, &err)) return err;
-  if (type.empty()) return std::string("key 'evt.type': missing");
-  if (!EventTypeFromName(type, &event->type)) return "key 'evt.type': unknown event type '" + type + "'";
+  if (!ReadString(j, k, &type, e)) return false;
+  if (type.empty()) return *e = std::string("key '") + k + "': missing", false;
+  if (!EventTypeFromName(type, t)) return *e = std::string("key '") + k + "': unknown event type '" + type + "'", false;
+  return true;
+}
+// evt.rawtime, else evt.time (ISO 8601) for a line written by hand.
+bool GetWallTime(const Json& j, const char* k, uint64_t* v, Event*, std::string* e) {
+  if (!ReadNumber(j, k, v, e)) return false;
+  if (j.find(k) != j.end()) return true;
+  std::string iso;
+  if (!ReadString(j, "evt.time", &iso, e)) return false;
+  if (!iso.empty() && !ParseIsoTime(iso, v))
+    return *e = "key 'evt.time': expected an ISO 8601 UTC time, got '" + iso + "'", false;
+  return true;
+}
 
-  if (!ReadNumber(j, "evt.rawtime", &event->wall_ns, &err)) return err;
-  if (j.find("evt.rawtime") == j.end()) {
-    std::string iso;
-    if (!ReadString(j, "evt.time", &iso, &err)) return err;
-    if (!iso.empty() && !ParseIsoTime(iso, &event->wall_ns))
-      return "key 'evt.time': expected an ISO 8601 UTC time, got '" + iso + "'";
-  }
-  if (!ReadNumber(j, "evt.ts", &event->ts_ns, &err) || !ReadNumber(j, "evt.res", &event->res, &err) ||
-      !ReadString(j, "evt.enforcement", &event->enforcement, &err) ||
-      !ReadBool(j, "evt.is_compat", &event->compat, &err) ||
-      !ReadBool(j, "evt.is_compat_from_64bit", &event->compat_from_64bit, &err) || !ReadProcess(j, &event->proc, &err))
-    return err;
+bool ReadProcess(const Json& j, ProcessInfo* p, std::string* e) {
+#define VIGIL_GET(key, m, codec, when, anc) \
+  if (!Get##codec(j, key, &p->m, p, e)) return false;
+  VIGIL_PROCESS_MEMBERS(VIGIL_GET)
+#undef VIGIL_GET
+  return true;
+}
+bool GetProcess(const Json& j, const char*, ProcessInfo* p, Event*, std::string* e) { return ReadProcess(j, p, e); }
 
-  FileArgs& f = event->file;
-  if (!ReadNumber(j, "fd.num", &f.fd, &err) || !ReadString(j, "fd.name", &f.abspath, &err) ||
-      !ReadString(j, "fd.name.resolved", &f.resolved, &err) ||
-      !ReadString(j, "fs.path", &f.path, &err) || !ReadString(j, "fs.target", &f.target, &err) ||
-      !ReadString(j, "fs.target_abs", &f.target_abs, &err) || !ReadNumber(j, "fs.flags", &f.flags, &err) ||
-      !ReadNumber(j, "fs.mode", &f.mode, &err) || !ReadNumber(j, "fs.uid", &f.owner_uid, &err) ||
-      !ReadNumber(j, "fs.gid", &f.owner_gid, &err) || !ReadString(j, "fs.fstype", &f.fstype, &err) ||
-      !ReadString(j, "fs.source", &f.source, &err) || !ReadNumber(j, "fs.length", &f.length, &err) ||
-      !ReadString(j, "fs.xattr", &f.xattr_name, &err) ||
-      !ReadFileTime(j, "fs.atime", &f.atime, &err) || !ReadFileTime(j, "fs.mtime", &f.mtime, &err))
-    return err;
-
-  NetArgs& n = event->net;
-  if (!ReadNumber(j, "net.fd", &n.fd, &err) || !ReadNumber(j, "net.family", &n.family, &err) ||
-      !ReadNumber(j, "net.type", &n.type, &err) || !ReadNumber(j, "net.protocol", &n.protocol, &err) ||
-      !ReadIp(j, "fd.lip", &n.local_addr, &err) || !ReadNumber(j, "fd.lport", &n.local_port, &err) ||
-      !ReadIp(j, "fd.rip", &n.remote_addr, &err) || !ReadNumber(j, "fd.rport", &n.remote_port, &err) ||
-      !ReadString(j, "net.unix_path", &n.unix_path, &err) || !ReadNumber(j, "net.backlog", &n.backlog, &err) ||
-      !ReadNumber(j, "net.sockopt_level", &n.sockopt_level, &err) ||
-      !ReadNumber(j, "net.sockopt_name", &n.sockopt_name, &err) || !ReadNumber(j, "net.size", &n.size, &err))
-    return err;
-  // A hand-written line may give an IPv6 peer without net.family.
-  if (n.family == 0) {
-    auto lip = j.find("fd.lip"), rip = j.find("fd.rip");
-    bool v6 = (lip != j.end() && lip->is_string() && lip->get<std::string>().find(':') != std::string::npos) ||
-              (rip != j.end() && rip->is_string() && rip->get<std::string>().find(':') != std::string::npos);
-    bool any = lip != j.end() || rip != j.end();
-    if (any) n.family = v6 ? 10 : 2;
-  }
-
-  BpfArgs& b = event->bpf;
-  if (!ReadNumber(j, "bpf.cmd", &b.cmd, &err) || !ReadNumber(j, "bpf.prog.type", &b.prog_type, &err) ||
-      !ReadNumber(j, "bpf.prog.expected_attach_type", &b.expected_attach_type, &err) ||
-      !ReadNumber(j, "bpf.attach_type", &b.attach_type, &err) ||
-      !ReadNumber(j, "bpf.prog.insn_cnt", &b.insn_cnt, &err) ||
-      !ReadNumber(j, "bpf.prog.flags", &b.prog_flags, &err) ||
-      !ReadNumber(j, "bpf.prog.attach_btf_id", &b.attach_btf_id, &err) ||
-      !ReadString(j, "bpf.prog.name", &b.prog_name, &err) || !ReadString(j, "bpf.prog.license", &b.license, &err) ||
-      !ReadBool(j, "bpf.prog.helpers_complete", &b.helpers_complete, &err) ||
-      !ReadNumber(j, "bpf.map.type", &b.map_type, &err) || !ReadString(j, "bpf.map.name", &b.map_name, &err) ||
-      !ReadNumber(j, "bpf.id", &b.id, &err) || !ReadNumber(j, "bpf.target_fd", &b.target_fd, &err) ||
-      !ReadString(j, "bpf.target", &b.target, &err))
-    return err;
-  if (auto it = j.find("bpf.prog.helpers"); it != j.end() && !it->is_null()) {
-    if (!it->is_array()) return std::string("key 'bpf.prog.helpers': expected an array of helper ids");
-    for (const auto& v : *it) {
-      if (!v.is_number_unsigned() || v.get<uint64_t>() > 255)
-        return std::string("key 'bpf.prog.helpers': expected helper ids 0..255");
-      b.AddHelper(static_cast<uint32_t>(v.get<uint64_t>()));
+// proc.ancestors and the pipe peers (as ancestors are written: what their
+// fields read).
+void WriteRelatives(Out& o, const AncestorView* ancestors) {
+  if (ancestors == nullptr) return;
+  if (ancestors->Ancestor(1) != nullptr) {
+    o.w.Key("proc.ancestors");
+    o.w.BeginArray();
+    for (int level = 1; level <= 64; ++level) {
+      const ProcessInfo* p = ancestors->Ancestor(level);
+      if (p == nullptr) break;
+      WriteAncestor(o, *p);
     }
+    o.w.EndArray();
   }
+  if (const ProcessInfo* p = ancestors->StdioPeer(0)) {
+    o.w.Key("proc.stdin.peer");
+    WriteAncestor(o, *p);
+  }
+  if (const ProcessInfo* p = ancestors->StdioPeer(1)) {
+    o.w.Key("proc.stdout.peer");
+    WriteAncestor(o, *p);
+  }
+}
 
-  ProcArgs& a = event->args;
-  if (!ReadNumber(j, "arg.flags", &a.flags, &err) || !ReadNumber(j, "arg.target_pid", &a.target_pid, &err) ||
-      !ReadNumber(j, "arg.request", &a.request, &err) || !ReadNumber(j, "arg.fd", &a.fd, &err) ||
-      !ReadNumber(j, "arg.oldfd", &a.oldfd, &err) || !ReadNumber(j, "arg.newfd", &a.newfd, &err) ||
-      !ReadNumberArray(j, "arg.ids", a.ids, &err) || !ReadNumberArray(j, "arg.caps", a.caps, &err) ||
-      !ReadString(j, "arg.name", &a.name, &err) || !ReadNumber(j, "arg.exit_code", &a.exit_code, &err) ||
-      !ReadNumber(j, "arg.exit_signal", &a.exit_signal, &err))
-    return err;
-
+std::optional<std::string> ReadRelatives(const Json& j, Event* event, OwnedAncestors* ancestors) {
+  std::string err;
   if (auto it = j.find("proc.ancestors"); it != j.end() && !it->is_null()) {
     if (!it->is_array()) return std::string("key 'proc.ancestors': expected an array of process objects");
     if (ancestors != nullptr) {
@@ -936,6 +772,68 @@ std::optional<std::string> ParseEventJson(std::string_view line, Event* event, O
     }
   }
   return std::nullopt;
+}
+
+// nlohmann's text: "[json.exception.parse_error.101] parse error at line 1,
+// column 18: syntax error while parsing value - invalid string: ill-formed
+// UTF-8 byte; last read: '...'". Keep the reason; drop the echo of the input,
+// which can hold the very bytes that are invalid.
+std::string ParseErrorText(const Json::parse_error& e) {
+  std::string what = e.what();
+  if (auto col = what.find("column "); col != std::string::npos)
+    if (auto colon = what.find(": ", col); colon != std::string::npos) what = what.substr(colon + 2);
+  if (auto last = what.find("; last read:"); last != std::string::npos) what.resize(last);
+  return "not valid JSON at byte " + std::to_string(e.byte) + ": " + what;
+}
+
+}  // namespace
+
+void AppendEventJson(const Event& event, std::string* out) {
+  thread_local LineWriter w;
+  thread_local ArgvCache argv;
+  static const Event d;
+  Out o{w, argv};
+  w.Begin();
+#define VIGIL_PUT(key, m, codec, when, anc) \
+  if (Due<k##when>(event.m, d.m)) Put##codec(o, key, event.m, event);
+  VIGIL_EVENT_MEMBERS(VIGIL_PUT)
+#undef VIGIL_PUT
+  WriteRelatives(o, event.ancestors);
+  w.End(out);
+}
+
+std::optional<std::string> ParseEventJson(std::string_view line, Event* event, OwnedAncestors* ancestors) {
+  event->Reset();
+  if (ancestors != nullptr) {
+    ancestors->chain.clear();
+    ancestors->peers = {};
+  }
+  Json j;
+  try {
+    j = Json::parse(line.begin(), line.end());
+  } catch (const Json::parse_error& e) {
+    return ParseErrorText(e);
+  } catch (const Json::out_of_range& e) {
+    // A number beyond double's range (4E26531833) is out_of_range.406, not a
+    // parse_error: uncaught it aborted vigil replay (found by event_json_fuzz).
+    return std::string("a number out of range: ") + e.what();
+  }
+  if (!j.is_object()) return std::string("not a JSON object");
+  std::string err;
+#define VIGIL_GET(key, m, codec, when, anc) \
+  if (!Get##codec(j, key, &event->m, event, &err)) return err;
+  VIGIL_EVENT_MEMBERS(VIGIL_GET)
+#undef VIGIL_GET
+  // A hand-written line may give an IPv6 peer without net.family.
+  NetArgs& n = event->net;
+  if (n.family == 0) {
+    auto lip = j.find("fd.lip"), rip = j.find("fd.rip");
+    bool v6 = (lip != j.end() && lip->is_string() && lip->get<std::string>().find(':') != std::string::npos) ||
+              (rip != j.end() && rip->is_string() && rip->get<std::string>().find(':') != std::string::npos);
+    bool any = lip != j.end() || rip != j.end();
+    if (any) n.family = v6 ? 10 : 2;
+  }
+  return ReadRelatives(j, event, ancestors);
 }
 
 }  // namespace vigil

@@ -5,11 +5,8 @@ namespace vigil {
 
 compile::EventTypeSet StateEventTypes() {
   compile::EventTypeSet s;
-  for (EventType t : {EventType::execve, EventType::execveat, EventType::clone, EventType::clone3, EventType::fork,
-                      EventType::vfork, EventType::procexit, EventType::setuid, EventType::setgid, EventType::setreuid,
-                      EventType::setregid, EventType::setresuid, EventType::setresgid, EventType::setfsuid,
-                      EventType::setfsgid, EventType::capset, EventType::setns, EventType::unshare})
-    s.set(static_cast<std::size_t>(t));
+  for (std::size_t i = 0; i < kEventTypeCount; ++i)
+    if (IsStateEvent(static_cast<EventType>(i))) s.set(i);
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "engine/event_members.h"
 #include "engine/fields/field_table.h"
 #include "engine/iso_time.h"
 
@@ -13,39 +14,6 @@ namespace {
 
 using T = FieldType;
 using A = ArgKind;
-
-bool IsFileEvent(EventType t) {
-  switch (t) {
-    case EventType::open: case EventType::openat: case EventType::openat2: case EventType::creat:
-    case EventType::unlink: case EventType::unlinkat: case EventType::rename: case EventType::renameat:
-    case EventType::renameat2: case EventType::chmod: case EventType::fchmod: case EventType::fchmodat:
-    case EventType::chown: case EventType::fchown: case EventType::fchownat: case EventType::lchown:
-    case EventType::link: case EventType::linkat: case EventType::symlink: case EventType::symlinkat:
-    case EventType::mkdir: case EventType::mkdirat: case EventType::mount: case EventType::umount2:
-    case EventType::truncate: case EventType::ftruncate: case EventType::utimensat:
-    case EventType::futimesat: case EventType::utimes: case EventType::utime:
-    case EventType::setxattr: case EventType::lsetxattr: case EventType::fsetxattr: case EventType::rmdir:
-    case EventType::removexattr: case EventType::lremovexattr: case EventType::fremovexattr:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool IsOpenEvent(EventType t) {
-  return t == EventType::open || t == EventType::openat || t == EventType::openat2 || t == EventType::creat;
-}
-
-bool IsExecEvent(EventType t) { return t == EventType::execve || t == EventType::execveat; }
-
-bool IsXattrEvent(EventType t) {
-  return t == EventType::setxattr || t == EventType::lsetxattr || t == EventType::fsetxattr ||
-         t == EventType::removexattr || t == EventType::lremovexattr || t == EventType::fremovexattr;
-}
-
-bool IsDataEvent(EventType t) {
-  return t == EventType::sendto || t == EventType::sendmsg || t == EventType::recvfrom || t == EventType::recvmsg;
-}
 
 // The server side of a socket is the remote end for connect, the local end
 // for accept, bind, listen. A send or receive does not say which end its
@@ -308,7 +276,7 @@ bool GetFdNum(const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&,
   const Event& e = *c.event;
   if (IsFileEvent(e.type)) return Num(o, e.file.fd);
   if (IsNetEvent(e.type)) return Num(o, e.net.fd);
-  if (e.type == EventType::dup || e.type == EventType::dup2 || e.type == EventType::dup3) return Num(o, e.args.newfd);
+  if (IsDupEvent(e.type)) return Num(o, e.args.newfd);
   return false;
 }
 
@@ -641,39 +609,13 @@ std::string SetArgMode(Event& e, OwnedAncestors&, const FieldArg&, std::string_v
   e.file.mode = mode;
   return "";
 }
-VIGIL_NUM_SETTER(SetPpid, e.proc.ppid = static_cast<uint32_t>(v))
-VIGIL_NUM_SETTER(SetVpid, e.proc.vpid = static_cast<uint32_t>(v))
-VIGIL_NUM_SETTER(SetTid, e.proc.tid = static_cast<uint32_t>(v))
-VIGIL_NUM_SETTER(SetTty, e.proc.tty = static_cast<uint32_t>(v))
-VIGIL_NUM_SETTER(SetUid, e.proc.uid = static_cast<uint32_t>(v))
-VIGIL_NUM_SETTER(SetLoginUid, e.proc.loginuid = static_cast<uint32_t>(v))
-VIGIL_NUM_SETTER(SetGid, e.proc.gid = static_cast<uint32_t>(v))
 VIGIL_NUM_SETTER(SetRawRes, e.res = v)
 VIGIL_NUM_SETTER(SetFdNum, e.file.fd = e.net.fd = static_cast<int32_t>(v))
 VIGIL_NUM_SETTER(SetLPort, e.net.local_port = static_cast<uint16_t>(v))
 VIGIL_NUM_SETTER(SetRPort, e.net.remote_port = static_cast<uint16_t>(v))
-VIGIL_NUM_SETTER(SetCapEff, e.proc.cap_effective = static_cast<uint64_t>(v))
-VIGIL_NUM_SETTER(SetCapPerm, e.proc.cap_permitted = static_cast<uint64_t>(v))
 VIGIL_NUM_SETTER(SetBpfCmd, e.bpf.cmd = static_cast<int32_t>(v))
-VIGIL_NUM_SETTER(SetBpfProgType, e.bpf.prog_type = static_cast<uint32_t>(v))
-VIGIL_NUM_SETTER(SetBpfAttachType, e.bpf.attach_type = static_cast<uint32_t>(v))
-VIGIL_NUM_SETTER(SetBpfMapType, e.bpf.map_type = static_cast<uint32_t>(v))
-VIGIL_NUM_SETTER(SetBpfInsnCnt, e.bpf.insn_cnt = static_cast<uint32_t>(v))
-VIGIL_NUM_SETTER(SetBpfExpAttach, e.bpf.expected_attach_type = static_cast<uint32_t>(v))
-VIGIL_NUM_SETTER(SetBpfProgFlags, e.bpf.prog_flags = static_cast<uint32_t>(v))
-VIGIL_NUM_SETTER(SetBpfBtfId, e.bpf.attach_btf_id = static_cast<uint32_t>(v))
-VIGIL_NUM_SETTER(SetBpfTargetFd, e.bpf.target_fd = static_cast<int32_t>(v))
-VIGIL_NUM_SETTER(SetEuid, e.proc.euid = static_cast<uint32_t>(v))
-VIGIL_NUM_SETTER(SetNsUts, e.proc.ns.uts = static_cast<uint64_t>(v))
-VIGIL_NUM_SETTER(SetNsIpc, e.proc.ns.ipc = static_cast<uint64_t>(v))
-VIGIL_NUM_SETTER(SetNsCgroup, e.proc.ns.cgroup = static_cast<uint64_t>(v))
-VIGIL_NUM_SETTER(SetBpfId, e.bpf.id = static_cast<uint32_t>(v))
 VIGIL_NUM_SETTER(SetArgFlags, e.args.flags = static_cast<uint64_t>(v))
 VIGIL_NUM_SETTER(SetPtraceReq, e.args.request = v)
-VIGIL_NUM_SETTER(SetNsPid, e.proc.ns.pid = static_cast<uint64_t>(v))
-VIGIL_NUM_SETTER(SetNsMnt, e.proc.ns.mnt = static_cast<uint64_t>(v))
-VIGIL_NUM_SETTER(SetNsNet, e.proc.ns.net = static_cast<uint64_t>(v))
-VIGIL_NUM_SETTER(SetNsUser, e.proc.ns.user = static_cast<uint64_t>(v))
 VIGIL_NUM_SETTER(SetPidnsLevel, e.proc.pidns_level = static_cast<uint32_t>(v))
 #undef VIGIL_NUM_SETTER
 
@@ -694,36 +636,11 @@ std::string SetBool(std::string_view t, bool* out) {
   return "";
 }
 
-std::string SetHelpersComplete(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
-  return SetBool(t, &e.bpf.helpers_complete);
-}
-
-std::string SetExe32(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
-  return SetBool(t, &e.proc.exe_32bit);
-}
-
 std::string SetExeUpper(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
   bool upper = false;
   std::string err = SetBool(t, &upper);
   if (err.empty()) e.proc.exe_layer = upper ? ExeLayer::kUpper : ExeLayer::kNotUpper;
   return err;
-}
-std::string SetExeIno(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
-  return SetNumber(t, [&](int64_t v) { e.proc.exe_ino = static_cast<uint64_t>(v); });
-}
-std::string SetExeCtime(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
-  return SetNumber(t, [&](int64_t v) { e.proc.exe_ctime_ns = v; });
-}
-std::string SetExeMtime(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
-  return SetNumber(t, [&](int64_t v) { e.proc.exe_mtime_ns = v; });
-}
-
-std::string SetCompat(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
-  return SetBool(t, &e.compat);
-}
-
-std::string SetCompat64(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
-  return SetBool(t, &e.compat_from_64bit);
 }
 
 #define VIGIL_STR_SETTER(NAME, EXPR)                                                                  \
@@ -731,8 +648,6 @@ std::string SetCompat64(Event& e, OwnedAncestors&, const FieldArg&, std::string_
     EXPR = std::string(t);                                                                             \
     return "";                                                                                         \
   }
-VIGIL_STR_SETTER(SetCwd, e.proc.cwd)
-VIGIL_STR_SETTER(SetContainerId, e.proc.container_id)
 VIGIL_STR_SETTER(SetFdName, e.file.abspath)
 VIGIL_STR_SETTER(SetFdNameRaw, e.file.path)
 VIGIL_STR_SETTER(SetFdNameResolved, e.file.resolved)
@@ -752,11 +667,6 @@ std::string SetArgSize(Event& e, OwnedAncestors&, const FieldArg&, std::string_v
 }
 VIGIL_STR_SETTER(SetTarget, e.file.target)
 VIGIL_STR_SETTER(SetArgName, e.args.name)
-VIGIL_STR_SETTER(SetBpfProgName, e.bpf.prog_name)
-VIGIL_STR_SETTER(SetBpfLicense, e.bpf.license)
-VIGIL_STR_SETTER(SetBpfMapName, e.bpf.map_name)
-VIGIL_STR_SETTER(SetBpfTarget, e.bpf.target)
-VIGIL_STR_SETTER(SetCgroup, e.proc.cgroup)
 VIGIL_STR_SETTER(SetMountType, e.file.fstype)
 VIGIL_STR_SETTER(SetMountSource, e.file.source)
 #undef VIGIL_STR_SETTER
@@ -785,13 +695,6 @@ std::string SetFileTime(int64_t* dst, std::string_view t) {
   *dst = v;
   return "";
 }
-std::string SetAtime(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
-  return SetFileTime(&e.file.atime, t);
-}
-std::string SetMtime(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
-  return SetFileTime(&e.file.mtime, t);
-}
-
 std::string SetSockFamily(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
   if (t == "ip") e.net.family = 2;
   else if (t == "unix") e.net.family = 1;
@@ -860,23 +763,6 @@ std::string SetHelpers(Event& e, OwnedAncestors&, const FieldArg&, std::string_v
 }
 
 }  // namespace
-
-bool IsNetEvent(EventType t) {
-  switch (t) {
-    case EventType::socket: case EventType::connect: case EventType::accept: case EventType::accept4:
-    case EventType::bind: case EventType::listen: case EventType::setsockopt:
-    case EventType::dup: case EventType::dup2: case EventType::dup3:
-    case EventType::sendto: case EventType::sendmsg: case EventType::recvfrom: case EventType::recvmsg:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool IsFileTimesEvent(EventType t) {
-  return t == EventType::utimensat || t == EventType::futimesat || t == EventType::utimes ||
-         t == EventType::utime;
-}
 
 void RenderFileTime(int64_t t, std::string* out) {
   if (t == kFileTimeUnset) return;
@@ -1059,32 +945,65 @@ const std::vector<FieldDef>& AllFields() {
   return table;
 }
 
+namespace {
+
+// Rule-test setters made from the member table (engine/event_members.h): a
+// field named as the JSON key of a number, string, boolean or file-time
+// member of the event or of the acting process sets that member, as a JSON
+// line would. Fields whose test value means something else (names, several
+// members) have a setter of their own: in their row, or in kSetters.
+template <typename T>
+std::string SetMemberNum(T* v, std::string_view t) {
+  return SetNumber(t, [&](int64_t x) { *v = static_cast<T>(x); });
+}
+std::string SetMemberStr(std::string* v, std::string_view t) {
+  v->assign(t);
+  return "";
+}
+std::string SetMemberBool(bool* v, std::string_view t) { return SetBool(t, v); }
+std::string SetMemberFileTime(int64_t* v, std::string_view t) { return SetFileTime(v, t); }
+
+#define VIGIL_MEMBER_SETTER(key, expr, codec)                                                        \
+  {key, [](Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) { return SetMember##codec(&expr, t); }},
+#define VIGIL_SETTER_Num(key, expr) VIGIL_MEMBER_SETTER(key, expr, Num)
+#define VIGIL_SETTER_Str(key, expr) VIGIL_MEMBER_SETTER(key, expr, Str)
+#define VIGIL_SETTER_Bool(key, expr) VIGIL_MEMBER_SETTER(key, expr, Bool)
+#define VIGIL_SETTER_FileTime(key, expr) VIGIL_MEMBER_SETTER(key, expr, FileTime)
+#define VIGIL_SETTER_Ip(key, expr)
+#define VIGIL_SETTER_Array(key, expr)
+#define VIGIL_SETTER_Helpers(key, expr)
+#define VIGIL_SETTER_Argv(key, expr)
+#define VIGIL_SETTER_Env(key, expr)
+#define VIGIL_SETTER_Session(key, expr)
+#define VIGIL_SETTER_Stdio(key, expr)
+#define VIGIL_SETTER_ExeLayer(key, expr)
+#define VIGIL_SETTER_Type(key, expr)
+#define VIGIL_SETTER_WallTime(key, expr)
+#define VIGIL_SETTER_Process(key, expr)
+#define VIGIL_EVENT_SETTER(key, m, codec, when, anc) VIGIL_SETTER_##codec(key, e.m)
+#define VIGIL_PROCESS_SETTER(key, m, codec, when, anc) VIGIL_SETTER_##codec(key, e.proc.m)
+const std::pair<const char*, FieldSetter> kMemberSetters[] = {
+    VIGIL_EVENT_MEMBERS(VIGIL_EVENT_SETTER) VIGIL_PROCESS_MEMBERS(VIGIL_PROCESS_SETTER)};
+#undef VIGIL_EVENT_SETTER
+#undef VIGIL_PROCESS_SETTER
+#undef VIGIL_MEMBER_SETTER
+
+}  // namespace
+
 // Exposed for field_values.cpp.
 FieldGetter ProcLevelGetter() { return GetProcLevel; }
 FieldGetter NotAvailableGetter() { return NotAvailable; }
 FieldSetter SetterFor(std::string_view name) {
   static const std::pair<const char*, FieldSetter> kSetters[] = {
-      {"proc.ppid", SetPpid}, {"proc.vpid", SetVpid}, {"thread.tid", SetTid}, {"proc.tty", SetTty},
-      {"user.uid", SetUid}, {"user.loginuid", SetLoginUid}, {"group.gid", SetGid}, {"proc.cwd", SetCwd},
-      {"container.id", SetContainerId}, {"thread.cap_effective", SetCapEff}, {"thread.cap_permitted", SetCapPerm},
-      {"bpf.cmd", SetBpfCmd}, {"bpf.prog.type", SetBpfProgType}, {"bpf.attach_type", SetBpfAttachType},
-      {"bpf.map.type", SetBpfMapType}, {"bpf.prog.insn_cnt", SetBpfInsnCnt}, {"bpf.prog.name", SetBpfProgName},
-      {"bpf.prog.license", SetBpfLicense}, {"bpf.map.name", SetBpfMapName}, {"bpf.target", SetBpfTarget},
-      {"bpf.prog.helpers", SetHelpers}, {"fd.sockfamily", SetSockFamily}, {"bpf.prog.helpers_complete", SetHelpersComplete},
-      {"bpf.prog.expected_attach_type", SetBpfExpAttach}, {"bpf.prog.flags", SetBpfProgFlags},
-      {"bpf.prog.attach_btf_id", SetBpfBtfId}, {"bpf.id", SetBpfId}, {"bpf.target_fd", SetBpfTargetFd},
-      {"user.euid", SetEuid}, {"ns.uts", SetNsUts}, {"ns.ipc", SetNsIpc}, {"ns.cgroup", SetNsCgroup},
-      {"fd.unix_path", SetUnixPath}, {"proc.cgroup", SetCgroup},
-      {"evt.arg.flags.raw", SetArgFlags}, {"ns.pid", SetNsPid}, {"ns.mnt", SetNsMnt}, {"ns.net", SetNsNet},
-      {"ns.user", SetNsUser}, {"ns.pid_level", SetPidnsLevel}, {"proc.memfd_name", SetArgName},
+      {"bpf.prog.helpers", SetHelpers}, {"fd.sockfamily", SetSockFamily}, {"fd.unix_path", SetUnixPath},
+      {"evt.arg.flags.raw", SetArgFlags}, {"ns.pid_level", SetPidnsLevel}, {"proc.memfd_name", SetArgName},
       {"fs.path.name", SetFdName}, {"fs.path.nameraw", SetFdNameRaw}, {"fs.path.target", SetTarget},
-      {"fs.atime", SetAtime}, {"fs.mtime", SetMtime}, {"evt.rawtime", SetRawTime},
-      {"proc.is_exe_32bit", SetExe32}, {"proc.pre_exec_name", SetArgName},
-      {"evt.is_compat", SetCompat}, {"evt.is_compat_from_64bit", SetCompat64},
-      {"proc.is_exe_upper_layer", SetExeUpper}, {"proc.exe_ino", SetExeIno}, {"proc.exe_ino.ctime", SetExeCtime},
-      {"proc.exe_ino.mtime", SetExeMtime},
+      {"evt.rawtime", SetRawTime}, {"proc.pre_exec_name", SetArgName},
+      {"proc.is_exe_upper_layer", SetExeUpper},
   };
   for (const auto& [n, s] : kSetters)
+    if (name == n) return s;
+  for (const auto& [n, s] : kMemberSetters)
     if (name == n) return s;
   return nullptr;
 }

@@ -170,11 +170,6 @@ void RenderFieldValue(FieldType type, const FieldValueRef& v, std::string* out);
 
 // Capability names for a capability bit set, space-separated ("CAP_CHOWN CAP_SYS_ADMIN").
 void RenderCaps(uint64_t caps, std::string* out);
-// Events whose NetArgs describe a socket: the socket calls, and dup* onto fds
-// 0-2 (the old fd's socket, when it is one; family 0 otherwise).
-bool IsNetEvent(EventType t);
-// The utimensat family (utimensat, futimesat, utimes, utime).
-bool IsFileTimesEvent(EventType t);
 
 // A time a utimensat-family call set (FileArgs::atime/mtime): ISO 8601 UTC
 // with ns, "now" or "omit"; nothing for kFileTimeUnset.

@@ -32,10 +32,6 @@ bool FileTimeIso(int64_t t, std::string* buf, FieldValueRef* o) {
   return !buf->empty() && Str(o, *buf);
 }
 
-bool IsOpen(EventType t) {
-  return t == EventType::open || t == EventType::openat || t == EventType::openat2 || t == EventType::creat;
-}
-
 constexpr uint32_t kOCreat = 0100;            // O_CREAT
 constexpr uint32_t kOTmpfile = 020000000;     // __O_TMPFILE (O_TMPFILE without its O_DIRECTORY)
 constexpr uint32_t kExecBits = 0111;          // S_IXUSR | S_IXGRP | S_IXOTH
@@ -125,16 +121,16 @@ void AddEvtFields(const FieldAdder& add) {
   add({"evt.dir", T::kString, A::kNone, true, "Direction: always '<' (vigil events carry the result).",
        GETTER { UNUSED_DS; (void)c; return Str(o, "<"); }, nullptr, 0});
   add({"evt.is_open_read", T::kBool, A::kNone, true, "Open for reading (O_RDONLY or O_RDWR).",
-       GETTER { UNUSED_DS; return IsOpen(c.event->type) && Bool(o, (c.event->file.flags & 3u) != 1u); }, nullptr, 0});
+       GETTER { UNUSED_DS; return IsOpenEvent(c.event->type) && Bool(o, (c.event->file.flags & 3u) != 1u); }, nullptr, 0});
   add({"evt.is_open_write", T::kBool, A::kNone, true, "Open for writing (O_WRONLY or O_RDWR).",
-       GETTER { UNUSED_DS; return IsOpen(c.event->type) && Bool(o, (c.event->file.flags & 3u) != 0u); }, nullptr, 0});
+       GETTER { UNUSED_DS; return IsOpenEvent(c.event->type) && Bool(o, (c.event->file.flags & 3u) != 0u); }, nullptr, 0});
   add({"evt.is_open_create", T::kBool, A::kNone, true,
        "Open that created the file (FMODE_CREATED), or a successful O_TMPFILE open; false for creat, as libsinsp.",
-       GETTER { UNUSED_DS; return IsOpen(c.event->type) && Bool(o, OpenCreated(*c.event)); }, nullptr, 0});
+       GETTER { UNUSED_DS; return IsOpenEvent(c.event->type) && Bool(o, OpenCreated(*c.event)); }, nullptr, 0});
   add({"evt.is_open_exec", T::kBool, A::kNone, true,
        "creat, or an open with O_CREAT or O_TMPFILE, whose mode has an execute bit (libsinsp's test: the flags asked "
        "for, not whether the file was created).",
-       GETTER { UNUSED_DS; return IsOpen(c.event->type) && Bool(o, OpenExec(*c.event)); }, nullptr, 0});
+       GETTER { UNUSED_DS; return IsOpenEvent(c.event->type) && Bool(o, OpenExec(*c.event)); }, nullptr, 0});
   add({"evt.enforcement", T::kString, A::kNone, true, "vigil: the action the kernel took (deny, kill, or empty).",
        GETTER { UNUSED_DS; return Str(o, c.event->enforcement); }, nullptr, 0});
   add({"evt.is_compat", T::kBool, A::kNone, true,
@@ -226,8 +222,7 @@ void AddProcUserFields(const FieldAdder& add) {
   add({"proc.pre_exec_name", T::kString, A::kNone, true, "vigil: comm before exec (on execve events).",
        GETTER {
          UNUSED_DS;
-         return (c.event->type == EventType::execve || c.event->type == EventType::execveat) &&
-                !c.event->args.name.empty() && Str(o, c.event->args.name);
+         return IsExecEvent(c.event->type) && !c.event->args.name.empty() && Str(o, c.event->args.name);
        }, nullptr, 0});
 
   add({"thread.tid", T::kNumber, A::kNone, true, "Thread id.",
@@ -291,7 +286,7 @@ void AddContainerFdFields(const FieldAdder& add) {
          bool conn = (t == EventType::connect || t == EventType::accept || t == EventType::accept4) &&
                      c.event->res >= 0;
          // A send or receive on a stream socket that has a peer.
-         if (t == EventType::sendto || t == EventType::sendmsg || t == EventType::recvfrom || t == EventType::recvmsg)
+         if (IsDataEvent(t))
            conn = c.event->net.type == 1 && c.event->net.remote_port != 0;
          return Bool(o, conn);
        }, nullptr, 0});

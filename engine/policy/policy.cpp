@@ -6,6 +6,7 @@
 #include "engine/policy/policy.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <functional>
 #include <map>
@@ -27,17 +28,31 @@ struct TextCtx {
   const std::string* text = nullptr;  // the condition text offsets refer to
 };
 
+// The event types a rule with action deny/kill can name, and the kernel hook
+// that decides each: the rows of the table of types (bpf/vigil_events.def)
+// whose hook is not NONE.
 struct HookNames {
   const char* type;
   HookClass hook;
 };
-constexpr HookNames kTypeHooks[] = {
-    {"execve", HookClass::kExec},         {"execveat", HookClass::kExec},     {"open", HookClass::kOpen},
-    {"openat", HookClass::kOpen},         {"openat2", HookClass::kOpen},      {"creat", HookClass::kOpen},
-    {"connect", HookClass::kConnect},     {"bpf", HookClass::kBpf},           {"init_module", HookClass::kModule},
-    {"finit_module", HookClass::kModule}, {"mount", HookClass::kMount},       {"ptrace", HookClass::kPtrace},
-    {"setuid", HookClass::kSetuid},       {"setreuid", HookClass::kSetuid},   {"setresuid", HookClass::kSetuid},
-};
+constexpr int kHookNONE = -1, kHookEXEC = static_cast<int>(HookClass::kExec),
+              kHookOPEN = static_cast<int>(HookClass::kOpen), kHookCONNECT = static_cast<int>(HookClass::kConnect),
+              kHookBPF = static_cast<int>(HookClass::kBpf), kHookMODULE = static_cast<int>(HookClass::kModule),
+              kHookMOUNT = static_cast<int>(HookClass::kMount), kHookPTRACE = static_cast<int>(HookClass::kPtrace),
+              kHookSETUID = static_cast<int>(HookClass::kSetuid);
+constexpr std::size_t kHookedTypes = 0
+#define VG_EVENT(num, TYPE, name, kind, hook, families) +(kHook##hook != kHookNONE)
+#include "bpf/vigil_events.def"
+    ;
+constexpr std::array<HookNames, kHookedTypes> BuildTypeHooks() {
+  std::array<HookNames, kHookedTypes> t{};
+  std::size_t n = 0;
+#define VG_EVENT(num, TYPE, name, kind, hook, families) \
+  if (kHook##hook != kHookNONE) t[n++] = {#name, static_cast<HookClass>(kHook##hook)};
+#include "bpf/vigil_events.def"
+  return t;
+}
+constexpr auto kTypeHooks = BuildTypeHooks();
 
 class RuleCompiler {
  public:

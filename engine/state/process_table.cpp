@@ -16,18 +16,6 @@ constexpr uint32_t kNone = 0xffffffffu;
 constexpr uint64_t kCloneThread = 0x00010000;  // CLONE_THREAD: a thread, not a process
 constexpr uint64_t kCloneParent = 0x00008000;  // CLONE_PARENT: the caller's parent becomes the parent
 
-bool IsForkType(EventType t) {
-  return t == EventType::fork || t == EventType::vfork || t == EventType::clone || t == EventType::clone3;
-}
-
-bool IsExecType(EventType t) { return t == EventType::execve || t == EventType::execveat; }
-
-bool IsOpenType(EventType t) {
-  return t == EventType::open || t == EventType::openat || t == EventType::openat2 || t == EventType::creat;
-}
-
-bool IsDupType(EventType t) { return t == EventType::dup || t == EventType::dup2 || t == EventType::dup3; }
-
 // Calls whose result is a new descriptor that is not a file opened by name.
 bool MakesOtherFd(EventType t) {
   switch (t) {
@@ -405,7 +393,7 @@ struct ProcessTable::Impl {
       Free(s);
       s = kNone;
     }
-    bool fork_child = IsForkType(ev.type) && ev.res == 0;
+    bool fork_child = IsForkEvent(ev.type) && ev.res == 0;
     if (s == kNone) {
       if (!fork_child) ++stats.misses;
       return AddFromEvent(p, fork_child);
@@ -514,11 +502,11 @@ struct ProcessTable::Impl {
       ev.ancestors = &view;
       return;
     }
-    bool successful_exec = IsExecType(ev.type) && ev.res == 0;
+    bool successful_exec = IsExecEvent(ev.type) && ev.res == 0;
     uint32_t s = Adopt(ev);
     if (successful_exec) ReplaceImage(s, ev);
     ApplyFds(ev, successful_exec);
-    if (IsForkType(ev.type) && ev.res > 0) {
+    if (IsForkEvent(ev.type) && ev.res > 0) {
       AddChild(ev);
       s = FindSlot(p.pid);
     }
@@ -544,9 +532,9 @@ struct ProcessTable::Impl {
     }
     if (ev.res < 0) return;
     const auto fd = static_cast<int32_t>(ev.res);
-    if (IsOpenType(ev.type)) {
+    if (IsOpenEvent(ev.type)) {
       fds.Opened(pid, fd, ev.file.abspath, ev.file.resolved, (ev.file.flags & kOCloexec) != 0);
-    } else if (IsDupType(ev.type)) {
+    } else if (IsDupEvent(ev.type)) {
       fds.Duplicated(pid, ev.args.oldfd, fd);
     } else if (MakesOtherFd(ev.type)) {
       fds.Forget(pid, fd);

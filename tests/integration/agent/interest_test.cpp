@@ -141,7 +141,7 @@ TEST_CASE("vigil run: opens no rule uses stay in the kernel; execs still alert; 
     REQUIRE(agent.WaitFor("vigil running", 60s));
     const auto started = std::chrono::steady_clock::now();
     const std::string log = agent.Log();
-    CHECK(log.find("capture filter: 23 of 78 event types sent; left in the kernel") != std::string::npos);
+    CHECK(log.find("capture filter: 23 of 80 event types sent; left in the kernel") != std::string::npos);
     std::smatch m;
     REQUIRE(std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/metrics)")));
     const Seen d = OpenAndRead(std::stoi(m[1]), file, kOpens, marker);
@@ -171,7 +171,7 @@ TEST_CASE("vigil run: opens no rule uses stay in the kernel; execs still alert; 
                      "  output: marker send %fd.name\n  priority: WARNING\n");
     agent.Signal(SIGHUP);
     REQUIRE(agent.WaitFor("reload: new ruleset active", 30s));
-    CHECK(agent.Log().find("capture filter: 25 of 78 event types sent") != std::string::npos);
+    CHECK(agent.Log().find("capture filter: 25 of 80 event types sent") != std::string::npos);
     std::this_thread::sleep_for(1500ms);  // /metrics is republished once a second: no count from before the reload
     const Seen after = OpenAndRead(std::stoi(m[1]), file, kOpens, marker);
     INFO("after reload: openat sent " << after.sent << ", filtered " << after.filtered);

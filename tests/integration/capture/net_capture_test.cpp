@@ -262,6 +262,70 @@ TEST_CASE("UDP over IPv4 loopback: sendto, recvfrom, sendmsg, recvmsg with the s
   close(srv);
 }
 
+// sendmmsg/recvmmsg (issue 22, the example of adding an event type): the
+// vector calls come as sendmsg's record, the first message's msg_name as the
+// peer, res = the number of messages.
+TEST_CASE("UDP over IPv4 loopback: sendmmsg and recvmmsg with the socket tuple", "[root]") {
+  TheSensor();
+  uint16_t port = FreePort();
+  Drain();
+  int srv = socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(srv >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  REQUIRE(bind(srv, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  int cli = socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(cli >= 0);
+
+  iovec iov[2] = {{const_cast<char*>("one"), 3}, {const_cast<char*>("two!"), 4}};
+  mmsghdr out[2]{};
+  for (int i = 0; i < 2; ++i) {
+    out[i].msg_hdr.msg_name = &a;
+    out[i].msg_hdr.msg_namelen = sizeof(a);
+    out[i].msg_hdr.msg_iov = &iov[i];
+    out[i].msg_hdr.msg_iovlen = 1;
+  }
+  REQUIRE(sendmmsg(cli, out, 2, 0) == 2);
+  sockaddr_in cl{};
+  socklen_t cl_len = sizeof(cl);
+  getsockname(cli, reinterpret_cast<sockaddr*>(&cl), &cl_len);
+  const uint16_t cport = ntohs(cl.sin_port);
+
+  char bufs[2][16];
+  sockaddr_in from[2]{};
+  iovec riov[2] = {{bufs[0], sizeof(bufs[0])}, {bufs[1], sizeof(bufs[1])}};
+  mmsghdr in[2]{};
+  for (int i = 0; i < 2; ++i) {
+    in[i].msg_hdr.msg_name = &from[i];
+    in[i].msg_hdr.msg_namelen = sizeof(from[i]);
+    in[i].msg_hdr.msg_iov = &riov[i];
+    in[i].msg_hdr.msg_iovlen = 1;
+  }
+  REQUIRE(recvmmsg(srv, in, 2, MSG_WAITFORONE, nullptr) >= 1);
+
+  auto sm = WaitNet(EventType::sendmmsg, cli);
+  REQUIRE(sm);
+  CHECK(sm->event.res == 2);
+  CHECK(sm->event.net.family == AF_INET);
+  CHECK(sm->event.net.type == SOCK_DGRAM);
+  CHECK(sm->event.net.remote_port == port);  // the first message's msg_name
+  CHECK(IsLoopback4(sm->event.net.remote_addr));
+  CHECK(sm->event.net.local_port == cport);
+  CHECK(RuleOutput(sm->event, "evt.type = sendmmsg and fd.l4proto = udp", "%evt.type %fd.name %evt.res") ==
+        "sendmmsg 0.0.0.0:" + std::to_string(cport) + "->127.0.0.1:" + std::to_string(port) + " SUCCESS");
+
+  auto rm = WaitNet(EventType::recvmmsg, srv);
+  REQUIRE(rm);
+  CHECK(rm->event.res >= 1);
+  CHECK(rm->event.net.local_port == port);
+  CHECK(rm->event.net.remote_port == cport);  // from the first message's msg_name, as the kernel filled it
+  CHECK(IsLoopback4(rm->event.net.remote_addr));
+  close(cli);
+  close(srv);
+}
+
 TEST_CASE("TCP send and recv: the connected socket's ends, no address argument", "[root]") {
   TheSensor();
   uint16_t port = FreePort();

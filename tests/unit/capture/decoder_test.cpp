@@ -877,7 +877,8 @@ TEST_CASE("setxattr family, rmdir, send/recv and userfaultfd records (issues 17,
     EventType type;
   };
   for (const NetRow& row : {NetRow{VG_T_SENDTO, EventType::sendto}, NetRow{VG_T_SENDMSG, EventType::sendmsg},
-                            NetRow{VG_T_RECVFROM, EventType::recvfrom}, NetRow{VG_T_RECVMSG, EventType::recvmsg}}) {
+                            NetRow{VG_T_RECVFROM, EventType::recvfrom}, NetRow{VG_T_RECVMSG, EventType::recvmsg},
+                            NetRow{VG_T_SENDMMSG, EventType::sendmmsg}, NetRow{VG_T_RECVMMSG, EventType::recvmmsg}}) {
     auto n = Make<vg_net>(VG_KIND_NET, row.abi);
     n.fd = 4;
     n.size = 512;

@@ -753,10 +753,10 @@ TEST_CASE("rules that can never fire are warned about, located", "[unit]") {
     const char* why;  // "" = may fire, no warning
   };
   const Row rows[] = {
-      {"recv only", 4, "evt.type recvmmsg, sendmmsg is never captured by vigil"},
+      {"recv only", 4, "evt.type splice, pwritev is never captured by vigil"},
       {"na field only", 9, "'fd.name_changed' is always <NA> in vigil"},
       {"both branches dead", 14,
-       "evt.type sendmmsg is never captured by vigil; 'proc.is_exe_writable' is always <NA> in vigil"},
+       "evt.type splice is never captured by vigil; 'proc.is_exe_writable' is always <NA> in vigil"},
       {"mixed types", 19, ""},
       {"na under not", 24, ""},
       {"disabled dead rule", 29, ""},  // never_fires is set, but not warned
