@@ -677,7 +677,7 @@ namespace {
 vg_open_key OpenKey(uint8_t gen, const std::string& prefix) {
   vg_open_key k{};
   const std::size_t n = std::min<std::size_t>(prefix.size(), VG_OPEN_PATH_WINDOW);
-  k.prefixlen = static_cast<uint32_t>(8 + 8 * n);
+  k.prefixlen = static_cast<uint32_t>(32 + 8 * n);
   k.gen = gen;
   std::memcpy(k.path, prefix.data(), n);
   return k;

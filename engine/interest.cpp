@@ -104,12 +104,8 @@ OpenPathFilter DeriveOpenPathFilter(const RuleEngine& engine, const std::vector<
 
 bool OpenPathKernelCheckable(std::string_view path) {
   if (path.empty() || path[0] != '/' || path.size() > kOpenPathWindow) return false;
-  for (std::size_t i = 0; i < path.size(); ++i) {
-    if (path[i] != '/') continue;
-    const std::string_view rest = path.substr(i + 1);
-    if (rest.starts_with("/")) return false;
-    if (rest == "." || rest.starts_with("./") || rest == ".." || rest.starts_with("../")) return false;
-  }
+  for (std::size_t i = 0; i + 1 < path.size(); ++i)
+    if (path[i] == '/' && (path[i + 1] == '/' || path[i + 1] == '.')) return false;
   return true;
 }
 

@@ -87,10 +87,11 @@ struct OpenPathFilter {
 bool IsOpenFamily(EventType type);
 OpenPathFilter DeriveOpenPathFilter(const RuleEngine& engine, const std::vector<std::string>& extra = {});
 
-// Whether the kernel may judge an open by its given path: absolute, at most
-// kOpenPathWindow bytes, no empty, `.` or `..` component (no "//", "/./",
-// "/../", nor a trailing "/." or "/.."). bpf/file.bpf.h vg_open_path_passes()
-// mirrors this.
+// Whether the kernel may judge an open by its given path ("plain"): absolute,
+// at most kOpenPathWindow bytes, and no '/' followed by '/' or '.' (so no
+// empty, `.` or `..` component; a name starting with '.' is left to user
+// space too, which keeps the kernel's test to word compares).
+// bpf/file.bpf.h vg_open_path_passes() mirrors this.
 bool OpenPathKernelCheckable(std::string_view path);
 // The kernel's decision for an open whose given path is `path`: true = sent.
 // An inactive filter sends every open; a path the kernel cannot check is sent.

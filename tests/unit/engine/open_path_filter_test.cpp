@@ -41,8 +41,8 @@ TEST_CASE("open path filter: which given paths the kernel may judge", "[unit]") 
     bool checkable;
   } cases[] = {
       {"/etc/shadow", true},      {"/", true},                 {"/etc/", true},
-      {"/a/.hidden", true},       {"/a/..b", true},            {"/a/b..", true},
-      {"/a/.../b", true},         {"", false},                 {"etc/shadow", false},
+      {"/a/.hidden", false},      {"/a/..b", false},           {"/a/b..", true},
+      {"/a/.../b", false},        {"/a/b.c/d", true},         {"", false},                 {"etc/shadow", false},
       {"./x", false},             {"/etc//shadow", false},     {"//etc", false},
       {"/etc/./shadow", false},   {"/etc/.", false},           {"/etc/..", false},
       {"/tmp/../etc/x", false},   {"/.", false},               {"/..", false},
