@@ -98,6 +98,16 @@ int RunValidate(const std::vector<std::string>& files, bool quiet) {
               kKernelEventTypeCount, sent == kernel ? "none" : EventTypeNames(kernel & ~sent).c_str());
   std::printf("capture filter: environment at exec: %s\n",
               in.env ? ("captured (rule '" + in.env_rule + "' reads proc.env)").c_str() : "not captured");
+  const OpenPathFilter opens = DeriveOpenPathFilter(*engine, {"/proc/"});  // /proc/: self-protection, as the agent adds it
+  if (opens.active) {
+    std::string list;
+    for (const std::string& p : opens.prefixes) list += (list.empty() ? "" : " ") + p;
+    std::printf("capture filter: opens of a plain absolute path sent only under %zu prefix(es): %s\n",
+                opens.prefixes.size(), list.c_str());
+  } else {
+    std::printf("capture filter: every open sent (rule '%s' has no fd.name prefix bound)\n",
+                opens.unbounded_rule.c_str());
+  }
   return diags.HasErrors() ? 1 : 0;
 }
 

@@ -131,6 +131,10 @@ void RenderCapture(const MetricsSnapshot& s, std::ostringstream& o) {
   Header(o, "vigil_kernel_events_filtered_total", "counter",
          "Events left in the kernel because no enabled rule can use their evt.type.");
   Labeled(o, "vigil_kernel_events_filtered_total", "type", s.kernel_filtered_by_type);
+  Header(o, "vigil_kernel_events_path_filtered_total", "counter",
+         "Opens (open, openat, openat2, creat) left in the kernel by the open path filter: the given path is "
+         "absolute and plain and starts with no path prefix an enabled rule on the open family needs, by evt.type.");
+  Labeled(o, "vigil_kernel_events_path_filtered_total", "type", s.kernel_path_filtered_by_type);
   Header(o, "vigil_kernel_errors_total", "counter",
          "Kernel-side losses and read failures by site (ringbuf_drop = events lost).");
   Labeled(o, "vigil_kernel_errors_total", "site", s.kernel_counters);
@@ -152,6 +156,15 @@ void RenderCapture(const MetricsSnapshot& s, std::ostringstream& o) {
 void RenderRules(const MetricsSnapshot& s, std::ostringstream& o) {
   Header(o, "vigil_rule_matches_total", "counter", "Alerts raised, by rule.");
   Labeled(o, "vigil_rule_matches_total", "rule", s.rule_matches);
+  Header(o, "vigil_rule_events_sent_total", "counter",
+         "Per enabled rule: events of the rule's event types (the evt.type values its condition allows) that the "
+         "kernel sent to user space since the capture started, summed over those types (an event counts for every "
+         "rule of its type, whichever rule's path prefix let it through).");
+  Labeled(o, "vigil_rule_events_sent_total", "rule", s.rule_events_sent);
+  Header(o, "vigil_rule_events_dropped_total", "counter",
+         "Per enabled rule: events of the rule's event types that the kernel left there since the capture started "
+         "(by the interest filter under an earlier ruleset, or by the open path filter), summed over those types.");
+  Labeled(o, "vigil_rule_events_dropped_total", "rule", s.rule_events_dropped);
   Header(o, "vigil_alerts_throttled_total", "counter",
          "Alerts held back by the throttle, by rule (each summarised in a 'vigil alerts throttled' alert).");
   Labeled(o, "vigil_alerts_throttled_total", "rule", s.alerts_throttled);

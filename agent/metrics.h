@@ -32,6 +32,11 @@ struct MetricsSnapshot {
   // Interest filter, per evt.type: events the kernel sent / left in the kernel.
   std::vector<std::pair<std::string, uint64_t>> kernel_sent_by_type;
   std::vector<std::pair<std::string, uint64_t>> kernel_filtered_by_type;
+  std::vector<std::pair<std::string, uint64_t>> kernel_path_filtered_by_type;
+  // Per enabled rule: the kernel's sent and path-filtered counts summed over
+  // the rule's event types.
+  std::vector<std::pair<std::string, uint64_t>> rule_events_sent;
+  std::vector<std::pair<std::string, uint64_t>> rule_events_dropped;
   std::vector<std::pair<std::string, uint64_t>> decoder_rejects;  // reason -> count
   std::vector<std::pair<std::string, uint64_t>> rule_matches;     // rule -> count
   std::vector<std::pair<std::string, uint64_t>> alerts_throttled;  // rule -> alerts held back

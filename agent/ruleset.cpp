@@ -6,6 +6,7 @@
 
 #include "agent/self_protection.h"
 #include "bpf/sensor.h"
+#include "bpf/vigil_abi.h"
 #include "engine/interest.h"
 #include "engine/state/dns_cache.h"
 
@@ -101,12 +102,37 @@ void StartDnsNames(const RuleEngine& engine, const RuleEngine* previous) {
   dns->Start([](const std::string& line) { spdlog::warn("{}", line); });
 }
 
+static_assert(kOpenPathWindow == VG_OPEN_PATH_WINDOW && kOpenPrefixesMax == VG_OPEN_PREFIXES_MAX,
+              "engine/interest.h mirrors bpf/vigil_abi.h");
+
+namespace {
+
+// The open path filter (docs/capture.md, "Open path filter"). Self-protection
+// reads opens of /proc/<pid>/mem by fd.name whatever the rules ask.
+void ApplyOpenPathFilter(capture::Sensor* sensor, const RuleEngine& engine) {
+  const OpenPathFilter f = DeriveOpenPathFilter(engine, {"/proc/"});
+  std::string error;
+  if (!sensor->SetOpenFilter(f.active, f.prefixes, &error)) {
+    spdlog::warn("capture filter: {}; every open is sent", error);
+    return;
+  }
+  if (f.active)
+    spdlog::info("capture filter: opens of an absolute plain path are sent only under {} path prefix(es) that the {} "
+                 "enabled rule(s) on the open family (and self-protection) need",
+                 f.prefixes.size(), f.bounded_rules);
+  else
+    spdlog::info("capture filter: every open is sent (rule '{}' has no fd.name prefix bound)", f.unbounded_rule);
+}
+
+}  // namespace
+
 void ApplyInterest(capture::Sensor* sensor, const RuleEngine& engine) {
   const Interest in = DeriveInterest(engine);
   const compile::EventTypeSet kernel = KernelEventTypes();
   compile::EventTypeSet types = in.types & kernel;
   types |= SelfProtectionEventTypes() & kernel;  // built-in self-protection reads these whatever the rules ask
   sensor->SetInterest(types, static_cast<uint32_t>(getpid()), in.env);
+  ApplyOpenPathFilter(sensor, engine);
   if (in.env)
     spdlog::info("capture filter: exec records carry the environment (rule '{}' reads proc.env)", in.env_rule);
   else

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "agent/run_metrics.h"
 
+#include <array>
 #include <cstring>
 
 #include <fmt/format.h>
 
 #include "bpf/enforce/enforcement.h"
 #include "bpf/sensor.h"
+#include "engine/interest.h"
 #include "engine/rule_engine.h"
 #include "engine/state/container_meta.h"
 #include "engine/state/dns_cache.h"
@@ -16,17 +18,32 @@
 namespace vigil::agent {
 namespace {
 
-void AddSensorCounters(const capture::Sensor& sensor, MetricsSnapshot* m) {
+void AddSensorCounters(const capture::Sensor& sensor, const RuleEngine& engine, MetricsSnapshot* m) {
   for (const auto& c : sensor.ReadCounters()) {
     m->kernel_counters.emplace_back(std::string(c.name), c.value);
     if (c.name == "priority_ringbuf_drop") m->priority_lane_dropped = c.value;
   }
   m->priority_lane = sensor.priority_lane();
   m->priority_lane_received = sensor.ReadPriorityReceived();
+  std::array<uint64_t, kEventTypeCount> sent{}, dropped{};
   for (const auto& c : sensor.ReadFilterCounts()) {
     const std::string type(EventTypeName(c.type));
     m->kernel_sent_by_type.emplace_back(type, c.sent);
     m->kernel_filtered_by_type.emplace_back(type, c.filtered);
+    if (IsOpenFamily(c.type)) m->kernel_path_filtered_by_type.emplace_back(type, c.path_filtered);
+    sent[static_cast<std::size_t>(c.type)] = c.sent;
+    dropped[static_cast<std::size_t>(c.type)] = c.filtered + c.path_filtered;
+  }
+  for (const auto& r : engine.rules()) {
+    if (!r->enabled) continue;
+    uint64_t s = 0, d = 0;
+    for (std::size_t t = 0; t < kEventTypeCount; ++t)
+      if (r->types.test(t)) {
+        s += sent[t];
+        d += dropped[t];
+      }
+    m->rule_events_sent.emplace_back(r->name, s);
+    m->rule_events_dropped.emplace_back(r->name, d);
   }
 }
 
@@ -53,7 +70,7 @@ MetricsSnapshot Snapshot(const HotCounters& h, const capture::Sensor* sensor, co
   m.events_total = h.events;
   for (std::size_t i = 0; i < kEventTypeCount; ++i)
     if (h.by_type[i] != 0) m.events_by_type.emplace_back(EventTypeName(static_cast<EventType>(i)), h.by_type[i]);
-  if (sensor) AddSensorCounters(*sensor, &m);
+  if (sensor) AddSensorCounters(*sensor, engine, &m);
   if (enforcer != nullptr) {
     m.kernel_counters.emplace_back("enforce_refusal_records_dropped", enforcer->DroppedRecords());
     m.kernel_counters.emplace_back("enforce_helper_scan_failed", enforcer->HelperScanFailures());

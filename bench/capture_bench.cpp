@@ -290,14 +290,23 @@ std::unique_ptr<Sensor> StartVigil(const std::string& vigil, const std::string& 
 
 // The whole agent: capture, process table, the default rules, alerts to a
 // file (no per-event JSON: this is the production pipeline).
-std::unique_ptr<Sensor> StartVigilRun(const std::string& vigil, const std::string& dir, uint32_t ringbuf_mb) {
+// `rules`: a rules file instead of the default rules ("" = the defaults).
+std::unique_ptr<Sensor> StartVigilRun(const std::string& vigil, const std::string& dir, uint32_t ringbuf_mb,
+                                      const std::string& rules = "") {
   const std::string config = dir + "/vigil.yaml";
   std::ofstream(config) << "capture:\n  ringbuf_mb: " << ringbuf_mb
                         << "\nmetrics:\n  enabled: false\nstats_interval_s: 0\noutputs:\n  file:\n    enabled: true\n"
                            "    path: "
                         << dir << "/alerts.json\n";
-  return std::make_unique<Sensor>(std::vector<std::string>{vigil, "run", "-c", config}, dir + "/vigil-run.log",
-                                  "vigil running", 0.5);
+  std::vector<std::string> argv{vigil, "run", "-c", config};
+  if (!rules.empty()) argv.insert(argv.end(), {"-r", rules});
+  return std::make_unique<Sensor>(argv, dir + "/vigil-run.log", "vigil running", 0.5);
+}
+
+// Empty programs on the tracepoints an openat capture uses (bench/tp_floor).
+std::unique_ptr<Sensor> StartTracepoints(const std::string& dir) {
+  return std::make_unique<Sensor>(std::vector<std::string>{TP_FLOOR_BIN}, dir + "/tp_floor.log", "capturing with",
+                                  0.5);
 }
 
 std::unique_ptr<Sensor> StartTool(const std::string& tool, const std::string& dir) {
@@ -333,6 +342,10 @@ int main(int argc, char** argv) {
   app.add_option("--step-seconds", step_seconds, "seconds per rate step")->capture_default_str();
   app.add_option("--workers", workers, "parallel openat processes in the drop test")->capture_default_str();
   app.add_option("--ringbuf-mb", ringbuf_mb, "vigil ring buffer size")->capture_default_str();
+  bool openat_only = false;
+  app.add_flag("--openat-only", openat_only,
+               "only the openat loop (bare, tracepoints, vigil events, vigil run with the default, exec-only and "
+               "path-watching rules); no other workload, no drop test");
   std::string fd_table = "inherited";
   app.add_option("--fd-table", fd_table,
                  "the loops' fd table: inherited (as started; a child of bash has 256 slots) or small (64, as a "
@@ -398,8 +411,23 @@ int main(int argc, char** argv) {
       {"fork+exec", "/usr/sbin/execsnoop", [&] { return ExecLoop(n_exec); }},
       {"connect", "/usr/sbin/tcpconnect", [&] { return ConnectLoop(listener, n_connect); }},
   };
+  if (openat_only) workloads.resize(1);
   long vigil_rss_kb = 0, vigil_hwm_kb = 0;
-  std::printf("%-10s %-13s %12s %10s %14s %12s %12s\n", "workload", "mode", "ns/op", "x bare", "sensor cpu %",
+  // The openat loop's path is below a fresh /tmp directory no default rule
+  // watches: "vigil run" shows the open path filter, "vigil run exec-only"
+  // the interest filter (bench/exec_only_rules.yaml: opens not sent at all),
+  // "vigil run path-rules" the open path filter (bench/open_path_rules.yaml:
+  // rules on opens that watch paths by fd.name; the default rules read
+  // fd.name.resolved, which leaves that filter off),
+  // "tracepoints" the cost of the attachment alone.
+  auto start = [&](const std::string& mode) -> std::unique_ptr<Sensor> {
+    if (mode == "tracepoints") return StartTracepoints(dir);
+    if (mode == "vigil events") return StartVigil(vigil, dir, ringbuf_mb);
+    if (mode == "vigil run") return StartVigilRun(vigil, dir, ringbuf_mb);
+    if (mode == "vigil run path-rules") return StartVigilRun(vigil, dir, ringbuf_mb, OPEN_PATH_RULES);
+    return StartVigilRun(vigil, dir, ringbuf_mb, EXEC_ONLY_RULES);
+  };
+  std::printf("%-10s %-19s %12s %10s %14s %12s %12s\n", "workload", "mode", "ns/op", "x bare", "sensor cpu %",
               "events", "drops");
   for (const Workload& w : workloads) {
     std::map<std::string, std::vector<double>> ns;
@@ -408,11 +436,15 @@ int main(int argc, char** argv) {
     w.run();  // warm caches (page cache, dentries, binaries)
     for (int r = 0; r < rounds; ++r) {
       ns["bare"].push_back(w.run().NsPerOp());
-      for (const char* mode : {"vigil events", "vigil run"}) {
-        auto s = std::string(mode) == "vigil run" ? StartVigilRun(vigil, dir, ringbuf_mb)
-                                                  : StartVigil(vigil, dir, ringbuf_mb);
+      const std::vector<std::string> modes =
+          std::string(w.name) == "openat"
+              ? std::vector<std::string>{"tracepoints", "vigil events", "vigil run", "vigil run exec-only",
+                                         "vigil run path-rules"}
+              : std::vector<std::string>{"vigil events", "vigil run"};
+      for (const std::string& mode : modes) {
+        auto s = start(mode);
         if (!s->ready()) {
-          std::fprintf(stderr, "%s did not start:\n%s\n", mode, s->LogText().c_str());
+          std::fprintf(stderr, "%s did not start:\n%s\n", mode.c_str(), s->LogText().c_str());
           return 1;
         }
         ProcUsage before = ReadUsage(s->pid());
@@ -448,13 +480,14 @@ int main(int argc, char** argv) {
       std::string ev = ours ? std::to_string(events[mode] / static_cast<uint64_t>(rounds)) : "-";
       std::string dr = ours ? std::to_string(drops[mode]) : "-";
       std::string c = mode == "bare" ? "-" : std::to_string(static_cast<int>(Median(cpu[mode]) + 0.5));
-      std::printf("%-10s %-13s %12.0f %10.2f %14s %12s %12s\n", w.name, mode.c_str(), m, bare > 0 ? m / bare : 0,
+      std::printf("%-10s %-19s %12.0f %10.2f %14s %12s %12s\n", w.name, mode.c_str(), m, bare > 0 ? m / bare : 0,
                   c.c_str(), ev.c_str(), dr.c_str());
     }
     std::fflush(stdout);
   }
   std::printf("(events: all events vigil emitted during one round, host-wide, median round; "
               "drops: kernel ringbuf_drop summed over rounds)\n\n");
+  if (openat_only) return 0;
 
   // ---- part 2: sustained events/s before the first kernel drop
   std::printf("drop test: %d openat processes paced at each rate for %.0f s, vigil ring buffer %u MiB\n", workers,

@@ -64,12 +64,96 @@ static __always_inline void vg_file_of_fd(struct vg_file *f, __u32 *off, int fd)
   vg_tail_walk(f, off, &f->base, 0, fd);
 }
 
+/* Open path filter (vigil_abi.h struct vg_open_key, engine/interest.h):
+ * vg_open_filter 0 = every open is sent (at load, so `vigil events` records
+ * the full stream); 1 + g = an open whose given path the kernel can judge is
+ * sent only if it starts with a prefix of generation g in vg_open_paths. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LPM_TRIE);
+  __uint(max_entries, 2 * VG_OPEN_PREFIXES_MAX);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, struct vg_open_key);
+  __type(value, __u8);
+} vg_open_paths SEC(".maps");
+
+/* The lookup key, built per CPU (136 bytes: off the stack). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct vg_open_key);
+} vg_open_scratch SEC(".maps");
+
+/* Per type (index = enum vg_type): opens the path filter left in the kernel
+ * (each also counted as sent by vg_interested(), which runs first). */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, VG_T_MAX);
+  __type(key, __u32);
+  __type(value, __u64);
+} vg_path_filtered SEC(".maps");
+
+volatile __u32 vg_open_filter = 0;
+
+/* Per byte of `v`, 0x80 where the byte equals the byte `c * VG_BYTES_1`
+ * repeats, else 0: exact (the sum of two 7-bit values carries into no
+ * neighbouring byte). */
+#define VG_BYTES_1 0x0101010101010101ull
+#define VG_BYTES_7F 0x7f7f7f7f7f7f7f7full
+static __always_inline __u64 vg_bytes_eq(__u64 v, __u64 c) {
+  __u64 x = v ^ c;
+  return ~(((x & VG_BYTES_7F) + VG_BYTES_7F) | x | VG_BYTES_7F);
+}
+
+/* 1: send the open. Mirrors OpenPathKernelCheckable() and OpenPathPasses()
+ * (engine/interest.cpp): a path that is relative, longer than the window or
+ * unreadable, or has a '/' followed by '/' or '.' (so every `.`, `..` and
+ * empty component, and also names starting with '.'), is sent; otherwise it
+ * is sent only if it starts with a prefix of the current generation. Runs
+ * before the record is begun, so a dropped open costs one user string read,
+ * 15 word compares and one trie lookup. No loop: older verifiers (5.10, 6.1)
+ * refuse the back-edge clang makes of a byte loop; the path is zeroed first,
+ * so the bytes after its NUL match nothing. */
+static __always_inline int vg_open_path_passes(__u16 type, __u64 upath) {
+  __u32 on = vg_open_filter;
+  if (on == 0) return 1;
+  if (vg_self_tgid != 0 && (__u32)(bpf_get_current_pid_tgid() >> 32) == vg_self_tgid) return 1;
+  __u32 zero = 0;
+  struct vg_open_key *k = bpf_map_lookup_elem(&vg_open_scratch, &zero);
+  if (!k) return 1;
+  __builtin_memset(k->path, 0, sizeof(k->path));
+  long n = bpf_probe_read_user_str(k->path, sizeof(k->path), (const void *)upath);
+  if (n <= 1 || n > VG_OPEN_PATH_WINDOW + 1 || k->path[0] != '/') return 1;
+  __u64 odd = 0;
+  /* One word at a time: the empty asm keeps clang from loading every word
+   * up front, whose spills took 200 more bytes of the 512-byte stack that
+   * the compat build's call chain shares. */
+#pragma unroll
+  for (int i = 0; i < (VG_OPEN_PATH_WINDOW + 1) / 8; i++) {
+    __u64 w = k->words[i];
+    __u64 next = (w >> 8) | (k->words[i + 1] << 56); /* the bytes one further on (little endian) */
+    odd |= vg_bytes_eq(w, '/' * VG_BYTES_1) &
+           (vg_bytes_eq(next, '/' * VG_BYTES_1) | vg_bytes_eq(next, '.' * VG_BYTES_1));
+    asm volatile("" : "+r"(odd)::"memory");
+  }
+  if (odd) return 1;
+  k->gen = (__u8)((on - 1) & 1);
+  k->pad[0] = k->pad[1] = k->pad[2] = 0;
+  k->prefixlen = 32 + 8 * (__u32)(n - 1);
+  if (bpf_map_lookup_elem(&vg_open_paths, k)) return 1;
+  __u32 key = type;
+  __u64 *c = bpf_map_lookup_elem(&vg_path_filtered, &key);
+  if (c) *c += 1;
+  return 0;
+}
+
 /* open family: the path as given and the directory it is relative to (as
  * for any path call: fd.name, libsinsp's meaning); on success also the
  * opened file's own path (symlinks resolved: fd.name.resolved) as
  * target_base, flagged VG_FF_OPENED_FILE. The second walk costs a relative
  * open one more dentry walk; an absolute one walks nothing for its base. */
 static __always_inline void vg_file_open(__u16 type, long ret, int dirfd, __u64 upath, __u32 flags, __u32 mode) {
+  if (!vg_open_path_passes(type, upath)) return;
   struct vg_file *f = vg_file_begin(type, ret);
   if (!f) return;
   __u32 off = 0;

@@ -42,6 +42,9 @@ struct Skeleton {
   bpf_map* counters = nullptr;
   bpf_program* fork_tp = nullptr;
   bpf_map* filter_counts = nullptr;
+  bpf_map* open_paths = nullptr;
+  bpf_map* path_filtered = nullptr;
+  std::function<volatile uint32_t*()> open_filter;
   // The interest mask and the agent's tgid in the object's mmapped .data and
   // .bss
   // (valid after load).
@@ -74,6 +77,9 @@ std::unique_ptr<Skeleton> OpenSkeleton(const Features& f) {
   k->counters = s->maps.vg_counters;
   k->fork_tp = s->progs.vg_fork_tp;
   k->filter_counts = s->maps.vg_filter_counts;
+  k->open_paths = s->maps.vg_open_paths;
+  k->path_filtered = s->maps.vg_path_filtered;
+  k->open_filter = [s] { return reinterpret_cast<volatile uint32_t*>(&s->bss->vg_open_filter); };
   k->interest = [s] { return reinterpret_cast<volatile uint64_t*>(&s->data->vg_interest[0]); };
   k->self_tgid = [s] { return reinterpret_cast<volatile uint32_t*>(&s->bss->vg_self_tgid); };
   k->want_env = [s] { return reinterpret_cast<volatile uint32_t*>(&s->data->vg_want_env); };
@@ -385,6 +391,9 @@ struct Sensor::Impl {
   Event event;
   const Callback* callback = nullptr;
   std::size_t seeded = 0;
+  // The open path filter's generations: the keys written under each.
+  std::vector<vg_open_key> open_keys[2];
+  uint32_t open_gen = 0;  // the generation in use (or last used)
   int ncpus = 1;
 
   std::shared_ptr<ContainerMetaCache> containers;
@@ -663,6 +672,56 @@ void Sensor::SetInterest(const std::bitset<kEventTypeCount>& types, uint32_t sel
   for (std::size_t i = 0; i < mask.size(); ++i) __atomic_store_n(&words[i], mask[i], __ATOMIC_RELEASE);
 }
 
+namespace {
+
+vg_open_key OpenKey(uint8_t gen, const std::string& prefix) {
+  vg_open_key k{};
+  const std::size_t n = std::min<std::size_t>(prefix.size(), VG_OPEN_PATH_WINDOW);
+  k.prefixlen = static_cast<uint32_t>(32 + 8 * n);
+  k.gen = gen;
+  std::memcpy(k.path, prefix.data(), n);
+  return k;
+}
+
+}  // namespace
+
+bool Sensor::SetOpenFilter(bool active, const std::vector<std::string>& prefixes, std::string* error) {
+  volatile uint32_t* word = impl_->skel->open_filter();
+  const int fd = bpf_map__fd(impl_->skel->open_paths);
+  const uint32_t next = impl_->open_gen ^ 1u;
+  auto clear = [&](uint32_t gen) {
+    for (const vg_open_key& k : impl_->open_keys[gen]) bpf_map_delete_elem(fd, &k);
+    impl_->open_keys[gen].clear();
+  };
+  auto fail = [&](std::string what) {
+    __atomic_store_n(word, 0u, __ATOMIC_RELEASE);
+    clear(next);
+    *error = std::move(what);
+    return false;
+  };
+  if (!active) {
+    __atomic_store_n(word, 0u, __ATOMIC_RELEASE);
+    return true;  // the current generation's keys stay until the next fill clears them
+  }
+  if (prefixes.size() > VG_OPEN_PREFIXES_MAX)
+    return fail("open path filter: " + std::to_string(prefixes.size()) + " prefixes, at most " +
+                std::to_string(VG_OPEN_PREFIXES_MAX));
+  clear(next);
+  const uint8_t one = 1;
+  for (const std::string& p : prefixes) {
+    const vg_open_key k = OpenKey(static_cast<uint8_t>(next), p);
+    if (bpf_map_update_elem(fd, &k, &one, BPF_ANY) != 0)
+      return fail(std::string("open path filter: filling the prefix map failed: ") + strerror(errno));
+    impl_->open_keys[next].push_back(k);
+  }
+  // One aligned 32-bit store: each open reads the old generation or the new.
+  __atomic_store_n(word, 1u + next, __ATOMIC_RELEASE);
+  impl_->open_gen = next;
+  // An open that read the old word may still be looking its generation up:
+  // those keys stay until the next switch clears them before refilling.
+  return true;
+}
+
 std::vector<FilterCount> Sensor::ReadFilterCounts() const {
   std::vector<FilterCount> out;
   std::vector<vg_filter_count> values(static_cast<std::size_t>(impl_->ncpus));
@@ -670,11 +729,16 @@ std::vector<FilterCount> Sensor::ReadFilterCounts() const {
   for (uint32_t abi = 1; abi < VG_T_MAX; ++abi) {
     EventType t;
     if (!EventTypeOfAbi(abi, &t) || bpf_map_lookup_elem(fd, &abi, values.data()) != 0) continue;
-    FilterCount c{t, 0, 0};
+    FilterCount c{t, 0, 0, 0};
     for (const auto& v : values) {
       c.sent += v.sent;
       c.filtered += v.filtered;
     }
+    std::vector<uint64_t> paths(static_cast<std::size_t>(impl_->ncpus));
+    if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->path_filtered), &abi, paths.data()) == 0)
+      for (uint64_t v : paths) c.path_filtered += v;
+    // vg_interested() counted these as sent before the path filter ran.
+    c.sent -= std::min(c.sent, c.path_filtered);
     out.push_back(c);
   }
   return out;

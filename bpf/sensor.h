@@ -111,11 +111,14 @@ struct KernelCounter {
   uint64_t value = 0;
 };
 
-// Events of one type the interest filter passed (sent) and left in the kernel.
+// Events of one type sent to user space, left in the kernel by the interest
+// filter (no loaded rule uses the type) and, for the open family, left there
+// by the open path filter (no loaded rule's path prefix matches).
 struct FilterCount {
   EventType type;
   uint64_t sent = 0;
   uint64_t filtered = 0;
+  uint64_t path_filtered = 0;
 };
 
 class Sensor {
@@ -147,6 +150,15 @@ class Sensor {
   // `env`: exec records carry the new image's environment (proc.env); until
   // called they do.
   void SetInterest(const std::bitset<kEventTypeCount>& types, uint32_t self_tgid, bool env);
+  // The open path filter (engine/interest.h OpenPathFilter, docs/capture.md):
+  // `active` false sends every open (as at load); true sends an open the
+  // kernel can judge only if its given path starts with one of `prefixes`
+  // (each at most VG_OPEN_PATH_WINDOW bytes, at most VG_OPEN_PREFIXES_MAX).
+  // The new set is written under the unused generation and then switched to
+  // with one store, so an open is judged by the old set or the new one, never
+  // by a mix. On failure (a map update refused) every open is sent and false
+  // is returned with `*error` set.
+  bool SetOpenFilter(bool active, const std::vector<std::string>& prefixes, std::string* error);
   // Per event type: sent and filtered counts summed over CPUs.
   std::vector<FilterCount> ReadFilterCounts() const;
   // Per-site kernel counters summed over CPUs (enum vg_counter order).

@@ -14,7 +14,10 @@
 // - Disabled rules contribute nothing; a reload derives the set again.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "engine/compile/checks.h"
 #include "engine/rule_engine.h"
@@ -46,6 +49,53 @@ struct Interest {
 };
 
 Interest DeriveInterest(const RuleEngine& engine);
+
+// The open path filter (docs/capture.md, "Open path filter"): a second,
+// conservative level for the open family (open, openat, openat2, creat).
+//
+// Contract:
+// - DeriveOpenPathFilter() gives, when it can, a set of path prefixes such
+//   that an open whose given path passes OpenPathKernelCheckable() and starts
+//   with none of them cannot make any enabled rule fire. Per enabled rule and
+//   open type, the bound is the prefilter index's analysis
+//   (compile::Program::PrefixBound) restricted to fd.name and fd.directory
+//   without transformers: for a path the kernel can check, fd.name is the
+//   given path (the decoder's lexical normalisation only drops a trailing
+//   '/', so a prefix of fd.name is a prefix of the path) and fd.directory is
+//   a prefix of fd.name. A rule on an open type without such a bound, or with
+//   an empty prefix, leaves the filter off (`active` false: every open is
+//   sent, `unbounded_rule` names it). Exceptions are part of a rule's check
+//   and only narrow it, so they never widen what is dropped.
+// - `extra` prefixes pass too (built-in readers of opens such as
+//   self-protection, whose /proc/<pid>/mem check reads fd.name).
+// - The kernel compares the first kOpenPathWindow bytes: a prefix longer
+//   than that is cut to it (more passes, never fewer).
+// - The process table learns nothing from opens (StateEventTypes()).
+inline constexpr std::size_t kOpenPathWindow = 119;
+inline constexpr std::size_t kOpenPrefixesMax = 4096;
+
+struct OpenPathFilter {
+  bool active = false;
+  // Sorted; none is a prefix of another (only the shortest of a chain is
+  // kept: the kernel needs one match).
+  std::vector<std::string> prefixes;
+  std::string unbounded_rule;  // why not active: the first rule without a bound ("" when active)
+  std::vector<std::string> unbounded_rules;  // every enabled rule on the open family without one
+  std::size_t bounded_rules = 0;  // enabled rules on the open family, each with a bound
+};
+
+bool IsOpenFamily(EventType type);
+OpenPathFilter DeriveOpenPathFilter(const RuleEngine& engine, const std::vector<std::string>& extra = {});
+
+// Whether the kernel may judge an open by its given path ("plain"): absolute,
+// at most kOpenPathWindow bytes, and no '/' followed by '/' or '.' (so no
+// empty, `.` or `..` component; a name starting with '.' is left to user
+// space too, which keeps the kernel's test to word compares).
+// bpf/file.bpf.h vg_open_path_passes() mirrors this.
+bool OpenPathKernelCheckable(std::string_view path);
+// The kernel's decision for an open whose given path is `path`: true = sent.
+// An inactive filter sends every open; a path the kernel cannot check is sent.
+bool OpenPathPasses(const OpenPathFilter& filter, std::string_view path);
 
 // The event type names of `set`, comma-separated, in EventType order.
 std::string EventTypeNames(const compile::EventTypeSet& set);

@@ -126,7 +126,7 @@ std::size_t Program::Guard::FieldCount() const {
   return n;
 }
 
-bool Program::GuardOf(uint32_t node, Guard* out) const {
+bool Program::GuardOf(uint32_t node, Guard* out, const std::function<bool(const FieldAccessor&)>* keep) const {
   const Node& n = nodes_[node];
   switch (n.op) {
     case Op::kLeaf: {
@@ -134,6 +134,11 @@ bool Program::GuardOf(uint32_t node, Guard* out) const {
       // (a glob `*/x` bounds its beginning by "").
       Guard head, tail;
       Term t;
+      if (keep != nullptr) {  // the kernel's filter: beginnings only, on the fields it can read
+        if (!n.leaf->PrefixGuard(&t.field, &t.prefixes) || !(*keep)(*t.field)) return false;
+        out->terms = {std::move(t)};
+        return true;
+      }
       if (n.leaf->PrefixGuard(&t.field, &t.prefixes)) head.terms = {std::move(t)};
       t = Term{};
       if (n.leaf->SuffixGuard(&t.field, &t.prefixes)) {
@@ -150,7 +155,7 @@ bool Program::GuardOf(uint32_t node, Guard* out) const {
       bool found = false;
       for (uint32_t i = n.first; i < n.first + n.count; ++i) {
         Guard g;
-        if (!GuardOf(kids_[i], &g)) continue;
+        if (!GuardOf(kids_[i], &g, keep)) continue;
         // Fewer fields to read first, then the longer shortest prefix.
         const auto rank = [](const Guard& x) { return std::pair{SIZE_MAX - x.FieldCount(), x.Shortest()}; };
         if (!found || rank(g) > rank(*out)) *out = std::move(g);
@@ -161,13 +166,24 @@ bool Program::GuardOf(uint32_t node, Guard* out) const {
     case Op::kOr:  // bounded only if every child is: the union of their bounds
       for (uint32_t i = n.first; i < n.first + n.count; ++i) {
         Guard g;
-        if (!GuardOf(kids_[i], &g)) return false;
+        if (!GuardOf(kids_[i], &g, keep)) return false;
         for (Term& t : g.terms) out->terms.push_back(std::move(t));
       }
       return true;
     default:
       return false;
   }
+}
+
+bool Program::PrefixBound(EventType type, std::size_t entry, const std::function<bool(const FieldAccessor&)>& keep,
+                          std::vector<std::string>* prefixes) const {
+  const auto& es = entries_[static_cast<std::size_t>(type)];
+  if (entry >= es.size()) return false;
+  Guard g;
+  if (!GuardOf(es[entry].root, &g, &keep)) return false;
+  prefixes->clear();
+  for (const Term& t : g.terms) prefixes->insert(prefixes->end(), t.prefixes.begin(), t.prefixes.end());
+  return true;
 }
 
 void Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {

@@ -41,6 +41,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -91,6 +92,12 @@ class Program {
   std::size_t shared_count() const;
   // Entries of `type` the index can skip.
   std::size_t guarded_count(EventType type) const;
+  // A necessary condition of entries(type)[entry] found by the prefilter
+  // index's analysis, restricted to the fields `keep` accepts: the entry can
+  // hold only if one of those fields starts with one of `*prefixes`. False
+  // when no such bound exists (the kernel's open path filter, engine/interest.h).
+  bool PrefixBound(EventType type, std::size_t entry, const std::function<bool(const FieldAccessor&)>& keep,
+                   std::vector<std::string>* prefixes) const;
 
  private:
   enum class Op : uint8_t { kLeaf, kAnd, kOr, kNot, kTrue, kFalse };
@@ -127,7 +134,8 @@ class Program {
     std::size_t Shortest() const;    // of all prefixes: how selective (0: not at all)
     std::size_t FieldCount() const;  // distinct fields: how many values to read
   };
-  bool GuardOf(uint32_t node, Guard* out) const;
+  // `keep` (may be null): only leaves on fields it accepts are bounds.
+  bool GuardOf(uint32_t node, Guard* out, const std::function<bool(const FieldAccessor&)>* keep = nullptr) const;
   void AddToIndex(EventType type, const Guard& g, uint32_t slot);
   // Sets in cand_ the guarded entries of `type` the event's values allow.
   void Walk(EventType type, const FieldContext& ctx) const;

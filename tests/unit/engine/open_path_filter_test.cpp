@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: Apache-2.0
+// Issue 21 (kernel part): the open path filter (engine/interest.h,
+// bpf/file.bpf.h vg_open_path_passes) never changes which alerts fire.
+//
+// OpenPathPasses() is the C++ statement of what the BPF code decides; the
+// root test (tests/integration/agent/open_filter_test.cpp) checks that the
+// kernel drops and sends as it says. Here every ruleset (vigil's defaults and
+// each Falco rules file, then all of them) is run over the recorded host
+// stream (bench/data/host-stream.jsonl.gz) twice: whole, and without the opens
+// OpenPathPasses() rejects. The alerts (line and rule, in order) must be the
+// same. The recording's opens rarely name watched files, so each of its open
+// events is also replayed with given paths the rules look for, written plainly
+// and in forms the kernel cannot judge (`..`, `.`, `//`, relative), with
+// fd.name made from the given path as the decoder makes it.
+#include <zlib.h>
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <deque>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bpf/decoder.h"
+#include "engine/event_json.h"
+#include "engine/interest.h"
+#include "engine/rule_engine.h"
+
+namespace {
+
+using vigil::OpenPathFilter;
+
+TEST_CASE("open path filter: which given paths the kernel may judge", "[unit]") {
+  const struct {
+    const char* path;
+    bool checkable;
+  } cases[] = {
+      {"/etc/shadow", true},      {"/", true},                 {"/etc/", true},
+      {"/a/.hidden", false},      {"/a/..b", false},           {"/a/b..", true},
+      {"/a/.../b", false},        {"/a/b.c/d", true},         {"", false},                 {"etc/shadow", false},
+      {"./x", false},             {"/etc//shadow", false},     {"//etc", false},
+      {"/etc/./shadow", false},   {"/etc/.", false},           {"/etc/..", false},
+      {"/tmp/../etc/x", false},   {"/.", false},               {"/..", false},
+  };
+  for (const auto& c : cases) {
+    INFO(c.path);
+    CHECK(vigil::OpenPathKernelCheckable(c.path) == c.checkable);
+  }
+  const std::string longest = "/" + std::string(vigil::kOpenPathWindow - 1, 'a');
+  CHECK(vigil::OpenPathKernelCheckable(longest));
+  CHECK_FALSE(vigil::OpenPathKernelCheckable(longest + "a"));
+
+  OpenPathFilter f;
+  f.active = true;
+  f.prefixes = {"/etc/", "/root/.ssh"};
+  const struct {
+    const char* path;
+    bool passes;
+  } decide[] = {
+      {"/etc/shadow", true},        {"/etc", false},       {"/root/.ssh/id_rsa", true}, {"/root/.sshx", true},
+      {"/tmp/x", false},            {"/tmp/../etc/x", true}, {"tmp/x", true},            {"/tmp//x", true},
+  };
+  for (const auto& c : decide) {
+    INFO(c.path);
+    CHECK(vigil::OpenPathPasses(f, c.path) == c.passes);
+  }
+  f.active = false;
+  CHECK(vigil::OpenPathPasses(f, "/tmp/x"));
+}
+
+std::unique_ptr<vigil::RuleEngine> Load(const std::string& yaml) {
+  vigil::Diagnostics diags;
+  auto eng = vigil::RuleEngine::LoadTexts({{"test.yaml", yaml}}, &diags, vigil::HostInfo{});
+  INFO(diags.ToString());
+  REQUIRE(eng != nullptr);
+  return eng;
+}
+
+TEST_CASE("open path filter: derived from the rules' fd.name bounds", "[unit]") {
+  SECTION("prefixes of every open rule, the shortest of a chain, plus extras") {
+    auto eng = Load(R"(
+- rule: a
+  desc: d
+  condition: evt.type in (open, openat) and fd.name startswith /etc/ and proc.name = cat
+  output: o
+  priority: WARNING
+- rule: b
+  desc: d
+  condition: evt.type = openat and (fd.name in (/etc/shadow, /root/.ssh/id_rsa) or fd.directory = /var/spool/cron)
+  output: o
+  priority: WARNING
+- rule: c
+  desc: d
+  condition: evt.type = execve and proc.name = nc
+  output: o
+  priority: WARNING
+)");
+    const OpenPathFilter f = vigil::DeriveOpenPathFilter(*eng, {"/proc/"});
+    CHECK(f.active);
+    CHECK(f.bounded_rules == 2);
+    CHECK(f.prefixes == std::vector<std::string>{"/etc/", "/proc/", "/root/.ssh/id_rsa", "/var/spool/cron"});
+  }
+  SECTION("a rule on an open type with no fd.name bound turns the filter off") {
+    auto eng = Load(R"(
+- rule: a
+  desc: d
+  condition: evt.type = openat and fd.name startswith /etc/
+  output: o
+  priority: WARNING
+- rule: needs everything
+  desc: d
+  condition: evt.type = openat and fd.name contains shadow
+  output: o
+  priority: WARNING
+)");
+    const OpenPathFilter f = vigil::DeriveOpenPathFilter(*eng);
+    CHECK_FALSE(f.active);
+    CHECK(f.unbounded_rule == "needs everything");
+  }
+  SECTION("a transformer or a field the kernel does not know is no bound") {
+    for (const char* cond : {"evt.type = openat and tolower(fd.name) startswith /etc/",
+                             "evt.type = openat and fd.name.resolved startswith /etc/",
+                             "evt.type = openat and proc.name = cat", "fd.name startswith /etc/ or proc.name = cat"}) {
+      INFO(cond);
+      auto eng = Load(std::string("- rule: r\n  desc: d\n  condition: ") + cond + "\n  output: o\n  priority: WARNING\n");
+      CHECK_FALSE(vigil::DeriveOpenPathFilter(*eng).active);
+    }
+  }
+  SECTION("no rule on the open family: every checkable open may stay in the kernel") {
+    auto eng = Load("- rule: r\n  desc: d\n  condition: evt.type = execve\n  output: o\n  priority: WARNING\n");
+    const OpenPathFilter f = vigil::DeriveOpenPathFilter(*eng);
+    CHECK(f.active);
+    CHECK(f.prefixes.empty());
+    CHECK_FALSE(vigil::OpenPathPasses(f, "/etc/shadow"));
+  }
+}
+
+std::vector<std::string> ReadGzLines(const std::string& path) {
+  std::vector<std::string> lines;
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (f == nullptr) return lines;
+  std::string line;
+  char buf[8192];
+  while (gzgets(f, buf, sizeof buf) != nullptr) {
+    line.append(buf);
+    if (line.back() != '\n') continue;
+    line.pop_back();
+    lines.push_back(std::move(line));
+    line.clear();
+  }
+  if (!line.empty()) lines.push_back(line);
+  gzclose(f);
+  return lines;
+}
+
+// The recorded events, and for each open among them copies with other given
+// paths (fd.name as the decoder derives it from an absolute given path;
+// relative ones against the event's cwd).
+struct Stream {
+  std::deque<vigil::OwnedAncestors> ancestors;  // the events point into these
+  std::vector<vigil::Event> events;
+};
+
+Stream BuildStream() {
+  const auto lines = ReadGzLines(std::string(VIGIL_BENCH_DATA_DIR) + "/host-stream.jsonl.gz");
+  REQUIRE(lines.size() > 10000);
+  const char* paths[] = {
+      "/etc/shadow", "/etc/pam.d/sshd", "/etc/sudoers", "/etc/sudoers.d/x", "/root/.ssh/id_rsa",
+      "/home/u/.ssh/authorized_keys", "/root/.bashrc", "/etc/profile.d/x.sh", "/proc/1/mem", "/proc/1/environ",
+      "/dev/mem", "/var/run/docker.sock", "/etc/cron.d/job", "/var/spool/cron/crontabs/root", "/etc/ld.so.preload",
+      "/usr/bin/ls", "/bin/sh", "/etc/systemd/system/x.service", "/etc/init.d/x", "/var/log/auth.log",
+      "/tmp/.hidden", "/etc/passwd", "/sys/kernel/uevent_helper", "/etc", "/etc/", "/boot/vmlinuz",
+      "/lib/modules/6.1/x.ko", "/var/lib/nowatch/x", "/srv/data/file", "/usr/share/doc/x",
+      // Forms the kernel leaves to user space: they must still fire.
+      "/tmp/../etc/shadow", "/etc//shadow", "/etc/./sudoers", "/var/../root/.ssh/id_rsa", "shadow",
+      "../etc/passwd", "/etc/cron.d/..", "//etc/shadow"};
+  const char* cwds[] = {"/etc", "/tmp", "/root/.ssh"};
+  Stream stream;
+  std::vector<vigil::Event>& out = stream.events;
+  out.reserve(lines.size() * 2);
+  std::size_t opens = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    vigil::Event e;
+    const auto err = vigil::ParseEventJson(lines[i], &e, &stream.ancestors.emplace_back());
+    INFO("line " << i + 1 << ": " << err.value_or(""));
+    REQUIRE_FALSE(err.has_value());
+    out.push_back(e);
+    if (!vigil::IsOpenFamily(e.type)) continue;
+    if (opens++ % 7 != 0) continue;  // a sample keeps the run short
+    for (std::size_t k = 0; k < std::size(paths); ++k) {
+      vigil::Event x = e;
+      x.file.path = paths[k];
+      const std::string cwd = cwds[(k + i) % std::size(cwds)];
+      vigil::capture::ResolvePath(x.file.path[0] == '/' ? std::string() : cwd, x.file.path, &x.file.abspath);
+      x.file.resolved = x.file.abspath;
+      x.proc.cwd = cwd;
+      // Read, write-create-truncate and read-write opens in turn (rules on
+      // writes below /etc need the second).
+      const uint32_t flags[] = {O_RDONLY, O_WRONLY | O_CREAT | O_TRUNC, O_RDWR};
+      x.file.flags = flags[(k + opens) % 3];
+      out.push_back(std::move(x));
+    }
+  }
+  REQUIRE(opens > 100);
+  return stream;
+}
+
+using Alerts = std::vector<std::pair<std::size_t, std::string>>;
+
+// Alerts of `eng` over `stream`; with `filter`, the opens it rejects are left out
+// (as the kernel would leave them) and counted in *dropped.
+Alerts Run(const vigil::RuleEngine& eng, const std::vector<vigil::Event>& stream, const OpenPathFilter* filter,
+           std::size_t* dropped) {
+  eng.ResetCorrelation();
+  std::vector<const vigil::CompiledRule*> fired;
+  Alerts alerts;
+  for (std::size_t i = 0; i < stream.size(); ++i) {
+    const vigil::Event& ev = stream[i];
+    if (filter != nullptr && vigil::IsOpenFamily(ev.type) && !vigil::OpenPathPasses(*filter, ev.file.path)) {
+      ++*dropped;
+      continue;
+    }
+    eng.Match(ev, &fired);
+    for (const auto* r : fired) alerts.emplace_back(i, r->name);
+  }
+  return alerts;
+}
+
+// `text` as a YAML double-quoted scalar.
+std::string Quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+void Replay(const vigil::RuleEngine& eng, const std::vector<vigil::Event>& stream, const std::string& name,
+            bool expect_active) {
+  const OpenPathFilter f = vigil::DeriveOpenPathFilter(eng, {"/proc/"});
+  std::size_t none = 0, dropped = 0;
+  const Alerts full = Run(eng, stream, nullptr, &none);
+  const Alerts filtered = Run(eng, stream, &f, &dropped);
+  std::printf("open path filter replay: %s: %s, %zu prefixes, %zu of %zu events dropped, %zu alerts\n", name.c_str(),
+              f.active ? "active" : ("off, " + std::to_string(f.unbounded_rules.size()) +
+                                     " rule(s) without a bound, first '" + f.unbounded_rule + "'")
+                                        .c_str(),
+              f.prefixes.size(), dropped, stream.size(), full.size());
+  CHECK(full == filtered);
+  if (expect_active) {
+    CHECK(f.active);
+    // Falco's sandbox file has a rule bounded only by "/" (every plain path).
+    if (f.prefixes != std::vector<std::string>{"/"}) CHECK(dropped > 1000);
+    CHECK_FALSE(full.empty());
+  }
+}
+
+// Each ruleset as loaded (the filter is off when a rule on the open family
+// has no fd.name bound: the default rules read fd.name.resolved), then with
+// every such rule disabled, which leaves the filter on for the rest.
+TEST_CASE("open path filter: the recorded stream fires the same alerts with opens dropped", "[unit]") {
+  const Stream built = BuildStream();
+  const std::vector<vigil::Event>& stream = built.events;
+  const std::string falco = VIGIL_FALCO_RULES_DIR;
+  const std::vector<std::vector<std::string>> sets = {
+      {VIGIL_RULES_DIR},
+      {falco + "/falco_rules.yaml"},
+      {falco + "/falco-incubating_rules.yaml"},
+      {falco + "/falco-sandbox_rules.yaml"},
+      {falco + "/falco_rules.yaml", falco + "/falco-incubating_rules.yaml", falco + "/falco-sandbox_rules.yaml",
+       VIGIL_RULES_DIR},
+  };
+  char tmpl[] = "/tmp/vigil-open-filter-test-XXXXXX";
+  REQUIRE(mkdtemp(tmpl) != nullptr);
+  const std::string off_file = std::string(tmpl) + "/disable.yaml";
+  for (const auto& paths : sets) {
+    const std::string name = paths.size() > 1 ? "all rules" : paths.front();
+    INFO(name);
+    vigil::Diagnostics diags;
+    auto eng = vigil::RuleEngine::Load(paths, &diags, vigil::HostInfo{});
+    REQUIRE(eng != nullptr);
+    Replay(*eng, stream, name, false);
+    const OpenPathFilter f = vigil::DeriveOpenPathFilter(*eng, {"/proc/"});
+    if (f.active) continue;
+    std::string text;
+    for (const std::string& r : f.unbounded_rules) text += "- rule: " + Quoted(r) + "\n  enabled: false\n";
+    std::ofstream(off_file) << text;
+    std::vector<std::string> with_off = paths;
+    with_off.push_back(off_file);
+    vigil::Diagnostics diags2;
+    auto bounded = vigil::RuleEngine::Load(with_off, &diags2, vigil::HostInfo{});
+    INFO(diags2.ToString());
+    REQUIRE(bounded != nullptr);
+    Replay(*bounded, stream, name + " without the rules that have no bound", true);
+  }
+  std::remove(off_file.c_str());
+  rmdir(tmpl);
+}
+
+}  // namespace
