@@ -84,6 +84,22 @@ inline constexpr bool IsDataEvent(EventType t) { return InEventFamily(t, VG_EF_D
 inline constexpr bool IsDupEvent(EventType t) { return InEventFamily(t, VG_EF_DUP); }
 inline constexpr bool IsFileTimesEvent(EventType t) { return InEventFamily(t, VG_EF_TIMES); }
 inline constexpr bool IsXattrEvent(EventType t) { return InEventFamily(t, VG_EF_XATTR); }
+// File calls that can act on a descriptor (fchmod, fchown, ftruncate,
+// fsetxattr, fremovexattr, and fchmodat, fchownat, utimensat, futimesat
+// given an fd and no path): their fd.name is the name the process table's
+// descriptor table holds from the open (docs/state.md "Descriptors"), so
+// which opens reach user space can change what a rule on them sees
+// (engine/interest.h, the open path filter).
+inline constexpr bool NamesFdFromOpen(EventType t) {
+  switch (t) {
+    case EventType::fchmod: case EventType::fchown: case EventType::ftruncate: case EventType::fsetxattr:
+    case EventType::fremovexattr: case EventType::fchmodat: case EventType::fchownat: case EventType::utimensat:
+    case EventType::futimesat:
+      return true;
+    default:
+      return false;
+  }
+}
 // Types the process table is built from (captured whatever the rules name).
 inline constexpr bool IsStateEvent(EventType t) { return InEventFamily(t, VG_EF_STATE); }
 

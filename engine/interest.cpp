@@ -55,6 +55,19 @@ OpenPathFilter DeriveOpenPathFilter(const RuleEngine& engine, const std::vector<
   OpenPathFilter out;
   const compile::Program& program = engine.program();
   const std::function<bool(const compile::FieldAccessor&)> keep = KernelPathField;
+  // An enabled rule on a call whose fd.name comes from the descriptor
+  // table: an open left in the kernel would change the name it sees.
+  for (const auto& r : engine.rules()) {
+    if (!r->enabled) continue;
+    for (std::size_t i = 0; i < kEventTypeCount; ++i) {
+      if (!r->types.test(i) || !NamesFdFromOpen(static_cast<EventType>(i))) continue;
+      if (out.unbounded_rule.empty())
+        out.unbounded_rule = r->name + " (on " + std::string(EventTypeName(static_cast<EventType>(i))) +
+                             ", whose fd.name comes from the open)";
+      out.unbounded_rules.push_back(r->name);
+      break;
+    }
+  }
   std::vector<std::string> all = extra;
   std::vector<const void*> seen;
   for (EventType t : {EventType::open, EventType::openat, EventType::openat2, EventType::creat}) {

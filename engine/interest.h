@@ -70,7 +70,10 @@ Interest DeriveInterest(const RuleEngine& engine);
 //   self-protection, whose /proc/<pid>/mem check reads fd.name).
 // - The kernel compares the first kOpenPathWindow bytes: a prefix longer
 //   than that is cut to it (more passes, never fewer).
-// - The process table learns nothing from opens (StateEventTypes()).
+// - The process table's descriptor table learns names from opens
+//   (docs/state.md "Descriptors"): an enabled rule on a call whose fd.name
+//   comes from it (NamesFdFromOpen(): fchmod, fchown, ftruncate, ...) leaves
+//   the filter off, so the opens it names are all seen.
 inline constexpr std::size_t kOpenPathWindow = 119;
 inline constexpr std::size_t kOpenPrefixesMax = 4096;
 

@@ -31,14 +31,7 @@ bool MakesOtherFd(EventType t) {
 // and the *at calls given an fd and an empty path (AT_EMPTY_PATH, or
 // utimensat/futimesat with a NULL path).
 bool ActsOnFd(const Event& ev) {
-  switch (ev.type) {
-    case EventType::fchmod: case EventType::fchown: case EventType::ftruncate: case EventType::fsetxattr:
-    case EventType::fremovexattr: case EventType::fchmodat: case EventType::fchownat: case EventType::utimensat:
-    case EventType::futimesat:
-      return ev.file.fd >= 0 && ev.file.path.empty() && !ev.file.resolved.empty();
-    default:
-      return false;
-  }
+  return NamesFdFromOpen(ev.type) && ev.file.fd >= 0 && ev.file.path.empty() && !ev.file.resolved.empty();
 }
 
 constexpr uint32_t kOCloexec = 02000000;

@@ -50,6 +50,7 @@ inline constexpr uint64_t kStartTimeToleranceNs = 20'000'000;    // two USER_HZ 
 // indexed, so a peer may then be missed.
 inline constexpr std::size_t kMaxPipeHolders = 32;
 
+
 struct ProcessTableStats {
   std::size_t size = 0;
   uint64_t evictions = 0;       // entries dropped because the table was full (exited or live)

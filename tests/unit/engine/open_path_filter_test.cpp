@@ -131,6 +131,26 @@ TEST_CASE("open path filter: derived from the rules' fd.name bounds", "[unit]") 
       CHECK_FALSE(vigil::DeriveOpenPathFilter(*eng).active);
     }
   }
+  SECTION("a rule on an fd-based call turns the filter off: its fd.name comes from the open") {
+    // fchmod's fd.name is the name the descriptor table learned from the
+    // open (docs/state.md "Descriptors"); dropping opens would change it.
+    auto eng = Load(R"(
+- rule: a
+  desc: d
+  condition: evt.type = openat and fd.name startswith /etc/
+  output: o
+  priority: WARNING
+- rule: on fchmod
+  desc: d
+  condition: evt.type = fchmod and fd.name startswith /tmp/
+  output: o
+  priority: WARNING
+)");
+    const OpenPathFilter f = vigil::DeriveOpenPathFilter(*eng);
+    CHECK_FALSE(f.active);
+    CHECK(f.unbounded_rule == "on fchmod (on fchmod, whose fd.name comes from the open)");
+    CHECK(vigil::OpenPathPasses(f, "/tmp/x"));
+  }
   SECTION("no rule on the open family: every checkable open may stay in the kernel") {
     auto eng = Load("- rule: r\n  desc: d\n  condition: evt.type = execve\n  output: o\n  priority: WARNING\n");
     const OpenPathFilter f = vigil::DeriveOpenPathFilter(*eng);
