@@ -12,7 +12,6 @@
 // events is also replayed with given paths the rules look for, written plainly
 // and in forms the kernel cannot judge (`..`, `.`, `//`, relative), with
 // fd.name made from the given path as the decoder makes it.
-#include <zlib.h>
 
 #include <catch2/catch.hpp>
 
@@ -30,6 +29,7 @@
 #include "engine/event_json.h"
 #include "engine/interest.h"
 #include "engine/rule_engine.h"
+#include "gz_lines.h"
 
 namespace {
 
@@ -160,23 +160,7 @@ TEST_CASE("open path filter: derived from the rules' fd.name bounds", "[unit]") 
   }
 }
 
-std::vector<std::string> ReadGzLines(const std::string& path) {
-  std::vector<std::string> lines;
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (f == nullptr) return lines;
-  std::string line;
-  char buf[8192];
-  while (gzgets(f, buf, sizeof buf) != nullptr) {
-    line.append(buf);
-    if (line.back() != '\n') continue;
-    line.pop_back();
-    lines.push_back(std::move(line));
-    line.clear();
-  }
-  if (!line.empty()) lines.push_back(line);
-  gzclose(f);
-  return lines;
-}
+using vigil::testing::ReadGzLines;
 
 // The recorded events, and for each open among them copies with other given
 // paths (fd.name as the decoder derives it from an absolute given path;

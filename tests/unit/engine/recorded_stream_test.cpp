@@ -8,7 +8,6 @@
 //
 // VIGIL_WRITE_EXPECTED=1 rewrites the expected file instead of comparing (only
 // when a ruleset change is meant to change the alerts; say why in the commit).
-#include <zlib.h>
 
 #include <catch2/catch.hpp>
 
@@ -24,6 +23,7 @@
 
 #include "engine/event_json.h"
 #include "engine/rule_engine.h"
+#include "gz_lines.h"
 
 // Every allocation of this test binary is counted, to check that Match()
 // makes none once warm.
@@ -62,23 +62,7 @@ void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); 
 
 namespace {
 
-std::vector<std::string> ReadGzLines(const std::string& path) {
-  std::vector<std::string> lines;
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (f == nullptr) return lines;
-  std::string line;
-  char buf[8192];
-  while (gzgets(f, buf, sizeof buf) != nullptr) {
-    line.append(buf);
-    if (line.back() != '\n') continue;
-    line.pop_back();
-    lines.push_back(std::move(line));
-    line.clear();
-  }
-  if (!line.empty()) lines.push_back(line);
-  gzclose(f);
-  return lines;
-}
+using vigil::testing::ReadGzLines;
 
 // The recording's lines (bench/data), at least 10,000 of them.
 std::vector<std::string> RecordedLines() {
