@@ -3,7 +3,10 @@
 #pragma once
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
+
+#include <sstream>
 
 #include <string>
 #include <unordered_map>
@@ -41,6 +44,40 @@ inline void FindDuplicateKeys(const YAML::Node& n, std::vector<DuplicateKey>* ou
   } else if (n.IsSequence()) {
     for (const auto& item : n) FindDuplicateKeys(item, out);
   }
+}
+
+// YAML::LoadAll of yaml-cpp 0.7 never returns on some invalid streams (a
+// lone "," after a newline is one): the parser hands back an empty document
+// at the same token forever and the list of documents grows without bound.
+// Each document normally consumes at least one token, so a document that
+// starts where the previous one started is that loop. This walks the stream
+// with the parser's own events first and throws a ParserException at that
+// token instead; only a stream that ends is then given to LoadAll.
+inline std::vector<YAML::Node> LoadAllDocuments(const std::string& text) {
+  struct StartMarks : YAML::EventHandler {
+    YAML::Mark last;
+    bool stuck = false;
+    void OnDocumentStart(const YAML::Mark& m) override {
+      stuck = started && m.pos == last.pos;
+      started = true;
+      last = m;
+    }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+    bool started = false;
+  };
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  StartMarks marks;
+  while (parser.HandleNextDocument(marks))
+    if (marks.stuck) throw YAML::ParserException(marks.last, "unexpected token where a document should start");
+  return YAML::LoadAll(text);
 }
 
 }  // namespace vigil

@@ -7,6 +7,7 @@
 #include "engine/sigma/sigma.h"
 #include "engine/sigma/sigma_condition.h"
 #include "engine/sigma/values.h"
+#include "engine/yaml_text.h"
 
 namespace vigil::sigma {
 namespace {
@@ -296,11 +297,11 @@ void LoadSigmaFile(const std::shared_ptr<const FileText>& file, const rules::Loa
                    rules::RuleDocument* doc, Diagnostics* diags) {
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(file->text);
+    docs = LoadAllDocuments(file->text);
   } catch (const YAML::Exception& e) {
     SourceLoc loc{file->path, static_cast<uint32_t>(e.mark.line + 1), static_cast<uint32_t>(e.mark.column + 1)};
     if (e.mark.is_null()) loc.line = loc.col = 0;
-    diags->Error(loc, "", "", "", "invalid YAML: " + e.msg);
+    diags->Error(loc, "", "", "", "invalid YAML: " + YamlErrorText(e));
     return;
   }
   std::set<std::string> names;

@@ -448,6 +448,23 @@ TEST_CASE("sigma: documents, duplicate titles and Falco files side by side", "[u
   CHECK(fired.size() == 3);
 }
 
+TEST_CASE("sigma: a stream yaml-cpp's LoadAll loops on is a located error", "[unit]") {
+  // A lone "," where a document should start: yaml-cpp 0.7's LoadAll would
+  // hand back empty documents there forever (a fuzzer timeout in CI).
+  const std::string one = ProcRule("    s:\n        Image|endswith: /bash\n    condition: s\n");
+  for (const std::string& text : {one + "---\n,\n", one + "...\n,\n"}) {
+    auto l = LoadSigma(text);
+    INFO(l->diags.ToString());
+    CHECK(l->diags.ErrorCount() == 1);
+    CHECK(l->diags.ToString().find("s.yml:13:1: error: invalid YAML: unexpected token where a document should start") != std::string::npos);
+    CHECK(l->engine->rules().empty());
+  }
+  // A stream of documents that ends still loads every document.
+  auto l = LoadSigma(one + "---\n---\n" + one);
+  CHECK(l->diags.ErrorCount() == 0);
+  CHECK(l->engine->rules().size() == 2);
+}
+
 TEST_CASE("sigma: import-sigma output loads back and behaves the same", "[unit]") {
   const std::string text =
       "title: Round \"Trip\" 100%\nid: 0b1e0b1e-0000-0000-0000-000000000001\nstatus: deprecated\n"
