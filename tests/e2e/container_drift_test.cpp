@@ -24,21 +24,13 @@
 
 namespace {
 
+using vigil::e2e::PodmanFixture;
 using vigil::e2e::SeenAlert;
 using vigil::e2e::Sh;
 using vigil::e2e::VigilProcess;
 
 constexpr const char* kLayerRule = "Container Exe Layer";
 constexpr const char* kFalcoDrift = "Drop and execute new binary in container";
-
-struct DriftFixture {
-  std::string dir, image, name;
-  ~DriftFixture() {
-    if (!name.empty()) Sh("podman rm -f -t 0 " + name + " >/dev/null 2>&1");
-    if (!image.empty()) Sh("podman rmi -f " + image + " >/dev/null 2>&1");
-    if (!dir.empty()) Sh("rm -rf " + dir);
-  }
-};
 
 // Every exec in a container, with the executable's layer and inode.
 std::string WriteLayerRule(const std::string& dir) {
@@ -68,7 +60,7 @@ TEST_CASE("podman: a binary dropped into a container runs from the upper layer; 
   INFO("podman storage driver: " << driver);
   REQUIRE(driver == "overlay");  // vfs would give no overlay layers to tell apart
 
-  DriftFixture fx;
+  PodmanFixture fx;
   char tmpl[] = "/tmp/vigil-drift-XXXXXX";
   REQUIRE(mkdtemp(tmpl) != nullptr);
   fx.dir = tmpl;
@@ -88,7 +80,8 @@ TEST_CASE("podman: a binary dropped into a container runs from the upper layer; 
   INFO(started);
   REQUIRE(started == "");
 
-  fx.name = "vigil-drift-" + tag;
+  const std::string name = "vigil-drift-" + tag;
+  fx.names = {name};
   // The image's busybox runs first (lower layer), then a copy made in the
   // container (upper layer; busybox picks the applet by its file name, so
   // the copy keeps it), each with a marking argument. The copy is not the
@@ -98,7 +91,7 @@ TEST_CASE("podman: a binary dropped into a container runs from the upper layer; 
       "/bin/busybox echo vigil-lower-mark; /bin/busybox mkdir /drop && /bin/busybox cp /bin/busybox /drop/busybox && "
       "/drop/busybox echo vigil-upper-mark; /bin/busybox true";
   auto r = Sh("podman run --runtime runc --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --name " +
-              fx.name + " " + fx.image + " /bin/sh -c '" + script + "' 2>&1");
+              name + " " + fx.image + " /bin/sh -c '" + script + "' 2>&1");
   INFO(r.first);
   REQUIRE(r.second == 0);
   CHECK(r.first.find("vigil-upper-mark") != std::string::npos);

@@ -39,43 +39,10 @@
 namespace {
 
 using vigil::e2e::FindContainerAlert;
+using vigil::e2e::PodmanFixture;
 using vigil::e2e::SeenAlert;
 using vigil::e2e::Sh;
 using vigil::e2e::VigilProcess;
-
-// Everything the test creates outside its directory goes away here, also when
-// a REQUIRE fails: the containers, the image, the API service.
-struct PodmanFixture {
-  std::string dir, image, sock;
-  std::vector<std::string> names;
-  pid_t service = -1;
-
-  ~PodmanFixture() {
-    for (const auto& n : names) Sh("podman rm -f -t 0 " + n + " >/dev/null 2>&1");
-    if (!image.empty()) Sh("podman rmi -f " + image + " >/dev/null 2>&1");
-    if (service > 0) {
-      kill(service, SIGTERM);
-      waitpid(service, nullptr, 0);
-    }
-    if (!dir.empty()) Sh("rm -rf " + dir);
-  }
-
-  std::string StartService() {
-    service = fork();
-    if (service < 0) return "fork failed";
-    if (service == 0) {
-      const std::string uri = "unix://" + sock;
-      execlp("podman", "podman", "system", "service", "--time=0", uri.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 200; ++i) {
-      struct stat st{};
-      if (stat(sock.c_str(), &st) == 0) return "";
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return "podman system service did not create " + sock + " within 10 s";
-  }
-};
 
 }  // namespace
 

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "tests/e2e/container_support.h"
 
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 namespace vigil::e2e {
 
@@ -18,6 +23,32 @@ std::pair<std::string, int> Sh(const std::string& cmd) {
   int st = pclose(p);
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return {out, WIFEXITED(st) ? WEXITSTATUS(st) : -1};
+}
+
+PodmanFixture::~PodmanFixture() {
+  for (const auto& n : names) Sh("podman rm -f -t 0 " + n + " >/dev/null 2>&1");
+  if (!image.empty()) Sh("podman rmi -f " + image + " >/dev/null 2>&1");
+  if (service > 0) {
+    kill(service, SIGTERM);
+    waitpid(service, nullptr, 0);
+  }
+  if (!dir.empty()) Sh("rm -rf " + dir);
+}
+
+std::string PodmanFixture::StartService() {
+  service = fork();
+  if (service < 0) return "fork failed";
+  if (service == 0) {
+    const std::string uri = "unix://" + sock;
+    execlp("podman", "podman", "system", "service", "--time=0", uri.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 200; ++i) {
+    struct stat st{};
+    if (stat(sock.c_str(), &st) == 0) return "";
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return "podman system service did not create " + sock + " within 10 s";
 }
 
 std::string MakeBusyboxRootfs(const std::string& dir) {

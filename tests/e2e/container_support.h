@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // What the real-runtime container tests share (container_podman_test,
-// container_docker_test): a shell helper, the busybox-static rootfs their
-// images are imported from (nothing is pulled), the rules they load, and
-// finding a container's alert.
+// container_docker_test, falco_container_actions_test): a shell helper, the
+// podman fixture, the busybox-static rootfs their images are imported from
+// (nothing is pulled), the rules they load, and finding a container's alert.
 #pragma once
+
+#include <sys/types.h>
 
 #include <string>
 #include <utility>
@@ -16,6 +18,23 @@ namespace vigil::e2e {
 // Runs `cmd` with /bin/sh; returns its stdout (trailing newlines cut) and its
 // exit code (-1 when it did not exit normally).
 std::pair<std::string, int> Sh(const std::string& cmd);
+
+// Everything a podman test creates outside its directory goes away with it,
+// also when a REQUIRE fails: the containers, the image, the API service, dir.
+struct PodmanFixture {
+  std::string dir, image, sock;
+  std::vector<std::string> names;
+  pid_t service = -1;
+
+  PodmanFixture() = default;
+  PodmanFixture(const PodmanFixture&) = delete;
+  PodmanFixture& operator=(const PodmanFixture&) = delete;
+  ~PodmanFixture();
+  // Starts `podman system service` on unix://`sock` (vigil's podman_socket
+  // reads container metadata, e.g. container.privileged, from it) and waits
+  // up to 10 s for the socket. "" or why not.
+  std::string StartService();
+};
 
 // A rootfs in `dir` for `docker import`/`podman import`: /bin/busybox (from
 // busybox-static), /bin/sh, and /bin/vigilctrmark, the marked command (busybox

@@ -7,7 +7,8 @@
 # generator under a server's name: here a copy or symlink of python3 or of
 # /bin/true under that name). vigil_e2e_test runs this under
 # `vigil run -r <Falco's rule files>` and asserts that each action's rule fired
-# (the table in e2e_test.cpp, documented in docs/rules.md).
+# (the table in falco_actions_table.h, documented in docs/rules.md; the
+# container-only actions are falco_container_actions.sh).
 # Safety, as technique_actions.sh:
 # - writes under /bin, /etc, /lib, /root, /home, /var/lib, /dev go to tmpfs
 #   mounts over those directories in a private mount namespace (unshare -m):
