@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "engine/compile/dns_check.h"
 
-#include "engine/fields/field_dns.h"
+#include "engine/fields/dns.h"
 #include "engine/state/dns_cache.h"
 
 namespace vigil::compile {

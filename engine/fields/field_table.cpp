@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Field table support: lookup, argument parsing, host facts and the renderers
-// (capabilities, open flags, errno names) shared by getters and outputs.
-// The getters and the table itself are in field_getters.cpp.
+// The field table assembled from its families (engine/fields/<family>.cpp,
+// listed in family.h), lookup, argument parsing, host facts and the renderers
+// (capabilities, open flags, errno names, file times) shared by getters and
+// outputs.
 #include "engine/fields/field_table.h"
 
 #include <charconv>
@@ -13,7 +14,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <stdexcept>
+
+#include "engine/fields/family.h"
+#include "engine/iso_time.h"
+
 namespace vigil {
+
+const std::vector<FieldDef>& AllFields() {
+  static const std::vector<FieldDef> table = [] {
+    // The order of `vigil fields` and docs/fields.md.
+    const std::span<const FieldDef> families[] = {
+        EvtFields(),     EvtArgFields(),      ProcLineageFields(), FdFields(),          DnsFields(),
+        EnvFields(),     SessionFields(),     StdioFields(),       EvtTimeFields(),     ProcFields(),
+        UserFields(),    ContainerIdFields(), FdSocketFields(),    FsFields(),          NsFields(),
+        BpfFields(),     UnavailableFields(), ContainerFields(),
+    };
+    std::vector<FieldDef> v;
+    for (std::span<const FieldDef> family : families) {
+      for (FieldDef row : family) {
+        // SetMember stands for the setter of the member the field is the JSON key of.
+        if (row.set == SetMember && (row.set = MemberSetter(row.name)) == nullptr)
+          throw std::logic_error(std::string("field ") + row.name + " names SetMember but is no member's JSON key");
+        v.push_back(row);
+      }
+    }
+    return v;
+  }();
+  return table;
+}
 
 std::string_view FieldTypeName(FieldType t) {
   switch (t) {
@@ -289,6 +318,14 @@ bool ParseOpenFlags(std::string_view text, uint32_t* out) {
   }
   *out = flags;
   return true;
+}
+
+void RenderFileTime(int64_t t, std::string* out) {
+  if (t == kFileTimeUnset) return;
+  if (t == kFileTimeNow) return out->append("now"), void();
+  if (t == kFileTimeOmit) return out->append("omit"), void();
+  char b[kIsoTimeLen];
+  out->append(b, FormatIsoTimeSigned(t, b));
 }
 
 std::string_view ResultName(int64_t res, std::string* buf) {

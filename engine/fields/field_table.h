@@ -59,7 +59,7 @@ struct HostInfo {
   // another process (replay, explain of a recorded event): never true there.
   uint32_t sensor_pid = 0;
   // The DNS names the rules compare fd.*ip.name with and their addresses
-  // (engine/fields/field_dns.h). RuleEngine::FromDocument makes one when
+  // (engine/fields/dns.h). RuleEngine::FromDocument makes one when
   // null; it resolves only once started (`vigil run` starts it).
   std::shared_ptr<DnsCache> dns;
 
@@ -120,7 +120,13 @@ using FieldGetter = bool (*)(const FieldDef& def, const FieldContext& ctx, const
 using FieldSetter = std::string (*)(Event& event, OwnedAncestors& ancestors, const FieldArg& arg,
                                     std::string_view text);
 
+// One row of the table. The rows live in their family's file
+// (engine/fields/<family>.cpp: evt, proc, fd, user, container, ...), each
+// family with an enum of its fields in row order; `id` is the row's value in
+// that enum, which a getter serving several rows (proc.name, proc.pname,
+// proc.aname[N]...) switches on.
 struct FieldDef {
+  uint16_t id;
   const char* name;
   FieldType type;
   ArgKind arg_kind;
@@ -128,7 +134,6 @@ struct FieldDef {
   const char* description;
   FieldGetter get;
   FieldSetter set;  // nullptr: tests cannot set it
-  int param;        // getter-specific constant (e.g. which ancestor-derived field)
 };
 
 // The type a check sees: an indexed ancestor list field (proc.aname[2]) is a scalar.

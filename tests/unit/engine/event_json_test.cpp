@@ -583,7 +583,7 @@ TEST_CASE("event JSON: every row of the member table round-trips alone", "[unit]
 
 // Issue 22: a field named as a JSON key of a number, string, boolean or file
 // time member is settable in rule tests through the member table, as a line
-// with that key would set it (engine/fields/field_getters.cpp, SetterFor).
+// with that key would set it (rows naming SetMember, engine/fields/setters.cpp).
 TEST_CASE("rule-test setters made from the member table set the member", "[unit]") {
   struct Row {
     const char* field;

@@ -42,3 +42,19 @@ TEST_CASE("field table: unique names, every field resolvable, descriptions prese
   CHECK(vigil::FindField("container.image.tag") != nullptr);
   CHECK(vigil::FindField("proc.nosuch") == nullptr);
 }
+
+// Issue 22: a getter shared by several rows tells them apart by the row's id
+// in its family's enum (engine/fields/<family>.cpp); two rows with one getter
+// and one id would read the same value under two names.
+TEST_CASE("field table: rows sharing a getter have distinct ids", "[unit]") {
+  std::set<std::pair<vigil::FieldGetter, uint16_t>> seen;
+  for (const auto& f : vigil::AllFields()) {
+    INFO(f.name);
+    if (f.available) CHECK(seen.insert({f.get, f.id}).second);
+  }
+  // The ancestor rows keep their element type when indexed: a pid is a number.
+  const vigil::FieldArg indexed{true, 1, "1"};
+  CHECK(vigil::EffectiveType(*vigil::FindField("proc.apid"), indexed) == vigil::FieldType::kNumber);
+  CHECK(vigil::EffectiveType(*vigil::FindField("proc.aname"), indexed) == vigil::FieldType::kString);
+  CHECK(vigil::EffectiveType(*vigil::FindField("proc.aname"), vigil::FieldArg{}) == vigil::FieldType::kStringList);
+}

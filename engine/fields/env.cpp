@@ -6,7 +6,7 @@
 #include <charconv>
 #include <string>
 
-#include "engine/fields/field_table.h"
+#include "engine/fields/family.h"
 
 namespace vigil {
 namespace {
@@ -14,13 +14,10 @@ namespace {
 using T = FieldType;
 using A = ArgKind;
 
+enum EnvId : uint16_t { kEnv, kAenv, kEnvTruncated };
+
 // libsinsp's proc.aenv[NAME] searches at most this many ancestors.
 constexpr int kMaxEnvAncestors = 20;
-
-const ProcessInfo* AncestorAt(const FieldContext& c, int level) {
-  if (level == 0) return &c.event->proc;
-  return c.event->ancestors ? c.event->ancestors->Ancestor(level) : nullptr;
-}
 
 // A bracket argument that is a level (digits only: an environment variable
 // name does not start with a digit).
@@ -111,25 +108,28 @@ std::string SetEnvTruncated(Event& e, OwnedAncestors&, const FieldArg&, std::str
   return "";
 }
 
+constexpr FieldDef kRows[] = {
+    {kEnv, "proc.env", T::kString, A::kAny, true,
+     "Environment of the image as exec'd, space-separated (\"HOME=/root PATH=/usr/bin\"); [NAME] one "
+     "variable's value (\"\" when unset). Captured only while a loaded rule or output reads it.",
+     GetEnv, SetEnv},
+    {kAenv, "proc.aenv", T::kString, A::kAny, true,
+     "Ancestor environment: [N] the Nth ancestor's (0 self, 1 parent); [NAME] the value in the nearest "
+     "of 20 ancestors (from the parent) that has it. Without an argument: <NA>.",
+     GetAEnv, nullptr},
+    {kEnvTruncated, "proc.env_truncated", T::kBool, A::kNone, true,
+     "vigil: the environment was longer than the capture keeps (4096 bytes): proc.env has its first "
+     "entries only.",
+     GetEnvTruncated, SetEnvTruncated},
+};
+static_assert(IdsInOrder(kRows));
+
 }  // namespace
 
 bool FieldNeedsEnv(const FieldDef& def) {
   return def.get == GetEnv || def.get == GetAEnv || def.get == GetEnvTruncated;
 }
 
-void AppendEnvFields(std::vector<FieldDef>* v) {
-  v->push_back({"proc.env", T::kString, A::kAny, true,
-                "Environment of the image as exec'd, space-separated (\"HOME=/root PATH=/usr/bin\"); [NAME] one "
-                "variable's value (\"\" when unset). Captured only while a loaded rule or output reads it.",
-                GetEnv, SetEnv, 0});
-  v->push_back({"proc.aenv", T::kString, A::kAny, true,
-                "Ancestor environment: [N] the Nth ancestor's (0 self, 1 parent); [NAME] the value in the nearest "
-                "of 20 ancestors (from the parent) that has it. Without an argument: <NA>.",
-                GetAEnv, nullptr, 0});
-  v->push_back({"proc.env_truncated", T::kBool, A::kNone, true,
-                "vigil: the environment was longer than the capture keeps (4096 bytes): proc.env has its first "
-                "entries only.",
-                GetEnvTruncated, SetEnvTruncated, 0});
-}
+std::span<const FieldDef> EnvFields() { return kRows; }
 
 }  // namespace vigil
