@@ -5,6 +5,9 @@
 // finding a container's alert.
 #pragma once
 
+#include <sys/types.h>
+
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +19,17 @@ namespace vigil::e2e {
 // Runs `cmd` with /bin/sh; returns its stdout (trailing newlines cut) and its
 // exit code (-1 when it did not exit normally).
 std::pair<std::string, int> Sh(const std::string& cmd);
+
+// Waits up to `tries` x 100 ms for the daemon the test started (`*daemon`, a
+// child; `name` for the messages, its log at `log`) to answer: `answers()`
+// true. "" once it does, else why not with the log's last lines (*daemon is
+// -1 when it exited).
+std::string WaitDaemon(pid_t* daemon, const std::string& name, const std::string& log, int tries,
+                       const std::function<bool()>& answers);
+
+// SIGTERM to the daemon, SIGKILL if it has not exited after `tries` x 100 ms;
+// *daemon is -1 after. Nothing when it is not running (<= 0).
+void StopDaemon(pid_t* daemon, int tries);
 
 // A rootfs in `dir` for `docker import`/`podman import`: /bin/busybox (from
 // busybox-static), /bin/sh, and /bin/vigilctrmark, the marked command (busybox
