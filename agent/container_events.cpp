@@ -8,7 +8,6 @@
 namespace vigil::agent {
 
 namespace {
-constexpr int kMaxAncestorCopy = 32;  // the process table's own bound on the chain
 
 uint64_t ClockNs(clockid_t clock) {
   timespec ts{};
@@ -54,15 +53,7 @@ void ContainerEvents::Evaluated(const Event& ev) {
     return;
   }
   Incomplete& inc = incomplete_.emplace_back();
-  inc.event = ev;
-  if (ev.ancestors != nullptr) {
-    for (int level = 1; level <= kMaxAncestorCopy; ++level) {
-      const ProcessInfo* p = ev.ancestors->Ancestor(level);
-      if (p == nullptr) break;
-      inc.ancestors.chain.push_back(*p);
-    }
-  }
-  inc.event.ancestors = &inc.ancestors;
+  inc.Keep(ev);
   inc.since = std::chrono::steady_clock::now();
 }
 

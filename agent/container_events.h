@@ -46,6 +46,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "agent/kept_event.h"
 #include "engine/event.h"
 #include "engine/state/container_meta.h"
 
@@ -92,9 +93,7 @@ class ContainerEvents {
   std::size_t known() const { return seen_.size(); }
 
  private:
-  struct Incomplete {
-    Event event;
-    OwnedAncestors ancestors;
+  struct Incomplete : KeptEvent {
     std::chrono::steady_clock::time_point since;
   };
   std::shared_ptr<ContainerMetaCache> cache_;

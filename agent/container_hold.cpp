@@ -3,10 +3,6 @@
 
 namespace vigil::agent {
 
-namespace {
-constexpr int kMaxAncestorCopy = 32;  // the process table's own bound on the chain
-}
-
 ContainerHold::ContainerHold(std::shared_ptr<ContainerMetaCache> cache, std::chrono::milliseconds hold,
                              std::size_t max_events)
     : cache_(std::move(cache)), hold_(hold), max_events_(max_events) {}
@@ -22,15 +18,7 @@ bool ContainerHold::MaybeHold(const Event& ev) {
     return false;
   }
   Held& h = held_.emplace_back();
-  h.event = ev;
-  if (ev.ancestors != nullptr) {
-    for (int level = 1; level <= kMaxAncestorCopy; ++level) {
-      const ProcessInfo* p = ev.ancestors->Ancestor(level);
-      if (p == nullptr) break;
-      h.ancestors.chain.push_back(*p);
-    }
-  }
-  h.event.ancestors = &h.ancestors;
+  h.Keep(ev);
   h.deadline = std::chrono::steady_clock::now() + hold_;
   ++per_container_[id];
   ++stats_.held;

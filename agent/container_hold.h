@@ -24,6 +24,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "agent/kept_event.h"
 #include "engine/event.h"
 #include "engine/state/container_meta.h"
 
@@ -50,9 +51,7 @@ class ContainerHold {
   const ContainerHoldStats& stats() const { return stats_; }
 
  private:
-  struct Held {
-    Event event;
-    OwnedAncestors ancestors;
+  struct Held : KeptEvent {
     std::chrono::steady_clock::time_point deadline;
   };
   std::shared_ptr<ContainerMetaCache> cache_;

@@ -156,8 +156,8 @@ std::optional<Alert> SelfProtection::TargetAlert(const Event& ev, const std::str
 }
 
 void SelfProtection::Watch(const capture::Sensor* sensor, enforce::EnforcementManager* enforcer) {
-  const auto cap = sensor ? sensor->ObjectIds() : capture::OwnObjectIds{};
-  const enforce::SelfIds capture_ids{cap.progs, cap.maps, cap.links, cap.link_fds};
+  // one type: bpfobj::ObjectIds
+  const enforce::SelfIds capture_ids = sensor ? sensor->ObjectIds() : capture::OwnObjectIds{};
   if (enforcer) {
     if (auto err = enforcer->RegisterSelfIds(capture_ids))
       spdlog::error("self-protection: capture ids not registered with the kernel: {}", *err);

@@ -9,6 +9,11 @@
 // the matching libbpf-tools tracer (opensnoop / execsnoop / tcpconnect, output
 // to /dev/null). Then parallel openat loops paced at rising rates under each
 // vigil mode, with vigil's kernel and decoder counters read at its exit.
+// Then engine_bench's events/s per ruleset on the recorded stream, and the
+// aims run: `vigil run` (default rules) offered 200k opens/s for a fixed
+// time, its losses read from /metrics and its peak RSS from /proc.
+// Rounds alternate the modes, and each row prints the median with the min
+// and max beside it: on a shared host one run's figure means little.
 // Prints figures; asserts nothing. Needs root (it starts BPF sensors).
 //
 //   ninja -C build vigil capture_bench && sudo build/bench/capture_bench
@@ -31,7 +36,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -43,6 +50,10 @@ extern char** environ;
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// How long a sensor may take to start (--start-timeout): loading and
+// verifying the BPF programs took 100 s on this 2-core host under a load of 12.
+int g_start_timeout_s = 300;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -224,7 +235,7 @@ class Sensor {
     if (posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&fa);
     if (pid_ <= 0) return;
-    auto deadline = Clock::now() + std::chrono::seconds(60);
+    auto deadline = Clock::now() + std::chrono::seconds(g_start_timeout_s);
     if (ready_marker.empty()) {
       std::this_thread::sleep_for(std::chrono::duration<double>(settle_s));
       ready_ = Alive();
@@ -291,11 +302,13 @@ std::unique_ptr<Sensor> StartVigil(const std::string& vigil, const std::string& 
 // The whole agent: capture, process table, the default rules, alerts to a
 // file (no per-event JSON: this is the production pipeline).
 // `rules`: a rules file instead of the default rules ("" = the defaults).
+// `metrics`: serve /metrics on a free loopback port (logged at start).
 std::unique_ptr<Sensor> StartVigilRun(const std::string& vigil, const std::string& dir, uint32_t ringbuf_mb,
-                                      const std::string& rules = "") {
+                                      const std::string& rules = "", bool metrics = false) {
   const std::string config = dir + "/vigil.yaml";
-  std::ofstream(config) << "capture:\n  ringbuf_mb: " << ringbuf_mb
-                        << "\nmetrics:\n  enabled: false\nstats_interval_s: 0\noutputs:\n  file:\n    enabled: true\n"
+  std::ofstream(config) << "capture:\n  ringbuf_mb: " << ringbuf_mb << "\nmetrics:\n  enabled: "
+                        << (metrics ? "true\n  listen: 127.0.0.1:0" : "false")
+                        << "\nstats_interval_s: 0\noutputs:\n  file:\n    enabled: true\n"
                            "    path: "
                         << dir << "/alerts.json\n";
   std::vector<std::string> argv{vigil, "run", "-c", config};
@@ -317,13 +330,61 @@ std::unique_ptr<Sensor> StartTool(const std::string& tool, const std::string& di
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
+  const std::size_t mid = v.size() / 2;
+  return v.size() % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
-}  // namespace
+// ---------------------------------------------------------------- /metrics
 
-int main(int argc, char** argv) {
-  CLI::App app{"capture_bench: cost of kernel capture to the workloads it watches (prints figures, asserts nothing)"};
+// The body of GET http://127.0.0.1:`port``path` ("" when it cannot be read).
+std::string HttpGet(int port, const std::string& path) {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return "";
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  std::string text;
+  if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) {
+    const std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    if (::write(s, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
+      char buf[65536];
+      ssize_t n;
+      while ((n = ::read(s, buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(s);
+  std::size_t body = text.find("\r\n\r\n");
+  return body == std::string::npos ? "" : text.substr(body + 4);
+}
+
+// The sum of every sample of `name` (all label sets) in a Prometheus text
+// page; with `label`, only the samples carrying it (e.g. site="ringbuf_drop").
+double MetricSum(const std::string& page, const std::string& name, const std::string& label = "") {
+  std::istringstream in(page);
+  std::string line;
+  double sum = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind(name, 0) != 0 || line.size() <= name.size()) continue;
+    char next = line[name.size()];
+    if (next != ' ' && next != '{') continue;
+    if (!label.empty() && line.find(label) == std::string::npos) continue;
+    sum += std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
+  }
+  return sum;
+}
+
+// The port `vigil run` logged for its /metrics ("metrics: http://H:PORT/metrics"), or -1.
+int MetricsPort(const std::string& log) {
+  std::size_t at = log.find("metrics: http://");
+  if (at == std::string::npos) return -1;
+  std::size_t colon = log.find(':', at + 16);
+  return colon == std::string::npos ? -1 : std::atoi(log.c_str() + colon + 1);
+}
+
+// ---------------------------------------------------------------- options
+
+struct Options {
   std::string vigil = VIGIL_BIN;
   int rounds = 3;
   uint64_t n_open = 200000, n_exec = 400, n_connect = 10000;
@@ -331,44 +392,338 @@ int main(int argc, char** argv) {
   double step_seconds = 3;
   int workers = 2;
   uint32_t ringbuf_mb = 16;
-  app.add_option("--vigil", vigil, "vigil binary")->capture_default_str();
-  app.add_option("--rounds", rounds, "rounds of each workload per mode (median reported)")->capture_default_str();
-  app.add_option("--openat", n_open, "openat calls per round")->capture_default_str();
-  app.add_option("--exec", n_exec, "fork+exec per round")->capture_default_str();
-  app.add_option("--connect", n_connect, "loopback connects per round")->capture_default_str();
-  app.add_option("--rates", rates, "paced openat rates for the drop test, events/s, comma-separated (0 = unpaced)")
+  bool openat_only = false;
+  std::string fd_table = "inherited";
+  double engine_seconds = 1;
+  std::string engine_events = ENGINE_EVENTS;
+  double aim_rate = 200000;
+  double aim_seconds = 20;
+};
+
+void AddOptions(CLI::App& app, Options& o) {
+  app.add_option("--vigil", o.vigil, "vigil binary")->capture_default_str();
+  app.add_option("--rounds", o.rounds,
+                 "rounds of each workload; each round runs bare and every mode once, in an order rotated by one "
+                 "each round (median, min and max reported)")
+      ->capture_default_str();
+  app.add_option("--openat", o.n_open, "openat calls per round")->capture_default_str();
+  app.add_option("--exec", o.n_exec, "fork+exec per round")->capture_default_str();
+  app.add_option("--connect", o.n_connect, "loopback connects per round")->capture_default_str();
+  app.add_option("--rates", o.rates, "paced openat rates for the drop test, events/s, comma-separated (0 = unpaced)")
       ->delimiter(',')
       ->capture_default_str();
-  app.add_option("--step-seconds", step_seconds, "seconds per rate step")->capture_default_str();
-  app.add_option("--workers", workers, "parallel openat processes in the drop test")->capture_default_str();
-  app.add_option("--ringbuf-mb", ringbuf_mb, "vigil ring buffer size")->capture_default_str();
-  bool openat_only = false;
-  app.add_flag("--openat-only", openat_only,
+  app.add_option("--step-seconds", o.step_seconds, "seconds per rate step")->capture_default_str();
+  app.add_option("--workers", o.workers, "parallel openat processes in the drop test and the aims run")
+      ->capture_default_str();
+  app.add_option("--ringbuf-mb", o.ringbuf_mb, "vigil ring buffer size")->capture_default_str();
+  app.add_flag("--openat-only", o.openat_only,
                "only the openat loop (bare, tracepoints, vigil events, vigil run with the default, exec-only and "
-               "path-watching rules); no other workload, no drop test");
-  std::string fd_table = "inherited";
-  app.add_option("--fd-table", fd_table,
+               "path-watching rules), the engine rates and the aims run; no other workload, no drop test");
+  app.add_option("--fd-table", o.fd_table,
                  "the loops' fd table: inherited (as started; a child of bash has 256 slots) or small (64, as a "
                  "systemd service's): vigil reads the opened file by direct loads only in a small one")
       ->check(CLI::IsMember({"inherited", "small"}))
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  app.add_option("--engine-seconds", o.engine_seconds,
+                 "CPU seconds per ruleset for the engine rates (engine_bench on --engine-events); 0 = skip")
+      ->capture_default_str();
+  app.add_option("--engine-events", o.engine_events, "events file for the engine rates")->capture_default_str();
+  app.add_option("--start-timeout", g_start_timeout_s, "seconds a sensor may take to start")->capture_default_str();
+  app.add_option("--aim-rate", o.aim_rate, "opens/s offered to `vigil run` (default rules) in the aims run")
+      ->capture_default_str();
+  app.add_option("--aim-seconds", o.aim_seconds,
+                 "seconds of the aims run (drops from /metrics, peak RSS from /proc); 0 = skip")
+      ->capture_default_str();
+}
 
-  if (fd_table == "small") {
-    // a forked child's table is sized to the descriptors open at the fork
-    ::syscall(SYS_close_range, 3, ~0U, 0);
-    pid_t child = ::fork();
-    if (child < 0) {
-      std::perror("fork");
-      return 1;
-    }
-    if (child > 0) {
-      int status = 0;
-      ::waitpid(child, &status, 0);
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-    }
+// --fd-table small: go on in a child whose fd table is sized to 3
+// descriptors. Returns the exit code for the parent, or nullopt in the child
+// (and for "inherited").
+std::optional<int> EnterFdTable(const std::string& fd_table) {
+  if (fd_table != "small") return std::nullopt;
+  // a forked child's table is sized to the descriptors open at the fork
+  ::syscall(SYS_close_range, 3, ~0U, 0);
+  pid_t child = ::fork();
+  if (child < 0) {
+    std::perror("fork");
+    return 1;
+  }
+  if (child == 0) return std::nullopt;
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+void PrintLoadavg(const char* when) {
+  std::ifstream la("/proc/loadavg");
+  std::string l;
+  std::getline(la, l);
+  std::printf("loadavg %s: %s\n", when, l.c_str());
+}
+
+void PrintHeader(const Options& o) {
+  std::printf("capture_bench  vigil=%s  rounds=%d  openat=%llu exec=%llu connect=%llu  ncpu=%ld\n", o.vigil.c_str(),
+              o.rounds, static_cast<unsigned long long>(o.n_open), static_cast<unsigned long long>(o.n_exec),
+              static_cast<unsigned long long>(o.n_connect), ::sysconf(_SC_NPROCESSORS_ONLN));
+  std::ifstream st("/proc/self/status");
+  std::string l;
+  while (std::getline(st, l))
+    if (l.rfind("FDSize:", 0) == 0)
+      std::printf("fd table of the loops: %s slots (--fd-table %s)\n", l.c_str() + 8, o.fd_table.c_str());
+  PrintLoadavg("at start");
+  std::printf("\n");
+}
+
+// ---------------------------------------------------------------- part 1: cost per operation
+
+struct Workload {
+  const char* name;
+  const char* tool;
+  std::function<LoopResult()> run;
+};
+
+struct Bench {
+  const Options& opt;
+  std::string dir;
+  std::string target;
+  long rss_kb = 0, hwm_kb = 0;  // vigil's, max over runs
+
+  void Note(const ProcUsage& u) {
+    rss_kb = std::max(rss_kb, u.rss_kb);
+    hwm_kb = std::max(hwm_kb, u.hwm_kb);
   }
 
+  // The openat loop's path is below a fresh /tmp directory no default rule
+  // watches: "vigil run" shows the open path filter, "vigil run exec-only"
+  // the interest filter (bench/exec_only_rules.yaml: opens not sent at all),
+  // "vigil run path-rules" the open path filter (bench/open_path_rules.yaml:
+  // rules on opens that watch paths by fd.name; the default rules read
+  // fd.name.resolved, which leaves that filter off),
+  // "tracepoints" the cost of the attachment alone.
+  std::unique_ptr<Sensor> Start(const std::string& mode) const {
+    if (mode == "tracepoints") return StartTracepoints(dir);
+    if (mode == "vigil events") return StartVigil(opt.vigil, dir, opt.ringbuf_mb);
+    if (mode == "vigil run") return StartVigilRun(opt.vigil, dir, opt.ringbuf_mb);
+    if (mode == "vigil run path-rules") return StartVigilRun(opt.vigil, dir, opt.ringbuf_mb, OPEN_PATH_RULES);
+    return StartVigilRun(opt.vigil, dir, opt.ringbuf_mb, EXEC_ONLY_RULES);
+  }
+};
+
+// One workload's figures, by mode ("bare", the sensors, the tool's name).
+struct Samples {
+  std::map<std::string, std::vector<double>> ns, cpu;
+  std::map<std::string, uint64_t> events, drops;
+};
+
+// Runs `w` once under a fresh `s` (already started), records ns/op and the
+// sensor's CPU share; returns the sensor's report.
+SensorReport Measure(const Workload& w, Sensor& s, const std::string& mode, Samples& out) {
+  ProcUsage before = ReadUsage(s.pid());
+  LoopResult res = w.run();
+  ProcUsage after = ReadUsage(s.pid());
+  SensorReport rep = s.Stop();
+  out.ns[mode].push_back(res.NsPerOp());
+  out.cpu[mode].push_back(100.0 * (after.cpu_s - before.cpu_s) / res.seconds);
+  return rep;
+}
+
+// One round of `mode` ("bare", a vigil mode, or the tool). False: a vigil
+// mode did not start (the tool not starting is reported and skipped).
+bool RunMode(Bench& b, const Workload& w, const std::string& mode, Samples& out) {
+  if (mode == "bare") {
+    out.ns["bare"].push_back(w.run().NsPerOp());
+    return true;
+  }
+  const bool tool = mode == w.tool;
+  auto s = tool ? StartTool(w.tool, b.dir) : b.Start(mode);
+  if (!s->ready()) {
+    std::fprintf(stderr, "%s did not start:\n%s\n", mode.c_str(), s->LogText().c_str());
+    return tool;
+  }
+  SensorReport rep = Measure(w, *s, tool ? std::strrchr(w.tool, '/') + 1 : mode, out);
+  if (tool) return true;
+  out.events[mode] += rep.stats["events"];
+  out.drops[mode] += rep.stats["kernel.ringbuf_drop"];
+  b.Note(rep.usage);
+  return true;
+}
+
+void PrintRows(const Workload& w, Samples& s, int rounds) {
+  double bare = Median(s.ns["bare"]);
+  for (auto& [mode, v] : s.ns) {
+    double m = Median(v);
+    bool ours = mode.rfind("vigil", 0) == 0;
+    std::string ev = ours ? std::to_string(s.events[mode] / static_cast<uint64_t>(rounds)) : "-";
+    std::string dr = ours ? std::to_string(s.drops[mode]) : "-";
+    std::string c = mode == "bare" ? "-" : std::to_string(static_cast<int>(Median(s.cpu[mode]) + 0.5));
+    std::printf("%-10s %-20s %10.0f %9.0f %9.0f %8.2f %13s %12s %12s\n", w.name, mode.c_str(), m,
+                *std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end()),
+                bare > 0 ? m / bare : 0, c.c_str(), ev.c_str(), dr.c_str());
+  }
+  std::fflush(stdout);
+}
+
+// Every mode of `w`, `rounds` times, alternating: each round runs all modes
+// once, starting one mode later than the round before, so a slow drift of
+// the host's load spreads over all of them.
+bool CostOf(Bench& b, const Workload& w) {
+  std::vector<std::string> modes =
+      std::string(w.name) == "openat"
+          ? std::vector<std::string>{"bare", "tracepoints", "vigil events", "vigil run", "vigil run exec-only",
+                                     "vigil run path-rules", w.tool}
+          : std::vector<std::string>{"bare", "vigil events", "vigil run", w.tool};
+  Samples s;
+  w.run();  // warm caches (page cache, dentries, binaries)
+  for (int r = 0; r < b.opt.rounds; ++r) {
+    for (std::size_t i = 0; i < modes.size(); ++i)
+      if (!RunMode(b, w, modes[(i + static_cast<std::size_t>(r)) % modes.size()], s)) return false;
+  }
+  PrintRows(w, s, b.opt.rounds);
+  return true;
+}
+
+bool CostTable(Bench& b) {
+  Listener listener;
+  const Options& o = b.opt;
+  std::vector<Workload> workloads = {
+      {"openat", "/usr/sbin/opensnoop", [&] { return OpenatLoop(b.target, o.n_open); }},
+      {"fork+exec", "/usr/sbin/execsnoop", [&] { return ExecLoop(o.n_exec); }},
+      {"connect", "/usr/sbin/tcpconnect", [&] { return ConnectLoop(listener, o.n_connect); }},
+  };
+  if (o.openat_only) workloads.resize(1);
+  std::printf("%-10s %-20s %10s %9s %9s %8s %13s %12s %12s\n", "workload", "mode", "ns/op", "min", "max", "x bare",
+              "sensor cpu %", "events", "drops");
+  for (const Workload& w : workloads)
+    if (!CostOf(b, w)) return false;
+  std::printf("(ns/op: median over %d rounds, min and max beside it; x bare: median over bare's median; "
+              "events: all events vigil emitted during one round, host-wide, mean over rounds; "
+              "drops: kernel ringbuf_drop summed over rounds)\n\n",
+              o.rounds);
+  return true;
+}
+
+// ---------------------------------------------------------------- part 2: drops by rate
+
+// One rate step under a fresh sensor of `mode`; returns the opens/s done
+// when nothing was lost, else 0 (-1: the sensor did not start).
+double DropStep(Bench& b, const char* mode, double rate) {
+  const Options& o = b.opt;
+  auto s = std::string(mode) == "vigil run" ? StartVigilRun(o.vigil, b.dir, o.ringbuf_mb)
+                                            : StartVigil(o.vigil, b.dir, o.ringbuf_mb);
+  if (!s->ready()) {
+    std::fprintf(stderr, "%s did not start:\n%s\n", mode, s->LogText().c_str());
+    return -1;
+  }
+  ProcUsage before = ReadUsage(s->pid());
+  auto t0 = Clock::now();
+  LoopResult res = PacedOpenat(b.target, rate, o.workers, o.step_seconds);
+  // Let the sensor drain what is queued before it is stopped.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  double span = Seconds(Clock::now() - t0);
+  ProcUsage after = ReadUsage(s->pid());
+  SensorReport rep = s->Stop();
+  b.Note(rep.usage);
+  uint64_t drop = rep.stats["kernel.ringbuf_drop"];
+  uint64_t other = rep.stats["kernel.pending_full"];
+  for (auto& [k, v] : rep.stats)
+    if (k.rfind("decoder.", 0) == 0 && k != "decoder.decoded") other += v;
+  double done_rate = res.ops / res.seconds;
+  std::printf("%-13s %12s %14.0f %16.0f %12llu %12llu %14.0f\n", mode,
+              rate > 0 ? std::to_string(static_cast<long>(rate)).c_str() : "unpaced", done_rate,
+              static_cast<double>(rep.stats["events"]) / span, static_cast<unsigned long long>(drop),
+              static_cast<unsigned long long>(other), 100.0 * (after.cpu_s - before.cpu_s) / span);
+  std::fflush(stdout);
+  return drop == 0 && other == 0 ? done_rate : 0;
+}
+
+bool DropTable(Bench& b) {
+  const Options& o = b.opt;
+  std::printf("drop test: %d openat processes paced at each rate for %.0f s, vigil ring buffer %u MiB\n", o.workers,
+              o.step_seconds, o.ringbuf_mb);
+  std::printf("%-13s %12s %14s %16s %12s %12s %14s\n", "mode", "offered/s", "opens done/s", "vigil events/s",
+              "ringbuf_drop", "other loss", "vigil cpu %");
+  std::map<std::string, double> best_clean;
+  for (const char* mode : {"vigil events", "vigil run"})
+    for (double rate : o.rates) {
+      double clean = DropStep(b, mode, rate);
+      if (clean < 0) return false;
+      best_clean[mode] = std::max(best_clean[mode], clean);
+    }
+  for (const auto& [mode, best] : best_clean)
+    std::printf("%s: highest openat rate with 0 drops: %.0f events/s\n", mode.c_str(), best);
+  std::printf("\n");
+  return true;
+}
+
+// ---------------------------------------------------------------- part 3: engine, aims
+
+// engine_bench on the recorded stream: events/s per ruleset, beside the capture rows.
+void EngineRates(const Options& o) {
+  std::printf("engine rates (engine_bench %.1f %s):\n", o.engine_seconds, o.engine_events.c_str());
+  std::fflush(stdout);
+  pid_t pid = -1;
+  const std::string secs = std::to_string(o.engine_seconds);
+  std::vector<char*> args{const_cast<char*>(ENGINE_BENCH_BIN), const_cast<char*>(secs.c_str()),
+                          const_cast<char*>(o.engine_events.c_str()), nullptr};
+  if (posix_spawn(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0) {
+    std::fprintf(stderr, "cannot start %s\n", ENGINE_BENCH_BIN);
+    return;
+  }
+  ::waitpid(pid, nullptr, 0);
+  std::printf("\n");
+}
+
+// The aims for `vigil run` with the default rules: `workers`
+// processes open at `aim_rate` in all for `aim_seconds`; the kernel's and
+// the decoder's losses are read from /metrics before the agent stops, its
+// peak RSS (VmHWM) from /proc.
+bool AimsRun(Bench& b) {
+  const Options& o = b.opt;
+  auto s = StartVigilRun(o.vigil, b.dir, o.ringbuf_mb, "", true);
+  const int port = s->ready() ? MetricsPort(s->LogText()) : -1;
+  if (port <= 0) {
+    std::fprintf(stderr, "vigil run (with /metrics) did not start:\n%s\n", s->LogText().c_str());
+    return false;
+  }
+  const std::string page0 = HttpGet(port, "/metrics");
+  LoopResult res = PacedOpenat(b.target, o.aim_rate, o.workers, o.aim_seconds);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // let it drain
+  const std::string page = HttpGet(port, "/metrics");
+  ProcUsage u = ReadUsage(s->pid());
+  s->Stop();
+  auto delta = [&](const std::string& name, const std::string& label = "") {
+    return MetricSum(page, name, label) - MetricSum(page0, name, label);
+  };
+  std::printf("aims run: vigil run (default rules, ring buffer %u MiB), %d openat processes offered %.0f opens/s "
+              "for %.0f s\n",
+              o.ringbuf_mb, o.workers, o.aim_rate, o.aim_seconds);
+  std::printf("  opens done/s %.0f; vigil_events_total +%.0f; /metrics %s\n", res.ops / res.seconds,
+              delta("vigil_events_total"), page.empty() ? "NOT READ" : "read");
+  std::printf("  kernel ringbuf_drop +%.0f, all vigil_kernel_errors_total +%.0f, priority lane dropped +%.0f, "
+              "decoder rejects +%.0f\n",
+              delta("vigil_kernel_errors_total", "site=\"ringbuf_drop\""), delta("vigil_kernel_errors_total"),
+              delta("vigil_priority_lane_dropped_total"), delta("vigil_decoder_rejects_total"));
+  std::printf("  vigil RSS %.1f MiB, peak (VmHWM) %.1f MiB\n\n", u.rss_kb / 1024.0, u.hwm_kb / 1024.0);
+  b.Note(u);
+  return true;
+}
+
+void Cleanup(const Bench& b) {
+  ::unlink(b.target.c_str());
+  for (const char* f : {"/vigil.log", "/vigil-run.log", "/vigil.yaml", "/alerts.json", "/tp_floor.log"})
+    ::unlink((b.dir + f).c_str());
+  for (const char* t : {"opensnoop", "execsnoop", "tcpconnect"}) ::unlink((b.dir + "/" + t + ".log").c_str());
+  ::rmdir(b.dir.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"capture_bench: cost of kernel capture to the workloads it watches (prints figures, asserts nothing)"};
+  Options opt;
+  AddOptions(app, opt);
+  CLI11_PARSE(app, argc, argv);
+  if (auto code = EnterFdTable(opt.fd_table)) return *code;
   if (::geteuid() != 0) {
     std::fprintf(stderr, "capture_bench needs root (it loads BPF programs through vigil and libbpf-tools)\n");
     return 1;
@@ -378,161 +733,17 @@ int main(int argc, char** argv) {
     std::perror("mkdtemp");
     return 1;
   }
-  const std::string dir = tmpl;
-  const std::string target = dir + "/target";
-  std::ofstream(target) << "x";
+  Bench b{opt, tmpl, std::string(tmpl) + "/target"};
+  std::ofstream(b.target) << "x";
   ::signal(SIGPIPE, SIG_IGN);
-
-  std::printf("capture_bench  vigil=%s  rounds=%d  openat=%llu exec=%llu connect=%llu  ncpu=%ld\n", vigil.c_str(),
-              rounds, static_cast<unsigned long long>(n_open), static_cast<unsigned long long>(n_exec),
-              static_cast<unsigned long long>(n_connect), ::sysconf(_SC_NPROCESSORS_ONLN));
-  {
-    std::ifstream st("/proc/self/status");
-    std::string l;
-    while (std::getline(st, l))
-      if (l.rfind("FDSize:", 0) == 0) std::printf("fd table of the loops: %s slots (--fd-table %s)\n", l.c_str() + 8, fd_table.c_str());
-  }
-  {
-    std::ifstream la("/proc/loadavg");
-    std::string l;
-    std::getline(la, l);
-    std::printf("loadavg at start: %s\n\n", l.c_str());
-  }
-
-  // ---- part 1: per-operation cost, sensor vs bare vs libbpf-tools
-  struct Workload {
-    const char* name;
-    const char* tool;
-    std::function<LoopResult()> run;
-  };
-  Listener listener;
-  std::vector<Workload> workloads = {
-      {"openat", "/usr/sbin/opensnoop", [&] { return OpenatLoop(target, n_open); }},
-      {"fork+exec", "/usr/sbin/execsnoop", [&] { return ExecLoop(n_exec); }},
-      {"connect", "/usr/sbin/tcpconnect", [&] { return ConnectLoop(listener, n_connect); }},
-  };
-  if (openat_only) workloads.resize(1);
-  long vigil_rss_kb = 0, vigil_hwm_kb = 0;
-  // The openat loop's path is below a fresh /tmp directory no default rule
-  // watches: "vigil run" shows the open path filter, "vigil run exec-only"
-  // the interest filter (bench/exec_only_rules.yaml: opens not sent at all),
-  // "vigil run path-rules" the open path filter (bench/open_path_rules.yaml:
-  // rules on opens that watch paths by fd.name; the default rules read
-  // fd.name.resolved, which leaves that filter off),
-  // "tracepoints" the cost of the attachment alone.
-  auto start = [&](const std::string& mode) -> std::unique_ptr<Sensor> {
-    if (mode == "tracepoints") return StartTracepoints(dir);
-    if (mode == "vigil events") return StartVigil(vigil, dir, ringbuf_mb);
-    if (mode == "vigil run") return StartVigilRun(vigil, dir, ringbuf_mb);
-    if (mode == "vigil run path-rules") return StartVigilRun(vigil, dir, ringbuf_mb, OPEN_PATH_RULES);
-    return StartVigilRun(vigil, dir, ringbuf_mb, EXEC_ONLY_RULES);
-  };
-  std::printf("%-10s %-19s %12s %10s %14s %12s %12s\n", "workload", "mode", "ns/op", "x bare", "sensor cpu %",
-              "events", "drops");
-  for (const Workload& w : workloads) {
-    std::map<std::string, std::vector<double>> ns;
-    std::map<std::string, std::vector<double>> cpu;
-    std::map<std::string, uint64_t> events, drops;
-    w.run();  // warm caches (page cache, dentries, binaries)
-    for (int r = 0; r < rounds; ++r) {
-      ns["bare"].push_back(w.run().NsPerOp());
-      const std::vector<std::string> modes =
-          std::string(w.name) == "openat"
-              ? std::vector<std::string>{"tracepoints", "vigil events", "vigil run", "vigil run exec-only",
-                                         "vigil run path-rules"}
-              : std::vector<std::string>{"vigil events", "vigil run"};
-      for (const std::string& mode : modes) {
-        auto s = start(mode);
-        if (!s->ready()) {
-          std::fprintf(stderr, "%s did not start:\n%s\n", mode.c_str(), s->LogText().c_str());
-          return 1;
-        }
-        ProcUsage before = ReadUsage(s->pid());
-        LoopResult res = w.run();
-        ProcUsage after = ReadUsage(s->pid());
-        SensorReport rep = s->Stop();
-        ns[mode].push_back(res.NsPerOp());
-        cpu[mode].push_back(100.0 * (after.cpu_s - before.cpu_s) / res.seconds);
-        events[mode] += rep.stats["events"];
-        drops[mode] += rep.stats["kernel.ringbuf_drop"];
-        vigil_rss_kb = std::max(vigil_rss_kb, rep.usage.rss_kb);
-        vigil_hwm_kb = std::max(vigil_hwm_kb, rep.usage.hwm_kb);
-      }
-      {
-        auto s = StartTool(w.tool, dir);
-        const char* name = std::strrchr(w.tool, '/') + 1;
-        if (!s->ready()) {
-          std::fprintf(stderr, "%s did not start:\n%s\n", w.tool, s->LogText().c_str());
-          continue;
-        }
-        ProcUsage before = ReadUsage(s->pid());
-        LoopResult res = w.run();
-        ProcUsage after = ReadUsage(s->pid());
-        s->Stop();
-        ns[name].push_back(res.NsPerOp());
-        cpu[name].push_back(100.0 * (after.cpu_s - before.cpu_s) / res.seconds);
-      }
-    }
-    double bare = Median(ns["bare"]);
-    for (auto& [mode, v] : ns) {
-      double m = Median(v);
-      bool ours = mode.rfind("vigil", 0) == 0;
-      std::string ev = ours ? std::to_string(events[mode] / static_cast<uint64_t>(rounds)) : "-";
-      std::string dr = ours ? std::to_string(drops[mode]) : "-";
-      std::string c = mode == "bare" ? "-" : std::to_string(static_cast<int>(Median(cpu[mode]) + 0.5));
-      std::printf("%-10s %-19s %12.0f %10.2f %14s %12s %12s\n", w.name, mode.c_str(), m, bare > 0 ? m / bare : 0,
-                  c.c_str(), ev.c_str(), dr.c_str());
-    }
-    std::fflush(stdout);
-  }
-  std::printf("(events: all events vigil emitted during one round, host-wide, median round; "
-              "drops: kernel ringbuf_drop summed over rounds)\n\n");
-  if (openat_only) return 0;
-
-  // ---- part 2: sustained events/s before the first kernel drop
-  std::printf("drop test: %d openat processes paced at each rate for %.0f s, vigil ring buffer %u MiB\n", workers,
-              step_seconds, ringbuf_mb);
-  std::printf("%-13s %12s %14s %16s %12s %12s %14s\n", "mode", "offered/s", "opens done/s", "vigil events/s", "ringbuf_drop",
-              "other loss", "vigil cpu %");
-  std::map<std::string, double> best_clean;
-  for (const char* mode : {"vigil events", "vigil run"})
-  for (double rate : rates) {
-    auto s = std::string(mode) == "vigil run" ? StartVigilRun(vigil, dir, ringbuf_mb) : StartVigil(vigil, dir, ringbuf_mb);
-    if (!s->ready()) {
-      std::fprintf(stderr, "%s did not start:\n%s\n", mode, s->LogText().c_str());
-      return 1;
-    }
-    ProcUsage before = ReadUsage(s->pid());
-    auto t0 = Clock::now();
-    LoopResult res = PacedOpenat(target, rate, workers, step_seconds);
-    // Let the sensor drain what is queued before it is stopped.
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    double span = Seconds(Clock::now() - t0);
-    ProcUsage after = ReadUsage(s->pid());
-    SensorReport rep = s->Stop();
-    vigil_rss_kb = std::max(vigil_rss_kb, rep.usage.rss_kb);
-    vigil_hwm_kb = std::max(vigil_hwm_kb, rep.usage.hwm_kb);
-    uint64_t drop = rep.stats["kernel.ringbuf_drop"];
-    uint64_t other = rep.stats["kernel.pending_full"];
-    for (auto& [k, v] : rep.stats)
-      if (k.rfind("decoder.", 0) == 0 && k != "decoder.decoded") other += v;
-    double done_rate = res.ops / res.seconds;
-    std::printf("%-13s %12s %14.0f %16.0f %12llu %12llu %14.0f\n", mode,
-                rate > 0 ? std::to_string(static_cast<long>(rate)).c_str() : "unpaced", done_rate,
-                static_cast<double>(rep.stats["events"]) / span, static_cast<unsigned long long>(drop),
-                static_cast<unsigned long long>(other), 100.0 * (after.cpu_s - before.cpu_s) / span);
-    std::fflush(stdout);
-    if (drop == 0 && other == 0 && done_rate > best_clean[mode]) best_clean[mode] = done_rate;
-  }
-  for (const auto& [mode, best] : best_clean)
-    std::printf("%s: highest openat rate with 0 drops: %.0f events/s\n", mode.c_str(), best);
-  std::printf("\n");
-  std::printf("vigil RSS: %.1f MiB at stop (max over runs), peak (VmHWM) %.1f MiB\n", vigil_rss_kb / 1024.0,
-              vigil_hwm_kb / 1024.0);
-
-  ::unlink(target.c_str());
-  for (const char* f : {"/vigil.log", "/vigil-run.log", "/vigil.yaml", "/alerts.json"}) ::unlink((dir + f).c_str());
-  for (const char* t : {"opensnoop", "execsnoop", "tcpconnect"}) ::unlink((dir + "/" + t + ".log").c_str());
-  ::rmdir(dir.c_str());
+  PrintHeader(opt);
+  if (!CostTable(b)) return 1;
+  if (opt.engine_seconds > 0) EngineRates(opt);
+  if (!opt.openat_only && !DropTable(b)) return 1;
+  if (opt.aim_seconds > 0 && !AimsRun(b)) return 1;
+  std::printf("vigil RSS: %.1f MiB at stop (max over runs), peak (VmHWM) %.1f MiB\n", b.rss_kb / 1024.0,
+              b.hwm_kb / 1024.0);
+  PrintLoadavg("at end");
+  Cleanup(b);
   return 0;
 }

@@ -11,32 +11,15 @@
 set -euo pipefail
 calls=200000
 rounds=2
-while getopts "n:r:" opt; do
-  case $opt in
-    n) calls=$OPTARG ;;
-    r) rounds=$OPTARG ;;
-    *) echo "usage: $0 [-n CALLS] [-r ROUNDS] VIGIL [VIGIL...]" >&2; exit 2 ;;
-  esac
-done
-shift $((OPTIND - 1))
-if [ $# -eq 0 ]; then
-  echo "usage: $0 [-n CALLS] [-r ROUNDS] VIGIL [VIGIL...]" >&2
-  exit 2
-fi
 . "$(dirname "$0")/lib.sh"
+bench_opts_nr "$0 [-n CALLS] [-r ROUNDS] VIGIL [VIGIL...]" "$@"
+set -- "${bench_args[@]}"
 bench_init prog-cost bpftool cc python3
-old_stats=$(sysctl -n kernel.bpf_stats_enabled)
-bench_on_exit() { sysctl -qw kernel.bpf_stats_enabled="$old_stats" || true; }
+bench_keep_bpf_stats
 bench_openloop
 
 # name run_cnt run_time_ns of vigil's openat pair
-snapshot() {
-  bpftool prog show -j | python3 -c '
-import json, sys
-for p in json.load(sys.stdin):
-    if p.get("name") in ("vg_enter_openat", "vg_exit_openat"):
-        print(p["name"], p.get("run_cnt", 0), p.get("run_time_ns", 0))'
-}
+snapshot() { bench_prog_snapshot vg_enter_openat vg_exit_openat; }
 
 sysctl -qw kernel.bpf_stats_enabled=1
 printf "%-40s %6s %12s %16s %16s\n" "sensor" "round" "loop ns/op" "enter ns/run" "exit ns/run"

@@ -31,9 +31,7 @@ while getopts "n:s:b:" opt; do
 done
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-vigil=$(readlink -f "$build/agent/vigil")
-rules=$(readlink -f "$bench_dir/../rules")
-[ -x "$vigil" ] || { echo "container_churn: build vigil in $build first" >&2; exit 1; }
+bench_vigil container_churn "$build"
 bench_init container_churn podman runc curl tar
 service=
 image="localhost/vigil-churn:$$"

@@ -159,32 +159,25 @@ Result Run(const vigil::RuleEngine& eng, const Recorded& rec, double seconds) {
   return {static_cast<double>(n) / elapsed, alerts};
 }
 
-}  // namespace
+struct Set {
+  const char* name;
+  std::vector<std::string> paths;
+  std::unique_ptr<vigil::RuleEngine> engine;
+};
 
-int main(int argc, char** argv) {
-  double seconds = argc > 1 ? std::atof(argv[1]) : 2.0;
-  Recorded rec = argc > 2 ? FromFile(argv[2]) : BuiltinMix();
-  if (rec.events.empty()) {
-    std::fprintf(stderr, "no events\n");
-    return 1;
-  }
-  vigil::HostInfo host = vigil::HostInfo::FromSystem();
+// The rulesets, smallest first; ENGINE_BENCH_SIGMA adds Sigma rule
+// directories (':'-separated) as a fifth.
+std::vector<Set> Rulesets() {
   const std::string stable = VIGIL_FALCO_RULES_DIR "/falco_rules.yaml";
   const std::vector<std::string> all_falco = {stable, VIGIL_FALCO_RULES_DIR "/falco-incubating_rules.yaml",
                                               VIGIL_FALCO_RULES_DIR "/falco-sandbox_rules.yaml"};
   std::vector<std::string> everything = all_falco;
   everything.push_back(VIGIL_DEFAULT_RULES_DIR);
-  struct Set {
-    const char* name;
-    std::vector<std::string> paths;
-    std::unique_ptr<vigil::RuleEngine> engine;
-  };
   std::vector<Set> sets;
   sets.push_back({"falco stable", {stable}, nullptr});
   sets.push_back({"falco all (stable+incub.+sandbox)", all_falco, nullptr});
   sets.push_back({"vigil defaults", {VIGIL_DEFAULT_RULES_DIR}, nullptr});
   sets.push_back({"falco all + vigil defaults", everything, nullptr});
-  // ENGINE_BENCH_SIGMA: + Sigma rule directories (':'-separated), a fifth ruleset.
   if (const char* sigma = std::getenv("ENGINE_BENCH_SIGMA")) {
     Set s{"falco all + defaults + sigma", everything, nullptr};
     std::string list = sigma;
@@ -195,13 +188,10 @@ int main(int argc, char** argv) {
     }
     sets.push_back(std::move(s));
   }
-  std::printf("engine_bench: %zu recorded events (%s), %.1f s per run, 1 thread\n", rec.events.size(),
-              argc > 2 ? argv[2] : "built-in 20% exec / 60% openat / 20% connect", seconds);
-  if (const char* only = std::getenv("ENGINE_BENCH_PROFILE")) {  // load that ruleset only (faster under valgrind)
-    Set s = std::move(sets[std::min<std::size_t>(std::strtoul(only, nullptr, 10), sets.size() - 1)]);
-    sets.clear();
-    sets.push_back(std::move(s));
-  }
+  return sets;
+}
+
+void LoadSets(std::vector<Set>& sets, const vigil::HostInfo& host) {
   for (auto& s : sets) {
     vigil::Diagnostics d;
     s.engine = vigil::RuleEngine::Load(s.paths, &d, host);
@@ -212,48 +202,49 @@ int main(int argc, char** argv) {
                 prog.entries(vigil::EventType::openat).size(), prog.guarded_count(vigil::EventType::openat),
                 prog.entries(vigil::EventType::execve).size(), prog.guarded_count(vigil::EventType::execve));
   }
+}
+
+// ENGINE_BENCH_UNINDEXED: the openat/execve rules the prefilter index cannot
+// skip, and how often each rule is run (a candidate after the index).
+void PrintUnindexed(const vigil::RuleEngine& largest, const Recorded& rec, const vigil::HostInfo& host) {
+  for (auto type : {vigil::EventType::openat, vigil::EventType::execve})
+    for (const auto& e : largest.program().entries(type))
+      if (e.slot == vigil::compile::Program::kUnguarded)
+        std::printf("unindexed %s: %s\n", type == vigil::EventType::openat ? "openat" : "execve",
+                    static_cast<const vigil::CompiledRule*>(e.rule)->name.c_str());
+  std::map<std::string, uint64_t> runs;
+  uint64_t total = 0, num = 0;
+  for (const auto& e : rec.events) {
+    vigil::FieldContext ctx{&e, &host, ++num, nullptr};
+    largest.program().ForEachCandidate(e.type, ctx, [&](const vigil::compile::Program::Entry& en) {
+      ++runs[static_cast<const vigil::CompiledRule*>(en.rule)->name];
+      ++total;
+    });
+  }
+  const double events = static_cast<double>(rec.events.size());
+  std::printf("rules run per event after the index: %.2f\n", static_cast<double>(total) / events);
+  for (const auto& [name, n] : runs)
+    if (n * 20 >= rec.events.size())
+      std::printf("  %5.1f%% of events run %s\n", 100.0 * static_cast<double>(n) / events, name.c_str());
+}
+
+// ENGINE_BENCH_PER_RULE: ns per event for each rule, to find the costly ones.
+void PrintPerRule(const vigil::RuleEngine& largest, const Recorded& rec) {
+  for (const auto& r : largest.rules()) {
+    auto t0 = std::chrono::steady_clock::now();
+    uint64_t hits = 0;
+    for (int k = 0; k < 20; ++k)
+      for (const auto& e : rec.events) hits += largest.Matches(*r, e);
+    double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() /
+                (20.0 * static_cast<double>(rec.events.size()));
+    std::printf("%8.1f ns/event  %s\n", ns, r->name.c_str());
+  }
+}
+
+// Each ruleset's rate beside an empty ruleset's, measured in the same run.
+void PrintRates(const std::vector<Set>& sets, const Recorded& rec, const vigil::HostInfo& host, double seconds) {
   vigil::Diagnostics d0;
   auto empty = vigil::RuleEngine::LoadTexts({}, &d0, host);
-  const vigil::RuleEngine& largest = *sets.back().engine;
-  if (std::getenv("ENGINE_BENCH_UNINDEXED")) {  // the openat/execve rules the prefilter index cannot skip
-    for (auto type : {vigil::EventType::openat, vigil::EventType::execve})
-      for (const auto& e : largest.program().entries(type))
-        if (e.slot == vigil::compile::Program::kUnguarded)
-          std::printf("unindexed %s: %s\n", type == vigil::EventType::openat ? "openat" : "execve",
-                      static_cast<const vigil::CompiledRule*>(e.rule)->name.c_str());
-    // How often each rule is run (a candidate after the index) over the recording.
-    std::map<std::string, uint64_t> runs;
-    uint64_t total = 0, num = 0;
-    for (const auto& e : rec.events) {
-      vigil::FieldContext ctx{&e, &host, ++num, nullptr};
-      largest.program().ForEachCandidate(e.type, ctx, [&](const vigil::compile::Program::Entry& en) {
-        ++runs[static_cast<const vigil::CompiledRule*>(en.rule)->name];
-        ++total;
-      });
-    }
-    std::printf("rules run per event after the index: %.2f\n", static_cast<double>(total) / static_cast<double>(rec.events.size()));
-    for (const auto& [name, n] : runs)
-      if (n * 20 >= rec.events.size()) std::printf("  %5.1f%% of events run %s\n", 100.0 * static_cast<double>(n) / static_cast<double>(rec.events.size()), name.c_str());
-  }
-  if (std::getenv("ENGINE_BENCH_PER_RULE")) {  // ns per event for each rule, to find the costly ones
-    for (const auto& r : largest.rules()) {
-      auto t0 = std::chrono::steady_clock::now();
-      uint64_t hits = 0;
-      for (int k = 0; k < 20; ++k)
-        for (const auto& e : rec.events) hits += largest.Matches(*r, e);
-      double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() /
-                  (20.0 * static_cast<double>(rec.events.size()));
-      std::printf("%8.1f ns/event  %s\n", ns, r->name.c_str());
-    }
-    return 0;
-  }
-  if (const char* only = std::getenv("ENGINE_BENCH_PROFILE")) {  // one ruleset only (index into sets), for perf
-    (void)only;
-    const Set& s = sets.front();
-    auto r = Run(*s.engine, rec, seconds);
-    std::printf("%s: %.0f events/s\n", s.name, r.events_per_s);
-    return 0;
-  }
   Result base = Run(*empty, rec, seconds);
   std::printf("%-36s %14s %10s %14s\n", "ruleset", "events/s", "vs empty", "alerts/event");
   auto line = [&](const char* name, const Result& r) {
@@ -265,5 +256,39 @@ int main(int argc, char** argv) {
     Run(*s.engine, rec, 0.2);  // warm the scratch buffers and caches
     line(s.name, Run(*s.engine, rec, seconds));
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double seconds = argc > 1 ? std::atof(argv[1]) : 2.0;
+  Recorded rec = argc > 2 ? FromFile(argv[2]) : BuiltinMix();
+  if (rec.events.empty()) {
+    std::fprintf(stderr, "no events\n");
+    return 1;
+  }
+  vigil::HostInfo host = vigil::HostInfo::FromSystem();
+  std::vector<Set> sets = Rulesets();
+  std::printf("engine_bench: %zu recorded events (%s), %.1f s per run, 1 thread\n", rec.events.size(),
+              argc > 2 ? argv[2] : "built-in 20% exec / 60% openat / 20% connect", seconds);
+  const char* profile = std::getenv("ENGINE_BENCH_PROFILE");  // one ruleset only (index into sets), for perf
+  if (profile) {  // load that ruleset only (faster under valgrind)
+    Set s = std::move(sets[std::min<std::size_t>(std::strtoul(profile, nullptr, 10), sets.size() - 1)]);
+    sets.clear();
+    sets.push_back(std::move(s));
+  }
+  LoadSets(sets, host);
+  const vigil::RuleEngine& largest = *sets.back().engine;
+  if (std::getenv("ENGINE_BENCH_UNINDEXED")) PrintUnindexed(largest, rec, host);
+  if (std::getenv("ENGINE_BENCH_PER_RULE")) {
+    PrintPerRule(largest, rec);
+    return 0;
+  }
+  if (profile) {
+    auto r = Run(*sets.front().engine, rec, seconds);
+    std::printf("%s: %.0f events/s\n", sets.front().name, r.events_per_s);
+    return 0;
+  }
+  PrintRates(sets, rec, host, seconds);
   return 0;
 }

@@ -15,40 +15,23 @@
 # "env-on|build/agent/vigil run -c CONF -r bench/exec_only_rules.yaml -r bench/env_rules.yaml"
 # (the same exec events sent; only the environment switch differs).
 set -euo pipefail
-execs=2000
+calls=2000  # execs
 rounds=3
-usage() { echo "usage: $0 [-n EXECS] [-r ROUNDS] \"LABEL|VIGIL ARGS...\" ..." >&2; exit 2; }
-while getopts "n:r:" opt; do
-  case $opt in
-    n) execs=$OPTARG ;;
-    r) rounds=$OPTARG ;;
-    *) usage ;;
-  esac
-done
-shift $((OPTIND - 1))
-[ $# -ge 1 ] || usage
 . "$(dirname "$0")/lib.sh"
+bench_opts_nr "$0 [-n EXECS] [-r ROUNDS] \"LABEL|VIGIL ARGS...\" ..." "$@"
+set -- "${bench_args[@]}"
 bench_init exec-env bpftool cc python3
-old_stats=$(sysctl -n kernel.bpf_stats_enabled)
-bench_on_exit() { sysctl -qw kernel.bpf_stats_enabled="$old_stats" || true; }
+bench_keep_bpf_stats
 bench_openloop
 
 # run_cnt run_time_ns of vg_sched_exec (0 0 when not loaded)
-snapshot() {
-  bpftool prog show -j | python3 -c '
-import json, sys
-c = t = 0
-for p in json.load(sys.stdin):
-    if p.get("name") == "vg_sched_exec":
-        c += p.get("run_cnt", 0); t += p.get("run_time_ns", 0)
-print(c, t)'
-}
+snapshot() { bench_prog_snapshot vg_sched_exec | awk '{ c += $2; t += $3 } END { print c + 0, t + 0 }'; }
 
 sysctl -qw kernel.bpf_stats_enabled=1
 echo "environment $(env | wc -c) bytes in the loop's children ($(env | wc -l) variables)"
 printf "%-12s %6s %14s %18s %18s\n" "sensor" "round" "loop ns/exec" "vg_sched_exec ns" "sensor cpu ns/exec"
 for r in $(seq "$rounds"); do
-  printf "%-12s %6s %14s %18s %18s\n" "bare" "$r" "$("$work/openloop" "$execs" exec)" "-" "-"
+  printf "%-12s %6s %14s %18s %18s\n" "bare" "$r" "$("$work/openloop" "$calls" exec)" "-" "-"
   for spec in "$@"; do
     label=${spec%%|*}
     read -r -a cmd <<<"${spec#*|}"
@@ -57,9 +40,9 @@ for r in $(seq "$rounds"); do
     sleep 0.5
     read -r c0 t0 < <(snapshot)
     cpu0=$(bench_cpu_ns)
-    ns=$("$work/openloop" "$execs" exec)
+    ns=$("$work/openloop" "$calls" exec)
     sleep 0.3 # the consumer drains what is left in the ring
-    cpu=$(( ($(bench_cpu_ns) - cpu0) / execs ))
+    cpu=$(( ($(bench_cpu_ns) - cpu0) / calls ))
     read -r c1 t1 < <(snapshot)
     bench_stop
     per=$(( c1 > c0 ? (t1 - t0) / (c1 - c0) : 0 ))

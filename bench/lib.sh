@@ -13,6 +13,16 @@
 #   bench_stop                stops it (SIGINT) and waits
 #   bench_cpu_ns              CPU time (user + system) the started sensor has
 #                             used so far, in ns (clock-tick resolution)
+#   bench_opts_nr USAGE ARG...  -n N into $calls and -r N into $rounds (set
+#                             their defaults first); the other arguments (one
+#                             at least, else USAGE and exit 2) into the array
+#                             bench_args
+#   bench_vigil NAME BUILD    $vigil (BUILD/agent/vigil, absolute) and $rules
+#                             (the default rules); exits 1 if vigil is not built
+#   bench_keep_bpf_stats      kernel.bpf_stats_enabled put back as it was at exit
+#                             (defines bench_on_exit)
+#   bench_prog_snapshot PROG...  "name run_cnt run_time_ns", a line for each
+#                             loaded BPF program of one of those names
 
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 vigil_pid=
@@ -61,4 +71,38 @@ bench_cpu_ns() {
   # shellcheck disable=SC2086
   set -- $stat
   echo $(( (${12} + ${13}) * 1000000000 / $(getconf CLK_TCK) ))
+}
+
+bench_opts_nr() {
+  local usage=$1 opt OPTIND=1
+  shift
+  while getopts "n:r:" opt; do
+    case $opt in
+      n) calls=$OPTARG ;;
+      r) rounds=$OPTARG ;;
+      *) echo "usage: $usage" >&2; exit 2 ;;
+    esac
+  done
+  shift $((OPTIND - 1))
+  [ $# -gt 0 ] || { echo "usage: $usage" >&2; exit 2; }
+  bench_args=("$@")
+}
+
+bench_vigil() {
+  vigil=$(readlink -f "$2/agent/vigil")
+  rules=$(readlink -f "$bench_dir/../rules")
+  [ -x "$vigil" ] || { echo "$1: build vigil in $2 first" >&2; exit 1; }
+}
+
+bench_keep_bpf_stats() {
+  bench_old_stats=$(sysctl -n kernel.bpf_stats_enabled)
+  bench_on_exit() { sysctl -qw kernel.bpf_stats_enabled="$bench_old_stats" || true; }
+}
+
+bench_prog_snapshot() {
+  bpftool prog show -j | python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    if p.get("name") in sys.argv[1:]:
+        print(p["name"], p.get("run_cnt", 0), p.get("run_time_ns", 0))' "$@"
 }

@@ -34,9 +34,7 @@ while getopts "p:n:m:l:b:" opt; do
 done
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-vigil=$(readlink -f "$build/agent/vigil")
-rules=$(readlink -f "$bench_dir/../rules")
-[ -x "$vigil" ] || { echo "pressure_cred: build vigil in $build first" >&2; exit 1; }
+bench_vigil pressure_cred "$build"
 bench_init pressure_cred setpriv cc curl jq
 loops=()
 bench_on_exit() {

@@ -630,34 +630,7 @@ ProcessTableStats Sensor::table_stats() const { return impl_->table.Stats(); }
 CgroupResolverStats Sensor::cgroup_stats() const { return impl_->cgroups.Stats(); }
 std::size_t Sensor::seeded() const { return impl_->seeded; }
 
-OwnObjectIds Sensor::ObjectIds() const {
-  OwnObjectIds ids;
-  bpf_program* prog;
-  bpf_object__for_each_program(prog, impl_->skel->obj) {
-    int fd = bpf_program__fd(prog);
-    if (fd < 0) continue;
-    bpf_prog_info info{};
-    uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) ids.progs.push_back(info.id);
-  }
-  bpf_map* map;
-  bpf_object__for_each_map(map, impl_->skel->obj) {
-    int fd = bpf_map__fd(map);
-    if (fd < 0) continue;
-    bpf_map_info info{};
-    uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) ids.maps.push_back(info.id);
-  }
-  for (bpf_link* l : impl_->links) {
-    bpf_link_info info{};
-    uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(bpf_link__fd(l), &info, &len) == 0) {
-      ids.links.push_back(info.id);
-      ids.link_fds.push_back(bpf_link__fd(l));
-    }
-  }
-  return ids;
-}
+OwnObjectIds Sensor::ObjectIds() const { return bpfobj::IdsOf(impl_->skel->obj, impl_->links); }
 
 void Sensor::SetInterest(const std::bitset<kEventTypeCount>& types, uint32_t self_tgid, bool env) {
   const auto mask = InterestWords(types);

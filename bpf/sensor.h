@@ -25,6 +25,7 @@
 
 #include "bpf/decoder.h"
 #include "bpf/features.h"
+#include "bpf/object_ids.h"
 #include "bpf/procfs/cgroup_resolver.h"
 #include "engine/event.h"
 #include "engine/state/container_meta.h"
@@ -97,14 +98,8 @@ struct DisabledProgram {
   std::string reason;
 };
 
-// Kernel ids of the sensor's own BPF objects (for self-protection: another
-// process opening them by id is refused under BPF LSM, alerted otherwise).
-struct OwnObjectIds {
-  std::vector<uint32_t> progs;  // loaded programs
-  std::vector<uint32_t> maps;   // maps of the object (incl. .rodata/.bss)
-  std::vector<uint32_t> links;  // attachments
-  std::vector<int> link_fds;    // the sensor's fds of `links` (same order; borrowed)
-};
+// Kernel ids of the sensor's own BPF objects (for self-protection).
+using OwnObjectIds = bpfobj::ObjectIds;
 
 struct KernelCounter {
   std::string_view name;

@@ -623,32 +623,7 @@ std::optional<std::string> EnforcementManager::Install(const policy::PolicySpec&
   return std::nullopt;
 }
 
-SelfIds EnforcementManager::OwnIds() const {
-  const Impl& im = *impl_;
-  SelfIds ids;
-  bpf_program* prog = nullptr;
-  bpf_object__for_each_program(prog, im.skel->obj) {
-    if (bpf_program__fd(prog) < 0) continue;
-    bpf_prog_info info{};
-    uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0) ids.progs.push_back(info.id);
-  }
-  bpf_map* map = nullptr;
-  bpf_object__for_each_map(map, im.skel->obj) {
-    bpf_map_info info{};
-    uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(bpf_map__fd(map), &info, &len) == 0) ids.maps.push_back(info.id);
-  }
-  for (bpf_link* l : im.links) {
-    bpf_link_info info{};
-    uint32_t len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(bpf_link__fd(l), &info, &len) == 0) {
-      ids.links.push_back(info.id);
-      ids.link_fds.push_back(bpf_link__fd(l));
-    }
-  }
-  return ids;
-}
+SelfIds EnforcementManager::OwnIds() const { return bpfobj::IdsOf(impl_->skel->obj, impl_->links); }
 
 std::optional<std::string> EnforcementManager::RegisterSelfIds(const SelfIds& ids) {
   const uint32_t one = 1;

@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "bpf/object_ids.h"
 #include "engine/policy/policy.h"
 
 namespace vigil::enforce {
@@ -71,17 +72,8 @@ struct Refusal {
   char comm[16] = {};
 };
 
-// Kernel ids of BPF objects that are vigil's own (self-protection). Prog, map and link ids are
-// separate id spaces in the kernel.
-struct SelfIds {
-  std::vector<uint32_t> progs;
-  std::vector<uint32_t> maps;
-  std::vector<uint32_t> links;
-  // The owner's fds of those links, same order as `links` (borrowed: valid
-  // while the owner lives). The monitor dups them: getting a link's fd by id
-  // needs CAP_SYS_ADMIN, which the shipped unit does not grant.
-  std::vector<int> link_fds;
-};
+// Kernel ids of BPF objects that are vigil's own (self-protection).
+using SelfIds = bpfobj::ObjectIds;
 
 // `vigil probe`: one line per capability (hook class x action) with the mechanism this kernel
 // gives it. Needs no loaded object; reads /sys/kernel/security/lsm and cgroup2.

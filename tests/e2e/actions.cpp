@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "bpf/vigil_abi.h"  // VG_INSN_CHUNK(S): how far the capture scans a program
+#include "tests/support/bpf_insn.h"
 
 namespace vigil::e2e {
 namespace {
@@ -96,20 +97,10 @@ bool PrivateMounts() {
 
 bool Tmpfs(const char* dir) { return mount("e2e-tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m") == 0; }
 
-long Bpf(int cmd, bpf_attr* attr) { return syscall(SYS_bpf, cmd, attr, sizeof(*attr)); }
-
-bpf_insn Insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
-  bpf_insn i{};
-  i.code = code;
-  i.dst_reg = dst;
-  i.src_reg = src;
-  i.off = off;
-  i.imm = imm;
-  return i;
-}
-bpf_insn MovImm(uint8_t reg, int32_t imm) { return Insn(BPF_ALU64 | BPF_MOV | BPF_K, reg, 0, 0, imm); }
-bpf_insn Call(int32_t helper) { return Insn(BPF_JMP | BPF_CALL, 0, 0, 0, helper); }
-bpf_insn Exit() { return Insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0); }
+using vigil::testing::Bpf;
+using vigil::testing::Call;
+using vigil::testing::Exit;
+using vigil::testing::MovImm;
 
 // BPF_PROG_LOAD; returns the fd or -errno.
 long LoadProg(uint32_t type, const std::vector<bpf_insn>& insns, const char* name, uint32_t expected_attach = 0) {

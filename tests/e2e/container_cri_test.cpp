@@ -47,10 +47,8 @@
 
 namespace {
 
-using vigil::e2e::FindContainerAlert;
-using vigil::e2e::SeenAlert;
-using vigil::e2e::Sh;
-using vigil::e2e::VigilProcess;
+// Sh, VigilProcess, SeenAlert, FindContainerAlert and the marker rules.
+using namespace vigil::e2e;
 
 constexpr int kSkip = 77;
 constexpr const char* kImage = "docker.io/vigil/busybox:test";
@@ -165,34 +163,14 @@ struct ContainerdFixture {
       execlp("containerd", "containerd", "--config", cfg.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
-    for (int i = 0; i < 200; ++i) {
-      int st = 0;
-      if (waitpid(daemon, &st, WNOHANG) == daemon) {
-        daemon = -1;
-        return "containerd exited (status " + std::to_string(st) + "): " + Sh("tail -5 " + dir + "/containerd.log").first;
-      }
+    return vigil::e2e::WaitDaemon(&daemon, "containerd on " + sock, dir + "/containerd.log", 200, [&] {
       struct stat sst{};
-      if (stat(sock.c_str(), &sst) == 0 && Sh(Ctr() + "version >/dev/null 2>&1").second == 0) return "";
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return "containerd did not answer on " + sock + " within 20 s: " + Sh("tail -5 " + dir + "/containerd.log").first;
+      return stat(sock.c_str(), &sst) == 0 && Sh(Ctr() + "version >/dev/null 2>&1").second == 0;
+    });
   }
 
   void Cleanup() {
-    if (daemon > 0) {
-      kill(daemon, SIGTERM);
-      int st = 0;
-      bool gone = false;
-      for (int i = 0; i < 100 && !gone; ++i) {
-        gone = waitpid(daemon, &st, WNOHANG) == daemon;
-        if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      if (!gone) {
-        kill(daemon, SIGKILL);
-        waitpid(daemon, &st, 0);
-      }
-      daemon = -1;
-    }
+    vigil::e2e::StopDaemon(&daemon, 100);
     if (!dir.empty()) {
       // Shims of this containerd outlive it; they carry its address.
       Sh("for p in $(grep -l -F -- '" + sock + "' /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do "
@@ -287,11 +265,8 @@ TEST_CASE("containerd CRI containers: pod name, namespace, uid, labels, containe
   }
   REQUIRE(priv_container_id.size() == 64);
 
-  const std::string sentinel = vigil::e2e::AwaitSentinel(vigil, fx.dir);
-  INFO(sentinel << "\n" << vigil.LogTail());
-  REQUIRE(sentinel == "");
-  REQUIRE(vigil.Stop() == "");
-  const auto alerts = vigil.Alerts();
+  std::vector<SeenAlert> alerts;
+  REQUIRE(FinishSteps(vigil, fx.dir, &alerts) == "");
   INFO(vigil.LogTail(20000));
 
   const std::string c12 = container_id.substr(0, 12), s12 = sandbox_id.substr(0, 12);

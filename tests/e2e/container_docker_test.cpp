@@ -43,10 +43,8 @@
 
 namespace {
 
-using vigil::e2e::FindContainerAlert;
-using vigil::e2e::SeenAlert;
-using vigil::e2e::Sh;
-using vigil::e2e::VigilProcess;
+// Sh, VigilProcess, SeenAlert, FindContainerAlert and the marker rules.
+using namespace vigil::e2e;
 
 constexpr int kSkip = 77;
 
@@ -146,35 +144,16 @@ struct DockerFixture {
       execvp("dockerd", argv.data());
       _exit(127);
     }
-    for (int i = 0; i < 300; ++i) {
-      int st = 0;
-      if (waitpid(daemon, &st, WNOHANG) == daemon) {
-        daemon = -1;
-        return "dockerd exited (status " + std::to_string(st) + "): " + Sh("tail -5 " + dir + "/dockerd.log").first;
-      }
+    return vigil::e2e::WaitDaemon(&daemon, "dockerd on " + sock, dir + "/dockerd.log", 300, [&] {
       struct stat sst{};
-      if (stat(sock.c_str(), &sst) == 0 && Sh(Docker() + "version >/dev/null 2>&1").second == 0) return "";
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return "dockerd did not answer on " + sock + " within 30 s: " + Sh("tail -5 " + dir + "/dockerd.log").first;
+      return stat(sock.c_str(), &sst) == 0 && Sh(Docker() + "version >/dev/null 2>&1").second == 0;
+    });
   }
 
   void Cleanup() {
-    if (daemon > 0) {
+    if (daemon > 0)
       for (const auto& n : names) Sh(Docker() + "rm -f " + n + " >/dev/null 2>&1");
-      kill(daemon, SIGTERM);
-      int st = 0;
-      bool gone = false;
-      for (int i = 0; i < 200 && !gone; ++i) {
-        gone = waitpid(daemon, &st, WNOHANG) == daemon;
-        if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      if (!gone) {
-        kill(daemon, SIGKILL);
-        waitpid(daemon, &st, 0);
-      }
-      daemon = -1;
-    }
+    vigil::e2e::StopDaemon(&daemon, 200);
     if (!dir.empty()) {
       Sh("rm -rf " + dir);
       dir.clear();

@@ -14,6 +14,7 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "tests/e2e/container_support.h"
 #include "tests/e2e/vigil_harness.h"
@@ -24,10 +25,8 @@
 
 namespace {
 
-using vigil::e2e::PodmanFixture;
-using vigil::e2e::SeenAlert;
-using vigil::e2e::Sh;
-using vigil::e2e::VigilProcess;
+// Sh, VigilProcess, SeenAlert, FindContainerAlert and the marker rules.
+using namespace vigil::e2e;
 
 constexpr const char* kLayerRule = "Container Exe Layer";
 constexpr const char* kFalcoDrift = "Drop and execute new binary in container";
@@ -96,11 +95,8 @@ TEST_CASE("podman: a binary dropped into a container runs from the upper layer; 
   REQUIRE(r.second == 0);
   CHECK(r.first.find("vigil-upper-mark") != std::string::npos);
 
-  const std::string sentinel = vigil::e2e::AwaitSentinel(vigil, fx.dir);
-  INFO(sentinel << "\n" << vigil.LogTail());
-  REQUIRE(sentinel == "");
-  REQUIRE(vigil.Stop() == "");
-  const auto alerts = vigil.Alerts();
+  std::vector<SeenAlert> alerts;
+  REQUIRE(FinishSteps(vigil, fx.dir, &alerts) == "");
   INFO(vigil.LogTail(20000));
 
   const SeenAlert* lower = Find(alerts, kLayerRule, "/bin/busybox", "vigil-lower-mark");

@@ -38,11 +38,8 @@
 
 namespace {
 
-using vigil::e2e::FindContainerAlert;
-using vigil::e2e::PodmanFixture;
-using vigil::e2e::SeenAlert;
-using vigil::e2e::Sh;
-using vigil::e2e::VigilProcess;
+// Sh, VigilProcess, SeenAlert, FindContainerAlert and the marker rules.
+using namespace vigil::e2e;
 
 }  // namespace
 
@@ -131,11 +128,8 @@ TEST_CASE("podman containers: id, name, image, privileged and mounts on alerts; 
   std::printf("container_removed events after %.1f s\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t_exit).count());
   std::this_thread::sleep_for(std::chrono::milliseconds(2000));
-  const std::string sentinel = vigil::e2e::AwaitSentinel(vigil, fx.dir);
-  INFO(sentinel << "\n" << vigil.LogTail());
-  REQUIRE(sentinel == "");
-  REQUIRE(vigil.Stop() == "");
-  const auto alerts = vigil.Alerts();
+  std::vector<SeenAlert> alerts;
+  REQUIRE(FinishSteps(vigil, fx.dir, &alerts) == "");
   const std::string log = vigil.LogTail(20000);
   INFO(log);
 

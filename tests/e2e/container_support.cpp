@@ -51,6 +51,36 @@ std::string PodmanFixture::StartService() {
   return "podman system service did not create " + sock + " within 10 s";
 }
 
+std::string WaitDaemon(pid_t* daemon, const std::string& name, const std::string& log, int tries,
+                       const std::function<bool()>& answers) {
+  for (int i = 0; i < tries; ++i) {
+    int st = 0;
+    if (waitpid(*daemon, &st, WNOHANG) == *daemon) {
+      *daemon = -1;
+      return name + " exited (status " + std::to_string(st) + "): " + Sh("tail -5 " + log).first;
+    }
+    if (answers()) return "";
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return name + " did not answer within " + std::to_string(tries / 10) + " s: " + Sh("tail -5 " + log).first;
+}
+
+void StopDaemon(pid_t* daemon, int tries) {
+  if (*daemon <= 0) return;
+  kill(*daemon, SIGTERM);
+  int st = 0;
+  bool gone = false;
+  for (int i = 0; i < tries && !gone; ++i) {
+    gone = waitpid(*daemon, &st, WNOHANG) == *daemon;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!gone) {
+    kill(*daemon, SIGKILL);
+    waitpid(*daemon, &st, 0);
+  }
+  *daemon = -1;
+}
+
 std::string MakeBusyboxRootfs(const std::string& dir) {
   auto r = Sh("mkdir -p " + dir + "/bin " + dir + "/proc " + dir + "/sys " + dir + "/dev && cp /bin/busybox " + dir +
               "/bin/busybox && ln -s busybox " + dir + "/bin/sh && ln -s busybox " + dir + "/bin/vigilctrmark 2>&1");

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +36,17 @@ struct PodmanFixture {
   // up to 10 s for the socket. "" or why not.
   std::string StartService();
 };
+
+// Waits up to `tries` x 100 ms for the daemon the test started (`*daemon`, a
+// child; `name` for the messages, its log at `log`) to answer: `answers()`
+// true. "" once it does, else why not with the log's last lines (*daemon is
+// -1 when it exited).
+std::string WaitDaemon(pid_t* daemon, const std::string& name, const std::string& log, int tries,
+                       const std::function<bool()>& answers);
+
+// SIGTERM to the daemon, SIGKILL if it has not exited after `tries` x 100 ms;
+// *daemon is -1 after. Nothing when it is not running (<= 0).
+void StopDaemon(pid_t* daemon, int tries);
 
 // A rootfs in `dir` for `docker import`/`podman import`: /bin/busybox (from
 // busybox-static), /bin/sh, and /bin/vigilctrmark, the marked command (busybox

@@ -362,18 +362,8 @@ TEST_CASE("vigil run stays quiet (nothing at WARNING or above) on a benign workl
     if (!started.empty()) RemoveScratch(s);
     REQUIRE(started == "");
     const pid_t vigil_pid = vigil.pid();  // Stop() forgets it
-    std::fflush(nullptr);
-    runner = fork();
-    if (runner == 0) {
-      execl("/bin/sh", "sh", VIGIL_BENIGN_WORKLOAD, s.dir.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    waitpid(runner, &status, 0);
-    const std::string sentinel = AwaitSentinel(vigil, s.dir);
-    INFO(vigil.LogTail());
-    CHECK(sentinel == "");
-    CHECK(vigil.Stop() == "");
-    alerts = vigil.Alerts();
+    runner = RunShell({VIGIL_BENIGN_WORKLOAD, s.dir}, &status);
+    CHECK(FinishSteps(vigil, s.dir, &alerts) == "");
     own = OwnAlerts(alerts, vigil_pid);
   }
   CHECK(own == 0);
@@ -535,18 +525,8 @@ TEST_CASE("Falco's event-generator actions fire their Falco rules under vigil ru
     const std::string started = vigil.Start();
     if (!started.empty()) RemoveScratch(s);
     REQUIRE(started == "");
-    std::fflush(nullptr);
-    runner = fork();
-    if (runner == 0) {
-      execl("/bin/sh", "sh", VIGIL_FALCO_ACTIONS, s.dir.c_str(), s.tag.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    waitpid(runner, &status, 0);
-    const std::string sentinel = AwaitSentinel(vigil, s.dir);
-    INFO(vigil.LogTail());
-    CHECK(sentinel == "");
-    CHECK(vigil.Stop() == "");
-    alerts = vigil.Alerts();
+    runner = RunShell({VIGIL_FALCO_ACTIONS, s.dir, s.tag}, &status);
+    CHECK(FinishSteps(vigil, s.dir, &alerts) == "");
   }
   const std::set<uint32_t> ours = forks.Descendants(static_cast<uint32_t>(runner));
   CHECK(forks.overruns() == 0);

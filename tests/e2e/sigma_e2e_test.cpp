@@ -161,18 +161,8 @@ TEST_CASE("vigil run with Sigma rules alerts on their real actions", "[root][e2e
     // From a file, so the runner's own argv does not carry the markers the rules look for.
     const std::string script = s.dir + "/actions.sh";
     std::ofstream(script) << Subst(actions, s);
-    std::fflush(nullptr);
-    runner = fork();
-    if (runner == 0) {
-      execl("/bin/sh", "sh", script.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    waitpid(runner, &status, 0);
-    const std::string sentinel = AwaitSentinel(vigil, s.dir);
-    INFO(vigil.LogTail());
-    CHECK(sentinel == "");
-    CHECK(vigil.Stop() == "");
-    alerts = vigil.Alerts();
+    runner = RunShell({script}, &status);
+    CHECK(FinishSteps(vigil, s.dir, &alerts) == "");
   }
   const std::set<uint32_t> ours = forks.Descendants(static_cast<uint32_t>(runner));
   CHECK(forks.overruns() == 0);

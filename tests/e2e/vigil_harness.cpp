@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -77,6 +78,29 @@ std::string WriteSentinelRule(const std::string& dir) {
                       << "  output: e2e sentinel opened (file=%fd.name)\n"
                       << "  priority: NOTICE\n";
   return path;
+}
+
+pid_t RunShell(const std::vector<std::string>& args, int* status) {
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv{const_cast<char*>("sh")};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv("/bin/sh", argv.data());
+    _exit(127);
+  }
+  if (pid > 0) waitpid(pid, status, 0);
+  return pid;
+}
+
+std::string FinishSteps(VigilProcess& vigil, const std::string& dir, std::vector<SeenAlert>* alerts) {
+  std::string problems = AwaitSentinel(vigil, dir);
+  const std::string tail = vigil.LogTail();
+  const std::string stopped = vigil.Stop();
+  if (!stopped.empty()) problems += (problems.empty() ? "" : "; ") + stopped;
+  *alerts = vigil.Alerts();
+  return problems.empty() ? "" : problems + "\nvigil's log ends:\n" + tail;
 }
 
 std::string AwaitSentinel(const VigilProcess& vigil, const std::string& dir, std::chrono::seconds timeout) {

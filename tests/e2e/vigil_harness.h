@@ -86,6 +86,15 @@ std::string WriteSentinelRule(const std::string& dir);
 std::string AwaitSentinel(const VigilProcess& vigil, const std::string& dir,
                           std::chrono::seconds timeout = std::chrono::seconds(60));
 
+// Runs /bin/sh with `args` (a script and its arguments) in a child with this
+// process's stdout and stderr, and waits for it. Its pid (-1: fork failed);
+// its wait status in *status.
+pid_t RunShell(const std::vector<std::string>& args, int* status);
+
+// After the steps: AwaitSentinel(), Stop(), and the alerts into *alerts.
+// "" when both went well, else what went wrong and the end of vigil's log.
+std::string FinishSteps(VigilProcess& vigil, const std::string& dir, std::vector<SeenAlert>* alerts);
+
 // Records every fork on the host (proc connector, NETLINK_CONNECTOR) while it
 // lives, so that Descendants(root) is exact even for processes that lived a
 // millisecond. Requires root.

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -99,6 +101,34 @@ class AgentProcess {
   std::thread reader_;
   std::mutex mu_;
   std::string log_;
+};
+
+// Writes `text` to `path` (replacing it).
+inline void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+// How many lines of the file at `path` contain `needle`.
+inline std::size_t CountLines(const std::string& path, const std::string& needle) {
+  std::ifstream in(path);
+  std::string line;
+  std::size_t n = 0;
+  while (std::getline(in, line))
+    if (line.find(needle) != std::string::npos) ++n;
+  return n;
+}
+
+// A test's working directory, /tmp/vigil-NAME-XXXXXX (left behind, for its
+// logs), and the files an agent test writes there.
+struct AgentFiles {
+  explicit AgentFiles(const std::string& name) : dir(MakeDir(name)) {}
+  std::string dir;
+  std::string rules = dir + "/rules.yaml", config = dir + "/vigil.yaml", alerts = dir + "/alerts.json";
+
+ private:
+  static std::string MakeDir(const std::string& name) {
+    std::string tmpl = "/tmp/vigil-" + name + "-XXXXXX";
+    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
+    return tmpl;
+  }
 };
 
 }  // namespace vigil::testing

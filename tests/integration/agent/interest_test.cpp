@@ -29,24 +29,16 @@
 
 namespace {
 
-using namespace std::chrono_literals;
+using vigil::testing::Write;
+using vigil::testing::CountLines;
 
-void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+using namespace std::chrono_literals;
 
 // The value of `name{type="TYPE"}` in a /metrics body, or -1.
 long long Metric(const std::string& body, const std::string& name, const std::string& type) {
   std::smatch m;
   if (!std::regex_search(body, m, std::regex(name + "\\{type=\"" + type + "\"\\} (\\d+)"))) return -1;
   return std::stoll(m[1]);
-}
-
-std::size_t CountLines(const std::string& path, const std::string& needle) {
-  std::ifstream in(path);
-  std::string line;
-  std::size_t n = 0;
-  while (std::getline(in, line))
-    if (line.find(needle) != std::string::npos) ++n;
-  return n;
 }
 
 void RunTrue(const std::string& arg) {

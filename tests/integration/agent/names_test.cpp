@@ -28,19 +28,11 @@
 
 namespace {
 
+using vigil::testing::Write;
+using vigil::testing::CountLines;
+
 using namespace std::chrono_literals;
 using Agent = vigil::testing::AgentProcess;
-
-void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
-
-std::size_t CountLines(const std::string& path, const std::string& needle) {
-  std::ifstream in(path);
-  std::string line;
-  std::size_t n = 0;
-  while (std::getline(in, line))
-    if (line.find(needle) != std::string::npos) ++n;
-  return n;
-}
 
 std::string FirstLine(const std::string& path, const std::string& needle) {
   std::ifstream in(path);
@@ -86,10 +78,8 @@ struct Listener {
 }  // namespace
 
 TEST_CASE("vigil run: fd.sip.name by address, fd.name of fchmod is the opened name", "[root]") {
-  char tmpl[] = "/tmp/vigil-names-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  const std::string dir = tmpl;
-  const std::string rules = dir + "/rules.yaml", config = dir + "/vigil.yaml", alerts = dir + "/alerts.json";
+  const vigil::testing::AgentFiles files("names");
+  const std::string &dir = files.dir, &rules = files.rules, &config = files.config, &alerts = files.alerts;
   const std::string real = dir + "/real-file", link = dir + "/via-link";
   Write(real, "x");
   REQUIRE(symlink(real.c_str(), link.c_str()) == 0);

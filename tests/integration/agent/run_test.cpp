@@ -28,9 +28,10 @@
 
 namespace {
 
-using namespace std::chrono_literals;
+using vigil::testing::Write;
+using vigil::testing::CountLines;
 
-void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+using namespace std::chrono_literals;
 
 std::string RuleFile(const std::string& name, const std::string& marker) {
   return "- rule: " + name + "\n  desc: test\n  condition: evt.type in (open, openat) and fd.name = " + marker +
@@ -49,22 +50,11 @@ void Touch(const std::string& path) {
   if (fd >= 0) close(fd);
 }
 
-std::size_t CountLines(const std::string& path, const std::string& needle) {
-  std::ifstream in(path);
-  std::string line;
-  std::size_t n = 0;
-  while (std::getline(in, line))
-    if (line.find(needle) != std::string::npos) ++n;
-  return n;
-}
-
 }  // namespace
 
 TEST_CASE("vigil run: alerts, metrics, reload keeps the old ruleset on errors, clean stop", "[root]") {
-  char tmpl[] = "/tmp/vigil-run-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  const std::string dir = tmpl;
-  const std::string rules = dir + "/rules.yaml", config = dir + "/vigil.yaml", alerts = dir + "/alerts.json";
+  const vigil::testing::AgentFiles files("run");
+  const std::string &dir = files.dir, &rules = files.rules, &config = files.config, &alerts = files.alerts;
   const std::string marker_a = dir + "/marker-a", marker_b = dir + "/marker-b";
   Write(marker_a, "a");
   Write(marker_b, "b");
@@ -199,10 +189,8 @@ TEST_CASE("vigil run: alerts, metrics, reload keeps the old ruleset on errors, c
 }
 
 TEST_CASE("vigil run enforces a kill rule before the program runs, and the alert says so", "[root]") {
-  char tmpl[] = "/tmp/vigil-kill-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  const std::string dir = tmpl;
-  const std::string rules = dir + "/rules.yaml", config = dir + "/vigil.yaml", alerts = dir + "/alerts.json";
+  const vigil::testing::AgentFiles files("kill");
+  const std::string &dir = files.dir, &rules = files.rules, &config = files.config, &alerts = files.alerts;
   // Both copies would create their marker if they ran a line of their own.
   const std::string script = "#!/bin/sh\ntouch \"$0.ran\"\n";
   Write(dir + "/evil", script);
@@ -278,10 +266,8 @@ std::string FirstLine(const std::string& path, const std::string& needle) {
 // Issue 24 items 2 and 3: events dropped in the kernel were only a metric, and
 // a root process could reset the drop counter with `bpftool map update`.
 TEST_CASE("vigil run: lost events raise an alert; a rewritten counters map is tampering", "[root]") {
-  char tmpl[] = "/tmp/vigil-loss-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  const std::string dir = tmpl;
-  const std::string rules = dir + "/rules.yaml", config = dir + "/vigil.yaml", alerts = dir + "/alerts.json";
+  const vigil::testing::AgentFiles files("loss");
+  const std::string &dir = files.dir, &rules = files.rules, &config = files.config, &alerts = files.alerts;
   Write(rules, RuleFile("Marker", dir + "/marker"));
   Write(config, "capture:\n  ringbuf_mb: 1\noutputs:\n  file:\n    enabled: true\n    path: " + alerts +
                     "\n    fsync_interval_ms: 0\nmetrics:\n  listen: 127.0.0.1:0\nstats_interval_s: 0\n");
@@ -340,10 +326,8 @@ TEST_CASE("vigil run: lost events raise an alert; a rewritten counters map is ta
 // advanced its consumer position: 2/10 credential reads alerted, ringbuf_drop
 // stayed 0 and /healthz said ok. The heartbeat sees it.
 TEST_CASE("vigil run: a ring buffer drained by another process is a gap or blinded alert", "[root]") {
-  char tmpl[] = "/tmp/vigil-drain-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  const std::string dir = tmpl;
-  const std::string rules = dir + "/rules.yaml", config = dir + "/vigil.yaml", alerts = dir + "/alerts.json";
+  const vigil::testing::AgentFiles files("drain");
+  const std::string &dir = files.dir, &rules = files.rules, &config = files.config, &alerts = files.alerts;
   Write(rules, RuleFile("Marker", dir + "/marker"));
   Write(config, "outputs:\n  file:\n    enabled: true\n    path: " + alerts +
                     "\n    fsync_interval_ms: 0\nmetrics:\n  enabled: false\nstats_interval_s: 0\n");

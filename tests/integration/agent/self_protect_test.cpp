@@ -35,9 +35,9 @@
 
 namespace {
 
-using namespace std::chrono_literals;
+using vigil::testing::Write;
 
-void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+using namespace std::chrono_literals;
 
 using Agent = vigil::testing::AgentProcess;
 
@@ -143,10 +143,8 @@ bool WaitForAlert(const std::string& path, const std::string& needle, std::chron
 
 TEST_CASE("vigil run alerts on another process opening its BPF objects by id, detaching or rewriting them",
           "[root]") {
-  char tmpl[] = "/tmp/vigil-selfprot-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  const std::string dir = tmpl;
-  const std::string rules = dir + "/rules.yaml", config = dir + "/vigil.yaml", alerts = dir + "/alerts.json";
+  const vigil::testing::AgentFiles files("selfprot");
+  const std::string &dir = files.dir, &rules = files.rules, &config = files.config, &alerts = files.alerts;
   // One enforcing rule, so the enforcement object (cgroup connect links) is loaded too. Scoped to a
   // test-only task name and port: it can refuse nothing else on this shared host.
   Write(rules,
@@ -285,10 +283,8 @@ TEST_CASE("vigil run alerts on another process opening its BPF objects by id, de
 }
 
 TEST_CASE("an enforcement object created by a reload is watched too", "[root]") {
-  char tmpl[] = "/tmp/vigil-selfprot-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  const std::string dir = tmpl;
-  const std::string rules = dir + "/rules.yaml", config = dir + "/vigil.yaml", alerts = dir + "/alerts.json";
+  const vigil::testing::AgentFiles files("selfprot");
+  const std::string &dir = files.dir, &rules = files.rules, &config = files.config, &alerts = files.alerts;
   Write(rules, "- rule: Selfprot marker\n  desc: test\n  condition: evt.type = openat and fd.name = " + dir +
                    "/never\n  output: o\n  priority: WARNING\n");
   Write(config, "outputs:\n  file:\n    enabled: true\n    path: " + alerts +
@@ -326,10 +322,8 @@ TEST_CASE("an enforcement object created by a reload is watched too", "[root]") 
 // /proc/<vigil>/status and stat, `ps aux`, and ptrace between two other
 // processes are not alerted.
 TEST_CASE("vigil run alerts on another process taking its fds, tracing it or reading its memory", "[root]") {
-  char tmpl[] = "/tmp/vigil-selfprot-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  const std::string dir = tmpl;
-  const std::string rules = dir + "/rules.yaml", config = dir + "/vigil.yaml", alerts = dir + "/alerts.json";
+  const vigil::testing::AgentFiles files("selfprot");
+  const std::string &dir = files.dir, &rules = files.rules, &config = files.config, &alerts = files.alerts;
   // A rule on openat, so the capture sends opens (the /proc/<pid>/mem check reads them).
   Write(rules, "- rule: Selfprot marker\n  desc: test\n  condition: evt.type = openat and fd.name = " + dir +
                    "/marker\n  output: marker %proc.pid\n  priority: WARNING\n");

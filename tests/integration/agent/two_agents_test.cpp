@@ -19,10 +19,10 @@
 
 namespace {
 
+using vigil::testing::Write;
+
 using namespace std::chrono_literals;
 using Agent = vigil::testing::AgentProcess;
-
-void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 // Alert lines of the eBPF rules (tag "ebpf") whose output names `needle`.
 std::size_t EbpfAlertsNaming(const std::string& path, const std::string& needle) {

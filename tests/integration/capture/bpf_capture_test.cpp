@@ -10,27 +10,19 @@
 
 #include "bpf/vigil_abi.h"
 #include "capture_fixture.h"
+#include "tests/support/bpf_insn.h"
 
 using namespace vigil;
 using namespace vigil::capture::testing;
 
 namespace {
 
-long Bpf(int cmd, bpf_attr* attr) { return syscall(SYS_bpf, cmd, attr, sizeof(*attr)); }
+using vigil::testing::Bpf;
+using vigil::testing::Insn;
 
 std::optional<Seen> WaitBpf(int cmd) {
   uint32_t me = static_cast<uint32_t>(getpid());
   return WaitFor([&](const Event& e) { return e.type == EventType::bpf && e.proc.pid == me && e.bpf.cmd == cmd; });
-}
-
-bpf_insn Insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
-  bpf_insn i{};
-  i.code = code;
-  i.dst_reg = dst;
-  i.src_reg = src;
-  i.off = off;
-  i.imm = imm;
-  return i;
 }
 
 }  // namespace

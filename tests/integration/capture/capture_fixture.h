@@ -18,6 +18,7 @@
 #include "bpf/sensor.h"
 #include "engine/event.h"
 #include "engine/rule_engine.h"
+#include "tests/support/temp_dir.h"
 
 namespace vigil::capture::testing {
 
@@ -45,6 +46,11 @@ inline Sensor& TheSensor() {
   if (!sensor) FAIL("sensor could not be opened: " << error);
   return *sensor;
 }
+
+// Each test's scratch directory, /tmp/vigil-cap-XXXXXX unless named.
+struct TempDir : vigil::testing::TempDirOf<> {
+  explicit TempDir(const std::string& name = "cap") : TempDirOf(name) {}
+};
 
 // A copy of an event (the sensor reuses its Event; ancestors are dropped).
 struct Seen {

@@ -20,6 +20,7 @@
 #include <cstring>
 
 #include "capture_fixture.h"
+#include "tests/support/loopback.h"
 
 using namespace vigil;
 using namespace vigil::capture::testing;
@@ -106,15 +107,10 @@ TEST_CASE("ptrace attach to a child: request and target pid", "[root]") {
 TEST_CASE("dup2 of a connected socket onto fd 1 carries the socket's peer", "[root]") {
   TheSensor();
   Drain();
-  int srv = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(srv, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-  REQUIRE(listen(srv, 1) == 0);
-  socklen_t len = sizeof(a);
-  getsockname(srv, reinterpret_cast<sockaddr*>(&a), &len);
-  uint16_t port = ntohs(a.sin_port);
+  const vigil::testing::LoopbackListener srv(1);
+  REQUIRE(srv.fd >= 0);
+  sockaddr_in a = srv.addr;
+  const uint16_t port = srv.port;
   auto [child, status] = InChild([&] {
     int s = socket(AF_INET, SOCK_STREAM, 0);
     if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return 2;
@@ -136,7 +132,6 @@ TEST_CASE("dup2 of a connected socket onto fd 1 carries the socket's peer", "[ro
       [&](const Event& e) { return e.type == EventType::dup2 && e.proc.pid == uint32_t(child) && e.args.newfd == 50; },
       std::chrono::milliseconds(300));
   CHECK_FALSE(high);
-  close(srv);
 }
 
 TEST_CASE("setuid in a child: requested id, result, and the new euid", "[root]") {

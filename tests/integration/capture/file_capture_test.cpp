@@ -31,15 +31,6 @@ using namespace vigil::capture::testing;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/vigil-cap-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf " + path).c_str()); }
-};
-
 std::optional<Seen> WaitMine(EventType type, const std::string& path_or_empty = "") {
   uint32_t me = static_cast<uint32_t>(getpid());
   return WaitFor([&](const Event& e) {

@@ -25,13 +25,9 @@ using namespace vigil::capture::testing;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/vigil-path-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
+// Each test's directory.
+struct PathDir : TempDir {
+  PathDir() : TempDir("path") {}
 };
 
 // A name of exactly `len` bytes, distinct per `tag` (so a cut name or a
@@ -63,7 +59,7 @@ std::optional<Seen> WaitOpen(uint32_t pid, const std::string& path) {
 TEST_CASE("names of 64 to 255 bytes come out whole in fd.name and fs.path", "[root]") {
   TheSensor();
   Drain();
-  TempDir dir;
+  PathDir dir;
   std::string d = MakeDirs(dir.path, {Name(64, 'a'), Name(100, 'b'), Name(200, 'c'), Name(255, 'd')});
   uint32_t me = static_cast<uint32_t>(getpid());
   for (std::size_t len : {63u, 64u, 65u, 127u, 128u, 200u, 254u, 255u}) {
@@ -94,7 +90,7 @@ TEST_CASE("names of 64 to 255 bytes come out whole in fd.name and fs.path", "[ro
 TEST_CASE("a path of several KB in 16 names of 255 bytes is exact", "[root]") {
   TheSensor();
   Drain();
-  TempDir dir;
+  PathDir dir;
   std::vector<std::string> names;
   for (int i = 0; i < 13; ++i) names.push_back(Name(255, static_cast<char>('a' + i)));
   std::string d = MakeDirs(dir.path, names);
@@ -123,7 +119,7 @@ TEST_CASE("a path of several KB in 16 names of 255 bytes is exact", "[root]") {
 TEST_CASE("exec and cwd in a long directory: proc.exepath and proc.cwd exact", "[root]") {
   TheSensor();
   Drain();
-  TempDir dir;
+  PathDir dir;
   std::vector<std::string> names = {Name(64, 'a'), Name(255, 'b'), Name(128, 'c')};
   for (int i = 0; i < 8; ++i) names.push_back(Name(255, static_cast<char>('k' + i)));
   std::string d = MakeDirs(dir.path, names);
@@ -157,7 +153,7 @@ TEST_CASE("exec and cwd in a long directory: proc.exepath and proc.cwd exact", "
 TEST_CASE("a path deeper than the walk is marked as cut, never shortened", "[root]") {
   TheSensor();
   Drain();
-  TempDir dir;
+  PathDir dir;
   std::vector<std::string> names;
   for (int i = 0; i < 20; ++i) names.push_back("d" + std::to_string(i));
   std::string d = MakeDirs(dir.path, names);

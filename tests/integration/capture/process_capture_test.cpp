@@ -600,16 +600,11 @@ TEST_CASE("kernel counters are readable and nothing was lost so far", "[root]") 
 
 namespace {
 
-struct ExeDir {
-  std::string path;
-  ExeDir() {
-    char tmpl[] = "/tmp/vigil-exe-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~ExeDir() {
-    umount2((path + "/merged").c_str(), MNT_DETACH);
-    std::system(("rm -rf " + path).c_str());
-  }
+// A directory that may hold an overlay mount at merged/, detached before the
+// directory is removed.
+struct ExeDir : TempDir {
+  ExeDir() : TempDir("exe") {}
+  ~ExeDir() { umount2((path + "/merged").c_str(), MNT_DETACH); }
 };
 
 bool CopyFile(const std::string& from, const std::string& to, mode_t mode) {

@@ -19,6 +19,8 @@
 
 #include "bpf/enforce/enforcement.h"
 #include "engine/policy/policy.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/loopback.h"
 
 namespace vigil::enforce {
 namespace {
@@ -42,21 +44,8 @@ policy::PolicySpec Compile(const std::string& yaml) {
   return *spec;
 }
 
-struct Listener {
-  int fd = -1;
-  uint16_t port = 0;
-  Listener() {
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
-    REQUIRE(listen(fd, 16) == 0);
-    socklen_t len = sizeof(a);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-  }
-  ~Listener() { close(fd); }
+struct Listener : vigil::testing::LoopbackListener {
+  Listener() : LoopbackListener(16, SOCK_CLOEXEC) { REQUIRE(fd >= 0); }
 };
 
 // Connects from a child process; returns 0 on success or the child's errno.
@@ -96,14 +85,8 @@ ExecResult ChildExec(const std::string& cwd, const std::string& argv0, const std
   return r;
 }
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char t[] = "/tmp/vigil-enforce.XXXXXX";
-    REQUIRE(mkdtemp(t) != nullptr);
-    path = t;
-  }
-  ~TempDir() { fs::remove_all(path); }
+struct TempDir : vigil::testing::TempDirOf<> {
+  TempDir() : TempDirOf("enforce") {}
 };
 
 TEST_CASE("exec kill: the process dies by SIGKILL before its program runs; the twin runs", "[root]") {

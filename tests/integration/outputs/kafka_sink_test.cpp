@@ -15,6 +15,7 @@
 #include "kafka_test_util.h"
 #include "outputs/fanout.h"
 #include "outputs/kafka_sink.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 namespace out = vigil::outputs;
@@ -24,13 +25,8 @@ using vigil::testing::MockBroker;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/vigil-kafka-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
+struct TempDir : vigil::testing::TempDirOf<fs::path> {
+  TempDir() : TempDirOf("kafka") {}
 };
 
 vigil::Alert MakeAlert(int i) {

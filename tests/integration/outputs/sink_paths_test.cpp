@@ -12,6 +12,7 @@
 #include "outputs/outputs.h"
 #include "outputs/paths.h"
 #include "outputs/spool.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 namespace out = vigil::outputs;
@@ -20,13 +21,8 @@ namespace {
 
 constexpr uid_t kNobody = 65534;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/vigil-paths-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
+struct TempDir : vigil::testing::TempDirOf<fs::path> {
+  TempDir() : TempDirOf("paths") {}
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "agent/config.h"
+#include "tests/support/any_contains.h"
 
 namespace {
 
@@ -28,11 +29,7 @@ struct TempFile {
   ~TempFile() { std::remove(path.c_str()); }
 };
 
-bool AnyContains(const std::vector<std::string>& v, const std::string& needle) {
-  for (const auto& s : v)
-    if (s.find(needle) != std::string::npos) return true;
-  return false;
-}
+using vigil::testing::AnyContains;
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "agent/heartbeat.h"
+#include "tests/unit/agent/alert_field.h"
 
 using vigil::agent::CaptureHeartbeat;
 using namespace std::chrono_literals;
@@ -17,12 +18,7 @@ const std::string kPrefix = "/nonexistent-vigil-heartbeat-test/";
 
 std::string Path(uint64_t seq) { return kPrefix + std::to_string(seq); }
 
-uint64_t Field(const vigil::Alert& a, const std::string& name) {
-  for (const auto& [k, v] : a.output_fields)
-    if (k == name) return std::get<uint64_t>(v);
-  FAIL("no field " << name);
-  return 0;
-}
+using vigil::testing::AlertU64;
 
 }  // namespace
 
@@ -50,8 +46,8 @@ TEST_CASE("heartbeat: a later one arriving without an earlier one is a gap alert
   REQUIRE(alerts.size() == 1);
   CHECK(alerts[0].rule == "vigil capture gap");
   CHECK(alerts[0].priority == vigil::Priority::kCritical);
-  CHECK(Field(alerts[0], "vigil.heartbeat.first_missing") == 3);
-  CHECK(Field(alerts[0], "vigil.heartbeat.missing") == 2);
+  CHECK(AlertU64(alerts[0], "vigil.heartbeat.first_missing") == 3);
+  CHECK(AlertU64(alerts[0], "vigil.heartbeat.missing") == 2);
   CHECK(hb.missing() == 2);
   CHECK(hb.Check(CaptureHeartbeat::Clock::now()).empty());  // reported once
 }
@@ -68,8 +64,8 @@ TEST_CASE("heartbeat: none arriving for the timeout is one blinded alert per out
   auto alerts = hb.Check(t0 + 12s);
   REQUIRE(alerts.size() == 1);
   CHECK(alerts[0].rule == "vigil capture blinded");
-  CHECK(Field(alerts[0], "vigil.heartbeat.last_received") == 1);
-  CHECK(Field(alerts[0], "vigil.heartbeat.sent") == 3);
+  CHECK(AlertU64(alerts[0], "vigil.heartbeat.last_received") == 1);
+  CHECK(AlertU64(alerts[0], "vigil.heartbeat.sent") == 3);
   CHECK(hb.Check(t0 + 20s).empty());  // the same outage: not repeated
   REQUIRE(hb.OnEvent(Path(3)));       // back (2 lost: a gap)
   auto back = hb.Check(CaptureHeartbeat::Clock::now());

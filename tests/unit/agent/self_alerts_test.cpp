@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "agent/self_alerts.h"
+#include "tests/unit/agent/alert_field.h"
 
 using vigil::Priority;
 using vigil::agent::CaptureLossMonitor;
@@ -14,12 +15,7 @@ using vigil::agent::SelfAlert;
 
 namespace {
 
-uint64_t FieldU64(const vigil::Alert& a, const std::string& name) {
-  for (const auto& [k, v] : a.output_fields)
-    if (k == name) return std::get<uint64_t>(v);
-  FAIL("no field " << name);
-  return 0;
-}
+using vigil::testing::AlertU64;
 
 }  // namespace
 
@@ -63,9 +59,9 @@ TEST_CASE("Every event lost is in exactly one alert; repeats within the interval
     if (s.alerts == 1) {
       CHECK(alerts[0].rule == "vigil events lost");
       CHECK(alerts[0].priority == Priority::kCritical);
-      CHECK(FieldU64(alerts[0], "vigil.events.lost") == s.lost);
+      CHECK(AlertU64(alerts[0], "vigil.events.lost") == s.lost);
       reported += s.lost;
-      CHECK(FieldU64(alerts[0], "vigil.events.lost_total") == reported);
+      CHECK(AlertU64(alerts[0], "vigil.events.lost_total") == reported);
     }
   }
   CHECK(reported == 402);
@@ -81,8 +77,8 @@ TEST_CASE("Losses not yet reported come out at Flush", "[unit]") {
   REQUIRE(m.Observe({{"ringbuf_drop", 9}}, t0 + 1s).empty());
   auto rest = m.Flush();
   REQUIRE(rest.size() == 1);
-  CHECK(FieldU64(rest[0], "vigil.events.lost") == 4);
-  CHECK(FieldU64(rest[0], "vigil.lost.ringbuf_drop") == 4);
+  CHECK(AlertU64(rest[0], "vigil.events.lost") == 4);
+  CHECK(AlertU64(rest[0], "vigil.lost.ringbuf_drop") == 4);
   CHECK(m.Flush().empty());
 }
 
@@ -102,7 +98,7 @@ TEST_CASE("A counter that goes down is tampering: a self-protection alert at onc
   REQUIRE(m.Observe({{"ringbuf_drop", 8}}, t0 + 2s).empty());
   auto later = m.Observe({{"ringbuf_drop", 8}}, t0 + 11s);
   REQUIRE(later.size() == 1);
-  CHECK(FieldU64(later[0], "vigil.events.lost") == 8);
+  CHECK(AlertU64(later[0], "vigil.events.lost") == 8);
 }
 
 TEST_CASE("Alerts a sink dropped are each in exactly one 'vigil alerts dropped' alert", "[unit]") {
@@ -128,21 +124,21 @@ TEST_CASE("Alerts a sink dropped are each in exactly one 'vigil alerts dropped' 
   REQUIRE(first.size() == 1);
   CHECK(first[0].rule == "vigil alerts dropped");
   CHECK(first[0].priority == Priority::kError);
-  CHECK(FieldU64(first[0], "vigil.alerts.dropped") == 12);
-  CHECK(FieldU64(first[0], "vigil.dropped.file") == 7);
-  CHECK(FieldU64(first[0], "vigil.dropped.kafka") == 5);
+  CHECK(AlertU64(first[0], "vigil.alerts.dropped") == 12);
+  CHECK(AlertU64(first[0], "vigil.dropped.file") == 7);
+  CHECK(AlertU64(first[0], "vigil.dropped.kafka") == 5);
   // Within the interval: counted, held back, summed into the next one.
   CHECK(m.Observe(stats(10, 45, 40), t0 + 3s).empty());
   CHECK(m.Observe(stats(13, 45, 40), t0 + 5s).empty());
   auto second = m.Observe(stats(13, 45, 40), t0 + 12s);
   REQUIRE(second.size() == 1);
-  CHECK(FieldU64(second[0], "vigil.alerts.dropped") == 6);
-  CHECK(FieldU64(second[0], "vigil.alerts.dropped_total") == 18);
+  CHECK(AlertU64(second[0], "vigil.alerts.dropped") == 6);
+  CHECK(AlertU64(second[0], "vigil.alerts.dropped_total") == 18);
   // The rest at exit.
   CHECK(m.Observe(stats(14, 45, 40), t0 + 13s).empty());
   auto last = m.Flush();
   REQUIRE(last.size() == 1);
-  CHECK(FieldU64(last[0], "vigil.alerts.dropped") == 1);
+  CHECK(AlertU64(last[0], "vigil.alerts.dropped") == 1);
   CHECK(m.Flush().empty());
   CHECK(m.total_dropped() == 19);
 }

@@ -6,13 +6,31 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/compile/compiler.h"
 #include "engine/condition/parser.h"
 #include "engine/event.h"
 #include "engine/fields/field_table.h"
+#include "engine/rule_engine.h"
 
 namespace vigil::testing {
+
+#if defined(VIGIL_RULES_DIR) && defined(VIGIL_FALCO_RULES_DIR)
+// What the whole-ruleset tests load one at a time: vigil's default rules and
+// each of Falco's rule files (stable, incubating, sandbox).
+inline std::vector<std::string> DefaultAndFalcoRuleSets() {
+  return {std::string(VIGIL_RULES_DIR), std::string(VIGIL_FALCO_RULES_DIR) + "/falco_rules.yaml",
+          std::string(VIGIL_FALCO_RULES_DIR) + "/falco-incubating_rules.yaml",
+          std::string(VIGIL_FALCO_RULES_DIR) + "/falco-sandbox_rules.yaml"};
+}
+#endif
+
+// A ruleset as loaded, with what its load reported.
+struct Loaded {
+  std::unique_ptr<RuleEngine> engine;
+  Diagnostics diags;
+};
 
 // bash (pid 100, ppid 50) run by sshd (50) under systemd (1): `bash -c "Echo Hi"`.
 inline void FillProcess(Event* e, OwnedAncestors* anc) {

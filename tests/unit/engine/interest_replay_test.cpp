@@ -18,6 +18,7 @@
 #include "engine/interest.h"
 #include "engine/rule_tests.h"
 #include "engine/state/process_table.h"
+#include "engine_test_util.h"
 
 namespace {
 
@@ -122,12 +123,7 @@ TEST_CASE("interest: filtered and unfiltered streams fire the same alerts", "[un
   REQUIRE(defaults != nullptr);
   const std::vector<Event> stream = BuildStream(*defaults);
   REQUIRE(stream.size() > 1000);
-  const std::vector<std::string> sets = {
-      std::string(VIGIL_RULES_DIR),
-      std::string(VIGIL_FALCO_RULES_DIR) + "/falco_rules.yaml",
-      std::string(VIGIL_FALCO_RULES_DIR) + "/falco-incubating_rules.yaml",
-      std::string(VIGIL_FALCO_RULES_DIR) + "/falco-sandbox_rules.yaml",
-  };
+  const std::vector<std::string> sets = vigil::testing::DefaultAndFalcoRuleSets();
   for (const auto& path : sets) {
     vigil::Diagnostics diags;
     auto eng = vigil::RuleEngine::Load({path}, &diags, vigil::HostInfo{});

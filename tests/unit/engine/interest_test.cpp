@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "engine/interest.h"
+#include "engine_test_util.h"
 
 namespace {
 
@@ -81,12 +82,7 @@ TEST_CASE("interest: derived from the enabled rules, state types always", "[unit
 }
 
 TEST_CASE("interest: every enabled rule's types are sent (default and Falco rules)", "[unit]") {
-  const std::vector<std::string> sets = {
-      std::string(VIGIL_RULES_DIR),
-      std::string(VIGIL_FALCO_RULES_DIR) + "/falco_rules.yaml",
-      std::string(VIGIL_FALCO_RULES_DIR) + "/falco-incubating_rules.yaml",
-      std::string(VIGIL_FALCO_RULES_DIR) + "/falco-sandbox_rules.yaml",
-  };
+  const std::vector<std::string> sets = vigil::testing::DefaultAndFalcoRuleSets();
   for (const auto& path : sets) {
     vigil::Diagnostics diags;
     auto eng = vigil::RuleEngine::Load({path}, &diags, vigil::HostInfo{});

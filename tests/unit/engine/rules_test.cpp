@@ -26,10 +26,7 @@ using vigil::RuleEngine;
 
 namespace {
 
-struct Loaded {
-  std::unique_ptr<RuleEngine> engine;
-  Diagnostics diags;
-};
+using vigil::testing::Loaded;
 
 std::unique_ptr<Loaded> Load(std::vector<std::pair<std::string, std::string>> files) {
   auto l = std::make_unique<Loaded>();

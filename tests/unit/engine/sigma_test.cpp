@@ -23,10 +23,7 @@ using vigil::RuleEngine;
 
 namespace {
 
-struct Loaded {
-  std::unique_ptr<RuleEngine> engine;
-  Diagnostics diags;
-};
+using vigil::testing::Loaded;
 
 vigil::HostInfo Host() {
   vigil::HostInfo h;

@@ -6,6 +6,7 @@
 
 #include "outputs/config.h"
 #include "outputs/outputs.h"
+#include "tests/support/any_contains.h"
 
 namespace out = vigil::outputs;
 using vigil::Priority;
@@ -22,11 +23,7 @@ std::vector<std::string> Parse(const std::string& yaml, out::OutputsConfig* cfg,
   return out::ParseOutputsConfig(root["outputs"], "vigil.yaml", cfg);
 }
 
-bool Contains(const std::vector<std::string>& errors, const std::string& text) {
-  for (const auto& e : errors)
-    if (e.find(text) != std::string::npos) return true;
-  return false;
-}
+using vigil::testing::AnyContains;
 
 }  // namespace
 
@@ -115,7 +112,7 @@ TEST_CASE("Bad keys and values are reported with key, location and expected type
     auto errors = Parse(c.yaml, &cfg);
     INFO(c.yaml);
     for (const auto& e : errors) INFO(e);
-    CHECK(Contains(errors, c.expect));
+    CHECK(AnyContains(errors, c.expect));
   }
 }
 
@@ -187,7 +184,7 @@ TEST_CASE("Bad -o overrides are reported naming the key", "[unit]") {
     auto errors = Parse("outputs:\n  kafka: {topic: a}\n", &cfg, c.overrides);
     INFO(c.overrides[0]);
     for (const auto& e : errors) INFO(e);
-    CHECK(Contains(errors, c.expect));
+    CHECK(AnyContains(errors, c.expect));
   }
 }
 

@@ -15,6 +15,7 @@
 #include "outputs/fanout.h"
 #include "outputs/file_sink.h"
 #include "outputs/paths.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 namespace out = vigil::outputs;
@@ -23,13 +24,8 @@ using vigil::Priority;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/vigil-file-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
+struct TempDir : vigil::testing::TempDirOf<fs::path> {
+  TempDir() : TempDirOf("file") {}
 };
 
 Alert MakeAlert(int i, Priority p = Priority::kWarning) {

@@ -11,19 +11,15 @@
 
 #include "outputs/spool.h"
 #include "outputs/spool_record.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 namespace out = vigil::outputs;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/vigil-spool-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
+struct TempDir : vigil::testing::TempDirOf<fs::path> {
+  TempDir() : TempDirOf("spool") {}
 };
 
 std::unique_ptr<out::Spool> OpenSpool(const fs::path& dir, uint64_t max_bytes = 64 << 20, uint64_t segment = 0) {
