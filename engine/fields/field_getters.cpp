@@ -776,6 +776,7 @@ void RenderFileTime(int64_t t, std::string* out) {
 void AppendMoreFields(std::vector<FieldDef>* out);
 void AppendContainerFields(std::vector<FieldDef>* out);
 void AppendEnvFields(std::vector<FieldDef>* out);
+void AppendBufferFields(std::vector<FieldDef>* out);  // field_buffer.cpp
 void AppendSessionFields(std::vector<FieldDef>* out);  // field_session.cpp
 void AppendStdioFields(std::vector<FieldDef>* out);    // field_stdio.cpp
 void AppendDnsFields(std::vector<FieldDef>* out);      // field_dns.cpp
@@ -932,6 +933,7 @@ const std::vector<FieldDef>& AllFields() {
   static const std::vector<FieldDef> table = [] {
     std::vector<FieldDef> v;
     AppendEvtFields(&v);
+    AppendBufferFields(&v);  // evt.buffer: field_buffer.cpp
     AppendProcFields(&v);
     AppendFdFields(&v);
     AppendDnsFields(&v);  // fd.sip.name and kin, after the address rows they read: field_dns.cpp
@@ -977,6 +979,7 @@ std::string SetMemberFileTime(int64_t* v, std::string_view t) { return SetFileTi
 #define VIGIL_SETTER_Session(key, expr)
 #define VIGIL_SETTER_Stdio(key, expr)
 #define VIGIL_SETTER_ExeLayer(key, expr)
+#define VIGIL_SETTER_Buffer(key, expr)  // field_buffer.cpp's SetBuffer
 #define VIGIL_SETTER_Type(key, expr)
 #define VIGIL_SETTER_WallTime(key, expr)
 #define VIGIL_SETTER_Process(key, expr)

@@ -71,7 +71,6 @@ void AppendTime(uint64_t ns, bool iso, std::string* out) {
 
 // Falco fields that need the container/k8s plugins or kernel data vigil does not capture.
 constexpr const char* kUnavailable[][2] = {
-    {"evt.buffer", "I/O buffer contents (not captured)."},
     {"proc.ppid.duration", "Parent's age (not tracked)."},
     {"proc.is_exe_writable", "Executable writable by the process (not captured)."},
     {"proc.is_container_healthcheck", "Container health check (needs a container runtime plugin)."},
