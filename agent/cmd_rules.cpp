@@ -98,6 +98,11 @@ int RunValidate(const std::vector<std::string>& files, bool quiet) {
               kKernelEventTypeCount, sent == kernel ? "none" : EventTypeNames(kernel & ~sent).c_str());
   std::printf("capture filter: environment at exec: %s\n",
               in.env ? ("captured (rule '" + in.env_rule + "' reads proc.env)").c_str() : "not captured");
+  std::printf("capture filter: payload of send/recv calls: %s\n",
+              in.buffer ? ("first " + std::to_string(kDataBufferMax) + " bytes captured (rule '" + in.buffer_rule +
+                           "' reads evt.buffer)")
+                              .c_str()
+                        : "not captured");
   const OpenPathFilter opens = DeriveOpenPathFilter(*engine, {"/proc/"});  // /proc/: self-protection, as the agent adds it
   if (opens.active) {
     std::string list;

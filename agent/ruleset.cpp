@@ -102,6 +102,7 @@ void StartDnsNames(const RuleEngine& engine, const RuleEngine* previous) {
   dns->Start([](const std::string& line) { spdlog::warn("{}", line); });
 }
 
+static_assert(kDataBufferMax == VG_DATA_LEN, "engine/event.h mirrors bpf/vigil_abi.h");
 static_assert(kOpenPathWindow == VG_OPEN_PATH_WINDOW && kOpenPrefixesMax == VG_OPEN_PREFIXES_MAX,
               "engine/interest.h mirrors bpf/vigil_abi.h");
 
@@ -131,12 +132,17 @@ void ApplyInterest(capture::Sensor* sensor, const RuleEngine& engine) {
   const compile::EventTypeSet kernel = KernelEventTypes();
   compile::EventTypeSet types = in.types & kernel;
   types |= SelfProtectionEventTypes() & kernel;  // built-in self-protection reads these whatever the rules ask
-  sensor->SetInterest(types, static_cast<uint32_t>(getpid()), in.env);
+  sensor->SetInterest(types, static_cast<uint32_t>(getpid()), in.env, in.buffer);
   ApplyOpenPathFilter(sensor, engine);
   if (in.env)
     spdlog::info("capture filter: exec records carry the environment (rule '{}' reads proc.env)", in.env_rule);
   else
     spdlog::info("capture filter: environments stay in the kernel (no enabled rule reads proc.env)");
+  if (in.buffer)
+    spdlog::info("capture filter: send/recv records carry the payload's first {} bytes (rule '{}' reads evt.buffer)",
+                 kDataBufferMax, in.buffer_rule);
+  else
+    spdlog::info("capture filter: payloads stay in the kernel (no enabled rule reads evt.buffer)");
   if (types == kernel)
     spdlog::info("capture filter: every event type is sent{}",
                  in.unrestricted_rule.empty() ? std::string()

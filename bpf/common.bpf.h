@@ -192,6 +192,11 @@ _Static_assert(VG_T_MAX - 1 <= 64 * VG_INTEREST_WORDS, "vg_interest holds one bi
  * reads proc.env (engine/interest.h). One aligned 32-bit word, read once per
  * exec. */
 volatile __u32 vg_want_env = 1;
+/* Payload capture (evt.buffer): 1 = the send/recv family's records carry the
+ * first VG_DATA_LEN bytes of the data. On at load, like vg_want_env; the
+ * loader turns it off unless a loaded rule reads evt.buffer
+ * (engine/interest.h). Read once per data call. */
+volatile __u32 vg_want_data = 1;
 /* The agent's own tgid: its events pass whatever the mask (its capture
  * heartbeat opens a path no rule needs to see). 0: none. */
 volatile __u32 vg_self_tgid = 0;

@@ -326,6 +326,13 @@ void DecodeNet(const vg_net& r, Event* e) {
   e->net.sockopt_level = r.sockopt_level;
   e->net.sockopt_name = r.sockopt_name;
   e->net.size = r.size;
+  // data_len was checked against the record's size before decoding.
+  // A buffer that could not be read at all is unknown (<NA>), not empty.
+  if ((r.data_flags & VG_ND_CAPTURED) && (r.data_len > 0 || !(r.data_flags & VG_ND_UNREAD))) {
+    e->net.data.bytes.assign(reinterpret_cast<const char*>(r.data), r.data_len);
+    e->net.data.captured = true;
+    e->net.data.cut = (r.data_flags & VG_ND_CUT) != 0;
+  }
 }
 
 void DecodeBpf(const vg_bpf& r, Event* e) {
@@ -389,7 +396,8 @@ DecodeStatus Decoder::Decode(const void* data, std::size_t len, Event* event) {
   // head and the used part of env (vigil_abi.h).
   bool file = h.kind == VG_KIND_FILE;
   bool exec = h.kind == VG_KIND_EXEC;
-  std::size_t min = file ? VG_FILE_HEAD_SIZE : exec ? VG_EXEC_HEAD_SIZE : want;
+  bool net = h.kind == VG_KIND_NET;
+  std::size_t min = file ? VG_FILE_HEAD_SIZE : exec ? VG_EXEC_HEAD_SIZE : net ? VG_NET_HEAD_SIZE : want;
   if (h.size != len || len < min || len > want) return reject(DecodeStatus::kBadSize);
   if (h.type == 0 || h.type >= VG_T_MAX || kTypes[h.type].kind != h.kind) return reject(DecodeStatus::kBadType);
 
@@ -405,6 +413,10 @@ DecodeStatus Decoder::Decode(const void* data, std::size_t len, Event* event) {
     uint32_t env_len;
     std::memcpy(&env_len, static_cast<const char*>(data) + offsetof(vg_exec, env_len), sizeof(env_len));
     if (env_len != len - VG_EXEC_HEAD_SIZE) return reject(DecodeStatus::kBadSize);
+  } else if (net) {
+    uint32_t data_len;
+    std::memcpy(&data_len, static_cast<const char*>(data) + offsetof(vg_net, data_len), sizeof(data_len));
+    if (data_len != len - VG_NET_HEAD_SIZE) return reject(DecodeStatus::kBadSize);
   } else if (len != want) {
     return reject(DecodeStatus::kBadSize);
   }

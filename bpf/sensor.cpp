@@ -28,7 +28,7 @@ namespace {
 constexpr std::string_view kCounterNames[VG_C_MAX] = {
     "ringbuf_drop",     "pending_full",   "exit_unpaired",  "read_argv",  "read_path",  "read_sockaddr",
     "read_bpf_attr",    "read_bpf_insns", "read_task",      "read_dentry", "scratch",
-    "read_times",       "read_env",       "priority_ringbuf_drop",
+    "read_times",       "read_env",       "priority_ringbuf_drop", "read_data",
 };
 
 // One build's skeleton, opened: its object and what the loader touches by
@@ -51,6 +51,7 @@ struct Skeleton {
   std::function<volatile uint64_t*()> interest;
   std::function<volatile uint32_t*()> self_tgid;
   std::function<volatile uint32_t*()> want_env;
+  std::function<volatile uint32_t*()> want_data;
   std::function<void(bool)> set_lane_on;  // before load
   std::function<int()> load;
   std::function<void()> destroy;
@@ -83,6 +84,7 @@ std::unique_ptr<Skeleton> OpenSkeleton(const Features& f) {
   k->interest = [s] { return reinterpret_cast<volatile uint64_t*>(&s->data->vg_interest[0]); };
   k->self_tgid = [s] { return reinterpret_cast<volatile uint32_t*>(&s->bss->vg_self_tgid); };
   k->want_env = [s] { return reinterpret_cast<volatile uint32_t*>(&s->data->vg_want_env); };
+  k->want_data = [s] { return reinterpret_cast<volatile uint32_t*>(&s->data->vg_want_data); };
   k->load = [s] { return S::load(s); };
   k->destroy = [s] { S::destroy(s); };
   return k;
@@ -632,10 +634,11 @@ std::size_t Sensor::seeded() const { return impl_->seeded; }
 
 OwnObjectIds Sensor::ObjectIds() const { return bpfobj::IdsOf(impl_->skel->obj, impl_->links); }
 
-void Sensor::SetInterest(const std::bitset<kEventTypeCount>& types, uint32_t self_tgid, bool env) {
+void Sensor::SetInterest(const std::bitset<kEventTypeCount>& types, uint32_t self_tgid, bool env, bool data) {
   const auto mask = InterestWords(types);
   __atomic_store_n(impl_->skel->self_tgid(), self_tgid, __ATOMIC_RELEASE);
   __atomic_store_n(impl_->skel->want_env(), env ? 1u : 0u, __ATOMIC_RELEASE);
+  __atomic_store_n(impl_->skel->want_data(), data ? 1u : 0u, __ATOMIC_RELEASE);
   // One aligned 64-bit store per word: a program reads each word old or new.
   // The union goes in first, so while the words change no type that the old
   // and the new set both send is ever off.

@@ -143,8 +143,9 @@ class Sensor {
   // reads; 0: none). Until called everything is sent (`vigil events`). Takes
   // effect atomically for all types at once; safe to call again on reload.
   // `env`: exec records carry the new image's environment (proc.env); until
-  // called they do.
-  void SetInterest(const std::bitset<kEventTypeCount>& types, uint32_t self_tgid, bool env);
+  // called they do. `data`: the send/recv family's records carry the first
+  // VG_DATA_LEN bytes of the payload (evt.buffer); until called they do.
+  void SetInterest(const std::bitset<kEventTypeCount>& types, uint32_t self_tgid, bool env, bool data);
   // The open path filter (engine/interest.h OpenPathFilter, docs/capture.md):
   // `active` false sends every open (as at load); true sends an open the
   // kernel can judge only if its given path starts with one of `prefixes`

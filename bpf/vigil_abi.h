@@ -28,7 +28,7 @@
 #include <linux/types.h>
 #endif
 
-#define VG_ABI_VERSION 14
+#define VG_ABI_VERSION 15
 
 #define VG_COMM_LEN 16
 #define VG_PATH_LEN 256   /* a path as the caller gave it, in fixed-size records (exec, proc, bpf) */
@@ -78,6 +78,7 @@ enum vg_counter {
   VG_C_READ_TIMES,         /* utimensat family: the user times array could not be read */
   VG_C_READ_ENV,           /* exec: the environment could not be read (the record says none was captured) */
   VG_C_PRIO_DROP,          /* priority lane (vg_events_hi) full: a security-relevant record lost */
+  VG_C_READ_DATA,          /* send/recv family: the payload could not be read (evt.buffer; ABI 15) */
   VG_C_MAX
 };
 
@@ -325,6 +326,18 @@ struct vg_file {
 
 #define VG_FILE_HEAD_SIZE (__builtin_offsetof(struct vg_file, tail))
 
+/* Data calls' payload (evt.buffer, ABI 15): the first VG_DATA_LEN bytes,
+ * Falco's default snaplen. */
+#define VG_DATA_LEN 80
+/* net.data_flags */
+#define VG_ND_CAPTURED (1u << 0) /* data capture was on: data holds the payload's first data_len bytes */
+#define VG_ND_CUT (1u << 1)      /* the payload was longer than VG_DATA_LEN: data is its beginning */
+#define VG_ND_UNREAD (1u << 2)   /* the caller's buffer could not be read (counted: VG_C_READ_DATA) */
+
+/* A net record is the head below (up to `data`) followed by data_len bytes
+ * of payload: hdr.size = VG_NET_HEAD_SIZE + data_len. Only the send/recv
+ * family fills data, and only while data capture is on (vg_want_data: a
+ * loaded rule reads evt.buffer), so other records cost what they did. */
 struct vg_net {
   struct vg_hdr hdr;
   __s32 fd;
@@ -333,7 +346,11 @@ struct vg_net {
   __s32 sockopt_name;
   struct vg_sock sock;
   __u64 size; /* send/recv family: the length argument */
+  __u32 data_len;   /* bytes of data used: the record ends there (<= VG_DATA_LEN) */
+  __u32 data_flags; /* VG_ND_* */
+  __u8 data[VG_DATA_LEN];
 };
+#define VG_NET_HEAD_SIZE (__builtin_offsetof(struct vg_net, data))
 
 /* bpf.flags */
 #define VG_BPF_HELPERS_COMPLETE (1u << 0) /* every instruction was scanned */

@@ -73,6 +73,11 @@ void ClearStdio(T&, const T&, ProcessInfo& p) {
 }
 template <typename C>
 void ClearExeLayer(ExeLayer& v, ExeLayer d, C&) { v = d; }
+void ClearBuffer(DataBuffer& v, const DataBuffer&, Event&) {
+  v.bytes.clear();  // keeps its capacity
+  v.captured = false;
+  v.cut = false;
+}
 void ClearType(EventType& v, EventType d, Event&) { v = d; }
 void ClearWallTime(uint64_t& v, uint64_t d, Event&) { v = d; }
 
@@ -182,6 +187,32 @@ std::shared_ptr<const std::string> MakeEnv(std::string_view bytes, bool truncate
   auto env = std::make_shared<std::string>(bytes);
   if (!env->empty() && env->back() != '\0') env->push_back('\0');
   return env;
+}
+
+void AppendHex(std::string_view bytes, std::string* out) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (char c : bytes) {
+    const auto b = static_cast<unsigned char>(c);
+    out->push_back(kDigits[b >> 4]);
+    out->push_back(kDigits[b & 15]);
+  }
+}
+
+bool ParseHex(std::string_view hex, std::string* out) {
+  auto digit = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (hex.size() % 2 != 0) return false;
+  out->clear();
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = digit(hex[i]), lo = digit(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi << 4 | lo));
+  }
+  return true;
 }
 
 }  // namespace vigil

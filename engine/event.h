@@ -286,6 +286,21 @@ struct FileArgs {
 
 // Socket arguments (the types with VG_EF_NET in bpf/vigil_events.def: socket,
 // connect, accept, bind, listen, setsockopt, dup*, the send/recv family).
+// The first bytes of a data call's payload (evt.buffer; docs/capture.md
+// "Payload"): captured only while a loaded rule reads evt.buffer, at most
+// kDataBufferMax bytes (Falco's default snaplen).
+inline constexpr std::size_t kDataBufferMax = 80;  // VG_DATA_LEN
+struct DataBuffer {
+  std::string bytes;
+  bool captured = false;  // false: not captured (evt.buffer is <NA>)
+  bool cut = false;       // the payload was longer than kDataBufferMax: bytes is its beginning
+  bool operator==(const DataBuffer&) const = default;
+};
+// Bytes as lowercase hex ("cafebabe"), and back (two digits a byte, either
+// case; false on anything else). Recordings and rule tests write evt.buffer so.
+void AppendHex(std::string_view bytes, std::string* out);
+bool ParseHex(std::string_view hex, std::string* out);
+
 struct NetArgs {
   int32_t fd = -1;
   uint16_t family = 0;  // AF_INET=2, AF_INET6=10, AF_UNIX=1, ...
@@ -300,6 +315,7 @@ struct NetArgs {
   int32_t sockopt_level = 0;  // setsockopt
   int32_t sockopt_name = 0;
   uint64_t size = 0;          // send/recv family: the length argument (msg and mmsg calls: 0)
+  DataBuffer data;            // send/recv family: evt.buffer
 };
 
 // bpf(2) detail.

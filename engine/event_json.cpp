@@ -623,6 +623,19 @@ void PutExeLayer(Out& o, const char (&k)[N], ExeLayer v, const ProcessInfo&) {
   o.w.Key(k);
   o.w.B(v == ExeLayer::kUpper);
 }
+// evt.buffer: the captured bytes as hex, and evt.buffer_cut when the payload
+// was longer.
+template <std::size_t N>
+void PutBuffer(Out& o, const char (&k)[N], const DataBuffer& v, const Event&) {
+  thread_local std::string hex;
+  hex.clear();
+  AppendHex(v.bytes, &hex);
+  o.w.KeyStr(k, hex);
+  if (v.cut) {
+    o.w.Key("evt.buffer_cut");
+    o.w.B(true);
+  }
+}
 template <std::size_t N>
 void PutType(Out& o, const char (&k)[N], EventType t, const Event&) { o.w.KeyStr(k, EventTypeName(t)); }
 template <std::size_t N>
@@ -691,6 +704,18 @@ bool GetExeLayer(const Json& j, const char* k, ExeLayer* v, ProcessInfo*, std::s
   if (!ReadBool(j, k, &upper, e)) return false;
   *v = upper ? ExeLayer::kUpper : ExeLayer::kNotUpper;
   return true;
+}
+bool GetBuffer(const Json& j, const char* k, DataBuffer* v, Event*, std::string* e) {
+  auto it = j.find(k);
+  if (it == j.end() || it->is_null()) return true;
+  std::string hex;
+  if (!ReadString(j, k, &hex, e)) return false;
+  if (!ParseHex(hex, &v->bytes) || v->bytes.size() > kDataBufferMax)
+    return *e = std::string("key '") + k + "': expected at most " + std::to_string(kDataBufferMax) +
+                " bytes as hex digits",
+           false;
+  v->captured = true;
+  return ReadBool(j, "evt.buffer_cut", &v->cut, e);
 }
 bool GetType(const Json& j, const char* k, EventType* t, Event*, std::string* e) {
   std::string type;

@@ -15,6 +15,8 @@
 //           Array (a fixed array of numbers), Helpers (bpf helper ids),
 //           Argv, Env, Session, Stdio (groups of process members),
 //           ExeLayer (proc.is_exe_upper_layer: a boolean, absent when unknown),
+//           Buffer (evt.buffer as hex, and evt.buffer_cut; absent when not
+//           captured),
 //           Type, WallTime (evt.time and evt.rawtime), Process (the block
 //           of VIGIL_PROCESS_MEMBERS)
 //   when    Always: written every time; IfSet: only when it differs from the
@@ -61,6 +63,7 @@
   X("net.sockopt_level", net.sockopt_level, Num, IfSet, Own)              \
   X("net.sockopt_name", net.sockopt_name, Num, IfSet, Own)                \
   X("net.size", net.size, Num, IfSet, Own)                                \
+  X("evt.buffer", net.data, Buffer, IfSet, Own)                           \
   X("bpf.cmd", bpf.cmd, Num, IfSet, Own)                                  \
   X("bpf.prog.type", bpf.prog_type, Num, IfSet, Own)                      \
   X("bpf.prog.expected_attach_type", bpf.expected_attach_type, Num, IfSet, Own) \

@@ -29,6 +29,10 @@ Interest DeriveInterest(const RuleEngine& engine) {
       in.env = true;
       in.env_rule = r->name;
     }
+    if (r->needs_buffer && !in.buffer) {
+      in.buffer = true;
+      in.buffer_rule = r->name;
+    }
   }
   in.types = in.rule_types | in.state_types;
   return in;

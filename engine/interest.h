@@ -46,6 +46,10 @@ struct Interest {
   // condition, exceptions or output); env_rule is the first such rule.
   bool env = false;
   std::string env_rule;
+  // The send/recv family's records carry the payload's first bytes: an
+  // enabled rule reads evt.buffer; buffer_rule is the first such rule.
+  bool buffer = false;
+  std::string buffer_rule;
 };
 
 Interest DeriveInterest(const RuleEngine& engine);

@@ -333,6 +333,7 @@ std::unique_ptr<CompiledRule> CompileRule(const rules::RuleDef& r, const std::ma
   }
   auto rule = std::make_unique<CompiledRule>();
   const std::size_t env_refs_before = compiler->env_refs();
+  const std::size_t buffer_refs_before = compiler->buffer_refs();
   auto res = compiler->Compile(*parsed.root, ctx, r.skip_if_unknown_filter);
   if (!res.ok && res.unknown_field && r.skip_if_unknown_filter) {
     ++stats->rules_skipped;
@@ -347,6 +348,7 @@ std::unique_ptr<CompiledRule> CompileRule(const rules::RuleDef& r, const std::ma
   rule->na_condition_fields = rule->na_fields;
   ok = CompileOutputAndCorrelation(r, compiler, diags, rule.get()) && ok;
   rule->needs_env = compiler->env_refs() != env_refs_before;  // condition, exceptions, output, correlate
+  rule->needs_buffer = compiler->buffer_refs() != buffer_refs_before;
   ok = CheckTestFields(r, diags) && ok;
   if (!ok) return nullptr;
 

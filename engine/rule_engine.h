@@ -63,6 +63,8 @@ struct CompiledRule {
   // proc.aenv, proc.env_truncated): the capture copies environments at exec
   // while such a rule is enabled (engine/interest.h).
   bool needs_env = false;
+  // The same for evt.buffer: the capture copies the send/recv family's payload.
+  bool needs_buffer = false;
   // Non-empty when the rule can never fire in vigil, whatever the event: why
   // ("'fd.name_changed' is always <NA> in vigil; evt.type recvfrom is never
   // captured by vigil"). Load warns about each enabled such rule.

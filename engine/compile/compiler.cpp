@@ -100,6 +100,7 @@ std::unique_ptr<FieldAccessor> Compiler::ResolveField(const condition::FieldRef&
   acc->cache_slot = slot->second;
   if (!def->available && result_ != nullptr) result_->na_fields.insert(ref.name);
   if (FieldNeedsEnv(*def)) ++env_refs_;
+  if (FieldNeedsBuffer(*def)) ++buffer_refs_;
   return acc;
 }
 
@@ -365,6 +366,22 @@ bool Compiler::CompileCompare(const Node& n, const ItemContext& ctx, Sub* out) {
   if (dns_ != nullptr && IsDnsNameCompare(*field, n.op)) {
     out->check = MakeDnsNameCheck(std::move(field), n.op, values, dns_);
     return true;
+  }
+
+  // evt.buffer holds the payload's first kDataBufferMax bytes: a longer
+  // value can never be found in it (docs/capture.md, "Payload of the data calls").
+  if (FieldNeedsBuffer(*field->def) && field->transformers.empty()) {
+    const bool hex = n.op == CmpOp::kBContains || n.op == CmpOp::kBStartsWith;
+    for (const std::string& v : values) {
+      const std::size_t bytes = hex ? v.size() / 2 : v.size();
+      if (bytes > kDataBufferMax && n.op != CmpOp::kNe) {
+        Report(ctx, n.offset,
+               "'" + n.field.name + "' holds the payload's first " + std::to_string(kDataBufferMax) +
+                   " bytes only: a value of " + std::to_string(bytes) + " bytes can never match",
+               true);
+        break;
+      }
+    }
   }
 
   int bad = -1;

@@ -101,6 +101,8 @@ class Compiler {
   // Field references resolved so far that need the environment captured
   // (FieldNeedsEnv): a rule needs it when this grew while compiling it.
   std::size_t env_refs() const { return env_refs_; }
+  // The same for evt.buffer (FieldNeedsBuffer): the capture copies data calls' payloads.
+  std::size_t buffer_refs() const { return buffer_refs_; }
   // Where `=`/`!=`/`in` on fd.*ip.name register their names (engine/compile/dns_check.h).
   // Null: those compare the rendered name as text (no cache, so never true).
   void set_dns(DnsCache* dns) { dns_ = dns; }
@@ -134,6 +136,7 @@ class Compiler {
   bool over_budget_ = false;   // kMaxConditionNodes exceeded: stop at once
   CompileResult* result_ = nullptr;
   std::size_t env_refs_ = 0;
+  std::size_t buffer_refs_ = 0;
   bool unknown_is_warning_ = false;
   DnsCache* dns_ = nullptr;
 };

@@ -12,7 +12,12 @@ bool IsFieldChar(char c) {
 
 FieldValue ToFieldValue(FieldType t, const FieldValueRef& v) {
   switch (t) {
-    case FieldType::kString: return std::string(v.str);
+    case FieldType::kString: {
+      if (!v.bytes) return std::string(v.str);
+      std::string s;
+      RenderBuffer(v.str, &s);
+      return s;
+    }
     case FieldType::kNumber: return v.num;
     case FieldType::kBool: return v.boolean;
     case FieldType::kIpAddr:

@@ -24,6 +24,7 @@ namespace vigil {
 
 std::span<const FieldDef> EvtFields();          // evt.cpp: type, result, evt.args
 std::span<const FieldDef> EvtArgFields();       // evt_arg.cpp: evt.arg.*, evt.rawarg.*
+std::span<const FieldDef> BufferFields();       // buffer.cpp: evt.buffer
 std::span<const FieldDef> ProcLineageFields();  // proc.cpp: the process, parent and ancestors
 std::span<const FieldDef> FdFields();           // fd.cpp: the file or socket endpoints
 std::span<const FieldDef> DnsFields();          // dns.cpp: fd.*ip.name

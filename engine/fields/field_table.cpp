@@ -25,7 +25,7 @@ const std::vector<FieldDef>& AllFields() {
   static const std::vector<FieldDef> table = [] {
     // The order of `vigil fields` and docs/fields.md.
     const std::span<const FieldDef> families[] = {
-        EvtFields(),     EvtArgFields(),      ProcLineageFields(), FdFields(),          DnsFields(),
+        EvtFields(),     EvtArgFields(),      BufferFields(),      ProcLineageFields(), FdFields(),          DnsFields(),
         EnvFields(),     SessionFields(),     StdioFields(),       EvtTimeFields(),     ProcFields(),
         UserFields(),    ContainerIdFields(), FdSocketFields(),    FsFields(),          NsFields(),
         BpfFields(),     UnavailableFields(), ContainerFields(),
@@ -191,7 +191,10 @@ bool ParseCidr(std::string_view text, IpAddr* addr, uint16_t* family, int* prefi
 void RenderFieldValue(FieldType type, const FieldValueRef& v, std::string* out) {
   char buf[64];
   switch (type) {
-    case FieldType::kString: out->append(v.str); return;
+    case FieldType::kString:
+      if (v.bytes) RenderBuffer(v.str, out);
+      else out->append(v.str);
+      return;
     case FieldType::kNumber: {
       auto r = std::to_chars(buf, buf + sizeof buf, v.num);
       out->append(buf, r.ptr);

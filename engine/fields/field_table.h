@@ -93,6 +93,9 @@ struct FieldValueRef {
   bool has_second = false;
   IpAddr ip2;
   int64_t num2 = 0;
+  // kString: `str` holds binary bytes (evt.buffer): checks compare the bytes,
+  // outputs render them with RenderBuffer.
+  bool bytes = false;
 };
 
 // One field value computed for one event, shared by every check that reads
@@ -150,6 +153,12 @@ bool ComparesEachAncestor(const FieldDef& def, const FieldArg& arg);
 // proc.env, proc.aenv, proc.env_truncated: a rule or output reading one needs
 // the capture to copy the environment at exec (engine/interest.h).
 bool FieldNeedsEnv(const FieldDef& def);
+// evt.buffer: a rule or output reading it needs the capture to copy the
+// payload of data calls (engine/interest.h; engine/fields/field_buffer.cpp).
+bool FieldNeedsBuffer(const FieldDef& def);
+// A data buffer as outputs print it: printable ASCII as is, every other byte
+// as '.' (Falco's default buffer format).
+void RenderBuffer(std::string_view bytes, std::string* out);
 
 // Every field, in documentation order.
 const std::vector<FieldDef>& AllFields();

@@ -85,6 +85,7 @@ std::string SetMemberFileTime(int64_t* v, std::string_view t) { return SetFileTi
 #define VIGIL_SETTER_Session(key, expr)
 #define VIGIL_SETTER_Stdio(key, expr)
 #define VIGIL_SETTER_ExeLayer(key, expr)
+#define VIGIL_SETTER_Buffer(key, expr)  // buffer.cpp's SetBuffer
 #define VIGIL_SETTER_Type(key, expr)
 #define VIGIL_SETTER_WallTime(key, expr)
 #define VIGIL_SETTER_Process(key, expr)

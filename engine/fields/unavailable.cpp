@@ -9,7 +9,7 @@ namespace vigil {
 namespace {
 
 enum UnavailableId : uint16_t {
-  kEvtBuffer, kProcPpidDuration, kProcIsExeWritable, kProcIsContainerHealthcheck, kProcIsContainerLivenessProbe,
+  kProcPpidDuration, kProcIsExeWritable, kProcIsContainerHealthcheck, kProcIsContainerLivenessProbe,
   kProcIsContainerReadinessProbe, kThreadCapInheritable, kThreadVtid, kUserHomedir, kUserShell, kFdNameChanged,
   kFdTypes, kFdDev, kFdIno, kContainerIp, kContainerCniJson, kContainerInfo, kContainerImageAny,
   kContainerMountAny, kContainerHealthcheckAny, kContainerProbesAny, kK8sAny, kK8smetaAny, kKaAny,
@@ -18,7 +18,6 @@ enum UnavailableId : uint16_t {
 #define NA_ROW(id, name, desc) {id, name, FieldType::kString, ArgKind::kAny, false, desc, NotAvailable, nullptr}
 
 constexpr FieldDef kRows[] = {
-    NA_ROW(kEvtBuffer, "evt.buffer", "I/O buffer contents (not captured)."),
     NA_ROW(kProcPpidDuration, "proc.ppid.duration", "Parent's age (not tracked)."),
     NA_ROW(kProcIsExeWritable, "proc.is_exe_writable", "Executable writable by the process (not captured)."),
     NA_ROW(kProcIsContainerHealthcheck, "proc.is_container_healthcheck",

@@ -146,8 +146,9 @@ inline const std::vector<FalcoAction> kFalcoActions = {
      {{"proc.cmdline", "sudoedit -u daemon -s ls\\"}}},
     {"polkit_local_privilege_escalation_vulnerability_cve20214034",
      "Polkit Local Privilege Escalation Vulnerability (CVE-2021-4034)", Where::kHost, Fires::kYes, {{"proc.name", "pkexec"}}},
-    {"java_process_class_file_download", "Java Process Class File Download", Where::kHost, Fires::kNo, {{"proc.name", "java"}},
-     "the rule reads evt.buffer (the datagram's bytes, CAFEBABE), always <NA> in vigil"},
+    // evt.buffer: the received datagram's bytes, CAFEBABE (issue 18)
+    {"java_process_class_file_download", "Java Process Class File Download", Where::kHost, Fires::kYes,
+     {{"proc.name", "java"}, {"evt.type", "recvfrom"}, {"fd.name", "127.0.0.1:1234"}}},
     {"kubernetes_client_tool_launched_in_container", "Kubernetes Client Tool Launched in Container", Where::kContainer,
      Fires::kYes,
      {{"proc.name", "kubectl"}, {"proc.cmdline", "/tmp/falco-event-generator-syscall-KubernetesClientToolLaunchedInContainer-"}}},

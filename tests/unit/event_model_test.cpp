@@ -67,10 +67,10 @@ TEST_CASE("Event::Reset clears fields and keeps capacity", "[unit]") {
 // until it is cleared there, set below and compared below.
 static_assert(sizeof(vigil::ProcessInfo) == 496, "ProcessInfo changed: update ResetProcess and this test");
 static_assert(sizeof(vigil::FileArgs) == 304, "FileArgs changed: update ResetFile and this test");
-static_assert(sizeof(vigil::NetArgs) == 112, "NetArgs changed: update ResetNet and this test");
+static_assert(sizeof(vigil::NetArgs) == 152, "NetArgs changed: update ResetNet and this test");
 static_assert(sizeof(vigil::BpfArgs) == 208, "BpfArgs changed: update ResetBpf and this test");
 static_assert(sizeof(vigil::ProcArgs) == 112, "ProcArgs changed: update ResetArgs and this test");
-static_assert(sizeof(vigil::Event) == 1328, "Event changed: update Event::Reset and this test");
+static_assert(sizeof(vigil::Event) == 1368, "Event changed: update Event::Reset and this test");
 
 TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   vigil::OwnedAncestors anc;
@@ -117,6 +117,7 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
   n.unix_path = "z";
   n.backlog = n.sockopt_level = n.sockopt_name = 1;
   n.size = 1;
+  n.data = {"\xca\xfe", true, true};
   auto& b = e.bpf;
   b.cmd = 5;
   b.prog_type = b.expected_attach_type = b.attach_type = b.insn_cnt = b.prog_flags = b.attach_btf_id = 1;
@@ -179,6 +180,7 @@ TEST_CASE("Event::Reset returns every member to its default", "[unit]") {
                  n.remote_port, n.unix_path, n.backlog, n.sockopt_level, n.sockopt_name, n.size) ==
         std::tie(m.fd, m.family, m.type, m.protocol, m.local_addr.bytes, m.local_port, m.remote_addr.bytes,
                  m.remote_port, m.unix_path, m.backlog, m.sockopt_level, m.sockopt_name, m.size));
+  CHECK(n.data == m.data);
   const auto& c = d.bpf;
   CHECK(std::tie(b.cmd, b.prog_type, b.expected_attach_type, b.attach_type, b.insn_cnt, b.prog_flags,
                  b.attach_btf_id, b.prog_name, b.license, b.helpers, b.helpers_complete, b.map_type, b.map_name,

@@ -141,6 +141,9 @@ TEST_CASE("vigil run: opens no rule uses stay in the kernel; execs still alert; 
     const auto started = std::chrono::steady_clock::now();
     const std::string log = agent.Log();
     CHECK(log.find("capture filter: 23 of 80 event types sent; left in the kernel") != std::string::npos);
+    // issue 18: no rule reads evt.buffer, so no payload is copied either
+    CHECK(log.find("capture filter: payloads stay in the kernel (no enabled rule reads evt.buffer)") !=
+          std::string::npos);
     std::smatch m;
     REQUIRE(std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/metrics)")));
     const Seen d = OpenAndRead(std::stoi(m[1]), file, kOpens, marker);

@@ -9,6 +9,8 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 
+#include <bitset>
+#include <cerrno>
 #include <cstring>
 
 #include "capture_fixture.h"
@@ -361,6 +363,114 @@ TEST_CASE("TCP send and recv: the connected socket's ends, no address argument",
   CHECK(rf->event.net.local_port == port);
   CHECK(rf->event.net.remote_port == st->event.net.local_port);
   close(acc);
+  close(cli);
+  close(srv);
+}
+
+// evt.buffer (issue 18, ABI 15): while a rule reads it, a data call's record
+// carries the payload's first VG_DATA_LEN bytes as the call sent or received
+// them (recvmsg: joined across its iovecs); a longer payload is cut and says
+// so; a failed receive carries none. With the capture off (no rule reads
+// evt.buffer, SetInterest's `data` false) no payload leaves the kernel.
+TEST_CASE("evt.buffer: the payload of sendto, recvfrom, sendmsg, recvmsg; none while off", "[root]") {
+  capture::Sensor& sensor = TheSensor();
+  std::bitset<kEventTypeCount> all;
+  all.set();
+  sensor.SetInterest(all, 0, true, true);
+  uint16_t port = FreePort();
+  Drain();
+  int srv = socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(srv >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  REQUIRE(bind(srv, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  int cli = socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(cli >= 0);
+  REQUIRE(connect(cli, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  const uint32_t me = static_cast<uint32_t>(getpid());
+  auto next = [&](EventType type, int fd) {
+    return WaitFor([&](const Event& e) { return e.type == type && e.proc.pid == me && e.net.fd == fd; });
+  };
+
+  // The class-file magic and a NUL, as Falco's event-generator sends it (plus bytes after it).
+  const std::string magic("\xca\xfe\xba\xbe\x00\x01" "ok", 8);
+  REQUIRE(send(cli, magic.data(), magic.size(), 0) == static_cast<ssize_t>(magic.size()));  // sendto(..., NULL, 0)
+  char buf[256];
+  REQUIRE(recvfrom(srv, buf, sizeof(buf), 0, nullptr, nullptr) == static_cast<ssize_t>(magic.size()));
+  auto st = next(EventType::sendto, cli);
+  REQUIRE(st);
+  CHECK(st->event.net.data.captured);
+  CHECK(st->event.net.data.bytes == magic);
+  CHECK_FALSE(st->event.net.data.cut);
+  auto rf = next(EventType::recvfrom, srv);
+  REQUIRE(rf);
+  CHECK(rf->event.net.data.captured);
+  CHECK(rf->event.net.data.bytes == magic);  // the bytes received (res), not the buffer's 256
+  CHECK(RuleOutput(rf->event, "evt.type = recvfrom and fd.type = ipv4 and evt.buffer bcontains cafebabe",
+                   "%evt.buffer") == "......ok");
+
+  // 200 bytes: the first 80 kept, cut; recvmsg joins two iovecs
+  std::string big(200, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('A' + i % 26);
+  REQUIRE(send(cli, big.data(), big.size(), 0) == 200);
+  char part1[5], part2[250];
+  iovec riov[2] = {{part1, sizeof(part1)}, {part2, sizeof(part2)}};
+  msghdr rm{};
+  rm.msg_iov = riov;
+  rm.msg_iovlen = 2;
+  REQUIRE(recvmsg(srv, &rm, 0) == 200);
+  auto big_out = next(EventType::sendto, cli);
+  REQUIRE(big_out);
+  CHECK(big_out->event.net.data.bytes == big.substr(0, kDataBufferMax));
+  CHECK(big_out->event.net.data.cut);
+  auto big_in = next(EventType::recvmsg, srv);
+  REQUIRE(big_in);
+  CHECK(big_in->event.net.data.bytes == big.substr(0, kDataBufferMax));
+  CHECK(big_in->event.net.data.cut);
+
+  // sendmsg of two iovecs, 9 bytes in all; recvfrom of it into a 4-byte
+  // buffer (the datagram is truncated to what was received: res 4)
+  iovec siov[2] = {{const_cast<char*>("GET "), 4}, {const_cast<char*>("/x.class"), 5}};
+  msghdr sm{};
+  sm.msg_iov = siov;
+  sm.msg_iovlen = 2;
+  REQUIRE(sendmsg(cli, &sm, 0) == 9);
+  REQUIRE(recvfrom(srv, buf, 4, 0, nullptr, nullptr) == 4);
+  auto so = next(EventType::sendmsg, cli);
+  REQUIRE(so);
+  CHECK(so->event.net.data.bytes == "GET /x.cl");
+  CHECK_FALSE(so->event.net.data.cut);
+  auto ri = next(EventType::recvfrom, srv);
+  REQUIRE(ri);
+  CHECK(ri->event.net.data.bytes == "GET ");
+
+  // a failed receive: captured, empty
+  REQUIRE(recvfrom(srv, buf, sizeof(buf), MSG_DONTWAIT, nullptr, nullptr) == -1);
+  auto eagain = next(EventType::recvfrom, srv);
+  REQUIRE(eagain);
+  CHECK(eagain->event.res == -EAGAIN);
+  CHECK(eagain->event.net.data.captured);
+  CHECK(eagain->event.net.data.bytes.empty());
+
+  // off: the records come without a payload
+  sensor.SetInterest(all, 0, true, false);
+  REQUIRE(send(cli, magic.data(), magic.size(), 0) == static_cast<ssize_t>(magic.size()));
+  REQUIRE(recvfrom(srv, buf, sizeof(buf), 0, nullptr, nullptr) == static_cast<ssize_t>(magic.size()));
+  auto off_out = next(EventType::sendto, cli);
+  auto off_in = next(EventType::recvfrom, srv);
+  sensor.SetInterest(all, 0, true, true);  // as loaded, for the tests after this one
+  REQUIRE(off_out);
+  REQUIRE(off_in);
+  CHECK(off_in->event.res == static_cast<int64_t>(magic.size()));
+  CHECK_FALSE(off_out->event.net.data.captured);
+  CHECK_FALSE(off_in->event.net.data.captured);
+  CHECK(RuleOutput(off_in->event, "evt.type = recvfrom", "%evt.buffer") == "<NA>");
+  uint64_t read_data = 0;
+  for (const auto& c : sensor.ReadCounters())
+    if (c.name == "read_data") read_data = c.value;
+  CHECK(read_data == 0);
   close(cli);
   close(srv);
 }

@@ -22,7 +22,7 @@ static_assert(sizeof(vg_stdio) == 16);
 static_assert(sizeof(vg_proc) == 688);
 static_assert(sizeof(vg_names) == 8);
 static_assert(sizeof(vg_file) == 17200);
-static_assert(sizeof(vg_net) == 368);
+static_assert(sizeof(vg_net) == 376 + VG_DATA_LEN);
 static_assert(sizeof(vg_bpf) == 616);
 
 static_assert(offsetof(vg_hdr, size) == 0);
@@ -89,6 +89,9 @@ static_assert(offsetof(vg_names, len) == 4);
 static_assert(offsetof(vg_net, fd) == 184);
 static_assert(offsetof(vg_net, sock) == 200);
 static_assert(offsetof(vg_net, size) == 360);
+static_assert(offsetof(vg_net, data_len) == 368);
+static_assert(offsetof(vg_net, data_flags) == 372);
+static_assert(offsetof(vg_net, data) == 376 && VG_NET_HEAD_SIZE == 376);
 static_assert(offsetof(vg_bpf, cmd) == 184);
 static_assert(offsetof(vg_bpf, helpers) == 232);
 static_assert(offsetof(vg_bpf, prog_name) == 264);
@@ -150,7 +153,8 @@ const Member kMembers[] = {
     VG_M(vg_file, tail),         VG_M(vg_names, depth),       VG_M(vg_names, flags),
     VG_M(vg_names, len),
     VG_M(vg_net, fd),            VG_M(vg_net, backlog),       VG_M(vg_net, sockopt_level),
-    VG_M(vg_net, sockopt_name),  VG_M(vg_net, sock),          VG_M(vg_net, size),          VG_M(vg_bpf, cmd),
+    VG_M(vg_net, sockopt_name),  VG_M(vg_net, sock),          VG_M(vg_net, size),          VG_M(vg_net, data_len),
+    VG_M(vg_net, data_flags),    VG_M(vg_net, data),          VG_M(vg_bpf, cmd),
     VG_M(vg_bpf, prog_type),     VG_M(vg_bpf, expected_attach_type), VG_M(vg_bpf, attach_type),
     VG_M(vg_bpf, insn_cnt),      VG_M(vg_bpf, prog_flags),    VG_M(vg_bpf, attach_btf_id),
     VG_M(vg_bpf, map_type),      VG_M(vg_bpf, id),            VG_M(vg_bpf, target_fd),

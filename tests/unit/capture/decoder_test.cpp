@@ -29,8 +29,9 @@ template <typename T>
 T Make(uint16_t kind, uint16_t type) {
   T r;
   std::memset(&r, 0, sizeof(r));
-  // An exec record ends after the env bytes it uses (none here).
-  r.hdr.size = kind == VG_KIND_EXEC ? VG_EXEC_HEAD_SIZE : sizeof(T);
+  // An exec record ends after the env bytes it uses (none here), a net
+  // record after its data bytes (none here).
+  r.hdr.size = kind == VG_KIND_EXEC ? VG_EXEC_HEAD_SIZE : kind == VG_KIND_NET ? VG_NET_HEAD_SIZE : sizeof(T);
   r.hdr.kind = kind;
   r.hdr.type = type;
   r.hdr.abi_version = VG_ABI_VERSION;
@@ -654,13 +655,27 @@ TEST_CASE("malformed records are rejected, counted, and leave a reset event", "[
       {"empty", [](vg_net&) {}, 0, DecodeStatus::kTooShort},
       {"length below the kind's size", [](vg_net& r) { r.hdr.size = sizeof(vg_hdr); }, sizeof(vg_hdr),
        DecodeStatus::kBadSize},
-      {"header size disagrees with length", [](vg_net& r) { r.hdr.size = 9999; }, sizeof(vg_net),
+      {"header size disagrees with length", [](vg_net& r) { r.hdr.size = 9999; }, VG_NET_HEAD_SIZE,
        DecodeStatus::kBadSize},
-      {"unknown kind", [](vg_net& r) { r.hdr.kind = 99; }, sizeof(vg_net), DecodeStatus::kBadKind},
-      {"type 0", [](vg_net& r) { r.hdr.type = 0; }, sizeof(vg_net), DecodeStatus::kBadType},
-      {"type out of range", [](vg_net& r) { r.hdr.type = 60000; }, sizeof(vg_net), DecodeStatus::kBadType},
-      {"type of another kind", [](vg_net& r) { r.hdr.type = VG_T_OPENAT; }, sizeof(vg_net), DecodeStatus::kBadType},
-      {"other ABI version", [](vg_net& r) { r.hdr.abi_version = 77; }, sizeof(vg_net), DecodeStatus::kBadVersion},
+      {"unknown kind", [](vg_net& r) { r.hdr.kind = 99; }, VG_NET_HEAD_SIZE, DecodeStatus::kBadKind},
+      {"type 0", [](vg_net& r) { r.hdr.type = 0; }, VG_NET_HEAD_SIZE, DecodeStatus::kBadType},
+      {"type out of range", [](vg_net& r) { r.hdr.type = 60000; }, VG_NET_HEAD_SIZE, DecodeStatus::kBadType},
+      {"type of another kind", [](vg_net& r) { r.hdr.type = VG_T_OPENAT; }, VG_NET_HEAD_SIZE, DecodeStatus::kBadType},
+      {"other ABI version", [](vg_net& r) { r.hdr.abi_version = 77; }, VG_NET_HEAD_SIZE, DecodeStatus::kBadVersion},
+      // ABI 15: a net record is its head and data_len bytes of payload
+      {"data_len past the record", [](vg_net& r) { r.data_len = 4; }, VG_NET_HEAD_SIZE, DecodeStatus::kBadSize},
+      {"data_len short of the record",
+       [](vg_net& r) {
+         r.hdr.size = VG_NET_HEAD_SIZE + 8;
+         r.data_len = 4;
+       },
+       VG_NET_HEAD_SIZE + 8, DecodeStatus::kBadSize},
+      {"data longer than VG_DATA_LEN",
+       [](vg_net& r) {
+         r.hdr.size = sizeof(vg_net) + 8;
+         r.data_len = VG_DATA_LEN + 8;
+       },
+       sizeof(vg_net) + 8, DecodeStatus::kBadSize},
   };
   Decoder d;
   uint64_t rejected = 0;
@@ -680,9 +695,9 @@ TEST_CASE("malformed records are rejected, counted, and leave a reset event", "[
   Event e;
   CHECK(d.Decode(nullptr, 100, &e) == DecodeStatus::kTooShort);
   // a good record still decodes afterwards, also from an unaligned buffer
-  std::vector<unsigned char> buf(sizeof(good) + 1);
+  std::vector<unsigned char> buf(sizeof(good) + 16);
   std::memcpy(buf.data() + 1, &good, sizeof(good));
-  CHECK(d.Decode(buf.data() + 1, sizeof(good), &e) == DecodeStatus::kOk);
+  CHECK(d.Decode(buf.data() + 1, good.hdr.size, &e) == DecodeStatus::kOk);
   CHECK(e.type == EventType::socket);
   CHECK(d.stats().decoded == 1);
 }
@@ -958,4 +973,53 @@ TEST_CASE("interest words: one bit per ABI type across both words", "[unit]") {
   auto w = InterestWords(all);
   CHECK(w[0] == ~uint64_t{0});
   CHECK(w[1] == (uint64_t{1} << (VG_T_MAX - 1 - 64)) - 1);
+}
+
+// ABI 15 (issue 18): a data call's record carries the payload's first bytes
+// (evt.buffer) after its head, only while the capture copies them.
+TEST_CASE("net records: the payload after the head is evt.buffer", "[unit]") {
+  Decoder d;
+  Event e;
+  auto n = Make<vg_net>(VG_KIND_NET, VG_T_RECVFROM);
+  n.hdr.res = 6;
+  n.size = 1024;
+  REQUIRE(Decode(d, n, &e) == DecodeStatus::kOk);
+  CHECK_FALSE(e.net.data.captured);  // capture off: no data, <NA>
+
+  const unsigned char bytes[] = {0xca, 0xfe, 0xba, 0xbe, 0x00, 0x41};
+  std::memcpy(n.data, bytes, sizeof(bytes));
+  n.data_len = sizeof(bytes);
+  n.data_flags = VG_ND_CAPTURED;
+  n.hdr.size = VG_NET_HEAD_SIZE + sizeof(bytes);
+  REQUIRE(Decode(d, n, &e) == DecodeStatus::kOk);
+  CHECK(e.net.data.captured);
+  CHECK_FALSE(e.net.data.cut);
+  CHECK(e.net.data.bytes == std::string(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+  CHECK(e.net.size == 1024);
+
+  n.data_flags = VG_ND_CAPTURED | VG_ND_CUT;
+  REQUIRE(Decode(d, n, &e) == DecodeStatus::kOk);
+  CHECK(e.net.data.cut);
+
+  // a received datagram of 0 bytes: captured, empty
+  n.data_len = 0;
+  n.hdr.size = VG_NET_HEAD_SIZE;
+  n.data_flags = VG_ND_CAPTURED;
+  REQUIRE(Decode(d, n, &e) == DecodeStatus::kOk);
+  CHECK(e.net.data.captured);
+  CHECK(e.net.data.bytes.empty());
+  // the caller's buffer could not be read: unknown, not empty
+  n.data_flags = VG_ND_CAPTURED | VG_ND_UNREAD;
+  REQUIRE(Decode(d, n, &e) == DecodeStatus::kOk);
+  CHECK_FALSE(e.net.data.captured);
+
+  // a full record, from an unaligned buffer (copied before it is read)
+  std::memset(n.data, 'x', VG_DATA_LEN);
+  n.data_len = VG_DATA_LEN;
+  n.hdr.size = sizeof(vg_net);
+  n.data_flags = VG_ND_CAPTURED | VG_ND_CUT;
+  std::vector<unsigned char> buf(sizeof(n) + 1);
+  std::memcpy(buf.data() + 1, &n, sizeof(n));
+  REQUIRE(d.Decode(buf.data() + 1, sizeof(n), &e) == DecodeStatus::kOk);
+  CHECK(e.net.data.bytes == std::string(VG_DATA_LEN, 'x'));
 }

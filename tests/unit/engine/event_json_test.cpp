@@ -162,6 +162,7 @@ void CheckEventEqual(const Event& a, const Event& b) {
   CHECK(a.net.backlog == b.net.backlog);
   CHECK(a.net.sockopt_level == b.net.sockopt_level);
   CHECK(a.net.sockopt_name == b.net.sockopt_name);
+  CHECK(a.net.data == b.net.data);
   CHECK(a.bpf.cmd == b.bpf.cmd);
   CHECK(a.bpf.prog_type == b.bpf.prog_type);
   CHECK(a.bpf.expected_attach_type == b.bpf.expected_attach_type);
@@ -532,6 +533,11 @@ void SampleStdio(T&, ProcessInfo& p) {
 }
 void SampleExeLayer(vigil::ExeLayer& v, ProcessInfo&) { v = vigil::ExeLayer::kNotUpper; }
 void SampleType(EventType& t, Event&) { t = EventType::sendto; }
+void SampleBuffer(vigil::DataBuffer& v, Event&) {
+  v.bytes = std::string("\xca\xfe\x00\"\\", 5);
+  v.captured = true;
+  v.cut = true;
+}
 void SampleWallTime(uint64_t& v, Event&) { v = 1795000000123456789ull; }
 void SampleProcess(ProcessInfo& p, Event&) { p.pid = 99; }
 

@@ -220,3 +220,45 @@ TEST_CASE("Falco rules that can never fire in vigil are named", "[unit]") {
   }
   CHECK(actual == expected);
 }
+
+// Issue 18: Falco's sandbox rule "Java Process Class File Download" reads
+// `evt.buffer bcontains cafebabe` on a java process's recvfrom; evt.buffer was
+// always <NA>, so the rule could never fire. event-generator's action (a
+// process named java receiving CAFEBABE over UDP on localhost:1234) fires it;
+// the same datagram to another program, or other bytes, does not.
+TEST_CASE("Falco's Java class file download rule reads evt.buffer", "[unit]") {
+  std::string path = std::string(VIGIL_FALCO_RULES_DIR) + "/falco-sandbox_rules.yaml";
+  vigil::Diagnostics diags;
+  auto eng = vigil::RuleEngine::Load({path}, &diags, vigil::HostInfo{});
+  REQUIRE(eng != nullptr);
+  const vigil::CompiledRule* rule = eng->FindRule("Java Process Class File Download");
+  REQUIRE(rule != nullptr);
+  CHECK(rule->needs_buffer);
+  CHECK(rule->never_fires.empty());
+  struct Row {
+    const char* exe;
+    std::string bytes;
+    bool captured;
+    bool fires;
+  };
+  const Row rows[] = {
+      {"/usr/lib/jvm/bin/java", std::string("\xca\xfe\xba\xbe", 4), true, true},
+      {"/usr/lib/jvm/bin/java", std::string("\x00\x00\xca\xfe\xba\xbe\x00\x37", 8), true, true},
+      {"/usr/lib/jvm/bin/java", "HTTP/1.1 200 OK", true, false},
+      {"/usr/lib/jvm/bin/java", std::string("\xca\xfe\xba\xbe", 4), false, false},  // not captured: <NA>
+      {"/usr/bin/python3", std::string("\xca\xfe\xba\xbe", 4), true, false},
+  };
+  for (const auto& row : rows) {
+    vigil::OwnedAncestors anc;
+    vigil::Event e = vigil::testing::MakeConnect(&anc);
+    e.type = vigil::EventType::recvfrom;
+    e.net.type = 2;  // SOCK_DGRAM
+    e.res = static_cast<int64_t>(row.bytes.size());
+    e.proc.exepath = row.exe;
+    e.proc.argv = {row.exe};
+    e.net.data.bytes = row.captured ? row.bytes : std::string();
+    e.net.data.captured = row.captured;
+    INFO(row.exe << " " << row.bytes.size() << " bytes\n" << eng->Explain(*rule, e));
+    CHECK(eng->Matches(*rule, e) == row.fires);
+  }
+}
