@@ -221,6 +221,8 @@ int main(int argc, char** argv) {
         if (e.slot == vigil::compile::Program::kUnguarded)
           std::printf("unindexed %s: %s\n", type == vigil::EventType::openat ? "openat" : "execve",
                       static_cast<const vigil::CompiledRule*>(e.rule)->name.c_str());
+    for (const auto& line : largest.program().DescribeIndex(vigil::EventType::openat))
+      std::printf("openat index: %s\n", line.c_str());
     // How often each rule is run (a candidate after the index) over the recording.
     std::map<std::string, uint64_t> runs;
     uint64_t total = 0, num = 0;

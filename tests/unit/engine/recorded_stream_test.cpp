@@ -137,7 +137,8 @@ TEST_CASE("recorded stream: Match's programs agree with each rule's check tree",
 // check on a string field (fd.name startswith, proc.name in, fd.directory
 // pmatch, a glob's or regex's literal prefix...) cannot hold for the event's
 // value, or a check on its ending (endswith, a `*/...` glob's tail, a regex's
-// literal endings) on it (engine/compile/program.h). A skipped rule must be one whose tree is
+// literal endings) or a substring (contains, a glob's literal run) on it
+// (engine/compile/program.h). A skipped rule must be one whose tree is
 // false. The recording alone rarely reaches the indexed values, so each
 // sampled event is also run with fd.name, fd.name.resolved, fs.path.target and proc.name
 // replaced by values the rules look for, and every rule's result in Match()
@@ -159,7 +160,10 @@ TEST_CASE("recorded stream: the prefilter index skips no rule that holds", "[uni
                          "/var/run/secrets/kubernetes.io/serviceaccount/token", "/lib/modules/6.1/x.ko.zst",
                          "/usr/lib/x.ko.gz", "/x.ko", "/sys/fs/cgroup/a/release_agent", "/a/notify_on_release",
                          "/home/u/.zshrc", "/root/.bash_history", "/proc/2/task/3/smaps", "/x/token", "ko",
-                         "/home/u/.ssh/authorized_keys2", "/etc/x/.profile"};
+                         "/home/u/.ssh/authorized_keys2", "/etc/x/.profile",
+                         // substrings the needle index looks for (contains, a glob's literal run)
+                         "/root/.ssh/authorized_keys.tmp", "/srv/www/../../etc/shadow", "../../../home/u/.ssh/id_rsa",
+                         "/tmp/id_rsa.pub", "/var/www/html/../../../root/.ssh/x"};
   const char* names[] = {"bash", "sh", "sshd", "python3", "nc", "tar", "curl", "sudo", "cron", "runc", "docker",
                          "kubectl", "vim", "systemd", "dpkg", "apt", "insmod", "cat", "node"};
   std::vector<const vigil::CompiledRule*> fired;
