@@ -369,6 +369,9 @@ class StringSetCheck final : public LeafCheck {
     prefixes->assign(set_.begin(), set_.end());
     return true;
   }
+  bool SuffixGuard(const FieldAccessor** field, std::vector<std::string>* suffixes) const override {
+    return PrefixGuard(field, suffixes);  // a value equal to one of them also ends with it
+  }
   bool Eval(const FieldContext& ctx) const override {
     const FieldValueRef* ref = field_->Ref(ctx);
     if (ref == nullptr) return false;

@@ -89,6 +89,20 @@ uint32_t Program::Build(EventType type, const Check& c) {
   return Intern(std::move(key), n, {});
 }
 
+Program::Program() : path_(std::make_unique<FieldAccessor>()) {
+  path_->def = FindField("fd.name");
+  path_->text = "fd.name";
+  path_->type = FieldType::kString;
+}
+
+bool Program::OnPath(Term* t) const {
+  const FieldAccessor& f = *t->field;
+  if (!f.transformers.empty() || f.arg.present || t->substring || path_->def == nullptr) return false;
+  if (!(f.text == "fd.directory" && !t->suffix) && !(f.text == "fd.filename" && t->suffix)) return false;
+  t->field = path_.get();
+  return true;
+}
+
 bool Program::Add(EventType type, const Check& check, const void* rule) {
   building_ = static_cast<uint8_t>(type);
   const uint32_t root = Build(type, check);
@@ -158,6 +172,13 @@ bool Program::GuardOf(uint32_t node, Guard* out, const std::function<bool(const 
         tail.terms = {std::move(t)};
       }
       const auto usable = [](const Guard& g) { return !g.terms.empty() && g.Shortest() != SIZE_MAX ? g.Shortest() : 0; };
+      // fd.directory's beginning and fd.filename's ending are fd.name's (as
+      // good a bound, on a value the index reads anyway): fd.filename in (...)
+      // bounds both its ends, and the ending is taken.
+      const bool head_path = !head.terms.empty() && OnPath(&head.terms[0]);
+      const bool tail_path = !tail.terms.empty() && OnPath(&tail.terms[0]);
+      if (tail_path && !head_path && usable(tail) > 0 && usable(tail) >= usable(head)) head = Guard{};
+      if (head_path && !tail_path && usable(head) > 0 && usable(head) >= usable(tail)) tail = Guard{};
       if (std::max(usable(head), usable(tail)) < 2) {  // none, or "/": a needle may do better
         t = Term{};
         std::string needle;
@@ -223,6 +244,7 @@ void Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
       indexes.push_back({t.field, t.suffix, t.substring, std::vector<TrieNode>(1), {}});
       it = indexes.end() - 1;
     }
+    if (it->field == path_.get() && t.field != path_.get()) it->field = t.field;  // the engine's cached fd.name
     if (t.substring) {
       for (const std::string& p : t.prefixes) {
         auto n = std::find_if(it->needles.begin(), it->needles.end(),

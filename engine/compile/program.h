@@ -31,6 +31,11 @@
 //   glob's literal tail as in `*/.ssh/id_rsa`, a regex's literal endings as
 //   in `.*\.ko(\.(xz|gz))?`), in a second trie per field over the reversed
 //   strings, walked from the value's last byte.
+// - a bound on fd.directory's beginning is one on fd.name's, and a bound on
+//   fd.filename's ending one on fd.name's (the directory is the path up to
+//   its last '/', the file name the rest: engine/fields), so both go into
+//   fd.name's tries, which are walked anyway, instead of two more walks and
+//   two more values computed per open;
 // - the same for substrings ("this field contains one of these": `contains`,
 //   a glob's longest literal run as `/.ssh/authorized_keys` in
 //   `*/.ssh/authorized_keys*`), used only for a leaf with no prefix or ending
@@ -49,6 +54,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -66,6 +72,7 @@ class Program {
     uint32_t slot = kUnguarded;  // guarded: its index among its type's entries
   };
 
+  Program();
   // Adds `check` (a rule's whole check) specialised for `type`: false when it
   // can never hold for that type (nothing added).
   bool Add(EventType type, const Check& check, const void* rule);
@@ -150,6 +157,9 @@ class Program {
     std::size_t FieldCount() const;  // distinct fields: how many values to read
     std::size_t NeedleCount() const;  // needle searches per event (a trie step is shared, a search is not)
   };
+  // A term on fd.directory (beginning) or fd.filename (ending) as the same
+  // bound on fd.name: false when `t` is not one of those.
+  bool OnPath(Term* t) const;
   // `keep` (may be null): only leaves on fields it accepts are bounds.
   bool GuardOf(uint32_t node, Guard* out, const std::function<bool(const FieldAccessor&)>* keep = nullptr) const;
   void AddToIndex(EventType type, const Guard& g, uint32_t slot);
@@ -174,6 +184,9 @@ class Program {
     std::vector<NeedleSlots> needles;
   };
 
+  // fd.name, read through the engine's cached accessor once a rule's leaf
+  // gives one (AddToIndex), else through this one.
+  std::unique_ptr<FieldAccessor> path_;  // set by the constructor; on the heap, so a moved Program keeps it
   std::vector<Node> nodes_;
   std::vector<uint32_t> kids_;
   mutable std::vector<Memo> memo_;  // per node

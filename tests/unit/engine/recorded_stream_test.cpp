@@ -200,6 +200,49 @@ TEST_CASE("recorded stream: the prefilter index skips no rule that holds", "[uni
   CHECK(matched > 1000);
 }
 
+// Issue 21: the prefilter index files a bound on fd.directory's beginning as
+// one on fd.name's and a bound on fd.filename's ending as one on fd.name's
+// (engine/compile/program.h). That holds only while fd.directory is a prefix
+// of fd.name and fd.filename a suffix of it, for every event where they have a
+// value: checked here on the recording and on edge paths, so a change to
+// those fields' getters fails this test rather than silently dropping rules.
+TEST_CASE("recorded stream: fd.directory begins and fd.filename ends fd.name", "[unit]") {
+  const auto lines = RecordedLines();
+  const vigil::FieldDef* name = vigil::FindField("fd.name");
+  const vigil::FieldDef* dir = vigil::FindField("fd.directory");
+  const vigil::FieldDef* file = vigil::FindField("fd.filename");
+  REQUIRE((name != nullptr && dir != nullptr && file != nullptr));
+  vigil::HostInfo host;
+  vigil::Event event;
+  vigil::OwnedAncestors ancestors;
+  vigil::Scratch s1, s2, s3;
+  std::size_t checked = 0;
+  auto check = [&](std::size_t line) {
+    vigil::FieldContext ctx{&event, &host, 1, nullptr};
+    vigil::FieldValueRef n, d, f;
+    const bool has_n = name->get(*name, ctx, vigil::FieldArg{}, s1, &n);
+    const bool has_d = dir->get(*dir, ctx, vigil::FieldArg{}, s2, &d);
+    const bool has_f = file->get(*file, ctx, vigil::FieldArg{}, s3, &f);
+    INFO("line " << line << ", fd.name '" << n.str << "', fd.directory '" << d.str << "', fd.filename '" << f.str << "'");
+    if (has_d) REQUIRE((has_n && n.str.substr(0, d.str.size()) == d.str));
+    if (has_f) REQUIRE((has_n && n.str.size() >= f.str.size() && n.str.substr(n.str.size() - f.str.size()) == f.str));
+    checked += has_d || has_f;
+  };
+  const char* edge[] = {"", "/", "/x", "x", "relative/x", "/etc/", "/etc", "//a//b", "/a/b/", "a/"};
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    REQUIRE_FALSE(vigil::ParseEventJson(lines[i], &event, &ancestors).has_value());
+    check(i + 1);
+    if (i % 97 != 0) continue;
+    for (const char* p : edge) {
+      event.file.abspath = event.file.path = p;
+      check(i + 1);
+      event.file.abspath = "";  // fd.name from the path as given
+      check(i + 1);
+    }
+  }
+  CHECK(checked > lines.size() / 2);
+}
+
 // Issue 21: no allocation per event in Match(), including ancestors' command
 // lines longer than std::string's 15 inline bytes (proc.acmdline). All of
 // Falco's rules (no `correlate:` rule, whose keys may allocate); the events are
