@@ -212,6 +212,8 @@ void PrintUnindexed(const vigil::RuleEngine& largest, const Recorded& rec, const
       if (e.slot == vigil::compile::Program::kUnguarded)
         std::printf("unindexed %s: %s\n", type == vigil::EventType::openat ? "openat" : "execve",
                     static_cast<const vigil::CompiledRule*>(e.rule)->name.c_str());
+  for (const auto& line : largest.program().DescribeIndex(vigil::EventType::openat))
+    std::printf("openat index: %s\n", line.c_str());
   std::map<std::string, uint64_t> runs;
   uint64_t total = 0, num = 0;
   for (const auto& e : rec.events) {

@@ -56,51 +56,6 @@ bool SameBytes(const char* p, std::string_view v) {
   return v.empty() || (p[0] == v[0] && std::memcmp(p + 1, v.data() + 1, v.size() - 1) == 0);
 }
 
-// How common a byte is in paths and command lines (higher: more common),
-// to pick the needle byte to search for.
-int Commonness(unsigned char c) {
-  if (c == '/') return 100;
-  if (std::strchr("etaoinsrlhcdu", c) != nullptr && c != 0) return 80;
-  if (c >= 'a' && c <= 'z') return 50;
-  if (c == '.' || c == '-' || c == ' ') return 40;
-  if (c >= '0' && c <= '9') return 30;
-  return 10;
-}
-
-// A substring search for a fixed needle: glibc's memchr (vectorised) for the
-// needle's least common byte, then a compare around each hit. On paths this
-// beats memmem (two-way search, whose set-up costs more than the search on a
-// 50-byte haystack) and string_view::find, which calls memcmp at every
-// occurrence of the needle's first byte ('/' in a path).
-class Needle {
- public:
-  explicit Needle(std::string_view n) : n_(n) {
-    for (std::size_t i = 1; i < n_.size(); ++i)
-      if (Commonness(static_cast<unsigned char>(n_[i])) < Commonness(static_cast<unsigned char>(n_[rare_])))
-        rare_ = i;
-  }
-  bool In(std::string_view h) const {
-    if (n_.empty()) return true;
-    if (h.size() < n_.size()) return false;
-    // The rare byte's possible places: [rare_, h.size() - (n - rare_)].
-    const char* p = h.data() + rare_;
-    const char* end = h.data() + h.size() - (n_.size() - rare_) + 1;
-    const char r = n_[rare_];
-    while (p < end) {
-      const void* hit = std::memchr(p, r, static_cast<std::size_t>(end - p));
-      if (hit == nullptr) return false;
-      const char* at = static_cast<const char*>(hit);
-      if (std::memcmp(at - rare_, n_.data(), n_.size()) == 0) return true;
-      p = at + 1;
-    }
-    return false;
-  }
-
- private:
-  std::string n_;
-  std::size_t rare_ = 0;
-};
-
 void Indent(int n, std::string* out) { out->append(static_cast<std::size_t>(n) * 2, ' '); }
 
 std::vector<const Check*> Raw(const std::vector<std::unique_ptr<Check>>& v) {
@@ -348,6 +303,22 @@ class StringCheck final : public LeafCheck {
         return false;
     }
   }
+  bool SubstringGuard(const FieldAccessor** field, std::string* needle) const override {
+    if (!PlainString()) return false;
+    *field = field_.get();
+    switch (op_) {
+      case CmpOp::kContains:
+      case CmpOp::kBContains:
+        *needle = value_;
+        break;
+      case CmpOp::kGlob:
+        *needle = GlobLongestLiteral(value_);
+        break;
+      default:
+        return false;
+    }
+    return !needle->empty();
+  }
   bool Eval(const FieldContext& ctx) const override {
     const FieldValueRef* ref = field_->Ref(ctx);
     if (ref == nullptr) return false;
@@ -397,6 +368,9 @@ class StringSetCheck final : public LeafCheck {
     *field = field_.get();
     prefixes->assign(set_.begin(), set_.end());
     return true;
+  }
+  bool SuffixGuard(const FieldAccessor** field, std::vector<std::string>* suffixes) const override {
+    return PrefixGuard(field, suffixes);  // a value equal to one of them also ends with it
   }
   bool Eval(const FieldContext& ctx) const override {
     const FieldValueRef* ref = field_->Ref(ctx);

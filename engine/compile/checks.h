@@ -83,6 +83,9 @@ class Check {
   virtual bool SuffixGuard(const FieldAccessor** /*field*/, std::vector<std::string>* /*suffixes*/) const {
     return false;
   }
+  // The same for a substring: Eval() true implies that the value contains
+  // *needle (`contains`, a glob's longest literal run).
+  virtual bool SubstringGuard(const FieldAccessor** /*field*/, std::string* /*needle*/) const { return false; }
   std::string text;  // the source text of this check (condition excerpt)
   // A leaf's identity: two leaves with the same non-empty key give the same
   // result for every event (field as written, operator, values).

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 namespace vigil::compile {
 namespace {
@@ -282,6 +283,57 @@ bool PrefixTree::Match(std::string_view path) const {
     if (path[i] == '/' && prefixes_.find(path.substr(0, i)) != prefixes_.end()) return true;
   }
   return prefixes_.find(path) != prefixes_.end();
+}
+
+namespace {
+// How common a byte is in paths and command lines (higher: more common),
+// to pick the needle byte to search for.
+int Commonness(unsigned char c) {
+  if (c == '/') return 100;
+  if (std::strchr("etaoinsrlhcdu", c) != nullptr && c != 0) return 80;
+  if (c >= 'a' && c <= 'z') return 50;
+  if (c == '.' || c == '-' || c == ' ') return 40;
+  if (c >= '0' && c <= '9') return 30;
+  return 10;
+}
+}  // namespace
+
+Needle::Needle(std::string_view n) : n_(n) {
+  for (std::size_t i = 1; i < n_.size(); ++i)
+    if (Commonness(static_cast<unsigned char>(n_[i])) < Commonness(static_cast<unsigned char>(n_[rare_]))) rare_ = i;
+}
+
+bool Needle::In(std::string_view h) const {
+  if (n_.empty()) return true;
+  if (h.size() < n_.size()) return false;
+  // The rare byte's possible places: [rare_, h.size() - (n - rare_)].
+  const char* p = h.data() + rare_;
+  const char* end = h.data() + h.size() - (n_.size() - rare_) + 1;
+  const char r = n_[rare_];
+  while (p < end) {
+    const void* hit = std::memchr(p, r, static_cast<std::size_t>(end - p));
+    if (hit == nullptr) return false;
+    const char* at = static_cast<const char*>(hit);
+    // The ends inline first: most hits of the rare byte ('_' in a header
+    // path) are not the needle, and a memcmp call costs more than two compares.
+    const char* start = at - rare_;
+    if (start[0] == n_[0] && start[n_.size() - 1] == n_.back() && std::memcmp(start, n_.data(), n_.size()) == 0)
+      return true;
+    p = at + 1;
+  }
+  return false;
+}
+
+std::string GlobLongestLiteral(std::string_view pattern) {
+  if (pattern.find_first_of("[\\") != std::string_view::npos) return {};
+  std::string best;
+  std::size_t at = 0;
+  while (at <= pattern.size()) {
+    const std::size_t stop = std::min(pattern.find_first_of("*?", at), pattern.size());
+    if (stop - at > best.size()) best = std::string(pattern.substr(at, stop - at));
+    at = stop + 1;
+  }
+  return best;
 }
 
 }  // namespace vigil::compile

@@ -27,6 +27,29 @@ bool IContains(std::string_view haystack, std::string_view lowered_needle);
 // end with any byte. Load time only.
 bool RegexLiteralTails(std::string_view pattern, std::vector<std::string>* tails);
 
+// A substring search for a fixed needle: glibc's memchr (vectorised) for the
+// needle's least common byte (a fixed ranking of path and command-line
+// bytes), then a compare around each hit. On paths this beats memmem (two-way
+// search, whose set-up costs more than the search on a 50-byte haystack) and
+// string_view::find, which calls memcmp at every occurrence of the needle's
+// first byte ('/' in a path). In() does not allocate.
+class Needle {
+ public:
+  explicit Needle(std::string_view n);
+  bool In(std::string_view haystack) const;
+  const std::string& text() const { return n_; }
+
+ private:
+  std::string n_;
+  std::size_t rare_ = 0;
+};
+
+// For the prefilter index: the longest run of literal bytes in a
+// case-sensitive glob (between '*' and '?'), which every match contains;
+// empty when there is none or the pattern has a class or an escape (not read
+// here). Load time only.
+std::string GlobLongestLiteral(std::string_view pattern);
+
 struct StringHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }

@@ -2,6 +2,7 @@
 #include "engine/compile/program.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace vigil::compile {
 
@@ -88,6 +89,20 @@ uint32_t Program::Build(EventType type, const Check& c) {
   return Intern(std::move(key), n, {});
 }
 
+Program::Program() : path_(std::make_unique<FieldAccessor>()) {
+  path_->def = FindField("fd.name");
+  path_->text = "fd.name";
+  path_->type = FieldType::kString;
+}
+
+bool Program::OnPath(Term* t) const {
+  const FieldAccessor& f = *t->field;
+  if (!f.transformers.empty() || f.arg.present || t->substring || path_->def == nullptr) return false;
+  if (!(f.text == "fd.directory" && !t->suffix) && !(f.text == "fd.filename" && t->suffix)) return false;
+  t->field = path_.get();
+  return true;
+}
+
 bool Program::Add(EventType type, const Check& check, const void* rule) {
   building_ = static_cast<uint8_t>(type);
   const uint32_t root = Build(type, check);
@@ -119,10 +134,20 @@ std::size_t Program::Guard::FieldCount() const {
   std::size_t n = 0;
   for (std::size_t i = 0; i < terms.size(); ++i) {
     bool seen = false;
-    for (std::size_t j = 0; j < i && !seen; ++j)
-      seen = terms[j].field->text == terms[i].field->text && terms[j].suffix == terms[i].suffix;
+    for (std::size_t j = 0; j < terms.size() && !seen; ++j) {
+      if (j == i) continue;
+      // A needle searched in a value a trie walks anyway reads nothing more.
+      const bool same_value = terms[j].field->text == terms[i].field->text && terms[i].substring && !terms[j].substring;
+      seen = same_value || (j < i && terms[j].SameIndex(terms[i]));
+    }
     n += !seen;
   }
+  return n;
+}
+
+std::size_t Program::Guard::NeedleCount() const {
+  std::size_t n = 0;
+  for (const Term& t : terms) n += t.substring ? t.prefixes.size() : 0;
   return n;
 }
 
@@ -147,6 +172,23 @@ bool Program::GuardOf(uint32_t node, Guard* out, const std::function<bool(const 
         tail.terms = {std::move(t)};
       }
       const auto usable = [](const Guard& g) { return !g.terms.empty() && g.Shortest() != SIZE_MAX ? g.Shortest() : 0; };
+      // fd.directory's beginning and fd.filename's ending are fd.name's (as
+      // good a bound, on a value the index reads anyway): fd.filename in (...)
+      // bounds both its ends, and the ending is taken.
+      const bool head_path = !head.terms.empty() && OnPath(&head.terms[0]);
+      const bool tail_path = !tail.terms.empty() && OnPath(&tail.terms[0]);
+      if (tail_path && !head_path && usable(tail) > 0 && usable(tail) >= usable(head)) head = Guard{};
+      if (head_path && !tail_path && usable(head) > 0 && usable(head) >= usable(tail)) tail = Guard{};
+      if (std::max(usable(head), usable(tail)) < 2) {  // none, or "/": a needle may do better
+        t = Term{};
+        std::string needle;
+        if (n.leaf->SubstringGuard(&t.field, &needle) && needle.size() >= 2) {
+          t.substring = true;
+          t.prefixes = {std::move(needle)};
+          out->terms = {std::move(t)};
+          return true;
+        }
+      }
       if (usable(head) == 0 && usable(tail) == 0) return false;
       *out = usable(tail) > usable(head) ? std::move(tail) : std::move(head);
       return true;
@@ -156,8 +198,14 @@ bool Program::GuardOf(uint32_t node, Guard* out, const std::function<bool(const 
       for (uint32_t i = n.first; i < n.first + n.count; ++i) {
         Guard g;
         if (!GuardOf(kids_[i], &g, keep)) continue;
-        // Fewer fields to read first, then the longer shortest prefix.
-        const auto rank = [](const Guard& x) { return std::pair{SIZE_MAX - x.FieldCount(), x.Shortest()}; };
+        // A bound by tries alone first (a needle search per event costs more
+        // than a trie step, and may read a field nothing else reads, as
+        // `evt.arg.flags contains O_TRUNC` beside a bound on fd.directory and
+        // fd.filename), then fewer fields to read, then fewer needle
+        // searches, then the longer shortest prefix.
+        const auto rank = [](const Guard& x) {
+          return std::tuple{x.NeedleCount() == 0, SIZE_MAX - x.FieldCount(), SIZE_MAX - x.NeedleCount(), x.Shortest()};
+        };
         if (!found || rank(g) > rank(*out)) *out = std::move(g);
         found = true;
       }
@@ -189,11 +237,22 @@ bool Program::PrefixBound(EventType type, std::size_t entry, const std::function
 void Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
   auto& indexes = index_[static_cast<std::size_t>(type)];
   for (const Term& t : g.terms) {
-    auto it = std::find_if(indexes.begin(), indexes.end(),
-                           [&](const FieldIndex& f) { return f.field->text == t.field->text && f.suffix == t.suffix; });
+    auto it = std::find_if(indexes.begin(), indexes.end(), [&](const FieldIndex& f) {
+      return f.field->text == t.field->text && f.suffix == t.suffix && f.substring == t.substring;
+    });
     if (it == indexes.end()) {
-      indexes.push_back({t.field, t.suffix, std::vector<TrieNode>(1)});
+      indexes.push_back({t.field, t.suffix, t.substring, std::vector<TrieNode>(1), {}});
       it = indexes.end() - 1;
+    }
+    if (it->field == path_.get() && t.field != path_.get()) it->field = t.field;  // the engine's cached fd.name
+    if (t.substring) {
+      for (const std::string& p : t.prefixes) {
+        auto n = std::find_if(it->needles.begin(), it->needles.end(),
+                              [&](const NeedleSlots& x) { return x.needle.text() == p; });
+        if (n == it->needles.end()) n = it->needles.insert(it->needles.end(), NeedleSlots{Needle(p), {}});
+        if (std::find(n->slots.begin(), n->slots.end(), slot) == n->slots.end()) n->slots.push_back(slot);
+      }
+      continue;
     }
     std::vector<TrieNode>& trie = it->trie;
     for (const std::string& p : t.prefixes) {
@@ -226,6 +285,12 @@ void Program::Walk(EventType type, const FieldContext& ctx) const {
     const FieldValueRef* ref = f.field->Ref(ctx);
     if (ref == nullptr) continue;  // <NA>: every bounded check on it is false
     const FieldValueRef& v = *ref;
+    if (f.substring) {
+      for (const NeedleSlots& n : f.needles)
+        if (n.needle.In(v.str))
+          for (uint32_t s : n.slots) cand_[s / 64] |= uint64_t{1} << (s % 64);
+      continue;
+    }
     const TrieNode* at = f.trie.data();
     const std::size_t n = v.str.size();
     for (std::size_t i = 0; i < n; ++i) {
@@ -251,6 +316,21 @@ std::size_t Program::guarded_count(EventType type) const {
   const auto& es = entries_[static_cast<std::size_t>(type)];
   return static_cast<std::size_t>(
       std::count_if(es.begin(), es.end(), [](const Entry& e) { return e.slot != kUnguarded; }));
+}
+
+std::vector<std::string> Program::DescribeIndex(EventType type) const {
+  std::vector<std::string> out;
+  for (const FieldIndex& f : index_[static_cast<std::size_t>(type)]) {
+    std::string line = f.field->text + (f.substring ? " substring:" : f.suffix ? " suffix:" : " prefix:");
+    if (f.substring) {
+      for (const NeedleSlots& n : f.needles)
+        line += " " + n.needle.text() + " (" + std::to_string(n.slots.size()) + " entries)";
+    } else {
+      line += " " + std::to_string(f.trie.size()) + " trie nodes";
+    }
+    out.push_back(std::move(line));
+  }
+  return out;
 }
 
 std::size_t Program::shared_count() const {

@@ -31,6 +31,17 @@
 //   glob's literal tail as in `*/.ssh/id_rsa`, a regex's literal endings as
 //   in `.*\.ko(\.(xz|gz))?`), in a second trie per field over the reversed
 //   strings, walked from the value's last byte.
+// - a bound on fd.directory's beginning is one on fd.name's, and a bound on
+//   fd.filename's ending one on fd.name's (the directory is the path up to
+//   its last '/', the file name the rest: engine/fields), so both go into
+//   fd.name's tries, which are walked anyway, instead of two more walks and
+//   two more values computed per open;
+// - the same for substrings ("this field contains one of these": `contains`,
+//   a glob's longest literal run as `/.ssh/authorized_keys` in
+//   `*/.ssh/authorized_keys*`), used only for a leaf with no prefix or ending
+//   of two bytes or more, and ranked below a prefix or ending bound on as many
+//   fields: per event each needle of the type's field is searched for once
+//   (Needle, engine/compile/matchers.h).
 //
 // Contract: the result of Eval(root) for an event of the program's type is the
 // result of the rule's Check::Eval for that event; an entry ForEachCandidate()
@@ -43,10 +54,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/compile/checks.h"
+#include "engine/compile/matchers.h"
 
 namespace vigil::compile {
 
@@ -59,6 +72,7 @@ class Program {
     uint32_t slot = kUnguarded;  // guarded: its index among its type's entries
   };
 
+  Program();
   // Adds `check` (a rule's whole check) specialised for `type`: false when it
   // can never hold for that type (nothing added).
   bool Add(EventType type, const Check& check, const void* rule);
@@ -92,6 +106,9 @@ class Program {
   std::size_t shared_count() const;
   // Entries of `type` the index can skip.
   std::size_t guarded_count(EventType type) const;
+  // What the index reads for `type`, one line per field and kind ("fd.name
+  // substring: id_rsa (1 entry)"), for the benchmark's report.
+  std::vector<std::string> DescribeIndex(EventType type) const;
   // A necessary condition of entries(type)[entry] found by the prefilter
   // index's analysis, restricted to the fields `keep` accepts: the entry can
   // hold only if one of those fields starts with one of `*prefixes`. False
@@ -124,16 +141,25 @@ class Program {
   // A necessary condition of a node: one of the terms holds, a term being
   // "this field starts with one of these prefixes".
   // "this field ends with one of these", with the strings reversed.
+  // "this field contains one of these" (substring: the strings are needles).
   struct Term {
     const FieldAccessor* field = nullptr;
     std::vector<std::string> prefixes;
-    bool suffix = false;  // prefixes are endings, reversed
+    bool suffix = false;     // prefixes are endings, reversed
+    bool substring = false;  // prefixes are needles found anywhere
+    bool SameIndex(const Term& o) const {
+      return field->text == o.field->text && suffix == o.suffix && substring == o.substring;
+    }
   };
   struct Guard {
     std::vector<Term> terms;
     std::size_t Shortest() const;    // of all prefixes: how selective (0: not at all)
     std::size_t FieldCount() const;  // distinct fields: how many values to read
+    std::size_t NeedleCount() const;  // needle searches per event (a trie step is shared, a search is not)
   };
+  // A term on fd.directory (beginning) or fd.filename (ending) as the same
+  // bound on fd.name: false when `t` is not one of those.
+  bool OnPath(Term* t) const;
   // `keep` (may be null): only leaves on fields it accepts are bounds.
   bool GuardOf(uint32_t node, Guard* out, const std::function<bool(const FieldAccessor&)>* keep = nullptr) const;
   void AddToIndex(EventType type, const Guard& g, uint32_t slot);
@@ -146,12 +172,21 @@ class Program {
     std::vector<uint32_t> slots;  // entries allowed by a value with this prefix
   };
   static constexpr std::size_t kDenseKids = 8;
+  struct NeedleSlots {
+    Needle needle;
+    std::vector<uint32_t> slots;  // entries allowed by a value containing it
+  };
   struct FieldIndex {
     const FieldAccessor* field;
-    bool suffix;  // the value is walked from its last byte back
+    bool suffix;     // the value is walked from its last byte back
+    bool substring;  // no trie: each needle is searched for in the value
     std::vector<TrieNode> trie;
+    std::vector<NeedleSlots> needles;
   };
 
+  // fd.name, read through the engine's cached accessor once a rule's leaf
+  // gives one (AddToIndex), else through this one.
+  std::unique_ptr<FieldAccessor> path_;  // set by the constructor; on the heap, so a moved Program keeps it
   std::vector<Node> nodes_;
   std::vector<uint32_t> kids_;
   mutable std::vector<Memo> memo_;  // per node

@@ -834,6 +834,119 @@ TEST_CASE("suffix-bounded checks through the prefilter index", "[unit]") {
   }
 }
 
+// Issue 21: `contains` and a glob's literal run bound a rule by a substring
+// of its field (a needle searched for once per event); Match() with that
+// bound gives what each rule's own tree gives, the needle at the start, in
+// the middle and at the end of the value included.
+TEST_CASE("substring-bounded checks through the prefilter index", "[unit]") {
+  CHECK(vigil::compile::GlobLongestLiteral("*/.ssh/authorized_keys*") == "/.ssh/authorized_keys");
+  CHECK(vigil::compile::GlobLongestLiteral("*../*../*") == "../");
+  CHECK(vigil::compile::GlobLongestLiteral("/home/*/x").empty() == false);
+  CHECK(vigil::compile::GlobLongestLiteral("*[ab]cdef*").empty());  // a class: not read
+  CHECK(vigil::compile::GlobLongestLiteral("*").empty());
+  vigil::Diagnostics d;
+  auto eng = vigil::RuleEngine::LoadTexts(
+      {{"s.yaml",
+        "- rule: keys\n  desc: t\n  condition: evt.type = openat and fd.name glob \"*/.ssh/authorized_keys*\"\n"
+        "  output: x\n  priority: WARNING\n"
+        "- rule: traversal\n  desc: t\n  condition: evt.type = openat and fd.nameraw contains \"../\" and "
+        "fd.nameraw glob \"*../*../*\"\n  output: x\n  priority: WARNING\n"
+        "- rule: either\n  desc: t\n  condition: evt.type = openat and (fd.name startswith /etc/ or "
+        "fd.name contains id_rsa)\n  output: x\n  priority: WARNING\n"
+        "- rule: short\n  desc: t\n  condition: evt.type = openat and fd.name contains x\n"
+        "  output: x\n  priority: WARNING\n"}},
+      &d, vigil::HostInfo{});
+  REQUIRE(eng != nullptr);
+  REQUIRE_FALSE(d.HasErrors());
+  // A one-byte needle is no bound: "short" runs on every openat.
+  CHECK(eng->program().guarded_count(vigil::EventType::openat) == 3);
+  struct PathRow {
+    const char* path;
+    std::vector<std::string> fire;
+  };
+  const PathRow rows[] = {
+      {"/root/.ssh/authorized_keys", {"keys"}},
+      {"/home/u/.ssh/authorized_keys2", {"keys"}},
+      {"/.ssh/authorized_keys", {"keys"}},
+      {"/root/.ssh/authorized_key", {}},
+      {"/a/../../etc/shadow", {"traversal"}},
+      {"/etc/../id_rsa", {"either"}},
+      {"../../x", {"short", "traversal"}},
+      {"/a/../b", {}},
+      {"/etc/passwd", {"either"}},
+      {"/home/u/.ssh/id_rsa", {"either"}},
+      {"id_rsa", {"either"}},
+      {"/tmp/id_rs", {}},
+      {"/x", {"short"}},
+      {"", {}},
+  };
+  OwnedAncestors anc;
+  Event e = vigil::testing::MakeOpen(&anc);
+  std::vector<const vigil::CompiledRule*> fired;
+  for (const auto& row : rows) {
+    INFO(row.path);
+    e.file.abspath = e.file.path = row.path;
+    eng->Match(e, &fired);
+    std::vector<std::string> names;
+    for (const auto* r : fired) names.push_back(r->name);
+    std::vector<std::string> want = row.fire;
+    std::sort(names.begin(), names.end());
+    std::sort(want.begin(), want.end());
+    CHECK(names == want);
+    for (const auto& r : eng->rules()) CHECK(eng->Matches(*r, e) == (std::find(names.begin(), names.end(), r->name) != names.end()));
+  }
+}
+
+// Issue 21: bounds on fd.directory's beginning and fd.filename's ending go
+// into fd.name's tries; a rule on them fires where its own tree says so, at
+// the root, in a relative path and with a trailing slash included.
+TEST_CASE("fd.directory and fd.filename bounds through fd.name's tries", "[unit]") {
+  vigil::Diagnostics d;
+  auto eng = vigil::RuleEngine::LoadTexts(
+      {{"p.yaml",
+        "- rule: dir\n  desc: t\n  condition: evt.type = openat and fd.directory in (/var/log, /etc)\n"
+        "  output: x\n  priority: WARNING\n"
+        "- rule: root\n  desc: t\n  condition: evt.type = openat and fd.directory = /\n  output: x\n  priority: WARNING\n"
+        "- rule: file\n  desc: t\n  condition: evt.type = openat and fd.filename in (.bashrc, passwd)\n"
+        "  output: x\n  priority: WARNING\n"
+        "- rule: ends\n  desc: t\n  condition: evt.type = openat and fd.filename endswith _history\n"
+        "  output: x\n  priority: WARNING\n"}},
+      &d, vigil::HostInfo{});
+  REQUIRE(eng != nullptr);
+  REQUIRE_FALSE(d.HasErrors());
+  CHECK(eng->program().guarded_count(vigil::EventType::openat) == 4);
+  // One walk of fd.name each way, none of fd.directory or fd.filename.
+  const auto index = eng->program().DescribeIndex(vigil::EventType::openat);
+  CHECK(index.size() == 2);
+  for (const auto& line : index) CHECK(line.rfind("fd.name ", 0) == 0);
+  struct PathRow {
+    const char* path;
+    std::vector<std::string> fire;
+  };
+  const PathRow rows[] = {
+      {"/etc/passwd", {"dir", "file"}}, {"/var/log/x", {"dir"}},        {"/var/logx/a", {}},
+      {"/var/log/sub/x", {}},           {"/x", {"root"}},              {"/passwd", {"root", "file"}},
+      {"passwd", {"file"}},             {"/home/u/.bashrc", {"file"}}, {"/home/u/x.bashrc", {}},
+      {"/root/.bash_history", {"ends"}}, {"/etc/", {"dir"}},           {"/", {"root"}},
+      {"", {}},                         {"a/.zsh_history", {"ends"}},
+  };
+  OwnedAncestors anc;
+  Event e = vigil::testing::MakeOpen(&anc);
+  std::vector<const vigil::CompiledRule*> fired;
+  for (const auto& row : rows) {
+    INFO(row.path);
+    e.file.abspath = e.file.path = row.path;
+    eng->Match(e, &fired);
+    std::vector<std::string> names;
+    for (const auto* r : fired) names.push_back(r->name);
+    std::vector<std::string> want = row.fire;
+    std::sort(names.begin(), names.end());
+    std::sort(want.begin(), want.end());
+    CHECK(names == want);
+    for (const auto& r : eng->rules()) CHECK(eng->Matches(*r, e) == (std::find(names.begin(), names.end(), r->name) != names.end()));
+  }
+}
+
 // Issue 18: the executable's inode fields, the overlay layer, and libsinsp's
 // open-kind flags, computed as libsinsp does (sinsp_filter_check_thread and
 // sinsp_filter_check_event); unknown values are <NA>.

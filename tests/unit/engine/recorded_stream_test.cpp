@@ -137,7 +137,8 @@ TEST_CASE("recorded stream: Match's programs agree with each rule's check tree",
 // check on a string field (fd.name startswith, proc.name in, fd.directory
 // pmatch, a glob's or regex's literal prefix...) cannot hold for the event's
 // value, or a check on its ending (endswith, a `*/...` glob's tail, a regex's
-// literal endings) on it (engine/compile/program.h). A skipped rule must be one whose tree is
+// literal endings) or a substring (contains, a glob's literal run) on it
+// (engine/compile/program.h). A skipped rule must be one whose tree is
 // false. The recording alone rarely reaches the indexed values, so each
 // sampled event is also run with fd.name, fd.name.resolved, fs.path.target and proc.name
 // replaced by values the rules look for, and every rule's result in Match()
@@ -159,7 +160,10 @@ TEST_CASE("recorded stream: the prefilter index skips no rule that holds", "[uni
                          "/var/run/secrets/kubernetes.io/serviceaccount/token", "/lib/modules/6.1/x.ko.zst",
                          "/usr/lib/x.ko.gz", "/x.ko", "/sys/fs/cgroup/a/release_agent", "/a/notify_on_release",
                          "/home/u/.zshrc", "/root/.bash_history", "/proc/2/task/3/smaps", "/x/token", "ko",
-                         "/home/u/.ssh/authorized_keys2", "/etc/x/.profile"};
+                         "/home/u/.ssh/authorized_keys2", "/etc/x/.profile",
+                         // substrings the needle index looks for (contains, a glob's literal run)
+                         "/root/.ssh/authorized_keys.tmp", "/srv/www/../../etc/shadow", "../../../home/u/.ssh/id_rsa",
+                         "/tmp/id_rsa.pub", "/var/www/html/../../../root/.ssh/x"};
   const char* names[] = {"bash", "sh", "sshd", "python3", "nc", "tar", "curl", "sudo", "cron", "runc", "docker",
                          "kubectl", "vim", "systemd", "dpkg", "apt", "insmod", "cat", "node"};
   std::vector<const vigil::CompiledRule*> fired;
@@ -194,6 +198,49 @@ TEST_CASE("recorded stream: the prefilter index skips no rule that holds", "[uni
   }
   std::printf("prefilter index: %zu rule/event pairs agree (%zu true)\n", compared, matched);
   CHECK(matched > 1000);
+}
+
+// Issue 21: the prefilter index files a bound on fd.directory's beginning as
+// one on fd.name's and a bound on fd.filename's ending as one on fd.name's
+// (engine/compile/program.h). That holds only while fd.directory is a prefix
+// of fd.name and fd.filename a suffix of it, for every event where they have a
+// value: checked here on the recording and on edge paths, so a change to
+// those fields' getters fails this test rather than silently dropping rules.
+TEST_CASE("recorded stream: fd.directory begins and fd.filename ends fd.name", "[unit]") {
+  const auto lines = RecordedLines();
+  const vigil::FieldDef* name = vigil::FindField("fd.name");
+  const vigil::FieldDef* dir = vigil::FindField("fd.directory");
+  const vigil::FieldDef* file = vigil::FindField("fd.filename");
+  REQUIRE((name != nullptr && dir != nullptr && file != nullptr));
+  vigil::HostInfo host;
+  vigil::Event event;
+  vigil::OwnedAncestors ancestors;
+  vigil::Scratch s1, s2, s3;
+  std::size_t checked = 0;
+  auto check = [&](std::size_t line) {
+    vigil::FieldContext ctx{&event, &host, 1, nullptr};
+    vigil::FieldValueRef n, d, f;
+    const bool has_n = name->get(*name, ctx, vigil::FieldArg{}, s1, &n);
+    const bool has_d = dir->get(*dir, ctx, vigil::FieldArg{}, s2, &d);
+    const bool has_f = file->get(*file, ctx, vigil::FieldArg{}, s3, &f);
+    INFO("line " << line << ", fd.name '" << n.str << "', fd.directory '" << d.str << "', fd.filename '" << f.str << "'");
+    if (has_d) REQUIRE((has_n && n.str.substr(0, d.str.size()) == d.str));
+    if (has_f) REQUIRE((has_n && n.str.size() >= f.str.size() && n.str.substr(n.str.size() - f.str.size()) == f.str));
+    checked += has_d || has_f;
+  };
+  const char* edge[] = {"", "/", "/x", "x", "relative/x", "/etc/", "/etc", "//a//b", "/a/b/", "a/"};
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    REQUIRE_FALSE(vigil::ParseEventJson(lines[i], &event, &ancestors).has_value());
+    check(i + 1);
+    if (i % 97 != 0) continue;
+    for (const char* p : edge) {
+      event.file.abspath = event.file.path = p;
+      check(i + 1);
+      event.file.abspath = "";  // fd.name from the path as given
+      check(i + 1);
+    }
+  }
+  CHECK(checked > lines.size() / 2);
 }
 
 // Issue 21: no allocation per event in Match(), including ancestors' command
