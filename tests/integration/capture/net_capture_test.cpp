@@ -39,6 +39,17 @@ uint16_t FreePort() {
 
 bool IsLoopback4(const IpAddr& a) { return a.bytes[0] == 127 && a.bytes[1] == 0 && a.bytes[2] == 0 && a.bytes[3] == 1; }
 
+// A UDP socket bound to 127.0.0.1:`port`; *a is that address.
+int BoundUdpLoopback(uint16_t port, sockaddr_in* a) {
+  int srv = socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(srv >= 0);
+  a->sin_family = AF_INET;
+  a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a->sin_port = htons(port);
+  REQUIRE(bind(srv, reinterpret_cast<sockaddr*>(a), sizeof(*a)) == 0);
+  return srv;
+}
+
 }  // namespace
 
 TEST_CASE("TCP over IPv4 loopback: socket, bind, listen, connect, accept", "[root]") {
@@ -184,13 +195,8 @@ TEST_CASE("UDP over IPv4 loopback: sendto, recvfrom, sendmsg, recvmsg with the s
   TheSensor();
   uint16_t port = FreePort();
   Drain();
-  int srv = socket(AF_INET, SOCK_DGRAM, 0);
-  REQUIRE(srv >= 0);
   sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  REQUIRE(bind(srv, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  int srv = BoundUdpLoopback(port, &a);
   int cli = socket(AF_INET, SOCK_DGRAM, 0);
   REQUIRE(cli >= 0);
   REQUIRE(sendto(cli, "hello", 5, 0, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 5);
@@ -271,13 +277,8 @@ TEST_CASE("UDP over IPv4 loopback: sendmmsg and recvmmsg with the socket tuple",
   TheSensor();
   uint16_t port = FreePort();
   Drain();
-  int srv = socket(AF_INET, SOCK_DGRAM, 0);
-  REQUIRE(srv >= 0);
   sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  REQUIRE(bind(srv, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  int srv = BoundUdpLoopback(port, &a);
   int cli = socket(AF_INET, SOCK_DGRAM, 0);
   REQUIRE(cli >= 0);
 
@@ -379,13 +380,8 @@ TEST_CASE("evt.buffer: the payload of sendto, recvfrom, sendmsg, recvmsg; none w
   sensor.SetInterest(all, 0, true, true);
   uint16_t port = FreePort();
   Drain();
-  int srv = socket(AF_INET, SOCK_DGRAM, 0);
-  REQUIRE(srv >= 0);
   sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  REQUIRE(bind(srv, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  int srv = BoundUdpLoopback(port, &a);
   int cli = socket(AF_INET, SOCK_DGRAM, 0);
   REQUIRE(cli >= 0);
   REQUIRE(connect(cli, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);

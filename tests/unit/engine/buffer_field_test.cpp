@@ -30,14 +30,7 @@ Event JavaRecv(OwnedAncestors* anc) {
   return e;
 }
 
-std::unique_ptr<vigil::RuleEngine> LoadText(const std::string& text) {
-  vigil::Diagnostics diags;
-  auto eng = vigil::RuleEngine::LoadTexts({{"t.yaml", text}}, &diags);
-  INFO(diags.ToString());
-  REQUIRE(diags.ErrorCount() == 0);
-  REQUIRE(eng != nullptr);
-  return eng;
-}
+using vigil::testing::LoadCleanText;
 
 }  // namespace
 
@@ -88,7 +81,7 @@ TEST_CASE("evt.buffer compares the payload's bytes", "[unit]") {
 }
 
 TEST_CASE("evt.buffer in an output: printable bytes as they are, others '.'", "[unit]") {
-  auto eng = LoadText(
+  auto eng = LoadCleanText(
       "- rule: java\n  desc: d\n  condition: evt.type = recvfrom and evt.buffer bcontains cafebabe\n"
       "  output: got %evt.buffer from %fd.name\n  priority: WARNING\n");
   OwnedAncestors anc;
@@ -147,7 +140,7 @@ TEST_CASE("interest: payload capture follows the rules that read evt.buffer", "[
   };
   for (const auto& row : rows) {
     INFO(row.name);
-    auto eng = LoadText(row.text);
+    auto eng = LoadCleanText(row.text);
     const vigil::Interest in = vigil::DeriveInterest(*eng);
     CHECK(in.buffer == row.buffer);
     CHECK(in.buffer_rule == (row.buffer ? "r" : ""));

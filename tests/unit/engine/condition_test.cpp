@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <span>
 
 #include "engine/compile/matchers.h"
 #include "engine/rule_engine.h"
@@ -39,6 +40,32 @@ bool Run(const Row& row) {
   host.users = {{0, "root"}, {1000, "alice"}};
   vigil::FieldContext ctx{&e, &host, 1};
   return c.check->Eval(ctx);
+}
+
+// An open of each path fires exactly the rules its row names, and each rule's
+// own check (Matches) agrees with Match() through the prefilter index.
+struct PathRow {
+  const char* path;
+  std::vector<std::string> fire;
+};
+
+void CheckOpenPathRows(const vigil::RuleEngine& eng, std::span<const PathRow> rows) {
+  OwnedAncestors anc;
+  Event e = vigil::testing::MakeOpen(&anc);
+  std::vector<const vigil::CompiledRule*> fired;
+  for (const auto& row : rows) {
+    INFO(row.path);
+    e.file.abspath = e.file.path = row.path;
+    eng.Match(e, &fired);
+    std::vector<std::string> names;
+    for (const auto* r : fired) names.push_back(r->name);
+    std::vector<std::string> want = row.fire;
+    std::sort(names.begin(), names.end());
+    std::sort(want.begin(), want.end());
+    CHECK(names == want);
+    for (const auto& r : eng.rules())
+      CHECK(eng.Matches(*r, e) == (std::find(names.begin(), names.end(), r->name) != names.end()));
+  }
 }
 
 }  // namespace
@@ -809,10 +836,6 @@ TEST_CASE("suffix-bounded checks through the prefilter index", "[unit]") {
   REQUIRE(eng != nullptr);
   REQUIRE_FALSE(d.HasErrors());
   CHECK(eng->program().guarded_count(vigil::EventType::openat) == 3);
-  struct PathRow {
-    const char* path;
-    std::vector<std::string> fire;
-  };
   const PathRow rows[] = {
       {"/run/secrets/x/token", {"token"}},     {"/run/secrets/x/token2", {}},
       {"token", {}},                           {"/lib/modules/a.ko", {"module"}},
@@ -820,18 +843,7 @@ TEST_CASE("suffix-bounded checks through the prefilter index", "[unit]") {
       {"/a.k", {}},                            {"/sys/fs/cgroup/release_agent", {"agent"}},
       {"/sys/fs/cgroup/notify_on_release", {"agent"}}, {"", {}},
   };
-  OwnedAncestors anc;
-  Event e = vigil::testing::MakeOpen(&anc);
-  std::vector<const vigil::CompiledRule*> fired;
-  for (const auto& row : rows) {
-    INFO(row.path);
-    e.file.abspath = e.file.path = row.path;
-    eng->Match(e, &fired);
-    std::vector<std::string> names;
-    for (const auto* r : fired) names.push_back(r->name);
-    CHECK(names == row.fire);
-    for (const auto& r : eng->rules()) CHECK(eng->Matches(*r, e) == (std::find(names.begin(), names.end(), r->name) != names.end()));
-  }
+  CheckOpenPathRows(*eng, rows);
 }
 
 // Issue 21: `contains` and a glob's literal run bound a rule by a substring
@@ -860,10 +872,6 @@ TEST_CASE("substring-bounded checks through the prefilter index", "[unit]") {
   REQUIRE_FALSE(d.HasErrors());
   // A one-byte needle is no bound: "short" runs on every openat.
   CHECK(eng->program().guarded_count(vigil::EventType::openat) == 3);
-  struct PathRow {
-    const char* path;
-    std::vector<std::string> fire;
-  };
   const PathRow rows[] = {
       {"/root/.ssh/authorized_keys", {"keys"}},
       {"/home/u/.ssh/authorized_keys2", {"keys"}},
@@ -880,21 +888,7 @@ TEST_CASE("substring-bounded checks through the prefilter index", "[unit]") {
       {"/x", {"short"}},
       {"", {}},
   };
-  OwnedAncestors anc;
-  Event e = vigil::testing::MakeOpen(&anc);
-  std::vector<const vigil::CompiledRule*> fired;
-  for (const auto& row : rows) {
-    INFO(row.path);
-    e.file.abspath = e.file.path = row.path;
-    eng->Match(e, &fired);
-    std::vector<std::string> names;
-    for (const auto* r : fired) names.push_back(r->name);
-    std::vector<std::string> want = row.fire;
-    std::sort(names.begin(), names.end());
-    std::sort(want.begin(), want.end());
-    CHECK(names == want);
-    for (const auto& r : eng->rules()) CHECK(eng->Matches(*r, e) == (std::find(names.begin(), names.end(), r->name) != names.end()));
-  }
+  CheckOpenPathRows(*eng, rows);
 }
 
 // Issue 21: bounds on fd.directory's beginning and fd.filename's ending go
@@ -919,10 +913,6 @@ TEST_CASE("fd.directory and fd.filename bounds through fd.name's tries", "[unit]
   const auto index = eng->program().DescribeIndex(vigil::EventType::openat);
   CHECK(index.size() == 2);
   for (const auto& line : index) CHECK(line.rfind("fd.name ", 0) == 0);
-  struct PathRow {
-    const char* path;
-    std::vector<std::string> fire;
-  };
   const PathRow rows[] = {
       {"/etc/passwd", {"dir", "file"}}, {"/var/log/x", {"dir"}},        {"/var/logx/a", {}},
       {"/var/log/sub/x", {}},           {"/x", {"root"}},              {"/passwd", {"root", "file"}},
@@ -930,21 +920,7 @@ TEST_CASE("fd.directory and fd.filename bounds through fd.name's tries", "[unit]
       {"/root/.bash_history", {"ends"}}, {"/etc/", {"dir"}},           {"/", {"root"}},
       {"", {}},                         {"a/.zsh_history", {"ends"}},
   };
-  OwnedAncestors anc;
-  Event e = vigil::testing::MakeOpen(&anc);
-  std::vector<const vigil::CompiledRule*> fired;
-  for (const auto& row : rows) {
-    INFO(row.path);
-    e.file.abspath = e.file.path = row.path;
-    eng->Match(e, &fired);
-    std::vector<std::string> names;
-    for (const auto* r : fired) names.push_back(r->name);
-    std::vector<std::string> want = row.fire;
-    std::sort(names.begin(), names.end());
-    std::sort(want.begin(), want.end());
-    CHECK(names == want);
-    for (const auto& r : eng->rules()) CHECK(eng->Matches(*r, e) == (std::find(names.begin(), names.end(), r->name) != names.end()));
-  }
+  CheckOpenPathRows(*eng, rows);
 }
 
 // Issue 18: the executable's inode fields, the overlay layer, and libsinsp's

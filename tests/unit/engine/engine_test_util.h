@@ -3,6 +3,8 @@
 // compile one condition without a rules file.
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -25,6 +27,16 @@ inline std::vector<std::string> DefaultAndFalcoRuleSets() {
           std::string(VIGIL_FALCO_RULES_DIR) + "/falco-sandbox_rules.yaml"};
 }
 #endif
+
+// One rules file's text, loaded; the test stops when the load reports an error.
+inline std::unique_ptr<RuleEngine> LoadCleanText(const std::string& text) {
+  Diagnostics diags;
+  auto eng = RuleEngine::LoadTexts({{"t.yaml", text}}, &diags);
+  INFO(diags.ToString());
+  REQUIRE(diags.ErrorCount() == 0);
+  REQUIRE(eng != nullptr);
+  return eng;
+}
 
 // A ruleset as loaded, with what its load reported.
 struct Loaded {

@@ -11,14 +11,7 @@ using vigil::EventType;
 
 bool Has(const vigil::Interest& in, EventType t) { return in.types.test(static_cast<std::size_t>(t)); }
 
-std::unique_ptr<vigil::RuleEngine> LoadText(const std::string& text) {
-  vigil::Diagnostics diags;
-  auto eng = vigil::RuleEngine::LoadTexts({{"t.yaml", text}}, &diags);
-  INFO(diags.ToString());
-  REQUIRE(diags.ErrorCount() == 0);
-  REQUIRE(eng != nullptr);
-  return eng;
-}
+using vigil::testing::LoadCleanText;
 
 }  // namespace
 
@@ -71,7 +64,7 @@ TEST_CASE("interest: derived from the enabled rules, state types always", "[unit
   };
   for (const auto& row : rows) {
     INFO(row.name);
-    auto eng = LoadText(row.text);
+    auto eng = LoadCleanText(row.text);
     const vigil::Interest in = vigil::DeriveInterest(*eng);
     INFO("sent: " << vigil::EventTypeNames(in.types));
     for (EventType t : row.in) CHECK(Has(in, t));
@@ -154,7 +147,7 @@ TEST_CASE("interest: environment capture follows the rules that read proc.env", 
   };
   for (const auto& row : rows) {
     INFO(row.name);
-    auto eng = LoadText(row.text);
+    auto eng = LoadCleanText(row.text);
     const vigil::Interest in = vigil::DeriveInterest(*eng);
     CHECK(in.env == row.env);
     CHECK(in.env_rule == (row.env ? "r" : ""));
