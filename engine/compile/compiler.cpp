@@ -317,6 +317,22 @@ void Compiler::CompileEventTypes(const Node& n, const std::vector<std::string>& 
   out->exact = true;
 }
 
+// evt.buffer holds the payload's first kDataBufferMax bytes: a longer value
+// can never be found in it (docs/capture.md, "Payload of the data calls").
+void Compiler::WarnPastBufferBound(const Node& n, const ItemContext& ctx, const std::vector<std::string>& values) {
+  const bool hex = n.op == CmpOp::kBContains || n.op == CmpOp::kBStartsWith;
+  for (const std::string& v : values) {
+    const std::size_t bytes = hex ? v.size() / 2 : v.size();
+    if (bytes > kDataBufferMax && n.op != CmpOp::kNe) {
+      Report(ctx, n.offset,
+             "'" + n.field.name + "' holds the payload's first " + std::to_string(kDataBufferMax) +
+                 " bytes only: a value of " + std::to_string(bytes) + " bytes can never match",
+             true);
+      return;
+    }
+  }
+}
+
 bool Compiler::CompileCompare(const Node& n, const ItemContext& ctx, Sub* out) {
   std::string error;
   bool unknown = false;
@@ -368,21 +384,7 @@ bool Compiler::CompileCompare(const Node& n, const ItemContext& ctx, Sub* out) {
     return true;
   }
 
-  // evt.buffer holds the payload's first kDataBufferMax bytes: a longer
-  // value can never be found in it (docs/capture.md, "Payload of the data calls").
-  if (FieldNeedsBuffer(*field->def) && field->transformers.empty()) {
-    const bool hex = n.op == CmpOp::kBContains || n.op == CmpOp::kBStartsWith;
-    for (const std::string& v : values) {
-      const std::size_t bytes = hex ? v.size() / 2 : v.size();
-      if (bytes > kDataBufferMax && n.op != CmpOp::kNe) {
-        Report(ctx, n.offset,
-               "'" + n.field.name + "' holds the payload's first " + std::to_string(kDataBufferMax) +
-                   " bytes only: a value of " + std::to_string(bytes) + " bytes can never match",
-               true);
-        break;
-      }
-    }
-  }
+  if (FieldNeedsBuffer(*field->def) && field->transformers.empty()) WarnPastBufferBound(n, ctx, values);
 
   int bad = -1;
   auto c = MakeCompare(std::move(field), n.op, values, &error, &bad);

@@ -119,6 +119,8 @@ class Compiler {
   bool CompileAndOr(const condition::Node& n, const ItemContext& ctx, std::string_view text, Sub* out);
   bool CompileMacro(const condition::Node& n, const ItemContext& ctx, Sub* out);
   bool CompileCompare(const condition::Node& n, const ItemContext& ctx, Sub* out);
+  // Warns when a value compared with evt.buffer is longer than the bytes captured.
+  void WarnPastBufferBound(const condition::Node& n, const ItemContext& ctx, const std::vector<std::string>& values);
   bool CompileFieldCompare(const condition::Node& n, const ItemContext& ctx, std::unique_ptr<FieldAccessor> field,
                            Sub* out);
   static void MarkAlwaysNa(const FieldAccessor& f, const condition::FieldRef& ref, Sub* out);
