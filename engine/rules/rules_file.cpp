@@ -94,15 +94,26 @@ class FileLoader {
   std::set<std::string> defined_here_;  // "kind/name" defined in this file
 };
 
-// YAML text is UTF-8; the first invalid byte, or npos.
+// YAML text is UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+// past U+10FFFF); the first invalid byte, or npos. Lead bytes 0xf5-0xf7
+// passed an older check here, and text with them did not survive a Sigma
+// export and load back unchanged (sigma_loader_fuzz).
 std::size_t FirstInvalidUtf8(const std::string& s) {
   std::size_t i = 0;
   while (i < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (n == 0 || (n == 2 && c < 0xc2) || i + n > s.size()) return i;
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = c < 0x80                   ? 1
+                          : (c >= 0xc2 && c <= 0xdf) ? 2
+                          : (c >> 4) == 0xe          ? 3
+                          : (c >= 0xf0 && c <= 0xf4) ? 4
+                                                     : 0;
+    if (n == 0 || i + n > s.size()) return i;
     for (std::size_t k = 1; k < n; ++k)
       if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return i;
+    // The second byte's range that rules out overlong forms, surrogates and code points past U+10FFFF.
+    const auto c1 = static_cast<unsigned char>(s[i + 1 < s.size() ? i + 1 : i]);
+    if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 > 0x8f))
+      return i;
     i += n;
   }
   return std::string::npos;

@@ -456,6 +456,17 @@ TEST_CASE("sigma: a stream yaml-cpp's LoadAll loops on is a located error", "[un
     CHECK(l->diags.ToString().find("s.yml:13:1: error: invalid YAML: unexpected token where a document should start") != std::string::npos);
     CHECK(l->engine->rules().empty());
   }
+  // Text past U+10FFFF (lead byte 0xf6), an overlong form and a surrogate are
+  // not UTF-8: a located error, not a rule whose export loads back different
+  // (a sigma_loader_fuzz crash).
+  for (const std::string bad : {"\xf6\x93\x90\xa0", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80"}) {
+    auto l = LoadSigma(ProcRule("    s:\n        Image|endswith: 'x" + bad + "'\n    condition: s\n"));
+    INFO(l->diags.ToString());
+    CHECK(l->diags.ToString().find("s.yml:10:27: error: invalid UTF-8 (byte 0x") != std::string::npos);
+    CHECK(l->engine->rules().empty());
+  }
+  auto good = LoadSigma(ProcRule("    s:\n        Image|endswith: 'x\xf0\x9f\x98\x80\xe2\x82\xac'\n    condition: s\n"));
+  CHECK(good->diags.ErrorCount() == 0);
   // A stream of documents that ends still loads every document.
   auto l = LoadSigma(one + "---\n---\n" + one);
   CHECK(l->diags.ErrorCount() == 0);
