@@ -923,6 +923,70 @@ TEST_CASE("fd.directory and fd.filename bounds through fd.name's tries", "[unit]
   CheckOpenPathRows(*eng, rows);
 }
 
+// Issue 21: the prefilter index walks the fields that hold the same string
+// (fd.name, fd.name.resolved, fs.path.nameraw on most opens) once, through one
+// trie per direction whose strings are tagged with their field; a field whose
+// value differs is walked on its own, and a string of one field must not
+// admit a rule bounded on another.
+TEST_CASE("prefilter index: one walk for fields holding the same path, tags kept apart", "[unit]") {
+  vigil::Diagnostics d;
+  auto eng = vigil::RuleEngine::LoadTexts(
+      {{"p.yaml",
+        "- rule: name\n  desc: t\n  condition: evt.type = openat and fd.name startswith /a/\n"
+        "  output: x\n  priority: WARNING\n"
+        "- rule: resolved\n  desc: t\n  condition: evt.type = openat and fd.name.resolved startswith /r/\n"
+        "  output: x\n  priority: WARNING\n"
+        "- rule: raw\n  desc: t\n  condition: evt.type = openat and fs.path.nameraw startswith /a/x\n"
+        "  output: x\n  priority: WARNING\n"
+        "- rule: so\n  desc: t\n  condition: evt.type = openat and fd.name.resolved endswith .so\n"
+        "  output: x\n  priority: WARNING\n"}},
+      &d, vigil::HostInfo{});
+  REQUIRE(eng != nullptr);
+  REQUIRE_FALSE(d.HasErrors());
+  CHECK(eng->program().guarded_count(vigil::EventType::openat) == 4);
+  struct Row {
+    const char *abspath, *path, *resolved;
+    std::vector<std::string> fire;
+  };
+  const Row rows[] = {
+      {"/a/x.so", "/a/x.so", "", {"name", "raw", "so"}},       // one string: one walk each way
+      {"/a/1", "/a/1", "/r/1.so", {"name", "resolved", "so"}},  // resolved differs
+      {"/r/x", "/a/x", "", {"raw", "resolved"}},               // nameraw differs; resolved is fd.name's
+      {"/r/x", "/a/xy", "/a/x.so", {"raw", "so"}},             // three strings
+      {"/b/x.so", "/b/x.so", "/b/x.so", {"so"}},
+      {"/r/", "/r/", "/a/", {}},                               // /r/ admits only fd.name.resolved's rule
+  };
+  OwnedAncestors anc;
+  Event e = vigil::testing::MakeOpen(&anc);
+  std::vector<const vigil::CompiledRule*> fired;
+  uint64_t event_num = 1000000;  // apart from the engine's own numbers
+  for (const auto& row : rows) {
+    INFO(row.abspath << " " << row.path << " " << row.resolved);
+    e.file.abspath = row.abspath;
+    e.file.path = row.path;
+    e.file.resolved = row.resolved;
+    eng->Match(e, &fired);
+    std::vector<std::string> names;
+    for (const auto* r : fired) names.push_back(r->name);
+    std::vector<std::string> want = row.fire;
+    std::sort(names.begin(), names.end());
+    std::sort(want.begin(), want.end());
+    CHECK(names == want);
+    for (const auto& r : eng->rules())
+      CHECK(eng->Matches(*r, e) == (std::find(names.begin(), names.end(), r->name) != names.end()));
+    // Each rule is its bound alone, so the index admits exactly the rules
+    // that fire: a string reached through another field's value admits nothing.
+    std::vector<std::string> candidates;
+    const vigil::HostInfo host;
+    vigil::FieldContext ctx{&e, &host, ++event_num, nullptr};
+    eng->program().ForEachCandidate(e.type, ctx, [&](const vigil::compile::Program::Entry& en) {
+      candidates.push_back(static_cast<const vigil::CompiledRule*>(en.rule)->name);
+    });
+    std::sort(candidates.begin(), candidates.end());
+    CHECK(candidates == want);
+  }
+}
+
 // Issue 18: the executable's inode fields, the overlay layer, and libsinsp's
 // open-kind flags, computed as libsinsp does (sinsp_filter_check_thread and
 // sinsp_filter_check_event); unknown values are <NA>.
