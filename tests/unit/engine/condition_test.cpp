@@ -49,22 +49,28 @@ struct PathRow {
   std::vector<std::string> fire;
 };
 
+// Match() on `e` fires exactly `want` (sorted on return), and each rule's own
+// check agrees.
+void CheckFires(const vigil::RuleEngine& eng, const Event& e, std::vector<std::string>* want) {
+  std::vector<const vigil::CompiledRule*> fired;
+  eng.Match(e, &fired);
+  std::vector<std::string> names;
+  for (const auto* r : fired) names.push_back(r->name);
+  std::sort(names.begin(), names.end());
+  std::sort(want->begin(), want->end());
+  CHECK(names == *want);
+  for (const auto& r : eng.rules())
+    CHECK(eng.Matches(*r, e) == (std::find(names.begin(), names.end(), r->name) != names.end()));
+}
+
 void CheckOpenPathRows(const vigil::RuleEngine& eng, std::span<const PathRow> rows) {
   OwnedAncestors anc;
   Event e = vigil::testing::MakeOpen(&anc);
-  std::vector<const vigil::CompiledRule*> fired;
   for (const auto& row : rows) {
     INFO(row.path);
     e.file.abspath = e.file.path = row.path;
-    eng.Match(e, &fired);
-    std::vector<std::string> names;
-    for (const auto* r : fired) names.push_back(r->name);
     std::vector<std::string> want = row.fire;
-    std::sort(names.begin(), names.end());
-    std::sort(want.begin(), want.end());
-    CHECK(names == want);
-    for (const auto& r : eng.rules())
-      CHECK(eng.Matches(*r, e) == (std::find(names.begin(), names.end(), r->name) != names.end()));
+    CheckFires(eng, e, &want);
   }
 }
 
@@ -958,22 +964,14 @@ TEST_CASE("prefilter index: one walk for fields holding the same path, tags kept
   };
   OwnedAncestors anc;
   Event e = vigil::testing::MakeOpen(&anc);
-  std::vector<const vigil::CompiledRule*> fired;
   uint64_t event_num = 1000000;  // apart from the engine's own numbers
   for (const auto& row : rows) {
     INFO(row.abspath << " " << row.path << " " << row.resolved);
     e.file.abspath = row.abspath;
     e.file.path = row.path;
     e.file.resolved = row.resolved;
-    eng->Match(e, &fired);
-    std::vector<std::string> names;
-    for (const auto* r : fired) names.push_back(r->name);
     std::vector<std::string> want = row.fire;
-    std::sort(names.begin(), names.end());
-    std::sort(want.begin(), want.end());
-    CHECK(names == want);
-    for (const auto& r : eng->rules())
-      CHECK(eng->Matches(*r, e) == (std::find(names.begin(), names.end(), r->name) != names.end()));
+    CheckFires(*eng, e, &want);
     // Each rule is its bound alone, so the index admits exactly the rules
     // that fire: a string reached through another field's value admits nothing.
     std::vector<std::string> candidates;
