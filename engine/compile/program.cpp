@@ -286,6 +286,7 @@ bool Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
     if (!term.substring) {
       const uint64_t bit = uint64_t{1} << FieldBit(&set, term.field);
       for (const std::string& p : term.prefixes) AddToTrie(&set.trie[term.suffix ? 1 : 0], p, slot, bit);
+      set.in_trie[term.suffix ? 1 : 0] |= bit;
       continue;
     }
     auto& ns = needles_[t];
@@ -349,9 +350,10 @@ void Program::Walk(EventType type, const FieldContext& ctx) const {
     }
     holders[j] |= uint64_t{1} << i;
   }
-  for (std::size_t j = 0; j < distinct; ++j) {
-    WalkTrie(set.trie[0], false, std::string_view(data[j], size[j]), holders[j]);
-    WalkTrie(set.trie[1], true, std::string_view(data[j], size[j]), holders[j]);
+  for (std::size_t j = 0; j < distinct; ++j) {  // only a trie with strings of a field that holds the value
+    const std::string_view v(data[j], size[j]);
+    if ((set.in_trie[0] & holders[j]) != 0) WalkTrie(set.trie[0], false, v, holders[j]);
+    if ((set.in_trie[1] & holders[j]) != 0) WalkTrie(set.trie[1], true, v, holders[j]);
   }
   for (const NeedleIndex& f : needles_[t]) {
     const FieldValueRef* ref = f.field->Ref(ctx);

@@ -188,6 +188,7 @@ class Program {
   struct FieldSet {
     std::vector<const FieldAccessor*> fields;  // bit i of a slot's fields: fields[i]
     std::vector<TrieNode> trie[2];             // [0]: beginnings, [1]: endings (reversed)
+    uint64_t in_trie[2] = {0, 0};              // the fields with strings in each trie
   };
   struct NeedleSlots {
     Needle needle;
