@@ -2,7 +2,6 @@
 #include "engine/compile/program.h"
 
 #include <algorithm>
-#include <cstring>
 #include <tuple>
 
 namespace vigil::compile {
@@ -114,8 +113,9 @@ bool Program::Add(EventType type, const Check& check, const void* rule) {
   base_[t].resize(i / 64 + 1, 0);
   cand_.resize(std::max(cand_.size(), base_[t].size()), 0);
   Guard g;
-  if (GuardOf(root, &g) && g.Shortest() > 0 && g.Shortest() != SIZE_MAX && AddToIndex(type, g, i)) {
+  if (GuardOf(root, &g) && g.Shortest() > 0 && g.Shortest() != SIZE_MAX) {
     e.slot = i;
+    AddToIndex(type, g, i);
   } else {
     base_[t][i / 64] |= uint64_t{1} << (i % 64);
   }
@@ -234,133 +234,81 @@ bool Program::PrefixBound(EventType type, std::size_t entry, const std::function
   return true;
 }
 
-int Program::FieldBit(FieldSet* set, const FieldAccessor* field) {
-  auto& fs = set->fields;
-  auto it = std::find_if(fs.begin(), fs.end(), [&](const FieldAccessor* f) { return f->text == field->text; });
-  if (it == fs.end()) {
-    if (fs.size() == kMaxTrieFields) return -1;
-    it = fs.insert(fs.end(), field);
-  }
-  if (*it == path_.get() && field != path_.get()) *it = field;  // the engine's cached fd.name
-  return static_cast<int>(it - fs.begin());
-}
-
-void Program::AddToTrie(std::vector<TrieNode>* trie, const std::string& p, uint32_t slot, uint64_t bit) {
-  if (trie->empty()) trie->emplace_back();
-  uint32_t at = 0;
-  for (char c : p) {
-    auto& kids = (*trie)[at].kids;
-    auto k = std::find_if(kids.begin(), kids.end(), [c](const auto& kv) { return kv.first == c; });
-    if (k != kids.end()) {
-      at = k->second;
+void Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
+  auto& indexes = index_[static_cast<std::size_t>(type)];
+  for (const Term& t : g.terms) {
+    auto it = std::find_if(indexes.begin(), indexes.end(), [&](const FieldIndex& f) {
+      return f.field->text == t.field->text && f.suffix == t.suffix && f.substring == t.substring;
+    });
+    if (it == indexes.end()) {
+      indexes.push_back({t.field, t.suffix, t.substring, std::vector<TrieNode>(1), {}});
+      it = indexes.end() - 1;
+    }
+    if (it->field == path_.get() && t.field != path_.get()) it->field = t.field;  // the engine's cached fd.name
+    if (t.substring) {
+      for (const std::string& p : t.prefixes) {
+        auto n = std::find_if(it->needles.begin(), it->needles.end(),
+                              [&](const NeedleSlots& x) { return x.needle.text() == p; });
+        if (n == it->needles.end()) n = it->needles.insert(it->needles.end(), NeedleSlots{Needle(p), {}});
+        if (std::find(n->slots.begin(), n->slots.end(), slot) == n->slots.end()) n->slots.push_back(slot);
+      }
       continue;
     }
-    const auto next = static_cast<uint32_t>(trie->size());
-    TrieNode& node = (*trie)[at];
-    node.kids.emplace_back(c, next);
-    if (node.kids.size() >= kDenseKids) {
-      node.dense.assign(256, 0);
-      for (const auto& [kc, kn] : node.kids) node.dense[static_cast<unsigned char>(kc)] = kn;
-    }
-    trie->emplace_back();
-    at = next;
-  }
-  auto& slots = (*trie)[at].slots;
-  auto s = std::find_if(slots.begin(), slots.end(), [slot](const auto& x) { return x.first == slot; });
-  if (s == slots.end()) s = slots.insert(slots.end(), {slot, 0});
-  s->second |= bit;
-}
-
-bool Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
-  const auto t = static_cast<std::size_t>(type);
-  FieldSet& set = tries_[t];
-  std::vector<std::string> fresh;  // trie fields not yet in the set
-  for (const Term& term : g.terms) {
-    const bool known = std::any_of(set.fields.begin(), set.fields.end(),
-                                   [&](const FieldAccessor* f) { return f->text == term.field->text; });
-    if (!term.substring && !known && std::find(fresh.begin(), fresh.end(), term.field->text) == fresh.end())
-      fresh.push_back(term.field->text);
-  }
-  if (set.fields.size() + fresh.size() > kMaxTrieFields) return false;
-  for (const Term& term : g.terms) {
-    if (!term.substring) {
-      const uint64_t bit = uint64_t{1} << FieldBit(&set, term.field);
-      for (const std::string& p : term.prefixes) AddToTrie(&set.trie[term.suffix ? 1 : 0], p, slot, bit);
-      set.in_trie[term.suffix ? 1 : 0] |= bit;
-      continue;
-    }
-    auto& ns = needles_[t];
-    auto it = std::find_if(ns.begin(), ns.end(), [&](const NeedleIndex& f) { return f.field->text == term.field->text; });
-    if (it == ns.end()) it = ns.insert(ns.end(), NeedleIndex{term.field, {}});
-    for (const std::string& p : term.prefixes) {
-      auto n = std::find_if(it->needles.begin(), it->needles.end(),
-                            [&](const NeedleSlots& x) { return x.needle.text() == p; });
-      if (n == it->needles.end()) n = it->needles.insert(it->needles.end(), NeedleSlots{Needle(p), {}});
-      if (std::find(n->slots.begin(), n->slots.end(), slot) == n->slots.end()) n->slots.push_back(slot);
-    }
-  }
-  return true;
-}
-
-void Program::WalkTrie(const std::vector<TrieNode>& trie, bool suffix, std::string_view v, uint64_t fields) const {
-  if (trie.empty()) return;
-  const TrieNode* at = trie.data();
-  const std::size_t n = v.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    const char c = suffix ? v[n - 1 - i] : v[i];
-    uint32_t next = 0;
-    if (!at->dense.empty()) {
-      next = at->dense[static_cast<unsigned char>(c)];
-    } else {
-      for (const auto& [kc, k] : at->kids)
-        if (kc == c) {
-          next = k;
-          break;
+    std::vector<TrieNode>& trie = it->trie;
+    for (const std::string& p : t.prefixes) {
+      uint32_t at = 0;
+      for (char c : p) {
+        auto& kids = trie[at].kids;
+        auto k = std::find_if(kids.begin(), kids.end(), [c](const auto& kv) { return kv.first == c; });
+        if (k != kids.end()) {
+          at = k->second;
+          continue;
         }
+        const auto next = static_cast<uint32_t>(trie.size());
+        TrieNode& node = trie[at];
+        node.kids.emplace_back(c, next);
+        if (node.kids.size() >= kDenseKids) {
+          node.dense.assign(256, 0);
+          for (const auto& [kc, k] : node.kids) node.dense[static_cast<unsigned char>(kc)] = k;
+        }
+        trie.emplace_back();
+        at = next;
+      }
+      auto& slots = trie[at].slots;
+      if (std::find(slots.begin(), slots.end(), slot) == slots.end()) slots.push_back(slot);
     }
-    if (next == 0) break;
-    at = &trie[next];
-    for (const auto& [s, f] : at->slots)
-      if ((f & fields) != 0) cand_[s / 64] |= uint64_t{1} << (s % 64);
   }
 }
 
 void Program::Walk(EventType type, const FieldContext& ctx) const {
-  const auto t = static_cast<std::size_t>(type);
-  const FieldSet& set = tries_[t];
-  // The distinct values of the set's fields (<NA> ones left out: every
-  // bounded check on them is false), each with the fields that hold it.
-  // Plain arrays, not zeroed: only the first `distinct` are read.
-  const char* data[kMaxTrieFields];
-  std::size_t size[kMaxTrieFields];
-  uint64_t holders[kMaxTrieFields];
-  std::size_t distinct = 0;
-  for (std::size_t i = 0; i < set.fields.size(); ++i) {
-    const FieldValueRef* ref = set.fields[i]->Ref(ctx);
-    if (ref == nullptr) continue;
-    const char* d = ref->str.data();
-    const std::size_t n = ref->str.size();
-    std::size_t j = 0;
-    while (j < distinct && !(size[j] == n && (data[j] == d || std::memcmp(data[j], d, n) == 0))) ++j;
-    if (j == distinct) {
-      data[j] = d;
-      size[j] = n;
-      holders[j] = 0;
-      ++distinct;
-    }
-    holders[j] |= uint64_t{1} << i;
-  }
-  for (std::size_t j = 0; j < distinct; ++j) {  // only a trie with strings of a field that holds the value
-    const std::string_view v(data[j], size[j]);
-    if ((set.in_trie[0] & holders[j]) != 0) WalkTrie(set.trie[0], false, v, holders[j]);
-    if ((set.in_trie[1] & holders[j]) != 0) WalkTrie(set.trie[1], true, v, holders[j]);
-  }
-  for (const NeedleIndex& f : needles_[t]) {
+  for (const FieldIndex& f : index_[static_cast<std::size_t>(type)]) {
     const FieldValueRef* ref = f.field->Ref(ctx);
-    if (ref == nullptr) continue;
-    for (const NeedleSlots& n : f.needles)
-      if (n.needle.In(ref->str))
-        for (uint32_t s : n.slots) cand_[s / 64] |= uint64_t{1} << (s % 64);
+    if (ref == nullptr) continue;  // <NA>: every bounded check on it is false
+    const FieldValueRef& v = *ref;
+    if (f.substring) {
+      for (const NeedleSlots& n : f.needles)
+        if (n.needle.In(v.str))
+          for (uint32_t s : n.slots) cand_[s / 64] |= uint64_t{1} << (s % 64);
+      continue;
+    }
+    const TrieNode* at = f.trie.data();
+    const std::size_t n = v.str.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      const char c = f.suffix ? v.str[n - 1 - i] : v.str[i];
+      uint32_t next = 0;
+      if (!at->dense.empty()) {
+        next = at->dense[static_cast<unsigned char>(c)];
+      } else {
+        for (const auto& [kc, k] : at->kids)
+          if (kc == c) {
+            next = k;
+            break;
+          }
+      }
+      if (next == 0) break;
+      at = &f.trie[next];
+      for (uint32_t s : at->slots) cand_[s / 64] |= uint64_t{1} << (s % 64);
+    }
   }
 }
 
@@ -371,24 +319,15 @@ std::size_t Program::guarded_count(EventType type) const {
 }
 
 std::vector<std::string> Program::DescribeIndex(EventType type) const {
-  const auto t = static_cast<std::size_t>(type);
-  const FieldSet& set = tries_[t];
   std::vector<std::string> out;
-  for (int dir = 0; dir < 2; ++dir) {
-    std::vector<uint64_t> slots(set.fields.size(), 0);  // per field: slot strings in this trie
-    for (const TrieNode& node : set.trie[dir])
-      for (const auto& [s, f] : node.slots)
-        for (std::size_t i = 0; i < set.fields.size(); ++i) slots[i] += (f >> i) & 1;
-    for (std::size_t i = 0; i < set.fields.size(); ++i)
-      if (slots[i] > 0)
-        out.push_back(set.fields[i]->text + (dir == 1 ? " suffix: " : " prefix: ") + std::to_string(slots[i]) +
-                      " strings, one trie of " + std::to_string(set.trie[dir].size()) + " nodes with " +
-                      std::to_string(set.fields.size()) + " fields");
-  }
-  for (const NeedleIndex& f : needles_[t]) {
-    std::string line = f.field->text + " substring:";
-    for (const NeedleSlots& n : f.needles)
-      line += " " + n.needle.text() + " (" + std::to_string(n.slots.size()) + " entries)";
+  for (const FieldIndex& f : index_[static_cast<std::size_t>(type)]) {
+    std::string line = f.field->text + (f.substring ? " substring:" : f.suffix ? " suffix:" : " prefix:");
+    if (f.substring) {
+      for (const NeedleSlots& n : f.needles)
+        line += " " + n.needle.text() + " (" + std::to_string(n.slots.size()) + " entries)";
+    } else {
+      line += " " + std::to_string(f.trie.size()) + " trie nodes";
+    }
     out.push_back(std::move(line));
   }
   return out;

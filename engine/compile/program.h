@@ -23,10 +23,7 @@
 //   proc.name, fd.directory...). Per event type and field, a byte trie of the
 //   prefixes maps the event's value to the entries it allows. Per event, the
 //   fields' values are read and walked through their tries once, giving a
-//   bitmask of the guarded entries allowed (one trie per direction holds
-//   every field's strings, each tagged with its field, so fields holding the
-//   same string, as fd.name, fd.name.resolved and fs.path.nameraw on most
-//   opens, are walked once); with the unguarded entries' mask
+//   bitmask of the guarded entries allowed; with the unguarded entries' mask
 //   that is the list of entries run, in their order, and the rest are never
 //   visited. Of several bounds the one on the fewest fields wins, then the
 //   longest shortest-prefix (a longer prefix is rarer).
@@ -59,7 +56,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "engine/compile/checks.h"
@@ -166,45 +162,27 @@ class Program {
   bool OnPath(Term* t) const;
   // `keep` (may be null): only leaves on fields it accepts are bounds.
   bool GuardOf(uint32_t node, Guard* out, const std::function<bool(const FieldAccessor&)>* keep = nullptr) const;
-  // False (nothing added) when the type's tries would read more than
-  // kMaxTrieFields fields.
-  bool AddToIndex(EventType type, const Guard& g, uint32_t slot);
+  void AddToIndex(EventType type, const Guard& g, uint32_t slot);
   // Sets in cand_ the guarded entries of `type` the event's values allow.
   void Walk(EventType type, const FieldContext& ctx) const;
-  // The beginnings (or, reversed, the endings) of every field bounded that
-  // way for one event type, in one byte trie. Node 0 is the empty prefix. A
-  // slot is tagged with the fields (bits of FieldSet::fields) whose value
-  // with the node's prefix allows the entry, so fields that hold the same
-  // string (fd.name, fd.name.resolved and fs.path.nameraw on most opens) are
-  // walked once, together.
+  // One field's trie for one event type. Node 0 is the empty prefix.
   struct TrieNode {
     std::vector<std::pair<char, uint32_t>> kids;
     std::vector<uint32_t> dense;  // with many kids: kid by byte (0: none; node 0 is never a kid)
-    std::vector<std::pair<uint32_t, uint64_t>> slots;  // (entry, fields) a value with this prefix allows
+    std::vector<uint32_t> slots;  // entries allowed by a value with this prefix
   };
   static constexpr std::size_t kDenseKids = 8;
-  // The fields the tries of one event type read, at most 64 (a bit each).
-  static constexpr std::size_t kMaxTrieFields = 64;
-  struct FieldSet {
-    std::vector<const FieldAccessor*> fields;  // bit i of a slot's fields: fields[i]
-    std::vector<TrieNode> trie[2];             // [0]: beginnings, [1]: endings (reversed)
-    uint64_t in_trie[2] = {0, 0};              // the fields with strings in each trie
-  };
   struct NeedleSlots {
     Needle needle;
     std::vector<uint32_t> slots;  // entries allowed by a value containing it
   };
-  struct NeedleIndex {
+  struct FieldIndex {
     const FieldAccessor* field;
-    std::vector<NeedleSlots> needles;  // each searched for in the value
+    bool suffix;     // the value is walked from its last byte back
+    bool substring;  // no trie: each needle is searched for in the value
+    std::vector<TrieNode> trie;
+    std::vector<NeedleSlots> needles;
   };
-  // The bit of `field` in the type's FieldSet (added if new), or -1 when the
-  // set is full.
-  int FieldBit(FieldSet* set, const FieldAccessor* field);
-  void AddToTrie(std::vector<TrieNode>* trie, const std::string& p, uint32_t slot, uint64_t bit);
-  // Walks `v` (from its end if `suffix`) through `trie`, setting in cand_ the
-  // entries whose slot fields meet `fields`.
-  void WalkTrie(const std::vector<TrieNode>& trie, bool suffix, std::string_view v, uint64_t fields) const;
 
   // fd.name, read through the engine's cached accessor once a rule's leaf
   // gives one (AddToIndex), else through this one.
@@ -215,8 +193,7 @@ class Program {
   std::map<std::string, uint32_t> interned_;  // structure -> node; load time only
   uint8_t building_ = 0;                      // the event type being built
   std::vector<Entry> entries_[kEventTypeCount];
-  FieldSet tries_[kEventTypeCount];
-  std::vector<NeedleIndex> needles_[kEventTypeCount];
+  std::vector<FieldIndex> index_[kEventTypeCount];
   std::vector<uint64_t> base_[kEventTypeCount];  // per type: a bit per unguarded entry
   mutable std::vector<uint64_t> cand_;            // the event's candidates (as wide as the widest base_)
 };

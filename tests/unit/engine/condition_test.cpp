@@ -929,12 +929,12 @@ TEST_CASE("fd.directory and fd.filename bounds through fd.name's tries", "[unit]
   CheckOpenPathRows(*eng, rows);
 }
 
-// Issue 21: the prefilter index walks the fields that hold the same string
-// (fd.name, fd.name.resolved, fs.path.nameraw on most opens) once, through one
-// trie per direction whose strings are tagged with their field; a field whose
-// value differs is walked on its own, and a string of one field must not
-// admit a rule bounded on another.
-TEST_CASE("prefilter index: one walk for fields holding the same path, tags kept apart", "[unit]") {
+// Issue 21: fd.name, fd.name.resolved and fs.path.nameraw hold one string on
+// most opens, and the index's bounds on each must stay each field's: whether
+// the three values are equal or not, the index admits exactly the rules that
+// fire, and a string bounding one field admits nothing through another's value
+// (a guard for any index that shares walks between fields).
+TEST_CASE("prefilter index: path fields holding the same or different strings", "[unit]") {
   vigil::Diagnostics d;
   auto eng = vigil::RuleEngine::LoadTexts(
       {{"p.yaml",
@@ -955,7 +955,7 @@ TEST_CASE("prefilter index: one walk for fields holding the same path, tags kept
     std::vector<std::string> fire;
   };
   const Row rows[] = {
-      {"/a/x.so", "/a/x.so", "", {"name", "raw", "so"}},       // one string: one walk each way
+      {"/a/x.so", "/a/x.so", "", {"name", "raw", "so"}},       // one string
       {"/a/1", "/a/1", "/r/1.so", {"name", "resolved", "so"}},  // resolved differs
       {"/r/x", "/a/x", "", {"raw", "resolved"}},               // nameraw differs; resolved is fd.name's
       {"/r/x", "/a/xy", "/a/x.so", {"raw", "so"}},             // three strings
