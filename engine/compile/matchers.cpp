@@ -288,10 +288,14 @@ bool PrefixTree::Match(std::string_view path) const {
 namespace {
 // How common a byte is in paths and command lines (higher: more common),
 // to pick the needle byte to search for.
+// '_' ranks with the plain letters: header and library paths hold several
+// (bits/stl_algo.h, x86_64-linux-gnu), where j q z k v w y are rare.
 int Commonness(unsigned char c) {
   if (c == '/') return 100;
   if (std::strchr("etaoinsrlhcdu", c) != nullptr && c != 0) return 80;
+  if (std::strchr("jqzkvwy", c) != nullptr && c != 0) return 20;
   if (c >= 'a' && c <= 'z') return 50;
+  if (c == '_') return 45;
   if (c == '.' || c == '-' || c == ' ') return 40;
   if (c >= '0' && c <= '9') return 30;
   return 10;

@@ -49,22 +49,28 @@ struct PathRow {
   std::vector<std::string> fire;
 };
 
+// Match() on `e` fires exactly `want` (sorted on return), and each rule's own
+// check agrees.
+void CheckFires(const vigil::RuleEngine& eng, const Event& e, std::vector<std::string>* want) {
+  std::vector<const vigil::CompiledRule*> fired;
+  eng.Match(e, &fired);
+  std::vector<std::string> names;
+  for (const auto* r : fired) names.push_back(r->name);
+  std::sort(names.begin(), names.end());
+  std::sort(want->begin(), want->end());
+  CHECK(names == *want);
+  for (const auto& r : eng.rules())
+    CHECK(eng.Matches(*r, e) == (std::find(names.begin(), names.end(), r->name) != names.end()));
+}
+
 void CheckOpenPathRows(const vigil::RuleEngine& eng, std::span<const PathRow> rows) {
   OwnedAncestors anc;
   Event e = vigil::testing::MakeOpen(&anc);
-  std::vector<const vigil::CompiledRule*> fired;
   for (const auto& row : rows) {
     INFO(row.path);
     e.file.abspath = e.file.path = row.path;
-    eng.Match(e, &fired);
-    std::vector<std::string> names;
-    for (const auto* r : fired) names.push_back(r->name);
     std::vector<std::string> want = row.fire;
-    std::sort(names.begin(), names.end());
-    std::sort(want.begin(), want.end());
-    CHECK(names == want);
-    for (const auto& r : eng.rules())
-      CHECK(eng.Matches(*r, e) == (std::find(names.begin(), names.end(), r->name) != names.end()));
+    CheckFires(eng, e, &want);
   }
 }
 
@@ -921,6 +927,62 @@ TEST_CASE("fd.directory and fd.filename bounds through fd.name's tries", "[unit]
       {"", {}},                         {"a/.zsh_history", {"ends"}},
   };
   CheckOpenPathRows(*eng, rows);
+}
+
+// Issue 21: fd.name, fd.name.resolved and fs.path.nameraw hold one string on
+// most opens, and the index's bounds on each must stay each field's: whether
+// the three values are equal or not, the index admits exactly the rules that
+// fire, and a string bounding one field admits nothing through another's value
+// (a guard for any index that shares walks between fields).
+TEST_CASE("prefilter index: path fields holding the same or different strings", "[unit]") {
+  vigil::Diagnostics d;
+  auto eng = vigil::RuleEngine::LoadTexts(
+      {{"p.yaml",
+        "- rule: name\n  desc: t\n  condition: evt.type = openat and fd.name startswith /a/\n"
+        "  output: x\n  priority: WARNING\n"
+        "- rule: resolved\n  desc: t\n  condition: evt.type = openat and fd.name.resolved startswith /r/\n"
+        "  output: x\n  priority: WARNING\n"
+        "- rule: raw\n  desc: t\n  condition: evt.type = openat and fs.path.nameraw startswith /a/x\n"
+        "  output: x\n  priority: WARNING\n"
+        "- rule: so\n  desc: t\n  condition: evt.type = openat and fd.name.resolved endswith .so\n"
+        "  output: x\n  priority: WARNING\n"}},
+      &d, vigil::HostInfo{});
+  REQUIRE(eng != nullptr);
+  REQUIRE_FALSE(d.HasErrors());
+  CHECK(eng->program().guarded_count(vigil::EventType::openat) == 4);
+  struct Row {
+    const char *abspath, *path, *resolved;
+    std::vector<std::string> fire;
+  };
+  const Row rows[] = {
+      {"/a/x.so", "/a/x.so", "", {"name", "raw", "so"}},       // one string
+      {"/a/1", "/a/1", "/r/1.so", {"name", "resolved", "so"}},  // resolved differs
+      {"/r/x", "/a/x", "", {"raw", "resolved"}},               // nameraw differs; resolved is fd.name's
+      {"/r/x", "/a/xy", "/a/x.so", {"raw", "so"}},             // three strings
+      {"/b/x.so", "/b/x.so", "/b/x.so", {"so"}},
+      {"/r/", "/r/", "/a/", {}},                               // /r/ admits only fd.name.resolved's rule
+  };
+  OwnedAncestors anc;
+  Event e = vigil::testing::MakeOpen(&anc);
+  uint64_t event_num = 1000000;  // apart from the engine's own numbers
+  for (const auto& row : rows) {
+    INFO(row.abspath << " " << row.path << " " << row.resolved);
+    e.file.abspath = row.abspath;
+    e.file.path = row.path;
+    e.file.resolved = row.resolved;
+    std::vector<std::string> want = row.fire;
+    CheckFires(*eng, e, &want);
+    // Each rule is its bound alone, so the index admits exactly the rules
+    // that fire: a string reached through another field's value admits nothing.
+    std::vector<std::string> candidates;
+    const vigil::HostInfo host;
+    vigil::FieldContext ctx{&e, &host, ++event_num, nullptr};
+    eng->program().ForEachCandidate(e.type, ctx, [&](const vigil::compile::Program::Entry& en) {
+      candidates.push_back(static_cast<const vigil::CompiledRule*>(en.rule)->name);
+    });
+    std::sort(candidates.begin(), candidates.end());
+    CHECK(candidates == want);
+  }
 }
 
 // Issue 18: the executable's inode fields, the overlay layer, and libsinsp's
