@@ -9,14 +9,10 @@
 #
 #   sudo bench/capture_prog_cost.sh [-n CALLS] [-r ROUNDS] VIGIL [VIGIL...]
 set -euo pipefail
-calls=200000
-rounds=2
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-bench_opts_nr "$0 [-n CALLS] [-r ROUNDS] VIGIL [VIGIL...]" "$@"
+bench_prog_stats_init prog-cost 200000 2 "$@"
 set -- "${bench_args[@]}"
-bench_init prog-cost bpftool cc python3
-bench_keep_bpf_stats
-bench_openloop
 
 # name run_cnt run_time_ns of vigil's openat pair
 snapshot() { bench_prog_snapshot vg_enter_openat vg_exit_openat; }

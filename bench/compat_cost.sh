@@ -16,14 +16,10 @@
 # Arguments after a comma go to that binary's `vigil events`, e.g.
 # build/agent/vigil,--ia32-programs=on beside build/agent/vigil (auto).
 set -euo pipefail
-calls=1000000
-rounds=3
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-bench_opts_nr "$0 [-n CALLS] [-r ROUNDS] VIGIL [VIGIL...]" "$@"
+bench_prog_stats_init compat-cost 1000000 3 "$@"
 set -- "${bench_args[@]}"
-bench_init compat-cost bpftool cc python3
-bench_keep_bpf_stats
-bench_openloop
 
 # "name run_cnt run_time_ns" of the compat programs
 snapshot() { bench_prog_snapshot vg_compat_enter vg_compat_exit; }

@@ -18,19 +18,10 @@
 # `flock -o /tmp/vigil-root.lock` where other root tests share the host),
 # podman, runc, curl. Asserts nothing.
 set -euo pipefail
-n=300
-step=50
-build=build
-while getopts "n:s:b:" opt; do
-  case $opt in
-    n) n=$OPTARG ;;
-    s) step=$OPTARG ;;
-    b) build=$OPTARG ;;
-    *) sed -n '3,19p' "$0" >&2; exit 2 ;;
-  esac
-done
+n=300 step=50 build=build
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
+bench_getopts "n:n s:step b:build" "$@"
 bench_vigil container_churn "$build"
 bench_init container_churn podman runc curl tar
 service=
@@ -50,23 +41,14 @@ service=$!
 for _ in $(seq 200); do [ -S "$work/podman.sock" ] && break; sleep 0.05; done
 [ -S "$work/podman.sock" ] || { echo "container_churn: podman system service did not start" >&2; exit 1; }
 
-port=$((20000 + RANDOM % 20000))
-cat >"$work/vigil.yaml" <<EOF
+bench_config metrics file_sink <<EOF
 stats_interval_s: 0
-metrics:
-  listen: 127.0.0.1:$port
 containers:
   docker_socket: ""
   podman_socket: $work/podman.sock
   containerd_socket: ""
   crio_socket: ""
   list_interval_ms: 500
-outputs:
-  stdout:
-    enabled: false
-  file:
-    enabled: true
-    path: $work/alerts.json
 EOF
 bench_start "$vigil" run -c "$work/vigil.yaml" -r "$rules"
 report() {

@@ -15,14 +15,10 @@
 # "env-on|build/agent/vigil run -c CONF -r bench/exec_only_rules.yaml -r bench/env_rules.yaml"
 # (the same exec events sent; only the environment switch differs).
 set -euo pipefail
-calls=2000  # execs
-rounds=3
+# shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-bench_opts_nr "$0 [-n EXECS] [-r ROUNDS] \"LABEL|VIGIL ARGS...\" ..." "$@"
+bench_prog_stats_init exec-env 2000 3 "$@"  # CALLS: execs
 set -- "${bench_args[@]}"
-bench_init exec-env bpftool cc python3
-bench_keep_bpf_stats
-bench_openloop
 
 # run_cnt run_time_ns of vg_sched_exec (0 0 when not loaded)
 snapshot() { bench_prog_snapshot vg_sched_exec | awk '{ c += $2; t += $3 } END { print c + 0, t + 0 }'; }

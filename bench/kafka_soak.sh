@@ -32,32 +32,19 @@
 # number again), vigil's own alerts by rule; then whether they add up:
 # produced = raised; raised + overflow alerts = distinct alerts in the topic
 # + dropped; sent = records in the topic; dropped = the drops the overflow
-# alerts report. -s: short mode (outage 30 s, 2 restarts, warm 10 s) for a
-# quick check. -m: spool_max_mb (default 256, the default): a small spool
+# alerts report. -s: short mode (outage 30 s, 2 restarts, warm 10 s; -o, -k
+# and -w still win) for a quick check. -m: spool_max_mb (default 256, the default): a small spool
 # makes the outage overflow it, so that dropped is not 0. Needs root, kcat,
 # curl, jq and a C compiler. Asserts nothing: it prints the figures and
 # "adds up: yes|no".
 set -euo pipefail
-outage=300
-restarts=4
-rate=50
-warm=20
-build=build
-spool_mb=256
-while getopts "so:k:r:w:m:b:" opt; do
-  case $opt in
-    s) outage=30 restarts=2 warm=10 ;;
-    o) outage=$OPTARG ;;
-    k) restarts=$OPTARG ;;
-    r) rate=$OPTARG ;;
-    w) warm=$OPTARG ;;
-    m) spool_mb=$OPTARG ;;
-    b) build=$OPTARG ;;
-    *) sed -n '3,40p' "$0" >&2; exit 2 ;;
-  esac
-done
+short='' outage='' restarts='' warm='' rate=50 build=build spool_mb=256
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
+bench_getopts "s=short o:outage k:restarts r:rate w:warm m:spool_mb b:build" "$@"
+# -s changes the defaults only: -o, -k and -w given beside it win
+if [ -n "$short" ]; then : "${outage:=30}" "${restarts:=2}" "${warm:=10}"; fi
+: "${outage:=300}" "${restarts:=4}" "${warm:=20}"
 vigil=$(readlink -f "$build/agent/vigil")
 mock=$(readlink -f "$build/tests/integration/outputs/outputs_mock_broker")
 [ -x "$vigil" ] && [ -x "$mock" ] || { echo "kafka_soak: build vigil and outputs_mock_broker in $build first" >&2; exit 1; }
@@ -88,7 +75,6 @@ broker() {
 cc -O2 -o "$work/soak_gen" "$bench_dir/soak_gen.c"
 marks=$work/marks
 mkdir -p "$marks"
-port=$((20000 + RANDOM % 20000))
 cat >"$work/rules.yaml" <<EOF
 - rule: Soak marker open
   desc: an open under the soak generator's directory (bench/kafka_soak.sh)
@@ -96,14 +82,8 @@ cat >"$work/rules.yaml" <<EOF
   output: soak marker %fd.name
   priority: WARNING
 EOF
-cat >"$work/vigil.yaml" <<EOF
+bench_config metrics quiet <<EOF
 stats_interval_s: 30
-metrics:
-  listen: 127.0.0.1:$port
-containers:
-  enabled: false
-throttle:
-  enabled: false
 outputs:
   stdout:
     enabled: false

@@ -13,14 +13,26 @@
 #   bench_stop                stops it (SIGINT) and waits
 #   bench_cpu_ns              CPU time (user + system) the started sensor has
 #                             used so far, in ns (clock-tick resolution)
-#   bench_opts_nr USAGE ARG...  -n N into $calls and -r N into $rounds (set
-#                             their defaults first); the other arguments (one
-#                             at least, else USAGE and exit 2) into the array
-#                             bench_args
+#   bench_getopts SPEC ARG...  options by a table: SPEC is "x:var ..." (-x VALUE
+#                             sets var) and "x=var" (the flag -x sets var to 1);
+#                             the other arguments into the array bench_args; an
+#                             unknown option prints the script's header comment
+#                             (bench_usage) and exits 2
+#   bench_config PART...      writes $work/vigil.yaml: the PARTs named (metrics:
+#                             /metrics on 127.0.0.1:$port, $port picked here;
+#                             quiet: container metadata and throttle off;
+#                             file_sink: the file sink $work/alerts.json only),
+#                             then the script's own sections from stdin
 #   bench_vigil NAME BUILD    $vigil (BUILD/agent/vigil, absolute) and $rules
 #                             (the default rules); exits 1 if vigil is not built
-#   bench_keep_bpf_stats      kernel.bpf_stats_enabled put back as it was at exit
-#                             (defines bench_on_exit)
+#   bench_prog_stats_init NAME CALLS ROUNDS ARG...  for the scripts that read
+#                             the kernel's BPF run-time statistics: -n N into
+#                             $calls and -r N into $rounds (defaults CALLS and
+#                             ROUNDS), the other arguments (one at least, else
+#                             bench_usage) into the array bench_args; then
+#                             bench_init NAME with bpftool, cc and python3,
+#                             kernel.bpf_stats_enabled put back as it was at
+#                             exit (defines bench_on_exit), and bench_openloop
 #   bench_prog_snapshot PROG...  "name run_cnt run_time_ns", a line for each
 #                             loaded BPF program of one of those names
 
@@ -73,30 +85,63 @@ bench_cpu_ns() {
   echo $(( (${12} + ${13}) * 1000000000 / $(getconf CLK_TCK) ))
 }
 
-bench_opts_nr() {
-  local usage=$1 opt OPTIND=1
-  shift
-  while getopts "n:r:" opt; do
-    case $opt in
-      n) calls=$OPTARG ;;
-      r) rounds=$OPTARG ;;
-      *) echo "usage: $usage" >&2; exit 2 ;;
-    esac
-  done
-  shift $((OPTIND - 1))
-  [ $# -gt 0 ] || { echo "usage: $usage" >&2; exit 2; }
-  bench_args=("$@")
-}
-
 bench_vigil() {
   vigil=$(readlink -f "$2/agent/vigil")
   rules=$(readlink -f "$bench_dir/../rules")
   [ -x "$vigil" ] || { echo "$1: build vigil in $2 first" >&2; exit 1; }
 }
 
-bench_keep_bpf_stats() {
+bench_usage() {
+  awk 'NR > 2 { if (!/^#/) exit; print }' "$0" >&2
+  exit 2
+}
+
+bench_getopts() {
+  local spec=$1 letters="" entry opt OPTIND=1
+  shift
+  for entry in $spec; do
+    case $entry in
+      ?:*) letters+="${entry:0:1}:" ;;
+      *) letters+="${entry:0:1}" ;;
+    esac
+  done
+  while getopts "$letters" opt; do
+    [ "$opt" != "?" ] || bench_usage
+    for entry in $spec; do
+      case $entry in
+        "$opt":*) printf -v "${entry:2}" '%s' "$OPTARG" ;;
+        "$opt"=*) printf -v "${entry:2}" 1 ;;
+      esac
+    done
+  done
+  shift $((OPTIND - 1))
+  bench_args=("$@")
+}
+
+bench_config() {
+  local part
+  port=$((20000 + RANDOM % 20000))
+  for part in "$@"; do
+    case $part in
+      metrics) printf 'metrics:\n  listen: 127.0.0.1:%s\n' "$port" ;;
+      quiet) printf 'containers:\n  enabled: false\nthrottle:\n  enabled: false\n' ;;
+      file_sink) printf 'outputs:\n  stdout:\n    enabled: false\n  file:\n    enabled: true\n    path: %s\n' \
+        "$work/alerts.json" ;;
+    esac
+  done >"$work/vigil.yaml"
+  cat >>"$work/vigil.yaml"
+}
+
+bench_prog_stats_init() {
+  local name=$1
+  calls=$2 rounds=$3
+  shift 3
+  bench_getopts "n:calls r:rounds" "$@"
+  [ ${#bench_args[@]} -gt 0 ] || bench_usage
+  bench_init "$name" bpftool cc python3
   bench_old_stats=$(sysctl -n kernel.bpf_stats_enabled)
   bench_on_exit() { sysctl -qw kernel.bpf_stats_enabled="$bench_old_stats" || true; }
+  bench_openloop
 }
 
 bench_prog_snapshot() {

@@ -17,23 +17,10 @@
 # every record in the one ring). Needs root, setpriv, curl, jq and a C
 # compiler. Asserts nothing.
 set -euo pipefail
-procs=12
-reads=40
-ringbuf=16
-priority=512
-build=build
-while getopts "p:n:m:l:b:" opt; do
-  case $opt in
-    p) procs=$OPTARG ;;
-    n) reads=$OPTARG ;;
-    m) ringbuf=$OPTARG ;;
-    l) priority=$OPTARG ;;
-    b) build=$OPTARG ;;
-    *) sed -n '3,19p' "$0" >&2; exit 2 ;;
-  esac
-done
+procs=12 reads=40 ringbuf=16 priority=512 build=build
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
+bench_getopts "p:procs n:reads m:ringbuf l:priority b:build" "$@"
 bench_vigil pressure_cred "$build"
 bench_init pressure_cred setpriv cc curl jq
 loops=()
@@ -46,24 +33,11 @@ bench_on_exit() {
 # nobody must be able to run the loop: a 0755 directory of its own
 chmod 0755 "$work"
 bench_openloop
-port=$((20000 + RANDOM % 20000))
-cat >"$work/vigil.yaml" <<EOF
+bench_config metrics quiet file_sink <<EOF
 stats_interval_s: 0
 capture:
   ringbuf_mb: $ringbuf
   priority_ringbuf_kb: $priority
-metrics:
-  listen: 127.0.0.1:$port
-containers:
-  enabled: false
-throttle:
-  enabled: false
-outputs:
-  stdout:
-    enabled: false
-  file:
-    enabled: true
-    path: $work/alerts.json
 EOF
 bench_start "$vigil" run -c "$work/vigil.yaml" -r "$rules"
 metric() {

@@ -9,6 +9,7 @@
 
 #include "common.bpf.h"
 #include "lib/insn.bpf.h"
+#include "lib/maps.bpf.h"
 
 #define VG_BPF_MAP_CREATE 0
 #define VG_BPF_PROG_LOAD 5
@@ -50,22 +51,12 @@ static __always_inline int vg_bpf_interesting(int cmd) {
 struct vg_bpf_attr_buf {
   union bpf_attr attr;
 };
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct vg_bpf_attr_buf);
-} vg_bpf_attr SEC(".maps");
+VG_PERCPU_ARRAY(vg_bpf_attr, 1, struct vg_bpf_attr_buf);
 
 struct vg_insn_buf {
   __u64 insn[VG_INSN_CHUNK];
 };
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct vg_insn_buf);
-} vg_insns SEC(".maps");
+VG_PERCPU_ARRAY(vg_insns, 1, struct vg_insn_buf);
 
 struct vg_scan_ctx {
   struct vg_bpf *rec;
@@ -98,12 +89,7 @@ static __always_inline long vg_scan_chunk_do(__u32 chunk, struct vg_scan_ctx *c)
 }
 
 #ifdef VG_LEGACY
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct vg_scan_ctx);
-} vg_scan_state SEC(".maps");
+VG_PERCPU_ARRAY(vg_scan_state, 1, struct vg_scan_ctx);
 
 /* A chunk as a global function (checked once, like the bpf_loop callback;
  * the 5.10 verifier refused the whole scan inlined: "The sequence of 8193

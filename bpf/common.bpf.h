@@ -9,6 +9,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "lib/maps.bpf.h"
 #include "vigil_abi.h"
 
 #define VG_AT_FDCWD -100
@@ -52,12 +53,7 @@ struct {
   __uint(max_entries, 16 * 1024 * 1024);
 } vg_events SEC(".maps");
 
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, VG_C_MAX);
-  __type(key, __u32);
-  __type(value, __u64);
-} vg_counters SEC(".maps");
+VG_PERCPU_ARRAY(vg_counters, VG_C_MAX, __u64);
 
 /* The priority lane (docs/capture.md): security-relevant records (process
  * lifecycle, bpf(), modules, ptrace, the set*id family, mount and namespace
@@ -82,21 +78,11 @@ struct {
   __type(value, __u8);
 } vg_prio_paths SEC(".maps");
 
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, VG_L_MAX);
-  __type(key, __u32);
-  __type(value, __u64);
-} vg_lane_counts SEC(".maps");
+VG_PERCPU_ARRAY(vg_lane_counts, VG_L_MAX, __u64);
 
 /* The lookup key, built per CPU (68 bytes: kept off the 512-byte stack that
  * the callers already use for their own scratch pointers and arguments). */
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct vg_prio_key);
-} vg_prio_scratch SEC(".maps");
+VG_PERCPU_ARRAY(vg_prio_scratch, 1, struct vg_prio_key);
 
 /* One in-flight syscall per thread: its type and raw arguments, from
  * sys_enter to sys_exit. User memory is read at exit, when the kernel has
@@ -156,19 +142,9 @@ struct {
 
 /* Per-CPU scratch: records are built here before they go into
  * the ring buffer (the BPF stack is 512 bytes). */
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, union vg_record);
-} vg_scratch SEC(".maps");
+VG_PERCPU_ARRAY(vg_scratch, 1, union vg_record);
 
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct vg_exec);
-} vg_exec_scratch SEC(".maps");
+VG_PERCPU_ARRAY(vg_exec_scratch, 1, struct vg_exec);
 
 static __always_inline void vg_count(__u32 site) {
   __u64 *v = bpf_map_lookup_elem(&vg_counters, &site);
@@ -204,12 +180,7 @@ volatile __u32 vg_self_tgid = 0;
 /* Per type (index = enum vg_type): events that passed the filter (sent to
  * the ring buffer; a full ring still counts in ringbuf_drop) and events it
  * left in the kernel. */
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, VG_T_MAX);
-  __type(key, __u32);
-  __type(value, struct vg_filter_count);
-} vg_filter_counts SEC(".maps");
+VG_PERCPU_ARRAY(vg_filter_counts, VG_T_MAX, struct vg_filter_count);
 
 static __always_inline int vg_interested(__u16 type) {
   int want = (vg_interest[((__u32)(type - 1) >> 6) & (VG_INTEREST_WORDS - 1)] >> ((type - 1) & 63)) & 1;
@@ -772,12 +743,7 @@ static __always_inline long vg_walk_step_raw(struct vg_walk_ctx *w) {
 #ifdef VG_LEGACY
 #define VG_BUF_FILE 0
 #define VG_BUF_EXEC 1
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct vg_walk_ctx);
-} vg_walk_state SEC(".maps");
+VG_PERCPU_ARRAY(vg_walk_state, 1, struct vg_walk_ctx);
 
 /* One raw step of a legacy walk, whose state is in vg_walk_state and whose
  * names go to `buf` at the state's base. A global function: the verifier
@@ -803,24 +769,11 @@ __attribute__((noinline)) int vg_walk_step_legacy(__u32 buf) {
     VG_CLAMP(base, sizeof(struct vg_exec) - VG_NAMES_MAX);
     names = (char *)e + base;
   }
-  struct vg_walk_ctx w;
-  __builtin_memset(&w, 0, sizeof(w));
+  struct vg_walk_ctx w = *st;
   w.names = names;
-  w.off = st->off;
-  w.stride = st->stride;
-  w.depth = st->depth;
-  w.flags = st->flags;
-  w.stop = st->stop;
-  w.rd = st->rd;
-  w.rroot = st->rroot;
-  w.rmnt = st->rmnt;
   int done = vg_walk_step_raw(&w) != 0;
-  st->off = w.off;
-  st->depth = w.depth;
-  st->flags = w.flags;
-  st->rd = w.rd;
-  st->rroot = w.rroot;
-  st->rmnt = w.rmnt;
+  w.names = NULL; /* the state keeps `buf` and `base`, never an address */
+  *st = w;
   return done;
 }
 #else

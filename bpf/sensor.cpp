@@ -345,30 +345,40 @@ std::vector<std::string> DefaultPriorityPaths() {
           "/etc/sudoers.d/", "/etc/pam.d/",  "/etc/security/", "/root/.ssh/",   "/etc/ssh/sshd_config"};
 }
 
-bool ParseIa32Programs(std::string_view s, Ia32Programs* out) {
-  if (s == "auto") *out = Ia32Programs::kAuto;
-  else if (s == "on") *out = Ia32Programs::kOn;
-  else if (s == "off") *out = Ia32Programs::kOff;
-  else return false;
-  return true;
+namespace {
+
+// The option spellings of an enum, one table serving parse and name.
+template <typename E>
+struct Spelling {
+  E value;
+  std::string_view name;
+};
+
+constexpr Spelling<Ia32Programs> kIa32Spellings[] = {
+    {Ia32Programs::kAuto, "auto"}, {Ia32Programs::kOn, "on"}, {Ia32Programs::kOff, "off"}};
+constexpr Spelling<BpfBuild> kBuildSpellings[] = {{BpfBuild::kAuto, "auto"},
+                                                  {BpfBuild::kTyped, "typed"},
+                                                  {BpfBuild::kCompat, "compat"},
+                                                  {BpfBuild::kLegacy, "legacy"}};
+
+template <typename E, std::size_t N>
+bool ParseSpelling(const Spelling<E> (&table)[N], std::string_view s, E* out) {
+  for (const Spelling<E>& sp : table)
+    if (sp.name == s) return *out = sp.value, true;
+  return false;
 }
 
-bool ParseBpfBuild(std::string_view s, BpfBuild* out) {
-  if (s == "auto") *out = BpfBuild::kAuto;
-  else if (s == "typed") *out = BpfBuild::kTyped;
-  else if (s == "compat") *out = BpfBuild::kCompat;
-  else if (s == "legacy") *out = BpfBuild::kLegacy;
-  else return false;
-  return true;
+}  // namespace
+
+bool ParseIa32Programs(std::string_view s, Ia32Programs* out) {
+  return ParseSpelling(kIa32Spellings, s, out);
 }
+
+bool ParseBpfBuild(std::string_view s, BpfBuild* out) { return ParseSpelling(kBuildSpellings, s, out); }
 
 std::string_view BpfBuildName(BpfBuild b) {
-  switch (b) {
-    case BpfBuild::kAuto: return "auto";
-    case BpfBuild::kTyped: return "typed";
-    case BpfBuild::kCompat: return "compat";
-    case BpfBuild::kLegacy: return "legacy";
-  }
+  for (const Spelling<BpfBuild>& sp : kBuildSpellings)
+    if (sp.value == b) return sp.name;
   return "?";
 }
 

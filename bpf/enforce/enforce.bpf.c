@@ -15,6 +15,7 @@
 
 #include "enforce_abi.h"
 #include "lib/insn.bpf.h"
+#include "lib/maps.bpf.h"
 
 #define EPERM 1
 #define SIGKILL 9
@@ -111,12 +112,7 @@ struct {
 struct ve_insn_buf {
   __u64 insn[VE_INSN_CHUNK];
 };
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct ve_insn_buf);
-} ve_insns SEC(".maps");
+VG_PERCPU_ARRAY(ve_insns, 1, struct ve_insn_buf);
 
 /* Per hook: refusals made, and refusal records the ring buffer could not take; then
  * VE_CNT_HELPER_SCAN_FAILED. */
@@ -145,12 +141,7 @@ struct ve_obs {
   __u8 has_path, has_cidr, has_file, has_net, has_bpf, has_access, has_helpers;
 };
 
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct ve_obs);
-} ve_scratch SEC(".maps");
+VG_PERCPU_ARRAY(ve_scratch, 1, struct ve_obs);
 
 static __always_inline void ve_count(__u32 idx) {
   __u64* c = bpf_map_lookup_elem(&ve_counters, &idx);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // bpf.*: the detail of a bpf(2) call (command, program, map, attach target,
 // the helpers a loaded program calls). <NA> on every other event type.
+#include <type_traits>
+#include <utility>
+
 #include "engine/fields/family.h"
 
 namespace vigil {
@@ -14,12 +17,22 @@ enum BpfId : uint16_t {
   kTargetFd, kProgName, kProgLicense, kMapName, kTarget, kProgHelpers, kProgHelpersComplete,
 };
 
-bool GetBpfNum(const FieldDef& d, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
+// Member M of the bpf(2) call's detail, as the field type its C++ type makes
+// (a number, a string or a flag); <NA> on every other event type.
+template <auto M>
+bool GetBpf(const FieldDef&, const FieldContext& c, const FieldArg&, Scratch&, FieldValueRef* o) {
   if (c.event->type != EventType::bpf) return false;
-  const BpfArgs& b = c.event->bpf;
-  const int64_t vals[] = {b.cmd,      b.prog_type,     b.expected_attach_type, b.attach_type, b.insn_cnt,
-                          b.prog_flags, b.attach_btf_id, b.map_type,           b.id,          b.target_fd};
-  return Num(o, vals[d.id - kCmd]);
+  const auto& v = c.event->bpf.*M;
+  using V = std::remove_cvref_t<decltype(v)>;
+  if constexpr (std::is_same_v<V, std::string>) return Str(o, v);
+  else if constexpr (std::is_same_v<V, bool>) return Bool(o, v);
+  else return Num(o, v);
+}
+
+template <auto M>
+constexpr FieldType BpfType() {
+  using V = std::remove_cvref_t<decltype(std::declval<BpfArgs>().*M)>;
+  return std::is_same_v<V, std::string> ? T::kString : std::is_same_v<V, bool> ? T::kBool : T::kNumber;
 }
 
 bool GetHelpers(const FieldDef&, const FieldContext& c, const FieldArg&, Scratch& s, FieldValueRef* o) {
@@ -53,36 +66,35 @@ std::string SetHelpers(Event& e, OwnedAncestors&, const FieldArg&, std::string_v
   return "";
 }
 
-#define BPF_NUM_ROW(id, name, desc) {id, name, T::kNumber, A::kNone, true, desc, GetBpfNum, SetMember}
+// A row whose value is one member of the event's BpfArgs; its rule-test setter
+// is that member's (SetMember: the field name is the member's JSON key).
+#define BPF_ROW(id, member, name, desc) \
+  {id, name, BpfType<&BpfArgs::member>(), A::kNone, true, desc, GetBpf<&BpfArgs::member>, SetMember}
 
 constexpr FieldDef kRows[] = {
-    BPF_NUM_ROW(kCmd, "bpf.cmd", "bpf(2) command number (5 = BPF_PROG_LOAD)."),
-    BPF_NUM_ROW(kProgType, "bpf.prog.type", "Program type number (BPF_PROG_TYPE_*)."),
-    BPF_NUM_ROW(kProgExpectedAttachType, "bpf.prog.expected_attach_type", "Expected attach type number."),
-    BPF_NUM_ROW(kAttachType, "bpf.attach_type", "Attach type (PROG_ATTACH / LINK_CREATE)."),
-    BPF_NUM_ROW(kProgInsnCnt, "bpf.prog.insn_cnt", "Instruction count."),
-    BPF_NUM_ROW(kProgFlags, "bpf.prog.flags", "Program flags."),
-    BPF_NUM_ROW(kProgAttachBtfId, "bpf.prog.attach_btf_id", "BTF id of the attach target."),
-    BPF_NUM_ROW(kMapType, "bpf.map.type", "Map type number (BPF_MAP_TYPE_*)."),
-    BPF_NUM_ROW(kId, "bpf.id", "Program/map/link id argument or result."),
-    BPF_NUM_ROW(kTargetFd, "bpf.target_fd", "Attach target fd."),
-    {kProgName, "bpf.prog.name", T::kString, A::kNone, true, "Program name.",
-     VIGIL_GETTER { return c.event->type == EventType::bpf && Str(o, c.event->bpf.prog_name); }, SetMember},
-    {kProgLicense, "bpf.prog.license", T::kString, A::kNone, true, "Program license string.",
-     VIGIL_GETTER { return c.event->type == EventType::bpf && Str(o, c.event->bpf.license); }, SetMember},
-    {kMapName, "bpf.map.name", T::kString, A::kNone, true, "Map name.",
-     VIGIL_GETTER { return c.event->type == EventType::bpf && Str(o, c.event->bpf.map_name); }, SetMember},
-    {kTarget, "bpf.target", T::kString, A::kNone, true, "Raw tracepoint name, pin path or attach symbol.",
-     VIGIL_GETTER { return c.event->type == EventType::bpf && Str(o, c.event->bpf.target); }, SetMember},
+    BPF_ROW(kCmd, cmd, "bpf.cmd", "bpf(2) command number (5 = BPF_PROG_LOAD)."),
+    BPF_ROW(kProgType, prog_type, "bpf.prog.type", "Program type number (BPF_PROG_TYPE_*)."),
+    BPF_ROW(kProgExpectedAttachType, expected_attach_type, "bpf.prog.expected_attach_type",
+            "Expected attach type number."),
+    BPF_ROW(kAttachType, attach_type, "bpf.attach_type", "Attach type (PROG_ATTACH / LINK_CREATE)."),
+    BPF_ROW(kProgInsnCnt, insn_cnt, "bpf.prog.insn_cnt", "Instruction count."),
+    BPF_ROW(kProgFlags, prog_flags, "bpf.prog.flags", "Program flags."),
+    BPF_ROW(kProgAttachBtfId, attach_btf_id, "bpf.prog.attach_btf_id", "BTF id of the attach target."),
+    BPF_ROW(kMapType, map_type, "bpf.map.type", "Map type number (BPF_MAP_TYPE_*)."),
+    BPF_ROW(kId, id, "bpf.id", "Program/map/link id argument or result."),
+    BPF_ROW(kTargetFd, target_fd, "bpf.target_fd", "Attach target fd."),
+    BPF_ROW(kProgName, prog_name, "bpf.prog.name", "Program name."),
+    BPF_ROW(kProgLicense, license, "bpf.prog.license", "Program license string."),
+    BPF_ROW(kMapName, map_name, "bpf.map.name", "Map name."),
+    BPF_ROW(kTarget, target, "bpf.target", "Raw tracepoint name, pin path or attach symbol."),
     {kProgHelpers, "bpf.prog.helpers", T::kStringList, A::kNone, true,
      "Helper ids the program calls (decimal); e.g. `bpf.prog.helpers intersects (36, 58)`.", GetHelpers,
      SetHelpers},
-    {kProgHelpersComplete, "bpf.prog.helpers_complete", T::kBool, A::kNone, true,
-     "All instructions were scanned for helper calls.",
-     VIGIL_GETTER { return c.event->type == EventType::bpf && Bool(o, c.event->bpf.helpers_complete); }, SetMember},
+    BPF_ROW(kProgHelpersComplete, helpers_complete, "bpf.prog.helpers_complete",
+            "All instructions were scanned for helper calls."),
 };
 static_assert(IdsInOrder(kRows));
-#undef BPF_NUM_ROW
+#undef BPF_ROW
 
 }  // namespace
 

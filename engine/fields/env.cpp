@@ -101,11 +101,9 @@ std::string SetEnv(Event& e, OwnedAncestors&, const FieldArg& a, std::string_vie
 }
 
 std::string SetEnvTruncated(Event& e, OwnedAncestors&, const FieldArg&, std::string_view t) {
-  if (t == "true") e.proc.env_truncated = true;
-  else if (t == "false") e.proc.env_truncated = false;
-  else return "expected true or false, got '" + std::string(t) + "'";
-  if (!e.proc.env) e.proc.env = std::make_shared<const std::string>();
-  return "";
+  std::string error = SetBool(t, &e.proc.env_truncated);
+  if (error.empty() && !e.proc.env) e.proc.env = std::make_shared<const std::string>();
+  return error;
 }
 
 constexpr FieldDef kRows[] = {
