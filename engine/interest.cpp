@@ -134,11 +134,14 @@ std::optional<bool> FailedCallLeaf(const compile::Check& c) {
 }
 
 // Whether a leaf may read a name the descriptor table sets (fd.name and the
-// fields made from it); a leaf without a key is assumed to.
+// fields made from it; fd.name.resolved stays the kernel's path); a leaf
+// without a key is assumed to.
 bool ReadsFdName(const compile::Check& c) {
   if (c.key.empty()) return true;
-  for (const char* f : {"fd.name", "fd.directory", "fd.filename", "fd.nameraw", "fs.path"})
-    if (c.key.find(f) != std::string::npos) return true;
+  std::string key = c.key;
+  for (std::size_t at; (at = key.find("fd.name.resolved")) != std::string::npos;) key.erase(at, 16);
+  for (const char* f : {"fd.name", "fd.directory", "fd.filename", "fs.path"})
+    if (key.find(f) != std::string::npos) return true;
   return false;
 }
 

@@ -160,11 +160,17 @@ TEST_CASE("open path filter: derived from the rules' fd.name bounds", "[unit]") 
       CHECK(vigil::OpenPathPasses(f, "/tmp/x"));
     }
   }
-  SECTION("an fd-based call whose rule prints fd.name but does not test it keeps the filter") {
+  SECTION("an fd-based call whose rule prints fd.name, or tests only fd.name.resolved, keeps the filter") {
+    // fd.name.resolved stays the kernel's path whether the open was seen or not.
     auto eng = Load(R"(
 - rule: setuid
   desc: d
   condition: evt.type in (chmod, fchmod) and evt.rawres = 0 and evt.arg.mode contains S_ISUID
+  output: file=%fd.name
+  priority: WARNING
+- rule: resolved
+  desc: d
+  condition: evt.type = fchown and fd.name.resolved startswith /etc/
   output: file=%fd.name
   priority: WARNING
 )");
