@@ -113,8 +113,8 @@ static __always_inline __u64 vg_bytes_eq(__u64 v, __u64 c) {
 static __always_inline __u8 vg_open_class(__u32 flags) { return (flags & VG_OPEN_WRITE_FLAGS) ? 1 : 0; }
 
 /* 1: send the open. Mirrors OpenPathKernelCheckable() and OpenPathPasses()
- * (engine/interest.cpp): a path that is relative, longer than the window or
- * unreadable, or has a '/' followed by '/' or '.' (so every `.`, `..` and
+ * (engine/interest.cpp): an open in a 32-bit call, a path that is relative,
+ * longer than the window or unreadable, or has a '/' followed by '/' or '.' (so every `.`, `..` and
  * empty component, and also names starting with '.'), is sent; otherwise it
  * is sent only if it starts with a prefix of the current generation and of
  * the open's access class. Runs
@@ -126,6 +126,9 @@ static __always_inline int vg_open_path_passes(__u16 type, __u64 upath, __u32 fl
   __u32 on = vg_open_filter;
   if (on == 0) return 1;
   if (vg_self_tgid != 0 && (__u32)(bpf_get_current_pid_tgid() >> 32) == vg_self_tgid) return 1;
+  /* A 32-bit call's open is always sent: the filter is derived with
+   * evt.is_compat false (engine/interest.cpp NativeOpenLeaf). */
+  if (vg_in_compat(VG_TASK())) return 1;
   __u32 zero = 0;
   struct vg_open_key *k = bpf_map_lookup_elem(&vg_open_scratch, &zero);
   if (!k) return 1;

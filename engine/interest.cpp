@@ -100,8 +100,18 @@ std::optional<bool> BoolLeaf(const LeafKey& k, bool is) {
   return (is == value) == (k.op == "=");
 }
 
-// A leaf's value on every open of the read class, or nullopt.
+// A leaf's value on every open the kernel judges (not a 32-bit call: those
+// are always sent), or nullopt.
+std::optional<bool> NativeOpenLeaf(const compile::Check& c) {
+  LeafKey k;
+  if (!ParseLeafKey(c.key, &k)) return std::nullopt;
+  if (k.field == "evt.is_compat" || k.field == "evt.is_compat_from_64bit") return BoolLeaf(k, false);
+  return std::nullopt;
+}
+
+// A leaf's value on every such open of the read class, or nullopt.
 std::optional<bool> ReadOpenLeaf(const compile::Check& c) {
+  if (const std::optional<bool> v = NativeOpenLeaf(c)) return v;
   LeafKey k;
   if (!ParseLeafKey(c.key, &k)) return std::nullopt;
   if (k.field == "evt.is_open_write" || k.field == "evt.is_open_create" || k.field == "evt.is_open_exec")
@@ -212,7 +222,7 @@ OpenPathFilters DeriveOpenPathFilters(const RuleEngine& engine, const std::vecto
       if (t == EventType::creat && cls == OpenClass::kRead) continue;  // creat is always a write
       const auto& entries = program.entries(t);
       for (std::size_t i = 0; i < entries.size(); ++i) {
-        if (cls == OpenClass::kRead && !program.CanHold(t, i, ReadOpenLeaf)) continue;
+        if (!program.CanHold(t, i, cls == OpenClass::kRead ? ReadOpenLeaf : NativeOpenLeaf)) continue;
         std::vector<std::string> prefixes;
         const bool bounded = program.PrefixBound(t, i, keep, &prefixes) &&
                              std::none_of(prefixes.begin(), prefixes.end(), [](const auto& p) { return p.empty(); });
@@ -239,6 +249,10 @@ bool OpenPathKernelCheckable(std::string_view path) {
 
 bool OpenPathPasses(const OpenPathFilters& filters, EventType type, uint32_t flags, std::string_view path) {
   return OpenPathPasses(filters.of(OpenClassOf(type, flags)), path);
+}
+
+bool OpenPathPasses(const OpenPathFilters& filters, const Event& e) {
+  return e.compat || OpenPathPasses(filters, e.type, e.file.flags, e.file.path);
 }
 
 bool OpenPathPasses(const OpenPathFilter& filter, std::string_view path) {

@@ -68,7 +68,8 @@ Interest DeriveInterest(const RuleEngine& engine);
 //   hold on an open of the class (compile::Program::CanHold with only the
 //   class known: evt.is_open_write, evt.is_open_read, evt.is_open_create,
 //   evt.is_open_exec and `evt.arg.flags contains O_...` have a value on every
-//   open of it) imposes nothing on it; otherwise the bound is the prefilter
+//   open of it; evt.is_compat and evt.is_compat_from_64bit are false, since
+//   the kernel sends every 32-bit call's open) imposes nothing on it; otherwise the bound is the prefilter
 //   index's analysis (compile::Program::PrefixBound) restricted to fd.name
 //   and fd.directory without transformers: for a path the kernel can check,
 //   fd.name is the given path (the decoder's lexical normalisation only drops
@@ -135,8 +136,11 @@ bool OpenPathKernelCheckable(std::string_view path);
 // One class's decision for an open whose given path is `path`: true = sent.
 // An inactive filter sends every open; a path the kernel cannot check is sent.
 bool OpenPathPasses(const OpenPathFilter& filter, std::string_view path);
-// The kernel's decision for an open of `type` called with `flags`.
+// The kernel's decision for a native (not 32-bit) open of `type` called
+// with `flags`.
 bool OpenPathPasses(const OpenPathFilters& filters, EventType type, uint32_t flags, std::string_view path);
+// The kernel's decision for the open `e` (a 32-bit call's is always sent).
+bool OpenPathPasses(const OpenPathFilters& filters, const Event& e);
 
 // The event type names of `set`, comma-separated, in EventType order.
 std::string EventTypeNames(const compile::EventTypeSet& set);

@@ -209,6 +209,14 @@ TEST_CASE("open path filter: derived from the rules' fd.name bounds", "[unit]") 
         {"evt.arg.flags contains \"O_RDONLY|O_CREAT\" and proc.name = sh", false},
         {"evt.is_open_read = true and proc.name = sh", false},
     };
+    // A 32-bit call's open is always sent: a rule only on those bounds neither class.
+    for (const char* cond : {"evt.is_compat_from_64bit = true", "evt.is_compat = true and proc.name = sh"}) {
+      INFO(cond);
+      auto eng = Load(std::string("- rule: c\n  desc: d\n  condition: evt.type in (open, openat) and ") + cond +
+                      "\n  output: o\n  priority: WARNING\n");
+      CHECK(vigil::DeriveOpenPathFilters(*eng).of(OpenClass::kRead).active);
+      CHECK(vigil::DeriveOpenPathFilters(*eng).of(OpenClass::kWrite).active);
+    }
     for (const auto& r : rows) {
       INFO(r.cond);
       auto eng = Load(std::string("- rule: w\n  desc: d\n  condition: evt.type in (openat, creat) and ") + r.cond +
@@ -293,6 +301,8 @@ Stream BuildStream() {
       // writes below /etc need the second).
       const uint32_t flags[] = {O_RDONLY, O_WRONLY | O_CREAT | O_TRUNC, O_RDWR};
       x.file.flags = flags[(k + opens) % 3];
+      // Now and then a 64-bit program's 32-bit call (the kernel sends those).
+      x.compat = x.compat_from_64bit = (k + opens) % 11 == 0;
       out.push_back(std::move(x));
     }
   }
@@ -311,7 +321,7 @@ Alerts Run(const vigil::RuleEngine& eng, const std::vector<vigil::Event>& stream
   Alerts alerts;
   for (std::size_t i = 0; i < stream.size(); ++i) {
     const vigil::Event& ev = stream[i];
-    if (filter != nullptr && vigil::IsOpenFamily(ev.type) && !vigil::OpenPathPasses(*filter, ev.type, ev.file.flags, ev.file.path)) {
+    if (filter != nullptr && vigil::IsOpenFamily(ev.type) && !vigil::OpenPathPasses(*filter, ev)) {
       ++*dropped;
       continue;
     }
