@@ -119,6 +119,47 @@ Seen SendAndRead(int port, int n) {
   return {now.sent - before.sent, now.filtered - before.filtered};
 }
 
+// One rule's YAML: `name` alerts on `condition` with the file's name.
+std::string RuleYaml(const std::string& name, const std::string& condition) {
+  return "- rule: " + name + "\n  desc: test\n  condition: " + condition + "\n  output: " + name +
+         " %fd.name\n  priority: WARNING\n";
+}
+
+// dir/watched/secret, created: the file the path-watching rulesets watch.
+std::string MakeWatched(const std::string& dir) {
+  const std::string watched = dir + "/watched/secret";
+  ::mkdir((dir + "/watched").c_str(), 0755);
+  Write(watched, "x");
+  return watched;
+}
+
+// The /metrics port the agent's log names.
+int MetricsPort(const std::string& log) {
+  std::smatch m;
+  REQUIRE(std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/metrics)")));
+  return std::stoi(m[1]);
+}
+
+// Read opens of `file`, which no rule watches, n times: they stay in the
+// kernel (the open path filter).
+void CheckUnwatchedReadsDropped(int port, const std::string& file, int n, const std::string& marker) {
+  const Seen d = OpenAndRead(port, file, n, marker);
+  INFO("read, unwatched: openat sent " << d.sent << ", filtered " << d.filtered << ", path filtered "
+                                       << d.path_filtered);
+  CHECK(d.filtered == 0);
+  CHECK(d.path_filtered >= n);
+  CHECK(d.sent < n);  // others on the host may add a few; ours are not among them
+}
+
+// Opens of `path` with `flags`, n times, that must all be sent (`what` names
+// them in a failure).
+void CheckOpensSent(int port, const std::string& path, int n, const std::string& marker, const char* what,
+                    int flags = O_RDONLY) {
+  const Seen d = OpenAndRead(port, path, n, marker, flags);
+  INFO(what << ": openat sent " << d.sent << ", path filtered " << d.path_filtered);
+  CHECK(d.sent >= n);
+}
+
 }  // namespace
 
 TEST_CASE("vigil run: opens no rule uses stay in the kernel; execs still alert; default rules get opens", "[root]") {
@@ -228,31 +269,18 @@ TEST_CASE("vigil run: opens no rule uses stay in the kernel; execs still alert; 
     // the same path written with '..' is left to user space; the watched
     // file's open alerts.
     const std::string rules = dir + "/paths.yaml";
-    const std::string watched = dir + "/watched/secret";
-    ::mkdir((dir + "/watched").c_str(), 0755);
-    Write(watched, "x");
-    Write(rules, "- rule: Watched open\n  desc: test\n  condition: evt.type in (open, openat, openat2) and "
-                 "(fd.name startswith " + dir + "/watched/ or fd.directory = /etc/vigil-never)\n"
-                 "  output: watched open %fd.name\n  priority: WARNING\n");
+    const std::string watched = MakeWatched(dir);
+    Write(rules, RuleYaml("Watched open", "evt.type in (open, openat, openat2) and (fd.name startswith " + dir +
+                                              "/watched/ or fd.directory = /etc/vigil-never)"));
     vigil::testing::AgentProcess agent({"run", "-c", config, "-r", rules});
     REQUIRE(agent.WaitFor("vigil running", 120s));  // a loaded 2-CPU host took 36 s to load the capture
     const std::string log = agent.Log();
     CHECK(log.find("capture filter: read opens of an absolute plain path are sent only under 3 path prefix(es) that "
                    "the 1 enabled rule(s)") != std::string::npos);
-    std::smatch m;
-    REQUIRE(std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/metrics)")));
-    const int port = std::stoi(m[1]);
-    const Seen d = OpenAndRead(port, file, kOpens, marker);
-    INFO("unwatched: openat sent " << d.sent << ", filtered " << d.filtered << ", path filtered " << d.path_filtered);
-    CHECK(d.filtered == 0);
-    CHECK(d.path_filtered >= kOpens);
-    CHECK(d.sent < kOpens);  // others on the host may add a few; ours are not among them
-    const Seen dots = OpenAndRead(port, dir + "/../" + dir.substr(5) + "/opened", kOpens, marker);
-    INFO("unwatched via '..': openat sent " << dots.sent << ", path filtered " << dots.path_filtered);
-    CHECK(dots.sent >= kOpens);
-    const Seen w = OpenAndRead(port, watched, 10, marker);
-    INFO("watched: openat sent " << w.sent << ", path filtered " << w.path_filtered);
-    CHECK(w.sent >= 10);
+    const int port = MetricsPort(log);
+    CheckUnwatchedReadsDropped(port, file, kOpens, marker);
+    CheckOpensSent(port, dir + "/../" + dir.substr(5) + "/opened", kOpens, marker, "unwatched via '..'");
+    CheckOpensSent(port, watched, 10, marker, "watched");
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     while (CountLines(alerts, "\"rule\":\"Watched open\"") < 1 && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(100ms);
@@ -271,15 +299,11 @@ TEST_CASE("vigil run: opens no rule uses stay in the kernel; execs still alert; 
     // sent; it cannot hold for a read open (evt.is_open_write), so read opens
     // are judged by the read rule's prefix alone.
     const std::string rules = dir + "/classes.yaml";
-    const std::string watched = dir + "/watched/secret";
-    ::mkdir((dir + "/watched").c_str(), 0755);
-    Write(watched, "x");
-    Write(rules, "- rule: Watched read\n  desc: test\n  condition: evt.type in (open, openat) and "
-                 "evt.is_open_read = true and fd.name startswith " + dir + "/watched/\n"
-                 "  output: watched read %fd.name\n  priority: WARNING\n"
-                 "- rule: Write below dir\n  desc: test\n  condition: evt.type in (open, openat, openat2, creat) and "
-                 "evt.is_open_write = true and evt.rawres >= 0 and fd.name.resolved startswith " + dir + "/\n"
-                 "  output: write %fd.name\n  priority: WARNING\n");
+    const std::string watched = MakeWatched(dir);
+    Write(rules, RuleYaml("Watched read", "evt.type in (open, openat) and evt.is_open_read = true and "
+                                          "fd.name startswith " + dir + "/watched/") +
+                     RuleYaml("Write below dir", "evt.type in (open, openat, openat2, creat) and evt.is_open_write = "
+                                                 "true and evt.rawres >= 0 and fd.name.resolved startswith " + dir + "/"));
     vigil::testing::AgentProcess agent({"run", "-c", config, "-r", rules});
     REQUIRE(agent.WaitFor("vigil running", 120s));  // a loaded 2-CPU host took 36 s to load the capture
     const std::string log = agent.Log();
@@ -287,19 +311,10 @@ TEST_CASE("vigil run: opens no rule uses stay in the kernel; execs still alert; 
                    "the 1 enabled rule(s)") != std::string::npos);
     CHECK(log.find("capture filter: every write open is sent (rule 'Write below dir' has no fd.name prefix bound)") !=
           std::string::npos);
-    std::smatch m;
-    REQUIRE(std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/metrics)")));
-    const int port = std::stoi(m[1]);
-    const Seen d = OpenAndRead(port, file, kOpens, marker);
-    INFO("read, unwatched: openat sent " << d.sent << ", path filtered " << d.path_filtered);
-    CHECK(d.path_filtered >= kOpens);
-    CHECK(d.sent < kOpens);  // others on the host may add a few; ours are not among them
-    const Seen w = OpenAndRead(port, file, kOpens, marker, O_WRONLY);
-    INFO("write, unwatched: openat sent " << w.sent << ", path filtered " << w.path_filtered);
-    CHECK(w.sent >= kOpens);
-    const Seen r = OpenAndRead(port, watched, 10, marker);
-    INFO("read, watched: openat sent " << r.sent << ", path filtered " << r.path_filtered);
-    CHECK(r.sent >= 10);
+    const int port = MetricsPort(log);
+    CheckUnwatchedReadsDropped(port, file, kOpens, marker);
+    CheckOpensSent(port, file, kOpens, marker, "write, unwatched", O_WRONLY);
+    CheckOpensSent(port, watched, 10, marker, "read, watched");
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     while ((CountLines(alerts, "\"rule\":\"Write below dir\"") < 1 || CountLines(alerts, "\"rule\":\"Watched read\"") < 1) &&
            std::chrono::steady_clock::now() < deadline)
