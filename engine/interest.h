@@ -69,8 +69,8 @@ Interest DeriveInterest(const RuleEngine& engine);
 //   class known: evt.is_open_write, evt.is_open_read, evt.is_open_create,
 //   evt.is_open_exec and `evt.arg.flags contains O_...` have a value on every
 //   open of it; evt.is_compat and evt.is_compat_from_64bit are false, since
-//   the kernel sends every 32-bit call's open) imposes nothing on it; otherwise the bound is the prefilter
-//   index's analysis (compile::Program::PrefixBound) restricted to fd.name
+//   the kernel sends every 32-bit call's open) imposes nothing on it;
+//   otherwise the bound is the prefilter index's analysis (compile::Program::PrefixBound) restricted to fd.name
 //   and fd.directory without transformers: for a path the kernel can check,
 //   fd.name is the given path (the decoder's lexical normalisation only drops
 //   a trailing '/', so a prefix of fd.name is a prefix of the path) and
@@ -87,7 +87,7 @@ Interest DeriveInterest(const RuleEngine& engine);
 //   (docs/state.md "Descriptors"): an enabled rule on a call whose fd.name
 //   comes from it (NamesFdFromOpen(): fchmod, fchown, ftruncate, ...) whose
 //   check or `correlate:` reads the name (fd.name, fd.directory,
-//   fd.filename, fs.path.*) leaves the filter off for both classes, except
+//   fd.filename, fs.path.*; not fd.name.resolved, the kernel's path) leaves the filter off for both classes, except
 //   that ftruncate on a read-class descriptor always fails (EINVAL), so a
 //   rule on it that requires success (evt.rawres = 0 or >= 0, evt.res =
 //   SUCCESS) leaves the read class alone.
