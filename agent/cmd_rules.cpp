@@ -103,15 +103,19 @@ int RunValidate(const std::vector<std::string>& files, bool quiet) {
                            "' reads evt.buffer)")
                               .c_str()
                         : "not captured");
-  const OpenPathFilter opens = DeriveOpenPathFilter(*engine, {"/proc/"});  // /proc/: self-protection, as the agent adds it
-  if (opens.active) {
-    std::string list;
-    for (const std::string& p : opens.prefixes) list += (list.empty() ? "" : " ") + p;
-    std::printf("capture filter: opens of a plain absolute path sent only under %zu prefix(es): %s\n",
-                opens.prefixes.size(), list.c_str());
-  } else {
-    std::printf("capture filter: every open sent (rule '%s' has no fd.name prefix bound)\n",
-                opens.unbounded_rule.c_str());
+  const OpenPathFilters opens = DeriveOpenPathFilters(*engine, {"/proc/"});  // /proc/: self-protection, as the agent adds it
+  for (std::size_t c = 0; c < kOpenClassCount; ++c) {
+    const OpenPathFilter& f = opens.cls[c];
+    const char* cls = OpenClassName(static_cast<OpenClass>(c));
+    if (f.active) {
+      std::string list;
+      for (const std::string& p : f.prefixes) list += (list.empty() ? "" : " ") + p;
+      std::printf("capture filter: %s opens of a plain absolute path sent only under %zu prefix(es): %s\n", cls,
+                  f.prefixes.size(), list.c_str());
+    } else {
+      std::printf("capture filter: every %s open sent (%zu rule(s) need them unbounded; first '%s')\n", cls,
+                  f.unbounded_rules.size(), f.unbounded_rule.c_str());
+    }
   }
   return diags.HasErrors() ? 1 : 0;
 }

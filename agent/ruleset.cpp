@@ -111,18 +111,25 @@ namespace {
 // The open path filter (docs/capture.md, "Open path filter"). Self-protection
 // reads opens of /proc/<pid>/mem by fd.name whatever the rules ask.
 void ApplyOpenPathFilter(capture::Sensor* sensor, const RuleEngine& engine) {
-  const OpenPathFilter f = DeriveOpenPathFilter(engine, {"/proc/"});
+  const OpenPathFilters f = DeriveOpenPathFilters(engine, {"/proc/"});
+  capture::OpenFilterClass classes[kOpenClassCount];
+  for (std::size_t c = 0; c < kOpenClassCount; ++c) classes[c] = {f.cls[c].active, f.cls[c].prefixes};
   std::string error;
-  if (!sensor->SetOpenFilter(f.active, f.prefixes, &error)) {
+  if (!sensor->SetOpenFilter(classes, &error)) {
     spdlog::warn("capture filter: {}; every open is sent", error);
     return;
   }
-  if (f.active)
-    spdlog::info("capture filter: opens of an absolute plain path are sent only under {} path prefix(es) that the {} "
-                 "enabled rule(s) on the open family (and self-protection) need",
-                 f.prefixes.size(), f.bounded_rules);
-  else
-    spdlog::info("capture filter: every open is sent (rule '{}' has no fd.name prefix bound)", f.unbounded_rule);
+  for (std::size_t c = 0; c < kOpenClassCount; ++c) {
+    const OpenPathFilter& k = f.cls[c];
+    const char* cls = OpenClassName(static_cast<OpenClass>(c));
+    if (k.active)
+      spdlog::info("capture filter: {} opens of an absolute plain path are sent only under {} path prefix(es) that "
+                   "the {} enabled rule(s) on the open family (and self-protection) need",
+                   cls, k.prefixes.size(), k.bounded_rules);
+    else
+      spdlog::info("capture filter: every {} open is sent (rule '{}' has no fd.name prefix bound)", cls,
+                   k.unbounded_rule);
+  }
 }
 
 }  // namespace

@@ -304,7 +304,7 @@ std::unique_ptr<Sensor> StartVigil(const std::string& vigil, const std::string& 
 // `rules`: a rules file instead of the default rules ("" = the defaults).
 // `metrics`: serve /metrics on a free loopback port (logged at start).
 std::unique_ptr<Sensor> StartVigilRun(const std::string& vigil, const std::string& dir, uint32_t ringbuf_mb,
-                                      const std::string& rules = "", bool metrics = false) {
+                                      const std::vector<std::string>& rules = {}, bool metrics = false) {
   const std::string config = dir + "/vigil.yaml";
   std::ofstream(config) << "capture:\n  ringbuf_mb: " << ringbuf_mb << "\nmetrics:\n  enabled: "
                         << (metrics ? "true\n  listen: 127.0.0.1:0" : "false")
@@ -312,7 +312,8 @@ std::unique_ptr<Sensor> StartVigilRun(const std::string& vigil, const std::strin
                            "    path: "
                         << dir << "/alerts.json\n";
   std::vector<std::string> argv{vigil, "run", "-c", config};
-  if (!rules.empty()) argv.insert(argv.end(), {"-r", rules});
+  if (!rules.empty()) argv.push_back("-r");
+  argv.insert(argv.end(), rules.begin(), rules.end());
   return std::make_unique<Sensor>(argv, dir + "/vigil-run.log", "vigil running", 0.5);
 }
 
@@ -418,7 +419,8 @@ void AddOptions(CLI::App& app, Options& o) {
   app.add_option("--ringbuf-mb", o.ringbuf_mb, "vigil ring buffer size")->capture_default_str();
   app.add_flag("--openat-only", o.openat_only,
                "only the openat loop (bare, tracepoints, vigil events, vigil run with the default, exec-only and "
-               "path-watching rules), the engine rates and the aims run; no other workload, no drop test");
+               "path-watching rules, and the defaults without their resolved-path read rules), the engine rates and the "
+               "aims run; no other workload, no drop test");
   app.add_option("--fd-table", o.fd_table,
                  "the loops' fd table: inherited (as started; a child of bash has 256 slots) or small (64, as a "
                  "systemd service's): vigil reads the opened file by direct loads only in a small one")
@@ -498,14 +500,19 @@ struct Bench {
   // the interest filter (bench/exec_only_rules.yaml: opens not sent at all),
   // "vigil run path-rules" the open path filter (bench/open_path_rules.yaml:
   // rules on opens that watch paths by fd.name; the default rules read
-  // fd.name.resolved, which leaves that filter off),
+  // fd.name.resolved, which leaves that filter off), "vigil run
+  // no-resolved-reads" the default rules without the rules on read opens that
+  // match only fd.name.resolved (bench/no_resolved_read_rules.yaml): every
+  // write open is still sent, the loop's read opens stay in the kernel,
   // "tracepoints" the cost of the attachment alone.
   std::unique_ptr<Sensor> Start(const std::string& mode) const {
     if (mode == "tracepoints") return StartTracepoints(dir);
     if (mode == "vigil events") return StartVigil(opt.vigil, dir, opt.ringbuf_mb);
     if (mode == "vigil run") return StartVigilRun(opt.vigil, dir, opt.ringbuf_mb);
-    if (mode == "vigil run path-rules") return StartVigilRun(opt.vigil, dir, opt.ringbuf_mb, OPEN_PATH_RULES);
-    return StartVigilRun(opt.vigil, dir, opt.ringbuf_mb, EXEC_ONLY_RULES);
+    if (mode == "vigil run path-rules") return StartVigilRun(opt.vigil, dir, opt.ringbuf_mb, {OPEN_PATH_RULES});
+    if (mode == "vigil run no-resolved-reads")
+      return StartVigilRun(opt.vigil, dir, opt.ringbuf_mb, {DEFAULT_RULES_DIR, NO_RESOLVED_READ_RULES});
+    return StartVigilRun(opt.vigil, dir, opt.ringbuf_mb, {EXEC_ONLY_RULES});
   }
 };
 
@@ -570,7 +577,7 @@ bool CostOf(Bench& b, const Workload& w) {
   std::vector<std::string> modes =
       std::string(w.name) == "openat"
           ? std::vector<std::string>{"bare", "tracepoints", "vigil events", "vigil run", "vigil run exec-only",
-                                     "vigil run path-rules", w.tool}
+                                     "vigil run path-rules", "vigil run no-resolved-reads", w.tool}
           : std::vector<std::string>{"bare", "vigil events", "vigil run", w.tool};
   Samples s;
   w.run();  // warm caches (page cache, dentries, binaries)
@@ -679,7 +686,7 @@ void EngineRates(const Options& o) {
 // peak RSS (VmHWM) from /proc.
 bool AimsRun(Bench& b) {
   const Options& o = b.opt;
-  auto s = StartVigilRun(o.vigil, b.dir, o.ringbuf_mb, "", true);
+  auto s = StartVigilRun(o.vigil, b.dir, o.ringbuf_mb, {}, true);
   const int port = s->ready() ? MetricsPort(s->LogText()) : -1;
   if (port <= 0) {
     std::fprintf(stderr, "vigil run (with /metrics) did not start:\n%s\n", s->LogText().c_str());

@@ -67,10 +67,11 @@ static __always_inline void vg_file_of_fd(struct vg_file *f, __u32 *off, int fd)
 /* Open path filter (vigil_abi.h struct vg_open_key, engine/interest.h):
  * vg_open_filter 0 = every open is sent (at load, so `vigil events` records
  * the full stream); 1 + g = an open whose given path the kernel can judge is
- * sent only if it starts with a prefix of generation g in vg_open_paths. */
+ * sent only if it starts with a prefix of generation g and of the open's
+ * access class in vg_open_paths. */
 struct {
   __uint(type, BPF_MAP_TYPE_LPM_TRIE);
-  __uint(max_entries, 2 * VG_OPEN_PREFIXES_MAX);
+  __uint(max_entries, 4 * VG_OPEN_PREFIXES_MAX); /* 2 generations x 2 classes */
   __uint(map_flags, BPF_F_NO_PREALLOC);
   __type(key, struct vg_open_key);
   __type(value, __u8);
@@ -105,19 +106,29 @@ static __always_inline __u64 vg_bytes_eq(__u64 v, __u64 c) {
   return ~(((x & VG_BYTES_7F) + VG_BYTES_7F) | x | VG_BYTES_7F);
 }
 
+/* The open's access class (engine/interest.h OpenClassOf): 1 (write) when
+ * it asks for write access, O_CREAT, O_TRUNC, O_APPEND or O_TMPFILE (creat
+ * passes its flags as O_CREAT|O_WRONLY|O_TRUNC), else 0 (read). */
+#define VG_OPEN_WRITE_FLAGS 020003103
+static __always_inline __u8 vg_open_class(__u32 flags) { return (flags & VG_OPEN_WRITE_FLAGS) ? 1 : 0; }
+
 /* 1: send the open. Mirrors OpenPathKernelCheckable() and OpenPathPasses()
- * (engine/interest.cpp): a path that is relative, longer than the window or
- * unreadable, or has a '/' followed by '/' or '.' (so every `.`, `..` and
+ * (engine/interest.cpp): an open in a 32-bit call, a path that is relative,
+ * longer than the window or unreadable, or has a '/' followed by '/' or '.' (so every `.`, `..` and
  * empty component, and also names starting with '.'), is sent; otherwise it
- * is sent only if it starts with a prefix of the current generation. Runs
+ * is sent only if it starts with a prefix of the current generation and of
+ * the open's access class. Runs
  * before the record is begun, so a dropped open costs one user string read,
  * 15 word compares and one trie lookup. No loop: older verifiers (5.10, 6.1)
  * refuse the back-edge clang makes of a byte loop; the path is zeroed first,
  * so the bytes after its NUL match nothing. */
-static __always_inline int vg_open_path_passes(__u16 type, __u64 upath) {
+static __always_inline int vg_open_path_passes(__u16 type, __u64 upath, __u32 flags) {
   __u32 on = vg_open_filter;
   if (on == 0) return 1;
   if (vg_self_tgid != 0 && (__u32)(bpf_get_current_pid_tgid() >> 32) == vg_self_tgid) return 1;
+  /* A 32-bit call's open is always sent: the filter is derived with
+   * evt.is_compat false (engine/interest.cpp NativeOpenLeaf). */
+  if (vg_in_compat(VG_TASK())) return 1;
   __u32 zero = 0;
   struct vg_open_key *k = bpf_map_lookup_elem(&vg_open_scratch, &zero);
   if (!k) return 1;
@@ -138,7 +149,8 @@ static __always_inline int vg_open_path_passes(__u16 type, __u64 upath) {
   }
   if (odd) return 1;
   k->gen = (__u8)((on - 1) & 1);
-  k->pad[0] = k->pad[1] = k->pad[2] = 0;
+  k->cls = vg_open_class(flags);
+  k->pad[0] = k->pad[1] = 0;
   k->prefixlen = 32 + 8 * (__u32)(n - 1);
   if (bpf_map_lookup_elem(&vg_open_paths, k)) return 1;
   __u32 key = type;
@@ -153,7 +165,7 @@ static __always_inline int vg_open_path_passes(__u16 type, __u64 upath) {
  * target_base, flagged VG_FF_OPENED_FILE. The second walk costs a relative
  * open one more dentry walk; an absolute one walks nothing for its base. */
 static __always_inline void vg_file_open(__u16 type, long ret, int dirfd, __u64 upath, __u32 flags, __u32 mode) {
-  if (!vg_open_path_passes(type, upath)) return;
+  if (!vg_open_path_passes(type, upath, flags)) return;
   struct vg_file *f = vg_file_begin(type, ret);
   if (!f) return;
   __u32 off = 0;

@@ -660,18 +660,19 @@ void Sensor::SetInterest(const std::bitset<kEventTypeCount>& types, uint32_t sel
 
 namespace {
 
-vg_open_key OpenKey(uint8_t gen, const std::string& prefix) {
+vg_open_key OpenKey(uint8_t gen, uint8_t cls, const std::string& prefix) {
   vg_open_key k{};
   const std::size_t n = std::min<std::size_t>(prefix.size(), VG_OPEN_PATH_WINDOW);
   k.prefixlen = static_cast<uint32_t>(32 + 8 * n);
   k.gen = gen;
+  k.cls = cls;
   std::memcpy(k.path, prefix.data(), n);
   return k;
 }
 
 }  // namespace
 
-bool Sensor::SetOpenFilter(bool active, const std::vector<std::string>& prefixes, std::string* error) {
+bool Sensor::SetOpenFilter(const OpenFilterClass (&classes)[2], std::string* error) {
   volatile uint32_t* word = impl_->skel->open_filter();
   const int fd = bpf_map__fd(impl_->skel->open_paths);
   const uint32_t next = impl_->open_gen ^ 1u;
@@ -685,20 +686,24 @@ bool Sensor::SetOpenFilter(bool active, const std::vector<std::string>& prefixes
     *error = std::move(what);
     return false;
   };
-  if (!active) {
+  if (!classes[0].active && !classes[1].active) {
     __atomic_store_n(word, 0u, __ATOMIC_RELEASE);
     return true;  // the current generation's keys stay until the next fill clears them
   }
-  if (prefixes.size() > VG_OPEN_PREFIXES_MAX)
-    return fail("open path filter: " + std::to_string(prefixes.size()) + " prefixes, at most " +
-                std::to_string(VG_OPEN_PREFIXES_MAX));
   clear(next);
   const uint8_t one = 1;
-  for (const std::string& p : prefixes) {
-    const vg_open_key k = OpenKey(static_cast<uint8_t>(next), p);
-    if (bpf_map_update_elem(fd, &k, &one, BPF_ANY) != 0)
-      return fail(std::string("open path filter: filling the prefix map failed: ") + strerror(errno));
-    impl_->open_keys[next].push_back(k);
+  for (uint8_t c = 0; c < 2; ++c) {
+    if (classes[c].prefixes.size() > VG_OPEN_PREFIXES_MAX)
+      return fail("open path filter: " + std::to_string(classes[c].prefixes.size()) + " prefixes, at most " +
+                  std::to_string(VG_OPEN_PREFIXES_MAX));
+    // A class whose filter is off: the empty prefix, which every path has.
+    const std::vector<std::string> all{""};
+    for (const std::string& p : classes[c].active ? classes[c].prefixes : all) {
+      const vg_open_key k = OpenKey(static_cast<uint8_t>(next), c, p);
+      if (bpf_map_update_elem(fd, &k, &one, BPF_ANY) != 0)
+        return fail(std::string("open path filter: filling the prefix map failed: ") + strerror(errno));
+      impl_->open_keys[next].push_back(k);
+    }
   }
   // One aligned 32-bit store: each open reads the old generation or the new.
   __atomic_store_n(word, 1u + next, __ATOMIC_RELEASE);

@@ -106,6 +106,12 @@ struct KernelCounter {
   uint64_t value = 0;
 };
 
+// One access class of the open path filter (Sensor::SetOpenFilter).
+struct OpenFilterClass {
+  bool active = false;
+  std::vector<std::string> prefixes;
+};
+
 // Events of one type sent to user space, left in the kernel by the interest
 // filter (no loaded rule uses the type) and, for the open family, left there
 // by the open path filter (no loaded rule's path prefix matches).
@@ -146,15 +152,17 @@ class Sensor {
   // called they do. `data`: the send/recv family's records carry the first
   // VG_DATA_LEN bytes of the payload (evt.buffer); until called they do.
   void SetInterest(const std::bitset<kEventTypeCount>& types, uint32_t self_tgid, bool env, bool data);
-  // The open path filter (engine/interest.h OpenPathFilter, docs/capture.md):
-  // `active` false sends every open (as at load); true sends an open the
-  // kernel can judge only if its given path starts with one of `prefixes`
-  // (each at most VG_OPEN_PATH_WINDOW bytes, at most VG_OPEN_PREFIXES_MAX).
-  // The new set is written under the unused generation and then switched to
-  // with one store, so an open is judged by the old set or the new one, never
-  // by a mix. On failure (a map update refused) every open is sent and false
-  // is returned with `*error` set.
-  bool SetOpenFilter(bool active, const std::vector<std::string>& prefixes, std::string* error);
+  // The open path filter (engine/interest.h OpenPathFilters, docs/capture.md),
+  // per access class (index: 0 read, 1 write; bpf/file.bpf.h vg_open_class):
+  // a class not `active` sends every open of it; an active one sends an open
+  // the kernel can judge only if its given path starts with one of its
+  // `prefixes` (each at most VG_OPEN_PATH_WINDOW bytes, at most
+  // VG_OPEN_PREFIXES_MAX). With neither class active every open is sent (as
+  // at load). The new sets are written under the unused generation and then
+  // switched to with one store, so an open is judged by the old sets or the
+  // new ones, never by a mix. On failure (a map update refused) every open is
+  // sent and false is returned with `*error` set.
+  bool SetOpenFilter(const OpenFilterClass (&classes)[2], std::string* error);
   // Per event type: sent and filtered counts summed over CPUs.
   std::vector<FilterCount> ReadFilterCounts() const;
   // Per-site kernel counters summed over CPUs (enum vg_counter order).

@@ -391,17 +391,20 @@ struct vg_prio_key {
 /* Open path filter (engine/interest.h, docs/capture.md "Open path filter"):
  * the key of vg_open_paths, an LPM trie the loader fills with the path
  * prefixes some enabled rule on the open family needs, under a generation
- * byte (a reload fills the other generation, then flips vg_open_filter).
+ * byte (a reload fills the other generation, then flips vg_open_filter) and
+ * an access-class byte (an open's class is judged by its own prefixes; a
+ * class whose filter is off has the empty prefix).
  * The kernel judges an open only when its given path is absolute, at most
  * VG_OPEN_PATH_WINDOW bytes and has no empty, `.` or `..` component;
  * prefixes are cut to VG_OPEN_PATH_WINDOW bytes. */
 #define VG_OPEN_PATH_LEN 128
 #define VG_OPEN_PATH_WINDOW 119 /* kOpenPathWindow in engine/interest.h */
-#define VG_OPEN_PREFIXES_MAX 4096 /* per generation: kOpenPrefixesMax */
+#define VG_OPEN_PREFIXES_MAX 4096 /* per generation and class: kOpenPrefixesMax */
 struct vg_open_key {
-  __u32 prefixlen; /* bits: 32 (gen and the zero pad) + 8 per path byte */
+  __u32 prefixlen; /* bits: 32 (gen, class and the zero pad) + 8 per path byte */
   __u8 gen;
-  __u8 pad[3]; /* 0: the path starts 8-aligned, read as words */
+  __u8 cls;    /* the open's access class: 0 read, 1 write (file.bpf.h vg_open_class) */
+  __u8 pad[2]; /* 0: the path starts 8-aligned, read as words */
   union {
     char path[VG_OPEN_PATH_LEN];
     __u64 words[VG_OPEN_PATH_LEN / 8];

@@ -2,6 +2,10 @@
 #include "engine/interest.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <optional>
+
+#include "engine/fields/field_table.h"
 
 namespace vigil {
 
@@ -43,6 +47,12 @@ bool IsOpenFamily(EventType type) {
          type == EventType::creat;
 }
 
+OpenClass OpenClassOf(EventType type, uint32_t flags) {
+  return type == EventType::creat || (flags & kOpenWriteFlags) != 0 ? OpenClass::kWrite : OpenClass::kRead;
+}
+
+const char* OpenClassName(OpenClass c) { return c == OpenClass::kRead ? "read" : "write"; }
+
 namespace {
 
 // Fields whose value, for an open the kernel can check, starts with any of
@@ -53,45 +63,127 @@ bool KernelPathField(const compile::FieldAccessor& f) {
   return name == "fd.name" || name == "fd.directory";
 }
 
-}  // namespace
+// A compare leaf's key (engine/compile/checks.cpp CompareKey): the field as
+// written, the operator and the values, each length-prefixed.
+struct LeafKey {
+  std::string_view field, op;
+  std::vector<std::string_view> values;
+};
 
-OpenPathFilter DeriveOpenPathFilter(const RuleEngine& engine, const std::vector<std::string>& extra) {
-  OpenPathFilter out;
-  const compile::Program& program = engine.program();
-  const std::function<bool(const compile::FieldAccessor&)> keep = KernelPathField;
-  // An enabled rule on a call whose fd.name comes from the descriptor
-  // table: an open left in the kernel would change the name it sees.
-  for (const auto& r : engine.rules()) {
-    if (!r->enabled) continue;
-    for (std::size_t i = 0; i < kEventTypeCount; ++i) {
-      if (!r->types.test(i) || !NamesFdFromOpen(static_cast<EventType>(i))) continue;
-      if (out.unbounded_rule.empty())
-        out.unbounded_rule = r->name + " (on " + std::string(EventTypeName(static_cast<EventType>(i))) +
-                             ", whose fd.name comes from the open)";
-      out.unbounded_rules.push_back(r->name);
-      break;
-    }
+bool ParseLeafKey(std::string_view key, LeafKey* out) {
+  const std::size_t sep = key.find('\x1f');
+  if (key.empty() || sep == std::string_view::npos || key[0] == '\x1c' || key[0] == '\x1d') return false;
+  out->field = key.substr(0, sep);
+  std::string_view rest = key.substr(sep + 1);
+  const std::size_t v = rest.find('\x1e');
+  out->op = rest.substr(0, v);
+  rest = v == std::string_view::npos ? std::string_view() : rest.substr(v);
+  while (!rest.empty()) {  // "\x1e" len ":" value
+    const std::size_t colon = rest.find(':');
+    if (rest[0] != '\x1e' || colon == std::string_view::npos) return false;
+    const std::size_t n = std::strtoul(std::string(rest.substr(1, colon - 1)).c_str(), nullptr, 10);
+    if (colon + 1 + n > rest.size()) return false;
+    out->values.push_back(rest.substr(colon + 1, n));
+    rest = rest.substr(colon + 1 + n);
   }
-  std::vector<std::string> all = extra;
-  std::vector<const void*> seen;
-  for (EventType t : {EventType::open, EventType::openat, EventType::openat2, EventType::creat}) {
-    const auto& entries = program.entries(t);
+  return true;
+}
+
+// `field op value` with one boolean value: its result when the field is `is`.
+std::optional<bool> BoolLeaf(const LeafKey& k, bool is) {
+  if (k.values.size() != 1 || (k.op != "=" && k.op != "!=")) return std::nullopt;
+  const std::string_view v = k.values[0];
+  bool value;
+  if (v == "true" || v == "TRUE" || v == "True") value = true;
+  else if (v == "false" || v == "FALSE" || v == "False") value = false;
+  else return std::nullopt;
+  return (is == value) == (k.op == "=");
+}
+
+// A leaf's value on every open the kernel judges (not a 32-bit call: those
+// are always sent), or nullopt.
+std::optional<bool> NativeOpenLeaf(const compile::Check& c) {
+  LeafKey k;
+  if (!ParseLeafKey(c.key, &k)) return std::nullopt;
+  if (k.field == "evt.is_compat" || k.field == "evt.is_compat_from_64bit") return BoolLeaf(k, false);
+  return std::nullopt;
+}
+
+// A leaf's value on every such open of the read class, or nullopt.
+std::optional<bool> ReadOpenLeaf(const compile::Check& c) {
+  if (const std::optional<bool> v = NativeOpenLeaf(c)) return v;
+  LeafKey k;
+  if (!ParseLeafKey(c.key, &k)) return std::nullopt;
+  if (k.field == "evt.is_open_write" || k.field == "evt.is_open_create" || k.field == "evt.is_open_exec")
+    return BoolLeaf(k, false);
+  if (k.field == "evt.is_open_read") return BoolLeaf(k, true);
+  if (k.field != "evt.arg.flags" || k.op != "contains" || k.values.size() != 1) return std::nullopt;
+  // The names a read-class open's flags can render (RenderOpenFlags): a
+  // needle inside none of them (and without the '|' that joins them) is in
+  // no such rendering.
+  const std::string_view needle = k.values[0];
+  if (needle.empty() || needle.find('|') != std::string_view::npos) return std::nullopt;
+  std::string names;
+  RenderOpenFlags(~kOpenWriteFlags, &names);
+  for (std::size_t at = 0; at <= names.size();) {
+    std::size_t bar = names.find('|', at);
+    if (bar == std::string::npos) bar = names.size();
+    if (std::string_view(names).substr(at, bar - at).find(needle) != std::string_view::npos) return std::nullopt;
+    at = bar + 1;
+  }
+  return false;
+}
+
+// ftruncate on a read-class descriptor fails: success checks are false.
+std::optional<bool> FailedCallLeaf(const compile::Check& c) {
+  LeafKey k;
+  if (!ParseLeafKey(c.key, &k) || k.values.size() != 1) return std::nullopt;
+  if (k.field == "evt.rawres" && (k.op == "=" || k.op == ">=") && k.values[0] == "0") return false;
+  if (k.field == "evt.res" && k.op == "=" && k.values[0] == "SUCCESS") return false;
+  return std::nullopt;
+}
+
+// Whether a leaf may read a name the descriptor table sets (fd.name and the
+// fields made from it; fd.name.resolved stays the kernel's path); a leaf
+// without a key is assumed to.
+bool ReadsFdName(const compile::Check& c) {
+  if (c.key.empty()) return true;
+  std::string key = c.key;
+  for (std::size_t at; (at = key.find("fd.name.resolved")) != std::string::npos;) key.erase(at, 16);
+  for (const char* f : {"fd.name", "fd.directory", "fd.filename", "fs.path"})
+    if (key.find(f) != std::string::npos) return true;
+  return false;
+}
+
+void AddUnbounded(OpenPathFilter* f, const std::string& name, const std::string& why) {
+  if (f->unbounded_rule.empty()) f->unbounded_rule = name + why;
+  if (std::find(f->unbounded_rules.begin(), f->unbounded_rules.end(), name) == f->unbounded_rules.end())
+    f->unbounded_rules.push_back(name);
+}
+
+// Rules on calls whose fd.name comes from the open (see the header).
+void FdNameRules(const compile::Program& program, OpenPathFilters* out) {
+  for (std::size_t t = 0; t < kEventTypeCount; ++t) {
+    const auto type = static_cast<EventType>(t);
+    if (!NamesFdFromOpen(type)) continue;
+    const auto& entries = program.entries(type);
     for (std::size_t i = 0; i < entries.size(); ++i) {
-      std::vector<std::string> prefixes;
-      const bool bounded = program.PrefixBound(t, i, keep, &prefixes) &&
-                           std::none_of(prefixes.begin(), prefixes.end(), [](const auto& p) { return p.empty(); });
-      if (!bounded) {
-        const std::string& name = static_cast<const CompiledRule*>(entries[i].rule)->name;
-        if (out.unbounded_rule.empty()) out.unbounded_rule = name;
-        if (std::find(out.unbounded_rules.begin(), out.unbounded_rules.end(), name) == out.unbounded_rules.end())
-          out.unbounded_rules.push_back(name);
-        continue;
-      }
-      if (std::find(seen.begin(), seen.end(), entries[i].rule) == seen.end()) seen.push_back(entries[i].rule);
-      all.insert(all.end(), prefixes.begin(), prefixes.end());
+      const auto* rule = static_cast<const CompiledRule*>(entries[i].rule);
+      bool reads = rule->correlate != nullptr;
+      program.ForEachLeaf(type, i, [&](const compile::Check& c) { reads = reads || ReadsFdName(c); });
+      if (!reads) continue;
+      const std::string why = " (on " + std::string(EventTypeName(type)) + ", whose fd.name comes from the open)";
+      AddUnbounded(&out->cls[static_cast<std::size_t>(OpenClass::kWrite)], rule->name, why);
+      if (type != EventType::ftruncate || program.CanHold(type, i, FailedCallLeaf))
+        AddUnbounded(&out->cls[static_cast<std::size_t>(OpenClass::kRead)], rule->name, why);
     }
   }
-  if (!out.unbounded_rules.empty()) return out;
+}
+
+// The shortest of each chain of `all` into f->prefixes; f->active when
+// nothing turned it off.
+void FinishClass(std::vector<std::string> all, OpenPathFilter* f) {
+  if (!f->unbounded_rules.empty()) return;
   for (std::string& p : all)
     if (p.size() > kOpenPathWindow) p.resize(kOpenPathWindow);
   std::sort(all.begin(), all.end());
@@ -99,20 +191,52 @@ OpenPathFilter DeriveOpenPathFilter(const RuleEngine& engine, const std::vector<
   // Sorted, a prefix comes right before the strings it is a prefix of.
   for (const std::string& p : all) {
     if (p.empty()) {
-      out.unbounded_rule = "(a built-in reader of opens)";
-      out.prefixes.clear();
-      return out;
+      f->unbounded_rule = "(a built-in reader of opens)";
+      f->prefixes.clear();
+      return;
     }
-    if (!out.prefixes.empty() && p.starts_with(out.prefixes.back())) continue;
-    out.prefixes.push_back(p);
+    if (!f->prefixes.empty() && p.starts_with(f->prefixes.back())) continue;
+    f->prefixes.push_back(p);
   }
-  if (out.prefixes.size() > kOpenPrefixesMax) {
-    out.unbounded_rule = "(more than " + std::to_string(kOpenPrefixesMax) + " path prefixes)";
-    out.prefixes.clear();
-    return out;
+  if (f->prefixes.size() > kOpenPrefixesMax) {
+    f->unbounded_rule = "(more than " + std::to_string(kOpenPrefixesMax) + " path prefixes)";
+    f->prefixes.clear();
+    return;
   }
-  out.active = true;
-  out.bounded_rules = seen.size();
+  f->active = true;
+}
+
+}  // namespace
+
+OpenPathFilters DeriveOpenPathFilters(const RuleEngine& engine, const std::vector<std::string>& extra) {
+  OpenPathFilters out;
+  const compile::Program& program = engine.program();
+  const std::function<bool(const compile::FieldAccessor&)> keep = KernelPathField;
+  FdNameRules(program, &out);
+  for (std::size_t c = 0; c < kOpenClassCount; ++c) {
+    const auto cls = static_cast<OpenClass>(c);
+    OpenPathFilter& f = out.cls[c];
+    std::vector<std::string> all = extra;
+    std::vector<const void*> seen;
+    for (EventType t : {EventType::open, EventType::openat, EventType::openat2, EventType::creat}) {
+      if (t == EventType::creat && cls == OpenClass::kRead) continue;  // creat is always a write
+      const auto& entries = program.entries(t);
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (!program.CanHold(t, i, cls == OpenClass::kRead ? ReadOpenLeaf : NativeOpenLeaf)) continue;
+        std::vector<std::string> prefixes;
+        const bool bounded = program.PrefixBound(t, i, keep, &prefixes) &&
+                             std::none_of(prefixes.begin(), prefixes.end(), [](const auto& p) { return p.empty(); });
+        if (!bounded) {
+          AddUnbounded(&f, static_cast<const CompiledRule*>(entries[i].rule)->name, "");
+          continue;
+        }
+        if (std::find(seen.begin(), seen.end(), entries[i].rule) == seen.end()) seen.push_back(entries[i].rule);
+        all.insert(all.end(), prefixes.begin(), prefixes.end());
+      }
+    }
+    FinishClass(std::move(all), &f);
+    if (f.active) f.bounded_rules = seen.size();
+  }
   return out;
 }
 
@@ -121,6 +245,14 @@ bool OpenPathKernelCheckable(std::string_view path) {
   for (std::size_t i = 0; i + 1 < path.size(); ++i)
     if (path[i] == '/' && (path[i + 1] == '/' || path[i + 1] == '.')) return false;
   return true;
+}
+
+bool OpenPathPasses(const OpenPathFilters& filters, EventType type, uint32_t flags, std::string_view path) {
+  return OpenPathPasses(filters.of(OpenClassOf(type, flags)), path);
+}
+
+bool OpenPathPasses(const OpenPathFilters& filters, const Event& e) {
+  return e.compat || OpenPathPasses(filters, e.type, e.file.flags, e.file.path);
 }
 
 bool OpenPathPasses(const OpenPathFilter& filter, std::string_view path) {

@@ -55,44 +55,77 @@ struct Interest {
 Interest DeriveInterest(const RuleEngine& engine);
 
 // The open path filter (docs/capture.md, "Open path filter"): a second,
-// conservative level for the open family (open, openat, openat2, creat).
+// conservative level for the open family (open, openat, openat2, creat),
+// derived per access class: what the kernel knows of an open's flags at the
+// syscall (OpenClassOf()) splits opens into reads and writes, and a rule
+// that cannot hold for a read open bounds only the write class.
 //
 // Contract:
-// - DeriveOpenPathFilter() gives, when it can, a set of path prefixes such
-//   that an open whose given path passes OpenPathKernelCheckable() and starts
-//   with none of them cannot make any enabled rule fire. Per enabled rule and
-//   open type, the bound is the prefilter index's analysis
-//   (compile::Program::PrefixBound) restricted to fd.name and fd.directory
-//   without transformers: for a path the kernel can check, fd.name is the
-//   given path (the decoder's lexical normalisation only drops a trailing
-//   '/', so a prefix of fd.name is a prefix of the path) and fd.directory is
-//   a prefix of fd.name. A rule on an open type without such a bound, or with
-//   an empty prefix, leaves the filter off (`active` false: every open is
-//   sent, `unbounded_rule` names it). Exceptions are part of a rule's check
-//   and only narrow it, so they never widen what is dropped.
-// - `extra` prefixes pass too (built-in readers of opens such as
-//   self-protection, whose /proc/<pid>/mem check reads fd.name).
+// - DeriveOpenPathFilters() gives, per class, when it can, a set of path
+//   prefixes such that an open of that class whose given path passes
+//   OpenPathKernelCheckable() and starts with none of them cannot make any
+//   enabled rule fire. Per enabled rule and open type, a rule that cannot
+//   hold on an open of the class (compile::Program::CanHold with only the
+//   class known: evt.is_open_write, evt.is_open_read, evt.is_open_create,
+//   evt.is_open_exec and `evt.arg.flags contains O_...` have a value on every
+//   open of it; evt.is_compat and evt.is_compat_from_64bit are false, since
+//   the kernel sends every 32-bit call's open) imposes nothing on it;
+//   otherwise the bound is the prefilter index's analysis (compile::Program::PrefixBound) restricted to fd.name
+//   and fd.directory without transformers: for a path the kernel can check,
+//   fd.name is the given path (the decoder's lexical normalisation only drops
+//   a trailing '/', so a prefix of fd.name is a prefix of the path) and
+//   fd.directory is a prefix of fd.name. A rule that can hold on the class
+//   without such a bound, or with an empty prefix, leaves that class's filter
+//   off (`active` false: every open of the class is sent, `unbounded_rule`
+//   names it). Exceptions are part of a rule's check and only narrow it, so
+//   they never widen what is dropped.
+// - `extra` prefixes pass too, in both classes (built-in readers of opens such
+//   as self-protection, whose /proc/<pid>/mem check reads fd.name).
 // - The kernel compares the first kOpenPathWindow bytes: a prefix longer
 //   than that is cut to it (more passes, never fewer).
 // - The process table's descriptor table learns names from opens
 //   (docs/state.md "Descriptors"): an enabled rule on a call whose fd.name
-//   comes from it (NamesFdFromOpen(): fchmod, fchown, ftruncate, ...) leaves
-//   the filter off, so the opens it names are all seen.
+//   comes from it (NamesFdFromOpen(): fchmod, fchown, ftruncate, ...) whose
+//   check or `correlate:` reads the name (fd.name, fd.directory,
+//   fd.filename, fs.path.*; not fd.name.resolved, the kernel's path) leaves the filter off for both classes, except
+//   that ftruncate on a read-class descriptor always fails (EINVAL), so a
+//   rule on it that requires success (evt.rawres = 0 or >= 0, evt.res =
+//   SUCCESS) leaves the read class alone.
+//   A rule that only prints the name in its output keeps the filter: its
+//   alert names the kernel's path of the file where the open stayed in the
+//   kernel, as for a descriptor opened before vigil started.
 inline constexpr std::size_t kOpenPathWindow = 119;
 inline constexpr std::size_t kOpenPrefixesMax = 4096;
 
+// An open's access class, from the flags it was called with: write when it
+// asks for write access (O_WRONLY, O_RDWR, or the invalid 3), O_CREAT,
+// O_TRUNC, O_APPEND or O_TMPFILE, or is creat(); read otherwise. bpf/file.bpf.h
+// vg_open_class() mirrors this.
+enum class OpenClass : uint8_t { kRead = 0, kWrite = 1 };
+inline constexpr std::size_t kOpenClassCount = 2;
+inline constexpr uint32_t kOpenWriteFlags = 020003103;  // O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE
+OpenClass OpenClassOf(EventType type, uint32_t flags);
+const char* OpenClassName(OpenClass c);  // "read", "write"
+
+// One class's filter.
 struct OpenPathFilter {
   bool active = false;
   // Sorted; none is a prefix of another (only the shortest of a chain is
   // kept: the kernel needs one match).
   std::vector<std::string> prefixes;
   std::string unbounded_rule;  // why not active: the first rule without a bound ("" when active)
-  std::vector<std::string> unbounded_rules;  // every enabled rule on the open family without one
-  std::size_t bounded_rules = 0;  // enabled rules on the open family, each with a bound
+  std::vector<std::string> unbounded_rules;  // every enabled rule that needs this class's opens unbounded
+  std::size_t bounded_rules = 0;  // enabled rules on the open family that can hold for the class, each bounded
+};
+
+struct OpenPathFilters {
+  OpenPathFilter cls[kOpenClassCount];
+  const OpenPathFilter& of(OpenClass c) const { return cls[static_cast<std::size_t>(c)]; }
+  bool active() const { return cls[0].active || cls[1].active; }
 };
 
 bool IsOpenFamily(EventType type);
-OpenPathFilter DeriveOpenPathFilter(const RuleEngine& engine, const std::vector<std::string>& extra = {});
+OpenPathFilters DeriveOpenPathFilters(const RuleEngine& engine, const std::vector<std::string>& extra = {});
 
 // Whether the kernel may judge an open by its given path ("plain"): absolute,
 // at most kOpenPathWindow bytes, and no '/' followed by '/' or '.' (so no
@@ -100,9 +133,14 @@ OpenPathFilter DeriveOpenPathFilter(const RuleEngine& engine, const std::vector<
 // space too, which keeps the kernel's test to word compares).
 // bpf/file.bpf.h vg_open_path_passes() mirrors this.
 bool OpenPathKernelCheckable(std::string_view path);
-// The kernel's decision for an open whose given path is `path`: true = sent.
+// One class's decision for an open whose given path is `path`: true = sent.
 // An inactive filter sends every open; a path the kernel cannot check is sent.
 bool OpenPathPasses(const OpenPathFilter& filter, std::string_view path);
+// The kernel's decision for a native (not 32-bit) open of `type` called
+// with `flags`.
+bool OpenPathPasses(const OpenPathFilters& filters, EventType type, uint32_t flags, std::string_view path);
+// The kernel's decision for the open `e` (a 32-bit call's is always sent).
+bool OpenPathPasses(const OpenPathFilters& filters, const Event& e);
 
 // The event type names of `set`, comma-separated, in EventType order.
 std::string EventTypeNames(const compile::EventTypeSet& set);

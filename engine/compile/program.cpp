@@ -234,6 +234,54 @@ bool Program::PrefixBound(EventType type, std::size_t entry, const std::function
   return true;
 }
 
+std::optional<bool> Program::Implied(uint32_t node,
+                                     const std::function<std::optional<bool>(const Check&)>& leaf) const {
+  const Node& n = nodes_[node];
+  switch (n.op) {
+    case Op::kTrue:
+      return true;
+    case Op::kFalse:
+      return false;
+    case Op::kLeaf:
+      return leaf(*n.leaf);
+    case Op::kNot: {
+      const std::optional<bool> v = Implied(kids_[n.first], leaf);
+      return v ? std::optional<bool>(!*v) : std::nullopt;
+    }
+    case Op::kAnd:
+    case Op::kOr: {
+      // and: false if any child is, true if all are; or: the dual.
+      const bool absorbing = n.op == Op::kOr;
+      bool all = true;
+      for (uint32_t i = n.first; i < n.first + n.count; ++i) {
+        const std::optional<bool> v = Implied(kids_[i], leaf);
+        if (v == absorbing) return absorbing;
+        all = all && v.has_value();
+      }
+      return all ? std::optional<bool>(!absorbing) : std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+bool Program::CanHold(EventType type, std::size_t entry,
+                      const std::function<std::optional<bool>(const Check&)>& leaf) const {
+  const auto& es = entries_[static_cast<std::size_t>(type)];
+  if (entry >= es.size()) return false;
+  return Implied(es[entry].root, leaf) != false;
+}
+
+void Program::VisitLeaves(uint32_t node, const std::function<void(const Check&)>& f) const {
+  const Node& n = nodes_[node];
+  if (n.op == Op::kLeaf) f(*n.leaf);
+  for (uint32_t i = n.first; i < n.first + n.count; ++i) VisitLeaves(kids_[i], f);
+}
+
+void Program::ForEachLeaf(EventType type, std::size_t entry, const std::function<void(const Check&)>& f) const {
+  const auto& es = entries_[static_cast<std::size_t>(type)];
+  if (entry < es.size()) VisitLeaves(es[entry].root, f);
+}
+
 void Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
   auto& indexes = index_[static_cast<std::size_t>(type)];
   for (const Term& t : g.terms) {

@@ -55,6 +55,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -115,6 +116,14 @@ class Program {
   // when no such bound exists (the kernel's open path filter, engine/interest.h).
   bool PrefixBound(EventType type, std::size_t entry, const std::function<bool(const FieldAccessor&)>& keep,
                    std::vector<std::string>* prefixes) const;
+  // Whether entries(type)[entry] can hold on an event about which only what
+  // `leaf` says is known: `leaf` gives a leaf's value on every such event, or
+  // nullopt when it may differ. Kleene's three-valued and/or/not over the
+  // program: false only when no value of the unknown leaves makes the entry
+  // hold (the open path filter's access classes, engine/interest.h).
+  bool CanHold(EventType type, std::size_t entry, const std::function<std::optional<bool>(const Check&)>& leaf) const;
+  // Calls f(leaf) for each leaf of entries(type)[entry].
+  void ForEachLeaf(EventType type, std::size_t entry, const std::function<void(const Check&)>& f) const;
 
  private:
   enum class Op : uint8_t { kLeaf, kAnd, kOr, kNot, kTrue, kFalse };
@@ -137,6 +146,8 @@ class Program {
   // added with `kids` as its children.
   uint32_t Intern(std::string key, Node node, const std::vector<uint32_t>& kids);
   bool EvalNode(const Node& n, const FieldContext& ctx) const;
+  std::optional<bool> Implied(uint32_t node, const std::function<std::optional<bool>(const Check&)>& leaf) const;
+  void VisitLeaves(uint32_t node, const std::function<void(const Check&)>& f) const;
 
   // A necessary condition of a node: one of the terms holds, a term being
   // "this field starts with one of these prefixes".

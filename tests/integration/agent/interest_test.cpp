@@ -55,9 +55,9 @@ struct Seen {
   long long sent = -1, filtered = -1, path_filtered = -1;
 };
 
-// Opens `file` n times, runs `true MARKER`, and waits for the metrics to count
-// at least n openat events (sent + filtered) after `before`.
-Seen OpenAndRead(int port, const std::string& file, int n, const std::string& marker) {
+// Opens `file` n times with `flags`, runs `true MARKER`, and waits for the
+// metrics to count at least n openat events (sent + filtered) after `before`.
+Seen OpenAndRead(int port, const std::string& file, int n, const std::string& marker, int flags = O_RDONLY) {
   httplib::Client http("127.0.0.1", port);
   auto read = [&] {
     Seen s;
@@ -72,7 +72,7 @@ Seen OpenAndRead(int port, const std::string& file, int n, const std::string& ma
   REQUIRE(before.sent >= 0);
   REQUIRE(before.filtered >= 0);
   for (int i = 0; i < n; ++i) {
-    int fd = open(file.c_str(), O_RDONLY);
+    int fd = open(file.c_str(), flags);
     if (fd >= 0) close(fd);
   }
   RunTrue(marker);
@@ -117,6 +117,47 @@ Seen SendAndRead(int port, int n) {
     now = read();
   }
   return {now.sent - before.sent, now.filtered - before.filtered};
+}
+
+// One rule's YAML: `name` alerts on `condition` with the file's name.
+std::string RuleYaml(const std::string& name, const std::string& condition) {
+  return "- rule: " + name + "\n  desc: test\n  condition: " + condition + "\n  output: " + name +
+         " %fd.name\n  priority: WARNING\n";
+}
+
+// dir/watched/secret, created: the file the path-watching rulesets watch.
+std::string MakeWatched(const std::string& dir) {
+  const std::string watched = dir + "/watched/secret";
+  ::mkdir((dir + "/watched").c_str(), 0755);
+  Write(watched, "x");
+  return watched;
+}
+
+// The /metrics port the agent's log names.
+int MetricsPort(const std::string& log) {
+  std::smatch m;
+  REQUIRE(std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/metrics)")));
+  return std::stoi(m[1]);
+}
+
+// Read opens of `file`, which no rule watches, n times: they stay in the
+// kernel (the open path filter).
+void CheckUnwatchedReadsDropped(int port, const std::string& file, int n, const std::string& marker) {
+  const Seen d = OpenAndRead(port, file, n, marker);
+  INFO("read, unwatched: openat sent " << d.sent << ", filtered " << d.filtered << ", path filtered "
+                                       << d.path_filtered);
+  CHECK(d.filtered == 0);
+  CHECK(d.path_filtered >= n);
+  CHECK(d.sent < n);  // others on the host may add a few; ours are not among them
+}
+
+// Opens of `path` with `flags`, n times, that must all be sent (`what` names
+// them in a failure).
+void CheckOpensSent(int port, const std::string& path, int n, const std::string& marker, const char* what,
+                    int flags = O_RDONLY) {
+  const Seen d = OpenAndRead(port, path, n, marker, flags);
+  INFO(what << ": openat sent " << d.sent << ", path filtered " << d.path_filtered);
+  CHECK(d.sent >= n);
 }
 
 }  // namespace
@@ -181,8 +222,8 @@ TEST_CASE("vigil run: opens no rule uses stay in the kernel; execs still alert; 
     INFO("after reload: openat sent " << after.sent << ", filtered " << after.filtered);
     CHECK(after.sent >= kOpens);
     CHECK(after.filtered == 0);
-    CHECK(agent.Log().find("capture filter: opens of an absolute plain path are sent only under 2 path prefix(es) "
-                           "that the 1 enabled rule(s)") != std::string::npos);
+    CHECK(agent.Log().find("capture filter: read opens of an absolute plain path are sent only under 2 path "
+                           "prefix(es) that the 1 enabled rule(s)") != std::string::npos);
     const auto alerted = std::chrono::steady_clock::now() + 10s;
     while (CountLines(alerts, "\"rule\":\"Marker open\"") < 1 && std::chrono::steady_clock::now() < alerted)
       std::this_thread::sleep_for(100ms);
@@ -211,10 +252,11 @@ TEST_CASE("vigil run: opens no rule uses stay in the kernel; execs still alert; 
     const std::string log = agent.Log();
     std::smatch m;
     REQUIRE(std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/metrics)")));
-    // The defaults read opens, and some of their rules on opens read only
-    // fd.name.resolved (no bound the kernel can check on the given path): the
-    // open path filter stays off and every open is sent.
-    CHECK(log.find("capture filter: every open is sent (rule '") != std::string::npos);
+    // The defaults read opens, and some of their rules on read opens read
+    // only fd.name.resolved (no bound the kernel can check on the given
+    // path): the open path filter stays off and every open is sent.
+    CHECK(log.find("capture filter: every read open is sent (rule '") != std::string::npos);
+    CHECK(log.find("capture filter: every write open is sent (rule '") != std::string::npos);
     const Seen d = OpenAndRead(std::stoi(m[1]), file, kOpens, marker);
     INFO("openat sent " << d.sent << ", filtered " << d.filtered << ", path filtered " << d.path_filtered);
     CHECK(d.sent >= kOpens);
@@ -227,31 +269,18 @@ TEST_CASE("vigil run: opens no rule uses stay in the kernel; execs still alert; 
     // the same path written with '..' is left to user space; the watched
     // file's open alerts.
     const std::string rules = dir + "/paths.yaml";
-    const std::string watched = dir + "/watched/secret";
-    ::mkdir((dir + "/watched").c_str(), 0755);
-    Write(watched, "x");
-    Write(rules, "- rule: Watched open\n  desc: test\n  condition: evt.type in (open, openat, openat2) and "
-                 "(fd.name startswith " + dir + "/watched/ or fd.directory = /etc/vigil-never)\n"
-                 "  output: watched open %fd.name\n  priority: WARNING\n");
+    const std::string watched = MakeWatched(dir);
+    Write(rules, RuleYaml("Watched open", "evt.type in (open, openat, openat2) and (fd.name startswith " + dir +
+                                              "/watched/ or fd.directory = /etc/vigil-never)"));
     vigil::testing::AgentProcess agent({"run", "-c", config, "-r", rules});
     REQUIRE(agent.WaitFor("vigil running", 120s));  // a loaded 2-CPU host took 36 s to load the capture
     const std::string log = agent.Log();
-    CHECK(log.find("capture filter: opens of an absolute plain path are sent only under 3 path prefix(es) that the 1 "
-                   "enabled rule(s)") != std::string::npos);
-    std::smatch m;
-    REQUIRE(std::regex_search(log, m, std::regex(R"(http://127\.0\.0\.1:(\d+)/metrics)")));
-    const int port = std::stoi(m[1]);
-    const Seen d = OpenAndRead(port, file, kOpens, marker);
-    INFO("unwatched: openat sent " << d.sent << ", filtered " << d.filtered << ", path filtered " << d.path_filtered);
-    CHECK(d.filtered == 0);
-    CHECK(d.path_filtered >= kOpens);
-    CHECK(d.sent < kOpens);  // others on the host may add a few; ours are not among them
-    const Seen dots = OpenAndRead(port, dir + "/../" + dir.substr(5) + "/opened", kOpens, marker);
-    INFO("unwatched via '..': openat sent " << dots.sent << ", path filtered " << dots.path_filtered);
-    CHECK(dots.sent >= kOpens);
-    const Seen w = OpenAndRead(port, watched, 10, marker);
-    INFO("watched: openat sent " << w.sent << ", path filtered " << w.path_filtered);
-    CHECK(w.sent >= 10);
+    CHECK(log.find("capture filter: read opens of an absolute plain path are sent only under 3 path prefix(es) that "
+                   "the 1 enabled rule(s)") != std::string::npos);
+    const int port = MetricsPort(log);
+    CheckUnwatchedReadsDropped(port, file, kOpens, marker);
+    CheckOpensSent(port, dir + "/../" + dir.substr(5) + "/opened", kOpens, marker, "unwatched via '..'");
+    CheckOpensSent(port, watched, 10, marker, "watched");
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     while (CountLines(alerts, "\"rule\":\"Watched open\"") < 1 && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(100ms);
@@ -263,5 +292,34 @@ TEST_CASE("vigil run: opens no rule uses stay in the kernel; execs still alert; 
     CHECK(std::regex_search(r->body, std::regex(R"(vigil_rule_matches_total\{rule="Watched open"\} (1\d|[2-9]\d|\d{3,}))")));
     CHECK(std::regex_search(r->body, std::regex(R"(vigil_rule_events_sent_total\{rule="Watched open"\} [1-9])")));
     CHECK(std::regex_search(r->body, std::regex(R"(vigil_rule_events_dropped_total\{rule="Watched open"\} [1-9])")));
+  }
+
+  SECTION("a rule on write opens without a path bound: read opens of unwatched paths still stay in the kernel") {
+    // The write rule reads only fd.name.resolved, so every write open is
+    // sent; it cannot hold for a read open (evt.is_open_write), so read opens
+    // are judged by the read rule's prefix alone.
+    const std::string rules = dir + "/classes.yaml";
+    const std::string watched = MakeWatched(dir);
+    Write(rules, RuleYaml("Watched read", "evt.type in (open, openat) and evt.is_open_read = true and "
+                                          "fd.name startswith " + dir + "/watched/") +
+                     RuleYaml("Write below dir", "evt.type in (open, openat, openat2, creat) and evt.is_open_write = "
+                                                 "true and evt.rawres >= 0 and fd.name.resolved startswith " + dir + "/"));
+    vigil::testing::AgentProcess agent({"run", "-c", config, "-r", rules});
+    REQUIRE(agent.WaitFor("vigil running", 120s));  // a loaded 2-CPU host took 36 s to load the capture
+    const std::string log = agent.Log();
+    CHECK(log.find("capture filter: read opens of an absolute plain path are sent only under 2 path prefix(es) that "
+                   "the 1 enabled rule(s)") != std::string::npos);
+    CHECK(log.find("capture filter: every write open is sent (rule 'Write below dir' has no fd.name prefix bound)") !=
+          std::string::npos);
+    const int port = MetricsPort(log);
+    CheckUnwatchedReadsDropped(port, file, kOpens, marker);
+    CheckOpensSent(port, file, kOpens, marker, "write, unwatched", O_WRONLY);
+    CheckOpensSent(port, watched, 10, marker, "read, watched");
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while ((CountLines(alerts, "\"rule\":\"Write below dir\"") < 1 || CountLines(alerts, "\"rule\":\"Watched read\"") < 1) &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(100ms);
+    CHECK(CountLines(alerts, "\"rule\":\"Write below dir\"") >= 1);
+    CHECK(CountLines(alerts, "\"rule\":\"Watched read\"") >= 1);
   }
 }

@@ -101,7 +101,8 @@ static_assert(sizeof(vg_filter_count) == 16 && offsetof(vg_filter_count, filtere
 // The open path filter's LPM key: the generation byte right after prefixlen,
 // so it is the first data byte the trie compares, and the path 8-aligned
 // (bpf/file.bpf.h reads it as words).
-static_assert(sizeof(vg_open_key) == 136 && offsetof(vg_open_key, gen) == 4 && offsetof(vg_open_key, path) == 8 &&
+static_assert(sizeof(vg_open_key) == 136 && offsetof(vg_open_key, gen) == 4 && offsetof(vg_open_key, cls) == 5 &&
+              offsetof(vg_open_key, path) == 8 &&
               offsetof(vg_open_key, words) == 8);
 
 namespace {

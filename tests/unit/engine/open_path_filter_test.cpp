@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <deque>
@@ -33,7 +34,9 @@
 
 namespace {
 
+using vigil::OpenClass;
 using vigil::OpenPathFilter;
+using vigil::OpenPathFilters;
 
 TEST_CASE("open path filter: which given paths the kernel may judge", "[unit]") {
   const struct {
@@ -100,10 +103,12 @@ TEST_CASE("open path filter: derived from the rules' fd.name bounds", "[unit]") 
   output: o
   priority: WARNING
 )");
-    const OpenPathFilter f = vigil::DeriveOpenPathFilter(*eng, {"/proc/"});
-    CHECK(f.active);
-    CHECK(f.bounded_rules == 2);
-    CHECK(f.prefixes == std::vector<std::string>{"/etc/", "/proc/", "/root/.ssh/id_rsa", "/var/spool/cron"});
+    const OpenPathFilters fs = vigil::DeriveOpenPathFilters(*eng, {"/proc/"});
+    for (const OpenPathFilter& f : fs.cls) {
+      CHECK(f.active);
+      CHECK(f.bounded_rules == 2);
+      CHECK(f.prefixes == std::vector<std::string>{"/etc/", "/proc/", "/root/.ssh/id_rsa", "/var/spool/cron"});
+    }
   }
   SECTION("a rule on an open type with no fd.name bound turns the filter off") {
     auto eng = Load(R"(
@@ -118,9 +123,11 @@ TEST_CASE("open path filter: derived from the rules' fd.name bounds", "[unit]") 
   output: o
   priority: WARNING
 )");
-    const OpenPathFilter f = vigil::DeriveOpenPathFilter(*eng);
-    CHECK_FALSE(f.active);
-    CHECK(f.unbounded_rule == "needs everything");
+    const OpenPathFilters fs = vigil::DeriveOpenPathFilters(*eng);
+    for (const OpenPathFilter& f : fs.cls) {
+      CHECK_FALSE(f.active);
+      CHECK(f.unbounded_rule == "needs everything");
+    }
   }
   SECTION("a transformer or a field the kernel does not know is no bound") {
     for (const char* cond : {"evt.type = openat and tolower(fd.name) startswith /etc/",
@@ -128,10 +135,10 @@ TEST_CASE("open path filter: derived from the rules' fd.name bounds", "[unit]") 
                              "evt.type = openat and proc.name = cat", "fd.name startswith /etc/ or proc.name = cat"}) {
       INFO(cond);
       auto eng = Load(std::string("- rule: r\n  desc: d\n  condition: ") + cond + "\n  output: o\n  priority: WARNING\n");
-      CHECK_FALSE(vigil::DeriveOpenPathFilter(*eng).active);
+      CHECK_FALSE(vigil::DeriveOpenPathFilters(*eng).active());
     }
   }
-  SECTION("a rule on an fd-based call turns the filter off: its fd.name comes from the open") {
+  SECTION("a rule on an fd-based call whose check reads fd.name turns the filter off: its fd.name comes from the open") {
     // fchmod's fd.name is the name the descriptor table learned from the
     // open (docs/state.md "Descriptors"); dropping opens would change it.
     auto eng = Load(R"(
@@ -146,17 +153,104 @@ TEST_CASE("open path filter: derived from the rules' fd.name bounds", "[unit]") 
   output: o
   priority: WARNING
 )");
-    const OpenPathFilter f = vigil::DeriveOpenPathFilter(*eng);
-    CHECK_FALSE(f.active);
-    CHECK(f.unbounded_rule == "on fchmod (on fchmod, whose fd.name comes from the open)");
-    CHECK(vigil::OpenPathPasses(f, "/tmp/x"));
+    const OpenPathFilters fs = vigil::DeriveOpenPathFilters(*eng);
+    for (const OpenPathFilter& f : fs.cls) {
+      CHECK_FALSE(f.active);
+      CHECK(f.unbounded_rule == "on fchmod (on fchmod, whose fd.name comes from the open)");
+      CHECK(vigil::OpenPathPasses(f, "/tmp/x"));
+    }
+  }
+  SECTION("an fd-based call whose rule prints fd.name, or tests only fd.name.resolved, keeps the filter") {
+    // fd.name.resolved stays the kernel's path whether the open was seen or not.
+    auto eng = Load(R"(
+- rule: setuid
+  desc: d
+  condition: evt.type in (chmod, fchmod) and evt.rawres = 0 and evt.arg.mode contains S_ISUID
+  output: file=%fd.name
+  priority: WARNING
+- rule: resolved
+  desc: d
+  condition: evt.type = fchown and fd.name.resolved startswith /etc/
+  output: file=%fd.name
+  priority: WARNING
+)");
+    CHECK(vigil::DeriveOpenPathFilters(*eng).of(OpenClass::kRead).active);
+    CHECK(vigil::DeriveOpenPathFilters(*eng).of(OpenClass::kWrite).active);
+  }
+  SECTION("ftruncate on a read-only descriptor fails: a rule requiring success leaves read opens alone") {
+    for (const char* ok : {"evt.rawres = 0", "evt.rawres >= 0", "evt.res = SUCCESS"}) {
+      INFO(ok);
+      auto eng = Load(std::string("- rule: trunc\n  desc: d\n  condition: evt.type = ftruncate and ") + ok +
+                      " and fd.name startswith /var/log/\n  output: o\n  priority: WARNING\n");
+      const OpenPathFilters fs = vigil::DeriveOpenPathFilters(*eng);
+      CHECK(fs.of(OpenClass::kRead).active);
+      CHECK_FALSE(fs.of(OpenClass::kWrite).active);
+    }
+    auto any = Load("- rule: trunc\n  desc: d\n  condition: evt.type = ftruncate and fd.name startswith /var/log/\n"
+                    "  output: o\n  priority: WARNING\n");
+    CHECK_FALSE(vigil::DeriveOpenPathFilters(*any).of(OpenClass::kRead).active);
+  }
+  SECTION("a rule that needs an open for writing bounds only the write class") {
+    const struct {
+      const char* cond;
+      bool read_free;  // the rule cannot hold for a read open
+    } rows[] = {
+        {"evt.is_open_write = true and proc.name = sh", true},
+        {"evt.is_open_write = true and fd.name.resolved startswith /proc/sys/", true},
+        {"evt.arg.flags contains O_TRUNC and not evt.arg.flags contains O_F_CREATED", true},
+        {"(evt.arg.flags contains O_CREAT or evt.arg.flags contains O_APPEND) and proc.name = x", true},
+        {"evt.is_open_read = false", true},
+        {"evt.is_open_create = true", true},
+        {"not evt.is_open_write = false and proc.name = sh", true},
+        {"evt.is_open_write = false and proc.name = sh", false},
+        {"evt.is_open_write = true or proc.name = sh", false},
+        {"evt.arg.flags contains O_CLOEXEC and proc.name = sh", false},
+        {"evt.arg.flags contains RDONLY and proc.name = sh", false},
+        {"evt.arg.flags contains \"O_RDONLY|O_CREAT\" and proc.name = sh", false},
+        {"evt.is_open_read = true and proc.name = sh", false},
+    };
+    // A 32-bit call's open is always sent: a rule only on those bounds neither class.
+    for (const char* cond : {"evt.is_compat_from_64bit = true", "evt.is_compat = true and proc.name = sh"}) {
+      INFO(cond);
+      auto eng = Load(std::string("- rule: c\n  desc: d\n  condition: evt.type in (open, openat) and ") + cond +
+                      "\n  output: o\n  priority: WARNING\n");
+      CHECK(vigil::DeriveOpenPathFilters(*eng).of(OpenClass::kRead).active);
+      CHECK(vigil::DeriveOpenPathFilters(*eng).of(OpenClass::kWrite).active);
+    }
+    for (const auto& r : rows) {
+      INFO(r.cond);
+      auto eng = Load(std::string("- rule: w\n  desc: d\n  condition: evt.type in (openat, creat) and ") + r.cond +
+                      "\n  output: o\n  priority: WARNING\n");
+      const OpenPathFilters fs = vigil::DeriveOpenPathFilters(*eng, {"/proc/"});
+      CHECK_FALSE(fs.of(OpenClass::kWrite).active);
+      CHECK(fs.of(OpenClass::kRead).active == r.read_free);
+      if (r.read_free) {
+        CHECK(fs.of(OpenClass::kRead).prefixes == std::vector<std::string>{"/proc/"});
+        CHECK_FALSE(vigil::OpenPathPasses(fs, vigil::EventType::openat, O_RDONLY | O_CLOEXEC, "/tmp/x"));
+        CHECK(vigil::OpenPathPasses(fs, vigil::EventType::openat, O_RDONLY | O_TRUNC, "/tmp/x"));
+        CHECK(vigil::OpenPathPasses(fs, vigil::EventType::openat, O_WRONLY, "/tmp/x"));
+        CHECK(vigil::OpenPathPasses(fs, vigil::EventType::creat, 0, "/tmp/x"));
+      }
+    }
+  }
+  SECTION("access classes follow the flags the kernel sees") {
+    using vigil::EventType;
+    CHECK(vigil::OpenClassOf(EventType::openat, O_RDONLY) == OpenClass::kRead);
+    CHECK(vigil::OpenClassOf(EventType::openat, O_RDONLY | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW | O_EXCL) ==
+          OpenClass::kRead);
+    for (uint32_t f : {uint32_t{O_WRONLY}, uint32_t{O_RDWR}, 3u, uint32_t{O_CREAT}, uint32_t{O_TRUNC},
+                       uint32_t{O_APPEND}, uint32_t{O_TMPFILE}})
+      CHECK(vigil::OpenClassOf(EventType::openat, f) == OpenClass::kWrite);
+    CHECK(vigil::OpenClassOf(EventType::creat, 0) == OpenClass::kWrite);
   }
   SECTION("no rule on the open family: every checkable open may stay in the kernel") {
     auto eng = Load("- rule: r\n  desc: d\n  condition: evt.type = execve\n  output: o\n  priority: WARNING\n");
-    const OpenPathFilter f = vigil::DeriveOpenPathFilter(*eng);
-    CHECK(f.active);
-    CHECK(f.prefixes.empty());
-    CHECK_FALSE(vigil::OpenPathPasses(f, "/etc/shadow"));
+    const OpenPathFilters fs = vigil::DeriveOpenPathFilters(*eng);
+    for (const OpenPathFilter& f : fs.cls) {
+      CHECK(f.active);
+      CHECK(f.prefixes.empty());
+      CHECK_FALSE(vigil::OpenPathPasses(f, "/etc/shadow"));
+    }
   }
 }
 
@@ -207,6 +301,8 @@ Stream BuildStream() {
       // writes below /etc need the second).
       const uint32_t flags[] = {O_RDONLY, O_WRONLY | O_CREAT | O_TRUNC, O_RDWR};
       x.file.flags = flags[(k + opens) % 3];
+      // Now and then a 64-bit program's 32-bit call (the kernel sends those).
+      x.compat = x.compat_from_64bit = (k + opens) % 11 == 0;
       out.push_back(std::move(x));
     }
   }
@@ -218,14 +314,14 @@ using Alerts = std::vector<std::pair<std::size_t, std::string>>;
 
 // Alerts of `eng` over `stream`; with `filter`, the opens it rejects are left out
 // (as the kernel would leave them) and counted in *dropped.
-Alerts Run(const vigil::RuleEngine& eng, const std::vector<vigil::Event>& stream, const OpenPathFilter* filter,
+Alerts Run(const vigil::RuleEngine& eng, const std::vector<vigil::Event>& stream, const OpenPathFilters* filter,
            std::size_t* dropped) {
   eng.ResetCorrelation();
   std::vector<const vigil::CompiledRule*> fired;
   Alerts alerts;
   for (std::size_t i = 0; i < stream.size(); ++i) {
     const vigil::Event& ev = stream[i];
-    if (filter != nullptr && vigil::IsOpenFamily(ev.type) && !vigil::OpenPathPasses(*filter, ev.file.path)) {
+    if (filter != nullptr && vigil::IsOpenFamily(ev.type) && !vigil::OpenPathPasses(*filter, ev)) {
       ++*dropped;
       continue;
     }
@@ -245,22 +341,31 @@ std::string Quoted(const std::string& text) {
   return out + "\"";
 }
 
+// What one class's filter is, for the report.
+std::string Describe(const OpenPathFilter& f) {
+  if (f.active) return "active, " + std::to_string(f.prefixes.size()) + " prefixes";
+  return "off, " + std::to_string(f.unbounded_rules.size()) + " rule(s) without a bound, first '" + f.unbounded_rule +
+         "'";
+}
+
 void Replay(const vigil::RuleEngine& eng, const std::vector<vigil::Event>& stream, const std::string& name,
             bool expect_active) {
-  const OpenPathFilter f = vigil::DeriveOpenPathFilter(eng, {"/proc/"});
+  const OpenPathFilters f = vigil::DeriveOpenPathFilters(eng, {"/proc/"});
   std::size_t none = 0, dropped = 0;
   const Alerts full = Run(eng, stream, nullptr, &none);
   const Alerts filtered = Run(eng, stream, &f, &dropped);
-  std::printf("open path filter replay: %s: %s, %zu prefixes, %zu of %zu events dropped, %zu alerts\n", name.c_str(),
-              f.active ? "active" : ("off, " + std::to_string(f.unbounded_rules.size()) +
-                                     " rule(s) without a bound, first '" + f.unbounded_rule + "'")
-                                        .c_str(),
-              f.prefixes.size(), dropped, stream.size(), full.size());
+  std::printf("open path filter replay: %s: read opens: %s; write opens: %s; %zu of %zu events dropped, %zu alerts\n",
+              name.c_str(), Describe(f.of(OpenClass::kRead)).c_str(), Describe(f.of(OpenClass::kWrite)).c_str(),
+              dropped, stream.size(), full.size());
+  for (std::size_t c = 0; c < vigil::kOpenClassCount; ++c)
+    for (const std::string& r : f.cls[c].unbounded_rules)
+      std::printf("  %s opens unbounded for: %s\n", vigil::OpenClassName(static_cast<OpenClass>(c)), r.c_str());
   CHECK(full == filtered);
   if (expect_active) {
-    CHECK(f.active);
+    CHECK(f.cls[0].active);
+    CHECK(f.cls[1].active);
     // Falco's sandbox file has a rule bounded only by "/" (every plain path).
-    if (f.prefixes != std::vector<std::string>{"/"}) CHECK(dropped > 1000);
+    if (f.cls[0].prefixes != std::vector<std::string>{"/"}) CHECK(dropped > 1000);
     CHECK_FALSE(full.empty());
   }
 }
@@ -290,10 +395,13 @@ TEST_CASE("open path filter: the recorded stream fires the same alerts with open
     auto eng = vigil::RuleEngine::Load(paths, &diags, vigil::HostInfo{});
     REQUIRE(eng != nullptr);
     Replay(*eng, stream, name, false);
-    const OpenPathFilter f = vigil::DeriveOpenPathFilter(*eng, {"/proc/"});
-    if (f.active) continue;
+    const OpenPathFilters f = vigil::DeriveOpenPathFilters(*eng, {"/proc/"});
+    if (f.cls[0].active && f.cls[1].active) continue;
+    std::vector<std::string> off = f.cls[0].unbounded_rules;
+    for (const std::string& r : f.cls[1].unbounded_rules)
+      if (std::find(off.begin(), off.end(), r) == off.end()) off.push_back(r);
     std::string text;
-    for (const std::string& r : f.unbounded_rules) text += "- rule: " + Quoted(r) + "\n  enabled: false\n";
+    for (const std::string& r : off) text += "- rule: " + Quoted(r) + "\n  enabled: false\n";
     std::ofstream(off_file) << text;
     std::vector<std::string> with_off = paths;
     with_off.push_back(off_file);
