@@ -147,9 +147,13 @@ int Run(const RunOptions& o) {
   // container's first events until it arrives (or hold_ms passes).
   auto containers = StartContainers(loaded->config.containers);
   loaded->config.capture.containers = containers.cache;
+  // Probed before the sensor opens: the probe loads an LSM program, and
+  // libbpf parses the kernel's BTF for it (~11 MB here, freed at once).
+  // Done after the rings were mapped, that transient set the agent's peak
+  // RSS; before, the sensor hands it back to the kernel ahead of the rings.
+  const bool lsm_usable = enforce::BpfLsmUsable();
   std::string error;
   auto sensor = OpenSensor(*loaded, &error);
-  const bool lsm_usable = enforce::BpfLsmUsable();
   if (!sensor && !RunWithoutCapture(*loaded, lsm_usable, error, &fanout)) {
     fanout.Stop();
     return 1;

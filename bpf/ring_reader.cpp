@@ -49,9 +49,9 @@ std::unique_ptr<RingReader> RingReader::Open(int map_fd, std::string* error) {
     *error = std::string("mapping the ring buffer's consumer page failed: ") + std::strerror(errno);
     return nullptr;
   }
-  // producer page, then the data area twice over (the kernel maps it so), so
-  // a record that wraps around the end reads as one contiguous range
-  r->producer_map_size_ = r->page_size_ + 2 * static_cast<std::size_t>(info.max_entries);
+  // producer page, then the data area once (the kernel would map it twice
+  // over for a length of 2 * max_entries; RecordData joins a wrapping record)
+  r->producer_map_size_ = r->page_size_ + static_cast<std::size_t>(info.max_entries);
   r->producer_map_ =
       mmap(nullptr, r->producer_map_size_, PROT_READ, MAP_SHARED, map_fd, static_cast<off_t>(r->page_size_));
   if (r->producer_map_ == MAP_FAILED) {
@@ -80,6 +80,20 @@ RingReader::~RingReader() {
   if (consumer_page_) munmap(consumer_page_, page_size_);
 }
 
+const unsigned char* RingReader::RecordData(uint64_t off, uint64_t len) {
+  const uint64_t size = mask_ + 1;
+  const uint64_t start = (off + kHeaderSize) & mask_;  // headers are 8-aligned: never split
+  if (start + len <= size) return data_ + start;
+  if (wrap_size_ < len) {
+    wrap_.reset(new unsigned char[len]);
+    wrap_size_ = static_cast<std::size_t>(len);
+  }
+  const uint64_t head = size - start;
+  std::memcpy(wrap_.get(), data_ + start, static_cast<std::size_t>(head));
+  std::memcpy(wrap_.get() + head, data_, static_cast<std::size_t>(len - head));
+  return wrap_.get();
+}
+
 int RingReader::Consume(RecordFn fn, void* ctx) {
   uint64_t* consumer_pos = static_cast<uint64_t*>(consumer_page_);
   uint64_t cons = __atomic_load_n(consumer_pos, __ATOMIC_RELAXED);  // only this thread writes it
@@ -97,7 +111,7 @@ int RingReader::Consume(RecordFn fn, void* ctx) {
       break;
     }
     if (!(word & kDiscardBit)) {
-      fn(ctx, hdr + kHeaderSize, static_cast<std::size_t>(len));
+      fn(ctx, RecordData(cons & mask_, len), static_cast<std::size_t>(len));
       ++handled;
     }
     cons += (len + kHeaderSize + 7) & ~uint64_t{7};
@@ -134,7 +148,7 @@ RingReader::PeekResult RingReader::Peek(bool refresh, const unsigned char** data
       cons_ += step;
       continue;
     }
-    *data = hdr + kHeaderSize;
+    *data = RecordData(cons_ & mask_, n);
     *len = static_cast<std::size_t>(n);
     next_len_ = step;
     return PeekResult::kRecord;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 // Reader of a BPF ring buffer map (BPF_MAP_TYPE_RINGBUF) for the one hot
-// thread. Same record format and mapping as libbpf's ring_buffer, with three
-// differences that matter at hundreds of thousands of records a second:
+// thread. Same record format as libbpf's ring_buffer, with three differences
+// that matter at hundreds of thousands of records a second, and one for
+// memory:
 //
 // - The consumer position is published once per batch (every kPublishBytes
 //   and at the end of a Consume), not after every record. Each publication
@@ -15,9 +16,16 @@
 // - Consume() stops at the producer position it read on entry: it always
 //   returns, however fast records keep arriving (libbpf's drains until the
 //   ring is empty, which a busy host may never let happen).
+// - The data area is mapped once, not twice back to back as libbpf maps it.
+//   The kernel inserts every page of a ring's mapping when it is made, so
+//   each byte mapped counts in the process's RSS: the double mapping made a
+//   16 MiB ring 32 MiB of VmRSS. A record that wraps around the end (rare:
+//   records are a few hundred bytes, the ring megabytes) is copied into a
+//   buffer of the reader's and handed on from there.
 //
 // Contract: one thread calls Poll/Consume. Records are handed to the callback
-// in order, in place (valid only during the call). A discarded record is
+// in order, in place or (one that wraps) from the reader's copy; either way
+// valid only during the call and until the reader's next Peek. A discarded record is
 // skipped; a record still being written stops the batch (it is read by the
 // next call). Nothing is skipped otherwise.
 #pragma once
@@ -74,6 +82,9 @@ class RingReader {
 
  private:
   RingReader() = default;
+  // The record of `len` bytes after the header at ring offset `off`: in the
+  // mapping, or copied into wrap_ when it runs past the end of the data area.
+  const unsigned char* RecordData(uint64_t off, uint64_t len);
   int map_fd_ = -1;
   uint64_t cons_ = 0;        // Begin..End: the next record
   uint64_t published_ = 0;   // consumer position last stored
@@ -84,9 +95,11 @@ class RingReader {
   std::size_t page_size_ = 0;
   uint64_t mask_ = 0;
   void* consumer_page_ = nullptr;  // rw: unsigned long consumer_pos
-  void* producer_map_ = nullptr;   // ro: producer page + data mapped twice
+  void* producer_map_ = nullptr;   // ro: producer page + data (once)
   std::size_t producer_map_size_ = 0;
   const unsigned char* data_ = nullptr;
+  std::unique_ptr<unsigned char[]> wrap_;  // a wrapping record's copy
+  std::size_t wrap_size_ = 0;
 };
 
 // Reader of the two rings of the priority lane (docs/capture.md): the

@@ -5,6 +5,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <time.h>
 #include <unistd.h>
@@ -616,6 +617,10 @@ std::unique_ptr<Sensor> Sensor::Open(const SensorOptions& options, std::string* 
   if (impl->ncpus <= 0) impl->ncpus = 1;
   impl->decoder = Decoder(BootToWallNs());
   if (options.seed_from_proc) impl->SeedFromProc(options.seed_env);
+  // Loading the object and scanning /proc free megabytes below memory still
+  // in use, which glibc keeps resident until asked. Handed back before the
+  // rings are mapped, they stay out of the peak (VmHWM) as well as the RSS.
+  ::malloc_trim(0);
   if (!impl->OpenRings(prio_keys, error)) return nullptr;
   // A blind spot the operator can close: say so at every start.
   WarnIa32(f, std::find(impl->attached.begin(), impl->attached.end(), "vg_compat_exit") != impl->attached.end());
