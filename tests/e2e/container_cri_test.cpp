@@ -47,13 +47,12 @@
 
 namespace {
 
-// Sh, VigilProcess, SeenAlert, FindContainerAlert and the marker rules.
-using namespace vigil::e2e;
-
-constexpr int kSkip = 77;
 constexpr const char* kImage = "docker.io/vigil/busybox:test";
 constexpr const char* kCriMarker = "CRI Marker";
 constexpr const char* kCriEvent = "CRI Container Event";
+
+// Sh, VigilProcess, SeenAlert, FindContainerAlert and the marker rules.
+using namespace vigil::e2e;
 
 // containerd 1.6's configuration (version 2) with every path under `dir`.
 std::string ContainerdConfig(const std::string& dir) {
@@ -121,16 +120,11 @@ std::string WriteCriRules(const std::string& dir) {
       "pod=%k8s.pod.name ns=%k8s.ns.name uid=%k8s.pod.uid app=%k8s.pod.label[app] "
       "repo=%container.image.repository priv=%container.privileged)";
   const std::string path = dir + "/cri.yaml";
-  std::ofstream(path) << "- rule: " << kCriMarker << "\n"
-                      << "  desc: the CRI test's marked command\n"
-                         "  condition: evt.type in (execve, execveat) and proc.name = vigilctrmark\n"
-                         "  output: cri marker "
-                      << fields << "\n  priority: NOTICE\n"
-                      << "- rule: " << kCriEvent << "\n"
-                      << "  desc: vigil's container start event\n"
-                         "  condition: evt.type = container\n"
-                         "  output: cri container "
-                      << fields << "\n  priority: INFO\n";
+  std::ofstream(path) << RuleYaml(kCriMarker, "the CRI test's marked command",
+                                  "evt.type in (execve, execveat) and proc.name = vigilctrmark", "cri marker " + fields,
+                                  "NOTICE")
+                      << RuleYaml(kCriEvent, "vigil's container start event", "evt.type = container",
+                                  "cri container " + fields, "INFO");
   return path;
 }
 
@@ -151,18 +145,8 @@ struct ContainerdFixture {
     sock = dir + "/containerd.sock";
     std::ofstream(dir + "/config.toml") << ContainerdConfig(dir);
     Sh("mkdir -p " + dir + "/cni-bin " + dir + "/cni-conf " + dir + "/logs");
-    daemon = fork();
+    daemon = vigil::e2e::SpawnDaemon({"containerd", "--config", dir + "/config.toml"}, dir + "/containerd.log");
     if (daemon < 0) return "fork failed";
-    if (daemon == 0) {
-      int fd = open((dir + "/containerd.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      if (fd >= 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-      }
-      const std::string cfg = dir + "/config.toml";
-      execlp("containerd", "containerd", "--config", cfg.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
     return vigil::e2e::WaitDaemon(&daemon, "containerd on " + sock, dir + "/containerd.log", 200, [&] {
       struct stat sst{};
       return stat(sock.c_str(), &sst) == 0 && Sh(Ctr() + "version >/dev/null 2>&1").second == 0;
@@ -189,20 +173,8 @@ TEST_CASE("containerd CRI containers: pod name, namespace, uid, labels, containe
   if (Sh("command -v containerd && command -v ctr && command -v runc && command -v containerd-shim-runc-v2").second != 0)
     FAIL("containerd, ctr, containerd-shim-runc-v2 and runc are required (containerd, runc: scripts/install-deps.sh)");
   ContainerdFixture fx;
-  char tmpl[] = "/tmp/vigil-cri-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  fx.dir = tmpl;
-  const auto t0 = std::chrono::steady_clock::now();
-  const std::string daemon_error = fx.Start();
-  if (!daemon_error.empty()) {
-    // The one skip: this host cannot run containerd at all.
-    std::printf("SKIP: containerd could not start here: %s\n", daemon_error.c_str());
-    std::fflush(stdout);
-    fx.Cleanup();
-    std::_Exit(kSkip);
-  }
-  std::printf("containerd answered after %.1f s\n",
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  fx.dir = vigil::e2e::MakeTestDir("vigil-cri");
+  vigil::e2e::StartDaemonOrSkip("containerd", [&] { return fx.Start(); }, [&] { fx.Cleanup(); });
 
   const std::string rootfs = fx.dir + "/rootfs";
   REQUIRE(vigil::e2e::MakeBusyboxRootfs(rootfs) == "");

@@ -33,13 +33,12 @@ constexpr const char* kFalcoDrift = "Drop and execute new binary in container";
 
 // Every exec in a container, with the executable's layer and inode.
 std::string WriteLayerRule(const std::string& dir) {
+  const std::string output =
+      "exe layer (exe=%proc.exepath args=%proc.args upper=%proc.is_exe_upper_layer ino=%proc.exe_ino "
+      "ctime=%proc.exe_ino.ctime since=%proc.exe_ino.ctime_duration_proc_start)";
   const std::string path = dir + "/layer.yaml";
-  std::ofstream(path) << "- rule: " << kLayerRule << "\n"
-                      << "  desc: the drift test's view of each container exec\n"
-                         "  condition: evt.type in (execve, execveat) and container.id != host\n"
-                         "  output: exe layer (exe=%proc.exepath args=%proc.args upper=%proc.is_exe_upper_layer "
-                         "ino=%proc.exe_ino ctime=%proc.exe_ino.ctime since=%proc.exe_ino.ctime_duration_proc_start)\n"
-                         "  priority: INFO\n";
+  std::ofstream(path) << RuleYaml(kLayerRule, "the drift test's view of each container exec",
+                                  "evt.type in (execve, execveat) and container.id != host", output, "INFO");
   return path;
 }
 
@@ -59,22 +58,15 @@ TEST_CASE("podman: a binary dropped into a container runs from the upper layer; 
   INFO("podman storage driver: " << driver);
   REQUIRE(driver == "overlay");  // vfs would give no overlay layers to tell apart
 
-  PodmanFixture fx;
-  char tmpl[] = "/tmp/vigil-drift-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  fx.dir = tmpl;
+  PodmanFixture fx("vigil-drift");
   const std::string tag = std::to_string(getpid());
   const std::string rootfs = fx.dir + "/rootfs";
   REQUIRE(vigil::e2e::MakeBusyboxRootfs(rootfs) == "");
-  fx.image = "localhost/vigil-drift-test:" + tag;
-  auto imported = Sh("tar -C " + rootfs + " -c . | podman import - " + fx.image + " 2>&1");
-  INFO(imported.first);
-  REQUIRE(imported.second == 0);
+  REQUIRE(fx.ImportImage(rootfs, "localhost/vigil-drift-test:" + tag) == "");
 
   VigilProcess vigil(fx.dir, {vigil::e2e::WriteSentinelRule(fx.dir), WriteLayerRule(fx.dir),
                               std::string(VIGIL_FALCO_RULES_DIR) + "/falco_rules.yaml"});
-  vigil.set_extra_config(
-      "containers:\n  docker_socket: \"\"\n  podman_socket: \"\"\n  containerd_socket: \"\"\n  crio_socket: \"\"\n");
+  vigil.set_extra_config(PodmanOnlyConfig(""));  // the layers need no runtime metadata
   const std::string started = vigil.Start();
   INFO(started);
   REQUIRE(started == "");
@@ -89,8 +81,7 @@ TEST_CASE("podman: a binary dropped into a container runs from the upper layer; 
   const std::string script =
       "/bin/busybox echo vigil-lower-mark; /bin/busybox mkdir /drop && /bin/busybox cp /bin/busybox /drop/busybox && "
       "/drop/busybox echo vigil-upper-mark; /bin/busybox true";
-  auto r = Sh("podman run --runtime runc --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --name " +
-              name + " " + fx.image + " /bin/sh -c '" + script + "' 2>&1");
+  auto r = Sh(kPodmanRun + std::string("--name ") + name + " " + fx.image + " /bin/sh -c '" + script + "' 2>&1");
   INFO(r.first);
   REQUIRE(r.second == 0);
   CHECK(r.first.find("vigil-upper-mark") != std::string::npos);

@@ -46,20 +46,13 @@ using namespace vigil::e2e;
 TEST_CASE("podman containers: id, name, image, privileged and mounts on alerts; Falco's container rules fire",
           "[root]") {
   if (Sh("command -v podman && command -v runc").second != 0) FAIL("podman and runc are required (scripts/install-deps.sh)");
-  PodmanFixture fx;
-  char tmpl[] = "/tmp/vigil-ctr-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  fx.dir = tmpl;
-  fx.sock = fx.dir + "/podman.sock";
+  PodmanFixture fx("vigil-ctr");
   const std::string tag = std::to_string(getpid());
   const std::string repo = "localhost/vigil-ctr-test";
 
   const std::string rootfs = fx.dir + "/rootfs";
   REQUIRE(vigil::e2e::MakeBusyboxRootfs(rootfs) == "");
-  fx.image = repo + ":" + tag;
-  auto imported = Sh("tar -C " + rootfs + " -c . | podman import - " + fx.image + " 2>&1");
-  INFO(imported.first);
-  REQUIRE(imported.second == 0);
+  REQUIRE(fx.ImportImage(rootfs, repo + ":" + tag) == "");
   REQUIRE(fx.StartService() == "");
 
   VigilProcess vigil(fx.dir, {vigil::e2e::WriteSentinelRule(fx.dir), vigil::e2e::WriteMarkerRule(fx.dir),
@@ -68,16 +61,12 @@ TEST_CASE("podman containers: id, name, image, privileged and mounts on alerts; 
                               vigil::e2e::WriteEventContainerStarted(fx.dir)});
   // Exited containers are forgotten (and announced) only when every configured
   // runtime answered the listing: the ones this host does not run are off.
-  vigil.set_extra_config("containers:\n  docker_socket: \"\"\n  podman_socket: " + fx.sock +
-                         "\n  containerd_socket: \"\"\n  crio_socket: \"\"\n  list_interval_ms: 500\n");
+  vigil.set_extra_config(PodmanOnlyConfig(fx.sock, "  list_interval_ms: 500\n"));
   const std::string started = vigil.Start();
   INFO(started);
   REQUIRE(started == "");
 
-  // crun refuses this host's cgroup v1 hybrid layout; podman's default
-  // RLIMIT_NOFILE/NPROC exceed what runc may set here.
-  const std::string run = "podman run --runtime runc --network none --ulimit nofile=1024:1024 "
-                          "--ulimit nproc=1024:1024 ";
+  const std::string run = kPodmanRun;
   const std::string priv = "vigil-ctr-priv-" + tag, mnt = "vigil-ctr-mnt-" + tag, slow = "vigil-ctr-slow-" + tag;
   fx.names = {priv, mnt, slow};
   // The long-lived one first, detached: it runs while the short ones come and go.
@@ -151,20 +140,8 @@ TEST_CASE("podman containers: id, name, image, privileged and mounts on alerts; 
       {mnt, mnt_id, "false", "/etc:/host-etc::false"},
       {slow, slow_id, "false", ""},
   };
-  for (const auto& c : cases) {
-    const std::string short_id = c.id.substr(0, 12);
-    INFO(c.name << " " << short_id);
-    const SeenAlert* m = FindContainerAlert(alerts, vigil::e2e::kMarkerRule, short_id);
-    REQUIRE(m != nullptr);
-    CHECK(m->Field("container.id") == short_id);
-    CHECK(m->Field("container.name") == c.name);
-    CHECK(m->Field("container.image") == fx.image);
-    CHECK(m->Field("container.image.repository") == repo);
-    CHECK(m->Field("container.image.tag") == tag);
-    CHECK(m->Field("container.privileged") == c.priv);
-    INFO("container.mounts=" << m->Field("container.mounts"));
-    if (!c.mounts.empty()) CHECK(m->Field("container.mounts").find(c.mounts) != std::string::npos);
-  }
+  for (const auto& c : cases)
+    CHECK(MarkerMismatches(alerts, {c.name, c.id, fx.image, repo, tag, c.priv, c.mounts}) == "");
   // The container event and the init's exec come with the container's first
   // events: these fire only because they were held until the metadata arrived
   // (containers.hold_ms).

@@ -20,6 +20,10 @@ namespace vigil::e2e {
 // exit code (-1 when it did not exit normally).
 std::pair<std::string, int> Sh(const std::string& cmd);
 
+// A new directory /tmp/<prefix>-XXXXXX; throws std::runtime_error when it
+// cannot be made.
+std::string MakeTestDir(const std::string& prefix);
+
 // Everything a podman test creates outside its directory goes away with it,
 // also when a REQUIRE fails: the containers, the image, the API service, dir.
 struct PodmanFixture {
@@ -27,7 +31,8 @@ struct PodmanFixture {
   std::vector<std::string> names;
   pid_t service = -1;
 
-  PodmanFixture() = default;
+  // dir: MakeTestDir(prefix); sock: the API socket's path in it.
+  explicit PodmanFixture(const std::string& prefix);
   PodmanFixture(const PodmanFixture&) = delete;
   PodmanFixture& operator=(const PodmanFixture&) = delete;
   ~PodmanFixture();
@@ -35,7 +40,32 @@ struct PodmanFixture {
   // reads container metadata, e.g. container.privileged, from it) and waits
   // up to 10 s for the socket. "" or why not.
   std::string StartService();
+  // Imports the rootfs at `rootfs` as `image_ref` (the fixture removes it).
+  // "" or podman's output.
+  std::string ImportImage(const std::string& rootfs, const std::string& image_ref);
 };
+
+// How the tests run a podman container (append the flags, name, image,
+// command): crun refuses this host's cgroup v1 hybrid layout; podman's
+// default RLIMIT_NOFILE/NPROC exceed what runc may set here.
+inline constexpr const char* kPodmanRun =
+    "podman run --runtime runc --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 ";
+
+// vigil's `containers:` section with only podman's socket (`podman_sock`, ""
+// for none) and `more` (indented lines, each ending in a newline) after it.
+std::string PodmanOnlyConfig(const std::string& podman_sock, const std::string& more = "");
+
+// The daemon tests' one skip: `start()` starts the test's daemon (`name`) and
+// returns "" once it answers, else why not. When it cannot start on this host,
+// SKIP and the reason are printed, `cleanup()` runs and the process exits with
+// 77 (the tests' SKIP_RETURN_CODE); else how long it took is printed.
+void StartDaemonOrSkip(const std::string& name, const std::function<std::string()>& start,
+                       const std::function<void()>& cleanup);
+
+// Starts `args` (args[0] looked up in PATH) as a child whose stdout and
+// stderr go to `log` (created, truncated): the daemon a test runs. Its pid, or
+// -1 when fork failed.
+pid_t SpawnDaemon(const std::vector<std::string>& args, const std::string& log);
 
 // Waits up to `tries` x 100 ms for the daemon the test started (`*daemon`, a
 // child; `name` for the messages, its log at `log`) to answer: `answers()`
@@ -68,6 +98,17 @@ std::string WriteMarkerRule(const std::string& dir);
 // Privileged Container and Launch Sensitive Mount Container use it. Writes
 // <dir>/container_started.yaml and returns its path.
 std::string WriteEventContainerStarted(const std::string& dir);
+
+// What a container's marker alert (kMarkerRule) must carry.
+struct ExpectedContainer {
+  std::string name, id, image, repo, tag;
+  std::string privileged;  // "true" or "false"
+  std::string mount;       // a part of container.mounts; "" for any
+};
+
+// "" when the marker alert of `want` (found by the short id) carries its id,
+// name, image, repository, tag, privileged flag and mount; else what differs.
+std::string MarkerMismatches(const std::vector<SeenAlert>& alerts, const ExpectedContainer& want);
 
 // The first alert of `rule` whose container id is `short_id` (12 hex), or null;
 // with `evt_type`, only an alert of that event type.

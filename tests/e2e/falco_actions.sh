@@ -21,12 +21,8 @@
 # The generator's random name suffixes are TAG here, so the test finds them.
 # Usage: falco_actions.sh DIR TAG
 set -u
-d=$1
-t=$2
-cd "$d" || exit 2
-py=/usr/bin/python3
-say() { echo "falco action: $*"; }
-run() { timeout 20 "$@" >/dev/null 2>&1 </dev/null || say "($* exited $?)"; }
+what="falco action"
+. "$(dirname "$0")/actions_lib.sh"
 # programs run as the daemon user (runAsUser, becameUser) need to reach DIR/bin
 chmod 711 "$d"
 mkdir -p "$d/bin"

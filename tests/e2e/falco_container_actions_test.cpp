@@ -71,20 +71,13 @@ TEST_CASE("Falco's event-generator container actions fire their Falco rules in a
   REQUIRE(driver == "overlay");  // drop_and_execute: proc.is_exe_upper_layer needs overlay layers
   const auto t0 = std::chrono::steady_clock::now();
 
-  PodmanFixture fx;
-  char tmpl[] = "/tmp/vigil-falco-ctr-XXXXXX";
-  REQUIRE(mkdtemp(tmpl) != nullptr);
-  fx.dir = tmpl;
-  fx.sock = fx.dir + "/podman.sock";
+  PodmanFixture fx("vigil-falco-ctr");
   const std::string tag = std::to_string(getpid());
   const std::string rootfs = fx.dir + "/rootfs";
   const std::string made = MakeImage(rootfs);
   INFO(made);
   REQUIRE(made == "");
-  fx.image = "localhost/vigil-falco-ctr:" + tag;
-  auto imported = Sh("tar -C " + rootfs + " -c . | podman import - " + fx.image + " 2>&1");
-  INFO(imported.first);
-  REQUIRE(imported.second == 0);
+  REQUIRE(fx.ImportImage(rootfs, "localhost/vigil-falco-ctr:" + tag) == "");
   REQUIRE(fx.StartService() == "");
 
   const char* falco_env = std::getenv("VIGIL_FALCO_RULES_DIR");
@@ -92,8 +85,7 @@ TEST_CASE("Falco's event-generator container actions fire their Falco rules in a
   VigilProcess vigil(fx.dir, {falco + "/falco_rules.yaml", falco + "/falco-incubating_rules.yaml",
                               falco + "/falco-sandbox_rules.yaml", vigil::e2e::WriteFalcoEnable(fx.dir),
                               vigil::e2e::WriteSentinelRule(fx.dir)});
-  vigil.set_extra_config("containers:\n  docker_socket: \"\"\n  podman_socket: " + fx.sock +
-                         "\n  containerd_socket: \"\"\n  crio_socket: \"\"\n");
+  vigil.set_extra_config(vigil::e2e::PodmanOnlyConfig(fx.sock));
   const std::string started = vigil.Start(180);  // loading and verifying took 100 s on a loaded 2-core host
   INFO(started);
   REQUIRE(started == "");
@@ -104,9 +96,8 @@ TEST_CASE("Falco's event-generator container actions fire their Falco rules in a
   fx.names = {name};
   const auto t_run = std::chrono::steady_clock::now();
   auto r =
-      Sh("podman run --runtime runc --privileged --network none --ulimit nofile=1024:1024 "
-         "--ulimit nproc=1024:1024 --name " +
-         name + " " + fx.image + " /bin/sh /falco_container_actions.sh " + tag + " 2>&1");
+      Sh(vigil::e2e::kPodmanRun + std::string("--privileged --name ") + name + " " + fx.image +
+         " /bin/sh /falco_container_actions.sh " + tag + " 2>&1");
   std::printf("falco container actions: podman run %.1f s, exit %d\n%s\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t_run).count(), r.second,
               r.first.c_str());

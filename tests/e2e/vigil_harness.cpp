@@ -70,13 +70,18 @@ bool SeenAlert::WarningOrAbove() const {
   return false;
 }
 
+std::string RuleYaml(const std::string& name, const std::string& desc, const std::string& condition,
+                     const std::string& output, const std::string& priority) {
+  return "- rule: " + name + "\n  desc: " + desc + "\n  condition: " + condition + "\n  output: " + output +
+         "\n  priority: " + priority + "\n";
+}
+
 std::string WriteSentinelRule(const std::string& dir) {
   const std::string path = dir + "/e2e-sentinel.yaml";
-  std::ofstream(path) << "- rule: " << kSentinelRule << "\n"
-                      << "  desc: the e2e test opened its sentinel file; every earlier event has been handled\n"
-                      << "  condition: evt.type in (open, openat) and fd.name = " << dir << "/sentinel\n"
-                      << "  output: e2e sentinel opened (file=%fd.name)\n"
-                      << "  priority: NOTICE\n";
+  std::ofstream(path) << RuleYaml(kSentinelRule,
+                                  "the e2e test opened its sentinel file; every earlier event has been handled",
+                                  "evt.type in (open, openat) and fd.name = " + dir + "/sentinel",
+                                  "e2e sentinel opened (file=%fd.name)", "NOTICE");
   return path;
 }
 

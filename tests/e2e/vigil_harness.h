@@ -70,6 +70,11 @@ class VigilProcess {
   pid_t pid_ = -1;
 };
 
+// One rules-file entry: `- rule: <name>` with its desc, condition, output and
+// priority, as YAML text (values as given, unquoted: no ': ' or leading '%').
+std::string RuleYaml(const std::string& name, const std::string& desc, const std::string& condition,
+                     const std::string& output, const std::string& priority);
+
 // The sentinel: a NOTICE rule on opening <dir>/sentinel. WriteSentinelRule
 // writes it to <dir>/e2e-sentinel.yaml and returns that path (give it to
 // VigilProcess with the rules under test).

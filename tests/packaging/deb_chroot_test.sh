@@ -17,27 +17,21 @@ start=$(date +%s)
 v1=$version v2=$version.1 v3=$version.2
 deb1="$pkg_dir/vigil_${v1}_amd64.deb"
 deb2="$pkg_dir/vigil_${v2}_amd64.deb"
-[ -s "$deb1" ] && [ -s "$deb2" ] || fail "packages missing in $pkg_dir (packaging_build makes them)"
+require_packages "$deb1" "$deb2"
 
-tarball=$(bash "$here/make_chroot.sh" "$cache_dir")
-root=$(mktemp -d "$cache_dir/deb-root.XXXXXX")
-trap 'rm -rf --one-file-system "$root"' EXIT
-tar -C "$root" -xf "$tarball"
+make_test_root deb
 echo "chroot ready in $(( $(date +%s) - start ))s"
 
 # Downloaded dependencies are kept between runs.
 archives="$cache_dir/apt-archives"
 mkdir -p "$archives"
 find "$archives" -name '*.deb' -exec cp -t "$root/var/cache/apt/archives/" {} +
-install -m 0755 "$here/systemctl-shim.sh" "$root/usr/local/sbin/systemctl"
-rm -rf "$root/run/systemd/system"
 cp "$deb1" "$deb2" "$root/tmp/"
 
 in_root() {
   chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@" </dev/null
 }
-shim_log() { cat "$root/var/log/systemctl-shim.log" 2>/dev/null || true; }
 wants="$root/etc/systemd/system/multi-user.target.wants/vigil.service"
 
 # ---- 1. first install, systemd not running --------------------------------------

@@ -81,3 +81,29 @@ expect_no_match() {
     echo "ok: $1"
   fi
 }
+
+# require_packages FILE...: fails the test unless every FILE exists and is not
+# empty.
+require_packages() {
+  local f
+  for f in "$@"; do
+    [ -s "$f" ] || fail "package $f missing (packaging_build makes them)"
+  done
+}
+
+# make_test_root NAME: a clean Debian 12 root for the package tests in a new
+# directory $cache_dir/NAME-root.XXXXXX (removed on exit), from the tarball
+# make_chroot.sh caches, with systemd not running and the recording systemctl
+# (systemctl-shim.sh; shim_log reads what it recorded). Sets $root. Needs
+# $here and $cache_dir.
+make_test_root() {
+  local tarball
+  tarball=$(bash "$here/make_chroot.sh" "$cache_dir")
+  root=$(mktemp -d "$cache_dir/$1-root.XXXXXX")
+  trap 'rm -rf --one-file-system "$root"' EXIT
+  tar -C "$root" -xf "$tarball"
+  install -m 0755 "$here/systemctl-shim.sh" "$root/usr/local/sbin/systemctl"
+  rm -rf "$root/run/systemd/system"
+}
+
+shim_log() { cat "$root/var/log/systemctl-shim.log" 2>/dev/null || true; }

@@ -16,14 +16,9 @@ start=$(date +%s)
 v1=$version v2=$version.1
 rpm1="$pkg_dir/vigil-${v1}-1.x86_64.rpm"
 rpm2="$pkg_dir/vigil-${v2}-1.x86_64.rpm"
-[ -s "$rpm1" ] && [ -s "$rpm2" ] || fail "packages missing in $pkg_dir (packaging_build makes them)"
+require_packages "$rpm1" "$rpm2"
 
-tarball=$(bash "$here/make_chroot.sh" "$cache_dir")
-root=$(mktemp -d "$cache_dir/rpm-root.XXXXXX")
-trap 'rm -rf --one-file-system "$root"' EXIT
-tar -C "$root" -xf "$tarball"
-install -m 0755 "$here/systemctl-shim.sh" "$root/usr/local/sbin/systemctl"
-rm -rf "$root/run/systemd/system"
+make_test_root rpm
 
 rpm_root() {
   rpm --root "$root" --nodeps \
@@ -31,7 +26,6 @@ rpm_root() {
     | grep -v -e '^rpm: RPM should not be used directly' -e '^rpm: However assuming you know'
   return "${PIPESTATUS[0]}"
 }
-shim_log() { cat "$root/var/log/systemctl-shim.log" 2>/dev/null || true; }
 wants="$root/etc/systemd/system/multi-user.target.wants/vigil.service"
 
 # ---- 1. first install, systemd not running --------------------------------------

@@ -36,6 +36,7 @@
 
 #include "lsm_probe.h"
 #include "lsm_probe.skel.h"
+#include "vm_driver.h"
 
 extern char** environ;
 
@@ -49,19 +50,7 @@ struct SkelDeleter {
 };
 using SkelPtr = std::unique_ptr<lsm_probe, SkelDeleter>;
 
-void Result(const char* format, ...) __attribute__((format(printf, 1, 2)));
-void Result(const char* format, ...) {
-  std::string line = "VM-RESULT ";
-  va_list args;
-  va_start(args, format);
-  char buffer[512];
-  std::vsnprintf(buffer, sizeof(buffer), format, args);
-  va_end(args);
-  line += buffer;
-  line += '\n';
-  // One write per line so kernel messages on the same console cannot split it.
-  (void)!write(STDOUT_FILENO, line.data(), line.size());
-}
+using vigil::vm::Result;
 
 std::string ReadFirstLine(const char* path) {
   std::ifstream in(path);
@@ -258,10 +247,5 @@ int Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 3 && std::strcmp(argv[1], "--child-exit") == 0) return std::atoi(argv[2]);
-  if (argc != 1) {
-    std::fprintf(stderr, "usage: lsm_probe_driver [--child-exit N]\n");
-    return 2;
-  }
-  return Run();
+  return vigil::vm::DriverMain(argc, argv, 1, "lsm_probe_driver [--child-exit N]", [&] { return Run(); });
 }

@@ -106,18 +106,29 @@ class AgentProcess {
 // Writes `text` to `path` (replacing it).
 inline void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
-// How many lines of the file at `path` contain `needle`.
-inline std::size_t CountLines(const std::string& path, const std::string& needle) {
+// How many lines of the file at `path` contain `needle` (and `also`, unless
+// it is empty).
+inline std::size_t CountLines(const std::string& path, const std::string& needle, const std::string& also = "") {
   std::ifstream in(path);
   std::string line;
   std::size_t n = 0;
   while (std::getline(in, line))
-    if (line.find(needle) != std::string::npos) ++n;
+    if (line.find(needle) != std::string::npos && line.find(also) != std::string::npos) ++n;
   return n;
 }
 
+// The first line of the file at `path` that contains `needle`, or "".
+inline std::string FirstLine(const std::string& path, const std::string& needle) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.find(needle) != std::string::npos) return line;
+  return "";
+}
+
 // A test's working directory, /tmp/vigil-NAME-XXXXXX (left behind, for its
-// logs), and the files an agent test writes there.
+// logs), and the files an agent test writes there. Its members bind by name:
+// `const auto [dir, rules, config, alerts] = AgentFiles("name");`.
 struct AgentFiles {
   explicit AgentFiles(const std::string& name) : dir(MakeDir(name)) {}
   std::string dir;
@@ -130,5 +141,15 @@ struct AgentFiles {
     return tmpl;
   }
 };
+
+// Whether the agent's Prometheus endpoint listens (on a port the kernel picks).
+enum class Metrics { kListen, kOff };
+
+// The agent configuration most tests run with: the file sink at `alerts`,
+// synced with every alert, no periodic stats, metrics as `metrics` says.
+inline std::string FileSinkConfig(const std::string& alerts, Metrics metrics) {
+  return "outputs:\n  file:\n    enabled: true\n    path: " + alerts + "\n    fsync_interval_ms: 0\nmetrics:\n" +
+         (metrics == Metrics::kListen ? "  listen: 127.0.0.1:0\n" : "  enabled: false\n") + "stats_interval_s: 0\n";
+}
 
 }  // namespace vigil::testing

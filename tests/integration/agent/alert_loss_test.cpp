@@ -44,8 +44,7 @@ std::pair<uint64_t, int> SumField(const std::string& path, const std::string& ru
 }  // namespace
 
 TEST_CASE("vigil run: alerts a sink drops are reported through the other sinks, counted exactly", "[root]") {
-  const vigil::testing::AgentFiles files("drop");
-  const std::string &dir = files.dir, &rules = files.rules, &config = files.config, &alerts = files.alerts;
+  const auto [dir, rules, config, alerts] = vigil::testing::AgentFiles("drop");
   const std::string marker = dir + "/marker";
   std::ofstream(rules) << "- rule: Marker\n  desc: test\n  condition: evt.type in (open, openat) and fd.name = " +
                               marker + "\n  output: marker opened by %proc.name (%fd.name)\n  priority: WARNING\n";

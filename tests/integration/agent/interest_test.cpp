@@ -169,8 +169,7 @@ TEST_CASE("vigil run: opens no rule uses stay in the kernel; execs still alert; 
   const std::string config = dir + "/vigil.yaml", alerts = dir + "/alerts.json", file = dir + "/opened";
   const std::string marker = "interest-marker-" + std::to_string(getpid());
   Write(file, "x");
-  Write(config, "outputs:\n  file:\n    enabled: true\n    path: " + alerts +
-                    "\n    fsync_interval_ms: 0\nmetrics:\n  listen: 127.0.0.1:0\nstats_interval_s: 0\n");
+  Write(config, vigil::testing::FileSinkConfig(alerts, vigil::testing::Metrics::kListen));
   constexpr int kOpens = 2000;
 
   SECTION("exec-only ruleset") {

@@ -30,17 +30,10 @@ namespace {
 
 using vigil::testing::Write;
 using vigil::testing::CountLines;
+using vigil::testing::FirstLine;
 
 using namespace std::chrono_literals;
 using Agent = vigil::testing::AgentProcess;
-
-std::string FirstLine(const std::string& path, const std::string& needle) {
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.find(needle) != std::string::npos) return line;
-  return "";
-}
 
 bool WaitLines(const std::string& path, const std::string& needle, std::size_t n, std::chrono::seconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -78,8 +71,7 @@ struct Listener {
 }  // namespace
 
 TEST_CASE("vigil run: fd.sip.name by address, fd.name of fchmod is the opened name", "[root]") {
-  const vigil::testing::AgentFiles files("names");
-  const std::string &dir = files.dir, &rules = files.rules, &config = files.config, &alerts = files.alerts;
+  const auto [dir, rules, config, alerts] = vigil::testing::AgentFiles("names");
   const std::string real = dir + "/real-file", link = dir + "/via-link";
   Write(real, "x");
   REQUIRE(symlink(real.c_str(), link.c_str()) == 0);
@@ -102,8 +94,7 @@ TEST_CASE("vigil run: fd.sip.name by address, fd.name of fchmod is the opened na
         "- rule: Open marker\n  desc: t\n"
         "  condition: evt.type in (open, openat) and fd.name = " + dir + "/never-opened\n"
         "  output: x\n  priority: WARNING\n");
-  Write(config, "outputs:\n  file:\n    enabled: true\n    path: " + alerts +
-                    "\n    fsync_interval_ms: 0\nmetrics:\n  listen: 127.0.0.1:0\nstats_interval_s: 0\n");
+  Write(config, vigil::testing::FileSinkConfig(alerts, vigil::testing::Metrics::kListen));
 
   const int early_fd = open(link.c_str(), O_RDONLY);  // before the agent: its open is not seen
   REQUIRE(early_fd >= 0);

@@ -30,6 +30,7 @@ namespace {
 
 using vigil::testing::Write;
 using vigil::testing::CountLines;
+using vigil::testing::FirstLine;
 
 using namespace std::chrono_literals;
 
@@ -53,14 +54,12 @@ void Touch(const std::string& path) {
 }  // namespace
 
 TEST_CASE("vigil run: alerts, metrics, reload keeps the old ruleset on errors, clean stop", "[root]") {
-  const vigil::testing::AgentFiles files("run");
-  const std::string &dir = files.dir, &rules = files.rules, &config = files.config, &alerts = files.alerts;
+  const auto [dir, rules, config, alerts] = vigil::testing::AgentFiles("run");
   const std::string marker_a = dir + "/marker-a", marker_b = dir + "/marker-b";
   Write(marker_a, "a");
   Write(marker_b, "b");
   Write(rules, RuleFile("Marker A", marker_a));
-  Write(config, "outputs:\n  file:\n    enabled: true\n    path: " + alerts +
-                    "\n    fsync_interval_ms: 0\nmetrics:\n  listen: 127.0.0.1:0\nstats_interval_s: 0\n");
+  Write(config, vigil::testing::FileSinkConfig(alerts, vigil::testing::Metrics::kListen));
 
   SECTION("dry run") {
     CHECK(RunToExit({"run", "--dry-run", "-c", config, "-r", rules}) == 0);
@@ -189,8 +188,7 @@ TEST_CASE("vigil run: alerts, metrics, reload keeps the old ruleset on errors, c
 }
 
 TEST_CASE("vigil run enforces a kill rule before the program runs, and the alert says so", "[root]") {
-  const vigil::testing::AgentFiles files("kill");
-  const std::string &dir = files.dir, &rules = files.rules, &config = files.config, &alerts = files.alerts;
+  const auto [dir, rules, config, alerts] = vigil::testing::AgentFiles("kill");
   // Both copies would create their marker if they ran a line of their own.
   const std::string script = "#!/bin/sh\ntouch \"$0.ran\"\n";
   Write(dir + "/evil", script);
@@ -199,8 +197,7 @@ TEST_CASE("vigil run enforces a kill rule before the program runs, and the alert
   REQUIRE(chmod((dir + "/good").c_str(), 0755) == 0);
   Write(rules, "- rule: Kill evil\n  desc: test\n  condition: evt.type = execve and proc.exepath = " + dir +
                    "/evil\n  output: killed %proc.exepath\n  priority: CRITICAL\n  action: kill\n  tags: [test]\n");
-  Write(config, "outputs:\n  file:\n    enabled: true\n    path: " + alerts +
-                    "\n    fsync_interval_ms: 0\nmetrics:\n  listen: 127.0.0.1:0\nstats_interval_s: 0\n");
+  Write(config, vigil::testing::FileSinkConfig(alerts, vigil::testing::Metrics::kListen));
 
   Agent agent({"run", "-c", config, "-r", rules});
   REQUIRE(agent.WaitFor("vigil running", 60s));
@@ -251,26 +248,13 @@ TEST_CASE("vigil run enforces a kill rule before the program runs, and the alert
   CHECK(std::system(("rm -rf " + dir).c_str()) == 0);
 }
 
-namespace {
-
-std::string FirstLine(const std::string& path, const std::string& needle) {
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.find(needle) != std::string::npos) return line;
-  return "";
-}
-
-}  // namespace
-
 // Issue 24 items 2 and 3: events dropped in the kernel were only a metric, and
 // a root process could reset the drop counter with `bpftool map update`.
 TEST_CASE("vigil run: lost events raise an alert; a rewritten counters map is tampering", "[root]") {
-  const vigil::testing::AgentFiles files("loss");
-  const std::string &dir = files.dir, &rules = files.rules, &config = files.config, &alerts = files.alerts;
+  const auto [dir, rules, config, alerts] = vigil::testing::AgentFiles("loss");
   Write(rules, RuleFile("Marker", dir + "/marker"));
-  Write(config, "capture:\n  ringbuf_mb: 1\noutputs:\n  file:\n    enabled: true\n    path: " + alerts +
-                    "\n    fsync_interval_ms: 0\nmetrics:\n  listen: 127.0.0.1:0\nstats_interval_s: 0\n");
+  Write(config,
+        "capture:\n  ringbuf_mb: 1\n" + vigil::testing::FileSinkConfig(alerts, vigil::testing::Metrics::kListen));
   Agent agent({"run", "-c", config, "-r", rules});
   REQUIRE(agent.WaitFor("vigil running", 60s));
   std::smatch m;
@@ -326,11 +310,9 @@ TEST_CASE("vigil run: lost events raise an alert; a rewritten counters map is ta
 // advanced its consumer position: 2/10 credential reads alerted, ringbuf_drop
 // stayed 0 and /healthz said ok. The heartbeat sees it.
 TEST_CASE("vigil run: a ring buffer drained by another process is a gap or blinded alert", "[root]") {
-  const vigil::testing::AgentFiles files("drain");
-  const std::string &dir = files.dir, &rules = files.rules, &config = files.config, &alerts = files.alerts;
+  const auto [dir, rules, config, alerts] = vigil::testing::AgentFiles("drain");
   Write(rules, RuleFile("Marker", dir + "/marker"));
-  Write(config, "outputs:\n  file:\n    enabled: true\n    path: " + alerts +
-                    "\n    fsync_interval_ms: 0\nmetrics:\n  enabled: false\nstats_interval_s: 0\n");
+  Write(config, vigil::testing::FileSinkConfig(alerts, vigil::testing::Metrics::kOff));
   Agent agent({"run", "-c", config, "-r", rules});
   REQUIRE(agent.WaitFor("vigil running", 60s));
   std::smatch m;

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "agent_process.h"
+#include "tests/support/bpf_objects.h"
 
 #include <dirent.h>
 #include <linux/bpf.h>
@@ -41,62 +42,13 @@ using namespace std::chrono_literals;
 
 using Agent = vigil::testing::AgentProcess;
 
-// One BPF object fd vigil holds, from /proc/PID/fdinfo.
-struct HeldObject {
-  std::string kind;  // "map", "prog", "link"
-  uint32_t id = 0;
-  std::map<std::string, std::string> info;  // fdinfo key -> value
-};
-
-std::vector<HeldObject> HeldBpfObjects(pid_t pid) {
-  std::vector<HeldObject> out;
-  const std::string fd_dir = "/proc/" + std::to_string(pid) + "/fd";
-  DIR* d = opendir(fd_dir.c_str());
-  if (!d) return out;
-  while (dirent* e = readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    char target[256] = {};
-    if (readlink((fd_dir + "/" + e->d_name).c_str(), target, sizeof(target) - 1) < 0) continue;
-    const std::string t = target;
-    HeldObject o;
-    o.kind = t == "anon_inode:bpf-map" ? "map" : t == "anon_inode:bpf-prog" ? "prog" : (t == "anon_inode:bpf_link" || t == "anon_inode:bpf-link") ? "link" : "";
-    if (o.kind.empty()) continue;
-    std::ifstream in("/proc/" + std::to_string(pid) + "/fdinfo/" + e->d_name);
-    std::string line;
-    while (std::getline(in, line)) {
-      auto colon = line.find(':');
-      if (colon == std::string::npos) continue;
-      std::string value = line.substr(colon + 1);
-      value.erase(0, value.find_first_not_of(" \t"));
-      o.info[line.substr(0, colon)] = value;
-    }
-    const std::string id_key = o.kind + "_id";
-    if (!o.info.count(id_key)) continue;
-    o.id = static_cast<uint32_t>(std::stoul(o.info[id_key]));
-    out.push_back(std::move(o));
-  }
-  closedir(d);
-  return out;
-}
-
-long Bpf(int cmd, bpf_attr* attr) { return syscall(__NR_bpf, cmd, attr, sizeof(*attr)); }
-
-int GetFdById(int cmd, uint32_t id) {
-  bpf_attr attr;
-  std::memset(&attr, 0, sizeof(attr));
-  attr.prog_id = id;  // prog_id/map_id/link_id share the offset
-  return static_cast<int>(Bpf(cmd, &attr));
-}
+using vigil::testing::Bpf;
+using vigil::testing::GetFdById;
+using vigil::testing::HeldBpfObjects;
 
 std::string MapName(int fd) {
   bpf_map_info info;
-  std::memset(&info, 0, sizeof(info));
-  bpf_attr attr;
-  std::memset(&attr, 0, sizeof(attr));
-  attr.info.bpf_fd = static_cast<uint32_t>(fd);
-  attr.info.info_len = sizeof(info);
-  attr.info.info = reinterpret_cast<uint64_t>(&info);
-  return Bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) == 0 ? info.name : "";
+  return vigil::testing::MapInfo(fd, &info) ? info.name : "";
 }
 
 // Runs `body` in a child named selfprot-probe; its exit code (0 = all steps worked).
@@ -143,15 +95,13 @@ bool WaitForAlert(const std::string& path, const std::string& needle, std::chron
 
 TEST_CASE("vigil run alerts on another process opening its BPF objects by id, detaching or rewriting them",
           "[root]") {
-  const vigil::testing::AgentFiles files("selfprot");
-  const std::string &dir = files.dir, &rules = files.rules, &config = files.config, &alerts = files.alerts;
+  const auto [dir, rules, config, alerts] = vigil::testing::AgentFiles("selfprot");
   // One enforcing rule, so the enforcement object (cgroup connect links) is loaded too. Scoped to a
   // test-only task name and port: it can refuse nothing else on this shared host.
   Write(rules,
         "- rule: Selfprot test connect deny\n  desc: test\n  condition: evt.type = connect and fd.rport = 47931 and "
         "proc.name = selfprot-none\n  output: denied\n  priority: WARNING\n  action: deny\n  tags: [test]\n");
-  Write(config, "outputs:\n  file:\n    enabled: true\n    path: " + alerts +
-                    "\n    fsync_interval_ms: 0\nmetrics:\n  enabled: false\nstats_interval_s: 0\n");
+  Write(config, vigil::testing::FileSinkConfig(alerts, vigil::testing::Metrics::kOff));
 
   Agent agent({"run", "-c", config, "-r", rules});
   REQUIRE(agent.WaitFor("vigil running", 60s));
@@ -183,21 +133,10 @@ TEST_CASE("vigil run alerts on another process opening its BPF objects by id, de
     pid_t probe = 0;
     const int rc = InProbe(
         [&] {
-          bpf_attr attr;
-          std::memset(&attr, 0, sizeof(attr));
-          attr.map_type = BPF_MAP_TYPE_ARRAY;
-          attr.key_size = 4;
-          attr.value_size = 4;
-          attr.max_entries = 1;
-          int own = static_cast<int>(Bpf(BPF_MAP_CREATE, &attr));
+          const int own = vigil::testing::CreateArrayMap();
           if (own < 0) return 10;
           bpf_map_info info;
-          std::memset(&info, 0, sizeof(info));
-          std::memset(&attr, 0, sizeof(attr));
-          attr.info.bpf_fd = static_cast<uint32_t>(own);
-          attr.info.info_len = sizeof(info);
-          attr.info.info = reinterpret_cast<uint64_t>(&info);
-          if (Bpf(BPF_OBJ_GET_INFO_BY_FD, &attr) != 0) return 11;
+          if (!vigil::testing::MapInfo(own, &info)) return 11;
           if (GetFdById(BPF_MAP_GET_FD_BY_ID, info.id) < 0) return 12;  // unrelated: must stay silent
           // Tell the parent the id through a file (the child's memory is its own).
           Write(dir + "/unrelated_id", std::to_string(info.id));
@@ -283,12 +222,10 @@ TEST_CASE("vigil run alerts on another process opening its BPF objects by id, de
 }
 
 TEST_CASE("an enforcement object created by a reload is watched too", "[root]") {
-  const vigil::testing::AgentFiles files("selfprot");
-  const std::string &dir = files.dir, &rules = files.rules, &config = files.config, &alerts = files.alerts;
+  const auto [dir, rules, config, alerts] = vigil::testing::AgentFiles("selfprot");
   Write(rules, "- rule: Selfprot marker\n  desc: test\n  condition: evt.type = openat and fd.name = " + dir +
                    "/never\n  output: o\n  priority: WARNING\n");
-  Write(config, "outputs:\n  file:\n    enabled: true\n    path: " + alerts +
-                    "\n    fsync_interval_ms: 0\nmetrics:\n  enabled: false\nstats_interval_s: 0\n");
+  Write(config, vigil::testing::FileSinkConfig(alerts, vigil::testing::Metrics::kOff));
   Agent agent({"run", "-c", config, "-r", rules});
   REQUIRE(agent.WaitFor("vigil running", 60s));
   auto cgroup_link = [&] {
@@ -322,13 +259,11 @@ TEST_CASE("an enforcement object created by a reload is watched too", "[root]") 
 // /proc/<vigil>/status and stat, `ps aux`, and ptrace between two other
 // processes are not alerted.
 TEST_CASE("vigil run alerts on another process taking its fds, tracing it or reading its memory", "[root]") {
-  const vigil::testing::AgentFiles files("selfprot");
-  const std::string &dir = files.dir, &rules = files.rules, &config = files.config, &alerts = files.alerts;
+  const auto [dir, rules, config, alerts] = vigil::testing::AgentFiles("selfprot");
   // A rule on openat, so the capture sends opens (the /proc/<pid>/mem check reads them).
   Write(rules, "- rule: Selfprot marker\n  desc: test\n  condition: evt.type = openat and fd.name = " + dir +
                    "/marker\n  output: marker %proc.pid\n  priority: WARNING\n");
-  Write(config, "outputs:\n  file:\n    enabled: true\n    path: " + alerts +
-                    "\n    fsync_interval_ms: 0\nmetrics:\n  enabled: false\nstats_interval_s: 0\n");
+  Write(config, vigil::testing::FileSinkConfig(alerts, vigil::testing::Metrics::kOff));
   Agent agent({"run", "-c", config, "-r", rules});
   REQUIRE(agent.WaitFor("vigil running", 60s));
   REQUIRE(agent.WaitFor("self-protection: watching", 5s));

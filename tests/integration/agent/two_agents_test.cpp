@@ -26,12 +26,7 @@ using Agent = vigil::testing::AgentProcess;
 
 // Alert lines of the eBPF rules (tag "ebpf") whose output names `needle`.
 std::size_t EbpfAlertsNaming(const std::string& path, const std::string& needle) {
-  std::ifstream in(path);
-  std::string line;
-  std::size_t n = 0;
-  while (std::getline(in, line))
-    if (line.find("\"ebpf\"") != std::string::npos && line.find(needle) != std::string::npos) ++n;
-  return n;
+  return vigil::testing::CountLines(path, "\"ebpf\"", needle);
 }
 
 // Runs the other sensor until it is up, then stops it cleanly.
@@ -50,8 +45,7 @@ TEST_CASE("a second sensor's BPF activity alerts until its binary is a known sen
   const std::string other_bin = dir + "/othersensor", alerts = dir + "/alerts.json";
   REQUIRE(std::system(("cp " VIGIL_BIN " " + other_bin + " && chmod 0755 " + other_bin).c_str()) == 0);
   REQUIRE(chmod(dir.c_str(), 0755) == 0);
-  Write(dir + "/main.yaml", "outputs:\n  file:\n    enabled: true\n    path: " + alerts +
-                                "\n    fsync_interval_ms: 0\nmetrics:\n  listen: 127.0.0.1:0\nstats_interval_s: 0\n");
+  Write(dir + "/main.yaml", vigil::testing::FileSinkConfig(alerts, vigil::testing::Metrics::kListen));
   Write(dir + "/other.yaml", "outputs:\n  file:\n    enabled: true\n    path: " + dir +
                                  "/other-alerts.json\nmetrics:\n  listen: 127.0.0.1:0\nstats_interval_s: 0\n");
   Write(dir + "/other-rules.yaml",

@@ -122,13 +122,8 @@ TEST_CASE("evt.buffer in rule tests: hex bytes, at most the captured bound", "[u
 // (in its condition, exceptions or output): the default rules and Falco's
 // stable rules do not, so the default cost is unchanged.
 TEST_CASE("interest: payload capture follows the rules that read evt.buffer", "[unit]") {
-  const std::string head = "- rule: r\n  desc: d\n  priority: WARNING\n";
-  struct Row {
-    const char* name;
-    std::string text;
-    bool buffer;
-  };
-  const std::vector<Row> rows = {
+  const std::string& head = vigil::testing::kInterestRuleHead;
+  const std::vector<vigil::testing::InterestRow> rows = {
       {"no buffer field", head + "  condition: evt.type = recvfrom and proc.name = java\n  output: o %fd.name\n",
        false},
       {"condition", head + "  condition: evt.type = recvfrom and evt.buffer bcontains cafebabe\n  output: o\n", true},
@@ -138,14 +133,8 @@ TEST_CASE("interest: payload capture follows the rules that read evt.buffer", "[
       {"disabled", head + "  condition: evt.type = recvfrom and evt.buffer bcontains cafebabe\n  output: o\n"
                           "  enabled: false\n", false},
   };
-  for (const auto& row : rows) {
-    INFO(row.name);
-    auto eng = LoadCleanText(row.text);
-    const vigil::Interest in = vigil::DeriveInterest(*eng);
-    CHECK(in.buffer == row.buffer);
-    CHECK(in.buffer_rule == (row.buffer ? "r" : ""));
-    CHECK_FALSE(in.env);
-  }
+  vigil::testing::CheckInterestRows(rows, &vigil::Interest::buffer, &vigil::Interest::buffer_rule,
+                                    &vigil::Interest::env);
 }
 
 // A value longer than the captured bound can never match: the load says so.

@@ -14,6 +14,7 @@
 #include "engine/condition/parser.h"
 #include "engine/event.h"
 #include "engine/fields/field_table.h"
+#include "engine/interest.h"
 #include "engine/rule_engine.h"
 
 namespace vigil::testing {
@@ -36,6 +37,32 @@ inline std::unique_ptr<RuleEngine> LoadCleanText(const std::string& text) {
   REQUIRE(diags.ErrorCount() == 0);
   REQUIRE(eng != nullptr);
   return eng;
+}
+
+// The interest tests' rules text starts with this rule head (rule `r`);
+// each row adds its condition and output.
+inline const std::string kInterestRuleHead = "- rule: r\n  desc: d\n  priority: WARNING\n";
+
+// A rules text and whether its rule `r` switches a capture on (an Interest
+// flag: a field that is copied only while an enabled rule reads it).
+struct InterestRow {
+  const char* name;
+  std::string text;
+  bool on;
+};
+
+// For each row: loaded, DeriveInterest() has `flag` as the row says and names
+// rule `r` (or none) in `rule`; `stays_off`, when given, is off for all rows.
+inline void CheckInterestRows(const std::vector<InterestRow>& rows, bool Interest::*flag, std::string Interest::*rule,
+                              bool Interest::*stays_off = nullptr) {
+  for (const auto& row : rows) {
+    INFO(row.name);
+    auto eng = LoadCleanText(row.text);
+    const Interest in = DeriveInterest(*eng);
+    CHECK(in.*flag == row.on);
+    CHECK(in.*rule == (row.on ? "r" : ""));
+    if (stays_off != nullptr) CHECK_FALSE(in.*stays_off);
+  }
 }
 
 // A ruleset as loaded, with what its load reported.

@@ -124,16 +124,11 @@ TEST_CASE("interest: default rules leave the data calls in the kernel", "[unit]"
 // the data calls' types). The default rules read it (T1574.006), and so do
 // Falco's incubating rules; Falco's stable rules do not.
 TEST_CASE("interest: environment capture follows the rules that read proc.env", "[unit]") {
-  const std::string head = "- rule: r\n  desc: d\n  priority: WARNING\n";
-  struct Row {
-    const char* name;
-    std::string text;
-    bool env;
-  };
+  const std::string& head = vigil::testing::kInterestRuleHead;
   const std::string rmx_rule =  // issue 18: the removexattr family, sent only when named
       "- rule: rmx\n  desc: d\n  condition: evt.type in (removexattr, fremovexattr) and evt.arg.name = security.ima\n"
       "  output: o\n  priority: WARNING\n";
-  const std::vector<Row> rows = {
+  const std::vector<vigil::testing::InterestRow> rows = {
       {"no env field", head + "  condition: evt.type = execve and proc.name = id\n  output: o %proc.cmdline\n", false},
       {"condition", head + "  condition: evt.type = execve and proc.env[LD_PRELOAD] != ''\n  output: o\n", true},
       {"output only", head + "  condition: evt.type = execve\n  output: o %proc.env\n", true},
@@ -145,13 +140,7 @@ TEST_CASE("interest: environment capture follows the rules that read proc.env", 
       {"disabled", head + "  condition: evt.type = execve and proc.env contains X\n  output: o\n  enabled: false\n",
        false},
   };
-  for (const auto& row : rows) {
-    INFO(row.name);
-    auto eng = LoadCleanText(row.text);
-    const vigil::Interest in = vigil::DeriveInterest(*eng);
-    CHECK(in.env == row.env);
-    CHECK(in.env_rule == (row.env ? "r" : ""));
-  }
+  vigil::testing::CheckInterestRows(rows, &vigil::Interest::env, &vigil::Interest::env_rule);
   const std::vector<std::pair<std::string, bool>> sets = {
       {std::string(VIGIL_RULES_DIR), true},
       {std::string(VIGIL_FALCO_RULES_DIR) + "/falco_rules.yaml", false},

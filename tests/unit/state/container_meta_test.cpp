@@ -19,6 +19,7 @@
 #include "runtime/docker_api.h"
 #include "runtime/unix_http.h"
 #include "tests/unit/engine/engine_test_util.h"
+#include "tests/unit/state/container_meta_util.h"
 
 namespace vigil {
 namespace {
@@ -254,19 +255,13 @@ TEST_CASE("docker API: a real podman inspect answer", "[unit][container]") {
   std::string error;
   auto m = runtime::ParseDockerInspect(kPodmanInspect, "podman", &error);
   REQUIRE(m);
-  CHECK(m->id == "1bcf83c91f3d");
-  CHECK(m->name == "vigil-meta-podman");
-  CHECK(m->type == "podman");
-  CHECK(m->image == "localhost/vigil-busybox:test");
-  CHECK(m->image_repository == "localhost/vigil-busybox");
-  CHECK(m->image_tag == "test");
-  CHECK(m->image_id == "5922a97e92816a0902ed828e735dd65f9bd92b28c20767dd4bed15fc0148ec13");
+  CHECK(testing::IdentityOf(*m) ==
+        std::vector<std::string>{"1bcf83c91f3d", "vigil-meta-podman", "podman", "localhost/vigil-busybox:test",
+                                 "localhost/vigil-busybox", "test",
+                                 "5922a97e92816a0902ed828e735dd65f9bd92b28c20767dd4bed15fc0148ec13"});
   CHECK(m->privileged);
   REQUIRE(m->mounts.size() == 1);
-  CHECK(m->mounts[0].source == "/etc");
-  CHECK(m->mounts[0].dest == "/host/etc");
-  CHECK(m->mounts[0].rw);
-  CHECK(m->mounts[0].propagation == "rprivate");
+  CHECK(testing::FieldsOf(m->mounts[0]) == std::vector<std::string>{"/etc", "/host/etc", "", "true", "rprivate"});
   REQUIRE(m->Label("app"));
   CHECK(*m->Label("app") == "vigil-test");
   CHECK(m->Label("nope") == nullptr);

@@ -19,6 +19,7 @@
 #include "cri/api.pb.h"
 #include "engine/state/container_meta.h"
 #include "runtime/cri_api.h"
+#include "tests/unit/state/container_meta_util.h"
 
 namespace vigil {
 namespace {
@@ -62,22 +63,15 @@ TEST_CASE("CRI container and pod status to metadata", "[unit][container]") {
   const cri::PodSandboxStatus pod = Pod();
   auto m = runtime::CriToMeta(Status(), &pod, "containerd", &error);
   REQUIRE(m != nullptr);
-  CHECK(m->id == kId.substr(0, 12));
   CHECK(m->full_id == kId);
-  CHECK(m->type == "containerd");
-  CHECK(m->name == "web");
-  CHECK(m->image == "docker.io/library/busybox:1.36");
-  CHECK(m->image_repository == "docker.io/library/busybox");
-  CHECK(m->image_tag == "1.36");
-  CHECK(m->image_id == "ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12");
+  CHECK(testing::IdentityOf(*m) ==
+        std::vector<std::string>{kId.substr(0, 12), "web", "containerd", "docker.io/library/busybox:1.36",
+                                 "docker.io/library/busybox", "1.36",
+                                 "ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12"});
   CHECK(m->start_ns == 1765000000123456789);
   CHECK_FALSE(m->privileged);  // not in CRI's status; the verbose info says (below)
   REQUIRE(m->mounts.size() == 1);
-  CHECK(m->mounts[0].source == "/etc");
-  CHECK(m->mounts[0].dest == "/host-etc");
-  CHECK_FALSE(m->mounts[0].rw);
-  CHECK(m->mounts[0].mode == "ro");
-  CHECK(m->mounts[0].propagation == "rslave");
+  CHECK(testing::FieldsOf(m->mounts[0]) == std::vector<std::string>{"/etc", "/host-etc", "ro", "false", "rslave"});
   CHECK(m->k8s_pod_name == "web-7d9f");
   CHECK(m->k8s_ns_name == "shop");
   CHECK(m->k8s_pod_uid == "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");

@@ -38,6 +38,8 @@
 #include "bpf/enforce/enforcement.h"
 #include "bpf/sensor.h"
 #include "engine/policy/policy.h"
+#include "tests/support/bpf_objects.h"
+#include "tests/vm/vm_driver.h"
 
 namespace {
 
@@ -48,16 +50,7 @@ constexpr int kAllowedExit = 7;
 constexpr int kNotRefused = -2;  // expect_code: anything but EPERM (the hook did not refuse; the verifier may)
 const std::string kDir = "/tmp/vigil-enforce";
 
-void Result(const char* format, ...) __attribute__((format(printf, 1, 2)));
-void Result(const char* format, ...) {
-  char buffer[512];
-  va_list args;
-  va_start(args, format);
-  std::vsnprintf(buffer, sizeof(buffer), format, args);
-  va_end(args);
-  std::string line = std::string("VM-RESULT ") + buffer + "\n";
-  (void)!write(STDOUT_FILENO, line.data(), line.size());
-}
+using vigil::vm::Result;
 
 // What a child did: exit code (errno of the action, 0 = worked, kAllowedExit = exec'd program
 // ran) or the signal that killed it.
@@ -101,18 +94,14 @@ int Connect(uint16_t port) {
   return connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 ? 0 : errno;
 }
 
-int MapCreate() {
-  union bpf_attr attr;
-  std::memset(&attr, 0, sizeof(attr));
-  attr.map_type = BPF_MAP_TYPE_ARRAY;
-  attr.key_size = 4;
-  attr.value_size = 4;
-  attr.max_entries = 1;
-  long fd = syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
+// The outcome of a call that returned `fd`: 0 (and the fd closed) when it is valid, else errno.
+int ErrnoOf(long fd) {
   if (fd < 0) return errno;
   close(static_cast<int>(fd));
   return 0;
 }
+
+int MapCreate() { return ErrnoOf(vigil::testing::CreateArrayMap()); }
 
 // BPF_PROG_LOAD of a tracepoint program: `padding` times `r0 = 0`, then a call of helper
 // `helper`, then `r0 = 0; exit`. The padding puts the call past the helper scan's first chunk.
@@ -131,45 +120,16 @@ int LoadProgCalling(uint32_t helper, int padding) {
   attr.insns = reinterpret_cast<uint64_t>(insns.data());
   attr.insn_cnt = static_cast<uint32_t>(insns.size());
   attr.license = reinterpret_cast<uint64_t>(kLicense);
-  long fd = syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
-  if (fd < 0) return errno;
-  close(static_cast<int>(fd));
-  return 0;
+  return ErrnoOf(vigil::testing::Bpf(BPF_PROG_LOAD, &attr));
 }
 
 // bpf(BPF_*_GET_FD_BY_ID) for one id: 0 on success, else errno.
-int GetFdById(int cmd, uint32_t id) {
-  union bpf_attr attr;
-  std::memset(&attr, 0, sizeof(attr));
-  attr.prog_id = id;  // prog_id, map_id and link_id share the offset
-  long fd = syscall(__NR_bpf, cmd, &attr, sizeof(attr));
-  if (fd < 0) return errno;
-  close(static_cast<int>(fd));
-  return 0;
-}
+int GetFdById(int cmd, uint32_t id) { return ErrnoOf(vigil::testing::GetFdById(cmd, id)); }
 
-// The id of the object behind `fd` (program or map).
-uint32_t IdOfFd(int fd) {
-  union bpf_attr attr;
-  std::memset(&attr, 0, sizeof(attr));
-  struct bpf_map_info info;
-  std::memset(&info, 0, sizeof(info));
-  attr.info.bpf_fd = static_cast<uint32_t>(fd);
-  attr.info.info_len = sizeof(info);
-  attr.info.info = reinterpret_cast<uint64_t>(&info);
-  if (syscall(__NR_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) != 0) return 0;
-  return info.id;
-}
-
-// A map of this process that is not vigil's (the allowed twin of self-protection).
-int OwnMap() {
-  union bpf_attr attr;
-  std::memset(&attr, 0, sizeof(attr));
-  attr.map_type = BPF_MAP_TYPE_ARRAY;
-  attr.key_size = 4;
-  attr.value_size = 4;
-  attr.max_entries = 1;
-  return static_cast<int>(syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr)));
+// The id of the map behind `fd`, 0 when unknown.
+uint32_t MapIdOfFd(int fd) {
+  bpf_map_info info;
+  return vigil::testing::MapInfo(fd, &info) ? info.id : 0;
 }
 
 // PTRACE_ATTACH to `target` (then detach): 0 on success, else errno.
@@ -353,12 +313,7 @@ int Run(const std::string& rules_path) {
       long fd = syscall(__NR_bpf, BPF_MAP_GET_FD_BY_ID, &attr, sizeof(attr));  // the manager's process: allowed
       if (fd < 0) continue;
       struct bpf_map_info info;
-      std::memset(&info, 0, sizeof(info));
-      std::memset(&attr, 0, sizeof(attr));
-      attr.info.bpf_fd = static_cast<uint32_t>(fd);
-      attr.info.info_len = sizeof(info);
-      attr.info.info = reinterpret_cast<uint64_t>(&info);
-      bool vigil = syscall(__NR_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) == 0 &&
+      bool vigil = vigil::testing::MapInfo(static_cast<int>(fd), &info) &&
                    std::strncmp(info.name, "ve_config", sizeof(info.name)) == 0;
       close(static_cast<int>(fd));
       if (vigil) {
@@ -367,8 +322,9 @@ int Run(const std::string& rules_path) {
       }
     }
   }
-  int own_map = OwnMap();
-  uint32_t own_map_id = own_map >= 0 ? IdOfFd(own_map) : 0;
+  // A map of this process that is not vigil's (the allowed twin of self-protection).
+  int own_map = vigil::testing::CreateArrayMap();
+  uint32_t own_map_id = own_map >= 0 ? MapIdOfFd(own_map) : 0;
   Result("case self_ids_found %s vigil map id %u, other map id %u", vigil_map_id && own_map_id ? "pass" : "fail",
          vigil_map_id, own_map_id);
   all_ok = vigil_map_id && own_map_id && all_ok;
@@ -471,10 +427,6 @@ int Run(const std::string& rules_path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 3 && std::strcmp(argv[1], "--child-exit") == 0) return std::atoi(argv[2]);
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: enforce_vm_driver RULES.yaml | --child-exit N\n");
-    return 2;
-  }
-  return Run(argv[1]);
+  return vigil::vm::DriverMain(argc, argv, 2, "enforce_vm_driver RULES.yaml | --child-exit N",
+                               [&] { return Run(argv[1]); });
 }

@@ -32,6 +32,8 @@
 #include <tuple>
 #include <vector>
 
+#include "tests/support/bpf_objects.h"
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -43,12 +45,6 @@ void Case(const std::string& name, bool pass, const std::string& detail) {
   std::fflush(stdout);
   all_ok = pass && all_ok;
 }
-
-struct Held {
-  std::string kind;  // map | prog | link
-  uint32_t id = 0;
-  std::map<std::string, std::string> info;
-};
 
 pid_t FindVigil() {
   DIR* d = opendir("/proc");
@@ -62,44 +58,12 @@ pid_t FindVigil() {
   return found;
 }
 
-std::vector<Held> HeldObjects(pid_t pid) {
-  std::vector<Held> out;
-  const std::string dir = "/proc/" + std::to_string(pid);
-  DIR* d = opendir((dir + "/fd").c_str());
-  if (!d) return out;
-  while (dirent* e = readdir(d)) {
-    char target[128] = {};
-    if (e->d_name[0] == '.' || readlink((dir + "/fd/" + e->d_name).c_str(), target, sizeof(target) - 1) < 0) continue;
-    const std::string t = target;
-    Held h;
-    h.kind = t == "anon_inode:bpf-map" ? "map" : t == "anon_inode:bpf-prog" ? "prog" : (t == "anon_inode:bpf_link" || t == "anon_inode:bpf-link") ? "link" : "";
-    if (h.kind.empty()) continue;
-    std::ifstream in(dir + "/fdinfo/" + e->d_name);
-    std::string line;
-    while (std::getline(in, line)) {
-      auto c = line.find(':');
-      if (c == std::string::npos) continue;
-      std::string v = line.substr(c + 1);
-      v.erase(0, v.find_first_not_of(" \t"));
-      h.info[line.substr(0, c)] = v;
-    }
-    if (!h.info.count(h.kind + "_id")) continue;
-    h.id = static_cast<uint32_t>(std::stoul(h.info[h.kind + "_id"]));
-    out.push_back(std::move(h));
-  }
-  closedir(d);
-  return out;
-}
-
 // In a child process (one per call: vigil rate-limits its alert per process and command):
 // bpf(cmd) for `id`; returns 0 or errno.
 int GetFdByIdInChild(int cmd, uint32_t id) {
   pid_t pid = fork();
   if (pid == 0) {
-    union bpf_attr attr;
-    std::memset(&attr, 0, sizeof(attr));
-    attr.prog_id = id;  // prog_id, map_id and link_id share the offset
-    _exit(syscall(__NR_bpf, cmd, &attr, sizeof(attr)) >= 0 ? 0 : errno);
+    _exit(vigil::testing::GetFdById(cmd, id) >= 0 ? 0 : errno);
   }
   int status = 0;
   waitpid(pid, &status, 0);
@@ -135,13 +99,13 @@ int main(int argc, char** argv) {
   // Ready: vigil holds a second fd on one of its links (its integrity watch opens them by id,
   // "anon_inode:bpf-link", after the capture ids are registered with the enforcement object).
   pid_t vigil = 0;
-  std::vector<Held> held;
+  std::vector<vigil::testing::HeldBpfObject> held;
   bool ready = false;
   for (auto end = std::chrono::steady_clock::now() + 330s; !ready && std::chrono::steady_clock::now() < end;) {
     std::this_thread::sleep_for(500ms);
     if (!vigil) vigil = FindVigil();
     if (!vigil) continue;
-    held = HeldObjects(vigil);
+    held = vigil::testing::HeldBpfObjects(vigil);
     std::map<uint32_t, int> links;
     for (const auto& h : held)
       if (h.kind == "link" && ++links[h.id] == 2) ready = true;
@@ -181,20 +145,9 @@ int main(int argc, char** argv) {
     Case(std::string("refused_") + name, rc == EPERM, "errno " + std::to_string(rc) + " (expected EPERM)");
   }
   // An unrelated map: created here, opened by id from a child.
-  union bpf_attr attr;
-  std::memset(&attr, 0, sizeof(attr));
-  attr.map_type = BPF_MAP_TYPE_ARRAY;
-  attr.key_size = 4;
-  attr.value_size = 4;
-  attr.max_entries = 1;
-  int own = static_cast<int>(syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr)));
-  struct bpf_map_info info;
-  std::memset(&info, 0, sizeof(info));
-  std::memset(&attr, 0, sizeof(attr));
-  attr.info.bpf_fd = static_cast<uint32_t>(own);
-  attr.info.info_len = sizeof(info);
-  attr.info.info = reinterpret_cast<uint64_t>(&info);
-  const bool got_info = own >= 0 && syscall(__NR_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)) == 0;
+  const int own = vigil::testing::CreateArrayMap();
+  bpf_map_info info{};
+  const bool got_info = own >= 0 && vigil::testing::MapInfo(own, &info);
   const int unrelated = got_info ? GetFdByIdInChild(BPF_MAP_GET_FD_BY_ID, info.id) : -1;
   Case("unrelated_map_opens", unrelated == 0, "errno " + std::to_string(unrelated));
 
