@@ -16,16 +16,12 @@ static __always_inline struct vg_net *vg_net_begin(__u16 type, long ret, int fd)
   union vg_record *s = vg_scratch_get();
   if (!s) return 0;
   struct vg_net *n = &s->net;
+  /* the scratch slot holds the previous record: the head starts zeroed and
+   * the payload is left as it is (data_len says how much of it is used) */
+  __builtin_memset(n, 0, VG_NET_HEAD_SIZE);
   vg_fill_hdr(&n->hdr, VG_KIND_NET, type, sizeof(*n));
   n->hdr.res = ret;
   n->fd = fd;
-  n->backlog = 0;
-  n->sockopt_level = 0;
-  n->sockopt_name = 0;
-  n->size = 0;
-  n->data_len = 0;
-  n->data_flags = 0;
-  vg_zero_sock(&n->sock);
   return n;
 }
 
