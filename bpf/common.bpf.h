@@ -769,11 +769,27 @@ __attribute__((noinline)) int vg_walk_step_legacy(__u32 buf) {
     VG_CLAMP(base, sizeof(struct vg_exec) - VG_NAMES_MAX);
     names = (char *)e + base;
   }
-  struct vg_walk_ctx w = *st;
+  /* Member by member: with a whole-struct copy (`w = *st`, `*st = w`) the
+   * 5.10 verifier refused every walking program of the legacy build ("R7
+   * unbounded memory access"), though 6.x kernels accept it. */
+  struct vg_walk_ctx w;
+  __builtin_memset(&w, 0, sizeof(w));
   w.names = names;
+  w.off = st->off;
+  w.stride = st->stride;
+  w.depth = st->depth;
+  w.flags = st->flags;
+  w.stop = st->stop;
+  w.rd = st->rd;
+  w.rroot = st->rroot;
+  w.rmnt = st->rmnt;
   int done = vg_walk_step_raw(&w) != 0;
-  w.names = NULL; /* the state keeps `buf` and `base`, never an address */
-  *st = w;
+  st->off = w.off;
+  st->depth = w.depth;
+  st->flags = w.flags;
+  st->rd = w.rd;
+  st->rroot = w.rroot;
+  st->rmnt = w.rmnt;
   return done;
 }
 #else
