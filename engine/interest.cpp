@@ -143,17 +143,18 @@ std::optional<bool> FailedCallLeaf(const compile::Check& c) {
   return std::nullopt;
 }
 
-// Whether a leaf may read a name the descriptor table sets (fd.name and the
-// fields made from it; fd.name.resolved stays the kernel's path); a leaf
-// without a key is assumed to.
-bool ReadsFdName(const compile::Check& c) {
-  if (c.key.empty()) return true;
-  std::string key = c.key;
+// Whether a leaf's key or an output field's text names a field made from the
+// name the descriptor table sets (fd.name and the fields made from it;
+// fd.name.resolved stays the kernel's path).
+bool NamesFdName(std::string key) {
   for (std::size_t at; (at = key.find("fd.name.resolved")) != std::string::npos;) key.erase(at, 16);
   for (const char* f : {"fd.name", "fd.directory", "fd.filename", "fs.path"})
     if (key.find(f) != std::string::npos) return true;
   return false;
 }
+
+// The same for a leaf; a leaf without a key is assumed to read it.
+bool ReadsFdName(const compile::Check& c) { return c.key.empty() || NamesFdName(c.key); }
 
 void AddUnbounded(OpenPathFilter* f, const std::string& name, const std::string& why) {
   if (f->unbounded_rule.empty()) f->unbounded_rule = name + why;
@@ -169,8 +170,11 @@ void FdNameRules(const compile::Program& program, OpenPathFilters* out) {
     const auto& entries = program.entries(type);
     for (std::size_t i = 0; i < entries.size(); ++i) {
       const auto* rule = static_cast<const CompiledRule*>(entries[i].rule);
+      // The output counts too: an alert must name the file as the process
+      // opened it (docs/state.md "Descriptors"), which only the open tells.
       bool reads = rule->correlate != nullptr;
       program.ForEachLeaf(type, i, [&](const compile::Check& c) { reads = reads || ReadsFdName(c); });
+      rule->output.ForEachField([&](const std::string& f) { reads = reads || NamesFdName(f); });
       if (!reads) continue;
       const std::string why = " (on " + std::string(EventTypeName(type)) + ", whose fd.name comes from the open)";
       AddUnbounded(&out->cls[static_cast<std::size_t>(OpenClass::kWrite)], rule->name, why);

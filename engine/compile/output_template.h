@@ -21,6 +21,12 @@ class OutputTemplate {
   // Appends the rendered text; fills typed values for every distinct %field.
   void Render(const FieldContext& fctx, std::string* out,
               std::vector<std::pair<std::string, FieldValue>>* fields) const;
+  // Calls fn(text) for each %field, with the field as written ("fd.name").
+  template <class Fn>
+  void ForEachField(Fn fn) const {
+    for (const Segment& s : segments_)
+      if (s.field) fn(s.field->text);
+  }
 
  private:
   struct Segment {

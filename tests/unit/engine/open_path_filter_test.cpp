@@ -160,22 +160,31 @@ TEST_CASE("open path filter: derived from the rules' fd.name bounds", "[unit]") 
       CHECK(vigil::OpenPathPasses(f, "/tmp/x"));
     }
   }
-  SECTION("an fd-based call whose rule prints fd.name, or tests only fd.name.resolved, keeps the filter") {
+  SECTION("an fd-based call whose rule tests and prints only fd.name.resolved keeps the filter") {
     // fd.name.resolved stays the kernel's path whether the open was seen or not.
     auto eng = Load(R"(
 - rule: setuid
   desc: d
   condition: evt.type in (chmod, fchmod) and evt.rawres = 0 and evt.arg.mode contains S_ISUID
-  output: file=%fd.name
+  output: file=%fd.name.resolved
   priority: WARNING
 - rule: resolved
   desc: d
   condition: evt.type = fchown and fd.name.resolved startswith /etc/
-  output: file=%fd.name
+  output: file=%fd.name.resolved
   priority: WARNING
 )");
     CHECK(vigil::DeriveOpenPathFilters(*eng).of(OpenClass::kRead).active);
     CHECK(vigil::DeriveOpenPathFilters(*eng).of(OpenClass::kWrite).active);
+  }
+  SECTION("an fd-based call whose rule prints fd.name turns the filter off: the alert names the opened path") {
+    for (const char* field : {"%fd.name", "%fd.directory", "%fd.filename"}) {
+      INFO(field);
+      auto eng = Load(std::string("- rule: setuid\n  desc: d\n  condition: evt.type = fchmod and evt.rawres = 0\n"
+                                  "  output: file=") +
+                      field + "\n  priority: WARNING\n");
+      for (const OpenPathFilter& f : vigil::DeriveOpenPathFilters(*eng).cls) CHECK_FALSE(f.active);
+    }
   }
   SECTION("ftruncate on a read-only descriptor fails: a rule requiring success leaves read opens alone") {
     for (const char* ok : {"evt.rawres = 0", "evt.rawres >= 0", "evt.res = SUCCESS"}) {
