@@ -10,6 +10,10 @@
 
 namespace vigil {
 
+CompiledRule::CompiledRule(const rules::RuleDef& def)
+    : name(def.name), desc(def.desc), priority(def.priority), tags(def.tags), source(def.source),
+      action(def.action), enabled(def.enabled), loc(def.loc), condition(def.condition), tests(def.tests) {}
+
 using compile::ItemContext;
 using compile::ListEntry;
 using compile::MacroEntry;
@@ -295,19 +299,9 @@ bool CompileOutputAndCorrelation(const rules::RuleDef& r, compile::Compiler* com
   return ok;
 }
 
-// The rule's identity and checks: `check` is condition and not exceptions.
-void FinishRule(const rules::RuleDef& r, std::unique_ptr<compile::Check> cond_check,
-                std::unique_ptr<compile::Check> exc_check, CompiledRule* rule) {
-  rule->name = r.name;
-  rule->desc = r.desc;
-  rule->priority = r.priority;
-  rule->tags = r.tags;
-  rule->source = r.source;
-  rule->action = r.action;
-  rule->enabled = r.enabled;
-  rule->loc = r.loc;
-  rule->condition = r.condition;
-  rule->tests = r.tests;
+// The rule's checks: `check` is condition and not exceptions.
+void FinishRule(std::unique_ptr<compile::Check> cond_check, std::unique_ptr<compile::Check> exc_check,
+                CompiledRule* rule) {
   rule->condition_check = cond_check.get();
   rule->exceptions_check = exc_check.get();
   if (!exc_check) {
@@ -331,7 +325,7 @@ std::unique_ptr<CompiledRule> CompileRule(const rules::RuleDef& r, const std::ma
     diags->Error(csrc->Locate(parsed.error_offset), "rule", r.name, "condition", parsed.error);
     return nullptr;
   }
-  auto rule = std::make_unique<CompiledRule>();
+  auto rule = std::make_unique<CompiledRule>(r);
   const std::size_t env_refs_before = compiler->env_refs();
   const std::size_t buffer_refs_before = compiler->buffer_refs();
   auto res = compiler->Compile(*parsed.root, ctx, r.skip_if_unknown_filter);
@@ -360,7 +354,7 @@ std::unique_ptr<CompiledRule> CompileRule(const rules::RuleDef& r, const std::ma
     diags->Warning(r.loc, "rule", r.name, "condition", "rule can never fire in vigil: " + rule->never_fires);
     ++stats->rules_never_fire;
   }
-  FinishRule(r, std::move(res.check), std::move(exc_check), rule.get());
+  FinishRule(std::move(res.check), std::move(exc_check), rule.get());
   rule->condition_ast = std::move(parsed.root);
   return rule;
 }

@@ -39,6 +39,11 @@
 namespace vigil {
 
 struct CompiledRule {
+  CompiledRule() = default;
+  // The rule's identity (name, text, place, tests) from its definition;
+  // nothing compiled yet.
+  explicit CompiledRule(const rules::RuleDef& def);
+
   std::string name;
   std::string desc;
   Priority priority = Priority::kWarning;
