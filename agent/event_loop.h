@@ -41,6 +41,7 @@
 #include "agent/self_alerts.h"
 #include "agent/self_protection.h"
 #include "agent/policy_installer.h"
+#include "engine/non_copyable.h"
 #include "engine/state/container_meta.h"
 #include "outputs/fanout.h"
 
@@ -66,11 +67,9 @@ struct LoopParts {
   runtime::ContainerWatcher* container_watcher = nullptr;
 };
 
-class EventLoop {
+class EventLoop : NonCopyable {
  public:
   EventLoop(LoopParts parts, std::unique_ptr<Loaded> loaded);
-  EventLoop(const EventLoop&) = delete;
-  EventLoop& operator=(const EventLoop&) = delete;
 
   int Run();
   void Drain();

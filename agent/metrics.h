@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/non_copyable.h"
+
 namespace vigil::agent {
 
 struct MetricsSnapshot {
@@ -72,14 +74,12 @@ struct MetricsSnapshot {
   std::vector<std::pair<std::string, uint64_t>> container_runtime_errors;
 };
 
-class MetricsServer {
+class MetricsServer : NonCopyable {
  public:
   // Binds host:port and serves on its own thread. Null and *error on failure.
   static std::unique_ptr<MetricsServer> Start(const std::string& host, int port, int stale_after_s,
                                               std::string* error);
   ~MetricsServer();
-  MetricsServer(const MetricsServer&) = delete;
-  MetricsServer& operator=(const MetricsServer&) = delete;
 
   // Hot thread: replaces the snapshot and marks the agent alive.
   void Publish(MetricsSnapshot snapshot);

@@ -35,9 +35,11 @@
 #include <memory>
 #include <string>
 
+#include "engine/non_copyable.h"
+
 namespace vigil::capture {
 
-class RingReader {
+class RingReader : NonCopyable {
  public:
   using RecordFn = void (*)(void* ctx, const void* data, std::size_t len);
 
@@ -45,8 +47,6 @@ class RingReader {
   // nullptr and *error on failure.
   static std::unique_ptr<RingReader> Open(int map_fd, std::string* error);
   ~RingReader();
-  RingReader(const RingReader&) = delete;
-  RingReader& operator=(const RingReader&) = delete;
 
   // Waits up to timeout_ms (0: not at all) for a wakeup, then consumes.
   // Returns the number of records handled, or -errno (-EINTR on a signal:
@@ -115,12 +115,10 @@ class RingReader {
 // image made before it, nor an open of the new image the exec. A record
 // still being written in either ring stops the batch (both wait for the next
 // call). Same one-thread rule as RingReader; both readers are borrowed.
-class MergedReader {
+class MergedReader : NonCopyable {
  public:
   static std::unique_ptr<MergedReader> Open(RingReader* hi, RingReader* bulk, std::string* error);
   ~MergedReader();
-  MergedReader(const MergedReader&) = delete;
-  MergedReader& operator=(const MergedReader&) = delete;
 
   // As RingReader::Poll, over both rings: a wakeup of either ends the wait.
   int Poll(int timeout_ms, RingReader::RecordFn fn, void* ctx);

@@ -28,6 +28,7 @@
 #include "bpf/object_ids.h"
 #include "bpf/procfs/cgroup_resolver.h"
 #include "engine/event.h"
+#include "engine/non_copyable.h"
 #include "engine/state/container_meta.h"
 #include "engine/state/process_table.h"
 
@@ -122,14 +123,12 @@ struct FilterCount {
   uint64_t path_filtered = 0;
 };
 
-class Sensor {
+class Sensor : NonCopyable {
  public:
   using Callback = std::function<void(const Event&)>;
 
   static std::unique_ptr<Sensor> Open(const SensorOptions& options, std::string* error);
   ~Sensor();
-  Sensor(const Sensor&) = delete;
-  Sensor& operator=(const Sensor&) = delete;
 
   // Waits up to timeout_ms for the kernel side's wakeup (one per 256 KiB of
   // waiting records) and handles the records committed by then: always

@@ -16,16 +16,15 @@
 #include <vector>
 
 #include "engine/alert.h"
+#include "engine/non_copyable.h"
 #include "outputs/sink.h"
 
 namespace vigil::outputs {
 
-class FanOut {
+class FanOut : NonCopyable {
  public:
   FanOut();
   ~FanOut();
-  FanOut(const FanOut&) = delete;
-  FanOut& operator=(const FanOut&) = delete;
 
   // Adds a sink before Start(). `queue_capacity` alerts may wait for it
   // (plus the batch, at most as many, its thread is writing);

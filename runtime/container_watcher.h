@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/non_copyable.h"
 #include "engine/state/container_meta.h"
 #include "runtime/runtime_client.h"
 
@@ -69,7 +70,7 @@ struct ContainerWatcherStats {
   uint64_t revived = 0;     // exited containers listed again (restarted)
 };
 
-class ContainerWatcher {
+class ContainerWatcher : NonCopyable {
  public:
   static constexpr int kNotFoundRetries = 4;
   static constexpr std::chrono::milliseconds kNotFoundRetryEvery{250};
@@ -77,8 +78,6 @@ class ContainerWatcher {
 
   ContainerWatcher(std::shared_ptr<ContainerMetaCache> cache, ContainerWatcherOptions options);
   ~ContainerWatcher();
-  ContainerWatcher(const ContainerWatcher&) = delete;
-  ContainerWatcher& operator=(const ContainerWatcher&) = delete;
 
   void Start();
   void Stop();

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/non_copyable.h"
 #include "engine/state/container_meta.h"
 #include "runtime/runtime_client.h"
 
@@ -48,12 +49,10 @@ std::shared_ptr<ContainerMeta> CriSandboxToMeta(const ::runtime::v1::PodSandboxS
 // there or the text is not JSON (never throws).
 bool CriInfoPrivileged(std::string_view info_json);
 
-class CriClient : public RuntimeClient {
+class CriClient : public RuntimeClient, NonCopyable {
  public:
   CriClient(std::string socket_path, std::string type, std::chrono::milliseconds timeout);
   ~CriClient() override;
-  CriClient(const CriClient&) = delete;
-  CriClient& operator=(const CriClient&) = delete;
 
   // `id`: a unique prefix of the container's (or sandbox's) id, or the whole id.
   ApiResult Inspect(const std::string& id, std::shared_ptr<ContainerMeta>* out, std::string* error) override;

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "bpf/object_ids.h"
+#include "engine/non_copyable.h"
 #include "engine/policy/policy.h"
 
 namespace vigil::enforce {
@@ -88,12 +89,10 @@ std::string FindCgroup2Root();
 bool BpfLsmUsable(std::string* lsm_list = nullptr);
 std::vector<CapabilityProbe> ProbeEnforcement(const EnforceOptions& options = EnforceOptions{});
 
-class EnforcementManager {
+class EnforcementManager : NonCopyable {
  public:
   static std::unique_ptr<EnforcementManager> Create(const EnforceOptions& options, std::string* error);
   ~EnforcementManager();
-  EnforcementManager(const EnforcementManager&) = delete;
-  EnforcementManager& operator=(const EnforcementManager&) = delete;
 
   // Installs `spec` (all or nothing; see the contract above). nullopt on success.
   std::optional<std::string> Install(const policy::PolicySpec& spec);

@@ -30,6 +30,7 @@
 
 #include "bpf/enforce/enforcement.h"
 #include "engine/event.h"
+#include "engine/non_copyable.h"
 
 namespace vigil::enforce {
 
@@ -41,12 +42,10 @@ inline constexpr int32_t kBpfLinkGetFdById = 30;
 // "BPF_PROG_GET_FD_BY_ID" etc. for the three commands above; "" otherwise.
 const char* GetFdByIdName(int32_t cmd);
 
-class SelfMonitor {
+class SelfMonitor : NonCopyable {
  public:
   SelfMonitor();
   ~SelfMonitor();
-  SelfMonitor(const SelfMonitor&) = delete;
-  SelfMonitor& operator=(const SelfMonitor&) = delete;
 
   // Adds `ids` to the watched set (ids already watched are kept as they are).
   // Links are opened by id from this process and their info recorded.

@@ -25,6 +25,8 @@
 #include <memory>
 #include <string>
 
+#include "engine/non_copyable.h"
+
 namespace vigil {
 
 struct CgroupInfo {
@@ -42,7 +44,7 @@ struct CgroupResolverStats {
   uint64_t evictions = 0;
 };
 
-class CgroupResolver {
+class CgroupResolver : NonCopyable {
  public:
   static constexpr std::chrono::milliseconds kRescanInterval{1000};
 
@@ -55,8 +57,6 @@ class CgroupResolver {
   explicit CgroupResolver(std::string cgroup_root = "", std::size_t capacity = 4096,
                           Method method = Method::kAuto);
   ~CgroupResolver();
-  CgroupResolver(const CgroupResolver&) = delete;
-  CgroupResolver& operator=(const CgroupResolver&) = delete;
 
   // The cgroup with this id, or nullptr when it cannot be found (id 0, the
   // cgroup was removed, or it is not under the cgroup2 root). The pointer stays

@@ -39,6 +39,7 @@
 
 #include "engine/condition/ast.h"
 #include "engine/condition/lexer.h"
+#include "engine/non_copyable.h"
 
 namespace vigil::condition {
 
@@ -52,12 +53,10 @@ struct ParseResult {
 };
 
 // Increments a depth counter for its lifetime; `ok()` is false past the cap.
-class DepthGuard {
+class DepthGuard : NonCopyable {
  public:
   DepthGuard(int& depth, int max) : depth_(depth) { ok_ = ++depth_ <= max; }
   ~DepthGuard() { --depth_; }
-  DepthGuard(const DepthGuard&) = delete;
-  DepthGuard& operator=(const DepthGuard&) = delete;
   bool ok() const { return ok_; }
 
  private:

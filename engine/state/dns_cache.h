@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "engine/event.h"
+#include "engine/non_copyable.h"
 
 namespace vigil {
 
@@ -63,7 +64,7 @@ struct DnsCacheStats {
   uint64_t refused = 0;       // names not registered: kMaxNames reached
 };
 
-class DnsCache {
+class DnsCache : NonCopyable {
  public:
   static constexpr uint64_t kBaseRefreshNs = 10'000'000'000ull;    // 10 s
   static constexpr uint64_t kMaxRefreshNs = 320'000'000'000ull;    // 320 s
@@ -76,8 +77,6 @@ class DnsCache {
   explicit DnsCache(DnsResolver resolver, std::function<uint64_t()> now_ns = {},
                     std::function<void(const std::string&)> log = {});
   ~DnsCache();  // stops the resolver thread (a lookup in flight finishes on its own)
-  DnsCache(const DnsCache&) = delete;
-  DnsCache& operator=(const DnsCache&) = delete;
 
   // getaddrinfo(name, AF_UNSPEC): every IPv4 and IPv6 address, deduplicated.
   static DnsResolver SystemResolver();

@@ -38,6 +38,7 @@
 #include <memory>
 
 #include "engine/event.h"
+#include "engine/non_copyable.h"
 #include "engine/state/fd_table.h"
 
 namespace vigil {
@@ -62,12 +63,10 @@ struct ProcessTableStats {
   FdTableStats fds;             // the descriptor table (fd_table.h)
 };
 
-class ProcessTable {
+class ProcessTable : NonCopyable {
  public:
   explicit ProcessTable(std::size_t capacity = 65536);
   ~ProcessTable();
-  ProcessTable(const ProcessTable&) = delete;
-  ProcessTable& operator=(const ProcessTable&) = delete;
 
   // Adds or replaces a process known from elsewhere (the /proc scan at start).
   void Upsert(const ProcessInfo& info);

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/non_copyable.h"
 #include "tests/e2e/vigil_harness.h"
 
 namespace vigil::e2e {
@@ -26,15 +27,13 @@ std::string MakeTestDir(const std::string& prefix);
 
 // Everything a podman test creates outside its directory goes away with it,
 // also when a REQUIRE fails: the containers, the image, the API service, dir.
-struct PodmanFixture {
+struct PodmanFixture : NonCopyable {
   std::string dir, image, sock;
   std::vector<std::string> names;
   pid_t service = -1;
 
   // dir: MakeTestDir(prefix); sock: the API socket's path in it.
   explicit PodmanFixture(const std::string& prefix);
-  PodmanFixture(const PodmanFixture&) = delete;
-  PodmanFixture& operator=(const PodmanFixture&) = delete;
   ~PodmanFixture();
   // Starts `podman system service` on unix://`sock` (vigil's podman_socket
   // reads container metadata, e.g. container.privileged, from it) and waits

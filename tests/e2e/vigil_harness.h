@@ -20,6 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/non_copyable.h"
+
 namespace vigil::e2e {
 
 // One alert as delivered: the Falco line plus the pid/container from OCSF.
@@ -41,12 +43,10 @@ struct SeenAlert {
 
 // A `vigil run` child with the default rules plus `extra_rules`, a file sink in
 // `dir`/alerts.json and an OCSF stdout sink in `dir`/stdout.json.
-class VigilProcess {
+class VigilProcess : NonCopyable {
  public:
   VigilProcess(std::string dir, std::vector<std::string> rules_paths);
   ~VigilProcess();  // SIGKILLs the child if Stop() was not called
-  VigilProcess(const VigilProcess&) = delete;
-  VigilProcess& operator=(const VigilProcess&) = delete;
 
   // Starts vigil and waits (up to `timeout_s`) for "vigil running" in its log.
   // Returns "" on success, else what went wrong (with the log's tail).
@@ -103,12 +103,10 @@ std::string FinishSteps(VigilProcess& vigil, const std::string& dir, std::vector
 // Records every fork on the host (proc connector, NETLINK_CONNECTOR) while it
 // lives, so that Descendants(root) is exact even for processes that lived a
 // millisecond. Requires root.
-class ForkWatch {
+class ForkWatch : NonCopyable {
  public:
   ForkWatch();
   ~ForkWatch();
-  ForkWatch(const ForkWatch&) = delete;
-  ForkWatch& operator=(const ForkWatch&) = delete;
 
   // "" when listening; else why not (the caller fails the test).
   const std::string& error() const { return error_; }

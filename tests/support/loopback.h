@@ -10,9 +10,11 @@
 
 #include <cstdint>
 
+#include "engine/non_copyable.h"
+
 namespace vigil::testing {
 
-struct LoopbackListener {
+struct LoopbackListener : NonCopyable {
   // `type_flags`: e.g. SOCK_CLOEXEC. fd is -1 when the socket could not be
   // bound or listened on.
   explicit LoopbackListener(int backlog = 16, int type_flags = 0) {
@@ -30,8 +32,6 @@ struct LoopbackListener {
   ~LoopbackListener() {
     if (fd >= 0) close(fd);
   }
-  LoopbackListener(const LoopbackListener&) = delete;
-  LoopbackListener& operator=(const LoopbackListener&) = delete;
 
   int fd = -1;
   sockaddr_in addr{};  // where it listens

@@ -11,10 +11,12 @@
 #include <string>
 #include <system_error>
 
+#include "engine/non_copyable.h"
+
 namespace vigil::testing {
 
 template <typename Path = std::string>
-struct TempDirOf {
+struct TempDirOf : NonCopyable {
   // Throws (the test fails) when the directory cannot be made.
   explicit TempDirOf(const std::string& name) {
     std::string tmpl = "/tmp/vigil-" + name + "-XXXXXX";
@@ -25,8 +27,6 @@ struct TempDirOf {
     std::error_code ec;
     std::filesystem::remove_all(path, ec);
   }
-  TempDirOf(const TempDirOf&) = delete;
-  TempDirOf& operator=(const TempDirOf&) = delete;
   Path path;
 };
 

@@ -18,9 +18,11 @@
 #include <thread>
 #include <vector>
 
+#include "engine/non_copyable.h"
+
 namespace vigil::testing {
 
-class AgentProcess {
+class AgentProcess : NonCopyable {
  public:
   // Runs VIGIL_BIN (a compile definition of the test), or a copy of it at
   // `binary`, with `args`.
@@ -57,8 +59,6 @@ class AgentProcess {
     }
     if (reader_.joinable()) reader_.join();
   }
-  AgentProcess(const AgentProcess&) = delete;
-  AgentProcess& operator=(const AgentProcess&) = delete;
 
   std::string Log() {
     std::lock_guard<std::mutex> lock(mu_);

@@ -14,9 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "engine/non_copyable.h"
+
 namespace vigil::testing {
 
-class ChildProcess {
+class ChildProcess : NonCopyable {
  public:
   // Starts argv[0] (a path) with the given arguments; stderr is inherited.
   explicit ChildProcess(const std::vector<std::string>& argv) {
@@ -45,8 +47,6 @@ class ChildProcess {
     if (stdin_ >= 0) ::close(stdin_);
     if (stdout_ >= 0) ::close(stdout_);
   }
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
 
   bool started() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
