@@ -9,9 +9,6 @@
 namespace vigil {
 namespace {
 
-using T = FieldType;
-using A = ArgKind;
-
 enum BpfId : uint16_t {
   kCmd, kProgType, kProgExpectedAttachType, kAttachType, kProgInsnCnt, kProgFlags, kProgAttachBtfId, kMapType, kId,
   kTargetFd, kProgName, kProgLicense, kMapName, kTarget, kProgHelpers, kProgHelpersComplete,

@@ -48,7 +48,7 @@ void RenderBuffer(std::string_view bytes, std::string* out) {
 namespace {
 
 constexpr FieldDef kRows[] = {
-    {kBuffer, "evt.buffer", FieldType::kString, ArgKind::kNone, true,
+    {kBuffer, "evt.buffer", T::kString, A::kNone, true,
      "Payload of a send/recv call (sendto, sendmsg, recvfrom, recvmsg; the first message of sendmmsg and "
      "recvmmsg): what was sent or received, its first 80 bytes (Falco's default snaplen). Compare as bytes "
      "(`bcontains cafebabe`); outputs print non-printable bytes as '.'. Captured only while a loaded rule "

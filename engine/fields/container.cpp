@@ -15,8 +15,6 @@
 namespace vigil {
 namespace {
 
-using T = FieldType;
-using A = ArgKind;
 using C = const FieldContext&;
 using G = const FieldArg&;
 

@@ -8,9 +8,6 @@
 namespace vigil {
 namespace {
 
-using T = FieldType;
-using A = ArgKind;
-
 enum DnsId : uint16_t { kLipName, kRipName, kSipName, kCipName };
 
 // The socket end whose address each row names, by id.

@@ -11,9 +11,6 @@
 namespace vigil {
 namespace {
 
-using T = FieldType;
-using A = ArgKind;
-
 enum EnvId : uint16_t { kEnv, kAenv, kEnvTruncated };
 
 // libsinsp's proc.aenv[NAME] searches at most this many ancestors.

@@ -10,9 +10,6 @@
 namespace vigil {
 namespace {
 
-using T = FieldType;
-using A = ArgKind;
-
 enum EvtId : uint16_t {
   // EvtFields
   kType, kRes, kRawres, kFailed, kArgs,

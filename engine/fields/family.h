@@ -20,6 +20,10 @@
 
 namespace vigil {
 
+// The type and argument-kind columns of a row, short so that most rows fit a line.
+using T = FieldType;
+using A = ArgKind;
+
 // ---- the families, in the order AllFields() (and docs/fields.md) lists them
 
 std::span<const FieldDef> EvtFields();          // evt.cpp: type, result, evt.args

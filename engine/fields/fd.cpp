@@ -8,9 +8,6 @@
 namespace vigil {
 namespace {
 
-using T = FieldType;
-using A = ArgKind;
-
 enum FdId : uint16_t {
   // FdFields
   kName, kNameResolved, kNameraw, kDirectory, kFilename, kType, kTypechar, kNum, kL4proto,

@@ -8,9 +8,6 @@
 namespace vigil {
 namespace {
 
-using T = FieldType;
-using A = ArgKind;
-
 enum FsId : uint16_t {
   kPathName, kPathNameraw, kPathTarget, kPathTargetraw, kAtime, kMtime, kAtimeIso8601, kMtimeIso8601, kMtimeAge,
   kAtimeAge,

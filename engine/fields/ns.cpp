@@ -6,9 +6,6 @@
 namespace vigil {
 namespace {
 
-using T = FieldType;
-using A = ArgKind;
-
 enum NsId : uint16_t {
   kPid, kMnt, kNet, kUser, kUts, kIpc, kCgroup, kIsHostMntNs, kIsHostPidNs, kIsHostNetNs, kIsVigilSelf, kPidLevel,
 };

@@ -6,8 +6,6 @@
 namespace vigil {
 namespace {
 
-using T = FieldType;
-using A = ArgKind;
 using P = ProcAttr;
 
 enum ProcId : uint16_t {

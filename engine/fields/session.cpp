@@ -14,9 +14,6 @@
 namespace vigil {
 namespace {
 
-using T = FieldType;
-using A = ArgKind;
-
 // libsinsp walks the whole known chain; vigil's chain is at most this deep
 // (engine/state/process_table.h kMaxAncestorDepth, OwnedAncestors in tests).
 constexpr int kMaxLeaderDepth = 64;
@@ -92,39 +89,42 @@ std::string SetVpgid(Event& e, OwnedAncestors&, const FieldArg&, std::string_vie
   return SetIdText(t, &e.proc.pgid, &e.proc.vpgid, &e.proc);
 }
 
+// Rows that rule tests cannot set: an attribute of the session or group
+// leader (a string), and whether the process is that leader.
+constexpr FieldDef LeaderRow(SessionId id, const char* name, const char* description) {
+  return {id, name, T::kString, A::kNone, true, description, GetLeaderAttr, nullptr};
+}
+constexpr FieldDef IsLeaderRow(SessionId id, const char* name, const char* description) {
+  return {id, name, T::kBool, A::kNone, true, description, GetIsLeader, nullptr};
+}
+
 constexpr FieldDef kRows[] = {
     {kSid, "proc.sid", T::kNumber, A::kNone, true,
      "Session id, as the process's pid namespace numbers it (0: the session leader is outside it). "
      "Taken at exec (and by the /proc scan at start): a setsid() not followed by an exec is not seen.",
      GetId, SetSid},
-    {kSname, "proc.sname", T::kString, A::kNone, true,
-     "Name of the session leader: the process whose pid is the session id, else the eldest known "
-     "ancestor in the same session.",
-     GetLeaderAttr, nullptr},
-    {kSidExe, "proc.sid.exe", T::kString, A::kNone, true, "argv[0] of the session leader (as proc.sname).",
-     GetLeaderAttr, nullptr},
-    {kSidExepath, "proc.sid.exepath", T::kString, A::kNone, true,
-     "Executable path of the session leader (as proc.sname).", GetLeaderAttr, nullptr},
+    LeaderRow(kSname, "proc.sname",
+              "Name of the session leader: the process whose pid is the session id, else the eldest known "
+              "ancestor in the same session."),
+    LeaderRow(kSidExe, "proc.sid.exe", "argv[0] of the session leader (as proc.sname)."),
+    LeaderRow(kSidExepath, "proc.sid.exepath", "Executable path of the session leader (as proc.sname)."),
     {kVpgid, "proc.vpgid", T::kNumber, A::kNone, true,
      "Process group id, as the process's pid namespace numbers it (0: the group leader is outside it). "
      "Taken at exec, as proc.sid.",
      GetId, SetVpgid},
-    {kVpgidName, "proc.vpgid.name", T::kString, A::kNone, true,
-     "Name of the process group leader: the process whose pid is the group id, else the eldest known "
-     "ancestor in the same group.",
-     GetLeaderAttr, nullptr},
-    {kVpgidExe, "proc.vpgid.exe", T::kString, A::kNone, true,
-     "argv[0] of the process group leader (as proc.vpgid.name).", GetLeaderAttr, nullptr},
-    {kVpgidExepath, "proc.vpgid.exepath", T::kString, A::kNone, true,
-     "Executable path of the process group leader (as proc.vpgid.name).", GetLeaderAttr, nullptr},
-    {kIsSidLeader, "proc.is_sid_leader", T::kBool, A::kNone, true,
-     "The process leads its session (proc.sid = proc.vpid): a login shell, a daemon, anything started "
-     "by setsid.",
-     GetIsLeader, nullptr},
-    {kIsVpgidLeader, "proc.is_vpgid_leader", T::kBool, A::kNone, true,
-     "The process leads its process group (proc.vpgid = proc.vpid): true for a command a job-control "
-     "shell started directly, false for the processes a script or program starts under it.",
-     GetIsLeader, nullptr},
+    LeaderRow(kVpgidName, "proc.vpgid.name",
+              "Name of the process group leader: the process whose pid is the group id, else the eldest known "
+              "ancestor in the same group."),
+    LeaderRow(kVpgidExe, "proc.vpgid.exe", "argv[0] of the process group leader (as proc.vpgid.name)."),
+    LeaderRow(kVpgidExepath, "proc.vpgid.exepath",
+              "Executable path of the process group leader (as proc.vpgid.name)."),
+    IsLeaderRow(kIsSidLeader, "proc.is_sid_leader",
+                "The process leads its session (proc.sid = proc.vpid): a login shell, a daemon, anything "
+                "started by setsid."),
+    IsLeaderRow(kIsVpgidLeader, "proc.is_vpgid_leader",
+                "The process leads its process group (proc.vpgid = proc.vpid): true for a command a "
+                "job-control shell started directly, false for the processes a script or program starts "
+                "under it."),
 };
 static_assert(IdsInOrder(kRows));
 

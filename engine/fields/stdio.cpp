@@ -17,9 +17,6 @@ namespace vigil {
 
 namespace {
 
-using T = FieldType;
-using A = ArgKind;
-
 enum StdioId : uint16_t {
   kStdinType, kStdoutType, kStderrType, kStdinName,
   kInPeerName, kOutPeerName, kInPeerExe, kOutPeerExe, kInPeerExepath, kOutPeerExepath,

@@ -6,9 +6,6 @@
 namespace vigil {
 namespace {
 
-using T = FieldType;
-using A = ArgKind;
-
 enum UserId : uint16_t { kUid, kEuid, kName, kLoginuid, kLoginname, kGid, kGroupName };
 
 bool NameOf(const std::string* name, FieldValueRef* o) { return name != nullptr && Str(o, *name); }
