@@ -7,6 +7,7 @@
 #include "engine/event_json.h"
 #include "engine/event_members.h"
 #include "engine/fields/field_table.h"
+#include "tests/support/error_rows.h"
 
 using vigil::Event;
 using vigil::EventType;
@@ -365,11 +366,7 @@ TEST_CASE("event JSON reads a hand-written subset", "[unit]") {
 }
 
 TEST_CASE("event JSON errors name the key", "[unit]") {
-  struct Case {
-    const char* line;
-    const char* expect;
-  };
-  const Case cases[] = {
+  const vigil::testing::ErrorRow cases[] = {
       {"{", "not valid JSON at byte 2: syntax error while parsing object key - unexpected end of input"},
       {"[1]", "not a JSON object"},
       // A number past double's range threw out_of_range (not parse_error) and aborted (event_json_fuzz).
@@ -399,14 +396,13 @@ TEST_CASE("event JSON errors name the key", "[unit]") {
       {R"({"evt.type":"execve","proc.stdio":[{},{},{"ino":-1}]})", "key 'proc.stdio'[2]: key 'ino'"},
       {R"({"evt.type":"execve","proc.stdin.peer":[]})", "key 'proc.stdin.peer': expected a process object"},
   };
-  for (const auto& c : cases) {
+  vigil::testing::CheckErrorRows(cases, [](const char* line) {
     Event e;
     OwnedAncestors chain;
-    auto err = vigil::ParseEventJson(c.line, &e, &chain);
-    INFO(c.line);
+    auto err = vigil::ParseEventJson(line, &e, &chain);
     REQUIRE(err.has_value());
-    CHECK_THAT(*err, Catch::Contains(c.expect));
-  }
+    return *err;
+  });
 }
 
 TEST_CASE("event JSON never emits invalid UTF-8", "[unit]") {

@@ -7,6 +7,7 @@
 #include "outputs/config.h"
 #include "outputs/outputs.h"
 #include "tests/support/any_contains.h"
+#include "tests/support/error_rows.h"
 
 namespace out = vigil::outputs;
 using vigil::Priority;
@@ -86,11 +87,7 @@ TEST_CASE("A missing outputs section gives the defaults", "[unit]") {
 }
 
 TEST_CASE("Bad keys and values are reported with key, location and expected type", "[unit]") {
-  struct Case {
-    const char* yaml;
-    const char* expect;
-  };
-  const Case cases[] = {
+  const vigil::testing::ErrorRow cases[] = {
       {"outputs:\n  file:\n    pth: /x\n", "vigil.yaml:3:5: outputs.file.pth: unknown key"},
       {"outputs:\n  kafak: {}\n", "vigil.yaml:2:3: outputs.kafak: unknown key"},
       {"outputs:\n  file:\n    max_size_mb: big\n", "outputs.file.max_size_mb: expected an integer"},
@@ -107,13 +104,10 @@ TEST_CASE("Bad keys and values are reported with key, location and expected type
       {"outputs:\n  falco_json:\n    prefix: no\n", "vigil.yaml:3:5: outputs.falco_json.prefix: unknown key"},
       {"outputs:\n  falco_json:\n    output_prefix: sometimes\n", "outputs.falco_json.output_prefix: expected a boolean"},
   };
-  for (const auto& c : cases) {
+  vigil::testing::CheckErrorRows(cases, [](const char* yaml) {
     out::OutputsConfig cfg;
-    auto errors = Parse(c.yaml, &cfg);
-    INFO(c.yaml);
-    for (const auto& e : errors) INFO(e);
-    CHECK(AnyContains(errors, c.expect));
-  }
+    return Parse(yaml, &cfg);
+  });
 }
 
 // Issue 22: brokers and a topic set with the Kafka sink left disabled gave no
