@@ -122,16 +122,15 @@ TEST_CASE("evt.buffer in rule tests: hex bytes, at most the captured bound", "[u
 // (in its condition, exceptions or output): the default rules and Falco's
 // stable rules do not, so the default cost is unchanged.
 TEST_CASE("interest: payload capture follows the rules that read evt.buffer", "[unit]") {
-  const std::string& head = vigil::testing::kInterestRuleHead;
+  using vigil::testing::InterestRule;
   const std::vector<vigil::testing::InterestRow> rows = {
-      {"no buffer field", head + "  condition: evt.type = recvfrom and proc.name = java\n  output: o %fd.name\n",
+      {"no buffer field", InterestRule("evt.type = recvfrom and proc.name = java", "o %fd.name"), false},
+      {"condition", InterestRule("evt.type = recvfrom and evt.buffer bcontains cafebabe"), true},
+      {"output only", InterestRule("evt.type = sendto", "o %evt.buffer"), true},
+      {"through a macro",
+       "- macro: m\n  condition: evt.buffer bstartswith 474554\n" + InterestRule("evt.type = sendto and m"), true},
+      {"disabled", InterestRule("evt.type = recvfrom and evt.buffer bcontains cafebabe", "o", "  enabled: false\n"),
        false},
-      {"condition", head + "  condition: evt.type = recvfrom and evt.buffer bcontains cafebabe\n  output: o\n", true},
-      {"output only", head + "  condition: evt.type = sendto\n  output: o %evt.buffer\n", true},
-      {"through a macro", "- macro: m\n  condition: evt.buffer bstartswith 474554\n" + head +
-                              "  condition: evt.type = sendto and m\n  output: o\n", true},
-      {"disabled", head + "  condition: evt.type = recvfrom and evt.buffer bcontains cafebabe\n  output: o\n"
-                          "  enabled: false\n", false},
   };
   vigil::testing::CheckInterestRows(rows, &vigil::Interest::buffer, &vigil::Interest::buffer_rule,
                                     &vigil::Interest::env);

@@ -39,9 +39,13 @@ inline std::unique_ptr<RuleEngine> LoadCleanText(const std::string& text) {
   return eng;
 }
 
-// The interest tests' rules text starts with this rule head (rule `r`);
-// each row adds its condition and output.
-inline const std::string kInterestRuleHead = "- rule: r\n  desc: d\n  priority: WARNING\n";
+// The interest tests' rule `r`: its condition, its output and any further
+// keys (`more`, YAML lines of the rule).
+inline std::string InterestRule(const std::string& condition, const std::string& output = "o",
+                                const std::string& more = "") {
+  return "- rule: r\n  desc: d\n  priority: WARNING\n  condition: " + condition + "\n  output: " + output + "\n" +
+         more;
+}
 
 // A rules text and whether its rule `r` switches a capture on (an Interest
 // flag: a field that is copied only while an enabled rule reads it).

@@ -124,21 +124,22 @@ TEST_CASE("interest: default rules leave the data calls in the kernel", "[unit]"
 // the data calls' types). The default rules read it (T1574.006), and so do
 // Falco's incubating rules; Falco's stable rules do not.
 TEST_CASE("interest: environment capture follows the rules that read proc.env", "[unit]") {
-  const std::string& head = vigil::testing::kInterestRuleHead;
+  using vigil::testing::InterestRule;
   const std::string rmx_rule =  // issue 18: the removexattr family, sent only when named
       "- rule: rmx\n  desc: d\n  condition: evt.type in (removexattr, fremovexattr) and evt.arg.name = security.ima\n"
       "  output: o\n  priority: WARNING\n";
   const std::vector<vigil::testing::InterestRow> rows = {
-      {"no env field", head + "  condition: evt.type = execve and proc.name = id\n  output: o %proc.cmdline\n", false},
-      {"condition", head + "  condition: evt.type = execve and proc.env[LD_PRELOAD] != ''\n  output: o\n", true},
-      {"output only", head + "  condition: evt.type = execve\n  output: o %proc.env\n", true},
-      {"proc.aenv", head + "  condition: evt.type = execve and proc.aenv[HOME] = /root\n  output: o\n", true},
-      {"through a macro", "- macro: m\n  condition: proc.env icontains GLIBC_TUNABLES\n" + head +
-                              "  condition: evt.type = execve and m\n  output: o\n", true},
-      {"exceptions", head + "  condition: evt.type = execve\n  output: o\n  exceptions:\n  - name: e\n"
-                            "    fields: [proc.env_truncated]\n    values: [[true]]\n", true},
-      {"disabled", head + "  condition: evt.type = execve and proc.env contains X\n  output: o\n  enabled: false\n",
-       false},
+      {"no env field", InterestRule("evt.type = execve and proc.name = id", "o %proc.cmdline"), false},
+      {"condition", InterestRule("evt.type = execve and proc.env[LD_PRELOAD] != ''"), true},
+      {"output only", InterestRule("evt.type = execve", "o %proc.env"), true},
+      {"proc.aenv", InterestRule("evt.type = execve and proc.aenv[HOME] = /root"), true},
+      {"through a macro",
+       "- macro: m\n  condition: proc.env icontains GLIBC_TUNABLES\n" + InterestRule("evt.type = execve and m"), true},
+      {"exceptions",
+       InterestRule("evt.type = execve", "o", "  exceptions:\n  - name: e\n    fields: [proc.env_truncated]\n"
+                                              "    values: [[true]]\n"),
+       true},
+      {"disabled", InterestRule("evt.type = execve and proc.env contains X", "o", "  enabled: false\n"), false},
   };
   vigil::testing::CheckInterestRows(rows, &vigil::Interest::env, &vigil::Interest::env_rule);
   const std::vector<std::pair<std::string, bool>> sets = {
