@@ -23,14 +23,16 @@ struct Obs {
   bool fires;
 };
 
+// Observations fed in order to one fresh correlator, under a name for the report.
+struct Scenario {
+  const char* name;
+  std::vector<Obs> obs;
+};
+
 }  // namespace
 
 TEST_CASE("correlator: distinct values within the window, one alert per burst", "[unit]") {
-  struct Case {
-    const char* name;
-    std::vector<Obs> obs;
-  };
-  const std::vector<Case> cases = {
+  const std::vector<Scenario> scenarios = {
       {"three distinct within the window fire on the third",
        {{"k", "a", 0, false}, {"k", "b", 1, false}, {"k", "c", 2, true}}},
       {"repeats are one value", {{"k", "a", 0, false}, {"k", "a", 1, false}, {"k", "a", 2, false}, {"k", "b", 3, false}}},
@@ -45,12 +47,12 @@ TEST_CASE("correlator: distinct values within the window, one alert per burst", 
       {"an event earlier than the key's last counts as the last",
        {{"k", "a", 100, false}, {"k", "b", 50, false}, {"k", "c", 101, true}}},
   };
-  for (const auto& c : cases) {
-    INFO(c.name);
+  for (const auto& s : scenarios) {
+    INFO(s.name);
     vigil::Correlator cor(3, 10 * kSec, 16);
-    for (std::size_t i = 0; i < c.obs.size(); ++i) {
+    for (std::size_t i = 0; i < s.obs.size(); ++i) {
       INFO("observation " << i + 1);
-      CHECK(cor.Observe(c.obs[i].key, c.obs[i].value, c.obs[i].t_s * kSec) == c.obs[i].fires);
+      CHECK(cor.Observe(s.obs[i].key, s.obs[i].value, s.obs[i].t_s * kSec) == s.obs[i].fires);
     }
   }
 }

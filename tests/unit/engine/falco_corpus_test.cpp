@@ -18,27 +18,20 @@
 #endif
 
 TEST_CASE("Falco rules files load without errors", "[unit]") {
-  struct Case {
-    const char* file;
-    std::size_t rules;
-  };
-  const Case cases[] = {
-      {"falco_rules.yaml", 25},
-      {"falco-incubating_rules.yaml", 31},
-      {"falco-sandbox_rules.yaml", 37},
-  };
-  for (const auto& c : cases) {
-    std::string path = std::string(VIGIL_FALCO_RULES_DIR) + "/" + c.file;
+  const std::pair<const char*, std::size_t> rules_per_file[] = {
+      {"falco_rules.yaml", 25}, {"falco-incubating_rules.yaml", 31}, {"falco-sandbox_rules.yaml", 37}};
+  for (const auto& [file, rules] : rules_per_file) {
+    std::string path = std::string(VIGIL_FALCO_RULES_DIR) + "/" + file;
     vigil::Diagnostics diags;
     auto eng = vigil::RuleEngine::Load({path}, &diags, vigil::HostInfo{});
     INFO(path << "\n" << diags.ToString());
     CHECK(diags.ErrorCount() == 0);
     REQUIRE(eng != nullptr);
     const auto& s = eng->stats();
-    CHECK(s.rules_defined == c.rules);
-    CHECK(s.rules_loaded == c.rules);
+    CHECK(s.rules_defined == rules);
+    CHECK(s.rules_loaded == rules);
     std::printf("compat: %-28s rules %zu, loaded %zu, enabled %zu, referencing <NA> fields %zu, warnings %zu\n",
-                c.file, s.rules_defined, s.rules_loaded, s.rules_enabled, s.rules_with_na, diags.WarningCount());
+                file, s.rules_defined, s.rules_loaded, s.rules_enabled, s.rules_with_na, diags.WarningCount());
   }
 }
 
@@ -54,23 +47,15 @@ TEST_CASE("Falco ancestor-list rules fire as in libsinsp", "[unit]") {
   REQUIRE(eng != nullptr);
   const vigil::CompiledRule* rule = eng->FindRule("Run shell untrusted");
   REQUIRE(rule != nullptr);
-  struct Row {
-    const char* parent;
-    const char* parent_exe;
-    bool fires;
-  };
-  const Row rows[] = {
-      {"nginx", "/usr/sbin/nginx", true},
-      {"sshd", "/usr/sbin/sshd", false},
-  };
-  for (const auto& row : rows) {
+  const std::pair<std::string, bool> rows[] = {{"nginx", true}, {"sshd", false}};  // bash's parent (in /usr/sbin)
+  for (const auto& [parent, fires] : rows) {
     vigil::OwnedAncestors anc;
     vigil::Event e = vigil::testing::MakeExec(&anc);
-    anc.chain[0].name = row.parent;
-    anc.chain[0].exepath = row.parent_exe;
-    anc.chain[0].argv = {row.parent};
-    INFO(row.parent << "\n" << eng->Explain(*rule, e));
-    CHECK(eng->Matches(*rule, e) == row.fires);
+    anc.chain[0].name = parent;
+    anc.chain[0].exepath = "/usr/sbin/" + parent;
+    anc.chain[0].argv = {parent};
+    INFO(parent << "\n" << eng->Explain(*rule, e));
+    CHECK(eng->Matches(*rule, e) == fires);
   }
 }
 
