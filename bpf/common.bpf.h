@@ -1164,28 +1164,32 @@ static __always_inline void vg_zero_sock(struct vg_sock *s) {
 const volatile __u32 vg_thread_size = 16384;
 
 /* The registers at the top of the kernel stack (task_pt_regs), read with one
- * helper call (bpf_task_pt_regs is 5.15+). The top is padded by 16 bytes on
- * kernels built with FRED (6.9+), so a second place is tried when the first
- * does not hold this call's number: the registers are checked against the
- * tracepoint's syscall number (orig_ax), so a wrong guess gives zero
- * arguments and a counted failure (read_task), never another call's values. */
-static __always_inline void vg_regs_args_legacy(struct vg_args *a, long id) {
+ * helper call (bpf_task_pt_regs is 5.15+): the `n` registers (w[0..n-1])
+ * from the one at offset `o_first` of struct pt_regs up to orig_ax, which
+ * must come last. The top is padded by 16 bytes on kernels built with FRED
+ * (6.9+), so a second place is tried when the first does not hold this
+ * call's number: orig_ax is checked against the tracepoint's syscall number
+ * `nr`, so a wrong guess gives -1 and a counted failure (read_task), never
+ * another call's values. 0 when read. */
+static __always_inline int vg_legacy_regs(__u64 *w, __u32 n, __u32 o_first, long nr) {
   __u64 stack = (__u64)BPF_CORE_READ(VG_TASK(), stack);
   __u64 regs = stack + vg_thread_size - bpf_core_type_size(struct pt_regs);
-  __u32 o_r10 = bpf_core_field_offset(struct pt_regs, r10);
   __u32 o_orig = bpf_core_field_offset(struct pt_regs, orig_ax);
+  if (stack && o_orig == o_first + 8 * (n - 1)) {
+    if (bpf_probe_read_kernel(w, 8 * n, (const void *)(regs + o_first)) >= 0 && (long)w[n - 1] == nr) return 0;
+    if (bpf_probe_read_kernel(w, 8 * n, (const void *)(regs - 16 + o_first)) >= 0 && (long)w[n - 1] == nr)
+      return 0;
+  }
+  vg_count(VG_C_READ_TASK);
+  return -1;
+}
+
+/* The syscall's arguments from the saved registers; all zero when they
+ * cannot be read. */
+static __always_inline void vg_regs_args_legacy(struct vg_args *a, long id) {
   __u64 win[9] = {}; /* r10 r9 r8 ax cx dx si di orig_ax: the x86-64 layout */
   __builtin_memset(a, 0, sizeof(*a));
-  if (!stack || o_orig != o_r10 + 64) {
-    vg_count(VG_C_READ_TASK);
-    return;
-  }
-  if (bpf_probe_read_kernel(win, sizeof(win), (const void *)(regs + o_r10)) < 0 || (long)win[8] != id) {
-    if (bpf_probe_read_kernel(win, sizeof(win), (const void *)(regs - 16 + o_r10)) < 0 || (long)win[8] != id) {
-      vg_count(VG_C_READ_TASK);
-      return;
-    }
-  }
+  if (vg_legacy_regs(win, 9, bpf_core_field_offset(struct pt_regs, r10), id) < 0) return;
   a->a[0] = win[7];
   a->a[1] = win[6];
   a->a[2] = win[5];

@@ -142,27 +142,14 @@ int BPF_PROG(vg_compat_enter, struct pt_regs *regs, long id) {
  * the compat build on 6.18; 5.10's verifier refuses the legacy build's).
  * Their arguments can only be scalars, so they find the saved registers
  * themselves: bpf_task_pt_regs (5.15+), or in the legacy build at the top of
- * the task's kernel stack, checked against the call number as
- * vg_regs_args_legacy does (a wrong guess gives zero arguments and a counted
- * read_task failure, never another call's values). */
+ * the task's kernel stack, checked against the call number by
+ * vg_legacy_regs (a wrong guess gives zero arguments and a counted read_task
+ * failure, never another call's values). */
 #ifdef VG_LEGACY
 static __always_inline void vg_compat_args_at(struct vg_args *a, long nr) {
-  __u64 stack = (__u64)BPF_CORE_READ(VG_TASK(), stack);
-  __u64 regs = stack + vg_thread_size - bpf_core_type_size(struct pt_regs);
-  __u32 o_bp = bpf_core_field_offset(struct pt_regs, bp);
-  __u32 o_orig = bpf_core_field_offset(struct pt_regs, orig_ax);
   __u64 w[12] = {}; /* bp bx r11 r10 r9 r8 ax cx dx si di orig_ax: the x86-64 layout */
   __builtin_memset(a, 0, sizeof(*a));
-  if (!stack || o_orig != o_bp + 88) {
-    vg_count(VG_C_READ_TASK);
-    return;
-  }
-  if (bpf_probe_read_kernel(w, sizeof(w), (const void *)(regs + o_bp)) < 0 || (long)w[11] != nr) {
-    if (bpf_probe_read_kernel(w, sizeof(w), (const void *)(regs - 16 + o_bp)) < 0 || (long)w[11] != nr) {
-      vg_count(VG_C_READ_TASK);
-      return;
-    }
-  }
+  if (vg_legacy_regs(w, 12, bpf_core_field_offset(struct pt_regs, bp), nr) < 0) return;
   a->a[0] = (__u32)w[1];
   a->a[1] = (__u32)w[7];
   a->a[2] = (__u32)w[8];
