@@ -419,8 +419,9 @@ void AddOptions(CLI::App& app, Options& o) {
   app.add_option("--ringbuf-mb", o.ringbuf_mb, "vigil ring buffer size")->capture_default_str();
   app.add_flag("--openat-only", o.openat_only,
                "only the openat loop (bare, tracepoints, vigil events, vigil run with the default, exec-only and "
-               "path-watching rules, and the defaults without their resolved-path read rules), the engine rates and the "
-               "aims run; no other workload, no drop test");
+               "path-watching rules, the defaults without their resolved-path read rules, and the defaults without "
+               "the three rules that print %fd.name), the engine rates and the aims run; no other workload, no drop "
+               "test");
   app.add_option("--fd-table", o.fd_table,
                  "the loops' fd table: inherited (as started; a child of bash has 256 slots) or small (64, as a "
                  "systemd service's): vigil reads the opened file by direct loads only in a small one")
