@@ -127,7 +127,7 @@ static __always_inline __u8 vg_open_class(__u32 flags) { return (flags & VG_OPEN
  * is sent only if it starts with a prefix of the current generation and of
  * the open's access class. Runs
  * before the record is begun, so a dropped open costs one user string read,
- * 15 word compares and one trie lookup. No loop: older verifiers (5.10, 6.1)
+ * 15 word compares and two trie lookups (the prefixes, then the class's resolved-test key). No loop: older verifiers (5.10, 6.1)
  * refuse the back-edge clang makes of a byte loop; the path is zeroed first,
  * so the bytes after its NUL match nothing. */
 static __always_inline int vg_open_path_passes(__u16 type, __u64 upath, __u32 flags, __u8 *gen) {
