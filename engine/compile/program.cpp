@@ -136,24 +136,18 @@ void Program::AddGate(EventType type, uint32_t root, uint32_t slot, bool weak) {
   const auto t = static_cast<std::size_t>(type);
   auto& gates = gates_[t];
   auto it = std::find_if(gates.begin(), gates.end(), [&](const Gate& g) { return g.node == leaf; });
-  if (it == gates.end()) it = gates.insert(gates.end(), Gate{leaf, {}, 0, false});
+  if (it == gates.end()) it = gates.insert(gates.end(), Gate{leaf, {}, false});
   it->mask.resize(base_[t].size(), 0);
   it->mask[slot / 64] |= uint64_t{1} << (slot % 64);
-  ++it->count;
   it->weak = it->weak || weak;
   early_[t].clear();
   late_[t].clear();
   for (const Gate& g : gates) {
-    const bool cheap = nodes_[g.node].leaf->Cheap();
+    if (!g.weak) continue;
+    (nodes_[g.node].leaf->Cheap() ? early_[t] : late_[t]).push_back(g);
     // The leaf is evaluated by the gate and again by the entries that run:
     // its result is kept per event.
-    if (cheap && (g.count >= 2 || g.weak)) {
-      early_[t].push_back(g);
-      nodes_[g.node].shared = true;
-    } else if (g.weak) {
-      late_[t].push_back(g);
-      nodes_[g.node].shared = true;
-    }
+    nodes_[g.node].shared = true;
   }
 }
 

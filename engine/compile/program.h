@@ -45,14 +45,17 @@
 //
 // - gates: the leaf an entry's and-chain evaluates first (as
 //   `evt.is_open_write = true`, which leads Falco's open_write macro) decides
-//   for every entry it leads: when it is false, none of them holds. A cheap
-//   leader (a bool or number compare, Check::Cheap) of two or more entries, or
-//   of one the index bounds poorly (no bound, or a one-byte one such as
-//   `fd.directory = /`), is evaluated once per event before the index walk,
-//   and a field's walk or a needle's search whose entries are all dropped is
-//   skipped; another leader of a poorly bounded entry is evaluated after the
-//   walk, only while one of its entries is a candidate. A gate's leaf keeps
-//   its result per event, so the entries that run do not evaluate it again.
+//   for every entry it leads: when it is false, none of them holds. A leader
+//   of an entry the index bounds poorly (no bound, or a one-byte one such as
+//   `fd.directory = /`) is a gate for all the entries it leads: a cheap one
+//   (a bool or number compare, Check::Cheap) is evaluated once per event
+//   before the index walk, and a field's walk or a needle's search whose
+//   entries are all dropped is skipped; another one after the walk, only
+//   while one of its entries is a candidate. Leaders of well-bounded entries
+//   only are not gates: evaluating `evt.is_open_read = true` on every open
+//   for ten rules the index skips anyway cost more than it saved. A gate's
+//   leaf keeps its result per event, so the entries that run do not
+//   evaluate it again.
 //
 // Contract: the result of Eval(root) for an event of the program's type is the
 // result of the rule's Check::Eval for that event; an entry ForEachCandidate()
@@ -206,7 +209,6 @@ class Program {
   struct Gate {
     uint32_t node;               // a leaf node, kept per event (shared)
     std::vector<uint64_t> mask;  // the entries it leads
-    std::size_t count = 0;       // how many
     bool weak = false;           // leads an entry the index bounds poorly
   };
   // One field's trie for one event type. Node 0 is the empty prefix.
