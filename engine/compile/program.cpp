@@ -136,15 +136,19 @@ void Program::AddGate(EventType type, uint32_t root, uint32_t slot, bool weak) {
   const auto t = static_cast<std::size_t>(type);
   auto& gates = gates_[t];
   auto it = std::find_if(gates.begin(), gates.end(), [&](const Gate& g) { return g.node == leaf; });
-  if (it == gates.end()) it = gates.insert(gates.end(), Gate{leaf, {}, false});
+  if (it == gates.end()) it = gates.insert(gates.end(), Gate{leaf, {}, 0});
   it->mask.resize(base_[t].size(), 0);
   it->mask[slot / 64] |= uint64_t{1} << (slot % 64);
-  it->weak = it->weak || weak;
+  it->weak += weak ? 1 : 0;
   early_[t].clear();
   late_[t].clear();
+  gated_[t] = false;
   for (const Gate& g : gates) {
-    if (!g.weak) continue;
+    // A gate leading one poorly bounded entry saves nothing: that entry
+    // evaluates the same leaf first anyway.
+    if (g.weak < kMinWeak) continue;
     (nodes_[g.node].leaf->Cheap() ? early_[t] : late_[t]).push_back(g);
+    gated_[t] = true;
     // The leaf is evaluated by the gate and again by the entries that run:
     // its result is kept per event.
     nodes_[g.node].shared = true;
@@ -365,17 +369,33 @@ void Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
   }
 }
 
-void Program::Walk(EventType type, const FieldContext& ctx) const {
-  const auto t = static_cast<std::size_t>(type);
-  RunEarlyGates(t, ctx);
+void Program::WalkGated(std::size_t t, const FieldContext& ctx) const {
+  if (!early_[t].empty()) {
+    RunEarlyGates(t, ctx);
+    WalkFields<true>(t, ctx);
+    for (std::size_t w = 0; w < dead_.size(); ++w) cand_[w] &= ~dead_[w];
+  } else {
+    WalkFields<false>(t, ctx);
+  }
+  for (const Gate& g : late_[t]) {
+    uint64_t any = 0;
+    for (std::size_t w = 0; w < g.mask.size(); ++w) any |= cand_[w] & g.mask[w];
+    if (any == 0 || Eval(g.node, ctx)) continue;
+    for (std::size_t w = 0; w < g.mask.size(); ++w) cand_[w] &= ~g.mask[w];
+  }
+}
+
+template <bool kGated>
+void Program::WalkFields(std::size_t t, const FieldContext& ctx) const {
   for (const FieldIndex& f : index_[t]) {
-    if (!AnyAlive(f.serves)) continue;
+    if (kGated && !AnyAlive(f.serves)) continue;
     const FieldValueRef* ref = f.field->Ref(ctx);
     if (ref == nullptr) continue;  // <NA>: every bounded check on it is false
     const FieldValueRef& v = *ref;
     if (f.substring) {
       for (const NeedleSlots& n : f.needles)
-        if (std::any_of(n.slots.begin(), n.slots.end(), [&](uint32_t s) { return (~dead_[s / 64] >> (s % 64)) & 1; }) &&
+        if ((!kGated || std::any_of(n.slots.begin(), n.slots.end(),
+                                    [&](uint32_t s) { return (~dead_[s / 64] >> (s % 64)) & 1; })) &&
             n.needle.In(v.str))
           for (uint32_t s : n.slots) cand_[s / 64] |= uint64_t{1} << (s % 64);
       continue;
@@ -399,14 +419,9 @@ void Program::Walk(EventType type, const FieldContext& ctx) const {
       for (uint32_t s : at->slots) cand_[s / 64] |= uint64_t{1} << (s % 64);
     }
   }
-  for (std::size_t w = 0; w < dead_.size(); ++w) cand_[w] &= ~dead_[w];
-  for (const Gate& g : late_[t]) {
-    uint64_t any = 0;
-    for (std::size_t w = 0; w < g.mask.size(); ++w) any |= cand_[w] & g.mask[w];
-    if (any == 0 || Eval(g.node, ctx)) continue;
-    for (std::size_t w = 0; w < g.mask.size(); ++w) cand_[w] &= ~g.mask[w];
-  }
 }
+
+template void Program::WalkFields<false>(std::size_t, const FieldContext&) const;
 
 std::size_t Program::guarded_count(EventType type) const {
   const auto& es = entries_[static_cast<std::size_t>(type)];

@@ -112,7 +112,10 @@ class Program {
     const auto t = static_cast<std::size_t>(type);
     const std::vector<Entry>& es = entries_[t];
     std::copy(base_[t].begin(), base_[t].end(), cand_.begin());
-    Walk(type, ctx);
+    if (gated_[t])
+      WalkGated(t, ctx);
+    else
+      WalkFields<false>(t, ctx);
     for (std::size_t w = 0; w < base_[t].size(); ++w)
       for (uint64_t bits = cand_[w]; bits != 0; bits &= bits - 1)
         f(es[w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits))]);
@@ -188,9 +191,14 @@ class Program {
   // `keep` (may be null): only leaves on fields it accepts are bounds.
   bool GuardOf(uint32_t node, Guard* out, const std::function<bool(const FieldAccessor&)>* keep = nullptr) const;
   void AddToIndex(EventType type, const Guard& g, uint32_t slot);
-  // Sets in cand_ the guarded entries of `type` the event's values allow,
-  // less those the gates drop.
-  void Walk(EventType type, const FieldContext& ctx) const;
+  // Sets in cand_ the guarded entries of type `t` the event's values allow,
+  // less those the gates drop (types with gates; others: WalkFields<false>).
+  void WalkGated(std::size_t t, const FieldContext& ctx) const;
+  // Sets in cand_ the guarded entries of type `t` the event's values allow;
+  // kGated: skips the walks and needle searches of entries the early gates
+  // dropped (dead_) and leaves dropping them to the caller.
+  template <bool kGated>
+  void WalkFields(std::size_t t, const FieldContext& ctx) const;
   // The leaf node an entry rooted at `node` evaluates first through its
   // and-chain; kNoGate when it starts with something else (or, not).
   static constexpr uint32_t kNoGate = 0xffffffff;
@@ -209,8 +217,10 @@ class Program {
   struct Gate {
     uint32_t node;               // a leaf node, kept per event (shared)
     std::vector<uint64_t> mask;  // the entries it leads
-    bool weak = false;           // leads an entry the index bounds poorly
+    uint32_t weak = 0;           // how many of them the index bounds poorly
   };
+  // A leader is a gate when it leads at least this many poorly bounded entries.
+  static constexpr uint32_t kMinWeak = 2;
   // One field's trie for one event type. Node 0 is the empty prefix.
   struct TrieNode {
     std::vector<std::pair<char, uint32_t>> kids;
@@ -245,6 +255,7 @@ class Program {
   std::vector<Gate> gates_[kEventTypeCount];      // per type: every leading leaf (load time)
   std::vector<Gate> early_[kEventTypeCount];      // per type: gates run before the walk
   std::vector<Gate> late_[kEventTypeCount];       // per type: gates run after it
+  bool gated_[kEventTypeCount] = {};              // per type: early_ or late_ not empty
   mutable std::vector<uint64_t> dead_;            // the event's entries dropped by early gates
   mutable std::vector<uint64_t> cand_;            // the event's candidates (as wide as the widest base_)
 };
