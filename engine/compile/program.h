@@ -46,12 +46,14 @@
 // - gates: the leaf an entry's and-chain evaluates first (as
 //   `evt.is_open_write = true`, which leads Falco's open_write macro) decides
 //   for every entry it leads: when it is false, none of them holds. A leader
-//   of an entry the index bounds poorly (no bound, or a one-byte one such as
-//   `fd.directory = /`) is a gate for all the entries it leads: a cheap one
-//   (a bool or number compare, Check::Cheap) is evaluated once per event
-//   before the index walk, and a field's walk or a needle's search whose
-//   entries are all dropped is skipped; another one after the walk, only
-//   while one of its entries is a candidate. Leaders of well-bounded entries
+//   of two or more entries the index bounds poorly (no bound, or a one-byte
+//   one such as `fd.directory = /`) is a gate for all the entries it leads
+//   (a leader of one such entry saves nothing: it evaluates the leaf first
+//   anyway). A cheap gate (a bool or number compare, Check::Cheap) is
+//   evaluated once per event before the index walk, and a field's walk or a
+//   needle's search whose entries are all dropped is skipped; another one
+//   after the walk, only while one of its entries is a candidate. A type
+//   with no gate takes the plain walk (WalkFields<false>). Leaders of well-bounded entries
 //   only are not gates: evaluating `evt.is_open_read = true` on every open
 //   for ten rules the index skips anyway cost more than it saved. A gate's
 //   leaf keeps its result per event, so the entries that run do not
