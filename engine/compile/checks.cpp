@@ -216,6 +216,8 @@ class LeafCheck : public Check {
   explicit LeafCheck(std::unique_ptr<FieldAccessor> f) : field_(std::move(f)) {}
   // The field as the prefilter index can read it: one plain string, as is.
   bool PlainString() const { return field_->type == FieldType::kString && field_->transformers.empty(); }
+  // One plain field, no argument: what a bool or number compare needs to be Cheap().
+  bool PlainField() const { return field_->transformers.empty() && !field_->arg.present; }
   void Explain(const FieldContext& ctx, int indent, std::string* out) const override {
     Indent(indent, out);
     bool r = Eval(ctx);
@@ -447,6 +449,8 @@ class NumberCheck final : public LeafCheck {
     return One(v.num) || (v.has_second && One(v.num2));
   }
 
+  bool Cheap() const override { return PlainField(); }
+
  private:
   bool One(int64_t n) const {
     switch (op_) {
@@ -472,6 +476,8 @@ class BoolCheck final : public LeafCheck {
     const FieldValueRef& v = *ref;
     return (v.boolean == value_) == eq_;
   }
+
+  bool Cheap() const override { return PlainField(); }
 
  private:
   bool eq_, value_;

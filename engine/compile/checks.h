@@ -86,6 +86,10 @@ class Check {
   // The same for a substring: Eval() true implies that the value contains
   // *needle (`contains`, a glob's longest literal run).
   virtual bool SubstringGuard(const FieldAccessor** /*field*/, std::string* /*needle*/) const { return false; }
+  // True when Eval() reads one plain bool or number field and compares it:
+  // cheap enough for the program to evaluate before its index walk (a gate,
+  // engine/compile/program.h). Load time only.
+  virtual bool Cheap() const { return false; }
   std::string text;  // the source text of this check (condition excerpt)
   // A leaf's identity: two leaves with the same non-empty key give the same
   // result for every event (field as written, operator, values).

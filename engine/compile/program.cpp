@@ -112,6 +112,7 @@ bool Program::Add(EventType type, const Check& check, const void* rule) {
   const auto i = static_cast<uint32_t>(entries_[t].size());
   base_[t].resize(i / 64 + 1, 0);
   cand_.resize(std::max(cand_.size(), base_[t].size()), 0);
+  dead_.resize(cand_.size(), 0);
   Guard g;
   if (GuardOf(root, &g) && g.Shortest() > 0 && g.Shortest() != SIZE_MAX) {
     e.slot = i;
@@ -119,8 +120,46 @@ bool Program::Add(EventType type, const Check& check, const void* rule) {
   } else {
     base_[t][i / 64] |= uint64_t{1} << (i % 64);
   }
+  AddGate(type, root, i, e.slot == kUnguarded || g.Shortest() < 2);
   entries_[static_cast<std::size_t>(type)].push_back(e);
   return true;
+}
+
+uint32_t Program::LeadingLeaf(uint32_t node) const {
+  while (nodes_[node].op == Op::kAnd) node = kids_[nodes_[node].first];
+  return nodes_[node].op == Op::kLeaf ? node : kNoGate;
+}
+
+void Program::AddGate(EventType type, uint32_t root, uint32_t slot, bool weak) {
+  const uint32_t leaf = LeadingLeaf(root);
+  if (leaf == kNoGate) return;
+  const auto t = static_cast<std::size_t>(type);
+  auto& gates = gates_[t];
+  auto it = std::find_if(gates.begin(), gates.end(), [&](const Gate& g) { return g.node == leaf; });
+  if (it == gates.end()) it = gates.insert(gates.end(), Gate{leaf, {}, 0});
+  it->mask.resize(base_[t].size(), 0);
+  it->mask[slot / 64] |= uint64_t{1} << (slot % 64);
+  it->weak += weak ? 1 : 0;
+  early_[t].clear();
+  late_[t].clear();
+  gated_[t] = false;
+  for (const Gate& g : gates) {
+    // A gate leading one poorly bounded entry saves nothing: that entry
+    // evaluates the same leaf first anyway.
+    if (g.weak < kMinWeak) continue;
+    (nodes_[g.node].leaf->Cheap() ? early_[t] : late_[t]).push_back(g);
+    gated_[t] = true;
+    // The leaf is evaluated by the gate and again by the entries that run:
+    // its result is kept per event.
+    nodes_[g.node].shared = true;
+  }
+}
+
+void Program::RunEarlyGates(std::size_t type, const FieldContext& ctx) const {
+  std::fill(dead_.begin(), dead_.end(), 0);
+  for (const Gate& g : early_[type])
+    if (!Eval(g.node, ctx))
+      for (std::size_t w = 0; w < g.mask.size(); ++w) dead_[w] |= g.mask[w];
 }
 
 std::size_t Program::Guard::Shortest() const {
@@ -330,10 +369,12 @@ void Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
       return f.field->text == t.field->text && f.suffix == t.suffix && f.substring == t.substring;
     });
     if (it == indexes.end()) {
-      indexes.push_back({t.field, t.suffix, t.substring, std::vector<TrieNode>(1), {}});
+      indexes.push_back({t.field, t.suffix, t.substring, std::vector<TrieNode>(1), {}, {}});
       it = indexes.end() - 1;
     }
     if (it->field == path_.get() && t.field != path_.get()) it->field = t.field;  // the engine's cached fd.name
+    it->serves.resize(slot / 64 + 1, 0);
+    it->serves[slot / 64] |= uint64_t{1} << (slot % 64);
     if (t.substring) {
       for (const std::string& p : t.prefixes) {
         auto n = std::find_if(it->needles.begin(), it->needles.end(),
@@ -369,14 +410,34 @@ void Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
   }
 }
 
-void Program::Walk(EventType type, const FieldContext& ctx) const {
-  for (const FieldIndex& f : index_[static_cast<std::size_t>(type)]) {
+void Program::WalkGated(std::size_t t, const FieldContext& ctx) const {
+  if (!early_[t].empty()) {
+    RunEarlyGates(t, ctx);
+    WalkFields<true>(t, ctx);
+    for (std::size_t w = 0; w < dead_.size(); ++w) cand_[w] &= ~dead_[w];
+  } else {
+    WalkFields<false>(t, ctx);
+  }
+  for (const Gate& g : late_[t]) {
+    uint64_t any = 0;
+    for (std::size_t w = 0; w < g.mask.size(); ++w) any |= cand_[w] & g.mask[w];
+    if (any == 0 || Eval(g.node, ctx)) continue;
+    for (std::size_t w = 0; w < g.mask.size(); ++w) cand_[w] &= ~g.mask[w];
+  }
+}
+
+template <bool kGated>
+void Program::WalkFields(std::size_t t, const FieldContext& ctx) const {
+  for (const FieldIndex& f : index_[t]) {
+    if (kGated && !AnyAlive(f.serves)) continue;
     const FieldValueRef* ref = f.field->Ref(ctx);
     if (ref == nullptr) continue;  // <NA>: every bounded check on it is false
     const FieldValueRef& v = *ref;
     if (f.substring) {
       for (const NeedleSlots& n : f.needles)
-        if (n.needle.In(v.str))
+        if ((!kGated || std::any_of(n.slots.begin(), n.slots.end(),
+                                    [&](uint32_t s) { return (~dead_[s / 64] >> (s % 64)) & 1; })) &&
+            n.needle.In(v.str))
           for (uint32_t s : n.slots) cand_[s / 64] |= uint64_t{1} << (s % 64);
       continue;
     }
@@ -400,6 +461,8 @@ void Program::Walk(EventType type, const FieldContext& ctx) const {
     }
   }
 }
+
+template void Program::WalkFields<false>(std::size_t, const FieldContext&) const;
 
 std::size_t Program::guarded_count(EventType type) const {
   const auto& es = entries_[static_cast<std::size_t>(type)];

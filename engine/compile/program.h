@@ -43,6 +43,22 @@
 //   fields: per event each needle of the type's field is searched for once
 //   (Needle, engine/compile/matchers.h).
 //
+// - gates: the leaf an entry's and-chain evaluates first (as
+//   `evt.is_open_write = true`, which leads Falco's open_write macro) decides
+//   for every entry it leads: when it is false, none of them holds. A leader
+//   of two or more entries the index bounds poorly (no bound, or a one-byte
+//   one such as `fd.directory = /`) is a gate for all the entries it leads
+//   (a leader of one such entry saves nothing: it evaluates the leaf first
+//   anyway). A cheap gate (a bool or number compare, Check::Cheap) is
+//   evaluated once per event before the index walk, and a field's walk or a
+//   needle's search whose entries are all dropped is skipped; another one
+//   after the walk, only while one of its entries is a candidate. A type
+//   with no gate takes the plain walk (WalkFields<false>). Leaders of well-bounded entries
+//   only are not gates: evaluating `evt.is_open_read = true` on every open
+//   for ten rules the index skips anyway cost more than it saved. A gate's
+//   leaf keeps its result per event, so the entries that run do not
+//   evaluate it again.
+//
 // Contract: the result of Eval(root) for an event of the program's type is the
 // result of the rule's Check::Eval for that event; an entry ForEachCandidate()
 // leaves out has Eval(root) false. Eval and ForEachCandidate do not allocate.
@@ -98,7 +114,10 @@ class Program {
     const auto t = static_cast<std::size_t>(type);
     const std::vector<Entry>& es = entries_[t];
     std::copy(base_[t].begin(), base_[t].end(), cand_.begin());
-    Walk(type, ctx);
+    if (gated_[t])
+      WalkGated(t, ctx);
+    else
+      WalkFields<false>(t, ctx);
     for (std::size_t w = 0; w < base_[t].size(); ++w)
       for (uint64_t bits = cand_[w]; bits != 0; bits &= bits - 1)
         f(es[w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits))]);
@@ -191,8 +210,36 @@ class Program {
   // `keep` (may be null): only leaves on fields it accepts are bounds.
   bool GuardOf(uint32_t node, Guard* out, const std::function<bool(const FieldAccessor&)>* keep = nullptr) const;
   void AddToIndex(EventType type, const Guard& g, uint32_t slot);
-  // Sets in cand_ the guarded entries of `type` the event's values allow.
-  void Walk(EventType type, const FieldContext& ctx) const;
+  // Sets in cand_ the guarded entries of type `t` the event's values allow,
+  // less those the gates drop (types with gates; others: WalkFields<false>).
+  void WalkGated(std::size_t t, const FieldContext& ctx) const;
+  // Sets in cand_ the guarded entries of type `t` the event's values allow;
+  // kGated: skips the walks and needle searches of entries the early gates
+  // dropped (dead_) and leaves dropping them to the caller.
+  template <bool kGated>
+  void WalkFields(std::size_t t, const FieldContext& ctx) const;
+  // The leaf node an entry rooted at `node` evaluates first through its
+  // and-chain; kNoGate when it starts with something else (or, not).
+  static constexpr uint32_t kNoGate = 0xffffffff;
+  uint32_t LeadingLeaf(uint32_t node) const;
+  // Records entry `slot` of `type` under its leading leaf; `weak`: the index
+  // bounds it poorly or not at all.
+  void AddGate(EventType type, uint32_t root, uint32_t slot, bool weak);
+  // Sets dead_ to the entries of the type's early gates found false.
+  void RunEarlyGates(std::size_t type, const FieldContext& ctx) const;
+  // Whether any entry of `mask` is still alive (not in dead_).
+  bool AnyAlive(const std::vector<uint64_t>& mask) const {
+    for (std::size_t w = 0; w < mask.size(); ++w)
+      if ((mask[w] & ~dead_[w]) != 0) return true;
+    return false;
+  }
+  struct Gate {
+    uint32_t node;               // a leaf node, kept per event (shared)
+    std::vector<uint64_t> mask;  // the entries it leads
+    uint32_t weak = 0;           // how many of them the index bounds poorly
+  };
+  // A leader is a gate when it leads at least this many poorly bounded entries.
+  static constexpr uint32_t kMinWeak = 2;
   // One field's trie for one event type. Node 0 is the empty prefix.
   struct TrieNode {
     std::vector<std::pair<char, uint32_t>> kids;
@@ -210,6 +257,7 @@ class Program {
     bool substring;  // no trie: each needle is searched for in the value
     std::vector<TrieNode> trie;
     std::vector<NeedleSlots> needles;
+    std::vector<uint64_t> serves;  // the entries it can allow
   };
 
   // fd.name, read through the engine's cached accessor once a rule's leaf
@@ -223,6 +271,11 @@ class Program {
   std::vector<Entry> entries_[kEventTypeCount];
   std::vector<FieldIndex> index_[kEventTypeCount];
   std::vector<uint64_t> base_[kEventTypeCount];  // per type: a bit per unguarded entry
+  std::vector<Gate> gates_[kEventTypeCount];      // per type: every leading leaf (load time)
+  std::vector<Gate> early_[kEventTypeCount];      // per type: gates run before the walk
+  std::vector<Gate> late_[kEventTypeCount];       // per type: gates run after it
+  bool gated_[kEventTypeCount] = {};              // per type: early_ or late_ not empty
+  mutable std::vector<uint64_t> dead_;            // the event's entries dropped by early gates
   mutable std::vector<uint64_t> cand_;            // the event's candidates (as wide as the widest base_)
 };
 
