@@ -179,7 +179,8 @@ static __always_inline int vg_open_path_passes(__u16 type, __u64 upath, __u32 fl
  * leaf of VG_RES_NAME_LEN - 1 bytes or more is sent. No loop: the leaf is
  * reversed by copying it to the end of 64 zeroed bytes and swapping those
  * bytes end for end, a word at a time. */
-static __always_inline int vg_open_resolved_passes(struct vg_file *f, __u32 at, __u32 last, __u8 gen, __u8 cls) {
+static __always_inline int vg_open_resolved_passes(struct vg_file *f, __u32 at, __u32 last, __u8 gen) {
+  __u8 cls = vg_open_class(f->flags);
   if ((f->target_base.flags & (VG_CHAIN_COMPLETE | VG_CHAIN_CUT | VG_CHAIN_NAME_CUT)) != VG_CHAIN_COMPLETE ||
       f->target_base.depth == 0)
     return 1;
@@ -217,6 +218,22 @@ static __always_inline int vg_open_resolved_passes(struct vg_file *f, __u32 at, 
   return bpf_map_lookup_elem(&vg_open_paths, k) != 0;
 }
 
+/* 1 when the resolved test leaves the open being built in vg_scratch in the
+ * kernel (counted in vg_path_filtered under the record's type). A global
+ * function that reads the record's type and flags itself: the verifier checks
+ * it once on its own, and the caller keeps no constant live through its path
+ * walks (a constant type used as an array key after the walks made the
+ * verifier follow every way through them once per open call of
+ * vg_compat_exit, past the 1M-instruction limit in the compat build). */
+__attribute__((noinline)) int vg_open_resolved_drops(__u32 at, __u32 last, __u32 gen) {
+  union vg_record *s = vg_scratch_get();
+  if (!s) return 0;
+  struct vg_file *f = &s->file;
+  if (vg_open_resolved_passes(f, at, last, (__u8)gen)) return 0;
+  vg_count_path_filtered(f->hdr.type);
+  return 1;
+}
+
 
 /* open family: the path as given and the directory it is relative to (as
  * for any path call: fd.name, libsinsp's meaning); on success also the
@@ -240,20 +257,21 @@ static __always_inline void vg_file_open(__u16 type, long ret, int dirfd, __u64 
       struct file *file = vg_fd_file((int)ret);
       if (file && (BPF_CORE_READ(file, f_mode) & VG_FMODE_CREATED)) f->file_flags |= VG_FF_CREATED;
     }
+    /* Whether the resolved test decides, and its generation, are kept in
+     * the record through the walks, as is where the last name starts after
+     * them: values in registers would make the verifier follow every way
+     * through the walks once per value, values in map memory it does not
+     * track. */
+    f->pad[1] = pass == 2 ? (__u16)(2 | gen) : 0;
     f->fd = (int)ret;
     vg_file_path(f, &off, dirfd, upath);
     f->file_flags |= VG_FF_OPENED_FILE;
     __u32 at = off;
-    /* the last name's offset read back from the record, as vg_tail_walk
-     * reads back its length: one verifier state after the walk, not one per
-     * way through it */
     f->pad[0] = (__u16)vg_tail_walk(f, &off, &f->target_base, 0, (int)ret);
     __u32 last = *(volatile __u16 *)&f->pad[0];
-    f->pad[0] = 0;
-    if (pass == 2 && !vg_open_resolved_passes(f, at, last, gen, vg_open_class(flags))) {
-      vg_count_path_filtered(type);
-      return;
-    }
+    __u32 test = *(volatile __u16 *)&f->pad[1];
+    f->pad[0] = f->pad[1] = 0;
+    if (test && vg_open_resolved_drops(at, last, test & 1)) return;
   } else {
     f->fd = dirfd;
     vg_file_path(f, &off, dirfd, upath);
