@@ -78,6 +78,21 @@ std::string AlertJsonLine(const Alert& a) {
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+std::string JoinWords(const std::vector<std::string>& words, const char* sep = " ") {
+  std::string out;
+  for (const std::string& w : words) out += (out.empty() ? "" : sep) + w;
+  return out.empty() ? "-" : out;
+}
+
+// The resolved test of one class (engine/interest.h).
+void PrintResolvedTest(const char* cls, const OpenPathFilter& f) {
+  std::printf("capture filter: %s opens outside those prefixes also sent when they fail, or when the opened file's "
+              "resolved path (fd.name.resolved) has first component in [%s] or starting with [%s], or last component "
+              "in [%s] or ending with [%s] (%zu rule(s) bounded by fd.name.resolved: %s)\n",
+              cls, JoinWords(f.top_names).c_str(), JoinWords(f.top_prefixes).c_str(), JoinWords(f.leaf_names).c_str(),
+              JoinWords(f.leaf_suffixes).c_str(), f.resolved_rules.size(), JoinWords(f.resolved_rules, "; ").c_str());
+}
+
 int RunValidate(const std::vector<std::string>& files, bool quiet) {
   Diagnostics diags;
   auto engine = LoadAndReport(files, quiet, &diags);
@@ -112,6 +127,7 @@ int RunValidate(const std::vector<std::string>& files, bool quiet) {
       for (const std::string& p : f.prefixes) list += (list.empty() ? "" : " ") + p;
       std::printf("capture filter: %s opens of a plain absolute path sent only under %zu prefix(es): %s\n", cls,
                   f.prefixes.size(), list.c_str());
+      if (f.resolved) PrintResolvedTest(cls, f);
     } else {
       std::printf("capture filter: every %s open sent (%zu rule(s) need them unbounded; first '%s')\n", cls,
                   f.unbounded_rules.size(), f.unbounded_rule.c_str());

@@ -105,6 +105,10 @@ void StartDnsNames(const RuleEngine& engine, const RuleEngine* previous) {
 static_assert(kDataBufferMax == VG_DATA_LEN, "engine/event.h mirrors bpf/vigil_abi.h");
 static_assert(kOpenPathWindow == VG_OPEN_PATH_WINDOW && kOpenPrefixesMax == VG_OPEN_PREFIXES_MAX,
               "engine/interest.h mirrors bpf/vigil_abi.h");
+static_assert(kResolvedNameWindow + 1 == VG_RES_NAME_LEN && kResolvedKeysMax == VG_RES_KEYS_MAX &&
+                  static_cast<int>(ResolvedKind::kTop) == VG_OPEN_KIND_TOP &&
+                  static_cast<int>(ResolvedKind::kLeaf) == VG_OPEN_KIND_LEAF,
+              "engine/interest.h mirrors bpf/vigil_abi.h");
 
 namespace {
 
@@ -113,7 +117,11 @@ namespace {
 void ApplyOpenPathFilter(capture::Sensor* sensor, const RuleEngine& engine) {
   const OpenPathFilters f = DeriveOpenPathFilters(engine, {"/proc/"});
   capture::OpenFilterClass classes[kOpenClassCount];
-  for (std::size_t c = 0; c < kOpenClassCount; ++c) classes[c] = {f.cls[c].active, f.cls[c].prefixes};
+  for (std::size_t c = 0; c < kOpenClassCount; ++c) {
+    classes[c] = {f.cls[c].active, f.cls[c].prefixes, f.cls[c].resolved, {}};
+    for (const ResolvedKey& k : OpenResolvedKeys(f.cls[c]))
+      classes[c].resolved_keys.emplace_back(static_cast<uint8_t>(k.kind), k.bytes);
+  }
   std::string error;
   if (!sensor->SetOpenFilter(classes, &error)) {
     spdlog::warn("capture filter: {}; every open is sent", error);
@@ -124,10 +132,14 @@ void ApplyOpenPathFilter(capture::Sensor* sensor, const RuleEngine& engine) {
     const char* cls = OpenClassName(static_cast<OpenClass>(c));
     if (k.active)
       spdlog::info("capture filter: {} opens of an absolute plain path are sent only under {} path prefix(es) that "
-                   "the {} enabled rule(s) on the open family (and self-protection) need",
-                   cls, k.prefixes.size(), k.bounded_rules);
+                   "the {} enabled rule(s) on the open family (and self-protection) need{}",
+                   cls, k.prefixes.size(), k.bounded_rules,
+                   k.resolved ? fmt::format(", or when they fail, or when the opened file's resolved path passes {} "
+                                            "name key(s) that {} rule(s) on fd.name.resolved need",
+                                            classes[c].resolved_keys.size(), k.resolved_rules.size())
+                              : std::string());
     else
-      spdlog::info("capture filter: every {} open is sent (rule '{}' has no fd.name prefix bound)", cls,
+      spdlog::info("capture filter: every {} open is sent (rule '{}' has no path bound the kernel can test)", cls,
                    k.unbounded_rule);
   }
 }

@@ -419,8 +419,8 @@ void AddOptions(CLI::App& app, Options& o) {
   app.add_option("--ringbuf-mb", o.ringbuf_mb, "vigil ring buffer size")->capture_default_str();
   app.add_flag("--openat-only", o.openat_only,
                "only the openat loop (bare, tracepoints, vigil events, vigil run with the default, exec-only and "
-               "path-watching rules, and the defaults without their resolved-path read rules), the engine rates and the "
-               "aims run; no other workload, no drop test");
+               "path-watching rules, and the defaults without their resolved-path read rules), the engine rates "
+               "and the aims run; no other workload, no drop test");
   app.add_option("--fd-table", o.fd_table,
                  "the loops' fd table: inherited (as started; a child of bash has 256 slots) or small (64, as a "
                  "systemd service's): vigil reads the opened file by direct loads only in a small one")
@@ -498,13 +498,14 @@ struct Bench {
   // The openat loop's path is below a fresh /tmp directory no default rule
   // watches: "vigil run" shows the open path filter, "vigil run exec-only"
   // the interest filter (bench/exec_only_rules.yaml: opens not sent at all),
-  // "vigil run path-rules" the open path filter (bench/open_path_rules.yaml:
-  // rules on opens that watch paths by fd.name; the default rules read
-  // fd.name.resolved, which leaves that filter off), "vigil run
-  // no-resolved-reads" the default rules without the rules on read opens that
-  // match only fd.name.resolved (bench/no_resolved_read_rules.yaml): every
-  // write open is still sent, the loop's read opens stay in the kernel,
-  // "tracepoints" the cost of the attachment alone.
+  // "vigil run path-rules" the open path filter's given-path test alone
+  // (bench/open_path_rules.yaml: rules on opens that watch paths by fd.name),
+  // "vigil run no-resolved-reads" the default rules without the rules on read
+  // opens that match only fd.name.resolved (bench/no_resolved_read_rules.yaml):
+  // the loop's read opens stay in the kernel at the given-path test, before
+  // the record is built, where under "vigil run" they fail the given-path
+  // prefixes and are dropped by the resolved test after the opened file's
+  // walk; "tracepoints" the cost of the attachment alone.
   std::unique_ptr<Sensor> Start(const std::string& mode) const {
     if (mode == "tracepoints") return StartTracepoints(dir);
     if (mode == "vigil events") return StartVigil(opt.vigil, dir, opt.ringbuf_mb);

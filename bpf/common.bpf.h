@@ -518,7 +518,8 @@ struct vg_walk_ctx {
   __u32 stride; /* fixed slots of this many bytes (struct vg_chain); 0: packed, each name right after the last NUL */
   __u16 depth;
   __u16 flags; /* VG_CHAIN_* */
-  __u32 raw;   /* 0: typed fields below; 1: raw ones */
+  __u16 raw;   /* 0: typed fields below; 1: raw ones */
+  __u16 last;  /* where the last name taken starts (from `names`): the top of the chain when complete */
   struct dentry *d;       /* typed */
   struct dentry *root;    /* typed: mnt_root of `vfs` */
   struct vfsmount *vfs;   /* typed */
@@ -590,6 +591,7 @@ static __always_inline char *vg_walk_slot(struct vg_walk_ctx *w) {
 }
 
 static __always_inline void vg_walk_advance(struct vg_walk_ctx *w, __u32 got) {
+  w->last = w->off;
   w->off += w->stride ? w->stride : got;
   w->depth += 1;
 }
@@ -779,6 +781,7 @@ __attribute__((noinline)) int vg_walk_step_legacy(__u32 buf) {
   w.stride = st->stride;
   w.depth = st->depth;
   w.flags = st->flags;
+  w.last = st->last;
   w.stop = st->stop;
   w.rd = st->rd;
   w.rroot = st->rroot;
@@ -787,6 +790,7 @@ __attribute__((noinline)) int vg_walk_step_legacy(__u32 buf) {
   st->off = w.off;
   st->depth = w.depth;
   st->flags = w.flags;
+  st->last = w.last;
   st->rd = w.rd;
   st->rroot = w.rroot;
   st->rmnt = w.rmnt;
@@ -861,6 +865,7 @@ static __always_inline void vg_walk_raw(struct vg_walk_ctx *w, __u64 path) {
   st->stride = w->stride;
   st->depth = w->depth;
   st->flags = w->flags;
+  st->last = w->last;
   st->stop = w->stop;
   st->rd = w->rd;
   st->rroot = w->rroot;
@@ -871,6 +876,7 @@ static __always_inline void vg_walk_raw(struct vg_walk_ctx *w, __u64 path) {
   w->off = st->off;
   w->depth = st->depth;
   w->flags = st->flags;
+  w->last = st->last;
 #else
   bpf_loop(VG_WALK_STEPS, vg_walk_step_r, w, 0);
 #endif
@@ -988,15 +994,16 @@ static __always_inline void vg_walk_cwd(struct vg_chain *c, __u32 at) {
 
 /* Packed names into a file record's tail at *off (see struct vg_file): the
  * chain from the typed path `p`, or else descriptor `fd`'s file (-1: none),
- * into `hd`; *off advanced past them. */
-static __always_inline void vg_tail_walk(struct vg_file *f, __u32 *off, struct vg_names *hd, const struct path *p,
-                                         int fd) {
+ * into `hd`; *off advanced past them. Returns where the last name starts,
+ * from the first (0 when none). */
+static __always_inline __u32 vg_tail_walk(struct vg_file *f, __u32 *off, struct vg_names *hd, const struct path *p,
+                                          int fd) {
   hd->depth = 0;
   hd->flags = 0;
   hd->len = 0;
   hd->pad = 0;
   __u32 o = *off;
-  if ((!p && fd < 0) || o > VG_FILE_TAIL_MAX - VG_NAMES_MAX) return;
+  if ((!p && fd < 0) || o > VG_FILE_TAIL_MAX - VG_NAMES_MAX) return 0;
   struct vg_walk_ctx w;
   vg_walk_init(&w, &f->tail[o], 0);
 #ifdef VG_LEGACY
@@ -1020,6 +1027,7 @@ static __always_inline void vg_tail_walk(struct vg_file *f, __u32 *off, struct v
   used = *(volatile __u32 *)&hd->len;
   if (used > VG_NAMES_MAX) used = VG_NAMES_MAX;
   *off = o + used;
+  return w.last;
 }
 
 /* The base of a path given relative to `dirfd`, starting at tail byte

@@ -71,7 +71,7 @@ static __always_inline void vg_file_of_fd(struct vg_file *f, __u32 *off, int fd)
  * access class in vg_open_paths. */
 struct {
   __uint(type, BPF_MAP_TYPE_LPM_TRIE);
-  __uint(max_entries, 4 * VG_OPEN_PREFIXES_MAX); /* 2 generations x 2 classes */
+  __uint(max_entries, 4 * (VG_OPEN_PREFIXES_MAX + VG_RES_KEYS_MAX + 1)); /* 2 generations x 2 classes */
   __uint(map_flags, BPF_F_NO_PREALLOC);
   __type(key, struct vg_open_key);
   __type(value, __u8);
@@ -96,6 +96,12 @@ struct {
 
 volatile __u32 vg_open_filter = 0;
 
+static __always_inline void vg_count_path_filtered(__u16 type) {
+  __u32 key = type;
+  __u64 *c = bpf_map_lookup_elem(&vg_path_filtered, &key);
+  if (c) *c += 1;
+}
+
 /* Per byte of `v`, 0x80 where the byte equals the byte `c * VG_BYTES_1`
  * repeats, else 0: exact (the sum of two 7-bit values carries into no
  * neighbouring byte). */
@@ -112,17 +118,19 @@ static __always_inline __u64 vg_bytes_eq(__u64 v, __u64 c) {
 #define VG_OPEN_WRITE_FLAGS 020003103
 static __always_inline __u8 vg_open_class(__u32 flags) { return (flags & VG_OPEN_WRITE_FLAGS) ? 1 : 0; }
 
-/* 1: send the open. Mirrors OpenPathKernelCheckable() and OpenPathPasses()
+/* 1: send the open; 0: leave it in the kernel; 2: its given path fails but
+ * its class has the resolved test, which decides (vg_open_resolved_passes,
+ * with the generation put in *gen). Mirrors OpenPathKernelCheckable() and OpenPathPasses()
  * (engine/interest.cpp): an open in a 32-bit call, a path that is relative,
  * longer than the window or unreadable, or has a '/' followed by '/' or '.' (so every `.`, `..` and
  * empty component, and also names starting with '.'), is sent; otherwise it
  * is sent only if it starts with a prefix of the current generation and of
  * the open's access class. Runs
  * before the record is begun, so a dropped open costs one user string read,
- * 15 word compares and one trie lookup. No loop: older verifiers (5.10, 6.1)
+ * 15 word compares and two trie lookups (the prefixes, then the class's resolved-test key). No loop: older verifiers (5.10, 6.1)
  * refuse the back-edge clang makes of a byte loop; the path is zeroed first,
  * so the bytes after its NUL match nothing. */
-static __always_inline int vg_open_path_passes(__u16 type, __u64 upath, __u32 flags) {
+static __always_inline int vg_open_path_passes(__u16 type, __u64 upath, __u32 flags, __u8 *gen) {
   __u32 on = vg_open_filter;
   if (on == 0) return 1;
   if (vg_self_tgid != 0 && (__u32)(bpf_get_current_pid_tgid() >> 32) == vg_self_tgid) return 1;
@@ -148,16 +156,84 @@ static __always_inline int vg_open_path_passes(__u16 type, __u64 upath, __u32 fl
     asm volatile("" : "+r"(odd)::"memory");
   }
   if (odd) return 1;
-  k->gen = (__u8)((on - 1) & 1);
+  *gen = (__u8)((on - 1) & 1);
+  k->gen = *gen;
   k->cls = vg_open_class(flags);
-  k->pad[0] = k->pad[1] = 0;
+  k->kind = VG_OPEN_KIND_GIVEN;
+  k->pad = 0;
   k->prefixlen = 32 + 8 * (__u32)(n - 1);
   if (bpf_map_lookup_elem(&vg_open_paths, k)) return 1;
-  __u32 key = type;
-  __u64 *c = bpf_map_lookup_elem(&vg_path_filtered, &key);
-  if (c) *c += 1;
+  k->kind = VG_OPEN_KIND_RESOLVED;
+  k->prefixlen = 32;
+  if (bpf_map_lookup_elem(&vg_open_paths, k)) return 2;
+  vg_count_path_filtered(type);
   return 0;
 }
+
+/* The resolved test (vigil_abi.h VG_OPEN_KIND_*, engine/interest.h
+ * ResolvedPathPasses): 1 (send) unless the opened file's dentry chain in
+ * target_base (names leaf first from tail byte `at`, the last one `last`
+ * bytes further) reached the root and neither its top nor its leaf name
+ * starts with a key of generation `gen` and class `cls`. A chain cut or
+ * failed, the root itself, a name "" or "/" (which the decoder skips) or a
+ * leaf of VG_RES_NAME_LEN - 1 bytes or more is sent. No loop: the leaf is
+ * reversed by copying it to the end of 64 zeroed bytes and swapping those
+ * bytes end for end, a word at a time. */
+static __always_inline int vg_open_resolved_passes(struct vg_file *f, __u32 at, __u32 last, __u8 gen) {
+  __u8 cls = vg_open_class(f->flags);
+  if ((f->target_base.flags & (VG_CHAIN_COMPLETE | VG_CHAIN_CUT | VG_CHAIN_NAME_CUT)) != VG_CHAIN_COMPLETE ||
+      f->target_base.depth == 0)
+    return 1;
+  __u32 top = at + last;
+  if (at > VG_FILE_TAIL_MAX - VG_RES_NAME_LEN || top > VG_FILE_TAIL_MAX - VG_RES_NAME_LEN) return 1;
+  __u32 zero = 0;
+  struct vg_open_key *k = bpf_map_lookup_elem(&vg_open_scratch, &zero);
+  if (!k) return 1;
+  k->gen = gen;
+  k->cls = cls;
+  k->pad = 0;
+#pragma unroll
+  for (int i = 0; i < VG_RES_NAME_LEN / 8; i++) k->words[i] = 0;
+  long n = bpf_probe_read_kernel_str(k->path, VG_RES_NAME_LEN, &f->tail[top]);
+  if (n <= 1 || n > VG_RES_NAME_LEN || k->path[0] == '/') return 1;
+  k->kind = VG_OPEN_KIND_TOP;
+  k->prefixlen = 32 + 8 * (__u32)n;
+  if (bpf_map_lookup_elem(&vg_open_paths, k)) return 1;
+  n = bpf_probe_read_kernel_str(k->path, VG_RES_NAME_LEN, &f->tail[at]);
+  if (n <= 1 || n >= VG_RES_NAME_LEN || k->path[0] == '/') return 1;
+#pragma unroll
+  for (int i = 0; i < VG_RES_NAME_LEN / 8; i++) k->words[i] = 0;
+  __u32 len = (__u32)(n - 1) & (VG_RES_NAME_LEN - 1);
+  if (bpf_probe_read_kernel(&k->path[(VG_RES_NAME_LEN - len) & (VG_RES_NAME_LEN - 1)], len, &f->tail[at]) < 0)
+    return 1;
+#pragma unroll
+  for (int i = 0; i < VG_RES_NAME_LEN / 16; i++) {
+    __u64 a = __builtin_bswap64(k->words[i]);
+    __u64 b = __builtin_bswap64(k->words[VG_RES_NAME_LEN / 8 - 1 - i]);
+    k->words[i] = b;
+    k->words[VG_RES_NAME_LEN / 8 - 1 - i] = a;
+  }
+  k->kind = VG_OPEN_KIND_LEAF;
+  k->prefixlen = 32 + 8 * (__u32)n;
+  return bpf_map_lookup_elem(&vg_open_paths, k) != 0;
+}
+
+/* 1 when the resolved test leaves the open being built in vg_scratch in the
+ * kernel (counted in vg_path_filtered under the record's type). A global
+ * function that reads the record's type and flags itself: the verifier checks
+ * it once on its own, and the caller keeps no constant live through its path
+ * walks (a constant type used as an array key after the walks made the
+ * verifier follow every way through them once per open call of
+ * vg_compat_exit, past the 1M-instruction limit in the compat build). */
+__attribute__((noinline)) int vg_open_resolved_drops(__u32 at, __u32 last, __u32 gen) {
+  union vg_record *s = vg_scratch_get();
+  if (!s) return 0;
+  struct vg_file *f = &s->file;
+  if (vg_open_resolved_passes(f, at, last, (__u8)gen)) return 0;
+  vg_count_path_filtered(f->hdr.type);
+  return 1;
+}
+
 
 /* open family: the path as given and the directory it is relative to (as
  * for any path call: fd.name, libsinsp's meaning); on success also the
@@ -165,7 +241,9 @@ static __always_inline int vg_open_path_passes(__u16 type, __u64 upath, __u32 fl
  * target_base, flagged VG_FF_OPENED_FILE. The second walk costs a relative
  * open one more dentry walk; an absolute one walks nothing for its base. */
 static __always_inline void vg_file_open(__u16 type, long ret, int dirfd, __u64 upath, __u32 flags, __u32 mode) {
-  if (!vg_open_path_passes(type, upath, flags)) return;
+  __u8 gen = 0;
+  int pass = vg_open_path_passes(type, upath, flags, &gen);
+  if (!pass) return;
   struct vg_file *f = vg_file_begin(type, ret);
   if (!f) return;
   __u32 off = 0;
@@ -179,10 +257,21 @@ static __always_inline void vg_file_open(__u16 type, long ret, int dirfd, __u64 
       struct file *file = vg_fd_file((int)ret);
       if (file && (BPF_CORE_READ(file, f_mode) & VG_FMODE_CREATED)) f->file_flags |= VG_FF_CREATED;
     }
+    /* Whether the resolved test decides, and its generation, are kept in
+     * the record through the walks, as is where the last name starts after
+     * them: values in registers would make the verifier follow every way
+     * through the walks once per value, values in map memory it does not
+     * track. */
+    f->pad[1] = pass == 2 ? (__u16)(2 | gen) : 0;
     f->fd = (int)ret;
     vg_file_path(f, &off, dirfd, upath);
     f->file_flags |= VG_FF_OPENED_FILE;
-    vg_tail_walk(f, &off, &f->target_base, 0, (int)ret);
+    __u32 at = off;
+    f->pad[0] = (__u16)vg_tail_walk(f, &off, &f->target_base, 0, (int)ret);
+    __u32 last = *(volatile __u16 *)&f->pad[0];
+    __u32 test = *(volatile __u16 *)&f->pad[1];
+    f->pad[0] = f->pad[1] = 0;
+    if (test && vg_open_resolved_drops(at, last, test & 1)) return;
   } else {
     f->fd = dirfd;
     vg_file_path(f, &off, dirfd, upath);

@@ -665,14 +665,28 @@ void Sensor::SetInterest(const std::bitset<kEventTypeCount>& types, uint32_t sel
 
 namespace {
 
-vg_open_key OpenKey(uint8_t gen, uint8_t cls, const std::string& prefix) {
+vg_open_key OpenKey(uint8_t gen, uint8_t cls, const std::string& prefix, uint8_t kind = VG_OPEN_KIND_GIVEN) {
   vg_open_key k{};
-  const std::size_t n = std::min<std::size_t>(prefix.size(), VG_OPEN_PATH_WINDOW);
+  const std::size_t window = kind == VG_OPEN_KIND_GIVEN ? VG_OPEN_PATH_WINDOW : VG_RES_NAME_LEN;
+  const std::size_t n = std::min<std::size_t>(prefix.size(), window);
   k.prefixlen = static_cast<uint32_t>(32 + 8 * n);
   k.gen = gen;
   k.cls = cls;
+  k.kind = kind;
   std::memcpy(k.path, prefix.data(), n);
   return k;
+}
+
+// One class's keys: its given-path prefixes (the empty one when off), and
+// with the resolved test its marker and its name keys.
+std::vector<vg_open_key> ClassKeys(uint8_t gen, uint8_t c, const OpenFilterClass& cls) {
+  std::vector<vg_open_key> out;
+  const std::vector<std::string> all{""};  // off: the empty prefix, which every path has
+  for (const std::string& p : cls.active ? cls.prefixes : all) out.push_back(OpenKey(gen, c, p));
+  if (!cls.active || !cls.resolved) return out;
+  out.push_back(OpenKey(gen, c, "", VG_OPEN_KIND_RESOLVED));
+  for (const auto& [kind, bytes] : cls.resolved_keys) out.push_back(OpenKey(gen, c, bytes, kind));
+  return out;
 }
 
 }  // namespace
@@ -698,13 +712,11 @@ bool Sensor::SetOpenFilter(const OpenFilterClass (&classes)[2], std::string* err
   clear(next);
   const uint8_t one = 1;
   for (uint8_t c = 0; c < 2; ++c) {
-    if (classes[c].prefixes.size() > VG_OPEN_PREFIXES_MAX)
-      return fail("open path filter: " + std::to_string(classes[c].prefixes.size()) + " prefixes, at most " +
-                  std::to_string(VG_OPEN_PREFIXES_MAX));
-    // A class whose filter is off: the empty prefix, which every path has.
-    const std::vector<std::string> all{""};
-    for (const std::string& p : classes[c].active ? classes[c].prefixes : all) {
-      const vg_open_key k = OpenKey(static_cast<uint8_t>(next), c, p);
+    if (classes[c].prefixes.size() > VG_OPEN_PREFIXES_MAX || classes[c].resolved_keys.size() > VG_RES_KEYS_MAX)
+      return fail("open path filter: " + std::to_string(classes[c].prefixes.size()) + " prefixes and " +
+                  std::to_string(classes[c].resolved_keys.size()) + " resolved-path keys, at most " +
+                  std::to_string(VG_OPEN_PREFIXES_MAX) + " and " + std::to_string(VG_RES_KEYS_MAX));
+    for (const vg_open_key& k : ClassKeys(static_cast<uint8_t>(next), c, classes[c])) {
       if (bpf_map_update_elem(fd, &k, &one, BPF_ANY) != 0)
         return fail(std::string("open path filter: filling the prefix map failed: ") + strerror(errno));
       impl_->open_keys[next].push_back(k);

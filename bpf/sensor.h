@@ -111,6 +111,13 @@ struct KernelCounter {
 struct OpenFilterClass {
   bool active = false;
   std::vector<std::string> prefixes;
+  // The resolved test (engine/interest.h OpenResolvedKeys): when `resolved`,
+  // an open whose given path fails is sent unless it succeeded and its
+  // opened file's top and leaf names start with none of `resolved_keys`
+  // (kind VG_OPEN_KIND_TOP or VG_OPEN_KIND_LEAF, bytes; at most
+  // VG_RES_KEYS_MAX, each at most VG_RES_NAME_LEN bytes).
+  bool resolved = false;
+  std::vector<std::pair<uint8_t, std::string>> resolved_keys;
 };
 
 // Events of one type sent to user space, left in the kernel by the interest
@@ -159,7 +166,7 @@ class Sensor : NonCopyable {
   // VG_OPEN_PREFIXES_MAX). With neither class active every open is sent (as
   // at load). The new sets are written under the unused generation and then
   // switched to with one store, so an open is judged by the old sets or the
-  // new ones, never by a mix. On failure (a map update refused) every open is
+  // new ones, never by a mix (the resolved test included). On failure (a map update refused) every open is
   // sent and false is returned with `*error` set.
   bool SetOpenFilter(const OpenFilterClass (&classes)[2], std::string* error);
   // Per event type: sent and filtered counts summed over CPUs.

@@ -400,11 +400,25 @@ struct vg_prio_key {
 #define VG_OPEN_PATH_LEN 128
 #define VG_OPEN_PATH_WINDOW 119 /* kOpenPathWindow in engine/interest.h */
 #define VG_OPEN_PREFIXES_MAX 4096 /* per generation and class: kOpenPrefixesMax */
+/* The resolved test (engine/interest.h, file.bpf.h vg_open_resolved_passes)
+ * shares the trie, told apart by the kind byte: a class with the
+ * VG_OPEN_KIND_RESOLVED key (no path bytes) sends an open whose given path
+ * fails unless it succeeded and the opened file's complete dentry chain has
+ * neither its first component (VG_OPEN_KIND_TOP: the name's first
+ * VG_RES_NAME_LEN - 1 bytes and a NUL) nor its last (VG_OPEN_KIND_LEAF: the
+ * name reversed and a NUL; a longer leaf is sent) starting with a key. */
+#define VG_OPEN_KIND_GIVEN 0
+#define VG_OPEN_KIND_TOP 1
+#define VG_OPEN_KIND_LEAF 2
+#define VG_OPEN_KIND_RESOLVED 3
+#define VG_RES_NAME_LEN 64     /* kResolvedNameWindow + 1 */
+#define VG_RES_KEYS_MAX 1024   /* per generation and class: kResolvedKeysMax */
 struct vg_open_key {
   __u32 prefixlen; /* bits: 32 (gen, class and the zero pad) + 8 per path byte */
   __u8 gen;
   __u8 cls;    /* the open's access class: 0 read, 1 write (file.bpf.h vg_open_class) */
-  __u8 pad[2]; /* 0: the path starts 8-aligned, read as words */
+  __u8 kind;   /* VG_OPEN_KIND_* */
+  __u8 pad;    /* 0: the path starts 8-aligned, read as words */
   union {
     char path[VG_OPEN_PATH_LEN];
     __u64 words[VG_OPEN_PATH_LEN / 8];

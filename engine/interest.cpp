@@ -210,12 +210,192 @@ void FinishClass(std::vector<std::string> all, OpenPathFilter* f) {
   f->active = true;
 }
 
+// ---- the resolved test (see the header)
+
+using Constraints = compile::Program::Constraints;
+
+// A constraint: its kind letter, then its text.
+std::string Tagged(char tag, std::string_view text) {
+  std::string out(1, tag);
+  out.append(text);
+  return out;
+}
+
+bool ResolvedField(const compile::FieldAccessor& f) {
+  return f.def != nullptr && f.transformers.empty() && !f.arg.present && std::string_view(f.def->name) == "fd.name.resolved";
+}
+
+// Endings of fd.name.resolved as leaf constraints: "L" + an exact name, "l" +
+// a suffix; nullopt when one bounds nothing.
+std::optional<Constraints> LeafConstraints(const std::vector<std::string>& endings) {
+  Constraints out;
+  for (const std::string& s : endings) {
+    const std::size_t slash = s.rfind('/');
+    const std::string name = slash == std::string::npos ? s : s.substr(slash + 1);
+    if (name.empty()) return std::nullopt;
+    out.push_back(Tagged(slash == std::string::npos ? 'l' : 'L', name));
+  }
+  return out;
+}
+
+// Beginnings of fd.name.resolved as top constraints: "T" + an exact first
+// component, "t" + a prefix of it.
+std::optional<Constraints> TopConstraints(const std::vector<std::string>& beginnings) {
+  Constraints out;
+  for (const std::string& p : beginnings) {
+    if (p.size() < 2 || p[0] != '/' || p[1] == '/') return std::nullopt;
+    const std::size_t slash = p.find('/', 1);
+    out.push_back(slash == std::string::npos ? Tagged('t', std::string_view(p).substr(1))
+                                             : Tagged('T', std::string_view(p).substr(1, slash - 1)));
+  }
+  return out;
+}
+
+// How much a bound lets through (lower is tighter): an exact leaf name, then
+// a given-path prefix or leaf suffix of some length, then a top name.
+std::size_t ConstraintCost(const Constraints& cs) {
+  std::size_t worst = 0;
+  for (const std::string& c : cs) {
+    const std::size_t len = c.size() - 1;
+    std::size_t cost = 4;
+    if (c[0] == 'L') cost = 1;
+    else if (c[0] == 'l' || c[0] == 'P') cost = len >= 3 ? 2 : 6;
+    else if (c[0] == 'T') cost = 3;
+    worst = std::max(worst, cost);
+  }
+  return worst;
+}
+
+// A leaf's bound: "P" + a given-path prefix (fd.name, fd.directory), or the
+// tighter of its fd.name.resolved endings and beginnings.
+std::optional<Constraints> ResolvedLeafBound(const compile::Check& c) {
+  const compile::FieldAccessor* field = nullptr;
+  std::vector<std::string> v;
+  if (c.PrefixGuard(&field, &v) && field != nullptr && KernelPathField(*field)) {
+    Constraints out;
+    for (const std::string& p : v) {
+      if (p.empty()) return std::nullopt;
+      out.push_back(Tagged('P', p));
+    }
+    return out;
+  }
+  std::optional<Constraints> best;
+  field = nullptr;
+  if (c.SuffixGuard(&field, &v) && field != nullptr && ResolvedField(*field)) best = LeafConstraints(v);
+  field = nullptr;
+  if (c.PrefixGuard(&field, &v) && field != nullptr && ResolvedField(*field)) {
+    std::optional<Constraints> top = TopConstraints(v);
+    if (top && (!best || ConstraintCost(*top) < ConstraintCost(*best))) best = std::move(top);
+  }
+  return best;
+}
+
+// A rule's constraints into the class: given-path prefixes into `all`, the
+// others into f's sets.
+void AddResolvedBound(const Constraints& cs, std::vector<std::string>* all, OpenPathFilter* f) {
+  for (const std::string& c : cs) {
+    const std::string v = c.substr(1);
+    switch (c[0]) {
+      case 'P': all->push_back(v); break;
+      case 'T': f->top_names.push_back(v); break;
+      case 't': f->top_prefixes.push_back(v); break;
+      case 'L': f->leaf_names.push_back(v); break;
+      default: f->leaf_suffixes.push_back(v); break;
+    }
+  }
+}
+
+void SortUnique(std::vector<std::string>* v) {
+  std::sort(v->begin(), v->end());
+  v->erase(std::unique(v->begin(), v->end()), v->end());
+}
+
+// After FinishClass: the resolved sets tidied, the class off when they need
+// more keys than the kernel takes.
+void FinishResolved(OpenPathFilter* f) {
+  if (!f->active) {  // off: every open of the class is sent, nothing to test
+    OpenPathFilter off;
+    off.unbounded_rule = f->unbounded_rule;
+    off.unbounded_rules = f->unbounded_rules;
+    *f = std::move(off);
+    return;
+  }
+  if (!f->resolved) return;
+  for (auto* v : {&f->top_names, &f->top_prefixes, &f->leaf_names, &f->leaf_suffixes, &f->resolved_rules})
+    SortUnique(v);
+  if (OpenResolvedKeys(*f).size() > kResolvedKeysMax) {
+    OpenPathFilter off;
+    off.unbounded_rule = "(more than " + std::to_string(kResolvedKeysMax) + " resolved-path keys)";
+    *f = std::move(off);
+  }
+}
+
+// One rule's bound on one class: P prefixes into `all`, or the resolved sets
+// (f->resolved set), or false.
+bool BoundRule(const compile::Program& program, EventType t, std::size_t i, OpenClass cls,
+               std::vector<std::string>* all, OpenPathFilter* f) {
+  const std::function<bool(const compile::FieldAccessor&)> keep = KernelPathField;
+  std::vector<std::string> prefixes;
+  if (program.PrefixBound(t, i, keep, &prefixes) &&
+      std::none_of(prefixes.begin(), prefixes.end(), [](const auto& p) { return p.empty(); })) {
+    all->insert(all->end(), prefixes.begin(), prefixes.end());
+    return true;
+  }
+  Constraints cs;
+  if (!program.LeafBound(t, i, cls == OpenClass::kRead ? ReadOpenLeaf : NativeOpenLeaf, ResolvedLeafBound,
+                         ConstraintCost, &cs))
+    return false;
+  AddResolvedBound(cs, all, f);
+  if (std::any_of(cs.begin(), cs.end(), [](const std::string& c) { return c[0] != 'P'; })) {
+    f->resolved = true;
+    f->resolved_rules.push_back(static_cast<const CompiledRule*>(program.entries(t)[i].rule)->name);
+  }
+  return true;
+}
+
 }  // namespace
+
+std::vector<ResolvedKey> OpenResolvedKeys(const OpenPathFilter& f) {
+  std::vector<ResolvedKey> out;
+  const auto cut = [](std::string s) {
+    if (s.size() > kResolvedNameWindow) s.resize(kResolvedNameWindow);
+    return s;
+  };
+  const auto reversed = [](std::string s) {
+    std::reverse(s.begin(), s.end());
+    return s;
+  };
+  for (const std::string& t : f.top_names)
+    out.push_back({ResolvedKind::kTop, t.size() < kResolvedNameWindow ? t + '\0' : cut(t)});
+  for (const std::string& p : f.top_prefixes) out.push_back({ResolvedKind::kTop, cut(p)});
+  // A longer leaf is always sent: no key needed.
+  for (const std::string& l : f.leaf_names)
+    if (l.size() < kResolvedNameWindow) out.push_back({ResolvedKind::kLeaf, reversed(l) + '\0'});
+  for (const std::string& s : f.leaf_suffixes)
+    if (s.size() < kResolvedNameWindow) out.push_back({ResolvedKind::kLeaf, reversed(s)});
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+bool ResolvedPathPasses(const OpenPathFilter& f, std::string_view resolved) {
+  if (resolved.size() < 2 || resolved[0] != '/') return true;
+  const std::size_t top_end = resolved.find('/', 1);
+  const std::string_view top = resolved.substr(1, top_end == std::string_view::npos ? top_end : top_end - 1);
+  const std::string_view leaf = resolved.substr(resolved.rfind('/') + 1);
+  if (top.empty() || leaf.empty() || leaf.size() >= kResolvedNameWindow) return true;
+  const std::string top_key = std::string(top.substr(0, kResolvedNameWindow)) + '\0';
+  std::string leaf_key(leaf.rbegin(), leaf.rend());
+  leaf_key += '\0';
+  // Linear: tests and tools call this, the kernel looks the keys up in its LPM trie.
+  for (const ResolvedKey& k : OpenResolvedKeys(f))
+    if ((k.kind == ResolvedKind::kTop ? top_key : leaf_key).starts_with(k.bytes)) return true;
+  return false;
+}
 
 OpenPathFilters DeriveOpenPathFilters(const RuleEngine& engine, const std::vector<std::string>& extra) {
   OpenPathFilters out;
   const compile::Program& program = engine.program();
-  const std::function<bool(const compile::FieldAccessor&)> keep = KernelPathField;
   FdNameRules(program, &out);
   for (std::size_t c = 0; c < kOpenClassCount; ++c) {
     const auto cls = static_cast<OpenClass>(c);
@@ -227,18 +407,15 @@ OpenPathFilters DeriveOpenPathFilters(const RuleEngine& engine, const std::vecto
       const auto& entries = program.entries(t);
       for (std::size_t i = 0; i < entries.size(); ++i) {
         if (!program.CanHold(t, i, cls == OpenClass::kRead ? ReadOpenLeaf : NativeOpenLeaf)) continue;
-        std::vector<std::string> prefixes;
-        const bool bounded = program.PrefixBound(t, i, keep, &prefixes) &&
-                             std::none_of(prefixes.begin(), prefixes.end(), [](const auto& p) { return p.empty(); });
-        if (!bounded) {
+        if (!BoundRule(program, t, i, cls, &all, &f)) {
           AddUnbounded(&f, static_cast<const CompiledRule*>(entries[i].rule)->name, "");
           continue;
         }
         if (std::find(seen.begin(), seen.end(), entries[i].rule) == seen.end()) seen.push_back(entries[i].rule);
-        all.insert(all.end(), prefixes.begin(), prefixes.end());
       }
     }
     FinishClass(std::move(all), &f);
+    FinishResolved(&f);
     if (f.active) f.bounded_rules = seen.size();
   }
   return out;
@@ -256,7 +433,10 @@ bool OpenPathPasses(const OpenPathFilters& filters, EventType type, uint32_t fla
 }
 
 bool OpenPathPasses(const OpenPathFilters& filters, const Event& e) {
-  return e.compat || OpenPathPasses(filters, e.type, e.file.flags, e.file.path);
+  if (e.compat) return true;
+  const OpenPathFilter& f = filters.of(OpenClassOf(e.type, e.file.flags));
+  if (OpenPathPasses(f, e.file.path)) return true;
+  return f.resolved && (e.res < 0 || ResolvedPathPasses(f, e.file.resolved));
 }
 
 bool OpenPathPasses(const OpenPathFilter& filter, std::string_view path) {

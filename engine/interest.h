@@ -94,6 +94,27 @@ Interest DeriveInterest(const RuleEngine& engine);
 //   A rule that only prints the name in its output keeps the filter: its
 //   alert names the kernel's path of the file where the open stayed in the
 //   kernel, as for a descriptor opened before vigil started.
+//
+// The resolved test (docs/capture.md, "Open path filter"): a rule that the
+// given path does not bound may still be bounded by fd.name.resolved, the
+// kernel's path of the opened file (symlinks resolved). Per class, a rule is
+// bounded when every way it can hold on the class (compile::Program::LeafBound
+// with the class's known leaves, as above) needs one of: fd.name or
+// fd.directory starting with a prefix (joins `prefixes`), or fd.name.resolved
+// whose first component (`top`) equals a name or starts with a prefix, or
+// whose last component (`leaf`) equals a name or ends with a suffix. These
+// come from the prefilter index's beginnings and endings of the leaf
+// (compile::Check::PrefixGuard, SuffixGuard): an ending containing '/' gives
+// the leaf name after its last '/', one without gives a leaf suffix; a
+// beginning "/a/..." gives top "a", one without a second '/' a top prefix.
+// A class with such a rule is `resolved`: an open of it whose given path
+// fails `prefixes` is still sent unless it succeeded and the kernel's walk of
+// the opened file reached the root (a complete chain: then fd.name.resolved
+// is that path, bpf/decoder.h JoinNames) and the path passes none of the four
+// sets. A failed open (fd.name.resolved is then the given path) and an
+// incomplete walk are sent. The kernel reads at most kResolvedNameWindow
+// bytes of a component: a longer top name or prefix is cut to it (more
+// passes), a longer leaf is always sent.
 inline constexpr std::size_t kOpenPathWindow = 119;
 inline constexpr std::size_t kOpenPrefixesMax = 4096;
 
@@ -116,7 +137,26 @@ struct OpenPathFilter {
   std::string unbounded_rule;  // why not active: the first rule without a bound ("" when active)
   std::vector<std::string> unbounded_rules;  // every enabled rule that needs this class's opens unbounded
   std::size_t bounded_rules = 0;  // enabled rules on the open family that can hold for the class, each bounded
+  // The resolved test (see the contract); sorted, unique.
+  bool resolved = false;
+  std::vector<std::string> top_names, top_prefixes, leaf_names, leaf_suffixes;
+  std::vector<std::string> resolved_rules;  // the rules bounded through fd.name.resolved
 };
+
+// One key of the resolved test as the kernel looks it up (bpf/vigil_abi.h
+// struct vg_open_key, kinds VG_OPEN_KIND_TOP and VG_OPEN_KIND_LEAF): a
+// component matches when a key is a prefix of it. A top is looked up as its
+// first kResolvedNameWindow bytes and a NUL; a leaf reversed, with its NUL.
+inline constexpr std::size_t kResolvedNameWindow = 63;
+inline constexpr std::size_t kResolvedKeysMax = 1024;  // per class
+enum class ResolvedKind : uint8_t { kTop = 1, kLeaf = 2 };
+struct ResolvedKey {
+  ResolvedKind kind;
+  std::string bytes;
+  bool operator<(const ResolvedKey& o) const { return kind != o.kind ? kind < o.kind : bytes < o.bytes; }
+  bool operator==(const ResolvedKey& o) const = default;
+};
+std::vector<ResolvedKey> OpenResolvedKeys(const OpenPathFilter& filter);
 
 struct OpenPathFilters {
   OpenPathFilter cls[kOpenClassCount];
@@ -139,7 +179,13 @@ bool OpenPathPasses(const OpenPathFilter& filter, std::string_view path);
 // The kernel's decision for a native (not 32-bit) open of `type` called
 // with `flags`.
 bool OpenPathPasses(const OpenPathFilters& filters, EventType type, uint32_t flags, std::string_view path);
-// The kernel's decision for the open `e` (a 32-bit call's is always sent).
+// The resolved test's decision for a successful open whose fd.name.resolved
+// is `resolved` (true = sent): a path that is not absolute, is "/" or has an
+// empty first or last component, or a leaf longer than the window, is sent.
+bool ResolvedPathPasses(const OpenPathFilter& filter, std::string_view resolved);
+// The kernel's decision for the open `e` (a 32-bit call's is always sent):
+// its given path passes, or its class is `resolved` and the open failed or
+// its resolved path passes.
 bool OpenPathPasses(const OpenPathFilters& filters, const Event& e);
 
 // The event type names of `set`, comma-separated, in EventType order.

@@ -310,6 +310,47 @@ bool Program::CanHold(EventType type, std::size_t entry,
   return Implied(es[entry].root, leaf) != false;
 }
 
+std::optional<Program::Constraints> Program::NodeBound(uint32_t node, const BoundFns& fns) const {
+  const std::optional<bool> v = Implied(node, fns.known);
+  if (v == false) return Constraints{};
+  if (v == true) return std::nullopt;
+  const Node& n = nodes_[node];
+  switch (n.op) {
+    case Op::kLeaf:
+      return fns.leaf(*n.leaf);
+    case Op::kAnd: {  // each child is necessary: the cheapest bound of any
+      std::optional<Constraints> best;
+      for (uint32_t i = n.first; i < n.first + n.count; ++i) {
+        std::optional<Constraints> b = NodeBound(kids_[i], fns);
+        if (b && (!best || fns.cost(*b) < fns.cost(*best))) best = std::move(b);
+      }
+      return best;
+    }
+    case Op::kOr: {  // bounded only if every child is: the union
+      Constraints all;
+      for (uint32_t i = n.first; i < n.first + n.count; ++i) {
+        std::optional<Constraints> b = NodeBound(kids_[i], fns);
+        if (!b) return std::nullopt;
+        all.insert(all.end(), b->begin(), b->end());
+      }
+      return all;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+bool Program::LeafBound(EventType type, std::size_t entry, const std::function<std::optional<bool>(const Check&)>& known,
+                        const std::function<std::optional<Constraints>(const Check&)>& leaf,
+                        const std::function<std::size_t(const Constraints&)>& cost, Constraints* out) const {
+  const auto& es = entries_[static_cast<std::size_t>(type)];
+  if (entry >= es.size()) return false;
+  std::optional<Constraints> b = NodeBound(es[entry].root, BoundFns{known, leaf, cost});
+  if (!b) return false;
+  *out = std::move(*b);
+  return true;
+}
+
 void Program::VisitLeaves(uint32_t node, const std::function<void(const Check&)>& f) const {
   const Node& n = nodes_[node];
   if (n.op == Op::kLeaf) f(*n.leaf);

@@ -141,6 +141,17 @@ class Program {
   // program: false only when no value of the unknown leaves makes the entry
   // hold (the open path filter's access classes, engine/interest.h).
   bool CanHold(EventType type, std::size_t entry, const std::function<std::optional<bool>(const Check&)>& leaf) const;
+  // A necessary condition of entries(type)[entry] as a set of constraints
+  // (strings the caller defines), one of which holds whenever the entry does:
+  // `leaf` gives a leaf's set, or nullopt when the leaf bounds nothing. A node
+  // that `known` (as for CanHold) makes false is bounded by the empty set; an
+  // and by its bounded child of the lowest `cost`; an or by the union of its
+  // children's sets, each of which must be bounded. False when there is no
+  // bound (the open path filter's resolved test, engine/interest.h).
+  using Constraints = std::vector<std::string>;
+  bool LeafBound(EventType type, std::size_t entry, const std::function<std::optional<bool>(const Check&)>& known,
+                 const std::function<std::optional<Constraints>(const Check&)>& leaf,
+                 const std::function<std::size_t(const Constraints&)>& cost, Constraints* out) const;
   // Calls f(leaf) for each leaf of entries(type)[entry].
   void ForEachLeaf(EventType type, std::size_t entry, const std::function<void(const Check&)>& f) const;
 
@@ -166,6 +177,12 @@ class Program {
   uint32_t Intern(std::string key, Node node, const std::vector<uint32_t>& kids);
   bool EvalNode(const Node& n, const FieldContext& ctx) const;
   std::optional<bool> Implied(uint32_t node, const std::function<std::optional<bool>(const Check&)>& leaf) const;
+  struct BoundFns {
+    const std::function<std::optional<bool>(const Check&)>& known;
+    const std::function<std::optional<Constraints>(const Check&)>& leaf;
+    const std::function<std::size_t(const Constraints&)>& cost;
+  };
+  std::optional<Constraints> NodeBound(uint32_t node, const BoundFns& fns) const;
   void VisitLeaves(uint32_t node, const std::function<void(const Check&)>& f) const;
 
   // A necessary condition of a node: one of the terms holds, a term being

@@ -102,6 +102,7 @@ static_assert(sizeof(vg_filter_count) == 16 && offsetof(vg_filter_count, filtere
 // so it is the first data byte the trie compares, and the path 8-aligned
 // (bpf/file.bpf.h reads it as words).
 static_assert(sizeof(vg_open_key) == 136 && offsetof(vg_open_key, gen) == 4 && offsetof(vg_open_key, cls) == 5 &&
+              offsetof(vg_open_key, kind) == 6 && offsetof(vg_open_key, pad) == 7 &&
               offsetof(vg_open_key, path) == 8 &&
               offsetof(vg_open_key, words) == 8);
 

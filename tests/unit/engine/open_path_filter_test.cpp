@@ -11,7 +11,9 @@
 // same. The recording's opens rarely name watched files, so each of its open
 // events is also replayed with given paths the rules look for, written plainly
 // and in forms the kernel cannot judge (`..`, `.`, `//`, relative), with
-// fd.name made from the given path as the decoder makes it.
+// fd.name made from the given path as the decoder makes it, and opened
+// through a symlink no rule names (fd.name.resolved the watched path where
+// the open succeeded), which only the resolved test lets through.
 
 #include <catch2/catch.hpp>
 
@@ -131,7 +133,7 @@ TEST_CASE("open path filter: derived from the rules' fd.name bounds", "[unit]") 
   }
   SECTION("a transformer or a field the kernel does not know is no bound") {
     for (const char* cond : {"evt.type = openat and tolower(fd.name) startswith /etc/",
-                             "evt.type = openat and fd.name.resolved startswith /etc/",
+                             "evt.type = openat and tolower(fd.name.resolved) startswith /etc/",
                              "evt.type = openat and proc.name = cat", "fd.name startswith /etc/ or proc.name = cat"}) {
       INFO(cond);
       auto eng = Load(std::string("- rule: r\n  desc: d\n  condition: ") + cond + "\n  output: o\n  priority: WARNING\n");
@@ -205,7 +207,7 @@ TEST_CASE("open path filter: derived from the rules' fd.name bounds", "[unit]") 
       bool read_free;  // the rule cannot hold for a read open
     } rows[] = {
         {"evt.is_open_write = true and proc.name = sh", true},
-        {"evt.is_open_write = true and fd.name.resolved startswith /proc/sys/", true},
+        {"evt.is_open_write = true and fd.name.resolved contains /proc/sys/", true},
         {"evt.arg.flags contains O_TRUNC and not evt.arg.flags contains O_F_CREATED", true},
         {"(evt.arg.flags contains O_CREAT or evt.arg.flags contains O_APPEND) and proc.name = x", true},
         {"evt.is_open_read = false", true},
@@ -312,7 +314,15 @@ Stream BuildStream() {
       x.file.flags = flags[(k + opens) % 3];
       // Now and then a 64-bit program's 32-bit call (the kernel sends those).
       x.compat = x.compat_from_64bit = (k + opens) % 11 == 0;
+      // The same file opened through a symlink no rule names: fd.name is the
+      // link, fd.name.resolved the file where the open succeeded (the
+      // kernel's walk), the given path where it failed (the decoder).
+      vigil::Event y = x;
+      y.file.path = y.file.abspath = (k % 2 == 0) ? "/tmp/vigil-link" : "/var/lib/nowatch/link";
+      y.res = (k + opens) % 4 == 0 ? -2 : 3;
+      if (y.res < 0) y.file.resolved = y.file.abspath;
       out.push_back(std::move(x));
+      out.push_back(std::move(y));
     }
   }
   REQUIRE(opens > 100);
@@ -352,6 +362,10 @@ std::string Quoted(const std::string& text) {
 
 // What one class's filter is, for the report.
 std::string Describe(const OpenPathFilter& f) {
+  if (f.active && f.resolved)
+    return "active, " + std::to_string(f.prefixes.size()) + " prefixes, resolved test with " +
+           std::to_string(vigil::OpenResolvedKeys(f).size()) + " keys for " + std::to_string(f.resolved_rules.size()) +
+           " rule(s)";
   if (f.active) return "active, " + std::to_string(f.prefixes.size()) + " prefixes";
   return "off, " + std::to_string(f.unbounded_rules.size()) + " rule(s) without a bound, first '" + f.unbounded_rule +
          "'";
@@ -419,9 +433,137 @@ TEST_CASE("open path filter: the recorded stream fires the same alerts with open
     INFO(diags2.ToString());
     REQUIRE(bounded != nullptr);
     Replay(*bounded, stream, name + " without the rules that have no bound", true);
+    // The default rules' read-class rules on fd.name.resolved keep the read
+    // class on, through the resolved test.
+    if (paths.front() == VIGIL_RULES_DIR) CHECK(vigil::DeriveOpenPathFilters(*bounded, {"/proc/"}).cls[0].resolved);
   }
   std::remove(off_file.c_str());
   rmdir(tmpl);
+}
+
+}  // namespace
+
+namespace {
+
+// Issue 21 (resolved test): rules that test opens only through
+// fd.name.resolved (the opened file's real path) bound the filter by the
+// path's first and last components instead of turning it off.
+TEST_CASE("open path filter: the resolved test, derived from fd.name.resolved bounds", "[unit]") {
+  using V = std::vector<std::string>;
+  const struct {
+    const char* cond;
+    bool active;
+    V prefixes, tops, top_prefixes, leaves, suffixes;
+  } cases[] = {
+      {"fd.name.resolved in (/dev/mem, /dev/kmem)", true, {}, {}, {}, {"kmem", "mem"}, {}},
+      {"fd.name.resolved = /proc/sys/kernel/modprobe", true, {}, {}, {}, {"modprobe"}, {}},
+      {"fd.name.resolved startswith /dev/sd", true, {}, {"dev"}, {}, {}, {}},
+      {"fd.name.resolved startswith /de", true, {}, {}, {"de"}, {}, {}},
+      {"fd.name.resolved endswith .pub", true, {}, {}, {}, {}, {".pub"}},
+      {"fd.name.resolved endswith /release_agent", true, {}, {}, {}, {"release_agent"}, {}},
+      {"fd.name.resolved glob \"*/secrets/kubernetes.io/serviceaccount/token\"", true, {}, {}, {}, {"token"}, {}},
+      {"fd.name.resolved glob \"/etc/ssh/ssh_host_*_key\"", true, {}, {}, {}, {}, {"_key"}},
+      {"fd.name.resolved glob \"/root/.ssh/id_*\"", true, {}, {"root"}, {}, {}, {}},
+      {"fd.name.resolved glob \"/proc/*/mem\"", true, {}, {}, {}, {"mem"}, {}},
+      {"fd.name.resolved pmatch (/etc/cron.d, /var/spool/cron)", true, {}, {"etc", "var"}, {}, {}, {}},
+      {"(fd.name startswith /etc/ or fd.name.resolved endswith .ko)", true, {"/etc/"}, {}, {}, {}, {".ko"}},
+      {"fd.name.resolved startswith /dev/ and fd.name.resolved endswith .img", true, {}, {}, {}, {}, {".img"}},
+      // The read class only: the first branch cannot hold on a read open.
+      {"(evt.is_open_write = true or fd.name.resolved = /etc/x)", true, {}, {}, {}, {"x"}, {}},
+      {"(evt.is_open_read = true or fd.name.resolved = /etc/x)", false, {}, {}, {}, {}, {}},
+      {"fd.name.resolved contains shadow", false, {}, {}, {}, {}, {}},
+      {"fd.name.resolved endswith /", false, {}, {}, {}, {}, {}},
+      {"fd.name.resolved startswith /", false, {}, {}, {}, {}, {}},
+      {"not fd.name.resolved endswith .ko", false, {}, {}, {}, {}, {}},
+      {"fd.name.resolved in (/etc/shadow) or proc.name = cat", false, {}, {}, {}, {}, {}},
+  };
+  for (const auto& c : cases) {
+    INFO(c.cond);
+    auto eng = Load(std::string("- rule: r\n  desc: d\n  condition: evt.type = openat and ") + c.cond +
+                    "\n  output: o\n  priority: WARNING\n");
+    const OpenPathFilters fs = vigil::DeriveOpenPathFilters(*eng);
+    const OpenPathFilter& f = fs.of(OpenClass::kRead);
+    CHECK(f.active == c.active);
+    if (!c.active) {
+      CHECK(f.unbounded_rule == "r");
+      continue;
+    }
+    CHECK(f.prefixes == c.prefixes);
+    CHECK(f.resolved == (c.tops.size() + c.top_prefixes.size() + c.leaves.size() + c.suffixes.size() > 0));
+    CHECK(f.top_names == c.tops);
+    CHECK(f.top_prefixes == c.top_prefixes);
+    CHECK(f.leaf_names == c.leaves);
+    CHECK(f.leaf_suffixes == c.suffixes);
+  }
+  SECTION("a write-only rule leaves the read class's test alone") {
+    auto eng = Load("- rule: w\n  desc: d\n  condition: evt.type = openat and evt.is_open_write = true and "
+                    "fd.name.resolved endswith /release_agent\n  output: o\n  priority: WARNING\n");
+    const OpenPathFilters fs = vigil::DeriveOpenPathFilters(*eng);
+    CHECK(fs.of(OpenClass::kRead).active);
+    CHECK_FALSE(fs.of(OpenClass::kRead).resolved);
+    CHECK(fs.of(OpenClass::kWrite).resolved);
+    CHECK(fs.of(OpenClass::kWrite).leaf_names == V{"release_agent"});
+  }
+}
+
+TEST_CASE("open path filter: the resolved test's keys and decisions", "[unit]") {
+  OpenPathFilter f;
+  f.active = f.resolved = true;
+  f.prefixes = {"/proc/"};
+  f.top_names = {"dev", std::string(70, 'x')};
+  f.top_prefixes = {"ho"};
+  f.leaf_names = {"shadow", std::string(63, 'y')};
+  f.leaf_suffixes = {".ko"};
+  using vigil::ResolvedKind;
+  const std::vector<vigil::ResolvedKey> keys = vigil::OpenResolvedKeys(f);
+  const std::vector<vigil::ResolvedKey> want = {
+      {ResolvedKind::kTop, std::string("dev\0", 4)}, {ResolvedKind::kTop, "ho"},
+      {ResolvedKind::kTop, std::string(63, 'x')},    {ResolvedKind::kLeaf, "ok."},
+      {ResolvedKind::kLeaf, std::string("wodahs\0", 7)}};
+  CHECK(keys == want);
+  const struct {
+    const char* resolved;
+    bool passes;
+  } decide[] = {
+      {"/dev/mem", true},          {"/devx/mem", false},       {"/etc/shadow", true},   {"/etc/shadowx", false},
+      {"/home/u/x", true},         {"/hx/u/x", false},         {"/lib/m/x.ko", true},   {"/lib/m/x.kox", false},
+      {"/tmp/x", false},           {"/", true},                {"", true},              {"...//a/b", true},
+      {"/tmp/", true},             {"/shadow", true},          {"/dev", true},
+  };
+  for (const auto& c : decide) {
+    INFO(c.resolved);
+    CHECK(vigil::ResolvedPathPasses(f, c.resolved) == c.passes);
+  }
+  // Names past the window: a long top is cut (its first 63 bytes decide), a
+  // long leaf is always sent.
+  CHECK(vigil::ResolvedPathPasses(f, "/" + std::string(80, 'x') + "/a"));
+  CHECK_FALSE(vigil::ResolvedPathPasses(f, "/" + std::string(62, 'x') + "/a"));
+  CHECK(vigil::ResolvedPathPasses(f, "/tmp/" + std::string(63, 'z')));
+  CHECK_FALSE(vigil::ResolvedPathPasses(f, "/tmp/" + std::string(62, 'z')));
+
+  // The whole decision for an open: the given path first, then a failed
+  // open is sent, then the resolved path decides.
+  OpenPathFilters fs;
+  fs.cls[0] = f;
+  vigil::Event e;
+  e.type = vigil::EventType::openat;
+  e.file.flags = O_RDONLY;
+  e.file.path = e.file.abspath = "/tmp/link";
+  e.res = 3;
+  e.file.resolved = "/etc/shadow";
+  CHECK(vigil::OpenPathPasses(fs, e));
+  e.file.resolved = "/tmp/target";
+  CHECK_FALSE(vigil::OpenPathPasses(fs, e));
+  e.res = -2;
+  e.file.resolved = e.file.abspath;
+  CHECK(vigil::OpenPathPasses(fs, e));
+  e.res = 3;
+  e.file.path = "/proc/1/mem";
+  CHECK(vigil::OpenPathPasses(fs, e));
+  fs.cls[0].resolved = false;
+  e.file.path = "/tmp/link";
+  e.file.resolved = "/etc/shadow";
+  CHECK_FALSE(vigil::OpenPathPasses(fs, e));
 }
 
 }  // namespace
