@@ -324,15 +324,15 @@ void Program::ForEachLeaf(EventType type, std::size_t entry, const std::function
 void Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
   auto& indexes = index_[static_cast<std::size_t>(type)];
   for (const Term& t : g.terms) {
-    auto it = std::find_if(indexes.begin(), indexes.end(), [&](const FieldIndex& f) {
-      return f.field->text == t.field->text && f.suffix == t.suffix && f.substring == t.substring;
-    });
+    auto it = std::find_if(indexes.begin(), indexes.end(),
+                           [&](const FieldIndex& f) { return f.field->text == t.field->text; });
     if (it == indexes.end()) {
-      indexes.push_back({t.field, t.suffix, t.substring, std::vector<TrieNode>(1), {}, {}});
+      indexes.emplace_back();
       it = indexes.end() - 1;
+      it->field = t.field;
     }
     if (it->field == path_.get() && t.field != path_.get()) it->field = t.field;  // the engine's cached fd.name
-    it->serves.resize(slot / 64 + 1, 0);
+    it->serves.resize(std::max(it->serves.size(), std::size_t{slot / 64 + 1}), 0);
     it->serves[slot / 64] |= uint64_t{1} << (slot % 64);
     if (t.substring) {
       for (const std::string& p : t.prefixes) {
@@ -343,29 +343,9 @@ void Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
       }
       continue;
     }
-    std::vector<TrieNode>& trie = it->trie;
-    for (const std::string& p : t.prefixes) {
-      uint32_t at = 0;
-      for (char c : p) {
-        auto& kids = trie[at].kids;
-        auto k = std::find_if(kids.begin(), kids.end(), [c](const auto& kv) { return kv.first == c; });
-        if (k != kids.end()) {
-          at = k->second;
-          continue;
-        }
-        const auto next = static_cast<uint32_t>(trie.size());
-        TrieNode& node = trie[at];
-        node.kids.emplace_back(c, next);
-        if (node.kids.size() >= kDenseKids) {
-          node.dense.assign(256, 0);
-          for (const auto& [kc, k] : node.kids) node.dense[static_cast<unsigned char>(kc)] = k;
-        }
-        trie.emplace_back();
-        at = next;
-      }
-      auto& slots = trie[at].slots;
-      if (std::find(slots.begin(), slots.end(), slot) == slots.end()) slots.push_back(slot);
-    }
+    ByteTrie& trie = it->tries[t.suffix ? 1 : 0];
+    for (const std::string& p : t.prefixes) trie.Insert(p, slot);
+    trie.Compact(std::max(trie.words(), std::size_t{slot / 64 + 1}));
   }
 }
 
@@ -386,38 +366,26 @@ void Program::WalkGated(std::size_t t, const FieldContext& ctx) const {
 }
 
 template <bool kGated>
+void Program::SearchNeedles(const FieldIndex& f, std::string_view v) const {
+  for (const NeedleSlots& n : f.needles)
+    if ((!kGated || std::any_of(n.slots.begin(), n.slots.end(),
+                                [&](uint32_t s) { return (~dead_[s / 64] >> (s % 64)) & 1; })) &&
+        n.needle.In(v))
+      for (uint32_t s : n.slots) cand_[s / 64] |= uint64_t{1} << (s % 64);
+}
+
+template <bool kGated>
 void Program::WalkFields(std::size_t t, const FieldContext& ctx) const {
   for (const FieldIndex& f : index_[t]) {
     if (kGated && !AnyAlive(f.serves)) continue;
     const FieldValueRef* ref = f.field->Ref(ctx);
     if (ref == nullptr) continue;  // <NA>: every bounded check on it is false
-    const FieldValueRef& v = *ref;
-    if (f.substring) {
-      for (const NeedleSlots& n : f.needles)
-        if ((!kGated || std::any_of(n.slots.begin(), n.slots.end(),
-                                    [&](uint32_t s) { return (~dead_[s / 64] >> (s % 64)) & 1; })) &&
-            n.needle.In(v.str))
-          for (uint32_t s : n.slots) cand_[s / 64] |= uint64_t{1} << (s % 64);
-      continue;
-    }
-    const TrieNode* at = f.trie.data();
-    const std::size_t n = v.str.size();
-    for (std::size_t i = 0; i < n; ++i) {
-      const char c = f.suffix ? v.str[n - 1 - i] : v.str[i];
-      uint32_t next = 0;
-      if (!at->dense.empty()) {
-        next = at->dense[static_cast<unsigned char>(c)];
-      } else {
-        for (const auto& [kc, k] : at->kids)
-          if (kc == c) {
-            next = k;
-            break;
-          }
-      }
-      if (next == 0) break;
-      at = &f.trie[next];
-      for (uint32_t s : at->slots) cand_[s / 64] |= uint64_t{1} << (s % 64);
-    }
+    const std::string_view v = ref->str;
+    const ByteTrie& head = f.tries[0];
+    const ByteTrie& tail = f.tries[1];
+    if (!head.empty() && (!kGated || AnyAlive(head.serves()))) Allow(head, head.Walk<false>(v));
+    if (!tail.empty() && (!kGated || AnyAlive(tail.serves()))) Allow(tail, tail.Walk<true>(v));
+    if (!f.needles.empty()) SearchNeedles<kGated>(f, v);
   }
 }
 
@@ -432,13 +400,14 @@ std::size_t Program::guarded_count(EventType type) const {
 std::vector<std::string> Program::DescribeIndex(EventType type) const {
   std::vector<std::string> out;
   for (const FieldIndex& f : index_[static_cast<std::size_t>(type)]) {
-    std::string line = f.field->text + (f.substring ? " substring:" : f.suffix ? " suffix:" : " prefix:");
-    if (f.substring) {
-      for (const NeedleSlots& n : f.needles)
-        line += " " + n.needle.text() + " (" + std::to_string(n.slots.size()) + " entries)";
-    } else {
-      line += " " + std::to_string(f.trie.size()) + " trie nodes";
-    }
+    for (int end = 0; end < 2; ++end)
+      if (!f.tries[end].empty())
+        out.push_back(f.field->text + (end == 0 ? " prefix: " : " suffix: ") + std::to_string(f.tries[end].size()) +
+                      " trie nodes");
+    if (f.needles.empty()) continue;
+    std::string line = f.field->text + " substring:";
+    for (const NeedleSlots& n : f.needles)
+      line += " " + n.needle.text() + " (" + std::to_string(n.slots.size()) + " entries)";
     out.push_back(std::move(line));
   }
   return out;

@@ -21,7 +21,10 @@
 //   is bounded by their union) of the form "this string field starts with one
 //   of these prefixes" (from `=`, `in`, `startswith`, `pmatch` on fd.name,
 //   proc.name, fd.directory...). Per event type and field, a byte trie of the
-//   prefixes maps the event's value to the entries it allows. Per event, the
+//   prefixes maps the event's value to the entries it allows (ByteTrie,
+//   engine/compile/byte_trie.h: a node is a byte range into one kid array,
+//   and carries the entries of every prefix on its path as one mask, so a
+//   walk follows bytes and reads one mask where it stops). Per event, the
 //   fields' values are read and walked through their tries once, giving a
 //   bitmask of the guarded entries allowed; with the unguarded entries' mask
 //   that is the list of entries run, in their order, and the rest are never
@@ -75,6 +78,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/compile/byte_trie.h"
 #include "engine/compile/checks.h"
 #include "engine/compile/matchers.h"
 
@@ -223,25 +227,28 @@ class Program {
   };
   // A leader is a gate when it leads at least this many poorly bounded entries.
   static constexpr uint32_t kMinWeak = 2;
-  // One field's trie for one event type. Node 0 is the empty prefix.
-  struct TrieNode {
-    std::vector<std::pair<char, uint32_t>> kids;
-    std::vector<uint32_t> dense;  // with many kids: kid by byte (0: none; node 0 is never a kid)
-    std::vector<uint32_t> slots;  // entries allowed by a value with this prefix
-  };
-  static constexpr std::size_t kDenseKids = 8;
   struct NeedleSlots {
     Needle needle;
     std::vector<uint32_t> slots;  // entries allowed by a value containing it
   };
+  // What the index reads of one field for one event type: the value is read
+  // once and walked through its tries (beginnings, then endings) and searched
+  // for each needle.
   struct FieldIndex {
     const FieldAccessor* field;
-    bool suffix;     // the value is walked from its last byte back
-    bool substring;  // no trie: each needle is searched for in the value
-    std::vector<TrieNode> trie;
-    std::vector<NeedleSlots> needles;
-    std::vector<uint64_t> serves;  // the entries it can allow
+    ByteTrie tries[2];                 // [0] beginnings, [1] endings (reversed)
+    std::vector<NeedleSlots> needles;  // substrings
+    std::vector<uint64_t> serves;      // the entries it can allow
   };
+  // Adds the mask trie.Walk() gave to cand_.
+  void Allow(const ByteTrie& trie, uint32_t mask) const {
+    if (mask == 0) return;
+    const uint64_t* m = trie.Mask(mask);
+    for (std::size_t w = 0; w < trie.words(); ++w) cand_[w] |= m[w];
+  }
+  // Searches the value for f's needles (kGated: only those with an entry alive).
+  template <bool kGated>
+  void SearchNeedles(const FieldIndex& f, std::string_view v) const;
 
   // fd.name, read through the engine's cached accessor once a rule's leaf
   // gives one (AddToIndex), else through this one.
