@@ -113,10 +113,26 @@ bool Program::Add(EventType type, const Check& check, const void* rule) {
   base_[t].resize(i / 64 + 1, 0);
   cand_.resize(std::max(cand_.size(), base_[t].size()), 0);
   dead_.resize(cand_.size(), 0);
+  cand2_.resize(cand_.size(), 0);
   Guard g;
   if (GuardOf(root, &g) && g.Shortest() > 0 && g.Shortest() != SIZE_MAX) {
     e.slot = i;
-    AddToIndex(type, g, i);
+    AddToIndex(index_[t], g, i);
+    // A second necessary bound on the same fields' other tries (a regex's
+    // ending beside its beginning), checked when the first lets the entry
+    // through. On another field it would read one more value per check (a
+    // bound on fd.name's beginning and one on proc.name made Falco stable
+    // count 3% more instructions).
+    Guard g2;
+    const auto read = [&](const Term& x) {
+      return std::any_of(g.terms.begin(), g.terms.end(), [&](const Term& y) { return y.field->text == x.field->text; });
+    };
+    if (GuardOf(root, &g2, nullptr, &g) && g2.Shortest() >= 2 && g2.Shortest() != SIZE_MAX &&
+        std::all_of(g2.terms.begin(), g2.terms.end(), read)) {
+      AddToIndex(second_[t], g2, i);
+      need2_[t].resize(i / 64 + 1, 0);
+      need2_[t][i / 64] |= uint64_t{1} << (i % 64);
+    }
   } else {
     base_[t][i / 64] |= uint64_t{1} << (i % 64);
   }
@@ -190,7 +206,8 @@ std::size_t Program::Guard::NeedleCount() const {
   return n;
 }
 
-bool Program::GuardOf(uint32_t node, Guard* out, const std::function<bool(const FieldAccessor&)>* keep) const {
+bool Program::GuardOf(uint32_t node, Guard* out, const std::function<bool(const FieldAccessor&)>* keep,
+                      const Guard* avoid) const {
   const Node& n = nodes_[node];
   switch (n.op) {
     case Op::kLeaf: {
@@ -218,7 +235,14 @@ bool Program::GuardOf(uint32_t node, Guard* out, const std::function<bool(const 
       const bool tail_path = !tail.terms.empty() && OnPath(&tail.terms[0]);
       if (tail_path && !head_path && usable(tail) > 0 && usable(tail) >= usable(head)) head = Guard{};
       if (head_path && !tail_path && usable(head) > 0 && usable(head) >= usable(tail)) tail = Guard{};
-      if (std::max(usable(head), usable(tail)) < 2) {  // none, or "/": a needle may do better
+      if (avoid != nullptr) {  // a second bound: tries only, none the first bound walks
+        const auto walked = [&](const Guard& x) {
+          return !x.terms.empty() && std::any_of(avoid->terms.begin(), avoid->terms.end(),
+                                                 [&](const Term& a) { return a.SameIndex(x.terms[0]); });
+        };
+        if (walked(head)) head = Guard{};
+        if (walked(tail)) tail = Guard{};
+      } else if (std::max(usable(head), usable(tail)) < 2) {  // none, or "/": a needle may do better
         t = Term{};
         std::string needle;
         if (n.leaf->SubstringGuard(&t.field, &needle) && needle.size() >= 2) {
@@ -236,7 +260,7 @@ bool Program::GuardOf(uint32_t node, Guard* out, const std::function<bool(const 
       bool found = false;
       for (uint32_t i = n.first; i < n.first + n.count; ++i) {
         Guard g;
-        if (!GuardOf(kids_[i], &g, keep)) continue;
+        if (!GuardOf(kids_[i], &g, keep, avoid)) continue;
         // A bound by tries alone first (a needle search per event costs more
         // than a trie step, and may read a field nothing else reads, as
         // `evt.arg.flags contains O_TRUNC` beside a bound on fd.directory and
@@ -253,7 +277,7 @@ bool Program::GuardOf(uint32_t node, Guard* out, const std::function<bool(const 
     case Op::kOr:  // bounded only if every child is: the union of their bounds
       for (uint32_t i = n.first; i < n.first + n.count; ++i) {
         Guard g;
-        if (!GuardOf(kids_[i], &g, keep)) return false;
+        if (!GuardOf(kids_[i], &g, keep, avoid)) return false;
         for (Term& t : g.terms) out->terms.push_back(std::move(t));
       }
       return true;
@@ -362,18 +386,17 @@ void Program::ForEachLeaf(EventType type, std::size_t entry, const std::function
   if (entry < es.size()) VisitLeaves(es[entry].root, f);
 }
 
-void Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
-  auto& indexes = index_[static_cast<std::size_t>(type)];
+void Program::AddToIndex(std::vector<FieldIndex>& indexes, const Guard& g, uint32_t slot) {
   for (const Term& t : g.terms) {
-    auto it = std::find_if(indexes.begin(), indexes.end(), [&](const FieldIndex& f) {
-      return f.field->text == t.field->text && f.suffix == t.suffix && f.substring == t.substring;
-    });
+    auto it = std::find_if(indexes.begin(), indexes.end(),
+                           [&](const FieldIndex& f) { return f.field->text == t.field->text; });
     if (it == indexes.end()) {
-      indexes.push_back({t.field, t.suffix, t.substring, std::vector<TrieNode>(1), {}, {}});
+      indexes.emplace_back();
       it = indexes.end() - 1;
+      it->field = t.field;
     }
     if (it->field == path_.get() && t.field != path_.get()) it->field = t.field;  // the engine's cached fd.name
-    it->serves.resize(slot / 64 + 1, 0);
+    it->serves.resize(std::max(it->serves.size(), std::size_t{slot / 64 + 1}), 0);
     it->serves[slot / 64] |= uint64_t{1} << (slot % 64);
     if (t.substring) {
       for (const std::string& p : t.prefixes) {
@@ -384,39 +407,19 @@ void Program::AddToIndex(EventType type, const Guard& g, uint32_t slot) {
       }
       continue;
     }
-    std::vector<TrieNode>& trie = it->trie;
-    for (const std::string& p : t.prefixes) {
-      uint32_t at = 0;
-      for (char c : p) {
-        auto& kids = trie[at].kids;
-        auto k = std::find_if(kids.begin(), kids.end(), [c](const auto& kv) { return kv.first == c; });
-        if (k != kids.end()) {
-          at = k->second;
-          continue;
-        }
-        const auto next = static_cast<uint32_t>(trie.size());
-        TrieNode& node = trie[at];
-        node.kids.emplace_back(c, next);
-        if (node.kids.size() >= kDenseKids) {
-          node.dense.assign(256, 0);
-          for (const auto& [kc, k] : node.kids) node.dense[static_cast<unsigned char>(kc)] = k;
-        }
-        trie.emplace_back();
-        at = next;
-      }
-      auto& slots = trie[at].slots;
-      if (std::find(slots.begin(), slots.end(), slot) == slots.end()) slots.push_back(slot);
-    }
+    ByteTrie& trie = it->tries[t.suffix ? 1 : 0];
+    for (const std::string& p : t.prefixes) trie.Insert(p, slot);
+    trie.Compact(std::max(trie.words(), std::size_t{slot / 64 + 1}));
   }
 }
 
 void Program::WalkGated(std::size_t t, const FieldContext& ctx) const {
   if (!early_[t].empty()) {
     RunEarlyGates(t, ctx);
-    WalkFields<true>(t, ctx);
+    WalkFields<true>(index_[t], ctx, cand_.data());
     for (std::size_t w = 0; w < dead_.size(); ++w) cand_[w] &= ~dead_[w];
   } else {
-    WalkFields<false>(t, ctx);
+    WalkFields<false>(index_[t], ctx, cand_.data());
   }
   for (const Gate& g : late_[t]) {
     uint64_t any = 0;
@@ -427,42 +430,37 @@ void Program::WalkGated(std::size_t t, const FieldContext& ctx) const {
 }
 
 template <bool kGated>
-void Program::WalkFields(std::size_t t, const FieldContext& ctx) const {
-  for (const FieldIndex& f : index_[t]) {
+void Program::SearchNeedles(const FieldIndex& f, std::string_view v) const {
+  for (const NeedleSlots& n : f.needles)
+    if ((!kGated || std::any_of(n.slots.begin(), n.slots.end(),
+                                [&](uint32_t s) { return (~dead_[s / 64] >> (s % 64)) & 1; })) &&
+        n.needle.In(v))
+      for (uint32_t s : n.slots) cand_[s / 64] |= uint64_t{1} << (s % 64);
+}
+
+template <bool kGated>
+void Program::WalkFields(const std::vector<FieldIndex>& indexes, const FieldContext& ctx, uint64_t* out) const {
+  for (const FieldIndex& f : indexes) {
     if (kGated && !AnyAlive(f.serves)) continue;
     const FieldValueRef* ref = f.field->Ref(ctx);
     if (ref == nullptr) continue;  // <NA>: every bounded check on it is false
-    const FieldValueRef& v = *ref;
-    if (f.substring) {
-      for (const NeedleSlots& n : f.needles)
-        if ((!kGated || std::any_of(n.slots.begin(), n.slots.end(),
-                                    [&](uint32_t s) { return (~dead_[s / 64] >> (s % 64)) & 1; })) &&
-            n.needle.In(v.str))
-          for (uint32_t s : n.slots) cand_[s / 64] |= uint64_t{1} << (s % 64);
-      continue;
-    }
-    const TrieNode* at = f.trie.data();
-    const std::size_t n = v.str.size();
-    for (std::size_t i = 0; i < n; ++i) {
-      const char c = f.suffix ? v.str[n - 1 - i] : v.str[i];
-      uint32_t next = 0;
-      if (!at->dense.empty()) {
-        next = at->dense[static_cast<unsigned char>(c)];
-      } else {
-        for (const auto& [kc, k] : at->kids)
-          if (kc == c) {
-            next = k;
-            break;
-          }
-      }
-      if (next == 0) break;
-      at = &f.trie[next];
-      for (uint32_t s : at->slots) cand_[s / 64] |= uint64_t{1} << (s % 64);
-    }
+    const std::string_view v = ref->str;
+    const ByteTrie& head = f.tries[0];
+    const ByteTrie& tail = f.tries[1];
+    if (!head.empty() && (!kGated || AnyAlive(head.serves()))) Allow(head, head.Walk<false>(v), out);
+    if (!tail.empty() && (!kGated || AnyAlive(tail.serves()))) Allow(tail, tail.Walk<true>(v), out);
+    if (!f.needles.empty()) SearchNeedles<kGated>(f, v);
   }
 }
 
-template void Program::WalkFields<false>(std::size_t, const FieldContext&) const;
+void Program::CheckSecond(std::size_t t, const FieldContext& ctx) const {
+  const std::vector<uint64_t>& need = need2_[t];
+  std::fill_n(cand2_.begin(), need.size(), 0);  // the second tries hold only need2_ entries: no wider
+  WalkFields<false>(second_[t], ctx, cand2_.data());
+  for (std::size_t w = 0; w < need.size(); ++w) cand_[w] &= cand2_[w] | ~need[w];
+}
+
+template void Program::WalkFields<false>(const std::vector<FieldIndex>&, const FieldContext&, uint64_t*) const;
 
 std::size_t Program::guarded_count(EventType type) const {
   const auto& es = entries_[static_cast<std::size_t>(type)];
@@ -473,13 +471,14 @@ std::size_t Program::guarded_count(EventType type) const {
 std::vector<std::string> Program::DescribeIndex(EventType type) const {
   std::vector<std::string> out;
   for (const FieldIndex& f : index_[static_cast<std::size_t>(type)]) {
-    std::string line = f.field->text + (f.substring ? " substring:" : f.suffix ? " suffix:" : " prefix:");
-    if (f.substring) {
-      for (const NeedleSlots& n : f.needles)
-        line += " " + n.needle.text() + " (" + std::to_string(n.slots.size()) + " entries)";
-    } else {
-      line += " " + std::to_string(f.trie.size()) + " trie nodes";
-    }
+    for (int end = 0; end < 2; ++end)
+      if (!f.tries[end].empty())
+        out.push_back(f.field->text + (end == 0 ? " prefix: " : " suffix: ") + std::to_string(f.tries[end].size()) +
+                      " trie nodes");
+    if (f.needles.empty()) continue;
+    std::string line = f.field->text + " substring:";
+    for (const NeedleSlots& n : f.needles)
+      line += " " + n.needle.text() + " (" + std::to_string(n.slots.size()) + " entries)";
     out.push_back(std::move(line));
   }
   return out;

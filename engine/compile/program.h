@@ -21,7 +21,10 @@
 //   is bounded by their union) of the form "this string field starts with one
 //   of these prefixes" (from `=`, `in`, `startswith`, `pmatch` on fd.name,
 //   proc.name, fd.directory...). Per event type and field, a byte trie of the
-//   prefixes maps the event's value to the entries it allows. Per event, the
+//   prefixes maps the event's value to the entries it allows (ByteTrie,
+//   engine/compile/byte_trie.h: a node is a byte range into one kid array,
+//   and carries the entries of every prefix on its path as one mask, so a
+//   walk follows bytes and reads one mask where it stops). Per event, the
 //   fields' values are read and walked through their tries once, giving a
 //   bitmask of the guarded entries allowed; with the unguarded entries' mask
 //   that is the list of entries run, in their order, and the rest are never
@@ -42,6 +45,13 @@
 //   of two bytes or more, and ranked below a prefix or ending bound on as many
 //   fields: per event each needle of the type's field is searched for once
 //   (Needle, engine/compile/matchers.h).
+// - a second bound: an entry bounded (above) on a field's beginning that also
+//   has a bound on the same field's ending (a regex
+//   `/proc/[0-9]+/(mem|maps)` begins with /proc/ and ends with mem or maps),
+//   or the other way round, keeps both: after the walk, while one such entry
+//   is a candidate, the second bounds' tries are walked and the entries they
+//   do not allow are dropped. Only on the first bound's fields, since one on
+//   another field reads one more value.
 //
 // - gates: the leaf an entry's and-chain evaluates first (as
 //   `evt.is_open_write = true`, which leads Falco's open_write macro) decides
@@ -75,6 +85,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/compile/byte_trie.h"
 #include "engine/compile/checks.h"
 #include "engine/compile/matchers.h"
 
@@ -117,7 +128,12 @@ class Program {
     if (gated_[t])
       WalkGated(t, ctx);
     else
-      WalkFields<false>(t, ctx);
+      WalkFields<false>(index_[t], ctx, cand_.data());
+    if (!second_[t].empty()) {
+      uint64_t any = 0;  // an entry with a second bound still a candidate
+      for (std::size_t w = 0; w < need2_[t].size(); ++w) any |= cand_[w] & need2_[t][w];
+      if (any != 0) CheckSecond(t, ctx);
+    }
     for (std::size_t w = 0; w < base_[t].size(); ++w)
       for (uint64_t bits = cand_[w]; bits != 0; bits &= bits - 1)
         f(es[w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits))]);
@@ -156,6 +172,7 @@ class Program {
   void ForEachLeaf(EventType type, std::size_t entry, const std::function<void(const Check&)>& f) const;
 
  private:
+  struct FieldIndex;  // below
   enum class Op : uint8_t { kLeaf, kAnd, kOr, kNot, kTrue, kFalse };
   struct Node {
     Op op;
@@ -208,8 +225,14 @@ class Program {
   // bound on fd.name: false when `t` is not one of those.
   bool OnPath(Term* t) const;
   // `keep` (may be null): only leaves on fields it accepts are bounds.
-  bool GuardOf(uint32_t node, Guard* out, const std::function<bool(const FieldAccessor&)>* keep = nullptr) const;
-  void AddToIndex(EventType type, const Guard& g, uint32_t slot);
+  // `avoid` (may be null): a second bound, by tries only, on none of the
+  // tries `avoid`'s terms are walked in.
+  bool GuardOf(uint32_t node, Guard* out, const std::function<bool(const FieldAccessor&)>* keep = nullptr,
+               const Guard* avoid = nullptr) const;
+  void AddToIndex(std::vector<FieldIndex>& indexes, const Guard& g, uint32_t slot);
+  // Drops from cand_ the entries with a second bound (need2_) it does not
+  // allow (called when one of them is a candidate).
+  void CheckSecond(std::size_t t, const FieldContext& ctx) const;
   // Sets in cand_ the guarded entries of type `t` the event's values allow,
   // less those the gates drop (types with gates; others: WalkFields<false>).
   void WalkGated(std::size_t t, const FieldContext& ctx) const;
@@ -217,7 +240,7 @@ class Program {
   // kGated: skips the walks and needle searches of entries the early gates
   // dropped (dead_) and leaves dropping them to the caller.
   template <bool kGated>
-  void WalkFields(std::size_t t, const FieldContext& ctx) const;
+  void WalkFields(const std::vector<FieldIndex>& indexes, const FieldContext& ctx, uint64_t* out) const;
   // The leaf node an entry rooted at `node` evaluates first through its
   // and-chain; kNoGate when it starts with something else (or, not).
   static constexpr uint32_t kNoGate = 0xffffffff;
@@ -240,25 +263,28 @@ class Program {
   };
   // A leader is a gate when it leads at least this many poorly bounded entries.
   static constexpr uint32_t kMinWeak = 2;
-  // One field's trie for one event type. Node 0 is the empty prefix.
-  struct TrieNode {
-    std::vector<std::pair<char, uint32_t>> kids;
-    std::vector<uint32_t> dense;  // with many kids: kid by byte (0: none; node 0 is never a kid)
-    std::vector<uint32_t> slots;  // entries allowed by a value with this prefix
-  };
-  static constexpr std::size_t kDenseKids = 8;
   struct NeedleSlots {
     Needle needle;
     std::vector<uint32_t> slots;  // entries allowed by a value containing it
   };
+  // What the index reads of one field for one event type: the value is read
+  // once and walked through its tries (beginnings, then endings) and searched
+  // for each needle.
   struct FieldIndex {
     const FieldAccessor* field;
-    bool suffix;     // the value is walked from its last byte back
-    bool substring;  // no trie: each needle is searched for in the value
-    std::vector<TrieNode> trie;
-    std::vector<NeedleSlots> needles;
-    std::vector<uint64_t> serves;  // the entries it can allow
+    ByteTrie tries[2];                 // [0] beginnings, [1] endings (reversed)
+    std::vector<NeedleSlots> needles;  // substrings
+    std::vector<uint64_t> serves;      // the entries it can allow
   };
+  // Adds the mask trie.Walk() gave to cand_.
+  void Allow(const ByteTrie& trie, uint32_t mask, uint64_t* out) const {
+    if (mask == 0) return;
+    const uint64_t* m = trie.Mask(mask);
+    for (std::size_t w = 0; w < trie.words(); ++w) out[w] |= m[w];
+  }
+  // Searches the value for f's needles (kGated: only those with an entry alive).
+  template <bool kGated>
+  void SearchNeedles(const FieldIndex& f, std::string_view v) const;
 
   // fd.name, read through the engine's cached accessor once a rule's leaf
   // gives one (AddToIndex), else through this one.
@@ -270,6 +296,8 @@ class Program {
   uint8_t building_ = 0;                      // the event type being built
   std::vector<Entry> entries_[kEventTypeCount];
   std::vector<FieldIndex> index_[kEventTypeCount];
+  std::vector<FieldIndex> second_[kEventTypeCount];  // per type: the entries' second bounds (tries only)
+  std::vector<uint64_t> need2_[kEventTypeCount];     // per type: a bit per entry with a second bound
   std::vector<uint64_t> base_[kEventTypeCount];  // per type: a bit per unguarded entry
   std::vector<Gate> gates_[kEventTypeCount];      // per type: every leading leaf (load time)
   std::vector<Gate> early_[kEventTypeCount];      // per type: gates run before the walk
@@ -277,6 +305,7 @@ class Program {
   bool gated_[kEventTypeCount] = {};              // per type: early_ or late_ not empty
   mutable std::vector<uint64_t> dead_;            // the event's entries dropped by early gates
   mutable std::vector<uint64_t> cand_;            // the event's candidates (as wide as the widest base_)
+  mutable std::vector<uint64_t> cand2_;           // what the second bounds allow
 };
 
 }  // namespace vigil::compile

@@ -89,6 +89,27 @@ void CheckOpenPathRows(const vigil::RuleEngine& eng, std::span<const PathRow> ro
   }
 }
 
+// The rules in `yaml` loaded on an empty host; the test stops on an error.
+std::unique_ptr<vigil::RuleEngine> LoadRules(const char* yaml) {
+  vigil::Diagnostics d;
+  auto eng = vigil::RuleEngine::LoadTexts({{"t.yaml", yaml}}, &d, vigil::HostInfo{});
+  REQUIRE(eng != nullptr);
+  REQUIRE_FALSE(d.HasErrors());
+  return eng;
+}
+
+// The rules the prefilter index leaves to run for `e`, sorted.
+std::vector<std::string> Candidates(const vigil::RuleEngine& eng, const Event& e, uint64_t event_num) {
+  std::vector<std::string> out;
+  const vigil::HostInfo host;
+  vigil::FieldContext ctx{&e, &host, event_num, nullptr};
+  eng.program().ForEachCandidate(e.type, ctx, [&](const vigil::compile::Program::Entry& en) {
+    out.push_back(static_cast<const vigil::CompiledRule*>(en.rule)->name);
+  });
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace
 
 // Regression (issue 18): an ancestor field without an index required EVERY
@@ -930,14 +951,7 @@ TEST_CASE("prefilter index: path fields holding the same or different strings", 
     CheckFires(*eng, e, &want);
     // Each rule is its bound alone, so the index admits exactly the rules
     // that fire: a string reached through another field's value admits nothing.
-    std::vector<std::string> candidates;
-    const vigil::HostInfo host;
-    vigil::FieldContext ctx{&e, &host, ++event_num, nullptr};
-    eng->program().ForEachCandidate(e.type, ctx, [&](const vigil::compile::Program::Entry& en) {
-      candidates.push_back(static_cast<const vigil::CompiledRule*>(en.rule)->name);
-    });
-    std::sort(candidates.begin(), candidates.end());
-    CHECK(candidates == want);
+    CHECK(Candidates(*eng, e, ++event_num) == want);
   }
 }
 
@@ -1027,5 +1041,39 @@ TEST_CASE("proc.exe_ino*, proc.is_exe_upper_layer, proc.pidns_init_start_ts, evt
     e.res = r.res;
     CHECK(value("evt.is_open_exec") == r.exec);
     CHECK(value("evt.is_open_create") == r.create);
+  }
+}
+
+// Issue 21: a check bounded both by its beginning and by its ending (a regex
+// `/proc/[0-9]+/(mem|maps)`, a glob `/proc/*/mem`) is a candidate only when
+// the value has both: /proc/1/stat, which begins like the memory files, is
+// not (the index's second bound), and Match() still fires what each rule's
+// own tree does.
+TEST_CASE("prefilter index: a beginning and an ending both required", "[unit]") {
+  auto eng = LoadRules(
+      "- rule: mem\n  desc: t\n  condition: evt.type = openat and fd.name regex \"/proc/[0-9]+/(mem|maps)\"\n"
+      "  output: x\n  priority: WARNING\n"
+      "- rule: glob\n  desc: t\n  condition: evt.type = openat and fd.name glob \"/proc/*/mem\"\n"
+      "  output: x\n  priority: WARNING\n"
+      "- rule: etc\n  desc: t\n  condition: evt.type = openat and fd.name startswith /etc/\n"
+      "  output: x\n  priority: WARNING\n");
+  const PathRow rows[] = {
+      {"/proc/1/mem", {"mem", "glob"}}, {"/proc/12/maps", {"mem"}}, {"/proc/1/stat", {}},
+      {"/proc/self/mem", {"glob"}},      {"/x/mem", {}},             {"/proc/1/mem2", {}},
+      {"/etc/mem", {"etc"}},             {"/proc/", {}},             {"", {}},
+  };
+  OwnedAncestors anc;
+  Event e = vigil::testing::MakeOpen(&anc);
+  uint64_t event_num = 2000000;  // apart from the engine's own numbers
+  for (const auto& row : rows) {
+    INFO(row.path);
+    e.file.abspath = e.file.path = row.path;
+    std::vector<std::string> want = row.fire;
+    CheckFires(*eng, e, &want);
+    // The candidates are exactly the rules that fire, but for /proc/self/mem
+    // (the regex's bounds hold, its digits do not).
+    if (std::string_view(row.path) == "/proc/self/mem") want.push_back("mem");
+    std::sort(want.begin(), want.end());
+    CHECK(Candidates(*eng, e, ++event_num) == want);
   }
 }
