@@ -414,6 +414,7 @@ std::unique_ptr<RuleEngine> RuleEngine::FromDocument(rules::RuleDocument doc, Di
     }
     eng->rules_.push_back(std::move(rule));
   }
+  eng->program_.Finish();
   WarnUnused(d, macros, lists, diags);
   eng->cache_.resize(compiler.cache_slots());
   stats.macros = d.macros.size();

@@ -409,8 +409,15 @@ void Program::AddToIndex(std::vector<FieldIndex>& indexes, const Guard& g, uint3
     }
     ByteTrie& trie = it->tries[t.suffix ? 1 : 0];
     for (const std::string& p : t.prefixes) trie.Insert(p, slot);
-    trie.Compact(std::max(trie.words(), std::size_t{slot / 64 + 1}));
   }
+}
+
+void Program::Finish() {
+  for (std::size_t t = 0; t < kEventTypeCount; ++t)
+    for (auto* indexes : {&index_[t], &second_[t]})
+      for (FieldIndex& f : *indexes)
+        for (ByteTrie& trie : f.tries)
+          if (!trie.empty()) trie.Compact(f.serves.size());  // serves: as wide as the field's highest entry
 }
 
 void Program::WalkGated(std::size_t t, const FieldContext& ctx) const {

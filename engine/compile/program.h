@@ -104,6 +104,9 @@ class Program {
   // Adds `check` (a rule's whole check) specialised for `type`: false when it
   // can never hold for that type (nothing added).
   bool Add(EventType type, const Check& check, const void* rule);
+  // Lays the index's tries out for the walk (ByteTrie::Compact), once, after
+  // the last Add() and before the first ForEachCandidate().
+  void Finish();
   const std::vector<Entry>& entries(EventType type) const { return entries_[static_cast<std::size_t>(type)]; }
   // Inline: an and/or's plain leaf children are called straight from its
   // loop, without a call per child.
